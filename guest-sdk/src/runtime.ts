@@ -1,0 +1,156 @@
+// The generic guest entry: turns a user's module (tasks and actor classes) into the exports of
+// the fabric:core `guest` interface. `fabric build` wires this to the user's entry.
+import { encode, decode } from '../../src/objects/codec.js'
+import { isTask } from './task.js'
+import { actor } from './types.js'
+import { GuestError, toTaskError, type TaskErrorRecord } from './guest-error.js'
+
+/** The manifest record of the WIT. */
+export interface Manifest {
+  sdk: string
+  tasks: Array<{ name: string, streaming: boolean }>
+  actors: Array<{ name: string, methods: string[] }>
+}
+
+type AnyFn = (...args: unknown[]) => unknown
+type ActorClass = new (...args: unknown[]) => object
+
+export const SDK_NAME = 'fabric-qjs/0.1.0'
+
+function isActorClass (value: unknown): value is ActorClass {
+  return typeof value === 'function' && value.prototype instanceof actor
+}
+
+function methodsOf (cls: ActorClass): string[] {
+  const names = new Set<string>()
+  for (let p = cls.prototype; p !== null && p !== actor.prototype && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    for (const name of Object.getOwnPropertyNames(p)) {
+      if (name === 'constructor' || name.startsWith('_')) continue
+      const d = Object.getOwnPropertyDescriptor(p, name)
+      if (d !== undefined && typeof d.value === 'function') names.add(name)
+    }
+  }
+  return [...names].sort()
+}
+
+function decodeArgs (bytes: Uint8Array, what: string): unknown[] {
+  let args: unknown
+  try {
+    args = decode(bytes)
+  } catch (err) {
+    throw new GuestError('bad-argument', `${what}: arguments are not valid CBOR: ${(err as Error).message}`)
+  }
+  if (!Array.isArray(args)) throw new GuestError('bad-argument', `${what}: arguments must be a CBOR array, got ${typeof args}`)
+  return args
+}
+
+function isIterator (value: unknown): value is IterableIterator<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as Iterator<unknown>).next === 'function' &&
+    typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function'
+}
+
+function run (what: string, fn: AnyFn, self: unknown, argBytes: Uint8Array, streaming: boolean): Uint8Array {
+  const args = decodeArgs(argBytes, what)
+  let result: unknown
+  try {
+    result = fn.apply(self, args)
+    if (streaming && isIterator(result)) result = [...result]
+  } catch (err) {
+    throw toTaskError(err)
+  }
+  if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
+    throw new GuestError('bad-result', `${what} returned a Promise: QuickJS guests run synchronously; return the value itself`)
+  }
+  try {
+    return encode(result)
+  } catch (err) {
+    throw new GuestError('bad-result', `${what} returned a value that cannot be encoded: ${(err as Error).message}`)
+  }
+}
+
+/** The exports of the fabric:core `guest` interface for a user's module. */
+export interface GuestExports {
+  describe: () => Manifest
+  call: (name: string, args: Uint8Array) => Uint8Array
+  Actor: { create: (cls: string, args: Uint8Array) => unknown }
+}
+
+/**
+ * Build the `guest` interface exports from a user's module namespace: every `task(...)` export
+ * is a task, every exported subclass of `actor` an actor class.
+ */
+export function makeGuest (user: Record<string, unknown>): GuestExports {
+  const tasks = new Map<string, { fn: AnyFn, streaming: boolean }>()
+  const classes = new Map<string, { cls: ActorClass, methods: Set<string> }>()
+  for (const [name, value] of Object.entries(user)) {
+    if (isTask(value)) tasks.set(name, { fn: value.fn as AnyFn, streaming: value.streaming })
+    else if (isActorClass(value)) classes.set(name, { cls: value, methods: new Set(methodsOf(value)) })
+  }
+  const manifest: Manifest = {
+    sdk: SDK_NAME,
+    tasks: [...tasks].map(([name, t]) => ({ name, streaming: t.streaming })),
+    actors: [...classes].map(([name, c]) => ({ name, methods: [...c.methods] }))
+  }
+
+  // Errors leave the guest as the plain `task-error` record; componentize-qjs turns a thrown
+  // record into the `err` case of the WIT result.
+  const guard = <T>(fn: () => T): T => {
+    try {
+      return fn()
+    } catch (err) {
+      throw toTaskError(err) satisfies TaskErrorRecord
+    }
+  }
+
+  class Actor {
+    readonly #name: string
+    readonly #instance: Record<string, unknown>
+    readonly #methods: Set<string>
+
+    private constructor (name: string, instance: object, methods: Set<string>) {
+      this.#name = name
+      this.#instance = instance as Record<string, unknown>
+      this.#methods = methods
+    }
+
+    static create (cls: string, args: Uint8Array): Actor {
+      return guard(() => {
+        const entry = classes.get(cls)
+        if (entry === undefined) {
+          throw new GuestError('unknown-actor', `no actor class '${cls}' in this component (it has: ${[...classes.keys()].join(', ') || 'none'})`)
+        }
+        const ctorArgs = decodeArgs(args, `${cls}.constructor`)
+        let instance: object
+        try {
+          instance = new entry.cls(...ctorArgs)
+        } catch (err) {
+          throw toTaskError(err)
+        }
+        return new Actor(cls, instance, entry.methods)
+      })
+    }
+
+    invoke (method: string, args: Uint8Array): Uint8Array {
+      return guard(() => {
+        if (!this.#methods.has(method)) {
+          throw new GuestError('unknown-method', `actor class '${this.#name}' has no method '${method}' (it has: ${[...this.#methods].join(', ') || 'none'})`)
+        }
+        const fn = this.#instance[method] as AnyFn
+        const streaming = Object.prototype.toString.call(fn) === '[object GeneratorFunction]'
+        return run(`${this.#name}.${method}`, fn, this.#instance, args, streaming)
+      })
+    }
+  }
+
+  return {
+    describe: () => manifest,
+    call: (name, args) => guard(() => {
+      const t = tasks.get(name)
+      if (t === undefined) {
+        throw new GuestError('unknown-task', `no task '${name}' in this component (it has: ${[...tasks.keys()].join(', ') || 'none'})`)
+      }
+      return run(name, t.fn, undefined, args, t.streaming)
+    }),
+    Actor
+  }
+}

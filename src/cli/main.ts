@@ -1,0 +1,14 @@
+// The CLI entry: wires the commands (one file each) into commander.
+import { Command } from 'commander'
+import { registerBuild } from './build.js'
+
+export async function main (argv: string[]): Promise<void> {
+  const program = new Command()
+  program
+    .name('fabric')
+    .description('a compute fabric for TypeScript: tasks and actors as sandboxed WebAssembly components')
+    .version('0.1.0')
+    .showHelpAfterError()
+  registerBuild(program)
+  await program.parseAsync(argv)
+}

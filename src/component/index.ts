@@ -1,0 +1,14 @@
+// Public surface of the component area: load, validate and compile fabric components.
+export { loadComponent, DEFAULT_MEMORY_LIMIT_MB } from './load.js'
+export { validateComponent, checkComponentHeader, checkComponentWorld } from './validate.js'
+export { limitMemory, mbToPages, WASM_PAGE_BYTES } from './memory-limit.js'
+export { resolveCacheDir, getTranspilerVersion, CACHE_FORMAT, type CacheMeta } from './transpile-cache.js'
+export {
+  InvalidComponentError, ComponentNotFoundError, ComponentCacheError, type InvalidComponentReason
+} from './errors.js'
+export {
+  buildHostImports, type HostImports, type HostImplementation, type GuestExports, type InstantiateComponent,
+  type LogLevel, type TaskError, type WitManifest, type TaskInfo, type ActorClass
+} from './host-imports.js'
+export * from './interface.js'
+export { cidOfBytes, cidOfBytesSync, verifyCid, parseCid, InvalidCidError } from '../objects/cid.js'

@@ -1,0 +1,57 @@
+// Contracts of the component area: what a loaded, validated, compiled component looks like to
+// the rest of the fabric.
+
+/** The WIT package and world every guest targets. */
+export const FABRIC_WIT_PACKAGE = 'fabric:core'
+export const FABRIC_WIT_VERSION = '0.1.0'
+export const FABRIC_WORLD = 'guest-world'
+
+/** The interfaces a guest may import (anything else is refused at load). */
+export const ALLOWED_IMPORTS = ['types', 'log', 'objects', 'tasks', 'gpu'] as const
+
+/** A manifest as the guest's `describe` returns it. */
+export interface Manifest {
+  sdk: string
+  tasks: Array<{ name: string, streaming: boolean }>
+  actors: Array<{ name: string, methods: string[] }>
+}
+
+/** What validation learned about a component's interface. */
+export interface ComponentWorld {
+  /** Imported interfaces, fully qualified (`fabric:core/log@0.1.0`). */
+  imports: string[]
+  /** Exported interfaces and functions (`fabric:core/guest@0.1.0`, `init`). */
+  exports: string[]
+}
+
+/**
+ * A component ready to run: named by the CID of its bytes, transpiled (cached on disk) and its
+ * core modules compiled in this process. `WebAssembly.Module`s can be posted to workers.
+ */
+export interface CompiledComponent {
+  /** CIDv1 (raw, sha2-256) of the component bytes. */
+  cid: string
+  /** Size of the component in bytes. */
+  size: number
+  world: ComponentWorld
+  /** file: URL of the transpiled instantiation-mode ES module (exports `instantiate`). */
+  jsUrl: string
+  /** Compiled core modules, keyed by the file name the transpiled JS asks for. */
+  modules: Record<string, WebAssembly.Module>
+  /** Memory cap applied to each core module's linear memory, in 64 KiB pages. */
+  maxMemoryPages: number
+}
+
+/** Options for {@link loadComponent}. */
+export interface LoadComponentInit {
+  /**
+   * Directory of the transpile cache.
+   * @default $FABRIC_CACHE, else ~/.cache/fabric
+   */
+  cacheDir?: string
+  /**
+   * Cap on each instance's linear memory in MiB (written into the core modules' memory maximum).
+   * @default 256
+   */
+  memoryLimitMb?: number
+}

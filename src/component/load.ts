@@ -1,0 +1,93 @@
+// loadComponent: bytes -> a component ready to instantiate. The expensive steps run at most once:
+// decoding and transpiling once per CID per machine (the disk cache), compiling once per CID and
+// memory cap per process (the map below). A cached load only reads, hashes and compiles.
+import v8 from 'node:v8'
+import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { cidOfBytesSync } from '../objects/cid.js'
+import type { CompiledComponent, LoadComponentInit } from './interface.js'
+import { ComponentNotFoundError, InvalidComponentError } from './errors.js'
+import { checkComponentHeader, checkComponentWorld, readComponentWorld } from './validate.js'
+import { readCacheEntry, resolveCacheDir, writeCacheEntry } from './transpile-cache.js'
+import { limitMemory, mbToPages } from './memory-limit.js'
+
+// QuickJS core modules use extended constant expressions (`i32.add` in globals), which V8 in
+// Node 20 compiles only behind this flag; Node 22+ ships it. Flags are process-wide and must be set
+// before the first compile, hence at module load of this area.
+if (Number(process.versions.node.split('.')[0]) < 22) {
+  v8.setFlagsFromString('--experimental-wasm-extended-const')
+}
+
+/** Default cap on each instance's linear memory. */
+export const DEFAULT_MEMORY_LIMIT_MB = 256
+
+const compiled = new Map<string, Promise<CompiledComponent>>()
+
+/**
+ * Load a component from a file path or its bytes: identify it by CID, validate it, transpile it
+ * (cached on disk per CID), cap its memories and compile its core modules (cached in this process
+ * per CID and cap; concurrent loads of one component share the work).
+ *
+ * @param source - path of a `.wasm` component, or its bytes.
+ * @throws {ComponentNotFoundError} when the file cannot be read.
+ * @throws {InvalidComponentError} when the bytes are not a fabric component, with a `reason`.
+ * @throws {ComponentCacheError} when the cache directory is not writable.
+ * @example
+ * const c = await loadComponent('build/hello.wasm', { memoryLimitMb: 128 })
+ * const { instantiate } = await import(c.jsUrl)
+ * const exports = instantiate((name: string) => c.modules[name], hostImports)
+ */
+export async function loadComponent (source: string | Uint8Array, init: LoadComponentInit = {}): Promise<CompiledComponent> {
+  const maxMemoryPages = mbToPages(init.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB)
+  const bytes = typeof source === 'string' ? await readComponentFile(source) : source
+  checkComponentHeader(bytes)
+  const cid = cidOfBytesSync(bytes)
+  const key = `${cid}:${maxMemoryPages}`
+  let pending = compiled.get(key)
+  if (pending === undefined) {
+    pending = compileComponent(bytes, cid, maxMemoryPages, resolveCacheDir(init.cacheDir))
+    compiled.set(key, pending)
+    // A failure is not remembered: the cause (a full disk, a damaged cache) may go away.
+    pending.catch(() => { if (compiled.get(key) === pending) compiled.delete(key) })
+  }
+  return await pending
+}
+
+async function readComponentFile (path: string): Promise<Uint8Array> {
+  const abs = resolve(path)
+  try {
+    return await readFile(abs)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    const why = code === 'ENOENT'
+      ? 'no such file'
+      : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message
+    throw new ComponentNotFoundError(`cannot read component ${abs}: ${why}`, { cause: err })
+  }
+}
+
+async function compileComponent (bytes: Uint8Array, cid: string, maxMemoryPages: number, cacheDir: string): Promise<CompiledComponent> {
+  let entry = readCacheEntry(cacheDir, cid)
+  if (entry === undefined) {
+    const world = await readComponentWorld(bytes)
+    checkComponentWorld(world)
+    entry = await writeCacheEntry(cacheDir, cid, bytes, world)
+  } else {
+    // The rules may be stricter than when the entry was written.
+    checkComponentWorld(entry.meta.world)
+  }
+  const modules: Record<string, WebAssembly.Module> = {}
+  for (const [name, core] of Object.entries(entry.coreModules)) {
+    const capped = limitMemory(core, maxMemoryPages, name)
+    try {
+      modules[name] = new WebAssembly.Module(capped)
+    } catch (err) {
+      // The bytes matched their hash, so the module itself uses something this V8 cannot compile.
+      throw new InvalidComponentError(
+        `core module ${name} of component ${cid} does not compile on Node ${process.versions.node}: ${(err as Error).message}`,
+        { reason: 'unsupported-feature', cause: err }
+      )
+    }
+  }
+  return { cid, size: bytes.length, world: entry.meta.world, jsUrl: entry.jsUrl, modules, maxMemoryPages }
+}

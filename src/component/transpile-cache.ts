@@ -1,0 +1,238 @@
+// The disk cache of transpiled components. Transpiling a QuickJS component costs ~0.6–1 s (plus
+// loading jco-transpile itself), so each node does it once per CID and keeps the result:
+//
+//   <cacheDir>/components/<cid>/component.mjs        instantiation-mode ES module
+//                              /component.coreN.wasm  core modules, unpatched (memory caps are
+//                                                     applied at compile time: they vary per load)
+//                              /meta.json             written last: world, transpiler, file hashes
+//
+// Entries are built in a temporary directory and renamed into place, so a reader sees a whole entry
+// or none; `meta.json` carries a sha256 per file, so a damaged entry is detected and rebuilt.
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { homedir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import type { ComponentWorld } from './interface.js'
+import { ComponentCacheError, InvalidComponentError } from './errors.js'
+
+/** Bumped whenever the entry layout changes, so old entries are rebuilt rather than misread. */
+export const CACHE_FORMAT = 1
+const TRANSPILER = '@bytecodealliance/jco-transpile'
+const JS_FILE = 'component.mjs'
+const META_FILE = 'meta.json'
+// Leftovers of a crashed writer older than this are swept on the next write.
+const STALE_MS = 60 * 60 * 1000
+
+/** The `meta.json` of a cache entry. */
+export interface CacheMeta {
+  format: number
+  cid: string
+  /** The transpiler that produced the entry: an upgrade re-transpiles. */
+  transpiler: { name: string, version: string }
+  world: ComponentWorld
+  /** ISO time the entry was written. */
+  created: string
+  /** Every file of the entry but meta.json, with its size and sha256 (hex). */
+  files: Record<string, { size: number, sha256: string }>
+}
+
+/** A verified cache entry, with its core modules read into memory. */
+export interface CacheEntry {
+  dir: string
+  meta: CacheMeta
+  /** file: URL of the transpiled ES module. */
+  jsUrl: string
+  /** Core module bytes by the name the transpiled JS asks `getCoreModule` for. */
+  coreModules: Record<string, Uint8Array<ArrayBuffer>>
+}
+
+/**
+ * The cache directory: `explicit`, else `$FABRIC_CACHE`, else `~/.cache/fabric`.
+ * @example
+ * resolveCacheDir() // '/home/me/.cache/fabric'
+ */
+export function resolveCacheDir (explicit?: string): string {
+  if (explicit !== undefined && explicit !== '') return explicit
+  const env = process.env.FABRIC_CACHE
+  if (env !== undefined && env !== '') return env
+  return join(homedir(), '.cache', 'fabric')
+}
+
+let transpilerVersion: string | undefined
+
+/** The installed jco-transpile version, read from its package.json (its exports map hides it). */
+export function getTranspilerVersion (): string {
+  if (transpilerVersion === undefined) {
+    const entry = createRequire(import.meta.url).resolve(TRANSPILER)
+    // entry is <pkg>/dist/index.js
+    const pkg = JSON.parse(readFileSync(join(dirname(dirname(entry)), 'package.json'), 'utf8')) as { version: string }
+    transpilerVersion = pkg.version
+  }
+  return transpilerVersion
+}
+
+function entryDir (cacheDir: string, cid: string): string {
+  return join(cacheDir, 'components', cid)
+}
+
+function sha256 (bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
+
+/**
+ * Read and verify the entry for `cid`. Returns undefined when there is none or when it is stale
+ * (other format or transpiler version), partial or damaged: the caller then rebuilds it.
+ *
+ * Synchronous on purpose: this is the cold-start path of every cached load, the files are usually
+ * in the page cache, and a dozen promise round trips through the thread pool cost more than the
+ * reads. The compile that follows blocks longer anyway.
+ */
+export function readCacheEntry (cacheDir: string, cid: string): CacheEntry | undefined {
+  const dir = entryDir(cacheDir, cid)
+  let meta: CacheMeta
+  try {
+    meta = JSON.parse(readFileSync(join(dir, META_FILE), 'utf8')) as CacheMeta
+  } catch {
+    return undefined
+  }
+  if (!isUsableMeta(meta, cid)) return undefined
+  const coreModules: Record<string, Uint8Array<ArrayBuffer>> = {}
+  for (const [name, expected] of Object.entries(meta.files)) {
+    let data: Uint8Array<ArrayBuffer>
+    try {
+      data = readFileSync(join(dir, name))
+    } catch {
+      return undefined
+    }
+    if (data.length !== expected.size || sha256(data) !== expected.sha256) return undefined
+    if (name.endsWith('.wasm')) coreModules[name] = data
+  }
+  return { dir, meta, jsUrl: pathToFileURL(join(dir, JS_FILE)).href, coreModules }
+}
+
+function isUsableMeta (meta: CacheMeta, cid: string): boolean {
+  return typeof meta === 'object' && meta !== null &&
+    meta.format === CACHE_FORMAT &&
+    meta.cid === cid &&
+    meta.transpiler?.name === TRANSPILER &&
+    meta.transpiler.version === getTranspilerVersion() &&
+    Array.isArray(meta.world?.imports) && Array.isArray(meta.world?.exports) &&
+    typeof meta.files === 'object' && meta.files !== null &&
+    Object.hasOwn(meta.files, JS_FILE)
+}
+
+/**
+ * Transpile `bytes` (already validated, with world `world`) and store the result as the entry for
+ * `cid`, atomically. When another process stored a valid entry first, that entry is used.
+ */
+export async function writeCacheEntry (cacheDir: string, cid: string, bytes: Uint8Array, world: ComponentWorld): Promise<CacheEntry> {
+  const files = await transpile(bytes)
+  const root = join(cacheDir, 'components')
+  let tmp: string
+  try {
+    await mkdir(root, { recursive: true })
+    await sweepLeftovers(root)
+    tmp = await mkdtemp(join(root, `.tmp-${cid}-`))
+  } catch (err) {
+    throw new ComponentCacheError(`cannot write the component cache in ${cacheDir}: ${(err as Error).message}; set FABRIC_CACHE or cacheDir to a writable directory`, { cause: err })
+  }
+  try {
+    const meta: CacheMeta = {
+      format: CACHE_FORMAT,
+      cid,
+      transpiler: { name: TRANSPILER, version: getTranspilerVersion() },
+      world,
+      created: new Date().toISOString(),
+      files: {}
+    }
+    await Promise.all(Object.entries(files).map(async ([name, data]) => {
+      meta.files[name] = { size: data.length, sha256: sha256(data) }
+      await writeFile(join(tmp, name), data)
+    }))
+    await writeFile(join(tmp, META_FILE), JSON.stringify(meta, null, 2))
+    await publish(root, tmp, cid)
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true })
+    if (err instanceof ComponentCacheError) throw err
+    throw new ComponentCacheError(`cannot write the component cache in ${cacheDir}: ${(err as Error).message}`, { cause: err })
+  }
+  const entry = readCacheEntry(cacheDir, cid)
+  if (entry === undefined) throw new ComponentCacheError(`the cache entry for ${cid} in ${cacheDir} was damaged right after it was written: is another program writing there?`)
+  return entry
+}
+
+/**
+ * Rename the finished `tmp` to the entry's name. rename(2) refuses to replace a non-empty
+ * directory: then another process got there first (keep its entry if valid) or a damaged/stale
+ * entry is in the way (move it aside, then retry).
+ */
+async function publish (root: string, tmp: string, cid: string): Promise<void> {
+  const dir = join(root, cid)
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      await rename(tmp, dir)
+      return
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EPERM') throw err
+    }
+    if (readCacheEntry(dirname(root), cid) !== undefined) {
+      await rm(tmp, { recursive: true, force: true })
+      return
+    }
+    const trash = join(root, `.trash-${cid}-${randomBytes(6).toString('hex')}`)
+    try {
+      await rename(dir, trash)
+    } catch (err) {
+      // Another process moved it aside first: just retry.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    }
+    await rm(trash, { recursive: true, force: true })
+  }
+  throw new ComponentCacheError(`could not replace the cache entry ${dir} after 5 attempts: another process keeps rewriting it`)
+}
+
+/** Remove temporary and trash directories that crashed writers left behind. */
+async function sweepLeftovers (root: string): Promise<void> {
+  const now = Date.now()
+  for (const name of await readdir(root)) {
+    if (!name.startsWith('.tmp-') && !name.startsWith('.trash-')) continue
+    const path = join(root, name)
+    try {
+      if (now - (await stat(path)).mtimeMs > STALE_MS) await rm(path, { recursive: true, force: true })
+    } catch {
+      // Swept concurrently by another process.
+    }
+  }
+}
+
+/** Transpile in instantiation mode: the JS has no imports and takes the host's imports as an argument. */
+async function transpile (bytes: Uint8Array): Promise<Record<string, Uint8Array>> {
+  const { transpileBytes } = await import('@bytecodealliance/jco-transpile')
+  let result
+  try {
+    result = await transpileBytes(bytes, {
+      name: 'component',
+      instantiation: { tag: 'sync' },
+      wasiShim: false,
+      emitTypescriptDeclarations: false
+    })
+  } catch (err) {
+    throw new InvalidComponentError(
+      `jco-transpile ${getTranspilerVersion()} cannot transpile the component (${(err as Error).message}): ` +
+      'it probably uses a component-model feature this host does not support yet (async, threads); build it with `fabric build`',
+      { reason: 'unsupported-feature', cause: err }
+    )
+  }
+  const out: Record<string, Uint8Array> = {}
+  for (const [name, data] of Object.entries(result.files)) {
+    // .mjs: the cache directory has no package.json saying "type": "module".
+    if (name === 'component.js') out[JS_FILE] = data
+    else if (name.endsWith('.wasm')) out[name] = data
+  }
+  if (out[JS_FILE] === undefined) throw new Error(`jco-transpile produced no component.js (files: ${Object.keys(result.files).join(', ')})`)
+  return out
+}

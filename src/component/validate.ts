@@ -1,0 +1,239 @@
+// Validation in three steps, cheapest first: the preamble and section framing (microseconds, no
+// dependencies), then the component's world as wasm-tools decodes it (tens of milliseconds, only
+// when the component is not in the cache), then the fabric's rules on that world (pure, re-run on
+// every load so a rule change also applies to cached components).
+import { ALLOWED_IMPORTS, FABRIC_WIT_PACKAGE, FABRIC_WIT_VERSION, FABRIC_WORLD, type ComponentWorld } from './interface.js'
+import { BinaryEndError, COMPONENT_VERSION, readPreamble, readSections } from './binary.js'
+import { InvalidComponentError } from './errors.js'
+
+const BUILD_HINT = `build it with \`fabric build\`, or for world ${FABRIC_WIT_PACKAGE}/${FABRIC_WORLD}@${FABRIC_WIT_VERSION} (wit/fabric.wit) with another component toolchain`
+
+/**
+ * Check that `bytes` look like a complete component binary: WebAssembly magic, the component
+ * encoding and top-level sections that fit the bytes. Does not decode the contents.
+ *
+ * @throws {InvalidComponentError} reason `empty`, `not-wasm`, `core-module`, `unsupported-encoding`
+ *   or `truncated`.
+ */
+export function checkComponentHeader (bytes: Uint8Array): void {
+  if (bytes.length === 0) {
+    throw new InvalidComponentError('the component is empty (0 bytes): check the path, or rebuild it with `fabric build`', { reason: 'empty' })
+  }
+  let preamble
+  try {
+    preamble = readPreamble(bytes)
+  } catch (err) {
+    throw truncated(`${(err as Error).message}`, err)
+  }
+  if (preamble === undefined) {
+    const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ')
+    throw new InvalidComponentError(
+      `not a WebAssembly binary: it starts with bytes ${head}, not the magic 00 61 73 6d (\\0asm); pass the .wasm file that \`fabric build\` wrote`,
+      { reason: 'not-wasm' }
+    )
+  }
+  if (preamble.kind === 'core-module') {
+    throw new InvalidComponentError(
+      'this is a core WebAssembly module, not a component: build it with `fabric build` or wrap it with `jco new`',
+      { reason: 'core-module' }
+    )
+  }
+  if (preamble.kind === 'unknown-layer' || preamble.version !== COMPONENT_VERSION) {
+    const what = preamble.kind === 'unknown-layer' ? `layer ${preamble.layer}, version 0x${preamble.version.toString(16)}` : `component encoding version 0x${preamble.version.toString(16)}`
+    throw new InvalidComponentError(
+      `unsupported WebAssembly binary (${what}); the fabric reads components of encoding version 0x${COMPONENT_VERSION.toString(16)}: rebuild it with a current toolchain`,
+      { reason: 'unsupported-encoding' }
+    )
+  }
+  try {
+    readSections(bytes)
+  } catch (err) {
+    if (err instanceof BinaryEndError || err instanceof RangeError) throw truncated(err.message, err)
+    throw err
+  }
+}
+
+function truncated (detail: string, cause: unknown): InvalidComponentError {
+  return new InvalidComponentError(
+    `the component is truncated or damaged (${detail}): the file was probably cut short by an interrupted download or copy; fetch or build it again`,
+    { reason: 'truncated', cause }
+  )
+}
+
+/**
+ * Decode the component's world with wasm-tools: its imported and exported interfaces and
+ * functions. Loads wasm-tools on first use (a few hundred milliseconds), so call it only for
+ * components that are not cached yet.
+ *
+ * @throws {InvalidComponentError} reason `truncated` when wasm-tools cannot decode the bytes.
+ */
+export async function readComponentWorld (bytes: Uint8Array): Promise<ComponentWorld> {
+  const { componentWit } = await import('@bytecodealliance/jco-transpile/wasm-tools')
+  let wit: string
+  try {
+    wit = await componentWit(bytes)
+  } catch (err) {
+    throw truncated(parserMessage(err), err)
+  }
+  return parseWorld(wit)
+}
+
+/** wasm-tools repeats its context ("Failed to decode wit component") around the real reason. */
+function parserMessage (err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err)
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !/^Error: /.test(l))
+  const reason = lines.find((l) => !/^Failed to decode/i.test(l)) ?? text
+  return `wasm-tools: ${reason.replace(/\s*Failed to decode wit component$/i, '')}`
+}
+
+/**
+ * Pull the imports and exports out of the world that `componentWit` prints. Items sit one level
+ * inside the world's braces, as `import ns:pkg/iface@ver;` or `export name: func(...)` /
+ * `export name: interface {` (the latter spanning lines, hence the depth tracking).
+ */
+export function parseWorld (wit: string): ComponentWorld {
+  const world: ComponentWorld = { imports: [], exports: [] }
+  let depth = 0
+  let inWorld = false
+  for (const raw of wit.split('\n')) {
+    const line = raw.trim()
+    if (!inWorld) {
+      if (/^world\s+\S+\s*\{/.test(line)) { inWorld = true; depth = 1 }
+      continue
+    }
+    if (depth === 1) {
+      const m = /^(import|export)\s+(%?[^\s:;{]+(?::[^\s;{]+)?)\s*(;|:)/.exec(line)
+      if (m !== null) {
+        // `ns:pkg/iface@ver;` keeps its colon; `name: func(...)` is cut at the colon by the regex.
+        const name = m[2].replace(/^%/, '')
+        const list = m[1] === 'import' ? world.imports : world.exports
+        list.push(name)
+      }
+    }
+    for (const ch of line) {
+      if (ch === '{') depth++
+      else if (ch === '}') depth--
+    }
+    if (depth === 0) break
+  }
+  return world
+}
+
+interface QualifiedName { namespace: string, pkg: string, iface: string, version?: string }
+
+function parseQualified (name: string): QualifiedName | undefined {
+  const m = /^([a-z][a-z0-9-]*):([a-z][a-z0-9-]*(?::[a-z][a-z0-9-]*)*)\/([^@]+)(?:@(.+))?$/.exec(name)
+  if (m === null) return undefined
+  return { namespace: m[1], pkg: m[2], iface: m[3], version: m[4] }
+}
+
+/** For 0.x packages every minor is breaking (semver); from 1.0 on, the major. Patches always mix. */
+function versionCompatible (version: string | undefined): boolean {
+  if (version === undefined) return false
+  const [hostMajor, hostMinor] = FABRIC_WIT_VERSION.split('.')
+  const [major, minor] = version.split(/[.+-]/)
+  if (major !== hostMajor) return false
+  return hostMajor !== '0' || minor === hostMinor
+}
+
+const FABRIC_PREFIX = `${FABRIC_WIT_PACKAGE}/`
+const GUEST_EXPORT = `${FABRIC_WIT_PACKAGE}/guest@${FABRIC_WIT_VERSION}`
+
+function listNames (names: string[], max = 8): string {
+  if (names.length === 0) return 'nothing'
+  const shown = names.slice(0, max).join(', ')
+  return names.length > max ? `${shown} and ${names.length - max} more` : shown
+}
+
+/**
+ * Apply the fabric's rules to a component's world: it must export `fabric:core/guest` at a
+ * compatible version and import nothing but the `fabric:core` interfaces the host serves. Other
+ * exports (QuickJS components export `init`) are allowed: the host never calls them.
+ *
+ * @throws {InvalidComponentError} reason `wrong-world`, `incompatible-version` or `forbidden-import`.
+ */
+export function checkComponentWorld (world: ComponentWorld): void {
+  const guestExports = world.exports.filter((e) => e.startsWith(`${FABRIC_PREFIX}guest@`) || e === `${FABRIC_PREFIX}guest`)
+  if (guestExports.length === 0) {
+    const packages = new Set<string>()
+    for (const name of [...world.exports, ...world.imports]) {
+      const q = parseQualified(name)
+      if (q !== undefined && `${q.namespace}:${q.pkg}` !== FABRIC_WIT_PACKAGE) packages.add(`${q.namespace}:${q.pkg}`)
+    }
+    const target = packages.size > 0
+      ? `it targets a world of ${listNames([...packages])}`
+      : 'it targets a world of its own'
+    throw new InvalidComponentError(
+      `the component does not export ${GUEST_EXPORT}, so the fabric cannot call it: it exports ${listNames(world.exports)} ` +
+      `and imports ${listNames(world.imports)}; ${target}. ${capitalize(BUILD_HINT)}`,
+      { reason: 'wrong-world' }
+    )
+  }
+  if (!guestExports.some((e) => versionCompatible(parseQualified(e)?.version))) {
+    throw incompatible(guestExports)
+  }
+
+  const forbidden = world.imports.filter((name) => {
+    const q = parseQualified(name)
+    return q === undefined || !name.startsWith(FABRIC_PREFIX) || !(ALLOWED_IMPORTS as readonly string[]).includes(q.iface)
+  })
+  if (forbidden.length > 0) {
+    const grants = ALLOWED_IMPORTS.map((i) => `${FABRIC_PREFIX}${i}`).join(', ')
+    const kinds = describeForbidden(forbidden)
+    throw new InvalidComponentError(
+      `the component imports ${listNames(forbidden)}, which the fabric does not grant: ${kinds}. ` +
+      `A guest may import only ${grants}. Rebuild it with WASI stubbed (\`fabric build\` does this; componentize-qjs: stubWasi: true) ` +
+      'and pass data in arguments or through fabric:core/objects',
+      { reason: 'forbidden-import' }
+    )
+  }
+  const wrongVersion = world.imports.filter((name) => !versionCompatible(parseQualified(name)?.version))
+  if (wrongVersion.length > 0) throw incompatible(wrongVersion)
+}
+
+function incompatible (names: string[]): InvalidComponentError {
+  return new InvalidComponentError(
+    `the component was built against ${listNames(names)}, but this host serves ${FABRIC_WIT_PACKAGE}@${FABRIC_WIT_VERSION} ` +
+    `(compatible: ${compatibleRange()}): rebuild it against this fabric's wit/fabric.wit, or run it on a fabric of that version`,
+    { reason: 'incompatible-version' }
+  )
+}
+
+function compatibleRange (): string {
+  const [major, minor] = FABRIC_WIT_VERSION.split('.')
+  return major === '0' ? `${major}.${minor}.x` : `${major}.x`
+}
+
+function describeForbidden (names: string[]): string {
+  const denied = new Set<string>()
+  for (const name of names) {
+    const q = parseQualified(name)
+    if (q === undefined) denied.add('host functions outside any interface')
+    else if (q.pkg === 'filesystem') denied.add('no filesystem access')
+    else if (q.pkg === 'sockets' || q.pkg === 'http') denied.add('no network (socket) access')
+    else if (q.namespace === 'wasi') denied.add(`no WASI ${q.pkg} access`)
+    else denied.add(`no ${q.namespace}:${q.pkg} interfaces`)
+  }
+  return [...denied].join(', ')
+}
+
+function capitalize (s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1)
+}
+
+/**
+ * Validate a component fully: header, world, rules. {@link loadComponent} does this itself (and
+ * skips decoding for cached components); call this to check a component without running it.
+ *
+ * @returns the component's world.
+ * @throws {InvalidComponentError} with a `reason` naming what is wrong.
+ * @example
+ * const world = await validateComponent(await readFile('hello.wasm'))
+ * world.exports // ['init', 'fabric:core/guest@0.1.0']
+ */
+export async function validateComponent (bytes: Uint8Array): Promise<ComponentWorld> {
+  checkComponentHeader(bytes)
+  const world = await readComponentWorld(bytes)
+  checkComponentWorld(world)
+  return world
+}

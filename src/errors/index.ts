@@ -1,0 +1,64 @@
+// The fabric's error shape: one serialisable form for errors that cross worker, wasm and network
+// boundaries, rebuilt into classes on the other side. Match on `name`, never on `instanceof`.
+
+/** The wire form of every fabric error. */
+export interface SerializedError {
+  name: string
+  message: string
+  retryable: boolean
+  /** The guest's `task-error.kind`, when the error came from a guest. */
+  kind?: string
+  cause?: SerializedError
+}
+
+/** Base class of every error the fabric raises on purpose. */
+export class FabricError extends Error {
+  override name = 'FabricError'
+  /** Whether running the same work again may succeed. */
+  retryable: boolean
+
+  constructor (message: string, options: { retryable?: boolean, cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.retryable = options.retryable ?? false
+  }
+
+  toJSON (): SerializedError {
+    return serializeError(this)
+  }
+}
+
+/** Turn any thrown value into the wire form. */
+export function serializeError (err: unknown): SerializedError {
+  if (err instanceof Error) {
+    const out: SerializedError = {
+      name: err.name,
+      message: err.message,
+      retryable: (err as { retryable?: unknown }).retryable === true
+    }
+    const kind = (err as { kind?: unknown }).kind
+    if (typeof kind === 'string') out.kind = kind
+    if (err.cause !== undefined) out.cause = serializeError(err.cause)
+    return out
+  }
+  return { name: 'Error', message: String(err), retryable: false }
+}
+
+type ErrorClass = new (message: string, options?: { retryable?: boolean, cause?: unknown }) => FabricError
+
+const registry = new Map<string, ErrorClass>()
+
+/** Make `deserializeError` rebuild errors named `name` as instances of `cls`. */
+export function registerError (name: string, cls: ErrorClass): void {
+  registry.set(name, cls)
+}
+
+/** Rebuild an error from its wire form; unknown names become a FabricError with that name. */
+export function deserializeError (s: SerializedError): FabricError {
+  const cause = s.cause === undefined ? undefined : deserializeError(s.cause)
+  const Cls = registry.get(s.name) ?? FabricError
+  const err = new Cls(s.message, { retryable: s.retryable, cause })
+  err.name = s.name
+  err.retryable = s.retryable
+  if (s.kind !== undefined) (err as FabricError & { kind?: string }).kind = s.kind
+  return err
+}

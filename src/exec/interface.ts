@@ -1,0 +1,111 @@
+// Contracts of the execution area: a pool of workers that runs component calls and actors.
+import type { CompiledComponent, Manifest } from '../component/interface.js'
+
+/** The caller of a host import: which component, for context in logs and nested work. */
+export interface HostContext {
+  cid: string
+}
+
+/** A failure a host service reports to the guest (the WIT `task-error`). */
+export interface HostFailure {
+  kind: string
+  message: string
+  retryable: boolean
+}
+
+/**
+ * What the node provides behind the guests' host imports. Each call runs on the main thread
+ * while the calling worker blocks. A service that is not provided answers `unsupported`.
+ */
+export interface HostServices {
+  objects?: {
+    get: (id: string, ctx: HostContext) => Promise<Uint8Array>
+    put: (data: Uint8Array, ctx: HostContext) => Promise<string>
+  }
+  tasks?: {
+    submit: (component: string, name: string, args: Uint8Array, options: Uint8Array, ctx: HostContext) => Promise<string>
+    get: (id: string, timeoutMs: number | undefined, ctx: HostContext) => Promise<Uint8Array>
+    wait: (ids: string[], numReturns: number, timeoutMs: number | undefined, ctx: HostContext) => Promise<string[]>
+  }
+  /** Guest log lines. @default lines at warn and error go to stderr */
+  log?: (level: string, message: string, ctx: HostContext) => void
+  /** Called when a worker blocks on a host call and when it resumes (the runtime frees the CPU slot). */
+  onBlocked?: (blocked: boolean, ctx: HostContext) => void
+}
+
+/** Options of an {@link ExecPool}. */
+export interface ExecPoolInit {
+  /**
+   * Worker threads.
+   * @default os.availableParallelism()
+   */
+  workers?: number
+  /**
+   * Linear memory all instances of the pool may hold together, in MiB; split evenly between
+   * workers. Warm instances are dropped (least recently used first) to stay under it.
+   * @default 2048
+   */
+  processMemoryLimitMb?: number
+  /**
+   * JavaScript heap of each worker (the generated glue, argument copies), in MiB.
+   * @default 512
+   */
+  workerHeapMb?: number
+  /**
+   * Most worker threads that hold actors (separate from the task workers, so that a task's
+   * timeout never takes an actor with it). Actors are spread over them.
+   * @default the number of task workers
+   */
+  actorWorkers?: number
+  /** Timeout of every call that sets none, in ms. @default no timeout */
+  defaultTimeoutMs?: number
+  /** Host imports. */
+  host?: HostServices
+  /**
+   * Cache folder (where the bundled worker script is kept when running from sources).
+   * @default $FABRIC_CACHE, else ~/.cache/fabric
+   */
+  cacheDir?: string
+}
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Terminate the call (and replace its worker) after this many ms. */
+  timeoutMs?: number
+  /** Abort to cancel: a queued call is dropped, a running one terminated. */
+  signal?: AbortSignal
+}
+
+/** A live actor in the pool: one instance pinned to one worker. */
+export interface ActorRef {
+  readonly actorId: string
+  readonly cid: string
+  readonly cls: string
+}
+
+/** Counters of a pool, for status and tests. */
+export interface PoolStats {
+  /** Task workers. */
+  workers: number
+  /** Workers holding actors. */
+  actorWorkers: number
+  busy: number
+  queued: number
+  actors: number
+  /** Worker replacements after timeouts, crashes and cancellations. */
+  respawns: number
+  /** Linear memory held by instances, in bytes, as last reported by each worker. */
+  memoryBytes: number
+}
+
+/** A pool of worker threads running component code. */
+export interface ExecPool {
+  start: () => Promise<void>
+  stop: () => Promise<void>
+  describe: (component: CompiledComponent) => Promise<Manifest>
+  call: (component: CompiledComponent, name: string, args: Uint8Array, options?: CallOptions) => Promise<Uint8Array>
+  createActor: (component: CompiledComponent, cls: string, args: Uint8Array, options?: CallOptions) => Promise<ActorRef>
+  invoke: (actor: ActorRef, method: string, args: Uint8Array, options?: CallOptions) => Promise<Uint8Array>
+  destroyActor: (actor: ActorRef) => Promise<void>
+  stats: () => PoolStats
+}

@@ -1,0 +1,424 @@
+// The worker pool: a fixed set of worker threads running component calls, with warm instances,
+// actors pinned to workers, per-call timeouts (terminate + respawn) and memory limits.
+import os from 'node:os'
+import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads'
+import { randomUUID } from 'node:crypto'
+import type { CompiledComponent, Manifest } from '../component/interface.js'
+import { deserializeError, type SerializedError } from '../errors/index.js'
+import {
+  ActorDiedError, GuestOutOfMemoryError, PoolStoppedError, TaskCancelledError, TaskTimeoutError, WorkerCrashedError
+} from './errors.js'
+import type { ActorRef, CallOptions, ExecPool, ExecPoolInit, HostContext, HostServices, PoolStats } from './interface.js'
+import { workerScript } from './worker-script.js'
+import type { ComponentPayload, FromWorker, HostOp, HostReply, ToWorker, WorkerInit } from './protocol.js'
+
+type Request = DistributiveOmit<ToWorker, 'id' | 'component'> & { component?: CompiledComponent }
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+
+interface Job {
+  request: Request
+  resolve: (value: unknown) => void
+  reject: (err: Error) => void
+  timeoutMs?: number
+  signal?: AbortSignal
+  onAbort?: () => void
+  /** Actor jobs run on the worker that holds the actor. */
+  slot?: Slot
+  /** What to say if this job's worker has to be replaced while it runs. */
+  actorId?: string
+}
+
+interface Slot {
+  kind: 'task' | 'actor'
+  index: number
+  worker: Worker
+  ready: Promise<void>
+  signal: Int32Array
+  hostPort: MessagePort
+  loaded: Set<string>
+  actors: Set<string>
+  pinned: Job[]
+  running?: { job: Job, id: number, timer?: NodeJS.Timeout }
+  memoryBytes: number
+  /** Set when the pool replaces this worker on purpose (timeout, cancel, stop). */
+  retiring: boolean
+}
+
+
+const unsupported = (what: string): Promise<never> =>
+  Promise.reject(Object.assign(new Error(`${what} is not available on this host`), { kind: 'unsupported' }))
+
+function defaultLog (level: string, message: string, ctx: HostContext): void {
+  if (level === 'warn' || level === 'error') process.stderr.write(`[guest ${ctx.cid.slice(-8)} ${level}] ${message}\n`)
+}
+
+class WorkerPool implements ExecPool {
+  private readonly size: number
+  private readonly heapMb: number
+  private readonly budgetBytes: number
+  private readonly defaultTimeoutMs?: number
+  private readonly host: HostServices
+  private readonly script: URL
+  private readonly slots: Slot[] = []
+  private readonly queue: Job[] = []
+  private readonly actorHomes = new Map<string, Slot>()
+  /** Workers that hold actors; tasks never run there, so a task's timeout cannot kill an actor. */
+  private readonly actorWorkers: Slot[] = []
+  private readonly maxActorWorkers: number
+  private nextId = 1
+  private respawns = 0
+  private state: 'new' | 'running' | 'stopped' = 'new'
+
+  constructor (init: ExecPoolInit = {}) {
+    this.size = Math.max(1, Math.floor(init.workers ?? os.availableParallelism()))
+    this.heapMb = init.workerHeapMb ?? 512
+    this.budgetBytes = Math.floor(((init.processMemoryLimitMb ?? 2048) * 1024 * 1024) / this.size)
+    this.maxActorWorkers = Math.max(1, Math.floor(init.actorWorkers ?? this.size))
+    this.defaultTimeoutMs = init.defaultTimeoutMs
+    this.host = init.host ?? {}
+    this.script = workerScript(init.cacheDir)
+  }
+
+  async start (): Promise<void> {
+    if (this.state === 'running') return
+    if (this.state === 'stopped') throw new PoolStoppedError('a stopped pool cannot be restarted: create a new one')
+    this.state = 'running'
+    for (let i = 0; i < this.size; i++) this.slots.push(this.spawn('task', i))
+    await Promise.all(this.slots.map(s => s.ready))
+  }
+
+  async stop (): Promise<void> {
+    if (this.state === 'stopped') return
+    this.state = 'stopped'
+    const err = new PoolStoppedError()
+    for (const job of this.queue.splice(0)) this.settle(job, err)
+    const exits: Array<Promise<number>> = []
+    for (const slot of [...this.slots, ...this.actorWorkers]) {
+      slot.retiring = true
+      for (const job of slot.pinned.splice(0)) this.settle(job, err)
+      if (slot.running !== undefined) this.finish(slot, err)
+      slot.hostPort.close()
+      exits.push(slot.worker.terminate())
+    }
+    this.actorHomes.clear()
+    await Promise.allSettled(exits)
+  }
+
+  stats (): PoolStats {
+    return {
+      workers: this.slots.length,
+      actorWorkers: this.actorWorkers.length,
+      busy: this.slots.filter(s => s.running !== undefined).length,
+      queued: this.queue.length + [...this.slots, ...this.actorWorkers].reduce((n, s) => n + s.pinned.length, 0),
+      actors: this.actorHomes.size,
+      respawns: this.respawns,
+      memoryBytes: [...this.slots, ...this.actorWorkers].reduce((n, s) => n + s.memoryBytes, 0)
+    }
+  }
+
+  async describe (component: CompiledComponent): Promise<Manifest> {
+    return await this.submit({ type: 'describe', component }, {}) as Manifest
+  }
+
+  async call (component: CompiledComponent, name: string, args: Uint8Array, options: CallOptions = {}): Promise<Uint8Array> {
+    return await this.submit({ type: 'call', component, name, args }, options) as Uint8Array
+  }
+
+  async createActor (component: CompiledComponent, cls: string, args: Uint8Array, options: CallOptions = {}): Promise<ActorRef> {
+    this.assertRunning()
+    const actorId = randomUUID()
+    const slot = await this.actorWorker()
+    this.actorHomes.set(actorId, slot)
+    slot.actors.add(actorId)
+    try {
+      await this.submit({ type: 'actor-create', component, actorId, cls, args }, options, slot, actorId)
+    } catch (err) {
+      this.forgetActor(actorId)
+      throw err
+    }
+    return { actorId, cid: component.cid, cls }
+  }
+
+  async invoke (actor: ActorRef, method: string, args: Uint8Array, options: CallOptions = {}): Promise<Uint8Array> {
+    const slot = this.actorHomes.get(actor.actorId)
+    if (slot === undefined) throw new ActorDiedError(`actor ${actor.cls} (${actor.actorId}) is not alive: it was destroyed or its worker was replaced`)
+    try {
+      return await this.submit({ type: 'actor-invoke', actorId: actor.actorId, method, args }, options, slot, actor.actorId) as Uint8Array
+    } catch (err) {
+      // A trap or timeout ends the actor's instance: later calls must say so.
+      if ((err as Error).name === 'GuestTrapError' || (err as Error).name === 'GuestOutOfMemoryError' || (err as Error).name === 'TaskTimeoutError') this.forgetActor(actor.actorId)
+      throw err
+    }
+  }
+
+  async destroyActor (actor: ActorRef): Promise<void> {
+    const slot = this.actorHomes.get(actor.actorId)
+    if (slot === undefined) return
+    this.forgetActor(actor.actorId)
+    await this.submit({ type: 'actor-drop', actorId: actor.actorId }, {}, slot)
+  }
+
+  /** The actor worker for a new actor: a new one while under the limit, else the least loaded. */
+  private async actorWorker (): Promise<Slot> {
+    const live = this.actorWorkers.filter(s => !s.retiring)
+    const emptiest = live.sort((a, b) => a.actors.size - b.actors.size || a.pinned.length - b.pinned.length)[0]
+    if (emptiest !== undefined && (emptiest.actors.size === 0 || this.actorWorkers.length >= this.maxActorWorkers)) return emptiest
+    const slot = this.spawn('actor', this.actorWorkers.length)
+    this.actorWorkers.push(slot)
+    await slot.ready
+    return slot
+  }
+
+  private forgetActor (actorId: string): void {
+    const slot = this.actorHomes.get(actorId)
+    this.actorHomes.delete(actorId)
+    slot?.actors.delete(actorId)
+  }
+
+  private assertRunning (): void {
+    if (this.state !== 'running') throw new PoolStoppedError(this.state === 'new' ? 'the worker pool is not started: call start() first' : undefined)
+  }
+
+  private submit (request: Request, options: CallOptions, slot?: Slot, actorId?: string): Promise<unknown> {
+    this.assertRunning()
+    return new Promise((resolve, reject) => {
+      const job: Job = { request, resolve, reject, timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs, signal: options.signal, slot, actorId }
+      if (job.signal !== undefined) {
+        if (job.signal.aborted) {
+          reject(new TaskCancelledError())
+          return
+        }
+        job.onAbort = () => this.cancel(job)
+        job.signal.addEventListener('abort', job.onAbort, { once: true })
+      }
+      if (slot !== undefined) slot.pinned.push(job)
+      else this.queue.push(job)
+      this.dispatch()
+    })
+  }
+
+  private cancel (job: Job): void {
+    const err = new TaskCancelledError()
+    const queue = job.slot?.pinned ?? this.queue
+    const at = queue.indexOf(job)
+    if (at >= 0) {
+      queue.splice(at, 1)
+      this.settle(job, err)
+      return
+    }
+    const slot = [...this.slots, ...this.actorWorkers].find(s => s.running?.job === job)
+    if (slot !== undefined) this.replace(slot, err)
+  }
+
+  /** Hand queued work to idle workers: pinned (actor) work first, then the shared queue. */
+  private dispatch (): void {
+    if (this.state !== 'running') return
+    for (const slot of this.actorWorkers) {
+      if (slot.running !== undefined || slot.retiring) continue
+      const job = slot.pinned.shift()
+      if (job !== undefined) this.run(slot, job)
+    }
+    while (this.queue.length > 0) {
+      const idle = this.slots.filter(s => s.running === undefined && !s.retiring)
+      if (idle.length === 0) return
+      const job = this.queue.shift()!
+      const cid = job.request.component?.cid
+      // Prefer a worker that already has this component warm.
+      const slot = idle.find(s => cid !== undefined && s.loaded.has(cid)) ?? idle[0]!
+      this.run(slot, job)
+    }
+  }
+
+  private run (slot: Slot, job: Job): void {
+    const id = this.nextId++
+    const { component, ...rest } = job.request
+    let ref: ComponentPayload | string | undefined
+    if (component !== undefined) {
+      if (slot.loaded.has(component.cid)) {
+        ref = component.cid
+      } else {
+        ref = { cid: component.cid, jsUrl: component.jsUrl, modules: component.modules, maxMemoryPages: component.maxMemoryPages }
+        slot.loaded.add(component.cid)
+      }
+    }
+    const msg = (ref === undefined ? { ...rest, id } : { ...rest, id, component: ref }) as ToWorker
+    slot.running = { job, id }
+    slot.worker.ref()
+    if (job.timeoutMs !== undefined && Number.isFinite(job.timeoutMs)) {
+      const ms = job.timeoutMs
+      slot.running.timer = setTimeout(() => {
+        this.replace(slot, new TaskTimeoutError(`${describeRequest(job.request)} ran past its timeout of ${ms} ms: the worker was terminated and replaced`))
+      }, ms)
+    }
+    slot.worker.postMessage(msg)
+  }
+
+  /** Settle the running job of `slot` and free the slot. */
+  private finish (slot: Slot, outcome: Error | { value: unknown }): void {
+    const running = slot.running
+    if (running === undefined) return
+    slot.running = undefined
+    slot.worker.unref()
+    if (running.timer !== undefined) clearTimeout(running.timer)
+    this.settle(running.job, outcome)
+  }
+
+  private settle (job: Job, outcome: Error | { value: unknown }): void {
+    if (job.onAbort !== undefined) job.signal?.removeEventListener('abort', job.onAbort)
+    if (outcome instanceof Error) job.reject(outcome)
+    else job.resolve(outcome.value)
+  }
+
+  /**
+   * Terminate a worker on purpose (timeout, cancel) and put a fresh one in its place. The running
+   * job fails with `reason`; the worker's actors die with it.
+   */
+  private replace (slot: Slot, reason: Error): void {
+    if (slot.retiring) return
+    slot.retiring = true
+    this.finish(slot, reason)
+    this.killActors(slot, reason)
+    slot.hostPort.close()
+    void slot.worker.terminate()
+    if (this.state !== 'running') return
+    this.respawns++
+    const fresh = this.spawn(slot.kind, slot.index)
+    ;(slot.kind === 'task' ? this.slots : this.actorWorkers)[slot.index] = fresh
+    fresh.ready.then(() => this.dispatch(), () => {})
+  }
+
+  private killActors (slot: Slot, reason: Error): void {
+    for (const actorId of slot.actors) this.actorHomes.delete(actorId)
+    const died = new ActorDiedError(`actor's worker was replaced: ${reason.message}`, { cause: reason })
+    for (const job of slot.pinned.splice(0)) this.settle(job, died)
+    slot.actors.clear()
+  }
+
+  private spawn (kind: Slot['kind'], index: number): Slot {
+    const signal = new SharedArrayBuffer(4)
+    const channel = new MessageChannel()
+    const init: WorkerInit = { signal, hostPort: channel.port2, memoryBudgetBytes: this.budgetBytes }
+    const worker = new Worker(this.script, {
+      workerData: init,
+      transferList: [channel.port2],
+      // Workers need no loader: the script is plain JS. The parent's flags (a TypeScript loader,
+      // inspector ports) would only slow them down or clash.
+      execArgv: [],
+      resourceLimits: { maxOldGenerationSizeMb: this.heapMb },
+      stdout: false,
+      stderr: false
+    })
+    let markReady!: () => void
+    let markFailed!: (err: Error) => void
+    const ready = new Promise<void>((resolve, reject) => { markReady = resolve; markFailed = reject })
+    ready.catch(() => {})
+    const slot: Slot = {
+      kind,
+      index, worker, ready, signal: new Int32Array(signal), hostPort: channel.port1, loaded: new Set(), actors: new Set(), pinned: [], memoryBytes: 0, retiring: false
+    }
+    worker.on('message', (msg: FromWorker) => this.onMessage(slot, msg, markReady))
+    worker.on('error', (err: Error & { code?: string }) => {
+      markFailed(err)
+      this.onWorkerDied(slot, err)
+    })
+    worker.on('exit', (code) => {
+      markFailed(new WorkerCrashedError(`worker exited with code ${code} before it was ready`))
+      this.onWorkerDied(slot, new WorkerCrashedError(`worker exited unexpectedly with code ${code}`))
+    })
+    // A worker keeps the process alive only while it starts or runs something: a driver that
+    // forgets stop() still exits once its work is done.
+    ready.then(() => { if (slot.running === undefined) worker.unref() }, () => {})
+    return slot
+  }
+
+  private onWorkerDied (slot: Slot, err: Error & { code?: string }): void {
+    if (slot.retiring || this.state !== 'running') return
+    const reason = err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+      ? new GuestOutOfMemoryError(`the worker's JavaScript heap passed its limit of ${this.heapMb} MiB; the worker was replaced`, { cause: err })
+      : err instanceof WorkerCrashedError ? err : new WorkerCrashedError(`worker died: ${err.message}`, { cause: err })
+    this.replace(slot, reason)
+  }
+
+  private onMessage (slot: Slot, msg: FromWorker, markReady: () => void): void {
+    switch (msg.type) {
+      case 'ready':
+        markReady()
+        return
+      case 'done':
+      case 'failed': {
+        if (slot.running?.id !== msg.id) return
+        slot.memoryBytes = msg.memoryBytes
+        this.finish(slot, msg.type === 'done' ? { value: msg.value } : rebuild(msg.error))
+        this.dispatch()
+        return
+      }
+      case 'log':
+        (this.host.log ?? defaultLog)(msg.level, msg.message, { cid: msg.cid })
+        return
+      case 'host':
+        void this.serveHost(slot, msg.op, msg.args, { cid: msg.cid })
+    }
+  }
+
+  /** Run a host import on the main thread, then wake the worker that waits for it. */
+  private async serveHost (slot: Slot, op: HostOp, args: unknown[], ctx: HostContext): Promise<void> {
+    this.host.onBlocked?.(true, ctx)
+    let reply: HostReply
+    try {
+      reply = { ok: true, value: await this.hostOp(op, args, ctx) }
+    } catch (err) {
+      const e = err as { kind?: unknown, message?: unknown, retryable?: unknown }
+      reply = {
+        ok: false,
+        error: {
+          kind: typeof e?.kind === 'string' ? e.kind : 'host-error',
+          message: typeof e?.message === 'string' ? e.message : String(err),
+          retryable: e?.retryable === true
+        }
+      }
+    } finally {
+      this.host.onBlocked?.(false, ctx)
+    }
+    if (slot.retiring) return
+    slot.hostPort.postMessage(reply)
+    Atomics.store(slot.signal, 0, 1)
+    Atomics.notify(slot.signal, 0)
+  }
+
+  private async hostOp (op: HostOp, args: unknown[], ctx: HostContext): Promise<unknown> {
+    const { objects, tasks } = this.host
+    switch (op) {
+      case 'objects.get': return objects === undefined ? unsupported('objects.get') : objects.get(args[0] as string, ctx)
+      case 'objects.put': return objects === undefined ? unsupported('objects.put') : objects.put(args[0] as Uint8Array, ctx)
+      case 'tasks.submit': return tasks === undefined ? unsupported('tasks.submit') : tasks.submit(args[0] as string, args[1] as string, args[2] as Uint8Array, args[3] as Uint8Array, ctx)
+      case 'tasks.get': return tasks === undefined ? unsupported('tasks.get') : tasks.get(args[0] as string, args[1] as number | undefined, ctx)
+      case 'tasks.wait': return tasks === undefined ? unsupported('tasks.wait') : tasks.wait(args[0] as string[], args[1] as number, args[2] as number | undefined, ctx)
+    }
+  }
+}
+
+function rebuild (s: SerializedError): Error {
+  return deserializeError(s)
+}
+
+function describeRequest (r: Request): string {
+  switch (r.type) {
+    case 'call': return `task '${r.name}'`
+    case 'actor-invoke': return `actor method '${r.method}'`
+    case 'actor-create': return `actor '${r.cls}' constructor`
+    default: return r.type
+  }
+}
+
+/**
+ * Create a worker pool. Call `start()` before use and `stop()` when done.
+ *
+ * @example
+ * const pool = createExecPool({ workers: 2 })
+ * await pool.start()
+ * const out = await pool.call(component, 'add', encode([1, 2]), { timeoutMs: 1000 })
+ * await pool.stop()
+ */
+export function createExecPool (init: ExecPoolInit = {}): ExecPool {
+  return new WorkerPool(init)
+}

@@ -1,0 +1,280 @@
+// A pool worker: instantiates components from posted core modules, keeps one warm instance per
+// component, runs calls and actor methods, and serves host imports by blocking on the main thread.
+import { parentPort, workerData, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
+import type { ComponentPayload, FromWorker, HostOp, HostReply, ToWorker, WorkerInit } from './protocol.js'
+import { serializeError, type SerializedError } from '../errors/index.js'
+
+interface GuestInterface {
+  describe: () => unknown
+  call: (name: string, args: Uint8Array) => Uint8Array
+  Actor: { create: (cls: string, args: Uint8Array) => GuestActor }
+}
+interface GuestActor {
+  invoke: (method: string, args: Uint8Array) => Uint8Array
+  [Symbol.dispose]?: () => void
+}
+type Instantiate = (getCoreModule: (name: string) => WebAssembly.Module, imports: object, instantiateCore: (m: WebAssembly.Module, i: WebAssembly.Imports) => WebAssembly.Instance) => Record<string, unknown>
+
+/** One live component instance and the linear memories it defined. */
+interface Live {
+  cid: string
+  guest: GuestInterface
+  memories: WebAssembly.Memory[]
+  lastUsed: number
+  actors: number
+}
+
+const port = parentPort!
+const init = workerData as WorkerInit
+const signal = new Int32Array(init.signal)
+const hostPort: MessagePort = init.hostPort
+
+const components = new Map<string, { payload: ComponentPayload, instantiate: Instantiate }>()
+const warm = new Map<string, Live>()
+const actors = new Map<string, { live: Live, actor: GuestActor }>()
+let clock = 0
+
+function post (msg: FromWorker, transfer?: ArrayBuffer[]): void {
+  port.postMessage(msg, transfer)
+}
+
+/** A host import that needs the main thread: post the request, sleep until the reply is in. */
+function blockingHostCall (op: HostOp, cid: string, args: unknown[]): unknown {
+  Atomics.store(signal, 0, 0)
+  post({ type: 'host', op, cid, args })
+  for (;;) {
+    Atomics.wait(signal, 0, 0, 1000)
+    const received = receiveMessageOnPort(hostPort)
+    if (received !== undefined) {
+      const reply = received.message as HostReply
+      if (reply.ok) return reply.value
+      throw reply.error // becomes the `err` case of the import's WIT result in the guest
+    }
+    Atomics.store(signal, 0, 0)
+  }
+}
+
+function hostImports (cid: string): Record<string, unknown> {
+  const log = { log: (level: string, message: string) => post({ type: 'log', cid, level, message }) }
+  const objects = {
+    get: (id: string) => blockingHostCall('objects.get', cid, [id]),
+    put: (data: Uint8Array) => blockingHostCall('objects.put', cid, [data])
+  }
+  const tasks = {
+    submit: (component: string, name: string, args: Uint8Array, options: Uint8Array) => blockingHostCall('tasks.submit', cid, [component, name, args, options]),
+    get: (id: string, timeoutMs: number | undefined) => blockingHostCall('tasks.get', cid, [id, timeoutMs]),
+    wait: (ids: string[], numReturns: number, timeoutMs: number | undefined) => blockingHostCall('tasks.wait', cid, [ids, numReturns, timeoutMs])
+  }
+  // jco's generated code asks for the unversioned names; its types show the versioned ones.
+  const out: Record<string, unknown> = {}
+  for (const [name, impl] of Object.entries({ log, objects, tasks, types: {} })) {
+    out[`fabric:core/${name}`] = impl
+    out[`fabric:core/${name}@0.1.0`] = impl
+  }
+  return out
+}
+
+/** Import a component's generated JS the first time it is sent to this worker. */
+async function loadComponent (payload: ComponentPayload): Promise<void> {
+  if (components.has(payload.cid)) return
+  const mod = await import(payload.jsUrl) as { instantiate: Instantiate }
+  components.set(payload.cid, { payload, instantiate: mod.instantiate })
+}
+
+function cidOf (ref: ComponentPayload | string): string {
+  const cid = typeof ref === 'string' ? ref : ref.cid
+  if (!components.has(cid)) throw new Error(`component ${cid} was never sent to this worker`)
+  return cid
+}
+
+function instantiate (cid: string): Live {
+  const c = components.get(cid)!
+  const memories: WebAssembly.Memory[] = []
+  const root = c.instantiate(
+    (name) => {
+      const m = c.payload.modules[name]
+      if (m === undefined) throw new Error(`component ${cid} asks for an unknown core module ${name}`)
+      return m
+    },
+    hostImports(cid),
+    (module, imports) => {
+      const instance = new WebAssembly.Instance(module, imports)
+      for (const e of Object.values(instance.exports)) if (e instanceof WebAssembly.Memory && !memories.includes(e)) memories.push(e)
+      return instance
+    }
+  )
+  const guest = (root['fabric:core/guest@0.1.0'] ?? root.guest) as GuestInterface | undefined
+  if (guest === undefined) throw new Error(`component ${cid} does not export fabric:core/guest`)
+  return { cid, guest, memories, lastUsed: ++clock, actors: 0 }
+}
+
+function memoryOf (live: Live): number {
+  let n = 0
+  for (const m of live.memories) n += m.buffer.byteLength
+  return n
+}
+
+function totalMemory (): number {
+  const seen = new Set<Live>([...warm.values(), ...[...actors.values()].map(a => a.live)])
+  let n = 0
+  for (const l of seen) n += memoryOf(l)
+  return n
+}
+
+/** Drop least recently used warm instances (never ones holding actors) until under budget. */
+function enforceBudget (): void {
+  if (totalMemory() <= init.memoryBudgetBytes) return
+  const candidates = [...warm.entries()].filter(([, l]) => l.actors === 0).sort((a, b) => a[1].lastUsed - b[1].lastUsed)
+  for (const [cid] of candidates) {
+    warm.delete(cid)
+    if (totalMemory() <= init.memoryBudgetBytes) return
+  }
+}
+
+function warmInstance (cid: string): Live {
+  let live = warm.get(cid)
+  if (live === undefined) {
+    enforceBudget()
+    live = instantiate(cid)
+    warm.set(cid, live)
+  }
+  live.lastUsed = ++clock
+  return live
+}
+
+const isTaskError = (e: unknown): e is { kind: string, message: string, retryable: boolean } =>
+  typeof e === 'object' && e !== null && typeof (e as { kind?: unknown }).kind === 'string' && typeof (e as { message?: unknown }).message === 'string'
+
+/** Classify a failure and decide whether the instance survives it. */
+function describeFailure (err: unknown, live: Live | undefined, cid: string): { error: SerializedError, discard: boolean } {
+  const payload = (err as { payload?: unknown } | null)?.payload
+  const record = isTaskError(err) ? err : isTaskError(payload) ? payload : undefined
+  if (record !== undefined) {
+    // QuickJS reports its heap exhaustion as an ordinary exception; the memory cap explains it.
+    const atCap = live !== undefined && live.memories.some(m => m.buffer.byteLength >= components.get(cid)!.payload.maxMemoryPages * 65536 - 65536 * 16)
+    if (atCap && /out of memory/i.test(record.message)) {
+      return { error: { name: 'GuestOutOfMemoryError', message: `guest ran out of memory at its cap of ${components.get(cid)!.payload.maxMemoryPages / 16} MiB: ${record.message}`, retryable: false }, discard: true }
+    }
+    return { error: { name: 'TaskError', kind: record.kind, message: record.message, retryable: record.retryable === true }, discard: false }
+  }
+  if (err instanceof WebAssembly.RuntimeError || (err instanceof RangeError && /Maximum call stack/.test(err.message))) {
+    const oom = live !== undefined && /memory/i.test(err.message) && /out of bounds|grow|allocat/i.test(err.message)
+    return {
+      error: { name: oom ? 'GuestOutOfMemoryError' : 'GuestTrapError', message: `guest trapped: ${err.message}`, retryable: false },
+      discard: true
+    }
+  }
+  if (err instanceof Error && /cannot enter component instance/i.test(err.message)) {
+    return { error: { name: 'GuestTrapError', message: 'guest instance is poisoned by an earlier trap', retryable: false }, discard: true }
+  }
+  const s = serializeError(err)
+  return { error: { ...s, name: s.name === 'Error' ? 'GuestTrapError' : s.name, message: `guest failed: ${s.message}` }, discard: true }
+}
+
+function reply (id: number, value: unknown): void {
+  const transfer = value instanceof Uint8Array && value.byteOffset === 0 && value.byteLength === value.buffer.byteLength && value.byteLength > 4096 && value.buffer instanceof ArrayBuffer
+    ? [value.buffer]
+    : undefined
+  post({ type: 'done', id, value, memoryBytes: totalMemory() }, transfer)
+}
+
+function fail (id: number, error: SerializedError): void {
+  post({ type: 'failed', id, error, memoryBytes: totalMemory() })
+}
+
+function runOnWarm (id: number, cid: string, fn: (live: Live) => unknown): void {
+  let live: Live | undefined
+  try {
+    live = warmInstance(cid)
+    reply(id, fn(live))
+  } catch (err) {
+    const { error, discard } = describeFailure(err, live, cid)
+    if (discard && live !== undefined) dropInstance(cid, live)
+    fail(id, error)
+  }
+}
+
+function dropInstance (cid: string, live: Live): void {
+  if (warm.get(cid) === live) warm.delete(cid)
+  for (const [actorId, a] of actors) if (a.live === live) actors.delete(actorId)
+}
+
+function handle (msg: ToWorker): void {
+  switch (msg.type) {
+    case 'call': {
+      const cid = cidOf(msg.component)
+      runOnWarm(msg.id, cid, live => live.guest.call(msg.name, msg.args))
+      return
+    }
+    case 'describe': {
+      const cid = cidOf(msg.component)
+      runOnWarm(msg.id, cid, live => live.guest.describe())
+      return
+    }
+    case 'actor-create': {
+      const cid = cidOf(msg.component)
+      // Each actor owns an instance of its own: its state must not share a heap with tasks.
+      let live: Live | undefined
+      try {
+        enforceBudget()
+        live = instantiate(cid)
+        const actor = live.guest.Actor.create(msg.cls, msg.args)
+        live.actors++
+        actors.set(msg.actorId, { live, actor })
+        reply(msg.id, null)
+      } catch (err) {
+        fail(msg.id, describeFailure(err, live, cid).error)
+      }
+      return
+    }
+    case 'actor-invoke': {
+      const a = actors.get(msg.actorId)
+      if (a === undefined) {
+        fail(msg.id, { name: 'ActorDiedError', message: `actor ${msg.actorId} is not alive in this worker (its instance trapped or was dropped)`, retryable: false })
+        return
+      }
+      try {
+        a.live.lastUsed = ++clock
+        reply(msg.id, a.actor.invoke(msg.method, msg.args))
+      } catch (err) {
+        const { error, discard } = describeFailure(err, a.live, a.live.cid)
+        if (discard) actors.delete(msg.actorId)
+        fail(msg.id, error)
+      }
+      return
+    }
+    case 'actor-drop': {
+      const a = actors.get(msg.actorId)
+      if (a !== undefined) {
+        actors.delete(msg.actorId)
+        try { a.actor[Symbol.dispose]?.() } catch { /* the instance goes with it */ }
+      }
+      reply(msg.id, null)
+    }
+  }
+}
+
+// Messages are handled one at a time, in order. Only the first message for a component waits
+// (for its generated JS to import); the warm path runs synchronously inside the event.
+let queue: Promise<void> = Promise.resolve()
+let pending = 0
+function safeHandle (msg: ToWorker): void {
+  try {
+    handle(msg)
+  } catch (err) {
+    fail(msg.id, serializeError(err))
+  }
+}
+port.on('message', (msg: ToWorker) => {
+  const payload = 'component' in msg && typeof msg.component !== 'string' && !components.has(msg.component.cid) ? msg.component : undefined
+  if (pending === 0 && payload === undefined) {
+    safeHandle(msg)
+    return
+  }
+  pending++
+  queue = queue
+    .then(async () => { if (payload !== undefined) await loadComponent(payload) })
+    .then(() => safeHandle(msg), (err: unknown) => fail(msg.id, serializeError(err)))
+    .finally(() => { pending-- })
+})
+post({ type: 'ready' })

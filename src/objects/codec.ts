@@ -1,0 +1,125 @@
+// The fabric's value codec: CBOR via cborg, with typed arrays, Maps and object refs preserved.
+// The same module is bundled into QuickJS guests, so both sides of the boundary agree by construction.
+import { encode as cborEncode, decode as cborDecode, Token, Type } from 'cborg'
+import type { TagDecoder, OptionalTypeEncoder as TypeEncoder, TagDecodeControl } from 'cborg/interface'
+import {
+  TAG_MAP, mapEncoder, mapDecoder,
+  TAG_INT8_ARRAY, int8ArrayEncoder, int8ArrayDecoder,
+  TAG_UINT8_CLAMPED_ARRAY, uint8ClampedArrayEncoder, uint8ClampedArrayDecoder,
+  TAG_INT16_ARRAY_LE, int16ArrayEncoder, int16ArrayDecoder,
+  TAG_UINT16_ARRAY_LE, uint16ArrayEncoder, uint16ArrayDecoder,
+  TAG_INT32_ARRAY_LE, int32ArrayEncoder, int32ArrayDecoder,
+  TAG_UINT32_ARRAY_LE, uint32ArrayEncoder, uint32ArrayDecoder,
+  TAG_FLOAT32_ARRAY_LE, float32ArrayEncoder, float32ArrayDecoder,
+  TAG_FLOAT64_ARRAY_LE, float64ArrayEncoder, float64ArrayDecoder,
+  TAG_BIGINT64_ARRAY_LE, bigInt64ArrayEncoder, bigInt64ArrayDecoder,
+  TAG_BIGUINT64_ARRAY_LE, bigUint64ArrayEncoder, bigUint64ArrayDecoder,
+  TAG_BIGINT_POS, bigIntDecoder, TAG_BIGINT_NEG, bigNegIntDecoder, bigIntEncoder
+} from 'cborg/taglib'
+import { ObjectRef, OBJECT_REF_TAG } from './object-ref.js'
+
+/**
+ * Thrown when a value cannot be encoded (a function, a symbol, a class instance the codec does
+ * not know) or bytes cannot be decoded as a fabric value.
+ */
+export class CodecError extends Error {
+  override readonly name = 'CodecError'
+}
+
+const refEncoder: TypeEncoder = (obj: unknown) => {
+  if (obj instanceof ObjectRef) return [new Token(Type.tag, OBJECT_REF_TAG), new Token(Type.string, obj.id)]
+  return null
+}
+
+// Anything that is not a plain object, array or one of the registered types is refused instead
+// of being flattened into a map that would lose its class on the other side.
+const objectEncoder: TypeEncoder = (obj: object) => {
+  if (obj instanceof ObjectRef) return refEncoder(obj, 'Object', {}, undefined)
+  const proto = Object.getPrototypeOf(obj)
+  if (proto === Object.prototype || proto === null) return null
+  const name = (obj as { constructor?: { name?: string } }).constructor?.name ?? 'unknown'
+  throw new CodecError(`cannot encode an instance of ${name}: use plain objects, arrays, Maps, typed arrays or ObjectRefs`)
+}
+
+const refuse = (what: string): TypeEncoder => () => {
+  throw new CodecError(`cannot encode a ${what}: fabric values are data (numbers, strings, arrays, objects, Maps, typed arrays, ObjectRefs)`)
+}
+
+const typeEncoders: Record<string, TypeEncoder> = {
+  Object: objectEncoder,
+  Map: mapEncoder,
+  bigint: bigIntEncoder,
+  Int8Array: int8ArrayEncoder,
+  Uint8ClampedArray: uint8ClampedArrayEncoder,
+  Int16Array: int16ArrayEncoder,
+  Uint16Array: uint16ArrayEncoder,
+  Int32Array: int32ArrayEncoder,
+  Uint32Array: uint32ArrayEncoder,
+  Float32Array: float32ArrayEncoder,
+  Float64Array: float64ArrayEncoder,
+  BigInt64Array: bigInt64ArrayEncoder,
+  BigUint64Array: bigUint64ArrayEncoder,
+  Function: refuse('function'),
+  symbol: refuse('symbol')
+}
+
+const tags: TagDecoder[] = []
+tags[TAG_MAP] = mapDecoder
+tags[TAG_INT8_ARRAY] = int8ArrayDecoder
+tags[TAG_UINT8_CLAMPED_ARRAY] = uint8ClampedArrayDecoder
+tags[TAG_INT16_ARRAY_LE] = int16ArrayDecoder
+tags[TAG_UINT16_ARRAY_LE] = uint16ArrayDecoder
+tags[TAG_INT32_ARRAY_LE] = int32ArrayDecoder
+tags[TAG_UINT32_ARRAY_LE] = uint32ArrayDecoder
+tags[TAG_FLOAT32_ARRAY_LE] = float32ArrayDecoder
+tags[TAG_FLOAT64_ARRAY_LE] = float64ArrayDecoder
+tags[TAG_BIGINT64_ARRAY_LE] = bigInt64ArrayDecoder
+tags[TAG_BIGUINT64_ARRAY_LE] = bigUint64ArrayDecoder
+tags[TAG_BIGINT_POS] = bigIntDecoder
+tags[TAG_BIGINT_NEG] = bigNegIntDecoder
+tags[OBJECT_REF_TAG] = (decodeInner: TagDecodeControl) => {
+  const inner: unknown = decodeInner()
+  if (typeof inner !== 'string' || inner.length === 0) throw new CodecError('object ref tag must wrap a non-empty string id')
+  return new ObjectRef(inner)
+}
+
+/**
+ * Encode a fabric value to CBOR bytes.
+ *
+ * @throws {CodecError} for values that are not data (functions, symbols, class instances)
+ * @example
+ * const bytes = encode({ xs: new Float32Array([1, 2]), m: new Map([[1, 'a']]) })
+ */
+export function encode (value: unknown): Uint8Array {
+  try {
+    return cborEncode(value, { typeEncoders, mapSorter: undefined })
+  } catch (err) {
+    if (err instanceof CodecError) throw err
+    throw new CodecError(`cannot encode value: ${(err as Error).message}`)
+  }
+}
+
+/**
+ * Decode CBOR bytes produced by {@link encode} (or any CBOR using the same tags).
+ *
+ * @throws {CodecError} for malformed bytes or unknown tags
+ */
+export function decode (bytes: Uint8Array): unknown {
+  try {
+    return cborDecode(bytes, { tags, useUndefined: true } as Parameters<typeof cborDecode>[1])
+  } catch (err) {
+    if (err instanceof CodecError) throw err
+    throw new CodecError(`cannot decode CBOR: ${(err as Error).message}`)
+  }
+}
+
+/** Every ObjectRef inside a value (arrays, objects and Maps are walked), in order of appearance. */
+export function findRefs (value: unknown, out: ObjectRef[] = []): ObjectRef[] {
+  if (value instanceof ObjectRef) out.push(value)
+  else if (Array.isArray(value)) for (const v of value) findRefs(v, out)
+  else if (value instanceof Map) for (const [k, v] of value) { findRefs(k, out); findRefs(v, out) }
+  else if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value)) {
+    for (const v of Object.values(value)) findRefs(v, out)
+  }
+  return out
+}
