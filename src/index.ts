@@ -1,3 +1,11 @@
 // Fabric's public entry (`import { ... } from 'fabric'`).
 export type { GuestModule, RemoteFunction, RemoteActorClass, ActorHandle, TaskOptions, ActorOptions, RemoteArgs, RemoteResult } from './api/index.js'
 export { ObjectRef } from './objects/object-ref.js'
+export { encode, decode, CodecError } from './objects/codec.js'
+export { loadComponent, InvalidComponentError, type CompiledComponent, type Manifest } from './component/index.js'
+export {
+  createExecPool, TaskError, TaskTimeoutError, GuestTrapError, GuestOutOfMemoryError, WorkerCrashedError,
+  ActorDiedError, PoolStoppedError, TaskCancelledError,
+  type ExecPool, type ExecPoolInit, type CallOptions, type ActorRef, type HostServices
+} from './exec/index.js'
+export { FabricError, type SerializedError } from './errors/index.js'

@@ -23,7 +23,7 @@ declare function actorResourceNew(rep: u32): u32
 // Layouts (canonical ABI, 32-bit): result<list<u8> | own<actor>, task-error> is a u8 discriminant
 // and a payload at offset 4 — ok: (ptr, len) or a handle; err: kind (ptr, len) at 4, message
 // (ptr, len) at 12, retryable at 20 — 24 bytes in all.
-const RESULT_SIZE: usize = 24
+const RESULT_SIZE: i32 = 24
 
 // One return area serves every export: the component model never re-enters an instance, so the
 // host has read a call's results (and run its post-return) before the next call can start.

@@ -23,6 +23,10 @@ export const DEFAULT_MEMORY_LIMIT_MB = 256
 
 const compiled = new Map<string, Promise<CompiledComponent>>()
 
+// Core modules by content: every QuickJS component carries the same 1.3 MB engine module (only
+// the snapshot module differs), so the engine is compiled once per process and shared.
+const coreModules = new Map<string, WebAssembly.Module>()
+
 /**
  * Load a component from a file path or its bytes: identify it by CID, validate it, transpile it
  * (cached on disk per CID), cap its memories and compile its core modules (cached in this process
@@ -78,9 +82,16 @@ async function compileComponent (bytes: Uint8Array, cid: string, maxMemoryPages:
   }
   const modules: Record<string, WebAssembly.Module> = {}
   for (const [name, core] of Object.entries(entry.coreModules)) {
+    const key = `${entry.meta.files[name]?.sha256 ?? `${cid}/${name}`}:${maxMemoryPages}`
+    const known = coreModules.get(key)
+    if (known !== undefined) {
+      modules[name] = known
+      continue
+    }
     const capped = limitMemory(core, maxMemoryPages, name)
     try {
       modules[name] = new WebAssembly.Module(capped)
+      coreModules.set(key, modules[name])
     } catch (err) {
       // The bytes matched their hash, so the module itself uses something this V8 cannot compile.
       throw new InvalidComponentError(

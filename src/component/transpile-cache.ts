@@ -113,15 +113,16 @@ export function readCacheEntry (cacheDir: string, cid: string): CacheEntry | und
   return { dir, meta, jsUrl: pathToFileURL(join(dir, JS_FILE)).href, coreModules }
 }
 
+// meta.json is read back from disk: check its shape before trusting it, including that file names
+// are plain names (a damaged or hand-edited entry must not make us read outside its directory).
 function isUsableMeta (meta: CacheMeta, cid: string): boolean {
-  return typeof meta === 'object' && meta !== null &&
-    meta.format === CACHE_FORMAT &&
-    meta.cid === cid &&
-    meta.transpiler?.name === TRANSPILER &&
-    meta.transpiler.version === getTranspilerVersion() &&
-    Array.isArray(meta.world?.imports) && Array.isArray(meta.world?.exports) &&
-    typeof meta.files === 'object' && meta.files !== null &&
-    Object.hasOwn(meta.files, JS_FILE)
+  if (typeof meta !== 'object' || meta === null) return false
+  if (meta.format !== CACHE_FORMAT || meta.cid !== cid) return false
+  if (meta.transpiler?.name !== TRANSPILER || meta.transpiler.version !== getTranspilerVersion()) return false
+  if (!Array.isArray(meta.world?.imports) || !Array.isArray(meta.world?.exports)) return false
+  if (typeof meta.files !== 'object' || meta.files === null || !Object.hasOwn(meta.files, JS_FILE)) return false
+  return Object.entries(meta.files).every(([name, f]) =>
+    /^[\w-][\w.-]*$/.test(name) && typeof f?.size === 'number' && typeof f?.sha256 === 'string')
 }
 
 /**

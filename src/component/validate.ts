@@ -23,7 +23,7 @@ export function checkComponentHeader (bytes: Uint8Array): void {
   try {
     preamble = readPreamble(bytes)
   } catch (err) {
-    throw truncated(`${(err as Error).message}`, err)
+    throw truncated((err as Error).message, err)
   }
   if (preamble === undefined) {
     const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ')
@@ -81,7 +81,7 @@ export async function readComponentWorld (bytes: Uint8Array): Promise<ComponentW
 /** wasm-tools repeats its context ("Failed to decode wit component") around the real reason. */
 function parserMessage (err: unknown): string {
   const text = err instanceof Error ? err.message : String(err)
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !/^Error: /.test(l))
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0)
   const reason = lines.find((l) => !/^Failed to decode/i.test(l)) ?? text
   return `wasm-tools: ${reason.replace(/\s*Failed to decode wit component$/i, '')}`
 }
