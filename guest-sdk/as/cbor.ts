@@ -41,13 +41,18 @@ const AI_INDEFINITE: u32 = 31
 /** 2^64 as an f64: the first float magnitude that no u64 can hold. */
 const TWO_POW_64: f64 = 18446744073709551616.0
 
+/** 2^e as an f64, for the small exponents of half floats (built from its bits; Math.pow is large). */
+function pow2(e: i32): f64 {
+  return reinterpret<f64>(<u64>(e + 1023) << 52)
+}
+
 /** Converts an IEEE 754 half-precision value to f64 (RFC 8949, appendix D). */
 function halfToF64(half: u32): f64 {
-  const exp = (half >> 10) & 0x1f
+  const exp = <i32>((half >> 10) & 0x1f)
   const mant = <f64>(half & 0x3ff)
   let val: f64
-  if (exp == 0) val = mant * Math.pow(2, -24)
-  else if (exp != 31) val = (mant + 1024) * Math.pow(2, <f64>exp - 25)
+  if (exp == 0) val = mant * pow2(-24)
+  else if (exp != 31) val = (mant + 1024) * pow2(exp - 25)
   else val = mant == 0 ? Infinity : NaN
   return (half & 0x8000) != 0 ? -val : val
 }

@@ -58,7 +58,8 @@ class WorkerPool implements ExecPool {
   private readonly budgetBytes: number
   private readonly defaultTimeoutMs?: number
   private readonly host: HostServices
-  private readonly script: URL
+  private readonly cacheDir?: string
+  private script?: URL
   private readonly slots: Slot[] = []
   private readonly queue: Job[] = []
   private readonly actorHomes = new Map<string, Slot>()
@@ -66,6 +67,10 @@ class WorkerPool implements ExecPool {
   private readonly actorWorkers: Slot[] = []
   private readonly maxActorWorkers: number
   private nextId = 1
+  /** Jobs submitted and not yet settled: while any exist, the workers keep the process alive. */
+  private outstanding = 0
+  private workersRefd = false
+  private unrefScheduled = false
   private respawns = 0
   private state: 'new' | 'running' | 'stopped' = 'new'
 
@@ -76,13 +81,14 @@ class WorkerPool implements ExecPool {
     this.maxActorWorkers = Math.max(1, Math.floor(init.actorWorkers ?? this.size))
     this.defaultTimeoutMs = init.defaultTimeoutMs
     this.host = init.host ?? {}
-    this.script = workerScript(init.cacheDir)
+    this.cacheDir = init.cacheDir
   }
 
   async start (): Promise<void> {
     if (this.state === 'running') return
     if (this.state === 'stopped') throw new PoolStoppedError('a stopped pool cannot be restarted: create a new one')
     this.state = 'running'
+    this.script = await workerScript(new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url), this.cacheDir)
     for (let i = 0; i < this.size; i++) this.slots.push(this.spawn('task', i))
     await Promise.all(this.slots.map(s => s.ready))
   }
@@ -182,10 +188,12 @@ class WorkerPool implements ExecPool {
   private submit (request: Request, options: CallOptions, slot?: Slot, actorId?: string): Promise<unknown> {
     this.assertRunning()
     return new Promise((resolve, reject) => {
+      this.outstanding++
+      this.holdProcess()
       const job: Job = { request, resolve, reject, timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs, signal: options.signal, slot, actorId }
       if (job.signal !== undefined) {
         if (job.signal.aborted) {
-          reject(new TaskCancelledError())
+          this.settle(job, new TaskCancelledError())
           return
         }
         job.onAbort = () => this.cancel(job)
@@ -210,6 +218,31 @@ class WorkerPool implements ExecPool {
     if (slot !== undefined) this.replace(slot, err)
   }
 
+  // A pool keeps the process alive only while it has work: a driver that forgets stop() still
+  // exits when it is done. Toggling refs on every call costs more than a call, so the release is
+  // checked at most every 20–50 ms (an unref'd timer: it never holds the process itself).
+  private holdProcess (): void {
+    if (this.workersRefd) return
+    this.workersRefd = true
+    for (const s of [...this.slots, ...this.actorWorkers]) s.worker.ref()
+  }
+
+  private releaseProcessSoon (): void {
+    if (this.unrefScheduled) return
+    this.unrefScheduled = true
+    const check = (): void => {
+      if (this.outstanding > 0) {
+        setTimeout(check, 50).unref()
+        return
+      }
+      this.unrefScheduled = false
+      if (!this.workersRefd) return
+      this.workersRefd = false
+      for (const s of [...this.slots, ...this.actorWorkers]) s.worker.unref()
+    }
+    setTimeout(check, 20).unref()
+  }
+
   /** Hand queued work to idle workers: pinned (actor) work first, then the shared queue. */
   private dispatch (): void {
     if (this.state !== 'running') return
@@ -219,13 +252,19 @@ class WorkerPool implements ExecPool {
       if (job !== undefined) this.run(slot, job)
     }
     while (this.queue.length > 0) {
-      const idle = this.slots.filter(s => s.running === undefined && !s.retiring)
-      if (idle.length === 0) return
-      const job = this.queue.shift()!
-      const cid = job.request.component?.cid
-      // Prefer a worker that already has this component warm.
-      const slot = idle.find(s => cid !== undefined && s.loaded.has(cid)) ?? idle[0]!
-      this.run(slot, job)
+      const cid = this.queue[0]!.request.component?.cid
+      // Prefer an idle worker that already has this component warm.
+      let slot: Slot | undefined
+      for (const s of this.slots) {
+        if (s.running !== undefined || s.retiring) continue
+        if (slot === undefined) slot = s
+        if (cid !== undefined && s.loaded.has(cid)) {
+          slot = s
+          break
+        }
+      }
+      if (slot === undefined) return
+      this.run(slot, this.queue.shift()!)
     }
   }
 
@@ -243,7 +282,6 @@ class WorkerPool implements ExecPool {
     }
     const msg = (ref === undefined ? { ...rest, id } : { ...rest, id, component: ref }) as ToWorker
     slot.running = { job, id }
-    slot.worker.ref()
     if (job.timeoutMs !== undefined && Number.isFinite(job.timeoutMs)) {
       const ms = job.timeoutMs
       slot.running.timer = setTimeout(() => {
@@ -258,12 +296,12 @@ class WorkerPool implements ExecPool {
     const running = slot.running
     if (running === undefined) return
     slot.running = undefined
-    slot.worker.unref()
     if (running.timer !== undefined) clearTimeout(running.timer)
     this.settle(running.job, outcome)
   }
 
   private settle (job: Job, outcome: Error | { value: unknown }): void {
+    if (--this.outstanding === 0) this.releaseProcessSoon()
     if (job.onAbort !== undefined) job.signal?.removeEventListener('abort', job.onAbort)
     if (outcome instanceof Error) job.reject(outcome)
     else job.resolve(outcome.value)
@@ -298,7 +336,7 @@ class WorkerPool implements ExecPool {
     const signal = new SharedArrayBuffer(4)
     const channel = new MessageChannel()
     const init: WorkerInit = { signal, hostPort: channel.port2, memoryBudgetBytes: this.budgetBytes }
-    const worker = new Worker(this.script, {
+    const worker = new Worker(this.script!, {
       workerData: init,
       transferList: [channel.port2],
       // Workers need no loader: the script is plain JS. The parent's flags (a TypeScript loader,
@@ -327,7 +365,7 @@ class WorkerPool implements ExecPool {
     })
     // A worker keeps the process alive only while it starts or runs something: a driver that
     // forgets stop() still exits once its work is done.
-    ready.then(() => { if (slot.running === undefined) worker.unref() }, () => {})
+    ready.then(() => { if (!this.workersRefd) worker.unref() }, () => {})
     return slot
   }
 

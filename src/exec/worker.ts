@@ -32,6 +32,8 @@ const hostPort: MessagePort = init.hostPort
 const components = new Map<string, { payload: ComponentPayload, instantiate: Instantiate }>()
 const warm = new Map<string, Live>()
 const actors = new Map<string, { live: Live, actor: GuestActor }>()
+/** Every live instance (warm or holding actors): what counts against the memory budget. */
+const lives = new Set<Live>()
 let clock = 0
 
 function post (msg: FromWorker, transfer?: ArrayBuffer[]): void {
@@ -105,7 +107,9 @@ function instantiate (cid: string): Live {
   )
   const guest = (root['fabric:core/guest@0.1.0'] ?? root.guest) as GuestInterface | undefined
   if (guest === undefined) throw new Error(`component ${cid} does not export fabric:core/guest`)
-  return { cid, guest, memories, lastUsed: ++clock, actors: 0 }
+  const live: Live = { cid, guest, memories, lastUsed: ++clock, actors: 0 }
+  lives.add(live)
+  return live
 }
 
 function memoryOf (live: Live): number {
@@ -115,9 +119,8 @@ function memoryOf (live: Live): number {
 }
 
 function totalMemory (): number {
-  const seen = new Set<Live>([...warm.values(), ...[...actors.values()].map(a => a.live)])
   let n = 0
-  for (const l of seen) n += memoryOf(l)
+  for (const l of lives) n += memoryOf(l)
   return n
 }
 
@@ -125,8 +128,9 @@ function totalMemory (): number {
 function enforceBudget (): void {
   if (totalMemory() <= init.memoryBudgetBytes) return
   const candidates = [...warm.entries()].filter(([, l]) => l.actors === 0).sort((a, b) => a[1].lastUsed - b[1].lastUsed)
-  for (const [cid] of candidates) {
+  for (const [cid, live] of candidates) {
     warm.delete(cid)
+    lives.delete(live)
     if (totalMemory() <= init.memoryBudgetBytes) return
   }
 }
@@ -195,6 +199,7 @@ function runOnWarm (id: number, cid: string, fn: (live: Live) => unknown): void 
 }
 
 function dropInstance (cid: string, live: Live): void {
+  lives.delete(live)
   if (warm.get(cid) === live) warm.delete(cid)
   for (const [actorId, a] of actors) if (a.live === live) actors.delete(actorId)
 }
@@ -223,6 +228,7 @@ function handle (msg: ToWorker): void {
         actors.set(msg.actorId, { live, actor })
         reply(msg.id, null)
       } catch (err) {
+        if (live !== undefined) lives.delete(live)
         fail(msg.id, describeFailure(err, live, cid).error)
       }
       return
@@ -238,7 +244,7 @@ function handle (msg: ToWorker): void {
         reply(msg.id, a.actor.invoke(msg.method, msg.args))
       } catch (err) {
         const { error, discard } = describeFailure(err, a.live, a.live.cid)
-        if (discard) actors.delete(msg.actorId)
+        if (discard) dropInstance(a.live.cid, a.live)
         fail(msg.id, error)
       }
       return
@@ -247,6 +253,7 @@ function handle (msg: ToWorker): void {
       const a = actors.get(msg.actorId)
       if (a !== undefined) {
         actors.delete(msg.actorId)
+        lives.delete(a.live)
         try { a.actor[Symbol.dispose]?.() } catch { /* the instance goes with it */ }
       }
       reply(msg.id, null)

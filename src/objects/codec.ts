@@ -17,6 +17,7 @@ import {
   TAG_BIGINT_POS, bigIntDecoder, TAG_BIGINT_NEG, bigNegIntDecoder, bigIntEncoder
 } from 'cborg/taglib'
 import { ObjectRef, OBJECT_REF_TAG } from './object-ref.js'
+import { fastEncode, fastDecode, FALLBACK } from './codec-fast.js'
 
 /**
  * Thrown when a value cannot be encoded (a function, a symbol, a class instance the codec does
@@ -91,6 +92,8 @@ tags[OBJECT_REF_TAG] = (decodeInner: TagDecodeControl) => {
  * const bytes = encode({ xs: new Float32Array([1, 2]), m: new Map([[1, 'a']]) })
  */
 export function encode (value: unknown): Uint8Array {
+  const fast = fastEncode(value)
+  if (fast !== undefined) return fast
   try {
     return cborEncode(value, { typeEncoders, mapSorter: undefined })
   } catch (err) {
@@ -105,6 +108,8 @@ export function encode (value: unknown): Uint8Array {
  * @throws {CodecError} for malformed bytes or unknown tags
  */
 export function decode (bytes: Uint8Array): unknown {
+  const fast = fastDecode(bytes)
+  if (fast !== FALLBACK) return fast
   try {
     return cborDecode(bytes, { tags, useUndefined: true } as Parameters<typeof cborDecode>[1])
   } catch (err) {

@@ -1,6 +1,23 @@
 import assert from 'node:assert/strict'
 import { encode, decode, findRefs, CodecError } from '../../src/objects/codec.js'
 import { ObjectRef, OBJECT_REF_TAG } from '../../src/objects/object-ref.js'
+import { fastEncode, fastDecode, FALLBACK } from '../../src/objects/codec-fast.js'
+import { encode as cborgEncode, decode as cborgDecode } from 'cborg'
+
+/** A deterministic generator of random values of the fast path's types. */
+function randomValue (next: () => number, depth = 0): unknown {
+  const pick = Math.floor(next() * (depth > 3 ? 6 : 7))
+  const ints = [0, 1, 23, 24, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER]
+  switch (pick) {
+    case 0: { const n = ints[Math.floor(next() * ints.length)]!; return next() < 0.5 || n === 0 ? n : -n }
+    case 1: return Math.floor((next() - 0.5) * 2 ** 40)
+    case 2: return Array.from({ length: Math.floor(next() * 30) }, () => String.fromCharCode(Math.floor(next() * 0x80))).join('')
+    case 3: return [true, false, null, undefined][Math.floor(next() * 4)]
+    case 4: return new Uint8Array(Math.floor(next() * 300)).map(() => Math.floor(next() * 256))
+    case 5: return 'ascii'.repeat(Math.floor(next() * 60))
+    default: return Array.from({ length: Math.floor(next() * 30) }, () => randomValue(next, depth + 1))
+  }
+}
 
 describe('objects/codec', () => {
   it('round-trips numbers, strings, arrays, maps, nested objects, bytes, typed arrays and refs', () => {
@@ -50,6 +67,30 @@ describe('objects/codec', () => {
     const hi = (OBJECT_REF_TAG >> 8) & 0xff
     const lo = OBJECT_REF_TAG & 0xff
     assert.throws(() => decode(new Uint8Array([0xd9, hi, lo, 0x01])), /object ref/)
+  })
+
+  it('fast path writes exactly the bytes cborg writes, and reads them back the same', () => {
+    let seed = 12345
+    const next = (): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 }
+    for (let i = 0; i < 2000; i++) {
+      const v = randomValue(next)
+      const fast = fastEncode(v)
+      assert.ok(fast !== undefined, 'fast path refused a fast-path value')
+      assert.ok(Buffer.from(fast).equals(cborgEncode(v)), `bytes differ for sample ${i}`)
+      assert.deepEqual(fastDecode(fast), cborgDecode(fast, { useUndefined: true } as Parameters<typeof cborgDecode>[1]))
+    }
+  })
+
+  it('fast path hands everything else to cborg', () => {
+    for (const v of [1.5, 2n ** 70n, { a: 1 }, new Map(), new Float32Array(1), new ObjectRef('x'), [1, { a: 1 }], Number.MAX_SAFE_INTEGER + 2]) {
+      assert.equal(fastEncode(v), undefined)
+      assert.equal(fastDecode(encode(v)), FALLBACK)
+    }
+    assert.equal(fastEncode(-0), undefined)
+    assert.equal(fastDecode(new Uint8Array([0x82, 0x01])), FALLBACK) // truncated
+    assert.equal(fastDecode(new Uint8Array([0x01, 0x01])), FALLBACK) // trailing bytes
+    assert.equal(fastEncode('héllo'), undefined) // non-ASCII text goes to cborg
+    assert.equal(fastDecode(encode('héllo')), FALLBACK)
   })
 
   it('finds refs nested anywhere in a value', () => {

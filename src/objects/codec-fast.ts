@@ -1,0 +1,210 @@
+// A fast path for the values most calls carry (integers, ASCII strings, booleans, null, byte strings and
+// arrays of them), producing exactly the bytes cborg produces: cborg's general machinery costs
+// ~10 µs per call when interpreted by QuickJS. Anything else returns `undefined` and the caller
+// falls back to cborg, so the encoding (and every CID) stays the same either way.
+
+const MAX_DEPTH = 16
+
+class Writer {
+  buf = new Uint8Array(256)
+  pos = 0
+
+  reserve (n: number): void {
+    if (this.pos + n <= this.buf.length) return
+    let size = this.buf.length * 2
+    while (size < this.pos + n) size *= 2
+    const next = new Uint8Array(size)
+    next.set(this.buf.subarray(0, this.pos))
+    this.buf = next
+  }
+
+  head (major: number, n: number): void {
+    this.reserve(9)
+    const b = this.buf
+    const m = major << 5
+    if (n < 24) {
+      b[this.pos++] = m | n
+    } else if (n < 0x100) {
+      b[this.pos++] = m | 24
+      b[this.pos++] = n
+    } else if (n < 0x10000) {
+      b[this.pos++] = m | 25
+      b[this.pos++] = n >>> 8
+      b[this.pos++] = n & 0xff
+    } else if (n < 0x100000000) {
+      b[this.pos++] = m | 26
+      b[this.pos++] = n >>> 24
+      b[this.pos++] = (n >>> 16) & 0xff
+      b[this.pos++] = (n >>> 8) & 0xff
+      b[this.pos++] = n & 0xff
+    } else {
+      const hi = Math.floor(n / 0x100000000)
+      const lo = n >>> 0
+      b[this.pos++] = m | 27
+      b[this.pos++] = hi >>> 24
+      b[this.pos++] = (hi >>> 16) & 0xff
+      b[this.pos++] = (hi >>> 8) & 0xff
+      b[this.pos++] = hi & 0xff
+      b[this.pos++] = lo >>> 24
+      b[this.pos++] = (lo >>> 16) & 0xff
+      b[this.pos++] = (lo >>> 8) & 0xff
+      b[this.pos++] = lo & 0xff
+    }
+  }
+
+  bytes (data: Uint8Array): void {
+    this.reserve(data.length)
+    this.buf.set(data, this.pos)
+    this.pos += data.length
+  }
+}
+
+function put (w: Writer, v: unknown, depth: number): boolean {
+  switch (typeof v) {
+    case 'number':
+      if (!Number.isSafeInteger(v) || Object.is(v, -0)) return false
+      if (v >= 0) w.head(0, v)
+      else w.head(1, -1 - v)
+      return true
+    case 'string': {
+      // ASCII only: UTF-8 edge cases (lone surrogates) stay cborg's business.
+      const n = v.length
+      w.head(3, n)
+      w.reserve(n)
+      const b = w.buf
+      let p = w.pos
+      for (let i = 0; i < n; i++) {
+        const c = v.charCodeAt(i)
+        if (c > 0x7f) return false
+        b[p++] = c
+      }
+      w.pos = p
+      return true
+    }
+    case 'boolean':
+      w.reserve(1)
+      w.buf[w.pos++] = v ? 0xf5 : 0xf4
+      return true
+    case 'undefined':
+      w.reserve(1)
+      w.buf[w.pos++] = 0xf7
+      return true
+    case 'object':
+      if (v === null) {
+        w.reserve(1)
+        w.buf[w.pos++] = 0xf6
+        return true
+      }
+      if (v instanceof Uint8Array && v.constructor === Uint8Array) {
+        w.head(2, v.length)
+        w.bytes(v)
+        return true
+      }
+      if (Array.isArray(v) && depth < MAX_DEPTH) {
+        w.head(4, v.length)
+        for (let i = 0; i < v.length; i++) if (!put(w, v[i], depth + 1)) return false
+        return true
+      }
+      return false
+    default:
+      return false
+  }
+}
+
+/** The CBOR of `value` if it is made only of fast-path types, else `undefined`. */
+export function fastEncode (value: unknown): Uint8Array | undefined {
+  const w = new Writer()
+  return put(w, value, 0) ? w.buf.slice(0, w.pos) : undefined
+}
+
+const FALLBACK = Symbol('fallback')
+
+class Reader {
+  pos = 0
+  constructor (readonly buf: Uint8Array) {}
+
+  /** The argument of a head; FALLBACK beyond 2^53 (cborg gives bigints there) and for indefinite lengths. */
+  arg (info: number): number | typeof FALLBACK {
+    const b = this.buf
+    if (info < 24) return info
+    if (info === 24) return this.pos < b.length ? b[this.pos++]! : FALLBACK
+    if (info === 25) {
+      if (this.pos + 2 > b.length) return FALLBACK
+      const n = (b[this.pos]! << 8) | b[this.pos + 1]!
+      this.pos += 2
+      return n
+    }
+    if (info === 26) {
+      if (this.pos + 4 > b.length) return FALLBACK
+      const n = ((b[this.pos]! << 24) >>> 0) + ((b[this.pos + 1]! << 16) | (b[this.pos + 2]! << 8) | b[this.pos + 3]!)
+      this.pos += 4
+      return n
+    }
+    if (info === 27) {
+      if (this.pos + 8 > b.length) return FALLBACK
+      const hi = ((b[this.pos]! << 24) >>> 0) + ((b[this.pos + 1]! << 16) | (b[this.pos + 2]! << 8) | b[this.pos + 3]!)
+      const lo = ((b[this.pos + 4]! << 24) >>> 0) + ((b[this.pos + 5]! << 16) | (b[this.pos + 6]! << 8) | b[this.pos + 7]!)
+      if (hi >= 0x200000) return FALLBACK
+      this.pos += 8
+      return hi * 0x100000000 + lo
+    }
+    return FALLBACK
+  }
+}
+
+function take (r: Reader, depth: number): unknown {
+  if (r.pos >= r.buf.length) return FALLBACK
+  const first = r.buf[r.pos++]!
+  const major = first >> 5
+  const info = first & 31
+  switch (major) {
+    case 0: return r.arg(info)
+    case 1: {
+      const n = r.arg(info)
+      return n === FALLBACK ? FALLBACK : -1 - n
+    }
+    case 2:
+    case 3: {
+      const n = r.arg(info)
+      if (n === FALLBACK || r.pos + n > r.buf.length) return FALLBACK
+      const data = r.buf.subarray(r.pos, r.pos + n)
+      r.pos += n
+      if (major === 2) return data.slice()
+      let text = ''
+      for (let i = 0; i < n; i++) {
+        const c = data[i]!
+        if (c > 0x7f) return FALLBACK
+        text += String.fromCharCode(c)
+      }
+      return text
+    }
+    case 4: {
+      const n = r.arg(info)
+      if (n === FALLBACK || depth >= MAX_DEPTH || n > r.buf.length - r.pos) return FALLBACK
+      const out = new Array<unknown>(n)
+      for (let i = 0; i < n; i++) {
+        const v = take(r, depth + 1)
+        if (v === FALLBACK) return FALLBACK
+        out[i] = v
+      }
+      return out
+    }
+    case 7:
+      if (info === 20) return false
+      if (info === 21) return true
+      if (info === 22) return null
+      if (info === 23) return undefined
+      return FALLBACK
+    default:
+      return FALLBACK
+  }
+}
+
+/** The decoded value if `bytes` hold only fast-path types (and nothing after them), else FALLBACK. */
+export function fastDecode (bytes: Uint8Array): unknown {
+  const r = new Reader(bytes)
+  const v = take(r, 0)
+  return r.pos === bytes.length ? v : FALLBACK
+}
+
+export { FALLBACK }
