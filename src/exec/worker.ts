@@ -56,8 +56,16 @@ function blockingHostCall (op: HostOp, cid: string, args: unknown[]): unknown {
   }
 }
 
+/** The last error-level log line of the current call: a guest's last words before it traps. */
+let lastErrorLog: string | undefined
+
 function hostImports (cid: string): Record<string, unknown> {
-  const log = { log: (level: string, message: string) => post({ type: 'log', cid, level, message }) }
+  const log = {
+    log: (level: string, message: string) => {
+      if (level === 'error') lastErrorLog = message
+      post({ type: 'log', cid, level, message })
+    }
+  }
   const objects = {
     get: (id: string) => blockingHostCall('objects.get', cid, [id]),
     put: (data: Uint8Array) => blockingHostCall('objects.put', cid, [data])
@@ -162,9 +170,15 @@ function describeFailure (err: unknown, live: Live | undefined, cid: string): { 
     return { error: { name: 'TaskError', kind: record.kind, message: record.message, retryable: record.retryable === true }, discard: false }
   }
   if (err instanceof WebAssembly.RuntimeError || (err instanceof RangeError && /Maximum call stack/.test(err.message))) {
-    const oom = live !== undefined && /memory/i.test(err.message) && /out of bounds|grow|allocat/i.test(err.message)
+    const said = lastErrorLog === undefined ? '' : ` (the guest's last error log: ${lastErrorLog})`
+    // An allocator that cannot grow its memory traps (AssemblyScript's runs `unreachable`): a trap
+    // with a memory within 2 MiB of its cap is that.
+    const cap = components.get(cid)?.payload.maxMemoryPages
+    const oom = cap !== undefined && live !== undefined && live.memories.some(m => m.buffer.byteLength + 2 * 1024 * 1024 > cap * 65536)
     return {
-      error: { name: oom ? 'GuestOutOfMemoryError' : 'GuestTrapError', message: `guest trapped: ${err.message}`, retryable: false },
+      error: oom
+        ? { name: 'GuestOutOfMemoryError', message: `guest ran out of memory at its cap of ${cap! / 16} MiB: ${err.message}${said}`, retryable: false }
+        : { name: 'GuestTrapError', message: `guest trapped: ${err.message}${said}`, retryable: false },
       discard: true
     }
   }
@@ -187,6 +201,7 @@ function fail (id: number, error: SerializedError): void {
 }
 
 function runOnWarm (id: number, cid: string, fn: (live: Live) => unknown): void {
+  lastErrorLog = undefined
   let live: Live | undefined
   try {
     live = warmInstance(cid)
@@ -220,6 +235,7 @@ function handle (msg: ToWorker): void {
       const cid = cidOf(msg.component)
       // Each actor owns an instance of its own: its state must not share a heap with tasks.
       let live: Live | undefined
+      lastErrorLog = undefined
       try {
         enforceBudget()
         live = instantiate(cid)
@@ -239,6 +255,7 @@ function handle (msg: ToWorker): void {
         fail(msg.id, { name: 'ActorDiedError', message: `actor ${msg.actorId} is not alive in this worker (its instance trapped or was dropped)`, retryable: false })
         return
       }
+      lastErrorLog = undefined
       try {
         a.live.lastUsed = ++clock
         reply(msg.id, a.actor.invoke(msg.method, msg.args))

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict'
+import { loadComponent, type CompiledComponent } from '../../src/component/index.js'
+import { createExecPool, type ExecPool } from '../../src/exec/index.js'
+import { encode, decode } from '../../src/objects/codec.js'
+import { fixtureComponent, tempDir } from '../helpers/fixtures.js'
+
+describe('exec/pool (AssemblyScript guest)', function () {
+  this.timeout(120_000)
+  let cache: ReturnType<typeof tempDir>
+  let guest: CompiledComponent
+  let pool: ExecPool
+
+  before(async () => {
+    cache = tempDir()
+    guest = await loadComponent(await fixtureComponent('guests/as-sandbox/sandbox.ts', 'as'), { cacheDir: cache.dir, memoryLimitMb: 64 })
+    pool = createExecPool({ workers: 2, cacheDir: cache.dir, host: { log: () => {} } })
+    await pool.start()
+  })
+
+  after(async () => {
+    await pool?.stop()
+    cache?.remove()
+  })
+
+  const call = async (name: string, ...args: unknown[]): Promise<unknown> => decode(await pool.call(guest, name, encode(args)))
+
+  it('turns a trap into a GuestTrapError with the guest\'s message; the next call works', async () => {
+    await assert.rejects(call('explode', 'on purpose'), (e: Error) => e.name === 'GuestTrapError' && /unreachable/.test(e.message) && /explode: on purpose/.test(e.message))
+    assert.equal(await call('add', 2, 3), 5)
+    assert.equal(pool.stats().respawns, 0, 'a trap discards the instance, not the worker')
+  })
+
+  it('turns stack exhaustion into a GuestTrapError', async () => {
+    await assert.rejects(call('deep', 1), { name: 'GuestTrapError' })
+    assert.equal(await call('add', 1, 1), 2)
+  })
+
+  it('stops a spinning AssemblyScript guest at its timeout; the next call succeeds within 1 s', async () => {
+    await assert.rejects(pool.call(guest, 'spin', encode([]), { timeoutMs: 200 }), { name: 'TaskTimeoutError' })
+    const t = performance.now()
+    assert.equal(await call('add', 4, 5), 9)
+    assert.ok(performance.now() - t < 1000)
+  })
+
+  it('fails a guest growing past its 64 MiB cap with a memory error', async () => {
+    await assert.rejects(call('grow', 1000), (e: Error) => e.name === 'GuestOutOfMemoryError' && /64 MiB/.test(e.message))
+    assert.equal(await call('grow', 8), 8)
+  })
+
+  it('an actor whose method traps is gone; other actors live on', async () => {
+    const a = await pool.createActor(guest, 'Tally', encode([]))
+    const b = await pool.createActor(guest, 'Tally', encode([]))
+    assert.equal(decode(await pool.invoke(a, 'add', encode([5]))), 5)
+    assert.equal(decode(await pool.invoke(b, 'add', encode([1]))), 1)
+    await assert.rejects(pool.invoke(a, 'crash', encode([])), { name: 'GuestTrapError' })
+    await assert.rejects(pool.invoke(a, 'add', encode([1])), { name: 'ActorDiedError' })
+    assert.equal(decode(await pool.invoke(b, 'add', encode([1]))), 2)
+    await pool.destroyActor(b)
+  })
+})
