@@ -71,7 +71,7 @@ async function readComponentFile (path: string): Promise<Uint8Array> {
 }
 
 async function compileComponent (bytes: Uint8Array, cid: string, maxMemoryPages: number, cacheDir: string): Promise<CompiledComponent> {
-  let entry = readCacheEntry(cacheDir, cid)
+  let entry = readCacheEntry(cacheDir, cid, sha => coreModules.has(`${sha}:${maxMemoryPages}`))
   if (entry === undefined) {
     const world = await readComponentWorld(bytes)
     checkComponentWorld(world)
@@ -81,6 +81,11 @@ async function compileComponent (bytes: Uint8Array, cid: string, maxMemoryPages:
     checkComponentWorld(entry.meta.world)
   }
   const modules: Record<string, WebAssembly.Module> = {}
+  for (const [name, sha] of Object.entries(entry.sharedModules)) {
+    const known = coreModules.get(`${sha}:${maxMemoryPages}`)
+    if (known === undefined) throw new Error(`core module ${name} of ${cid} was neither read nor compiled`)
+    modules[name] = known
+  }
   for (const [name, core] of Object.entries(entry.coreModules)) {
     const key = `${entry.meta.files[name]?.sha256 ?? `${cid}/${name}`}:${maxMemoryPages}`
     const known = coreModules.get(key)

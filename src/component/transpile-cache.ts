@@ -10,7 +10,7 @@
 // or none; `meta.json` carries a sha256 per file, so a damaged entry is detected and rebuilt.
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
-import { readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -45,8 +45,13 @@ export interface CacheEntry {
   meta: CacheMeta
   /** file: URL of the transpiled ES module. */
   jsUrl: string
-  /** Core module bytes by the name the transpiled JS asks `getCoreModule` for. */
+  /**
+   * Core module bytes by the name the transpiled JS asks `getCoreModule` for; modules the caller
+   * already holds (see `readCacheEntry`'s `known`) are left out and listed in `sharedModules`.
+   */
   coreModules: Record<string, Uint8Array<ArrayBuffer>>
+  /** Names of core modules not read because the caller has them compiled, with their sha256. */
+  sharedModules: Record<string, string>
 }
 
 /**
@@ -90,7 +95,40 @@ function sha256 (bytes: Uint8Array): string {
  * in the page cache, and a dozen promise round trips through the thread pool cost more than the
  * reads. The compile that follows blocks longer anyway.
  */
-export function readCacheEntry (cacheDir: string, cid: string): CacheEntry | undefined {
+// Glue files verified by this process (by sha256): jco emits the same glue for every component of
+// one toolchain (all QuickJS components share it), so it is stored once, by content, and workers
+// import one module for all of them.
+const verifiedGlue = new Set<string>()
+
+function sharedGlue (cacheDir: string, sha: string, read: () => Uint8Array): string | undefined {
+  const file = join(cacheDir, 'glue', `${sha}.mjs`)
+  if (verifiedGlue.has(file)) return pathToFileURL(file).href
+  try {
+    if (sha256(readFileSync(file)) === sha) {
+      verifiedGlue.add(file)
+      return pathToFileURL(file).href
+    }
+  } catch { /* not there yet: write it below */ }
+  try {
+    const data = read()
+    if (sha256(data) !== sha) return undefined
+    mkdirSync(join(cacheDir, 'glue'), { recursive: true })
+    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`
+    writeFileSync(tmp, data)
+    renameSync(tmp, file)
+    verifiedGlue.add(file)
+    return pathToFileURL(file).href
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Read and verify the cache entry of `cid`. Core modules whose sha256 `known` recognises (already
+ * compiled by the caller) are not read: the QuickJS engine module is 1.3 MB and the same in every
+ * QuickJS component.
+ */
+export function readCacheEntry (cacheDir: string, cid: string, known: (sha256: string) => boolean = () => false): CacheEntry | undefined {
   const dir = entryDir(cacheDir, cid)
   let meta: CacheMeta
   try {
@@ -100,7 +138,13 @@ export function readCacheEntry (cacheDir: string, cid: string): CacheEntry | und
   }
   if (!isUsableMeta(meta, cid)) return undefined
   const coreModules: Record<string, Uint8Array<ArrayBuffer>> = {}
+  const sharedModules: Record<string, string> = {}
   for (const [name, expected] of Object.entries(meta.files)) {
+    if (name.endsWith('.wasm') && known(expected.sha256)) {
+      sharedModules[name] = expected.sha256
+      continue
+    }
+    if (name === JS_FILE) continue
     let data: Uint8Array<ArrayBuffer>
     try {
       data = readFileSync(join(dir, name))
@@ -110,7 +154,10 @@ export function readCacheEntry (cacheDir: string, cid: string): CacheEntry | und
     if (data.length !== expected.size || sha256(data) !== expected.sha256) return undefined
     if (name.endsWith('.wasm')) coreModules[name] = data
   }
-  return { dir, meta, jsUrl: pathToFileURL(join(dir, JS_FILE)).href, coreModules }
+  const glue = meta.files[JS_FILE]!
+  const jsUrl = sharedGlue(cacheDir, glue.sha256, () => readFileSync(join(dir, JS_FILE)))
+  if (jsUrl === undefined) return undefined
+  return { dir, meta, jsUrl, coreModules, sharedModules }
 }
 
 // meta.json is read back from disk: check its shape before trusting it, including that file names

@@ -28,6 +28,9 @@ const externalPackages: Plugin = {
 }
 
 async function bundle (source: URL, cacheDir?: string): Promise<URL> {
+  // esbuild's service process does not hold the event loop open: a program whose only pending
+  // work is this bundle would exit mid-await (status 13) without this.
+  const keepAlive = setInterval(() => {}, 60_000)
   const { outputFiles } = await build({
     entryPoints: [fileURLToPath(source)],
     bundle: true,
@@ -37,7 +40,7 @@ async function bundle (source: URL, cacheDir?: string): Promise<URL> {
     target: 'node20',
     plugins: [externalPackages],
     logLevel: 'silent'
-  })
+  }).finally(() => clearInterval(keepAlive))
   const code = outputFiles[0]!.contents
   const hash = createHash('sha256').update(code).digest('hex').slice(0, 16)
   const dir = path.join(resolveCacheDir(cacheDir), 'workers')
