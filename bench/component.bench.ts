@@ -91,6 +91,7 @@ export async function run (): Promise<Row[]> {
   return rows
 }
 
+// Run directly: `npx tsx bench/component.bench.ts [--quick]`.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const rows = await run()
   process.stdout.write(table('component', rows) + '\n')
