@@ -10,6 +10,7 @@ import {
 } from '../../src/component/index.js'
 import { readCacheEntry } from '../../src/component/transpile-cache.js'
 import { FIXTURES, guestComponent, otherWorldComponent, tempDir } from './fixtures.js'
+import { fixtureComponent } from '../helpers/fixtures.js'
 
 const run = promisify(execFile)
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -43,7 +44,8 @@ describe('loadComponent', function () {
     assert.ok(first.world.exports.includes('fabric:core/guest@0.1.0'))
     assert.ok(Object.keys(first.modules).length > 1)
     for (const m of Object.values(first.modules)) assert.ok(m instanceof WebAssembly.Module)
-    assert.match(first.jsUrl, /^file:.*\/components\/bafkrei[a-z2-7]+\/component\.mjs$/)
+    // The glue is stored once by content (every QuickJS component has the same) and shared.
+    assert.match(first.jsUrl, /^file:.*\/glue\/[0-9a-f]{64}\.mjs$/)
   })
 
   it('runs: the transpiled module instantiates with typed host imports and answers calls', async () => {
@@ -106,7 +108,7 @@ describe('loadComponent', function () {
 
   it('rebuilds a partial entry and one from another transpiler version', async () => {
     const dir = join(cacheDir, 'components', first.cid)
-    await rm(join(dir, 'component.mjs'))
+    await rm(join(dir, 'component.core2.wasm'))
     assert.equal(readCacheEntry(cacheDir, first.cid), undefined)
     await loadComponent(bytes, { cacheDir, memoryLimitMb: 33 })
     assert.ok(readCacheEntry(cacheDir, first.cid) !== undefined)
@@ -116,6 +118,15 @@ describe('loadComponent', function () {
     assert.equal(readCacheEntry(cacheDir, first.cid), undefined)
     await loadComponent(bytes, { cacheDir, memoryLimitMb: 34 })
     assert.equal((await readMeta(cacheDir, first.cid)).transpiler.version, meta.transpiler.version)
+  })
+
+  it('shares the glue and the compiled QuickJS engine between QuickJS components', async () => {
+    const other = await loadComponent(await fixtureComponent('guests/ts/kitchen.ts'), { cacheDir })
+    assert.notEqual(other.cid, first.cid)
+    assert.equal(other.jsUrl, first.jsUrl)
+    const shared = Object.keys(first.modules).filter(name => first.modules[name] === other.modules[name])
+    assert.ok(shared.length >= 1, 'no core module is shared')
+    assert.ok(Object.keys(first.modules).some(name => first.modules[name] !== other.modules[name]), 'the snapshot modules must differ')
   })
 
   it('applies the memory limit: a QuickJS guest needs more than 1 MiB to start', async () => {
