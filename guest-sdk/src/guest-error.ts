@@ -28,8 +28,13 @@ export function isTaskErrorRecord (value: unknown): value is TaskErrorRecord {
   return typeof v === 'object' && v !== null && typeof v.kind === 'string' && typeof v.message === 'string' && typeof v.retryable === 'boolean'
 }
 
-/** A host import's thrown `task-error` as a GuestError. */
+/**
+ * A host import's `task-error` as a GuestError. componentize-qjs throws the record wrapped in an
+ * Error whose `payload` is the record.
+ */
 export function fromTaskError (err: unknown): Error {
+  const payload = err instanceof Error ? (err as { payload?: unknown }).payload : undefined
+  if (isTaskErrorRecord(payload)) return new GuestError(payload.kind, payload.message, payload.retryable)
   if (isTaskErrorRecord(err)) return new GuestError(err.kind, err.message, err.retryable)
   return err instanceof Error ? err : new Error(String(err))
 }

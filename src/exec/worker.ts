@@ -3,6 +3,7 @@
 import { parentPort, workerData, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 import type { ComponentPayload, FromWorker, HostOp, HostReply, ToWorker, WorkerInit } from './protocol.js'
 import { serializeError, type SerializedError } from '../errors/index.js'
+import { buildHostImports, type HostImports } from '../component/host-imports.js'
 
 interface GuestInterface {
   describe: () => unknown
@@ -13,7 +14,7 @@ interface GuestActor {
   invoke: (method: string, args: Uint8Array) => Uint8Array
   [Symbol.dispose]?: () => void
 }
-type Instantiate = (getCoreModule: (name: string) => WebAssembly.Module, imports: object, instantiateCore: (m: WebAssembly.Module, i: WebAssembly.Imports) => WebAssembly.Instance) => Record<string, unknown>
+type Instantiate = (getCoreModule: (name: string) => WebAssembly.Module, imports: HostImports, instantiateCore: (m: WebAssembly.Module, i: WebAssembly.Imports) => WebAssembly.Instance) => Record<string, unknown>
 
 /** One live component instance and the linear memories it defined. */
 interface Live {
@@ -59,29 +60,25 @@ function blockingHostCall (op: HostOp, cid: string, args: unknown[]): unknown {
 /** The last error-level log line of the current call: a guest's last words before it traps. */
 let lastErrorLog: string | undefined
 
-function hostImports (cid: string): Record<string, unknown> {
-  const log = {
-    log: (level: string, message: string) => {
-      if (level === 'error') lastErrorLog = message
-      post({ type: 'log', cid, level, message })
+// Typed from the WIT (src/component/host-types): an import that drifts from wit/ fails tsc here.
+function hostImports (cid: string): HostImports {
+  return buildHostImports({
+    log: {
+      log: (level, message) => {
+        if (level === 'error') lastErrorLog = message
+        post({ type: 'log', cid, level, message })
+      }
+    },
+    objects: {
+      get: (id) => blockingHostCall('objects.get', cid, [id]) as Uint8Array,
+      put: (data) => blockingHostCall('objects.put', cid, [data]) as string
+    },
+    tasks: {
+      submit: (component, name, args, options) => blockingHostCall('tasks.submit', cid, [component, name, args, options]) as string,
+      get: (id, timeoutMs) => blockingHostCall('tasks.get', cid, [id, timeoutMs]) as Uint8Array,
+      wait: (ids, numReturns, timeoutMs) => blockingHostCall('tasks.wait', cid, [ids, numReturns, timeoutMs]) as string[]
     }
-  }
-  const objects = {
-    get: (id: string) => blockingHostCall('objects.get', cid, [id]),
-    put: (data: Uint8Array) => blockingHostCall('objects.put', cid, [data])
-  }
-  const tasks = {
-    submit: (component: string, name: string, args: Uint8Array, options: Uint8Array) => blockingHostCall('tasks.submit', cid, [component, name, args, options]),
-    get: (id: string, timeoutMs: number | undefined) => blockingHostCall('tasks.get', cid, [id, timeoutMs]),
-    wait: (ids: string[], numReturns: number, timeoutMs: number | undefined) => blockingHostCall('tasks.wait', cid, [ids, numReturns, timeoutMs])
-  }
-  // jco's generated code asks for the unversioned names; its types show the versioned ones.
-  const out: Record<string, unknown> = {}
-  for (const [name, impl] of Object.entries({ log, objects, tasks, types: {} })) {
-    out[`fabric:core/${name}`] = impl
-    out[`fabric:core/${name}@0.1.0`] = impl
-  }
-  return out
+  })
 }
 
 /** Import a component's generated JS the first time it is sent to this worker. */

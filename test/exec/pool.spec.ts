@@ -30,7 +30,7 @@ describe('exec/pool (QuickJS guest)', function () {
   it('describes the tasks and actor classes of a component', async () => {
     const m = await pool.describe(kitchen)
     assert.equal(m.sdk, 'fabric-qjs/0.1.0')
-    assert.deepEqual(m.tasks.map(t => t.name).sort(), ['add', 'countTo', 'echo', 'fail', 'failTyped', 'hog', 'shout', 'spin', 'stats', 'sumSquares'])
+    assert.deepEqual(m.tasks.map(t => t.name).sort(), ['add', 'countTo', 'echo', 'fail', 'failTyped', 'fetch', 'hog', 'shout', 'spin', 'stash', 'stats', 'sumSquares'])
     assert.equal(m.tasks.find(t => t.name === 'countTo')?.streaming, true)
     assert.deepEqual(m.actors, [{ name: 'Counter', methods: ['get2', 'incr'] }])
   })
@@ -70,6 +70,45 @@ describe('exec/pool (QuickJS guest)', function () {
   it('forwards guest log lines to the host', async () => {
     assert.equal(await call('shout', 'hey'), 'HEY')
     assert.ok(logs.some(l => l === 'info:shouting hey'), logs.join('\n'))
+  })
+
+  it('serves host imports while the guest blocks, and passes host errors back typed', async () => {
+    const store = new Map<string, Uint8Array>()
+    let blocked = 0
+    const p = createExecPool({
+      workers: 1,
+      cacheDir: cache.dir,
+      host: {
+        objects: {
+          put: async (data) => {
+            await new Promise(resolve => setTimeout(resolve, 5)) // real async work on the main thread
+            const id = `obj-${store.size + 1}`
+            store.set(id, data)
+            return id
+          },
+          get: async (id) => {
+            const data = store.get(id)
+            if (data === undefined) throw Object.assign(new Error(`no object ${id}`), { kind: 'not-found' })
+            return data
+          }
+        },
+        onBlocked: (isBlocked) => { if (isBlocked) blocked++ }
+      }
+    })
+    await p.start()
+    try {
+      const ref = decode(await p.call(kitchen, 'stash', encode([{ big: new Float64Array([1, 2, 3]) }]))) as ObjectRef
+      assert.ok(ref instanceof ObjectRef)
+      assert.deepEqual(decode(store.get(ref.id)!), { big: new Float64Array([1, 2, 3]) })
+      assert.deepEqual(decode(await p.call(kitchen, 'fetch', encode([ref]))), { big: new Float64Array([1, 2, 3]) })
+      await assert.rejects(p.call(kitchen, 'fetch', encode([new ObjectRef('missing')])),
+        (e: Error & { kind?: string }) => e.name === 'TaskError' && e.kind === 'not-found' && /no object missing/.test(e.message))
+      assert.equal(blocked, 3)
+    } finally {
+      await p.stop()
+    }
+    // A pool without an objects service answers `unsupported`.
+    await assert.rejects(call('stash', 1), (e: Error & { kind?: string }) => e.kind === 'unsupported')
   })
 
   it('keeps actor state across calls, in submission order', async () => {
