@@ -1,4 +1,5 @@
 // Fabric's public entry (`import { ... } from 'fabric'`).
+export { Fabric, type FabricInit, type GetOptions, type WaitOptions, type UntypedModule } from './api/index.js'
 export type { GuestModule, RemoteFunction, RemoteActorClass, ActorHandle, TaskOptions, ActorOptions, RemoteArgs, RemoteResult } from './api/index.js'
 export { ObjectRef } from './objects/object-ref.js'
 export { encode, decode, CodecError } from './objects/codec.js'
@@ -8,4 +9,8 @@ export {
   ActorDiedError, PoolStoppedError, TaskCancelledError,
   type ExecPool, type ExecPoolInit, type CallOptions, type ActorRef, type HostServices
 } from './exec/index.js'
+export {
+  GetTimeoutError, RetriesExhaustedError, DependencyFailedError, ObjectReleasedError, ForeignRefError,
+  InfeasibleTaskError, ActorNotFoundError, FabricStoppedError
+} from './runtime/index.js'
 export { FabricError, type SerializedError } from './errors/index.js'

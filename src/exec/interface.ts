@@ -4,6 +4,8 @@ import type { CompiledComponent, Manifest } from '../component/interface.js'
 /** The caller of a host import: which component, for context in logs and nested work. */
 export interface HostContext {
   cid: string
+  /** The `tag` of the call that made the host call (see CallOptions). */
+  tag?: string
 }
 
 /** A failure a host service reports to the guest (the WIT `task-error`). */
@@ -57,6 +59,12 @@ export interface ExecPoolInit {
    * @default the number of task workers
    */
   actorWorkers?: number
+  /**
+   * Extra task workers the pool may start while workers are blocked on nested work (a task
+   * waiting for its children gives up its CPU, as in Ray).
+   * @default 64
+   */
+  maxExtraWorkers?: number
   /** Timeout of every call that sets none, in ms. @default no timeout */
   defaultTimeoutMs?: number
   /** Host imports. */
@@ -74,6 +82,8 @@ export interface CallOptions {
   timeoutMs?: number
   /** Abort to cancel: a queued call is dropped, a running one terminated. */
   signal?: AbortSignal
+  /** An opaque label handed back in the HostContext of the call's host imports. */
+  tag?: string
 }
 
 /** A live actor in the pool: one instance pinned to one worker. */

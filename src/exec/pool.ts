@@ -26,6 +26,7 @@ interface Job {
   slot?: Slot
   /** What to say if this job's worker has to be replaced while it runs. */
   actorId?: string
+  tag?: string
 }
 
 interface Slot {
@@ -42,6 +43,12 @@ interface Slot {
   memoryBytes: number
   /** Set when the pool replaces this worker on purpose (timeout, cancel, stop). */
   retiring: boolean
+  /** The worker waits on the main thread (a nested get): it holds no CPU while it does. */
+  blocked: boolean
+  /** An extra worker still starting up. */
+  starting: boolean
+  /** When the worker last finished a job (for letting extra workers go). */
+  idleSince: number
 }
 
 
@@ -66,6 +73,7 @@ class WorkerPool implements ExecPool {
   /** Workers that hold actors; tasks never run there, so a task's timeout cannot kill an actor. */
   private readonly actorWorkers: Slot[] = []
   private readonly maxActorWorkers: number
+  private readonly maxExtraWorkers: number
   private nextId = 1
   /** Jobs submitted and not yet settled: while any exist, the workers keep the process alive. */
   private outstanding = 0
@@ -79,6 +87,7 @@ class WorkerPool implements ExecPool {
     this.heapMb = init.workerHeapMb ?? 512
     this.budgetBytes = Math.floor(((init.processMemoryLimitMb ?? 2048) * 1024 * 1024) / this.size)
     this.maxActorWorkers = Math.max(1, Math.floor(init.actorWorkers ?? this.size))
+    this.maxExtraWorkers = Math.max(0, Math.floor(init.maxExtraWorkers ?? 64))
     this.defaultTimeoutMs = init.defaultTimeoutMs
     this.host = init.host ?? {}
     this.cacheDir = init.cacheDir
@@ -104,9 +113,13 @@ class WorkerPool implements ExecPool {
       for (const job of slot.pinned.splice(0)) this.settle(job, err)
       if (slot.running !== undefined) this.finish(slot, err)
       slot.hostPort.close()
+      // An unref'd worker would let the process exit before its termination completes.
+      slot.worker.ref()
       exits.push(slot.worker.terminate())
     }
     this.actorHomes.clear()
+    if (this.trimmer !== undefined) clearInterval(this.trimmer)
+    this.trimmer = undefined
     await Promise.allSettled(exits)
   }
 
@@ -133,14 +146,21 @@ class WorkerPool implements ExecPool {
   async createActor (component: CompiledComponent, cls: string, args: Uint8Array, options: CallOptions = {}): Promise<ActorRef> {
     this.assertRunning()
     const actorId = randomUUID()
-    const slot = await this.actorWorker()
-    this.actorHomes.set(actorId, slot)
-    slot.actors.add(actorId)
+    // Starting an actor worker is work in progress: it keeps the process alive like a call.
+    this.outstanding++
+    this.holdProcess()
     try {
-      await this.submit({ type: 'actor-create', component, actorId, cls, args }, options, slot, actorId)
-    } catch (err) {
-      this.forgetActor(actorId)
-      throw err
+      const slot = await this.actorWorker()
+      this.actorHomes.set(actorId, slot)
+      slot.actors.add(actorId)
+      try {
+        await this.submit({ type: 'actor-create', component, actorId, cls, args }, options, slot, actorId)
+      } catch (err) {
+        this.forgetActor(actorId)
+        throw err
+      }
+    } finally {
+      if (--this.outstanding === 0) this.releaseProcessSoon()
     }
     return { actorId, cid: component.cid, cls }
   }
@@ -190,7 +210,7 @@ class WorkerPool implements ExecPool {
     return new Promise((resolve, reject) => {
       this.outstanding++
       this.holdProcess()
-      const job: Job = { request, resolve, reject, timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs, signal: options.signal, slot, actorId }
+      const job: Job = { request, resolve, reject, timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs, signal: options.signal, slot, actorId, tag: options.tag }
       if (job.signal !== undefined) {
         if (job.signal.aborted) {
           this.settle(job, new TaskCancelledError())
@@ -231,6 +251,7 @@ class WorkerPool implements ExecPool {
     if (this.unrefScheduled) return
     this.unrefScheduled = true
     const check = (): void => {
+      if (this.state === 'stopped') return // stop() holds the workers until they are gone
       if (this.outstanding > 0) {
         setTimeout(check, 50).unref()
         return
@@ -238,9 +259,53 @@ class WorkerPool implements ExecPool {
       this.unrefScheduled = false
       if (!this.workersRefd) return
       this.workersRefd = false
-      for (const s of [...this.slots, ...this.actorWorkers]) s.worker.unref()
+      for (const s of [...this.slots, ...this.actorWorkers]) if (!s.starting) s.worker.unref()
     }
     setTimeout(check, 20).unref()
+  }
+
+  /**
+   * While task workers are blocked on nested work, run up to that many extra workers so the pool
+   * keeps `workers` threads computing (bounded by `maxExtraWorkers`).
+   */
+  private growForBlocked (): void {
+    let blocked = 0
+    let starting = 0
+    for (const s of this.slots) {
+      if (s.blocked) blocked++
+      if (s.starting) starting++
+    }
+    const live = this.slots.filter(s => !s.retiring).length
+    if (starting > 0 || blocked === 0) return
+    if (live >= this.size + Math.min(blocked, this.maxExtraWorkers)) return
+    const slot = this.spawn('task', this.slots.length)
+    this.slots.push(slot)
+    slot.ready.then(() => { slot.starting = false; this.dispatch() }, () => {})
+    this.ensureTrimmer()
+  }
+
+  // Extra workers that sit idle while nothing is blocked are let go after a second.
+  private trimmer?: NodeJS.Timeout
+  private ensureTrimmer (): void {
+    if (this.trimmer !== undefined) return
+    this.trimmer = setInterval(() => {
+      const blocked = this.slots.filter(s => s.blocked).length
+      let excess = this.slots.filter(s => !s.retiring).length - (this.size + blocked)
+      for (const s of [...this.slots].reverse()) {
+        if (excess <= 0) break
+        if (s.running !== undefined || s.retiring || s.starting || s.actors.size > 0 || performance.now() - s.idleSince < 1000) continue
+        s.retiring = true
+        s.hostPort.close()
+        void s.worker.terminate()
+        this.slots.splice(this.slots.indexOf(s), 1)
+        excess--
+      }
+      if (this.slots.length <= this.size) {
+        clearInterval(this.trimmer)
+        this.trimmer = undefined
+      }
+    }, 250)
+    this.trimmer.unref()
   }
 
   /** Hand queued work to idle workers: pinned (actor) work first, then the shared queue. */
@@ -263,7 +328,10 @@ class WorkerPool implements ExecPool {
           break
         }
       }
-      if (slot === undefined) return
+      if (slot === undefined) {
+        this.growForBlocked()
+        return
+      }
       this.run(slot, this.queue.shift()!)
     }
   }
@@ -296,6 +364,7 @@ class WorkerPool implements ExecPool {
     const running = slot.running
     if (running === undefined) return
     slot.running = undefined
+    slot.idleSince = performance.now()
     if (running.timer !== undefined) clearTimeout(running.timer)
     this.settle(running.job, outcome)
   }
@@ -320,8 +389,11 @@ class WorkerPool implements ExecPool {
     void slot.worker.terminate()
     if (this.state !== 'running') return
     this.respawns++
+    const list = slot.kind === 'task' ? this.slots : this.actorWorkers
+    const at = list.indexOf(slot)
+    if (at < 0) return // an extra worker that was already let go
     const fresh = this.spawn(slot.kind, slot.index)
-    ;(slot.kind === 'task' ? this.slots : this.actorWorkers)[slot.index] = fresh
+    list[at] = fresh
     fresh.ready.then(() => this.dispatch(), () => {})
   }
 
@@ -352,7 +424,7 @@ class WorkerPool implements ExecPool {
     ready.catch(() => {})
     const slot: Slot = {
       kind,
-      index, worker, ready, signal: new Int32Array(signal), hostPort: channel.port1, loaded: new Set(), actors: new Set(), pinned: [], memoryBytes: 0, retiring: false
+      index, worker, ready, signal: new Int32Array(signal), hostPort: channel.port1, loaded: new Set(), actors: new Set(), pinned: [], memoryBytes: 0, retiring: false, blocked: false, starting: true, idleSince: performance.now()
     }
     worker.on('message', (msg: FromWorker) => this.onMessage(slot, msg, markReady))
     worker.on('error', (err: Error & { code?: string }) => {
@@ -365,7 +437,10 @@ class WorkerPool implements ExecPool {
     })
     // A worker keeps the process alive only while it starts or runs something: a driver that
     // forgets stop() still exits once its work is done.
-    ready.then(() => { if (!this.workersRefd) worker.unref() }, () => {})
+    ready.then(() => {
+      slot.starting = false
+      if (!this.workersRefd) worker.unref()
+    }, () => {})
     return slot
   }
 
@@ -391,15 +466,22 @@ class WorkerPool implements ExecPool {
         return
       }
       case 'log':
-        (this.host.log ?? defaultLog)(msg.level, msg.message, { cid: msg.cid })
+        (this.host.log ?? defaultLog)(msg.level, msg.message, { cid: msg.cid, tag: slot.running?.job.tag })
         return
       case 'host':
-        void this.serveHost(slot, msg.op, msg.args, { cid: msg.cid })
+        void this.serveHost(slot, msg.op, msg.args, { cid: msg.cid, tag: slot.running?.job.tag })
     }
   }
 
   /** Run a host import on the main thread, then wake the worker that waits for it. */
   private async serveHost (slot: Slot, op: HostOp, args: unknown[], ctx: HostContext): Promise<void> {
+    // A worker waiting for other work (a nested get) gives up its place: another worker may run
+    // meanwhile, or a task waiting on its own children would deadlock a full pool.
+    const waits = op === 'objects.get' || op === 'tasks.get' || op === 'tasks.wait'
+    if (waits && slot.kind === 'task') {
+      slot.blocked = true
+      this.dispatch()
+    }
     this.host.onBlocked?.(true, ctx)
     let reply: HostReply
     try {
@@ -415,6 +497,7 @@ class WorkerPool implements ExecPool {
         }
       }
     } finally {
+      slot.blocked = false
       this.host.onBlocked?.(false, ctx)
     }
     if (slot.retiring) return

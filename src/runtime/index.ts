@@ -1,0 +1,4 @@
+// The runtime's public surface: the embedded node and its errors.
+export { LocalNode, resolveTaskOptions, resolveActorOptions, type StreamReader } from './local-node.js'
+export * from './errors.js'
+export type { NodeInit, NodeStats, ArgSpec, TaskSubmission, ResolvedTaskOptions, ResolvedActorOptions } from './interface.js'

@@ -1,0 +1,73 @@
+// Contracts of the runtime: a node that owns tasks, actors and objects, and what the driver API
+// hands it (already encoded: the runtime never sees driver-side JavaScript values).
+import type { CompiledComponent } from '../component/interface.js'
+import type { ObjectStoreInit } from '../objects/interface.js'
+import type { Resources } from '../scheduler/resources.js'
+
+/** Options of a node. */
+export interface NodeInit {
+  /**
+   * Worker threads running tasks.
+   * @default the number of CPUs
+   */
+  workers?: number
+  /**
+   * What the node offers to tasks.
+   * @default `{ cpus: workers, gpus: 0, memoryMb: total RAM in MiB, custom: {} }`
+   */
+  resources?: Partial<Resources>
+  /** The object store's tiers. */
+  objectStore?: ObjectStoreInit
+  /** Cache folder (transpiled components, worker bundles). @default $FABRIC_CACHE or ~/.cache/fabric */
+  cacheDir?: string
+  /** Guest log lines; by default warn/error lines go to stderr. */
+  log?: (level: string, message: string, source: { cid: string, task?: string }) => void
+}
+
+/**
+ * One argument of a call: an encoded value (with the ids of refs nested in it, which must exist
+ * before the call runs) or a ref whose value is passed in its place.
+ */
+export type ArgSpec =
+  | { kind: 'value', bytes: Uint8Array, refs: string[] }
+  | { kind: 'ref', id: string }
+
+/** Task options after defaults and validation. */
+export interface ResolvedTaskOptions {
+  resources: Resources
+  maxRetries: number
+  retryExceptions: boolean | string[]
+  timeoutMs?: number
+  /** Memory cap of the task's instance, in MiB (at least the default 256). */
+  memoryLimitMb: number
+}
+
+/** Actor options after defaults and validation. */
+export interface ResolvedActorOptions {
+  resources: Resources
+  name?: string
+  maxRestarts: number
+  maxTaskRetries: number
+  maxConcurrency: number
+  timeoutMs?: number
+  memoryLimitMb: number
+}
+
+/** A task to submit: what to run and with what. */
+export interface TaskSubmission {
+  component: CompiledComponent
+  name: string
+  args: ArgSpec[]
+  options: ResolvedTaskOptions
+  /** The task is a generator: its result is a stream of objects. */
+  streaming: boolean
+}
+
+/** What a node reports about itself. */
+export interface NodeStats {
+  tasks: { waiting: number, queued: number, running: number, finished: number, failed: number }
+  actors: number
+  refs: number
+  resources: { total: Resources, available: Resources }
+  store: { objects: number, memoryBytes: number, diskBytes: number, spills: number, reloads: number }
+}

@@ -1,0 +1,881 @@
+// The embedded node: one process running tasks and actors on its worker pool, owning the objects
+// they make. It resolves arguments (refs, nested refs), waits for resources, runs, retries,
+// propagates failures to dependents, serves guests' nested work, and releases what nothing holds.
+import os from 'node:os'
+import { randomUUID } from 'node:crypto'
+import { loadComponent, type CompiledComponent, type Manifest } from '../component/index.js'
+import {
+  createExecPool, ActorDiedError, TaskCancelledError, type ActorRef, type ExecPool, type HostContext
+} from '../exec/index.js'
+import { createObjectStore, decode, encode, findRefs, ObjectRef, OBJECT_REF_TAG, type ObjectStore } from '../objects/index.js'
+import { adjust, fits, resources, shortfall, type Resources } from '../scheduler/resources.js'
+import {
+  ActorNotFoundError, DependencyFailedError, FabricStoppedError, ForeignRefError, GetTimeoutError, InfeasibleTaskError,
+  ObjectReleasedError, RetriesExhaustedError
+} from './errors.js'
+import { INLINE_LIMIT, RefTable, type RefEntry, type StoredValue } from './ref-table.js'
+import type { ArgSpec, NodeInit, NodeStats, ResolvedActorOptions, ResolvedTaskOptions, TaskSubmission } from './interface.js'
+
+const DEFAULT_MEMORY_LIMIT_MB = 256
+
+/** Errors after which the same attempt may succeed elsewhere (the worker died, not the code). */
+const SYSTEM_RETRYABLE = new Set(['WorkerCrashedError'])
+/** Errors that end an actor's instance. */
+const ACTOR_FATAL = new Set(['ActorDiedError', 'GuestTrapError', 'GuestOutOfMemoryError', 'TaskTimeoutError', 'WorkerCrashedError'])
+
+interface Stream {
+  items: string[]
+  /** Items handed to the reader (their holds went with them). */
+  taken: number
+  done: boolean
+  error?: Error
+  waiters: Array<() => void>
+}
+
+interface TaskRecord {
+  id: string
+  kind: 'task' | 'actor-call'
+  component: CompiledComponent
+  name: string
+  args: ArgSpec[]
+  options: ResolvedTaskOptions
+  streaming: boolean
+  /** The result ref (for streams: the ref of the whole list). */
+  result: RefEntry
+  stream?: Stream
+  /** Refs the task waits for. */
+  deps: string[]
+  pending: number
+  state: 'waiting' | 'queued' | 'running' | 'done'
+  attempts: number
+  abort?: AbortController
+  cancelled: boolean
+  /** Refs a running guest made (put, submit): held until the task ends. */
+  guestRefs: string[]
+  /** CPUs handed back while the guest is blocked on nested work. */
+  lent: boolean
+  actor?: ActorRecord
+  /** The resource shape, for skipping tasks like one that did not fit. */
+  shape: string
+}
+
+interface ActorRecord {
+  id: string
+  component: CompiledComponent
+  cls: string
+  args: ArgSpec[]
+  options: ResolvedActorOptions
+  ref?: ActorRef
+  state: 'creating' | 'alive' | 'restarting' | 'dead'
+  deathCause?: Error
+  queue: TaskRecord[]
+  running: number
+  restarts: number
+  /** Settles when the first instance exists (or could not be made). */
+  created: Promise<void>
+}
+
+/** An opaque handle of a streaming task's results. */
+export interface StreamReader {
+  /** The next item's ref id, or undefined at the end; throws the task's error. */
+  next: () => Promise<string | undefined>
+}
+
+export class LocalNode {
+  readonly fabricId = randomUUID().slice(0, 8)
+  readonly total: Resources
+  private readonly available: Resources
+  private readonly pool: ExecPool
+  private readonly store: ObjectStore
+  private readonly refs: RefTable
+  private readonly cacheDir?: string
+  private readonly log: NodeInit['log']
+  private readonly producers = new Map<string, TaskRecord>()
+  private readonly running = new Map<string, TaskRecord>()
+  private readonly queue: TaskRecord[] = []
+  private readonly actors = new Map<string, ActorRecord>()
+  private readonly names = new Map<string, string>()
+  private readonly components = new Map<string, { source: string | Uint8Array, compiled: CompiledComponent, byCap: Map<number, Promise<CompiledComponent>> }>()
+  private readonly counts = { waiting: 0, finished: 0, failed: 0 }
+  private state: 'new' | 'running' | 'stopped' = 'new'
+  private scheduling = false
+
+  constructor (init: NodeInit = {}) {
+    const workers = Math.max(1, Math.floor(init.workers ?? os.availableParallelism()))
+    const r = init.resources ?? {}
+    this.total = resources({
+      cpus: r.cpus ?? workers,
+      gpus: r.gpus ?? 0,
+      memoryMb: r.memoryMb ?? Math.floor(os.totalmem() / 2 ** 20),
+      custom: r.custom ?? {}
+    })
+    this.available = resources(this.total)
+    this.cacheDir = init.cacheDir
+    this.log = init.log
+    this.refs = new RefTable(this.fabricId, (e) => this.onRefDeleted(e))
+    this.store = createObjectStore(init.objectStore ?? {})
+    this.pool = createExecPool({
+      workers,
+      cacheDir: init.cacheDir,
+      host: {
+        log: (level, message, ctx) => this.guestLog(level, message, ctx),
+        onBlocked: (blocked, ctx) => this.onBlocked(blocked, ctx),
+        objects: {
+          get: async (id, ctx) => await this.guestGet(id, undefined, ctx),
+          put: async (data, ctx) => this.guestPut(data, ctx)
+        },
+        tasks: {
+          submit: async (component, name, args, options, ctx) => this.guestSubmit(component, name, args, options, ctx),
+          get: async (id, timeoutMs, ctx) => await this.guestGet(id, timeoutMs, ctx),
+          wait: async (ids, numReturns, timeoutMs, ctx) => await this.guestWait(ids, numReturns, timeoutMs, ctx)
+        }
+      }
+    })
+  }
+
+  async start (): Promise<void> {
+    if (this.state !== 'new') return
+    this.state = 'running'
+    await Promise.all([this.store.start(), this.pool.start()])
+  }
+
+  async stop (): Promise<void> {
+    if (this.state === 'stopped') return
+    this.state = 'stopped'
+    const stopped = new FabricStoppedError()
+    for (const t of [...this.producers.values()]) this.finish(t, { error: stopped })
+    for (const a of this.actors.values()) a.state = 'dead'
+    await this.pool.stop()
+    await this.store.stop()
+    this.refs.clear()
+    this.actors.clear()
+    this.names.clear()
+  }
+
+  private assertRunning (): void {
+    if (this.state !== 'running') throw new FabricStoppedError(this.state === 'new' ? 'the fabric is not started' : undefined)
+  }
+
+  // ---- components ---------------------------------------------------------------------------
+
+  /** Load a component and ask it what it offers. */
+  async load (source: string | Uint8Array): Promise<{ component: CompiledComponent, manifest: Manifest }> {
+    this.assertRunning()
+    const component = await loadComponent(source, { cacheDir: this.cacheDir })
+    if (!this.components.has(component.cid)) {
+      this.components.set(component.cid, { source, compiled: component, byCap: new Map([[component.maxMemoryPages / 16, Promise.resolve(component)]]) })
+    }
+    const manifest = await this.pool.describe(component)
+    return { component, manifest }
+  }
+
+  /** The component compiled with another memory cap (tasks asking for more memory). */
+  private async withMemoryLimit (c: CompiledComponent, mb: number): Promise<CompiledComponent> {
+    if (mb === c.maxMemoryPages / 16) return c
+    const known = this.components.get(c.cid)
+    if (known === undefined) return c
+    let p = known.byCap.get(mb)
+    if (p === undefined) {
+      p = loadComponent(known.source, { cacheDir: this.cacheDir, memoryLimitMb: mb })
+      known.byCap.set(mb, p)
+    }
+    return await p
+  }
+
+  // ---- objects -------------------------------------------------------------------------------
+
+  /**
+   * Store an encoded value; returns its ref id at once (held once for the caller). Large values
+   * are hashed and stored in the background: the ref is pending until then.
+   */
+  put (bytes: Uint8Array, nested: string[]): string {
+    this.assertRunning()
+    for (const id of nested) this.entryOf(id) // refuse unknown refs before storing anything
+    const e = this.refs.create('o')
+    e.holders++
+    if (bytes.byteLength <= INLINE_LIMIT) {
+      this.refs.settle(e, { value: { inline: bytes }, nested })
+    } else {
+      this.storeValue(bytes).then(
+        value => this.refs.settle(e, { value, nested }),
+        (err: unknown) => this.refs.settle(e, { error: err as Error })
+      )
+    }
+    return e.id
+  }
+
+  private async storeValue (bytes: Uint8Array): Promise<StoredValue> {
+    if (bytes.byteLength <= INLINE_LIMIT) return { inline: bytes }
+    return { cid: await this.store.put(bytes), size: bytes.byteLength }
+  }
+
+  private onRefDeleted (e: RefEntry): void {
+    if (e.value !== undefined && 'cid' in e.value) this.store.unpin(e.value.cid)
+    const stream = this.producers.get(e.id)?.stream
+    if (stream !== undefined) {
+      // Items nobody took go with the stream.
+      for (const id of stream.items.slice(stream.taken)) this.refs.release(id)
+      stream.taken = stream.items.length
+    }
+    this.producers.delete(e.id)
+  }
+
+  /** The entry of a ref, or a typed error saying why there is none. */
+  private entryOf (id: string): RefEntry {
+    const e = this.refs.get(id)
+    if (e !== undefined) return e
+    if (this.refs.owns(id)) throw new ObjectReleasedError(`ObjectRef(${id}) was released: nothing held it any more (or it was freed)`)
+    throw new ForeignRefError(`ObjectRef(${id}) was not made by this fabric (${this.fabricId}): refs cannot move between fabrics`)
+  }
+
+  hold (id: string): void {
+    this.refs.hold(id)
+  }
+
+  release (id: string): void {
+    this.refs.release(id)
+  }
+
+  /** Drop a ref now, whoever holds it: later gets fail with ObjectReleasedError. */
+  free (id: string): void {
+    const e = this.refs.get(id)
+    if (e === undefined) return
+    e.holders = 1
+    if (e.state === 'pending') {
+      this.refs.settle(e, { error: new ObjectReleasedError(`ObjectRef(${id}) was freed before it was ready`) })
+    }
+    this.refs.release(id)
+  }
+
+  /** The bytes of a ref's value once it is ready; throws its error if it failed. */
+  async get (id: string, timeoutMs?: number): Promise<Uint8Array> {
+    const e = this.entryOf(id)
+    if (e.state === 'pending') await withTimeout(this.refs.whenSettled(e), timeoutMs, () => new GetTimeoutError(`ObjectRef(${id}) was not ready within ${timeoutMs} ms`))
+    if (e.state === 'failed') throw e.error!
+    return await this.valueBytes(e)
+  }
+
+  private async valueBytes (e: RefEntry): Promise<Uint8Array> {
+    const v = e.value!
+    return 'inline' in v ? v.inline : await this.store.get(v.cid)
+  }
+
+  /** Wait until `numReturns` of `ids` have settled (ready or failed); returns those, in order. */
+  async wait (ids: string[], numReturns: number, timeoutMs?: number): Promise<string[]> {
+    const entries = ids.map(id => this.entryOf(id))
+    const settled = (): RefEntry[] => entries.filter(e => e.state !== 'pending')
+    if (settled().length < numReturns && timeoutMs !== 0) {
+      await new Promise<void>((resolve) => {
+        let timer: NodeJS.Timeout | undefined
+        const check = (): void => {
+          if (settled().length >= numReturns) {
+            if (timer !== undefined) clearTimeout(timer)
+            resolve()
+          }
+        }
+        for (const e of entries) if (e.state === 'pending') e.waiters.push(check)
+        if (timeoutMs !== undefined) timer = setTimeout(resolve, timeoutMs)
+      })
+    }
+    return settled().slice(0, Math.max(numReturns, 0)).map(e => e.id)
+  }
+
+  // ---- tasks ---------------------------------------------------------------------------------
+
+  /** Submit a task; returns its result ref id (held once for the caller). */
+  submit (sub: TaskSubmission, urgent = false): string {
+    this.assertRunning()
+    this.checkFeasible(sub.options.resources, `task '${sub.name}'`)
+    const t = this.record('task', sub.component, sub.name, sub.args, sub.options, sub.streaming)
+    t.result.holders++
+    this.waitForArgs(t, urgent)
+    return t.result.id
+  }
+
+  /** The items of a streaming task, as they become known. */
+  stream (id: string): StreamReader {
+    const t = this.producers.get(id)
+    if (t?.stream === undefined) throw new TypeError(`ObjectRef(${id}) is not the result of a streaming task`)
+    const s = t.stream
+    return {
+      next: async () => {
+        while (s.taken >= s.items.length && !s.done) await new Promise<void>(resolve => s.waiters.push(resolve))
+        if (s.taken < s.items.length) return s.items[s.taken++]!
+        if (s.error !== undefined) throw s.error
+        return undefined
+      }
+    }
+  }
+
+  private record (kind: TaskRecord['kind'], component: CompiledComponent, name: string, args: ArgSpec[], options: ResolvedTaskOptions, streaming: boolean): TaskRecord {
+    const result = this.refs.create(streaming ? 's' : 't')
+    const deps: string[] = []
+    for (const a of args) {
+      if (a.kind === 'ref') deps.push(a.id)
+      else deps.push(...a.refs)
+    }
+    for (const id of deps) this.entryOf(id) // unknown or released refs fail the submit at once
+    const t: TaskRecord = {
+      id: result.id, kind, component, name, args, options, streaming, result, deps, pending: 0, state: 'waiting',
+      attempts: 0, cancelled: false, guestRefs: [], lent: false, shape: resourceKey(options.resources)
+    }
+    if (streaming) t.stream = { items: [], taken: 0, done: false, waiters: [] }
+    this.producers.set(t.id, t)
+    return t
+  }
+
+  private checkFeasible (demand: Resources, what: string): void {
+    const missing = shortfall(demand, this.total)
+    if (missing.length > 0) throw new InfeasibleTaskError(`${what} can never run here: no node has the resources (${missing.join('; ')})`)
+  }
+
+  /** Hold the task's argument refs and queue it once they are all ready. */
+  private waitForArgs (t: TaskRecord, urgent: boolean): void {
+    this.counts.waiting++
+    for (const id of t.deps) {
+      this.refs.hold(id)
+      const e = this.refs.get(id)!
+      if (e.state === 'pending') {
+        t.pending++
+        e.waiters.push(() => this.depSettled(t, e, urgent))
+      } else if (e.state === 'failed') {
+        t.pending++
+        queueMicrotask(() => this.depSettled(t, e, urgent))
+      }
+    }
+    if (t.pending === 0) this.enqueue(t, urgent)
+  }
+
+  private depSettled (t: TaskRecord, dep: RefEntry, urgent: boolean): void {
+    if (t.state !== 'waiting') return
+    if (dep.state === 'failed') {
+      const cause = dep.error!
+      this.finish(t, { error: new DependencyFailedError(`${describe(t)} did not run: its argument ObjectRef(${dep.id}) failed: ${cause.message}`, { cause }) })
+      return
+    }
+    if (--t.pending === 0) this.enqueue(t, urgent)
+  }
+
+  private enqueue (t: TaskRecord, urgent: boolean): void {
+    this.counts.waiting--
+    t.state = 'queued'
+    if (t.actor !== undefined) {
+      this.pumpActor(t.actor)
+      return
+    }
+    // Work submitted by a running guest goes first: depth first keeps the number of guests
+    // blocked on their children small.
+    this.queueAdd(t, urgent)
+    this.schedule()
+  }
+
+  /** Queued tasks that need no CPU (they may start while every CPU is busy). */
+  private cpuFreeQueued = 0
+
+  private queueAdd (t: TaskRecord, front: boolean): void {
+    if (front) this.queue.unshift(t)
+    else this.queue.push(t)
+    if (t.options.resources.cpus <= 0) this.cpuFreeQueued++
+  }
+
+  private queueRemoveAt (i: number): void {
+    const [t] = this.queue.splice(i, 1)
+    if (t !== undefined && t.options.resources.cpus <= 0) this.cpuFreeQueued--
+  }
+
+  /** Start every queued task whose resources are free. */
+  private schedule (): void {
+    if (this.scheduling || this.state !== 'running') return
+    // The common case of a long queue: every CPU busy and every queued task needs one.
+    if (this.available.cpus < 1e-9 && this.cpuFreeQueued === 0) return
+    this.scheduling = true
+    try {
+      // One pass; once a shape does not fit, later tasks of the same shape are skipped cheaply.
+      const tried = new Set<string>()
+      for (let i = 0; i < this.queue.length;) {
+        const t = this.queue[i]!
+        if (tried.has(t.shape) || !fits(t.options.resources, this.available)) {
+          tried.add(t.shape)
+          i++
+          continue
+        }
+        this.queueRemoveAt(i)
+        adjust(this.available, t.options.resources, -1)
+        void this.execute(t)
+      }
+    } finally {
+      this.scheduling = false
+    }
+  }
+
+  private async execute (t: TaskRecord): Promise<void> {
+    t.state = 'running'
+    t.attempts++
+    t.abort = new AbortController()
+    this.running.set(t.id, t)
+    try {
+      const component = await this.withMemoryLimit(t.component, t.options.memoryLimitMb)
+      const args = await this.buildArgs(t)
+      const out = await this.pool.call(component, t.name, args, { timeoutMs: t.options.timeoutMs, signal: t.abort.signal, tag: t.id })
+      await this.succeed(t, out)
+    } catch (err) {
+      this.failAttempt(t, err as Error)
+    } finally {
+      this.running.delete(t.id)
+      // CPUs lent out while the guest was blocked are back already.
+      adjust(this.available, t.lent ? { ...t.options.resources, cpus: 0 } : t.options.resources, 1)
+      t.lent = false
+      this.schedule()
+    }
+  }
+
+  /** The call's CBOR argument array: each argument's own bytes, refs replaced by their values. */
+  private async buildArgs (t: TaskRecord): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [cborArrayHeader(t.args.length)]
+    for (const a of t.args) {
+      if (a.kind === 'value') {
+        parts.push(a.bytes)
+      } else {
+        const e = this.entryOf(a.id)
+        if (e.state === 'failed') throw new DependencyFailedError(`${describe(t)}: its argument ObjectRef(${a.id}) failed`, { cause: e.error })
+        parts.push(await this.valueBytes(e))
+      }
+    }
+    return concat(parts)
+  }
+
+  private async succeed (t: TaskRecord, out: Uint8Array): Promise<void> {
+    if (t.streaming) {
+      const items = decode(out)
+      if (!Array.isArray(items)) throw new TypeError(`${describe(t)} is a generator but returned ${typeof items}`)
+      for (const item of items) {
+        const e = this.refs.create('o')
+        // Held by the stream until its reader takes the hold over (or the stream is dropped).
+        e.holders++
+        this.refs.settle(e, { value: await this.storeValue(encode(item)), nested: findRefs(item).map(r => r.id) })
+        t.stream!.items.push(e.id)
+      }
+    }
+    const nested = mayHoldRefs(out) ? findRefs(decode(out)).map(r => r.id).filter(id => this.refs.get(id) !== undefined) : []
+    this.finish(t, { value: await this.storeValue(out), nested })
+  }
+
+  private failAttempt (t: TaskRecord, err: Error): void {
+    if (t.cancelled || err.name === 'TaskCancelledError') {
+      this.finish(t, { error: new TaskCancelledError(`${describe(t)} was cancelled`) })
+      return
+    }
+    const retries = t.options.maxRetries
+    const application = err.name === 'TaskError'
+    const allowed = application ? matchesRetry(t.options.retryExceptions, err) : SYSTEM_RETRYABLE.has(err.name) || (err as { retryable?: boolean }).retryable === true
+    if (allowed && t.attempts <= retries && this.state === 'running') {
+      t.state = 'queued'
+      this.queueAdd(t, true)
+      return
+    }
+    if (t.attempts > 1) {
+      this.finish(t, { error: new RetriesExhaustedError(`${describe(t)} failed on all ${t.attempts} attempts; the last: ${err.name}: ${err.message}`, { cause: err }) })
+      return
+    }
+    this.finish(t, { error: err })
+  }
+
+  /** Settle a task's result (and stream), release what it held. */
+  private finish (t: TaskRecord, outcome: { value: StoredValue, nested: string[] } | { error: Error }): void {
+    if (t.state === 'done') return
+    if (t.state === 'waiting') this.counts.waiting--
+    if (t.state === 'queued') {
+      const at = this.queue.indexOf(t)
+      if (at >= 0) this.queueRemoveAt(at)
+      if (t.actor !== undefined) {
+        const q = t.actor.queue.indexOf(t)
+        if (q >= 0) t.actor.queue.splice(q, 1)
+      }
+    }
+    t.state = 'done'
+    if ('error' in outcome) this.counts.failed++
+    else this.counts.finished++
+    if (t.stream !== undefined) {
+      t.stream.done = true
+      if ('error' in outcome) t.stream.error = outcome.error
+      for (const w of t.stream.waiters.splice(0)) w()
+    }
+    this.refs.settle(t.result, outcome)
+    for (const id of t.deps) this.refs.release(id)
+    for (const id of t.guestRefs) this.refs.release(id)
+    t.guestRefs = []
+    // Lineage is kept only while the result lives (see onRefDeleted).
+    if (this.refs.get(t.id) === undefined) this.producers.delete(t.id)
+  }
+
+  /** Cancel the task behind a ref: queued work is dropped, running work stopped. */
+  cancel (id: string): boolean {
+    const t = this.producers.get(id)
+    if (t === undefined || t.state === 'done') return false
+    t.cancelled = true
+    if (t.state === 'running') {
+      if (t.actor !== undefined) return false // an actor's call cannot be interrupted without killing the actor
+      t.abort?.abort()
+      return true
+    }
+    this.finish(t, { error: new TaskCancelledError(`${describe(t)} was cancelled before it ran`) })
+    return true
+  }
+
+  // ---- actors --------------------------------------------------------------------------------
+
+  /** Create an actor; resolves with its id once its instance exists. */
+  async createActor (component: CompiledComponent, cls: string, args: ArgSpec[], options: ResolvedActorOptions): Promise<string> {
+    this.assertRunning()
+    this.checkFeasible(options.resources, `actor '${cls}'`)
+    if (options.name !== undefined && this.names.has(options.name)) {
+      throw new TypeError(`an actor named '${options.name}' already exists: names are unique while the actor lives`)
+    }
+    for (const a of args) if (a.kind === 'ref') this.entryOf(a.id)
+    const a: ActorRecord = {
+      id: `${this.fabricId}/a${randomUUID().slice(0, 8)}`,
+      component, cls, args, options, state: 'creating', queue: [], running: 0, restarts: 0, created: Promise.resolve()
+    }
+    if (!fits(options.resources, this.available)) {
+      throw new InfeasibleTaskError(`actor '${cls}' needs ${JSON.stringify(options.resources)} but only ${JSON.stringify(this.available)} is free now`)
+    }
+    adjust(this.available, options.resources, -1)
+    this.actors.set(a.id, a)
+    if (options.name !== undefined) this.names.set(options.name, a.id)
+    a.created = this.startActor(a)
+    try {
+      await a.created
+    } catch (err) {
+      this.actorDied(a, err as Error)
+      throw err
+    }
+    return a.id
+  }
+
+  private async startActor (a: ActorRecord): Promise<void> {
+    const component = await this.withMemoryLimit(a.component, a.options.memoryLimitMb)
+    const argBytes = await this.buildArgs({ args: a.args, name: a.cls, kind: 'task' } as TaskRecord)
+    a.ref = await this.pool.createActor(component, a.cls, argBytes, { timeoutMs: a.options.timeoutMs })
+    a.state = 'alive'
+    this.pumpActor(a)
+  }
+
+  /** Find a live actor by name. */
+  actorByName (name: string): { id: string, component: CompiledComponent, cls: string } {
+    const id = this.names.get(name)
+    const a = id === undefined ? undefined : this.actors.get(id)
+    if (a === undefined || a.state === 'dead') throw new ActorNotFoundError(`no live actor is named '${name}'`)
+    return { id: a.id, component: a.component, cls: a.cls }
+  }
+
+  /** Queue a method call on an actor; returns the result's ref id (held once for the caller). */
+  callActor (actorId: string, method: string, args: ArgSpec[], options: { timeoutMs?: number } = {}): string {
+    this.assertRunning()
+    const a = this.actors.get(actorId)
+    const opts: ResolvedTaskOptions = { resources: resources(), maxRetries: 0, retryExceptions: false, timeoutMs: options.timeoutMs ?? a?.options.timeoutMs, memoryLimitMb: DEFAULT_MEMORY_LIMIT_MB }
+    const t = this.record('actor-call', a?.component ?? ({} as CompiledComponent), method, args, opts, false)
+    t.result.holders++
+    if (a === undefined || a.state === 'dead') {
+      this.finish(t, { error: new ActorDiedError(`actor ${actorId} is not alive${a?.deathCause === undefined ? '' : `: ${a.deathCause.message}`}`, { cause: a?.deathCause }) })
+      return t.result.id
+    }
+    t.actor = a
+    a.queue.push(t)
+    this.waitForArgs(t, false)
+    return t.result.id
+  }
+
+  /** Run queued calls of an actor, in submission order. */
+  private pumpActor (a: ActorRecord): void {
+    if (a.state !== 'alive') return
+    while (a.running < a.options.maxConcurrency && a.queue.length > 0 && a.queue[0]!.state === 'queued') {
+      const t = a.queue.shift()!
+      a.running++
+      void this.invoke(a, t)
+    }
+  }
+
+  private async invoke (a: ActorRecord, t: TaskRecord): Promise<void> {
+    t.state = 'running'
+    t.attempts++
+    this.running.set(t.id, t)
+    let failure: Error | undefined
+    try {
+      const args = await this.buildArgs(t)
+      const out = await this.pool.invoke(a.ref!, t.name, args, { timeoutMs: t.options.timeoutMs, tag: t.id })
+      await this.succeed(t, out)
+    } catch (err) {
+      failure = err as Error
+    } finally {
+      this.running.delete(t.id)
+      a.running--
+    }
+    if (failure !== undefined && ACTOR_FATAL.has(failure.name)) {
+      await this.actorFailed(a, t, failure)
+    } else if (failure !== undefined) {
+      this.finish(t, { error: failure })
+    }
+    this.pumpActor(a)
+  }
+
+  /** The actor's instance is gone: restart it (and retry the call) if its options allow. */
+  private async actorFailed (a: ActorRecord, t: TaskRecord, cause: Error): Promise<void> {
+    if (a.state === 'dead') {
+      this.finish(t, { error: cause })
+      return
+    }
+    if (a.restarts < a.options.maxRestarts && this.state === 'running') {
+      a.restarts++
+      a.state = 'restarting'
+      if (t.attempts <= a.options.maxTaskRetries) {
+        t.state = 'queued'
+        a.queue.unshift(t)
+      } else {
+        this.finish(t, { error: cause })
+      }
+      try {
+        await this.startActor(a)
+      } catch (err) {
+        this.actorDied(a, err as Error)
+      }
+      return
+    }
+    this.finish(t, { error: cause })
+    this.actorDied(a, cause)
+  }
+
+  private actorDied (a: ActorRecord, cause: Error): void {
+    if (a.state === 'dead') return
+    a.state = 'dead'
+    a.deathCause = cause
+    if (a.options.name !== undefined && this.names.get(a.options.name) === a.id) this.names.delete(a.options.name)
+    adjust(this.available, a.options.resources, 1)
+    const died = new ActorDiedError(`actor '${a.cls}' (${a.id}) died: ${cause.message}`, { cause })
+    for (const t of a.queue.splice(0)) this.finish(t, { error: died })
+    if (a.ref !== undefined) void this.pool.destroyActor(a.ref).catch(() => {})
+    this.schedule()
+  }
+
+  /** Kill an actor: its queued calls fail with ActorDiedError, its name is free again. */
+  kill (actorId: string): void {
+    const a = this.actors.get(actorId)
+    if (a === undefined) return
+    this.actorDied(a, new ActorDiedError(`actor '${a.cls}' was killed`))
+  }
+
+  // ---- guests' host calls ----------------------------------------------------------------------
+
+  private taskOf (ctx: HostContext): TaskRecord | undefined {
+    return ctx.tag === undefined ? undefined : this.running.get(ctx.tag)
+  }
+
+  private hostFailure (err: unknown): Error {
+    const e = err as Error
+    return Object.assign(new Error(e.message), { kind: kindOf(e), retryable: (e as { retryable?: boolean }).retryable === true })
+  }
+
+  private async guestGet (id: string, timeoutMs: number | undefined, _ctx: HostContext): Promise<Uint8Array> {
+    try {
+      return await this.get(id, timeoutMs)
+    } catch (err) {
+      throw this.hostFailure(err)
+    }
+  }
+
+  private guestPut (data: Uint8Array, ctx: HostContext): string {
+    try {
+      const id = this.put(data, mayHoldRefs(data) ? findRefs(decode(data)).map(r => r.id) : [])
+      const t = this.taskOf(ctx)
+      if (t !== undefined) t.guestRefs.push(id)
+      else this.refs.release(id)
+      return id
+    } catch (err) {
+      throw this.hostFailure(err)
+    }
+  }
+
+  private guestSubmit (componentCid: string, name: string, argBytes: Uint8Array, optionBytes: Uint8Array, ctx: HostContext): string {
+    try {
+      const cid = componentCid === '' ? ctx.cid : componentCid
+      const known = this.components.get(cid)
+      if (known === undefined) throw Object.assign(new Error(`component ${cid} is not loaded on this node`), { kind: 'not-found' })
+      const caller = this.taskOf(ctx)
+      const values = decode(argBytes)
+      if (!Array.isArray(values)) throw Object.assign(new Error('submit: args must be a CBOR array'), { kind: 'bad-argument' })
+      const args = values.map(toArgSpec)
+      const options = resolveTaskOptions((decode(optionBytes) ?? {}) as Record<string, unknown>, `nested task '${name}'`)
+      const id = this.submit({ component: known.compiled, name, args, options, streaming: false }, true)
+      if (caller !== undefined) caller.guestRefs.push(id)
+      else this.refs.release(id)
+      return id
+    } catch (err) {
+      throw this.hostFailure(err)
+    }
+  }
+
+  private async guestWait (ids: string[], numReturns: number, timeoutMs: number | undefined, _ctx: HostContext): Promise<string[]> {
+    try {
+      return await this.wait(ids, numReturns, timeoutMs)
+    } catch (err) {
+      throw this.hostFailure(err)
+    }
+  }
+
+  /** A guest blocked on nested work gives its CPUs back while it waits (as in Ray). */
+  private onBlocked (blocked: boolean, ctx: HostContext): void {
+    const t = this.taskOf(ctx)
+    if (t === undefined || t.kind !== 'task') return
+    const cpus = resources({ cpus: t.options.resources.cpus })
+    if (blocked && !t.lent) {
+      t.lent = true
+      adjust(this.available, cpus, 1)
+      this.schedule()
+    } else if (!blocked && t.lent) {
+      t.lent = false
+      adjust(this.available, cpus, -1)
+    }
+  }
+
+  private guestLog (level: string, message: string, ctx: HostContext): void {
+    if (this.log !== undefined) this.log(level, message, { cid: ctx.cid, task: ctx.tag })
+    else if (level === 'warn' || level === 'error') process.stderr.write(`[${ctx.tag ?? ctx.cid.slice(-8)} ${level}] ${message}\n`)
+  }
+
+  stats (): NodeStats {
+    let queued = 0
+    for (const t of this.producers.values()) if (t.state === 'queued') queued++
+    return {
+      tasks: { waiting: this.counts.waiting, queued, running: this.running.size, finished: this.counts.finished, failed: this.counts.failed },
+      actors: [...this.actors.values()].filter(a => a.state !== 'dead').length,
+      refs: this.refs.size,
+      resources: { total: resources(this.total), available: resources(this.available) },
+      store: this.store.stats()
+    }
+  }
+}
+
+// ---- helpers ----------------------------------------------------------------------------------
+
+function describe (t: Pick<TaskRecord, 'kind' | 'name' | 'id'>): string {
+  return t.kind === 'task' ? `task '${t.name}' (${t.id})` : `actor method '${t.name}' (${t.id})`
+}
+
+function resourceKey (r: Resources): string {
+  return `${r.cpus}/${r.gpus}/${r.memoryMb}/${Object.entries(r.custom).map(([k, v]) => `${k}=${v}`).join(',')}`
+}
+
+function kindOf (e: Error): string {
+  const kind = (e as { kind?: unknown }).kind
+  if (typeof kind === 'string') return kind
+  switch (e.name) {
+    case 'ObjectReleasedError': return 'released'
+    case 'ForeignRefError': return 'not-found'
+    case 'GetTimeoutError': return 'timeout'
+    case 'InfeasibleTaskError': return 'infeasible'
+    default: return e.name
+  }
+}
+
+function matchesRetry (policy: boolean | string[], err: Error): boolean {
+  if (policy === true) return true
+  if (policy === false) return false
+  const kind = (err as { kind?: string }).kind
+  return policy.includes(err.name) || (kind !== undefined && policy.includes(kind))
+}
+
+// Bytes that contain the ref tag's head (0xd9 0x9c 0xb9) may hold refs; others certainly do not.
+const TAG_HEAD = [0xd9, (OBJECT_REF_TAG >> 8) & 0xff, OBJECT_REF_TAG & 0xff] as const
+function mayHoldRefs (bytes: Uint8Array): boolean {
+  for (let i = bytes.indexOf(TAG_HEAD[0]); i >= 0 && i < bytes.length - 2; i = bytes.indexOf(TAG_HEAD[0], i + 1)) {
+    if (bytes[i + 1] === TAG_HEAD[1] && bytes[i + 2] === TAG_HEAD[2]) return true
+  }
+  return false
+}
+
+function toArgSpec (value: unknown): ArgSpec {
+  if (value instanceof ObjectRef) return { kind: 'ref', id: value.id }
+  return { kind: 'value', bytes: encode(value), refs: findRefs(value).map(r => r.id) }
+}
+
+export function cborArrayHeader (n: number): Uint8Array {
+  if (n < 24) return Uint8Array.of(0x80 | n)
+  if (n < 0x100) return Uint8Array.of(0x98, n)
+  if (n < 0x10000) return Uint8Array.of(0x99, n >> 8, n & 0xff)
+  return Uint8Array.of(0x9a, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff)
+}
+
+function concat (parts: Uint8Array[]): Uint8Array {
+  let n = 0
+  for (const p of parts) n += p.byteLength
+  const out = new Uint8Array(n)
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.byteLength
+  }
+  return out
+}
+
+async function withTimeout<T> (p: Promise<T>, ms: number | undefined, error: () => Error): Promise<T> {
+  if (ms === undefined) return await p
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([p, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(error()), ms) })])
+  } finally {
+    if (timer !== undefined) clearTimeout(timer)
+  }
+}
+
+/**
+ * Defaults and checks for task options (the driver's `.options({...})` and guests' nested submits).
+ *
+ * @throws {TypeError} naming the bad option
+ */
+export function resolveTaskOptions (o: Record<string, unknown>, what: string): ResolvedTaskOptions {
+  const num = (k: string, d: number): number => {
+    const v = o[k]
+    if (v === undefined) return d
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new TypeError(`${what}: option ${k} must be a non-negative number, got ${String(v)}`)
+    return v
+  }
+  const custom = o.resources ?? {}
+  if (typeof custom !== 'object' || custom === null || Array.isArray(custom)) throw new TypeError(`${what}: option resources must be an object like { ssd: 1 }`)
+  for (const [k, v] of Object.entries(custom)) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new TypeError(`${what}: resource '${k}' must be a non-negative number, got ${String(v)}`)
+  }
+  const retry = o.retryExceptions ?? false
+  if (typeof retry !== 'boolean' && !(Array.isArray(retry) && retry.every(x => typeof x === 'string'))) {
+    throw new TypeError(`${what}: option retryExceptions must be a boolean or a list of error names/kinds`)
+  }
+  const timeoutMs = o.timeoutMs === undefined ? undefined : num('timeoutMs', 0)
+  const memoryMb = num('memoryMb', 0)
+  return {
+    resources: resources({ cpus: num('cpus', 1), gpus: num('gpus', 0), memoryMb, custom: custom as Record<string, number> }),
+    maxRetries: Math.floor(num('maxRetries', 3)),
+    retryExceptions: retry as boolean | string[],
+    timeoutMs,
+    memoryLimitMb: Math.max(DEFAULT_MEMORY_LIMIT_MB, Math.ceil(memoryMb))
+  }
+}
+
+/** Defaults and checks for actor options. */
+export function resolveActorOptions (o: Record<string, unknown>, what: string): ResolvedActorOptions {
+  const base = resolveTaskOptions({ ...o, cpus: o.cpus ?? 0, maxRetries: 0 }, what)
+  const int = (k: string, d: number, min = 0): number => {
+    const v = o[k]
+    if (v === undefined) return d
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new TypeError(`${what}: option ${k} must be an integer >= ${min}, got ${String(v)}`)
+    return v
+  }
+  const name = o.name
+  if (name !== undefined && (typeof name !== 'string' || name.length === 0)) throw new TypeError(`${what}: option name must be a non-empty string`)
+  return {
+    resources: base.resources,
+    name: name as string | undefined,
+    maxRestarts: int('maxRestarts', 0),
+    maxTaskRetries: int('maxTaskRetries', 0),
+    maxConcurrency: int('maxConcurrency', 1, 1),
+    timeoutMs: base.timeoutMs,
+    memoryLimitMb: base.memoryLimitMb
+  }
+}

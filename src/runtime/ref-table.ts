@@ -1,0 +1,100 @@
+// The owner's table of objects: every ref this node made, its state, its value and who holds it.
+// A ref lives while something holds it (a driver handle, a pending task's argument, a value that
+// contains it, a running guest); when the last holder lets go of a settled ref, it is deleted and
+// its bytes unpinned, so a long job's memory stays flat.
+
+/** Where a ready object's bytes are: inline (small), or in the object store by CID. */
+export type StoredValue = { inline: Uint8Array } | { cid: string, size: number }
+
+export interface RefEntry {
+  id: string
+  state: 'pending' | 'ready' | 'failed'
+  value?: StoredValue
+  error?: Error
+  holders: number
+  /** Refs found inside this object's value: held while it lives. */
+  nested: string[]
+  /** Called once, when the ref settles (ready or failed). */
+  waiters: Array<() => void>
+}
+
+/** Objects this small stay inline in the table; larger ones go to the object store. */
+export const INLINE_LIMIT = 100 * 1024
+
+export class RefTable {
+  private readonly entries = new Map<string, RefEntry>()
+  private seq = 0
+
+  constructor (readonly prefix: string, private readonly onDelete: (entry: RefEntry) => void) {}
+
+  get size (): number {
+    return this.entries.size
+  }
+
+  /** A new pending ref (a task's result), or a ready one. */
+  create (kind: 't' | 'o' | 's'): RefEntry {
+    const id = `${this.prefix}/${kind}${(++this.seq).toString(36)}`
+    const entry: RefEntry = { id, state: 'pending', holders: 0, nested: [], waiters: [] }
+    this.entries.set(id, entry)
+    return entry
+  }
+
+  get (id: string): RefEntry | undefined {
+    return this.entries.get(id)
+  }
+
+  /** Whether `id` was made by this table (it may have been deleted since). */
+  owns (id: string): boolean {
+    return id.startsWith(`${this.prefix}/`)
+  }
+
+  hold (id: string): void {
+    const e = this.entries.get(id)
+    if (e !== undefined) e.holders++
+  }
+
+  release (id: string): void {
+    const e = this.entries.get(id)
+    if (e === undefined) return
+    e.holders--
+    if (e.holders <= 0 && e.state !== 'pending') this.delete(e)
+  }
+
+  settle (e: RefEntry, outcome: { value: StoredValue, nested: string[] } | { error: Error }): void {
+    if (e.state !== 'pending') return
+    if ('error' in outcome) {
+      e.state = 'failed'
+      e.error = outcome.error
+    } else {
+      e.state = 'ready'
+      e.value = outcome.value
+      e.nested = outcome.nested
+      for (const id of outcome.nested) this.hold(id)
+    }
+    const waiters = e.waiters
+    e.waiters = []
+    for (const w of waiters) w()
+    if (e.holders <= 0) this.delete(e)
+  }
+
+  /** Resolve when `id` settles (at once if it has). */
+  whenSettled (e: RefEntry): Promise<void> {
+    if (e.state !== 'pending') return Promise.resolve()
+    return new Promise(resolve => e.waiters.push(resolve))
+  }
+
+  private delete (e: RefEntry): void {
+    if (!this.entries.delete(e.id)) return
+    this.onDelete(e)
+    for (const id of e.nested) this.release(id)
+  }
+
+  /** Every entry, for shutdown. */
+  all (): IterableIterator<RefEntry> {
+    return this.entries.values()
+  }
+
+  clear (): void {
+    this.entries.clear()
+  }
+}
