@@ -46,10 +46,12 @@ export async function loadComponent (source: string | Uint8Array, init: LoadComp
   const bytes = typeof source === 'string' ? await readComponentFile(source) : source
   checkComponentHeader(bytes)
   const cid = cidOfBytesSync(bytes)
-  const key = `${cid}:${maxMemoryPages}`
+  const cacheDir = resolveCacheDir(init.cacheDir)
+  // The compiled component points into its cache folder (the glue's URL): one entry per folder.
+  const key = `${cid}:${maxMemoryPages}:${cacheDir}`
   let pending = compiled.get(key)
   if (pending === undefined) {
-    pending = compileComponent(bytes, cid, maxMemoryPages, resolveCacheDir(init.cacheDir))
+    pending = compileComponent(bytes, cid, maxMemoryPages, cacheDir)
     compiled.set(key, pending)
     // A failure is not remembered: the cause (a full disk, a damaged cache) may go away.
     pending.catch(() => { if (compiled.get(key) === pending) compiled.delete(key) })

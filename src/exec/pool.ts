@@ -39,7 +39,7 @@ interface Slot {
   loaded: Set<string>
   actors: Set<string>
   pinned: Job[]
-  running?: { job: Job, id: number, timer?: NodeJS.Timeout }
+  running?: { job: Job, id: number, timer?: NodeJS.Timeout, sentCid?: string }
   memoryBytes: number
   /** Set when the pool replaces this worker on purpose (timeout, cancel, stop). */
   retiring: boolean
@@ -349,7 +349,7 @@ class WorkerPool implements ExecPool {
       }
     }
     const msg = (ref === undefined ? { ...rest, id } : { ...rest, id, component: ref }) as ToWorker
-    slot.running = { job, id }
+    slot.running = { job, id, sentCid: ref !== undefined && typeof ref !== 'string' ? ref.cid : undefined }
     if (job.timeoutMs !== undefined && Number.isFinite(job.timeoutMs)) {
       const ms = job.timeoutMs
       slot.running.timer = setTimeout(() => {
@@ -461,6 +461,8 @@ class WorkerPool implements ExecPool {
       case 'failed': {
         if (slot.running?.id !== msg.id) return
         slot.memoryBytes = msg.memoryBytes
+        // A failed first call may mean the worker could not load the component: send it again next time.
+        if (msg.type === 'failed' && slot.running.sentCid !== undefined) slot.loaded.delete(slot.running.sentCid)
         this.finish(slot, msg.type === 'done' ? { value: msg.value } : rebuild(msg.error))
         this.dispatch()
         return

@@ -9,9 +9,10 @@ export interface ObjectStoreInit {
    */
   memoryCapacityBytes?: number
   /**
-   * Folder of the disk tier (one file per object, named by its CID). Created on start, removed on
-   * stop.
-   * @default a fresh folder under the OS temp dir
+   * Folder of the disk tier (one file per object, named by its CID). Created on start if missing;
+   * on stop the store removes what it created (the folder, or only its files in a folder that was
+   * there before). Give each store its own.
+   * @default a fresh folder under the OS temp dir, made on the first spill
    */
   spillDir?: string
 }
@@ -57,8 +58,8 @@ export interface ObjectStore {
   unpin: (cid: string) => boolean
   stats: () => ObjectStoreStats
   /**
-   * Folder of the disk tier once `start()` has resolved it (the given `spillDir`, or the folder the
-   * store made); undefined before. For diagnostics and tests.
+   * Folder of the disk tier once it exists (a given `spillDir` is made by `start()`, the default
+   * temp folder on the first spill); undefined before. For diagnostics and tests.
    */
   readonly spillDir?: string
 }

@@ -3,6 +3,7 @@
 import os from 'node:os'
 import path from 'node:path'
 import { createHash, randomBytes } from 'node:crypto'
+import { rmSync } from 'node:fs'
 import { mkdir, mkdtemp, open, rename, rm, unlink, type FileHandle } from 'node:fs/promises'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { CID } from 'multiformats/cid'
@@ -26,6 +27,29 @@ const IO_CHUNK_BYTES = 16 * 1024 * 1024
  * keep the whole buffer alive while the accounting counts only the view.
  */
 const MIN_VIEW_SHARE = 0.5
+
+/**
+ * Folders made by stores not yet stopped. A process that exits without stopping its store would
+ * otherwise leave spill files (possibly gigabytes) in the temp dir; one 'exit' hook for all stores
+ * removes them (a hook per store would trip the max-listeners warning).
+ */
+const liveDirs = new Set<string>()
+let exitHookInstalled = false
+
+function removeOnExit (dir: string): void {
+  liveDirs.add(dir)
+  if (exitHookInstalled) return
+  exitHookInstalled = true
+  process.on('exit', () => {
+    for (const d of liveDirs) {
+      try {
+        rmSync(d, { recursive: true, force: true })
+      } catch {
+        // Exiting anyway: nothing better to do with the error.
+      }
+    }
+  })
+}
 
 interface ResolvedInit {
   memoryCapacityBytes: number
@@ -92,7 +116,7 @@ function errnoCode (err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined
 }
 
-function describe (err: unknown): string {
+function reasonOf (err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
 
@@ -126,6 +150,7 @@ class TieredObjectStore implements ObjectStore {
   private createdDir?: string
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new'
   private starting?: Promise<void>
+  private making?: Promise<string>
   private stopping?: Promise<void>
 
   private readonly objects = new Map<string, Entry>()
@@ -157,28 +182,22 @@ class TieredObjectStore implements ObjectStore {
 
   async start (): Promise<void> {
     if (this.state === 'stopped') throw new ObjectStoreStoppedError()
-    this.starting ??= this.createDir()
+    this.starting ??= this.begin()
     await this.starting
   }
 
-  private async createDir (): Promise<void> {
+  // A given folder is made now, so a bad path fails start(); the default temp folder waits for the
+  // first spill, so a store that never spills leaves nothing on disk.
+  private async begin (): Promise<void> {
     this.state = 'starting'
-    const target = this.requestedDir ?? path.join(os.tmpdir(), 'fabric-spill-')
     try {
-      if (this.requestedDir === undefined) {
-        this.dir = await mkdtemp(target)
-        this.createdDir = this.dir
-      } else {
-        // mkdir returns the first folder it had to create: that one, and only that one, is ours.
-        this.createdDir = await mkdir(target, { recursive: true })
-        this.dir = target
-      }
+      if (this.requestedDir !== undefined) await this.ensureDir()
     } catch (err) {
       if (this.state === 'starting') {
         this.starting = undefined
         this.state = 'new'
       }
-      throw new ObjectStoreError(`cannot create the spill folder ${target}: ${describe(err)}`, { path: target, cause: err })
+      throw err
     }
     if (this.state === 'starting') {
       this.state = 'running'
@@ -187,6 +206,31 @@ class TieredObjectStore implements ObjectStore {
       await this.removeSpillFiles()
       throw new ObjectStoreStoppedError()
     }
+  }
+
+  /** The spill folder, made on first need (one attempt at a time; a failed one may be retried). */
+  private async ensureDir (): Promise<string> {
+    if (this.dir !== undefined) return this.dir
+    this.making ??= this.makeDir().finally(() => { this.making = undefined })
+    return await this.making
+  }
+
+  private async makeDir (): Promise<string> {
+    const target = this.requestedDir ?? path.join(os.tmpdir(), 'fabric-spill-')
+    try {
+      if (this.requestedDir === undefined) {
+        this.createdDir = await mkdtemp(target)
+        this.dir = this.createdDir
+      } else {
+        // mkdir returns the first folder it had to create: that one, and only that one, is ours.
+        this.createdDir = await mkdir(target, { recursive: true })
+        this.dir = target
+      }
+    } catch (err) {
+      throw new ObjectStoreError(`cannot create the spill folder ${target}: ${reasonOf(err)}`, { path: target, cause: err })
+    }
+    if (this.createdDir !== undefined) removeOnExit(this.createdDir)
+    return this.dir
   }
 
   async stop (): Promise<void> {
@@ -216,6 +260,7 @@ class TieredObjectStore implements ObjectStore {
   private async removeSpillFiles (): Promise<void> {
     if (this.createdDir !== undefined) {
       await rm(this.createdDir, { recursive: true, force: true })
+      liveDirs.delete(this.createdDir)
     } else if (this.dir !== undefined) {
       const dir = this.dir
       await Promise.all([...this.files].map(async f => await unlink(path.join(dir, f)).catch(() => {})))
@@ -438,7 +483,7 @@ class TieredObjectStore implements ObjectStore {
   // Written to a temp name and renamed, so a file named by a CID is always complete. No fsync: the
   // folder lives only as long as this process's store, so a crash loses it anyway.
   private async writeFile (cid: string, bytes: Uint8Array): Promise<void> {
-    const file = this.filePath(cid)
+    const file = path.join(await this.ensureDir(), cid)
     const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`
     try {
       const fh = await open(tmp, 'wx')
@@ -452,7 +497,7 @@ class TieredObjectStore implements ObjectStore {
     } catch (err) {
       await unlink(tmp).catch(() => {})
       throw new ObjectStoreError(
-        `cannot spill object ${cid} to ${file}: ${describe(err)}; it stays in memory`,
+        `cannot spill object ${cid} to ${file}: ${reasonOf(err)}; it stays in memory`,
         { path: file, cause: err, retryable: true }
       )
     }
@@ -495,7 +540,7 @@ class TieredObjectStore implements ObjectStore {
         )
       }
       throw new ObjectStoreError(
-        `cannot reload object ${entry.cid} from ${file}: ${describe(err)}`,
+        `cannot reload object ${entry.cid} from ${file}: ${reasonOf(err)}`,
         { path: file, cause: err, retryable: true }
       )
     }

@@ -5,9 +5,12 @@ import path from 'node:path'
 import v8 from 'node:v8'
 import { createHash, randomBytes } from 'node:crypto'
 import { runInNewContext } from 'node:vm'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { createObjectStore, cidOfBytesSync, parseCid } from '../../src/objects/index.js'
 import type { ObjectStore, ObjectStoreInit } from '../../src/objects/index.js'
 
+const execFileAsync = promisify(execFile)
 const KiB = 1024
 const MiB = 1024 * KiB
 
@@ -251,6 +254,32 @@ describe('objects/store', () => {
     assert.equal((await store.get(kept)).byteLength, 60 * KiB)
   })
 
+  it('fails a put clearly when the disk tier fails, losing nothing already held', async () => {
+    const blocked = path.join(tmp, 'a-file')
+    fs.writeFileSync(blocked, '')
+    const bad = createObjectStore({ spillDir: path.join(blocked, 'spill') })
+    await assert.rejects(bad.start(), (err: Error) => err.name === 'ObjectStoreError' && err.message.includes(blocked))
+    await bad.stop()
+
+    const { store, dir } = await open({ memoryCapacityBytes: 100 * KiB })
+    fs.rmSync(dir, { recursive: true })
+    const a = randomBytes(60 * KiB)
+    const aCid = await store.put(a)
+    await assert.rejects(store.put(randomBytes(60 * KiB)), (err: Error & { retryable?: boolean }) => {
+      assert.equal(err.name, 'ObjectStoreError')
+      assert.ok(err.message.includes(path.join(dir, aCid)), err.message)
+      assert.equal(err.retryable, true)
+      return true
+    })
+    // The failed put holds nothing; the object that could not spill is still in memory.
+    assert.deepEqual(store.stats(), { objects: 1, memoryBytes: 60 * KiB, diskBytes: 0, spills: 0, reloads: 0 })
+    assert.ok(sameBytes(await store.get(aCid), a))
+    fs.mkdirSync(dir)
+    await store.put(randomBytes(60 * KiB))
+    assert.deepEqual(filesIn(dir), [aCid])
+    assert.ok(sameBytes(await store.get(aCid), a))
+  })
+
   it('keeps its accounting exact under concurrent puts, gets, pins and unpins', async () => {
     const capacity = 512 * KiB
     const { store, dir } = await open({ memoryCapacityBytes: capacity })
@@ -331,11 +360,13 @@ describe('objects/store', () => {
     const store = createObjectStore({ memoryCapacityBytes: 10 * KiB })
     stores.push(store)
     await store.start()
+    await store.put(randomBytes(8 * KiB))
+    const before: string | undefined = store.spillDir
+    assert.equal(before, undefined, 'no folder before the first spill')
+    await store.put(randomBytes(8 * KiB))
     const dir = store.spillDir
     assert.ok(dir !== undefined && path.basename(dir).startsWith('fabric-spill-'))
     assert.ok(dir.startsWith(os.tmpdir()))
-    await store.put(randomBytes(8 * KiB))
-    await store.put(randomBytes(8 * KiB))
     assert.equal(filesIn(dir).length, 1)
     await Promise.all([store.stop(), store.stop()])
     await store.stop()
@@ -359,6 +390,21 @@ describe('objects/store', () => {
     assert.deepEqual(filesIn(dir), [a, 'someone-else'].sort())
     await store.stop()
     assert.deepEqual(filesIn(dir), ['someone-else'])
+  })
+
+  it('removes the spill folder it made when the process exits without stop()', async () => {
+    const script = [
+      `import { createObjectStore } from ${JSON.stringify(new URL('../../src/objects/index.ts', import.meta.url).href)}`,
+      'const store = createObjectStore({ memoryCapacityBytes: 1024 })',
+      'await store.start()',
+      'await store.put(new Uint8Array(2048).fill(7))',
+      'console.log(store.spillDir)',
+      'process.exit(0)'
+    ].join('\n')
+    const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script])
+    const dir = stdout.trim()
+    assert.ok(path.basename(dir).startsWith('fabric-spill-'), `child printed ${stdout}`)
+    assert.equal(fs.existsSync(dir), false)
   })
 
   it('needs start() before use and stops cleanly with writes in flight', async () => {
