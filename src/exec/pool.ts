@@ -317,7 +317,8 @@ class WorkerPool implements ExecPool {
       if (job !== undefined) this.run(slot, job)
     }
     while (this.queue.length > 0) {
-      const cid = this.queue[0]!.request.component?.cid
+      const head = this.queue[0]!.request.component
+      const cid = head === undefined ? undefined : componentKey(head)
       // Prefer an idle worker that already has this component warm.
       let slot: Slot | undefined
       for (const s of this.slots) {
@@ -341,15 +342,16 @@ class WorkerPool implements ExecPool {
     const { component, ...rest } = job.request
     let ref: ComponentPayload | string | undefined
     if (component !== undefined) {
-      if (slot.loaded.has(component.cid)) {
-        ref = component.cid
+      const key = componentKey(component)
+      if (slot.loaded.has(key)) {
+        ref = key
       } else {
-        ref = { cid: component.cid, jsUrl: component.jsUrl, modules: component.modules, maxMemoryPages: component.maxMemoryPages }
-        slot.loaded.add(component.cid)
+        ref = { key, cid: component.cid, jsUrl: component.jsUrl, modules: component.modules, maxMemoryPages: component.maxMemoryPages }
+        slot.loaded.add(key)
       }
     }
     const msg = (ref === undefined ? { ...rest, id } : { ...rest, id, component: ref }) as ToWorker
-    slot.running = { job, id, sentCid: ref !== undefined && typeof ref !== 'string' ? ref.cid : undefined }
+    slot.running = { job, id, sentCid: ref !== undefined && typeof ref !== 'string' ? ref.key : undefined }
     if (job.timeoutMs !== undefined && Number.isFinite(job.timeoutMs)) {
       const ms = job.timeoutMs
       slot.running.timer = setTimeout(() => {
@@ -518,6 +520,10 @@ class WorkerPool implements ExecPool {
       case 'tasks.wait': return tasks === undefined ? unsupported('tasks.wait') : tasks.wait(args[0] as string[], args[1] as number, args[2] as number | undefined, ctx)
     }
   }
+}
+
+function componentKey (c: CompiledComponent): string {
+  return `${c.cid}:${c.maxMemoryPages}`
 }
 
 function rebuild (s: SerializedError): Error {

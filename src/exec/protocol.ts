@@ -4,6 +4,8 @@ import type { SerializedError } from '../errors/index.js'
 
 /** Everything a worker needs to instantiate a component; sent with the first call that needs it. */
 export interface ComponentPayload {
+  /** The component and its memory cap: one component compiled with two caps is two payloads. */
+  key: string
   cid: string
   jsUrl: string
   modules: Record<string, WebAssembly.Module>

@@ -83,15 +83,16 @@ function hostImports (cid: string): HostImports {
 
 /** Import a component's generated JS the first time it is sent to this worker. */
 async function loadComponent (payload: ComponentPayload): Promise<void> {
-  if (components.has(payload.cid)) return
+  if (components.has(payload.key)) return
   const mod = await import(payload.jsUrl) as { instantiate: Instantiate }
-  components.set(payload.cid, { payload, instantiate: mod.instantiate })
+  components.set(payload.key, { payload, instantiate: mod.instantiate })
 }
 
+/** The key of a loaded component (its CID and memory cap). */
 function cidOf (ref: ComponentPayload | string): string {
-  const cid = typeof ref === 'string' ? ref : ref.cid
-  if (!components.has(cid)) throw new Error(`component ${cid} was never sent to this worker`)
-  return cid
+  const key = typeof ref === 'string' ? ref : ref.key
+  if (!components.has(key)) throw new Error(`component ${key} was never sent to this worker`)
+  return key
 }
 
 function instantiate (cid: string): Live {
@@ -103,7 +104,7 @@ function instantiate (cid: string): Live {
       if (m === undefined) throw new Error(`component ${cid} asks for an unknown core module ${name}`)
       return m
     },
-    hostImports(cid),
+    hostImports(c.payload.cid),
     (module, imports) => {
       const instance = new WebAssembly.Instance(module, imports)
       for (const e of Object.values(instance.exports)) if (e instanceof WebAssembly.Memory && !memories.includes(e)) memories.push(e)
@@ -287,7 +288,7 @@ function safeHandle (msg: ToWorker): void {
   }
 }
 port.on('message', (msg: ToWorker) => {
-  const payload = 'component' in msg && typeof msg.component !== 'string' && !components.has(msg.component.cid) ? msg.component : undefined
+  const payload = 'component' in msg && typeof msg.component !== 'string' && !components.has(msg.component.key) ? msg.component : undefined
   if (pending === 0 && payload === undefined) {
     safeHandle(msg)
     return

@@ -674,7 +674,26 @@ export class LocalNode {
     return Object.assign(new Error(e.message), { kind: kindOf(e), retryable: (e as { retryable?: boolean }).retryable === true })
   }
 
+  /**
+   * A guest about to block on `ids`: move their tasks, if still queued, to the front. Running what
+   * is awaited first keeps the number of guests blocked on children near the recursion depth,
+   * instead of growing with the breadth of the call tree.
+   */
+  private prioritize (ids: string[]): void {
+    for (const id of ids) {
+      const t = this.producers.get(id)
+      if (t === undefined || t.state !== 'queued' || t.actor !== undefined) continue
+      const at = this.queue.indexOf(t)
+      if (at > 0) {
+        this.queueRemoveAt(at)
+        this.queueAdd(t, true)
+      }
+    }
+    this.schedule()
+  }
+
   private async guestGet (id: string, timeoutMs: number | undefined, _ctx: HostContext): Promise<Uint8Array> {
+    this.prioritize([id])
     try {
       return await this.get(id, timeoutMs)
     } catch (err) {
@@ -714,6 +733,7 @@ export class LocalNode {
   }
 
   private async guestWait (ids: string[], numReturns: number, timeoutMs: number | undefined, _ctx: HostContext): Promise<string[]> {
+    this.prioritize([...ids].reverse())
     try {
       return await this.wait(ids, numReturns, timeoutMs)
     } catch (err) {

@@ -122,6 +122,7 @@ describe('api/Fabric (embedded)', function () {
       const one = await Fabric.start({ workers: 1, cacheDir: cache.dir })
       try {
         const f = await one.load(nestedPath)
+        const k = await one.load<Kitchen>(kitchenPath)
         // No retry by default for application errors.
         await assert.rejects(one.get(f.flaky.remote(1)), { name: 'TaskError' })
         // The instance counted 1 call; two more failures, then success on the 4th call overall.
@@ -129,7 +130,8 @@ describe('api/Fabric (embedded)', function () {
         await assert.rejects(one.get(f.flaky.options({ retryExceptions: true, maxRetries: 1 }).remote(100)),
           (e: Error) => e.name === 'RetriesExhaustedError' && (e.cause as Error).name === 'TaskError' && /2 attempts/.test(e.message))
         // A list retries only the kinds named.
-        await assert.rejects(one.get(m.failTyped.options({ retryExceptions: ['other'], maxRetries: 2 }).remote('quota')), { name: 'TaskError' })
+        await assert.rejects(one.get(k.failTyped.options({ retryExceptions: ['other'], maxRetries: 2 }).remote('quota')), { name: 'TaskError' })
+        await assert.rejects(one.get(k.failTyped.options({ retryExceptions: ['quota'], maxRetries: 2 }).remote('quota')), { name: 'RetriesExhaustedError' })
       } finally {
         await one.stop()
       }
@@ -215,11 +217,12 @@ describe('api/Fabric (embedded)', function () {
     it('releases objects nothing holds any more, so a long job\'s memory stays flat', async function () {
       if (typeof globalThis.gc !== 'function') this.skip()
       const before = fabric.stats().refs
-      for (let round = 0; round < 5; round++) {
+      // In a function of its own: an async function's frame would keep its last refs alive.
+      const round = async (): Promise<void> => {
         const refs = Array.from({ length: 500 }, (_, i) => m.echo.remote(new Uint8Array(1024).fill(i)))
-        await fabric.get(refs[refs.length - 1]!)
         await fabric.wait(refs, { numReturns: refs.length })
       }
+      for (let i = 0; i < 5; i++) await round()
       for (let i = 0; i < 10 && fabric.stats().refs > before + 10; i++) {
         globalThis.gc!()
         await new Promise(resolve => setTimeout(resolve, 20))
