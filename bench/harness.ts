@@ -27,6 +27,8 @@ export interface Row {
   /** Whether the target is met (by the median). */
   met?: boolean
   note?: string
+  /** A published reference figure (e.g. Ray's), printed as its own column when any row has one. */
+  reference?: { value: number, unit: string, source: string }
 }
 
 export function summarize (samples: number[]): Stats {
@@ -65,16 +67,18 @@ const fmt = (n: number): string => n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed
 
 /** Print rows as a markdown table. */
 export function table (title: string, rows: Row[]): string {
+  const withRef = rows.some(r => r.reference !== undefined)
   const lines = [
     `### ${title}`,
     '',
-    '| metric | fabric (median) | p90 | min–max | baseline (median) | ratio | target | met |',
-    '|---|---|---|---|---|---|---|---|'
+    `| metric | fabric (median) | p90 | min–max | baseline (median) | ratio |${withRef ? ' reference |' : ''} target | met |`,
+    `|---|---|---|---|---|---|${withRef ? '---|' : ''}---|---|`
   ]
   for (const r of rows) {
     const base = r.baseline === undefined ? '—' : `${fmt(r.baseline.median)} ${r.unit} (${r.baselineName ?? 'baseline'})`
     const ratio = r.baseline === undefined ? '—' : `${(r.value.median / r.baseline.median).toFixed(2)}x`
-    lines.push(`| ${r.metric} | ${fmt(r.value.median)} ${r.unit} | ${fmt(r.value.p90)} | ${fmt(r.value.min)}–${fmt(r.value.max)} | ${base} | ${ratio} | ${r.target ?? '—'} | ${r.met === undefined ? '—' : r.met ? 'yes' : 'no'} |`)
+    const ref = !withRef ? '' : r.reference === undefined ? ' — |' : ` ${fmt(r.reference.value)} ${r.reference.unit} (${r.reference.source}) |`
+    lines.push(`| ${r.metric} | ${fmt(r.value.median)} ${r.unit} | ${fmt(r.value.p90)} | ${fmt(r.value.min)}–${fmt(r.value.max)} | ${base} | ${ratio} |${ref} ${r.target ?? '—'} | ${r.met === undefined ? '—' : r.met ? 'yes' : 'no'} |`)
   }
   return lines.join('\n')
 }

@@ -1,12 +1,12 @@
-// The main example (`npm start`): Monte Carlo π with thousands of sandboxed tasks on this machine's
-// worker pool, with a progress bar and a summary.
+// The main example (`npm start`): Monte Carlo π as thousands of sandboxed tasks on an embedded
+// fabric, with a progress bar and a summary. Run it alone with `npx fabric run examples/main.ts`.
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cachedBuild } from '../guest-sdk/src/build/cached-build.js'
-import { loadComponent } from '../src/component/index.js'
-import { createExecPool } from '../src/exec/index.js'
-import { encode, decode } from '../src/objects/codec.js'
+import { Fabric, type GuestModule } from '../src/index.js'
+
+type Pi = GuestModule<typeof import('./guests/pi.js')>
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const TASKS = Number(process.env.PI_TASKS ?? 2000)
@@ -22,24 +22,27 @@ function bar (done: number, total: number, started: number): string {
 const t0 = performance.now()
 process.stdout.write('building examples/guests/pi.ts (cached after the first run)...\n')
 const wasm = await cachedBuild(path.join(here, 'guests', 'pi.ts'), path.join(here, '..', '.cache', 'examples'))
-const component = await loadComponent(wasm)
-const pool = createExecPool()
-await pool.start()
-process.stdout.write(`component ${component.cid} on ${os.availableParallelism()} workers\n`)
+const fabric = await Fabric.start()
+try {
+  const pi = await fabric.load<Pi>(wasm)
+  process.stdout.write(`embedded fabric ${fabric.id}: ${os.availableParallelism()} workers\n`)
 
-const started = performance.now()
-let done = 0
-let inside = 0
-const tty = process.stdout.isTTY
-await Promise.all(Array.from({ length: TASKS }, async (_, i) => {
-  const hits = decode(await pool.call(component, 'darts', encode([SAMPLES, i + 1]))) as number
-  inside += hits
-  done++
-  if (tty && (done % 50 === 0 || done === TASKS)) process.stdout.write(`\r${bar(done, TASKS, started)}`)
-}))
-const seconds = (performance.now() - started) / 1000
-await pool.stop()
-
-const pi = (4 * inside) / (TASKS * SAMPLES)
-process.stdout.write(`${tty ? '\n' : ''}π ≈ ${pi.toFixed(6)} (error ${Math.abs(pi - Math.PI).toExponential(2)}) from ${(TASKS * SAMPLES).toLocaleString('en')} darts\n`)
-process.stdout.write(`${TASKS} tasks in ${seconds.toFixed(2)} s: ${(TASKS / seconds).toFixed(0)} tasks/s; wall time ${((performance.now() - t0) / 1000).toFixed(2)} s\n`)
+  const started = performance.now()
+  const refs = Array.from({ length: TASKS }, (_, i) => pi.darts.remote(SAMPLES, i + 1))
+  // Collect results as they finish, for the progress bar.
+  let pending = refs
+  let inside = 0
+  const tty = process.stdout.isTTY
+  while (pending.length > 0) {
+    const { ready, pending: rest } = await fabric.wait(pending, { numReturns: Math.min(pending.length, 50) })
+    for (const hits of await fabric.get(ready)) inside += hits
+    pending = rest
+    if (tty) process.stdout.write(`\r${bar(TASKS - pending.length, TASKS, started)}`)
+  }
+  const seconds = (performance.now() - started) / 1000
+  const estimate = (4 * inside) / (TASKS * SAMPLES)
+  process.stdout.write(`${tty ? '\n' : ''}π ≈ ${estimate.toFixed(6)} (error ${Math.abs(estimate - Math.PI).toExponential(2)}) from ${(TASKS * SAMPLES).toLocaleString('en')} darts\n`)
+  process.stdout.write(`${TASKS} tasks in ${seconds.toFixed(2)} s: ${(TASKS / seconds).toFixed(0)} tasks/s; wall time ${((performance.now() - t0) / 1000).toFixed(2)} s\n`)
+} finally {
+  await fabric.stop()
+}

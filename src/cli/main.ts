@@ -1,6 +1,7 @@
 // The CLI entry: wires the commands (one file each) into commander.
 import { Command } from 'commander'
 import { registerBuild } from './build.js'
+import { registerRun } from './run.js'
 
 export async function main (argv: string[]): Promise<void> {
   const program = new Command()
@@ -10,5 +11,6 @@ export async function main (argv: string[]): Promise<void> {
     .version('0.1.0')
     .showHelpAfterError()
   registerBuild(program)
+  registerRun(program)
   await program.parseAsync(argv)
 }

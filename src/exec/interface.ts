@@ -84,6 +84,11 @@ export interface CallOptions {
   signal?: AbortSignal
   /** An opaque label handed back in the HostContext of the call's host imports. */
   tag?: string
+  /**
+   * Move large argument buffers to the worker instead of copying them: the caller's `args` is
+   * detached (unusable) after the call is sent. @default false
+   */
+  transferArgs?: boolean
 }
 
 /** A live actor in the pool: one instance pinned to one worker. */

@@ -27,6 +27,7 @@ interface Job {
   /** What to say if this job's worker has to be replaced while it runs. */
   actorId?: string
   tag?: string
+  transferArgs?: boolean
 }
 
 interface Slot {
@@ -210,7 +211,7 @@ class WorkerPool implements ExecPool {
     return new Promise((resolve, reject) => {
       this.outstanding++
       this.holdProcess()
-      const job: Job = { request, resolve, reject, timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs, signal: options.signal, slot, actorId, tag: options.tag }
+      const job: Job = { request, resolve, reject, timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs, signal: options.signal, slot, actorId, tag: options.tag, transferArgs: options.transferArgs }
       if (job.signal !== undefined) {
         if (job.signal.aborted) {
           this.settle(job, new TaskCancelledError())
@@ -358,7 +359,12 @@ class WorkerPool implements ExecPool {
         this.replace(slot, new TaskTimeoutError(`${describeRequest(job.request)} ran past its timeout of ${ms} ms: the worker was terminated and replaced`))
       }, ms)
     }
-    slot.worker.postMessage(msg)
+    // Large arguments move to the worker instead of being copied (the caller built them for this
+    // call: see CallOptions.transferArgs).
+    const args = (msg as { args?: Uint8Array }).args
+    const transfer = job.transferArgs === true && args !== undefined && args.byteLength >= 65536 &&
+      args.byteOffset === 0 && args.byteLength === args.buffer.byteLength && args.buffer instanceof ArrayBuffer
+    slot.worker.postMessage(msg, transfer ? [args.buffer as ArrayBuffer] : undefined)
   }
 
   /** Settle the running job of `slot` and free the slot. */

@@ -416,7 +416,7 @@ export class LocalNode {
     try {
       const component = await this.withMemoryLimit(t.component, t.options.memoryLimitMb)
       const args = await this.buildArgs(t)
-      const out = await this.pool.call(component, t.name, args, { timeoutMs: t.options.timeoutMs, signal: t.abort.signal, tag: t.id })
+      const out = await this.pool.call(component, t.name, args, { timeoutMs: t.options.timeoutMs, signal: t.abort.signal, tag: t.id, transferArgs: true })
       await this.succeed(t, out)
     } catch (err) {
       this.failAttempt(t, err as Error)
