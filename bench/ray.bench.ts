@@ -183,13 +183,13 @@ export async function run (): Promise<Row[]> {
       const f = await rate(async () => {
         let pending: Array<ObjectRef<number>> = Array.from({ length: BATCH }, () => m.noop.remote())
         while (pending.length > 0) pending = (await fabric.wait(pending, { numReturns: 1 })).pending
-      }, 1)
+      }, 1, ROUNDS, quick ? 0 : 1)
       const b: Stats[] = []
       for (const s of bases) {
         b.push(await rate(async () => {
           let pending = trackable(Array.from({ length: BATCH }, async () => await s.task('noop')))
           while (pending.length > 0) pending = await waitOne(pending)
-        }, 1))
+        }, 1, ROUNDS, quick ? 0 : 1))
       }
       push('single_client_wait_1k_refs', 'rounds/s', f, b, ray(4.67, 'rounds/s'), '>= Ray 4.67/s', 4.67,
         `submit ${BATCH}, then ${BATCH} waits with numReturns 1 (Ray's definition); baselines wait on promises`)
@@ -319,7 +319,7 @@ export async function run (): Promise<Row[]> {
         fabric.free(ref)
       }, gb, rounds, 1)
       const sha = await rate(async () => createHash('sha256').update(big).digest(), gb, rounds, 1)
-      const mapStore = await rate(async () => { store.delete(mapPut(big)) }, gb, rounds, 1)
+      const mapStore = await rate(async () => { store.delete(mapPut(big)) }, gb, quick ? 3 : rounds, 1)
       const ratio = f.median / sha.median
       rows.push({
         metric: `single_client_put_gigabytes (${BIG / 2 ** 20} MiB)`,

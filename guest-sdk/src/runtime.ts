@@ -1,6 +1,9 @@
 // The generic guest entry: turns a user's module (tasks and actor classes) into the exports of
 // the fabric:core `guest` interface. `fabric build` wires this to the user's entry.
+/// <reference path="./host-imports.d.ts" />
+import * as objects from 'fabric:core/objects@0.1.0'
 import { encode, decode } from '../../src/objects/codec.js'
+import { STREAM_ITEM_HEAD } from '../../src/objects/object-ref.js'
 import { isTask } from './task.js'
 import { actor } from './types.js'
 import { GuestError, toTaskError, type TaskErrorRecord } from './guest-error.js'
@@ -49,12 +52,52 @@ function isIterator (value: unknown): value is IterableIterator<unknown> {
     typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function'
 }
 
+/**
+ * Hand one yielded value to the host as it is yielded; false when the host cannot stream (a bare
+ * pool without an object service), in which case the values are returned together at the end.
+ */
+function emit (value: unknown, what: string): boolean {
+  let item: Uint8Array
+  try {
+    item = encode(value)
+  } catch (err) {
+    throw new GuestError('bad-result', `${what} yielded a value that cannot be encoded: ${(err as Error).message}`)
+  }
+  const bytes = new Uint8Array(STREAM_ITEM_HEAD.length + item.length)
+  bytes.set(STREAM_ITEM_HEAD)
+  bytes.set(item, STREAM_ITEM_HEAD.length)
+  try {
+    objects.put(bytes)
+    return true
+  } catch (err) {
+    const payload = (err as { payload?: { kind?: string } }).payload
+    if (payload?.kind === 'unsupported') return false
+    throw err
+  }
+}
+
+/**
+ * Run a generator: stream its values to the host as they come, returning `{ streamed: count }`,
+ * or, where the host cannot stream, collect them and return the array.
+ */
+function drain (it: IterableIterator<unknown>, what: string): unknown {
+  const kept: unknown[] = []
+  let streaming = true
+  let count = 0
+  for (const value of it) {
+    if (streaming && !emit(value, what)) streaming = false
+    if (!streaming) kept.push(value)
+    count++
+  }
+  return streaming ? { streamed: count } : kept
+}
+
 function run (what: string, fn: AnyFn, self: unknown, argBytes: Uint8Array, streaming: boolean): Uint8Array {
   const args = decodeArgs(argBytes, what)
   let result: unknown
   try {
     result = fn.apply(self, args)
-    if (streaming && isIterator(result)) result = [...result]
+    if (streaming && isIterator(result)) result = drain(result, what)
   } catch (err) {
     throw toTaskError(err)
   }

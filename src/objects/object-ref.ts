@@ -33,3 +33,12 @@ export class ObjectRef<T = unknown> {
 
 /** The CBOR tag that marks an object ref inside an encoded value (private-use range). */
 export const OBJECT_REF_TAG = 40121
+
+/**
+ * The CBOR tag a streaming guest wraps each yielded value in when it hands the value to the host
+ * (`objects.put`) as it is yielded: the host adds it to the task's stream at once.
+ */
+export const STREAM_ITEM_TAG = 40122
+
+/** The 3-byte CBOR head of a {@link STREAM_ITEM_TAG} tag. */
+export const STREAM_ITEM_HEAD = Uint8Array.of(0xd9, (STREAM_ITEM_TAG >> 8) & 0xff, STREAM_ITEM_TAG & 0xff)

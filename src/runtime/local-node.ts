@@ -8,6 +8,7 @@ import {
   createExecPool, ActorDiedError, TaskCancelledError, type ActorRef, type ExecPool, type HostContext
 } from '../exec/index.js'
 import { createObjectStore, decode, encode, findRefs, ObjectRef, OBJECT_REF_TAG, type ObjectStore } from '../objects/index.js'
+import { STREAM_ITEM_HEAD } from '../objects/object-ref.js'
 import { adjust, fits, resources, shortfall, type Resources } from '../scheduler/resources.js'
 import {
   ActorNotFoundError, DependencyFailedError, FabricStoppedError, ForeignRefError, GetTimeoutError, InfeasibleTaskError,
@@ -57,6 +58,8 @@ interface TaskRecord {
   actor?: ActorRecord
   /** The resource shape, for skipping tasks like one that did not fit. */
   shape: string
+  /** Items the current attempt of a generator has yielded. */
+  yielded: number
 }
 
 interface ActorRecord {
@@ -317,7 +320,7 @@ export class LocalNode {
     for (const id of deps) this.entryOf(id) // unknown or released refs fail the submit at once
     const t: TaskRecord = {
       id: result.id, kind, component, name, args, options, streaming, result, deps, pending: 0, state: 'waiting',
-      attempts: 0, cancelled: false, guestRefs: [], lent: false, shape: resourceKey(options.resources)
+      attempts: 0, cancelled: false, guestRefs: [], lent: false, shape: resourceKey(options.resources), yielded: 0
     }
     if (streaming) t.stream = { items: [], taken: 0, done: false, waiters: [] }
     this.producers.set(t.id, t)
@@ -411,6 +414,7 @@ export class LocalNode {
   private async execute (t: TaskRecord): Promise<void> {
     t.state = 'running'
     t.attempts++
+    t.yielded = 0
     t.abort = new AbortController()
     this.running.set(t.id, t)
     try {
@@ -447,8 +451,14 @@ export class LocalNode {
   private async succeed (t: TaskRecord, out: Uint8Array): Promise<void> {
     if (t.streaming) {
       const items = decode(out)
-      if (!Array.isArray(items)) throw new TypeError(`${describe(t)} is a generator but returned ${typeof items}`)
-      for (const item of items) {
+      const streamed = (items as { streamed?: unknown } | null)?.streamed
+      if (typeof streamed === 'number') {
+        // Every item reached the stream as it was yielded (see streamItem).
+        if (streamed < t.stream!.items.length) throw new TypeError(`${describe(t)} yielded ${streamed} values but ${t.stream!.items.length} arrived`)
+      } else if (!Array.isArray(items)) {
+        throw new TypeError(`${describe(t)} is a generator but returned ${typeof items}`)
+      }
+      for (const item of Array.isArray(items) ? items : []) {
         const e = this.refs.create('o')
         // Held by the stream until its reader takes the hold over (or the stream is dropped).
         e.holders++
@@ -701,7 +711,32 @@ export class LocalNode {
     }
   }
 
+  /** One value a streaming guest yielded: into the task's stream at once. */
+  private streamItem (bytes: Uint8Array, ctx: HostContext): string {
+    const t = this.taskOf(ctx)
+    if (t?.stream === undefined || t.state !== 'running') {
+      throw Object.assign(new Error('a stream item from a task that is not a running generator'), { kind: 'bad-argument' })
+    }
+    // A retried attempt yields again from the start: items already delivered are not repeated.
+    if (t.yielded < t.stream.items.length) return t.stream.items[t.yielded++]!
+    t.yielded++
+    const e = this.refs.create('o')
+    e.holders++ // the stream's hold, taken over by the reader
+    // Streamed items stay in memory (inline), whatever their size.
+    this.refs.settle(e, { value: { inline: bytes.slice() }, nested: mayHoldRefs(bytes) ? findRefs(decode(bytes)).map(r => r.id) : [] })
+    t.stream.items.push(e.id)
+    for (const w of t.stream.waiters.splice(0)) w()
+    return e.id
+  }
+
   private guestPut (data: Uint8Array, ctx: HostContext): string {
+    if (data.length >= 3 && data[0] === STREAM_ITEM_HEAD[0] && data[1] === STREAM_ITEM_HEAD[1] && data[2] === STREAM_ITEM_HEAD[2]) {
+      try {
+        return this.streamItem(data.subarray(3), ctx)
+      } catch (err) {
+        throw this.hostFailure(err)
+      }
+    }
     try {
       const id = this.put(data, mayHoldRefs(data) ? findRefs(decode(data)).map(r => r.id) : [])
       const t = this.taskOf(ctx)

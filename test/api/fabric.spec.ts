@@ -77,6 +77,20 @@ describe('api/Fabric (embedded)', function () {
       assert.deepEqual(seen, [1, 2, 3, 4, 5])
     })
 
+    it('streams values while the generator is still running', async () => {
+      let first: number | undefined
+      let runningAtFirst = 0
+      for await (const ref of m.slowCount.remote(4, 3_000_000)) {
+        const item = await fabric.get(ref)
+        if (first === undefined) {
+          first = item.i
+          runningAtFirst = fabric.stats().tasks.running
+        }
+      }
+      assert.equal(first, 1)
+      assert.equal(runningAtFirst, 1, 'the first item arrived while the task still ran')
+    })
+
     it('fails a get with the guest\'s typed error', async () => {
       await assert.rejects(fabric.get(m.fail.remote('boom')), (e: Error & { kind?: string }) => e.name === 'TaskError' && e.kind === 'application' && /boom/.test(e.message))
     })
