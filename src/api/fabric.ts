@@ -7,6 +7,9 @@ import type { ArgSpec, NodeInit, NodeStats } from '../runtime/interface.js'
 import type { CompiledComponent } from '../component/interface.js'
 import type { ActorHandle, ActorOptions, RemoteActorClass, RemoteFunction, TaskOptions } from './interface.js'
 
+/** Byte strings larger than this are stored as they are (see Fabric.put). */
+const LARGE_BYTES = 100 * 1024
+
 /** Options of {@link Fabric.start}: the embedded node's workers, resources and object store. */
 export interface FabricInit extends NodeInit {}
 
@@ -81,8 +84,14 @@ export class Fabric {
     return this.moduleOf(component, manifest) as M
   }
 
-  /** Store a value in the fabric; returns a ref at once. */
+  /**
+   * Store a value in the fabric; returns a ref at once. Objects are immutable: do not change a
+   * value after putting it (a large `Uint8Array` is kept as it is, without a copy).
+   */
   put<T> (value: T): ObjectRef<T> {
+    if (value instanceof Uint8Array && value.constructor === Uint8Array && value.byteLength > LARGE_BYTES) {
+      return this.track<T>(this.node.putBytes(value))
+    }
     const { bytes, refs } = this.encodeValue(value, 'put')
     return this.track<T>(this.node.put(bytes, refs))
   }
@@ -104,7 +113,9 @@ export class Fabric {
 
   private async getOne (ref: ObjectRef, timeoutMs: number | undefined): Promise<unknown> {
     assertRef(ref, 'get')
-    const value = decode(await this.node.get(ref.id, timeoutMs))
+    const stored = await this.node.getStored(ref.id, timeoutMs)
+    if (stored.raw) return stored.bytes
+    const value = decode(stored.bytes)
     for (const nested of findRefs(value)) {
       this.node.hold(nested.id)
       this.registry.register(nested, nested.id)

@@ -13,6 +13,9 @@ class Writer {
     if (this.pos + n <= this.buf.length) return
     let size = this.buf.length * 2
     while (size < this.pos + n) size *= 2
+    // A large byte string gets exactly the room it needs (plus slack for what may follow): fresh
+    // memory is expensive to touch, doubling past it would touch twice as much.
+    if (n > 1 << 20) size = this.pos + n + 4096
     const next = new Uint8Array(size)
     next.set(this.buf.subarray(0, this.pos))
     this.buf = next
@@ -114,7 +117,9 @@ function put (w: Writer, v: unknown, depth: number): boolean {
 /** The CBOR of `value` if it is made only of fast-path types, else `undefined`. */
 export function fastEncode (value: unknown): Uint8Array | undefined {
   const w = new Writer()
-  return put(w, value, 0) ? w.buf.slice(0, w.pos) : undefined
+  if (!put(w, value, 0)) return undefined
+  // A buffer that is (nearly) full is returned as a view: no second copy of large values.
+  return w.pos > (1 << 20) && w.buf.length - w.pos <= 4096 ? w.buf.subarray(0, w.pos) : w.buf.slice(0, w.pos)
 }
 
 const FALLBACK = Symbol('fallback')

@@ -207,6 +207,21 @@ export class LocalNode {
     return e.id
   }
 
+  /**
+   * Store a large byte string as it is (the store hashes and keeps the caller's buffer: no copy).
+   * Returns its ref id at once, held once for the caller.
+   */
+  putBytes (bytes: Uint8Array): string {
+    this.assertRunning()
+    const e = this.refs.create('o')
+    e.holders++
+    this.store.put(bytes).then(
+      cid => this.refs.settle(e, { value: { cid, size: bytes.byteLength, raw: true }, nested: [] }),
+      (err: unknown) => this.refs.settle(e, { error: err as Error })
+    )
+    return e.id
+  }
+
   private async storeValue (bytes: Uint8Array): Promise<StoredValue> {
     if (bytes.byteLength <= INLINE_LIMIT) return { inline: bytes }
     return { cid: await this.store.put(bytes), size: bytes.byteLength }
@@ -258,29 +273,58 @@ export class LocalNode {
     return await this.valueBytes(e)
   }
 
+  /** A ready value's CBOR bytes (a raw byte string gets its CBOR head). */
   private async valueBytes (e: RefEntry): Promise<Uint8Array> {
     const v = e.value!
-    return 'inline' in v ? v.inline : await this.store.get(v.cid)
+    if ('inline' in v) return v.inline
+    const bytes = await this.store.get(v.cid)
+    return v.raw === true ? concat([cborHead(2, bytes.byteLength), bytes]) : bytes
+  }
+
+  /**
+   * A ready value as stored: CBOR bytes, or (`raw`) a byte string's payload, which the caller may
+   * use as the value itself without decoding or copying.
+   */
+  async getStored (id: string, timeoutMs?: number): Promise<{ bytes: Uint8Array, raw: boolean }> {
+    const e = this.entryOf(id)
+    if (e.state === 'pending') await withTimeout(this.refs.whenSettled(e), timeoutMs, () => new GetTimeoutError(`ObjectRef(${id}) was not ready within ${timeoutMs} ms`))
+    if (e.state === 'failed') throw e.error!
+    const v = e.value!
+    if ('cid' in v && v.raw === true) return { bytes: await this.store.get(v.cid), raw: true }
+    return { bytes: await this.valueBytes(e), raw: false }
   }
 
   /** Wait until `numReturns` of `ids` have settled (ready or failed); returns those, in order. */
   async wait (ids: string[], numReturns: number, timeoutMs?: number): Promise<string[]> {
     const entries = ids.map(id => this.entryOf(id))
-    const settled = (): RefEntry[] => entries.filter(e => e.state !== 'pending')
-    if (settled().length < numReturns && timeoutMs !== 0) {
+    let settled = 0
+    for (const e of entries) if (e.state !== 'pending') settled++
+    if (settled < numReturns && timeoutMs !== 0) {
+      const pending = entries.filter(e => e.state === 'pending')
       await new Promise<void>((resolve) => {
         let timer: NodeJS.Timeout | undefined
-        const check = (): void => {
-          if (settled().length >= numReturns) {
-            if (timer !== undefined) clearTimeout(timer)
-            resolve()
+        const done = (): void => {
+          if (timer !== undefined) clearTimeout(timer)
+          // Take our waiter off the refs still pending: repeated waits must not pile them up.
+          for (const e of pending) {
+            const at = e.waiters.indexOf(onSettle)
+            if (at >= 0) e.waiters.splice(at, 1)
           }
+          resolve()
         }
-        for (const e of entries) if (e.state === 'pending') e.waiters.push(check)
-        if (timeoutMs !== undefined) timer = setTimeout(resolve, timeoutMs)
+        const onSettle = (): void => {
+          if (++settled >= numReturns) done()
+        }
+        for (const e of pending) e.waiters.push(onSettle)
+        if (timeoutMs !== undefined) timer = setTimeout(done, timeoutMs)
       })
     }
-    return settled().slice(0, Math.max(numReturns, 0)).map(e => e.id)
+    const ready: string[] = []
+    for (const e of entries) {
+      if (ready.length >= numReturns) break
+      if (e.state !== 'pending') ready.push(e.id)
+    }
+    return ready
   }
 
   // ---- tasks ---------------------------------------------------------------------------------
@@ -435,7 +479,7 @@ export class LocalNode {
 
   /** The call's CBOR argument array: each argument's own bytes, refs replaced by their values. */
   private async buildArgs (t: TaskRecord): Promise<Uint8Array> {
-    const parts: Uint8Array[] = [cborArrayHeader(t.args.length)]
+    const parts: Uint8Array[] = [cborHead(4, t.args.length)]
     for (const a of t.args) {
       if (a.kind === 'value') {
         parts.push(a.bytes)
@@ -852,11 +896,13 @@ function toArgSpec (value: unknown): ArgSpec {
   return { kind: 'value', bytes: encode(value), refs: findRefs(value).map(r => r.id) }
 }
 
-export function cborArrayHeader (n: number): Uint8Array {
-  if (n < 24) return Uint8Array.of(0x80 | n)
-  if (n < 0x100) return Uint8Array.of(0x98, n)
-  if (n < 0x10000) return Uint8Array.of(0x99, n >> 8, n & 0xff)
-  return Uint8Array.of(0x9a, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff)
+/** The CBOR head of major type `major` (2 bytes, 4 array) with length `n` (< 2^32). */
+export function cborHead (major: number, n: number): Uint8Array {
+  const m = major << 5
+  if (n < 24) return Uint8Array.of(m | n)
+  if (n < 0x100) return Uint8Array.of(m | 24, n)
+  if (n < 0x10000) return Uint8Array.of(m | 25, n >> 8, n & 0xff)
+  return Uint8Array.of(m | 26, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff)
 }
 
 function concat (parts: Uint8Array[]): Uint8Array {

@@ -3,8 +3,12 @@
 // contains it, a running guest); when the last holder lets go of a settled ref, it is deleted and
 // its bytes unpinned, so a long job's memory stays flat.
 
-/** Where a ready object's bytes are: inline (small), or in the object store by CID. */
-export type StoredValue = { inline: Uint8Array } | { cid: string, size: number }
+/**
+ * Where a ready object's bytes are: inline (small, CBOR), or in the object store by CID. `raw`:
+ * the store holds a byte string's payload itself (a large `Uint8Array` put by the driver), named
+ * by the CID of those bytes and never copied into a CBOR wrapper.
+ */
+export type StoredValue = { inline: Uint8Array } | { cid: string, size: number, raw?: boolean }
 
 export interface RefEntry {
   id: string
