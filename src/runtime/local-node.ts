@@ -268,9 +268,26 @@ export class LocalNode {
   /** The bytes of a ref's value once it is ready; throws its error if it failed. */
   async get (id: string, timeoutMs?: number): Promise<Uint8Array> {
     const e = this.entryOf(id)
-    if (e.state === 'pending') await withTimeout(this.refs.whenSettled(e), timeoutMs, () => new GetTimeoutError(`ObjectRef(${id}) was not ready within ${timeoutMs} ms`))
+    if (e.state === 'pending') await this.settled(e, timeoutMs)
     if (e.state === 'failed') throw e.error!
     return await this.valueBytes(e)
+  }
+
+  /** Resolve when `e` settles; GetTimeoutError after `timeoutMs` (its waiter is taken off then). */
+  private settled (e: RefEntry, timeoutMs: number | undefined): Promise<void> {
+    if (timeoutMs === undefined) return this.refs.whenSettled(e)
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const at = e.waiters.indexOf(onSettle)
+        if (at >= 0) e.waiters.splice(at, 1)
+        reject(new GetTimeoutError(`ObjectRef(${e.id}) was not ready within ${timeoutMs} ms`))
+      }, timeoutMs)
+      const onSettle = (): void => {
+        clearTimeout(timer)
+        resolve()
+      }
+      e.waiters.push(onSettle)
+    })
   }
 
   /** A ready value's CBOR bytes (a raw byte string gets its CBOR head). */
@@ -287,7 +304,7 @@ export class LocalNode {
    */
   async getStored (id: string, timeoutMs?: number): Promise<{ bytes: Uint8Array, raw: boolean }> {
     const e = this.entryOf(id)
-    if (e.state === 'pending') await withTimeout(this.refs.whenSettled(e), timeoutMs, () => new GetTimeoutError(`ObjectRef(${id}) was not ready within ${timeoutMs} ms`))
+    if (e.state === 'pending') await this.settled(e, timeoutMs)
     if (e.state === 'failed') throw e.error!
     const v = e.value!
     if ('cid' in v && v.raw === true) return { bytes: await this.store.get(v.cid), raw: true }
@@ -917,15 +934,6 @@ function concat (parts: Uint8Array[]): Uint8Array {
   return out
 }
 
-async function withTimeout<T> (p: Promise<T>, ms: number | undefined, error: () => Error): Promise<T> {
-  if (ms === undefined) return await p
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([p, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(error()), ms) })])
-  } finally {
-    if (timer !== undefined) clearTimeout(timer)
-  }
-}
 
 /**
  * Defaults and checks for task options (the driver's `.options({...})` and guests' nested submits).
