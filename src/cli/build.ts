@@ -1,7 +1,7 @@
 // `fabric build <entry> [-o out.wasm] [--lang ts|as]`
 import path from 'node:path'
 import type { Command } from 'commander'
-import { buildComponent, BuildError, type GuestLanguage } from '../../guest-sdk/src/build/index.js'
+import type { GuestLanguage } from '../../guest-sdk/src/build/index.js'
 
 export function registerBuild (program: Command): void {
   program
@@ -15,6 +15,8 @@ export function registerBuild (program: Command): void {
       if (opts.lang !== 'ts' && opts.lang !== 'as') {
         program.error(`unknown --lang '${opts.lang}': use 'ts' or 'as'`)
       }
+      // Loaded here, not at startup: the build pulls in TypeScript and the component toolchains.
+      const { buildComponent, BuildError } = await import('../../guest-sdk/src/build/index.js')
       try {
         const r = await buildComponent({ entry, out: opts.out, lang: opts.lang as GuestLanguage, noTypes: !opts.types })
         const rel = (p: string): string => path.relative(process.cwd(), p)
