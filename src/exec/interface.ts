@@ -6,6 +6,21 @@ export interface HostContext {
   cid: string
   /** The `tag` of the call that made the host call (see CallOptions). */
   tag?: string
+  /**
+   * Run a task inside the calling worker while its guest waits (for a blocking get on that task's
+   * result): no other worker is needed and the waiting worker does useful work. Returns undefined
+   * when the worker cannot (the component is not loaded there); the caller then queues the task.
+   */
+  inline?: (run: InlineRun) => Promise<Uint8Array> | undefined
+}
+
+/** A task to run inline in a waiting worker. */
+export interface InlineRun {
+  /** The task's tag: its host calls carry it. */
+  tag: string
+  component: CompiledComponent
+  name: string
+  args: Uint8Array
 }
 
 /** A failure a host service reports to the guest (the WIT `task-error`). */

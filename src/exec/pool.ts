@@ -8,7 +8,7 @@ import { deserializeError, type SerializedError } from '../errors/index.js'
 import {
   ActorDiedError, GuestOutOfMemoryError, PoolStoppedError, TaskCancelledError, TaskTimeoutError, WorkerCrashedError
 } from './errors.js'
-import type { ActorRef, CallOptions, ExecPool, ExecPoolInit, HostContext, HostServices, PoolStats } from './interface.js'
+import type { ActorRef, CallOptions, ExecPool, ExecPoolInit, HostContext, HostServices, InlineRun, PoolStats } from './interface.js'
 import { workerScript } from './worker-script.js'
 import type { ComponentPayload, FromWorker, HostOp, HostReply, ToWorker, WorkerInit } from './protocol.js'
 
@@ -48,6 +48,8 @@ interface Slot {
   blocked: boolean
   /** An extra worker still starting up. */
   starting: boolean
+  /** Tasks running inline in this worker, by tag. */
+  inline: Map<string, { resolve: (value: Uint8Array) => void, reject: (err: Error) => void }>
   /** When the worker last finished a job (for letting extra workers go). */
   idleSince: number
 }
@@ -113,6 +115,8 @@ class WorkerPool implements ExecPool {
       slot.retiring = true
       for (const job of slot.pinned.splice(0)) this.settle(job, err)
       if (slot.running !== undefined) this.finish(slot, err)
+      for (const w of slot.inline.values()) w.reject(err)
+      slot.inline.clear()
       slot.hostPort.close()
       // An unref'd worker would let the process exit before its termination completes.
       slot.worker.ref()
@@ -393,6 +397,10 @@ class WorkerPool implements ExecPool {
     slot.retiring = true
     this.finish(slot, reason)
     this.killActors(slot, reason)
+    // Tasks run inline there did nothing wrong: they may run again elsewhere.
+    const lost = new WorkerCrashedError(`the worker running this task inline was replaced: ${reason.message}`, { cause: reason })
+    for (const w of slot.inline.values()) w.reject(lost)
+    slot.inline.clear()
     slot.hostPort.close()
     void slot.worker.terminate()
     if (this.state !== 'running') return
@@ -432,7 +440,7 @@ class WorkerPool implements ExecPool {
     ready.catch(() => {})
     const slot: Slot = {
       kind,
-      index, worker, ready, signal: new Int32Array(signal), hostPort: channel.port1, loaded: new Set(), actors: new Set(), pinned: [], memoryBytes: 0, retiring: false, blocked: false, starting: true, idleSince: performance.now()
+      index, worker, ready, signal: new Int32Array(signal), hostPort: channel.port1, loaded: new Set(), actors: new Set(), pinned: [], memoryBytes: 0, retiring: false, blocked: false, starting: true, idleSince: performance.now(), inline: new Map()
     }
     worker.on('message', (msg: FromWorker) => this.onMessage(slot, msg, markReady))
     worker.on('error', (err: Error & { code?: string }) => {
@@ -478,24 +486,50 @@ class WorkerPool implements ExecPool {
       case 'log':
         (this.host.log ?? defaultLog)(msg.level, msg.message, { cid: msg.cid, tag: slot.running?.job.tag })
         return
-      case 'host':
-        void this.serveHost(slot, msg.op, msg.args, { cid: msg.cid, tag: slot.running?.job.tag })
+      case 'host': {
+        const ctx: HostContext = { cid: msg.cid, tag: msg.tag ?? slot.running?.job.tag }
+        if (slot.kind === 'task') ctx.inline = (run) => this.sendInline(slot, run)
+        void this.serveHost(slot, msg.op, msg.args, ctx)
+        return
+      }
+      case 'inline-done': {
+        const waiter = slot.inline.get(msg.tag)
+        if (waiter === undefined) return
+        slot.inline.delete(msg.tag)
+        slot.blocked = true // back to waiting for the reply of its own host call
+        if (msg.ok) waiter.resolve(msg.value)
+        else waiter.reject(rebuild(msg.error))
+      }
     }
+  }
+
+  /** Hand a task to a worker whose guest waits in a host call (see HostContext.inline). */
+  private sendInline (slot: Slot, run: InlineRun): Promise<Uint8Array> | undefined {
+    const key = componentKey(run.component)
+    if (slot.retiring || !slot.loaded.has(key) || slot.inline.has(run.tag)) return undefined
+    return new Promise<Uint8Array>((resolve, reject) => {
+      slot.inline.set(run.tag, { resolve, reject })
+      slot.blocked = false // computing again, on the waiting guest's thread
+      const reply: HostReply = { ok: true, inline: { tag: run.tag, key, name: run.name, args: run.args } }
+      slot.hostPort.postMessage(reply)
+      Atomics.store(slot.signal, 0, 1)
+      Atomics.notify(slot.signal, 0)
+    })
   }
 
   /** Run a host import on the main thread, then wake the worker that waits for it. */
   private async serveHost (slot: Slot, op: HostOp, args: unknown[], ctx: HostContext): Promise<void> {
     // A worker waiting for other work (a nested get) gives up its place: another worker may run
-    // meanwhile, or a task waiting on its own children would deadlock a full pool.
+    // meanwhile, or a task waiting on its own children would deadlock a full pool. Unless the
+    // host hands it the awaited task to run inline, which it decides as the call starts.
     const waits = op === 'objects.get' || op === 'tasks.get' || op === 'tasks.wait'
-    if (waits && slot.kind === 'task') {
-      slot.blocked = true
-      this.dispatch()
-    }
+    if (waits && slot.kind === 'task') slot.blocked = true
     this.host.onBlocked?.(true, ctx)
     let reply: HostReply
     try {
-      reply = { ok: true, value: await this.hostOp(op, args, ctx) }
+      const answer = this.hostOp(op, args, ctx)
+      if (slot.blocked) this.dispatch()
+      reply = { ok: true, value: await answer }
     } catch (err) {
       const e = err as { kind?: unknown, message?: unknown, retryable?: unknown }
       reply = {

@@ -24,12 +24,22 @@ export type FromWorker =
   | { type: 'done', id: number, value: unknown, memoryBytes: number }
   | { type: 'failed', id: number, error: SerializedError, memoryBytes: number }
   | { type: 'log', cid: string, level: string, message: string }
-  | { type: 'host', op: HostOp, cid: string, args: unknown[] }
+  /** `tag`: set when the host call comes from a task run inline (see InlineRun). */
+  | { type: 'host', op: HostOp, cid: string, args: unknown[], tag?: string }
+  | { type: 'inline-done', tag: string, ok: true, value: Uint8Array }
+  | { type: 'inline-done', tag: string, ok: false, error: SerializedError }
 
 /** Host imports that need the main thread; the worker blocks until the reply arrives. */
 export type HostOp = 'objects.get' | 'objects.put' | 'tasks.submit' | 'tasks.get' | 'tasks.wait'
 
-export type HostReply = { ok: true, value: unknown } | { ok: false, error: { kind: string, message: string, retryable: boolean } }
+/**
+ * The answer to a blocking host call, or a task to run inline first: a guest waiting for a task
+ * that has not started runs it itself, in a nested instance, instead of waiting for a worker.
+ */
+export type HostReply =
+  | { ok: true, value: unknown }
+  | { ok: false, error: { kind: string, message: string, retryable: boolean } }
+  | { ok: true, inline: { tag: string, key: string, name: string, args: Uint8Array } }
 
 /** Data given to each worker at spawn. */
 export interface WorkerInit {

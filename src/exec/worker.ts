@@ -41,20 +41,70 @@ function post (msg: FromWorker, transfer?: ArrayBuffer[]): void {
   port.postMessage(msg, transfer)
 }
 
-/** A host import that needs the main thread: post the request, sleep until the reply is in. */
+/** Tags of the tasks running inline on this thread, innermost last. */
+const inlineTags: string[] = []
+
+/**
+ * A host import that needs the main thread: post the request, sleep until the reply is in. The
+ * main thread may first hand over the awaited task to run here (see runInline); then the wait goes
+ * on for the real reply.
+ */
 function blockingHostCall (op: HostOp, cid: string, args: unknown[]): unknown {
   Atomics.store(signal, 0, 0)
-  post({ type: 'host', op, cid, args })
+  post({ type: 'host', op, cid, args, tag: inlineTags[inlineTags.length - 1] })
   for (;;) {
-    Atomics.wait(signal, 0, 0, 1000)
+    // A short timeout: a notify that lands between the port check and the reset is not lost long.
+    Atomics.wait(signal, 0, 0, 50)
     const received = receiveMessageOnPort(hostPort)
-    if (received !== undefined) {
-      const reply = received.message as HostReply
-      if (reply.ok) return reply.value
-      throw reply.error // becomes the `err` case of the import's WIT result in the guest
+    if (received === undefined) {
+      Atomics.store(signal, 0, 0)
+      continue
     }
-    Atomics.store(signal, 0, 0)
+    const reply = received.message as HostReply
+    if (!reply.ok) throw reply.error // becomes the `err` case of the import's WIT result in the guest
+    if ('inline' in reply) {
+      runInline(reply.inline)
+      continue
+    }
+    return reply.value
   }
+}
+
+/** Nested instances for inline tasks, per component, by nesting depth (an instance is not reentrant). */
+const nestedLives = new Map<string, Array<Live | undefined>>()
+const inlineDepth = new Map<string, number>()
+
+/** Run a task handed over by the main thread while this thread's guest waits for it. */
+function runInline (run: { tag: string, key: string, name: string, args: Uint8Array }): void {
+  const depth = inlineDepth.get(run.key) ?? 0
+  inlineDepth.set(run.key, depth + 1)
+  inlineTags.push(run.tag)
+  const saved = lastErrorLog
+  lastErrorLog = undefined
+  let live: Live | undefined
+  let done: FromWorker
+  try {
+    if (!components.has(run.key)) throw new Error(`component ${run.key} is not loaded in this worker`)
+    const stack = nestedLives.get(run.key) ?? []
+    nestedLives.set(run.key, stack)
+    live = stack[depth] ?? (stack[depth] = instantiate(run.key))
+    live.lastUsed = ++clock
+    done = { type: 'inline-done', tag: run.tag, ok: true, value: live.guest.call(run.name, run.args) }
+  } catch (err) {
+    const { error, discard } = describeFailure(err, live, run.key)
+    if (discard && live !== undefined) {
+      lives.delete(live)
+      nestedLives.get(run.key)![depth] = undefined
+    }
+    done = { type: 'inline-done', tag: run.tag, ok: false, error }
+  } finally {
+    inlineTags.pop()
+    inlineDepth.set(run.key, depth)
+    lastErrorLog = saved
+  }
+  // Reset before telling the main thread: its next notify (the awaited reply) must not be missed.
+  Atomics.store(signal, 0, 0)
+  post(done)
 }
 
 /** The last error-level log line of the current call: a guest's last words before it traps. */

@@ -746,6 +746,69 @@ export class LocalNode {
   }
 
   /**
+   * A guest waits for `id`, whose task has not started: run it in the waiting guest's worker (a
+   * nested instance there) instead of blocking that worker and using another. Only plain tasks
+   * without timeouts, and only for a get without a timeout (its reply must not overtake the run).
+   */
+  private runInline (id: string, timeoutMs: number | undefined, ctx: HostContext): boolean {
+    if (timeoutMs !== undefined || ctx.inline === undefined) return false
+    const t = this.producers.get(id)
+    if (t === undefined || t.kind !== 'task' || t.state !== 'queued' || t.streaming || t.options.timeoutMs !== undefined) return false
+    if (t.component.maxMemoryPages / 16 !== t.options.memoryLimitMb) return false
+    const at = this.queue.indexOf(t)
+    if (at < 0) return false
+    // Args are ready (the task is queued); a ref argument's bytes may have to come from the store.
+    const args = this.inlineArgs(t)
+    if (args === undefined) return false
+    const run = ctx.inline({ tag: t.id, component: t.component, name: t.name, args })
+    if (run === undefined) return false
+    this.queueRemoveAt(at)
+    t.state = 'running'
+    t.attempts++
+    t.yielded = 0
+    this.running.set(t.id, t)
+    // The child runs on the waiting parent's CPU: take back what the parent lent while blocked.
+    const parent = this.taskOf(ctx)
+    const cpus = resources({ cpus: t.options.resources.cpus })
+    const retook = parent?.lent === true
+    if (retook) {
+      parent!.lent = false
+      adjust(this.available, cpus, -1)
+    }
+    run.then(
+      async (out) => {
+        // A cancelled inline run cannot be stopped (it is on the parent's thread): its result is dropped.
+        if (t.cancelled) this.finish(t, { error: new TaskCancelledError(`${describe(t)} was cancelled`) })
+        else await this.succeed(t, out)
+      },
+      (err: unknown) => this.failAttempt(t, err as Error)
+    ).catch((err: unknown) => this.failAttempt(t, err as Error)).finally(() => {
+      this.running.delete(t.id)
+      if (retook && parent!.state === 'running' && !parent!.lent) {
+        parent!.lent = true
+        adjust(this.available, cpus, 1)
+      }
+      this.schedule()
+    })
+    return true
+  }
+
+  /** The CBOR args of a queued task if every value is at hand without waiting (inline or inline-stored), else undefined. */
+  private inlineArgs (t: TaskRecord): Uint8Array | undefined {
+    const parts: Uint8Array[] = [cborHead(4, t.args.length)]
+    for (const a of t.args) {
+      if (a.kind === 'value') {
+        parts.push(a.bytes)
+        continue
+      }
+      const e = this.refs.get(a.id)
+      if (e === undefined || e.state !== 'ready' || e.value === undefined || !('inline' in e.value)) return undefined
+      parts.push(e.value.inline)
+    }
+    return concat(parts)
+  }
+
+  /**
    * A guest about to block on `ids`: move their tasks, if still queued, to the front. Running what
    * is awaited first keeps the number of guests blocked on children near the recursion depth,
    * instead of growing with the breadth of the call tree.
@@ -763,8 +826,8 @@ export class LocalNode {
     this.schedule()
   }
 
-  private async guestGet (id: string, timeoutMs: number | undefined, _ctx: HostContext): Promise<Uint8Array> {
-    this.prioritize([id])
+  private async guestGet (id: string, timeoutMs: number | undefined, ctx: HostContext): Promise<Uint8Array> {
+    if (!this.runInline(id, timeoutMs, ctx)) this.prioritize([id])
     try {
       return await this.get(id, timeoutMs)
     } catch (err) {
