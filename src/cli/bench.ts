@@ -3,11 +3,14 @@
 // exiting with its code. The report lands in bench/results/ of the package (see docs/benchmarks.md).
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
 
 /** The runner, relative to this file: <package root>/bench/run.ts. */
 export const benchRunner = fileURLToPath(new URL('../../bench/run.ts', import.meta.url))
+/** The package root: the child runs there (benchmarks start their own `--import tsx` children). */
+const packageRoot = fileURLToPath(new URL('../../', import.meta.url))
 
 /** The tsx loader as a URL node's --import accepts from any working directory ('tsx' as a fallback). */
 function tsxLoader (): string {
@@ -18,15 +21,18 @@ function tsxLoader (): string {
   }
 }
 
-/** Run the runner with `args`; resolves with its exit code (128 + signal number when killed). */
+/**
+ * Run the runner with `args` (paths in them already absolute: it runs in the package root);
+ * resolves with its exit code (130 / 143 when interrupted).
+ */
 export async function runBench (args: string[]): Promise<number> {
   return await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', tsxLoader(), benchRunner, ...args], { stdio: 'inherit' })
-    // Ctrl-C reaches the child through the terminal's process group; just don't die before it does.
-    const ignore = (): void => {}
-    process.on('SIGINT', ignore)
-    process.on('SIGTERM', ignore)
-    const done = (): void => { process.off('SIGINT', ignore); process.off('SIGTERM', ignore) }
+    const child = spawn(process.execPath, ['--import', tsxLoader(), benchRunner, ...args], { stdio: 'inherit', cwd: packageRoot })
+    // Pass SIGINT / SIGTERM on to the child and wait for it to exit (Ctrl-C reaches it anyway).
+    const forward = (signal: NodeJS.Signals): void => { child.kill(signal) }
+    process.on('SIGINT', forward)
+    process.on('SIGTERM', forward)
+    const done = (): void => { process.off('SIGINT', forward); process.off('SIGTERM', forward) }
     child.on('error', err => { done(); reject(err) })
     child.on('exit', (code, signal) => {
       done()
@@ -49,8 +55,9 @@ export function registerBench (program: Command): void {
       }
       const args = [...names]
       if (opts.quick === true) args.push('--quick')
-      if (opts.json !== undefined) args.push('--json', opts.json)
-      if (opts.resultsDir !== undefined) args.push('--results-dir', opts.resultsDir)
+      // Paths are the caller's, relative to where `fabric bench` was run.
+      if (opts.json !== undefined) args.push('--json', path.resolve(opts.json))
+      if (opts.resultsDir !== undefined) args.push('--results-dir', path.resolve(opts.resultsDir))
       process.exitCode = await runBench(args)
     })
 }

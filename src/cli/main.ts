@@ -2,6 +2,7 @@
 import { Command } from 'commander'
 import { registerBuild } from './build.js'
 import { registerRun } from './run.js'
+import { registerBench } from './bench.js'
 
 export async function main (argv: string[]): Promise<void> {
   const program = new Command()
@@ -12,5 +13,6 @@ export async function main (argv: string[]): Promise<void> {
     .showHelpAfterError()
   registerBuild(program)
   registerRun(program)
+  registerBench(program)
   await program.parseAsync(argv)
 }

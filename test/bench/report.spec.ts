@@ -230,8 +230,8 @@ describe('bench report', () => {
     // The 279 ms vs 8.14 ms panel is logarithmic, the others linear.
     assert.match(svg, />ms · log scale · baseline: plain JS pool</)
     assert.match(svg, />µs · linear scale · baseline: plain JS pool</)
-    // A mark per series: 7 bold median ticks in the panels + 1 in the legend's example.
-    assert.equal((svg.match(/stroke="#222222" stroke-width="3"/g) ?? []).length, 7 + 1)
+    // A mark per series: 6 bold median ticks in the panels (1 + 2 + 2 + 1) + 1 in the legend example.
+    assert.equal((svg.match(/stroke="#222222" stroke-width="3"/g) ?? []).length, 6 + 1)
     assertNoOverlap(svg)
     checkXml(spreadChart('empty', []))
     checkXml(throughputChart('empty', componentRows))
