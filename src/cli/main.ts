@@ -3,6 +3,8 @@ import { Command } from 'commander'
 import { registerBuild } from './build.js'
 import { registerRun } from './run.js'
 import { registerBench } from './bench.js'
+import { registerJoin } from './join.js'
+import { registerStatus } from './status.js'
 
 export async function main (argv: string[]): Promise<void> {
   const program = new Command()
@@ -14,5 +16,7 @@ export async function main (argv: string[]): Promise<void> {
   registerBuild(program)
   registerRun(program)
   registerBench(program)
+  registerJoin(program)
+  registerStatus(program)
   await program.parseAsync(argv)
 }

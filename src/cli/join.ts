@@ -1,0 +1,212 @@
+// `fabric join`: run a fabric node in the foreground. Prints its PeerId and a `listening <multiaddr>`
+// line per address, then one line per membership change; SIGINT/SIGTERM leave the fabric cleanly.
+import os from 'node:os'
+import path from 'node:path'
+import type { Command } from 'commander'
+import type { NetNode, NodeResources, PeerEntry } from '../net/index.js'
+
+interface JoinOptions {
+  bootstrap?: string[]
+  listen?: string[]
+  cpus?: string
+  gpus?: string
+  memoryMb?: string
+  resources?: string
+  labels?: string
+  gpuModel?: string
+  dataDir?: string
+  secret?: string
+  name: string
+  mdns: boolean
+  encrypter: string
+  heartbeatMs?: string
+  suspectAfterMs?: string
+  deadAfterMs?: string
+}
+
+/** How long a clean stop may take before the process exits anyway. */
+const STOP_TIMEOUT_MS = 5000
+
+/** The node's data dir unless --data-dir says otherwise: $FABRIC_DATA, else the XDG data dir. */
+export function defaultDataDir (): string {
+  if (process.env.FABRIC_DATA !== undefined && process.env.FABRIC_DATA !== '') return process.env.FABRIC_DATA
+  const base = process.env.XDG_DATA_HOME ?? path.join(os.homedir(), '.local', 'share')
+  return path.join(base, 'fabric', 'node')
+}
+
+export function registerJoin (program: Command): void {
+  const collect = (v: string, prev: string[] = []): string[] => [...prev, v]
+  program
+    .command('join')
+    .description('start a fabric node in the foreground (without --bootstrap: a new fabric)')
+    .option('--bootstrap <multiaddr>', 'a node of the fabric to join (repeatable); retried until connected', collect)
+    .option('--listen <multiaddr>', 'an address to listen on (repeatable) (default: /ip4/0.0.0.0/tcp/7400)', collect)
+    .option('--cpus <n>', 'CPUs this node offers (default: all cores)')
+    .option('--gpus <n>', 'GPUs this node offers (default: 0)')
+    .option('--memory-mb <n>', 'memory this node offers, in MiB (default: total memory)')
+    .option('--resources <k=v,...>', 'custom resources, e.g. ssd=1,tpu=4')
+    .option('--labels <k=v,...>', 'labels for placement, e.g. zone=a,rack=3')
+    .option('--gpu-model <model>', 'the GPU model advertised with --gpus')
+    .option('--data-dir <dir>', 'where the identity key lives (default: $FABRIC_DATA or ~/.local/share/fabric/node)')
+    .option('--secret <file>', 'a swarm key file: only nodes with the same key can connect (private fabric)')
+    .option('--name <name>', 'the fabric name; nodes only see nodes of the same name', 'default')
+    .option('--mdns', 'discover nodes on the local network with mDNS (multicast on every interface)', false)
+    .option('--encrypter <tls|noise>', 'the preferred connection encrypter', 'tls')
+    .option('--heartbeat-ms <ms>', 'how often this node gossips its resources', '1000')
+    .option('--suspect-after-ms <ms>', 'a node silent this long is suspected', '3000')
+    .option('--dead-after-ms <ms>', 'a node silent this long is dead and dropped', '10000')
+    .action(async (opts: JoinOptions) => {
+      // One line on stderr and exit 1: these are the operator's mistakes, not bugs worth a stack.
+      const fail = (msg: string): never => {
+        process.stderr.write(`fabric join: ${msg}\n`)
+        process.exit(1)
+      }
+      let own: NodeResources
+      let timing: { heartbeatMs?: number, suspectAfterMs?: number, deadAfterMs?: number }
+      if (opts.encrypter !== 'tls' && opts.encrypter !== 'noise') return fail(`unknown --encrypter '${opts.encrypter}': use tls or noise`)
+      const encrypter: 'tls' | 'noise' = opts.encrypter
+      try {
+        own = ownResources(opts)
+        timing = {
+          heartbeatMs: int(opts.heartbeatMs, '--heartbeat-ms', 1),
+          suspectAfterMs: int(opts.suspectAfterMs, '--suspect-after-ms', 1),
+          deadAfterMs: int(opts.deadAfterMs, '--dead-after-ms', 1)
+        }
+        if ((timing.deadAfterMs ?? 10000) <= (timing.suspectAfterMs ?? 3000)) throw new Error('--dead-after-ms must be larger than --suspect-after-ms')
+      } catch (err) {
+        return fail((err as Error).message)
+      }
+      const { createNetNode, readSwarmKey } = await import('../net/index.js')
+      const dataDir = path.resolve(opts.dataDir ?? defaultDataDir())
+      let node: NetNode
+      try {
+        const swarmKey = opts.secret === undefined ? undefined : await readSwarmKey(opts.secret)
+        const reported = new Set<string>()
+        node = await createNetNode({
+          dataDir,
+          listen: opts.listen ?? ['/ip4/0.0.0.0/tcp/7400'],
+          bootstrap: opts.bootstrap ?? [],
+          fabricName: opts.name,
+          encrypter,
+          swarmKey,
+          mdns: opts.mdns,
+          ...timing,
+          resources: () => own
+        }, {
+          // Say once per address that it is being retried; the retries themselves stay quiet.
+          onBootstrapRetry: (addr, err) => {
+            if (reported.has(addr)) return
+            reported.add(addr)
+            process.stderr.write(`fabric join: bootstrap ${addr} not reachable yet (${firstLine(err)}); retrying\n`)
+          },
+          onBootstrapConnected: (addr, peer) => {
+            reported.delete(addr)
+            process.stdout.write(`connected ${peer} via ${addr}\n`)
+          }
+        })
+      } catch (err) {
+        const name = (err as Error).name
+        if (['IdentityKeyError', 'SwarmKeyError', 'NetConfigError'].includes(name) || (err as NodeJS.ErrnoException).code === 'EADDRINUSE' || /EADDRINUSE|address already in use/i.test((err as Error).message)) {
+          return fail(firstLine(err))
+        }
+        throw err
+      }
+
+      const out = (line: string): void => { process.stdout.write(line + '\n') }
+      out(`peer ${node.peerId}`)
+      out(`fabric ${node.fabricName}`)
+      out(`data-dir ${dataDir}`)
+      for (const a of node.multiaddrs()) out(`listening ${a}`)
+      out('ready')
+      const summary = (e: PeerEntry): string => `${e.info.peer} cpus=${e.info.resources.available.cpus}/${e.info.resources.total.cpus} gpus=${e.info.resources.total.gpus}`
+      node.view.on('join', e => { out(`joined ${summary(e)}`) })
+      node.view.on('suspect', e => { out(`suspected ${e.info.peer} (${e.suspectReason ?? 'unknown'})`) })
+      node.view.on('alive', e => { out(`alive ${e.info.peer}`) })
+      node.view.on('dead', e => { out(`dead ${e.info.peer}`) })
+      node.view.on('leave', e => { out(`left ${e.info.peer}`) })
+
+      await new Promise<void>(resolve => {
+        let stopping = false
+        const onSignal = (sig: NodeJS.Signals): void => {
+          if (stopping) {
+            // A second signal: the operator does not want to wait for the clean stop.
+            process.stderr.write(`fabric join: ${sig} again, exiting now\n`)
+            process.exit(1)
+          }
+          stopping = true
+          out(`stopping (${sig}): leaving the fabric`)
+          const force = setTimeout(() => {
+            process.stderr.write('fabric join: clean stop timed out, exiting\n')
+            process.exit(1)
+          }, STOP_TIMEOUT_MS)
+          node.stop({ leave: true }).then(() => {
+            clearTimeout(force)
+            out('stopped')
+            resolve()
+          }, (err: unknown) => {
+            process.stderr.write(`fabric join: error while stopping: ${firstLine(err)}\n`)
+            process.exit(1)
+          })
+        }
+        process.on('SIGINT', onSignal)
+        process.on('SIGTERM', onSignal)
+      })
+      // libp2p may leave unref'd or slow-closing handles behind; the node is stopped, so exit now.
+      process.exit(0)
+    })
+}
+
+/** The resources this node offers, from the command line (the runtime will provide them later). */
+function ownResources (opts: JoinOptions): NodeResources {
+  const total = {
+    cpus: num(opts.cpus, '--cpus', os.availableParallelism()),
+    gpus: num(opts.gpus, '--gpus', 0),
+    memoryMb: num(opts.memoryMb, '--memory-mb', Math.floor(os.totalmem() / (1024 * 1024))),
+    custom: Object.fromEntries(Object.entries(pairs(opts.resources, '--resources')).map(([k, v]) => {
+      const n = Number(v)
+      if (v === '' || !Number.isFinite(n) || n < 0) throw new Error(`--resources: '${k}' needs a non-negative number, got '${v}'`)
+      return [k, n]
+    }))
+  }
+  return {
+    resources: { total, available: { ...total, custom: { ...total.custom } } },
+    queue: 0,
+    labels: pairs(opts.labels, '--labels'),
+    ...(opts.gpuModel === undefined ? {} : { gpuModel: opts.gpuModel }),
+    store: { memoryBytes: 0, diskBytes: 0 }
+  }
+}
+
+function num (v: string | undefined, flag: string, dflt: number): number {
+  if (v === undefined) return dflt
+  const n = Number(v)
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new Error(`${flag} needs a non-negative number, got '${v}'`)
+  return n
+}
+
+function int (v: string | undefined, flag: string, min: number): number | undefined {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!Number.isSafeInteger(n) || n < min) throw new Error(`${flag} needs an integer >= ${min}, got '${v}'`)
+  return n
+}
+
+/** Parse `k=v,k2=v2`; keys are identifiers, no duplicates. */
+function pairs (v: string | undefined, flag: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (v === undefined || v.trim() === '') return out
+  for (const part of v.split(',')) {
+    const eq = part.indexOf('=')
+    if (eq <= 0) throw new Error(`${flag}: expected k=v, got '${part}'`)
+    const k = part.slice(0, eq).trim()
+    if (!/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(k)) throw new Error(`${flag}: bad name '${k}' (letters, digits, _ . -; at most 64)`)
+    if (Object.hasOwn(out, k)) throw new Error(`${flag}: '${k}' given twice`)
+    out[k] = part.slice(eq + 1).trim()
+  }
+  return out
+}
+
+function firstLine (err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err)
+  return msg.split('\n')[0] ?? msg
+}

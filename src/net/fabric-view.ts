@@ -1,0 +1,149 @@
+// The node's view of the fabric: the other nodes' latest gossiped info and their liveness
+// (alive → suspected after missed heartbeats or a closed connection → dead and removed).
+import { EventEmitter } from 'node:events'
+import type { FabricView, FabricViewEvents, FabricViewInit, NodeInfo, PeerEntry } from './interface.js'
+
+/** How long a left or dead peer's last seq is remembered, so late old heartbeats cannot resurrect it. */
+const TOMBSTONE_MS = 60_000
+
+/**
+ * The liveness-tracking view. Fed by the gossip layer (`heard`, `left`) and the connection layer
+ * (`suspect`); `check()` applies the timeouts and runs on a timer between `start()` and `stop()`.
+ *
+ * @example
+ * ```ts
+ * const view = new LivenessView({ suspectAfterMs: 3000, deadAfterMs: 10000 })
+ * view.on('dead', (e) => console.log('lost', e.info.peer))
+ * view.start()
+ * ```
+ */
+export class LivenessView implements FabricView {
+  private readonly entries = new Map<string, PeerEntry>()
+  private readonly tombstones = new Map<string, { seq: number, at: number }>()
+  private readonly emitter = new EventEmitter()
+  private readonly suspectAfterMs: number
+  private readonly deadAfterMs: number
+  private readonly checkIntervalMs: number
+  private readonly now: () => number
+  private timer: NodeJS.Timeout | undefined
+
+  constructor (init: FabricViewInit = {}) {
+    this.suspectAfterMs = init.suspectAfterMs ?? 3000
+    this.deadAfterMs = init.deadAfterMs ?? 10000
+    this.checkIntervalMs = init.checkIntervalMs ?? 250
+    this.now = init.now ?? Date.now
+    if (!(this.suspectAfterMs > 0) || !(this.deadAfterMs > this.suspectAfterMs)) {
+      throw new RangeError(`view: need 0 < suspectAfterMs (${this.suspectAfterMs}) < deadAfterMs (${this.deadAfterMs})`)
+    }
+    // A listener that throws must not break the gossip path that emitted the event.
+    this.emitter.setMaxListeners(100)
+  }
+
+  peers (): PeerEntry[] {
+    return [...this.entries.values()]
+  }
+
+  get (peerId: string): PeerEntry | undefined {
+    return this.entries.get(peerId)
+  }
+
+  on<E extends keyof FabricViewEvents>(event: E, listener: FabricViewEvents[E]): void {
+    this.emitter.on(event, listener)
+  }
+
+  off<E extends keyof FabricViewEvents>(event: E, listener: FabricViewEvents[E]): void {
+    this.emitter.off(event, listener)
+  }
+
+  /**
+   * A heartbeat from `info.peer`. Returns false when it was ignored as stale (an older seq than one
+   * already seen, or from before the peer left or died).
+   */
+  heard (info: NodeInfo): boolean {
+    const now = this.now()
+    const tomb = this.tombstones.get(info.peer)
+    if (tomb !== undefined) {
+      if (info.seq <= tomb.seq) return false
+      this.tombstones.delete(info.peer)
+    }
+    const prev = this.entries.get(info.peer)
+    if (prev === undefined) {
+      const entry: PeerEntry = { info, state: 'alive', lastHeardAt: now }
+      this.entries.set(info.peer, entry)
+      this.emit('join', entry)
+      return true
+    }
+    if (info.seq <= prev.info.seq) return false
+    prev.info = info
+    prev.lastHeardAt = now
+    if (prev.state === 'suspected') {
+      prev.state = 'alive'
+      delete prev.suspectReason
+      this.emit('alive', prev)
+    }
+    this.emit('update', prev)
+    return true
+  }
+
+  /** Suspect a peer now (its last connection closed). Unknown peers are ignored. */
+  suspect (peerId: string, reason: string): void {
+    const entry = this.entries.get(peerId)
+    if (entry === undefined || entry.state === 'suspected') return
+    entry.state = 'suspected'
+    entry.suspectReason = reason
+    this.emit('suspect', entry)
+  }
+
+  /** The peer said it is leaving: remove it, and ignore its heartbeats up to `seq`. */
+  left (peerId: string, seq?: number): void {
+    const entry = this.entries.get(peerId)
+    const lastSeq = Math.max(seq ?? 0, entry?.info.seq ?? 0)
+    this.tombstones.set(peerId, { seq: lastSeq, at: this.now() })
+    if (entry === undefined) return
+    this.entries.delete(peerId)
+    this.emit('leave', entry)
+  }
+
+  /** Apply the liveness timeouts at the current time. */
+  check (): void {
+    const now = this.now()
+    for (const [peer, entry] of this.entries) {
+      const silent = now - entry.lastHeardAt
+      if (silent >= this.deadAfterMs) {
+        // Listeners always see suspect before dead, even when one check crosses both timeouts.
+        this.suspect(peer, `no heartbeat for ${silent} ms`)
+        this.entries.delete(peer)
+        this.tombstones.set(peer, { seq: entry.info.seq, at: now })
+        this.emit('dead', entry)
+      } else if (silent >= this.suspectAfterMs && entry.state === 'alive') {
+        this.suspect(peer, `no heartbeat for ${silent} ms`)
+      }
+    }
+    for (const [peer, t] of this.tombstones) if (now - t.at > TOMBSTONE_MS) this.tombstones.delete(peer)
+  }
+
+  /** Check liveness on a timer. Idempotent. */
+  start (): void {
+    if (this.timer !== undefined) return
+    this.timer = setInterval(() => { this.check() }, this.checkIntervalMs)
+    // The view alone must not keep a process alive.
+    this.timer.unref()
+  }
+
+  /** Stop the timer; the entries stay readable. Idempotent. */
+  stop (): void {
+    if (this.timer === undefined) return
+    clearInterval(this.timer)
+    this.timer = undefined
+  }
+
+  private emit<E extends keyof FabricViewEvents>(event: E, entry: PeerEntry): void {
+    for (const listener of this.emitter.listeners(event)) {
+      try {
+        (listener as (e: PeerEntry) => void)(entry)
+      } catch {
+        // A faulty listener must not stop the others, nor the gossip or timer that emitted.
+      }
+    }
+  }
+}

@@ -1,0 +1,179 @@
+// Resource and membership gossip: publishes this node's info on `fabric/<name>/resources` every
+// heartbeat and on change, validates what arrives (size, CBOR, shape, signed sender) and feeds the
+// view. Malformed messages are refused (not delivered, not forwarded) and counted.
+import './polyfill.js'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import type { GossipSub, Message, SubscriptionChangeData } from '@libp2p/gossipsub'
+import type { Logger, PeerId } from '@libp2p/interface'
+import { decodeGossip, encode, isOversized } from './messages.js'
+import type { LivenessView } from './fabric-view.js'
+import type { GossipMessage, GossipStats, LeaveMessage, NodeInfo, ResourcesMessage } from './interface.js'
+
+export interface ResourceGossipComponents {
+  pubsub: GossipSub
+  view: LivenessView
+  log: Logger
+  /** This node's info as it should be published now; the gossip adds `seq` and `ts`. */
+  self: () => Omit<NodeInfo, 'seq' | 'ts'>
+  /** Called with a peer's info when it is heard from (the node dials it if not connected). */
+  onHeard?: (info: NodeInfo) => void
+}
+
+export interface ResourceGossipInit {
+  topic: string
+  heartbeatMs: number
+}
+
+/** Smallest gap between two publishes triggered by `announce()`, so bursts of changes coalesce. */
+const ANNOUNCE_MIN_GAP_MS = 100
+
+/** How often the node's info is read to publish changes the runtime did not `announce()`. */
+const CHANGE_POLL_MS = 250
+
+export class ResourceGossip {
+  private readonly c: ResourceGossipComponents
+  private readonly topic: string
+  private readonly heartbeatMs: number
+  private readonly counters: GossipStats = { published: 0, received: 0, malformed: 0, oversized: 0, spoofed: 0 }
+  private heartbeat: NodeJS.Timeout | undefined
+  private announceTimer: NodeJS.Timeout | undefined
+  private lastPublishAt = 0
+  private lastBody = ''
+  private running = false
+  // Starts at boot time in ms: a restarted node's heartbeats supersede (and outlive the tombstone of) its old self.
+  private seq = Date.now()
+
+  constructor (components: ResourceGossipComponents, init: ResourceGossipInit) {
+    this.c = components
+    this.topic = init.topic
+    this.heartbeatMs = init.heartbeatMs
+  }
+
+  /** The seq of the last message this node published. */
+  get lastSeq (): number {
+    return this.seq
+  }
+
+  stats (): GossipStats {
+    return { ...this.counters }
+  }
+
+  /** Subscribe, publish now and every heartbeat. Idempotent. */
+  start (): void {
+    if (this.running) return
+    this.running = true
+    this.c.pubsub.topicValidators.set(this.topic, this.validate)
+    this.c.pubsub.addEventListener('message', this.onMessage)
+    this.c.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
+    this.c.pubsub.subscribe(this.topic)
+    this.publishNow()
+    this.heartbeat = setInterval(() => { this.tick() }, Math.min(CHANGE_POLL_MS, this.heartbeatMs))
+  }
+
+  /** Publish the node's info soon (coalesced); the runtime calls this when its resources change. */
+  announce (): void {
+    if (!this.running || this.announceTimer !== undefined) return
+    const wait = Math.max(0, this.lastPublishAt + ANNOUNCE_MIN_GAP_MS - Date.now())
+    this.announceTimer = setTimeout(() => {
+      this.announceTimer = undefined
+      if (this.running) this.publishNow()
+    }, wait)
+  }
+
+  /**
+   * Stop publishing; with `leave`, first tell the fabric this node is leaving (best effort: a leave
+   * that cannot be sent is covered by the peers' liveness timeouts). Idempotent.
+   */
+  async stop (options: { leave?: boolean } = {}): Promise<void> {
+    if (!this.running) return
+    this.running = false
+    clearInterval(this.heartbeat)
+    clearTimeout(this.announceTimer)
+    this.heartbeat = undefined
+    this.announceTimer = undefined
+    if (options.leave === true) {
+      const self = this.c.self()
+      const leave: LeaveMessage = { type: 'leave', peer: self.peer, seq: this.seq }
+      try {
+        await this.c.pubsub.publish(this.topic, encode(leave))
+        this.counters.published++
+      } catch (err) {
+        this.c.log('could not publish leave - %e', err)
+      }
+    }
+    this.c.pubsub.removeEventListener('message', this.onMessage)
+    this.c.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
+    this.c.pubsub.topicValidators.delete(this.topic)
+    try { this.c.pubsub.unsubscribe(this.topic) } catch { /* pubsub already stopped */ }
+  }
+
+  // Publish on every heartbeat (peers' liveness depends on it) and as soon as the info changed.
+  private tick (): void {
+    if (Date.now() - this.lastPublishAt >= this.heartbeatMs - CHANGE_POLL_MS / 2 || bodyKey(this.c.self()) !== this.lastBody) {
+      this.publishNow()
+    }
+  }
+
+  private publishNow (): void {
+    const body = this.c.self()
+    const msg: ResourcesMessage = { type: 'resources', ...body, seq: ++this.seq, ts: Date.now() }
+    this.lastPublishAt = Date.now()
+    this.lastBody = bodyKey(body)
+    this.c.pubsub.publish(this.topic, encode(msg)).then(() => {
+      this.counters.published++
+    }, (err: unknown) => {
+      // No peers yet, or pubsub stopping: the next heartbeat tries again.
+      this.c.log('publish failed - %e', err)
+    })
+  }
+
+  // Runs before delivery and forwarding: a refused message goes no further than this node.
+  private readonly validate = (_from: PeerId, message: Message): TopicValidatorResult => {
+    const result = this.check(message)
+    return result === undefined ? TopicValidatorResult.Reject : TopicValidatorResult.Accept
+  }
+
+  private check (message: Message): GossipMessage | undefined {
+    let msg: GossipMessage
+    try {
+      msg = decodeGossip(message.data)
+    } catch (err) {
+      this.counters.malformed++
+      if (isOversized(err)) this.counters.oversized++
+      this.c.log('refused a malformed message - %e', err)
+      return undefined
+    }
+    // With StrictSign gossipsub has verified the signature of `from`; the claimed peer must match it.
+    if (message.type !== 'signed' || message.from.toString() !== msg.peer) {
+      this.counters.spoofed++
+      this.c.log('refused a message claiming to be from %s', msg.peer)
+      return undefined
+    }
+    return msg
+  }
+
+  // A peer just joined the topic: tell it about this node now rather than at the next heartbeat,
+  // so a new node is visible to the fabric in milliseconds.
+  private readonly onSubscriptionChange = (evt: CustomEvent<SubscriptionChangeData>): void => {
+    if (evt.detail.subscriptions.some(s => s.subscribe && s.topic === this.topic)) this.announce()
+  }
+
+  private readonly onMessage = (evt: CustomEvent<Message>): void => {
+    const message = evt.detail
+    if (message.topic !== this.topic) return
+    // Validated already by the topic validator; decoding again is cheap at one message a second per peer.
+    const msg = this.check(message)
+    if (msg === undefined) return
+    this.counters.received++
+    if (msg.type === 'leave') {
+      this.c.view.left(msg.peer, msg.seq)
+      return
+    }
+    const { type: _type, ...info } = msg
+    if (this.c.view.heard(info)) this.c.onHeard?.(info)
+  }
+}
+
+function bodyKey (body: Omit<NodeInfo, 'seq' | 'ts'>): string {
+  return JSON.stringify(body)
+}

@@ -1,0 +1,213 @@
+// Contracts of the network area: a libp2p node per process, the gossiped view of the fabric, and
+// the status protocol. Implementations stay private to src/net.
+import type { Resources } from '../scheduler/resources.js'
+
+export type { Resources }
+
+/** Connection encrypters the node can use; TLS measured ~1.7x faster than noise on these machines. */
+export type Encrypter = 'tls' | 'noise'
+
+/** Object store use a node reports. */
+export interface StoreUsage {
+  memoryBytes: number
+  diskBytes: number
+}
+
+/** What a node says about its own capacity; provided by the runtime through {@link NetNodeInit.resources}. */
+export interface NodeResources {
+  resources: { total: Resources, available: Resources }
+  /** Tasks waiting for a slot on the node. */
+  queue: number
+  labels: Record<string, string>
+  gpuModel?: string
+  store: StoreUsage
+}
+
+/** A node's info as gossiped: its resources plus who and where it is. */
+export interface NodeInfo extends NodeResources {
+  /** The node's PeerId (base58). */
+  peer: string
+  /** Increases with every message of one node; starts at its boot time in ms so a restarted node supersedes its old self. */
+  seq: number
+  /** The sender's wall clock (ms since epoch) when it published; informative only. */
+  ts: number
+  /** Multiaddrs the node can be dialled on (with its `/p2p/` suffix). */
+  addrs: string[]
+}
+
+/** Gossip message on `fabric/<name>/resources`: a heartbeat carrying the node's resources. */
+export interface ResourcesMessage extends NodeInfo {
+  type: 'resources'
+}
+
+/** Gossip message on `fabric/<name>/resources`: the node is leaving the fabric on purpose. */
+export interface LeaveMessage {
+  type: 'leave'
+  peer: string
+  /** The leaving node's last seq: later-delivered older heartbeats must not bring it back. */
+  seq?: number
+}
+
+/** Every message on the resources topic. */
+export type GossipMessage = ResourcesMessage | LeaveMessage
+
+/** Liveness of a peer in the view; dead peers are removed. */
+export type PeerState = 'alive' | 'suspected'
+
+/** One peer as this node sees it. */
+export interface PeerEntry {
+  info: NodeInfo
+  state: PeerState
+  /** When (local clock, ms) the last heartbeat from the peer arrived. */
+  lastHeardAt: number
+  /** Why the peer is suspected, when it is. */
+  suspectReason?: string
+}
+
+/** Events of a {@link FabricView}. */
+export interface FabricViewEvents {
+  /** A peer was heard from for the first time (or again after it left or died). */
+  join: (entry: PeerEntry) => void
+  /** A peer's info changed (every heartbeat). */
+  update: (entry: PeerEntry) => void
+  /** A peer missed heartbeats or its connection closed. */
+  suspect: (entry: PeerEntry) => void
+  /** A suspected peer was heard from again. */
+  alive: (entry: PeerEntry) => void
+  /** A peer stayed silent past `deadAfterMs`; it has been removed. */
+  dead: (entry: PeerEntry) => void
+  /** A peer said it is leaving; it has been removed. */
+  leave: (entry: PeerEntry) => void
+}
+
+/** A node's view of the fabric: the other nodes and their liveness. */
+export interface FabricView {
+  /** Every known peer (alive or suspected), excluding this node. */
+  peers: () => PeerEntry[]
+  /** One peer, or undefined when unknown (never heard of, dead or left). */
+  get: (peerId: string) => PeerEntry | undefined
+  on: <E extends keyof FabricViewEvents>(event: E, listener: FabricViewEvents[E]) => void
+  off: <E extends keyof FabricViewEvents>(event: E, listener: FabricViewEvents[E]) => void
+}
+
+/** Options of a {@link FabricView}. */
+export interface FabricViewInit {
+  /**
+   * A peer silent this long is suspected.
+   * @default 3000
+   */
+  suspectAfterMs?: number
+  /**
+   * A peer silent this long is dead and removed.
+   * @default 10000
+   */
+  deadAfterMs?: number
+  /**
+   * How often liveness is checked while started.
+   * @default 250
+   */
+  checkIntervalMs?: number
+  /** The clock (ms); tests pass a fake one. @default Date.now */
+  now?: () => number
+}
+
+/** Counters of the gossip boundary. */
+export interface GossipStats {
+  published: number
+  received: number
+  /** Messages that were not CBOR, had the wrong shape or were too large; refused and not forwarded. */
+  malformed: number
+  /** Of those, messages larger than the size limit. */
+  oversized: number
+  /** Messages whose `peer` is not the signed sender. */
+  spoofed: number
+}
+
+/** The `/fabric/status/1` answer. */
+export interface StatusReply {
+  type: 'status'
+  fabric: string
+  self: NodeInfo
+  peers: Array<{ info: NodeInfo, state: PeerState, lastHeardMsAgo: number }>
+}
+
+/** Options of a {@link NetNode}; defaults are resolved in one place (net-node.ts). */
+export interface NetNodeInit {
+  /** Where the identity key lives (`<dataDir>/identity.key`). */
+  dataDir: string
+  /** What the node reports about itself; called for every heartbeat. */
+  resources: () => NodeResources
+  /**
+   * Multiaddrs to listen on.
+   * @default ['/ip4/0.0.0.0/tcp/7400']
+   */
+  listen?: string[]
+  /**
+   * Multiaddrs of nodes to join through; each is dialled with backoff until connected. Empty: a new fabric.
+   * @default []
+   */
+  bootstrap?: string[]
+  /**
+   * The fabric's name: nodes only see nodes of the same name.
+   * @default 'default'
+   */
+  fabricName?: string
+  /**
+   * The connection encrypter.
+   * @default 'tls'
+   */
+  encrypter?: Encrypter
+  /** A swarm key (the standard `/key/swarm/psk/1.0.0/` format) making this a private fabric. */
+  swarmKey?: Uint8Array
+  /**
+   * Discover peers on the local network with mDNS (multicast on every interface: opt-in).
+   * @default false
+   */
+  mdns?: boolean
+  /**
+   * How often the node publishes its resources.
+   * @default 1000
+   */
+  heartbeatMs?: number
+  /** @default 3000 (see {@link FabricViewInit.suspectAfterMs}) */
+  suspectAfterMs?: number
+  /** @default 10000 (see {@link FabricViewInit.deadAfterMs}) */
+  deadAfterMs?: number
+  /**
+   * Bootstrap backoff: the first retry delay and the cap; the delay doubles in between.
+   * @default { initialMs: 250, maxMs: 5000 }
+   */
+  bootstrapBackoff?: { initialMs?: number, maxMs?: number }
+  /**
+   * Dial peers heard of through gossip, so small fabrics are fully connected (failure detection
+   * through connection close, and direct streams for work later).
+   * @default true
+   */
+  dialGossipedPeers?: boolean
+  /**
+   * Start the node before returning it.
+   * @default true
+   */
+  start?: boolean
+}
+
+/** A fabric node's network side. */
+export interface NetNode {
+  /** This node's PeerId (base58). */
+  readonly peerId: string
+  readonly fabricName: string
+  readonly view: FabricView
+  /** Multiaddrs this node listens on, with the `/p2p/` suffix. */
+  multiaddrs: () => string[]
+  /** Publish the node's resources now (the runtime calls it when they change); coalesced. */
+  announce: () => void
+  /** The node's own info, as it would gossip it now. */
+  self: () => NodeInfo
+  /** The status reply this node gives. */
+  status: () => StatusReply
+  stats: () => GossipStats
+  /** Idempotent. */
+  start: () => Promise<void>
+  /** Tell peers the node is leaving (unless `leave: false`), then stop; idempotent, leaves no timer or socket. */
+  stop: (options?: { leave?: boolean }) => Promise<void>
+}

@@ -1,0 +1,202 @@
+// Wire messages of the net area: CBOR encoding and the one place where untrusted bytes are
+// validated into typed messages. Nothing from the network reaches other code without passing here.
+import * as cborg from 'cborg'
+import { LIMITS, MAX_GOSSIP_MESSAGE_BYTES } from './constants.js'
+import { MalformedMessageError } from './errors.js'
+import type { GossipMessage, LeaveMessage, NodeInfo, PeerState, Resources, ResourcesMessage, StatusReply } from './interface.js'
+import type { SerializedError } from '../errors/index.js'
+
+/** A status protocol request. */
+export interface StatusRequest { type: 'status' }
+
+/** A status protocol error frame: the request was refused. */
+export interface ErrorReply { type: 'error', error: SerializedError }
+
+// Strict decoding: no undefined, NaN, Infinity, indefinite lengths or duplicate keys; tags are refused by cborg.
+const DECODE_OPTIONS: cborg.DecodeOptions = {
+  allowUndefined: false,
+  allowIndefinite: false,
+  allowInfinity: false,
+  allowNaN: false,
+  allowBigInt: false,
+  rejectDuplicateMapKeys: true,
+  strict: true
+}
+
+/** CBOR-encode a wire message. */
+export function encode (message: object): Uint8Array {
+  return cborg.encode(message)
+}
+
+/** Decode CBOR bytes; anything cborg refuses (or a stack overflow on deep nesting) is a MalformedMessageError. */
+export function decodeCbor (bytes: Uint8Array): unknown {
+  try {
+    return cborg.decode(bytes, DECODE_OPTIONS)
+  } catch (err) {
+    throw new MalformedMessageError(`not valid CBOR: ${(err as Error).message}`, { cause: err })
+  }
+}
+
+// ---- field checks -------------------------------------------------------------------------------
+
+function fail (path: string, what: string): never {
+  throw new MalformedMessageError(`${path}: ${what}`)
+}
+
+function isRecord (v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)
+}
+
+function record (v: unknown, path: string): Record<string, unknown> {
+  if (!isRecord(v)) fail(path, 'expected a map')
+  return v
+}
+
+function str (v: unknown, path: string, max: number, min = 0): string {
+  if (typeof v !== 'string') fail(path, 'expected a string')
+  if (v.length > max || v.length < min) fail(path, `length must be ${min}..${max}`)
+  return v
+}
+
+function num (v: unknown, path: string, opts: { integer?: boolean } = {}): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(path, 'expected a non-negative finite number')
+  if (opts.integer === true && !Number.isSafeInteger(v)) fail(path, 'expected a safe integer')
+  return v
+}
+
+function onlyKeys (o: Record<string, unknown>, allowed: readonly string[], path: string): void {
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) fail(path, `unexpected field '${k}'`)
+}
+
+function resourcesBag (v: unknown, path: string): Resources {
+  const o = record(v, path)
+  onlyKeys(o, ['cpus', 'gpus', 'memoryMb', 'custom'], path)
+  const custom = record(o.custom ?? {}, `${path}.custom`)
+  const keys = Object.keys(custom)
+  if (keys.length > LIMITS.customResources) fail(`${path}.custom`, `at most ${LIMITS.customResources} entries`)
+  const out: Record<string, number> = {}
+  for (const k of keys) {
+    str(k, `${path}.custom key`, LIMITS.resourceNameChars, 1)
+    out[k] = num(custom[k], `${path}.custom.${k}`)
+  }
+  return {
+    cpus: num(o.cpus, `${path}.cpus`),
+    gpus: num(o.gpus, `${path}.gpus`),
+    memoryMb: num(o.memoryMb, `${path}.memoryMb`),
+    custom: out
+  }
+}
+
+function labels (v: unknown, path: string): Record<string, string> {
+  const o = record(v, path)
+  const keys = Object.keys(o)
+  if (keys.length > LIMITS.labels) fail(path, `at most ${LIMITS.labels} labels`)
+  const out: Record<string, string> = {}
+  for (const k of keys) {
+    str(k, `${path} key`, LIMITS.labelKeyChars, 1)
+    out[k] = str(o[k], `${path}.${k}`, LIMITS.labelValueChars)
+  }
+  return out
+}
+
+const NODE_INFO_KEYS = ['peer', 'seq', 'ts', 'addrs', 'resources', 'queue', 'labels', 'gpuModel', 'store'] as const
+
+/** Validate a node's info (the body of a resources message, or an entry of a status reply). */
+export function validateNodeInfo (v: unknown, path = 'info'): NodeInfo {
+  const o = record(v, path)
+  onlyKeys(o, [...NODE_INFO_KEYS, 'type'], path)
+  const addrsIn = o.addrs
+  if (!Array.isArray(addrsIn)) fail(`${path}.addrs`, 'expected an array')
+  if (addrsIn.length > LIMITS.addrs) fail(`${path}.addrs`, `at most ${LIMITS.addrs} addresses`)
+  const res = record(o.resources, `${path}.resources`)
+  onlyKeys(res, ['total', 'available'], `${path}.resources`)
+  const store = record(o.store, `${path}.store`)
+  onlyKeys(store, ['memoryBytes', 'diskBytes'], `${path}.store`)
+  const info: NodeInfo = {
+    peer: str(o.peer, `${path}.peer`, LIMITS.peerIdChars, 1),
+    seq: num(o.seq, `${path}.seq`, { integer: true }),
+    ts: num(o.ts, `${path}.ts`, { integer: true }),
+    addrs: addrsIn.map((a, i) => str(a, `${path}.addrs[${i}]`, LIMITS.addrChars, 1)),
+    resources: {
+      total: resourcesBag(res.total, `${path}.resources.total`),
+      available: resourcesBag(res.available, `${path}.resources.available`)
+    },
+    queue: num(o.queue, `${path}.queue`, { integer: true }),
+    labels: labels(o.labels, `${path}.labels`),
+    store: {
+      memoryBytes: num(store.memoryBytes, `${path}.store.memoryBytes`, { integer: true }),
+      diskBytes: num(store.diskBytes, `${path}.store.diskBytes`, { integer: true })
+    }
+  }
+  if (o.gpuModel !== undefined) info.gpuModel = str(o.gpuModel, `${path}.gpuModel`, LIMITS.gpuModelChars)
+  return info
+}
+
+/**
+ * Decode and validate a gossip message. Throws MalformedMessageError for oversized bytes, bad CBOR
+ * or a wrong shape.
+ */
+export function decodeGossip (bytes: Uint8Array): GossipMessage {
+  if (bytes.byteLength > MAX_GOSSIP_MESSAGE_BYTES) {
+    throw new MalformedMessageError(`message of ${bytes.byteLength} bytes exceeds the ${MAX_GOSSIP_MESSAGE_BYTES}-byte limit`, { cause: 'oversized' })
+  }
+  const o = record(decodeCbor(bytes), 'message')
+  if (o.type === 'resources') {
+    const msg: ResourcesMessage = { type: 'resources', ...validateNodeInfo(o, 'message') }
+    return msg
+  }
+  if (o.type === 'leave') {
+    onlyKeys(o, ['type', 'peer', 'seq'], 'message')
+    const msg: LeaveMessage = { type: 'leave', peer: str(o.peer, 'message.peer', LIMITS.peerIdChars, 1) }
+    if (o.seq !== undefined) msg.seq = num(o.seq, 'message.seq', { integer: true })
+    return msg
+  }
+  return fail('message.type', `unknown message type ${JSON.stringify(typeof o.type === 'string' ? o.type.slice(0, 32) : typeof o.type)}`)
+}
+
+/** Whether a MalformedMessageError was raised for size (so the boundary can count it apart). */
+export function isOversized (err: unknown): boolean {
+  return err instanceof MalformedMessageError && err.cause === 'oversized'
+}
+
+/** Validate a `/fabric/status/1` request frame. */
+export function decodeStatusRequest (bytes: Uint8Array): StatusRequest {
+  const o = record(decodeCbor(bytes), 'request')
+  onlyKeys(o, ['type'], 'request')
+  if (o.type !== 'status') fail('request.type', "expected 'status'")
+  return { type: 'status' }
+}
+
+/** Validate a `/fabric/status/1` reply frame (the client side of the boundary). */
+export function decodeStatusReply (bytes: Uint8Array): StatusReply | ErrorReply {
+  const o = record(decodeCbor(bytes), 'reply')
+  if (o.type === 'error') {
+    const e = record(o.error, 'reply.error')
+    return {
+      type: 'error',
+      error: {
+        name: str(e.name, 'reply.error.name', 128),
+        message: str(e.message, 'reply.error.message', 4096),
+        retryable: e.retryable === true
+      }
+    }
+  }
+  if (o.type !== 'status') fail('reply.type', "expected 'status' or 'error'")
+  onlyKeys(o, ['type', 'fabric', 'self', 'peers'], 'reply')
+  if (!Array.isArray(o.peers)) fail('reply.peers', 'expected an array')
+  return {
+    type: 'status',
+    fabric: str(o.fabric, 'reply.fabric', LIMITS.fabricNameChars, 1),
+    self: validateNodeInfo(o.self, 'reply.self'),
+    peers: o.peers.map((p, i) => {
+      const e = record(p, `reply.peers[${i}]`)
+      onlyKeys(e, ['info', 'state', 'lastHeardMsAgo'], `reply.peers[${i}]`)
+      if (e.state !== 'alive' && e.state !== 'suspected') fail(`reply.peers[${i}].state`, "expected 'alive' or 'suspected'")
+      return {
+        info: validateNodeInfo(e.info, `reply.peers[${i}].info`),
+        state: e.state as PeerState,
+        lastHeardMsAgo: num(e.lastHeardMsAgo, `reply.peers[${i}].lastHeardMsAgo`)
+      }
+    })
+  }
+}

@@ -1,0 +1,316 @@
+// The fabric's network node: one libp2p node per process (tcp, TLS or noise, yamux, identify, ping,
+// gossipsub, bootstrap with retries, opt-in mDNS, pnet for private fabrics), the resources gossip,
+// the liveness view and the `/fabric/status/1` protocol. Options are resolved here, in one place.
+import './polyfill.js'
+import { bootstrap } from '@libp2p/bootstrap'
+import { gossipsub } from '@libp2p/gossipsub'
+import type { GossipSub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import type { Identify } from '@libp2p/identify'
+import type { Libp2p, Logger, PeerDiscovery, PeerId } from '@libp2p/interface'
+import { mdns } from '@libp2p/mdns'
+import { noise } from '@libp2p/noise'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { ping } from '@libp2p/ping'
+import type { Ping } from '@libp2p/ping'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import { tls } from '@libp2p/tls'
+import { yamux } from '@libp2p/yamux'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import { BootstrapDialer } from './bootstrap-dialer.js'
+import { FABRIC_NAME_RE, LIMITS, STATUS_MAX_INBOUND_STREAMS, STATUS_PROTOCOL, resourcesTopic } from './constants.js'
+import { MalformedMessageError, NetConfigError } from './errors.js'
+import { LivenessView } from './fabric-view.js'
+import { ResourceGossip } from './gossip.js'
+import { loadOrCreateIdentity } from './identity.js'
+import type { GossipStats, NetNode, NetNodeInit, NodeInfo, StatusReply } from './interface.js'
+import { validateNodeInfo } from './messages.js'
+import { serveStatusStream } from './status-protocol.js'
+
+/** The libp2p services every fabric node runs. */
+// A type alias, not an interface: libp2p's ServiceMap needs an index signature.
+export type FabricServices = {
+  identify: Identify
+  ping: Ping
+  pubsub: GossipSub
+}
+
+/** Extra hooks of {@link createNetNode} (the CLI uses them to report progress). */
+export interface NetNodeHooks {
+  onBootstrapRetry?: (addr: string, err: Error, attempt: number) => void
+  onBootstrapConnected?: (addr: string, peer: string) => void
+}
+
+/** Don't redial a gossiped peer more often than this. */
+const GOSSIP_DIAL_GAP_MS = 5000
+
+/** Above this many connections the node stops dialling gossiped peers (gossipsub's mesh carries the rest). */
+const GOSSIP_DIAL_MAX_CONNECTIONS = 64
+
+/** How long `stop()` gives the leave message to reach the peers before connections close. */
+const LEAVE_FLUSH_MS = 150
+
+/**
+ * Create a fabric node (started unless `init.start === false`).
+ *
+ * @throws IdentityKeyError when `<dataDir>/identity.key` exists but is corrupt
+ * @throws NetConfigError for a bad multiaddr, fabric name or resources callback
+ * @example
+ * ```ts
+ * const node = await createNetNode({
+ *   dataDir: '/var/lib/fabric',
+ *   listen: ['/ip4/0.0.0.0/tcp/7400'],
+ *   bootstrap: ['/ip4/10.0.0.1/tcp/7400/p2p/12D3KooW...'],
+ *   resources: () => runtime.resources()
+ * })
+ * node.view.on('dead', (e) => console.log('lost', e.info.peer))
+ * ```
+ */
+export async function createNetNode (init: NetNodeInit, hooks: NetNodeHooks = {}): Promise<NetNode> {
+  const fabricName = init.fabricName ?? 'default'
+  if (!FABRIC_NAME_RE.test(fabricName)) throw new NetConfigError(`invalid fabric name '${fabricName}': use 1-64 of A-Z a-z 0-9 . _ -`)
+  const listen = parseAddrs(init.listen ?? ['/ip4/0.0.0.0/tcp/7400'], 'listen')
+  const bootstrapAddrs = parseAddrs(init.bootstrap ?? [], 'bootstrap')
+  const heartbeatMs = positive(init.heartbeatMs ?? 1000, 'heartbeatMs')
+  const encrypter = init.encrypter ?? 'tls'
+  if (encrypter !== 'tls' && encrypter !== 'noise') throw new NetConfigError(`unknown encrypter '${String(encrypter)}': use 'tls' or 'noise'`)
+
+  const privateKey = await loadOrCreateIdentity(init.dataDir)
+
+  const peerDiscovery: Array<(components: any) => PeerDiscovery> = []
+  const withPeerId = bootstrapAddrs.filter(a => a.getComponents().some(c => c.name === 'p2p')).map(a => a.toString())
+  // The bootstrap service tags the peers in the peer store (so the connection manager keeps them);
+  // the BootstrapDialer does the retrying, also for addresses without a /p2p/ suffix.
+  if (withPeerId.length > 0) peerDiscovery.push(bootstrap({ list: withPeerId }))
+  if (init.mdns === true) peerDiscovery.push(mdns())
+
+  const libp2p: Libp2p<FabricServices> = await createLibp2p({
+    privateKey,
+    start: false,
+    addresses: { listen: listen.map(a => a.toString()) },
+    transports: [tcp()],
+    // The chosen encrypter first; the other is accepted so a fabric with mixed settings still connects.
+    connectionEncrypters: encrypter === 'tls' ? [tls(), noise()] : [noise(), tls()],
+    streamMuxers: [yamux()],
+    ...(init.swarmKey === undefined ? {} : { connectionProtector: preSharedKey({ psk: init.swarmKey }) }),
+    // Default pings every 10 s; a hung peer must be noticed in 1-2 s.
+    connectionMonitor: { pingInterval: 1000, pingTimeout: { minTimeout: 500, maxTimeout: 2000 } },
+    peerDiscovery,
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({
+        allowPublishToZeroTopicPeers: true,
+        // Every node signs: a message's `from` is then proven, and mixed policies would deliver nothing.
+        globalSignaturePolicy: 'StrictSign',
+        emitSelf: false,
+        // Bounds one RPC frame; each message in it is further limited by the topic validator.
+        maxInboundDataLength: 1024 * 1024
+      })
+    }
+  })
+
+  const node = new Libp2pNetNode(libp2p, init, hooks, { fabricName, heartbeatMs, bootstrapAddrs })
+  // A bad resources callback should fail now, not as silently refused gossip on every peer.
+  node.self()
+  if (init.start !== false) await node.start()
+  return node
+}
+
+interface Resolved {
+  fabricName: string
+  heartbeatMs: number
+  bootstrapAddrs: Multiaddr[]
+}
+
+class Libp2pNetNode implements NetNode {
+  readonly peerId: string
+  readonly fabricName: string
+  readonly view: LivenessView
+  private readonly gossip: ResourceGossip
+  private readonly dialer: BootstrapDialer
+  private readonly log: Logger
+  private readonly lastGossipDial = new Map<string, number>()
+  private state: 'stopped' | 'starting' | 'started' | 'stopping' = 'stopped'
+  private transition: Promise<void> = Promise.resolve()
+
+  constructor (readonly libp2p: Libp2p<FabricServices>, private readonly init: NetNodeInit, hooks: NetNodeHooks, resolved: Resolved) {
+    this.peerId = libp2p.peerId.toString()
+    this.fabricName = resolved.fabricName
+    this.log = libp2p.logger.forComponent('fabric:net')
+    this.view = new LivenessView({ suspectAfterMs: init.suspectAfterMs, deadAfterMs: init.deadAfterMs })
+    this.gossip = new ResourceGossip({
+      pubsub: libp2p.services.pubsub,
+      view: this.view,
+      log: libp2p.logger.forComponent('fabric:net:gossip'),
+      self: () => this.body(),
+      onHeard: info => { this.dialGossiped(info) }
+    }, { topic: resourcesTopic(this.fabricName), heartbeatMs: resolved.heartbeatMs })
+    this.dialer = new BootstrapDialer(libp2p, {
+      addrs: resolved.bootstrapAddrs,
+      initialMs: init.bootstrapBackoff?.initialMs ?? 250,
+      maxMs: init.bootstrapBackoff?.maxMs ?? 5000,
+      onRetry: (addr, err, attempt) => hooks.onBootstrapRetry?.(addr.toString(), err, attempt),
+      onConnected: (addr, peer) => hooks.onBootstrapConnected?.(addr.toString(), peer.toString())
+    }, libp2p.logger.forComponent('fabric:net:bootstrap'))
+  }
+
+  multiaddrs (): string[] {
+    return this.libp2p.getMultiaddrs().map(a => a.toString())
+  }
+
+  announce (): void {
+    this.gossip.announce()
+  }
+
+  self (): NodeInfo {
+    return { ...this.body(), seq: this.gossip.lastSeq, ts: Date.now() }
+  }
+
+  status (): StatusReply {
+    const now = Date.now()
+    return {
+      type: 'status',
+      fabric: this.fabricName,
+      self: this.self(),
+      peers: this.view.peers().map(e => ({ info: e.info, state: e.state, lastHeardMsAgo: Math.max(0, now - e.lastHeardAt) }))
+    }
+  }
+
+  stats (): GossipStats {
+    return this.gossip.stats()
+  }
+
+  async start (): Promise<void> {
+    await this.transition
+    if (this.state === 'started') return
+    this.state = 'starting'
+    this.transition = (async () => {
+      await this.libp2p.handle(STATUS_PROTOCOL, (stream) => {
+        serveStatusStream(stream, () => this.status(), this.log).catch(err => {
+          this.log('status stream failed - %e', err)
+          stream.abort(err as Error)
+        })
+      }, { maxInboundStreams: STATUS_MAX_INBOUND_STREAMS })
+      this.libp2p.addEventListener('peer:disconnect', this.onDisconnect)
+      this.libp2p.addEventListener('peer:discovery', this.onDiscovery)
+      try {
+        await this.libp2p.start()
+      } catch (err) {
+        // Leave nothing half-started behind: the caller may retry with other options.
+        this.libp2p.removeEventListener('peer:disconnect', this.onDisconnect)
+        this.libp2p.removeEventListener('peer:discovery', this.onDiscovery)
+        try { await this.libp2p.stop() } catch { /* the start error is the one to report */ }
+        this.state = 'stopped'
+        throw listenError(err)
+      }
+      this.view.start()
+      this.gossip.start()
+      this.dialer.start()
+      this.state = 'started'
+    })()
+    await this.transition
+  }
+
+  async stop (options: { leave?: boolean } = {}): Promise<void> {
+    await this.transition
+    if (this.state === 'stopped') return
+    this.state = 'stopping'
+    this.transition = (async () => {
+      const leave = options.leave !== false
+      await this.dialer.stop()
+      await this.gossip.stop({ leave })
+      // Give the leave a moment on the wire before the connections close under it.
+      if (leave && this.libp2p.getConnections().length > 0) await new Promise(resolve => setTimeout(resolve, LEAVE_FLUSH_MS))
+      this.view.stop()
+      this.libp2p.removeEventListener('peer:disconnect', this.onDisconnect)
+      this.libp2p.removeEventListener('peer:discovery', this.onDiscovery)
+      await this.libp2p.unhandle(STATUS_PROTOCOL).catch(() => {})
+      await this.libp2p.stop()
+      this.lastGossipDial.clear()
+      this.state = 'stopped'
+    })()
+    await this.transition
+  }
+
+  /** The node's info without seq and ts (the gossip adds them), validated like a peer's would be. */
+  private body (): Omit<NodeInfo, 'seq' | 'ts'> {
+    const r = this.init.resources()
+    const body: Omit<NodeInfo, 'seq' | 'ts'> = {
+      peer: this.peerId,
+      addrs: this.multiaddrs().slice(0, LIMITS.addrs),
+      resources: r.resources,
+      queue: r.queue,
+      labels: r.labels,
+      store: r.store,
+      ...(r.gpuModel === undefined ? {} : { gpuModel: r.gpuModel })
+    }
+    try {
+      validateNodeInfo({ ...body, seq: 0, ts: 0 }, 'resources')
+    } catch (err) {
+      if (err instanceof MalformedMessageError) throw new NetConfigError(`the node's own resources are invalid: ${err.message}`, { cause: err })
+      throw err
+    }
+    return body
+  }
+
+  // A closed connection is the fastest failure signal (ms after a SIGKILL): suspect at once, and let
+  // heartbeats relayed by other peers bring the peer back if it is only this link that broke.
+  private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    this.view.suspect(evt.detail.toString(), 'connection closed')
+  }
+
+  // Discovery (mDNS, bootstrap) only fills the peer store: dial what it finds.
+  private readonly onDiscovery = (evt: CustomEvent<{ id: PeerId }>): void => {
+    if (this.state !== 'started') return
+    this.libp2p.dial(evt.detail.id).catch(err => { this.log('dial of discovered %p failed - %e', evt.detail.id, err) })
+  }
+
+  private dialGossiped (info: NodeInfo): void {
+    if (this.init.dialGossipedPeers === false || this.state !== 'started' || info.peer === this.peerId) return
+    let id: PeerId
+    try {
+      id = peerIdFromString(info.peer)
+    } catch {
+      return
+    }
+    if (this.libp2p.getConnections(id).length > 0) return
+    if (this.libp2p.getConnections().length >= GOSSIP_DIAL_MAX_CONNECTIONS) return
+    const now = Date.now()
+    if (now - (this.lastGossipDial.get(info.peer) ?? 0) < GOSSIP_DIAL_GAP_MS) return
+    this.lastGossipDial.set(info.peer, now)
+    const addrs: Multiaddr[] = []
+    for (const a of info.addrs) {
+      try { addrs.push(multiaddr(a)) } catch { /* a peer's bad address is its problem; skip it */ }
+    }
+    if (addrs.length === 0) return
+    this.libp2p.peerStore.merge(id, { multiaddrs: addrs.map(a => a.decapsulateCode(421)) })
+      .then(async () => await this.libp2p.dial(id, { signal: AbortSignal.timeout(5000) }))
+      .catch(err => { this.log('dial of gossiped %p failed - %e', id, err) })
+  }
+}
+
+// libp2p reports a busy port as a paragraph about fault tolerance; say which address and why in one line.
+function listenError (err: unknown): unknown {
+  if ((err as Error).name !== 'UnsupportedListenAddressesError') return err
+  const details = (err as Error).message.split('\n').slice(1).map(l => l.trim()).filter(l => l !== '' && !l.startsWith('at '))
+  return new NetConfigError(`cannot listen on ${details.join('; ') || 'the --listen addresses'}`, { cause: err })
+}
+
+function parseAddrs (list: string[], what: string): Multiaddr[] {
+  return list.map(s => {
+    try {
+      return multiaddr(s)
+    } catch (err) {
+      throw new NetConfigError(`invalid ${what} multiaddr '${s}': ${(err as Error).message}`, { cause: err })
+    }
+  })
+}
+
+function positive (v: number, what: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new NetConfigError(`${what} must be a positive number, got ${String(v)}`)
+  return v
+}

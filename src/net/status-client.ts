@@ -1,0 +1,57 @@
+// A throwaway libp2p client for asking a node's status (`fabric status`): fresh identity, no
+// listener, no gossip. Offers both encrypters so it can talk to a node configured with either.
+import './polyfill.js'
+import { noise } from '@libp2p/noise'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import { tls } from '@libp2p/tls'
+import { yamux } from '@libp2p/yamux'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import { NetConfigError } from './errors.js'
+import type { StatusReply } from './interface.js'
+import { requestStatus } from './status-protocol.js'
+import type { RequestStatusOptions } from './status-protocol.js'
+
+/** A client of `/fabric/status/1`. */
+export interface StatusClient {
+  status: (addr: string, options?: RequestStatusOptions) => Promise<StatusReply>
+  /** Idempotent. */
+  stop: () => Promise<void>
+}
+
+/**
+ * @example
+ * ```ts
+ * const client = await createStatusClient({ swarmKey })
+ * try { console.log(await client.status('/ip4/127.0.0.1/tcp/7400')) } finally { await client.stop() }
+ * ```
+ */
+export async function createStatusClient (init: { swarmKey?: Uint8Array } = {}): Promise<StatusClient> {
+  const libp2p = await createLibp2p({
+    addresses: { listen: [] },
+    transports: [tcp()],
+    connectionEncrypters: [tls(), noise()],
+    streamMuxers: [yamux()],
+    ...(init.swarmKey === undefined ? {} : { connectionProtector: preSharedKey({ psk: init.swarmKey }) }),
+    // A one-shot client: no need to ping the node it asks.
+    connectionMonitor: { enabled: false }
+  })
+  let stopped = false
+  return {
+    async status (addr, options) {
+      let ma
+      try {
+        ma = multiaddr(addr)
+      } catch (err) {
+        throw new NetConfigError(`invalid multiaddr '${addr}': ${(err as Error).message}`, { cause: err })
+      }
+      return await requestStatus(libp2p, ma, options)
+    },
+    async stop () {
+      if (stopped) return
+      stopped = true
+      await libp2p.stop()
+    }
+  }
+}

@@ -1,0 +1,34 @@
+// Shared helpers of the net tests: temp dirs, resource bags, polling with a deadline.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { NodeResources } from '../../src/net/index.js'
+
+export function tmpDir (prefix = 'fabric-net-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+}
+
+export function rmDir (dir: string | undefined): void {
+  if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true })
+}
+
+export function nodeResources (cpus: number, extra: Partial<NodeResources> = {}): NodeResources {
+  const bag = { cpus, gpus: 0, memoryMb: 1024, custom: {} }
+  return {
+    resources: { total: bag, available: { ...bag, custom: {} } },
+    queue: 0,
+    labels: {},
+    store: { memoryBytes: 0, diskBytes: 0 },
+    ...extra
+  }
+}
+
+/** Poll `cond` every `everyMs` until it holds; fail with `what` after `timeoutMs`. Returns the elapsed ms. */
+export async function waitFor (cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000, everyMs = 25): Promise<number> {
+  const start = Date.now()
+  while (true) {
+    if (await cond()) return Date.now() - start
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, everyMs))
+  }
+}
