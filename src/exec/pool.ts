@@ -4,7 +4,7 @@ import os from 'node:os'
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads'
 import { randomUUID } from 'node:crypto'
 import type { CompiledComponent, Manifest } from '../component/interface.js'
-import { deserializeError, type SerializedError } from '../errors/index.js'
+import { deserializeError } from '../errors/index.js'
 import {
   ActorDiedError, GuestOutOfMemoryError, PoolStoppedError, TaskCancelledError, TaskTimeoutError, WorkerCrashedError
 } from './errors.js'
@@ -479,7 +479,7 @@ class WorkerPool implements ExecPool {
         slot.memoryBytes = msg.memoryBytes
         // A failed first call may mean the worker could not load the component: send it again next time.
         if (msg.type === 'failed' && slot.running.sentCid !== undefined) slot.loaded.delete(slot.running.sentCid)
-        this.finish(slot, msg.type === 'done' ? { value: msg.value } : rebuild(msg.error))
+        this.finish(slot, msg.type === 'done' ? { value: msg.value } : deserializeError(msg.error))
         this.dispatch()
         return
       }
@@ -498,7 +498,7 @@ class WorkerPool implements ExecPool {
         slot.inline.delete(msg.tag)
         slot.blocked = true // back to waiting for the reply of its own host call
         if (msg.ok) waiter.resolve(msg.value)
-        else waiter.reject(rebuild(msg.error))
+        else waiter.reject(deserializeError(msg.error))
       }
     }
   }
@@ -564,10 +564,6 @@ class WorkerPool implements ExecPool {
 
 function componentKey (c: CompiledComponent): string {
   return `${c.cid}:${c.maxMemoryPages}`
-}
-
-function rebuild (s: SerializedError): Error {
-  return deserializeError(s)
 }
 
 function describeRequest (r: Request): string {

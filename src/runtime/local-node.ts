@@ -267,10 +267,15 @@ export class LocalNode {
 
   /** The bytes of a ref's value once it is ready; throws its error if it failed. */
   async get (id: string, timeoutMs?: number): Promise<Uint8Array> {
+    return await this.valueBytes(await this.ready(id, timeoutMs))
+  }
+
+  /** The entry of `id` once it is ready; throws its error if it failed. */
+  private async ready (id: string, timeoutMs: number | undefined): Promise<RefEntry> {
     const e = this.entryOf(id)
     if (e.state === 'pending') await this.settled(e, timeoutMs)
     if (e.state === 'failed') throw e.error!
-    return await this.valueBytes(e)
+    return e
   }
 
   /** Resolve when `e` settles; GetTimeoutError after `timeoutMs` (its waiter is taken off then). */
@@ -303,9 +308,7 @@ export class LocalNode {
    * use as the value itself without decoding or copying.
    */
   async getStored (id: string, timeoutMs?: number): Promise<{ bytes: Uint8Array, raw: boolean }> {
-    const e = this.entryOf(id)
-    if (e.state === 'pending') await this.settled(e, timeoutMs)
-    if (e.state === 'failed') throw e.error!
+    const e = await this.ready(id, timeoutMs)
     const v = e.value!
     if ('cid' in v && v.raw === true) return { bytes: await this.store.get(v.cid), raw: true }
     return { bytes: await this.valueBytes(e), raw: false }
@@ -472,15 +475,20 @@ export class LocalNode {
     }
   }
 
-  private async execute (t: TaskRecord): Promise<void> {
+  /** Start an attempt of `t`: it is running from now on. */
+  private begin (t: TaskRecord): void {
     t.state = 'running'
     t.attempts++
     t.yielded = 0
-    t.abort = new AbortController()
     this.running.set(t.id, t)
+  }
+
+  private async execute (t: TaskRecord): Promise<void> {
+    this.begin(t)
+    t.abort = new AbortController()
     try {
       const component = await this.withMemoryLimit(t.component, t.options.memoryLimitMb)
-      const args = await this.buildArgs(t)
+      const args = await this.buildArgs(t.args, describe(t))
       const out = await this.pool.call(component, t.name, args, { timeoutMs: t.options.timeoutMs, signal: t.abort.signal, tag: t.id, transferArgs: true })
       await this.succeed(t, out)
     } catch (err) {
@@ -495,18 +503,15 @@ export class LocalNode {
   }
 
   /** The call's CBOR argument array: each argument's own bytes, refs replaced by their values. */
-  private async buildArgs (t: TaskRecord): Promise<Uint8Array> {
-    const parts: Uint8Array[] = [cborHead(4, t.args.length)]
-    for (const a of t.args) {
-      if (a.kind === 'value') {
-        parts.push(a.bytes)
-      } else {
-        const e = this.entryOf(a.id)
-        if (e.state === 'failed') throw new DependencyFailedError(`${describe(t)}: its argument ObjectRef(${a.id}) failed`, { cause: e.error })
-        parts.push(await this.valueBytes(e))
-      }
+  private async buildArgs (args: ArgSpec[], what: string): Promise<Uint8Array> {
+    const values = new Map<string, Uint8Array>()
+    for (const a of args) {
+      if (a.kind !== 'ref' || values.has(a.id)) continue
+      const e = this.entryOf(a.id)
+      if (e.state === 'failed') throw new DependencyFailedError(`${what}: its argument ObjectRef(${a.id}) failed`, { cause: e.error })
+      values.set(a.id, await this.valueBytes(e))
     }
-    return concat(parts)
+    return assembleArgs(args, values)
   }
 
   private async succeed (t: TaskRecord, out: Uint8Array): Promise<void> {
@@ -625,7 +630,7 @@ export class LocalNode {
 
   private async startActor (a: ActorRecord): Promise<void> {
     const component = await this.withMemoryLimit(a.component, a.options.memoryLimitMb)
-    const argBytes = await this.buildArgs({ args: a.args, name: a.cls, kind: 'task' } as TaskRecord)
+    const argBytes = await this.buildArgs(a.args, `actor '${a.cls}' constructor`)
     a.ref = await this.pool.createActor(component, a.cls, argBytes, { timeoutMs: a.options.timeoutMs })
     a.state = 'alive'
     this.pumpActor(a)
@@ -667,12 +672,10 @@ export class LocalNode {
   }
 
   private async invoke (a: ActorRecord, t: TaskRecord): Promise<void> {
-    t.state = 'running'
-    t.attempts++
-    this.running.set(t.id, t)
+    this.begin(t)
     let failure: Error | undefined
     try {
-      const args = await this.buildArgs(t)
+      const args = await this.buildArgs(t.args, describe(t))
       const out = await this.pool.invoke(a.ref!, t.name, args, { timeoutMs: t.options.timeoutMs, tag: t.id })
       await this.succeed(t, out)
     } catch (err) {
@@ -763,10 +766,7 @@ export class LocalNode {
     const run = ctx.inline({ tag: t.id, component: t.component, name: t.name, args })
     if (run === undefined) return false
     this.queueRemoveAt(at)
-    t.state = 'running'
-    t.attempts++
-    t.yielded = 0
-    this.running.set(t.id, t)
+    this.begin(t)
     // The child runs on the waiting parent's CPU: take back what the parent lent while blocked.
     const parent = this.taskOf(ctx)
     const cpus = resources({ cpus: t.options.resources.cpus })
@@ -793,19 +793,16 @@ export class LocalNode {
     return true
   }
 
-  /** The CBOR args of a queued task if every value is at hand without waiting (inline or inline-stored), else undefined. */
+  /** The CBOR args of a queued task if every ref argument's value is inline (no store read), else undefined. */
   private inlineArgs (t: TaskRecord): Uint8Array | undefined {
-    const parts: Uint8Array[] = [cborHead(4, t.args.length)]
+    const values = new Map<string, Uint8Array>()
     for (const a of t.args) {
-      if (a.kind === 'value') {
-        parts.push(a.bytes)
-        continue
-      }
-      const e = this.refs.get(a.id)
-      if (e === undefined || e.state !== 'ready' || e.value === undefined || !('inline' in e.value)) return undefined
-      parts.push(e.value.inline)
+      if (a.kind !== 'ref') continue
+      const v = this.refs.get(a.id)?.value
+      if (v === undefined || !('inline' in v)) return undefined
+      values.set(a.id, v.inline)
     }
-    return concat(parts)
+    return assembleArgs(t.args, values)
   }
 
   /**
@@ -974,6 +971,11 @@ function mayHoldRefs (bytes: Uint8Array): boolean {
 function toArgSpec (value: unknown): ArgSpec {
   if (value instanceof ObjectRef) return { kind: 'ref', id: value.id }
   return { kind: 'value', bytes: encode(value), refs: findRefs(value).map(r => r.id) }
+}
+
+/** The call's CBOR argument array: each argument's own bytes, ref arguments replaced by `values`. */
+function assembleArgs (args: ArgSpec[], values: Map<string, Uint8Array>): Uint8Array {
+  return concat([cborHead(4, args.length), ...args.map(a => a.kind === 'value' ? a.bytes : values.get(a.id)!)])
 }
 
 /** The CBOR head of major type `major` (2 bytes, 4 array) with length `n` (< 2^32). */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { Fabric, ObjectRef, type GuestModule, type UntypedModule } from '../../src/index.js'
 import { fixtureComponent, tempDir } from '../helpers/fixtures.js'
+import { skipBecause } from '../helpers/skip.js'
 
 // The same type `fabric build` writes into kitchen.d.ts, straight from the fixture's source.
 type Kitchen = GuestModule<typeof import('../fixtures/guests/ts/kitchen.js')>
@@ -229,7 +230,7 @@ describe('api/Fabric (embedded)', function () {
     })
 
     it('releases objects nothing holds any more, so a long job\'s memory stays flat', async function () {
-      if (typeof globalThis.gc !== 'function') this.skip()
+      if (typeof globalThis.gc !== 'function') skipBecause(this, 'needs node --expose-gc (npm test sets it in .mocharc.json)')
       const before = fabric.stats().refs
       // In a function of its own: an async function's frame would keep its last refs alive.
       const round = async (): Promise<void> => {

@@ -1,13 +1,13 @@
 // Test fixtures built from source at test time (test/fixtures/components/), memoised for the run:
 // QuickJS builds take 1–2 s each, so every spec file shares them.
-import { readFile, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { componentize } from 'componentize-qjs'
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools'
 // Sets V8's extended-const flag, which compiling QuickJS modules needs on Node 20.
 import '../../src/component/load.js'
+import { tempDir as makeTempDir } from '../helpers/fixtures.js'
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/components/', import.meta.url))
 export const FABRIC_WIT = fileURLToPath(new URL('../../wit/fabric.wit', import.meta.url))
@@ -34,8 +34,8 @@ export const otherWorldComponent = (): Promise<Uint8Array> => once('other', () =
 /** A WAT fixture from test/fixtures/components/, assembled. */
 export const wat = (name: string): Promise<Uint8Array> => once(`wat:${name}`, async () => await parse(await readFile(join(FIXTURES, name), 'utf8')))
 
-/** A fresh temporary directory, and a function that removes it. */
+/** A fresh temporary directory (test/helpers' tempDir), with an async `cleanup` for these specs. */
 export async function tempDir (prefix = 'fabric-component-'): Promise<{ dir: string, cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), prefix))
-  return { dir, cleanup: async () => await rm(dir, { recursive: true, force: true }) }
+  const t = makeTempDir(prefix)
+  return { dir: t.dir, cleanup: async () => t.remove() }
 }

@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { createObjectStore, cidOfBytesSync, parseCid } from '../../src/objects/index.js'
 import type { ObjectStore, ObjectStoreInit } from '../../src/objects/index.js'
+import { skipBecause } from '../helpers/skip.js'
 
 const execFileAsync = promisify(execFile)
 const KiB = 1024
@@ -422,7 +423,7 @@ describe('objects/store', () => {
 
   it('round-trips a 1 GiB object through a 256 MiB memory tier within bounded memory', async function () {
     if (process.env.FABRIC_BIG_TESTS !== '1') {
-      this.skip() // 1 GiB of RAM and disk and ~10 s: set FABRIC_BIG_TESTS=1 to run it
+      skipBecause(this, 'needs 1 GiB of RAM and disk and ~15 s; set FABRIC_BIG_TESTS=1 (test/runtime/big-jobs.spec.ts moves 1 GiB through the fabric in every run)')
     }
     this.timeout(300_000)
     v8.setFlagsFromString('--expose-gc')

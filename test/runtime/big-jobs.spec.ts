@@ -3,22 +3,9 @@
 import assert from 'node:assert/strict'
 import { Fabric, type GuestModule, type UntypedModule } from '../../src/index.js'
 import { fixtureComponent, tempDir } from '../helpers/fixtures.js'
+import { peakRss } from '../helpers/rss.js'
 
 type Kitchen = GuestModule<typeof import('../fixtures/guests/ts/kitchen.js')>
-
-/** Sample RSS every 10 ms while `work` runs; returns its result and the peak growth in MiB. */
-async function peakRss<T> (work: () => Promise<T>): Promise<{ result: T, before: number, peak: number }> {
-  const before = process.memoryUsage().rss
-  let peak = before
-  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 10)
-  try {
-    const result = await work()
-    peak = Math.max(peak, process.memoryUsage().rss)
-    return { result, before: before / 2 ** 20, peak: peak / 2 ** 20 }
-  } finally {
-    clearInterval(timer)
-  }
-}
 
 describe('runtime: jobs at scale (embedded fabric)', function () {
   this.timeout(300_000)
