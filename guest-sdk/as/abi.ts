@@ -49,6 +49,19 @@ export function cabi_realloc(oldPtr: usize, oldSize: usize, align: usize, newSiz
   return ptr
 }
 
+/**
+ * Frees one block the host allocated (an import's returned list or string) once it has been copied
+ * out, instead of at the end of the call: a loop that reads many results stays flat.
+ */
+export function releaseHostBlock(ptr: usize): void {
+  const i = hostBlocks.lastIndexOf(ptr)
+  if (i < 0) return
+  heap.free(ptr)
+  const last = hostBlocks.length - 1
+  if (i != last) hostBlocks[i] = hostBlocks[last]
+  hostBlocks.length = last
+}
+
 /** Frees what the host allocated for the current call's parameters. */
 function freeHostBlocks(): void {
   for (let i = 0, n = hostBlocks.length; i < n; i++) heap.free(unchecked(hostBlocks[i]))
@@ -65,6 +78,11 @@ let pendingFailure: TaskError | null = null
  */
 export function setFailure(kind: string, message: string, retryable: bool): void {
   pendingFailure = new TaskError(kind, message, retryable)
+}
+
+/** The failure the current call will return, if one was recorded. */
+export function currentFailure(): TaskError | null {
+  return pendingFailure
 }
 
 function takeFailure(): TaskError | null {

@@ -84,3 +84,4 @@ export function fabricTrace(message: string, n: i32 = 0, a0: f64 = 0, a1: f64 = 
 export function fabricSeed(): f64 {
   return 0x5eed
 }
+export { Tensor, tensor, fromObject, gpuBackend, gpuError, matmul, linear, add, sub, mul, div, scale, relu, gelu, exp, softmax, sum, mean, transpose, reshape, conv2d } from './gpu'

@@ -17,3 +17,32 @@ declare module 'fabric:core/tasks@0.1.0' {
   export function get (id: string, timeoutMs: number | undefined): Uint8Array
   export function wait (ids: string[], numReturns: number, timeoutMs: number | undefined): string[]
 }
+
+declare module 'fabric:core/gpu@0.1.0' {
+  export type Dtype = 'f32'
+  export class Tensor {
+    private constructor ()
+    static fromBytes (shape: Uint32Array, dtype: Dtype, data: Uint8Array): Tensor
+    static fromObject (id: string, shape: Uint32Array | undefined): Tensor
+    shape (): Uint32Array
+    dtype (): Dtype
+    read (): Uint8Array
+  }
+  export function backend (): string
+  export function matmul (a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean): Tensor
+  export function linear (x: Tensor, w: Tensor, b: Tensor | undefined): Tensor
+  export function add (a: Tensor, b: Tensor): Tensor
+  export function sub (a: Tensor, b: Tensor): Tensor
+  export function mul (a: Tensor, b: Tensor): Tensor
+  export function div (a: Tensor, b: Tensor): Tensor
+  export function scale (a: Tensor, factor: number): Tensor
+  export function relu (a: Tensor): Tensor
+  export function gelu (a: Tensor): Tensor
+  export function exp (a: Tensor): Tensor
+  export function softmax (a: Tensor, axis: number): Tensor
+  export function sum (a: Tensor, axis: number | undefined, keepDims: boolean): Tensor
+  export function mean (a: Tensor, axis: number | undefined, keepDims: boolean): Tensor
+  export function transpose (a: Tensor): Tensor
+  export function reshape (a: Tensor, shape: Int32Array): Tensor
+  export function conv2d (input: Tensor, weight: Tensor, bias: Tensor | undefined, stride: number, padding: number): Tensor
+}

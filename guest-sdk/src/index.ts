@@ -5,3 +5,6 @@ export { get, put, submit, wait, log } from './host.js'
 export { GuestError, type TaskErrorRecord } from './guest-error.js'
 export { ObjectRef } from '../../src/objects/object-ref.js'
 export { encode, decode, CodecError } from '../../src/objects/codec.js'
+export {
+  Tensor, tensor, fromObject, gpuBackend, matmul, linear, add, sub, mul, div, scale, relu, gelu, exp, softmax, sum, mean, transpose, reshape, conv2d
+} from './gpu.js'

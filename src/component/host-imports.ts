@@ -4,6 +4,7 @@ import type { GuestWorld, ImportObject } from './host-types/guest-world.js'
 import type * as Log from './host-types/interfaces/fabric-core-log.js'
 import type * as Objects from './host-types/interfaces/fabric-core-objects.js'
 import type * as Tasks from './host-types/interfaces/fabric-core-tasks.js'
+import type * as Gpu from './host-types/interfaces/fabric-core-gpu.js'
 
 export type { Level as LogLevel } from './host-types/interfaces/fabric-core-log.js'
 export type { TaskError, Manifest as WitManifest, TaskInfo, ActorClass } from './host-types/interfaces/fabric-core-types.js'
@@ -27,6 +28,7 @@ export interface HostImplementation {
   log: typeof Log
   objects: typeof Objects
   tasks: typeof Tasks
+  gpu: typeof Gpu
 }
 
 /**
@@ -34,7 +36,7 @@ export interface HostImplementation {
  * both the versioned and unversioned names.
  *
  * @example
- * const imports = buildHostImports({ log: { log: (level, msg) => console.log(level, msg) }, objects, tasks })
+ * const imports = buildHostImports({ log: { log: (level, msg) => console.log(level, msg) }, objects, tasks, gpu })
  * const guest = instantiate((name) => component.modules[name], imports).guest
  */
 export function buildHostImports (impl: HostImplementation): HostImports {
@@ -47,6 +49,8 @@ export function buildHostImports (impl: HostImplementation): HostImports {
     'fabric:core/objects': impl.objects,
     'fabric:core/tasks@0.1.0': impl.tasks,
     'fabric:core/tasks': impl.tasks,
+    'fabric:core/gpu@0.1.0': impl.gpu,
+    'fabric:core/gpu': impl.gpu,
     'fabric:core/types@0.1.0': types,
     'fabric:core/types': types
   }

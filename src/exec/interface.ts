@@ -104,6 +104,11 @@ export interface CallOptions {
    * detached (unusable) after the call is sent. @default false
    */
   transferArgs?: boolean
+  /**
+   * The call holds a GPU (its task or actor asked for `gpus`): tensors it creates through the gpu
+   * import run on the CUDA backend where one answers, else on the CPU backend. @default false
+   */
+  gpu?: boolean
 }
 
 /** A live actor in the pool: one instance pinned to one worker. */

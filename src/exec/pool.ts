@@ -10,6 +10,7 @@ import {
 } from './errors.js'
 import type { ActorRef, CallOptions, ExecPool, ExecPoolInit, HostContext, HostServices, InlineRun, PoolStats } from './interface.js'
 import { workerScript } from './worker-script.js'
+import { DEFAULT_ADDON_PATH } from '../gpu/native.js'
 import type { ComponentPayload, FromWorker, HostOp, HostReply, ToWorker, WorkerInit } from './protocol.js'
 
 type Request = DistributiveOmit<ToWorker, 'id' | 'component'> & { component?: CompiledComponent }
@@ -145,7 +146,7 @@ class WorkerPool implements ExecPool {
   }
 
   async call (component: CompiledComponent, name: string, args: Uint8Array, options: CallOptions = {}): Promise<Uint8Array> {
-    return await this.submit({ type: 'call', component, name, args }, options) as Uint8Array
+    return await this.submit({ type: 'call', component, name, args, gpu: options.gpu }, options) as Uint8Array
   }
 
   async createActor (component: CompiledComponent, cls: string, args: Uint8Array, options: CallOptions = {}): Promise<ActorRef> {
@@ -159,7 +160,7 @@ class WorkerPool implements ExecPool {
       this.actorHomes.set(actorId, slot)
       slot.actors.add(actorId)
       try {
-        await this.submit({ type: 'actor-create', component, actorId, cls, args }, options, slot, actorId)
+        await this.submit({ type: 'actor-create', component, actorId, cls, args, gpu: options.gpu }, options, slot, actorId)
       } catch (err) {
         this.forgetActor(actorId)
         throw err
@@ -423,7 +424,7 @@ class WorkerPool implements ExecPool {
   private spawn (kind: Slot['kind'], index: number): Slot {
     const signal = new SharedArrayBuffer(4)
     const channel = new MessageChannel()
-    const init: WorkerInit = { signal, hostPort: channel.port2, memoryBudgetBytes: this.budgetBytes }
+    const init: WorkerInit = { signal, hostPort: channel.port2, memoryBudgetBytes: this.budgetBytes, gpuAddonPath: DEFAULT_ADDON_PATH }
     const worker = new Worker(this.script!, {
       workerData: init,
       transferList: [channel.port2],

@@ -13,9 +13,10 @@ export interface ComponentPayload {
 }
 
 export type ToWorker =
-  | { type: 'call', id: number, component: ComponentPayload | string, name: string, args: Uint8Array }
+  /** `gpu`: the call holds a GPU (its tensors go to the CUDA backend where there is one). */
+  | { type: 'call', id: number, component: ComponentPayload | string, name: string, args: Uint8Array, gpu?: boolean }
   | { type: 'describe', id: number, component: ComponentPayload | string }
-  | { type: 'actor-create', id: number, component: ComponentPayload | string, actorId: string, cls: string, args: Uint8Array }
+  | { type: 'actor-create', id: number, component: ComponentPayload | string, actorId: string, cls: string, args: Uint8Array, gpu?: boolean }
   | { type: 'actor-invoke', id: number, actorId: string, method: string, args: Uint8Array }
   | { type: 'actor-drop', id: number, actorId: string }
 
@@ -49,4 +50,6 @@ export interface WorkerInit {
   hostPort: MessagePort
   /** Total linear-memory budget of the worker's instances, in bytes. */
   memoryBudgetBytes: number
+  /** The GPU bridge's native addon, as the main thread resolved it. */
+  gpuAddonPath?: string
 }

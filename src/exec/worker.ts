@@ -4,6 +4,7 @@ import { parentPort, workerData, receiveMessageOnPort, type MessagePort } from '
 import type { ComponentPayload, FromWorker, HostOp, HostReply, ToWorker, WorkerInit } from './protocol.js'
 import { serializeError, type SerializedError } from '../errors/index.js'
 import { buildHostImports, type HostImports } from '../component/host-imports.js'
+import { createGpuScope, setAddonPath, type GpuScope } from '../gpu/index.js'
 
 interface GuestInterface {
   describe: () => unknown
@@ -23,12 +24,15 @@ interface Live {
   memories: WebAssembly.Memory[]
   lastUsed: number
   actors: number
+  /** The tensors this instance holds through the gpu import. */
+  gpu: GpuScope
 }
 
 const port = parentPort!
 const init = workerData as WorkerInit
 const signal = new Int32Array(init.signal)
 const hostPort: MessagePort = init.hostPort
+if (init.gpuAddonPath !== undefined) setAddonPath(init.gpuAddonPath)
 
 const components = new Map<string, { payload: ComponentPayload, instantiate: Instantiate }>()
 const warm = new Map<string, Live>()
@@ -89,11 +93,16 @@ function runInline (run: { tag: string, key: string, name: string, args: Uint8Ar
     nestedLives.set(run.key, stack)
     live = stack[depth] ?? (stack[depth] = instantiate(run.key))
     live.lastUsed = ++clock
-    done = { type: 'inline-done', tag: run.tag, ok: true, value: live.guest.call(run.name, run.args) }
+    live.gpu.enter(false)
+    try {
+      done = { type: 'inline-done', tag: run.tag, ok: true, value: live.guest.call(run.name, run.args) }
+    } finally {
+      live.gpu.releaseAll()
+    }
   } catch (err) {
-    const { error, discard } = describeFailure(err, live, run.key)
-    if (discard && live !== undefined) {
-      lives.delete(live)
+    const { error, discard: drop } = describeFailure(err, live, run.key)
+    if (drop && live !== undefined) {
+      discard(live)
       nestedLives.get(run.key)![depth] = undefined
     }
     done = { type: 'inline-done', tag: run.tag, ok: false, error }
@@ -111,8 +120,9 @@ function runInline (run: { tag: string, key: string, name: string, args: Uint8Ar
 let lastErrorLog: string | undefined
 
 // Typed from the WIT (src/component/host-types): an import that drifts from wit/ fails tsc here.
-function hostImports (cid: string): HostImports {
+function hostImports (cid: string, gpu: GpuScope): HostImports {
   return buildHostImports({
+    gpu: gpu.imports,
     log: {
       log: (level, message) => {
         if (level === 'error') lastErrorLog = message
@@ -148,13 +158,14 @@ function cidOf (ref: ComponentPayload | string): string {
 function instantiate (cid: string): Live {
   const c = components.get(cid)!
   const memories: WebAssembly.Memory[] = []
+  const gpu = createGpuScope({ readObject: (id) => blockingHostCall('objects.get', c.payload.cid, [id]) as Uint8Array })
   const root = c.instantiate(
     (name) => {
       const m = c.payload.modules[name]
       if (m === undefined) throw new Error(`component ${cid} asks for an unknown core module ${name}`)
       return m
     },
-    hostImports(c.payload.cid),
+    hostImports(c.payload.cid, gpu),
     (module, imports) => {
       const instance = new WebAssembly.Instance(module, imports)
       for (const e of Object.values(instance.exports)) if (e instanceof WebAssembly.Memory && !memories.includes(e)) memories.push(e)
@@ -163,9 +174,15 @@ function instantiate (cid: string): Live {
   )
   const guest = (root['fabric:core/guest@0.1.0'] ?? root.guest) as GuestInterface | undefined
   if (guest === undefined) throw new Error(`component ${cid} does not export fabric:core/guest`)
-  const live: Live = { cid, guest, memories, lastUsed: ++clock, actors: 0 }
+  const live: Live = { cid, guest, memories, lastUsed: ++clock, actors: 0, gpu }
   lives.add(live)
   return live
+}
+
+/** An instance leaves for good: forget it and free its tensors. */
+function discard (live: Live): void {
+  lives.delete(live)
+  live.gpu.releaseAll()
 }
 
 function memoryOf (live: Live): number {
@@ -186,7 +203,7 @@ function enforceBudget (): void {
   const candidates = [...warm.entries()].filter(([, l]) => l.actors === 0).sort((a, b) => a[1].lastUsed - b[1].lastUsed)
   for (const [cid, live] of candidates) {
     warm.delete(cid)
-    lives.delete(live)
+    discard(live)
     if (totalMemory() <= init.memoryBudgetBytes) return
   }
 }
@@ -262,7 +279,7 @@ function runOnWarm (id: number, cid: string, fn: (live: Live) => unknown): void 
 }
 
 function dropInstance (cid: string, live: Live): void {
-  lives.delete(live)
+  discard(live)
   if (warm.get(cid) === live) warm.delete(cid)
   for (const [actorId, a] of actors) if (a.live === live) actors.delete(actorId)
 }
@@ -271,7 +288,15 @@ function handle (msg: ToWorker): void {
   switch (msg.type) {
     case 'call': {
       const cid = cidOf(msg.component)
-      runOnWarm(msg.id, cid, live => live.guest.call(msg.name, msg.args))
+      runOnWarm(msg.id, cid, live => {
+        // A task's tensors last as long as its call: the warm instance serves the next task clean.
+        live.gpu.enter(msg.gpu === true)
+        try {
+          return live.guest.call(msg.name, msg.args)
+        } finally {
+          live.gpu.releaseAll()
+        }
+      })
       return
     }
     case 'describe': {
@@ -287,12 +312,13 @@ function handle (msg: ToWorker): void {
       try {
         enforceBudget()
         live = instantiate(cid)
+        live.gpu.enter(msg.gpu === true)
         const actor = live.guest.Actor.create(msg.cls, msg.args)
         live.actors++
         actors.set(msg.actorId, { live, actor })
         reply(msg.id, null)
       } catch (err) {
-        if (live !== undefined) lives.delete(live)
+        if (live !== undefined) discard(live)
         fail(msg.id, describeFailure(err, live, cid).error)
       }
       return
@@ -318,8 +344,8 @@ function handle (msg: ToWorker): void {
       const a = actors.get(msg.actorId)
       if (a !== undefined) {
         actors.delete(msg.actorId)
-        lives.delete(a.live)
         try { a.actor[Symbol.dispose]?.() } catch { /* the instance goes with it */ }
+        discard(a.live)
       }
       reply(msg.id, null)
     }

@@ -10,6 +10,7 @@ import {
 import { createObjectStore, decode, encode, findRefs, ObjectRef, OBJECT_REF_TAG, type ObjectStore } from '../objects/index.js'
 import { STREAM_ITEM_HEAD } from '../objects/object-ref.js'
 import { adjust, fits, resources, shortfall, type Resources } from '../scheduler/resources.js'
+import { gpuInventory, prepareNativeEnvironment } from '../gpu/index.js'
 import {
   ActorNotFoundError, DependencyFailedError, FabricStoppedError, ForeignRefError, GetTimeoutError, InfeasibleTaskError,
   ObjectReleasedError, RetriesExhaustedError
@@ -106,9 +107,11 @@ export class LocalNode {
   constructor (init: NodeInit = {}) {
     const workers = Math.max(1, Math.floor(init.workers ?? os.availableParallelism()))
     const r = init.resources ?? {}
+    // OpenBLAS reads its settings once, when the first worker loads the GPU bridge's addon.
+    prepareNativeEnvironment(r.cpus ?? workers)
     this.total = resources({
       cpus: r.cpus ?? workers,
-      gpus: r.gpus ?? 0,
+      gpus: r.gpus ?? gpuInventory().devices,
       memoryMb: r.memoryMb ?? Math.floor(os.totalmem() / 2 ** 20),
       custom: r.custom ?? {}
     })
@@ -489,7 +492,7 @@ export class LocalNode {
     try {
       const component = await this.withMemoryLimit(t.component, t.options.memoryLimitMb)
       const args = await this.buildArgs(t.args, describe(t))
-      const out = await this.pool.call(component, t.name, args, { timeoutMs: t.options.timeoutMs, signal: t.abort.signal, tag: t.id, transferArgs: true })
+      const out = await this.pool.call(component, t.name, args, { timeoutMs: t.options.timeoutMs, signal: t.abort.signal, tag: t.id, transferArgs: true, gpu: t.options.resources.gpus > 0 })
       await this.succeed(t, out)
     } catch (err) {
       this.failAttempt(t, err as Error)
@@ -631,7 +634,7 @@ export class LocalNode {
   private async startActor (a: ActorRecord): Promise<void> {
     const component = await this.withMemoryLimit(a.component, a.options.memoryLimitMb)
     const argBytes = await this.buildArgs(a.args, `actor '${a.cls}' constructor`)
-    a.ref = await this.pool.createActor(component, a.cls, argBytes, { timeoutMs: a.options.timeoutMs })
+    a.ref = await this.pool.createActor(component, a.cls, argBytes, { timeoutMs: a.options.timeoutMs, gpu: a.options.resources.gpus > 0 })
     a.state = 'alive'
     this.pumpActor(a)
   }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { createGpuScope } from '../../src/gpu/index.js'
 import { execFile } from 'node:child_process'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -53,7 +54,8 @@ describe('loadComponent', function () {
     const imports = buildHostImports({
       log: { log: (level, message) => { logs.push(`${level}: ${message}`) } },
       objects: { get: () => new Uint8Array(), put: () => '' },
-      tasks: { submit: () => '', get: () => new Uint8Array(), wait: (ids) => ids }
+      tasks: { submit: () => '', get: () => new Uint8Array(), wait: (ids) => ids },
+      gpu: createGpuScope({ readObject: () => new Uint8Array() }).imports
     })
     const { instantiate } = await import(first.jsUrl) as { instantiate: InstantiateComponent }
     const { guest } = instantiate((name) => first.modules[name], imports)
