@@ -6,7 +6,7 @@
   "variables": {
     "with_openblas%": "<!(pkg-config --exists openblas 2>/dev/null && echo 1 || echo 0)",
     "with_cuda%": "<!(test \"$FABRIC_CUDA\" != 0 && command -v nvcc >/dev/null 2>&1 && echo 1 || echo 0)",
-    "cuda_home%": "<!(dirname $(dirname $(readlink -f $(command -v nvcc 2>/dev/null || echo /usr/local/cuda/bin/nvcc))))"
+    "cuda_home%": "<!(sh scripts/cuda-home.sh)"
   },
   "targets": [
     {
@@ -25,7 +25,7 @@
           "defines": ["FABRIC_WITH_CUDA"],
           "sources": ["src/gpu/native/cuda.cu"],
           "include_dirs": ["<(cuda_home)/include"],
-          "libraries": ["-L<(cuda_home)/lib64", "-lcudart_static", "-ldl", "-lpthread", "-lrt"],
+          "libraries": ["-L<(cuda_home)/lib64", "-L<(cuda_home)/lib", "-lcudart_static", "-ldl", "-lpthread", "-lrt"],
           "rules": [{
             "rule_name": "nvcc",
             "extension": "cu",

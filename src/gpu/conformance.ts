@@ -1,0 +1,200 @@
+// The conformance cases every backend must pass against the JS reference: each op on random
+// inputs, odd and degenerate shapes, typed errors for shapes that do not fit, and flat memory
+// over create/drop cycles. Used by the test suite (test/gpu/compliance.spec.ts, every backend
+// present) and by the device check (bench/gpu/device-check.sh) on GPU machines.
+import { GpuError } from './errors.js'
+import type { HostTensor } from './ops.js'
+import { TensorOps } from './ops.js'
+
+/** Bounds: f32 elementwise 1e-5 relative; matmul, linear, conv2d 1e-4; reductions 1e-4 of Σ|x|. */
+export const TOLERANCE = { elementwise: 1e-5, product: 1e-4, reduction: 1e-4 } as const
+
+type Op = (o: TensorOps, t: HostTensor[]) => HostTensor
+
+export interface ConformanceCase {
+  /** The op family: matmul, linear, binary, unary, softmax, reduce, layout, conv2d. */
+  group: string
+  name: string
+  /** Input shapes, each with the range its values are drawn from (default [-1, 1]). */
+  inputs: Array<{ shape: number[], lo?: number, hi?: number }>
+  op: Op
+  tol: number
+  /**
+   * Errors are relative to max(|ref|, |op(|inputs|)|): for sums, rounding error scales with the
+   * sum of magnitudes, not with the (possibly cancelling) result.
+   */
+  magnitudeBound?: boolean
+}
+
+export interface CaseResult {
+  group: string
+  name: string
+  /** Worst relative error over the output's elements. */
+  maxError: number
+  tol: number
+  ok: boolean
+  message?: string
+}
+
+const v = (shape: number[], lo?: number, hi?: number): { shape: number[], lo?: number, hi?: number } => ({ shape, lo, hi })
+
+/** Every case, in a fixed order. */
+export function conformanceCases (): ConformanceCase[] {
+  const cases: ConformanceCase[] = []
+  const add = (c: ConformanceCase): void => { cases.push(c) }
+  for (const [m, k, n] of [[1, 1, 1], [1, 37, 1], [37, 1, 29], [1, 64, 65], [17, 33, 65], [64, 64, 64], [129, 257, 63]] as const) {
+    for (const ta of [false, true]) {
+      for (const tb of [false, true]) {
+        add({ group: 'matmul', name: `${m}x${k}·${k}x${n}${ta ? ' Aᵀ' : ''}${tb ? ' Bᵀ' : ''}`, inputs: [v(ta ? [k, m] : [m, k]), v(tb ? [n, k] : [k, n])], op: (o, [a, b]) => o.matmul(a!, b!, ta, tb), tol: TOLERANCE.product, magnitudeBound: true })
+      }
+    }
+  }
+  add({ group: 'matmul', name: 'batched a, shared b', inputs: [v([3, 5, 7, 9]), v([9, 4])], op: (o, [a, b]) => o.matmul(a!, b!), tol: TOLERANCE.product, magnitudeBound: true })
+  add({ group: 'matmul', name: 'batched a and b', inputs: [v([3, 5, 7, 9]), v([3, 5, 9, 4])], op: (o, [a, b]) => o.matmul(a!, b!), tol: TOLERANCE.product, magnitudeBound: true })
+  add({ group: 'matmul', name: 'batched, both transposed, wide', inputs: [v([2, 300, 500]), v([700, 300])], op: (o, [a, b]) => o.matmul(a!, b!, true, true), tol: TOLERANCE.product, magnitudeBound: true })
+  for (const xs of [[19], [5, 19], [2, 3, 19]]) {
+    add({ group: 'linear', name: `x ${JSON.stringify(xs)} with bias`, inputs: [v(xs), v([23, 19]), v([23])], op: (o, [x, w, b]) => o.linear(x!, w!, b), tol: TOLERANCE.product, magnitudeBound: true })
+    add({ group: 'linear', name: `x ${JSON.stringify(xs)} without bias`, inputs: [v(xs), v([23, 19])], op: (o, [x, w]) => o.linear(x!, w!), tol: TOLERANCE.product, magnitudeBound: true })
+  }
+  for (const op of ['add', 'sub', 'mul', 'div'] as const) {
+    for (const [as, bs] of [[[7, 13], [7, 13]], [[4, 5, 6], [5, 6]], [[4, 5, 6], [6]], [[3, 17], [1]], [[1], [1]], [[1000], [1]], [[2, 1, 3], [1, 3]]] as const) {
+      add({ group: 'binary', name: `${op} ${JSON.stringify(as)} ${JSON.stringify(bs)}`, inputs: [v([...as]), op === 'div' ? v([...bs], 0.5, 2) : v([...bs])], op: (o, [a, b]) => o.binary(op, a!, b!), tol: TOLERANCE.elementwise })
+    }
+  }
+  add({ group: 'unary', name: 'scale 0.37', inputs: [v([3, 1001], -4, 4)], op: (o, [a]) => o.scale(a!, 0.37), tol: TOLERANCE.elementwise })
+  add({ group: 'unary', name: 'scale -3', inputs: [v([3, 1001], -4, 4)], op: (o, [a]) => o.scale(a!, -3), tol: TOLERANCE.elementwise })
+  for (const u of ['relu', 'gelu', 'exp'] as const) {
+    add({ group: 'unary', name: `${u} [-4, 4]`, inputs: [v([3, 1001], -4, 4)], op: (o, [a]) => o.unary(u, a!), tol: TOLERANCE.elementwise })
+    add({ group: 'unary', name: `${u} [-10, 10] x 70000`, inputs: [v([70000], -10, 10)], op: (o, [a]) => o.unary(u, a!), tol: TOLERANCE.elementwise })
+  }
+  for (const axis of [0, 1, 2, -1, -3]) add({ group: 'softmax', name: `[3,4,5] axis ${axis}`, inputs: [v([3, 4, 5], -5, 5)], op: (o, [a]) => o.softmax(a!, axis), tol: TOLERANCE.elementwise })
+  add({ group: 'softmax', name: 'rows of 50000', inputs: [v([2, 50000], -20, 20)], op: (o, [a]) => o.softmax(a!), tol: TOLERANCE.elementwise })
+  add({ group: 'softmax', name: 'rows of 1', inputs: [v([5, 1])], op: (o, [a]) => o.softmax(a!), tol: TOLERANCE.elementwise })
+  for (const r of ['sum', 'mean'] as const) {
+    for (const axis of [undefined, 0, 1, 2, -1]) {
+      for (const keep of [false, true]) {
+        add({ group: 'reduce', name: `${r} axis ${String(axis)}${keep ? ' keepDims' : ''}`, inputs: [v([6, 7, 8])], op: (o, [a]) => o.reduce(r, a!, axis, keep), tol: TOLERANCE.reduction, magnitudeBound: true })
+      }
+    }
+    add({ group: 'reduce', name: `${r} of 100003`, inputs: [v([100003])], op: (o, [a]) => o.reduce(r, a!), tol: TOLERANCE.reduction, magnitudeBound: true })
+  }
+  for (const s of [[1, 1], [1, 77], [77, 1], [33, 65], [3, 31, 17]]) {
+    add({ group: 'layout', name: `transpose ${JSON.stringify(s)}`, inputs: [v(s)], op: (o, [a]) => o.transpose(a!), tol: 0 })
+  }
+  add({ group: 'layout', name: 'reshape [4,6] -> [3,-1,2]', inputs: [v([4, 6])], op: (o, [a]) => o.reshape(a!, [3, -1, 2]), tol: 0 })
+  const convs = [
+    { n: 1, c: 1, h: 5, w: 5, k: 1, r: 3, s: 3, stride: 1, pad: 0, bias: false },
+    { n: 2, c: 3, h: 9, w: 11, k: 4, r: 3, s: 3, stride: 2, pad: 1, bias: true },
+    { n: 1, c: 5, h: 7, w: 6, k: 3, r: 1, s: 1, stride: 1, pad: 0, bias: true },
+    { n: 3, c: 2, h: 13, w: 8, k: 5, r: 5, s: 3, stride: 3, pad: 2, bias: false },
+    { n: 2, c: 16, h: 32, w: 32, k: 32, r: 3, s: 3, stride: 1, pad: 1, bias: true }
+  ]
+  for (const q of convs) {
+    add({
+      group: 'conv2d',
+      name: `[${q.n},${q.c},${q.h},${q.w}] * [${q.k},${q.c},${q.r},${q.s}] stride ${q.stride} pad ${q.pad}${q.bias ? ' bias' : ''}`,
+      inputs: q.bias ? [v([q.n, q.c, q.h, q.w]), v([q.k, q.c, q.r, q.s]), v([q.k])] : [v([q.n, q.c, q.h, q.w]), v([q.k, q.c, q.r, q.s])],
+      op: (o, [x, w, b]) => o.conv2d(x!, w!, b, q.stride, q.pad),
+      tol: TOLERANCE.product,
+      magnitudeBound: true
+    })
+  }
+  return cases
+}
+
+/** xorshift32: reproducible inputs from a seed. */
+export function seededRandom (seed = 0x2545f491): () => number {
+  let s = seed >>> 0 || 1
+  return () => {
+    s ^= s << 13; s ^= s >>> 17; s ^= s << 5
+    return (s >>> 0) / 2 ** 32
+  }
+}
+
+/** Run one case on `ops` and on the reference over the same fresh inputs. */
+export function checkCase (ops: TensorOps, ref: TensorOps, c: ConformanceCase, random: () => number): CaseResult {
+  const data = c.inputs.map(({ shape, lo = -1, hi = 1 }) => Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => lo + (hi - lo) * random()))
+  const made: HostTensor[] = []
+  const run = (o: TensorOps, abs: boolean): Float32Array => {
+    const ts = c.inputs.map(({ shape }, i) => {
+      const t = o.fromFloat32(shape, abs ? data[i]!.map(Math.abs) : data[i]!)
+      made.push(t)
+      return t
+    })
+    const out = c.op(o, ts)
+    made.push(out)
+    return o.read(out)
+  }
+  try {
+    const got = run(ops, false)
+    const want = run(ref, false)
+    const bound = c.magnitudeBound === true ? run(ref, true) : undefined
+    if (got.length !== want.length) return { group: c.group, name: c.name, maxError: Infinity, tol: c.tol, ok: false, message: `${got.length} elements, the reference has ${want.length}` }
+    let worst = 0
+    let at = -1
+    for (let i = 0; i < got.length; i++) {
+      const scale = Math.max(Math.abs(want[i]!), bound === undefined ? 0 : Math.abs(bound[i]!), 1e-30)
+      const err = Math.abs(got[i]! - want[i]!) / scale
+      if (!(err <= worst)) { worst = err; at = i } // NaN counts as the worst
+    }
+    const ok = worst <= c.tol
+    return { group: c.group, name: c.name, maxError: worst, tol: c.tol, ok, message: ok ? undefined : `element ${at}: got ${got[at]}, want ${want[at]}` }
+  } catch (err) {
+    return { group: c.group, name: c.name, maxError: Infinity, tol: c.tol, ok: false, message: `threw ${(err as Error).message}` }
+  } finally {
+    for (const t of made) t.release()
+  }
+}
+
+/** Shapes that do not fit, each with the error kind and text it must raise. */
+export function checkErrors (ops: TensorOps, other?: TensorOps): Array<{ name: string, ok: boolean, message: string }> {
+  const t = (shape: number[]): HostTensor => ops.fromFloat32(shape, new Float32Array(shape.reduce((a, b) => a * b, 1)))
+  const gone = t([2, 2])
+  gone.release()
+  const cases: Array<[string, () => unknown, string, RegExp]> = [
+    ['matmul inner dims', () => ops.matmul(t([2, 3]), t([4, 5])), 'shape-mismatch', /\[2, 3\].*\[4, 5\]/],
+    ['matmul rank 1', () => ops.matmul(t([3]), t([3, 1])), 'shape-mismatch', /rank >= 2/],
+    ['matmul batch dims', () => ops.matmul(t([2, 2, 3]), t([3, 3, 1])), 'shape-mismatch', /batch dimensions/],
+    ['add no broadcast', () => ops.binary('add', t([2, 3]), t([2])), 'shape-mismatch', /do not broadcast/],
+    ['linear features', () => ops.linear(t([2, 3]), t([4, 5])), 'shape-mismatch', /input features/],
+    ['linear bias', () => ops.linear(t([2, 5]), t([4, 5]), t([5])), 'shape-mismatch', /bias/],
+    ['conv2d channels', () => ops.conv2d(t([1, 3, 5, 5]), t([2, 4, 3, 3]), undefined), 'shape-mismatch', /channels/],
+    ['conv2d kernel too large', () => ops.conv2d(t([1, 1, 2, 2]), t([1, 1, 5, 5]), undefined), 'shape-mismatch', /larger than/],
+    ['conv2d stride 0', () => ops.conv2d(t([1, 1, 5, 5]), t([1, 1, 3, 3]), undefined, 0), 'invalid-argument', /stride/],
+    ['softmax axis', () => ops.softmax(t([2, 3]), 2), 'invalid-argument', /axis 2/],
+    ['reshape infer', () => ops.reshape(t([2, 3]), [4, -1]), 'shape-mismatch', /cannot infer/],
+    ['reshape count', () => ops.reshape(t([2, 3]), [7]), 'shape-mismatch', /6 elements/],
+    ['wrong element count', () => ops.fromFloat32([2, 2], new Float32Array(3)), 'invalid-argument', /needs 4 elements/],
+    ['dtype', () => ops.fromBytes([2], 'f16', new Uint8Array(4)), 'dtype-mismatch', /f16/],
+    ['too many elements', () => ops.fromFloat32([2 ** 16, 2 ** 16], new Float32Array(1)), 'out-of-memory', /limit/],
+    ['released', () => ops.unary('relu', gone), 'released', /released/]
+  ]
+  if (other !== undefined) cases.push(['mixed backends', () => ops.binary('add', t([2]), other.fromFloat32([2], new Float32Array(2))), 'invalid-argument', /backend/])
+  return cases.map(([name, fn, kind, text]) => {
+    try {
+      fn()
+      return { name, ok: false, message: 'no error' }
+    } catch (err) {
+      const ok = err instanceof GpuError && err.kind === kind && text.test(err.message)
+      return { name, ok, message: err instanceof GpuError ? `${err.kind}: ${err.message}` : String(err) }
+    }
+  })
+}
+
+/**
+ * Memory growth (by `measure`) over `cycles` create → relu → reshape → drop cycles of a 64×64
+ * tensor, after a warm-up. A leak of one buffer per cycle shows as cycles × 16 KiB.
+ */
+export function memoryGrowth (ops: TensorOps, measure: () => number, cycles = 10_000): number {
+  const data = new Float32Array(4096).fill(0.5)
+  const cycle = (): void => {
+    const a = ops.fromFloat32([64, 64], data)
+    const b = ops.unary('relu', a)
+    const c = ops.reshape(b, [4096])
+    a.release(); b.release(); c.release()
+  }
+  for (let i = 0; i < 500; i++) cycle()
+  const before = measure()
+  for (let i = 0; i < cycles; i++) cycle()
+  return measure() - before
+}
