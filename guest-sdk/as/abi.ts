@@ -62,6 +62,15 @@ export function releaseHostBlock(ptr: usize): void {
   hostBlocks.length = last
 }
 
+/**
+ * A full collection after a call whose garbage made the memory grow (large arguments, big
+ * temporary arrays): the incremental collector alone lets a run of such calls climb to the
+ * memory cap, and an allocation that cannot grow the memory traps.
+ */
+function collectIfGrown(pagesBefore: i32): void {
+  if (memory.size() > pagesBefore) __collect()
+}
+
 /** Frees what the host allocated for the current call's parameters. */
 function freeHostBlocks(): void {
   for (let i = 0, n = hostBlocks.length; i < n; i++) heap.free(unchecked(hostBlocks[i]))
@@ -176,10 +185,12 @@ export function postErrorResult(ret: usize): void {
 export type TaskDispatcher = (name: string, args: CborReader, out: CborWriter) => TaskError | null
 
 export function call(namePtr: usize, nameLen: usize, argsPtr: usize, argsLen: usize, dispatch: TaskDispatcher): usize {
+  const pages = memory.size()
   const name = String.UTF8.decodeUnsafe(namePtr, nameLen)
   const out = new CborWriter()
   const err = dispatch(name, new CborReader(argsPtr, argsLen), out)
   freeHostBlocks()
+  collectIfGrown(pages)
   return bytesResult(err, out)
 }
 
@@ -224,6 +235,7 @@ export function createActor(classPtr: usize, classLen: usize, argsPtr: usize, ar
 }
 
 export function invokeActor(rep: u32, methodPtr: usize, methodLen: usize, argsPtr: usize, argsLen: usize, dispatch: ActorDispatcher): usize {
+  const pages = memory.size()
   const method = String.UTF8.decodeUnsafe(methodPtr, methodLen)
   const out = new CborWriter()
   const slot = <i32>rep - 1
@@ -236,6 +248,7 @@ export function invokeActor(rep: u32, methodPtr: usize, methodLen: usize, argsPt
     err = dispatch(actorClasses[slot], actorInstances[slot]!, method, new CborReader(argsPtr, argsLen), out)
   }
   freeHostBlocks()
+  collectIfGrown(pages)
   return bytesResult(err, out)
 }
 

@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Command } from 'commander'
 import type { NetNode, NodeResources, PeerEntry } from '../net/index.js'
+import { gpuInventory } from '../gpu/index.js'
 
 interface JoinOptions {
   bootstrap?: string[]
@@ -42,11 +43,11 @@ export function registerJoin (program: Command): void {
     .option('--bootstrap <multiaddr>', 'a node of the fabric to join (repeatable); retried until connected', collect)
     .option('--listen <multiaddr>', 'an address to listen on (repeatable) (default: /ip4/0.0.0.0/tcp/7400)', collect)
     .option('--cpus <n>', 'CPUs this node offers (default: all cores)')
-    .option('--gpus <n>', 'GPUs this node offers (default: 0)')
+    .option('--gpus <n>', 'GPUs this node offers (default: the CUDA devices the GPU bridge finds, else 0)')
     .option('--memory-mb <n>', 'memory this node offers, in MiB (default: total memory)')
     .option('--resources <k=v,...>', 'custom resources, e.g. ssd=1,tpu=4')
     .option('--labels <k=v,...>', 'labels for placement, e.g. zone=a,rack=3')
-    .option('--gpu-model <model>', 'the GPU model advertised with --gpus')
+    .option('--gpu-model <model>', 'the GPU model advertised with --gpus (default: the model CUDA reports)')
     .option('--data-dir <dir>', 'where the identity key lives (default: $FABRIC_DATA or ~/.local/share/fabric/node)')
     .option('--secret <file>', 'a swarm key file: only nodes with the same key can connect (private fabric)')
     .option('--name <name>', 'the fabric name; nodes only see nodes of the same name', 'default')
@@ -158,9 +159,13 @@ export function registerJoin (program: Command): void {
 
 /** The resources this node offers, from the command line (the runtime will provide them later). */
 function ownResources (opts: JoinOptions): NodeResources {
+  // Only ask CUDA (which loads the native addon) when the operator did not say.
+  const found = opts.gpus === undefined || opts.gpuModel === undefined ? gpuInventory() : undefined
+  const gpus = num(opts.gpus, '--gpus', found?.devices ?? 0)
+  const gpuModel = opts.gpuModel ?? (gpus > 0 ? found?.model : undefined)
   const total = {
     cpus: num(opts.cpus, '--cpus', os.availableParallelism()),
-    gpus: num(opts.gpus, '--gpus', 0),
+    gpus,
     memoryMb: num(opts.memoryMb, '--memory-mb', Math.floor(os.totalmem() / (1024 * 1024))),
     custom: Object.fromEntries(Object.entries(pairs(opts.resources, '--resources')).map(([k, v]) => {
       const n = Number(v)
@@ -172,7 +177,7 @@ function ownResources (opts: JoinOptions): NodeResources {
     resources: { total, available: { ...total, custom: { ...total.custom } } },
     queue: 0,
     labels: pairs(opts.labels, '--labels'),
-    ...(opts.gpuModel === undefined ? {} : { gpuModel: opts.gpuModel }),
+    ...(gpuModel === undefined ? {} : { gpuModel }),
     store: { memoryBytes: 0, diskBytes: 0 }
   }
 }

@@ -179,6 +179,9 @@ function instantiate (cid: string): Live {
   return live
 }
 
+/** Tensor handles a task instance may leave undropped before it is replaced by a fresh one. */
+const MAX_UNDROPPED_HANDLES = 100_000
+
 /** An instance leaves for good: forget it and free its tensors. */
 function discard (live: Live): void {
   lives.delete(live)
@@ -295,6 +298,8 @@ function handle (msg: ToWorker): void {
           return live.guest.call(msg.name, msg.args)
         } finally {
           live.gpu.releaseAll()
+          // Handles the guest never dropped stay in its handle table: past a bound, start afresh.
+          if (live.gpu.usage().handles > MAX_UNDROPPED_HANDLES) dropInstance(cid, live)
         }
       })
       return

@@ -26,8 +26,11 @@ export interface GpuScope {
   enter: (device: boolean) => void
   /** Release every tensor the instance holds (end of a task call, or the instance's end). */
   releaseAll: () => void
-  /** Live tensors and their bytes, for tests and stats. */
-  usage: () => { tensors: number, bytes: number }
+  /**
+   * Live tensors and their bytes; `handles`: tensor handles the guest holds and never dropped
+   * (their tensors may be released already), which stay in the instance's handle table.
+   */
+  usage: () => { tensors: number, bytes: number, handles: number }
 }
 
 export const DEFAULT_MAX_TENSOR_BYTES = 4 * 1024 ** 3
@@ -70,6 +73,7 @@ export function createGpuScope (options: GpuScopeOptions): GpuScope {
   const opsByBackend = new Map<Kernels, TensorOps>()
   let ops: TensorOps | undefined
   let device = false
+  let handles = 0
 
   const onCreate = (t: HostTensor, newBytes: number): void => {
     if (bytes + newBytes > maxBytes) {
@@ -94,8 +98,10 @@ export function createGpuScope (options: GpuScopeOptions): GpuScope {
   // when the guest drops its handle.
   class Tensor {
     readonly #t: HostTensor
+    #dropped = false
     constructor (t: HostTensor) {
       this.#t = t
+      handles++
     }
 
     static unwrap (t: unknown, what: string): HostTensor {
@@ -128,6 +134,8 @@ export function createGpuScope (options: GpuScopeOptions): GpuScope {
     }
 
     [Symbol.dispose] (): void {
+      if (!this.#dropped) handles--
+      this.#dropped = true
       release(this.#t)
     }
   }
@@ -167,6 +175,6 @@ export function createGpuScope (options: GpuScopeOptions): GpuScope {
     releaseAll () {
       for (const t of [...live]) release(t)
     },
-    usage: () => ({ tensors: live.size, bytes })
+    usage: () => ({ tensors: live.size, bytes, handles })
   }
 }

@@ -80,6 +80,9 @@ export async function compile ({ id, entryDir, glue, optimize, cwd, sdkDir }: Co
     '--use', `trace=${SDK_INTERNAL_PREFIX}index/fabricTrace`,
     '--use', `seed=${SDK_INTERNAL_PREFIX}index/fabricSeed`,
     '--noColors',
+    // Fixed-width SIMD (v128, f32x4, ...) is standard WebAssembly that V8 runs natively: guests
+    // may use it for their hot loops.
+    '--enable', 'simd',
     ...(optimize ? ['-O3'] : [])
   ]
   const result = await asc.main(args, {
