@@ -39,3 +39,24 @@ export function resourcesTopic (fabricName: string): string {
 
 /** Fabric names: short and topic-safe. */
 export const FABRIC_NAME_RE = /^[A-Za-z0-9._-]{1,64}$/
+
+/** Pull an object's bytes by CID, in ranges, from any node that holds it. */
+export const OBJECT_PROTOCOL = '/fabric/object/1'
+
+/** Largest `/fabric/object/1` request frame (a CID and a range). */
+export const MAX_OBJECT_REQUEST_BYTES = 1024
+
+/** Largest reply header frame (`have` or `error`). */
+export const MAX_OBJECT_HEADER_BYTES = 16 * 1024
+
+/** Bytes per data frame of an object reply. */
+export const OBJECT_CHUNK_BYTES = 4 * 1024 * 1024
+
+/** How long an object stream may sit idle between requests (or between frames of a reply). */
+export const OBJECT_IDLE_TIMEOUT_MS = 30_000
+
+/** Concurrent inbound object streams per connection. */
+export const OBJECT_MAX_INBOUND_STREAMS = 16
+
+/** Objects at least this large are pulled in ranges from several holders at once. */
+export const PARALLEL_PULL_MIN_BYTES = 16 * 1024 * 1024

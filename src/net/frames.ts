@@ -12,14 +12,15 @@ const BUFFER_SLACK_BYTES = 64 * 1024
 
 /**
  * Wrap `stream` in length-prefixed frames of at most `maxDataLength` bytes. A longer frame, or a
- * length prefix with more bytes than such a length needs, fails the read.
+ * length prefix with more bytes than such a length needs, fails the read. `maxBufferSize`: what may
+ * arrive ahead of the reader (a bulk receiver must allow the muxer's whole window).
  */
-export function frameStream (stream: Stream, maxDataLength: number): LengthPrefixedStream<Stream> {
+export function frameStream (stream: Stream, maxDataLength: number, maxBufferSize = maxDataLength + BUFFER_SLACK_BYTES): LengthPrefixedStream<Stream> {
   const maxPrefixBytes = varintLength(maxDataLength)
   return lpStream(stream, {
     maxDataLength,
     maxLengthLength: maxPrefixBytes,
-    maxBufferSize: maxDataLength + BUFFER_SLACK_BYTES,
+    maxBufferSize,
     lengthDecoder: boundedVarint(maxPrefixBytes)
   })
 }

@@ -185,10 +185,26 @@ export interface NetNodeInit {
    */
   dialGossipedPeers?: boolean
   /**
+   * The objects this node serves over `/fabric/object/1`, by CID (the runtime's object store).
+   * @default none: every request is answered "not found"
+   */
+  objects?: { get: (cid: string) => Uint8Array | undefined | Promise<Uint8Array | undefined> }
+  /**
    * Start the node before returning it.
    * @default true
    */
   start?: boolean
+}
+
+/** Options of {@link NetNode.pullObject}. */
+export interface PullObjectOptions {
+  /** Refuse objects larger than this. @default 8 GiB */
+  maxBytes?: number
+  /** Give up after this long in all. @default 10 minutes */
+  timeoutMs?: number
+  signal?: AbortSignal
+  /** Called when a range is taken up again after a holder failed: which holder, why, and the byte it resumes at. */
+  onRetry?: (holder: string, err: Error, resumeAt: number) => void
 }
 
 /** A fabric node's network side. */
@@ -206,6 +222,11 @@ export interface NetNode {
   /** The status reply this node gives. */
   status: () => StatusReply
   stats: () => GossipStats
+  /**
+   * Pull object `cid` from nodes that hold it (PeerIds or multiaddrs): verified against the CID,
+   * resumed on another holder when one fails, pulled in ranges from several holders at once when large.
+   */
+  pullObject: (cid: string, holders: string[], options?: PullObjectOptions) => Promise<Uint8Array>
   /** Idempotent. */
   start: () => Promise<void>
   /** Tell peers the node is leaving (unless `leave: false`), then stop; idempotent, leaves no timer or socket. */

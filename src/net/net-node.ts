@@ -21,12 +21,13 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { BootstrapDialer } from './bootstrap-dialer.js'
-import { FABRIC_NAME_RE, LIMITS, STATUS_MAX_INBOUND_STREAMS, STATUS_PROTOCOL, resourcesTopic } from './constants.js'
+import { FABRIC_NAME_RE, LIMITS, OBJECT_MAX_INBOUND_STREAMS, OBJECT_PROTOCOL, STATUS_MAX_INBOUND_STREAMS, STATUS_PROTOCOL, resourcesTopic } from './constants.js'
+import { pullObject, serveObjectStream } from './object-protocol.js'
 import { MalformedMessageError, NetConfigError } from './errors.js'
 import { LivenessView } from './fabric-view.js'
 import { ResourceGossip } from './gossip.js'
 import { loadOrCreateIdentity } from './identity.js'
-import type { GossipStats, NetNode, NetNodeInit, NodeInfo, StatusReply } from './interface.js'
+import type { GossipStats, NetNode, NetNodeInit, NodeInfo, PullObjectOptions, StatusReply } from './interface.js'
 import { validateNodeInfo } from './messages.js'
 import { serveStatusStream } from './status-protocol.js'
 
@@ -49,6 +50,9 @@ const GOSSIP_DIAL_GAP_MS = 5000
 
 /** Above this many connections the node stops dialling gossiped peers (gossipsub's mesh carries the rest). */
 const GOSSIP_DIAL_MAX_CONNECTIONS = 64
+
+/** Yamux data frames of up to 1 MiB (the default 64 KiB costs bulk transfers a frame header and an event per 64 KiB). */
+const YAMUX_MAX_MESSAGE_BYTES = 1024 * 1024
 
 /** How long `stop()` gives the leave message to reach the peers before connections close. */
 const LEAVE_FLUSH_MS = 150
@@ -94,7 +98,7 @@ export async function createNetNode (init: NetNodeInit, hooks: NetNodeHooks = {}
     transports: [tcp()],
     // The chosen encrypter first; the other is accepted so a fabric with mixed settings still connects.
     connectionEncrypters: encrypter === 'tls' ? [tls(), noise()] : [noise(), tls()],
-    streamMuxers: [yamux()],
+    streamMuxers: [yamux({ maxMessageSize: YAMUX_MAX_MESSAGE_BYTES })],
     ...(init.swarmKey === undefined ? {} : { connectionProtector: preSharedKey({ psk: init.swarmKey }) }),
     // Default pings every 10 s; a hung peer must be noticed in 1-2 s.
     connectionMonitor: { pingInterval: 1000, pingTimeout: { minTimeout: 500, maxTimeout: 2000 } },
@@ -184,6 +188,17 @@ class Libp2pNetNode implements NetNode {
     return this.gossip.stats()
   }
 
+  async pullObject (cid: string, holders: string[], options: PullObjectOptions = {}): Promise<Uint8Array> {
+    const targets = holders.map(h => {
+      try {
+        return h.startsWith('/') ? multiaddr(h) : peerIdFromString(h)
+      } catch (err) {
+        throw new NetConfigError(`invalid holder '${h}': a PeerId or a multiaddr`, { cause: err })
+      }
+    })
+    return await pullObject(this.libp2p, targets, cid, { ...options, log: this.log })
+  }
+
   async start (): Promise<void> {
     await this.transition
     if (this.state === 'started') return
@@ -195,6 +210,13 @@ class Libp2pNetNode implements NetNode {
           stream.abort(err as Error)
         })
       }, { maxInboundStreams: STATUS_MAX_INBOUND_STREAMS })
+      const objects = this.init.objects ?? { get: () => undefined }
+      await this.libp2p.handle(OBJECT_PROTOCOL, (stream) => {
+        serveObjectStream(stream, objects, this.log).catch(err => {
+          this.log('object stream failed - %e', err)
+          stream.abort(err as Error)
+        })
+      }, { maxInboundStreams: OBJECT_MAX_INBOUND_STREAMS, maxOutboundStreams: OBJECT_MAX_INBOUND_STREAMS })
       this.libp2p.addEventListener('peer:disconnect', this.onDisconnect)
       this.libp2p.addEventListener('peer:discovery', this.onDiscovery)
       try {
@@ -229,6 +251,7 @@ class Libp2pNetNode implements NetNode {
       this.libp2p.removeEventListener('peer:disconnect', this.onDisconnect)
       this.libp2p.removeEventListener('peer:discovery', this.onDiscovery)
       await this.libp2p.unhandle(STATUS_PROTOCOL).catch(() => {})
+      await this.libp2p.unhandle(OBJECT_PROTOCOL).catch(() => {})
       await this.libp2p.stop()
       this.lastGossipDial.clear()
       this.state = 'stopped'
