@@ -620,29 +620,24 @@ int fkc_free(void* ptr) {
 
 // Transfers use cudaMemcpy (synchronous, legacy stream). No ordering with the kernel stream is
 // needed: every kernel call has finished when it returns.
-int fkc_upload(void* dst, const void* src, size_t bytes) {
+static int copy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, const char* what) {
   if (bytes == 0) return FK_OK;
-  if (!dst || !src) return fail(FK_ERR_ARG, "fkc_upload: NULL pointer");
-  if (int rc = ready("fkc_upload")) return rc;
-  const cudaError_t e = cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice);
+  if (!dst || !src) return fail(FK_ERR_ARG, "fkc_%s: NULL pointer", what);
+  if (int rc = ready(what)) return rc;
+  const cudaError_t e = cudaMemcpy(dst, src, bytes, kind);
   if (e != cudaSuccess) {
     (void)cudaGetLastError();
-    return fail(FK_ERR_BACKEND, "cudaMemcpy upload (%zu bytes): %s", bytes, cudaGetErrorString(e));
+    return fail(FK_ERR_BACKEND, "cudaMemcpy %s (%zu bytes): %s", what, bytes, cudaGetErrorString(e));
   }
   return FK_OK;
 }
 
+int fkc_upload(void* dst, const void* src, size_t bytes) {
+  return copy(dst, src, bytes, cudaMemcpyHostToDevice, "upload");
+}
+
 int fkc_download(void* dst, const void* src, size_t bytes) {
-  if (bytes == 0) return FK_OK;
-  if (!dst || !src) return fail(FK_ERR_ARG, "fkc_download: NULL pointer");
-  if (int rc = ready("fkc_download")) return rc;
-  const cudaError_t e = cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost);
-  if (e != cudaSuccess) {
-    (void)cudaGetLastError();
-    return fail(FK_ERR_BACKEND, "cudaMemcpy download (%zu bytes): %s", bytes,
-                cudaGetErrorString(e));
-  }
-  return FK_OK;
+  return copy(dst, src, bytes, cudaMemcpyDeviceToHost, "download");
 }
 
 size_t fkc_bytes_in_use(void) {
