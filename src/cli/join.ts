@@ -78,8 +78,13 @@ export function registerJoin (program: Command): void {
         return fail((err as Error).message)
       }
       const { createNetNode, readSwarmKey } = await import('../net/index.js')
+      const { LocalNode, RemoteTaskExecutor } = await import('../runtime/index.js')
       const dataDir = path.resolve(opts.dataDir ?? defaultDataDir())
+      // The node's runtime: it runs the tasks other nodes send (its workers = its CPUs).
+      const runtime = new LocalNode({ workers: Math.max(1, Math.round(own.resources.total.cpus)), resources: own.resources.total, log: () => {} })
+      await runtime.start()
       let node: NetNode
+      const executor = new RemoteTaskExecutor(runtime, async (cid, from) => await node.pullObject(cid, [from]))
       try {
         const swarmKey = opts.secret === undefined ? undefined : await readSwarmKey(opts.secret)
         const reported = new Set<string>()
@@ -92,7 +97,13 @@ export function registerJoin (program: Command): void {
           swarmKey,
           mdns: opts.mdns,
           ...timing,
-          resources: () => own
+          // What the runtime has free right now, and its queue.
+          resources: () => {
+            const stats = runtime.stats()
+            return { ...own, resources: { total: own.resources.total, available: stats.resources.available }, queue: stats.tasks.queued + stats.tasks.waiting }
+          },
+          objects: { get: (cid) => executor.componentBytes(cid) },
+          tasks: executor
         }, {
           // Say once per address that it is being retried; the retries themselves stay quiet.
           onBootstrapRetry: (addr, err) => {
@@ -140,7 +151,7 @@ export function registerJoin (program: Command): void {
             process.stderr.write('fabric join: clean stop timed out, exiting\n')
             process.exit(1)
           }, STOP_TIMEOUT_MS)
-          node.stop({ leave: true }).then(() => {
+          node.stop({ leave: true }).then(async () => await runtime.stop()).then(() => {
             clearTimeout(force)
             out('stopped')
             resolve()

@@ -60,3 +60,15 @@ export const OBJECT_MAX_INBOUND_STREAMS = 16
 
 /** Objects at least this large are pulled in ranges from several holders at once. */
 export const PARALLEL_PULL_MIN_BYTES = 16 * 1024 * 1024
+
+/** Run a task of a component (by CID) on the node that accepts the stream. */
+export const TASK_PROTOCOL = '/fabric/task/1'
+
+/** Largest `/fabric/task/1` request frame: the CBOR arguments travel inline (large ones as objects: later). */
+export const MAX_TASK_REQUEST_BYTES = 16 * 1024 * 1024
+
+/** Largest `/fabric/task/1` reply frame (the CBOR result inline). */
+export const MAX_TASK_REPLY_BYTES = 64 * 1024 * 1024
+
+/** Concurrent inbound task streams per connection (one stream per task). */
+export const TASK_MAX_INBOUND_STREAMS = 256

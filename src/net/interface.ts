@@ -190,10 +190,28 @@ export interface NetNodeInit {
    */
   objects?: { get: (cid: string) => Uint8Array | undefined | Promise<Uint8Array | undefined> }
   /**
+   * Runs the tasks peers send over `/fabric/task/1` (the runtime). Without it the node does not
+   * speak the protocol (a pure client or observer).
+   */
+  tasks?: { run: (req: RemoteTask, from: string) => Promise<Uint8Array> }
+  /**
    * Start the node before returning it.
    * @default true
    */
   start?: boolean
+}
+
+/** A task sent to another node over `/fabric/task/1`. */
+export interface RemoteTask {
+  type: 'run'
+  /** The caller's id for the task. */
+  id: string
+  /** The component's CID; the node pulls the component from the caller when it lacks it. */
+  component: string
+  name: string
+  /** CBOR array of arguments. */
+  args: Uint8Array
+  timeoutMs?: number
 }
 
 /** Options of {@link NetNode.pullObject}. */
@@ -227,6 +245,12 @@ export interface NetNode {
    * resumed on another holder when one fails, pulled in ranges from several holders at once when large.
    */
   pullObject: (cid: string, holders: string[], options?: PullObjectOptions) => Promise<Uint8Array>
+  /**
+   * Run a task on node `peer` (a PeerId or multiaddr) over `/fabric/task/1`; resolves to its CBOR
+   * result. Fails with PeerUnreachableError (retryable) when the node or the stream goes, with the
+   * task's own error when it fails there.
+   */
+  runTask: (peer: string, task: RemoteTask, options?: { signal?: AbortSignal }) => Promise<Uint8Array>
   /** Idempotent. */
   start: () => Promise<void>
   /** Tell peers the node is leaving (unless `leave: false`), then stop; idempotent, leaves no timer or socket. */

@@ -21,13 +21,14 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { BootstrapDialer } from './bootstrap-dialer.js'
-import { FABRIC_NAME_RE, LIMITS, OBJECT_MAX_INBOUND_STREAMS, OBJECT_PROTOCOL, STATUS_MAX_INBOUND_STREAMS, STATUS_PROTOCOL, resourcesTopic } from './constants.js'
+import { FABRIC_NAME_RE, LIMITS, OBJECT_MAX_INBOUND_STREAMS, OBJECT_PROTOCOL, STATUS_MAX_INBOUND_STREAMS, STATUS_PROTOCOL, TASK_MAX_INBOUND_STREAMS, TASK_PROTOCOL, resourcesTopic } from './constants.js'
+import { runRemoteTask, serveTaskStream } from './task-protocol.js'
 import { pullObject, serveObjectStream } from './object-protocol.js'
 import { MalformedMessageError, NetConfigError } from './errors.js'
 import { LivenessView } from './fabric-view.js'
 import { ResourceGossip } from './gossip.js'
 import { loadOrCreateIdentity } from './identity.js'
-import type { GossipStats, NetNode, NetNodeInit, NodeInfo, PullObjectOptions, StatusReply } from './interface.js'
+import type { GossipStats, NetNode, NetNodeInit, NodeInfo, PullObjectOptions, RemoteTask, StatusReply } from './interface.js'
 import { validateNodeInfo } from './messages.js'
 import { serveStatusStream } from './status-protocol.js'
 
@@ -189,14 +190,11 @@ class Libp2pNetNode implements NetNode {
   }
 
   async pullObject (cid: string, holders: string[], options: PullObjectOptions = {}): Promise<Uint8Array> {
-    const targets = holders.map(h => {
-      try {
-        return h.startsWith('/') ? multiaddr(h) : peerIdFromString(h)
-      } catch (err) {
-        throw new NetConfigError(`invalid holder '${h}': a PeerId or a multiaddr`, { cause: err })
-      }
-    })
-    return await pullObject(this.libp2p, targets, cid, { ...options, log: this.log })
+    return await pullObject(this.libp2p, holders.map(target), cid, { ...options, log: this.log })
+  }
+
+  async runTask (peer: string, task: RemoteTask, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    return await runRemoteTask(this.libp2p, target(peer), task, options)
   }
 
   async start (): Promise<void> {
@@ -217,6 +215,15 @@ class Libp2pNetNode implements NetNode {
           stream.abort(err as Error)
         })
       }, { maxInboundStreams: OBJECT_MAX_INBOUND_STREAMS, maxOutboundStreams: OBJECT_MAX_INBOUND_STREAMS })
+      const tasks = this.init.tasks
+      if (tasks !== undefined) {
+        await this.libp2p.handle(TASK_PROTOCOL, (stream, connection) => {
+          serveTaskStream(stream, connection.remotePeer, tasks, this.log).catch(err => {
+            this.log('task stream failed - %e', err)
+            stream.abort(err as Error)
+          })
+        }, { maxInboundStreams: TASK_MAX_INBOUND_STREAMS })
+      }
       this.libp2p.addEventListener('peer:disconnect', this.onDisconnect)
       this.libp2p.addEventListener('peer:discovery', this.onDiscovery)
       try {
@@ -252,6 +259,7 @@ class Libp2pNetNode implements NetNode {
       this.libp2p.removeEventListener('peer:discovery', this.onDiscovery)
       await this.libp2p.unhandle(STATUS_PROTOCOL).catch(() => {})
       await this.libp2p.unhandle(OBJECT_PROTOCOL).catch(() => {})
+      if (this.init.tasks !== undefined) await this.libp2p.unhandle(TASK_PROTOCOL).catch(() => {})
       await this.libp2p.stop()
       this.lastGossipDial.clear()
       this.state = 'stopped'
@@ -321,6 +329,15 @@ function listenError (err: unknown): unknown {
   if ((err as Error).name !== 'UnsupportedListenAddressesError') return err
   const details = (err as Error).message.split('\n').slice(1).map(l => l.trim()).filter(l => l !== '' && !l.startsWith('at '))
   return new NetConfigError(`cannot listen on ${details.join('; ') || 'the --listen addresses'}`, { cause: err })
+}
+
+/** A peer given as a PeerId or a multiaddr. */
+function target (peer: string): PeerId | Multiaddr {
+  try {
+    return peer.startsWith('/') ? multiaddr(peer) : peerIdFromString(peer)
+  } catch (err) {
+    throw new NetConfigError(`invalid peer '${peer}': a PeerId or a multiaddr`, { cause: err })
+  }
 }
 
 function parseAddrs (list: string[], what: string): Multiaddr[] {

@@ -15,7 +15,7 @@ import type { Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { decode as cborDecode } from 'cborg'
-import { MAX_OBJECT_HEADER_BYTES, MAX_OBJECT_REQUEST_BYTES, OBJECT_CHUNK_BYTES, OBJECT_IDLE_TIMEOUT_MS, OBJECT_PROTOCOL, PARALLEL_PULL_MIN_BYTES } from './constants.js'
+import { MAX_OBJECT_HEADER_BYTES, MAX_OBJECT_REQUEST_BYTES, OBJECT_CHUNK_BYTES, OBJECT_IDLE_TIMEOUT_MS, OBJECT_MAX_INBOUND_STREAMS, OBJECT_PROTOCOL, PARALLEL_PULL_MIN_BYTES } from './constants.js'
 import { MalformedMessageError, PeerUnreachableError, RemoteError } from './errors.js'
 
 /** Bytes a puller buffers ahead of its reads: yamux's largest stream window, and then some. */
@@ -150,7 +150,7 @@ class HolderStream {
   private async open (signal: AbortSignal): Promise<LengthPrefixedStream<Stream>> {
     if (this.lp !== undefined) return this.lp
     try {
-      this.stream = await this.libp2p.dialProtocol(this.target, OBJECT_PROTOCOL, { signal })
+      this.stream = await this.libp2p.dialProtocol(this.target, OBJECT_PROTOCOL, { signal, maxOutboundStreams: OBJECT_MAX_INBOUND_STREAMS })
     } catch (err) {
       throw new PeerUnreachableError(`cannot open ${OBJECT_PROTOCOL} to ${this.target.toString()}: ${(err as Error).message}`, { cause: err })
     }

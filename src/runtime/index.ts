@@ -2,3 +2,4 @@
 export { LocalNode, resolveTaskOptions, resolveActorOptions, type StreamReader } from './local-node.js'
 export * from './errors.js'
 export type { NodeInit, NodeStats, ArgSpec, TaskSubmission, ResolvedTaskOptions, ResolvedActorOptions } from './interface.js'
+export { RemoteTaskExecutor, RemoteRunner, type RemoteSubmitOptions } from './remote.js'

@@ -1,0 +1,140 @@
+// `/fabric/task/1`: run one task of a component on the node that accepts the stream. One stream
+// per task, length-prefixed CBOR frames:
+//
+//   client: { type: 'run', id, component, name, args, timeoutMs? }   component: a CID; args: CBOR bytes
+//   server: { type: 'accepted', id }                                   at once, before running
+//   server: { type: 'result', id, ok: true, value }                    value: CBOR bytes
+//       or: { type: 'result', id, ok: false, error: { name, message, retryable, kind? } }
+//
+// The server fetches a component it lacks from the requesting peer over /fabric/object/1 (so
+// components travel as objects) and runs the task on its own runtime. A request that is too large
+// or invalid gets an error result and the stream ends.
+import './polyfill.js'
+import type { Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { decode as cborDecode } from 'cborg'
+import { MAX_TASK_REPLY_BYTES, MAX_TASK_REQUEST_BYTES, TASK_MAX_INBOUND_STREAMS, TASK_PROTOCOL } from './constants.js'
+import { MalformedMessageError, PeerUnreachableError } from './errors.js'
+import { frameStream } from './frames.js'
+import { encode } from './messages.js'
+import { deserializeError, serializeError, type SerializedError } from '../errors/index.js'
+import { parseCid } from '../objects/cid.js'
+import type { NetNodeInit, RemoteTask } from './interface.js'
+
+/** A task to run, as it travels (see {@link RemoteTask}). */
+export type RemoteTaskRequest = RemoteTask
+
+/** What runs tasks on a node: given by the runtime to the net node. */
+export type TaskExecutor = NonNullable<NetNodeInit['tasks']>
+
+const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max
+
+function decodeMap (bytes: Uint8Array, what: string): Record<string, unknown> {
+  let v: unknown
+  try {
+    v = cborDecode(bytes, { useMaps: false, rejectDuplicateMapKeys: true })
+  } catch (err) {
+    throw new MalformedMessageError(`${what} is not CBOR: ${(err as Error).message}`)
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) throw new MalformedMessageError(`${what} must be a CBOR map`)
+  return v as Record<string, unknown>
+}
+
+/** Validate a run request. */
+export function decodeTaskRequest (bytes: Uint8Array): RemoteTaskRequest {
+  const o = decodeMap(bytes, 'task request')
+  if (o.type !== 'run' || Object.keys(o).some(k => !['type', 'id', 'component', 'name', 'args', 'timeoutMs'].includes(k))) {
+    throw new MalformedMessageError("task request must be { type: 'run', id, component, name, args, timeoutMs? }")
+  }
+  if (!isStr(o.id, 128)) throw new MalformedMessageError('task request: id must be a string of 1-128 chars')
+  if (!isStr(o.component, 128)) throw new MalformedMessageError('task request: component must be a CID string')
+  parseCid(o.component)
+  if (!isStr(o.name, 256)) throw new MalformedMessageError('task request: name must be a string of 1-256 chars')
+  if (!(o.args instanceof Uint8Array)) throw new MalformedMessageError('task request: args must be CBOR bytes')
+  if (o.timeoutMs !== undefined && (typeof o.timeoutMs !== 'number' || !Number.isSafeInteger(o.timeoutMs) || o.timeoutMs <= 0)) throw new MalformedMessageError('task request: timeoutMs must be a positive integer')
+  return { type: 'run', id: o.id, component: o.component, name: o.name, args: o.args, ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }) }
+}
+
+/** Serve one inbound task stream: accept, run, answer, close. */
+export async function serveTaskStream (stream: Stream, from: PeerId, executor: TaskExecutor, log: Logger): Promise<void> {
+  const lp = frameStream(stream, MAX_TASK_REQUEST_BYTES)
+  let req: RemoteTaskRequest
+  try {
+    req = decodeTaskRequest((await lp.read({ signal: AbortSignal.timeout(30_000) })).subarray())
+  } catch (err) {
+    log('refusing a task stream - %e', err)
+    const error = (err as Error).name === 'TimeoutError' ? new MalformedMessageError('no task request in 30 s') : err
+    await lp.write(encode({ type: 'result', id: '', ok: false, error: serializeError(error) }), { signal: AbortSignal.timeout(1000) }).catch(() => {})
+    stream.abort(err as Error)
+    return
+  }
+  await lp.write(encode({ type: 'accepted', id: req.id }))
+  let reply: Record<string, unknown>
+  try {
+    const value = await executor.run(req, from.toString())
+    reply = value.byteLength > MAX_TASK_REPLY_BYTES - 1024
+      ? { type: 'result', id: req.id, ok: false, error: serializeError(new MalformedMessageError(`the result of ${req.name} is ${value.byteLength} bytes, over the ${MAX_TASK_REPLY_BYTES}-byte reply limit`)) }
+      : { type: 'result', id: req.id, ok: true, value }
+  } catch (err) {
+    reply = { type: 'result', id: req.id, ok: false, error: serializeError(err) }
+  }
+  await lp.write(encode(reply))
+  await stream.close().catch(() => { stream.abort(new Error('closing')) })
+}
+
+/** Options of {@link runRemoteTask}. */
+export interface RunRemoteTaskOptions {
+  signal?: AbortSignal
+  /** Called when the node has accepted the task (before it runs). */
+  onAccepted?: () => void
+}
+
+/**
+ * Run a task on the node at `target` and return its CBOR result.
+ *
+ * @throws PeerUnreachableError (retryable) when the node cannot be reached or the stream breaks
+ * @throws the task's own error (deserialized: TaskError with `kind`, GuestTrapError, ...) when it fails there
+ */
+export async function runRemoteTask (libp2p: Libp2p, target: PeerId | Multiaddr, req: RemoteTaskRequest, options: RunRemoteTaskOptions = {}): Promise<Uint8Array> {
+  let stream: Stream
+  try {
+    // As many streams out as a node accepts in (libp2p's default for a protocol it does not serve is 64).
+    stream = await libp2p.dialProtocol(target, TASK_PROTOCOL, { signal: options.signal ?? AbortSignal.timeout(10_000), maxOutboundStreams: TASK_MAX_INBOUND_STREAMS })
+  } catch (err) {
+    throw new PeerUnreachableError(`cannot open ${TASK_PROTOCOL} to ${target.toString()}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  }
+  // Transport failures (the node died, the stream was reset; libp2p may reject with a bare Event)
+  // become PeerUnreachableError: the caller may run the task elsewhere.
+  const broke = (err: unknown): PeerUnreachableError =>
+    new PeerUnreachableError(`the task stream to ${target.toString()} broke: ${err instanceof Error ? err.message : String((err as { type?: unknown })?.type ?? err)}`, { cause: err })
+  try {
+    const lp = frameStream(stream, MAX_TASK_REPLY_BYTES)
+    try {
+      await lp.write(encode(req), { signal: options.signal })
+    } catch (err) {
+      throw (err as Error)?.name === 'AbortError' ? err : broke(err)
+    }
+    for (;;) {
+      let frame
+      try {
+        frame = await lp.read({ signal: options.signal })
+      } catch (err) {
+        throw (err as Error)?.name === 'AbortError' ? err : broke(err)
+      }
+      const o = decodeMap(frame.subarray(), 'task reply')
+      if (o.type === 'accepted') {
+        options.onAccepted?.()
+        continue
+      }
+      if (o.type !== 'result') throw new MalformedMessageError(`unexpected task reply type ${String(o.type)}`)
+      await stream.close().catch(() => {})
+      if (o.ok === true && o.value instanceof Uint8Array) return o.value
+      const e = o.error as SerializedError | undefined
+      if (typeof e !== 'object' || e === null || typeof e.name !== 'string' || typeof e.message !== 'string') throw new MalformedMessageError('task reply without a value or an error')
+      throw deserializeError(e)
+    }
+  } catch (err) {
+    stream.abort(err instanceof Error ? err : new Error(String(err)))
+    throw err instanceof Error ? err : broke(err)
+  }
+}

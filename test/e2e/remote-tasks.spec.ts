@@ -1,0 +1,111 @@
+// End to end: tasks across separate `fabric join` processes on 127.0.0.1 over /fabric/task/1 —
+// a caller places tasks on three nodes, each node pulls the component from the caller by CID,
+// results are correct and every node ran some; then a node is SIGKILLed in the middle of a job
+// and every task still gives its correct result (resubmitted on the survivors).
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createNetNode, type NetNode } from '../../src/net/index.js'
+import { RemoteRunner } from '../../src/runtime/index.js'
+import { fixtureComponent } from '../helpers/fixtures.js'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const CLI = path.join(ROOT, 'test/e2e/fabric-cli.ts')
+
+interface Joined { name: string, proc: ChildProcess, peer: string, addr: string, exit: Promise<unknown> }
+
+/** What sumSquares(n) returns: Σ i² for i < n. */
+const sumSquares = (n: number): number => (n - 1) * n * (2 * n - 1) / 6
+
+describe('e2e: tasks across fabric join processes (/fabric/task/1)', function () {
+  this.timeout(180_000)
+  let dir: string
+  const joined: Joined[] = []
+  let client: NetNode
+  let runner: RemoteRunner
+  let cid: string
+
+  async function join (name: string, bootstrap?: string): Promise<Joined> {
+    const args = ['join', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', path.join(dir, name), '--cpus', '1', '--heartbeat-ms', '500', '--suspect-after-ms', '2000', '--dead-after-ms', '5000', ...(bootstrap === undefined ? [] : ['--bootstrap', bootstrap])]
+    const proc = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const exit = new Promise(resolve => proc.once('exit', resolve))
+    let out = ''
+    let err = ''
+    proc.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; if (process.env.E2E_DEBUG !== undefined) process.stderr.write(`[${name}] ${d}`) })
+    const lines = await new Promise<string[]>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`${name} not ready in 30 s: ${err}`)), 30_000)
+      proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+        out += d
+        if (out.split('\n').includes('ready')) { clearTimeout(t); resolve(out.split('\n')) }
+      })
+      proc.once('exit', (code) => { clearTimeout(t); reject(new Error(`${name} exited ${String(code)}: ${err}`)) })
+    })
+    const j = { name, proc, exit, peer: lines.find(l => l.startsWith('peer '))!.slice(5), addr: lines.find(l => l.startsWith('listening '))!.slice(10) }
+    joined.push(j)
+    return j
+  }
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fabric-e2e-tasks-'))
+    const component = fs.readFileSync(await fixtureComponent('guests/ts/kitchen.ts'))
+    const first = await join('n0')
+    await Promise.all([join('n1', first.addr), join('n2', first.addr)])
+    // The caller: a net node offering no CPUs (so no task is placed on it) that serves the component.
+    const none = { cpus: 0, gpus: 0, memoryMb: 0, custom: {} }
+    client = await createNetNode({
+      dataDir: path.join(dir, 'caller'),
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      bootstrap: [first.addr],
+      resources: () => ({ resources: { total: none, available: none }, queue: 0, labels: {}, store: { memoryBytes: 0, diskBytes: 0 } }),
+      objects: { get: (c) => runner?.componentBytes(c) }
+    })
+    runner = new RemoteRunner(client)
+    cid = runner.addComponent(component)
+    const deadline = Date.now() + 30_000
+    while (client.view.peers().filter(p => p.state === 'alive').length < 3) {
+      if (Date.now() > deadline) throw new Error('the caller did not see the three nodes in 30 s')
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+  })
+
+  after(async () => {
+    await client?.stop({ leave: false })
+    for (const j of joined) if (j.proc.exitCode === null && j.proc.signalCode === null) j.proc.kill('SIGKILL')
+    await Promise.all(joined.map(async j => await j.exit))
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('tasks land on all three nodes (each pulls the component by CID) and the results are correct', async () => {
+    const results = await Promise.all(Array.from({ length: 60 }, async (_, i) => await runner.submit(cid, 'add', [i, 1000])))
+    results.forEach((r, i) => assert.equal(r.value, i + 1000))
+    const byPeer = new Map<string, number>()
+    for (const r of results) byPeer.set(r.peer, (byPeer.get(r.peer) ?? 0) + 1)
+    assert.deepEqual([...byPeer.keys()].sort(), joined.map(j => j.peer).sort(), `tasks per node: ${JSON.stringify([...byPeer])}`)
+  })
+
+  it("a task's own failure comes back typed; an unknown task says so", async () => {
+    await assert.rejects(runner.submit(cid, 'failTyped', ['quota']), (err: Error & { kind?: string }) => err.name === 'TaskError' && err.kind === 'quota')
+    await assert.rejects(runner.submit(cid, 'nope', []), (err: Error & { kind?: string }) => err.kind === 'unknown-task' && /nope/.test(err.message))
+  })
+
+  it('a node SIGKILLed in the middle of a 300-task job: every task still gives its correct result', async () => {
+    const victim = joined[1]!
+    let done = 0
+    const job = Promise.all(Array.from({ length: 300 }, async (_, i) => {
+      const n = 200_000 + i
+      const r = await runner.submit(cid, 'sumSquares', [n], { maxRetries: 3 })
+      done++
+      return { n, ...r }
+    }))
+    while (done < 60) await new Promise(resolve => setTimeout(resolve, 10))
+    victim.proc.kill('SIGKILL')
+    const results = await job
+    for (const r of results) assert.equal(r.value, sumSquares(r.n))
+    const after = results.filter(r => r.peer === victim.peer).length
+    console.log(`      (${results.length} results; ${after} from the killed node before it died, the rest from the two survivors)`)
+    assert.ok(results.some(r => r.peer !== victim.peer))
+  })
+})

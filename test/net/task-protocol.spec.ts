@@ -1,0 +1,101 @@
+// `/fabric/task/1` between in-process nodes: results and typed failures come back, the executor
+// learns who asked, and a stock libp2p client sending malformed or oversized frames gets an error
+// result while the node keeps serving. (Real components on real runtimes: test/e2e/remote-tasks.)
+import assert from 'node:assert/strict'
+import path from 'node:path'
+import '../../src/net/polyfill.js'
+import type { Libp2p } from '@libp2p/interface'
+import { noise } from '@libp2p/noise'
+import { tcp } from '@libp2p/tcp'
+import { tls } from '@libp2p/tls'
+import { lpStream } from '@libp2p/utils'
+import { yamux } from '@libp2p/yamux'
+import { multiaddr } from '@multiformats/multiaddr'
+import * as cborg from 'cborg'
+import { createLibp2p } from 'libp2p'
+import { MAX_TASK_REQUEST_BYTES, TASK_PROTOCOL, createNetNode, encode, type NetNode, type RemoteTask } from '../../src/net/index.js'
+import { TaskError } from '../../src/exec/errors.js'
+import { cidOfBytesSync } from '../../src/objects/cid.js'
+import { nodeResources, rmDir, tmpDir } from './helpers.js'
+
+const CID = cidOfBytesSync(new Uint8Array([1, 2, 3]))
+const task = (name: string, args: unknown[]): RemoteTask => ({ type: 'run', id: `t-${name}`, component: CID, name, args: cborg.encode(args) })
+
+describe('net/task-protocol', function () {
+  this.timeout(60_000)
+  let dir: string
+  let worker: NetNode
+  let caller: NetNode
+  let client: Libp2p
+  const seen: string[] = []
+
+  before(async () => {
+    dir = tmpDir()
+    worker = await createNetNode({
+      dataDir: path.join(dir, 'w'),
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      resources: () => nodeResources(1),
+      tasks: {
+        run: async (req, from) => {
+          seen.push(from)
+          const args = cborg.decode(req.args) as number[]
+          if (req.name === 'add') return cborg.encode(args[0]! + args[1]!)
+          if (req.name === 'slow') { await new Promise(resolve => setTimeout(resolve, 50)); return cborg.encode('done') }
+          throw new TaskError(`no task ${req.name}`, { kind: 'unknown-task' })
+        }
+      }
+    })
+    caller = await createNetNode({ dataDir: path.join(dir, 'c'), listen: ['/ip4/127.0.0.1/tcp/0'], resources: () => nodeResources(0) })
+    client = await createLibp2p({ addresses: { listen: [] }, transports: [tcp()], connectionEncrypters: [tls(), noise()], streamMuxers: [yamux()] })
+  })
+
+  after(async () => {
+    await client?.stop()
+    await caller?.stop({ leave: false })
+    await worker?.stop({ leave: false })
+    rmDir(dir)
+  })
+
+  it('runs a task and returns its result; the executor knows the caller', async () => {
+    const out = await caller.runTask(worker.multiaddrs()[0]!, task('add', [2, 3]))
+    assert.equal(cborg.decode(out), 5)
+    assert.equal(seen.at(-1), caller.peerId)
+  })
+
+  it('brings the task\'s own failure back typed, with its kind', async () => {
+    await assert.rejects(caller.runTask(worker.multiaddrs()[0]!, task('nope', [])), (err: Error & { kind?: string }) => err.name === 'TaskError' && err.kind === 'unknown-task')
+  })
+
+  it('runs 200 tasks at once on one node (more than libp2p\'s default 64 streams per protocol, under the node\'s 256)', async () => {
+    const outs = await Promise.all(Array.from({ length: 200 }, async () => await caller.runTask(worker.multiaddrs()[0]!, task('slow', []))))
+    assert.ok(outs.every(o => cborg.decode(o) === 'done'))
+  })
+
+  it('a node without an executor does not speak the protocol: PeerUnreachableError', async () => {
+    await assert.rejects(worker.runTask(caller.multiaddrs()[0]!, task('add', [1, 1])), (err: Error) => err.name === 'PeerUnreachableError')
+  })
+
+  it('a stock client sending malformed or oversized frames gets an error result; the node keeps serving', async () => {
+    const addr = multiaddr(worker.multiaddrs()[0]!)
+    const send = async (bytes: Uint8Array): Promise<string> => {
+      const stream = await client.dialProtocol(addr, TASK_PROTOCOL)
+      const lp = lpStream(stream, { maxDataLength: 1024 * 1024 })
+      await lp.write(bytes)
+      try {
+        const reply = cborg.decode((await lp.read({ signal: AbortSignal.timeout(5000) })).subarray()) as { type: string, ok?: boolean, error?: { name: string } }
+        return reply.type === 'result' && reply.ok === false ? `error:${reply.error!.name}` : reply.type
+      } catch (err) {
+        return `ended:${(err as Error).name}`
+      } finally {
+        stream.abort(new Error('done'))
+      }
+    }
+    assert.equal(await send(new Uint8Array([0xff, 0x01])), 'error:MalformedMessageError')
+    assert.equal(await send(encode({ type: 'run', id: 'x', component: CID, name: 'add' })), 'error:MalformedMessageError')
+    assert.equal(await send(encode({ type: 'run', id: 'x', component: 'not-a-cid', name: 'add', args: new Uint8Array() })), 'error:InvalidCidError')
+    assert.equal(await send(encode({ type: 'run', id: 'x', component: CID, name: 'add', args: new Uint8Array(), extra: true })), 'error:MalformedMessageError')
+    assert.equal(await send(encode({ type: 'run', id: 'x', component: CID, name: 'add', args: new Uint8Array(), timeoutMs: -1 })), 'error:MalformedMessageError')
+    assert.match(await send(new Uint8Array(MAX_TASK_REQUEST_BYTES + 1)), /^(error:(MalformedMessageError|InvalidDataLengthError)|ended:)/)
+    assert.equal(cborg.decode(await caller.runTask(worker.multiaddrs()[0]!, task('add', [40, 2]))), 42)
+  })
+})
