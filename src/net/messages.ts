@@ -37,6 +37,18 @@ export function decodeCbor (bytes: Uint8Array): unknown {
   }
 }
 
+/** Decode a frame that must be a CBOR map (object and task protocol frames); `what` names it in errors. */
+export function decodeCborMap (bytes: Uint8Array, what: string): Record<string, unknown> {
+  let v: unknown
+  try {
+    v = decodeCbor(bytes)
+  } catch (err) {
+    throw new MalformedMessageError(`${what}: ${(err as Error).message}`, { cause: err })
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) throw new MalformedMessageError(`${what} must be a CBOR map`)
+  return v as Record<string, unknown>
+}
+
 // ---- field checks -------------------------------------------------------------------------------
 
 function fail (path: string, what: string): never {

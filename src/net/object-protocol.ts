@@ -14,14 +14,13 @@ import { createHash } from 'node:crypto'
 import type { Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { decode as cborDecode } from 'cborg'
 import { MAX_OBJECT_HEADER_BYTES, MAX_OBJECT_REQUEST_BYTES, OBJECT_CHUNK_BYTES, OBJECT_IDLE_TIMEOUT_MS, OBJECT_MAX_INBOUND_STREAMS, OBJECT_PROTOCOL, PARALLEL_PULL_MIN_BYTES } from './constants.js'
 import { MalformedMessageError, PeerUnreachableError, RemoteError } from './errors.js'
 
 /** Bytes a puller buffers ahead of its reads: yamux's largest stream window, and then some. */
 const OBJECT_RECEIVE_BUFFER_BYTES = 24 * 1024 * 1024
 import { frameStream } from './frames.js'
-import { encode } from './messages.js'
+import { decodeCborMap, encode } from './messages.js'
 import { serializeError, type SerializedError } from '../errors/index.js'
 import { InvalidObjectError, ObjectNotFoundError } from '../objects/errors.js'
 import { parseCid, SHA2_256 } from '../objects/cid.js'
@@ -37,20 +36,10 @@ interface ErrorReply { type: 'error', error: SerializedError }
 
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
 
-function decodeFrame (bytes: Uint8Array, what: string): Record<string, unknown> {
-  let v: unknown
-  try {
-    v = cborDecode(bytes, { useMaps: false, rejectDuplicateMapKeys: true })
-  } catch (err) {
-    throw new MalformedMessageError(`${what} is not CBOR: ${(err as Error).message}`)
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new MalformedMessageError(`${what} must be a CBOR map`)
-  return v as Record<string, unknown>
-}
 
 /** Validate a request frame. */
 export function decodeObjectRequest (bytes: Uint8Array): GetRequest {
-  const o = decodeFrame(bytes, 'object request')
+  const o = decodeCborMap(bytes, 'object request')
   const keys = Object.keys(o)
   if (o.type !== 'get' || keys.some(k => !['type', 'cid', 'offset', 'length'].includes(k))) throw new MalformedMessageError("object request must be { type: 'get', cid, offset, length }")
   if (typeof o.cid !== 'string' || o.cid.length > 128) throw new MalformedMessageError('object request: cid must be a CID string')
@@ -60,7 +49,7 @@ export function decodeObjectRequest (bytes: Uint8Array): GetRequest {
 }
 
 function decodeObjectReply (bytes: Uint8Array): HaveReply | ErrorReply {
-  const o = decodeFrame(bytes, 'object reply')
+  const o = decodeCborMap(bytes, 'object reply')
   if (o.type === 'error') {
     const e = o.error as Record<string, unknown> | undefined
     if (typeof e !== 'object' || e === null || typeof e.name !== 'string' || typeof e.message !== 'string') throw new MalformedMessageError('object error reply without an error')

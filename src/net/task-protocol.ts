@@ -12,11 +12,10 @@
 import './polyfill.js'
 import type { Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { decode as cborDecode } from 'cborg'
 import { MAX_TASK_REPLY_BYTES, MAX_TASK_REQUEST_BYTES, TASK_MAX_INBOUND_STREAMS, TASK_PROTOCOL } from './constants.js'
 import { MalformedMessageError, PeerUnreachableError } from './errors.js'
 import { frameStream } from './frames.js'
-import { encode } from './messages.js'
+import { decodeCborMap, encode } from './messages.js'
 import { deserializeError, serializeError, type SerializedError } from '../errors/index.js'
 import { parseCid } from '../objects/cid.js'
 import type { NetNodeInit, RemoteTask } from './interface.js'
@@ -29,20 +28,10 @@ export type TaskExecutor = NonNullable<NetNodeInit['tasks']>
 
 const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max
 
-function decodeMap (bytes: Uint8Array, what: string): Record<string, unknown> {
-  let v: unknown
-  try {
-    v = cborDecode(bytes, { useMaps: false, rejectDuplicateMapKeys: true })
-  } catch (err) {
-    throw new MalformedMessageError(`${what} is not CBOR: ${(err as Error).message}`)
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) throw new MalformedMessageError(`${what} must be a CBOR map`)
-  return v as Record<string, unknown>
-}
 
 /** Validate a run request. */
 export function decodeTaskRequest (bytes: Uint8Array): RemoteTaskRequest {
-  const o = decodeMap(bytes, 'task request')
+  const o = decodeCborMap(bytes, 'task request')
   if (o.type !== 'run' || Object.keys(o).some(k => !['type', 'id', 'component', 'name', 'args', 'timeoutMs'].includes(k))) {
     throw new MalformedMessageError("task request must be { type: 'run', id, component, name, args, timeoutMs? }")
   }
@@ -121,7 +110,7 @@ export async function runRemoteTask (libp2p: Libp2p, target: PeerId | Multiaddr,
       } catch (err) {
         throw (err as Error)?.name === 'AbortError' ? err : broke(err)
       }
-      const o = decodeMap(frame.subarray(), 'task reply')
+      const o = decodeCborMap(frame.subarray(), 'task reply')
       if (o.type === 'accepted') {
         options.onAccepted?.()
         continue
