@@ -15,6 +15,7 @@ import { createRequire } from 'node:module'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { Worker } from 'node:worker_threads'
 import type { ComponentWorld } from './interface.js'
 import { ComponentCacheError, InvalidComponentError } from './errors.js'
 
@@ -257,17 +258,55 @@ async function sweepLeftovers (root: string): Promise<void> {
   }
 }
 
+/** The transpiler's thread, started on first use; unref'd while it has nothing to do. */
+let transpiler: { worker: Worker, pending: Map<number, { resolve: (files: Record<string, Uint8Array>) => void, reject: (err: Error) => void }>, next: number } | undefined
+
+function transpilerThread (): NonNullable<typeof transpiler> {
+  if (transpiler !== undefined) return transpiler
+  const worker = new Worker(new URL('./transpile-worker.mjs', import.meta.url), { execArgv: [] })
+  const t = { worker, pending: new Map<number, { resolve: (files: Record<string, Uint8Array>) => void, reject: (err: Error) => void }>(), next: 0 }
+  const failAll = (err: Error): void => {
+    if (transpiler === t) transpiler = undefined
+    for (const p of t.pending.values()) p.reject(err)
+    t.pending.clear()
+  }
+  worker.on('message', (msg: { id: number, files?: Record<string, Uint8Array>, error?: { name: string, message: string } }) => {
+    const p = t.pending.get(msg.id)
+    if (p === undefined) return
+    t.pending.delete(msg.id)
+    if (t.pending.size === 0) worker.unref()
+    if (msg.files !== undefined) p.resolve(msg.files)
+    else p.reject(Object.assign(new Error(msg.error?.message ?? 'transpile failed'), { name: msg.error?.name ?? 'Error' }))
+  })
+  worker.on('error', failAll)
+  worker.on('exit', (code) => { failAll(new Error(`the transpiler thread exited (${code})`)) })
+  worker.unref()
+  transpiler = t
+  return t
+}
+
+/** jco-transpile's transpileBytes, run on the transpiler thread. */
+async function transpileOffThread (bytes: Uint8Array, options: Record<string, unknown>): Promise<Record<string, Uint8Array>> {
+  const t = transpilerThread()
+  const id = t.next++
+  const done = new Promise<Record<string, Uint8Array>>((resolve, reject) => t.pending.set(id, { resolve, reject }))
+  t.worker.ref()
+  t.worker.postMessage({ id, bytes, options })
+  return await done
+}
+
 /** Transpile in instantiation mode: the JS has no imports and takes the host's imports as an argument. */
 async function transpile (bytes: Uint8Array): Promise<Record<string, Uint8Array>> {
-  const { transpileBytes } = await import('@bytecodealliance/jco-transpile')
   let result
   try {
-    result = await transpileBytes(bytes, {
-      name: 'component',
-      instantiation: { tag: 'sync' },
-      wasiShim: false,
-      emitTypescriptDeclarations: false
-    })
+    result = {
+      files: await transpileOffThread(bytes, {
+        name: 'component',
+        instantiation: { tag: 'sync' },
+        wasiShim: false,
+        emitTypescriptDeclarations: false
+      })
+    }
   } catch (err) {
     throw new InvalidComponentError(
       `jco-transpile ${getTranspilerVersion()} cannot transpile the component (${(err as Error).message}): ` +

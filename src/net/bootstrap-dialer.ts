@@ -47,7 +47,7 @@ export class BootstrapDialer {
 
   private async keepConnected (addr: Multiaddr, signal: AbortSignal): Promise<void> {
     let peer: PeerId | undefined
-    const p2p = addr.getComponents().findLast(c => c.name === 'p2p')?.value
+    const p2p = addr.getComponents().filter(c => c.name === 'p2p').pop()?.value
     let delay = this.init.initialMs
     let attempt = 0
     while (!signal.aborted) {

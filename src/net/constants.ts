@@ -72,3 +72,9 @@ export const MAX_TASK_REPLY_BYTES = 64 * 1024 * 1024
 
 /** Concurrent inbound task streams per connection (one stream per task). */
 export const TASK_MAX_INBOUND_STREAMS = 256
+
+/**
+ * How long opening a task stream may take: longer than a node's longest synchronous step (it
+ * compiles a component it has not seen, seconds on a small machine) so a busy node is not taken for dead.
+ */
+export const TASK_OPEN_TIMEOUT_MS = 30_000

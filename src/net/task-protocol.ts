@@ -12,7 +12,7 @@
 import './polyfill.js'
 import type { Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { MAX_TASK_REPLY_BYTES, MAX_TASK_REQUEST_BYTES, TASK_MAX_INBOUND_STREAMS, TASK_PROTOCOL } from './constants.js'
+import { MAX_TASK_REPLY_BYTES, MAX_TASK_REQUEST_BYTES, TASK_MAX_INBOUND_STREAMS, TASK_OPEN_TIMEOUT_MS, TASK_PROTOCOL } from './constants.js'
 import { MalformedMessageError, PeerUnreachableError } from './errors.js'
 import { frameStream } from './frames.js'
 import { decodeCborMap, encode } from './messages.js'
@@ -88,7 +88,7 @@ export async function runRemoteTask (libp2p: Libp2p, target: PeerId | Multiaddr,
   let stream: Stream
   try {
     // As many streams out as a node accepts in (libp2p's default for a protocol it does not serve is 64).
-    stream = await libp2p.dialProtocol(target, TASK_PROTOCOL, { signal: options.signal ?? AbortSignal.timeout(10_000), maxOutboundStreams: TASK_MAX_INBOUND_STREAMS })
+    stream = await libp2p.dialProtocol(target, TASK_PROTOCOL, { signal: options.signal ?? AbortSignal.timeout(TASK_OPEN_TIMEOUT_MS), maxOutboundStreams: TASK_MAX_INBOUND_STREAMS })
   } catch (err) {
     throw new PeerUnreachableError(`cannot open ${TASK_PROTOCOL} to ${target.toString()}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
   }

@@ -63,6 +63,9 @@ export class RemoteTaskExecutor {
   }
 }
 
+/** Times a task is tried again on a node whose heartbeats still arrive before that node is given up. */
+const MAX_STALLS_PER_NODE = 3
+
 /** Options of {@link RemoteRunner.submit}. */
 export interface RemoteSubmitOptions {
   /** Times a task is resubmitted after its node died or became unreachable. @default 3 */
@@ -83,6 +86,7 @@ export class RemoteRunner {
   private readonly components = new Map<string, Uint8Array>()
   private readonly inFlight = new Map<string, number>()
   private readonly slotWaiters: Array<() => void> = []
+  private lastCauses: string[] = []
 
   constructor (private readonly net: NetNode) {}
 
@@ -107,7 +111,7 @@ export class RemoteRunner {
     const alive = offering.filter(p => p.state === 'alive')
     const nodes = alive.length > 0 ? alive : offering
     if (nodes.length === 0) {
-      throw new InfeasibleTaskError(exclude.size === 0 ? 'no node offering CPUs is in this caller\'s view of the fabric' : `no node offering CPUs is left (tried ${exclude.size})`)
+      throw new InfeasibleTaskError(exclude.size === 0 ? 'no node offering CPUs is in this caller\'s view of the fabric' : `no node offering CPUs is left (tried ${exclude.size}: ${this.lastCauses.join('; ')})`)
     }
     const load = (p: PeerEntry): number => this.inFlight.get(p.info.peer) ?? 0
     return nodes.sort((a, b) => load(a) - load(b) || b.info.resources.available.cpus - a.info.resources.available.cpus)[0]!
@@ -123,6 +127,8 @@ export class RemoteRunner {
     const task: RemoteTask = { type: 'run', id: randomUUID(), component: cid, name, args: encode(args), ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) }
     const failed = new Set<string>()
     const causes: Error[] = []
+    /** Failures on nodes the view still holds alive: a node busy with a long synchronous step (compiling a component) can miss a stream deadline without being gone. */
+    const stalls = new Map<string, number>()
     for (let attempt = 0; ; attempt++) {
       let node = this.place(failed)
       while ((this.inFlight.get(node.info.peer) ?? 0) >= RemoteRunner.MAX_IN_FLIGHT_PER_NODE) {
@@ -137,6 +143,16 @@ export class RemoteRunner {
         // A node that went away: resubmit elsewhere. The task's own failure: report it.
         if ((err as Error).name !== 'PeerUnreachableError') throw err
         causes.push(err as Error)
+        this.lastCauses = causes.map(c => `${c.message} [${this.net.view.get(peer)?.state ?? 'gone'}]`).slice(-4)
+        const stillAlive = this.net.view.get(peer)?.state === 'alive'
+        const stalled = (stalls.get(peer) ?? 0) + 1
+        stalls.set(peer, stalled)
+        if (stillAlive && stalled <= MAX_STALLS_PER_NODE) {
+          // Not a death (its heartbeats still arrive): try it again after a moment, without spending a retry.
+          attempt--
+          await new Promise(resolve => setTimeout(resolve, 250 * stalled))
+          continue
+        }
         failed.add(peer)
         if (attempt >= maxRetries) throw new RetriesExhaustedError(`task "${name}" failed on ${attempt + 1} nodes: ${causes.map(c => c.message).join('; ')}`, { cause: err })
       } finally {

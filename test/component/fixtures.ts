@@ -26,7 +26,7 @@ async function qjs (witPath: string, world: string, source: string, stubWasi: bo
 }
 
 /** A valid QuickJS fabric guest (WASI stubbed, as `fabric build` makes them). */
-export const guestComponent = (): Promise<Uint8Array> => once('guest', () => qjs(FABRIC_WIT, 'guest-world', 'guest.js', true))
+export const guestComponent = (): Promise<Uint8Array> => once('guest', () => qjs(FABRIC_WIT, 'plain-guest-world', 'guest.js', true))
 /** The same guest built without stubbing WASI: imports wasi:filesystem, wasi:cli, ... */
 export const wasiGuestComponent = (): Promise<Uint8Array> => once('wasi-guest', () => qjs(FABRIC_WIT, 'guest-world', 'guest.js', false))
 /** A QuickJS component of another world (exports `run: func() -> u32`). */

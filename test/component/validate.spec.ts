@@ -97,7 +97,7 @@ describe('component validation', function () {
     const bytes = await guestComponent()
     checkComponentHeader(bytes)
     const world = await validateComponent(bytes)
-    assert.deepEqual([...world.imports].sort(), ['fabric:core/gpu@0.1.0', 'fabric:core/log@0.1.0', 'fabric:core/objects@0.1.0', 'fabric:core/tasks@0.1.0', 'fabric:core/types@0.1.0'])
+    assert.deepEqual([...world.imports].sort(), ['fabric:core/log@0.1.0', 'fabric:core/objects@0.1.0', 'fabric:core/tasks@0.1.0', 'fabric:core/types@0.1.0'])
     assert.deepEqual(world.exports, ['init', 'fabric:core/guest@0.1.0'])
   })
 

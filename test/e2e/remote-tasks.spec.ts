@@ -30,7 +30,8 @@ describe('e2e: tasks across fabric join processes (/fabric/task/1)', function ()
 
   async function join (name: string, bootstrap?: string): Promise<Joined> {
     const args = ['join', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', path.join(dir, name), '--cpus', '1', '--heartbeat-ms', '500', '--suspect-after-ms', '2000', '--dead-after-ms', '5000', ...(bootstrap === undefined ? [] : ['--bootstrap', bootstrap])]
-    const proc = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    // Each node its own component cache, as on separate machines: each compiles the component it pulls.
+    const proc = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FABRIC_CACHE: path.join(dir, name, 'cache') } })
     const exit = new Promise(resolve => proc.once('exit', resolve))
     let out = ''
     let err = ''

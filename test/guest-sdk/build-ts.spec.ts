@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import ts from 'typescript'
 import { buildComponent, BuildError } from '../../guest-sdk/src/build/index.js'
+import { bundleGuest, worldOf } from '../../guest-sdk/src/build/build-qjs.js'
 import { fixtureComponent, FIXTURES, REPO } from '../helpers/fixtures.js'
 
 /** Type-check driver sources against the generated .d.ts, as a user's `tsc --noEmit` would. */
@@ -96,6 +97,13 @@ describe('guest-sdk/build (TypeScript on QuickJS)', function () {
     const actorErrors = typecheck({ 'bad-actor.ts': badActor }, work)
     assert.equal(actorErrors.length, 1)
     assert.equal(actorErrors[0]!.file!.getLineAndCharacterOfPosition(actorErrors[0]!.start!).line + 1, 6)
+  })
+
+  it('targets the world without gpu unless the guest uses tensors (smaller components, faster cold start)', async () => {
+    const plain = await bundleGuest(path.join(FIXTURES, 'guests/ts/kitchen.ts'))
+    const tensors = await bundleGuest(path.join(FIXTURES, 'guests/ts-gpu/mlp.ts'))
+    assert.equal(worldOf(plain), 'plain-guest-world')
+    assert.equal(worldOf(tensors), 'guest-world')
   })
 
   it('points type errors at the user\'s file and line', async () => {

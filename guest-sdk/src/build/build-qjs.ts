@@ -1,13 +1,29 @@
 // The QuickJS path of `fabric build`: bundle the user's entry with the guest runtime (esbuild),
 // then componentize it against the fabric world with componentize-qjs (sync build, WASI stubbed).
 import path from 'node:path'
-import { build as esbuild, type Message } from 'esbuild'
+import { build as esbuild, type Message, type Plugin } from 'esbuild'
 import { componentize } from 'componentize-qjs'
 import { BuildError, type BuildDiagnostic } from './build-error.js'
 import { GUEST_INDEX, GUEST_RUNTIME, SDK_ROOT, WIT_DIR } from './paths.js'
 
-/** The WIT world every guest is built against. */
+/** The WIT world of guests that use tensors (the whole fabric:core world). */
 export const GUEST_WORLD = 'guest-world'
+/** The world of guests that do not: the same without the gpu import. */
+export const PLAIN_GUEST_WORLD = 'plain-guest-world'
+
+/** The world a bundle needs: the gpu import stays in a bundle only where the guest uses it. */
+export function worldOf (bundle: string): string {
+  return bundle.includes('fabric:core/gpu') ? GUEST_WORLD : PLAIN_GUEST_WORLD
+}
+
+// The gpu import is free of side effects: esbuild drops it from bundles that use no tensor
+// function (the SDK's index re-exports them all), so such guests can target the plain world.
+const pureGpuImport: Plugin = {
+  name: 'pure-gpu-import',
+  setup (b) {
+    b.onResolve({ filter: /^fabric:core\/gpu@/ }, (args) => ({ path: args.path, external: true, sideEffects: false }))
+  }
+}
 
 function toDiagnostic (m: Message): BuildDiagnostic {
   return m.location === null
@@ -40,6 +56,7 @@ export async function bundleGuest (entry: string): Promise<string> {
       mainFields: ['module', 'main'],
       conditions: ['import', 'default'],
       external: ['fabric:core/*'],
+      plugins: [pureGpuImport],
       alias: { 'fabric/guest': GUEST_INDEX },
       // The polyfill (and some packages) look for Node's `global`; QuickJS has `globalThis`.
       define: { global: 'globalThis' },
@@ -64,7 +81,7 @@ export async function buildQuickJs (entry: string, options: { witDir?: string } 
     const { component } = await componentize({
       witPath: options.witDir ?? WIT_DIR,
       jsSource: source,
-      world: GUEST_WORLD,
+      world: worldOf(source),
       sync: true,
       stubWasi: true
     })
