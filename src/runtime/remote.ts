@@ -63,7 +63,7 @@ export class RemoteTaskExecutor {
   }
 }
 
-/** Times a task is tried again on a node whose heartbeats still arrive before that node is given up. */
+/** Times a task is tried again on a node still in the view before that node is given up. */
 const MAX_STALLS_PER_NODE = 3
 
 /** Options of {@link RemoteRunner.submit}. */
@@ -127,7 +127,7 @@ export class RemoteRunner {
     const task: RemoteTask = { type: 'run', id: randomUUID(), component: cid, name, args: encode(args), ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) }
     const failed = new Set<string>()
     const causes: Error[] = []
-    /** Failures on nodes the view still holds alive: a node busy with a long synchronous step (compiling a component) can miss a stream deadline without being gone. */
+    /** Failures per node still in the view: a busy node (compiling a component, a deep queue) can miss a deadline without being gone. */
     const stalls = new Map<string, number>()
     for (let attempt = 0; ; attempt++) {
       let node = this.place(failed)
@@ -144,11 +144,12 @@ export class RemoteRunner {
         if ((err as Error).name !== 'PeerUnreachableError') throw err
         causes.push(err as Error)
         this.lastCauses = causes.map(c => `${c.message} [${this.net.view.get(peer)?.state ?? 'gone'}]`).slice(-4)
-        const stillAlive = this.net.view.get(peer)?.state === 'alive'
+        // A node still in the view (alive, or suspected: a busy node's heartbeats can run late) is
+        // tried again after a moment, without spending a retry, a few times; a node gone from the
+        // view (dead, left) or failing again and again is given up.
         const stalled = (stalls.get(peer) ?? 0) + 1
         stalls.set(peer, stalled)
-        if (stillAlive && stalled <= MAX_STALLS_PER_NODE) {
-          // Not a death (its heartbeats still arrive): try it again after a moment, without spending a retry.
+        if (this.net.view.get(peer) !== undefined && stalled <= MAX_STALLS_PER_NODE) {
           attempt--
           await new Promise(resolve => setTimeout(resolve, 250 * stalled))
           continue

@@ -1,7 +1,7 @@
 // End to end: tasks across separate `fabric join` processes on 127.0.0.1 over /fabric/task/1 —
 // a caller places tasks on three nodes, each node pulls the component from the caller by CID,
-// results are correct and every node ran some; then a node is SIGKILLed in the middle of a job
-// and every task still gives its correct result (resubmitted on the survivors).
+// results are correct and every node ran some; then a node is SIGKILLed in the middle
+// of a 2,000-task job and every task still gives its correct result (resubmitted on the survivors).
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
@@ -10,6 +10,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createNetNode, type NetNode } from '../../src/net/index.js'
 import { RemoteRunner } from '../../src/runtime/index.js'
+import { decode, encode } from '../../src/objects/index.js'
 import { fixtureComponent } from '../helpers/fixtures.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -80,6 +81,8 @@ describe('e2e: tasks across fabric join processes (/fabric/task/1)', function ()
   })
 
   it('tasks land on all three nodes (each pulls the component by CID) and the results are correct', async () => {
+    // One task on each node first: each pulls the component from this caller and compiles it.
+    for (const j of joined) assert.equal(decode(await client.runTask(j.peer, { type: 'run', id: `warm-${j.name}`, component: cid, name: 'add', args: encode([1, 2]) })), 3)
     const results = await Promise.all(Array.from({ length: 60 }, async (_, i) => await runner.submit(cid, 'add', [i, 1000])))
     results.forEach((r, i) => assert.equal(r.value, i + 1000))
     const byPeer = new Map<string, number>()
@@ -92,16 +95,16 @@ describe('e2e: tasks across fabric join processes (/fabric/task/1)', function ()
     await assert.rejects(runner.submit(cid, 'nope', []), (err: Error & { kind?: string }) => err.kind === 'unknown-task' && /nope/.test(err.message))
   })
 
-  it('a node SIGKILLed in the middle of a 300-task job: every task still gives its correct result', async () => {
+  it('a node SIGKILLed in the middle of a 2,000-task job: every task still gives its correct result', async () => {
     const victim = joined[1]!
     let done = 0
-    const job = Promise.all(Array.from({ length: 300 }, async (_, i) => {
-      const n = 200_000 + i
+    const job = Promise.all(Array.from({ length: 2000 }, async (_, i) => {
+      const n = 20_000 + i
       const r = await runner.submit(cid, 'sumSquares', [n], { maxRetries: 3 })
       done++
       return { n, ...r }
     }))
-    while (done < 60) await new Promise(resolve => setTimeout(resolve, 10))
+    while (done < 400) await new Promise(resolve => setTimeout(resolve, 10))
     victim.proc.kill('SIGKILL')
     const results = await job
     for (const r of results) assert.equal(r.value, sumSquares(r.n))
