@@ -1,5 +1,5 @@
 // Fabric's public entry (`import { ... } from 'fabric'`).
-export { Fabric, type FabricInit, type GetOptions, type WaitOptions, type UntypedModule } from './api/index.js'
+export { Fabric, ConnectedFabric, type ConnectInit, type FabricInit, type GetOptions, type WaitOptions, type UntypedModule } from './api/index.js'
 export type { GuestModule, RemoteFunction, RemoteActorClass, ActorHandle, TaskOptions, ActorOptions, RemoteArgs, RemoteResult } from './api/index.js'
 export { ObjectRef } from './objects/object-ref.js'
 export { encode, decode, CodecError } from './objects/codec.js'

@@ -1,5 +1,6 @@
 // The driver API: Ray's model in TypeScript. `Fabric.start()` runs an embedded node in this
 // process; modules loaded from components call tasks with `.remote()` and get ObjectRefs at once.
+import { ConnectedFabric, type ConnectInit } from './connected-fabric.js'
 import type { Manifest } from '../component/index.js'
 import { decode, encode, findRefs, ObjectRef } from '../objects/index.js'
 import { LocalNode, resolveActorOptions, resolveTaskOptions, type StreamReader } from '../runtime/local-node.js'
@@ -49,6 +50,15 @@ export class Fabric {
 
   private constructor (node: LocalNode) {
     this.node = node
+  }
+
+  /**
+   * Drive a running fabric of `fabric join` nodes from this process (first slice: tasks, by value;
+   * see {@link ConnectedFabric}). `address` is a node's multiaddr, or several; default
+   * `FABRIC_ADDRESS` (set by `fabric run --address`).
+   */
+  static async connect (address: string | string[] | undefined = process.env.FABRIC_ADDRESS, init: ConnectInit = {}): Promise<ConnectedFabric> {
+    return await ConnectedFabric.connect(address, init)
   }
 
   /** Start an embedded fabric in this process (workers = CPUs unless set). */

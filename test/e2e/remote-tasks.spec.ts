@@ -9,6 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createNetNode, type NetNode } from '../../src/net/index.js'
+import { Fabric, ObjectRef, type UntypedModule } from '../../src/index.js'
 import { RemoteRunner } from '../../src/runtime/index.js'
 import { decode, encode } from '../../src/objects/index.js'
 import { fixtureComponent } from '../helpers/fixtures.js'
@@ -28,6 +29,7 @@ describe('e2e: tasks across fabric join processes (/fabric/task/1)', function ()
   let client: NetNode
   let runner: RemoteRunner
   let cid: string
+  let componentPath: string
 
   async function join (name: string, bootstrap?: string): Promise<Joined> {
     const args = ['join', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', path.join(dir, name), '--cpus', '1', '--heartbeat-ms', '500', '--suspect-after-ms', '2000', '--dead-after-ms', '5000', ...(bootstrap === undefined ? [] : ['--bootstrap', bootstrap])]
@@ -52,7 +54,8 @@ describe('e2e: tasks across fabric join processes (/fabric/task/1)', function ()
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fabric-e2e-tasks-'))
-    const component = fs.readFileSync(await fixtureComponent('guests/ts/kitchen.ts'))
+    componentPath = await fixtureComponent('guests/ts/kitchen.ts')
+    const component = fs.readFileSync(componentPath)
     const first = await join('n0')
     await Promise.all([join('n1', first.addr), join('n2', first.addr)])
     // The caller: a net node offering no CPUs (so no task is placed on it) that serves the component.
@@ -111,5 +114,38 @@ describe('e2e: tasks across fabric join processes (/fabric/task/1)', function ()
     const after = results.filter(r => r.peer === victim.peer).length
     console.log(`      (${results.length} results; ${after} from the killed node before it died, the rest from the two survivors)`)
     assert.ok(results.some(r => r.peer !== victim.peer))
+  })
+
+  it('Fabric.connect drives the fabric from a program: chained refs, many tasks, wait, typed errors', async () => {
+    const fabric = await Fabric.connect(joined[0]!.addr)
+    try {
+      // connect() returns once one node is in view; the two survivors of the test above come soon after.
+      const deadline = Date.now() + 20_000
+      while (fabric.nodes().length < 2 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
+      assert.equal(fabric.nodes().length, 2, `nodes: ${JSON.stringify(fabric.nodes())}`)
+      const m = await fabric.load<UntypedModule>(componentPath)
+      const six = m.add!.remote(1, m.add!.remote(2, 3) as ObjectRef)
+      assert.equal(await fabric.get(six as ObjectRef), 6)
+      const refs = Array.from({ length: 50 }, (_, i) => m.add!.remote(i, i) as ObjectRef<number>)
+      const { ready } = await fabric.wait(refs, { numReturns: 50 })
+      assert.equal(ready.length, 50)
+      assert.deepEqual(await fabric.get(refs), refs.map((_, i) => 2 * i))
+      await assert.rejects(fabric.get(m.failTyped!.remote('quota') as ObjectRef), (err: Error & { kind?: string }) => err.kind === 'quota')
+      assert.throws(() => m.add!.options({ gpus: 1 }), /not supported across nodes yet/)
+    } finally {
+      await fabric.stop()
+    }
+  })
+
+  it('fabric run --address runs a driver against the running fabric', async () => {
+    const out = await new Promise<string>((resolve, reject) => {
+      const proc = spawn(process.execPath, [path.join(ROOT, 'bin/fabric.js'), 'run', '--address', joined[0]!.addr, path.join(ROOT, 'test/e2e/connect-driver.ts'), componentPath], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+      let text = ''
+      proc.stdout!.on('data', (d: Buffer) => { text += d.toString() })
+      proc.stderr!.on('data', (d: Buffer) => { text += d.toString() })
+      const t = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`fabric run did not finish in 60 s: ${text}`)) }, 60_000)
+      proc.once('exit', (code) => { clearTimeout(t); code === 0 ? resolve(text) : reject(new Error(`fabric run exited ${String(code)}: ${text}`)) })
+    })
+    assert.match(out, /results \[11,12,13\]/)
   })
 })
