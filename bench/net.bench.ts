@@ -8,7 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import readline from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { createNetNode, type NetNode } from '../src/net/index.js'
+import { createNetNode, fixedResources, type NetNode } from '../src/net/index.js'
 import { measure, summarize, table, writeResults, type Row } from './harness.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -64,7 +64,7 @@ export async function run (): Promise<Row[]> {
         dataDir: path.join(dir, `puller-${encrypter}`),
         listen: ['/ip4/127.0.0.1/tcp/0'],
         encrypter,
-        resources: () => ({ resources: { total: { cpus: 1, gpus: 0, memoryMb: 1024, custom: {} }, available: { cpus: 1, gpus: 0, memoryMb: 1024, custom: {} } }, queue: 0, labels: {}, store: { memoryBytes: 0, diskBytes: 0 } })
+        resources: () => fixedResources({ cpus: 1, memoryMb: 1024 })
       })
       pullers.push(puller)
       // Paired rounds: the fabric pull and the raw socket see the same machine state.

@@ -2,7 +2,8 @@
 // of the CUDA backend (and the CPU backend) against the JS reference, the typed errors, flat device
 // memory over 10,000 create/drop cycles, then timings of matmul 4096² and a small MLP forward pass.
 // Prints a table and writes device-check.json into --out. Exits 1 when a check fails or no device
-// answers. Imports only src/gpu (no packages), so it bundles into one file for a bare machine.
+// answers. Imports only src/gpu and the bench harness (no packages), so it bundles into one file for
+// a bare machine.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -11,14 +12,10 @@ import type { Kernels } from '../../src/gpu/interface.js'
 import { jsKernels } from '../../src/gpu/js-backend.js'
 import { cpuKernels, cudaBytesInUse, cudaKernels, gpuInventory } from '../../src/gpu/native.js'
 import { TensorOps, type HostTensor } from '../../src/gpu/ops.js'
+import { summarize } from '../harness.js'
 
 const outDir = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1]! : 'bench/results'
 const quick = process.argv.includes('--quick')
-
-function median (xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
-}
 
 /** Run `fn` `warmup` times, then `rounds` times timed; ms per run (median, min, max). */
 function time (fn: () => void, rounds: number, warmup = 1): { medianMs: number, minMs: number, maxMs: number, rounds: number } {
@@ -29,7 +26,8 @@ function time (fn: () => void, rounds: number, warmup = 1): { medianMs: number, 
     fn()
     ms.push(performance.now() - t)
   }
-  return { medianMs: median(ms), minMs: Math.min(...ms), maxMs: Math.max(...ms), rounds }
+  const stats = summarize(ms)
+  return { medianMs: stats.median, minMs: stats.min, maxMs: stats.max, rounds }
 }
 
 const rand = (n: number, r: () => number): Float32Array => Float32Array.from({ length: n }, () => r() * 2 - 1)

@@ -5,7 +5,7 @@
 //   npx tsx bench/net/holder.ts <bytes> <tls|noise> <dataDir>
 import { randomFillSync } from 'node:crypto'
 import net from 'node:net'
-import { createNetNode } from '../../src/net/index.js'
+import { createNetNode, fixedResources } from '../../src/net/index.js'
 import { cidOfBytesSync } from '../../src/objects/cid.js'
 
 const bytes = Number(process.argv[2])
@@ -17,7 +17,7 @@ const node = await createNetNode({
   dataDir,
   listen: ['/ip4/127.0.0.1/tcp/0'],
   encrypter,
-  resources: () => ({ resources: { total: { cpus: 1, gpus: 0, memoryMb: 1024, custom: {} }, available: { cpus: 1, gpus: 0, memoryMb: 1024, custom: {} } }, queue: 0, labels: {}, store: { memoryBytes: bytes, diskBytes: 0 } }),
+  resources: () => fixedResources({ cpus: 1, memoryMb: 1024 }, { store: { memoryBytes: bytes, diskBytes: 0 } }),
   objects: { get: (c) => (c === cid ? data : undefined) }
 })
 const server = net.createServer((socket) => {

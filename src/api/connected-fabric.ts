@@ -5,10 +5,10 @@
 // resolved here before the task is sent. Not yet across nodes: actors, streaming tasks, put/get of
 // objects held by nodes, task options other than maxRetries and timeoutMs.
 import { randomUUID } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { createNetNode, type NetNode } from '../net/index.js'
+import { createNetNode, fixedResources, type NetNode } from '../net/index.js'
 import { findRefs, ObjectRef } from '../objects/index.js'
 import { FabricStoppedError, ForeignRefError, GetTimeoutError, RemoteRunner } from '../runtime/index.js'
 import type { GetOptions, UntypedModule, WaitOptions } from './fabric.js'
@@ -51,9 +51,8 @@ export class ConnectedFabric {
     if (address === undefined || address.length === 0) {
       throw new TypeError('Fabric.connect needs the multiaddr of a fabric node (or FABRIC_ADDRESS, which `fabric run --address` sets)')
     }
-    const tmpDir = init.dataDir === undefined ? await (await import('node:fs/promises')).mkdtemp(path.join(os.tmpdir(), 'fabric-driver-')) : undefined
+    const tmpDir = init.dataDir === undefined ? await mkdtemp(path.join(os.tmpdir(), 'fabric-driver-')) : undefined
     let runner: RemoteRunner | undefined
-    const none = { cpus: 0, gpus: 0, memoryMb: 0, custom: {} }
     const net = await createNetNode({
       dataDir: init.dataDir ?? tmpDir!,
       listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'],
@@ -61,7 +60,7 @@ export class ConnectedFabric {
       ...(init.swarmKey === undefined ? {} : { swarmKey: init.swarmKey }),
       ...(init.fabricName === undefined ? {} : { fabricName: init.fabricName }),
       // A driver offers nothing: no task is placed on it.
-      resources: () => ({ resources: { total: none, available: none }, queue: 0, labels: { role: 'driver' }, store: { memoryBytes: 0, diskBytes: 0 } }),
+      resources: () => fixedResources({}, { labels: { role: 'driver' } }),
       objects: { get: (cid) => runner?.componentBytes(cid) }
     })
     runner = new RemoteRunner(net)
@@ -181,7 +180,7 @@ export class ConnectedFabric {
     if (this.stopped) return
     this.stopped = true
     await this.net.stop({ leave: true })
-    if (this.tmpDir !== undefined) await (await import('node:fs/promises')).rm(this.tmpDir, { recursive: true, force: true })
+    if (this.tmpDir !== undefined) await rm(this.tmpDir, { recursive: true, force: true })
   }
 
   private assertRunning (): void {

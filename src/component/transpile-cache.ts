@@ -297,16 +297,14 @@ async function transpileOffThread (bytes: Uint8Array, options: Record<string, un
 
 /** Transpile in instantiation mode: the JS has no imports and takes the host's imports as an argument. */
 async function transpile (bytes: Uint8Array): Promise<Record<string, Uint8Array>> {
-  let result
+  let files: Record<string, Uint8Array>
   try {
-    result = {
-      files: await transpileOffThread(bytes, {
-        name: 'component',
-        instantiation: { tag: 'sync' },
-        wasiShim: false,
-        emitTypescriptDeclarations: false
-      })
-    }
+    files = await transpileOffThread(bytes, {
+      name: 'component',
+      instantiation: { tag: 'sync' },
+      wasiShim: false,
+      emitTypescriptDeclarations: false
+    })
   } catch (err) {
     throw new InvalidComponentError(
       `jco-transpile ${getTranspilerVersion()} cannot transpile the component (${(err as Error).message}): ` +
@@ -315,11 +313,11 @@ async function transpile (bytes: Uint8Array): Promise<Record<string, Uint8Array>
     )
   }
   const out: Record<string, Uint8Array> = {}
-  for (const [name, data] of Object.entries(result.files)) {
+  for (const [name, data] of Object.entries(files)) {
     // .mjs: the cache directory has no package.json saying "type": "module".
     if (name === 'component.js') out[JS_FILE] = data
     else if (name.endsWith('.wasm')) out[name] = data
   }
-  if (out[JS_FILE] === undefined) throw new Error(`jco-transpile produced no component.js (files: ${Object.keys(result.files).join(', ')})`)
+  if (out[JS_FILE] === undefined) throw new Error(`jco-transpile produced no component.js (files: ${Object.keys(files).join(', ')})`)
   return out
 }

@@ -18,3 +18,4 @@ export { pullObject, serveObjectStream, decodeObjectRequest } from './object-pro
 export type { ObjectSource, PullOptions } from './object-protocol.js'
 export { runRemoteTask, serveTaskStream, decodeTaskRequest } from './task-protocol.js'
 export type { RemoteTaskRequest, TaskExecutor, RunRemoteTaskOptions } from './task-protocol.js'
+export { fixedResources } from './node-resources.js'

@@ -190,7 +190,7 @@ class Libp2pNetNode implements NetNode {
   }
 
   async pullObject (cid: string, holders: string[], options: PullObjectOptions = {}): Promise<Uint8Array> {
-    return await pullObject(this.libp2p, holders.map(target), cid, { ...options, log: this.log })
+    return await pullObject(this.libp2p, holders.map(target), cid, options)
   }
 
   async runTask (peer: string, task: RemoteTask, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {

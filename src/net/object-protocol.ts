@@ -19,7 +19,7 @@ import { MalformedMessageError, PeerUnreachableError, RemoteError } from './erro
 
 /** Bytes a puller buffers ahead of its reads: yamux's largest stream window, and then some. */
 const OBJECT_RECEIVE_BUFFER_BYTES = 24 * 1024 * 1024
-import { frameStream } from './frames.js'
+import { frameStream, readRequest, refuse } from './frames.js'
 import { decodeCborMap, encode } from './messages.js'
 import { serializeError, type SerializedError } from '../errors/index.js'
 import { InvalidObjectError, ObjectNotFoundError } from '../objects/errors.js'
@@ -62,28 +62,13 @@ function decodeObjectReply (bytes: Uint8Array): HaveReply | ErrorReply {
 /** Serve one inbound object stream until the client closes it, idles, or misbehaves. */
 export async function serveObjectStream (stream: Stream, source: ObjectSource, log: Logger, idleTimeoutMs = OBJECT_IDLE_TIMEOUT_MS): Promise<void> {
   const lp = frameStream(stream, MAX_OBJECT_REQUEST_BYTES)
-  while (true) {
-    let frame
-    try {
-      frame = await lp.read({ signal: AbortSignal.timeout(idleTimeoutMs) })
-    } catch (err) {
-      const name = (err as Error).name
-      if (name === 'UnexpectedEOFError') {
-        await stream.close().catch(() => { stream.abort(err as Error) })
-        return
-      }
-      if (name !== 'TimeoutError' && name !== 'AbortError') await refuse(lp, new MalformedMessageError(`bad frame: ${(err as Error).message}`))
-      stream.abort(new Error(name === 'TimeoutError' ? 'idle timeout' : 'refused'))
-      return
-    }
+  for (let frame = await readRequest(stream, lp, idleTimeoutMs, log); frame !== undefined; frame = await readRequest(stream, lp, idleTimeoutMs, log)) {
     let req: GetRequest
     try {
       req = decodeObjectRequest(frame.subarray())
       parseCid(req.cid)
     } catch (err) {
-      log('refusing an object request - %e', err)
-      await refuse(lp, err)
-      stream.abort(err as Error)
+      await refuse(stream, lp, err, log)
       return
     }
     const bytes = await source.get(req.cid)
@@ -106,12 +91,6 @@ export async function serveObjectStream (stream: Stream, source: ObjectSource, l
   }
 }
 
-async function refuse (lp: LengthPrefixedStream<Stream>, err: unknown): Promise<void> {
-  try {
-    await lp.write(encode({ type: 'error', error: serializeError(err) }), { signal: AbortSignal.timeout(1000) })
-  } catch { /* the stream is going anyway */ }
-}
-
 /** Options of {@link pullObject}. */
 export interface PullOptions {
   /** Refuse objects larger than this. @default 8 GiB */
@@ -121,7 +100,6 @@ export interface PullOptions {
   signal?: AbortSignal
   /** Attempts per range across holders before giving up. @default 3 × holders */
   maxAttempts?: number
-  log?: Logger
   /** Called when a range is taken up again after a holder failed: which holder, why, and the byte it resumes at. */
   onRetry?: (holder: string, err: Error, resumeAt: number) => void
 }

@@ -3,21 +3,12 @@
 // that is too large or invalid gets an error frame (when one can still be sent) and the stream ends.
 import './polyfill.js'
 import type { Libp2p, Logger, Stream } from '@libp2p/interface'
-import type { LengthPrefixedStream } from '@libp2p/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { MAX_STATUS_REPLY_BYTES, MAX_STATUS_REQUEST_BYTES, STATUS_IDLE_TIMEOUT_MS, STATUS_PROTOCOL } from './constants.js'
 import { MalformedMessageError, PeerUnreachableError, RemoteError } from './errors.js'
-import { frameStream } from './frames.js'
+import { frameStream, readRequest, refuse } from './frames.js'
 import { decodeStatusReply, decodeStatusRequest, encode } from './messages.js'
-import type { ErrorReply } from './messages.js'
 import type { StatusReply } from './interface.js'
-import { serializeError } from '../errors/index.js'
-
-/** How long the server waits to hand a refusal to a misbehaving client before resetting the stream. */
-const ERROR_FRAME_TIMEOUT_MS = 1000
-
-/** How long a refused client has to close its side before the stream is reset. */
-const REFUSE_LINGER_MS = 250
 
 /**
  * Serve one inbound status stream: answer each request until the client closes, goes idle for
@@ -25,26 +16,7 @@ const REFUSE_LINGER_MS = 250
  */
 export async function serveStatusStream (stream: Stream, reply: () => StatusReply, log: Logger, idleTimeoutMs = STATUS_IDLE_TIMEOUT_MS): Promise<void> {
   const lp = frameStream(stream, MAX_STATUS_REQUEST_BYTES)
-  while (true) {
-    let frame
-    try {
-      frame = await lp.read({ signal: AbortSignal.timeout(idleTimeoutMs) })
-    } catch (err) {
-      const name = (err as Error).name
-      if (name === 'UnexpectedEOFError') {
-        // The client closed its side: the conversation is over.
-        await stream.close().catch(() => { stream.abort(err as Error) })
-        return
-      }
-      if (name === 'TimeoutError' || name === 'AbortError') {
-        log('closing an idle status stream')
-        stream.abort(new Error('idle timeout'))
-        return
-      }
-      // Oversized frame, bad length prefix, buffer overflow, or the stream died.
-      await refuse(stream, lp, new MalformedMessageError(`bad frame: ${(err as Error).message}`), log)
-      return
-    }
+  for (let frame = await readRequest(stream, lp, idleTimeoutMs, log); frame !== undefined; frame = await readRequest(stream, lp, idleTimeoutMs, log)) {
     try {
       decodeStatusRequest(frame.subarray())
     } catch (err) {
@@ -53,36 +25,6 @@ export async function serveStatusStream (stream: Stream, reply: () => StatusRepl
     }
     await lp.write(encode(reply()), { signal: AbortSignal.timeout(idleTimeoutMs) })
   }
-}
-
-/**
- * Send an error frame (best effort, bounded in time) and end the stream: its framing can no longer
- * be trusted. A client that does not close its side within a moment gets a reset, so refused
- * streams never pile up against the per-connection stream limit.
- */
-async function refuse (stream: Stream, lp: LengthPrefixedStream<Stream>, err: unknown, log: Logger): Promise<void> {
-  log('refusing a status stream - %e', err)
-  if (stream.status === 'open' && stream.writeStatus === 'writable') {
-    const frame: ErrorReply = { type: 'error', error: serializeError(err) }
-    try {
-      await lp.write(encode(frame), { signal: AbortSignal.timeout(ERROR_FRAME_TIMEOUT_MS) })
-      // close() returns once the frame is handed to the muxer, ahead of any reset below.
-      await stream.close({ signal: AbortSignal.timeout(ERROR_FRAME_TIMEOUT_MS) })
-      await closed(stream, REFUSE_LINGER_MS)
-    } catch {
-      // fall through to the reset
-    }
-  }
-  if (stream.status !== 'closed') stream.abort(err instanceof Error ? err : new Error(String(err)))
-}
-
-async function closed (stream: Stream, ms: number): Promise<void> {
-  if (stream.status === 'closed') return
-  await new Promise<void>(resolve => {
-    const done = (): void => { clearTimeout(t); stream.removeEventListener('close', done); resolve() }
-    const t = setTimeout(done, ms)
-    stream.addEventListener('close', done)
-  })
 }
 
 /** Options of {@link requestStatus}. */

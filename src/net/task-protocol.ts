@@ -74,8 +74,6 @@ export async function serveTaskStream (stream: Stream, from: PeerId, executor: T
 /** Options of {@link runRemoteTask}. */
 export interface RunRemoteTaskOptions {
   signal?: AbortSignal
-  /** Called when the node has accepted the task (before it runs). */
-  onAccepted?: () => void
 }
 
 /**
@@ -111,10 +109,7 @@ export async function runRemoteTask (libp2p: Libp2p, target: PeerId | Multiaddr,
         throw (err as Error)?.name === 'AbortError' ? err : broke(err)
       }
       const o = decodeCborMap(frame.subarray(), 'task reply')
-      if (o.type === 'accepted') {
-        options.onAccepted?.()
-        continue
-      }
+      if (o.type === 'accepted') continue
       if (o.type !== 'result') throw new MalformedMessageError(`unexpected task reply type ${String(o.type)}`)
       await stream.close().catch(() => {})
       if (o.ok === true && o.value instanceof Uint8Array) return o.value

@@ -15,8 +15,6 @@ import { resolveTaskOptions, type LocalNode } from './local-node.js'
 export class RemoteTaskExecutor {
   private readonly loaded = new Map<string, Promise<{ component: CompiledComponent, manifest: Manifest }>>()
   private readonly bytes = new Map<string, Uint8Array>()
-  /** Tasks run for others, by the peer that sent them (for status and tests). */
-  readonly ran = new Map<string, number>()
 
   /**
    * @param node the node's runtime
@@ -54,9 +52,7 @@ export class RemoteTaskExecutor {
     const options = resolveTaskOptions({ maxRetries: 0, ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }) }, `task '${req.name}'`)
     const id = this.node.submit({ component, name: req.name, args: values.map(v => ({ kind: 'value' as const, bytes: encode(v), refs: [] })), options, streaming: false })
     try {
-      const out = await this.node.get(id)
-      this.ran.set(from, (this.ran.get(from) ?? 0) + 1)
-      return out
+      return await this.node.get(id)
     } finally {
       this.node.release(id)
     }
@@ -86,7 +82,6 @@ export class RemoteRunner {
   private readonly components = new Map<string, Uint8Array>()
   private readonly inFlight = new Map<string, number>()
   private readonly slotWaiters: Array<() => void> = []
-  private lastCauses: string[] = []
 
   constructor (private readonly net: NetNode) {}
 
@@ -106,12 +101,12 @@ export class RemoteRunner {
    * The node for the next task: alive nodes offering CPUs first; suspected ones (late heartbeats
    * from a busy node are not a death) only when no alive node is left.
    */
-  private place (exclude: Set<string>): PeerEntry {
+  private place (exclude: Set<string>, causes: Error[]): PeerEntry {
     const offering = this.net.view.peers().filter(p => p.info.resources.total.cpus > 0 && !exclude.has(p.info.peer))
     const alive = offering.filter(p => p.state === 'alive')
     const nodes = alive.length > 0 ? alive : offering
     if (nodes.length === 0) {
-      throw new InfeasibleTaskError(exclude.size === 0 ? 'no node offering CPUs is in this caller\'s view of the fabric' : `no node offering CPUs is left (tried ${exclude.size}: ${this.lastCauses.join('; ')})`)
+      throw new InfeasibleTaskError(exclude.size === 0 ? 'no node offering CPUs is in this caller\'s view of the fabric' : `no node offering CPUs is left (tried ${exclude.size}: ${causes.slice(-4).map(c => c.message).join('; ')})`)
     }
     const load = (p: PeerEntry): number => this.inFlight.get(p.info.peer) ?? 0
     return nodes.sort((a, b) => load(a) - load(b) || b.info.resources.available.cpus - a.info.resources.available.cpus)[0]!
@@ -130,10 +125,10 @@ export class RemoteRunner {
     /** Failures per node still in the view: a busy node (compiling a component, a deep queue) can miss a deadline without being gone. */
     const stalls = new Map<string, number>()
     for (let attempt = 0; ; attempt++) {
-      let node = this.place(failed)
+      let node = this.place(failed, causes)
       while ((this.inFlight.get(node.info.peer) ?? 0) >= RemoteRunner.MAX_IN_FLIGHT_PER_NODE) {
         await new Promise<void>(resolve => this.slotWaiters.push(resolve))
-        node = this.place(failed)
+        node = this.place(failed, causes)
       }
       const peer = node.info.peer
       this.inFlight.set(peer, (this.inFlight.get(peer) ?? 0) + 1)
@@ -143,7 +138,6 @@ export class RemoteRunner {
         // A node that went away: resubmit elsewhere. The task's own failure: report it.
         if ((err as Error).name !== 'PeerUnreachableError') throw err
         causes.push(err as Error)
-        this.lastCauses = causes.map(c => `${c.message} [${this.net.view.get(peer)?.state ?? 'gone'}]`).slice(-4)
         // A node still in the view (alive, or suspected: a busy node's heartbeats can run late) is
         // tried again after a moment, without spending a retry, a few times; a node gone from the
         // view (dead, left) or failing again and again is given up.

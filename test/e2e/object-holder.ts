@@ -4,7 +4,7 @@
 //
 //   node --import tsx test/e2e/object-holder.ts <bytes> <seed> <dataDir>
 import { createCipheriv, createHash } from 'node:crypto'
-import { createNetNode } from '../../src/net/index.js'
+import { createNetNode, fixedResources } from '../../src/net/index.js'
 import { cidOfBytesSync } from '../../src/objects/cid.js'
 
 /** The object: an AES-128-CTR keystream keyed by the seed (GB/s), so the parent can rebuild and compare it. */
@@ -18,11 +18,10 @@ export function seededBytes (bytes: number, seed: string): Uint8Array {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const data = seededBytes(Number(process.argv[2]), process.argv[3]!)
   const cid = cidOfBytesSync(data)
-  const bag = { cpus: 1, gpus: 0, memoryMb: 1024, custom: {} }
   const node = await createNetNode({
     dataDir: process.argv[4]!,
     listen: ['/ip4/127.0.0.1/tcp/0'],
-    resources: () => ({ resources: { total: bag, available: bag }, queue: 0, labels: {}, store: { memoryBytes: data.byteLength, diskBytes: 0 } }),
+    resources: () => fixedResources({ cpus: 1, memoryMb: 1024 }, { store: { memoryBytes: data.byteLength, diskBytes: 0 } }),
     objects: { get: (c) => (c === cid ? data : undefined) }
   })
   process.stdout.write(JSON.stringify({ peer: node.peerId, addrs: node.multiaddrs(), cid }) + '\n')

@@ -9,7 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import readline from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { createNetNode, type NetNode } from '../../src/net/index.js'
+import { createNetNode, fixedResources, type NetNode } from '../../src/net/index.js'
 import { seededBytes } from './object-holder.js'
 
 const HOLDER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'object-holder.ts')
@@ -37,8 +37,7 @@ describe('e2e: objects between processes (/fabric/object/1)', function () {
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fabric-e2e-objects-'))
-    const bag = { cpus: 1, gpus: 0, memoryMb: 1024, custom: {} }
-    puller = await createNetNode({ dataDir: path.join(dir, 'puller'), listen: ['/ip4/127.0.0.1/tcp/0'], resources: () => ({ resources: { total: bag, available: bag }, queue: 0, labels: {}, store: { memoryBytes: 0, diskBytes: 0 } }) })
+    puller = await createNetNode({ dataDir: path.join(dir, 'puller'), listen: ['/ip4/127.0.0.1/tcp/0'], resources: () => fixedResources({ cpus: 1, memoryMb: 1024 }) })
   })
 
   after(async () => {

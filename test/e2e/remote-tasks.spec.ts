@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createNetNode, type NetNode } from '../../src/net/index.js'
+import { createNetNode, fixedResources, type NetNode } from '../../src/net/index.js'
 import { Fabric, ObjectRef, type UntypedModule } from '../../src/index.js'
 import { RemoteRunner } from '../../src/runtime/index.js'
 import { decode, encode } from '../../src/objects/index.js'
@@ -59,12 +59,11 @@ describe('e2e: tasks across fabric join processes (/fabric/task/1)', function ()
     const first = await join('n0')
     await Promise.all([join('n1', first.addr), join('n2', first.addr)])
     // The caller: a net node offering no CPUs (so no task is placed on it) that serves the component.
-    const none = { cpus: 0, gpus: 0, memoryMb: 0, custom: {} }
     client = await createNetNode({
       dataDir: path.join(dir, 'caller'),
       listen: ['/ip4/127.0.0.1/tcp/0'],
       bootstrap: [first.addr],
-      resources: () => ({ resources: { total: none, available: none }, queue: 0, labels: {}, store: { memoryBytes: 0, diskBytes: 0 } }),
+      resources: () => fixedResources(),
       objects: { get: (c) => runner?.componentBytes(c) }
     })
     runner = new RemoteRunner(client)

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict'
 import { Fabric, type UntypedModule } from '../../src/index.js'
 import { gpuInventory, jsKernels, TensorOps, type Kernels } from '../../src/gpu/index.js'
+import { seededRandom } from '../../src/gpu/conformance.js'
 import { fixtureComponent, tempDir } from '../helpers/fixtures.js'
 
 const B = 5
@@ -11,11 +12,8 @@ const IN = 13
 const HIDDEN = 32
 const OUT = 7
 
-let seed = 7
-const rand = (n: number): Float32Array => Float32Array.from({ length: n }, () => {
-  seed = (seed * 1103515245 + 12345) % 2 ** 31
-  return seed / 2 ** 31 - 0.5
-})
+const random = seededRandom(7)
+const rand = (n: number): Float32Array => Float32Array.from({ length: n }, () => random() - 0.5)
 
 function reference (x: Float32Array, w1: Float32Array, b1: Float32Array, w2: Float32Array, b2: Float32Array): Float32Array {
   const o = new TensorOps(jsKernels as Kernels)

@@ -2,7 +2,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { NodeResources } from '../../src/net/index.js'
+import { fixedResources, type NodeResources } from '../../src/net/index.js'
 
 export function tmpDir (prefix = 'fabric-net-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
@@ -13,14 +13,7 @@ export function rmDir (dir: string | undefined): void {
 }
 
 export function nodeResources (cpus: number, extra: Partial<NodeResources> = {}): NodeResources {
-  const bag = { cpus, gpus: 0, memoryMb: 1024, custom: {} }
-  return {
-    resources: { total: bag, available: { ...bag, custom: {} } },
-    queue: 0,
-    labels: {},
-    store: { memoryBytes: 0, diskBytes: 0 },
-    ...extra
-  }
+  return fixedResources({ cpus, memoryMb: 1024 }, extra)
 }
 
 /** Poll `cond` every `everyMs` until it holds; fail with `what` after `timeoutMs`. Returns the elapsed ms. */
