@@ -1,18 +1,21 @@
-// A driver connected to a fabric of `fabric join` nodes (Fabric.connect): the first slice of
-// driving many nodes. Tasks run on the nodes (placed by RemoteRunner from this driver's gossiped
-// view, resubmitted elsewhere when a node dies); components travel to them by CID; results come
-// back by value and are held here, in the driver, behind ObjectRefs. Refs passed as arguments are
-// resolved here before the task is sent. Not yet across nodes: actors, streaming tasks, put/get of
-// objects held by nodes, task options other than maxRetries and timeoutMs.
+// A driver connected to a fabric of `fabric join` nodes (Fabric.connect). Tasks run on the nodes
+// (placed by RemoteRunner from this driver's gossiped view, resubmitted elsewhere when a node
+// dies); actors live on a node for as long as this driver holds them (RemoteActor: one session
+// each, restarted on another node when theirs dies); components travel to the nodes by CID.
+// Results come back by value and are held here, in the driver, behind ObjectRefs; refs passed as
+// whole arguments are resolved here before the call is sent. Not yet across nodes: streaming
+// tasks, refs nested inside values, objects held by nodes.
 import { randomUUID } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { createNetNode, fixedResources, type NetNode } from '../net/index.js'
-import { findRefs, ObjectRef } from '../objects/index.js'
-import { FabricStoppedError, ForeignRefError, GetTimeoutError, RemoteRunner } from '../runtime/index.js'
+import { decode, encode, findRefs, ObjectRef } from '../objects/index.js'
+import {
+  FabricStoppedError, ForeignRefError, GetTimeoutError, RemoteActor, RemoteRunner, findNamedActor, resolveActorOptions, resolveTaskOptions, type Scheduling
+} from '../runtime/index.js'
 import type { GetOptions, UntypedModule, WaitOptions } from './fabric.js'
-import type { TaskOptions } from './interface.js'
+import type { ActorHandle, ActorOptions, TaskOptions } from './interface.js'
 
 /** Options of {@link ConnectedFabric.connect}. */
 export interface ConnectInit {
@@ -28,11 +31,22 @@ export interface ConnectInit {
   timeoutMs?: number
 }
 
-const SUPPORTED_OPTIONS = new Set(['maxRetries', 'timeoutMs'])
+/** Task options that work across nodes (all of TaskOptions). */
+const TASK_OPTIONS = new Set(['cpus', 'gpus', 'memoryMb', 'resources', 'maxRetries', 'retryExceptions', 'timeoutMs', 'scheduling'])
+/** Actor options that work across nodes (all of ActorOptions). */
+const ACTOR_OPTIONS = new Set(['cpus', 'gpus', 'memoryMb', 'resources', 'timeoutMs', 'scheduling', 'name', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency'])
+
+/** An export of a loaded module: a task (`remote`) or an actor class (`create`); the driver cannot tell which until the node answers. */
+interface RemoteExport {
+  remote: (...args: unknown[]) => ObjectRef
+  create: (...args: unknown[]) => Promise<Record<string, unknown>>
+  options: (more: TaskOptions & ActorOptions) => RemoteExport
+}
 
 /** A fabric of remote nodes, driven from this process. */
 export class ConnectedFabric {
   private readonly results = new Map<string, Promise<unknown>>()
+  private readonly actors = new Map<string, { actor: RemoteActor, chain: Promise<unknown>, name?: string }>()
   private stopped = false
 
   private constructor (private readonly net: NetNode, private readonly runner: RemoteRunner, private readonly tmpDir?: string) {}
@@ -97,35 +111,137 @@ export class ConnectedFabric {
       get: (_t, name) => {
         if (typeof name !== 'string' || name === 'then') return undefined
         let fn = fns.get(name)
-        if (fn === undefined) fns.set(name, fn = this.remoteFunction(cid, name, {}))
+        if (fn === undefined) fns.set(name, fn = this.remoteExport(cid, name, {}))
         return fn
       }
     }) as M
   }
 
-  private remoteFunction (cid: string, name: string, options: TaskOptions): unknown {
-    const unsupported = Object.keys(options).filter(k => !SUPPORTED_OPTIONS.has(k))
-    if (unsupported.length > 0) throw new TypeError(`task '${name}': option ${unsupported.join(', ')} is not supported across nodes yet (supported: maxRetries, timeoutMs)`)
+  private remoteExport (cid: string, name: string, options: TaskOptions & ActorOptions): RemoteExport {
     return {
-      remote: (...args: unknown[]) => {
-        this.assertRunning()
-        const id = `d-${randomUUID()}`
-        const value = (async () => {
-          const values = await Promise.all(args.map(async (a, i) => {
-            if (!(a instanceof ObjectRef)) {
-              if (findRefs(a).length > 0) throw new ForeignRefError(`task '${name}': argument ${i + 1} holds object refs inside it; across nodes pass refs only as whole arguments`)
-              return a
-            }
-            return await this.get(a)
-          }))
-          return (await this.runner.submit(cid, name, values, options)).value
-        })()
-        value.catch(() => {}) // observed by get/wait
-        this.results.set(id, value)
-        return new ObjectRef(id)
-      },
-      options: (more: TaskOptions) => this.remoteFunction(cid, name, { ...options, ...more })
+      remote: (...args: unknown[]) => this.submitTask(cid, name, args, options),
+      create: async (...args: unknown[]) => await this.createActor(cid, name, args, options),
+      options: (more) => this.remoteExport(cid, name, { ...options, ...more })
     }
+  }
+
+  private submitTask (cid: string, name: string, args: unknown[], options: TaskOptions): ObjectRef {
+    this.assertRunning()
+    const what = `task '${name}'`
+    checkOptions(options, TASK_OPTIONS, what)
+    const resolved = resolveTaskOptions(options as Record<string, unknown>, what)
+    const scheduling = checkScheduling(options.scheduling, what)
+    const value = (async () => {
+      const values = await this.resolveArgs(args, `${name}.remote`)
+      return (await this.runner.submit(cid, name, values, {
+        maxRetries: resolved.maxRetries,
+        demand: resolved.resources,
+        ...(resolved.timeoutMs === undefined ? {} : { timeoutMs: resolved.timeoutMs }),
+        ...(scheduling === undefined ? {} : { scheduling }),
+        ...(options.retryExceptions === undefined ? {} : { retryExceptions: resolved.retryExceptions })
+      })).value
+    })()
+    return this.hold(value)
+  }
+
+  private async createActor (cid: string, cls: string, args: unknown[], options: ActorOptions): Promise<Record<string, unknown>> {
+    this.assertRunning()
+    const what = `actor '${cls}'`
+    checkOptions(options, ACTOR_OPTIONS, what)
+    const resolved = resolveActorOptions(options as Record<string, unknown>, what)
+    const scheduling = checkScheduling(options.scheduling, what)
+    if (resolved.name !== undefined && [...this.actors.values()].some(a => a.name === resolved.name)) {
+      throw new TypeError(`an actor named '${resolved.name}' already exists: names are unique while the actor lives`)
+    }
+    const values = await this.resolveArgs(args, `${cls}.create`)
+    const { scheduling: _s, ...nodeOptions } = options
+    const actor = await RemoteActor.create(this.net, this.runner, {
+      component: cid,
+      cls,
+      args: encode(values),
+      demand: resolved.resources,
+      ...(scheduling === undefined ? {} : { scheduling }),
+      maxRestarts: resolved.maxRestarts,
+      maxTaskRetries: resolved.maxTaskRetries,
+      nodeOptions: nodeOptions as Record<string, unknown>
+    })
+    return this.actorHandle(actor, cls, resolved.name)
+  }
+
+  /** A handle whose every property (but actorId) is a method with `.remote()`. */
+  private actorHandle (actor: RemoteActor, cls: string, name?: string): Record<string, unknown> {
+    const actorId = `d-actor-${randomUUID()}`
+    const entry: { actor: RemoteActor, chain: Promise<unknown>, name?: string } = { actor, chain: Promise.resolve(), ...(name === undefined ? {} : { name }) }
+    this.actors.set(actorId, entry)
+    const methods = new Map<string, unknown>()
+    return new Proxy({}, {
+      get: (_t, method) => {
+        if (method === 'actorId') return actorId
+        if (typeof method !== 'string' || method === 'then') return undefined
+        let m = methods.get(method)
+        if (m === undefined) {
+          methods.set(method, m = {
+            remote: (...args: unknown[]) => {
+              this.assertRunning()
+              // Calls reach the actor in the order they are made, each once its ref arguments are ready.
+              const ready = entry.chain.then(async () => await this.resolveArgs(args, `${cls}.${method}.remote`))
+              entry.chain = ready.catch(() => {})
+              return this.hold(ready.then(async values => decode(await actor.call(method, encode(values)))))
+            }
+          })
+        }
+        return m
+      }
+    })
+  }
+
+  /** Arguments with whole-argument refs replaced by their values (refs nested inside values cannot cross nodes yet). */
+  private async resolveArgs (args: unknown[], what: string): Promise<unknown[]> {
+    return await Promise.all(args.map(async (a, i) => {
+      if (!(a instanceof ObjectRef)) {
+        if (findRefs(a).length > 0) throw new ForeignRefError(`${what}: argument ${i + 1} holds object refs inside it; across nodes pass refs only as whole arguments`)
+        return a
+      }
+      return await this.get(a)
+    }))
+  }
+
+  /** A ref to a value this driver holds (or will, once `value` settles). */
+  private hold (value: Promise<unknown>): ObjectRef {
+    const id = `d-${randomUUID()}`
+    value.catch(() => {}) // observed by get/wait
+    this.results.set(id, value)
+    return new ObjectRef(id)
+  }
+
+  /** Store a value in this driver; tasks and actors that get its ref receive the value. */
+  put<T> (value: T): ObjectRef<T> {
+    this.assertRunning()
+    if (findRefs(value).length > 0) throw new ForeignRefError('put: a value holding object refs cannot cross nodes yet; put the values')
+    return this.hold(Promise.resolve(value)) as ObjectRef<T>
+  }
+
+  /** A live named actor: one this driver created, or one any node in view hosts. */
+  async getActor<I = Record<string, (...args: unknown[]) => unknown>> (name: string): Promise<ActorHandle<I>> {
+    this.assertRunning()
+    for (const e of this.actors.values()) if (e.name === name) return this.actorHandle(e.actor, name, undefined) as ActorHandle<I>
+    return this.actorHandle(await findNamedActor(this.net, this.runner, name), name) as ActorHandle<I>
+  }
+
+  /** Kill an actor: its calls not yet answered fail with ActorDiedError; it is not restarted. */
+  async kill (handle: { actorId: string }): Promise<void> {
+    const e = this.actors.get(handle.actorId)
+    if (e === undefined) return
+    this.actors.delete(handle.actorId)
+    for (const [id, other] of this.actors) if (other.actor === e.actor) this.actors.delete(id)
+    await e.actor.kill()
+  }
+
+  /** Where the actor behind a handle lives now (its node's PeerId) and how often it was restarted. */
+  actorInfo (handle: { actorId: string }): { peer?: string, restarts: number } {
+    const e = this.actors.get(handle.actorId)
+    if (e === undefined) throw new ForeignRefError(`actor ${handle.actorId} was not made by this connection`)
+    return { ...(e.actor.peer === undefined ? {} : { peer: e.actor.peer }), restarts: e.actor.restartCount }
   }
 
   /** The value behind a ref (or each of several): waits for its task; throws the task's error. */
@@ -179,6 +295,9 @@ export class ConnectedFabric {
   async stop (): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    // This driver's actors go with it (their nodes kill an actor whose owner's session ends).
+    await Promise.all([...new Set([...this.actors.values()].map(e => e.actor))].map(async a => await a.close().catch(() => {})))
+    this.actors.clear()
     await this.net.stop({ leave: true })
     if (this.tmpDir !== undefined) await rm(this.tmpDir, { recursive: true, force: true })
   }
@@ -186,4 +305,17 @@ export class ConnectedFabric {
   private assertRunning (): void {
     if (this.stopped) throw new FabricStoppedError('this connection to the fabric is stopped')
   }
+}
+
+function checkOptions (options: object, known: Set<string>, what: string): void {
+  const unknown = Object.keys(options).filter(k => !known.has(k))
+  if (unknown.length > 0) throw new TypeError(`${what}: unknown option ${unknown.join(', ')} (known: ${[...known].join(', ')})`)
+}
+
+function checkScheduling (s: unknown, what: string): Scheduling | undefined {
+  if (s === undefined || s === 'default' || s === 'spread') return s
+  if (typeof s === 'object' && s !== null && typeof (s as { nodeAffinity?: unknown }).nodeAffinity === 'string' && ['undefined', 'boolean'].includes(typeof (s as { soft?: unknown }).soft)) {
+    return s as Scheduling
+  }
+  throw new TypeError(`${what}: option scheduling must be 'default', 'spread' or { nodeAffinity: '<PeerId>', soft?: boolean }`)
 }

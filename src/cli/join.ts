@@ -78,7 +78,7 @@ export function registerJoin (program: Command): void {
         return fail((err as Error).message)
       }
       const { createNetNode, readSwarmKey } = await import('../net/index.js')
-      const { LocalNode, RemoteTaskExecutor } = await import('../runtime/index.js')
+      const { LocalNode, RemoteActorHost, RemoteTaskExecutor } = await import('../runtime/index.js')
       const dataDir = path.resolve(opts.dataDir ?? defaultDataDir())
       // The node's runtime: it runs the tasks other nodes send (its workers = its CPUs).
       const runtime = new LocalNode({ workers: Math.max(1, Math.round(own.resources.total.cpus)), resources: own.resources.total, log: () => {} })
@@ -103,7 +103,8 @@ export function registerJoin (program: Command): void {
             return { ...own, resources: { total: own.resources.total, available: stats.resources.available }, queue: stats.tasks.queued + stats.tasks.waiting }
           },
           objects: { get: (cid) => executor.componentBytes(cid) },
-          tasks: executor
+          tasks: executor,
+          actors: new RemoteActorHost(runtime, executor)
         }, {
           // Say once per address that it is being retried; the retries themselves stay quiet.
           onBootstrapRetry: (addr, err) => {

@@ -78,3 +78,21 @@ export const TASK_MAX_INBOUND_STREAMS = 256
  * compiles a component it has not seen, seconds on a small machine) so a busy node is not taken for dead.
  */
 export const TASK_OPEN_TIMEOUT_MS = 30_000
+
+/** Create (or attach to) an actor on the node that accepts the stream, then call its methods on that stream. */
+export const ACTOR_PROTOCOL = '/fabric/actor/1'
+
+/** Largest `/fabric/actor/1` request frame (create or call, CBOR arguments inline). */
+export const MAX_ACTOR_REQUEST_BYTES = 16 * 1024 * 1024
+
+/** Largest `/fabric/actor/1` reply frame (a call's CBOR result inline). */
+export const MAX_ACTOR_REPLY_BYTES = 64 * 1024 * 1024
+
+/** Concurrent inbound actor sessions per connection (one long-lived stream per actor handle). */
+export const ACTOR_MAX_INBOUND_STREAMS = 1024
+
+/** Calls one actor session may have sent and not yet had answered; the client queues beyond it, the server refuses. */
+export const ACTOR_MAX_CALLS_IN_FLIGHT = 1024
+
+/** How long the first frame (create or attach) of an actor session may take to arrive. */
+export const ACTOR_OPEN_TIMEOUT_MS = 30_000

@@ -58,12 +58,13 @@ const REFUSE_LINGER_MS = 250
 
 /**
  * The next request frame of a server's stream, or undefined when the conversation is over: the
- * client closed its side (the stream is closed), went idle for `idleTimeoutMs` (reset), or sent a
- * frame that is too large or has a bad prefix (refused with an error frame).
+ * client closed its side (the stream is closed), went idle for `idleTimeoutMs` (reset; undefined:
+ * a stream may idle as long as it lives), or sent a frame that is too large or has a bad prefix
+ * (refused with an error frame).
  */
-export async function readRequest (stream: Stream, lp: LengthPrefixedStream<Stream>, idleTimeoutMs: number, log: Logger): Promise<Uint8ArrayList | undefined> {
+export async function readRequest (stream: Stream, lp: LengthPrefixedStream<Stream>, idleTimeoutMs: number | undefined, log: Logger): Promise<Uint8ArrayList | undefined> {
   try {
-    return await lp.read({ signal: AbortSignal.timeout(idleTimeoutMs) })
+    return await lp.read(idleTimeoutMs === undefined ? {} : { signal: AbortSignal.timeout(idleTimeoutMs) })
   } catch (err) {
     const name = (err as Error).name
     if (name === 'UnexpectedEOFError') {
@@ -71,6 +72,8 @@ export async function readRequest (stream: Stream, lp: LengthPrefixedStream<Stre
     } else if (name === 'TimeoutError' || name === 'AbortError') {
       log('closing an idle stream')
       stream.abort(new Error('idle timeout'))
+    } else if (stream.status !== 'open') {
+      // The stream was reset or its connection closed: nobody is left to refuse.
     } else {
       // Oversized frame, bad length prefix, buffer overflow, or the stream died.
       await refuse(stream, lp, new MalformedMessageError(`bad frame: ${(err as Error).message}`), log)

@@ -195,6 +195,11 @@ export interface NetNodeInit {
    */
   tasks?: { run: (req: RemoteTask, from: string) => Promise<Uint8Array> }
   /**
+   * Hosts the actors peers create over `/fabric/actor/1` (the runtime). Without it the node does
+   * not speak the protocol.
+   */
+  actors?: ActorHost
+  /**
    * Start the node before returning it.
    * @default true
    */
@@ -212,6 +217,56 @@ export interface RemoteTask {
   /** CBOR array of arguments. */
   args: Uint8Array
   timeoutMs?: number
+  /** `{ cpus, gpus, memoryMb, resources, maxRetries, retryExceptions }` as in TaskOptions (the node validates them and retries there). */
+  options?: Record<string, unknown>
+}
+
+/** The first frame of an actor session: create an actor, or attach to a live named one. */
+export type ActorOpen =
+  | {
+    type: 'create'
+    /** The component's CID; the node pulls it from the creator when it lacks it. */
+    component: string
+    cls: string
+    /** CBOR array of constructor arguments. */
+    args: Uint8Array
+    /** ActorOptions (cpus, gpus, memoryMb, resources, name, maxRestarts, maxTaskRetries, maxConcurrency, timeoutMs); the node validates them. */
+    options: Record<string, unknown>
+  }
+  | { type: 'attach', name: string }
+
+/** What hosts actors on a node (the runtime), behind `/fabric/actor/1`. */
+export interface ActorHost {
+  /**
+   * Create the actor (or find the named one). `owned`: the session owns the actor, which is killed
+   * when the session ends (its creator is gone); an attached session does not own it.
+   */
+  open: (req: ActorOpen, from: string) => Promise<{ actor: string, owned: boolean }>
+  /**
+   * Queue a method call and resolve to its CBOR result. The call must be queued before this
+   * returns: calls run in the order they arrive on the session.
+   */
+  call: (actor: string, method: string, args: Uint8Array, timeoutMs: number | undefined) => Promise<Uint8Array>
+  kill: (actor: string) => void
+}
+
+/** A caller's session with one actor on one node (one long-lived stream). */
+export interface ActorSession {
+  /** The actor's id on its node. */
+  readonly actor: string
+  /** The node's PeerId. */
+  readonly peer: string
+  /**
+   * Call a method; calls run in the order they are made. Rejects with the call's own error, or
+   * with PeerUnreachableError when the session broke before the result came.
+   */
+  call: (method: string, args: Uint8Array, timeoutMs?: number) => Promise<Uint8Array>
+  /** Kill the actor and end the session; calls not yet answered fail with ActorDiedError. */
+  kill: () => Promise<void>
+  /** End the session (an owned actor is killed by its node). */
+  close: () => Promise<void>
+  /** Settles when the session ends: undefined after close or kill, the cause when it broke. */
+  readonly ended: Promise<Error | undefined>
 }
 
 /** Options of {@link NetNode.pullObject}. */
@@ -251,6 +306,12 @@ export interface NetNode {
    * task's own error when it fails there.
    */
   runTask: (peer: string, task: RemoteTask, options?: { signal?: AbortSignal }) => Promise<Uint8Array>
+  /**
+   * Open an actor session with node `peer` over `/fabric/actor/1`: create the actor there (or
+   * attach to a named one). Fails with the node's error (InfeasibleTaskError, a constructor's
+   * error, ActorNotFoundError), or PeerUnreachableError when the node cannot be reached.
+   */
+  openActor: (peer: string, open: ActorOpen, options?: { signal?: AbortSignal }) => Promise<ActorSession>
   /** Idempotent. */
   start: () => Promise<void>
   /** Tell peers the node is leaving (unless `leave: false`), then stop; idempotent, leaves no timer or socket. */

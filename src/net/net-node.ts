@@ -21,14 +21,15 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { BootstrapDialer } from './bootstrap-dialer.js'
-import { FABRIC_NAME_RE, LIMITS, OBJECT_MAX_INBOUND_STREAMS, OBJECT_PROTOCOL, STATUS_MAX_INBOUND_STREAMS, STATUS_PROTOCOL, TASK_MAX_INBOUND_STREAMS, TASK_PROTOCOL, resourcesTopic } from './constants.js'
+import { ACTOR_MAX_INBOUND_STREAMS, ACTOR_PROTOCOL, FABRIC_NAME_RE, LIMITS, OBJECT_MAX_INBOUND_STREAMS, OBJECT_PROTOCOL, STATUS_MAX_INBOUND_STREAMS, STATUS_PROTOCOL, TASK_MAX_INBOUND_STREAMS, TASK_PROTOCOL, resourcesTopic } from './constants.js'
 import { runRemoteTask, serveTaskStream } from './task-protocol.js'
+import { openActorSession, serveActorStream } from './actor-protocol.js'
 import { pullObject, serveObjectStream } from './object-protocol.js'
 import { MalformedMessageError, NetConfigError } from './errors.js'
 import { LivenessView } from './fabric-view.js'
 import { ResourceGossip } from './gossip.js'
 import { loadOrCreateIdentity } from './identity.js'
-import type { GossipStats, NetNode, NetNodeInit, NodeInfo, PullObjectOptions, RemoteTask, StatusReply } from './interface.js'
+import type { ActorOpen, ActorSession, GossipStats, NetNode, NetNodeInit, NodeInfo, PullObjectOptions, RemoteTask, StatusReply } from './interface.js'
 import { validateNodeInfo } from './messages.js'
 import { serveStatusStream } from './status-protocol.js'
 
@@ -197,6 +198,10 @@ class Libp2pNetNode implements NetNode {
     return await runRemoteTask(this.libp2p, target(peer), task, options)
   }
 
+  async openActor (peer: string, open: ActorOpen, options: { signal?: AbortSignal } = {}): Promise<ActorSession> {
+    return await openActorSession(this.libp2p, target(peer), open, options)
+  }
+
   async start (): Promise<void> {
     await this.transition
     if (this.state === 'started') return
@@ -223,6 +228,15 @@ class Libp2pNetNode implements NetNode {
             stream.abort(err as Error)
           })
         }, { maxInboundStreams: TASK_MAX_INBOUND_STREAMS })
+      }
+      const actors = this.init.actors
+      if (actors !== undefined) {
+        await this.libp2p.handle(ACTOR_PROTOCOL, (stream, connection) => {
+          serveActorStream(stream, connection.remotePeer, actors, this.log).catch(err => {
+            this.log('actor stream failed - %e', err)
+            stream.abort(err as Error)
+          })
+        }, { maxInboundStreams: ACTOR_MAX_INBOUND_STREAMS, maxOutboundStreams: ACTOR_MAX_INBOUND_STREAMS })
       }
       this.libp2p.addEventListener('peer:disconnect', this.onDisconnect)
       this.libp2p.addEventListener('peer:discovery', this.onDiscovery)
@@ -260,6 +274,7 @@ class Libp2pNetNode implements NetNode {
       await this.libp2p.unhandle(STATUS_PROTOCOL).catch(() => {})
       await this.libp2p.unhandle(OBJECT_PROTOCOL).catch(() => {})
       if (this.init.tasks !== undefined) await this.libp2p.unhandle(TASK_PROTOCOL).catch(() => {})
+      if (this.init.actors !== undefined) await this.libp2p.unhandle(ACTOR_PROTOCOL).catch(() => {})
       await this.libp2p.stop()
       this.lastGossipDial.clear()
       this.state = 'stopped'

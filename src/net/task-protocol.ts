@@ -1,7 +1,8 @@
 // `/fabric/task/1`: run one task of a component on the node that accepts the stream. One stream
 // per task, length-prefixed CBOR frames:
 //
-//   client: { type: 'run', id, component, name, args, timeoutMs? }   component: a CID; args: CBOR bytes
+//   client: { type: 'run', id, component, name, args, timeoutMs?, options? }   component: a CID; args: CBOR bytes;
+//                                                                    options: { cpus, gpus, memoryMb, resources, maxRetries, retryExceptions }
 //   server: { type: 'accepted', id }                                   at once, before running
 //   server: { type: 'result', id, ok: true, value }                    value: CBOR bytes
 //       or: { type: 'result', id, ok: false, error: { name, message, retryable, kind? } }
@@ -26,14 +27,17 @@ export type RemoteTaskRequest = RemoteTask
 /** What runs tasks on a node: given by the runtime to the net node. */
 export type TaskExecutor = NonNullable<NetNodeInit['tasks']>
 
+/** Option names a run request may carry (their values are checked by the node's runtime). */
+const TASK_OPTION_KEYS = ['cpus', 'gpus', 'memoryMb', 'resources', 'maxRetries', 'retryExceptions']
+
 const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max
 
 
 /** Validate a run request. */
 export function decodeTaskRequest (bytes: Uint8Array): RemoteTaskRequest {
   const o = decodeCborMap(bytes, 'task request')
-  if (o.type !== 'run' || Object.keys(o).some(k => !['type', 'id', 'component', 'name', 'args', 'timeoutMs'].includes(k))) {
-    throw new MalformedMessageError("task request must be { type: 'run', id, component, name, args, timeoutMs? }")
+  if (o.type !== 'run' || Object.keys(o).some(k => !['type', 'id', 'component', 'name', 'args', 'timeoutMs', 'options'].includes(k))) {
+    throw new MalformedMessageError("task request must be { type: 'run', id, component, name, args, timeoutMs?, options? }")
   }
   if (!isStr(o.id, 128)) throw new MalformedMessageError('task request: id must be a string of 1-128 chars')
   if (!isStr(o.component, 128)) throw new MalformedMessageError('task request: component must be a CID string')
@@ -41,7 +45,17 @@ export function decodeTaskRequest (bytes: Uint8Array): RemoteTaskRequest {
   if (!isStr(o.name, 256)) throw new MalformedMessageError('task request: name must be a string of 1-256 chars')
   if (!(o.args instanceof Uint8Array)) throw new MalformedMessageError('task request: args must be CBOR bytes')
   if (o.timeoutMs !== undefined && (typeof o.timeoutMs !== 'number' || !Number.isSafeInteger(o.timeoutMs) || o.timeoutMs <= 0)) throw new MalformedMessageError('task request: timeoutMs must be a positive integer')
-  return { type: 'run', id: o.id, component: o.component, name: o.name, args: o.args, ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }) }
+  const options = o.options
+  if (options !== undefined) {
+    if (typeof options !== 'object' || options === null || Array.isArray(options) || options instanceof Uint8Array) throw new MalformedMessageError('task request: options must be a map')
+    const unknown = Object.keys(options).filter(k => !TASK_OPTION_KEYS.includes(k))
+    if (unknown.length > 0) throw new MalformedMessageError(`task request: unknown option ${unknown.join(', ')} (known: ${TASK_OPTION_KEYS.join(', ')})`)
+  }
+  return {
+    type: 'run', id: o.id, component: o.component, name: o.name, args: o.args,
+    ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
+    ...(options === undefined ? {} : { options: options as Record<string, unknown> })
+  }
 }
 
 /** Serve one inbound task stream: accept, run, answer, close. */

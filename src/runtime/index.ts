@@ -3,3 +3,5 @@ export { LocalNode, resolveTaskOptions, resolveActorOptions, type StreamReader }
 export * from './errors.js'
 export type { NodeInit, NodeStats, ArgSpec, TaskSubmission, ResolvedTaskOptions, ResolvedActorOptions } from './interface.js'
 export { RemoteTaskExecutor, RemoteRunner, type RemoteSubmitOptions } from './remote.js'
+export { RemoteActor, RemoteActorHost, findNamedActor, type RemoteActorInit } from './remote-actor.js'
+export { rankNodes, type PlacementRequest, type Scheduling } from './placement.js'

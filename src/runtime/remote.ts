@@ -7,8 +7,11 @@ import type { CompiledComponent, Manifest } from '../component/index.js'
 import { TaskError } from '../exec/errors.js'
 import type { NetNode, PeerEntry, RemoteTask } from '../net/index.js'
 import { cidOfBytesSync } from '../objects/cid.js'
-import { decode, encode, findRefs } from '../objects/index.js'
-import { ForeignRefError, InfeasibleTaskError, RetriesExhaustedError } from './errors.js'
+import { decode, encode } from '../objects/index.js'
+import { wireArgs } from './remote-actor.js'
+import { RetriesExhaustedError } from './errors.js'
+import { rankNodes, type Scheduling } from './placement.js'
+import type { Resources } from '../scheduler/resources.js'
 import { resolveTaskOptions, type LocalNode } from './local-node.js'
 
 /** Runs the tasks peers send: fetches components it lacks from the sender, runs them on the node. */
@@ -27,7 +30,8 @@ export class RemoteTaskExecutor {
     return this.bytes.get(cid)
   }
 
-  private async load (cid: string, from: string): Promise<{ component: CompiledComponent, manifest: Manifest }> {
+  /** The component `cid`, compiled (pulled from `from` first when this node lacks it). */
+  async load (cid: string, from: string): Promise<{ component: CompiledComponent, manifest: Manifest }> {
     let p = this.loaded.get(cid)
     if (p === undefined) {
       p = (async () => {
@@ -46,11 +50,9 @@ export class RemoteTaskExecutor {
     const task = manifest.tasks.find(t => t.name === req.name)
     if (task === undefined) throw new TaskError(`component ${req.component} has no task named "${req.name}"`, { kind: 'unknown-task' })
     if (task.streaming) throw new TaskError(`task "${req.name}" is a generator: streaming across nodes is not supported yet`, { kind: 'unsupported' })
-    const values = decode(req.args)
-    if (!Array.isArray(values)) throw new TaskError('the arguments must be a CBOR array', { kind: 'bad-argument' })
-    if (findRefs(values).length > 0) throw new ForeignRefError(`task "${req.name}": object refs cannot cross nodes yet; pass values`)
-    const options = resolveTaskOptions({ maxRetries: 0, ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }) }, `task '${req.name}'`)
-    const id = this.node.submit({ component, name: req.name, args: values.map(v => ({ kind: 'value' as const, bytes: encode(v), refs: [] })), options, streaming: false })
+    const args = wireArgs(req.args, `task '${req.name}'`)
+    const options = resolveTaskOptions({ maxRetries: 0, ...req.options, ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }) }, `task '${req.name}'`)
+    const id = this.node.submit({ component, name: req.name, args, options, streaming: false })
     try {
       return await this.node.get(id)
     } finally {
@@ -67,6 +69,18 @@ export interface RemoteSubmitOptions {
   /** Times a task is resubmitted after its node died or became unreachable. @default 3 */
   maxRetries?: number
   timeoutMs?: number
+  /** What the task holds while it runs (placement, and the node's own accounting). @default 1 CPU */
+  demand?: Resources
+  scheduling?: Scheduling
+  /** Application errors the node retries (on the node, up to maxRetries), as in TaskOptions. @default false */
+  retryExceptions?: boolean | string[]
+}
+
+const DEFAULT_DEMAND: Resources = Object.freeze({ cpus: 1, gpus: 0, memoryMb: 0, custom: Object.freeze({}) as Record<string, number> })
+
+/** The wire form of a demand (the task protocol's `options`). */
+export function demandOptions (d: Resources): Record<string, unknown> {
+  return { cpus: d.cpus, gpus: d.gpus, memoryMb: d.memoryMb, resources: d.custom }
 }
 
 /**
@@ -81,6 +95,10 @@ export class RemoteRunner {
   static readonly MAX_IN_FLIGHT_PER_NODE = 128
   private readonly components = new Map<string, Uint8Array>()
   private readonly inFlight = new Map<string, number>()
+  /** Tasks and actors placed per node in all (spread takes turns by it). */
+  private readonly placed = new Map<string, number>()
+  /** This caller's actors per node. */
+  private readonly actors = new Map<string, number>()
   private readonly slotWaiters: Array<() => void> = []
 
   constructor (private readonly net: NetNode) {}
@@ -97,19 +115,25 @@ export class RemoteRunner {
     return this.components.get(cid)
   }
 
-  /**
-   * The node for the next task: alive nodes offering CPUs first; suspected ones (late heartbeats
-   * from a busy node are not a death) only when no alive node is left.
-   */
-  private place (exclude: Set<string>, causes: Error[]): PeerEntry {
-    const offering = this.net.view.peers().filter(p => p.info.resources.total.cpus > 0 && !exclude.has(p.info.peer))
-    const alive = offering.filter(p => p.state === 'alive')
-    const nodes = alive.length > 0 ? alive : offering
-    if (nodes.length === 0) {
-      throw new InfeasibleTaskError(exclude.size === 0 ? 'no node offering CPUs is in this caller\'s view of the fabric' : `no node offering CPUs is left (tried ${exclude.size}: ${causes.slice(-4).map(c => c.message).join('; ')})`)
+  /** Nodes for work with this demand, best first (see {@link rankNodes}); actors placed count as load. */
+  rank (what: string, demand: Resources, scheduling: Scheduling | undefined, exclude: ReadonlySet<string>): PeerEntry[] {
+    return rankNodes(this.net.view, { demand, scheduling, exclude, what }, p => (this.inFlight.get(p) ?? 0) + (this.actors.get(p) ?? 0), p => this.placed.get(p) ?? 0)
+  }
+
+  /** Count an actor placed on (+1) or gone from (-1) node `peer`. */
+  actorPlaced (peer: string, delta: 1 | -1): void {
+    this.actors.set(peer, Math.max(0, (this.actors.get(peer) ?? 0) + delta))
+    if (delta > 0) this.placed.set(peer, (this.placed.get(peer) ?? 0) + 1)
+  }
+
+  /** Where the next task goes (see {@link rankNodes}). */
+  private place (name: string, options: RemoteSubmitOptions, exclude: Set<string>, causes: Error[]): PeerEntry {
+    try {
+      return this.rank(`task '${name}'`, options.demand ?? DEFAULT_DEMAND, options.scheduling, exclude)[0]!
+    } catch (err) {
+      if (causes.length > 0) (err as Error).message += ` (failures: ${causes.slice(-4).map(c => c.message).join('; ')})`
+      throw err
     }
-    const load = (p: PeerEntry): number => this.inFlight.get(p.info.peer) ?? 0
-    return nodes.sort((a, b) => load(a) - load(b) || b.info.resources.available.cpus - a.info.resources.available.cpus)[0]!
   }
 
   /**
@@ -119,19 +143,25 @@ export class RemoteRunner {
   async submit (cid: string, name: string, args: unknown[], options: RemoteSubmitOptions = {}): Promise<{ value: unknown, peer: string }> {
     if (!this.components.has(cid)) throw new TypeError(`component ${cid} was not added to this runner (addComponent)`)
     const maxRetries = options.maxRetries ?? 3
-    const task: RemoteTask = { type: 'run', id: randomUUID(), component: cid, name, args: encode(args), ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) }
+    const task: RemoteTask = {
+      type: 'run', id: randomUUID(), component: cid, name, args: encode(args),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      // Failures on the node (a worker crash, a retried exception) are retried there; a lost node here.
+      options: { ...(options.demand === undefined ? {} : demandOptions(options.demand)), maxRetries, ...(options.retryExceptions === undefined ? {} : { retryExceptions: options.retryExceptions }) }
+    }
     const failed = new Set<string>()
     const causes: Error[] = []
     /** Failures per node still in the view: a busy node (compiling a component, a deep queue) can miss a deadline without being gone. */
     const stalls = new Map<string, number>()
     for (let attempt = 0; ; attempt++) {
-      let node = this.place(failed, causes)
+      let node = this.place(name, options, failed, causes)
       while ((this.inFlight.get(node.info.peer) ?? 0) >= RemoteRunner.MAX_IN_FLIGHT_PER_NODE) {
         await new Promise<void>(resolve => this.slotWaiters.push(resolve))
-        node = this.place(failed, causes)
+        node = this.place(name, options, failed, causes)
       }
       const peer = node.info.peer
       this.inFlight.set(peer, (this.inFlight.get(peer) ?? 0) + 1)
+      this.placed.set(peer, (this.placed.get(peer) ?? 0) + 1)
       try {
         return { value: decode(await this.net.runTask(peer, task)), peer }
       } catch (err) {

@@ -3,64 +3,41 @@
 // results are correct and every node ran some; then a node is SIGKILLed in the middle
 // of a 2,000-task job and every task still gives its correct result (resubmitted on the survivors).
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { createNetNode, fixedResources, type NetNode } from '../../src/net/index.js'
 import { Fabric, ObjectRef, type UntypedModule } from '../../src/index.js'
 import { RemoteRunner } from '../../src/runtime/index.js'
 import { decode, encode } from '../../src/objects/index.js'
 import { fixtureComponent } from '../helpers/fixtures.js'
+import { Cluster, ROOT, type Joined } from './cluster.js'
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-const CLI = path.join(ROOT, 'test/e2e/fabric-cli.ts')
-
-interface Joined { name: string, proc: ChildProcess, peer: string, addr: string, exit: Promise<unknown> }
 
 /** What sumSquares(n) returns: Σ i² for i < n. */
 const sumSquares = (n: number): number => (n - 1) * n * (2 * n - 1) / 6
 
 describe('e2e: tasks across fabric join processes (/fabric/task/1)', function () {
   this.timeout(180_000)
-  let dir: string
-  const joined: Joined[] = []
+  let cluster: Cluster
+  let joined: Joined[]
   let client: NetNode
   let runner: RemoteRunner
   let cid: string
   let componentPath: string
 
-  async function join (name: string, bootstrap?: string): Promise<Joined> {
-    const args = ['join', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', path.join(dir, name), '--cpus', '1', '--heartbeat-ms', '500', '--suspect-after-ms', '2000', '--dead-after-ms', '5000', ...(bootstrap === undefined ? [] : ['--bootstrap', bootstrap])]
-    // Each node its own component cache, as on separate machines: each compiles the component it pulls.
-    const proc = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FABRIC_CACHE: path.join(dir, name, 'cache') } })
-    const exit = new Promise(resolve => proc.once('exit', resolve))
-    let out = ''
-    let err = ''
-    proc.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; if (process.env.E2E_DEBUG !== undefined) process.stderr.write(`[${name}] ${d}`) })
-    const lines = await new Promise<string[]>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`${name} not ready in 30 s: ${err}`)), 30_000)
-      proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
-        out += d
-        if (out.split('\n').includes('ready')) { clearTimeout(t); resolve(out.split('\n')) }
-      })
-      proc.once('exit', (code) => { clearTimeout(t); reject(new Error(`${name} exited ${String(code)}: ${err}`)) })
-    })
-    const j = { name, proc, exit, peer: lines.find(l => l.startsWith('peer '))!.slice(5), addr: lines.find(l => l.startsWith('listening '))!.slice(10) }
-    joined.push(j)
-    return j
-  }
+  const join = async (name: string, bootstrap?: string): Promise<Joined> => await cluster.join(name, bootstrap)
 
   before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fabric-e2e-tasks-'))
+    cluster = new Cluster()
+    joined = cluster.joined
     componentPath = await fixtureComponent('guests/ts/kitchen.ts')
     const component = fs.readFileSync(componentPath)
     const first = await join('n0')
     await Promise.all([join('n1', first.addr), join('n2', first.addr)])
     // The caller: a net node offering no CPUs (so no task is placed on it) that serves the component.
     client = await createNetNode({
-      dataDir: path.join(dir, 'caller'),
+      dataDir: path.join(cluster.dir, 'caller'),
       listen: ['/ip4/127.0.0.1/tcp/0'],
       bootstrap: [first.addr],
       resources: () => fixedResources(),
@@ -77,9 +54,7 @@ describe('e2e: tasks across fabric join processes (/fabric/task/1)', function ()
 
   after(async () => {
     await client?.stop({ leave: false })
-    for (const j of joined) if (j.proc.exitCode === null && j.proc.signalCode === null) j.proc.kill('SIGKILL')
-    await Promise.all(joined.map(async j => await j.exit))
-    fs.rmSync(dir, { recursive: true, force: true })
+    await cluster?.stop()
   })
 
   it('tasks land on all three nodes (each pulls the component by CID) and the results are correct', async () => {
@@ -130,7 +105,7 @@ describe('e2e: tasks across fabric join processes (/fabric/task/1)', function ()
       assert.equal(ready.length, 50)
       assert.deepEqual(await fabric.get(refs), refs.map((_, i) => 2 * i))
       await assert.rejects(fabric.get(m.failTyped!.remote('quota') as ObjectRef), (err: Error & { kind?: string }) => err.kind === 'quota')
-      assert.throws(() => m.add!.options({ gpus: 1 }), /not supported across nodes yet/)
+      assert.throws(() => m.add!.options({ cpu: 1 } as never).remote(1, 2), /unknown option cpu/)
     } finally {
       await fabric.stop()
     }

@@ -1,0 +1,272 @@
+// `/fabric/actor/1`: an actor on another node, driven over one long-lived stream per handle.
+// Length-prefixed CBOR frames:
+//
+//   client: { type: 'create', component, cls, args, options }   or { type: 'attach', name }   (first frame)
+//   server: { type: 'created', actor }                           or { type: 'error', error }   (then the stream ends)
+//   client: { type: 'call', id, method, args, timeoutMs? }       any number; run in the order sent
+//   server: { type: 'result', id, ok: true, value }              or { type: 'result', id, ok: false, error }   in any order
+//   client: { type: 'kill' }                                     the actor dies; pending calls get ActorDiedError results
+//
+// The session that created an actor owns it: when that stream ends (the caller closed it, died, or
+// its connection broke) the node kills the actor, so an actor never outlives its owner unnoticed.
+// A session attached by name does not own the actor. Frames are validated and size-limited; a
+// bad frame ends the session with an error frame.
+import './polyfill.js'
+import type { Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
+import type { LengthPrefixedStream } from '@libp2p/utils'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { ACTOR_MAX_CALLS_IN_FLIGHT, ACTOR_MAX_INBOUND_STREAMS, ACTOR_OPEN_TIMEOUT_MS, ACTOR_PROTOCOL, MAX_ACTOR_REPLY_BYTES, MAX_ACTOR_REQUEST_BYTES } from './constants.js'
+import { MalformedMessageError, PeerUnreachableError } from './errors.js'
+import { frameStream, readRequest, refuse } from './frames.js'
+import { decodeCborMap, encode } from './messages.js'
+import { deserializeError, serializeError, type SerializedError } from '../errors/index.js'
+import { parseCid } from '../objects/cid.js'
+import type { ActorHost, ActorOpen, ActorSession } from './interface.js'
+
+/** Option names a create frame may carry (their values are checked by the node's runtime). */
+const ACTOR_OPTION_KEYS = ['cpus', 'gpus', 'memoryMb', 'resources', 'name', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency', 'timeoutMs']
+
+interface CallRequest { type: 'call', id: number, method: string, args: Uint8Array, timeoutMs?: number }
+interface KillRequest { type: 'kill' }
+
+const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max
+const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+
+function onlyKeys (o: Record<string, unknown>, keys: string[], shape: string): void {
+  if (Object.keys(o).some(k => !keys.includes(k))) throw new MalformedMessageError(`actor frame must be ${shape}`)
+}
+
+/** Validate the first frame of a session. */
+export function decodeActorOpen (bytes: Uint8Array): ActorOpen {
+  const o = decodeCborMap(bytes, 'actor open')
+  if (o.type === 'attach') {
+    onlyKeys(o, ['type', 'name'], "{ type: 'attach', name }")
+    if (!isStr(o.name, 256)) throw new MalformedMessageError('actor attach: name must be a string of 1-256 chars')
+    return { type: 'attach', name: o.name }
+  }
+  if (o.type !== 'create') throw new MalformedMessageError("the first actor frame must be { type: 'create', ... } or { type: 'attach', name }")
+  onlyKeys(o, ['type', 'component', 'cls', 'args', 'options'], "{ type: 'create', component, cls, args, options }")
+  if (!isStr(o.component, 128)) throw new MalformedMessageError('actor create: component must be a CID string')
+  parseCid(o.component)
+  if (!isStr(o.cls, 256)) throw new MalformedMessageError('actor create: cls must be a string of 1-256 chars')
+  if (!(o.args instanceof Uint8Array)) throw new MalformedMessageError('actor create: args must be CBOR bytes')
+  const options = o.options ?? {}
+  if (typeof options !== 'object' || options === null || Array.isArray(options) || options instanceof Uint8Array) throw new MalformedMessageError('actor create: options must be a map')
+  const unknown = Object.keys(options).filter(k => !ACTOR_OPTION_KEYS.includes(k))
+  if (unknown.length > 0) throw new MalformedMessageError(`actor create: unknown option ${unknown.join(', ')} (known: ${ACTOR_OPTION_KEYS.join(', ')})`)
+  return { type: 'create', component: o.component, cls: o.cls, args: o.args, options: options as Record<string, unknown> }
+}
+
+/** Validate a frame after the first. */
+export function decodeActorRequest (bytes: Uint8Array): CallRequest | KillRequest {
+  const o = decodeCborMap(bytes, 'actor request')
+  if (o.type === 'kill') {
+    onlyKeys(o, ['type'], "{ type: 'kill' }")
+    return { type: 'kill' }
+  }
+  if (o.type !== 'call') throw new MalformedMessageError("actor request must be { type: 'call', ... } or { type: 'kill' }")
+  onlyKeys(o, ['type', 'id', 'method', 'args', 'timeoutMs'], "{ type: 'call', id, method, args, timeoutMs? }")
+  if (!isUint(o.id)) throw new MalformedMessageError('actor call: id must be a non-negative integer')
+  if (!isStr(o.method, 256)) throw new MalformedMessageError('actor call: method must be a string of 1-256 chars')
+  if (!(o.args instanceof Uint8Array)) throw new MalformedMessageError('actor call: args must be CBOR bytes')
+  if (o.timeoutMs !== undefined && (!isUint(o.timeoutMs) || o.timeoutMs === 0)) throw new MalformedMessageError('actor call: timeoutMs must be a positive integer')
+  return { type: 'call', id: o.id, method: o.method, args: o.args, ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }) }
+}
+
+/** Serve one inbound actor session until it ends. */
+export async function serveActorStream (stream: Stream, from: PeerId, host: ActorHost, log: Logger): Promise<void> {
+  const lp = frameStream(stream, MAX_ACTOR_REQUEST_BYTES)
+  const first = await readRequest(stream, lp, ACTOR_OPEN_TIMEOUT_MS, log)
+  if (first === undefined) return
+  let actor: string
+  let owned: boolean
+  try {
+    ({ actor, owned } = await host.open(decodeActorOpen(first.subarray()), from.toString()))
+  } catch (err) {
+    await refuse(stream, lp, err, log)
+    return
+  }
+  // Replies go out one at a time; a result waits for the ones before it to be handed to the muxer.
+  let writes: Promise<void> = lp.write(encode({ type: 'created', actor })).catch(err => { log('actor session write failed - %e', err) })
+  const send = (frame: Record<string, unknown>): void => {
+    writes = writes.then(async () => { await lp.write(encode(frame)) }).catch(err => { log('actor session write failed - %e', err) })
+  }
+  const pending = new Set<Promise<void>>()
+  let killed = false
+  try {
+    for (let frame = await readRequest(stream, lp, undefined, log); frame !== undefined; frame = await readRequest(stream, lp, undefined, log)) {
+      let req: CallRequest | KillRequest
+      try {
+        req = decodeActorRequest(frame.subarray())
+        if (req.type === 'call' && pending.size >= ACTOR_MAX_CALLS_IN_FLIGHT) throw new MalformedMessageError(`more than ${ACTOR_MAX_CALLS_IN_FLIGHT} calls in flight on one actor session`)
+        if (req.type === 'call' && killed) throw new MalformedMessageError('a call after kill')
+      } catch (err) {
+        await writes
+        await refuse(stream, lp, err, log)
+        return
+      }
+      if (req.type === 'kill') {
+        killed = true
+        host.kill(actor)
+        continue
+      }
+      const { id, method } = req
+      let result: Promise<Uint8Array>
+      try {
+        result = host.call(actor, method, req.args, req.timeoutMs)
+      } catch (err) {
+        result = Promise.reject(err)
+      }
+      const done: Promise<void> = result.then(
+        value => {
+          send(value.byteLength > MAX_ACTOR_REPLY_BYTES - 1024
+            ? { type: 'result', id, ok: false, error: serializeError(new MalformedMessageError(`the result of ${method} is ${value.byteLength} bytes, over the ${MAX_ACTOR_REPLY_BYTES}-byte reply limit`)) }
+            : { type: 'result', id, ok: true, value })
+        },
+        err => { send({ type: 'result', id, ok: false, error: serializeError(err) }) }
+      ).finally(() => pending.delete(done))
+      pending.add(done)
+    }
+    // The caller closed its side: answer what is still running, then end.
+    await Promise.all(pending)
+    await writes
+    await stream.close().catch(() => { stream.abort(new Error('closing')) })
+  } finally {
+    // However the session ended, an owned actor goes with it.
+    if (owned && !killed) host.kill(actor)
+  }
+}
+
+type Target = PeerId | Multiaddr
+
+/** The caller's side of an actor session (see {@link ActorSession}). */
+class ClientSession implements ActorSession {
+  readonly ended: Promise<Error | undefined>
+  private readonly calls = new Map<number, { resolve: (v: Uint8Array) => void, reject: (e: Error) => void }>()
+  private readonly slotWaiters: Array<() => void> = []
+  private nextId = 0
+  private writes: Promise<void> = Promise.resolve()
+  private closing = false
+  private endedWith?: Error | null
+  private endResolve!: (e: Error | undefined) => void
+
+  constructor (readonly actor: string, readonly peer: string, private readonly stream: Stream, private readonly lp: LengthPrefixedStream<Stream>) {
+    this.ended = new Promise(resolve => { this.endResolve = resolve })
+    void this.readLoop()
+  }
+
+  async call (method: string, args: Uint8Array, timeoutMs?: number): Promise<Uint8Array> {
+    if (this.endedWith !== undefined) throw this.endedWith ?? new PeerUnreachableError(`the actor session with ${this.peer} is closed`)
+    const id = this.nextId++
+    const result = new Promise<Uint8Array>((resolve, reject) => { this.calls.set(id, { resolve, reject }) })
+    // In order: a call waits for a slot behind the calls made before it.
+    this.writes = this.writes.then(async () => {
+      while (this.calls.size > ACTOR_MAX_CALLS_IN_FLIGHT && this.endedWith === undefined) await new Promise<void>(resolve => this.slotWaiters.push(resolve))
+      if (this.endedWith !== undefined) return
+      await this.lp.write(encode({ type: 'call', id, method, args, ...(timeoutMs === undefined ? {} : { timeoutMs }) }))
+    }).catch(err => { this.end(broke(this.peer, err)) })
+    return await result
+  }
+
+  async kill (): Promise<void> {
+    if (this.endedWith !== undefined || this.closing) return
+    this.writes = this.writes.then(async () => { await this.lp.write(encode({ type: 'kill' })) }).catch(() => {})
+    await this.close()
+  }
+
+  async close (): Promise<void> {
+    if (this.endedWith !== undefined || this.closing) return
+    this.closing = true
+    await this.writes
+    // Half-close: the node answers what is pending, then ends the stream (and kills an owned actor).
+    await this.stream.close().catch(() => {})
+    const timer = setTimeout(() => { this.stream.abort(new Error('actor session close timed out')) }, 10_000)
+    await this.ended
+    clearTimeout(timer)
+  }
+
+  private async readLoop (): Promise<void> {
+    try {
+      for (;;) {
+        const frame = await this.lp.read()
+        const o = decodeCborMap(frame.subarray(), 'actor reply')
+        if (o.type === 'error') throw deserialized(o.error)
+        if (o.type !== 'result' || !isUint(o.id)) throw new MalformedMessageError(`unexpected actor reply type ${String(o.type)}`)
+        const call = this.calls.get(o.id)
+        if (call === undefined) throw new MalformedMessageError(`actor reply for call ${o.id}, which is not pending`)
+        this.calls.delete(o.id)
+        this.slotWaiters.shift()?.()
+        if (o.ok === true && o.value instanceof Uint8Array) call.resolve(o.value)
+        else call.reject(deserialized(o.error))
+      }
+    } catch (err) {
+      const name = (err as Error)?.name
+      if (name === 'UnexpectedEOFError' && this.closing && this.calls.size === 0) {
+        this.end(undefined)
+      } else {
+        this.end(err instanceof Error && name !== 'UnexpectedEOFError' && !isTransport(err) ? err : broke(this.peer, err))
+        this.stream.abort(err instanceof Error ? err : new Error(String(err)))
+      }
+    }
+  }
+
+  private end (err: Error | undefined): void {
+    if (this.endedWith !== undefined) return
+    this.endedWith = err ?? null
+    const cause = err ?? new PeerUnreachableError(`the actor session with ${this.peer} ended before the call was answered`)
+    for (const c of this.calls.values()) c.reject(cause)
+    this.calls.clear()
+    for (const w of this.slotWaiters.splice(0)) w()
+    this.endResolve(err)
+  }
+}
+
+/** Errors that mean the connection or stream went, not that the node refused something. */
+function isTransport (err: Error): boolean {
+  return !['MalformedMessageError', 'RemoteError'].includes(err.name) && (err as { retryable?: unknown }).retryable === undefined
+}
+
+function broke (peer: string, err: unknown): PeerUnreachableError {
+  return new PeerUnreachableError(`the actor session with ${peer} broke: ${err instanceof Error ? err.message : String((err as { type?: unknown })?.type ?? err)}`, { cause: err })
+}
+
+function deserialized (e: unknown): Error {
+  const s = e as SerializedError | undefined
+  if (typeof s !== 'object' || s === null || typeof s.name !== 'string' || typeof s.message !== 'string') return new MalformedMessageError('actor reply without a value or an error')
+  return deserializeError(s)
+}
+
+/**
+ * Open an actor session on `target`: send the create (or attach) frame and wait for `created`.
+ *
+ * @throws PeerUnreachableError when the node cannot be reached or the stream breaks
+ * @throws the node's refusal (InfeasibleTaskError, ActorNotFoundError, the constructor's error, ...)
+ */
+export async function openActorSession (libp2p: Libp2p, target: Target, open: ActorOpen, options: { signal?: AbortSignal } = {}): Promise<ActorSession> {
+  const signal = options.signal ?? AbortSignal.timeout(ACTOR_OPEN_TIMEOUT_MS)
+  let stream: Stream
+  try {
+    stream = await libp2p.dialProtocol(target, ACTOR_PROTOCOL, { signal, maxOutboundStreams: ACTOR_MAX_INBOUND_STREAMS })
+  } catch (err) {
+    throw new PeerUnreachableError(`cannot open ${ACTOR_PROTOCOL} to ${target.toString()}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  }
+  const lp = frameStream(stream, MAX_ACTOR_REPLY_BYTES)
+  try {
+    let frame
+    try {
+      await lp.write(encode(open), { signal })
+      // Creating runs the constructor (and may first pull and compile the component): no deadline here beyond the caller's.
+      frame = await lp.read(options.signal === undefined ? {} : { signal: options.signal })
+    } catch (err) {
+      throw (err as Error)?.name === 'AbortError' ? err : broke(target.toString(), err)
+    }
+    const o = decodeCborMap(frame.subarray(), 'actor reply')
+    if (o.type === 'error') throw deserialized(o.error)
+    if (o.type !== 'created' || !isStr(o.actor, 256)) throw new MalformedMessageError("the first actor reply must be { type: 'created', actor } or an error")
+    const peer = 'getComponents' in target ? (target.getComponents().find(c => c.name === 'p2p')?.value ?? target.toString()) : target.toString()
+    return new ClientSession(o.actor, peer, stream, lp)
+  } catch (err) {
+    stream.abort(err instanceof Error ? err : new Error(String(err)))
+    throw err
+  }
+}

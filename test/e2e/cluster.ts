@@ -1,0 +1,50 @@
+// Shared by the multi-node e2e tests: `fabric join` processes on 127.0.0.1, each with its own data
+// dir and component cache (as on separate machines), started in the foreground and torn down.
+import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const CLI = path.join(ROOT, 'test/e2e/fabric-cli.ts')
+
+/** One `fabric join` process. */
+export interface Joined { name: string, proc: ChildProcess, peer: string, addr: string, exit: Promise<unknown> }
+
+/** A set of `fabric join` processes under one temp dir. */
+export class Cluster {
+  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fabric-e2e-'))
+  readonly joined: Joined[] = []
+
+  /**
+   * Start node `name` (1 CPU, fast liveness timings) and wait for its `ready` line; `bootstrap`: a
+   * node's multiaddr to join through.
+   */
+  async join (name: string, bootstrap?: string, extra: string[] = []): Promise<Joined> {
+    const args = ['join', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', path.join(this.dir, name), '--cpus', '1', '--heartbeat-ms', '500', '--suspect-after-ms', '2000', '--dead-after-ms', '5000', ...(bootstrap === undefined ? [] : ['--bootstrap', bootstrap]), ...extra]
+    const proc = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FABRIC_CACHE: path.join(this.dir, name, 'cache') } })
+    const exit = new Promise(resolve => proc.once('exit', resolve))
+    let out = ''
+    let err = ''
+    proc.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; if (process.env.E2E_DEBUG !== undefined) process.stderr.write(`[${name}] ${d}`) })
+    const lines = await new Promise<string[]>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`${name} not ready in 30 s: ${err}`)), 30_000)
+      proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+        out += d
+        if (out.split('\n').includes('ready')) { clearTimeout(t); resolve(out.split('\n')) }
+      })
+      proc.once('exit', (code) => { clearTimeout(t); reject(new Error(`${name} exited ${String(code)}: ${err}`)) })
+    })
+    const j = { name, proc, exit, peer: lines.find(l => l.startsWith('peer '))!.slice(5), addr: lines.find(l => l.startsWith('listening '))!.slice(10) }
+    this.joined.push(j)
+    return j
+  }
+
+  /** SIGKILL whatever still runs, wait for the exits, remove the temp dir. */
+  async stop (): Promise<void> {
+    for (const j of this.joined) if (j.proc.exitCode === null && j.proc.signalCode === null) j.proc.kill('SIGKILL')
+    await Promise.all(this.joined.map(async j => await j.exit))
+    fs.rmSync(this.dir, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,128 @@
+// End to end: actors and placement options across separate `fabric join` processes on 127.0.0.1
+// over /fabric/actor/1 and /fabric/task/1, driven by Fabric.connect: an actor on a remote node
+// keeps its state; a named actor is found by a second driver; node affinity and spread place
+// work where asked; a demand no node can hold says what is missing; a driver's actors die with
+// it; and when an actor's node is SIGKILLed the actor restarts on another node (maxRestarts),
+// while one without restarts fails with ActorDiedError.
+import assert from 'node:assert/strict'
+import { Fabric, type ConnectedFabric, type ObjectRef, type RemoteActorClass, type UntypedModule } from '../../src/index.js'
+import { fixtureComponent } from '../helpers/fixtures.js'
+import { Cluster, type Joined } from './cluster.js'
+
+type Counter = { actorId: string, incr: { remote: (by: number) => ObjectRef<number> }, get2: { remote: () => ObjectRef<{ n: number, history: number[] }> } }
+
+/** The fixture's Counter class, with actor options (UntypedModule's options() is typed as a task's). */
+const counterClass = (mod: UntypedModule): RemoteActorClass<[number], unknown> => mod.Counter! as unknown as RemoteActorClass<[number], unknown>
+
+describe('e2e: actors across fabric join processes (/fabric/actor/1)', function () {
+  this.timeout(180_000)
+  let cluster: Cluster
+  let nodes: Joined[]
+  let fabric: ConnectedFabric
+  let m: UntypedModule
+  let componentPath: string
+
+  before(async () => {
+    cluster = new Cluster()
+    componentPath = await fixtureComponent('guests/ts/kitchen.ts')
+    const first = await cluster.join('n0')
+    await Promise.all([cluster.join('n1', first.addr), cluster.join('n2', first.addr)])
+    nodes = cluster.joined
+    fabric = await Fabric.connect(first.addr)
+    const deadline = Date.now() + 30_000
+    while (fabric.nodes().filter(n => n.state === 'alive').length < 3) {
+      if (Date.now() > deadline) throw new Error(`the driver did not see three nodes in 30 s: ${JSON.stringify(fabric.nodes())}`)
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+    m = await fabric.load<UntypedModule>(componentPath)
+  })
+
+  after(async () => {
+    await fabric?.stop()
+    await cluster?.stop()
+  })
+
+  it('an actor on a remote node keeps its state across calls, run in the order made', async () => {
+    const c = await m.Counter!.create(10) as unknown as Counter
+    const peer = fabric.actorInfo(c).peer
+    assert.ok(nodes.some(n => n.peer === peer), `the actor lives on a fabric node (${String(peer)})`)
+    const refs = [1, 2, 3, 4, 5].map(by => c.incr.remote(by))
+    assert.deepEqual(await fabric.get(refs), [11, 13, 16, 20, 25])
+    // A ref from one call as the argument of the next.
+    assert.equal(await fabric.get(c.incr.remote(refs[0] as unknown as number)), 36)
+    assert.deepEqual(await fabric.get(c.get2.remote()), { n: 36, history: [11, 13, 16, 20, 25, 36] })
+    await assert.rejects(fabric.get((c as unknown as Record<string, { remote: () => ObjectRef }>).nope!.remote()), (err: Error) => /nope/.test(err.message))
+    await fabric.kill(c)
+    await assert.rejects(fabric.get(c.incr.remote(1)), (err: Error) => err.name === 'ActorDiedError')
+  })
+
+  it('a named actor is found by a second driver; nodeAffinity places it; an unknown class says so', async () => {
+    const target = nodes[2]!
+    const acc = await counterClass(m).options({ name: 'acc', scheduling: { nodeAffinity: target.peer } }).create(0) as unknown as Counter
+    assert.equal(fabric.actorInfo(acc).peer, target.peer)
+    await fabric.get(acc.incr.remote(7))
+    const other = await Fabric.connect(nodes[0]!.addr)
+    try {
+      const deadline = Date.now() + 20_000
+      while (other.nodes().length < 3 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
+      const same = await other.getActor<Counter>('acc') as unknown as Counter
+      assert.equal(await other.get(same.incr.remote(1)), 8)
+      await assert.rejects(other.getActor('nobody'), (err: Error) => err.name === 'ActorNotFoundError')
+    } finally {
+      await other.stop()
+    }
+    assert.equal(await fabric.get(acc.incr.remote(1)), 9)
+    await assert.rejects(m.Nope!.create(), (err: Error & { kind?: string }) => err.kind === 'unknown-actor' && /Counter/.test(err.message))
+    await fabric.kill(acc)
+  })
+
+  it('tasks honour nodeAffinity and spread; a demand no node can hold names what is missing', async () => {
+    const pinned = await Promise.all(Array.from({ length: 6 }, async () => await fabric.get(m.add!.options({ scheduling: { nodeAffinity: nodes[1]!.peer } }).remote(1, 2) as ObjectRef<number>)))
+    assert.deepEqual(pinned, [3, 3, 3, 3, 3, 3])
+    assert.throws(() => m.add!.options({ scheduling: 'nearby' as 'spread' }).remote(1, 2), /option scheduling must be/)
+    await assert.rejects(fabric.get(m.add!.options({ gpus: 1 }).remote(1, 2) as ObjectRef), (err: Error) => err.name === 'InfeasibleTaskError' && /gpus: needs 1, has 0/.test(err.message))
+    await assert.rejects(fabric.get(m.add!.options({ scheduling: { nodeAffinity: '12D3KooWNotANodeInThisFabricAtAll1111111111111' } }).remote(1, 2) as ObjectRef), (err: Error) => err.name === 'InfeasibleTaskError' && /not in this caller's view/.test(err.message))
+    await assert.rejects(counterClass(m).options({ resources: { tpu: 1 } }).create(0), (err: Error) => err.name === 'InfeasibleTaskError' && /tpu: needs 1, has 0/.test(err.message))
+    const spread = await Promise.all(Array.from({ length: 3 }, async () => await counterClass(m).options({ scheduling: 'spread' }).create(0) as unknown as Counter))
+    assert.equal(new Set(spread.map(c => fabric.actorInfo(c).peer)).size, 3, 'three spread actors on three nodes')
+    for (const c of spread) await fabric.kill(c)
+  })
+
+  it("a driver's actors die with it", async () => {
+    const owner = await Fabric.connect(nodes[0]!.addr)
+    const mod = await owner.load<UntypedModule>(componentPath)
+    const c = await counterClass(mod).options({ name: 'ephemeral' }).create(1) as unknown as Counter
+    assert.equal(await owner.get(c.incr.remote(1)), 2)
+    assert.equal(await fabric.get((await fabric.getActor<Counter>('ephemeral') as unknown as Counter).incr.remote(1)), 3)
+    await owner.stop()
+    const deadline = Date.now() + 10_000
+    for (;;) {
+      try {
+        await fabric.getActor('ephemeral')
+      } catch (err) {
+        assert.equal((err as Error).name, 'ActorNotFoundError')
+        break
+      }
+      if (Date.now() > deadline) assert.fail('the actor outlived its driver by 10 s')
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+  })
+
+  it('its node SIGKILLed, an actor restarts on another node (maxRestarts); one without restarts dies', async () => {
+    const victim = nodes[1]!
+    const pin = { nodeAffinity: victim.peer, soft: true }
+    const phoenix = await counterClass(m).options({ maxRestarts: 1, maxTaskRetries: 1, scheduling: pin }).create(100) as unknown as Counter
+    const mortal = await counterClass(m).options({ scheduling: { nodeAffinity: victim.peer } }).create(0) as unknown as Counter
+    assert.equal(fabric.actorInfo(phoenix).peer, victim.peer)
+    assert.equal(fabric.actorInfo(mortal).peer, victim.peer)
+    assert.equal(await fabric.get(phoenix.incr.remote(1)), 101)
+    victim.proc.kill('SIGKILL')
+    // A fresh instance elsewhere: the state starts over from the constructor's arguments.
+    const after = await fabric.get(phoenix.incr.remote(1))
+    assert.equal(after, 101)
+    const info = fabric.actorInfo(phoenix)
+    assert.equal(info.restarts, 1)
+    assert.ok(info.peer !== undefined && info.peer !== victim.peer && nodes.some(n => n.peer === info.peer))
+    await assert.rejects(fabric.get(mortal.incr.remote(1)), (err: Error) => err.name === 'ActorDiedError' && /no restarts left/.test(err.message))
+  })
+})

@@ -1,0 +1,166 @@
+// `/fabric/actor/1` between in-process nodes, with an in-memory actor host: create, calls in
+// order, typed failures, attach by name, kill, an owned actor killed when its session ends, and a
+// stock libp2p client sending malformed or oversized frames gets an error frame while the node
+// keeps serving. (Real components on real runtimes across processes: test/e2e/remote-actors.)
+import assert from 'node:assert/strict'
+import path from 'node:path'
+import '../../src/net/polyfill.js'
+import type { Libp2p } from '@libp2p/interface'
+import { noise } from '@libp2p/noise'
+import { tcp } from '@libp2p/tcp'
+import { tls } from '@libp2p/tls'
+import { lpStream } from '@libp2p/utils'
+import { yamux } from '@libp2p/yamux'
+import { multiaddr } from '@multiformats/multiaddr'
+import * as cborg from 'cborg'
+import { createLibp2p } from 'libp2p'
+import { ACTOR_PROTOCOL, MAX_ACTOR_REQUEST_BYTES, createNetNode, encode, type ActorHost, type ActorOpen, type NetNode } from '../../src/net/index.js'
+import { ActorDiedError, TaskError } from '../../src/exec/errors.js'
+import { ActorNotFoundError } from '../../src/runtime/errors.js'
+import { cidOfBytesSync } from '../../src/objects/cid.js'
+import { nodeResources, rmDir, tmpDir, waitFor } from './helpers.js'
+
+const CID = cidOfBytesSync(new Uint8Array([1, 2, 3]))
+const create = (start: number, options: Record<string, unknown> = {}): ActorOpen => ({ type: 'create', component: CID, cls: 'Counter', args: cborg.encode([start]), options })
+
+/** Counters in memory: `incr(by)` after a delay that shrinks with `by`, so order is visible. */
+class CounterHost implements ActorHost {
+  readonly counters = new Map<string, { n: number, alive: boolean, name?: string, chain: Promise<unknown> }>()
+  private next = 0
+  async open (req: ActorOpen): Promise<{ actor: string, owned: boolean }> {
+    if (req.type === 'attach') {
+      const found = [...this.counters].find(([, c]) => c.alive && c.name === req.name)
+      if (found === undefined) throw new ActorNotFoundError(`no live actor is named '${req.name}'`)
+      return { actor: found[0], owned: false }
+    }
+    const [start] = cborg.decode(req.args) as [number]
+    if (start < 0) throw new TaskError('start must be >= 0', { kind: 'bad-argument' })
+    const id = `a${this.next++}`
+    this.counters.set(id, { n: start, alive: true, chain: Promise.resolve(), ...(typeof req.options.name === 'string' ? { name: req.options.name } : {}) })
+    return { actor: id, owned: true }
+  }
+
+  call (actor: string, method: string, args: Uint8Array): Promise<Uint8Array> {
+    const c = this.counters.get(actor)!
+    const [by] = cborg.decode(args) as [number]
+    // Calls run one after another, in the order queued (as the runtime does).
+    const run = c.chain.then(async () => {
+      if (!c.alive) throw new ActorDiedError('killed')
+      if (method !== 'incr') throw new TaskError(`no method ${method}`, { kind: 'unknown-method' })
+      await new Promise(resolve => setTimeout(resolve, Math.max(0, 20 - by)))
+      c.n += by
+      return cborg.encode(c.n)
+    })
+    c.chain = run.catch(() => {})
+    return run
+  }
+
+  kill (actor: string): void {
+    const c = this.counters.get(actor)
+    if (c !== undefined) c.alive = false
+  }
+}
+
+describe('net/actor-protocol', function () {
+  this.timeout(60_000)
+  let dir: string
+  let host: CounterHost
+  let worker: NetNode
+  let caller: NetNode
+  let client: Libp2p
+
+  before(async () => {
+    dir = tmpDir()
+    host = new CounterHost()
+    worker = await createNetNode({ dataDir: path.join(dir, 'w'), listen: ['/ip4/127.0.0.1/tcp/0'], resources: () => nodeResources(1), actors: host })
+    caller = await createNetNode({ dataDir: path.join(dir, 'c'), listen: ['/ip4/127.0.0.1/tcp/0'], resources: () => nodeResources(0) })
+    client = await createLibp2p({ addresses: { listen: [] }, transports: [tcp()], connectionEncrypters: [tls(), noise()], streamMuxers: [yamux()] })
+  })
+
+  after(async () => {
+    await client?.stop()
+    await caller?.stop({ leave: false })
+    await worker?.stop({ leave: false })
+    rmDir(dir)
+  })
+
+  it('creates an actor and runs its calls in the order they were made, whatever their durations', async () => {
+    const s = await caller.openActor(worker.multiaddrs()[0]!, create(100))
+    assert.equal(s.peer, worker.peerId)
+    const outs = await Promise.all([1, 19, 2, 18, 3].map(async by => cborg.decode(await s.call('incr', cborg.encode([by])))))
+    assert.deepEqual(outs, [101, 120, 122, 140, 143])
+    await s.close()
+    assert.equal(await s.ended, undefined)
+  })
+
+  it("brings a call's and a constructor's failure back typed; the session goes on after a failed call", async () => {
+    await assert.rejects(caller.openActor(worker.multiaddrs()[0]!, create(-1)), (err: Error & { kind?: string }) => err.name === 'TaskError' && err.kind === 'bad-argument')
+    const s = await caller.openActor(worker.multiaddrs()[0]!, create(0))
+    await assert.rejects(s.call('nope', cborg.encode([1])), (err: Error & { kind?: string }) => err.kind === 'unknown-method')
+    assert.equal(cborg.decode(await s.call('incr', cborg.encode([5]))), 5)
+    await s.close()
+  })
+
+  it('attaches to a named actor; kill makes pending calls fail with ActorDiedError', async () => {
+    const owner = await caller.openActor(worker.multiaddrs()[0]!, create(0, { name: 'shared' }))
+    const other = await caller.openActor(worker.multiaddrs()[0]!, { type: 'attach', name: 'shared' })
+    assert.equal(other.actor, owner.actor)
+    assert.equal(cborg.decode(await owner.call('incr', cborg.encode([2]))), 2)
+    assert.equal(cborg.decode(await other.call('incr', cborg.encode([3]))), 5)
+    await assert.rejects(caller.openActor(worker.multiaddrs()[0]!, { type: 'attach', name: 'nobody' }), (err: Error) => err.name === 'ActorNotFoundError')
+    const pending = other.call('incr', cborg.encode([1]))
+    await owner.kill()
+    await assert.rejects(pending, (err: Error) => err.name === 'ActorDiedError')
+    await other.close()
+  })
+
+  it('an owned actor dies with its session (its caller went away); an attached session does not kill it', async () => {
+    const owner = await caller.openActor(worker.multiaddrs()[0]!, create(0, { name: 'owned' }))
+    const viewer = await caller.openActor(worker.multiaddrs()[0]!, { type: 'attach', name: 'owned' })
+    await viewer.close()
+    assert.equal(host.counters.get(owner.actor)!.alive, true)
+    await owner.close()
+    await waitFor(() => !host.counters.get(owner.actor)!.alive, 'the owned actor to be killed')
+  })
+
+  it('a call on a broken session fails with PeerUnreachableError', async () => {
+    const s = await caller.openActor(worker.multiaddrs()[0]!, create(0))
+    const pending = s.call('incr', cborg.encode([0]))
+    pending.catch(() => {}) // asserted below
+    const conn = (caller as unknown as { libp2p: Libp2p }).libp2p.getConnections().find(c => c.remotePeer.toString() === worker.peerId)!
+    await conn.close({ signal: AbortSignal.timeout(1000) }).catch(() => conn.abort(new Error('test')))
+    await assert.rejects(pending, (err: Error) => err.name === 'PeerUnreachableError')
+    assert.equal((await s.ended)?.name, 'PeerUnreachableError')
+    await waitFor(() => !host.counters.get(s.actor)!.alive, 'the actor of the broken session to be killed')
+  })
+
+  it('a stock client sending malformed or oversized frames gets an error frame; the node keeps serving', async () => {
+    const addr = multiaddr(worker.multiaddrs()[0]!)
+    const send = async (frames: Uint8Array[]): Promise<string> => {
+      const stream = await client.dialProtocol(addr, ACTOR_PROTOCOL)
+      const lp = lpStream(stream, { maxDataLength: 1024 * 1024 })
+      for (const f of frames) await lp.write(f)
+      try {
+        for (;;) {
+          const reply = cborg.decode((await lp.read({ signal: AbortSignal.timeout(5000) })).subarray()) as { type: string, error?: { name: string } }
+          if (reply.type === 'created' || reply.type === 'result') continue
+          return reply.type === 'error' ? `error:${reply.error!.name}` : reply.type
+        }
+      } catch (err) {
+        return `ended:${(err as Error).name}`
+      } finally {
+        stream.abort(new Error('done'))
+      }
+    }
+    assert.equal(await send([new Uint8Array([0xff, 0x01])]), 'error:MalformedMessageError')
+    assert.equal(await send([encode({ type: 'call', id: 0, method: 'incr', args: cborg.encode([1]) })]), 'error:MalformedMessageError')
+    assert.equal(await send([encode({ type: 'create', component: 'not-a-cid', cls: 'Counter', args: cborg.encode([0]), options: {} })]), 'error:InvalidCidError')
+    assert.equal(await send([encode({ type: 'create', component: CID, cls: 'Counter', args: cborg.encode([0]), options: { evil: 1 } })]), 'error:MalformedMessageError')
+    assert.equal(await send([encode(create(0)), encode({ type: 'call', id: -1, method: 'incr', args: cborg.encode([1]) })]), 'error:MalformedMessageError')
+    assert.equal(await send([encode(create(0)), encode({ type: 'call', id: 1, method: 'incr', args: 'x' })]), 'error:MalformedMessageError')
+    assert.match(await send([encode(create(0)), new Uint8Array(MAX_ACTOR_REQUEST_BYTES + 1)]), /^(error:(MalformedMessageError|InvalidDataLengthError)|ended:)/)
+    const s = await caller.openActor(worker.multiaddrs()[0]!, create(40))
+    assert.equal(cborg.decode(await s.call('incr', cborg.encode([2]))), 42)
+    await s.close()
+  })
+})
