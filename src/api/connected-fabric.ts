@@ -2,9 +2,9 @@
 // (placed by RemoteRunner from this driver's gossiped view, resubmitted elsewhere when a node
 // dies); actors live on a node for as long as this driver holds them (RemoteActor: one session
 // each, restarted on another node when theirs dies); components travel to the nodes by CID.
-// Results come back by value and are held here, in the driver, behind ObjectRefs; refs passed as
-// whole arguments are resolved here before the call is sent. Not yet across nodes: streaming
-// tasks, refs nested inside values, objects held by nodes.
+// Small results come back by value and are held here; large ones stay on the node that made them
+// (RemoteObjects: by CID, rebuilt from lineage when their nodes are gone), and travel to the node
+// that needs them. Not yet across nodes: streaming tasks, refs nested inside values.
 import { randomUUID } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
@@ -12,7 +12,8 @@ import path from 'node:path'
 import { createNetNode, fixedResources, type NetNode } from '../net/index.js'
 import { decode, encode, findRefs, ObjectRef } from '../objects/index.js'
 import {
-  FabricStoppedError, ForeignRefError, GetTimeoutError, RemoteActor, RemoteRunner, findNamedActor, resolveActorOptions, resolveTaskOptions, type Scheduling
+  FabricStoppedError, ForeignRefError, GetTimeoutError, RemoteActor, RemoteObject, RemoteObjects, RemoteRunner, findNamedActor, resolveActorOptions, resolveTaskOptions,
+  type Held, type Scheduling
 } from '../runtime/index.js'
 import type { GetOptions, UntypedModule, WaitOptions } from './fabric.js'
 import type { ActorHandle, ActorOptions, TaskOptions } from './interface.js'
@@ -45,11 +46,10 @@ interface RemoteExport {
 
 /** A fabric of remote nodes, driven from this process. */
 export class ConnectedFabric {
-  private readonly results = new Map<string, Promise<unknown>>()
   private readonly actors = new Map<string, { actor: RemoteActor, chain: Promise<unknown>, name?: string }>()
   private stopped = false
 
-  private constructor (private readonly net: NetNode, private readonly runner: RemoteRunner, private readonly tmpDir?: string) {}
+  private constructor (private readonly net: NetNode, private readonly runner: RemoteRunner, private readonly objects: RemoteObjects, private readonly tmpDir?: string) {}
 
   /**
    * Connect to the fabric that `address` (a node's multiaddr) belongs to, and wait until a node
@@ -67,6 +67,7 @@ export class ConnectedFabric {
     }
     const tmpDir = init.dataDir === undefined ? await mkdtemp(path.join(os.tmpdir(), 'fabric-driver-')) : undefined
     let runner: RemoteRunner | undefined
+    let objects: RemoteObjects | undefined
     const net = await createNetNode({
       dataDir: init.dataDir ?? tmpDir!,
       listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'],
@@ -75,10 +76,12 @@ export class ConnectedFabric {
       ...(init.fabricName === undefined ? {} : { fabricName: init.fabricName }),
       // A driver offers nothing: no task is placed on it.
       resources: () => fixedResources({}, { labels: { role: 'driver' } }),
-      objects: { get: (cid) => runner?.componentBytes(cid) }
+      // Nodes pull the components and the large puts of this driver from it.
+      objects: { get: (cid) => runner?.componentBytes(cid) ?? objects?.servedBytes(cid) }
     })
     runner = new RemoteRunner(net)
-    const fabric = new ConnectedFabric(net, runner, tmpDir)
+    objects = new RemoteObjects(net, runner)
+    const fabric = new ConnectedFabric(net, runner, objects, tmpDir)
     const deadline = Date.now() + (init.timeoutMs ?? 30_000)
     while (fabric.nodes().length === 0) {
       if (Date.now() > deadline) {
@@ -131,17 +134,19 @@ export class ConnectedFabric {
     checkOptions(options, TASK_OPTIONS, what)
     const resolved = resolveTaskOptions(options as Record<string, unknown>, what)
     const scheduling = checkScheduling(options.scheduling, what)
-    const value = (async () => {
-      const values = await this.resolveArgs(args, `${name}.remote`)
-      return (await this.runner.submit(cid, name, values, {
+    for (const a of args) if (a instanceof ObjectRef) void this.objects.heldOf(a) // a foreign ref fails now
+    return this.hold(this.objects.run({
+      component: cid,
+      name,
+      args,
+      options: {
         maxRetries: resolved.maxRetries,
         demand: resolved.resources,
         ...(resolved.timeoutMs === undefined ? {} : { timeoutMs: resolved.timeoutMs }),
         ...(scheduling === undefined ? {} : { scheduling }),
         ...(options.retryExceptions === undefined ? {} : { retryExceptions: resolved.retryExceptions })
-      })).value
-    })()
-    return this.hold(value)
+      }
+    }))
   }
 
   private async createActor (cid: string, cls: string, args: unknown[], options: ActorOptions): Promise<Record<string, unknown>> {
@@ -186,7 +191,7 @@ export class ConnectedFabric {
               // Calls reach the actor in the order they are made, each once its ref arguments are ready.
               const ready = entry.chain.then(async () => await this.resolveArgs(args, `${cls}.${method}.remote`))
               entry.chain = ready.catch(() => {})
-              return this.hold(ready.then(async values => decode(await actor.call(method, encode(values)))))
+              return this.hold(ready.then(async values => ({ value: decode(await actor.call(method, encode(values))) })))
             }
           })
         }
@@ -206,19 +211,21 @@ export class ConnectedFabric {
     }))
   }
 
-  /** A ref to a value this driver holds (or will, once `value` settles). */
-  private hold (value: Promise<unknown>): ObjectRef {
+  /** A ref to what a task gives (or will, once `held` settles). */
+  private hold (held: Promise<Held>): ObjectRef {
     const id = `d-${randomUUID()}`
-    value.catch(() => {}) // observed by get/wait
-    this.results.set(id, value)
+    this.objects.track(id, held)
     return new ObjectRef(id)
   }
 
-  /** Store a value in this driver; tasks and actors that get its ref receive the value. */
+  /**
+   * Store a value in the fabric: kept by this driver (a large one is served by CID to the nodes
+   * whose tasks take it, so it crosses the network once per node, not once per task).
+   */
   put<T> (value: T): ObjectRef<T> {
     this.assertRunning()
     if (findRefs(value).length > 0) throw new ForeignRefError('put: a value holding object refs cannot cross nodes yet; put the values')
-    return this.hold(Promise.resolve(value)) as ObjectRef<T>
+    return this.hold(this.objects.put(value)) as ObjectRef<T>
   }
 
   /** A live named actor: one this driver created, or one any node in view hosts. */
@@ -250,8 +257,7 @@ export class ConnectedFabric {
   async get (refOrRefs: ObjectRef | readonly ObjectRef[], options: GetOptions = {}): Promise<unknown> {
     if (Array.isArray(refOrRefs)) return await Promise.all(refOrRefs.map(async r => await this.get(r as ObjectRef, options)))
     const ref = refOrRefs as ObjectRef
-    const p = this.results.get(ref.id)
-    if (p === undefined) throw new ForeignRefError(`${ref.toString()} was not made by this connection`)
+    const p = this.objects.heldOf(ref).then(async held => await this.objects.value(held))
     if (options.timeoutMs === undefined) return await p
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_resolve, reject) => {
@@ -275,9 +281,7 @@ export class ConnectedFabric {
       const timer = options.timeoutMs === undefined ? undefined : setTimeout(resolve, options.timeoutMs)
       if (numReturns === 0) resolve()
       for (const r of refs) {
-        const p = this.results.get(r.id)
-        if (p === undefined) throw new ForeignRefError(`${r.toString()} was not made by this connection`)
-        void p.then(() => {}, () => {}).finally(() => {
+        void this.objects.heldOf(r).then(() => {}, () => {}).finally(() => {
           done.add(r.id)
           if (done.size >= numReturns) { clearTimeout(timer); resolve() }
         })
@@ -286,9 +290,18 @@ export class ConnectedFabric {
     return { ready: refs.filter(r => done.has(r.id)), pending: refs.filter(r => !done.has(r.id)) }
   }
 
-  /** Forget a result held here. */
-  free (ref: ObjectRef): void {
-    this.results.delete(ref.id)
+  /**
+   * Where the object behind a ref is (once its task finished): `inline` for a value this driver
+   * holds, or its CID and the PeerIds of the nodes holding it (this driver's own for a large put).
+   */
+  async locate (ref: ObjectRef): Promise<{ inline: true } | { cid: string, size: number, holders: string[] }> {
+    const held = await this.objects.heldOf(ref)
+    return held instanceof RemoteObject ? { cid: held.cid, size: held.size, holders: [...held.holders] } : { inline: true }
+  }
+
+  /** Release objects now: later gets fail; copies on nodes are dropped. */
+  free (refs: ObjectRef | readonly ObjectRef[]): void {
+    for (const r of Array.isArray(refs) ? refs as readonly ObjectRef[] : [refs as ObjectRef]) this.objects.free(r)
   }
 
   /** Leave the fabric (the nodes keep running). Idempotent. */
@@ -298,6 +311,7 @@ export class ConnectedFabric {
     // This driver's actors go with it (their nodes kill an actor whose owner's session ends).
     await Promise.all([...new Set([...this.actors.values()].map(e => e.actor))].map(async a => await a.close().catch(() => {})))
     this.actors.clear()
+    await this.objects.releaseAll()
     await this.net.stop({ leave: true })
     if (this.tmpDir !== undefined) await rm(this.tmpDir, { recursive: true, force: true })
   }

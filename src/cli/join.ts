@@ -84,7 +84,7 @@ export function registerJoin (program: Command): void {
       const runtime = new LocalNode({ workers: Math.max(1, Math.round(own.resources.total.cpus)), resources: own.resources.total, log: () => {} })
       await runtime.start()
       let node: NetNode
-      const executor = new RemoteTaskExecutor(runtime, async (cid, from) => await node.pullObject(cid, [from]))
+      const executor = new RemoteTaskExecutor(runtime, async (cid, holders) => await node.pullObject(cid, holders))
       try {
         const swarmKey = opts.secret === undefined ? undefined : await readSwarmKey(opts.secret)
         const reported = new Set<string>()
@@ -102,7 +102,7 @@ export function registerJoin (program: Command): void {
             const stats = runtime.stats()
             return { ...own, resources: { total: own.resources.total, available: stats.resources.available }, queue: stats.tasks.queued + stats.tasks.waiting }
           },
-          objects: { get: (cid) => executor.componentBytes(cid) },
+          objects: { get: async (cid) => await executor.objectBytes(cid) },
           tasks: executor,
           actors: new RemoteActorHost(runtime, executor)
         }, {
@@ -135,8 +135,9 @@ export function registerJoin (program: Command): void {
       node.view.on('join', e => { out(`joined ${summary(e)}`) })
       node.view.on('suspect', e => { out(`suspected ${e.info.peer} (${e.suspectReason ?? 'unknown'})`) })
       node.view.on('alive', e => { out(`alive ${e.info.peer}`) })
-      node.view.on('dead', e => { out(`dead ${e.info.peer}`) })
-      node.view.on('leave', e => { out(`left ${e.info.peer}`) })
+      // A peer gone for good owns nothing any more: its results kept here are dropped.
+      node.view.on('dead', e => { out(`dead ${e.info.peer}`); executor.ownerGone(e.info.peer) })
+      node.view.on('leave', e => { out(`left ${e.info.peer}`); executor.ownerGone(e.info.peer) })
 
       await new Promise<void>(resolve => {
         let stopping = false

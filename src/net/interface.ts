@@ -193,7 +193,11 @@ export interface NetNodeInit {
    * Runs the tasks peers send over `/fabric/task/1` (the runtime). Without it the node does not
    * speak the protocol (a pure client or observer).
    */
-  tasks?: { run: (req: RemoteTask, from: string) => Promise<Uint8Array> }
+  tasks?: {
+    run: (req: RemoteTask, from: string) => Promise<TaskOutcome>
+    /** Drop objects `from` owns on this node (results of its tasks); returns how many were dropped. */
+    release: (cids: string[], from: string) => number
+  }
   /**
    * Hosts the actors peers create over `/fabric/actor/1` (the runtime). Without it the node does
    * not speak the protocol.
@@ -219,7 +223,21 @@ export interface RemoteTask {
   timeoutMs?: number
   /** `{ cpus, gpus, memoryMb, resources, maxRetries, retryExceptions }` as in TaskOptions (the node validates them and retries there). */
   options?: Record<string, unknown>
+  /** Arguments passed as objects held by nodes: `args[index]` is null and the node pulls the object from a holder. */
+  refs?: RefArg[]
 }
+
+/** An argument that is an object held by nodes (pulled by CID by the node that runs the task). */
+export interface RefArg {
+  index: number
+  cid: string
+  size: number
+  /** PeerIds of nodes that hold it. */
+  holders: string[]
+}
+
+/** What a task gave: its CBOR result inline (small), or the CID of a result kept in the node's store. */
+export type TaskOutcome = { value: Uint8Array } | { object: { cid: string, size: number } }
 
 /** The first frame of an actor session: create an actor, or attach to a live named one. */
 export type ActorOpen =
@@ -302,10 +320,12 @@ export interface NetNode {
   pullObject: (cid: string, holders: string[], options?: PullObjectOptions) => Promise<Uint8Array>
   /**
    * Run a task on node `peer` (a PeerId or multiaddr) over `/fabric/task/1`; resolves to its CBOR
-   * result. Fails with PeerUnreachableError (retryable) when the node or the stream goes, with the
+   * result, or the CID of a large result the node keeps. Fails with PeerUnreachableError (retryable) when the node or the stream goes, with the
    * task's own error when it fails there.
    */
-  runTask: (peer: string, task: RemoteTask, options?: { signal?: AbortSignal }) => Promise<Uint8Array>
+  runTask: (peer: string, task: RemoteTask, options?: { signal?: AbortSignal }) => Promise<TaskOutcome>
+  /** Ask node `peer` to drop objects this node owns there (best effort); resolves to how many it dropped. */
+  releaseObjects: (peer: string, cids: string[], options?: { signal?: AbortSignal }) => Promise<number>
   /**
    * Open an actor session with node `peer` over `/fabric/actor/1`: create the actor there (or
    * attach to a named one). Fails with the node's error (InfeasibleTaskError, a constructor's

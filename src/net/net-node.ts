@@ -22,14 +22,14 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { BootstrapDialer } from './bootstrap-dialer.js'
 import { ACTOR_MAX_INBOUND_STREAMS, ACTOR_PROTOCOL, FABRIC_NAME_RE, LIMITS, OBJECT_MAX_INBOUND_STREAMS, OBJECT_PROTOCOL, STATUS_MAX_INBOUND_STREAMS, STATUS_PROTOCOL, TASK_MAX_INBOUND_STREAMS, TASK_PROTOCOL, resourcesTopic } from './constants.js'
-import { runRemoteTask, serveTaskStream } from './task-protocol.js'
+import { releaseRemoteObjects, runRemoteTask, serveTaskStream } from './task-protocol.js'
 import { openActorSession, serveActorStream } from './actor-protocol.js'
 import { pullObject, serveObjectStream } from './object-protocol.js'
 import { MalformedMessageError, NetConfigError } from './errors.js'
 import { LivenessView } from './fabric-view.js'
 import { ResourceGossip } from './gossip.js'
 import { loadOrCreateIdentity } from './identity.js'
-import type { ActorOpen, ActorSession, GossipStats, NetNode, NetNodeInit, NodeInfo, PullObjectOptions, RemoteTask, StatusReply } from './interface.js'
+import type { ActorOpen, ActorSession, GossipStats, NetNode, NetNodeInit, NodeInfo, PullObjectOptions, RemoteTask, StatusReply, TaskOutcome } from './interface.js'
 import { validateNodeInfo } from './messages.js'
 import { serveStatusStream } from './status-protocol.js'
 
@@ -194,8 +194,12 @@ class Libp2pNetNode implements NetNode {
     return await pullObject(this.libp2p, holders.map(target), cid, options)
   }
 
-  async runTask (peer: string, task: RemoteTask, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+  async runTask (peer: string, task: RemoteTask, options: { signal?: AbortSignal } = {}): Promise<TaskOutcome> {
     return await runRemoteTask(this.libp2p, target(peer), task, options)
+  }
+
+  async releaseObjects (peer: string, cids: string[], options: { signal?: AbortSignal } = {}): Promise<number> {
+    return await releaseRemoteObjects(this.libp2p, target(peer), cids, options)
   }
 
   async openActor (peer: string, open: ActorOpen, options: { signal?: AbortSignal } = {}): Promise<ActorSession> {

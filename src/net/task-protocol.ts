@@ -1,11 +1,17 @@
 // `/fabric/task/1`: run one task of a component on the node that accepts the stream. One stream
 // per task, length-prefixed CBOR frames:
 //
-//   client: { type: 'run', id, component, name, args, timeoutMs?, options? }   component: a CID; args: CBOR bytes;
-//                                                                    options: { cpus, gpus, memoryMb, resources, maxRetries, retryExceptions }
+//   client: { type: 'run', id, component, name, args, timeoutMs?, options?, refs? }
+//           component: a CID; args: CBOR bytes; options: { cpus, gpus, memoryMb, resources,
+//           maxRetries, retryExceptions }; refs: [{ index, cid, size, holders }], arguments the
+//           node pulls by CID from the nodes holding them (args[index] is null)
 //   server: { type: 'accepted', id }                                   at once, before running
-//   server: { type: 'result', id, ok: true, value }                    value: CBOR bytes
+//   server: { type: 'result', id, ok: true, value }                    value: CBOR bytes (small results)
+//       or: { type: 'result', id, ok: true, object: { cid, size } }    a large result, kept by the node
 //       or: { type: 'result', id, ok: false, error: { name, message, retryable, kind? } }
+//
+//   client: { type: 'release', cids }                                  drop objects this client owns there
+//   server: { type: 'released', count }
 //
 // The server fetches a component it lacks from the requesting peer over /fabric/object/1 (so
 // components travel as objects) and runs the task on its own runtime. A request that is too large
@@ -19,7 +25,7 @@ import { frameStream } from './frames.js'
 import { decodeCborMap, encode } from './messages.js'
 import { deserializeError, serializeError, type SerializedError } from '../errors/index.js'
 import { parseCid } from '../objects/cid.js'
-import type { NetNodeInit, RemoteTask } from './interface.js'
+import type { NetNodeInit, RefArg, RemoteTask, TaskOutcome } from './interface.js'
 
 /** A task to run, as it travels (see {@link RemoteTask}). */
 export type RemoteTaskRequest = RemoteTask
@@ -31,13 +37,27 @@ export type TaskExecutor = NonNullable<NetNodeInit['tasks']>
 const TASK_OPTION_KEYS = ['cpus', 'gpus', 'memoryMb', 'resources', 'maxRetries', 'retryExceptions']
 
 const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max
+const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
 
 
-/** Validate a run request. */
-export function decodeTaskRequest (bytes: Uint8Array): RemoteTaskRequest {
+/** A release request: drop objects the client owns on the node. */
+export interface ReleaseRequest { type: 'release', cids: string[] }
+
+/** Most CIDs one release request may name. */
+const MAX_RELEASE_CIDS = 4096
+
+/** Validate a run or release request. */
+export function decodeTaskRequest (bytes: Uint8Array): RemoteTaskRequest | ReleaseRequest {
   const o = decodeCborMap(bytes, 'task request')
-  if (o.type !== 'run' || Object.keys(o).some(k => !['type', 'id', 'component', 'name', 'args', 'timeoutMs', 'options'].includes(k))) {
-    throw new MalformedMessageError("task request must be { type: 'run', id, component, name, args, timeoutMs?, options? }")
+  if (o.type === 'release') {
+    if (Object.keys(o).some(k => !['type', 'cids'].includes(k)) || !Array.isArray(o.cids) || o.cids.length > MAX_RELEASE_CIDS || !o.cids.every(c => isStr(c, 128))) {
+      throw new MalformedMessageError(`release request must be { type: 'release', cids } with at most ${MAX_RELEASE_CIDS} CIDs`)
+    }
+    for (const c of o.cids as string[]) parseCid(c)
+    return { type: 'release', cids: o.cids as string[] }
+  }
+  if (o.type !== 'run' || Object.keys(o).some(k => !['type', 'id', 'component', 'name', 'args', 'timeoutMs', 'options', 'refs'].includes(k))) {
+    throw new MalformedMessageError("task request must be { type: 'run', id, component, name, args, timeoutMs?, options?, refs? } or { type: 'release', cids }")
   }
   if (!isStr(o.id, 128)) throw new MalformedMessageError('task request: id must be a string of 1-128 chars')
   if (!isStr(o.component, 128)) throw new MalformedMessageError('task request: component must be a CID string')
@@ -51,17 +71,37 @@ export function decodeTaskRequest (bytes: Uint8Array): RemoteTaskRequest {
     const unknown = Object.keys(options).filter(k => !TASK_OPTION_KEYS.includes(k))
     if (unknown.length > 0) throw new MalformedMessageError(`task request: unknown option ${unknown.join(', ')} (known: ${TASK_OPTION_KEYS.join(', ')})`)
   }
+  const refs = o.refs === undefined ? undefined : decodeRefArgs(o.refs)
   return {
     type: 'run', id: o.id, component: o.component, name: o.name, args: o.args,
     ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
-    ...(options === undefined ? {} : { options: options as Record<string, unknown> })
+    ...(options === undefined ? {} : { options: options as Record<string, unknown> }),
+    ...(refs === undefined ? {} : { refs })
   }
+}
+
+/** Most object arguments one task may have, and holders named per argument. */
+const MAX_REF_ARGS = 256
+const MAX_HOLDERS = 16
+
+function decodeRefArgs (v: unknown): RefArg[] {
+  if (!Array.isArray(v) || v.length > MAX_REF_ARGS) throw new MalformedMessageError(`task request: refs must be a list of at most ${MAX_REF_ARGS}`)
+  return v.map((r, i) => {
+    const ok = typeof r === 'object' && r !== null && !Array.isArray(r) && !(r instanceof Uint8Array) &&
+      Object.keys(r).every(k => ['index', 'cid', 'size', 'holders'].includes(k))
+    const o = r as Record<string, unknown>
+    if (!ok || !isUint(o.index) || !isStr(o.cid, 128) || !isUint(o.size) || !Array.isArray(o.holders) || o.holders.length === 0 || o.holders.length > MAX_HOLDERS || !o.holders.every(h => isStr(h, 128))) {
+      throw new MalformedMessageError(`task request: refs[${i}] must be { index, cid, size, holders } with 1-${MAX_HOLDERS} holder PeerIds`)
+    }
+    parseCid(o.cid)
+    return { index: o.index, cid: o.cid, size: o.size, holders: o.holders as string[] }
+  })
 }
 
 /** Serve one inbound task stream: accept, run, answer, close. */
 export async function serveTaskStream (stream: Stream, from: PeerId, executor: TaskExecutor, log: Logger): Promise<void> {
   const lp = frameStream(stream, MAX_TASK_REQUEST_BYTES)
-  let req: RemoteTaskRequest
+  let req: RemoteTaskRequest | ReleaseRequest
   try {
     req = decodeTaskRequest((await lp.read({ signal: AbortSignal.timeout(30_000) })).subarray())
   } catch (err) {
@@ -71,13 +111,23 @@ export async function serveTaskStream (stream: Stream, from: PeerId, executor: T
     stream.abort(err as Error)
     return
   }
+  if (req.type === 'release') {
+    await lp.write(encode({ type: 'released', count: executor.release(req.cids, from.toString()) }))
+    await stream.close().catch(() => { stream.abort(new Error('closing')) })
+    return
+  }
   await lp.write(encode({ type: 'accepted', id: req.id }))
   let reply: Record<string, unknown>
   try {
-    const value = await executor.run(req, from.toString())
-    reply = value.byteLength > MAX_TASK_REPLY_BYTES - 1024
-      ? { type: 'result', id: req.id, ok: false, error: serializeError(new MalformedMessageError(`the result of ${req.name} is ${value.byteLength} bytes, over the ${MAX_TASK_REPLY_BYTES}-byte reply limit`)) }
-      : { type: 'result', id: req.id, ok: true, value }
+    const outcome = await executor.run(req, from.toString())
+    if ('object' in outcome) {
+      reply = { type: 'result', id: req.id, ok: true, object: outcome.object }
+    } else {
+      const value = outcome.value
+      reply = value.byteLength > MAX_TASK_REPLY_BYTES - 1024
+        ? { type: 'result', id: req.id, ok: false, error: serializeError(new MalformedMessageError(`the result of ${req.name} is ${value.byteLength} bytes, over the ${MAX_TASK_REPLY_BYTES}-byte reply limit`)) }
+        : { type: 'result', id: req.id, ok: true, value }
+    }
   } catch (err) {
     reply = { type: 'result', id: req.id, ok: false, error: serializeError(err) }
   }
@@ -96,7 +146,7 @@ export interface RunRemoteTaskOptions {
  * @throws PeerUnreachableError (retryable) when the node cannot be reached or the stream breaks
  * @throws the task's own error (deserialized: TaskError with `kind`, GuestTrapError, ...) when it fails there
  */
-export async function runRemoteTask (libp2p: Libp2p, target: PeerId | Multiaddr, req: RemoteTaskRequest, options: RunRemoteTaskOptions = {}): Promise<Uint8Array> {
+export async function runRemoteTask (libp2p: Libp2p, target: PeerId | Multiaddr, req: RemoteTaskRequest, options: RunRemoteTaskOptions = {}): Promise<TaskOutcome> {
   let stream: Stream
   try {
     // As many streams out as a node accepts in (libp2p's default for a protocol it does not serve is 64).
@@ -126,7 +176,13 @@ export async function runRemoteTask (libp2p: Libp2p, target: PeerId | Multiaddr,
       if (o.type === 'accepted') continue
       if (o.type !== 'result') throw new MalformedMessageError(`unexpected task reply type ${String(o.type)}`)
       await stream.close().catch(() => {})
-      if (o.ok === true && o.value instanceof Uint8Array) return o.value
+      if (o.ok === true && o.value instanceof Uint8Array) return { value: o.value }
+      if (o.ok === true && typeof o.object === 'object' && o.object !== null) {
+        const obj = o.object as Record<string, unknown>
+        if (!isStr(obj.cid, 128) || !isUint(obj.size)) throw new MalformedMessageError('task reply: object must be { cid, size }')
+        parseCid(obj.cid)
+        return { object: { cid: obj.cid, size: obj.size } }
+      }
       const e = o.error as SerializedError | undefined
       if (typeof e !== 'object' || e === null || typeof e.name !== 'string' || typeof e.message !== 'string') throw new MalformedMessageError('task reply without a value or an error')
       throw deserializeError(e)
@@ -134,5 +190,31 @@ export async function runRemoteTask (libp2p: Libp2p, target: PeerId | Multiaddr,
   } catch (err) {
     stream.abort(err instanceof Error ? err : new Error(String(err)))
     throw err instanceof Error ? err : broke(err)
+  }
+}
+
+/**
+ * Ask the node at `target` to drop objects this node owns there. Resolves to how many it dropped.
+ *
+ * @throws PeerUnreachableError when the node cannot be reached
+ */
+export async function releaseRemoteObjects (libp2p: Libp2p, target: PeerId | Multiaddr, cids: string[], options: RunRemoteTaskOptions = {}): Promise<number> {
+  const signal = options.signal ?? AbortSignal.timeout(5000)
+  let stream: Stream
+  try {
+    stream = await libp2p.dialProtocol(target, TASK_PROTOCOL, { signal, maxOutboundStreams: TASK_MAX_INBOUND_STREAMS })
+  } catch (err) {
+    throw new PeerUnreachableError(`cannot open ${TASK_PROTOCOL} to ${target.toString()}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  }
+  try {
+    const lp = frameStream(stream, MAX_TASK_REPLY_BYTES)
+    await lp.write(encode({ type: 'release', cids }), { signal })
+    const o = decodeCborMap((await lp.read({ signal })).subarray(), 'release reply')
+    await stream.close().catch(() => {})
+    if (o.type !== 'released' || !isUint(o.count)) throw new MalformedMessageError('release reply must be { type: \'released\', count }')
+    return o.count
+  } catch (err) {
+    stream.abort(err instanceof Error ? err : new Error(String(err)))
+    throw err
   }
 }

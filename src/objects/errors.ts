@@ -79,6 +79,23 @@ export class ObjectStoreStoppedError extends FabricError {
   }
 }
 
-for (const cls of [ObjectNotFoundError, InvalidObjectError, ObjectStoreError, ObjectStoreStoppedError]) {
+/**
+ * Thrown when an object's every copy is gone (its holders died or dropped it) and it cannot be
+ * rebuilt: it has no lineage (it was put, not computed), or re-running the task that made it
+ * failed. The message names the CID, the holders tried and why lineage could not help. On a node,
+ * an argument it could not pull from any holder (`retryable`: its owner may rebuild it).
+ */
+export class ObjectLostError extends FabricError {
+  override name = 'ObjectLostError'
+  /** The lost object's CID (the message names it too). */
+  cid?: string
+
+  constructor (message = 'every copy of the object is gone', init: Init & { cid?: string } = {}) {
+    super(message, { retryable: true, ...init })
+    this.cid = init.cid
+  }
+}
+
+for (const cls of [ObjectNotFoundError, InvalidObjectError, ObjectStoreError, ObjectStoreStoppedError, ObjectLostError]) {
   registerError(new cls().name, cls)
 }

@@ -1,6 +1,6 @@
 // The objects area's public surface: the node's object store, the value codec, object refs and CIDs.
 export { createObjectStore } from './store.js'
-export { ObjectNotFoundError, InvalidObjectError, ObjectStoreError, ObjectStoreStoppedError } from './errors.js'
+export { ObjectNotFoundError, InvalidObjectError, ObjectStoreError, ObjectStoreStoppedError, ObjectLostError } from './errors.js'
 export type { ObjectStore, ObjectStoreInit, ObjectStoreStats } from './interface.js'
 export { encode, decode, findRefs, CodecError } from './codec.js'
 export { ObjectRef, OBJECT_REF_TAG } from './object-ref.js'

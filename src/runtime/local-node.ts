@@ -317,6 +317,27 @@ export class LocalNode {
     return { bytes: await this.valueBytes(e), raw: false }
   }
 
+  /**
+   * Where a ready value lives: inline CBOR bytes (small), or the CID and size of its CBOR bytes in
+   * this node's store (served to peers by CID while the ref is held). Throws the task's error.
+   */
+  async location (id: string): Promise<{ inline: Uint8Array } | { cid: string, size: number }> {
+    const v = (await this.ready(id, undefined)).value!
+    if ('inline' in v) return { inline: v.inline }
+    if (v.raw === true) return { inline: await this.valueBytes(await this.ready(id, undefined)) }
+    return { cid: v.cid, size: v.size }
+  }
+
+  /** The bytes of object `cid` when this node's store holds it (for peers pulling it). */
+  async objectBytes (cid: string): Promise<Uint8Array | undefined> {
+    if (!this.store.has(cid)) return undefined
+    try {
+      return await this.store.get(cid)
+    } catch {
+      return undefined // released in between
+    }
+  }
+
   /** Wait until `numReturns` of `ids` have settled (ready or failed); returns those, in order. */
   async wait (ids: string[], numReturns: number, timeoutMs?: number): Promise<string[]> {
     const entries = ids.map(id => this.entryOf(id))

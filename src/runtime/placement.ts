@@ -17,10 +17,16 @@ export interface PlacementRequest {
   exclude?: ReadonlySet<string>
   /** Names the work in errors: "task 'add'". */
   what: string
+  /** Bytes of the work's arguments each node already holds (locality). */
+  localBytes?: (peer: string) => number
 }
 
+/** A node with this much of the caller's work in flight per CPU is too busy to be chosen for locality alone. */
+const LOCALITY_MAX_LOAD_PER_CPU = 2
+
 /**
- * The nodes that can run the work, best first: by the caller's own work in flight there per CPU
+ * The nodes that can run the work, best first: (default strategy) nodes not too busy that already
+ * hold the most bytes of its arguments, then by the caller's own work in flight there per CPU
  * (fewest first), then nodes with room now (as last gossiped) before full ones, then by free CPUs;
  * spread also breaks ties by the caller's total placements there, so equal nodes take turns.
  *
@@ -58,7 +64,10 @@ export function rankNodes (view: FabricView, req: PlacementRequest, load: (peer:
   // The caller's own work in flight per CPU first: gossiped availability is up to a heartbeat old,
   // while this caller knows exactly what it sent since.
   const perCpu = (p: PeerEntry): number => load(p.info.peer) / Math.max(1, p.info.resources.total.cpus)
+  const local = req.localBytes ?? (() => 0)
+  const busy = (p: PeerEntry): number => perCpu(p) >= LOCALITY_MAX_LOAD_PER_CPU ? 1 : 0
   const ranked = nodes.sort((a, b) =>
+    (spread ? 0 : busy(a) - busy(b) || local(b.info.peer) - local(a.info.peer)) ||
     perCpu(a) - perCpu(b) ||
     room(a) - room(b) ||
     (spread ? placed(a.info.peer) - placed(b.info.peer) : 0) ||

@@ -1,33 +1,40 @@
-// Tasks across nodes, first slice: a node runs tasks other nodes send it (RemoteTaskExecutor, on
-// its LocalNode), and a caller places its tasks on the fabric's nodes and resubmits them elsewhere
-// when a node dies (RemoteRunner). Arguments and results travel by value (CBOR); refs across
-// nodes are the next step.
+// Tasks across nodes: a node runs tasks other nodes send it (RemoteTaskExecutor, on its
+// LocalNode), and a caller places its tasks on the fabric's nodes and resubmits them elsewhere
+// when a node dies (RemoteRunner). Small arguments and results travel by value (CBOR); large
+// results stay on the node that made them and travel by CID to whoever needs them.
 import { randomUUID } from 'node:crypto'
 import type { CompiledComponent, Manifest } from '../component/index.js'
 import { TaskError } from '../exec/errors.js'
-import type { NetNode, PeerEntry, RemoteTask } from '../net/index.js'
+import type { NetNode, PeerEntry, RefArg, RemoteTask, TaskOutcome } from '../net/index.js'
 import { cidOfBytesSync } from '../objects/cid.js'
-import { decode, encode } from '../objects/index.js'
+import { decode, encode, ObjectLostError } from '../objects/index.js'
 import { wireArgs } from './remote-actor.js'
 import { RetriesExhaustedError } from './errors.js'
 import { rankNodes, type Scheduling } from './placement.js'
 import type { Resources } from '../scheduler/resources.js'
 import { resolveTaskOptions, type LocalNode } from './local-node.js'
+import type { ArgSpec } from './interface.js'
 
-/** Runs the tasks peers send: fetches components it lacks from the sender, runs them on the node. */
+/**
+ * Runs the tasks peers send: fetches components it lacks from the sender, pulls object arguments
+ * from the nodes holding them, runs the task on the node, and keeps a large result in the node's
+ * store (served by CID) until its owner, the peer that sent the task, releases it or leaves.
+ */
 export class RemoteTaskExecutor {
   private readonly loaded = new Map<string, Promise<{ component: CompiledComponent, manifest: Manifest }>>()
   private readonly bytes = new Map<string, Uint8Array>()
+  /** Results kept for their owners: owner PeerId → CID → the ref ids holding it. */
+  private readonly owned = new Map<string, Map<string, string[]>>()
 
   /**
    * @param node the node's runtime
-   * @param fetch pulls a component's bytes by CID from a peer (the net node's pullObject)
+   * @param pull pulls an object's bytes by CID from the peers holding it (the net node's pullObject)
    */
-  constructor (private readonly node: LocalNode, private readonly fetch: (cid: string, from: string) => Promise<Uint8Array>) {}
+  constructor (private readonly node: LocalNode, private readonly pull: (cid: string, holders: string[]) => Promise<Uint8Array>) {}
 
-  /** Component bytes this node holds, for serving them to other nodes. */
-  componentBytes (cid: string): Uint8Array | undefined {
-    return this.bytes.get(cid)
+  /** Bytes this node serves by CID: the components it holds and the objects in its store. */
+  async objectBytes (cid: string): Promise<Uint8Array | undefined> {
+    return this.bytes.get(cid) ?? await this.node.objectBytes(cid)
   }
 
   /** The component `cid`, compiled (pulled from `from` first when this node lacks it). */
@@ -35,7 +42,7 @@ export class RemoteTaskExecutor {
     let p = this.loaded.get(cid)
     if (p === undefined) {
       p = (async () => {
-        const bytes = this.bytes.get(cid) ?? await this.fetch(cid, from)
+        const bytes = this.bytes.get(cid) ?? await this.pull(cid, [from])
         this.bytes.set(cid, bytes)
         return await this.node.load(bytes)
       })()
@@ -45,21 +52,78 @@ export class RemoteTaskExecutor {
     return await p
   }
 
-  async run (req: RemoteTask, from: string): Promise<Uint8Array> {
+  async run (req: RemoteTask, from: string): Promise<TaskOutcome> {
     const { component, manifest } = await this.load(req.component, from)
     const task = manifest.tasks.find(t => t.name === req.name)
     if (task === undefined) throw new TaskError(`component ${req.component} has no task named "${req.name}"`, { kind: 'unknown-task' })
     if (task.streaming) throw new TaskError(`task "${req.name}" is a generator: streaming across nodes is not supported yet`, { kind: 'unsupported' })
-    const args = wireArgs(req.args, `task '${req.name}'`)
+    const args = await this.args(req)
     const options = resolveTaskOptions({ maxRetries: 0, ...req.options, ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }) }, `task '${req.name}'`)
     const id = this.node.submit({ component, name: req.name, args, options, streaming: false })
+    let keep = false
     try {
-      return await this.node.get(id)
+      const where = await this.node.location(id)
+      if ('inline' in where) return { value: where.inline }
+      // A large result stays here, held for its owner, and travels by CID.
+      let mine = this.owned.get(from)
+      if (mine === undefined) this.owned.set(from, mine = new Map())
+      mine.set(where.cid, [...(mine.get(where.cid) ?? []), id])
+      keep = true
+      return { object: where }
     } finally {
-      this.node.release(id)
+      if (!keep) this.node.release(id)
     }
   }
+
+  /** The task's arguments: values from the request, objects from this node's store or their holders. */
+  private async args (req: RemoteTask): Promise<ArgSpec[]> {
+    const args = wireArgs(req.args, `task '${req.name}'`)
+    await Promise.all((req.refs ?? []).map(async r => {
+      if (r.index >= args.length) throw new TaskError(`task '${req.name}': object argument ${r.index + 1} is past its ${args.length} arguments`, { kind: 'bad-argument' })
+      let bytes = await this.node.objectBytes(r.cid)
+      if (bytes === undefined) {
+        try {
+          bytes = await this.pull(r.cid, r.holders)
+        } catch (err) {
+          throw new ObjectLostError(`task '${req.name}': argument ${r.index + 1} (object ${r.cid}) could not be pulled from ${r.holders.join(', ')}: ${(err as Error).message}`, { cid: r.cid, cause: err })
+        }
+      }
+      args[r.index] = { kind: 'value', bytes, refs: [] }
+    }))
+    return args
+  }
+
+  /** Drop objects `owner` owns here; returns how many CIDs were dropped. */
+  release (cids: string[], owner: string): number {
+    const mine = this.owned.get(owner)
+    if (mine === undefined) return 0
+    let n = 0
+    for (const cid of cids) {
+      const ids = mine.get(cid)
+      if (ids === undefined) continue
+      for (const id of ids) this.node.release(id)
+      mine.delete(cid)
+      n++
+    }
+    if (mine.size === 0) this.owned.delete(owner)
+    return n
+  }
+
+  /** The owner left the fabric or died: nobody can ask for its objects any more; drop them. */
+  ownerGone (owner: string): number {
+    return this.release([...(this.owned.get(owner)?.keys() ?? [])], owner)
+  }
+
+  /** Objects kept for owners: count and bytes are in the node's store stats. */
+  ownedCount (): number {
+    let n = 0
+    for (const m of this.owned.values()) n += m.size
+    return n
+  }
 }
+
+/** What a remote task gave: its value, or the CID of a large result kept by `peer`; and the node that ran it. */
+export type RemoteResult = { peer: string, value: unknown, object?: undefined } | { peer: string, object: { cid: string, size: number }, value?: undefined }
 
 /** Times a task is tried again on a node still in the view before that node is given up. */
 const MAX_STALLS_PER_NODE = 3
@@ -116,8 +180,8 @@ export class RemoteRunner {
   }
 
   /** Nodes for work with this demand, best first (see {@link rankNodes}); actors placed count as load. */
-  rank (what: string, demand: Resources, scheduling: Scheduling | undefined, exclude: ReadonlySet<string>): PeerEntry[] {
-    return rankNodes(this.net.view, { demand, scheduling, exclude, what }, p => (this.inFlight.get(p) ?? 0) + (this.actors.get(p) ?? 0), p => this.placed.get(p) ?? 0)
+  rank (what: string, demand: Resources, scheduling: Scheduling | undefined, exclude: ReadonlySet<string>, localBytes?: (peer: string) => number): PeerEntry[] {
+    return rankNodes(this.net.view, { demand, scheduling, exclude, what, ...(localBytes === undefined ? {} : { localBytes }) }, p => (this.inFlight.get(p) ?? 0) + (this.actors.get(p) ?? 0), p => this.placed.get(p) ?? 0)
   }
 
   /** Count an actor placed on (+1) or gone from (-1) node `peer`. */
@@ -127,9 +191,9 @@ export class RemoteRunner {
   }
 
   /** Where the next task goes (see {@link rankNodes}). */
-  private place (name: string, options: RemoteSubmitOptions, exclude: Set<string>, causes: Error[]): PeerEntry {
+  private place (name: string, options: RemoteSubmitOptions, exclude: Set<string>, causes: Error[], localBytes: (peer: string) => number): PeerEntry {
     try {
-      return this.rank(`task '${name}'`, options.demand ?? DEFAULT_DEMAND, options.scheduling, exclude)[0]!
+      return this.rank(`task '${name}'`, options.demand ?? DEFAULT_DEMAND, options.scheduling, exclude, localBytes)[0]!
     } catch (err) {
       if (causes.length > 0) (err as Error).message += ` (failures: ${causes.slice(-4).map(c => c.message).join('; ')})`
       throw err
@@ -137,14 +201,17 @@ export class RemoteRunner {
   }
 
   /**
-   * Run task `name` of component `cid` with `args` somewhere in the fabric. Resolves to the
-   * decoded result and the node that ran it.
+   * Run task `name` of component `cid` with `args` somewhere in the fabric (`refs`: arguments that
+   * are objects held by nodes; their `args` slots are ignored). Resolves to the decoded result, or
+   * the CID of a large result kept by the node, and the node that ran it.
    */
-  async submit (cid: string, name: string, args: unknown[], options: RemoteSubmitOptions = {}): Promise<{ value: unknown, peer: string }> {
+  async submit (cid: string, name: string, args: unknown[], options: RemoteSubmitOptions = {}, refs: RefArg[] = []): Promise<RemoteResult> {
     if (!this.components.has(cid)) throw new TypeError(`component ${cid} was not added to this runner (addComponent)`)
     const maxRetries = options.maxRetries ?? 3
+    const slots = refs.length === 0 ? args : args.map((a, i) => refs.some(r => r.index === i) ? null : a)
     const task: RemoteTask = {
-      type: 'run', id: randomUUID(), component: cid, name, args: encode(args),
+      type: 'run', id: randomUUID(), component: cid, name, args: encode(slots),
+      ...(refs.length === 0 ? {} : { refs }),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       // Failures on the node (a worker crash, a retried exception) are retried there; a lost node here.
       options: { ...(options.demand === undefined ? {} : demandOptions(options.demand)), maxRetries, ...(options.retryExceptions === undefined ? {} : { retryExceptions: options.retryExceptions }) }
@@ -153,17 +220,21 @@ export class RemoteRunner {
     const causes: Error[] = []
     /** Failures per node still in the view: a busy node (compiling a component, a deep queue) can miss a deadline without being gone. */
     const stalls = new Map<string, number>()
+    const local = new Map<string, number>()
+    for (const r of refs) for (const h of r.holders) local.set(h, (local.get(h) ?? 0) + r.size)
+    const localBytes = (peer: string): number => local.get(peer) ?? 0
     for (let attempt = 0; ; attempt++) {
-      let node = this.place(name, options, failed, causes)
+      let node = this.place(name, options, failed, causes, localBytes)
       while ((this.inFlight.get(node.info.peer) ?? 0) >= RemoteRunner.MAX_IN_FLIGHT_PER_NODE) {
         await new Promise<void>(resolve => this.slotWaiters.push(resolve))
-        node = this.place(name, options, failed, causes)
+        node = this.place(name, options, failed, causes, localBytes)
       }
       const peer = node.info.peer
       this.inFlight.set(peer, (this.inFlight.get(peer) ?? 0) + 1)
       this.placed.set(peer, (this.placed.get(peer) ?? 0) + 1)
       try {
-        return { value: decode(await this.net.runTask(peer, task)), peer }
+        const outcome = await this.net.runTask(peer, task)
+        return 'object' in outcome ? { object: outcome.object, peer } : { value: decode(outcome.value), peer }
       } catch (err) {
         // A node that went away: resubmit elsewhere. The task's own failure: report it.
         if ((err as Error).name !== 'PeerUnreachableError') throw err

@@ -9,7 +9,7 @@ import path from 'node:path'
 import { createNetNode, fixedResources, type NetNode } from '../../src/net/index.js'
 import { Fabric, ObjectRef, type UntypedModule } from '../../src/index.js'
 import { RemoteRunner } from '../../src/runtime/index.js'
-import { decode, encode } from '../../src/objects/index.js'
+import { encode } from '../../src/objects/index.js'
 import { fixtureComponent } from '../helpers/fixtures.js'
 import { Cluster, ROOT, type Joined } from './cluster.js'
 
@@ -59,7 +59,7 @@ describe('e2e: tasks across fabric join processes (/fabric/task/1)', function ()
 
   it('tasks land on all three nodes (each pulls the component by CID) and the results are correct', async () => {
     // One task on each node first: each pulls the component from this caller and compiles it.
-    for (const j of joined) assert.equal(decode(await client.runTask(j.peer, { type: 'run', id: `warm-${j.name}`, component: cid, name: 'add', args: encode([1, 2]) })), 3)
+    for (const j of joined) assert.deepEqual(await client.runTask(j.peer, { type: 'run', id: `warm-${j.name}`, component: cid, name: 'add', args: encode([1, 2]) }), { value: encode(3) })
     const results = await Promise.all(Array.from({ length: 60 }, async (_, i) => await runner.submit(cid, 'add', [i, 1000])))
     results.forEach((r, i) => assert.equal(r.value, i + 1000))
     const byPeer = new Map<string, number>()

@@ -13,7 +13,7 @@ import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as cborg from 'cborg'
 import { createLibp2p } from 'libp2p'
-import { MAX_TASK_REQUEST_BYTES, TASK_PROTOCOL, createNetNode, encode, type NetNode, type RemoteTask } from '../../src/net/index.js'
+import { MAX_TASK_REQUEST_BYTES, TASK_PROTOCOL, createNetNode, encode, type NetNode, type RemoteTask, type TaskOutcome } from '../../src/net/index.js'
 import { TaskError } from '../../src/exec/errors.js'
 import { cidOfBytesSync } from '../../src/objects/cid.js'
 import { nodeResources, rmDir, tmpDir } from './helpers.js'
@@ -28,6 +28,8 @@ describe('net/task-protocol', function () {
   let caller: NetNode
   let client: Libp2p
   const seen: string[] = []
+  const kept = new Map<string, string>()
+  const value = (o: TaskOutcome): Uint8Array => { if (!('value' in o)) assert.fail('expected a value'); return o.value }
 
   before(async () => {
     dir = tmpDir()
@@ -39,10 +41,12 @@ describe('net/task-protocol', function () {
         run: async (req, from) => {
           seen.push(from)
           const args = cborg.decode(req.args) as number[]
-          if (req.name === 'add') return cborg.encode(args[0]! + args[1]!)
-          if (req.name === 'slow') { await new Promise(resolve => setTimeout(resolve, 50)); return cborg.encode('done') }
+          if (req.name === 'add') return { value: cborg.encode(args[0]! + args[1]!) }
+          if (req.name === 'slow') { await new Promise(resolve => setTimeout(resolve, 50)); return { value: cborg.encode('done') } }
+          if (req.name === 'big') { kept.set(CID, from); return { object: { cid: CID, size: 3 } } }
           throw new TaskError(`no task ${req.name}`, { kind: 'unknown-task' })
-        }
+        },
+        release: (cids, from) => cids.filter(c => kept.get(c) === from && kept.delete(c)).length
       }
     })
     caller = await createNetNode({ dataDir: path.join(dir, 'c'), listen: ['/ip4/127.0.0.1/tcp/0'], resources: () => nodeResources(0) })
@@ -58,7 +62,7 @@ describe('net/task-protocol', function () {
 
   it('runs a task and returns its result; the executor knows the caller', async () => {
     const out = await caller.runTask(worker.multiaddrs()[0]!, task('add', [2, 3]))
-    assert.equal(cborg.decode(out), 5)
+    assert.equal(cborg.decode(value(out)), 5)
     assert.equal(seen.at(-1), caller.peerId)
   })
 
@@ -68,7 +72,14 @@ describe('net/task-protocol', function () {
 
   it('runs 200 tasks at once on one node (more than libp2p\'s default 64 streams per protocol, under the node\'s 256)', async () => {
     const outs = await Promise.all(Array.from({ length: 200 }, async () => await caller.runTask(worker.multiaddrs()[0]!, task('slow', []))))
-    assert.ok(outs.every(o => cborg.decode(o) === 'done'))
+    assert.ok(outs.every(o => cborg.decode(value(o)) === 'done'))
+  })
+
+  it('a large result comes back as a CID; only its owner can release it', async () => {
+    assert.deepEqual(await caller.runTask(worker.multiaddrs()[0]!, task('big', [])), { object: { cid: CID, size: 3 } })
+    assert.equal(await worker.releaseObjects(caller.multiaddrs()[0]!, [CID]).catch(e => (e as Error).name), 'PeerUnreachableError')
+    assert.equal(await caller.releaseObjects(worker.multiaddrs()[0]!, [CID]), 1)
+    assert.equal(await caller.releaseObjects(worker.multiaddrs()[0]!, [CID]), 0)
   })
 
   it('a node without an executor does not speak the protocol: PeerUnreachableError', async () => {
@@ -95,7 +106,11 @@ describe('net/task-protocol', function () {
     assert.equal(await send(encode({ type: 'run', id: 'x', component: 'not-a-cid', name: 'add', args: new Uint8Array() })), 'error:InvalidCidError')
     assert.equal(await send(encode({ type: 'run', id: 'x', component: CID, name: 'add', args: new Uint8Array(), extra: true })), 'error:MalformedMessageError')
     assert.equal(await send(encode({ type: 'run', id: 'x', component: CID, name: 'add', args: new Uint8Array(), timeoutMs: -1 })), 'error:MalformedMessageError')
+    assert.equal(await send(encode({ type: 'run', id: 'x', component: CID, name: 'add', args: new Uint8Array(), refs: [{ index: 0, cid: CID, size: 1, holders: [] }] })), 'error:MalformedMessageError')
+    assert.equal(await send(encode({ type: 'run', id: 'x', component: CID, name: 'add', args: new Uint8Array(), refs: [{ index: 0, cid: 'junk', size: 1, holders: ['p'] }] })), 'error:InvalidCidError')
+    assert.equal(await send(encode({ type: 'release', cids: ['junk'] })), 'error:InvalidCidError')
+    assert.equal(await send(encode({ type: 'release', cids: 'all' })), 'error:MalformedMessageError')
     assert.match(await send(new Uint8Array(MAX_TASK_REQUEST_BYTES + 1)), /^(error:(MalformedMessageError|InvalidDataLengthError)|ended:)/)
-    assert.equal(cborg.decode(await caller.runTask(worker.multiaddrs()[0]!, task('add', [40, 2]))), 42)
+    assert.equal(cborg.decode(value(await caller.runTask(worker.multiaddrs()[0]!, task('add', [40, 2])))), 42)
   })
 })

@@ -1,0 +1,186 @@
+// The objects a driver owns in a fabric of nodes. Small values live here, in the driver; a large
+// task result stays on the node that made it and is known here by CID, holders and lineage (the
+// task that made it). A ref passed to another task travels as its CID: the node that runs the task
+// pulls it from a holder (and placement prefers the holders). When every holder of an object is
+// gone, the object is rebuilt by running its task again (whose own lost arguments are rebuilt the
+// same way); an object that cannot be rebuilt fails with ObjectLostError saying why.
+import type { NetNode, RefArg } from '../net/index.js'
+import { cidOfBytes } from '../objects/cid.js'
+import { decode, encode, findRefs, ObjectLostError, ObjectRef } from '../objects/index.js'
+import { INLINE_LIMIT } from './ref-table.js'
+import { ForeignRefError } from './errors.js'
+import type { RemoteRunner, RemoteSubmitOptions } from './remote.js'
+
+/** How a node-held object is made again: its task and the arguments it was given (refs included). */
+export interface Lineage {
+  component: string
+  name: string
+  args: unknown[]
+  options: RemoteSubmitOptions
+}
+
+/** A large object held by nodes (or, for a large put, by this driver). */
+export class RemoteObject {
+  /** Set while the object is being rebuilt; callers wait on it. */
+  rebuilding?: Promise<void>
+  constructor (public cid: string, public size: number, readonly holders: Set<string>, readonly lineage?: Lineage) {}
+}
+
+/** What a driver ref stands for: a value here, or an object held by nodes. */
+export type Held = { value: unknown } | RemoteObject
+
+/** Times one task is run again because an argument it needed was lost on the way. */
+const MAX_ARG_REBUILDS = 3
+
+/** Owner-side table of a driver's objects (see the file comment). */
+export class RemoteObjects {
+  private readonly held = new Map<string, Promise<Held>>()
+  /** Large puts this driver serves by CID. */
+  private readonly served = new Map<string, Uint8Array>()
+
+  constructor (private readonly net: NetNode, private readonly runner: RemoteRunner) {}
+
+  /** Bytes this driver serves to the nodes: large puts. */
+  servedBytes (cid: string): Uint8Array | undefined {
+    return this.served.get(cid)
+  }
+
+  /** Register what a new ref stands for. */
+  track (id: string, held: Promise<Held>): void {
+    held.catch(() => {}) // observed by get/wait
+    this.held.set(id, held)
+  }
+
+  /** What a ref stands for, once its task finished. */
+  heldOf (ref: ObjectRef): Promise<Held> {
+    const p = this.held.get(ref.id)
+    if (p === undefined) throw new ForeignRefError(`${ref.toString()} was not made by this connection (or it was freed)`)
+    return p
+  }
+
+  /** Keep a value: small ones here as they are, large ones encoded and served by CID. */
+  async put (value: unknown): Promise<Held> {
+    if (findRefs(value).length > 0) throw new ForeignRefError('put: a value holding object refs cannot cross nodes yet; put the values')
+    const bytes = encode(value)
+    if (bytes.byteLength <= INLINE_LIMIT) return { value }
+    const cid = await cidOfBytes(bytes)
+    this.served.set(cid, bytes)
+    return new RemoteObject(cid, bytes.byteLength, new Set([this.net.peerId]))
+  }
+
+  /** Run a task on the fabric; its result is a value, or a node-held object with this lineage. */
+  async run (lineage: Lineage): Promise<Held> {
+    for (let rebuilds = 0; ; rebuilds++) {
+      const { values, refs } = await this.args(lineage)
+      try {
+        const r = await this.runner.submit(lineage.component, lineage.name, values, lineage.options, refs)
+        return r.object === undefined ? { value: r.value } : new RemoteObject(r.object.cid, r.object.size, new Set([r.peer]), lineage)
+      } catch (err) {
+        // The node could not pull an argument: its holders are gone (or going); rebuild it and go again.
+        if ((err as Error).name !== 'ObjectLostError' || rebuilds >= MAX_ARG_REBUILDS) throw err
+        for (const a of lineage.args) {
+          if (!(a instanceof ObjectRef)) continue
+          const held = await this.heldOf(a)
+          if (held instanceof RemoteObject && (err as Error).message.includes(held.cid)) held.holders.clear()
+        }
+      }
+    }
+  }
+
+  /** A task's arguments: values inline, node-held objects as CIDs with their live holders. */
+  private async args (lineage: Lineage): Promise<{ values: unknown[], refs: RefArg[] }> {
+    const refs: RefArg[] = []
+    const values = await Promise.all(lineage.args.map(async (a, index) => {
+      if (!(a instanceof ObjectRef)) {
+        if (findRefs(a).length > 0) throw new ForeignRefError(`${lineage.name}.remote: argument ${index + 1} holds object refs inside it; across nodes pass refs only as whole arguments`)
+        return a
+      }
+      const held = await this.heldOf(a)
+      if (!(held instanceof RemoteObject)) return held.value
+      await this.available(held)
+      refs.push({ index, cid: held.cid, size: held.size, holders: [...held.holders].slice(0, 16) })
+      return null
+    }))
+    return { values, refs }
+  }
+
+  /** The value a ref stands for: pulled from a holder (rebuilt first when every holder is gone). */
+  async value (held: Held): Promise<unknown> {
+    if (!(held instanceof RemoteObject)) return held.value
+    for (let attempt = 0; ; attempt++) {
+      const own = this.served.get(held.cid)
+      if (own !== undefined) return decode(own)
+      await this.available(held)
+      const holders = [...held.holders]
+      try {
+        return decode(await this.net.pullObject(held.cid, holders))
+      } catch (err) {
+        const name = (err as Error).name
+        if (!['ObjectNotFoundError', 'PeerUnreachableError', 'RemoteError'].includes(name) || attempt >= MAX_ARG_REBUILDS) throw err
+        // Every holder asked failed: none of them counts any more.
+        for (const h of holders) held.holders.delete(h)
+      }
+    }
+  }
+
+  /**
+   * Make sure some holder of `obj` is alive in the view: drop the dead ones, and rebuild the
+   * object from its lineage when none is left.
+   *
+   * @throws ObjectLostError when it has no lineage or rebuilding it failed
+   */
+  private async available (obj: RemoteObject): Promise<void> {
+    for (const h of [...obj.holders]) {
+      if (h !== this.net.peerId && this.net.view.get(h) === undefined) obj.holders.delete(h)
+    }
+    if (obj.holders.size > 0) return
+    obj.rebuilding ??= this.rebuild(obj).finally(() => { obj.rebuilding = undefined })
+    await obj.rebuilding
+  }
+
+  private async rebuild (obj: RemoteObject): Promise<void> {
+    const lineage = obj.lineage
+    if (lineage === undefined) throw new ObjectLostError(`object ${obj.cid} is lost: every node holding it is gone, and it has no lineage (it was put, not computed)`, { cid: obj.cid })
+    let again: Held
+    try {
+      again = await this.run(lineage)
+    } catch (err) {
+      throw new ObjectLostError(`object ${obj.cid} (the result of task '${lineage.name}') is lost: every node holding it is gone, and running the task again failed: ${(err as Error).name}: ${(err as Error).message}`, { cid: obj.cid, cause: err })
+    }
+    if (!(again instanceof RemoteObject)) throw new ObjectLostError(`object ${obj.cid}: task '${lineage.name}' gave a small value when run again; it is not deterministic`, { cid: obj.cid })
+    // A task that is not deterministic gives other bytes: the ref stands for the new ones.
+    obj.cid = again.cid
+    obj.size = again.size
+    for (const h of again.holders) obj.holders.add(h)
+  }
+
+  /** Forget a ref; a node-held object it stood for is released on its holders (best effort). */
+  free (ref: ObjectRef): void {
+    const p = this.held.get(ref.id)
+    this.held.delete(ref.id)
+    p?.then(held => {
+      if (!(held instanceof RemoteObject)) return
+      if (this.served.delete(held.cid)) return
+      for (const h of held.holders) void this.net.releaseObjects(h, [held.cid]).catch(() => {})
+    }, () => {})
+  }
+
+  /** Release every node-held object on its holders (at stop; bounded in time). */
+  async releaseAll (timeoutMs = 2000): Promise<void> {
+    const byHolder = new Map<string, Set<string>>()
+    const settled = await Promise.allSettled([...this.held.values()])
+    for (const s of settled) {
+      if (s.status !== 'fulfilled' || !(s.value instanceof RemoteObject)) continue
+      for (const h of s.value.holders) {
+        if (h === this.net.peerId) continue
+        let set = byHolder.get(h)
+        if (set === undefined) byHolder.set(h, set = new Set())
+        set.add(s.value.cid)
+      }
+    }
+    const signal = AbortSignal.timeout(timeoutMs)
+    await Promise.allSettled([...byHolder].map(async ([h, cids]) => await this.net.releaseObjects(h, [...cids], { signal })))
+    this.held.clear()
+    this.served.clear()
+  }
+}

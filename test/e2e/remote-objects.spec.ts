@@ -1,0 +1,94 @@
+// End to end: objects held by nodes. A large task result stays on the node that made it (the
+// driver knows its CID and holders); a task given that ref runs where the object is (locality)
+// or pulls it by CID; a large put is served by the driver; when the only node holding an object
+// is SIGKILLed the object is rebuilt from lineage (recursively, through a chain), and an object
+// whose lineage cannot run again fails with ObjectLostError naming the CID and why.
+import assert from 'node:assert/strict'
+import { Fabric, type ConnectedFabric, type ObjectRef, type UntypedModule } from '../../src/index.js'
+import { fixtureComponent } from '../helpers/fixtures.js'
+import { Cluster, type Joined } from './cluster.js'
+
+/** A deterministic pseudo-random byte string. */
+function bytes (n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n)
+  let x = seed
+  for (let i = 0; i < n; i++) { x = (x * 1103515245 + 12345) >>> 0; out[i] = x >>> 24 }
+  return out
+}
+
+describe('e2e: objects held by nodes, locality and lineage', function () {
+  this.timeout(180_000)
+  let cluster: Cluster
+  let nodes: Joined[]
+  let fabric: ConnectedFabric
+  let m: UntypedModule
+
+  const holders = async (ref: ObjectRef): Promise<string[]> => {
+    const where = await fabric.locate(ref)
+    if ('inline' in where) assert.fail('expected a node-held object')
+    return where.holders
+  }
+
+  before(async () => {
+    cluster = new Cluster()
+    const componentPath = await fixtureComponent('guests/ts/kitchen.ts')
+    const first = await cluster.join('n0')
+    await Promise.all([cluster.join('n1', first.addr), cluster.join('n2', first.addr)])
+    nodes = cluster.joined
+    fabric = await Fabric.connect(first.addr)
+    const deadline = Date.now() + 30_000
+    while (fabric.nodes().filter(n => n.state === 'alive').length < 3) {
+      if (Date.now() > deadline) throw new Error(`the driver did not see three nodes in 30 s: ${JSON.stringify(fabric.nodes())}`)
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+    m = await fabric.load<UntypedModule>(componentPath)
+  })
+
+  after(async () => {
+    await fabric?.stop()
+    await cluster?.stop()
+  })
+
+  it('a large result stays on its node; a task given its ref runs there; a large put is served by the driver', async () => {
+    const data = bytes(2 * 1024 * 1024, 1)
+    const small = m.add!.remote(1, 2) as ObjectRef
+    assert.deepEqual(await fabric.locate(small), { inline: true })
+    const big = m.echo!.options({ scheduling: { nodeAffinity: nodes[2]!.peer } }).remote(data) as ObjectRef<Uint8Array>
+    assert.deepEqual(await holders(big), [nodes[2]!.peer])
+    assert.deepEqual(await fabric.get(big), data)
+    // Default placement goes where the argument's bytes are.
+    const again = m.echo!.remote(big) as ObjectRef<Uint8Array>
+    assert.deepEqual(await holders(again), [nodes[2]!.peer])
+    assert.deepEqual(await fabric.get(again), data)
+    // Elsewhere, the node pulls it from the holder.
+    const moved = m.echo!.options({ scheduling: { nodeAffinity: nodes[1]!.peer } }).remote(big) as ObjectRef<Uint8Array>
+    assert.deepEqual(await holders(moved), [nodes[1]!.peer])
+    assert.deepEqual(await fabric.get(moved), data)
+    const put = fabric.put(bytes(1024 * 1024, 2))
+    assert.deepEqual(await holders(put), [(fabric as unknown as { net: { peerId: string } }).net.peerId])
+    const echoed = m.echo!.remote(put) as ObjectRef<Uint8Array>
+    assert.deepEqual(await fabric.get(echoed), bytes(1024 * 1024, 2))
+    fabric.free([big, again, moved, put, echoed])
+    await assert.rejects(fabric.get(big), (err: Error) => err.name === 'ForeignRefError' && /freed/.test(err.message))
+  })
+
+  it('its only holder SIGKILLed, a chain of objects is rebuilt from lineage; one that cannot be rebuilt is ObjectLostError', async () => {
+    const victim = nodes[1]!
+    const pin = { nodeAffinity: victim.peer, soft: true }
+    const first = m.echo!.options({ scheduling: pin }).remote(bytes(512 * 1024, 3)) as ObjectRef<Uint8Array>
+    const second = m.echo!.options({ scheduling: pin }).remote(first) as ObjectRef<Uint8Array>
+    const pinned = m.echo!.options({ scheduling: { nodeAffinity: victim.peer }, maxRetries: 0 }).remote(bytes(256 * 1024, 4)) as ObjectRef<Uint8Array>
+    assert.deepEqual(await holders(second), [victim.peer])
+    assert.deepEqual(await holders(first), [victim.peer])
+    assert.deepEqual(await holders(pinned), [victim.peer])
+    const cid = (await fabric.locate(pinned) as { cid: string }).cid
+    victim.proc.kill('SIGKILL')
+    await victim.exit
+    // The driver only learns the holder is gone when it asks; give the view a moment either way.
+    assert.deepEqual(await fabric.get(second), bytes(512 * 1024, 3))
+    const rebuilt = await holders(second)
+    assert.ok(rebuilt.length > 0 && !rebuilt.includes(victim.peer), `rebuilt on a survivor: ${rebuilt.join(', ')}`)
+    assert.ok(!(await holders(first)).includes(victim.peer), 'the argument was rebuilt too')
+    await assert.rejects(fabric.get(pinned), (err: Error) => err.name === 'ObjectLostError' && err.message.includes(cid) && /running the task again failed/.test(err.message))
+  })
+})
