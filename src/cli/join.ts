@@ -100,7 +100,13 @@ export function registerJoin (program: Command): void {
           // What the runtime has free right now, and its queue.
           resources: () => {
             const stats = runtime.stats()
-            return { ...own, resources: { total: own.resources.total, available: stats.resources.available }, queue: stats.tasks.queued + stats.tasks.waiting }
+            return {
+              ...own,
+              resources: { total: own.resources.total, available: stats.resources.available },
+              queue: stats.tasks.queued + stats.tasks.waiting,
+              store: { memoryBytes: stats.store.memoryBytes, diskBytes: stats.store.diskBytes },
+              work: { running: stats.tasks.running, actors: stats.actors, objects: stats.store.objects }
+            }
           },
           objects: { get: async (cid) => await executor.objectBytes(cid) },
           tasks: executor,

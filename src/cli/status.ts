@@ -16,7 +16,7 @@ const EXPECTED_ERRORS = ['PeerUnreachableError', 'MalformedMessageError', 'Remot
 export function registerStatus (program: Command): void {
   program
     .command('status')
-    .description("show the fabric as a node sees it: peers, addresses, resources, queues, liveness")
+    .description("show the fabric as a node sees it: peers, addresses, resources, running and queued tasks, actors, objects, store use, liveness")
     .option('--address <multiaddr>', 'the node to ask ($FABRIC_ADDRESS, else /ip4/127.0.0.1/tcp/7400)', process.env.FABRIC_ADDRESS ?? '/ip4/127.0.0.1/tcp/7400')
     .option('--json', 'print the node\'s reply as JSON', false)
     .option('--secret <file>', 'the swarm key of a private fabric')
@@ -55,7 +55,7 @@ export function formatStatus (reply: StatusReply): string {
     ...[...reply.peers].sort((a, b) => a.info.peer.localeCompare(b.info.peer)).map(p => ({ info: p.info, state: p.state }))
   ]
   const suspected = reply.peers.filter(p => p.state === 'suspected').length
-  const header = ['PEER', 'STATE', 'CPUS', 'GPUS', 'MEMORY', 'QUEUE', 'STORE', 'LABELS', 'ADDRS']
+  const header = ['PEER', 'STATE', 'CPUS', 'GPUS', 'MEMORY', 'RUNNING', 'QUEUE', 'ACTORS', 'OBJECTS', 'STORE', 'LABELS', 'ADDRS']
   const table = rows.map(({ info, state }) => {
     const { total, available } = info.resources
     return [
@@ -64,7 +64,10 @@ export function formatStatus (reply: StatusReply): string {
       `${fmt(available.cpus)}/${fmt(total.cpus)}`,
       `${fmt(available.gpus)}/${fmt(total.gpus)}${info.gpuModel === undefined ? '' : ` ${info.gpuModel}`}`,
       `${mib(available.memoryMb)}/${mib(total.memoryMb)}${custom(total, available)}`,
+      info.work === undefined ? '-' : String(info.work.running),
       String(info.queue),
+      info.work === undefined ? '-' : String(info.work.actors),
+      info.work === undefined ? '-' : String(info.work.objects),
       bytes(info.store.memoryBytes + info.store.diskBytes),
       Object.entries(info.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-',
       info.addrs.map(a => a.replace(/\/p2p\/[^/]+$/, '')).join(' ') || '-'

@@ -21,6 +21,15 @@ export interface NodeResources {
   labels: Record<string, string>
   gpuModel?: string
   store: StoreUsage
+  /** What the node is doing: tasks running, actors alive, objects in its store. */
+  work?: WorkCounts
+}
+
+/** Counts of a node's work, as gossiped. */
+export interface WorkCounts {
+  running: number
+  actors: number
+  objects: number
 }
 
 /** A node's info as gossiped: its resources plus who and where it is. */

@@ -111,7 +111,7 @@ function labels (v: unknown, path: string): Record<string, string> {
   return out
 }
 
-const NODE_INFO_KEYS = ['peer', 'seq', 'ts', 'addrs', 'resources', 'queue', 'labels', 'gpuModel', 'store'] as const
+const NODE_INFO_KEYS = ['peer', 'seq', 'ts', 'addrs', 'resources', 'queue', 'labels', 'gpuModel', 'store', 'work'] as const
 
 /** Validate a node's info (the body of a resources message, or an entry of a status reply). */
 export function validateNodeInfo (v: unknown, path = 'info'): NodeInfo {
@@ -141,6 +141,15 @@ export function validateNodeInfo (v: unknown, path = 'info'): NodeInfo {
     }
   }
   if (o.gpuModel !== undefined) info.gpuModel = str(o.gpuModel, `${path}.gpuModel`, LIMITS.gpuModelChars)
+  if (o.work !== undefined) {
+    const w = record(o.work, `${path}.work`)
+    onlyKeys(w, ['running', 'actors', 'objects'], `${path}.work`)
+    info.work = {
+      running: num(w.running, `${path}.work.running`, { integer: true }),
+      actors: num(w.actors, `${path}.work.actors`, { integer: true }),
+      objects: num(w.objects, `${path}.work.objects`, { integer: true })
+    }
+  }
   return info
 }
 

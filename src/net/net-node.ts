@@ -296,7 +296,8 @@ class Libp2pNetNode implements NetNode {
       queue: r.queue,
       labels: r.labels,
       store: r.store,
-      ...(r.gpuModel === undefined ? {} : { gpuModel: r.gpuModel })
+      ...(r.gpuModel === undefined ? {} : { gpuModel: r.gpuModel }),
+      ...(r.work === undefined ? {} : { work: r.work })
     }
     try {
       validateNodeInfo({ ...body, seq: 0, ts: 0 }, 'resources')

@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict'
 import { Fabric, type ConnectedFabric, type ObjectRef, type RemoteActorClass, type UntypedModule } from '../../src/index.js'
 import { fixtureComponent } from '../helpers/fixtures.js'
+import { createStatusClient } from '../../src/net/index.js'
+import { formatStatus } from '../../src/cli/status.js'
 import { Cluster, type Joined } from './cluster.js'
 
 type Counter = { actorId: string, incr: { remote: (by: number) => ObjectRef<number> }, get2: { remote: () => ObjectRef<{ n: number, history: number[] }> } }
@@ -74,6 +76,27 @@ describe('e2e: actors across fabric join processes (/fabric/actor/1)', function 
     assert.equal(await fabric.get(acc.incr.remote(1)), 9)
     await assert.rejects(m.Nope!.create(), (err: Error & { kind?: string }) => err.kind === 'unknown-actor' && /Counter/.test(err.message))
     await fabric.kill(acc)
+  })
+
+  it('fabric status shows the actors, running tasks and objects of each node', async () => {
+    const target = nodes[0]!
+    const c = await counterClass(m).options({ scheduling: { nodeAffinity: target.peer } }).create(0) as unknown as Counter
+    const spinning = m.sumSquares!.options({ scheduling: { nodeAffinity: target.peer } }).remote(30_000_000) as ObjectRef
+    const status = await createStatusClient()
+    try {
+      const deadline = Date.now() + 15_000
+      let work
+      do {
+        await new Promise(resolve => setTimeout(resolve, 200))
+        work = (await status.status(target.addr, { timeoutMs: 5000 })).self.work
+      } while ((work === undefined || work.actors < 1 || work.running < 1) && Date.now() < deadline)
+      assert.ok(work !== undefined && work.actors >= 1 && work.running >= 1, `work: ${JSON.stringify(work)}`)
+      assert.match(formatStatus(await status.status(target.addr, { timeoutMs: 5000 })), /RUNNING +QUEUE +ACTORS +OBJECTS/)
+    } finally {
+      await status.stop()
+    }
+    await fabric.get(spinning)
+    await fabric.kill(c)
   })
 
   it('tasks honour nodeAffinity and spread; a demand no node can hold names what is missing', async () => {
