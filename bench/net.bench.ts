@@ -1,6 +1,8 @@
 // Network benchmarks, across separate OS processes on loopback: pulling an object over
 // /fabric/object/1 (TLS and noise) against a plain TCP socket sending the same bytes from the same
-// process, in the same run.
+// process, in the same run; and broadcasting one object from its origin to 3 receiver processes
+// (the first pulls from the origin, then the other two pull at once from both holders, in
+// parallel ranges) against the same receivers pulling it one by one from the origin.
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
@@ -15,11 +17,14 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 const quick = process.argv.includes('--quick')
 const BYTES = (quick ? 32 : 256) * 1024 * 1024
 const ROUNDS = quick ? 2 : 5
+const BROADCAST_BYTES = Number(process.env.BROADCAST_MB ?? (quick ? 16 : 1024)) * 1024 * 1024
+const BROADCAST_ROUNDS = quick ? 1 : 2
+const RECEIVERS = 3
 
 interface Holder { child: ChildProcess, addrs: string[], tcpPort: number, cid: string }
 
-async function startHolder (encrypter: 'tls' | 'noise', dataDir: string): Promise<Holder> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'net', 'holder.ts'), String(BYTES), encrypter, dataDir], { stdio: ['pipe', 'pipe', 'inherit'] })
+async function startHolder (encrypter: 'tls' | 'noise', dataDir: string, bytes = BYTES): Promise<Holder> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'net', 'holder.ts'), String(bytes), encrypter, dataDir], { stdio: ['pipe', 'pipe', 'inherit'] })
   const line = await new Promise<string>((resolve, reject) => {
     const rl = readline.createInterface({ input: child.stdout! })
     rl.once('line', (l) => { rl.close(); resolve(l) })
@@ -50,6 +55,46 @@ async function tcpPull (port: number): Promise<number> {
 }
 
 const mbps = (ms: number): number => BYTES / 2 ** 20 / (ms / 1000)
+
+/** A receiver process (bench/net/receiver.ts), driven by JSON lines. */
+interface Receiver { child: ChildProcess, addr: string, ask: (cmd: object) => Promise<{ ms?: number, error?: string }> }
+
+async function startReceiver (dataDir: string): Promise<Receiver> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'net', 'receiver.ts'), dataDir], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const rl = readline.createInterface({ input: child.stdout! })
+  const waiting: Array<(line: string) => void> = []
+  rl.on('line', (l) => waiting.shift()?.(l))
+  const next = async (): Promise<string> => await new Promise((resolve, reject) => {
+    waiting.push(resolve)
+    child.once('exit', (code) => reject(new Error(`receiver exited with ${code ?? 'a signal'}`)))
+  })
+  const { addr } = JSON.parse(await next()) as { addr: string }
+  return {
+    child,
+    addr,
+    ask: async (cmd) => {
+      const reply = next()
+      child.stdin!.write(JSON.stringify(cmd) + '\n')
+      const r = JSON.parse(await reply) as { ms?: number, error?: string }
+      if (r.error !== undefined) throw new Error(r.error)
+      return r
+    }
+  }
+}
+
+/** Seconds to get one object from `origin` onto every receiver: one by one, or the first then the rest at once from both. */
+async function broadcast (origin: Holder, receivers: Receiver[], staged: boolean): Promise<number> {
+  await Promise.all(receivers.map(async r => await r.ask({ drop: true })))
+  const t = performance.now()
+  if (!staged) {
+    for (const r of receivers) await r.ask({ pull: origin.cid, holders: [origin.addrs[0]] })
+  } else {
+    const [first, ...rest] = receivers
+    await first!.ask({ pull: origin.cid, holders: [origin.addrs[0]] })
+    await Promise.all(rest.map(async r => await r.ask({ pull: origin.cid, holders: [origin.addrs[0], first!.addr] })))
+  }
+  return (performance.now() - t) / 1000
+}
 
 export async function run (): Promise<Row[]> {
   const rows: Row[] = []
@@ -87,6 +132,38 @@ export async function run (): Promise<Row[]> {
         target: '>= 0.7x raw',
         met: value.median >= 0.7 * baseline.median
       })
+    }
+    // Broadcast: the origin (a TLS holder) and three receivers, each its own process.
+    const origin = await startHolder('tls', path.join(dir, 'origin'), BROADCAST_BYTES)
+    holders.push(origin)
+    const receivers = await Promise.all(Array.from({ length: RECEIVERS }, async (_, i) => await startReceiver(path.join(dir, `receiver-${i}`))))
+    try {
+      const staged: number[] = []
+      const oneByOne: number[] = []
+      for (let i = 0; i < BROADCAST_ROUNDS; i++) {
+        staged.push(await broadcast(origin, receivers, true))
+        oneByOne.push(await broadcast(origin, receivers, false))
+      }
+      const value = summarize(staged)
+      const baseline = summarize(oneByOne)
+      rows.push({
+        metric: `broadcast ${BROADCAST_BYTES / 2 ** 20} MiB from one node to ${RECEIVERS} others (first pulls, then two pull from both holders at once)`,
+        unit: 's',
+        value,
+        baseline,
+        baselineName: `the ${RECEIVERS} pulling one by one from the origin`,
+        target: '< one by one',
+        met: value.median < baseline.median,
+        note: 'every pull verified against the CID; all processes on one 2-core machine, so concurrency cannot add CPU'
+      })
+    } finally {
+      await Promise.all(receivers.map(async r => {
+        const exited = new Promise(resolve => r.child.once('exit', resolve))
+        r.child.stdin!.end()
+        const timer = setTimeout(() => r.child.kill('SIGKILL'), 5000)
+        await exited
+        clearTimeout(timer)
+      }))
     }
   } finally {
     await Promise.all(pullers.map(async p => await p.stop({ leave: false })))

@@ -245,8 +245,11 @@ export interface RefArg {
   holders: string[]
 }
 
-/** What a task gave: its CBOR result inline (small), or the CID of a result kept in the node's store. */
-export type TaskOutcome = { value: Uint8Array } | { object: { cid: string, size: number } }
+/**
+ * What a task gave: its CBOR result inline (small), or the CID of a result kept in the node's
+ * store; `copies`: object arguments the node pulled and now holds too.
+ */
+export type TaskOutcome = ({ value: Uint8Array } | { object: { cid: string, size: number } }) & { copies?: string[] }
 
 /** The first frame of an actor session: create an actor, or attach to a live named one. */
 export type ActorOpen =

@@ -102,12 +102,19 @@ export async function createNetNode (init: NetNodeInit, hooks: NetNodeHooks = {}
     connectionEncrypters: encrypter === 'tls' ? [tls(), noise()] : [noise(), tls()],
     streamMuxers: [yamux({ maxMessageSize: YAMUX_MAX_MESSAGE_BYTES })],
     ...(init.swarmKey === undefined ? {} : { connectionProtector: preSharedKey({ psk: init.swarmKey }) }),
-    // Default pings every 10 s; a hung peer must be noticed in 1-2 s.
-    connectionMonitor: { pingInterval: 1000, pingTimeout: { minTimeout: 500, maxTimeout: 2000 } },
+    // Ping every second (the default is 10 s). A ping waits behind bulk data on the connection (a
+    // 16 MiB yamux window of an object transfer), so on a busy machine it can take seconds, and a
+    // ping that times out aborts the connection: the adaptive timeout starts at its minimum, and a
+    // 500 ms minimum aborted healthy connections mid-transfer. A dead peer is noticed at once (its
+    // connection closes) and a silent one by the gossip view (suspected after 3 s); pings close a
+    // hung connection within 5-10 s.
+    connectionMonitor: { pingInterval: 1000, pingTimeout: { minTimeout: 5000, maxTimeout: 10_000 } },
     peerDiscovery,
     services: {
       identify: identify(),
-      ping: ping(),
+      // Pings overlap when one waits behind bulk data; with the default of 1 stream the next
+      // ping fails to open and the connection monitor aborts a healthy connection.
+      ping: ping({ maxInboundStreams: 16, maxOutboundStreams: 16 }),
       pubsub: gossipsub({
         allowPublishToZeroTopicPeers: true,
         // Every node signs: a message's `from` is then proven, and mixed policies would deliver nothing.

@@ -8,6 +8,7 @@
 //   server: { type: 'accepted', id }                                   at once, before running
 //   server: { type: 'result', id, ok: true, value }                    value: CBOR bytes (small results)
 //       or: { type: 'result', id, ok: true, object: { cid, size } }    a large result, kept by the node
+//           (either may carry copies: [cid], object arguments the node pulled and keeps too)
 //       or: { type: 'result', id, ok: false, error: { name, message, retryable, kind? } }
 //
 //   client: { type: 'release', cids }                                  drop objects this client owns there
@@ -120,13 +121,14 @@ export async function serveTaskStream (stream: Stream, from: PeerId, executor: T
   let reply: Record<string, unknown>
   try {
     const outcome = await executor.run(req, from.toString())
+    const copies = outcome.copies === undefined || outcome.copies.length === 0 ? {} : { copies: outcome.copies }
     if ('object' in outcome) {
-      reply = { type: 'result', id: req.id, ok: true, object: outcome.object }
+      reply = { type: 'result', id: req.id, ok: true, object: outcome.object, ...copies }
     } else {
       const value = outcome.value
       reply = value.byteLength > MAX_TASK_REPLY_BYTES - 1024
         ? { type: 'result', id: req.id, ok: false, error: serializeError(new MalformedMessageError(`the result of ${req.name} is ${value.byteLength} bytes, over the ${MAX_TASK_REPLY_BYTES}-byte reply limit`)) }
-        : { type: 'result', id: req.id, ok: true, value }
+        : { type: 'result', id: req.id, ok: true, value, ...copies }
     }
   } catch (err) {
     reply = { type: 'result', id: req.id, ok: false, error: serializeError(err) }
@@ -176,12 +178,17 @@ export async function runRemoteTask (libp2p: Libp2p, target: PeerId | Multiaddr,
       if (o.type === 'accepted') continue
       if (o.type !== 'result') throw new MalformedMessageError(`unexpected task reply type ${String(o.type)}`)
       await stream.close().catch(() => {})
-      if (o.ok === true && o.value instanceof Uint8Array) return { value: o.value }
+      let copies: { copies?: string[] } = {}
+      if (o.copies !== undefined) {
+        if (!Array.isArray(o.copies) || o.copies.length > MAX_REF_ARGS || !o.copies.every(c => isStr(c, 128))) throw new MalformedMessageError('task reply: copies must be a list of CIDs')
+        copies = { copies: o.copies as string[] }
+      }
+      if (o.ok === true && o.value instanceof Uint8Array) return { value: o.value, ...copies }
       if (o.ok === true && typeof o.object === 'object' && o.object !== null) {
         const obj = o.object as Record<string, unknown>
         if (!isStr(obj.cid, 128) || !isUint(obj.size)) throw new MalformedMessageError('task reply: object must be { cid, size }')
         parseCid(obj.cid)
-        return { object: { cid: obj.cid, size: obj.size } }
+        return { object: { cid: obj.cid, size: obj.size }, ...copies }
       }
       const e = o.error as SerializedError | undefined
       if (typeof e !== 'object' || e === null || typeof e.name !== 'string' || typeof e.message !== 'string') throw new MalformedMessageError('task reply without a value or an error')

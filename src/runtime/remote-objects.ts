@@ -74,6 +74,8 @@ export class RemoteObjects {
       const { values, refs } = await this.args(lineage)
       try {
         const r = await this.runner.submit(lineage.component, lineage.name, values, lineage.options, refs)
+        // The node keeps what it pulled: another holder of those arguments.
+        if (r.copies.length > 0) await this.addHolder(lineage, r.copies, r.peer)
         return r.object === undefined ? { value: r.value } : new RemoteObject(r.object.cid, r.object.size, new Set([r.peer]), lineage)
       } catch (err) {
         // The node could not pull an argument: its holders are gone (or going); rebuild it and go again.
@@ -84,6 +86,19 @@ export class RemoteObjects {
           if (held instanceof RemoteObject && (err as Error).message.includes(held.cid)) held.holders.clear()
         }
       }
+    }
+  }
+
+  private async addHolder (lineage: Lineage, cids: string[], peer: string): Promise<void> {
+    for (const a of lineage.args) {
+      if (!(a instanceof ObjectRef)) continue
+      let held: Held
+      try {
+        held = await this.heldOf(a)
+      } catch {
+        continue // freed meanwhile
+      }
+      if (held instanceof RemoteObject && cids.includes(held.cid)) held.holders.add(peer)
     }
   }
 

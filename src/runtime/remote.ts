@@ -23,8 +23,10 @@ import type { ArgSpec } from './interface.js'
 export class RemoteTaskExecutor {
   private readonly loaded = new Map<string, Promise<{ component: CompiledComponent, manifest: Manifest }>>()
   private readonly bytes = new Map<string, Uint8Array>()
-  /** Results kept for their owners: owner PeerId → CID → the ref ids holding it. */
+  /** Results and pulled arguments kept for their owners: owner PeerId → CID → the ref ids holding it. */
   private readonly owned = new Map<string, Map<string, string[]>>()
+  /** Objects being pulled now (tasks that need the same one wait for one pull). */
+  private readonly pulling = new Map<string, Promise<Uint8Array>>()
 
   /**
    * @param node the node's runtime
@@ -57,40 +59,59 @@ export class RemoteTaskExecutor {
     const task = manifest.tasks.find(t => t.name === req.name)
     if (task === undefined) throw new TaskError(`component ${req.component} has no task named "${req.name}"`, { kind: 'unknown-task' })
     if (task.streaming) throw new TaskError(`task "${req.name}" is a generator: streaming across nodes is not supported yet`, { kind: 'unsupported' })
-    const args = await this.args(req)
+    const copies: string[] = []
+    const args = await this.args(req, from, copies)
     const options = resolveTaskOptions({ maxRetries: 0, ...req.options, ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }) }, `task '${req.name}'`)
     const id = this.node.submit({ component, name: req.name, args, options, streaming: false })
     let keep = false
     try {
       const where = await this.node.location(id)
-      if ('inline' in where) return { value: where.inline }
+      const extra = copies.length === 0 ? {} : { copies }
+      if ('inline' in where) return { value: where.inline, ...extra }
       // A large result stays here, held for its owner, and travels by CID.
-      let mine = this.owned.get(from)
-      if (mine === undefined) this.owned.set(from, mine = new Map())
-      mine.set(where.cid, [...(mine.get(where.cid) ?? []), id])
+      this.keep(from, where.cid, id)
       keep = true
-      return { object: where }
+      return { object: where, ...extra }
     } finally {
       if (!keep) this.node.release(id)
     }
   }
 
-  /** The task's arguments: values from the request, objects from this node's store or their holders. */
-  private async args (req: RemoteTask): Promise<ArgSpec[]> {
+  /**
+   * The task's arguments: values from the request, objects from this node's store or pulled from
+   * their holders. A pulled object is kept in the store for the task's owner, so this node is a
+   * holder too (its CID is in `copies`).
+   */
+  private async args (req: RemoteTask, from: string, copies: string[]): Promise<ArgSpec[]> {
     const args = wireArgs(req.args, `task '${req.name}'`)
     await Promise.all((req.refs ?? []).map(async r => {
       if (r.index >= args.length) throw new TaskError(`task '${req.name}': object argument ${r.index + 1} is past its ${args.length} arguments`, { kind: 'bad-argument' })
       let bytes = await this.node.objectBytes(r.cid)
       if (bytes === undefined) {
+        let pulling = this.pulling.get(r.cid)
+        if (pulling === undefined) {
+          pulling = this.pull(r.cid, r.holders)
+          this.pulling.set(r.cid, pulling)
+          void pulling.then(() => this.pulling.delete(r.cid), () => this.pulling.delete(r.cid))
+        }
         try {
-          bytes = await this.pull(r.cid, r.holders)
+          bytes = await pulling
         } catch (err) {
           throw new ObjectLostError(`task '${req.name}': argument ${r.index + 1} (object ${r.cid}) could not be pulled from ${r.holders.join(', ')}: ${(err as Error).message}`, { cid: r.cid, cause: err })
         }
+        this.keep(from, r.cid, this.node.putBytes(bytes))
+        copies.push(r.cid)
       }
       args[r.index] = { kind: 'value', bytes, refs: [] }
     }))
     return args
+  }
+
+  /** Hold ref `id` (object `cid`) for `owner` until it releases it or leaves. */
+  private keep (owner: string, cid: string, id: string): void {
+    let mine = this.owned.get(owner)
+    if (mine === undefined) this.owned.set(owner, mine = new Map())
+    mine.set(cid, [...(mine.get(cid) ?? []), id])
   }
 
   /** Drop objects `owner` owns here; returns how many CIDs were dropped. */
@@ -123,7 +144,11 @@ export class RemoteTaskExecutor {
 }
 
 /** What a remote task gave: its value, or the CID of a large result kept by `peer`; and the node that ran it. */
-export type RemoteResult = { peer: string, value: unknown, object?: undefined } | { peer: string, object: { cid: string, size: number }, value?: undefined }
+export type RemoteResult = ({ value: unknown, object?: undefined } | { object: { cid: string, size: number }, value?: undefined }) & {
+  peer: string
+  /** Object arguments the node pulled and now holds too. */
+  copies: string[]
+}
 
 /** Times a task is tried again on a node still in the view before that node is given up. */
 const MAX_STALLS_PER_NODE = 3
@@ -234,7 +259,8 @@ export class RemoteRunner {
       this.placed.set(peer, (this.placed.get(peer) ?? 0) + 1)
       try {
         const outcome = await this.net.runTask(peer, task)
-        return 'object' in outcome ? { object: outcome.object, peer } : { value: decode(outcome.value), peer }
+        const copies = outcome.copies ?? []
+        return 'object' in outcome ? { object: outcome.object, peer, copies } : { value: decode(outcome.value), peer, copies }
       } catch (err) {
         // A node that went away: resubmit elsewhere. The task's own failure: report it.
         if ((err as Error).name !== 'PeerUnreachableError') throw err

@@ -64,6 +64,8 @@ describe('e2e: objects held by nodes, locality and lineage', function () {
     const moved = m.echo!.options({ scheduling: { nodeAffinity: nodes[1]!.peer } }).remote(big) as ObjectRef<Uint8Array>
     assert.deepEqual(await holders(moved), [nodes[1]!.peer])
     assert.deepEqual(await fabric.get(moved), data)
+    // The node that pulled the argument keeps it: a second holder.
+    assert.deepEqual((await holders(big)).sort(), [nodes[1]!.peer, nodes[2]!.peer].sort())
     const put = fabric.put(bytes(1024 * 1024, 2))
     assert.deepEqual(await holders(put), [(fabric as unknown as { net: { peerId: string } }).net.peerId])
     const echoed = m.echo!.remote(put) as ObjectRef<Uint8Array>

@@ -1,0 +1,162 @@
+// Ray's multi-client and n:n actor microbenchmarks across separate OS processes: three `fabric join`
+// nodes (1 CPU each) on loopback, driven by Fabric.connect drivers in this process over
+// /fabric/task/1 and /fabric/actor/1. Baseline in the same run: the same work on an embedded fabric
+// with 3 workers (no network), so the ratio is what crossing processes costs. Ray 2.22's published
+// figures (64-vCPU m5.16xlarge) are the reference column.
+//
+// `npx tsx bench/run.ts remote [--quick]` or `npx tsx bench/remote.bench.ts [--quick]`.
+import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { cachedBuild } from '../guest-sdk/src/build/cached-build.js'
+import { Fabric, type ConnectedFabric, type ObjectRef } from '../src/index.js'
+import { measure, summarize, table, writeResults, type Row, type Stats } from './harness.js'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const CLI = path.join(here, '..', 'bin', 'fabric.js')
+const quick = process.argv.includes('--quick')
+const ROUNDS = quick ? 2 : 7
+const WARMUP = quick ? 1 : 2
+const NODES = 3
+/** Ray's multi_client_tasks_async and n_n_actor_calls_async run 4 clients; here 2 drivers (each a libp2p node) x 2 async loops. */
+const DRIVERS = 2
+const LOOPS = 2
+const TASKS = quick ? 100 : 1000
+const CALLS = quick ? 100 : 1000
+const cacheRoot = path.join(here, '..', '.cache', 'bench')
+const RAY = 'Ray 2.22, m5.16xlarge'
+
+interface Node { proc: ChildProcess, addr: string }
+
+async function join (dir: string, bootstrap?: string): Promise<Node> {
+  const args = ['join', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dir, '--cpus', '1', '--heartbeat-ms', '500', ...(bootstrap === undefined ? [] : ['--bootstrap', bootstrap])]
+  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FABRIC_CACHE: path.join(dir, 'cache') } })
+  let stderr = ''
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+  return await new Promise((resolve, reject) => {
+    let out = ''
+    let ready = false
+    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`fabric join was not ready in 60 s: ${stderr}`)) }, 60_000)
+    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`fabric join exited ${String(code)}: ${stderr}`)) })
+    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      if (ready) return // later lines (joined, left, ...) are only drained
+      out += d
+      const lines = out.split('\n')
+      if (!lines.includes('ready')) return
+      ready = true
+      clearTimeout(timer)
+      proc.removeAllListeners('exit')
+      resolve({ proc, addr: lines.find(l => l.startsWith('listening '))!.slice(10) })
+    })
+  })
+}
+
+async function stop (n: Node): Promise<void> {
+  if (n.proc.exitCode !== null || n.proc.signalCode !== null) return
+  const exited = new Promise(resolve => n.proc.once('exit', resolve))
+  n.proc.kill('SIGTERM')
+  const t = setTimeout(() => n.proc.kill('SIGKILL'), 5000)
+  await exited
+  clearTimeout(t)
+}
+
+/** What both fabrics offer the benchmarks: submit a no-op task, create a Sink actor, get. */
+interface Driver {
+  noop: () => ObjectRef
+  sink: (i: number) => Promise<{ noop: { remote: () => ObjectRef } }>
+  get: (refs: ObjectRef[]) => Promise<unknown>
+}
+
+type AnyModule = Record<string, { remote: (...a: unknown[]) => ObjectRef, options: (o: object) => { create: () => Promise<unknown> } }>
+
+async function rate (fn: () => Promise<unknown>, ops: number): Promise<Stats> {
+  const ms = await measure(fn, { warmup: WARMUP, rounds: ROUNDS })
+  return summarize(ms.map(t => ops / (t / 1000)))
+}
+
+/** multi_client_tasks_async: every loop of every driver submits TASKS no-ops, then gets them. */
+async function multiClient (drivers: Driver[]): Promise<Stats> {
+  return await rate(async () => {
+    await Promise.all(drivers.flatMap(d => Array.from({ length: LOOPS }, async () => {
+      await d.get(Array.from({ length: TASKS }, () => d.noop()))
+    })))
+  }, drivers.length * LOOPS * TASKS)
+}
+
+/** n_n_actor_calls_async: every loop of every driver calls the same NODES actors CALLS times in all. */
+async function nnActors (drivers: Driver[], actors: Array<Array<{ noop: { remote: () => ObjectRef } }>>): Promise<Stats> {
+  return await rate(async () => {
+    await Promise.all(drivers.flatMap((d, di) => Array.from({ length: LOOPS }, async () => {
+      const refs: ObjectRef[] = []
+      for (let i = 0; i < CALLS; i++) {
+        refs.push(actors[di]![i % NODES]!.noop.remote())
+        if (i % 100 === 99) await new Promise(resolve => setImmediate(resolve))
+      }
+      await d.get(refs)
+    })))
+  }, drivers.length * LOOPS * CALLS)
+}
+
+export async function run (): Promise<Row[]> {
+  const wasm = await cachedBuild(path.join(here, 'guests', 'ray-qjs.ts'), cacheRoot)
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fabric-bench-remote-'))
+  const nodes: Node[] = []
+  const connected: ConnectedFabric[] = []
+  let local: Fabric | undefined
+  try {
+    nodes.push(await join(path.join(dir, 'n0')))
+    nodes.push(...await Promise.all(Array.from({ length: NODES - 1 }, async (_, i) => await join(path.join(dir, `n${i + 1}`), nodes[0]!.addr))))
+    for (let i = 0; i < DRIVERS; i++) {
+      const f = await Fabric.connect(nodes[0]!.addr)
+      connected.push(f)
+      const deadline = Date.now() + 30_000
+      while (f.nodes().filter(n => n.state === 'alive').length < NODES) {
+        if (Date.now() > deadline) throw new Error(`driver ${i} did not see ${NODES} nodes in 30 s`)
+        await new Promise(resolve => setTimeout(resolve, 50))
+      }
+    }
+    const remote: Driver[] = await Promise.all(connected.map(async f => {
+      const m = await f.load<AnyModule>(wasm)
+      return {
+        noop: () => m.noop!.remote(),
+        sink: async () => await m.Sink!.options({ scheduling: 'spread' }).create() as { noop: { remote: () => ObjectRef } },
+        get: async (refs: ObjectRef[]) => await f.get(refs)
+      }
+    }))
+    local = await Fabric.start({ workers: NODES, cacheDir: path.join(cacheRoot, 'transpiled'), log: () => {} })
+    const lm = await local.load<AnyModule>(wasm)
+    const embedded: Driver[] = Array.from({ length: DRIVERS }, () => ({
+      noop: () => lm.noop!.remote(),
+      sink: async () => await lm.Sink!.options({}).create() as { noop: { remote: () => ObjectRef } },
+      get: async (refs: ObjectRef[]) => await local!.get(refs)
+    }))
+    // Every node compiles the component once before anything is timed.
+    await Promise.all(remote.map(async d => await d.get(Array.from({ length: 50 }, () => d.noop()))))
+
+    const rows: Row[] = []
+    const push = (metric: string, f: Stats, b: Stats, ray: number, note: string): void => {
+      rows.push({ metric, unit: 'ops/s', value: f, baseline: b, baselineName: `embedded fabric, ${NODES} workers`, reference: { value: ray, unit: 'ops/s', source: RAY }, note })
+    }
+    push('multi_client_tasks_async (3 processes)', await multiClient(remote), await multiClient(embedded), 21744,
+      `${DRIVERS} drivers x ${LOOPS} async loops x ${TASKS} no-op tasks over ${NODES} fabric join processes (1 CPU each)`)
+    const remoteActors = await Promise.all(remote.map(async d => await Promise.all(Array.from({ length: NODES }, async (_, i) => await d.sink(i)))))
+    const localActors = await Promise.all(embedded.map(async d => await Promise.all(Array.from({ length: NODES }, async (_, i) => await d.sink(i)))))
+    push('n_n_actor_calls_async (3 processes)', await nnActors(remote, remoteActors), await nnActors(embedded, localActors), 27688,
+      `${DRIVERS} drivers x ${LOOPS} async loops x ${CALLS} calls over each driver's ${NODES} actors, one per node (spread)`)
+    return rows
+  } finally {
+    await Promise.all(connected.map(async f => await f.stop()))
+    await local?.stop()
+    await Promise.all(nodes.map(stop))
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const rows = await run()
+  console.log(table('remote (3 processes)', rows))
+  console.log(`wrote ${writeResults('remote', rows)}`)
+  process.exit(0)
+}
