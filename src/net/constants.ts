@@ -70,8 +70,11 @@ export const MAX_TASK_REQUEST_BYTES = 16 * 1024 * 1024
 /** Largest `/fabric/task/1` reply frame (the CBOR result inline). */
 export const MAX_TASK_REPLY_BYTES = 64 * 1024 * 1024
 
-/** Concurrent inbound task streams per connection (one stream per task). */
+/** Concurrent inbound task streams per connection (a caller keeps one session per node; single-shot requests such as release use their own). */
 export const TASK_MAX_INBOUND_STREAMS = 256
+
+/** Tasks one task stream may have running at once; a client that sends more is refused. */
+export const TASK_MAX_IN_FLIGHT_PER_STREAM = 1024
 
 /**
  * How long opening a task stream may take: longer than a node's longest synchronous step (it

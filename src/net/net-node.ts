@@ -22,7 +22,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { BootstrapDialer } from './bootstrap-dialer.js'
 import { ACTOR_MAX_INBOUND_STREAMS, ACTOR_PROTOCOL, FABRIC_NAME_RE, LIMITS, OBJECT_MAX_INBOUND_STREAMS, OBJECT_PROTOCOL, STATUS_MAX_INBOUND_STREAMS, STATUS_PROTOCOL, TASK_MAX_INBOUND_STREAMS, TASK_PROTOCOL, resourcesTopic } from './constants.js'
-import { releaseRemoteObjects, runRemoteTask, serveTaskStream } from './task-protocol.js'
+import { releaseRemoteObjects, serveTaskStream, TaskSessions } from './task-protocol.js'
 import { openActorSession, serveActorStream } from './actor-protocol.js'
 import { pullObject, serveObjectStream } from './object-protocol.js'
 import { MalformedMessageError, NetConfigError } from './errors.js'
@@ -151,6 +151,7 @@ class Libp2pNetNode implements NetNode {
   private readonly dialer: BootstrapDialer
   private readonly log: Logger
   private readonly lastGossipDial = new Map<string, number>()
+  private readonly taskSessions: TaskSessions
   private state: 'stopped' | 'starting' | 'started' | 'stopping' = 'stopped'
   private transition: Promise<void> = Promise.resolve()
 
@@ -158,6 +159,7 @@ class Libp2pNetNode implements NetNode {
     this.peerId = libp2p.peerId.toString()
     this.fabricName = resolved.fabricName
     this.log = libp2p.logger.forComponent('fabric:net')
+    this.taskSessions = new TaskSessions(libp2p)
     this.view = new LivenessView({ suspectAfterMs: init.suspectAfterMs, deadAfterMs: init.deadAfterMs })
     this.gossip = new ResourceGossip({
       pubsub: libp2p.services.pubsub,
@@ -206,7 +208,7 @@ class Libp2pNetNode implements NetNode {
   }
 
   async runTask (peer: string, task: RemoteTask, options: { signal?: AbortSignal } = {}): Promise<TaskOutcome> {
-    return await runRemoteTask(this.libp2p, target(peer), task, options)
+    return await this.taskSessions.run(target(peer), task, options)
   }
 
   async releaseObjects (peer: string, cids: string[], options: { signal?: AbortSignal } = {}): Promise<number> {
@@ -280,6 +282,7 @@ class Libp2pNetNode implements NetNode {
     this.transition = (async () => {
       const leave = options.leave !== false
       await this.dialer.stop()
+      this.taskSessions.close()
       await this.gossip.stop({ leave })
       // Give the leave a moment on the wire before the connections close under it.
       if (leave && this.libp2p.getConnections().length > 0) await new Promise(resolve => setTimeout(resolve, LEAVE_FLUSH_MS))

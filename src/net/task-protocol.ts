@@ -1,5 +1,6 @@
-// `/fabric/task/1`: run one task of a component on the node that accepts the stream. One stream
-// per task, length-prefixed CBOR frames:
+// `/fabric/task/1`: run tasks of components on the node that accepts the stream. A caller keeps
+// one long-lived stream (a session) per node and sends any number of requests on it; results come
+// back tagged with their request's id, in the order they finish. Length-prefixed CBOR frames:
 //
 //   client: { type: 'run', id, component, name, args, timeoutMs?, options?, refs? }
 //           component: a CID; args: CBOR bytes; options: { cpus, gpus, memoryMb, resources,
@@ -20,7 +21,7 @@
 import './polyfill.js'
 import type { Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { MAX_TASK_REPLY_BYTES, MAX_TASK_REQUEST_BYTES, TASK_MAX_INBOUND_STREAMS, TASK_OPEN_TIMEOUT_MS, TASK_PROTOCOL } from './constants.js'
+import { MAX_TASK_REPLY_BYTES, MAX_TASK_REQUEST_BYTES, TASK_MAX_INBOUND_STREAMS, TASK_MAX_IN_FLIGHT_PER_STREAM, TASK_OPEN_TIMEOUT_MS, TASK_PROTOCOL } from './constants.js'
 import { MalformedMessageError, PeerUnreachableError } from './errors.js'
 import { frameStream } from './frames.js'
 import { decodeCborMap, encode } from './messages.js'
@@ -99,104 +100,238 @@ function decodeRefArgs (v: unknown): RefArg[] {
   })
 }
 
-/** Serve one inbound task stream: accept, run, answer, close. */
+/**
+ * Serve one inbound task stream: a session of requests. Each `run` is accepted at once and run
+ * concurrently with the others; results go back as they finish, each tagged with its id. The
+ * session ends when the caller closes its side (after the pending results are sent), or on a bad
+ * frame (an error result without an id, then the stream is reset).
+ */
 export async function serveTaskStream (stream: Stream, from: PeerId, executor: TaskExecutor, log: Logger): Promise<void> {
   const lp = frameStream(stream, MAX_TASK_REQUEST_BYTES)
-  let req: RemoteTaskRequest | ReleaseRequest
-  try {
-    req = decodeTaskRequest((await lp.read({ signal: AbortSignal.timeout(30_000) })).subarray())
-  } catch (err) {
-    log('refusing a task stream - %e', err)
-    const error = (err as Error).name === 'TimeoutError' ? new MalformedMessageError('no task request in 30 s') : err
-    await lp.write(encode({ type: 'result', id: '', ok: false, error: serializeError(error) }), { signal: AbortSignal.timeout(1000) }).catch(() => {})
-    stream.abort(err as Error)
-    return
+  const caller = from.toString()
+  // Replies go out one at a time, in the order they are ready.
+  let writes: Promise<void> = Promise.resolve()
+  const send = (frame: Record<string, unknown>): void => {
+    writes = writes.then(async () => { await lp.write(encode(frame)) }).catch(err => { log('task session write failed - %e', err) })
   }
-  if (req.type === 'release') {
-    await lp.write(encode({ type: 'released', count: executor.release(req.cids, from.toString()) }))
-    await stream.close().catch(() => { stream.abort(new Error('closing')) })
-    return
-  }
-  await lp.write(encode({ type: 'accepted', id: req.id }))
-  let reply: Record<string, unknown>
-  try {
-    const outcome = await executor.run(req, from.toString())
-    const copies = outcome.copies === undefined || outcome.copies.length === 0 ? {} : { copies: outcome.copies }
-    if ('object' in outcome) {
-      reply = { type: 'result', id: req.id, ok: true, object: outcome.object, ...copies }
-    } else {
-      const value = outcome.value
-      reply = value.byteLength > MAX_TASK_REPLY_BYTES - 1024
-        ? { type: 'result', id: req.id, ok: false, error: serializeError(new MalformedMessageError(`the result of ${req.name} is ${value.byteLength} bytes, over the ${MAX_TASK_REPLY_BYTES}-byte reply limit`)) }
-        : { type: 'result', id: req.id, ok: true, value, ...copies }
+  const pending = new Set<Promise<void>>()
+  for (let first = true; ; first = false) {
+    let req: RemoteTaskRequest | ReleaseRequest
+    try {
+      // The first request must come soon; later ones whenever the caller has work.
+      req = decodeTaskRequest((await lp.read(first ? { signal: AbortSignal.timeout(30_000) } : {})).subarray())
+      if (req.type === 'run' && pending.size >= TASK_MAX_IN_FLIGHT_PER_STREAM) throw new MalformedMessageError(`more than ${TASK_MAX_IN_FLIGHT_PER_STREAM} tasks in flight on one task stream`)
+    } catch (err) {
+      if (!first && (err as Error).name === 'UnexpectedEOFError') {
+        // The caller closed its side: answer what is still running, then end.
+        await Promise.all(pending)
+        await writes
+        await stream.close().catch(() => { stream.abort(new Error('closing')) })
+        return
+      }
+      if (stream.status !== 'open') return // reset, or the connection went: nobody to answer
+      log('refusing a task stream - %e', err)
+      const error = (err as Error).name === 'TimeoutError' ? new MalformedMessageError('no task request in 30 s') : err
+      await writes
+      await lp.write(encode({ type: 'result', id: '', ok: false, error: serializeError(error) }), { signal: AbortSignal.timeout(1000) }).catch(() => {})
+      stream.abort(err as Error)
+      return
     }
-  } catch (err) {
-    reply = { type: 'result', id: req.id, ok: false, error: serializeError(err) }
+    if (req.type === 'release') {
+      send({ type: 'released', count: executor.release(req.cids, caller) })
+      continue
+    }
+    send({ type: 'accepted', id: req.id })
+    const task = req
+    const done: Promise<void> = runOne(executor, task, caller).then(send).finally(() => pending.delete(done))
+    pending.add(done)
   }
-  await lp.write(encode(reply))
-  await stream.close().catch(() => { stream.abort(new Error('closing')) })
 }
 
-/** Options of {@link runRemoteTask}. */
+/** Run one request and make its result frame. */
+async function runOne (executor: TaskExecutor, req: RemoteTaskRequest, caller: string): Promise<Record<string, unknown>> {
+  try {
+    const outcome = await executor.run(req, caller)
+    const copies = outcome.copies === undefined || outcome.copies.length === 0 ? {} : { copies: outcome.copies }
+    if ('object' in outcome) return { type: 'result', id: req.id, ok: true, object: outcome.object, ...copies }
+    const value = outcome.value
+    return value.byteLength > MAX_TASK_REPLY_BYTES - 1024
+      ? { type: 'result', id: req.id, ok: false, error: serializeError(new MalformedMessageError(`the result of ${req.name} is ${value.byteLength} bytes, over the ${MAX_TASK_REPLY_BYTES}-byte reply limit`)) }
+      : { type: 'result', id: req.id, ok: true, value, ...copies }
+  } catch (err) {
+    return { type: 'result', id: req.id, ok: false, error: serializeError(err) }
+  }
+}
+
+/** Options of {@link TaskSessions.run}. */
 export interface RunRemoteTaskOptions {
   signal?: AbortSignal
 }
 
-/**
- * Run a task on the node at `target` and return its CBOR result.
- *
- * @throws PeerUnreachableError (retryable) when the node cannot be reached or the stream breaks
- * @throws the task's own error (deserialized: TaskError with `kind`, GuestTrapError, ...) when it fails there
- */
-export async function runRemoteTask (libp2p: Libp2p, target: PeerId | Multiaddr, req: RemoteTaskRequest, options: RunRemoteTaskOptions = {}): Promise<TaskOutcome> {
-  let stream: Stream
-  try {
-    // As many streams out as a node accepts in (libp2p's default for a protocol it does not serve is 64).
-    stream = await libp2p.dialProtocol(target, TASK_PROTOCOL, { signal: options.signal ?? AbortSignal.timeout(TASK_OPEN_TIMEOUT_MS), maxOutboundStreams: TASK_MAX_INBOUND_STREAMS })
-  } catch (err) {
-    throw new PeerUnreachableError(`cannot open ${TASK_PROTOCOL} to ${target.toString()}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+type Target = PeerId | Multiaddr
+
+/** A result frame as a task outcome, or the task's error. */
+function outcomeOf (o: Record<string, unknown>): TaskOutcome {
+  let copies: { copies?: string[] } = {}
+  if (o.copies !== undefined) {
+    if (!Array.isArray(o.copies) || o.copies.length > MAX_REF_ARGS || !o.copies.every(c => isStr(c, 128))) throw new MalformedMessageError('task reply: copies must be a list of CIDs')
+    copies = { copies: o.copies as string[] }
   }
+  if (o.ok === true && o.value instanceof Uint8Array) return { value: o.value, ...copies }
+  if (o.ok === true && typeof o.object === 'object' && o.object !== null) {
+    const obj = o.object as Record<string, unknown>
+    if (!isStr(obj.cid, 128) || !isUint(obj.size)) throw new MalformedMessageError('task reply: object must be { cid, size }')
+    parseCid(obj.cid)
+    return { object: { cid: obj.cid, size: obj.size }, ...copies }
+  }
+  const e = o.error as SerializedError | undefined
+  if (typeof e !== 'object' || e === null || typeof e.name !== 'string' || typeof e.message !== 'string') throw new MalformedMessageError('task reply without a value or an error')
+  throw deserializeError(e)
+}
+
+/** One long-lived task stream to one node: requests in order, results by id. */
+class TaskSession {
+  readonly ended: Promise<void>
+  private readonly pending = new Map<string, { resolve: (o: TaskOutcome) => void, reject: (e: Error) => void }>()
+  private writes: Promise<void> = Promise.resolve()
+  private nextId = 0
+  private failure?: Error
+  private endResolve!: () => void
+
+  constructor (private readonly target: Target, private readonly stream: Stream, private readonly lp: ReturnType<typeof frameStream>) {
+    this.ended = new Promise(resolve => { this.endResolve = resolve })
+    void this.readLoop()
+  }
+
+  get alive (): boolean {
+    return this.failure === undefined
+  }
+
+  async run (req: RemoteTaskRequest, signal?: AbortSignal): Promise<TaskOutcome> {
+    if (this.failure !== undefined) throw this.failure
+    // Ids on the wire are this session's own: a task resubmitted to the same node never collides.
+    const id = String(this.nextId++)
+    const result = new Promise<TaskOutcome>((resolve, reject) => { this.pending.set(id, { resolve, reject }) })
+    this.writes = this.writes.then(async () => {
+      if (this.failure === undefined) await this.lp.write(encode({ ...req, id }))
+    }).catch(err => { this.fail(this.broke(err)) })
+    if (signal === undefined) return await result
+    // An aborted wait stops waiting; the node still runs the task, and its result is dropped.
+    const aborted = new Promise<never>((_resolve, reject) => {
+      const onAbort = (): void => { this.pending.delete(id); reject(signal.reason ?? new DOMException('aborted', 'AbortError')) }
+      if (signal.aborted) onAbort()
+      signal.addEventListener('abort', onAbort, { once: true })
+      void result.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => {})
+    })
+    return await Promise.race([result, aborted])
+  }
+
+  close (): void {
+    this.fail(new PeerUnreachableError(`the task session with ${this.target.toString()} was closed`))
+    this.stream.abort(new Error('closing'))
+  }
+
+  private async readLoop (): Promise<void> {
+    try {
+      for (;;) {
+        const o = decodeCborMap((await this.lp.read()).subarray(), 'task reply')
+        if (o.type === 'accepted') continue
+        if (o.type !== 'result' || typeof o.id !== 'string') throw new MalformedMessageError(`unexpected task reply type ${String(o.type)}`)
+        if (o.id === '') {
+          // The node refused the session (a bad frame): it carries the reason.
+          throw outcomeError(o)
+        }
+        const call = this.pending.get(o.id)
+        if (call === undefined) continue // its caller stopped waiting
+        this.pending.delete(o.id)
+        try {
+          call.resolve(outcomeOf(o))
+        } catch (err) {
+          call.reject(err as Error)
+        }
+      }
+    } catch (err) {
+      const known = err instanceof Error && ['MalformedMessageError', 'InvalidCidError'].includes(err.name)
+      this.fail(known ? err : this.broke(err))
+      this.stream.abort(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+
   // Transport failures (the node died, the stream was reset; libp2p may reject with a bare Event)
   // become PeerUnreachableError: the caller may run the task elsewhere.
-  const broke = (err: unknown): PeerUnreachableError =>
-    new PeerUnreachableError(`the task stream to ${target.toString()} broke: ${err instanceof Error ? err.message : String((err as { type?: unknown })?.type ?? err)}`, { cause: err })
+  private broke (err: unknown): PeerUnreachableError {
+    return new PeerUnreachableError(`the task stream to ${this.target.toString()} broke: ${err instanceof Error ? err.message : String((err as { type?: unknown })?.type ?? err)}`, { cause: err })
+  }
+
+  private fail (err: Error): void {
+    if (this.failure !== undefined) return
+    this.failure = err
+    for (const p of this.pending.values()) p.reject(err)
+    this.pending.clear()
+    this.endResolve()
+  }
+}
+
+function outcomeError (o: Record<string, unknown>): Error {
   try {
-    const lp = frameStream(stream, MAX_TASK_REPLY_BYTES)
-    try {
-      await lp.write(encode(req), { signal: options.signal })
-    } catch (err) {
-      throw (err as Error)?.name === 'AbortError' ? err : broke(err)
-    }
-    for (;;) {
-      let frame
-      try {
-        frame = await lp.read({ signal: options.signal })
-      } catch (err) {
-        throw (err as Error)?.name === 'AbortError' ? err : broke(err)
-      }
-      const o = decodeCborMap(frame.subarray(), 'task reply')
-      if (o.type === 'accepted') continue
-      if (o.type !== 'result') throw new MalformedMessageError(`unexpected task reply type ${String(o.type)}`)
-      await stream.close().catch(() => {})
-      let copies: { copies?: string[] } = {}
-      if (o.copies !== undefined) {
-        if (!Array.isArray(o.copies) || o.copies.length > MAX_REF_ARGS || !o.copies.every(c => isStr(c, 128))) throw new MalformedMessageError('task reply: copies must be a list of CIDs')
-        copies = { copies: o.copies as string[] }
-      }
-      if (o.ok === true && o.value instanceof Uint8Array) return { value: o.value, ...copies }
-      if (o.ok === true && typeof o.object === 'object' && o.object !== null) {
-        const obj = o.object as Record<string, unknown>
-        if (!isStr(obj.cid, 128) || !isUint(obj.size)) throw new MalformedMessageError('task reply: object must be { cid, size }')
-        parseCid(obj.cid)
-        return { object: { cid: obj.cid, size: obj.size }, ...copies }
-      }
-      const e = o.error as SerializedError | undefined
-      if (typeof e !== 'object' || e === null || typeof e.name !== 'string' || typeof e.message !== 'string') throw new MalformedMessageError('task reply without a value or an error')
-      throw deserializeError(e)
-    }
+    outcomeOf({ ...o, ok: false })
   } catch (err) {
-    stream.abort(err instanceof Error ? err : new Error(String(err)))
-    throw err instanceof Error ? err : broke(err)
+    return err as Error
+  }
+  return new MalformedMessageError('task refusal without an error')
+}
+
+/**
+ * The task streams of a caller: one session per node, opened on first use and again after it
+ * ends. Many tasks share a stream (no stream setup per task).
+ */
+export class TaskSessions {
+  private readonly sessions = new Map<string, Promise<TaskSession>>()
+
+  constructor (private readonly libp2p: Libp2p) {}
+
+  /**
+   * Run a task on the node at `target` and return its outcome.
+   *
+   * @throws PeerUnreachableError (retryable) when the node cannot be reached or the stream breaks
+   * @throws the task's own error (deserialized: TaskError with `kind`, GuestTrapError, ...) when it fails there
+   */
+  async run (target: Target, req: RemoteTaskRequest, options: RunRemoteTaskOptions = {}): Promise<TaskOutcome> {
+    const session = await this.session(target, options.signal)
+    return await session.run(req, options.signal)
+  }
+
+  private async session (target: Target, signal?: AbortSignal): Promise<TaskSession> {
+    const key = target.toString()
+    const existing = this.sessions.get(key)
+    if (existing !== undefined) {
+      const s = await existing.catch(() => undefined)
+      if (s?.alive === true) return s
+      if (this.sessions.get(key) === existing) this.sessions.delete(key)
+    }
+    let opening = this.sessions.get(key)
+    if (opening === undefined) {
+      opening = this.open(target, signal)
+      this.sessions.set(key, opening)
+      opening.then(s => { void s.ended.then(() => { if (this.sessions.get(key) === opening) this.sessions.delete(key) }) }, () => { if (this.sessions.get(key) === opening) this.sessions.delete(key) })
+    }
+    return await opening
+  }
+
+  private async open (target: Target, signal?: AbortSignal): Promise<TaskSession> {
+    let stream: Stream
+    try {
+      stream = await this.libp2p.dialProtocol(target, TASK_PROTOCOL, { signal: signal ?? AbortSignal.timeout(TASK_OPEN_TIMEOUT_MS), maxOutboundStreams: TASK_MAX_INBOUND_STREAMS })
+    } catch (err) {
+      throw new PeerUnreachableError(`cannot open ${TASK_PROTOCOL} to ${target.toString()}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+    }
+    return new TaskSession(target, stream, frameStream(stream, MAX_TASK_REPLY_BYTES))
+  }
+
+  /** End every session (pending tasks fail with PeerUnreachableError). */
+  close (): void {
+    for (const p of this.sessions.values()) void p.then(s => s.close(), () => {})
+    this.sessions.clear()
   }
 }
 

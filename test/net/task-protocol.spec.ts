@@ -70,7 +70,7 @@ describe('net/task-protocol', function () {
     await assert.rejects(caller.runTask(worker.multiaddrs()[0]!, task('nope', [])), (err: Error & { kind?: string }) => err.name === 'TaskError' && err.kind === 'unknown-task')
   })
 
-  it('runs 200 tasks at once on one node (more than libp2p\'s default 64 streams per protocol, under the node\'s 256)', async () => {
+  it('runs 200 tasks at once on one node, all on one long-lived stream', async () => {
     const outs = await Promise.all(Array.from({ length: 200 }, async () => await caller.runTask(worker.multiaddrs()[0]!, task('slow', []))))
     assert.ok(outs.every(o => cborg.decode(value(o)) === 'done'))
   })
@@ -110,6 +110,22 @@ describe('net/task-protocol', function () {
     assert.equal(await send(encode({ type: 'run', id: 'x', component: CID, name: 'add', args: new Uint8Array(), refs: [{ index: 0, cid: 'junk', size: 1, holders: ['p'] }] })), 'error:InvalidCidError')
     assert.equal(await send(encode({ type: 'release', cids: ['junk'] })), 'error:InvalidCidError')
     assert.equal(await send(encode({ type: 'release', cids: 'all' })), 'error:MalformedMessageError')
+    // A session: a good request is answered, then a bad frame ends it with an id-less error result.
+    {
+      const stream = await client.dialProtocol(addr, TASK_PROTOCOL)
+      const lp = lpStream(stream, { maxDataLength: 1024 * 1024 })
+      await lp.write(encode(task('add', [1, 2])))
+      await lp.write(new Uint8Array([0xff]))
+      const replies: string[] = []
+      try {
+        for (;;) {
+          const r = cborg.decode((await lp.read({ signal: AbortSignal.timeout(5000) })).subarray()) as { type: string, id: string, ok?: boolean, error?: { name: string } }
+          replies.push(`${r.type}:${r.id}:${r.ok === false ? r.error!.name : 'ok'}`)
+        }
+      } catch {}
+      stream.abort(new Error('done'))
+      assert.ok(replies.includes('accepted:t-add:ok') && replies.includes('result::MalformedMessageError'), replies.join(' '))
+    }
     assert.match(await send(new Uint8Array(MAX_TASK_REQUEST_BYTES + 1)), /^(error:(MalformedMessageError|InvalidDataLengthError)|ended:)/)
     assert.equal(cborg.decode(value(await caller.runTask(worker.multiaddrs()[0]!, task('add', [40, 2])))), 42)
   })
