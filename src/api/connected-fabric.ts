@@ -13,10 +13,10 @@ import { createNetNode, fixedResources, type NetNode } from '../net/index.js'
 import { decode, encode, findRefs, ObjectRef } from '../objects/index.js'
 import {
   FabricStoppedError, ForeignRefError, GetTimeoutError, RemoteActor, RemoteObject, RemoteObjects, RemoteRunner, findNamedActor, resolveActorOptions, resolveTaskOptions,
-  type Held, type Scheduling
+  InfeasibleTaskError, type Held, type Lineage, type Scheduling
 } from '../runtime/index.js'
 import type { GetOptions, UntypedModule, WaitOptions } from './fabric.js'
-import type { ActorHandle, ActorOptions, TaskOptions } from './interface.js'
+import type { ActorHandle, ActorOptions, RemoteActorClass, RemoteFunction, TaskOptions } from './interface.js'
 
 /** Options of {@link ConnectedFabric.connect}. */
 export interface ConnectInit {
@@ -37,16 +37,9 @@ const TASK_OPTIONS = new Set(['cpus', 'gpus', 'memoryMb', 'resources', 'maxRetri
 /** Actor options that work across nodes (all of ActorOptions). */
 const ACTOR_OPTIONS = new Set(['cpus', 'gpus', 'memoryMb', 'resources', 'timeoutMs', 'scheduling', 'name', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency'])
 
-/** An export of a loaded module: a task (`remote`) or an actor class (`create`); the driver cannot tell which until the node answers. */
-interface RemoteExport {
-  remote: (...args: unknown[]) => ObjectRef
-  create: (...args: unknown[]) => Promise<Record<string, unknown>>
-  options: (more: TaskOptions & ActorOptions) => RemoteExport
-}
-
 /** A fabric of remote nodes, driven from this process. */
 export class ConnectedFabric {
-  private readonly actors = new Map<string, { actor: RemoteActor, chain: Promise<unknown>, name?: string }>()
+  private readonly actors = new Map<string, { actor: RemoteActor, chain: Promise<unknown>, name?: string, cls: string, methods: readonly string[] }>()
   private stopped = false
 
   private constructor (private readonly net: NetNode, private readonly runner: RemoteRunner, private readonly objects: RemoteObjects, private readonly tmpDir?: string) {}
@@ -101,41 +94,89 @@ export class ConnectedFabric {
   }
 
   /**
-   * Load a component (a `.wasm` path or its bytes) for the nodes to run. Every property of the
-   * returned module is a remote function: a name the component does not export fails when called
-   * (`unknown-task`).
+   * Load a component (a `.wasm` path or its bytes) for the nodes to run: a node in the fabric
+   * pulls it and says what it exports (its manifest), so the module has exactly the component's
+   * tasks (`.remote()`; a generator's returns an async stream of refs) and actor classes
+   * (`.create()`), as with {@link Fabric.load}.
+   *
+   * @throws InvalidComponentError (from the node) for bytes that are not a fabric component
    */
   async load<M = UntypedModule> (source: string | Uint8Array): Promise<M> {
     this.assertRunning()
     const bytes = typeof source === 'string' ? new Uint8Array(await readFile(source)) : source
     const cid = this.runner.addComponent(bytes)
-    const fns = new Map<string, unknown>()
-    return new Proxy({}, {
-      get: (_t, name) => {
-        if (typeof name !== 'string' || name === 'then') return undefined
-        let fn = fns.get(name)
-        if (fn === undefined) fns.set(name, fn = this.remoteExport(cid, name, {}))
-        return fn
-      }
-    }) as M
+    const manifest = await this.describe(cid)
+    const m: Record<string, unknown> = {}
+    for (const t of manifest.tasks) m[t.name] = this.remoteFunction(cid, t.name, t.streaming, {})
+    for (const a of manifest.actors) m[a.name] = this.remoteClass(cid, a.name, a.methods, {})
+    return Object.freeze(m) as M
   }
 
-  private remoteExport (cid: string, name: string, options: TaskOptions & ActorOptions): RemoteExport {
+  /** The component's manifest, from the first node that answers (it pulls and compiles the component). */
+  private async describe (cid: string): Promise<{ tasks: Array<{ name: string, streaming: boolean }>, actors: Array<{ name: string, methods: string[] }> }> {
+    const failures: Error[] = []
+    const nodes = this.runner.rank(`component ${cid}`, { cpus: 0, gpus: 0, memoryMb: 0, custom: {} }, undefined, new Set())
+    for (const node of nodes) {
+      try {
+        return await this.net.describeComponent(node.info.peer, cid)
+      } catch (err) {
+        if ((err as Error).name !== 'PeerUnreachableError') throw err
+        failures.push(err as Error)
+      }
+    }
+    throw failures[failures.length - 1] ?? new InfeasibleTaskError('no node offering CPUs is in this driver\'s view of the fabric')
+  }
+
+  private remoteFunction (cid: string, name: string, streaming: boolean, options: TaskOptions): RemoteFunction<unknown[], unknown> {
     return {
-      remote: (...args: unknown[]) => this.submitTask(cid, name, args, options),
-      create: async (...args: unknown[]) => await this.createActor(cid, name, args, options),
-      options: (more) => this.remoteExport(cid, name, { ...options, ...more })
+      remote: (...args: unknown[]) => streaming ? this.streamTask(cid, name, args, options) : this.submitTask(cid, name, args, options),
+      options: (more: TaskOptions) => this.remoteFunction(cid, name, streaming, { ...options, ...more })
+    } as RemoteFunction<unknown[], unknown>
+  }
+
+  private remoteClass (cid: string, cls: string, methods: string[], options: ActorOptions): RemoteActorClass<unknown[], Record<string, (...args: unknown[]) => unknown>> {
+    return {
+      create: async (...args: unknown[]) => await this.createActor(cid, cls, methods, args, options),
+      options: (more: ActorOptions) => this.remoteClass(cid, cls, methods, { ...options, ...more })
+    } as RemoteActorClass<unknown[], Record<string, (...args: unknown[]) => unknown>>
+  }
+
+  /** A generator task: its items arrive as refs, in order, as the node yields them. */
+  private streamTask (cid: string, name: string, args: unknown[], options: TaskOptions): AsyncIterable<ObjectRef> {
+    const lineage = this.lineage(cid, name, args, options)
+    const queue: ObjectRef[] = []
+    const waiters: Array<() => void> = []
+    let finished = false
+    let failure: Error | undefined
+    const wake = (): void => { for (const w of waiters.splice(0)) w() }
+    this.objects.runStream(lineage, held => { queue.push(this.hold(Promise.resolve(held))); wake() })
+      .then(() => { finished = true; wake() }, (err: Error) => { failure = err; finished = true; wake() })
+    return {
+      [Symbol.asyncIterator]: () => ({
+        next: async (): Promise<IteratorResult<ObjectRef>> => {
+          while (queue.length === 0 && !finished) await new Promise<void>(resolve => waiters.push(resolve))
+          if (queue.length > 0) return { done: false, value: queue.shift()! }
+          if (failure !== undefined) throw failure
+          return { done: true, value: undefined }
+        },
+        return: async (): Promise<IteratorResult<ObjectRef>> => ({ done: true, value: undefined })
+      })
     }
   }
 
   private submitTask (cid: string, name: string, args: unknown[], options: TaskOptions): ObjectRef {
+    return this.hold(this.objects.run(this.lineage(cid, name, args, options)))
+  }
+
+  /** A task call as the objects table runs it (and runs it again to rebuild its result). */
+  private lineage (cid: string, name: string, args: unknown[], options: TaskOptions): Lineage {
     this.assertRunning()
     const what = `task '${name}'`
     checkOptions(options, TASK_OPTIONS, what)
     const resolved = resolveTaskOptions(options as Record<string, unknown>, what)
     const scheduling = checkScheduling(options.scheduling, what)
     for (const a of args) if (a instanceof ObjectRef) void this.objects.heldOf(a) // a foreign ref fails now
-    return this.hold(this.objects.run({
+    return {
       component: cid,
       name,
       args,
@@ -146,10 +187,10 @@ export class ConnectedFabric {
         ...(scheduling === undefined ? {} : { scheduling }),
         ...(options.retryExceptions === undefined ? {} : { retryExceptions: resolved.retryExceptions })
       }
-    }))
+    }
   }
 
-  private async createActor (cid: string, cls: string, args: unknown[], options: ActorOptions): Promise<Record<string, unknown>> {
+  private async createActor (cid: string, cls: string, methods: string[], args: unknown[], options: ActorOptions): Promise<Record<string, unknown>> {
     this.assertRunning()
     const what = `actor '${cls}'`
     checkOptions(options, ACTOR_OPTIONS, what)
@@ -170,34 +211,27 @@ export class ConnectedFabric {
       maxTaskRetries: resolved.maxTaskRetries,
       nodeOptions: nodeOptions as Record<string, unknown>
     })
-    return this.actorHandle(actor, cls, resolved.name)
+    return this.actorHandle(actor, cls, methods, resolved.name)
   }
 
-  /** A handle whose every property (but actorId) is a method with `.remote()`. */
-  private actorHandle (actor: RemoteActor, cls: string, name?: string): Record<string, unknown> {
+  /** A handle: `actorId` and each method with `.remote()`. */
+  private actorHandle (actor: RemoteActor, cls: string, methods: readonly string[], name?: string): Record<string, unknown> {
     const actorId = `d-actor-${randomUUID()}`
-    const entry: { actor: RemoteActor, chain: Promise<unknown>, name?: string } = { actor, chain: Promise.resolve(), ...(name === undefined ? {} : { name }) }
+    const entry: { actor: RemoteActor, chain: Promise<unknown>, name?: string, cls: string, methods: readonly string[] } = { actor, chain: Promise.resolve(), cls, methods, ...(name === undefined ? {} : { name }) }
     this.actors.set(actorId, entry)
-    const methods = new Map<string, unknown>()
-    return new Proxy({}, {
-      get: (_t, method) => {
-        if (method === 'actorId') return actorId
-        if (typeof method !== 'string' || method === 'then') return undefined
-        let m = methods.get(method)
-        if (m === undefined) {
-          methods.set(method, m = {
-            remote: (...args: unknown[]) => {
-              this.assertRunning()
-              // Calls reach the actor in the order they are made, each once its ref arguments are ready.
-              const ready = entry.chain.then(async () => await this.resolveArgs(args, `${cls}.${method}.remote`))
-              entry.chain = ready.catch(() => {})
-              return this.hold(ready.then(async values => ({ value: decode(await actor.call(method, encode(values))) })))
-            }
-          })
+    const handle: Record<string, unknown> = { actorId }
+    for (const method of methods) {
+      handle[method] = {
+        remote: (...args: unknown[]) => {
+          this.assertRunning()
+          // Calls reach the actor in the order they are made, each once its ref arguments are ready.
+          const ready = entry.chain.then(async () => await this.resolveArgs(args, `${cls}.${method}.remote`))
+          entry.chain = ready.catch(() => {})
+          return this.hold(ready.then(async values => ({ value: decode(await actor.call(method, encode(values))) })))
         }
-        return m
       }
-    })
+    }
+    return Object.freeze(handle)
   }
 
   /** Arguments with whole-argument refs replaced by their values (refs nested inside values cannot cross nodes yet). */
@@ -231,8 +265,9 @@ export class ConnectedFabric {
   /** A live named actor: one this driver created, or one any node in view hosts. */
   async getActor<I = Record<string, (...args: unknown[]) => unknown>> (name: string): Promise<ActorHandle<I>> {
     this.assertRunning()
-    for (const e of this.actors.values()) if (e.name === name) return this.actorHandle(e.actor, name, undefined) as ActorHandle<I>
-    return this.actorHandle(await findNamedActor(this.net, this.runner, name), name) as ActorHandle<I>
+    for (const e of this.actors.values()) if (e.name === name) return this.actorHandle(e.actor, e.cls, e.methods) as ActorHandle<I>
+    const found = await findNamedActor(this.net, this.runner, name)
+    return this.actorHandle(found.actor, found.cls, found.methods) as ActorHandle<I>
   }
 
   /** Kill an actor: its calls not yet answered fail with ActorDiedError; it is not restarted. */

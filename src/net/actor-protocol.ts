@@ -2,7 +2,7 @@
 // Length-prefixed CBOR frames:
 //
 //   client: { type: 'create', component, cls, args, options }   or { type: 'attach', name }   (first frame)
-//   server: { type: 'created', actor }                           or { type: 'error', error }   (then the stream ends)
+//   server: { type: 'created', actor, cls?, methods? }           or { type: 'error', error }   (then the stream ends)
 //   client: { type: 'call', id, method, args, timeoutMs? }       any number; run in the order sent
 //   server: { type: 'result', id, ok: true, value }              or { type: 'result', id, ok: false, error }   in any order
 //   client: { type: 'kill' }                                     the actor dies; pending calls get ActorDiedError results
@@ -80,14 +80,17 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
   if (first === undefined) return
   let actor: string
   let owned: boolean
+  let about: { cls?: string, methods?: string[] }
   try {
-    ({ actor, owned } = await host.open(decodeActorOpen(first.subarray()), from.toString()))
+    const opened = await host.open(decodeActorOpen(first.subarray()), from.toString())
+    ;({ actor, owned } = opened)
+    about = { ...(opened.cls === undefined ? {} : { cls: opened.cls }), ...(opened.methods === undefined ? {} : { methods: opened.methods }) }
   } catch (err) {
     await refuse(stream, lp, err, log)
     return
   }
   // Replies go out one at a time; a result waits for the ones before it to be handed to the muxer.
-  let writes: Promise<void> = lp.write(encode({ type: 'created', actor })).catch(err => { log('actor session write failed - %e', err) })
+  let writes: Promise<void> = lp.write(encode({ type: 'created', actor, ...about })).catch(err => { log('actor session write failed - %e', err) })
   const send = (frame: Record<string, unknown>): void => {
     writes = writes.then(async () => { await lp.write(encode(frame)) }).catch(err => { log('actor session write failed - %e', err) })
   }
@@ -150,7 +153,12 @@ class ClientSession implements ActorSession {
   private endedWith?: Error | null
   private endResolve!: (e: Error | undefined) => void
 
-  constructor (readonly actor: string, readonly peer: string, private readonly stream: Stream, private readonly lp: LengthPrefixedStream<Stream>) {
+  readonly cls?: string
+  readonly methods?: string[]
+
+  constructor (readonly actor: string, readonly peer: string, private readonly stream: Stream, private readonly lp: LengthPrefixedStream<Stream>, about: { cls?: string, methods?: string[] } = {}) {
+    if (about.cls !== undefined) this.cls = about.cls
+    if (about.methods !== undefined) this.methods = about.methods
     this.ended = new Promise(resolve => { this.endResolve = resolve })
     void this.readLoop()
   }
@@ -262,9 +270,18 @@ export async function openActorSession (libp2p: Libp2p, target: Target, open: Ac
     }
     const o = decodeCborMap(frame.subarray(), 'actor reply')
     if (o.type === 'error') throw deserialized(o.error)
-    if (o.type !== 'created' || !isStr(o.actor, 256)) throw new MalformedMessageError("the first actor reply must be { type: 'created', actor } or an error")
+    if (o.type !== 'created' || !isStr(o.actor, 256)) throw new MalformedMessageError("the first actor reply must be { type: 'created', actor, cls?, methods? } or an error")
+    const about: { cls?: string, methods?: string[] } = {}
+    if (o.cls !== undefined) {
+      if (!isStr(o.cls, 256)) throw new MalformedMessageError('actor created: cls must be a string')
+      about.cls = o.cls
+    }
+    if (o.methods !== undefined) {
+      if (!Array.isArray(o.methods) || o.methods.length > 4096 || !o.methods.every(m => isStr(m, 256))) throw new MalformedMessageError('actor created: methods must be a list of names')
+      about.methods = o.methods as string[]
+    }
     const peer = 'getComponents' in target ? (target.getComponents().find(c => c.name === 'p2p')?.value ?? target.toString()) : target.toString()
-    return new ClientSession(o.actor, peer, stream, lp)
+    return new ClientSession(o.actor, peer, stream, lp, about)
   } catch (err) {
     stream.abort(err instanceof Error ? err : new Error(String(err)))
     throw err

@@ -203,7 +203,10 @@ export interface NetNodeInit {
    * speak the protocol (a pure client or observer).
    */
   tasks?: {
-    run: (req: RemoteTask, from: string) => Promise<TaskOutcome>
+    /** Run a task; a generator's items go to `onItem` as they come, then it resolves (to its item count). */
+    run: (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void) => Promise<TaskOutcome>
+    /** The manifest of a component (pulled from `from` when the node lacks it). */
+    describe: (component: string, from: string) => Promise<{ sdk: string, tasks: Array<{ name: string, streaming: boolean }>, actors: Array<{ name: string, methods: string[] }> }>
     /** Drop objects `from` owns on this node (results of its tasks); returns how many were dropped. */
     release: (cids: string[], from: string) => number
   }
@@ -271,7 +274,7 @@ export interface ActorHost {
    * Create the actor (or find the named one). `owned`: the session owns the actor, which is killed
    * when the session ends (its creator is gone); an attached session does not own it.
    */
-  open: (req: ActorOpen, from: string) => Promise<{ actor: string, owned: boolean }>
+  open: (req: ActorOpen, from: string) => Promise<{ actor: string, owned: boolean, cls?: string, methods?: string[] }>
   /**
    * Queue a method call and resolve to its CBOR result. The call must be queued before this
    * returns: calls run in the order they arrive on the session.
@@ -286,6 +289,9 @@ export interface ActorSession {
   readonly actor: string
   /** The node's PeerId. */
   readonly peer: string
+  /** The actor's class and methods, as the node reported them (attach). */
+  readonly cls?: string
+  readonly methods?: string[]
   /**
    * Call a method; calls run in the order they are made. Rejects with the call's own error, or
    * with PeerUnreachableError when the session broke before the result came.
@@ -335,7 +341,9 @@ export interface NetNode {
    * result, or the CID of a large result the node keeps. Fails with PeerUnreachableError (retryable) when the node or the stream goes, with the
    * task's own error when it fails there.
    */
-  runTask: (peer: string, task: RemoteTask, options?: { signal?: AbortSignal }) => Promise<TaskOutcome>
+  runTask: (peer: string, task: RemoteTask, options?: { signal?: AbortSignal, onItem?: (item: TaskOutcome) => void }) => Promise<TaskOutcome>
+  /** The manifest of component `cid`, from node `peer` (which pulls the component from this node when it lacks it). */
+  describeComponent: (peer: string, cid: string, options?: { signal?: AbortSignal }) => Promise<{ sdk: string, tasks: Array<{ name: string, streaming: boolean }>, actors: Array<{ name: string, methods: string[] }> }>
   /** Ask node `peer` to drop objects this node owns there (best effort); resolves to how many it dropped. */
   releaseObjects: (peer: string, cids: string[], options?: { signal?: AbortSignal }) => Promise<number>
   /**

@@ -221,3 +221,27 @@ export function decodeStatusReply (bytes: Uint8Array): StatusReply | ErrorReply 
     })
   }
 }
+
+/** Validate a component manifest from a peer (a describe reply). */
+export function validateManifest (v: unknown): { sdk: string, tasks: Array<{ name: string, streaming: boolean }>, actors: Array<{ name: string, methods: string[] }> } {
+  const o = record(v, 'manifest')
+  onlyKeys(o, ['sdk', 'tasks', 'actors'], 'manifest')
+  const list = (x: unknown, path: string): unknown[] => {
+    if (!Array.isArray(x) || x.length > 4096) fail(path, 'expected a list of at most 4096')
+    return x
+  }
+  return {
+    sdk: str(o.sdk, 'manifest.sdk', 256),
+    tasks: list(o.tasks, 'manifest.tasks').map((t, i) => {
+      const r = record(t, `manifest.tasks[${i}]`)
+      onlyKeys(r, ['name', 'streaming'], `manifest.tasks[${i}]`)
+      if (typeof r.streaming !== 'boolean') fail(`manifest.tasks[${i}].streaming`, 'expected a boolean')
+      return { name: str(r.name, `manifest.tasks[${i}].name`, 256, 1), streaming: r.streaming }
+    }),
+    actors: list(o.actors, 'manifest.actors').map((a, i) => {
+      const r = record(a, `manifest.actors[${i}]`)
+      onlyKeys(r, ['name', 'methods'], `manifest.actors[${i}]`)
+      return { name: str(r.name, `manifest.actors[${i}].name`, 256, 1), methods: list(r.methods, `manifest.actors[${i}].methods`).map((m, j) => str(m, `manifest.actors[${i}].methods[${j}]`, 256, 1)) }
+    })
+  }
+}

@@ -30,7 +30,7 @@ import { LivenessView } from './fabric-view.js'
 import { ResourceGossip } from './gossip.js'
 import { loadOrCreateIdentity } from './identity.js'
 import type { ActorOpen, ActorSession, GossipStats, NetNode, NetNodeInit, NodeInfo, PullObjectOptions, RemoteTask, StatusReply, TaskOutcome } from './interface.js'
-import { validateNodeInfo } from './messages.js'
+import { decodeCbor, validateManifest, validateNodeInfo } from './messages.js'
 import { serveStatusStream } from './status-protocol.js'
 
 /** The libp2p services every fabric node runs. */
@@ -207,8 +207,14 @@ class Libp2pNetNode implements NetNode {
     return await pullObject(this.libp2p, holders.map(target), cid, options)
   }
 
-  async runTask (peer: string, task: RemoteTask, options: { signal?: AbortSignal } = {}): Promise<TaskOutcome> {
+  async runTask (peer: string, task: RemoteTask, options: { signal?: AbortSignal, onItem?: (item: TaskOutcome) => void } = {}): Promise<TaskOutcome> {
     return await this.taskSessions.run(target(peer), task, options)
+  }
+
+  async describeComponent (peer: string, cid: string, options: { signal?: AbortSignal } = {}): Promise<{ sdk: string, tasks: Array<{ name: string, streaming: boolean }>, actors: Array<{ name: string, methods: string[] }> }> {
+    const outcome = await this.taskSessions.describe(target(peer), cid, options)
+    if (!('value' in outcome)) throw new MalformedMessageError('describe reply without a manifest')
+    return validateManifest(decodeCbor(outcome.value))
   }
 
   async releaseObjects (peer: string, cids: string[], options: { signal?: AbortSignal } = {}): Promise<number> {

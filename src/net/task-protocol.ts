@@ -12,6 +12,9 @@
 //           (either may carry copies: [cid], object arguments the node pulled and keeps too)
 //       or: { type: 'result', id, ok: false, error: { name, message, retryable, kind? } }
 //
+//   server: { type: 'item', id, value | object }                       each item of a generator, before its result
+//   client: { type: 'describe', id, component }                        the component's manifest
+//   server: { type: 'result', id, ok: true, value }                    value: CBOR { sdk, tasks, actors }
 //   client: { type: 'release', cids }                                  drop objects this client owns there
 //   server: { type: 'released', count }
 //
@@ -45,12 +48,22 @@ const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSa
 /** A release request: drop objects the client owns on the node. */
 export interface ReleaseRequest { type: 'release', cids: string[] }
 
+/** A describe request: the manifest of a component (its tasks and actor classes), answered as a result. */
+export interface DescribeRequest { type: 'describe', id: string, component: string }
+
 /** Most CIDs one release request may name. */
 const MAX_RELEASE_CIDS = 4096
 
 /** Validate a run or release request. */
-export function decodeTaskRequest (bytes: Uint8Array): RemoteTaskRequest | ReleaseRequest {
+export function decodeTaskRequest (bytes: Uint8Array): RemoteTaskRequest | ReleaseRequest | DescribeRequest {
   const o = decodeCborMap(bytes, 'task request')
+  if (o.type === 'describe') {
+    if (Object.keys(o).some(k => !['type', 'id', 'component'].includes(k)) || !isStr(o.id, 128) || !isStr(o.component, 128)) {
+      throw new MalformedMessageError("describe request must be { type: 'describe', id, component }")
+    }
+    parseCid(o.component)
+    return { type: 'describe', id: o.id, component: o.component }
+  }
   if (o.type === 'release') {
     if (Object.keys(o).some(k => !['type', 'cids'].includes(k)) || !Array.isArray(o.cids) || o.cids.length > MAX_RELEASE_CIDS || !o.cids.every(c => isStr(c, 128))) {
       throw new MalformedMessageError(`release request must be { type: 'release', cids } with at most ${MAX_RELEASE_CIDS} CIDs`)
@@ -59,7 +72,7 @@ export function decodeTaskRequest (bytes: Uint8Array): RemoteTaskRequest | Relea
     return { type: 'release', cids: o.cids as string[] }
   }
   if (o.type !== 'run' || Object.keys(o).some(k => !['type', 'id', 'component', 'name', 'args', 'timeoutMs', 'options', 'refs'].includes(k))) {
-    throw new MalformedMessageError("task request must be { type: 'run', id, component, name, args, timeoutMs?, options?, refs? } or { type: 'release', cids }")
+    throw new MalformedMessageError("task request must be { type: 'run', id, component, name, args, timeoutMs?, options?, refs? }, { type: 'describe', id, component } or { type: 'release', cids }")
   }
   if (!isStr(o.id, 128)) throw new MalformedMessageError('task request: id must be a string of 1-128 chars')
   if (!isStr(o.component, 128)) throw new MalformedMessageError('task request: component must be a CID string')
@@ -116,7 +129,7 @@ export async function serveTaskStream (stream: Stream, from: PeerId, executor: T
   }
   const pending = new Set<Promise<void>>()
   for (let first = true; ; first = false) {
-    let req: RemoteTaskRequest | ReleaseRequest
+    let req: RemoteTaskRequest | ReleaseRequest | DescribeRequest
     try {
       // The first request must come soon; later ones whenever the caller has work.
       req = decodeTaskRequest((await lp.read(first ? { signal: AbortSignal.timeout(30_000) } : {})).subarray())
@@ -141,17 +154,28 @@ export async function serveTaskStream (stream: Stream, from: PeerId, executor: T
       send({ type: 'released', count: executor.release(req.cids, caller) })
       continue
     }
-    send({ type: 'accepted', id: req.id })
-    const task = req
-    const done: Promise<void> = runOne(executor, task, caller).then(send).finally(() => pending.delete(done))
-    pending.add(done)
+    let done: Promise<void>
+    if (req.type === 'describe') {
+      const { id, component } = req
+      done = executor.describe(component, caller).then(
+        manifest => { send({ type: 'result', id, ok: true, value: encode(manifest) }) },
+        err => { send({ type: 'result', id, ok: false, error: serializeError(err) }) }
+      )
+    } else {
+      send({ type: 'accepted', id: req.id })
+      const id = req.id
+      // A generator's items go out as they come, before its result.
+      done = runOne(executor, req, caller, item => { send({ type: 'item', id, ...item }) }).then(send)
+    }
+    const settled: Promise<void> = done.finally(() => pending.delete(settled))
+    pending.add(settled)
   }
 }
 
 /** Run one request and make its result frame. */
-async function runOne (executor: TaskExecutor, req: RemoteTaskRequest, caller: string): Promise<Record<string, unknown>> {
+async function runOne (executor: TaskExecutor, req: RemoteTaskRequest, caller: string, onItem: (item: TaskOutcome) => void): Promise<Record<string, unknown>> {
   try {
-    const outcome = await executor.run(req, caller)
+    const outcome = await executor.run(req, caller, onItem)
     const copies = outcome.copies === undefined || outcome.copies.length === 0 ? {} : { copies: outcome.copies }
     if ('object' in outcome) return { type: 'result', id: req.id, ok: true, object: outcome.object, ...copies }
     const value = outcome.value
@@ -166,6 +190,8 @@ async function runOne (executor: TaskExecutor, req: RemoteTaskRequest, caller: s
 /** Options of {@link TaskSessions.run}. */
 export interface RunRemoteTaskOptions {
   signal?: AbortSignal
+  /** Items of a generator task, in order, as they arrive (before the result). */
+  onItem?: (item: TaskOutcome) => void
 }
 
 type Target = PeerId | Multiaddr
@@ -192,7 +218,7 @@ function outcomeOf (o: Record<string, unknown>): TaskOutcome {
 /** One long-lived task stream to one node: requests in order, results by id. */
 class TaskSession {
   readonly ended: Promise<void>
-  private readonly pending = new Map<string, { resolve: (o: TaskOutcome) => void, reject: (e: Error) => void }>()
+  private readonly pending = new Map<string, { resolve: (o: TaskOutcome) => void, reject: (e: Error) => void, onItem?: (item: TaskOutcome) => void }>()
   private writes: Promise<void> = Promise.resolve()
   private nextId = 0
   private failure?: Error
@@ -207,11 +233,11 @@ class TaskSession {
     return this.failure === undefined
   }
 
-  async run (req: RemoteTaskRequest, signal?: AbortSignal): Promise<TaskOutcome> {
+  async run (req: RemoteTaskRequest | DescribeRequest, signal?: AbortSignal, onItem?: (item: TaskOutcome) => void): Promise<TaskOutcome> {
     if (this.failure !== undefined) throw this.failure
     // Ids on the wire are this session's own: a task resubmitted to the same node never collides.
     const id = String(this.nextId++)
-    const result = new Promise<TaskOutcome>((resolve, reject) => { this.pending.set(id, { resolve, reject }) })
+    const result = new Promise<TaskOutcome>((resolve, reject) => { this.pending.set(id, { resolve, reject, ...(onItem === undefined ? {} : { onItem }) }) })
     this.writes = this.writes.then(async () => {
       if (this.failure === undefined) await this.lp.write(encode({ ...req, id }))
     }).catch(err => { this.fail(this.broke(err)) })
@@ -236,6 +262,12 @@ class TaskSession {
       for (;;) {
         const o = decodeCborMap((await this.lp.read()).subarray(), 'task reply')
         if (o.type === 'accepted') continue
+        if (o.type === 'item' && typeof o.id === 'string') {
+          const call = this.pending.get(o.id)
+          if (call?.onItem === undefined) throw new MalformedMessageError(`a stream item for request ${o.id}, which does not stream`)
+          call.onItem(outcomeOf({ ...o, ok: true }))
+          continue
+        }
         if (o.type !== 'result' || typeof o.id !== 'string') throw new MalformedMessageError(`unexpected task reply type ${String(o.type)}`)
         if (o.id === '') {
           // The node refused the session (a bad frame): it carries the reason.
@@ -298,7 +330,13 @@ export class TaskSessions {
    */
   async run (target: Target, req: RemoteTaskRequest, options: RunRemoteTaskOptions = {}): Promise<TaskOutcome> {
     const session = await this.session(target, options.signal)
-    return await session.run(req, options.signal)
+    return await session.run(req, options.signal, options.onItem)
+  }
+
+  /** The manifest of component `cid` (the node pulls the component from this caller when it lacks it). */
+  async describe (target: Target, cid: string, options: RunRemoteTaskOptions = {}): Promise<TaskOutcome> {
+    const session = await this.session(target, options.signal)
+    return await session.run({ type: 'describe', id: '0', component: cid }, options.signal)
   }
 
   private async session (target: Target, signal?: AbortSignal): Promise<TaskSession> {

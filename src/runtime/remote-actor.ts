@@ -24,8 +24,12 @@ export function wireArgs (bytes: Uint8Array, what: string): ArgSpec[] {
 export class RemoteActorHost implements ActorHost {
   constructor (private readonly node: LocalNode, private readonly executor: RemoteTaskExecutor) {}
 
-  async open (req: ActorOpen, from: string): Promise<{ actor: string, owned: boolean }> {
-    if (req.type === 'attach') return { actor: this.node.actorByName(req.name).id, owned: false }
+  async open (req: ActorOpen, from: string): Promise<{ actor: string, owned: boolean, cls?: string, methods?: string[] }> {
+    if (req.type === 'attach') {
+      const found = this.node.actorByName(req.name)
+      const { manifest } = await this.executor.load(found.component.cid, from)
+      return { actor: found.id, owned: false, cls: found.cls, methods: manifest.actors.find(a => a.name === found.cls)?.methods ?? [] }
+    }
     const { component, manifest } = await this.executor.load(req.component, from)
     if (!manifest.actors.some(a => a.name === req.cls)) {
       throw new TaskError(`component ${req.component} has no actor class named "${req.cls}" (it has: ${manifest.actors.map(a => a.name).join(', ') || 'none'})`, { kind: 'unknown-actor' })
@@ -258,12 +262,13 @@ export class RemoteActor {
  *
  * @throws ActorNotFoundError when no node has it
  */
-export async function findNamedActor (net: NetNode, runner: RemoteRunner, name: string): Promise<RemoteActor> {
+export async function findNamedActor (net: NetNode, runner: RemoteRunner, name: string): Promise<{ actor: RemoteActor, cls: string, methods: string[] }> {
   const nodes = net.view.peers().filter(p => p.info.resources.total.cpus > 0)
   const tries = nodes.map(async p => await net.openActor(p.info.peer, { type: 'attach', name }))
   const settled = await Promise.allSettled(tries)
   const found = settled.filter((s): s is PromiseFulfilledResult<ActorSession> => s.status === 'fulfilled').map(s => s.value)
   for (const extra of found.slice(1)) void extra.close()
-  if (found[0] !== undefined) return RemoteActor.attached(net, runner, found[0])
+  const first = found[0]
+  if (first !== undefined) return { actor: RemoteActor.attached(net, runner, first), cls: first.cls ?? name, methods: first.methods ?? [] }
   throw new ActorNotFoundError(`no live actor is named '${name}' on the ${nodes.length} nodes in view`)
 }

@@ -68,6 +68,18 @@ export class RemoteObjects {
     return new RemoteObject(cid, bytes.byteLength, new Set([this.net.peerId]))
   }
 
+  /**
+   * Run a generator task on the fabric: each item (a value, or an object kept by the node) goes to
+   * `onItem` as it comes. Items have no lineage of their own: one lost with its node is ObjectLostError.
+   */
+  async runStream (lineage: Lineage, onItem: (item: Held) => void): Promise<void> {
+    const { values, refs } = await this.args(lineage)
+    await this.runner.submit(lineage.component, lineage.name, values, {
+      ...lineage.options,
+      onItem: (item, peer) => { onItem('object' in item ? new RemoteObject(item.object.cid, item.object.size, new Set([peer])) : { value: decode(item.value) }) }
+    }, refs)
+  }
+
   /** Run a task on the fabric; its result is a value, or a node-held object with this lineage. */
   async run (lineage: Lineage): Promise<Held> {
     for (let rebuilds = 0; ; rebuilds++) {
@@ -155,7 +167,7 @@ export class RemoteObjects {
 
   private async rebuild (obj: RemoteObject): Promise<void> {
     const lineage = obj.lineage
-    if (lineage === undefined) throw new ObjectLostError(`object ${obj.cid} is lost: every node holding it is gone, and it has no lineage (it was put, not computed)`, { cid: obj.cid })
+    if (lineage === undefined) throw new ObjectLostError(`object ${obj.cid} is lost: every node holding it is gone, and it has no lineage (it was put, or yielded by a generator)`, { cid: obj.cid })
     let again: Held
     try {
       again = await this.run(lineage)

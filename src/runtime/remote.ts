@@ -54,15 +54,40 @@ export class RemoteTaskExecutor {
     return await p
   }
 
-  async run (req: RemoteTask, from: string): Promise<TaskOutcome> {
+  /** The manifest of component `cid` (loading it first). */
+  async describe (cid: string, from: string): Promise<Manifest> {
+    return (await this.load(cid, from)).manifest
+  }
+
+  /** Run a task; a generator's items go to `onItem` in order (large ones kept here by CID). */
+  async run (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void = () => {}): Promise<TaskOutcome> {
     const { component, manifest } = await this.load(req.component, from)
     const task = manifest.tasks.find(t => t.name === req.name)
     if (task === undefined) throw new TaskError(`component ${req.component} has no task named "${req.name}"`, { kind: 'unknown-task' })
-    if (task.streaming) throw new TaskError(`task "${req.name}" is a generator: streaming across nodes is not supported yet`, { kind: 'unsupported' })
     const copies: string[] = []
     const args = await this.args(req, from, copies)
     const options = resolveTaskOptions({ maxRetries: 0, ...req.options, ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }) }, `task '${req.name}'`)
-    const id = this.node.submit({ component, name: req.name, args, options, streaming: false })
+    const id = this.node.submit({ component, name: req.name, args, options, streaming: task.streaming })
+    if (task.streaming) {
+      try {
+        const reader = this.node.stream(id)
+        let count = 0
+        for (let item = await reader.next(); item !== undefined; item = await reader.next()) {
+          const where = await this.node.location(item)
+          if ('inline' in where) {
+            this.node.release(item)
+            onItem({ value: where.inline })
+          } else {
+            this.keep(from, where.cid, item)
+            onItem({ object: where })
+          }
+          count++
+        }
+        return { value: encode(count), ...(copies.length === 0 ? {} : { copies }) }
+      } finally {
+        this.node.release(id)
+      }
+    }
     let keep = false
     try {
       const where = await this.node.location(id)
@@ -163,6 +188,11 @@ export interface RemoteSubmitOptions {
   scheduling?: Scheduling
   /** Application errors the node retries (on the node, up to maxRetries), as in TaskOptions. @default false */
   retryExceptions?: boolean | string[]
+  /**
+   * A generator's items, in order. After a resubmission the items already given are skipped (the
+   * generator is assumed deterministic, as Ray does).
+   */
+  onItem?: (item: TaskOutcome, peer: string) => void
 }
 
 const DEFAULT_DEMAND: Resources = Object.freeze({ cpus: 1, gpus: 0, memoryMb: 0, custom: Object.freeze({}) as Record<string, number> })
@@ -248,6 +278,8 @@ export class RemoteRunner {
     const local = new Map<string, number>()
     for (const r of refs) for (const h of r.holders) local.set(h, (local.get(h) ?? 0) + r.size)
     const localBytes = (peer: string): number => local.get(peer) ?? 0
+    /** Stream items given to the caller so far (over all attempts). */
+    let delivered = 0
     for (let attempt = 0; ; attempt++) {
       let node = this.place(name, options, failed, causes, localBytes)
       while ((this.inFlight.get(node.info.peer) ?? 0) >= RemoteRunner.MAX_IN_FLIGHT_PER_NODE) {
@@ -258,7 +290,15 @@ export class RemoteRunner {
       this.inFlight.set(peer, (this.inFlight.get(peer) ?? 0) + 1)
       this.placed.set(peer, (this.placed.get(peer) ?? 0) + 1)
       try {
-        const outcome = await this.net.runTask(peer, task)
+        let seen = 0
+        const onItem = options.onItem === undefined
+          ? undefined
+          : (item: TaskOutcome): void => {
+              if (++seen <= delivered) return
+              delivered++
+              options.onItem!(item, peer)
+            }
+        const outcome = await this.net.runTask(peer, task, onItem === undefined ? {} : { onItem })
         const copies = outcome.copies ?? []
         return 'object' in outcome ? { object: outcome.object, peer, copies } : { value: decode(outcome.value), peer, copies }
       } catch (err) {

@@ -111,6 +111,21 @@ describe('e2e: tasks across fabric join processes (/fabric/task/1)', function ()
     }
   })
 
+  it('a generator task streams its items from a remote node, in order', async () => {
+    const fabric = await Fabric.connect(joined[0]!.addr)
+    try {
+      const m = await fabric.load<UntypedModule>(componentPath)
+      const items: unknown[] = []
+      for await (const ref of m.countTo!.remote(5) as unknown as AsyncIterable<ObjectRef>) items.push(await fabric.get(ref))
+      assert.deepEqual(items, [1, 2, 3, 4, 5])
+      const big: unknown[] = []
+      for await (const ref of m.slowCount!.remote(3, 1000) as unknown as AsyncIterable<ObjectRef>) big.push(await fabric.get(ref))
+      assert.equal(big.length, 3)
+    } finally {
+      await fabric.stop()
+    }
+  })
+
   it('fabric run --address runs a driver against the running fabric', async () => {
     const out = await new Promise<string>((resolve, reject) => {
       const proc = spawn(process.execPath, [path.join(ROOT, 'bin/fabric.js'), 'run', '--address', joined[0]!.addr, path.join(ROOT, 'test/e2e/connect-driver.ts'), componentPath], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })

@@ -38,15 +38,23 @@ describe('net/task-protocol', function () {
       listen: ['/ip4/127.0.0.1/tcp/0'],
       resources: () => nodeResources(1),
       tasks: {
-        run: async (req, from) => {
+        run: async (req, from, onItem) => {
           seen.push(from)
           const args = cborg.decode(req.args) as number[]
           if (req.name === 'add') return { value: cborg.encode(args[0]! + args[1]!) }
           if (req.name === 'slow') { await new Promise(resolve => setTimeout(resolve, 50)); return { value: cborg.encode('done') } }
           if (req.name === 'big') { kept.set(CID, from); return { object: { cid: CID, size: 3 } } }
+          if (req.name === 'count') {
+            for (let i = 0; i < args[0]!; i++) { await new Promise(resolve => setTimeout(resolve, 5)); onItem({ value: cborg.encode(i) }) }
+            return { value: cborg.encode(args[0]) }
+          }
           throw new TaskError(`no task ${req.name}`, { kind: 'unknown-task' })
         },
-        release: (cids, from) => cids.filter(c => kept.get(c) === from && kept.delete(c)).length
+        release: (cids, from) => cids.filter(c => kept.get(c) === from && kept.delete(c)).length,
+        describe: async (component) => {
+          if (component !== CID) throw new TaskError(`no component ${component}`, { kind: 'not-found' })
+          return { sdk: 'test', tasks: [{ name: 'add', streaming: false }, { name: 'count', streaming: true }], actors: [] }
+        }
       }
     })
     caller = await createNetNode({ dataDir: path.join(dir, 'c'), listen: ['/ip4/127.0.0.1/tcp/0'], resources: () => nodeResources(0) })
@@ -80,6 +88,16 @@ describe('net/task-protocol', function () {
     assert.equal(await worker.releaseObjects(caller.multiaddrs()[0]!, [CID]).catch(e => (e as Error).name), 'PeerUnreachableError')
     assert.equal(await caller.releaseObjects(worker.multiaddrs()[0]!, [CID]), 1)
     assert.equal(await caller.releaseObjects(worker.multiaddrs()[0]!, [CID]), 0)
+  })
+
+  it('streams a generator\'s items before its result; describes a component', async () => {
+    const items: unknown[] = []
+    const out = await caller.runTask(worker.multiaddrs()[0]!, task('count', [5]), { onItem: (item) => { items.push(cborg.decode(value(item))) } })
+    assert.deepEqual(items, [0, 1, 2, 3, 4])
+    assert.equal(cborg.decode(value(out)), 5)
+    const manifest = await caller.describeComponent(worker.multiaddrs()[0]!, CID)
+    assert.deepEqual(manifest.tasks.map(t => t.name), ['add', 'count'])
+    await assert.rejects(caller.describeComponent(worker.multiaddrs()[0]!, cidOfBytesSync(new Uint8Array([9]))), (err: Error & { kind?: string }) => err.kind === 'not-found')
   })
 
   it('a node without an executor does not speak the protocol: PeerUnreachableError', async () => {
