@@ -11,6 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { createNetNode, fixedResources, type NetNode } from '../net/index.js'
 import { decode, encode, findRefs, ObjectRef } from '../objects/index.js'
+import { TaskCancelledError } from '../exec/errors.js'
 import {
   FabricStoppedError, ForeignRefError, GetTimeoutError, RemoteActor, RemoteObject, RemoteObjects, RemoteRunner, findNamedActor, resolveActorOptions, resolveTaskOptions,
   InfeasibleTaskError, type Held, type Lineage, type Scheduling
@@ -39,6 +40,8 @@ const ACTOR_OPTIONS = new Set(['cpus', 'gpus', 'memoryMb', 'resources', 'timeout
 
 /** A fabric of remote nodes, driven from this process. */
 export class ConnectedFabric {
+  /** Cancellers of this driver's pending tasks, by ref id. */
+  private readonly cancels = new Map<string, AbortController>()
   private readonly actors = new Map<string, { actor: RemoteActor, chain: Promise<unknown>, name?: string, cls: string, methods: readonly string[] }>()
   private stopped = false
 
@@ -165,7 +168,26 @@ export class ConnectedFabric {
   }
 
   private submitTask (cid: string, name: string, args: unknown[], options: TaskOptions): ObjectRef {
-    return this.hold(this.objects.run(this.lineage(cid, name, args, options)))
+    const lineage = this.lineage(cid, name, args, options)
+    const canceller = new AbortController()
+    lineage.options.signal = canceller.signal
+    const result = this.objects.run(lineage)
+    const ref = this.hold(result)
+    this.cancels.set(ref.id, canceller)
+    void result.finally(() => this.cancels.delete(ref.id)).catch(() => {})
+    return ref
+  }
+
+  /**
+   * Cancel the task behind a ref: queued work is dropped, running work stopped (on its node), and
+   * `get` throws TaskCancelledError. Returns whether the task was still pending.
+   */
+  cancel (ref: ObjectRef): boolean {
+    const canceller = this.cancels.get(ref.id)
+    if (canceller === undefined) return false
+    this.cancels.delete(ref.id)
+    canceller.abort(new TaskCancelledError(`${ref.toString()} was cancelled`))
+    return true
   }
 
   /** A task call as the objects table runs it (and runs it again to rebuild its result). */

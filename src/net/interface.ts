@@ -204,7 +204,7 @@ export interface NetNodeInit {
    */
   tasks?: {
     /** Run a task; a generator's items go to `onItem` as they come, then it resolves (to its item count). */
-    run: (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void) => Promise<TaskOutcome>
+    run: (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void, signal?: AbortSignal) => Promise<TaskOutcome>
     /** The manifest of a component (pulled from `from` when the node lacks it). */
     describe: (component: string, from: string) => Promise<{ sdk: string, tasks: Array<{ name: string, streaming: boolean }>, actors: Array<{ name: string, methods: string[] }> }>
     /** Drop objects `from` owns on this node (results of its tasks); returns how many were dropped. */

@@ -13,6 +13,7 @@
 //       or: { type: 'result', id, ok: false, error: { name, message, retryable, kind? } }
 //
 //   server: { type: 'item', id, value | object }                       each item of a generator, before its result
+//   client: { type: 'cancel', id }                                     stop that task (its result: TaskCancelledError; no reply if it is done)
 //   client: { type: 'describe', id, component }                        the component's manifest
 //   server: { type: 'result', id, ok: true, value }                    value: CBOR { sdk, tasks, actors }
 //   client: { type: 'release', cids }                                  drop objects this client owns there
@@ -51,12 +52,19 @@ export interface ReleaseRequest { type: 'release', cids: string[] }
 /** A describe request: the manifest of a component (its tasks and actor classes), answered as a result. */
 export interface DescribeRequest { type: 'describe', id: string, component: string }
 
+/** A cancel request: stop the task sent on this stream with this id (its result says it was cancelled). */
+export interface CancelRequest { type: 'cancel', id: string }
+
 /** Most CIDs one release request may name. */
 const MAX_RELEASE_CIDS = 4096
 
 /** Validate a run or release request. */
-export function decodeTaskRequest (bytes: Uint8Array): RemoteTaskRequest | ReleaseRequest | DescribeRequest {
+export function decodeTaskRequest (bytes: Uint8Array): RemoteTaskRequest | ReleaseRequest | DescribeRequest | CancelRequest {
   const o = decodeCborMap(bytes, 'task request')
+  if (o.type === 'cancel') {
+    if (Object.keys(o).some(k => !['type', 'id'].includes(k)) || !isStr(o.id, 128)) throw new MalformedMessageError("cancel request must be { type: 'cancel', id }")
+    return { type: 'cancel', id: o.id }
+  }
   if (o.type === 'describe') {
     if (Object.keys(o).some(k => !['type', 'id', 'component'].includes(k)) || !isStr(o.id, 128) || !isStr(o.component, 128)) {
       throw new MalformedMessageError("describe request must be { type: 'describe', id, component }")
@@ -128,8 +136,10 @@ export async function serveTaskStream (stream: Stream, from: PeerId, executor: T
     writes = writes.then(async () => { await lp.write(encode(frame)) }).catch(err => { log('task session write failed - %e', err) })
   }
   const pending = new Set<Promise<void>>()
+  /** Cancellers of the tasks running on this stream, by id. */
+  const running = new Map<string, AbortController>()
   for (let first = true; ; first = false) {
-    let req: RemoteTaskRequest | ReleaseRequest | DescribeRequest
+    let req: RemoteTaskRequest | ReleaseRequest | DescribeRequest | CancelRequest
     try {
       // The first request must come soon; later ones whenever the caller has work.
       req = decodeTaskRequest((await lp.read(first ? { signal: AbortSignal.timeout(30_000) } : {})).subarray())
@@ -154,6 +164,10 @@ export async function serveTaskStream (stream: Stream, from: PeerId, executor: T
       send({ type: 'released', count: executor.release(req.cids, caller) })
       continue
     }
+    if (req.type === 'cancel') {
+      running.get(req.id)?.abort()
+      continue
+    }
     let done: Promise<void>
     if (req.type === 'describe') {
       const { id, component } = req
@@ -164,8 +178,10 @@ export async function serveTaskStream (stream: Stream, from: PeerId, executor: T
     } else {
       send({ type: 'accepted', id: req.id })
       const id = req.id
+      const cancel = new AbortController()
+      running.set(id, cancel)
       // A generator's items go out as they come, before its result.
-      done = runOne(executor, req, caller, item => { send({ type: 'item', id, ...item }) }).then(send)
+      done = runOne(executor, req, caller, item => { send({ type: 'item', id, ...item }) }, cancel.signal).then(send).finally(() => running.delete(id))
     }
     const settled: Promise<void> = done.finally(() => pending.delete(settled))
     pending.add(settled)
@@ -173,9 +189,9 @@ export async function serveTaskStream (stream: Stream, from: PeerId, executor: T
 }
 
 /** Run one request and make its result frame. */
-async function runOne (executor: TaskExecutor, req: RemoteTaskRequest, caller: string, onItem: (item: TaskOutcome) => void): Promise<Record<string, unknown>> {
+async function runOne (executor: TaskExecutor, req: RemoteTaskRequest, caller: string, onItem: (item: TaskOutcome) => void, signal: AbortSignal): Promise<Record<string, unknown>> {
   try {
-    const outcome = await executor.run(req, caller, onItem)
+    const outcome = await executor.run(req, caller, onItem, signal)
     const copies = outcome.copies === undefined || outcome.copies.length === 0 ? {} : { copies: outcome.copies }
     if ('object' in outcome) return { type: 'result', id: req.id, ok: true, object: outcome.object, ...copies }
     const value = outcome.value
@@ -242,9 +258,14 @@ class TaskSession {
       if (this.failure === undefined) await this.lp.write(encode({ ...req, id }))
     }).catch(err => { this.fail(this.broke(err)) })
     if (signal === undefined) return await result
-    // An aborted wait stops waiting; the node still runs the task, and its result is dropped.
+    // An aborted wait stops waiting and asks the node to cancel the task (its result is dropped).
     const aborted = new Promise<never>((_resolve, reject) => {
-      const onAbort = (): void => { this.pending.delete(id); reject(signal.reason ?? new DOMException('aborted', 'AbortError')) }
+      const onAbort = (): void => {
+        if (this.pending.delete(id) && req.type === 'run') {
+          this.writes = this.writes.then(async () => { if (this.failure === undefined) await this.lp.write(encode({ type: 'cancel', id })) }).catch(() => {})
+        }
+        reject(signal.reason ?? new DOMException('aborted', 'AbortError'))
+      }
       if (signal.aborted) onAbort()
       signal.addEventListener('abort', onAbort, { once: true })
       void result.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => {})

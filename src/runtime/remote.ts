@@ -60,7 +60,7 @@ export class RemoteTaskExecutor {
   }
 
   /** Run a task; a generator's items go to `onItem` in order (large ones kept here by CID). */
-  async run (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void = () => {}): Promise<TaskOutcome> {
+  async run (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void = () => {}, signal?: AbortSignal): Promise<TaskOutcome> {
     const { component, manifest } = await this.load(req.component, from)
     const task = manifest.tasks.find(t => t.name === req.name)
     if (task === undefined) throw new TaskError(`component ${req.component} has no task named "${req.name}"`, { kind: 'unknown-task' })
@@ -68,7 +68,19 @@ export class RemoteTaskExecutor {
     const args = await this.args(req, from, copies)
     const options = resolveTaskOptions({ maxRetries: 0, ...req.options, ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }) }, `task '${req.name}'`)
     const id = this.node.submit({ component, name: req.name, args, options, streaming: task.streaming })
-    if (task.streaming) {
+    // The caller cancelled: queued work is dropped, running work stopped (the result says so).
+    const onCancel = (): void => { this.node.cancel(id) }
+    if (signal?.aborted === true) onCancel()
+    signal?.addEventListener('abort', onCancel, { once: true })
+    try {
+      return await this.finishRun(id, task.streaming, from, copies, onItem)
+    } finally {
+      signal?.removeEventListener('abort', onCancel)
+    }
+  }
+
+  private async finishRun (id: string, streaming: boolean, from: string, copies: string[], onItem: (item: TaskOutcome) => void): Promise<TaskOutcome> {
+    if (streaming) {
       try {
         const reader = this.node.stream(id)
         let count = 0
@@ -193,6 +205,8 @@ export interface RemoteSubmitOptions {
    * generator is assumed deterministic, as Ray does).
    */
   onItem?: (item: TaskOutcome, peer: string) => void
+  /** Aborting it cancels the task (on its node too); the submit rejects with the abort's reason. */
+  signal?: AbortSignal
 }
 
 const DEFAULT_DEMAND: Resources = Object.freeze({ cpus: 1, gpus: 0, memoryMb: 0, custom: Object.freeze({}) as Record<string, number> })
@@ -298,7 +312,8 @@ export class RemoteRunner {
               delivered++
               options.onItem!(item, peer)
             }
-        const outcome = await this.net.runTask(peer, task, onItem === undefined ? {} : { onItem })
+        options.signal?.throwIfAborted()
+        const outcome = await this.net.runTask(peer, task, { ...(onItem === undefined ? {} : { onItem }), ...(options.signal === undefined ? {} : { signal: options.signal }) })
         const copies = outcome.copies ?? []
         return 'object' in outcome ? { object: outcome.object, peer, copies } : { value: decode(outcome.value), peer, copies }
       } catch (err) {

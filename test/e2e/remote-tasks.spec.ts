@@ -126,6 +126,23 @@ describe('e2e: tasks across fabric join processes (/fabric/task/1)', function ()
     }
   })
 
+  it('cancel stops a task running on a remote node; the node is free again', async () => {
+    const fabric = await Fabric.connect(joined[0]!.addr)
+    try {
+      const m = await fabric.load<UntypedModule>(componentPath)
+      const on = { scheduling: { nodeAffinity: joined[0]!.peer } }
+      const spinning = m.spin!.options(on).remote() as ObjectRef
+      await new Promise(resolve => setTimeout(resolve, 1500)) // running by now (its node has 1 CPU)
+      assert.equal(fabric.cancel(spinning), true)
+      await assert.rejects(fabric.get(spinning), (err: Error) => err.name === 'TaskCancelledError')
+      assert.equal(fabric.cancel(spinning), false)
+      // The node's only CPU is free again: a task pinned to it runs.
+      assert.equal(await fabric.get(m.add!.options(on).remote(2, 2) as ObjectRef, { timeoutMs: 20_000 }), 4)
+    } finally {
+      await fabric.stop()
+    }
+  })
+
   it('fabric run --address runs a driver against the running fabric', async () => {
     const out = await new Promise<string>((resolve, reject) => {
       const proc = spawn(process.execPath, [path.join(ROOT, 'bin/fabric.js'), 'run', '--address', joined[0]!.addr, path.join(ROOT, 'test/e2e/connect-driver.ts'), componentPath], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
