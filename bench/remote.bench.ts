@@ -1,5 +1,6 @@
-// Ray's multi-client and n:n actor microbenchmarks across separate OS processes: three `fabric join`
-// nodes (1 CPU each) on loopback, driven by Fabric.connect drivers in this process over
+// Ray's microbenchmark names across separate OS processes: three `fabric join` nodes (1 CPU each)
+// on loopback, driven by Fabric.connect drivers in this process (one for the single-client names,
+// two for multi-client and n:n) over
 // /fabric/task/1 and /fabric/actor/1. Baseline in the same run: the same work on an embedded fabric
 // with 3 workers (no network), so the ratio is what crossing processes costs. Ray 2.22's published
 // figures (64-vCPU m5.16xlarge) are the reference column.
@@ -24,6 +25,9 @@ const NODES = 3
 const DRIVERS = 2
 const LOOPS = 2
 const TASKS = quick ? 100 : 1000
+/** Ray's single-client names: calls awaited one by one, and batches. */
+const SYNC = quick ? 100 : 500
+const BATCH = quick ? 200 : 1000
 const CALLS = quick ? 100 : 1000
 const cacheRoot = path.join(here, '..', '.cache', 'bench')
 const RAY = 'Ray 2.22, m5.16xlarge'
@@ -62,11 +66,13 @@ async function stop (n: Node): Promise<void> {
   clearTimeout(t)
 }
 
-/** What both fabrics offer the benchmarks: submit a no-op task, create a Sink actor, get. */
+/** What both fabrics offer the benchmarks: submit a no-op task, create a Sink actor, get, wait, put. */
 interface Driver {
   noop: () => ObjectRef
   sink: (i: number) => Promise<{ noop: { remote: () => ObjectRef } }>
-  get: (refs: ObjectRef[]) => Promise<unknown>
+  get: (refs: ObjectRef[] | ObjectRef) => Promise<unknown>
+  wait: (refs: ObjectRef[]) => Promise<{ pending: ObjectRef[] }>
+  put: (v: unknown) => ObjectRef
 }
 
 type AnyModule = Record<string, { remote: (...a: unknown[]) => ObjectRef, options: (o: object) => { create: () => Promise<unknown> } }>
@@ -122,7 +128,9 @@ export async function run (): Promise<Row[]> {
       return {
         noop: () => m.noop!.remote(),
         sink: async () => await m.Sink!.options({ scheduling: 'spread' }).create() as { noop: { remote: () => ObjectRef } },
-        get: async (refs: ObjectRef[]) => await f.get(refs)
+        get: async (refs: ObjectRef[] | ObjectRef) => await f.get(refs as ObjectRef),
+        wait: async (refs: ObjectRef[]) => await f.wait(refs, { numReturns: 1 }),
+        put: (v: unknown) => f.put(v)
       }
     }))
     local = await Fabric.start({ workers: NODES, cacheDir: path.join(cacheRoot, 'transpiled'), log: () => {} })
@@ -130,15 +138,39 @@ export async function run (): Promise<Row[]> {
     const embedded: Driver[] = Array.from({ length: DRIVERS }, () => ({
       noop: () => lm.noop!.remote(),
       sink: async () => await lm.Sink!.options({}).create() as { noop: { remote: () => ObjectRef } },
-      get: async (refs: ObjectRef[]) => await local!.get(refs)
+      get: async (refs: ObjectRef[] | ObjectRef) => await local!.get(refs as ObjectRef),
+      wait: async (refs: ObjectRef[]) => await local!.wait(refs, { numReturns: 1 }),
+      put: (v: unknown) => local!.put(v)
     }))
     // Every node compiles the component once before anything is timed.
     await Promise.all(remote.map(async d => await d.get(Array.from({ length: 50 }, () => d.noop()))))
 
     const rows: Row[] = []
-    const push = (metric: string, f: Stats, b: Stats, ray: number, note: string): void => {
-      rows.push({ metric, unit: 'ops/s', value: f, baseline: b, baselineName: `embedded fabric, ${NODES} workers`, reference: { value: ray, unit: 'ops/s', source: RAY }, note })
+    const push = (metric: string, f: Stats, b: Stats, ray: number, note: string, unit = 'ops/s'): void => {
+      rows.push({ metric, unit, value: f, baseline: b, baselineName: `embedded fabric, ${NODES} workers`, reference: { value: ray, unit, source: RAY }, note })
     }
+    // One driver: Ray's single-client names, the same work on both fabrics.
+    const single = async (metric: string, fn: (d: Driver) => Promise<unknown>, ops: number, ray: number, note: string, unit = 'ops/s'): Promise<void> => {
+      push(`${metric} (3 processes)`, await rate(async () => await fn(remote[0]!), ops), await rate(async () => await fn(embedded[0]!), ops), ray, note, unit)
+    }
+    await single('single_client_tasks_sync', async d => { for (let i = 0; i < SYNC; i++) await d.get(d.noop()) }, SYNC, 971, `${SYNC} no-op tasks, each awaited before the next`)
+    await single('single_client_tasks_async', async d => await d.get(Array.from({ length: BATCH }, () => d.noop())), BATCH, 8194, `${BATCH} no-op tasks, then get`)
+    await single('single_client_wait_1k_refs', async d => {
+      let pending = Array.from({ length: BATCH }, () => d.noop())
+      while (pending.length > 0) pending = (await d.wait(pending)).pending
+    }, 1, 4.67, `submit ${BATCH}, then ${BATCH} waits with numReturns 1 (Ray: 1000)`, 'rounds/s')
+    {
+      const [ra, la] = [await remote[0]!.sink(0), await embedded[0]!.sink(0)]
+      const ops = CALLS
+      push('1_1_actor_calls_sync (3 processes)', await rate(async () => { for (let i = 0; i < ops; i++) await remote[0]!.get(ra.noop.remote()) }, ops),
+        await rate(async () => { for (let i = 0; i < ops; i++) await embedded[0]!.get(la.noop.remote()) }, ops), 2097, `${ops} calls, each awaited`)
+      push('1_1_actor_calls_async (3 processes)', await rate(async () => await remote[0]!.get(Array.from({ length: ops }, () => ra.noop.remote())), ops),
+        await rate(async () => await embedded[0]!.get(Array.from({ length: ops }, () => la.noop.remote())), ops), 9063, `${ops} calls, then get`)
+      const [rs, ls] = [await Promise.all([0, 1, 2].map(async i => await remote[0]!.sink(i))), await Promise.all([0, 1, 2].map(async i => await embedded[0]!.sink(i)))]
+      push('1_n_actor_calls_async (3 processes)', await rate(async () => await remote[0]!.get(Array.from({ length: ops }, (_, i) => rs[i % 3]!.noop.remote())), ops),
+        await rate(async () => await embedded[0]!.get(Array.from({ length: ops }, (_, i) => ls[i % 3]!.noop.remote())), ops), 8665, `${ops} calls over 3 actors, one per node (spread)`)
+    }
+    await single('single_client_put_calls', async d => { for (let i = 0; i < SYNC; i++) await d.get(d.put(i)) }, SYNC, 5196, `${SYNC} small puts, each read back (a connected driver keeps small objects itself)`)
     push('multi_client_tasks_async (3 processes)', await multiClient(remote), await multiClient(embedded), 21744,
       `${DRIVERS} drivers x ${LOOPS} async loops x ${TASKS} no-op tasks over ${NODES} fabric join processes (1 CPU each)`)
     const remoteActors = await Promise.all(remote.map(async d => await Promise.all(Array.from({ length: NODES }, async (_, i) => await d.sink(i)))))

@@ -333,18 +333,24 @@ export class ConnectedFabric {
     if (!Number.isInteger(numReturns) || numReturns < 0 || numReturns > refs.length) {
       throw new RangeError(`wait: numReturns must be an integer from 0 to ${refs.length} (the number of refs), got ${numReturns}`)
     }
-    const done = new Set<string>()
-    await new Promise<void>(resolve => {
-      const timer = options.timeoutMs === undefined ? undefined : setTimeout(resolve, options.timeoutMs)
-      if (numReturns === 0) resolve()
-      for (const r of refs) {
-        void this.objects.heldOf(r).then(() => {}, () => {}).finally(() => {
-          done.add(r.id)
-          if (done.size >= numReturns) { clearTimeout(timer); resolve() }
-        })
-      }
-    })
-    return { ready: refs.filter(r => done.has(r.id)), pending: refs.filter(r => !done.has(r.id)) }
+    for (const r of refs) void this.objects.heldOf(r) // a foreign or freed ref fails now
+    const readyNow = (): T[] => refs.filter(r => this.objects.isSettled(r.id))
+    if (readyNow().length < numReturns) {
+      // Only refs still pending get a handler; done ones are known without one.
+      await new Promise<void>(resolve => {
+        let count = readyNow().length
+        const timer = options.timeoutMs === undefined ? undefined : setTimeout(resolve, options.timeoutMs)
+        for (const r of refs) {
+          if (this.objects.isSettled(r.id)) continue
+          void this.objects.heldOf(r).then(() => {}, () => {}).finally(() => {
+            if (++count >= numReturns) { clearTimeout(timer); resolve() }
+          })
+        }
+      })
+    }
+    // As the embedded fabric: at most numReturns ready, in the order given.
+    const ready = new Set(readyNow().slice(0, Math.max(numReturns, 0)).map(r => r.id))
+    return { ready: refs.filter(r => ready.has(r.id)), pending: refs.filter(r => !ready.has(r.id)) }
   }
 
   /**

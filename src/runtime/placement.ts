@@ -19,6 +19,8 @@ export interface PlacementRequest {
   what: string
   /** Bytes of the work's arguments each node already holds (locality). */
   localBytes?: (peer: string) => number
+  /** The node that ran this caller's last task: among equals it goes first (its worker is warm). */
+  warm?: string
 }
 
 /** A node with this much of the caller's work in flight per CPU is too busy to be chosen for locality alone. */
@@ -28,7 +30,9 @@ const LOCALITY_MAX_LOAD_PER_CPU = 2
  * The nodes that can run the work, best first: (default strategy) nodes not too busy that already
  * hold the most bytes of its arguments, then by the caller's own work in flight there per CPU
  * (fewest first), then nodes with room now (as last gossiped) before full ones, then by free CPUs;
- * spread also breaks ties by the caller's total placements there, so equal nodes take turns.
+ * spread also breaks ties by the caller's total placements there, so equal nodes take turns;
+ * default breaks them in favour of the node that ran the caller's last task (its worker is warm:
+ * one task after another stays on one node, as in packing before spreading).
  *
  * @throws InfeasibleTaskError when no node in the view can ever hold the demand (with what is missing),
  *   or the hard node affinity names a node that is not in the view or cannot hold it
@@ -70,7 +74,7 @@ export function rankNodes (view: FabricView, req: PlacementRequest, load: (peer:
     (spread ? 0 : busy(a) - busy(b) || local(b.info.peer) - local(a.info.peer)) ||
     perCpu(a) - perCpu(b) ||
     room(a) - room(b) ||
-    (spread ? placed(a.info.peer) - placed(b.info.peer) : 0) ||
+    (spread ? placed(a.info.peer) - placed(b.info.peer) : (b.info.peer === req.warm ? 1 : 0) - (a.info.peer === req.warm ? 1 : 0)) ||
     b.info.resources.available.cpus - a.info.resources.available.cpus)
   if (affinity !== undefined) {
     const i = ranked.findIndex(p => p.info.peer === affinity.nodeAffinity)

@@ -35,6 +35,8 @@ const MAX_ARG_REBUILDS = 3
 /** Owner-side table of a driver's objects (see the file comment). */
 export class RemoteObjects {
   private readonly held = new Map<string, Promise<Held>>()
+  /** Refs whose task has finished, for wait without a promise per ref and call. */
+  private readonly settled = new Set<string>()
   /** Large puts this driver serves by CID. */
   private readonly served = new Map<string, Uint8Array>()
 
@@ -47,8 +49,14 @@ export class RemoteObjects {
 
   /** Register what a new ref stands for. */
   track (id: string, held: Promise<Held>): void {
-    held.catch(() => {}) // observed by get/wait
     this.held.set(id, held)
+    const settle = (): void => { if (this.held.get(id) === held) this.settled.add(id) }
+    held.then(settle, settle) // failures are observed by get/wait
+  }
+
+  /** Whether the task behind ref `id` has finished (ready or failed). */
+  isSettled (id: string): boolean {
+    return this.settled.has(id)
   }
 
   /** What a ref stands for, once its task finished. */
@@ -185,6 +193,7 @@ export class RemoteObjects {
   free (ref: ObjectRef): void {
     const p = this.held.get(ref.id)
     this.held.delete(ref.id)
+    this.settled.delete(ref.id)
     p?.then(held => {
       if (!(held instanceof RemoteObject)) return
       if (this.served.delete(held.cid)) return
@@ -208,6 +217,7 @@ export class RemoteObjects {
     const signal = AbortSignal.timeout(timeoutMs)
     await Promise.allSettled([...byHolder].map(async ([h, cids]) => await this.net.releaseObjects(h, [...cids], { signal })))
     this.held.clear()
+    this.settled.clear()
     this.served.clear()
   }
 }

@@ -232,6 +232,8 @@ export class RemoteRunner {
   private readonly placed = new Map<string, number>()
   /** This caller's actors per node. */
   private readonly actors = new Map<string, number>()
+  /** The node that finished this caller's last task. */
+  private lastPeer?: string
   private readonly slotWaiters: Array<() => void> = []
 
   constructor (private readonly net: NetNode) {}
@@ -250,7 +252,7 @@ export class RemoteRunner {
 
   /** Nodes for work with this demand, best first (see {@link rankNodes}); actors placed count as load. */
   rank (what: string, demand: Resources, scheduling: Scheduling | undefined, exclude: ReadonlySet<string>, localBytes?: (peer: string) => number): PeerEntry[] {
-    return rankNodes(this.net.view, { demand, scheduling, exclude, what, ...(localBytes === undefined ? {} : { localBytes }) }, p => (this.inFlight.get(p) ?? 0) + (this.actors.get(p) ?? 0), p => this.placed.get(p) ?? 0)
+    return rankNodes(this.net.view, { demand, scheduling, exclude, what, ...(localBytes === undefined ? {} : { localBytes }), ...(this.lastPeer === undefined ? {} : { warm: this.lastPeer }) }, p => (this.inFlight.get(p) ?? 0) + (this.actors.get(p) ?? 0), p => this.placed.get(p) ?? 0)
   }
 
   /** Count an actor placed on (+1) or gone from (-1) node `peer`. */
@@ -314,6 +316,7 @@ export class RemoteRunner {
             }
         options.signal?.throwIfAborted()
         const outcome = await this.net.runTask(peer, task, { ...(onItem === undefined ? {} : { onItem }), ...(options.signal === undefined ? {} : { signal: options.signal }) })
+        this.lastPeer = peer
         const copies = outcome.copies ?? []
         return 'object' in outcome ? { object: outcome.object, peer, copies } : { value: decode(outcome.value), peer, copies }
       } catch (err) {
