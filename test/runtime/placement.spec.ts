@@ -1,0 +1,67 @@
+// rankNodes against a view held in memory: feasibility (and what an infeasible demand lacks), node
+// affinity, alive before suspected, locality unless busy, load per CPU, spread taking turns, and the
+// warm node among equals.
+import assert from 'node:assert/strict'
+import { rankNodes } from '../../src/runtime/placement.js'
+import type { FabricView, PeerEntry } from '../../src/net/index.js'
+import { resources, type Resources } from '../../src/scheduler/resources.js'
+
+function entry (peer: string, total: Partial<Resources>, opts: { available?: Partial<Resources>, state?: 'alive' | 'suspected' } = {}): PeerEntry {
+  const t = resources(total)
+  return {
+    info: { peer, seq: 1, ts: 0, addrs: [], resources: { total: t, available: resources(opts.available ?? total) }, queue: 0, labels: {}, store: { memoryBytes: 0, diskBytes: 0 } },
+    state: opts.state ?? 'alive',
+    lastHeardAt: 0
+  }
+}
+
+function view (entries: PeerEntry[]): FabricView {
+  return { peers: () => entries, get: (p) => entries.find(e => e.info.peer === p), on: () => {}, off: () => {} }
+}
+
+const cpu = resources({ cpus: 1 })
+const names = (es: PeerEntry[]): string[] => es.map(e => e.info.peer)
+
+describe('runtime/placement', () => {
+  it('keeps only nodes whose totals hold the demand, and says what each lacks when none does', () => {
+    const v = view([entry('a', { cpus: 4 }), entry('b', { cpus: 2, gpus: 1 }), entry('driver', {})])
+    assert.deepEqual(names(rankNodes(v, { demand: resources({ cpus: 1, gpus: 1 }), what: "task 'x'" }, () => 0)), ['b'])
+    assert.throws(() => rankNodes(v, { demand: resources({ gpus: 2 }), what: "task 'x'" }, () => 0),
+      (err: Error) => err.name === 'InfeasibleTaskError' && /gpus: needs 2, has 0/.test(err.message) && /gpus: needs 2, has 1/.test(err.message))
+    assert.throws(() => rankNodes(view([entry('driver', {})]), { demand: cpu, what: "task 'x'" }, () => 0), /no node offering CPUs/)
+    assert.throws(() => rankNodes(v, { demand: cpu, what: "task 'x'", exclude: new Set(['a', 'b']) }, () => 0), /no node is left/)
+  })
+
+  it('node affinity: hard pins (or says why it cannot), soft only prefers', () => {
+    const v = view([entry('a', { cpus: 4 }), entry('b', { cpus: 1 })])
+    assert.deepEqual(names(rankNodes(v, { demand: cpu, scheduling: { nodeAffinity: 'b' }, what: 't' }, p => p === 'b' ? 50 : 0)), ['b'])
+    assert.throws(() => rankNodes(v, { demand: cpu, scheduling: { nodeAffinity: 'zz' }, what: 't' }, () => 0), /not in this caller's view/)
+    assert.throws(() => rankNodes(v, { demand: resources({ cpus: 2 }), scheduling: { nodeAffinity: 'b' }, what: 't' }, () => 0), /lacks cpus: needs 2, has 1/)
+    assert.equal(rankNodes(v, { demand: cpu, scheduling: { nodeAffinity: 'b', soft: true }, what: 't' }, p => p === 'b' ? 50 : 0)[0]!.info.peer, 'b')
+    assert.equal(rankNodes(v, { demand: cpu, scheduling: { nodeAffinity: 'zz', soft: true }, what: 't' }, () => 0).length, 2)
+  })
+
+  it('alive nodes first; suspected ones only when no alive one is left', () => {
+    const v = view([entry('s', { cpus: 8 }, { state: 'suspected' }), entry('a', { cpus: 1 })])
+    assert.deepEqual(names(rankNodes(v, { demand: cpu, what: 't' }, () => 0)), ['a'])
+    assert.deepEqual(names(rankNodes(v, { demand: cpu, what: 't', exclude: new Set(['a']) }, () => 0)), ['s'])
+  })
+
+  it('default: locality unless the holder is busy, then load per CPU, then room, then the warm node', () => {
+    const v = view([entry('a', { cpus: 2 }), entry('b', { cpus: 2 }), entry('c', { cpus: 4 }, { available: { cpus: 0 } })])
+    const local = (p: string): number => p === 'b' ? 1e6 : 0
+    assert.equal(rankNodes(v, { demand: cpu, what: 't', localBytes: local }, () => 0)[0]!.info.peer, 'b')
+    // b busy (2 in flight per CPU): locality no longer wins.
+    assert.notEqual(rankNodes(v, { demand: cpu, what: 't', localBytes: local }, p => p === 'b' ? 4 : 0)[0]!.info.peer, 'b')
+    // Load per CPU: c has 4 CPUs, so 2 in flight there is less than 2 on a.
+    assert.deepEqual(names(rankNodes(v, { demand: cpu, what: 't' }, p => ({ a: 2, b: 3, c: 2 } as Record<string, number>)[p]!)), ['c', 'a', 'b'])
+    // Equal load: room now (as gossiped) before a full node, then the warm node.
+    assert.deepEqual(names(rankNodes(v, { demand: cpu, what: 't', warm: 'b' }, () => 0)), ['b', 'a', 'c'])
+  })
+
+  it('spread takes turns over equal nodes and ignores locality', () => {
+    const v = view([entry('a', { cpus: 1 }), entry('b', { cpus: 1 }), entry('c', { cpus: 1 })])
+    const placed: Record<string, number> = { a: 3, b: 1, c: 2 }
+    assert.deepEqual(names(rankNodes(v, { demand: cpu, scheduling: 'spread', what: 't', localBytes: p => p === 'a' ? 1e9 : 0 }, () => 0, p => placed[p]!)), ['b', 'c', 'a'])
+  })
+})
