@@ -237,6 +237,22 @@ export interface RemoteTask {
   options?: Record<string, unknown>
   /** Arguments passed as objects held by nodes: `args[index]` is null and the node pulls the object from a holder. */
   refs?: RefArg[]
+  /**
+   * Refs nested inside argument values (CBOR ref tags carrying the caller's ids): what each stands
+   * for, inline (`value`, CBOR) or held by nodes (`cid`, `size`, `holders`). The node stores them
+   * and gives the task refs of its own.
+   */
+  nested?: NestedRef[]
+}
+
+/** A ref nested inside an argument value, with what it stands for. */
+export interface NestedRef {
+  /** The caller's ref id, as it appears in the argument's CBOR. */
+  id: string
+  value?: Uint8Array
+  cid?: string
+  size?: number
+  holders?: string[]
 }
 
 /** An argument that is an object held by nodes (pulled by CID by the node that runs the task). */

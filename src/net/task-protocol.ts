@@ -31,7 +31,7 @@ import { frameStream } from './frames.js'
 import { decodeCborMap, encode } from './messages.js'
 import { deserializeError, serializeError, type SerializedError } from '../errors/index.js'
 import { parseCid } from '../objects/cid.js'
-import type { NetNodeInit, RefArg, RemoteTask, TaskOutcome } from './interface.js'
+import type { NestedRef, NetNodeInit, RefArg, RemoteTask, TaskOutcome } from './interface.js'
 
 /** A task to run, as it travels (see {@link RemoteTask}). */
 export type RemoteTaskRequest = RemoteTask
@@ -79,7 +79,7 @@ export function decodeTaskRequest (bytes: Uint8Array): RemoteTaskRequest | Relea
     for (const c of o.cids as string[]) parseCid(c)
     return { type: 'release', cids: o.cids as string[] }
   }
-  if (o.type !== 'run' || Object.keys(o).some(k => !['type', 'id', 'component', 'name', 'args', 'timeoutMs', 'options', 'refs'].includes(k))) {
+  if (o.type !== 'run' || Object.keys(o).some(k => !['type', 'id', 'component', 'name', 'args', 'timeoutMs', 'options', 'refs', 'nested'].includes(k))) {
     throw new MalformedMessageError("task request must be { type: 'run', id, component, name, args, timeoutMs?, options?, refs? }, { type: 'describe', id, component } or { type: 'release', cids }")
   }
   if (!isStr(o.id, 128)) throw new MalformedMessageError('task request: id must be a string of 1-128 chars')
@@ -95,12 +95,29 @@ export function decodeTaskRequest (bytes: Uint8Array): RemoteTaskRequest | Relea
     if (unknown.length > 0) throw new MalformedMessageError(`task request: unknown option ${unknown.join(', ')} (known: ${TASK_OPTION_KEYS.join(', ')})`)
   }
   const refs = o.refs === undefined ? undefined : decodeRefArgs(o.refs)
+  const nested = o.nested === undefined ? undefined : decodeNested(o.nested)
   return {
     type: 'run', id: o.id, component: o.component, name: o.name, args: o.args,
     ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
     ...(options === undefined ? {} : { options: options as Record<string, unknown> }),
-    ...(refs === undefined ? {} : { refs })
+    ...(refs === undefined ? {} : { refs }),
+    ...(nested === undefined ? {} : { nested })
   }
+}
+
+function decodeNested (v: unknown): NestedRef[] {
+  if (!Array.isArray(v) || v.length > MAX_REF_ARGS) throw new MalformedMessageError(`task request: nested must be a list of at most ${MAX_REF_ARGS}`)
+  return v.map((r, i) => {
+    const o = r as Record<string, unknown>
+    const shape = `task request: nested[${i}] must be { id, value } or { id, cid, size, holders } with 1-${MAX_HOLDERS} holders`
+    if (typeof r !== 'object' || r === null || Array.isArray(r) || r instanceof Uint8Array || !isStr(o.id, 128)) throw new MalformedMessageError(shape)
+    if (o.value instanceof Uint8Array && Object.keys(o).every(k => ['id', 'value'].includes(k))) return { id: o.id, value: o.value }
+    if (!Object.keys(o).every(k => ['id', 'cid', 'size', 'holders'].includes(k)) || !isStr(o.cid, 128) || !isUint(o.size) || !Array.isArray(o.holders) || o.holders.length === 0 || o.holders.length > MAX_HOLDERS || !o.holders.every(h => isStr(h, 128))) {
+      throw new MalformedMessageError(shape)
+    }
+    parseCid(o.cid)
+    return { id: o.id, cid: o.cid, size: o.size, holders: o.holders as string[] }
+  })
 }
 
 /** Most object arguments one task may have, and holders named per argument. */

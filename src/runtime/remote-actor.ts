@@ -4,7 +4,7 @@
 // dies, up to maxRestarts, retrying interrupted calls up to maxTaskRetries).
 import { ActorDiedError, TaskError } from '../exec/errors.js'
 import type { ActorHost, ActorOpen, ActorSession, NetNode } from '../net/index.js'
-import { decode, encode, findRefs } from '../objects/index.js'
+import { decode, encode, findRefs, ObjectRef } from '../objects/index.js'
 import type { Resources } from '../scheduler/resources.js'
 import { ActorNotFoundError, ForeignRefError } from './errors.js'
 import type { ArgSpec } from './interface.js'
@@ -12,12 +12,36 @@ import { resolveActorOptions, type LocalNode } from './local-node.js'
 import type { Scheduling } from './placement.js'
 import type { RemoteRunner, RemoteTaskExecutor } from './remote.js'
 
-/** CBOR array of arguments from the wire, as the runtime's argument specs. */
-export function wireArgs (bytes: Uint8Array, what: string): ArgSpec[] {
+/**
+ * CBOR array of arguments from the wire, as the runtime's argument specs. Refs nested inside a
+ * value carry the caller's ids: `local` maps each to a ref of this node (one the caller described
+ * in the request); without it, or for an id it does not know, the call is refused.
+ */
+export function wireArgs (bytes: Uint8Array, what: string, local?: (id: string) => string | undefined): ArgSpec[] {
   const values = decode(bytes)
   if (!Array.isArray(values)) throw new TaskError(`${what}: the arguments must be a CBOR array`, { kind: 'bad-argument' })
-  if (findRefs(values).length > 0) throw new ForeignRefError(`${what}: object refs cannot cross nodes inside arguments; pass values`)
-  return values.map(v => ({ kind: 'value' as const, bytes: encode(v), refs: [] }))
+  return values.map((v, i) => {
+    if (findRefs(v).length === 0) return { kind: 'value' as const, bytes: encode(v), refs: [] }
+    const refs: string[] = []
+    const mapped = mapRefs(v, ref => {
+      const id = local?.(ref.id)
+      if (id === undefined) throw new ForeignRefError(`${what}: argument ${i + 1} holds ${ref.toString()}, which the caller did not describe (nested refs need their values sent along)`)
+      refs.push(id)
+      return new ObjectRef(id)
+    })
+    return { kind: 'value' as const, bytes: encode(mapped), refs }
+  })
+}
+
+/** A copy of `value` with every ref replaced by `fn(ref)` (arrays, maps and plain objects walked; typed arrays kept). */
+function mapRefs (value: unknown, fn: (ref: ObjectRef) => ObjectRef): unknown {
+  if (value instanceof ObjectRef) return fn(value)
+  if (Array.isArray(value)) return value.map(v => mapRefs(v, fn))
+  if (value instanceof Map) return new Map([...value].map(([k, v]) => [mapRefs(k, fn), mapRefs(v, fn)]))
+  if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapRefs(v, fn)]))
+  }
+  return value
 }
 
 /** Hosts the actors peers create on this node (see {@link ActorHost}). */

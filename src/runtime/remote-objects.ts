@@ -4,7 +4,7 @@
 // pulls it from a holder (and placement prefers the holders). When every holder of an object is
 // gone, the object is rebuilt by running its task again (whose own lost arguments are rebuilt the
 // same way); an object that cannot be rebuilt fails with ObjectLostError saying why.
-import type { NetNode, RefArg } from '../net/index.js'
+import type { NestedRef, NetNode, RefArg } from '../net/index.js'
 import { cidOfBytes } from '../objects/cid.js'
 import { decode, encode, findRefs, ObjectLostError, ObjectRef } from '../objects/index.js'
 import { INLINE_LIMIT } from './ref-table.js'
@@ -81,27 +81,26 @@ export class RemoteObjects {
    * `onItem` as it comes. Items have no lineage of their own: one lost with its node is ObjectLostError.
    */
   async runStream (lineage: Lineage, onItem: (item: Held) => void): Promise<void> {
-    const { values, refs } = await this.args(lineage)
+    const { values, refs, nested } = await this.args(lineage)
     await this.runner.submit(lineage.component, lineage.name, values, {
       ...lineage.options,
       onItem: (item, peer) => { onItem('object' in item ? new RemoteObject(item.object.cid, item.object.size, new Set([peer])) : { value: decode(item.value) }) }
-    }, refs)
+    }, refs, nested)
   }
 
   /** Run a task on the fabric; its result is a value, or a node-held object with this lineage. */
   async run (lineage: Lineage): Promise<Held> {
     for (let rebuilds = 0; ; rebuilds++) {
-      const { values, refs } = await this.args(lineage)
+      const { values, refs, nested } = await this.args(lineage)
       try {
-        const r = await this.runner.submit(lineage.component, lineage.name, values, lineage.options, refs)
+        const r = await this.runner.submit(lineage.component, lineage.name, values, lineage.options, refs, nested)
         // The node keeps what it pulled: another holder of those arguments.
         if (r.copies.length > 0) await this.addHolder(lineage, r.copies, r.peer)
         return r.object === undefined ? { value: r.value } : new RemoteObject(r.object.cid, r.object.size, new Set([r.peer]), lineage)
       } catch (err) {
         // The node could not pull an argument: its holders are gone (or going); rebuild it and go again.
         if ((err as Error).name !== 'ObjectLostError' || rebuilds >= MAX_ARG_REBUILDS) throw err
-        for (const a of lineage.args) {
-          if (!(a instanceof ObjectRef)) continue
+        for (const a of refsOf(lineage)) {
           const held = await this.heldOf(a)
           if (held instanceof RemoteObject && (err as Error).message.includes(held.cid)) held.holders.clear()
         }
@@ -110,8 +109,7 @@ export class RemoteObjects {
   }
 
   private async addHolder (lineage: Lineage, cids: string[], peer: string): Promise<void> {
-    for (const a of lineage.args) {
-      if (!(a instanceof ObjectRef)) continue
+    for (const a of refsOf(lineage)) {
       let held: Held
       try {
         held = await this.heldOf(a)
@@ -122,12 +120,26 @@ export class RemoteObjects {
     }
   }
 
-  /** A task's arguments: values inline, node-held objects as CIDs with their live holders. */
-  private async args (lineage: Lineage): Promise<{ values: unknown[], refs: RefArg[] }> {
+  /**
+   * A task's arguments: values inline, node-held objects as CIDs with their live holders, and for
+   * refs nested inside values what each stands for (the node gives the task refs of its own).
+   */
+  private async args (lineage: Lineage): Promise<{ values: unknown[], refs: RefArg[], nested: NestedRef[] }> {
     const refs: RefArg[] = []
+    const nested = new Map<string, NestedRef>()
     const values = await Promise.all(lineage.args.map(async (a, index) => {
       if (!(a instanceof ObjectRef)) {
-        if (findRefs(a).length > 0) throw new ForeignRefError(`${lineage.name}.remote: argument ${index + 1} holds object refs inside it; across nodes pass refs only as whole arguments`)
+        for (const r of findRefs(a)) {
+          if (nested.has(r.id)) continue
+          const held = await this.heldOf(r)
+          if (held instanceof RemoteObject) {
+            await this.available(held)
+            nested.set(r.id, { id: r.id, cid: held.cid, size: held.size, holders: [...held.holders].slice(0, 16) })
+          } else {
+            if (findRefs(held.value).length > 0) throw new ForeignRefError(`${lineage.name}.remote: argument ${index + 1} holds ${r.toString()}, whose value holds refs itself; across nodes refs nest one level deep`)
+            nested.set(r.id, { id: r.id, value: encode(held.value) })
+          }
+        }
         return a
       }
       const held = await this.heldOf(a)
@@ -136,7 +148,7 @@ export class RemoteObjects {
       refs.push({ index, cid: held.cid, size: held.size, holders: [...held.holders].slice(0, 16) })
       return null
     }))
-    return { values, refs }
+    return { values, refs, nested: [...nested.values()] }
   }
 
   /** The value a ref stands for: pulled from a holder (rebuilt first when every holder is gone). */
@@ -220,4 +232,9 @@ export class RemoteObjects {
     this.settled.clear()
     this.served.clear()
   }
+}
+
+/** The refs a task was given: whole arguments and refs nested inside values. */
+function refsOf (lineage: Lineage): ObjectRef[] {
+  return lineage.args.flatMap(a => a instanceof ObjectRef ? [a] : findRefs(a))
 }

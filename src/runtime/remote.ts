@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import type { CompiledComponent, Manifest } from '../component/index.js'
 import { TaskError } from '../exec/errors.js'
-import type { NetNode, PeerEntry, RefArg, RemoteTask, TaskOutcome } from '../net/index.js'
+import type { NestedRef, NetNode, PeerEntry, RefArg, RemoteTask, TaskOutcome } from '../net/index.js'
 import { cidOfBytesSync } from '../objects/cid.js'
 import { decode, encode, ObjectLostError } from '../objects/index.js'
 import { wireArgs } from './remote-actor.js'
@@ -65,17 +65,21 @@ export class RemoteTaskExecutor {
     const task = manifest.tasks.find(t => t.name === req.name)
     if (task === undefined) throw new TaskError(`component ${req.component} has no task named "${req.name}"`, { kind: 'unknown-task' })
     const copies: string[] = []
-    const args = await this.args(req, from, copies)
-    const options = resolveTaskOptions({ maxRetries: 0, ...req.options, ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }) }, `task '${req.name}'`)
-    const id = this.node.submit({ component, name: req.name, args, options, streaming: task.streaming })
-    // The caller cancelled: queued work is dropped, running work stopped (the result says so).
-    const onCancel = (): void => { this.node.cancel(id) }
-    if (signal?.aborted === true) onCancel()
-    signal?.addEventListener('abort', onCancel, { once: true })
+    /** Refs of this node made for nested refs: held until the task is done. */
+    const locals: string[] = []
+    const onCancel = (): void => { if (id !== undefined) this.node.cancel(id) }
+    let id: string | undefined
     try {
+      const args = await this.args(req, from, copies, locals)
+      const options = resolveTaskOptions({ maxRetries: 0, ...req.options, ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }) }, `task '${req.name}'`)
+      id = this.node.submit({ component, name: req.name, args, options, streaming: task.streaming })
+      // The caller cancelled: queued work is dropped, running work stopped (the result says so).
+      if (signal?.aborted === true) onCancel()
+      signal?.addEventListener('abort', onCancel, { once: true })
       return await this.finishRun(id, task.streaming, from, copies, onItem)
     } finally {
       signal?.removeEventListener('abort', onCancel)
+      for (const l of locals) this.node.release(l)
     }
   }
 
@@ -119,29 +123,47 @@ export class RemoteTaskExecutor {
    * their holders. A pulled object is kept in the store for the task's owner, so this node is a
    * holder too (its CID is in `copies`).
    */
-  private async args (req: RemoteTask, from: string, copies: string[]): Promise<ArgSpec[]> {
-    const args = wireArgs(req.args, `task '${req.name}'`)
+  private async args (req: RemoteTask, from: string, copies: string[], locals: string[]): Promise<ArgSpec[]> {
+    // Refs nested in values: each stored here (from its value, or pulled) and given a ref of this node.
+    const mapping = new Map<string, string>()
+    await Promise.all((req.nested ?? []).map(async n => {
+      const bytes = n.value ?? await this.objectFor(req, n.cid!, n.holders!, from, copies)
+      const id = this.node.put(bytes, [])
+      locals.push(id)
+      mapping.set(n.id, id)
+    }))
+    const args = wireArgs(req.args, `task '${req.name}'`, id => mapping.get(id))
     await Promise.all((req.refs ?? []).map(async r => {
       if (r.index >= args.length) throw new TaskError(`task '${req.name}': object argument ${r.index + 1} is past its ${args.length} arguments`, { kind: 'bad-argument' })
-      let bytes = await this.node.objectBytes(r.cid)
-      if (bytes === undefined) {
-        let pulling = this.pulling.get(r.cid)
-        if (pulling === undefined) {
-          pulling = this.pull(r.cid, r.holders)
-          this.pulling.set(r.cid, pulling)
-          void pulling.then(() => this.pulling.delete(r.cid), () => this.pulling.delete(r.cid))
-        }
-        try {
-          bytes = await pulling
-        } catch (err) {
-          throw new ObjectLostError(`task '${req.name}': argument ${r.index + 1} (object ${r.cid}) could not be pulled from ${r.holders.join(', ')}: ${(err as Error).message}`, { cid: r.cid, cause: err })
-        }
-        this.keep(from, r.cid, this.node.putBytes(bytes))
-        copies.push(r.cid)
-      }
-      args[r.index] = { kind: 'value', bytes, refs: [] }
+      args[r.index] = { kind: 'value', bytes: await this.objectFor(req, r.cid, r.holders, from, copies), refs: [] }
     }))
     return args
+  }
+
+  /**
+   * Object `cid` from this node's store, or pulled from `holders` (one pull per object at a time)
+   * and kept for the task's owner (its CID goes into `copies`).
+   */
+  private async objectFor (req: RemoteTask, cid: string, holders: string[], from: string, copies: string[]): Promise<Uint8Array> {
+    const here = await this.node.objectBytes(cid)
+    if (here !== undefined) return here
+    let pulling = this.pulling.get(cid)
+    if (pulling === undefined) {
+      pulling = this.pull(cid, holders)
+      this.pulling.set(cid, pulling)
+      void pulling.then(() => this.pulling.delete(cid), () => this.pulling.delete(cid))
+    }
+    let bytes: Uint8Array
+    try {
+      bytes = await pulling
+    } catch (err) {
+      throw new ObjectLostError(`task '${req.name}': object ${cid} could not be pulled from ${holders.join(', ')}: ${(err as Error).message}`, { cid, cause: err })
+    }
+    if (await this.node.objectBytes(cid) === undefined) {
+      this.keep(from, cid, this.node.putBytes(bytes))
+      copies.push(cid)
+    }
+    return bytes
   }
 
   /** Hold ref `id` (object `cid`) for `owner` until it releases it or leaves. */
@@ -276,13 +298,14 @@ export class RemoteRunner {
    * are objects held by nodes; their `args` slots are ignored). Resolves to the decoded result, or
    * the CID of a large result kept by the node, and the node that ran it.
    */
-  async submit (cid: string, name: string, args: unknown[], options: RemoteSubmitOptions = {}, refs: RefArg[] = []): Promise<RemoteResult> {
+  async submit (cid: string, name: string, args: unknown[], options: RemoteSubmitOptions = {}, refs: RefArg[] = [], nested: NestedRef[] = []): Promise<RemoteResult> {
     if (!this.components.has(cid)) throw new TypeError(`component ${cid} was not added to this runner (addComponent)`)
     const maxRetries = options.maxRetries ?? 3
     const slots = refs.length === 0 ? args : args.map((a, i) => refs.some(r => r.index === i) ? null : a)
     const task: RemoteTask = {
       type: 'run', id: randomUUID(), component: cid, name, args: encode(slots),
       ...(refs.length === 0 ? {} : { refs }),
+      ...(nested.length === 0 ? {} : { nested }),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       // Failures on the node (a worker crash, a retried exception) are retried there; a lost node here.
       options: { ...(options.demand === undefined ? {} : demandOptions(options.demand)), maxRetries, ...(options.retryExceptions === undefined ? {} : { retryExceptions: options.retryExceptions }) }

@@ -74,6 +74,17 @@ describe('e2e: objects held by nodes, locality and lineage', function () {
     await assert.rejects(fabric.get(big), (err: Error) => err.name === 'ForeignRefError' && /freed/.test(err.message))
   })
 
+  it('refs nested inside argument values reach the task as refs it can get (small and node-held)', async () => {
+    const nested = await fabric.load<UntypedModule>(await fixtureComponent('guests/ts-nested/nested.ts'))
+    const small = m.add!.remote(40, 2) as ObjectRef<number>
+    assert.equal(await fabric.get(nested.open!.remote({ inner: small }) as ObjectRef), 42)
+    const big = m.echo!.options({ scheduling: { nodeAffinity: nodes[0]!.peer } }).remote(bytes(300 * 1024, 5)) as ObjectRef<Uint8Array>
+    const opened = nested.open!.options({ scheduling: { nodeAffinity: nodes[2]!.peer } }).remote({ inner: big }) as ObjectRef<Uint8Array>
+    assert.deepEqual(await fabric.get(opened), bytes(300 * 1024, 5))
+    const put = fabric.put({ hello: 'world' })
+    assert.deepEqual(await fabric.get(nested.open!.remote({ inner: put }) as ObjectRef), { hello: 'world' })
+  })
+
   it('its only holder SIGKILLed, a chain of objects is rebuilt from lineage; one that cannot be rebuilt is ObjectLostError', async () => {
     const victim = nodes[1]!
     const pin = { nodeAffinity: victim.peer, soft: true }

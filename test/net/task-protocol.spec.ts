@@ -126,6 +126,8 @@ describe('net/task-protocol', function () {
     assert.equal(await send(encode({ type: 'run', id: 'x', component: CID, name: 'add', args: new Uint8Array(), timeoutMs: -1 })), 'error:MalformedMessageError')
     assert.equal(await send(encode({ type: 'run', id: 'x', component: CID, name: 'add', args: new Uint8Array(), refs: [{ index: 0, cid: CID, size: 1, holders: [] }] })), 'error:MalformedMessageError')
     assert.equal(await send(encode({ type: 'run', id: 'x', component: CID, name: 'add', args: new Uint8Array(), refs: [{ index: 0, cid: 'junk', size: 1, holders: ['p'] }] })), 'error:InvalidCidError')
+    assert.equal(await send(encode({ type: 'run', id: 'x', component: CID, name: 'add', args: new Uint8Array(), nested: [{ id: 'd-1' }] })), 'error:MalformedMessageError')
+    assert.equal(await send(encode({ type: 'run', id: 'x', component: CID, name: 'add', args: new Uint8Array(), nested: [{ id: 'd-1', value: new Uint8Array([1]), cid: CID }] })), 'error:MalformedMessageError')
     assert.equal(await send(encode({ type: 'release', cids: ['junk'] })), 'error:InvalidCidError')
     assert.equal(await send(encode({ type: 'release', cids: 'all' })), 'error:MalformedMessageError')
     // A session: a good request is answered, then a bad frame ends it with an id-less error result.
