@@ -155,6 +155,7 @@ export async function run (): Promise<Row[]> {
     }
     await single('single_client_tasks_sync', async d => { for (let i = 0; i < SYNC; i++) await d.get(d.noop()) }, SYNC, 971, `${SYNC} no-op tasks, each awaited before the next`)
     await single('single_client_tasks_async', async d => await d.get(Array.from({ length: BATCH }, () => d.noop())), BATCH, 8194, `${BATCH} no-op tasks, then get`)
+    await single('single_client_tasks_and_get_batch', async d => await d.get(Array.from({ length: BATCH }, () => d.noop())), 1, 5.75, `batches of ${BATCH} no-op tasks`, 'batches/s')
     await single('single_client_wait_1k_refs', async d => {
       let pending = Array.from({ length: BATCH }, () => d.noop())
       while (pending.length > 0) pending = (await d.wait(pending)).pending
@@ -171,6 +172,7 @@ export async function run (): Promise<Row[]> {
         await rate(async () => await embedded[0]!.get(Array.from({ length: ops }, (_, i) => ls[i % 3]!.noop.remote())), ops), 8665, `${ops} calls over 3 actors, one per node (spread)`)
     }
     await single('single_client_put_calls', async d => { for (let i = 0; i < SYNC; i++) await d.get(d.put(i)) }, SYNC, 5196, `${SYNC} small puts, each read back (a connected driver keeps small objects itself)`)
+    await single('single_client_get_calls', async d => { const r = d.put(7); for (let i = 0; i < SYNC; i++) await d.get(r) }, SYNC, 10270, `${SYNC} gets of one small object (kept by the driver)`)
     push('multi_client_tasks_async (3 processes)', await multiClient(remote), await multiClient(embedded), 21744,
       `${DRIVERS} drivers x ${LOOPS} async loops x ${TASKS} no-op tasks over ${NODES} fabric join processes (1 CPU each)`)
     const remoteActors = await Promise.all(remote.map(async d => await Promise.all(Array.from({ length: NODES }, async (_, i) => await d.sink(i)))))
