@@ -3,65 +3,23 @@
 // other node's view holds it, polling their `/fabric/status/1` every 50 ms. K = 4 and 16 (4 only
 // with --quick; GOSSIP_SIZES=4,8,16 chooses), default heartbeat (1 s). Baseline: the heartbeat
 // interval itself (a node's first heartbeat can take that long to be sent).
-import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { createStatusClient } from '../src/net/index.js'
 import { summarize, table, writeResults, type Row } from './harness.js'
+import { joinNode, stopNode, type JoinedNode } from './join.js'
 
-const here = path.dirname(fileURLToPath(import.meta.url))
-const CLI = path.join(here, '..', 'bin', 'fabric.js')
 const quick = process.argv.includes('--quick')
 const SIZES = process.env.GOSSIP_SIZES !== undefined ? process.env.GOSSIP_SIZES.split(',').map(Number) : quick ? [4] : [4, 16]
 const ROUNDS = quick ? 2 : 4
 const HEARTBEAT_MS = 1000
 
-interface Node { proc: ChildProcess, peer: string, addr: string, readyAt: number }
-
-async function join (dataDir: string, bootstrap?: string): Promise<Node> {
-  const args = ['join', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dataDir, '--cpus', '1', '--heartbeat-ms', String(HEARTBEAT_MS), ...(bootstrap === undefined ? [] : ['--bootstrap', bootstrap])]
-  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stderr = ''
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-  return await new Promise((resolve, reject) => {
-    let buf = ''
-    let peer = ''
-    let addr = ''
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`fabric join was not ready in 60 s: ${stderr}`)) }, 60_000)
-    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`fabric join exited ${String(code)}: ${stderr}`)) })
-    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      buf += d
-      const lines = buf.split('\n')
-      buf = lines.pop()!
-      for (const l of lines) {
-        if (l.startsWith('peer ')) peer = l.slice(5)
-        if (l.startsWith('listening ') && addr === '') addr = l.slice(10)
-        if (l === 'ready') {
-          clearTimeout(timer)
-          proc.removeAllListeners('exit')
-          resolve({ proc, peer, addr, readyAt: performance.now() })
-        }
-      }
-    })
-  })
-}
-
-async function stop (n: Node): Promise<void> {
-  if (n.proc.exitCode !== null || n.proc.signalCode !== null) return
-  const exited = new Promise(resolve => n.proc.once('exit', resolve))
-  n.proc.kill('SIGTERM')
-  const t = setTimeout(() => n.proc.kill('SIGKILL'), 5000)
-  await exited
-  clearTimeout(t)
-}
-
 export async function run (): Promise<Row[]> {
   const rows: Row[] = []
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fabric-bench-gossip-'))
   const client = await createStatusClient()
-  const nodes: Node[] = []
+  const nodes: JoinedNode[] = []
   try {
     for (const k of SIZES) {
       // The standing fabric: k - 1 nodes (started a few at a time, all through the first).
@@ -69,17 +27,17 @@ export async function run (): Promise<Row[]> {
         const batch = Math.min(4, k - 1 - nodes.length)
         const first = nodes[0]?.addr
         if (first === undefined) {
-          nodes.push(await join(path.join(dir, 'n0')))
+          nodes.push(await joinNode(path.join(dir, 'n0'), { heartbeatMs: HEARTBEAT_MS }))
           continue
         }
-        nodes.push(...await Promise.all(Array.from({ length: batch }, async (_, i) => await join(path.join(dir, `n${nodes.length + i}`), first))))
+        nodes.push(...await Promise.all(Array.from({ length: batch }, async (_, i) => await joinNode(path.join(dir, `n${nodes.length + i}`), { bootstrap: first, heartbeatMs: HEARTBEAT_MS }))))
       }
       /**
        * The peers in a node's view (alive or suspected: heard from; empty when it does not answer).
        * Not "alive" alone: 16 processes on a 2-core machine delay heartbeats past the 3 s
        * suspicion timeout now and then, which is liveness, not dissemination.
        */
-      const alive = async (n: Node): Promise<Set<string>> => {
+      const alive = async (n: JoinedNode): Promise<Set<string>> => {
         try {
           const reply = await client.status(n.addr, { timeoutMs: 2000 })
           return new Set(reply.peers.map(p => p.info.peer))
@@ -87,7 +45,7 @@ export async function run (): Promise<Row[]> {
           return new Set()
         }
       }
-      const sees = async (n: Node, peer: string): Promise<boolean> => (await alive(n)).has(peer)
+      const sees = async (n: JoinedNode, peer: string): Promise<boolean> => (await alive(n)).has(peer)
       // Wait until the standing fabric has converged: every node has every other in its view.
       const deadline = Date.now() + 90_000
       while (!(await Promise.all(nodes.map(async n => { const a = await alive(n); return nodes.every(m => m === n || a.has(m.peer)) }))).every(Boolean)) {
@@ -99,7 +57,7 @@ export async function run (): Promise<Row[]> {
       }
       const samples: number[] = []
       for (let r = 0; r < ROUNDS; r++) {
-        const fresh = await join(path.join(dir, `k${k}-new${r}`), nodes[0]!.addr)
+        const fresh = await joinNode(path.join(dir, `k${k}-new${r}`), { bootstrap: nodes[0]!.addr, heartbeatMs: HEARTBEAT_MS })
         let ms: number | undefined
         while (ms === undefined) {
           if ((await Promise.all(nodes.map(async n => await sees(n, fresh.peer)))).every(Boolean)) ms = performance.now() - fresh.readyAt
@@ -107,7 +65,7 @@ export async function run (): Promise<Row[]> {
           else await new Promise(resolve => setTimeout(resolve, 50))
         }
         samples.push(ms)
-        await stop(fresh)
+        await stopNode(fresh)
       }
       const value = summarize(samples)
       rows.push({
@@ -120,7 +78,7 @@ export async function run (): Promise<Row[]> {
       })
     }
   } finally {
-    await Promise.all(nodes.map(stop))
+    await Promise.all(nodes.map(stopNode))
     await client.stop()
     fs.rmSync(dir, { recursive: true, force: true })
   }

@@ -6,7 +6,6 @@
 // figures (64-vCPU m5.16xlarge) are the reference column.
 //
 // `npx tsx bench/run.ts remote [--quick]` or `npx tsx bench/remote.bench.ts [--quick]`.
-import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -14,9 +13,9 @@ import { fileURLToPath } from 'node:url'
 import { cachedBuild } from '../guest-sdk/src/build/cached-build.js'
 import { Fabric, type ConnectedFabric, type ObjectRef } from '../src/index.js'
 import { measure, summarize, table, writeResults, type Row, type Stats } from './harness.js'
+import { joinNode, stopNode, type JoinedNode } from './join.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-const CLI = path.join(here, '..', 'bin', 'fabric.js')
 const quick = process.argv.includes('--quick')
 const ROUNDS = quick ? 2 : 7
 const WARMUP = quick ? 1 : 2
@@ -32,38 +31,9 @@ const CALLS = quick ? 100 : 1000
 const cacheRoot = path.join(here, '..', '.cache', 'bench')
 const RAY = 'Ray 2.22, m5.16xlarge'
 
-interface Node { proc: ChildProcess, addr: string }
-
-async function join (dir: string, bootstrap?: string): Promise<Node> {
-  const args = ['join', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dir, '--cpus', '1', '--heartbeat-ms', '500', ...(bootstrap === undefined ? [] : ['--bootstrap', bootstrap])]
-  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FABRIC_CACHE: path.join(dir, 'cache') } })
-  let stderr = ''
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-  return await new Promise((resolve, reject) => {
-    let out = ''
-    let ready = false
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`fabric join was not ready in 60 s: ${stderr}`)) }, 60_000)
-    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`fabric join exited ${String(code)}: ${stderr}`)) })
-    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      if (ready) return // later lines (joined, left, ...) are only drained
-      out += d
-      const lines = out.split('\n')
-      if (!lines.includes('ready')) return
-      ready = true
-      clearTimeout(timer)
-      proc.removeAllListeners('exit')
-      resolve({ proc, addr: lines.find(l => l.startsWith('listening '))!.slice(10) })
-    })
-  })
-}
-
-async function stop (n: Node): Promise<void> {
-  if (n.proc.exitCode !== null || n.proc.signalCode !== null) return
-  const exited = new Promise(resolve => n.proc.once('exit', resolve))
-  n.proc.kill('SIGTERM')
-  const t = setTimeout(() => n.proc.kill('SIGKILL'), 5000)
-  await exited
-  clearTimeout(t)
+/** A node with its own component cache, as on a separate machine (each compiles what it pulls). */
+async function join (dir: string, bootstrap?: string): Promise<JoinedNode> {
+  return await joinNode(dir, { heartbeatMs: 500, env: { FABRIC_CACHE: path.join(dir, 'cache') }, ...(bootstrap === undefined ? {} : { bootstrap }) })
 }
 
 /** What both fabrics offer the benchmarks: submit a no-op task, create a Sink actor, get, wait, put. */
@@ -108,7 +78,7 @@ async function nnActors (drivers: Driver[], actors: Array<Array<{ noop: { remote
 export async function run (): Promise<Row[]> {
   const wasm = await cachedBuild(path.join(here, 'guests', 'ray-qjs.ts'), cacheRoot)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fabric-bench-remote-'))
-  const nodes: Node[] = []
+  const nodes: JoinedNode[] = []
   const connected: ConnectedFabric[] = []
   let local: Fabric | undefined
   try {
@@ -183,7 +153,7 @@ export async function run (): Promise<Row[]> {
   } finally {
     await Promise.all(connected.map(async f => await f.stop()))
     await local?.stop()
-    await Promise.all(nodes.map(stop))
+    await Promise.all(nodes.map(stopNode))
     fs.rmSync(dir, { recursive: true, force: true })
   }
 }

@@ -1,6 +1,7 @@
 // Contracts of the network area: a libp2p node per process, the gossiped view of the fabric, and
 // the status protocol. Implementations stay private to src/net.
 import type { Resources } from '../scheduler/resources.js'
+import type { Manifest } from '../component/interface.js'
 
 export type { Resources }
 
@@ -206,7 +207,7 @@ export interface NetNodeInit {
     /** Run a task; a generator's items go to `onItem` as they come, then it resolves (to its item count). */
     run: (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void, signal?: AbortSignal) => Promise<TaskOutcome>
     /** The manifest of a component (pulled from `from` when the node lacks it). */
-    describe: (component: string, from: string) => Promise<{ sdk: string, tasks: Array<{ name: string, streaming: boolean }>, actors: Array<{ name: string, methods: string[] }> }>
+    describe: (component: string, from: string) => Promise<Manifest>
     /** Drop objects `from` owns on this node (results of its tasks); returns how many were dropped. */
     release: (cids: string[], from: string) => number
   }
@@ -359,7 +360,7 @@ export interface NetNode {
    */
   runTask: (peer: string, task: RemoteTask, options?: { signal?: AbortSignal, onItem?: (item: TaskOutcome) => void }) => Promise<TaskOutcome>
   /** The manifest of component `cid`, from node `peer` (which pulls the component from this node when it lacks it). */
-  describeComponent: (peer: string, cid: string, options?: { signal?: AbortSignal }) => Promise<{ sdk: string, tasks: Array<{ name: string, streaming: boolean }>, actors: Array<{ name: string, methods: string[] }> }>
+  describeComponent: (peer: string, cid: string, options?: { signal?: AbortSignal }) => Promise<Manifest>
   /** Ask node `peer` to drop objects this node owns there (best effort); resolves to how many it dropped. */
   releaseObjects: (peer: string, cids: string[], options?: { signal?: AbortSignal }) => Promise<number>
   /**

@@ -5,6 +5,7 @@ import { LIMITS, MAX_GOSSIP_MESSAGE_BYTES } from './constants.js'
 import { MalformedMessageError } from './errors.js'
 import type { GossipMessage, LeaveMessage, NodeInfo, PeerState, Resources, ResourcesMessage, StatusReply } from './interface.js'
 import type { SerializedError } from '../errors/index.js'
+import type { Manifest } from '../component/interface.js'
 
 /** A status protocol request. */
 export interface StatusRequest { type: 'status' }
@@ -223,7 +224,7 @@ export function decodeStatusReply (bytes: Uint8Array): StatusReply | ErrorReply 
 }
 
 /** Validate a component manifest from a peer (a describe reply). */
-export function validateManifest (v: unknown): { sdk: string, tasks: Array<{ name: string, streaming: boolean }>, actors: Array<{ name: string, methods: string[] }> } {
+export function validateManifest (v: unknown): Manifest {
   const o = record(v, 'manifest')
   onlyKeys(o, ['sdk', 'tasks', 'actors'], 'manifest')
   const list = (x: unknown, path: string): unknown[] => {

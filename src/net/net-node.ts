@@ -32,6 +32,7 @@ import { loadOrCreateIdentity } from './identity.js'
 import type { ActorOpen, ActorSession, GossipStats, NetNode, NetNodeInit, NodeInfo, PullObjectOptions, RemoteTask, StatusReply, TaskOutcome } from './interface.js'
 import { decodeCbor, validateManifest, validateNodeInfo } from './messages.js'
 import { serveStatusStream } from './status-protocol.js'
+import type { Manifest } from '../component/interface.js'
 
 /** The libp2p services every fabric node runs. */
 // A type alias, not an interface: libp2p's ServiceMap needs an index signature.
@@ -211,7 +212,7 @@ class Libp2pNetNode implements NetNode {
     return await this.taskSessions.run(target(peer), task, options)
   }
 
-  async describeComponent (peer: string, cid: string, options: { signal?: AbortSignal } = {}): Promise<{ sdk: string, tasks: Array<{ name: string, streaming: boolean }>, actors: Array<{ name: string, methods: string[] }> }> {
+  async describeComponent (peer: string, cid: string, options: { signal?: AbortSignal } = {}): Promise<Manifest> {
     const outcome = await this.taskSessions.describe(target(peer), cid, options)
     if (!('value' in outcome)) throw new MalformedMessageError('describe reply without a manifest')
     return validateManifest(decodeCbor(outcome.value))

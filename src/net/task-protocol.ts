@@ -243,9 +243,14 @@ function outcomeOf (o: Record<string, unknown>): TaskOutcome {
     parseCid(obj.cid)
     return { object: { cid: obj.cid, size: obj.size }, ...copies }
   }
+  throw replyError(o)
+}
+
+/** The error a failed result (or a refusal) carries. */
+function replyError (o: Record<string, unknown>): Error {
   const e = o.error as SerializedError | undefined
-  if (typeof e !== 'object' || e === null || typeof e.name !== 'string' || typeof e.message !== 'string') throw new MalformedMessageError('task reply without a value or an error')
-  throw deserializeError(e)
+  if (typeof e !== 'object' || e === null || typeof e.name !== 'string' || typeof e.message !== 'string') return new MalformedMessageError('task reply without a value or an error')
+  return deserializeError(e)
 }
 
 /** One long-lived task stream to one node: requests in order, results by id. */
@@ -309,7 +314,7 @@ class TaskSession {
         if (o.type !== 'result' || typeof o.id !== 'string') throw new MalformedMessageError(`unexpected task reply type ${String(o.type)}`)
         if (o.id === '') {
           // The node refused the session (a bad frame): it carries the reason.
-          throw outcomeError(o)
+          throw replyError(o)
         }
         const call = this.pending.get(o.id)
         if (call === undefined) continue // its caller stopped waiting
@@ -342,14 +347,6 @@ class TaskSession {
   }
 }
 
-function outcomeError (o: Record<string, unknown>): Error {
-  try {
-    outcomeOf({ ...o, ok: false })
-  } catch (err) {
-    return err as Error
-  }
-  return new MalformedMessageError('task refusal without an error')
-}
 
 /**
  * The task streams of a caller: one session per node, opened on first use and again after it

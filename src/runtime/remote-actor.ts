@@ -136,7 +136,7 @@ export class RemoteActor {
     return actor
   }
 
-  /** Attach to a live named actor on `peer` (found by {@link findNamedActor}); never restarted from here. */
+  /** Attach to a live named actor on `peer` (found by {@link findNamedActor}); never restarted from here (maxRestarts 0). */
   static attached (net: NetNode, runner: RemoteRunner, session: ActorSession): RemoteActor {
     const actor = new RemoteActor(net, runner, { component: '', cls: '', args: new Uint8Array(), demand: { cpus: 0, gpus: 0, memoryMb: 0, custom: {} }, maxRestarts: 0, maxTaskRetries: 0, nodeOptions: {} })
     actor.adopt(session)
@@ -247,7 +247,7 @@ export class RemoteActor {
         r.reject(new ActorDiedError(`${what} was lost with node ${session.peer} during a call to ${r.method} (maxTaskRetries ${this.init.maxTaskRetries}): ${cause.message}`, { cause }))
       }
     }
-    if (this.init.component === '' || this.restarts >= this.init.maxRestarts) {
+    if (this.restarts >= this.init.maxRestarts) {
       this.die(new ActorDiedError(`${what} was lost with node ${session.peer} and has no restarts left (maxRestarts ${this.init.maxRestarts}): ${cause.message}`, { cause }), true)
       return
     }

@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { Fabric, type ConnectedFabric } from '../../src/index.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const CLI = path.join(ROOT, 'test/e2e/fabric-cli.ts')
@@ -39,6 +40,20 @@ export class Cluster {
     const j = { name, proc, exit, peer: lines.find(l => l.startsWith('peer '))!.slice(5), addr: lines.find(l => l.startsWith('listening '))!.slice(10) }
     this.joined.push(j)
     return j
+  }
+
+  /** A driver connected through the first node, once it sees `count` nodes alive (30 s at most). */
+  async connect (count = this.joined.length): Promise<ConnectedFabric> {
+    const fabric = await Fabric.connect(this.joined[0]!.addr)
+    const deadline = Date.now() + 30_000
+    while (fabric.nodes().filter(n => n.state === 'alive').length < count) {
+      if (Date.now() > deadline) {
+        await fabric.stop()
+        throw new Error(`the driver did not see ${count} nodes in 30 s: ${JSON.stringify(fabric.nodes())}`)
+      }
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+    return fabric
   }
 
   /** SIGKILL whatever still runs, wait for the exits, remove the temp dir. */

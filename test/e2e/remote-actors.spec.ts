@@ -30,12 +30,7 @@ describe('e2e: actors across fabric join processes (/fabric/actor/1)', function 
     const first = await cluster.join('n0')
     await Promise.all([cluster.join('n1', first.addr), cluster.join('n2', first.addr)])
     nodes = cluster.joined
-    fabric = await Fabric.connect(first.addr)
-    const deadline = Date.now() + 30_000
-    while (fabric.nodes().filter(n => n.state === 'alive').length < 3) {
-      if (Date.now() > deadline) throw new Error(`the driver did not see three nodes in 30 s: ${JSON.stringify(fabric.nodes())}`)
-      await new Promise(resolve => setTimeout(resolve, 100))
-    }
+    fabric = await cluster.connect()
     m = await fabric.load<UntypedModule>(componentPath)
   })
 
@@ -63,10 +58,8 @@ describe('e2e: actors across fabric join processes (/fabric/actor/1)', function 
     const acc = await counterClass(m).options({ name: 'acc', scheduling: { nodeAffinity: target.peer } }).create(0) as unknown as Counter
     assert.equal(fabric.actorInfo(acc).peer, target.peer)
     await fabric.get(acc.incr.remote(7))
-    const other = await Fabric.connect(nodes[0]!.addr)
+    const other = await cluster.connect()
     try {
-      const deadline = Date.now() + 20_000
-      while (other.nodes().length < 3 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
       const same = await other.getActor<Counter>('acc') as unknown as Counter
       assert.equal(await other.get(same.incr.remote(1)), 8)
       await assert.rejects(other.getActor('nobody'), (err: Error) => err.name === 'ActorNotFoundError')

@@ -4,7 +4,7 @@
 // is SIGKILLed the object is rebuilt from lineage (recursively, through a chain), and an object
 // whose lineage cannot run again fails with ObjectLostError naming the CID and why.
 import assert from 'node:assert/strict'
-import { Fabric, type ConnectedFabric, type ObjectRef, type UntypedModule } from '../../src/index.js'
+import type { ConnectedFabric, ObjectRef, UntypedModule } from '../../src/index.js'
 import { fixtureComponent } from '../helpers/fixtures.js'
 import { Cluster, type Joined } from './cluster.js'
 
@@ -35,12 +35,7 @@ describe('e2e: objects held by nodes, locality and lineage', function () {
     const first = await cluster.join('n0')
     await Promise.all([cluster.join('n1', first.addr), cluster.join('n2', first.addr)])
     nodes = cluster.joined
-    fabric = await Fabric.connect(first.addr)
-    const deadline = Date.now() + 30_000
-    while (fabric.nodes().filter(n => n.state === 'alive').length < 3) {
-      if (Date.now() > deadline) throw new Error(`the driver did not see three nodes in 30 s: ${JSON.stringify(fabric.nodes())}`)
-      await new Promise(resolve => setTimeout(resolve, 100))
-    }
+    fabric = await cluster.connect()
     m = await fabric.load<UntypedModule>(componentPath)
   })
 
