@@ -43,6 +43,8 @@ export class ConnectedFabric {
   /** Cancellers of this driver's pending tasks, by ref id. */
   private readonly cancels = new Map<string, AbortController>()
   private readonly actors = new Map<string, { actor: RemoteActor, chain: Promise<unknown>, name?: string, cls: string, methods: readonly string[] }>()
+  /** Names of actors this driver is creating now. */
+  private readonly naming = new Set<string>()
   private stopped = false
 
   private constructor (private readonly net: NetNode, private readonly runner: RemoteRunner, private readonly objects: RemoteObjects, private readonly tmpDir?: string) {}
@@ -218,22 +220,32 @@ export class ConnectedFabric {
     checkOptions(options, ACTOR_OPTIONS, what)
     const resolved = resolveActorOptions(options as Record<string, unknown>, what)
     const scheduling = checkScheduling(options.scheduling, what)
-    if (resolved.name !== undefined && [...this.actors.values()].some(a => a.name === resolved.name)) {
-      throw new TypeError(`an actor named '${resolved.name}' already exists: names are unique while the actor lives`)
+    const name = resolved.name
+    if (name !== undefined && (this.naming.has(name) || [...this.actors.values()].some(a => a.name === name))) {
+      throw new TypeError(`an actor named '${name}' already exists: names are unique while the actor lives`)
     }
-    const values = await this.resolveArgs(args, `${cls}.create`)
-    const { scheduling: _s, ...nodeOptions } = options
-    const actor = await RemoteActor.create(this.net, this.runner, {
-      component: cid,
-      cls,
-      args: encode(values),
-      demand: resolved.resources,
-      ...(scheduling === undefined ? {} : { scheduling }),
-      maxRestarts: resolved.maxRestarts,
-      maxTaskRetries: resolved.maxTaskRetries,
-      nodeOptions: nodeOptions as Record<string, unknown>
-    })
-    return this.actorHandle(actor, cls, methods, resolved.name)
+    // Names are unique across the fabric view: RemoteActor checks the nodes before and after it creates.
+    if (name !== undefined) this.naming.add(name)
+    try {
+      const values = await this.resolveArgs(args)
+      const nested = await this.objects.nestedOf(values)
+      const { scheduling: _s, ...nodeOptions } = options
+      const actor = await RemoteActor.create(this.net, this.runner, {
+        component: cid,
+        cls,
+        args: encode(values),
+        ...(nested.length === 0 ? {} : { nested }),
+        demand: resolved.resources,
+        ...(scheduling === undefined ? {} : { scheduling }),
+        maxRestarts: resolved.maxRestarts,
+        maxTaskRetries: resolved.maxTaskRetries,
+        nodeOptions: nodeOptions as Record<string, unknown>,
+        ...(name === undefined ? {} : { name })
+      })
+      return this.actorHandle(actor, cls, methods, name)
+    } finally {
+      if (name !== undefined) this.naming.delete(name)
+    }
   }
 
   /** A handle: `actorId` and each method with `.remote()`. */
@@ -247,31 +259,31 @@ export class ConnectedFabric {
         remote: (...args: unknown[]) => {
           this.assertRunning()
           // Calls reach the actor in the order they are made, each once its ref arguments are ready.
-          const ready = entry.chain.then(async () => await this.resolveArgs(args, `${cls}.${method}.remote`))
+          const ready = entry.chain.then(async () => {
+            const values = await this.resolveArgs(args)
+            return { values, nested: await this.objects.nestedOf(values) }
+          })
           entry.chain = ready.catch(() => {})
-          return this.hold(ready.then(async values => ({ value: decode(await actor.call(method, encode(values))) })))
+          return this.hold(ready.then(async ({ values, nested }) => {
+            const out = await actor.invoke(method, encode(values), { nested })
+            const value = decode(out.value)
+            // Refs inside the result carry the node's ids: they become refs of this driver.
+            return { value: out.nested === undefined ? value : this.objects.adopt(value, out.nested, out.peer) }
+          }))
         }
       }
     }
     return Object.freeze(handle)
   }
 
-  /** Arguments with whole-argument refs replaced by their values (refs nested inside values cannot cross nodes yet). */
-  private async resolveArgs (args: unknown[], what: string): Promise<unknown[]> {
-    return await Promise.all(args.map(async (a, i) => {
-      if (!(a instanceof ObjectRef)) {
-        if (findRefs(a).length > 0) throw new ForeignRefError(`${what}: argument ${i + 1} holds object refs inside it; across nodes pass refs only as whole arguments`)
-        return a
-      }
-      return await this.get(a)
-    }))
+  /** Arguments with whole-argument refs replaced by their values (refs inside values stay refs). */
+  private async resolveArgs (args: unknown[]): Promise<unknown[]> {
+    return await Promise.all(args.map(async a => a instanceof ObjectRef ? await this.get(a) : a))
   }
 
   /** A ref to what a task gives (or will, once `held` settles). */
   private hold (held: Promise<Held>): ObjectRef {
-    const id = `d-${randomUUID()}`
-    this.objects.track(id, held)
-    return new ObjectRef(id)
+    return this.objects.newRef(held)
   }
 
   /**
@@ -280,7 +292,6 @@ export class ConnectedFabric {
    */
   put<T> (value: T): ObjectRef<T> {
     this.assertRunning()
-    if (findRefs(value).length > 0) throw new ForeignRefError('put: a value holding object refs cannot cross nodes yet; put the values')
     return this.hold(this.objects.put(value)) as ObjectRef<T>
   }
 
@@ -301,7 +312,11 @@ export class ConnectedFabric {
     await e.actor.kill()
   }
 
-  /** Where the actor behind a handle lives now (its node's PeerId) and how often it was restarted. */
+  /**
+   * Where the actor behind a handle lives now (its node's PeerId) and how often it was restarted:
+   * in place on its node and on other nodes together, never more than its maxRestarts (0 for a
+   * handle from getActor of an actor another driver made).
+   */
   actorInfo (handle: { actorId: string }): { peer?: string, restarts: number } {
     const e = this.actors.get(handle.actorId)
     if (e === undefined) throw new ForeignRefError(`actor ${handle.actorId} was not made by this connection`)

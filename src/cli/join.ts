@@ -23,6 +23,8 @@ interface JoinOptions {
   heartbeatMs?: string
   suspectAfterMs?: string
   deadAfterMs?: string
+  probeMs?: string
+  probeTimeoutMs?: string
 }
 
 /** How long a clean stop may take before the process exits anyway. */
@@ -56,6 +58,8 @@ export function registerJoin (program: Command): void {
     .option('--heartbeat-ms <ms>', 'how often this node gossips its resources', '1000')
     .option('--suspect-after-ms <ms>', 'a node silent this long is suspected', '3000')
     .option('--dead-after-ms <ms>', 'a node silent this long is dead and dropped', '10000')
+    .option('--probe-ms <ms>', 'a connected node not heard from this long is pinged (0: no probe) (default: --heartbeat-ms + 250)')
+    .option('--probe-timeout-ms <ms>', 'a pinged node that does not answer this long is suspected', '750')
     .action(async (opts: JoinOptions) => {
       // One line on stderr and exit 1: these are the operator's mistakes, not bugs worth a stack.
       const fail = (msg: string): never => {
@@ -63,7 +67,7 @@ export function registerJoin (program: Command): void {
         process.exit(1)
       }
       let own: NodeResources
-      let timing: { heartbeatMs?: number, suspectAfterMs?: number, deadAfterMs?: number }
+      let timing: { heartbeatMs?: number, suspectAfterMs?: number, deadAfterMs?: number, probeMs?: number, probeTimeoutMs?: number }
       if (opts.encrypter !== 'tls' && opts.encrypter !== 'noise') return fail(`unknown --encrypter '${opts.encrypter}': use tls or noise`)
       const encrypter: 'tls' | 'noise' = opts.encrypter
       try {
@@ -71,20 +75,23 @@ export function registerJoin (program: Command): void {
         timing = {
           heartbeatMs: int(opts.heartbeatMs, '--heartbeat-ms', 1),
           suspectAfterMs: int(opts.suspectAfterMs, '--suspect-after-ms', 1),
-          deadAfterMs: int(opts.deadAfterMs, '--dead-after-ms', 1)
+          deadAfterMs: int(opts.deadAfterMs, '--dead-after-ms', 1),
+          probeMs: int(opts.probeMs, '--probe-ms', 0),
+          probeTimeoutMs: int(opts.probeTimeoutMs, '--probe-timeout-ms', 1)
         }
         if ((timing.deadAfterMs ?? 10000) <= (timing.suspectAfterMs ?? 3000)) throw new Error('--dead-after-ms must be larger than --suspect-after-ms')
       } catch (err) {
         return fail((err as Error).message)
       }
       const { createNetNode, readSwarmKey } = await import('../net/index.js')
-      const { LocalNode, RemoteActorHost, RemoteTaskExecutor } = await import('../runtime/index.js')
+      const { FabricOffload, LocalNode, RemoteActorHost, RemoteRunner, RemoteTaskExecutor } = await import('../runtime/index.js')
       const dataDir = path.resolve(opts.dataDir ?? defaultDataDir())
       // The node's runtime: it runs the tasks other nodes send (its workers = its CPUs).
       const runtime = new LocalNode({ workers: Math.max(1, Math.round(own.resources.total.cpus)), resources: own.resources.total, log: () => {} })
       await runtime.start()
       let node: NetNode
-      const executor = new RemoteTaskExecutor(runtime, async (cid, holders) => await node.pullObject(cid, holders))
+      // Its view of the fabric lets it send tasks back (spillback) when it is full and another node has room.
+      const executor = new RemoteTaskExecutor(runtime, async (cid, holders) => await node.pullObject(cid, holders), () => node?.view)
       try {
         const swarmKey = opts.secret === undefined ? undefined : await readSwarmKey(opts.secret)
         const reported = new Set<string>()
@@ -130,6 +137,9 @@ export function registerJoin (program: Command): void {
         }
         throw err
       }
+
+      // Guests' nested tasks spread to nodes with room once this node is half busy.
+      runtime.setOffload(new FabricOffload(node, new RemoteRunner(node), cid => executor.componentBytes(cid)))
 
       const out = (line: string): void => { process.stdout.write(line + '\n') }
       out(`peer ${node.peerId}`)

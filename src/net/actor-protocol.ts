@@ -1,16 +1,21 @@
 // `/fabric/actor/1`: an actor on another node, driven over one long-lived stream per handle.
 // Length-prefixed CBOR frames:
 //
-//   client: { type: 'create', component, cls, args, options }   or { type: 'attach', name }   (first frame)
+//   client: { type: 'create', component, cls, args, options, nested? }   or { type: 'attach', name }   (first frame)
 //   server: { type: 'created', actor, cls?, methods? }           or { type: 'error', error }   (then the stream ends)
-//   client: { type: 'call', id, method, args, timeoutMs? }       any number; run in the order sent
-//   server: { type: 'result', id, ok: true, value }              or { type: 'result', id, ok: false, error }   in any order
+//   client: { type: 'call', id, method, args, timeoutMs?, nested? }   any number; run in the order sent
+//           nested: refs inside the argument values and what they stand for, as in /fabric/task/1
+//   server: { type: 'result', id, ok: true, value, nested? }     or { type: 'result', id, ok: false, error }   in any order
+//           nested: refs inside the result value, as in /fabric/task/1 results
 //   client: { type: 'kill' }                                     the actor dies; pending calls get ActorDiedError results
+//   server: { type: 'restarted', restarts }                      owner only: the node restarted the actor in place (a crash); restarts counts them
 //
 // The session that created an actor owns it: when that stream ends (the caller closed it, died, or
 // its connection broke) the node kills the actor, so an actor never outlives its owner unnoticed.
 // A session attached by name does not own the actor. Frames are validated and size-limited; a
-// bad frame ends the session with an error frame.
+// bad frame ends the session with an error frame. The owner is told of every restart the node
+// makes in place, before the crashed call's result, so it can count them against the actor's one
+// restart budget (see RemoteActor).
 import './polyfill.js'
 import type { Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
@@ -21,13 +26,50 @@ import { frameStream, readRequest, refuse } from './frames.js'
 import { decodeCborMap, encode } from './messages.js'
 import { deserializeError, serializeError, type SerializedError } from '../errors/index.js'
 import { parseCid } from '../objects/cid.js'
-import type { ActorHost, ActorOpen, ActorSession } from './interface.js'
+import type { ActorCallResult, ActorHost, ActorOpen, ActorSession, NestedRef } from './interface.js'
+import { decodeNested, decodeResultRefs, replyBytes } from './task-protocol.js'
 
 /** Option names a create frame may carry (their values are checked by the node's runtime). */
 const ACTOR_OPTION_KEYS = ['cpus', 'gpus', 'memoryMb', 'resources', 'name', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency', 'timeoutMs']
 
-interface CallRequest { type: 'call', id: number, method: string, args: Uint8Array, timeoutMs?: number }
+interface CallRequest { type: 'call', id: number, method: string, args: Uint8Array, timeoutMs?: number, nested?: NestedRef[] }
 interface KillRequest { type: 'kill' }
+
+/** A frame from the node after `created`. */
+export type ActorReply =
+  | { type: 'result', id: number, ok: true, value: Uint8Array, nested?: ActorCallResult['nested'] }
+  | { type: 'result', id: number, ok: false, error: Error }
+  | { type: 'error', error: Error }
+  | { type: 'restarted', restarts: number }
+
+/**
+ * An ActorHost that reports the restarts its node makes in place (RemoteActorHost does): the
+ * owner's session is sent a `restarted` frame for each.
+ */
+export interface RestartingActorHost extends ActorHost {
+  /**
+   * Call `listener` with the actor's restart count each time the node restarts it in place (at
+   * once when it already was); returns a function that stops it.
+   */
+  watchRestarts: (actor: string, listener: (restarts: number) => void) => () => void
+}
+
+/** A caller's session that hears of the node's in-place restarts of the actor it owns. */
+export interface RestartReporting {
+  /** Restarts the node made in place since the actor was created there. */
+  readonly restarts: number
+  /** Call `listener` with the new count on each restart the node reports. */
+  onRestarted: (listener: (restarts: number) => void) => void
+}
+
+/** Whether a session reports the node's in-place restarts (sessions from {@link openActorSession} do). */
+export function reportsRestarts (s: ActorSession): s is ActorSession & RestartReporting {
+  return typeof (s as Partial<RestartReporting>).onRestarted === 'function' && typeof (s as Partial<RestartReporting>).restarts === 'number'
+}
+
+function watchesRestarts (host: ActorHost): host is RestartingActorHost {
+  return typeof (host as Partial<RestartingActorHost>).watchRestarts === 'function'
+}
 
 const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
@@ -45,7 +87,7 @@ export function decodeActorOpen (bytes: Uint8Array): ActorOpen {
     return { type: 'attach', name: o.name }
   }
   if (o.type !== 'create') throw new MalformedMessageError("the first actor frame must be { type: 'create', ... } or { type: 'attach', name }")
-  onlyKeys(o, ['type', 'component', 'cls', 'args', 'options'], "{ type: 'create', component, cls, args, options }")
+  onlyKeys(o, ['type', 'component', 'cls', 'args', 'options', 'nested'], "{ type: 'create', component, cls, args, options, nested? }")
   if (!isStr(o.component, 128)) throw new MalformedMessageError('actor create: component must be a CID string')
   parseCid(o.component)
   if (!isStr(o.cls, 256)) throw new MalformedMessageError('actor create: cls must be a string of 1-256 chars')
@@ -54,7 +96,8 @@ export function decodeActorOpen (bytes: Uint8Array): ActorOpen {
   if (typeof options !== 'object' || options === null || Array.isArray(options) || options instanceof Uint8Array) throw new MalformedMessageError('actor create: options must be a map')
   const unknown = Object.keys(options).filter(k => !ACTOR_OPTION_KEYS.includes(k))
   if (unknown.length > 0) throw new MalformedMessageError(`actor create: unknown option ${unknown.join(', ')} (known: ${ACTOR_OPTION_KEYS.join(', ')})`)
-  return { type: 'create', component: o.component, cls: o.cls, args: o.args, options: options as Record<string, unknown> }
+  const nested = o.nested === undefined ? undefined : decodeNested(o.nested, 'actor create')
+  return { type: 'create', component: o.component, cls: o.cls, args: o.args, options: options as Record<string, unknown>, ...(nested === undefined ? {} : { nested }) }
 }
 
 /** Validate a frame after the first. */
@@ -65,12 +108,30 @@ export function decodeActorRequest (bytes: Uint8Array): CallRequest | KillReques
     return { type: 'kill' }
   }
   if (o.type !== 'call') throw new MalformedMessageError("actor request must be { type: 'call', ... } or { type: 'kill' }")
-  onlyKeys(o, ['type', 'id', 'method', 'args', 'timeoutMs'], "{ type: 'call', id, method, args, timeoutMs? }")
+  onlyKeys(o, ['type', 'id', 'method', 'args', 'timeoutMs', 'nested'], "{ type: 'call', id, method, args, timeoutMs?, nested? }")
   if (!isUint(o.id)) throw new MalformedMessageError('actor call: id must be a non-negative integer')
   if (!isStr(o.method, 256)) throw new MalformedMessageError('actor call: method must be a string of 1-256 chars')
   if (!(o.args instanceof Uint8Array)) throw new MalformedMessageError('actor call: args must be CBOR bytes')
   if (o.timeoutMs !== undefined && (!isUint(o.timeoutMs) || o.timeoutMs === 0)) throw new MalformedMessageError('actor call: timeoutMs must be a positive integer')
-  return { type: 'call', id: o.id, method: o.method, args: o.args, ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }) }
+  const nested = o.nested === undefined ? undefined : decodeNested(o.nested, 'actor call')
+  return { type: 'call', id: o.id, method: o.method, args: o.args, ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }), ...(nested === undefined ? {} : { nested }) }
+}
+
+/**
+ * Validate a frame the node sent after `created`. `restarts`: the count last reported on this
+ * session (a report must be higher).
+ */
+export function decodeActorReply (bytes: Uint8Array, restarts = 0): ActorReply {
+  const o = decodeCborMap(bytes, 'actor reply')
+  if (o.type === 'error') return { type: 'error', error: deserialized(o.error) }
+  if (o.type === 'restarted') {
+    onlyKeys(o, ['type', 'restarts'], "{ type: 'restarted', restarts }")
+    if (!isUint(o.restarts) || o.restarts <= restarts) throw new MalformedMessageError(`actor restarted: restarts must be an integer above ${restarts} (the count reported before)`)
+    return { type: 'restarted', restarts: o.restarts }
+  }
+  if (o.type !== 'result' || !isUint(o.id)) throw new MalformedMessageError(`unexpected actor reply type ${String(o.type)}`)
+  if (o.ok === true && o.value instanceof Uint8Array) return { type: 'result', id: o.id, ok: true, value: o.value, ...(o.nested === undefined ? {} : { nested: decodeResultRefs(o.nested, 'actor reply') }) }
+  return { type: 'result', id: o.id, ok: false, error: deserialized(o.error) }
 }
 
 /** Serve one inbound actor session until it ends. */
@@ -96,7 +157,10 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
   }
   const pending = new Set<Promise<void>>()
   let killed = false
+  let unwatch: (() => void) | undefined
   try {
+    // The owner hears of each restart in place; queued before the crashed call's result.
+    if (owned && watchesRestarts(host)) unwatch = host.watchRestarts(actor, restarts => { if (!killed) send({ type: 'restarted', restarts }) })
     for (let frame = await readRequest(stream, lp, undefined, log); frame !== undefined; frame = await readRequest(stream, lp, undefined, log)) {
       let req: CallRequest | KillRequest
       try {
@@ -114,17 +178,19 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
         continue
       }
       const { id, method } = req
-      let result: Promise<Uint8Array>
+      let result: Promise<Uint8Array | ActorCallResult>
       try {
-        result = host.call(actor, method, req.args, req.timeoutMs)
+        result = host.call(actor, method, req.args, req.timeoutMs, { from: from.toString(), ...(req.nested === undefined ? {} : { nested: req.nested }) })
       } catch (err) {
         result = Promise.reject(err)
       }
       const done: Promise<void> = result.then(
-        value => {
-          send(value.byteLength > MAX_ACTOR_REPLY_BYTES - 1024
-            ? { type: 'result', id, ok: false, error: serializeError(new MalformedMessageError(`the result of ${method} is ${value.byteLength} bytes, over the ${MAX_ACTOR_REPLY_BYTES}-byte reply limit`)) }
-            : { type: 'result', id, ok: true, value })
+        out => {
+          const { value, nested } = out instanceof Uint8Array ? { value: out, nested: undefined } : out
+          const size = replyBytes(value, nested)
+          send(size > MAX_ACTOR_REPLY_BYTES - 1024
+            ? { type: 'result', id, ok: false, error: serializeError(new MalformedMessageError(`the result of ${method} is ${size} bytes, over the ${MAX_ACTOR_REPLY_BYTES}-byte reply limit`)) }
+            : { type: 'result', id, ok: true, value, ...(nested === undefined || nested.length === 0 ? {} : { nested }) })
         },
         err => { send({ type: 'result', id, ok: false, error: serializeError(err) }) }
       ).finally(() => pending.delete(done))
@@ -136,6 +202,7 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
     await stream.close().catch(() => { stream.abort(new Error('closing')) })
   } finally {
     // However the session ended, an owned actor goes with it.
+    unwatch?.()
     if (owned && !killed) host.kill(actor)
   }
 }
@@ -143,9 +210,11 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
 type Target = PeerId | Multiaddr
 
 /** The caller's side of an actor session (see {@link ActorSession}). */
-class ClientSession implements ActorSession {
+class ClientSession implements ActorSession, RestartReporting {
   readonly ended: Promise<Error | undefined>
-  private readonly calls = new Map<number, { resolve: (v: Uint8Array) => void, reject: (e: Error) => void }>()
+  private restartsReported = 0
+  private readonly restartListeners: Array<(restarts: number) => void> = []
+  private readonly calls = new Map<number, { resolve: (v: ActorCallResult) => void, reject: (e: Error) => void }>()
   private readonly slotWaiters: Array<() => void> = []
   private nextId = 0
   private writes: Promise<void> = Promise.resolve()
@@ -164,16 +233,29 @@ class ClientSession implements ActorSession {
   }
 
   async call (method: string, args: Uint8Array, timeoutMs?: number): Promise<Uint8Array> {
+    return (await this.invoke(method, args, timeoutMs === undefined ? {} : { timeoutMs })).value
+  }
+
+  async invoke (method: string, args: Uint8Array, options: { timeoutMs?: number, nested?: NestedRef[] } = {}): Promise<ActorCallResult> {
     if (this.endedWith !== undefined) throw this.endedWith ?? new PeerUnreachableError(`the actor session with ${this.peer} is closed`)
+    const { timeoutMs, nested } = options
     const id = this.nextId++
-    const result = new Promise<Uint8Array>((resolve, reject) => { this.calls.set(id, { resolve, reject }) })
+    const result = new Promise<ActorCallResult>((resolve, reject) => { this.calls.set(id, { resolve, reject }) })
     // In order: a call waits for a slot behind the calls made before it.
     this.writes = this.writes.then(async () => {
       while (this.calls.size > ACTOR_MAX_CALLS_IN_FLIGHT && this.endedWith === undefined) await new Promise<void>(resolve => this.slotWaiters.push(resolve))
       if (this.endedWith !== undefined) return
-      await this.lp.write(encode({ type: 'call', id, method, args, ...(timeoutMs === undefined ? {} : { timeoutMs }) }))
+      await this.lp.write(encode({ type: 'call', id, method, args, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(nested === undefined || nested.length === 0 ? {} : { nested }) }))
     }).catch(err => { this.end(broke(this.peer, err)) })
     return await result
+  }
+
+  get restarts (): number {
+    return this.restartsReported
+  }
+
+  onRestarted (listener: (restarts: number) => void): void {
+    this.restartListeners.push(listener)
   }
 
   async kill (): Promise<void> {
@@ -197,15 +279,19 @@ class ClientSession implements ActorSession {
     try {
       for (;;) {
         const frame = await this.lp.read()
-        const o = decodeCborMap(frame.subarray(), 'actor reply')
-        if (o.type === 'error') throw deserialized(o.error)
-        if (o.type !== 'result' || !isUint(o.id)) throw new MalformedMessageError(`unexpected actor reply type ${String(o.type)}`)
+        const o = decodeActorReply(frame.subarray(), this.restartsReported)
+        if (o.type === 'error') throw o.error
+        if (o.type === 'restarted') {
+          this.restartsReported = o.restarts
+          for (const l of this.restartListeners) l(o.restarts)
+          continue
+        }
         const call = this.calls.get(o.id)
         if (call === undefined) throw new MalformedMessageError(`actor reply for call ${o.id}, which is not pending`)
         this.calls.delete(o.id)
         this.slotWaiters.shift()?.()
-        if (o.ok === true && o.value instanceof Uint8Array) call.resolve(o.value)
-        else call.reject(deserialized(o.error))
+        if (o.ok) call.resolve({ value: o.value, ...(o.nested === undefined ? {} : { nested: o.nested }) })
+        else call.reject(o.error)
       }
     } catch (err) {
       const name = (err as Error)?.name

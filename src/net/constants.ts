@@ -99,3 +99,28 @@ export const ACTOR_MAX_CALLS_IN_FLIGHT = 1024
 
 /** How long the first frame (create or attach) of an actor session may take to arrive. */
 export const ACTOR_OPEN_TIMEOUT_MS = 30_000
+
+/** Times one task may be spilled back by nodes; a request that has been spilled this often is taken (queued) wherever it lands. */
+export const MAX_SPILLBACKS = 2
+
+/** How long a node may take to answer whether it has a live actor of a name (the fabric-wide name check of a named actor's creation). */
+export const ACTOR_NAME_PROBE_TIMEOUT_MS = 10_000
+
+/**
+ * Liveness probe (src/net/liveness.ts): a connected peer not heard from (heartbeat or ping reply)
+ * for `--probe-ms` is pinged; this is that default's margin over the heartbeat interval, so a
+ * healthy peer whose heartbeats arrive on time is never pinged.
+ */
+export const PROBE_MARGIN_MS = 250
+
+/** How long a probe ping may go unanswered (with nothing else heard from the peer) before it is suspected. */
+export const PROBE_TIMEOUT_MS = 750
+
+/** How often the probe looks at the peers. */
+export const PROBE_TICK_MS = 100
+
+/** A probe ping is abandoned after this long (the connection monitor has closed a hung connection by then). */
+export const PROBE_PING_MAX_MS = 10_000
+
+/** A timer this late means the process itself was stalled: liveness is not judged on that tick. */
+export const LIVENESS_STALL_MS = 500

@@ -33,6 +33,19 @@ export class RemoteError extends FabricError {
   override name = 'RemoteError'
   constructor (message = 'the remote node refused the request', init: Init = {}) { super(message, { retryable: false, ...init }) }
 }
+/**
+ * A node sent a run request back instead of taking it (full, or unable to run it while another node
+ * can): the caller places the task again, on `to` when given. Not a failure of the task.
+ */
+export class SpilledBackError extends FabricError {
+  override name = 'SpilledBackError'
+  /** The node the refusing node suggests, if it knows one with room. */
+  readonly to: string | undefined
+  constructor (message = 'the node spilled the task back', init: Init & { to?: string } = {}) {
+    super(message, { retryable: true, ...init })
+    this.to = init.to
+  }
+}
 
 /** Thrown for invalid options given to the network layer (a bad multiaddr, a bad fabric name). */
 export class NetConfigError extends FabricError {
@@ -46,3 +59,4 @@ registerError('MalformedMessageError', MalformedMessageError)
 registerError('PeerUnreachableError', PeerUnreachableError)
 registerError('RemoteError', RemoteError)
 registerError('NetConfigError', NetConfigError)
+registerError('SpilledBackError', SpilledBackError)

@@ -1,14 +1,17 @@
 // The node's view of the fabric: the other nodes' latest gossiped info and their liveness
-// (alive → suspected after missed heartbeats or a closed connection → dead and removed).
+// (alive → suspected after missed heartbeats, a closed connection or an unanswered probe ping →
+// dead and removed).
 import { EventEmitter } from 'node:events'
 import type { FabricView, FabricViewEvents, FabricViewInit, NodeInfo, PeerEntry } from './interface.js'
+import { LIVENESS_STALL_MS } from './constants.js'
 
 /** How long a left or dead peer's last seq is remembered, so late old heartbeats cannot resurrect it. */
 const TOMBSTONE_MS = 60_000
 
 /**
- * The liveness-tracking view. Fed by the gossip layer (`heard`, `left`) and the connection layer
- * (`suspect`); `check()` applies the timeouts and runs on a timer between `start()` and `stop()`.
+ * The liveness-tracking view. Fed by the gossip layer (`heard`, `left`), the connection layer and
+ * the liveness probe (`suspect`); `check()` applies the timeouts and runs on a timer between
+ * `start()` and `stop()`.
  *
  * @example
  * ```ts
@@ -26,6 +29,9 @@ export class LivenessView implements FabricView {
   private readonly checkIntervalMs: number
   private readonly now: () => number
   private timer: NodeJS.Timeout | undefined
+  private lastTimerAt: number | undefined
+  private stalls = 0
+  private skippedLast = false
 
   constructor (init: FabricViewInit = {}) {
     this.suspectAfterMs = init.suspectAfterMs ?? 3000
@@ -85,7 +91,7 @@ export class LivenessView implements FabricView {
     return true
   }
 
-  /** Suspect a peer now (its last connection closed). Unknown peers are ignored. */
+  /** Suspect a peer now (its last connection closed, or it did not answer a probe ping). Unknown peers are ignored. */
   suspect (peerId: string, reason: string): void {
     const entry = this.entries.get(peerId)
     if (entry === undefined || entry.state === 'suspected') return
@@ -125,7 +131,8 @@ export class LivenessView implements FabricView {
   /** Check liveness on a timer. Idempotent. */
   start (): void {
     if (this.timer !== undefined) return
-    this.timer = setInterval(() => { this.check() }, this.checkIntervalMs)
+    this.lastTimerAt = undefined
+    this.timer = setInterval(() => { this.onTimer() }, this.checkIntervalMs)
     // The view alone must not keep a process alive.
     this.timer.unref()
   }
@@ -135,6 +142,28 @@ export class LivenessView implements FabricView {
     if (this.timer === undefined) return
     clearInterval(this.timer)
     this.timer = undefined
+  }
+
+  /** Timer ticks on which nothing was judged because this process itself had stalled. */
+  get stalledChecks (): number {
+    return this.stalls
+  }
+
+  // When this process was stalled (a long synchronous step, a starved CPU), the heartbeats that
+  // arrived meanwhile still wait in the sockets and are read after this timer: judging now would
+  // suspect every peer for our own pause. Skip this tick; the next one sees them. Never two in a
+  // row, so a process that stalls all the time still judges its peers.
+  private onTimer (): void {
+    const now = this.now()
+    const last = this.lastTimerAt
+    this.lastTimerAt = now
+    if (last !== undefined && now - last > this.checkIntervalMs + LIVENESS_STALL_MS && !this.skippedLast) {
+      this.skippedLast = true
+      this.stalls++
+      return
+    }
+    this.skippedLast = false
+    this.check()
   }
 
   private emit<E extends keyof FabricViewEvents>(event: E, entry: PeerEntry): void {

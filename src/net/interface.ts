@@ -80,7 +80,7 @@ export interface FabricViewEvents {
   join: (entry: PeerEntry) => void
   /** A peer's info changed (every heartbeat). */
   update: (entry: PeerEntry) => void
-  /** A peer missed heartbeats or its connection closed. */
+  /** A peer missed heartbeats, left a probe ping unanswered while its heartbeat was late, or its connection closed. */
   suspect: (entry: PeerEntry) => void
   /** A suspected peer was heard from again. */
   alive: (entry: PeerEntry) => void
@@ -184,6 +184,19 @@ export interface NetNodeInit {
   /** @default 10000 (see {@link FabricViewInit.deadAfterMs}) */
   deadAfterMs?: number
   /**
+   * Liveness probe: a connected peer not heard from (heartbeat or ping reply) for this long is
+   * pinged, without closing anything; keep it above `heartbeatMs` or every peer is pinged between
+   * heartbeats. 0 turns the probe off (a hung peer is then suspected after `suspectAfterMs`).
+   * @default heartbeatMs + 250
+   */
+  probeMs?: number
+  /**
+   * A peer whose probe ping has gone unanswered this long, with nothing else heard from it either,
+   * is suspected (so a hung peer is suspected `probeMs + probeTimeoutMs` after its last heartbeat).
+   * @default 750
+   */
+  probeTimeoutMs?: number
+  /**
    * Bootstrap backoff: the first retry delay and the cap; the delay doubles in between.
    * @default { initialMs: 250, maxMs: 5000 }
    */
@@ -210,6 +223,12 @@ export interface NetNodeInit {
     describe: (component: string, from: string) => Promise<Manifest>
     /** Drop objects `from` owns on this node (results of its tasks); returns how many were dropped. */
     release: (cids: string[], from: string) => number
+    /**
+     * Whether to take a run request, asked before it is accepted: undefined takes it; a
+     * {@link Spillback} sends it back to the caller (the node is full or cannot run it, and
+     * another node has room), with the node to try instead when one is known.
+     */
+    admit?: (req: RemoteTask, from: string) => Spillback | undefined
   }
   /**
    * Hosts the actors peers create over `/fabric/actor/1` (the runtime). Without it the node does
@@ -244,6 +263,19 @@ export interface RemoteTask {
    * and gives the task refs of its own.
    */
   nested?: NestedRef[]
+  /**
+   * Times the task was already spilled back by nodes. A node spills a task back only while this is
+   * under {@link MAX_SPILLBACKS}; a caller that must run it on this node (hard node affinity) sends that limit.
+   */
+  spilled?: number
+}
+
+/** A node's answer to a run request it will not take (see `admit`). */
+export interface Spillback {
+  /** A node with room for the task, as the refusing node last heard; absent when it only knows it cannot. */
+  to?: string
+  /** Why, for errors and logs: "queue of 8 tasks on 2 CPUs". */
+  reason: string
 }
 
 /** A ref nested inside an argument value, with what it stands for. */
@@ -269,7 +301,18 @@ export interface RefArg {
  * What a task gave: its CBOR result inline (small), or the CID of a result kept in the node's
  * store; `copies`: object arguments the node pulled and now holds too.
  */
-export type TaskOutcome = ({ value: Uint8Array } | { object: { cid: string, size: number } }) & { copies?: string[] }
+export type TaskOutcome = ({ value: Uint8Array } | { object: { cid: string, size: number } }) & {
+  copies?: string[]
+  /**
+   * Refs inside a small result value (a task that returns refs), with what each stands for: a small
+   * value inline, or an object the node keeps for the caller (by CID). Refs inside those values are
+   * listed too.
+   */
+  nested?: ResultRef[]
+}
+
+/** A ref inside a task's result, as the node that ran it describes it (its `id` is the node's own). */
+export type ResultRef = { id: string, value: Uint8Array } | { id: string, cid: string, size: number }
 
 /** The first frame of an actor session: create an actor, or attach to a live named one. */
 export type ActorOpen =
@@ -282,6 +325,8 @@ export type ActorOpen =
     args: Uint8Array
     /** ActorOptions (cpus, gpus, memoryMb, resources, name, maxRestarts, maxTaskRetries, maxConcurrency, timeoutMs); the node validates them. */
     options: Record<string, unknown>
+    /** Refs inside the constructor's argument values and what they stand for (as in a task request). */
+    nested?: NestedRef[]
   }
   | { type: 'attach', name: string }
 
@@ -293,11 +338,18 @@ export interface ActorHost {
    */
   open: (req: ActorOpen, from: string) => Promise<{ actor: string, owned: boolean, cls?: string, methods?: string[] }>
   /**
-   * Queue a method call and resolve to its CBOR result. The call must be queued before this
-   * returns: calls run in the order they arrive on the session.
+   * Queue a method call and resolve to its CBOR result (with the refs inside it, when it holds
+   * some). The call must be queued before this returns: calls run in the order they arrive on the
+   * session. `call.nested` describes the refs inside the argument values, by the caller's ids.
    */
-  call: (actor: string, method: string, args: Uint8Array, timeoutMs: number | undefined) => Promise<Uint8Array>
+  call: (actor: string, method: string, args: Uint8Array, timeoutMs: number | undefined, call?: { from: string, nested?: NestedRef[] }) => Promise<Uint8Array | ActorCallResult>
   kill: (actor: string) => void
+}
+
+/** An actor call's result: its CBOR value and the refs inside it (see {@link ResultRef}). */
+export interface ActorCallResult {
+  value: Uint8Array
+  nested?: ResultRef[]
 }
 
 /** A caller's session with one actor on one node (one long-lived stream). */
@@ -314,6 +366,8 @@ export interface ActorSession {
    * with PeerUnreachableError when the session broke before the result came.
    */
   call: (method: string, args: Uint8Array, timeoutMs?: number) => Promise<Uint8Array>
+  /** A call whose argument values hold refs (`nested` describes them) or whose result may: as `call`, with the result's refs. */
+  invoke: (method: string, args: Uint8Array, options?: { timeoutMs?: number, nested?: NestedRef[] }) => Promise<ActorCallResult>
   /** Kill the actor and end the session; calls not yet answered fail with ActorDiedError. */
   kill: () => Promise<void>
   /** End the session (an owned actor is killed by its node). */

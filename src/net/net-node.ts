@@ -1,6 +1,7 @@
 // The fabric's network node: one libp2p node per process (tcp, TLS or noise, yamux, identify, ping,
 // gossipsub, bootstrap with retries, opt-in mDNS, pnet for private fabrics), the resources gossip,
-// the liveness view and the `/fabric/status/1` protocol. Options are resolved here, in one place.
+// the liveness view and probe, and the `/fabric/status/1` protocol. Options are resolved here, in
+// one place.
 import './polyfill.js'
 import { bootstrap } from '@libp2p/bootstrap'
 import { gossipsub } from '@libp2p/gossipsub'
@@ -21,13 +22,14 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { BootstrapDialer } from './bootstrap-dialer.js'
-import { ACTOR_MAX_INBOUND_STREAMS, ACTOR_PROTOCOL, FABRIC_NAME_RE, LIMITS, OBJECT_MAX_INBOUND_STREAMS, OBJECT_PROTOCOL, STATUS_MAX_INBOUND_STREAMS, STATUS_PROTOCOL, TASK_MAX_INBOUND_STREAMS, TASK_PROTOCOL, resourcesTopic } from './constants.js'
+import { ACTOR_MAX_INBOUND_STREAMS, ACTOR_PROTOCOL, FABRIC_NAME_RE, LIMITS, OBJECT_MAX_INBOUND_STREAMS, OBJECT_PROTOCOL, PROBE_MARGIN_MS, PROBE_TIMEOUT_MS, STATUS_MAX_INBOUND_STREAMS, STATUS_PROTOCOL, TASK_MAX_INBOUND_STREAMS, TASK_PROTOCOL, resourcesTopic } from './constants.js'
 import { releaseRemoteObjects, serveTaskStream, TaskSessions } from './task-protocol.js'
 import { openActorSession, serveActorStream } from './actor-protocol.js'
 import { pullObject, serveObjectStream } from './object-protocol.js'
 import { MalformedMessageError, NetConfigError } from './errors.js'
 import { LivenessView } from './fabric-view.js'
 import { ResourceGossip } from './gossip.js'
+import { LivenessProbe } from './liveness.js'
 import { loadOrCreateIdentity } from './identity.js'
 import type { ActorOpen, ActorSession, GossipStats, NetNode, NetNodeInit, NodeInfo, PullObjectOptions, RemoteTask, StatusReply, TaskOutcome } from './interface.js'
 import { decodeCbor, validateManifest, validateNodeInfo } from './messages.js'
@@ -82,6 +84,8 @@ export async function createNetNode (init: NetNodeInit, hooks: NetNodeHooks = {}
   const listen = parseAddrs(init.listen ?? ['/ip4/0.0.0.0/tcp/7400'], 'listen')
   const bootstrapAddrs = parseAddrs(init.bootstrap ?? [], 'bootstrap')
   const heartbeatMs = positive(init.heartbeatMs ?? 1000, 'heartbeatMs')
+  const probeMs = init.probeMs === 0 ? 0 : positive(init.probeMs ?? heartbeatMs + PROBE_MARGIN_MS, 'probeMs')
+  const probeTimeoutMs = positive(init.probeTimeoutMs ?? PROBE_TIMEOUT_MS, 'probeTimeoutMs')
   const encrypter = init.encrypter ?? 'tls'
   if (encrypter !== 'tls' && encrypter !== 'noise') throw new NetConfigError(`unknown encrypter '${String(encrypter)}': use 'tls' or 'noise'`)
 
@@ -107,14 +111,16 @@ export async function createNetNode (init: NetNodeInit, hooks: NetNodeHooks = {}
     // 16 MiB yamux window of an object transfer), so on a busy machine it can take seconds, and a
     // ping that times out aborts the connection: the adaptive timeout starts at its minimum, and a
     // 500 ms minimum aborted healthy connections mid-transfer. A dead peer is noticed at once (its
-    // connection closes) and a silent one by the gossip view (suspected after 3 s); pings close a
-    // hung connection within 5-10 s.
+    // connection closes) and a hung one by the liveness probe (suspected ~1-2 s after its last
+    // heartbeat, connection kept: see liveness.ts); these pings close a hung connection within
+    // 5-10 s.
     connectionMonitor: { pingInterval: 1000, pingTimeout: { minTimeout: 5000, maxTimeout: 10_000 } },
     peerDiscovery,
     services: {
       identify: identify(),
       // Pings overlap when one waits behind bulk data; with the default of 1 stream the next
-      // ping fails to open and the connection monitor aborts a healthy connection.
+      // ping fails to open and the connection monitor aborts a healthy connection. The liveness
+      // probe adds at most one ping per peer to the monitor's (at most ~10 in flight to a hung peer).
       ping: ping({ maxInboundStreams: 16, maxOutboundStreams: 16 }),
       pubsub: gossipsub({
         allowPublishToZeroTopicPeers: true,
@@ -131,7 +137,7 @@ export async function createNetNode (init: NetNodeInit, hooks: NetNodeHooks = {}
     }
   })
 
-  const node = new Libp2pNetNode(libp2p, init, hooks, { fabricName, heartbeatMs, bootstrapAddrs })
+  const node = new Libp2pNetNode(libp2p, init, hooks, { fabricName, heartbeatMs, probeMs, probeTimeoutMs, bootstrapAddrs })
   // A bad resources callback should fail now, not as silently refused gossip on every peer.
   node.self()
   if (init.start !== false) await node.start()
@@ -141,6 +147,9 @@ export async function createNetNode (init: NetNodeInit, hooks: NetNodeHooks = {}
 interface Resolved {
   fabricName: string
   heartbeatMs: number
+  /** 0: no liveness probe. */
+  probeMs: number
+  probeTimeoutMs: number
   bootstrapAddrs: Multiaddr[]
 }
 
@@ -149,6 +158,7 @@ class Libp2pNetNode implements NetNode {
   readonly fabricName: string
   readonly view: LivenessView
   private readonly gossip: ResourceGossip
+  private readonly probe: LivenessProbe | undefined
   private readonly dialer: BootstrapDialer
   private readonly log: Logger
   private readonly lastGossipDial = new Map<string, number>()
@@ -169,6 +179,16 @@ class Libp2pNetNode implements NetNode {
       self: () => this.body(),
       onHeard: info => { this.dialGossiped(info) }
     }, { topic: resourcesTopic(this.fabricName), heartbeatMs: resolved.heartbeatMs })
+    if (resolved.probeMs > 0) {
+      const ping = libp2p.services.ping
+      this.probe = new LivenessProbe({
+        view: this.view,
+        // Connected peers only (the probe checks), so this uses the open connection and never dials.
+        ping: async (peer, signal) => await ping.ping(peerIdFromString(peer), { signal }),
+        connectedPeers: () => libp2p.getPeers().map(p => p.toString()),
+        log: libp2p.logger.forComponent('fabric:net:liveness')
+      }, { probeMs: resolved.probeMs, probeTimeoutMs: resolved.probeTimeoutMs })
+    }
     this.dialer = new BootstrapDialer(libp2p, {
       addrs: resolved.bootstrapAddrs,
       initialMs: init.bootstrapBackoff?.initialMs ?? 250,
@@ -275,6 +295,7 @@ class Libp2pNetNode implements NetNode {
         throw listenError(err)
       }
       this.view.start()
+      this.probe?.start()
       this.gossip.start()
       this.dialer.start()
       this.state = 'started'
@@ -293,6 +314,7 @@ class Libp2pNetNode implements NetNode {
       await this.gossip.stop({ leave })
       // Give the leave a moment on the wire before the connections close under it.
       if (leave && this.libp2p.getConnections().length > 0) await new Promise(resolve => setTimeout(resolve, LEAVE_FLUSH_MS))
+      this.probe?.stop()
       this.view.stop()
       this.libp2p.removeEventListener('peer:disconnect', this.onDisconnect)
       this.libp2p.removeEventListener('peer:discovery', this.onDiscovery)

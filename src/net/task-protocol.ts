@@ -6,10 +6,14 @@
 //           component: a CID; args: CBOR bytes; options: { cpus, gpus, memoryMb, resources,
 //           maxRetries, retryExceptions }; refs: [{ index, cid, size, holders }], arguments the
 //           node pulls by CID from the nodes holding them (args[index] is null)
+//           spilled?: times nodes already sent it back (a node spills back only below MAX_SPILLBACKS)
 //   server: { type: 'accepted', id }                                   at once, before running
+//       or: { type: 'spillback', id, to?, reason }                     not taken: place it again (on `to`, a
+//           node with room as this node last heard); nothing runs here
 //   server: { type: 'result', id, ok: true, value }                    value: CBOR bytes (small results)
 //       or: { type: 'result', id, ok: true, object: { cid, size } }    a large result, kept by the node
-//           (either may carry copies: [cid], object arguments the node pulled and keeps too)
+//           (either may carry copies: [cid], object arguments the node pulled and keeps too; a value
+//           may carry nested: [{ id, value } | { id, cid, size }], the refs inside it, by the node's ids)
 //       or: { type: 'result', id, ok: false, error: { name, message, retryable, kind? } }
 //
 //   server: { type: 'item', id, value | object }                       each item of a generator, before its result
@@ -25,13 +29,13 @@
 import './polyfill.js'
 import type { Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { MAX_TASK_REPLY_BYTES, MAX_TASK_REQUEST_BYTES, TASK_MAX_INBOUND_STREAMS, TASK_MAX_IN_FLIGHT_PER_STREAM, TASK_OPEN_TIMEOUT_MS, TASK_PROTOCOL } from './constants.js'
-import { MalformedMessageError, PeerUnreachableError } from './errors.js'
+import { MAX_SPILLBACKS, MAX_TASK_REPLY_BYTES, MAX_TASK_REQUEST_BYTES, TASK_MAX_INBOUND_STREAMS, TASK_MAX_IN_FLIGHT_PER_STREAM, TASK_OPEN_TIMEOUT_MS, TASK_PROTOCOL } from './constants.js'
+import { MalformedMessageError, PeerUnreachableError, SpilledBackError } from './errors.js'
 import { frameStream } from './frames.js'
 import { decodeCborMap, encode } from './messages.js'
 import { deserializeError, serializeError, type SerializedError } from '../errors/index.js'
 import { parseCid } from '../objects/cid.js'
-import type { NestedRef, NetNodeInit, RefArg, RemoteTask, TaskOutcome } from './interface.js'
+import type { NestedRef, NetNodeInit, RefArg, RemoteTask, ResultRef, Spillback, TaskOutcome } from './interface.js'
 
 /** A task to run, as it travels (see {@link RemoteTask}). */
 export type RemoteTaskRequest = RemoteTask
@@ -79,14 +83,15 @@ export function decodeTaskRequest (bytes: Uint8Array): RemoteTaskRequest | Relea
     for (const c of o.cids as string[]) parseCid(c)
     return { type: 'release', cids: o.cids as string[] }
   }
-  if (o.type !== 'run' || Object.keys(o).some(k => !['type', 'id', 'component', 'name', 'args', 'timeoutMs', 'options', 'refs', 'nested'].includes(k))) {
-    throw new MalformedMessageError("task request must be { type: 'run', id, component, name, args, timeoutMs?, options?, refs? }, { type: 'describe', id, component } or { type: 'release', cids }")
+  if (o.type !== 'run' || Object.keys(o).some(k => !['type', 'id', 'component', 'name', 'args', 'timeoutMs', 'options', 'refs', 'nested', 'spilled'].includes(k))) {
+    throw new MalformedMessageError("task request must be { type: 'run', id, component, name, args, timeoutMs?, options?, refs?, nested?, spilled? }, { type: 'describe', id, component }, { type: 'cancel', id } or { type: 'release', cids }")
   }
   if (!isStr(o.id, 128)) throw new MalformedMessageError('task request: id must be a string of 1-128 chars')
   if (!isStr(o.component, 128)) throw new MalformedMessageError('task request: component must be a CID string')
   parseCid(o.component)
   if (!isStr(o.name, 256)) throw new MalformedMessageError('task request: name must be a string of 1-256 chars')
   if (!(o.args instanceof Uint8Array)) throw new MalformedMessageError('task request: args must be CBOR bytes')
+  if (o.spilled !== undefined && (!isUint(o.spilled) || o.spilled > MAX_SPILLBACKS)) throw new MalformedMessageError(`task request: spilled must be an integer from 0 to ${MAX_SPILLBACKS}`)
   if (o.timeoutMs !== undefined && (typeof o.timeoutMs !== 'number' || !Number.isSafeInteger(o.timeoutMs) || o.timeoutMs <= 0)) throw new MalformedMessageError('task request: timeoutMs must be a positive integer')
   const options = o.options
   if (options !== undefined) {
@@ -101,15 +106,17 @@ export function decodeTaskRequest (bytes: Uint8Array): RemoteTaskRequest | Relea
     ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
     ...(options === undefined ? {} : { options: options as Record<string, unknown> }),
     ...(refs === undefined ? {} : { refs }),
-    ...(nested === undefined ? {} : { nested })
+    ...(nested === undefined ? {} : { nested }),
+    ...(o.spilled === undefined ? {} : { spilled: o.spilled })
   }
 }
 
-function decodeNested (v: unknown): NestedRef[] {
-  if (!Array.isArray(v) || v.length > MAX_REF_ARGS) throw new MalformedMessageError(`task request: nested must be a list of at most ${MAX_REF_ARGS}`)
+/** Validate the `nested` list of a request (`what` names it in errors: "task request"). */
+export function decodeNested (v: unknown, what = 'task request'): NestedRef[] {
+  if (!Array.isArray(v) || v.length > MAX_NESTED_REFS) throw new MalformedMessageError(`${what}: nested must be a list of at most ${MAX_NESTED_REFS}`)
   return v.map((r, i) => {
     const o = r as Record<string, unknown>
-    const shape = `task request: nested[${i}] must be { id, value } or { id, cid, size, holders } with 1-${MAX_HOLDERS} holders`
+    const shape = `${what}: nested[${i}] must be { id, value } or { id, cid, size, holders } with 1-${MAX_HOLDERS} holders`
     if (typeof r !== 'object' || r === null || Array.isArray(r) || r instanceof Uint8Array || !isStr(o.id, 128)) throw new MalformedMessageError(shape)
     if (o.value instanceof Uint8Array && Object.keys(o).every(k => ['id', 'value'].includes(k))) return { id: o.id, value: o.value }
     if (!Object.keys(o).every(k => ['id', 'cid', 'size', 'holders'].includes(k)) || !isStr(o.cid, 128) || !isUint(o.size) || !Array.isArray(o.holders) || o.holders.length === 0 || o.holders.length > MAX_HOLDERS || !o.holders.every(h => isStr(h, 128))) {
@@ -119,6 +126,9 @@ function decodeNested (v: unknown): NestedRef[] {
     return { id: o.id, cid: o.cid, size: o.size, holders: o.holders as string[] }
   })
 }
+
+/** Most refs nested inside one request's or result's values that it may describe. */
+const MAX_NESTED_REFS = 4096
 
 /** Most object arguments one task may have, and holders named per argument. */
 const MAX_REF_ARGS = 256
@@ -193,6 +203,12 @@ export async function serveTaskStream (stream: Stream, from: PeerId, executor: T
         err => { send({ type: 'result', id, ok: false, error: serializeError(err) }) }
       )
     } else {
+      // A full node (or one that cannot run it) sends the task back, naming a node with room.
+      const spill = (req.spilled ?? 0) < MAX_SPILLBACKS ? admit(executor, req, caller, log) : undefined
+      if (spill !== undefined) {
+        send({ type: 'spillback', id: req.id, reason: spill.reason, ...(spill.to === undefined ? {} : { to: spill.to }) })
+        continue
+      }
       send({ type: 'accepted', id: req.id })
       const id = req.id
       const cancel = new AbortController()
@@ -205,6 +221,16 @@ export async function serveTaskStream (stream: Stream, from: PeerId, executor: T
   }
 }
 
+/** The executor's admission decision; a faulty one takes the task (a spillback is an optimisation). */
+function admit (executor: TaskExecutor, req: RemoteTaskRequest, caller: string, log: Logger): Spillback | undefined {
+  try {
+    return executor.admit?.(req, caller)
+  } catch (err) {
+    log.error('task admission failed, taking the task - %e', err)
+    return undefined
+  }
+}
+
 /** Run one request and make its result frame. */
 async function runOne (executor: TaskExecutor, req: RemoteTaskRequest, caller: string, onItem: (item: TaskOutcome) => void, signal: AbortSignal): Promise<Record<string, unknown>> {
   try {
@@ -212,9 +238,11 @@ async function runOne (executor: TaskExecutor, req: RemoteTaskRequest, caller: s
     const copies = outcome.copies === undefined || outcome.copies.length === 0 ? {} : { copies: outcome.copies }
     if ('object' in outcome) return { type: 'result', id: req.id, ok: true, object: outcome.object, ...copies }
     const value = outcome.value
-    return value.byteLength > MAX_TASK_REPLY_BYTES - 1024
+    const nested = outcome.nested === undefined || outcome.nested.length === 0 ? {} : { nested: outcome.nested }
+    const size = replyBytes(value, outcome.nested)
+    return size > MAX_TASK_REPLY_BYTES - 1024
       ? { type: 'result', id: req.id, ok: false, error: serializeError(new MalformedMessageError(`the result of ${req.name} is ${value.byteLength} bytes, over the ${MAX_TASK_REPLY_BYTES}-byte reply limit`)) }
-      : { type: 'result', id: req.id, ok: true, value, ...copies }
+      : { type: 'result', id: req.id, ok: true, value, ...copies, ...nested }
   } catch (err) {
     return { type: 'result', id: req.id, ok: false, error: serializeError(err) }
   }
@@ -236,7 +264,7 @@ function outcomeOf (o: Record<string, unknown>): TaskOutcome {
     if (!Array.isArray(o.copies) || o.copies.length > MAX_REF_ARGS || !o.copies.every(c => isStr(c, 128))) throw new MalformedMessageError('task reply: copies must be a list of CIDs')
     copies = { copies: o.copies as string[] }
   }
-  if (o.ok === true && o.value instanceof Uint8Array) return { value: o.value, ...copies }
+  if (o.ok === true && o.value instanceof Uint8Array) return { value: o.value, ...copies, ...(o.nested === undefined ? {} : { nested: decodeResultRefs(o.nested) }) }
   if (o.ok === true && typeof o.object === 'object' && o.object !== null) {
     const obj = o.object as Record<string, unknown>
     if (!isStr(obj.cid, 128) || !isUint(obj.size)) throw new MalformedMessageError('task reply: object must be { cid, size }')
@@ -244,6 +272,25 @@ function outcomeOf (o: Record<string, unknown>): TaskOutcome {
     return { object: { cid: obj.cid, size: obj.size }, ...copies }
   }
   throw replyError(o)
+}
+
+/** About how many bytes a reply carrying `value` and the values of `nested` takes. */
+export function replyBytes (value: Uint8Array, nested: ResultRef[] = []): number {
+  return value.byteLength + nested.reduce((n, r) => n + ('value' in r ? r.value.byteLength : 0) + 256, 0)
+}
+
+/** Validate the `nested` list of a result (`what` names it in errors: "task reply"). */
+export function decodeResultRefs (v: unknown, what = 'task reply'): ResultRef[] {
+  if (!Array.isArray(v) || v.length > MAX_NESTED_REFS) throw new MalformedMessageError(`${what}: nested must be a list of at most ${MAX_NESTED_REFS}`)
+  return v.map((r, i) => {
+    const o = r as Record<string, unknown>
+    const shape = `${what}: nested[${i}] must be { id, value } or { id, cid, size }`
+    if (typeof r !== 'object' || r === null || Array.isArray(r) || r instanceof Uint8Array || !isStr(o.id, 128)) throw new MalformedMessageError(shape)
+    if (o.value instanceof Uint8Array && Object.keys(o).every(k => ['id', 'value'].includes(k))) return { id: o.id, value: o.value }
+    if (!Object.keys(o).every(k => ['id', 'cid', 'size'].includes(k)) || !isStr(o.cid, 128) || !isUint(o.size)) throw new MalformedMessageError(shape)
+    parseCid(o.cid)
+    return { id: o.id, cid: o.cid, size: o.size }
+  })
 }
 
 /** The error a failed result (or a refusal) carries. */
@@ -305,6 +352,14 @@ class TaskSession {
       for (;;) {
         const o = decodeCborMap((await this.lp.read()).subarray(), 'task reply')
         if (o.type === 'accepted') continue
+        if (o.type === 'spillback' && typeof o.id === 'string') {
+          const call = this.pending.get(o.id)
+          if (call === undefined) continue
+          this.pending.delete(o.id)
+          if ((o.to !== undefined && !isStr(o.to, 128)) || !isStr(o.reason, 1024)) throw new MalformedMessageError('task reply: spillback must be { type, id, reason, to? }')
+          call.reject(new SpilledBackError(`${this.target.toString()} sent the task back: ${o.reason}`, o.to === undefined ? {} : { to: o.to }))
+          continue
+        }
         if (o.type === 'item' && typeof o.id === 'string') {
           const call = this.pending.get(o.id)
           if (call?.onItem === undefined) throw new MalformedMessageError(`a stream item for request ${o.id}, which does not stream`)

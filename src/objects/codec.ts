@@ -128,3 +128,25 @@ export function findRefs (value: unknown, out: ObjectRef[] = []): ObjectRef[] {
   }
   return out
 }
+
+/** A copy of `value` with every ref replaced by `fn(ref)` (arrays, maps and plain objects walked; typed arrays kept). */
+export function mapRefs (value: unknown, fn: (ref: ObjectRef) => ObjectRef): unknown {
+  if (value instanceof ObjectRef) return fn(value)
+  if (Array.isArray(value)) return value.map(v => mapRefs(v, fn))
+  if (value instanceof Map) return new Map([...value].map(([k, v]) => [mapRefs(k, fn), mapRefs(v, fn)]))
+  if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapRefs(v, fn)]))
+  }
+  return value
+}
+
+/** The CBOR head of an object-ref tag. */
+const REF_TAG_HEAD = [0xd9, (OBJECT_REF_TAG >> 8) & 0xff, OBJECT_REF_TAG & 0xff] as const
+
+/** Whether CBOR `bytes` may hold an object ref: bytes with the tag's head (0xd9 0x9c 0xb9) may; others certainly do not. */
+export function mayHoldRefs (bytes: Uint8Array): boolean {
+  for (let i = bytes.indexOf(REF_TAG_HEAD[0]); i >= 0 && i < bytes.length - 2; i = bytes.indexOf(REF_TAG_HEAD[0], i + 1)) {
+    if (bytes[i + 1] === REF_TAG_HEAD[1] && bytes[i + 2] === REF_TAG_HEAD[2]) return true
+  }
+  return false
+}

@@ -2,6 +2,6 @@
 export { createObjectStore } from './store.js'
 export { ObjectNotFoundError, InvalidObjectError, ObjectStoreError, ObjectStoreStoppedError, ObjectLostError } from './errors.js'
 export type { ObjectStore, ObjectStoreInit, ObjectStoreStats } from './interface.js'
-export { encode, decode, findRefs, CodecError } from './codec.js'
+export { encode, decode, findRefs, mapRefs, mayHoldRefs, CodecError } from './codec.js'
 export { ObjectRef, OBJECT_REF_TAG } from './object-ref.js'
 export { cidOfBytes, cidOfBytesSync, verifyCid, parseCid, InvalidCidError, RAW_CODEC, SHA2_256 } from './cid.js'

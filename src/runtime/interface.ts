@@ -24,6 +24,27 @@ export interface NodeInit {
   log?: (level: string, message: string, source: { cid: string, task?: string }) => void
 }
 
+/** An argument of a task run on another node: its CBOR bytes, or an object this node's store holds (served by CID). */
+export type OffloadArg = { value: Uint8Array } | { cid: string, size: number }
+
+/**
+ * Runs guests' nested tasks on other nodes of a fabric (set by a node that has joined one). A node
+ * keeps nested work local until about half its CPUs are taken, then sends it to nodes with room.
+ */
+export interface NestedOffload {
+  /**
+   * Whether some other node had room for `demand` at its last heartbeat (alive, with the resources
+   * free); with `anyFree` false, whether any other node can ever run it (its totals hold it).
+   */
+  hasRoom: (demand: Resources, anyFree?: boolean) => boolean
+  /**
+   * Run task `name` of component `component` (a CID this node serves) elsewhere; resolves to the
+   * result's CBOR bytes and, when it holds refs, the CBOR value of each (by the other node's ids;
+   * refs inside those values listed too). Node failures are retried elsewhere up to `options.maxRetries`.
+   */
+  run: (task: { component: string, name: string, args: OffloadArg[], options: ResolvedTaskOptions }, signal: AbortSignal) => Promise<{ value: Uint8Array, nested: Array<{ id: string, value: Uint8Array }> }>
+}
+
 /**
  * One argument of a call: an encoded value (with the ids of refs nested in it, which must exist
  * before the call runs) or a ref whose value is passed in its place.

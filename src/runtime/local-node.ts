@@ -7,7 +7,8 @@ import { loadComponent, type CompiledComponent, type Manifest } from '../compone
 import {
   createExecPool, ActorDiedError, TaskCancelledError, type ActorRef, type ExecPool, type HostContext
 } from '../exec/index.js'
-import { createObjectStore, decode, encode, findRefs, ObjectRef, OBJECT_REF_TAG, type ObjectStore } from '../objects/index.js'
+import { createObjectStore, decode, encode, findRefs, mayHoldRefs, ObjectRef, type ObjectStore } from '../objects/index.js'
+import { localRefs } from './local-refs.js'
 import { STREAM_ITEM_HEAD } from '../objects/object-ref.js'
 import { adjust, fits, resources, shortfall, type Resources } from '../scheduler/resources.js'
 import { gpuInventory, prepareNativeEnvironment } from '../gpu/index.js'
@@ -16,7 +17,7 @@ import {
   ObjectReleasedError, RetriesExhaustedError
 } from './errors.js'
 import { INLINE_LIMIT, RefTable, type RefEntry, type StoredValue } from './ref-table.js'
-import type { ArgSpec, NodeInit, NodeStats, ResolvedActorOptions, ResolvedTaskOptions, TaskSubmission } from './interface.js'
+import type { ArgSpec, NestedOffload, NodeInit, NodeStats, OffloadArg, ResolvedActorOptions, ResolvedTaskOptions, TaskSubmission } from './interface.js'
 
 const DEFAULT_MEMORY_LIMIT_MB = 256
 
@@ -75,6 +76,8 @@ interface ActorRecord {
   queue: TaskRecord[]
   running: number
   restarts: number
+  /** Told the restart count each time the actor is restarted in place (createActor's onRestart). */
+  onRestart?: (restarts: number) => void
   /** Settles when the first instance exists (or could not be made). */
   created: Promise<void>
 }
@@ -103,6 +106,10 @@ export class LocalNode {
   private readonly counts = { waiting: 0, finished: 0, failed: 0 }
   private state: 'new' | 'running' | 'stopped' = 'new'
   private scheduling = false
+  /** Where guests' nested tasks go when this node is half busy (a node in a fabric), and those running there. */
+  private offload?: NestedOffload
+  private readonly offloaded = new Map<string, AbortController>()
+  private offloadedCount = 0
 
   constructor (init: NodeInit = {}) {
     const workers = Math.max(1, Math.floor(init.workers ?? os.availableParallelism()))
@@ -207,6 +214,21 @@ export class LocalNode {
         (err: unknown) => this.refs.settle(e, { error: err as Error })
       )
     }
+    return e.id
+  }
+
+  /**
+   * Store an encoded value that is still on its way (pulled from another node): its ref id at
+   * once (held once for the caller), pending until the bytes arrive, failed if they do not.
+   */
+  putLater (bytes: Promise<Uint8Array>): string {
+    this.assertRunning()
+    const e = this.refs.create('o')
+    e.holders++
+    bytes.then(async b => await this.storeValue(b)).then(
+      value => this.refs.settle(e, { value, nested: [] }),
+      (err: unknown) => this.refs.settle(e, { error: err as Error })
+    )
     return e.id
   }
 
@@ -610,6 +632,11 @@ export class LocalNode {
 
   /** Cancel the task behind a ref: queued work is dropped, running work stopped. */
   cancel (id: string): boolean {
+    const elsewhere = this.offloaded.get(id)
+    if (elsewhere !== undefined) {
+      elsewhere.abort()
+      return true
+    }
     const t = this.producers.get(id)
     if (t === undefined || t.state === 'done') return false
     t.cancelled = true
@@ -624,8 +651,11 @@ export class LocalNode {
 
   // ---- actors --------------------------------------------------------------------------------
 
-  /** Create an actor; resolves with its id once its instance exists. */
-  async createActor (component: CompiledComponent, cls: string, args: ArgSpec[], options: ResolvedActorOptions): Promise<string> {
+  /**
+   * Create an actor; resolves with its id once its instance exists. `onRestart` is told the
+   * actor's restart count each time a crash restarts it here (before the crashed call is answered).
+   */
+  async createActor (component: CompiledComponent, cls: string, args: ArgSpec[], options: ResolvedActorOptions, hooks: { onRestart?: (restarts: number) => void } = {}): Promise<string> {
     this.assertRunning()
     this.checkFeasible(options.resources, `actor '${cls}'`)
     if (options.name !== undefined && this.names.has(options.name)) {
@@ -634,7 +664,8 @@ export class LocalNode {
     for (const a of args) if (a.kind === 'ref') this.entryOf(a.id)
     const a: ActorRecord = {
       id: `${this.fabricId}/a${randomUUID().slice(0, 8)}`,
-      component, cls, args, options, state: 'creating', queue: [], running: 0, restarts: 0, created: Promise.resolve()
+      component, cls, args, options, state: 'creating', queue: [], running: 0, restarts: 0, created: Promise.resolve(),
+      ...(hooks.onRestart === undefined ? {} : { onRestart: hooks.onRestart })
     }
     if (!fits(options.resources, this.available)) {
       throw new InfeasibleTaskError(`actor '${cls}' needs ${JSON.stringify(options.resources)} but only ${JSON.stringify(this.available)} is free now`)
@@ -725,6 +756,7 @@ export class LocalNode {
     if (a.restarts < a.options.maxRestarts && this.state === 'running') {
       a.restarts++
       a.state = 'restarting'
+      a.onRestart?.(a.restarts)
       if (t.attempts <= a.options.maxTaskRetries) {
         t.state = 'queued'
         a.queue.unshift(t)
@@ -893,6 +925,85 @@ export class LocalNode {
     }
   }
 
+  /** Send guests' nested tasks to other nodes when this one is half busy (see {@link NestedOffload}). */
+  setOffload (offload: NestedOffload | undefined): void {
+    this.offload = offload
+  }
+
+  /**
+   * Whether a guest's nested task goes elsewhere: pack locally until about half the CPUs are taken
+   * (running, or queued here), then spread to nodes with room. Tasks whose argument values hold refs
+   * stay here.
+   */
+  private offloadable (args: ArgSpec[], options: ResolvedTaskOptions, caller: TaskRecord | undefined): boolean {
+    if (this.offload === undefined || options.resources.cpus <= 0) return false
+    if (args.some(a => a.kind === 'value' && a.refs.length > 0)) return false
+    // A task this node can never run goes where it can (without such a node, submit says why).
+    if (shortfall(options.resources, this.total).length > 0) return this.offload.hasRoom(options.resources, false)
+    // A calling guest blocked in a host call has lent its CPUs out; they are still its own.
+    const taken = this.total.cpus - this.available.cpus + this.queue.length + (caller?.lent === true ? caller.options.resources.cpus : 0)
+    if (taken + options.resources.cpus <= this.total.cpus / 2 && fits(options.resources, this.available)) return false
+    return this.offload.hasRoom(options.resources)
+  }
+
+  /** Run a guest's nested task on another node; its result is a ref of this node, like any other. */
+  private submitElsewhere (cid: string, name: string, args: ArgSpec[], options: ResolvedTaskOptions): string {
+    const e = this.refs.create('t')
+    e.holders++
+    const deps = args.flatMap(a => a.kind === 'ref' ? [a.id] : [])
+    for (const id of deps) this.refs.hold(id)
+    const abort = new AbortController()
+    this.offloaded.set(e.id, abort)
+    this.offloadedCount++
+    const what = `nested task '${name}' (${e.id})`
+    void (async () => {
+      let outcome: { value: StoredValue, nested: string[] } | { error: Error }
+      /** Refs made for refs inside the result: held by it once it settles. */
+      const made: string[] = []
+      try {
+        const wire = await Promise.all(args.map(async (a): Promise<OffloadArg> => {
+          if (a.kind === 'value') return { value: a.bytes }
+          try {
+            const where = await this.location(a.id)
+            return 'inline' in where ? { value: where.inline } : where
+          } catch (err) {
+            throw new DependencyFailedError(`${what} did not run: its argument ObjectRef(${a.id}) failed: ${(err as Error).message}`, { cause: err })
+          }
+        }))
+        const out = await this.offload!.run({ component: cid, name, args: wire, options }, abort.signal)
+        outcome = await this.adoptResult(out, made)
+      } catch (err) {
+        outcome = { error: abort.signal.aborted ? new TaskCancelledError(`${what} was cancelled`) : err as Error }
+      }
+      this.offloaded.delete(e.id)
+      if ('error' in outcome) this.counts.failed++
+      else this.counts.finished++
+      this.refs.settle(e, outcome)
+      for (const id of [...deps, ...made]) this.refs.release(id)
+    })()
+    return e.id
+  }
+
+  /**
+   * A result from another node, as refs of this node: each ref inside it (by the other node's id)
+   * becomes a ref here, the innermost first, and the value names them.
+   */
+  private async adoptResult (out: { value: Uint8Array, nested: Array<{ id: string, value: Uint8Array }> }, made: string[]): Promise<{ value: StoredValue, nested: string[] }> {
+    if (out.nested.length === 0) return { value: await this.storeValue(out.value), nested: [] }
+    const ids = new Map<string, string>()
+    const local = (bytes: Uint8Array): { bytes: Uint8Array, refs: string[] } => localRefs(bytes, id => ids.get(id), 'a result from another node')
+    // Each is listed after the refs inside it: those have ids here already.
+    for (const n of out.nested) {
+      const v = local(n.value)
+      ids.set(n.id, this.put(v.bytes, v.refs))
+    }
+    const result = local(out.value)
+    const value = await this.storeValue(result.bytes)
+    // The result holds the refs it names once settled; the caller then lets go of the ones made here.
+    made.push(...ids.values())
+    return { value, nested: result.refs }
+  }
+
   private guestSubmit (componentCid: string, name: string, argBytes: Uint8Array, optionBytes: Uint8Array, ctx: HostContext): string {
     try {
       const cid = componentCid === '' ? ctx.cid : componentCid
@@ -903,7 +1014,10 @@ export class LocalNode {
       if (!Array.isArray(values)) throw Object.assign(new Error('submit: args must be a CBOR array'), { kind: 'bad-argument' })
       const args = values.map(toArgSpec)
       const options = resolveTaskOptions((decode(optionBytes) ?? {}) as Record<string, unknown>, `nested task '${name}'`)
-      const id = this.submit({ component: known.compiled, name, args, options, streaming: false }, true)
+      this.assertRunning()
+      const id = this.offloadable(args, options, caller)
+        ? this.submitElsewhere(cid, name, args, options)
+        : this.submit({ component: known.compiled, name, args, options, streaming: false }, true)
       if (caller !== undefined) caller.guestRefs.push(id)
       else this.refs.release(id)
       return id
@@ -939,6 +1053,16 @@ export class LocalNode {
   private guestLog (level: string, message: string, ctx: HostContext): void {
     if (this.log !== undefined) this.log(level, message, { cid: ctx.cid, task: ctx.tag })
     else if (level === 'warn' || level === 'error') process.stderr.write(`[${ctx.tag ?? ctx.cid.slice(-8)} ${level}] ${message}\n`)
+  }
+
+  /** Guests' nested tasks sent to other nodes: running there now, and in all. */
+  offloadStats (): { running: number, total: number } {
+    return { running: this.offloaded.size, total: this.offloadedCount }
+  }
+
+  /** Tasks queued for resources here now (ready to run, not started): cheap, for admission decisions. */
+  queueLength (): number {
+    return this.queue.length
   }
 
   stats (): NodeStats {
@@ -981,15 +1105,6 @@ function matchesRetry (policy: boolean | string[], err: Error): boolean {
   if (policy === false) return false
   const kind = (err as { kind?: string }).kind
   return policy.includes(err.name) || (kind !== undefined && policy.includes(kind))
-}
-
-// Bytes that contain the ref tag's head (0xd9 0x9c 0xb9) may hold refs; others certainly do not.
-const TAG_HEAD = [0xd9, (OBJECT_REF_TAG >> 8) & 0xff, OBJECT_REF_TAG & 0xff] as const
-function mayHoldRefs (bytes: Uint8Array): boolean {
-  for (let i = bytes.indexOf(TAG_HEAD[0]); i >= 0 && i < bytes.length - 2; i = bytes.indexOf(TAG_HEAD[0], i + 1)) {
-    if (bytes[i + 1] === TAG_HEAD[1] && bytes[i + 2] === TAG_HEAD[2]) return true
-  }
-  return false
 }
 
 function toArgSpec (value: unknown): ArgSpec {

@@ -1,51 +1,32 @@
 // Actors across nodes over `/fabric/actor/1`: the node side (RemoteActorHost: creates the actors
 // peers ask for on its LocalNode and runs their calls in arrival order) and the caller's side
 // (RemoteActor: places the actor, keeps its session, and restarts it on another node when its node
-// dies, up to maxRestarts, retrying interrupted calls up to maxTaskRetries).
+// dies, retrying interrupted calls up to maxTaskRetries). One restart budget, maxRestarts, covers
+// both kinds of restart: the node reports each restart it makes in place (a crash), and a new node
+// is given only what is left. A named actor's name is checked across the caller's view (see
+// RemoteActor.claimName).
 import { ActorDiedError, TaskError } from '../exec/errors.js'
-import type { ActorHost, ActorOpen, ActorSession, NetNode } from '../net/index.js'
-import { decode, encode, findRefs, ObjectRef } from '../objects/index.js'
+import type { ActorCallResult, ActorOpen, ActorSession, NestedRef, NetNode } from '../net/index.js'
+import { reportsRestarts, type RestartingActorHost } from '../net/actor-protocol.js'
+import { ACTOR_NAME_PROBE_TIMEOUT_MS } from '../net/constants.js'
 import type { Resources } from '../scheduler/resources.js'
 import { ActorNotFoundError, ForeignRefError } from './errors.js'
-import type { ArgSpec } from './interface.js'
 import { resolveActorOptions, type LocalNode } from './local-node.js'
 import type { Scheduling } from './placement.js'
 import type { RemoteRunner, RemoteTaskExecutor } from './remote.js'
+import { wireArgs } from './local-refs.js'
 
-/**
- * CBOR array of arguments from the wire, as the runtime's argument specs. Refs nested inside a
- * value carry the caller's ids: `local` maps each to a ref of this node (one the caller described
- * in the request); without it, or for an id it does not know, the call is refused.
- */
-export function wireArgs (bytes: Uint8Array, what: string, local?: (id: string) => string | undefined): ArgSpec[] {
-  const values = decode(bytes)
-  if (!Array.isArray(values)) throw new TaskError(`${what}: the arguments must be a CBOR array`, { kind: 'bad-argument' })
-  return values.map((v, i) => {
-    if (findRefs(v).length === 0) return { kind: 'value' as const, bytes: encode(v), refs: [] }
-    const refs: string[] = []
-    const mapped = mapRefs(v, ref => {
-      const id = local?.(ref.id)
-      if (id === undefined) throw new ForeignRefError(`${what}: argument ${i + 1} holds ${ref.toString()}, which the caller did not describe (nested refs need their values sent along)`)
-      refs.push(id)
-      return new ObjectRef(id)
-    })
-    return { kind: 'value' as const, bytes: encode(mapped), refs }
-  })
-}
+/** Hosts the actors peers create on this node (see {@link ActorHost}); reports their restarts in place to their owners. */
+export class RemoteActorHost implements RestartingActorHost {
+  /** Restarts in place of the actors sessions created here, and who hears of them; until the session ends. */
+  private readonly restarts = new Map<string, { count: number, listener?: (restarts: number) => void }>()
+  /**
+   * Refs of this node made for the caller's refs inside an actor's constructor and call arguments,
+   * by the caller's id: held while the actor lives (it may keep any of them in its state, and a
+   * restart in place runs the constructor again), and reused when the same ref comes again.
+   */
+  private readonly actorRefs = new Map<string, Map<string, string>>()
 
-/** A copy of `value` with every ref replaced by `fn(ref)` (arrays, maps and plain objects walked; typed arrays kept). */
-function mapRefs (value: unknown, fn: (ref: ObjectRef) => ObjectRef): unknown {
-  if (value instanceof ObjectRef) return fn(value)
-  if (Array.isArray(value)) return value.map(v => mapRefs(v, fn))
-  if (value instanceof Map) return new Map([...value].map(([k, v]) => [mapRefs(k, fn), mapRefs(v, fn)]))
-  if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapRefs(v, fn)]))
-  }
-  return value
-}
-
-/** Hosts the actors peers create on this node (see {@link ActorHost}). */
-export class RemoteActorHost implements ActorHost {
   constructor (private readonly node: LocalNode, private readonly executor: RemoteTaskExecutor) {}
 
   async open (req: ActorOpen, from: string): Promise<{ actor: string, owned: boolean, cls?: string, methods?: string[] }> {
@@ -59,16 +40,56 @@ export class RemoteActorHost implements ActorHost {
       throw new TaskError(`component ${req.component} has no actor class named "${req.cls}" (it has: ${manifest.actors.map(a => a.name).join(', ') || 'none'})`, { kind: 'unknown-actor' })
     }
     const options = resolveActorOptions(req.options, `actor '${req.cls}'`)
-    const actor = await this.node.createActor(component, req.cls, wireArgs(req.args, `actor '${req.cls}' constructor`), options)
+    const restarts: { count: number, listener?: (restarts: number) => void } = { count: 0 }
+    // Refs inside the constructor's arguments: refs of this node, held while the actor lives (a restart in place runs the constructor again).
+    const what = `actor '${req.cls}' constructor`
+    const nested = req.nested ?? []
+    const locals: string[] = []
+    const mapping = new Map<string, string>()
+    let actor: string
+    try {
+      const values = await Promise.all(nested.map(async n => n.value ?? await this.executor.objectFor(what, n.cid!, n.holders!)))
+      this.executor.localNested(nested, values, what, locals, mapping)
+      actor = await this.node.createActor(component, req.cls, wireArgs(req.args, what, ref => mapping.get(ref)), options, {
+        onRestart: count => { restarts.count = count; restarts.listener?.(count) }
+      })
+    } catch (err) {
+      for (const l of locals) this.node.release(l)
+      throw err
+    }
+    this.restarts.set(actor, restarts)
+    this.actorRefs.set(actor, mapping)
     return { actor, owned: true }
   }
 
-  call (actor: string, method: string, args: Uint8Array, timeoutMs: number | undefined): Promise<Uint8Array> {
-    // Queued now, synchronously: calls run in the order they arrived.
-    const id = this.node.callActor(actor, method, wireArgs(args, `actor method '${method}'`), timeoutMs === undefined ? {} : { timeoutMs })
+  watchRestarts (actor: string, listener: (restarts: number) => void): () => void {
+    const r = this.restarts.get(actor)
+    if (r === undefined) return () => {}
+    r.listener = listener
+    if (r.count > 0) listener(r.count)
+    return () => { this.restarts.delete(actor) }
+  }
+
+  call (actor: string, method: string, args: Uint8Array, timeoutMs: number | undefined, call?: { from: string, nested?: NestedRef[] }): Promise<ActorCallResult> {
+    const what = `actor method '${method}'`
+    // Refs nested in the argument values: refs of this node, made now (an object still being
+    // pulled is a pending ref the call waits for), so the call is queued in arrival order.
+    // They stay while the actor lives: it may keep them in its state.
+    const nested = call?.nested ?? []
+    const mapping = this.actorRefs.get(actor) ?? new Map<string, string>()
+    if (nested.length > 0) {
+      // An attached session's refs go with the actor too (released when it dies, by whoever kills it).
+      if (!this.actorRefs.has(actor)) this.actorRefs.set(actor, mapping)
+      const fresh = nested.filter(n => !mapping.has(n.id))
+      this.executor.localNested(fresh, fresh.map(n => n.value ?? this.executor.objectFor(what, n.cid!, n.holders!)), what, [], mapping)
+    }
+    const id = this.node.callActor(actor, method, wireArgs(args, what, ref => mapping.get(ref)), timeoutMs === undefined ? {} : { timeoutMs })
     return (async () => {
       try {
-        return await this.node.get(id)
+        const value = await this.node.get(id)
+        // Refs inside the result travel with what they stand for (objects kept here for the caller).
+        const refs = call === undefined ? [] : await this.executor.resultRefs(value, call.from)
+        return { value, ...(refs.length === 0 ? {} : { nested: refs }) }
       } finally {
         this.node.release(id)
       }
@@ -76,7 +97,10 @@ export class RemoteActorHost implements ActorHost {
   }
 
   kill (actor: string): void {
+    this.restarts.delete(actor)
     this.node.kill(actor)
+    for (const l of this.actorRefs.get(actor)?.values() ?? []) this.node.release(l)
+    this.actorRefs.delete(actor)
   }
 }
 
@@ -87,15 +111,22 @@ export interface RemoteActorInit {
   cls: string
   /** CBOR array of constructor arguments. */
   args: Uint8Array
+  /** Refs inside the constructor's argument values and what they stand for. */
+  nested?: NestedRef[]
   /** What the actor holds on its node. */
   demand: Resources
   scheduling?: Scheduling
-  /** Restarts on another node after its node dies. */
+  /**
+   * Restarts in all: in place on its node after a crash (the node reports each) and on another
+   * node after its node dies. A new node is given what is left as its own maxRestarts.
+   */
   maxRestarts: number
   /** Times one call is sent again after a restart interrupted it. */
   maxTaskRetries: number
-  /** The options the node applies (resources, name, maxConcurrency, timeoutMs; its own restarts after a worker crash). */
+  /** The options the node applies (resources, name, maxConcurrency, timeoutMs); maxRestarts is set from what is left. */
   nodeOptions: Record<string, unknown>
+  /** The actor's name: checked across the fabric view before and after each creation (see {@link RemoteActor.create}). */
+  name?: string
 }
 
 interface CallRecord {
@@ -103,10 +134,11 @@ interface CallRecord {
   method: string
   args: Uint8Array
   timeoutMs?: number
+  nested?: NestedRef[]
   attempts: number
   /** The session it was sent on; undefined while it waits to be sent. */
   sentOn?: ActorSession
-  resolve: (v: Uint8Array) => void
+  resolve: (v: ActorCallResult & { peer: string }) => void
   reject: (e: Error) => void
 }
 
@@ -122,13 +154,17 @@ export class RemoteActor {
   private restarts = 0
   private dead?: Error
   private readonly failedNodes = new Set<string>()
+  /** `peer/actor` of the instances this actor had before (not rivals for its name). */
+  private readonly former = new Set<string>()
 
   private constructor (private readonly net: NetNode, private readonly runner: RemoteRunner, private readonly init: RemoteActorInit) {}
 
   /**
-   * Create the actor on the best node that accepts it.
+   * Create the actor on the best node that accepts it. A named actor's name is checked across
+   * the caller's view first, and again once the actor exists (see {@link claimName}).
    *
-   * @throws InfeasibleTaskError when no node can hold it; the constructor's error when it failed
+   * @throws InfeasibleTaskError when no node can hold it; the constructor's error when it failed;
+   *   TypeError when another live actor holds its name
    */
   static async create (net: NetNode, runner: RemoteRunner, init: RemoteActorInit): Promise<RemoteActor> {
     const actor = new RemoteActor(net, runner, init)
@@ -148,16 +184,25 @@ export class RemoteActor {
     return this.session?.peer
   }
 
-  /** Times the actor was created again on another node. */
+  /** Times the actor was restarted: in place on its node (as the node reported) and on another node, together. */
   get restartCount (): number {
     return this.restarts
   }
 
   /** Call a method: resolves to its CBOR result. */
   async call (method: string, args: Uint8Array, timeoutMs?: number): Promise<Uint8Array> {
+    return (await this.invoke(method, args, timeoutMs === undefined ? {} : { timeoutMs })).value
+  }
+
+  /**
+   * Call a method whose argument values may hold refs (`nested` describes them); resolves to its
+   * CBOR result, the refs inside it, and the node that answered (whose ids those refs carry).
+   */
+  async invoke (method: string, args: Uint8Array, options: { timeoutMs?: number, nested?: NestedRef[] } = {}): Promise<ActorCallResult & { peer: string }> {
     if (this.dead !== undefined) throw this.dead
-    return await new Promise<Uint8Array>((resolve, reject) => {
-      const r: CallRecord = { seq: this.nextSeq++, method, args, attempts: 0, resolve, reject, ...(timeoutMs === undefined ? {} : { timeoutMs }) }
+    const { timeoutMs, nested } = options
+    return await new Promise((resolve, reject) => {
+      const r: CallRecord = { seq: this.nextSeq++, method, args, attempts: 0, resolve, reject, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(nested === undefined ? {} : { nested }) }
       this.calls.push(r)
       if (this.session !== undefined) this.send(r, this.session)
     })
@@ -182,27 +227,91 @@ export class RemoteActor {
   private async open (): Promise<ActorSession> {
     const { init } = this
     const what = `actor '${init.cls}'`
+    if (init.name !== undefined) {
+      const rival = (await this.rivals()).at(0)
+      if (rival !== undefined) throw duplicateName(init.name, rival.peer)
+    }
     const nodes = this.runner.rank(what, init.demand, init.scheduling, this.failedNodes)
+    // One budget: the node may restart the actor in place only as often as is left of it.
+    const options = { ...init.nodeOptions, maxRestarts: Math.max(0, init.maxRestarts - this.restarts) }
     const refusals: Error[] = []
     for (const node of nodes) {
       // Counted before the node answers, so actors created at once spread out.
       this.runner.actorPlaced(node.info.peer, 1)
+      let session: ActorSession
       try {
-        return await this.net.openActor(node.info.peer, { type: 'create', component: init.component, cls: init.cls, args: init.args, options: init.nodeOptions })
+        session = await this.net.openActor(node.info.peer, { type: 'create', component: init.component, cls: init.cls, args: init.args, options, ...(init.nested === undefined || init.nested.length === 0 ? {} : { nested: init.nested }) })
       } catch (err) {
         this.runner.actorPlaced(node.info.peer, -1)
+        // The node has a live actor of that name (its own check): the same error as the caller's.
+        if ((err as Error).name === 'TypeError' && init.name !== undefined && /already exists/.test((err as Error).message)) throw duplicateName(init.name, node.info.peer)
         // A node without room now, or gone: try the next. Anything else is the actor's own failure.
         if (!['InfeasibleTaskError', 'PeerUnreachableError'].includes((err as Error).name)) throw err
         refusals.push(err as Error)
+        continue
       }
+      if (init.name !== undefined) {
+        try {
+          await this.claimName(session)
+        } catch (err) {
+          this.runner.actorPlaced(node.info.peer, -1)
+          await session.kill().catch(() => {})
+          throw err
+        }
+      }
+      return session
     }
     const last = refusals[refusals.length - 1]!
     last.message = `no node accepted ${what}: ${refusals.slice(-4).map(e => e.message).join('; ')}`
     throw last
   }
 
+  /**
+   * The other live actors named as this one, on the nodes in view (not `except`, whose own check
+   * keeps names unique on it; not this actor's former instances). Nodes that do not answer in
+   * time are not counted.
+   */
+  private async rivals (except?: string): Promise<Array<{ peer: string, actor: string }>> {
+    const found = await liveNamed(this.net, this.init.name!, except)
+    return found.filter(f => !this.former.has(`${f.peer}/${f.actor}`))
+  }
+
+  /**
+   * Keep the name of the actor just created as `session`, or yield it. Without a head node two
+   * callers may create the same name at once on two nodes; each then looks again across its view.
+   * A creator that sees a rival whose `peer/actor` sorts before its own yields at once; one that
+   * sees only rivals sorting after it waits for them to yield (they see it too, unless they had
+   * looked before it existed, in which case they keep the name) and looks again, yielding after a
+   * few looks. It keeps the name only after a look that found no rival: of two actors with the
+   * same name, the one created later always sees the other when it looks, so both cannot keep it.
+   *
+   * @throws TypeError (the actor was not kept) when a rival holds the name
+   */
+  private async claimName (session: ActorSession): Promise<void> {
+    const name = this.init.name!
+    const mine = `${session.peer}/${session.actor}`
+    for (let look = 0, pause = 100; ; look++, pause *= 2) {
+      const rivals = await this.rivals(session.peer)
+      if (rivals.length === 0) return
+      if (look >= 3 || rivals.some(r => `${r.peer}/${r.actor}` < mine)) throw duplicateName(name, rivals[0]!.peer)
+      await new Promise(resolve => setTimeout(resolve, pause))
+    }
+  }
+
   private adopt (session: ActorSession): void {
     this.session = session
+    this.former.add(`${session.peer}/${session.actor}`)
+    if (reportsRestarts(session)) {
+      // Restarts the node makes in place spend the same budget (the node was given what was left).
+      let counted = 0
+      const count = (restarts: number): void => {
+        if (restarts <= counted || this.dead !== undefined) return
+        this.restarts += restarts - counted
+        counted = restarts
+      }
+      count(session.restarts)
+      session.onRestarted(count)
+    }
     void session.ended.then(err => {
       if (this.session === session && this.dead === undefined) this.lost(session, err ?? new ActorDiedError(`node ${session.peer} ended the actor's session`))
     })
@@ -212,10 +321,10 @@ export class RemoteActor {
   private send (r: CallRecord, session: ActorSession): void {
     r.attempts++
     r.sentOn = session
-    session.call(r.method, r.args, r.timeoutMs).then(value => {
+    session.invoke(r.method, r.args, { ...(r.timeoutMs === undefined ? {} : { timeoutMs: r.timeoutMs }), ...(r.nested === undefined ? {} : { nested: r.nested }) }).then(out => {
       if (r.sentOn !== session) return
       this.settle(r)
-      r.resolve(value)
+      r.resolve({ ...out, peer: session.peer })
     }, (err: Error) => {
       if (r.sentOn !== session) return // handled when the session was lost
       if (this.dead === undefined && (err.name === 'PeerUnreachableError' || this.session !== session)) {
@@ -224,6 +333,9 @@ export class RemoteActor {
       }
       this.settle(r)
       r.reject(err)
+      // The node gave the actor up (its restarts there used the whole budget, or it was killed):
+      // it is dead here too; later calls fail at once, and the session ends.
+      if (err.name === 'ActorDiedError' && this.session === session) this.die(err, true)
     })
   }
 
@@ -248,7 +360,7 @@ export class RemoteActor {
       }
     }
     if (this.restarts >= this.init.maxRestarts) {
-      this.die(new ActorDiedError(`${what} was lost with node ${session.peer} and has no restarts left (maxRestarts ${this.init.maxRestarts}): ${cause.message}`, { cause }), true)
+      this.die(new ActorDiedError(`${what} was lost with node ${session.peer} and has no restarts left (${this.restarts} of maxRestarts ${this.init.maxRestarts} used): ${cause.message}`, { cause }), true)
       return
     }
     this.restarts++
@@ -295,4 +407,26 @@ export async function findNamedActor (net: NetNode, runner: RemoteRunner, name: 
   const first = found[0]
   if (first !== undefined) return { actor: RemoteActor.attached(net, runner, first), cls: first.cls ?? name, methods: first.methods ?? [] }
   throw new ActorNotFoundError(`no live actor is named '${name}' on the ${nodes.length} nodes in view`)
+}
+
+/**
+ * The live actors named `name` on the nodes in view but `except` (an attach session on each, closed
+ * at once). A node that cannot be reached, or does not answer within ACTOR_NAME_PROBE_TIMEOUT_MS,
+ * is not counted.
+ */
+async function liveNamed (net: NetNode, name: string, except?: string): Promise<Array<{ peer: string, actor: string }>> {
+  const nodes = net.view.peers().filter(p => p.info.resources.total.cpus > 0 && p.info.peer !== except)
+  const settled = await Promise.allSettled(nodes.map(async p => await net.openActor(p.info.peer, { type: 'attach', name }, { signal: AbortSignal.timeout(ACTOR_NAME_PROBE_TIMEOUT_MS) })))
+  const found: Array<{ peer: string, actor: string }> = []
+  for (const s of settled) {
+    if (s.status !== 'fulfilled') continue
+    found.push({ peer: s.value.peer, actor: s.value.actor })
+    void s.value.close().catch(() => {})
+  }
+  return found.sort((a, b) => `${a.peer}/${a.actor}` < `${b.peer}/${b.actor}` ? -1 : 1)
+}
+
+/** The embedded fabric's error for a name in use, saying where. */
+function duplicateName (name: string, peer: string): TypeError {
+  return new TypeError(`an actor named '${name}' already exists: names are unique while the actor lives (across the fabric: one lives on node ${peer})`)
 }

@@ -4,9 +4,10 @@
 // pulls it from a holder (and placement prefers the holders). When every holder of an object is
 // gone, the object is rebuilt by running its task again (whose own lost arguments are rebuilt the
 // same way); an object that cannot be rebuilt fails with ObjectLostError saying why.
-import type { NestedRef, NetNode, RefArg } from '../net/index.js'
+import { randomUUID } from 'node:crypto'
+import type { NestedRef, NetNode, RefArg, ResultRef } from '../net/index.js'
 import { cidOfBytes } from '../objects/cid.js'
-import { decode, encode, findRefs, ObjectLostError, ObjectRef } from '../objects/index.js'
+import { decode, encode, findRefs, mapRefs, ObjectLostError, ObjectRef } from '../objects/index.js'
 import { INLINE_LIMIT } from './ref-table.js'
 import { ForeignRefError } from './errors.js'
 import type { RemoteRunner, RemoteSubmitOptions } from './remote.js'
@@ -66,9 +67,20 @@ export class RemoteObjects {
     return p
   }
 
-  /** Keep a value: small ones here as they are, large ones encoded and served by CID. */
+  /** A new ref of this driver, standing for what `held` settles to. */
+  newRef (held: Promise<Held>): ObjectRef {
+    const id = `d-${randomUUID()}`
+    this.track(id, held)
+    return new ObjectRef(id)
+  }
+
+  /**
+   * Keep a value: small ones here as they are, large ones encoded and served by CID. A value
+   * holding refs stays here whatever its size (it travels with what its refs stand for).
+   */
   async put (value: unknown): Promise<Held> {
-    if (findRefs(value).length > 0) throw new ForeignRefError('put: a value holding object refs cannot cross nodes yet; put the values')
+    for (const r of findRefs(value)) this.heldOf(r) // refuse refs this driver does not know, now
+    if (findRefs(value).length > 0) return { value }
     const bytes = encode(value)
     if (bytes.byteLength <= INLINE_LIMIT) return { value }
     const cid = await cidOfBytes(bytes)
@@ -96,7 +108,8 @@ export class RemoteObjects {
         const r = await this.runner.submit(lineage.component, lineage.name, values, lineage.options, refs, nested)
         // The node keeps what it pulled: another holder of those arguments.
         if (r.copies.length > 0) await this.addHolder(lineage, r.copies, r.peer)
-        return r.object === undefined ? { value: r.value } : new RemoteObject(r.object.cid, r.object.size, new Set([r.peer]), lineage)
+        if (r.object !== undefined) return new RemoteObject(r.object.cid, r.object.size, new Set([r.peer]), lineage)
+        return { value: r.nested === undefined ? r.value : this.adopt(r.value, r.nested, r.peer) }
       } catch (err) {
         // The node could not pull an argument: its holders are gone (or going); rebuild it and go again.
         if ((err as Error).name !== 'ObjectLostError' || rebuilds >= MAX_ARG_REBUILDS) throw err
@@ -106,6 +119,20 @@ export class RemoteObjects {
         }
       }
     }
+  }
+
+  /**
+   * A result holding refs of the node that ran it (`peer`): each becomes a ref of this driver,
+   * standing for its value, or for the object `peer` keeps for this driver (it has no lineage: lost
+   * with its node).
+   */
+  adopt (value: unknown, nested: ResultRef[], peer: string): unknown {
+    const ids = new Map(nested.map(n => [n.id, `d-${randomUUID()}`]))
+    const rename = (v: unknown): unknown => mapRefs(v, r => new ObjectRef(ids.get(r.id) ?? r.id))
+    for (const n of nested) {
+      this.track(ids.get(n.id)!, Promise.resolve('value' in n ? { value: rename(decode(n.value)) } : new RemoteObject(n.cid, n.size, new Set([peer]))))
+    }
+    return rename(value)
   }
 
   private async addHolder (lineage: Lineage, cids: string[], peer: string): Promise<void> {
@@ -122,33 +149,47 @@ export class RemoteObjects {
 
   /**
    * A task's arguments: values inline, node-held objects as CIDs with their live holders, and for
-   * refs nested inside values what each stands for (the node gives the task refs of its own).
+   * refs nested inside values what each stands for (the node gives the task refs of its own), each
+   * listed after the refs inside its own value.
    */
   private async args (lineage: Lineage): Promise<{ values: unknown[], refs: RefArg[], nested: NestedRef[] }> {
     const refs: RefArg[] = []
     const nested = new Map<string, NestedRef>()
-    const values = await Promise.all(lineage.args.map(async (a, index) => {
-      if (!(a instanceof ObjectRef)) {
-        for (const r of findRefs(a)) {
-          if (nested.has(r.id)) continue
-          const held = await this.heldOf(r)
-          if (held instanceof RemoteObject) {
-            await this.available(held)
-            nested.set(r.id, { id: r.id, cid: held.cid, size: held.size, holders: [...held.holders].slice(0, 16) })
-          } else {
-            if (findRefs(held.value).length > 0) throw new ForeignRefError(`${lineage.name}.remote: argument ${index + 1} holds ${r.toString()}, whose value holds refs itself; across nodes refs nest one level deep`)
-            nested.set(r.id, { id: r.id, value: encode(held.value) })
-          }
-        }
-        return a
+    const values = []
+    for (const [index, a] of lineage.args.entries()) {
+      const held = a instanceof ObjectRef ? await this.heldOf(a) : { value: a }
+      if (held instanceof RemoteObject) {
+        await this.available(held)
+        refs.push({ index, cid: held.cid, size: held.size, holders: [...held.holders].slice(0, 16) })
+        values.push(null)
+      } else {
+        // A value (a ref's value, too) travels inline, with what the refs inside it stand for.
+        await this.describe(held.value, nested)
+        values.push(held.value)
       }
-      const held = await this.heldOf(a)
-      if (!(held instanceof RemoteObject)) return held.value
-      await this.available(held)
-      refs.push({ index, cid: held.cid, size: held.size, holders: [...held.holders].slice(0, 16) })
-      return null
-    }))
+    }
     return { values, refs, nested: [...nested.values()] }
+  }
+
+  /** What the refs inside `values` stand for, each listed after the refs inside its own value. */
+  async nestedOf (values: unknown[]): Promise<NestedRef[]> {
+    const nested = new Map<string, NestedRef>()
+    for (const v of values) await this.describe(v, nested)
+    return [...nested.values()]
+  }
+
+  private async describe (value: unknown, nested: Map<string, NestedRef>): Promise<void> {
+    for (const r of findRefs(value)) {
+      if (nested.has(r.id)) continue
+      const held = await this.heldOf(r)
+      if (held instanceof RemoteObject) {
+        await this.available(held)
+        nested.set(r.id, { id: r.id, cid: held.cid, size: held.size, holders: [...held.holders].slice(0, 16) })
+      } else {
+        await this.describe(held.value, nested)
+        nested.set(r.id, { id: r.id, value: encode(held.value) })
+      }
+    }
   }
 
   /** The value a ref stands for: pulled from a holder (rebuilt first when every holder is gone). */
@@ -187,7 +228,7 @@ export class RemoteObjects {
 
   private async rebuild (obj: RemoteObject): Promise<void> {
     const lineage = obj.lineage
-    if (lineage === undefined) throw new ObjectLostError(`object ${obj.cid} is lost: every node holding it is gone, and it has no lineage (it was put, or yielded by a generator)`, { cid: obj.cid })
+    if (lineage === undefined) throw new ObjectLostError(`object ${obj.cid} is lost: every node holding it is gone, and it has no lineage (it was put, yielded by a generator, or returned inside another result)`, { cid: obj.cid })
     let again: Held
     try {
       again = await this.run(lineage)

@@ -5,13 +5,13 @@
 import { randomUUID } from 'node:crypto'
 import type { CompiledComponent, Manifest } from '../component/index.js'
 import { TaskError } from '../exec/errors.js'
-import type { NestedRef, NetNode, PeerEntry, RefArg, RemoteTask, TaskOutcome } from '../net/index.js'
+import { MAX_SPILLBACKS, type FabricView, type NestedRef, type NetNode, type PeerEntry, type RefArg, type RemoteTask, type ResultRef, type Spillback, type TaskOutcome } from '../net/index.js'
 import { cidOfBytesSync } from '../objects/cid.js'
-import { decode, encode, ObjectLostError } from '../objects/index.js'
-import { wireArgs } from './remote-actor.js'
+import { decode, encode, findRefs, mayHoldRefs, ObjectLostError } from '../objects/index.js'
+import { localRefs, wireArgs } from './local-refs.js'
 import { RetriesExhaustedError } from './errors.js'
 import { rankNodes, type Scheduling } from './placement.js'
-import type { Resources } from '../scheduler/resources.js'
+import { fits, shortfall, type Resources } from '../scheduler/resources.js'
 import { resolveTaskOptions, type LocalNode } from './local-node.js'
 import type { ArgSpec } from './interface.js'
 
@@ -27,16 +27,56 @@ export class RemoteTaskExecutor {
   private readonly owned = new Map<string, Map<string, string[]>>()
   /** Objects being pulled now (tasks that need the same one wait for one pull). */
   private readonly pulling = new Map<string, Promise<Uint8Array>>()
+  /** Tasks taken from peers and not finished (running, queued, or still loading). */
+  private active = 0
 
   /**
    * @param node the node's runtime
    * @param pull pulls an object's bytes by CID from the peers holding it (the net node's pullObject)
+   * @param view the node's view of the fabric, once it has one: without it no task is spilled back
    */
-  constructor (private readonly node: LocalNode, private readonly pull: (cid: string, holders: string[]) => Promise<Uint8Array>) {}
+  constructor (private readonly node: LocalNode, private readonly pull: (cid: string, holders: string[]) => Promise<Uint8Array>, private readonly view: () => FabricView | undefined = () => undefined) {}
+
+  /**
+   * Spillback: send a task back when this node cannot run it but another node can, or when this
+   * node's queue is long (at least {@link SPILL_QUEUE_PER_CPU} waiting per CPU) while another node
+   * had room for it at its last heartbeat. The suggested node is the one with the most free CPUs.
+   */
+  admit (req: RemoteTask, from: string): Spillback | undefined {
+    const view = this.view()
+    if (view === undefined) return undefined
+    let demand: Resources
+    try {
+      demand = resolveTaskOptions({ ...req.options }, `task '${req.name}'`).resources
+    } catch {
+      return undefined // the run reports the bad options
+    }
+    const missing = shortfall(demand, this.node.total)
+    // Tasks taken and not started yet: those still loading their component or arguments count too.
+    const queued = Math.max(this.node.queueLength(), this.active - this.node.total.cpus)
+    const full = queued >= SPILL_QUEUE_PER_CPU * Math.max(1, this.node.total.cpus)
+    if (missing.length === 0 && !full) return undefined
+    let best: PeerEntry | undefined
+    for (const p of view.peers()) {
+      if (p.state !== 'alive' || p.info.peer === from) continue
+      const r = p.info.resources
+      if (!fits(demand, missing.length > 0 ? r.total : r.available)) continue
+      if (best === undefined || r.available.cpus > best.info.resources.available.cpus) best = p
+    }
+    if (best !== undefined) {
+      return { to: best.info.peer, reason: missing.length > 0 ? `this node lacks ${missing.join(', ')}` : `${queued} tasks queued on ${this.node.total.cpus} CPUs` }
+    }
+    return undefined
+  }
 
   /** Bytes this node serves by CID: the components it holds and the objects in its store. */
   async objectBytes (cid: string): Promise<Uint8Array | undefined> {
     return this.bytes.get(cid) ?? await this.node.objectBytes(cid)
+  }
+
+  /** The bytes of a component this node has run tasks of. */
+  componentBytes (cid: string): Uint8Array | undefined {
+    return this.bytes.get(cid)
   }
 
   /** The component `cid`, compiled (pulled from `from` first when this node lacks it). */
@@ -61,6 +101,15 @@ export class RemoteTaskExecutor {
 
   /** Run a task; a generator's items go to `onItem` in order (large ones kept here by CID). */
   async run (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void = () => {}, signal?: AbortSignal): Promise<TaskOutcome> {
+    this.active++
+    try {
+      return await this.runTaken(req, from, onItem, signal)
+    } finally {
+      this.active--
+    }
+  }
+
+  private async runTaken (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void, signal?: AbortSignal): Promise<TaskOutcome> {
     const { component, manifest } = await this.load(req.component, from)
     const task = manifest.tasks.find(t => t.name === req.name)
     if (task === undefined) throw new TaskError(`component ${req.component} has no task named "${req.name}"`, { kind: 'unknown-task' })
@@ -108,7 +157,10 @@ export class RemoteTaskExecutor {
     try {
       const where = await this.node.location(id)
       const extra = copies.length === 0 ? {} : { copies }
-      if ('inline' in where) return { value: where.inline, ...extra }
+      if ('inline' in where) {
+        const nested = await this.resultRefs(where.inline, from)
+        return { value: where.inline, ...extra, ...(nested.length === 0 ? {} : { nested }) }
+      }
       // A large result stays here, held for its owner, and travels by CID.
       this.keep(from, where.cid, id)
       keep = true
@@ -119,32 +171,81 @@ export class RemoteTaskExecutor {
   }
 
   /**
+   * The refs inside a small result (a task that returns refs), and inside their values in turn,
+   * each listed after the refs inside it: small values go inline; stored objects by CID, kept here
+   * for the owner like a large result.
+   */
+  async resultRefs (value: Uint8Array, owner: string): Promise<ResultRef[]> {
+    const out: ResultRef[] = []
+    const seen = new Set<string>()
+    const visit = async (bytes: Uint8Array): Promise<void> => {
+      if (!mayHoldRefs(bytes)) return
+      for (const ref of findRefs(decode(bytes))) {
+        if (seen.has(ref.id)) continue
+        seen.add(ref.id)
+        const where = await this.node.location(ref.id)
+        if ('inline' in where) {
+          await visit(where.inline)
+          out.push({ id: ref.id, value: where.inline })
+        } else {
+          this.node.hold(ref.id)
+          this.keep(owner, where.cid, ref.id)
+          out.push({ id: ref.id, cid: where.cid, size: where.size })
+        }
+      }
+    }
+    await visit(value)
+    return out
+  }
+
+  /**
    * The task's arguments: values from the request, objects from this node's store or pulled from
    * their holders. A pulled object is kept in the store for the task's owner, so this node is a
    * holder too (its CID is in `copies`).
    */
   private async args (req: RemoteTask, from: string, copies: string[], locals: string[]): Promise<ArgSpec[]> {
-    // Refs nested in values: each stored here (from its value, or pulled) and given a ref of this node.
-    const mapping = new Map<string, string>()
-    await Promise.all((req.nested ?? []).map(async n => {
-      const bytes = n.value ?? await this.objectFor(req, n.cid!, n.holders!, from, copies)
-      const id = this.node.put(bytes, [])
-      locals.push(id)
-      mapping.set(n.id, id)
-    }))
+    // Refs nested in values: pulled first (a lost one fails the task with ObjectLostError, which its owner can rebuild).
+    const nested = req.nested ?? []
+    const values = await Promise.all(nested.map(async n => n.value ?? await this.objectFor(`task '${req.name}'`, n.cid!, n.holders!, { owner: from, copies })))
+    const mapping = this.localNested(nested, values, `task '${req.name}'`, locals)
     const args = wireArgs(req.args, `task '${req.name}'`, id => mapping.get(id))
     await Promise.all((req.refs ?? []).map(async r => {
       if (r.index >= args.length) throw new TaskError(`task '${req.name}': object argument ${r.index + 1} is past its ${args.length} arguments`, { kind: 'bad-argument' })
-      args[r.index] = { kind: 'value', bytes: await this.objectFor(req, r.cid, r.holders, from, copies), refs: [] }
+      args[r.index] = { kind: 'value', bytes: await this.objectFor(`task '${req.name}'`, r.cid, r.holders, { owner: from, copies }), refs: [] }
     }))
     return args
   }
 
   /**
-   * Object `cid` from this node's store, or pulled from `holders` (one pull per object at a time)
-   * and kept for the task's owner (its CID goes into `copies`).
+   * Refs of this node for refs nested in a request's values (by the caller's ids), each listed
+   * after the refs inside its own value, which it then names by their new ids. `values[i]` is the
+   * i-th one's bytes; an object still being pulled gets a pending ref (it settles when it arrives).
+   * The refs made go into `locals` (the caller releases them when its work is done). Ids already
+   * in `mapping` are not made again.
    */
-  private async objectFor (req: RemoteTask, cid: string, holders: string[], from: string, copies: string[]): Promise<Uint8Array> {
+  localNested (nested: NestedRef[], values: Array<Uint8Array | Promise<Uint8Array>>, what: string, locals: string[], mapping = new Map<string, string>()): Map<string, string> {
+    nested.forEach((n, i) => {
+      if (mapping.has(n.id)) return // made for an earlier call (an actor's)
+      const bytes = values[i]!
+      let id: string
+      if (bytes instanceof Uint8Array) {
+        const v = n.value === undefined ? { bytes, refs: [] } : localRefs(bytes, id => mapping.get(id), `${what}: nested ref ${n.id}`)
+        id = this.node.put(v.bytes, v.refs)
+      } else {
+        id = this.node.putLater(bytes)
+      }
+      locals.push(id)
+      mapping.set(n.id, id)
+    })
+    return mapping
+  }
+
+  /**
+   * Object `cid` from this node's store, or pulled from `holders` (one pull per object at a time);
+   * with `keep`, a pulled one is kept for its owner (its CID goes into `copies`, so the owner
+   * counts this node as a holder).
+   */
+  async objectFor (what: string, cid: string, holders: string[], keep?: { owner: string, copies: string[] }): Promise<Uint8Array> {
     const here = await this.node.objectBytes(cid)
     if (here !== undefined) return here
     let pulling = this.pulling.get(cid)
@@ -157,11 +258,11 @@ export class RemoteTaskExecutor {
     try {
       bytes = await pulling
     } catch (err) {
-      throw new ObjectLostError(`task '${req.name}': object ${cid} could not be pulled from ${holders.join(', ')}: ${(err as Error).message}`, { cid, cause: err })
+      throw new ObjectLostError(`${what}: object ${cid} could not be pulled from ${holders.join(', ')}: ${(err as Error).message}`, { cid, cause: err })
     }
-    if (await this.node.objectBytes(cid) === undefined) {
-      this.keep(from, cid, this.node.putBytes(bytes))
-      copies.push(cid)
+    if (keep !== undefined && await this.node.objectBytes(cid) === undefined) {
+      this.keep(keep.owner, cid, this.node.putBytes(bytes))
+      keep.copies.push(cid)
     }
     return bytes
   }
@@ -207,7 +308,12 @@ export type RemoteResult = ({ value: unknown, object?: undefined } | { object: {
   peer: string
   /** Object arguments the node pulled and now holds too. */
   copies: string[]
+  /** Refs inside the value, by the node's ids (see {@link ResultRef}). */
+  nested?: ResultRef[]
 }
+
+/** A node whose queue holds this many tasks per CPU sends new ones back when another node has room. */
+export const SPILL_QUEUE_PER_CPU = 2
 
 /** Times a task is tried again on a node still in the view before that node is given up. */
 const MAX_STALLS_PER_NODE = 3
@@ -257,6 +363,8 @@ export class RemoteRunner {
   /** The node that finished this caller's last task. */
   private lastPeer?: string
   private readonly slotWaiters: Array<() => void> = []
+  /** Tasks nodes sent back (spillback) so far. */
+  spillbacks = 0
 
   constructor (private readonly net: NetNode) {}
 
@@ -283,8 +391,22 @@ export class RemoteRunner {
     if (delta > 0) this.placed.set(peer, (this.placed.get(peer) ?? 0) + 1)
   }
 
-  /** Where the next task goes (see {@link rankNodes}). */
-  private place (name: string, options: RemoteSubmitOptions, exclude: Set<string>, causes: Error[], localBytes: (peer: string) => number): PeerEntry {
+  /**
+   * Where the next task goes (see {@link rankNodes}): the node a spillback named when it is alive
+   * and not excluded; nodes that spilled the task back come last.
+   */
+  private place (name: string, options: RemoteSubmitOptions, exclude: Set<string>, causes: Error[], localBytes: (peer: string) => number, spill?: { from: Set<string>, to?: string }): PeerEntry {
+    if (spill !== undefined) {
+      const to = spill.to === undefined ? undefined : this.net.view.get(spill.to)
+      if (to !== undefined && to.state === 'alive' && !exclude.has(to.info.peer) && typeof options.scheduling !== 'object' &&
+        fits(options.demand ?? DEFAULT_DEMAND, to.info.resources.total)) return to
+      const others = new Set([...exclude, ...spill.from])
+      try {
+        return this.rank(`task '${name}'`, options.demand ?? DEFAULT_DEMAND, options.scheduling, others, localBytes)[0]!
+      } catch {
+        // Every node left sent it back: take the best of all (the task is queued there).
+      }
+    }
     try {
       return this.rank(`task '${name}'`, options.demand ?? DEFAULT_DEMAND, options.scheduling, exclude, localBytes)[0]!
     } catch (err) {
@@ -319,11 +441,14 @@ export class RemoteRunner {
     const localBytes = (peer: string): number => local.get(peer) ?? 0
     /** Stream items given to the caller so far (over all attempts). */
     let delivered = 0
+    /** Nodes that sent the task back, and where the last one suggested. A hard node affinity is never spilled. */
+    let spill: { from: Set<string>, to?: string } | undefined
+    let spilled = typeof options.scheduling === 'object' && options.scheduling.soft !== true ? MAX_SPILLBACKS : 0
     for (let attempt = 0; ; attempt++) {
-      let node = this.place(name, options, failed, causes, localBytes)
+      let node = this.place(name, options, failed, causes, localBytes, spill)
       while ((this.inFlight.get(node.info.peer) ?? 0) >= RemoteRunner.MAX_IN_FLIGHT_PER_NODE) {
         await new Promise<void>(resolve => this.slotWaiters.push(resolve))
-        node = this.place(name, options, failed, causes, localBytes)
+        node = this.place(name, options, failed, causes, localBytes, spill)
       }
       const peer = node.info.peer
       this.inFlight.set(peer, (this.inFlight.get(peer) ?? 0) + 1)
@@ -338,11 +463,20 @@ export class RemoteRunner {
               options.onItem!(item, peer)
             }
         options.signal?.throwIfAborted()
-        const outcome = await this.net.runTask(peer, task, { ...(onItem === undefined ? {} : { onItem }), ...(options.signal === undefined ? {} : { signal: options.signal }) })
+        const outcome = await this.net.runTask(peer, spilled === 0 ? task : { ...task, spilled }, { ...(onItem === undefined ? {} : { onItem }), ...(options.signal === undefined ? {} : { signal: options.signal }) })
         this.lastPeer = peer
         const copies = outcome.copies ?? []
-        return 'object' in outcome ? { object: outcome.object, peer, copies } : { value: decode(outcome.value), peer, copies }
+        if ('object' in outcome) return { object: outcome.object, peer, copies }
+        return { value: decode(outcome.value), peer, copies, ...(outcome.nested === undefined ? {} : { nested: outcome.nested }) }
       } catch (err) {
+        if ((err as Error).name === 'SpilledBackError') {
+          // Full, or it cannot run it: place it again (not a retry), where the node suggested.
+          spilled++
+          spill = { from: new Set([...(spill?.from ?? []), peer]), ...((err as { to?: string }).to === undefined ? {} : { to: (err as { to: string }).to }) }
+          this.spillbacks++
+          attempt--
+          continue
+        }
         // A node that went away: resubmit elsewhere. The task's own failure: report it.
         if ((err as Error).name !== 'PeerUnreachableError') throw err
         causes.push(err as Error)

@@ -2,8 +2,10 @@
 // over /fabric/actor/1 and /fabric/task/1, driven by Fabric.connect: an actor on a remote node
 // keeps its state; a named actor is found by a second driver; node affinity and spread place
 // work where asked; a demand no node can hold says what is missing; a driver's actors die with
-// it; and when an actor's node is SIGKILLed the actor restarts on another node (maxRestarts),
-// while one without restarts fails with ActorDiedError.
+// it; names are unique across the fabric (a second driver's create, or a simultaneous one, is
+// refused; the name is free once its actor is killed); when an actor's node is SIGKILLed the actor
+// restarts on another node (maxRestarts), while one without restarts fails with ActorDiedError;
+// and restarts in place (a trap) and on another node spend one maxRestarts budget.
 import assert from 'node:assert/strict'
 import { Fabric, type ConnectedFabric, type ObjectRef, type RemoteActorClass, type UntypedModule } from '../../src/index.js'
 import { fixtureComponent } from '../helpers/fixtures.js'
@@ -11,6 +13,7 @@ import { createStatusClient } from '../../src/net/index.js'
 import { formatStatus } from '../../src/cli/status.js'
 import { Cluster, type Joined } from './cluster.js'
 
+type Tally = { actorId: string, add: { remote: (x: number) => ObjectRef<number> }, crash: { remote: () => ObjectRef<number> } }
 type Counter = { actorId: string, incr: { remote: (by: number) => ObjectRef<number> }, get2: { remote: () => ObjectRef<{ n: number, history: number[] }> } }
 
 /** The fixture's Counter class, with actor options (UntypedModule's options() is typed as a task's). */
@@ -23,10 +26,11 @@ describe('e2e: actors across fabric join processes (/fabric/actor/1)', function 
   let fabric: ConnectedFabric
   let m: UntypedModule
   let componentPath: string
+  let sandboxPath: string
 
   before(async () => {
     cluster = new Cluster()
-    componentPath = await fixtureComponent('guests/ts/kitchen.ts')
+    ;[componentPath, sandboxPath] = await Promise.all([fixtureComponent('guests/ts/kitchen.ts'), fixtureComponent('guests/as-sandbox/sandbox.ts', 'as')])
     const first = await cluster.join('n0')
     await Promise.all([cluster.join('n1', first.addr), cluster.join('n2', first.addr)])
     nodes = cluster.joined
@@ -124,6 +128,54 @@ describe('e2e: actors across fabric join processes (/fabric/actor/1)', function 
     }
   })
 
+  it('a name is unique across the fabric: a second driver is refused on another node; free again once killed', async () => {
+    const first = await counterClass(m).options({ name: 'solo', scheduling: { nodeAffinity: nodes[0]!.peer } }).create(1) as unknown as Counter
+    const other = await cluster.connect()
+    try {
+      const om = await other.load<UntypedModule>(componentPath)
+      await assert.rejects(counterClass(om).options({ name: 'solo', scheduling: { nodeAffinity: nodes[2]!.peer } }).create(0), (err: Error) => {
+        assert.ok(err instanceof TypeError, `${err.name}: ${err.message}`)
+        assert.match(err.message, /an actor named 'solo' already exists: names are unique while the actor lives/)
+        assert.ok(err.message.includes(nodes[0]!.peer), 'the error names the node that has it')
+        return true
+      })
+      // The same driver is refused too (before it asks any node).
+      await assert.rejects(counterClass(m).options({ name: 'solo' }).create(0), /already exists/)
+      assert.equal(await other.get((await other.getActor<Counter>('solo') as unknown as Counter).incr.remote(1)), 2, 'the first one lives on')
+      await fabric.kill(first)
+      const second = await counterClass(om).options({ name: 'solo', scheduling: { nodeAffinity: nodes[2]!.peer } }).create(10) as unknown as Counter
+      assert.equal(other.actorInfo(second).peer, nodes[2]!.peer)
+      assert.equal(await fabric.get((await fabric.getActor<Counter>('solo') as unknown as Counter).incr.remote(1)), 11)
+      await other.kill(second)
+    } finally {
+      await other.stop()
+    }
+  })
+
+  it('two drivers creating one name at once on two nodes: exactly one keeps it', async () => {
+    const other = await cluster.connect()
+    try {
+      const om = await other.load<UntypedModule>(componentPath)
+      for (let round = 0; round < 3; round++) {
+        const name = `race-${round}`
+        const settled = await Promise.allSettled([
+          counterClass(m).options({ name, scheduling: { nodeAffinity: nodes[0]!.peer } }).create(100),
+          counterClass(om).options({ name, scheduling: { nodeAffinity: nodes[2]!.peer } }).create(200)
+        ])
+        const kept = settled.flatMap((s, i) => s.status === 'fulfilled' ? [{ driver: i === 0 ? fabric : other, handle: s.value as unknown as Counter }] : [])
+        const refused = settled.flatMap(s => s.status === 'rejected' ? [s.reason as Error] : [])
+        assert.equal(kept.length, 1, `round ${round}: ${refused.map(e => e.message).join('; ')}`)
+        assert.ok(refused.length === 1 && refused[0] instanceof TypeError && /already exists/.test(refused[0].message), refused[0]?.message)
+        const start = kept[0]!.driver === fabric ? 100 : 200
+        assert.equal(await fabric.get((await fabric.getActor<Counter>(name) as unknown as Counter).incr.remote(1)), start + 1)
+        assert.equal(await other.get((await other.getActor<Counter>(name) as unknown as Counter).incr.remote(1)), start + 2)
+        await kept[0]!.driver.kill(kept[0]!.handle)
+      }
+    } finally {
+      await other.stop()
+    }
+  })
+
   it('its node SIGKILLed, an actor restarts on another node (maxRestarts); one without restarts dies', async () => {
     const victim = nodes[1]!
     const pin = { nodeAffinity: victim.peer, soft: true }
@@ -140,5 +192,36 @@ describe('e2e: actors across fabric join processes (/fabric/actor/1)', function 
     assert.equal(info.restarts, 1)
     assert.ok(info.peer !== undefined && info.peer !== victim.peer && nodes.some(n => n.peer === info.peer))
     await assert.rejects(fabric.get(mortal.incr.remote(1)), (err: Error) => err.name === 'ActorDiedError' && /no restarts left/.test(err.message))
+  })
+
+  it('restarts in place (a trap) and on another node (its node died) spend one maxRestarts budget', async () => {
+    const extra = await cluster.join('n3', nodes[0]!.addr)
+    const deadline = Date.now() + 30_000
+    while (!fabric.nodes().some(n => n.peer === extra.peer && n.state === 'alive')) {
+      if (Date.now() > deadline) assert.fail('the driver did not see n3 join')
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+    const s = await fabric.load<UntypedModule>(sandboxPath)
+    const tallyClass = s.Tally! as unknown as RemoteActorClass<[], unknown>
+    const t = await tallyClass.options({ maxRestarts: 2, scheduling: { nodeAffinity: extra.peer, soft: true } }).create() as unknown as Tally
+    assert.equal(fabric.actorInfo(t).peer, extra.peer)
+    assert.equal(await fabric.get(t.add.remote(5)), 5)
+    // 1: the node restarts it in place, and says so before the crashed call's result.
+    await assert.rejects(fabric.get(t.crash.remote()), { name: 'GuestTrapError' })
+    assert.deepEqual(fabric.actorInfo(t), { peer: extra.peer, restarts: 1 })
+    assert.equal(await fabric.get(t.add.remote(1)), 1, 'a fresh instance in place')
+    // 2: its node dies; the driver creates it on another node with the one restart left.
+    extra.proc.kill('SIGKILL')
+    const moved = Date.now() + 30_000
+    while (fabric.actorInfo(t).peer === undefined || fabric.actorInfo(t).peer === extra.peer) {
+      if (Date.now() > moved) assert.fail(`the actor was not restarted elsewhere: ${JSON.stringify(fabric.actorInfo(t))}`)
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+    assert.equal(fabric.actorInfo(t).restarts, 2)
+    assert.equal(await fabric.get(t.add.remote(2)), 2, 'a fresh instance on another node')
+    // The budget is spent: the new node does not restart it after a trap.
+    await assert.rejects(fabric.get(t.crash.remote()), { name: 'GuestTrapError' })
+    await assert.rejects(fabric.get(t.add.remote(1)), { name: 'ActorDiedError' })
+    assert.equal(fabric.actorInfo(t).restarts, 2)
   })
 })

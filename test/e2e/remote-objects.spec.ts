@@ -4,7 +4,7 @@
 // is SIGKILLed the object is rebuilt from lineage (recursively, through a chain), and an object
 // whose lineage cannot run again fails with ObjectLostError naming the CID and why.
 import assert from 'node:assert/strict'
-import type { ConnectedFabric, ObjectRef, UntypedModule } from '../../src/index.js'
+import { ObjectRef, type ConnectedFabric, type UntypedModule } from '../../src/index.js'
 import { fixtureComponent } from '../helpers/fixtures.js'
 import { Cluster, type Joined } from './cluster.js'
 
@@ -78,6 +78,52 @@ describe('e2e: objects held by nodes, locality and lineage', function () {
     assert.deepEqual(await fabric.get(opened), bytes(300 * 1024, 5))
     const put = fabric.put({ hello: 'world' })
     assert.deepEqual(await fabric.get(nested.open!.remote({ inner: put }) as ObjectRef), { hello: 'world' })
+  })
+
+  it('refs inside results and put values cross nodes: tasks returning refs, puts holding refs, two levels deep', async () => {
+    const nested = await fabric.load<UntypedModule>(await fixtureComponent('guests/ts-nested/nested.ts'))
+    // A task that returns a ref (the guest put the value): the driver gets a ref of its own.
+    const small = await fabric.get(nested.keep!.remote({ a: 1 }) as ObjectRef<ObjectRef>)
+    assert.ok(small instanceof ObjectRef)
+    assert.deepEqual(await fabric.get(small), { a: 1 })
+    // A large one stays on its node, kept there for this driver, and moves on to another task by CID.
+    const big = await fabric.get(nested.keep!.options({ scheduling: { nodeAffinity: nodes[1]!.peer } }).remote(bytes(300 * 1024, 7)) as ObjectRef<ObjectRef<Uint8Array>>)
+    assert.deepEqual(await holders(big), [nodes[1]!.peer])
+    assert.deepEqual(await fabric.get(big), bytes(300 * 1024, 7))
+    const opened = nested.open!.options({ scheduling: { nodeAffinity: nodes[2]!.peer } }).remote({ inner: big }) as ObjectRef<Uint8Array>
+    assert.deepEqual(await fabric.get(opened), bytes(300 * 1024, 7))
+    // A put holding a ref, passed whole; and inside another put, two levels deep, there and back.
+    const box = fabric.put({ inner: m.add!.remote(1, 2) })
+    assert.equal(await fabric.get(nested.open!.remote(await fabric.get(box))), 3)
+    const outer = fabric.put({ inner: box })
+    const back = await fabric.get(nested.open!.remote({ inner: outer }) as ObjectRef<{ inner: ObjectRef<{ inner: ObjectRef<number> }> }>)
+    assert.ok(back.inner instanceof ObjectRef)
+    const level1 = await fabric.get(back.inner)
+    assert.equal(await fabric.get(level1.inner), 3)
+    fabric.free([big, opened])
+  })
+
+  it('refs cross to and from actors: in constructor and method arguments, inside results, and as results', async () => {
+    const nested = await fabric.load<UntypedModule>(await fixtureComponent('guests/ts-nested/nested.ts'))
+    type Shelf = Record<'add' | 'read' | 'lend' | 'stash', { remote: (...args: unknown[]) => ObjectRef<unknown> }>
+    const big = m.echo!.options({ scheduling: { nodeAffinity: nodes[0]!.peer } }).remote(bytes(300 * 1024, 9)) as ObjectRef<Uint8Array>
+    const shelfClass = nested.Shelf as unknown as { options: (o: unknown) => { create: (...args: unknown[]) => Promise<unknown> } }
+    const shelf = await shelfClass.options({ scheduling: { nodeAffinity: nodes[2]!.peer } }).create({ inner: fabric.put('first') }) as Shelf
+    assert.equal(await fabric.get(shelf.add.remote({ inner: big })), 2)
+    assert.equal(await fabric.get(shelf.add.remote({ inner: m.add!.remote(20, 22) })), 3)
+    assert.equal(await fabric.get(shelf.read.remote(0)), 'first')
+    assert.deepEqual(await fabric.get(shelf.read.remote(1)), bytes(300 * 1024, 9))
+    assert.equal(await fabric.get(shelf.read.remote(2)), 42)
+    // Refs handed back by the actor: inside a value, and as the result itself.
+    const lent = await fabric.get(shelf.lend.remote(1)) as { inner: ObjectRef<Uint8Array> }
+    assert.ok(lent.inner instanceof ObjectRef)
+    assert.deepEqual(await fabric.get(lent.inner), bytes(300 * 1024, 9))
+    const stashed = await fabric.get(shelf.stash.remote({ big: bytes(200 * 1024, 3) })) as ObjectRef<{ big: Uint8Array }>
+    assert.deepEqual(await holders(stashed), [nodes[2]!.peer])
+    assert.deepEqual(await fabric.get(stashed), { big: bytes(200 * 1024, 3) })
+    // And on to a task on another node.
+    assert.deepEqual(await fabric.get(nested.open!.options({ scheduling: { nodeAffinity: nodes[1]!.peer } }).remote({ inner: stashed })), { big: bytes(200 * 1024, 3) })
+    await fabric.kill(shelf as never)
   })
 
   it('its only holder SIGKILLed, a chain of objects is rebuilt from lineage; one that cannot be rebuilt is ObjectLostError', async () => {

@@ -72,6 +72,20 @@ describe('e2e: tasks across fabric join processes (/fabric/task/1)', function ()
     await assert.rejects(runner.submit(cid, 'nope', []), (err: Error & { kind?: string }) => err.kind === 'unknown-task' && /nope/.test(err.message))
   })
 
+  it('spillback: a node full of soft-affinity work sends tasks back to nodes with room', async () => {
+    const target = joined[0]!.peer
+    const spills = runner.spillbacks
+    const n = 1_500_000
+    let expected = 0
+    for (let i = 0; i < n; i++) expected += i * i
+    const results = await Promise.all(Array.from({ length: 9 }, async () => await runner.submit(cid, 'sumSquares', [n], { scheduling: { nodeAffinity: target, soft: true } })))
+    for (const r of results) assert.equal(r.value, expected)
+    const elsewhere = results.filter(r => r.peer !== target).length
+    console.log(`      (${runner.spillbacks - spills} spillbacks; ${results.length - elsewhere} ran on the preferred node, ${elsewhere} elsewhere)`)
+    assert.ok(runner.spillbacks > spills, 'the full node sent no task back')
+    assert.ok(elsewhere > 0 && elsewhere < results.length, `${elsewhere} of ${results.length} ran elsewhere`)
+  })
+
   it('a node SIGKILLed in the middle of a 2,000-task job: every task still gives its correct result', async () => {
     const victim = joined[1]!
     let done = 0

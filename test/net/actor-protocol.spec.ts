@@ -1,7 +1,7 @@
 // `/fabric/actor/1` between in-process nodes, with an in-memory actor host: create, calls in
-// order, typed failures, attach by name, kill, an owned actor killed when its session ends, and a
-// stock libp2p client sending malformed or oversized frames gets an error frame while the node
-// keeps serving. (Real components on real runtimes across processes: test/e2e/remote-actors.)
+// order, typed failures, attach by name, kill, an owned actor killed when its session ends, the
+// owner told of restarts in place (`restarted` frames, validated), and a stock libp2p client
+// sending malformed or oversized frames gets an error frame while the node keeps serving. (Real components on real runtimes across processes: test/e2e/remote-actors.)
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import '../../src/net/polyfill.js'
@@ -14,7 +14,8 @@ import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as cborg from 'cborg'
 import { createLibp2p } from 'libp2p'
-import { ACTOR_PROTOCOL, MAX_ACTOR_REQUEST_BYTES, createNetNode, encode, type ActorHost, type ActorOpen, type NetNode } from '../../src/net/index.js'
+import { ACTOR_PROTOCOL, MAX_ACTOR_REQUEST_BYTES, createNetNode, encode, type ActorOpen, type NetNode } from '../../src/net/index.js'
+import { decodeActorReply, reportsRestarts, type RestartingActorHost } from '../../src/net/actor-protocol.js'
 import { ActorDiedError, TaskError } from '../../src/exec/errors.js'
 import { ActorNotFoundError } from '../../src/runtime/errors.js'
 import { cidOfBytesSync } from '../../src/objects/cid.js'
@@ -23,9 +24,12 @@ import { nodeResources, rmDir, tmpDir, waitFor } from './helpers.js'
 const CID = cidOfBytesSync(new Uint8Array([1, 2, 3]))
 const create = (start: number, options: Record<string, unknown> = {}): ActorOpen => ({ type: 'create', component: CID, cls: 'Counter', args: cborg.encode([start]), options })
 
-/** Counters in memory: `incr(by)` after a delay that shrinks with `by`, so order is visible. */
-class CounterHost implements ActorHost {
-  readonly counters = new Map<string, { n: number, alive: boolean, name?: string, chain: Promise<unknown> }>()
+/**
+ * Counters in memory: `incr(by)` after a delay that shrinks with `by`, so order is visible;
+ * `crash()` restarts the counter in place (state back to 0), as a node does after a trap.
+ */
+class CounterHost implements RestartingActorHost {
+  readonly counters = new Map<string, { n: number, alive: boolean, name?: string, chain: Promise<unknown>, restarts: number, listener?: (restarts: number) => void }>()
   private next = 0
   async open (req: ActorOpen): Promise<{ actor: string, owned: boolean }> {
     if (req.type === 'attach') {
@@ -36,16 +40,24 @@ class CounterHost implements ActorHost {
     const [start] = cborg.decode(req.args) as [number]
     if (start < 0) throw new TaskError('start must be >= 0', { kind: 'bad-argument' })
     const id = `a${this.next++}`
-    this.counters.set(id, { n: start, alive: true, chain: Promise.resolve(), ...(typeof req.options.name === 'string' ? { name: req.options.name } : {}) })
+    this.counters.set(id, { n: start, alive: true, chain: Promise.resolve(), restarts: 0, ...(typeof req.options.name === 'string' ? { name: req.options.name } : {}) })
     return { actor: id, owned: true }
   }
 
-  call (actor: string, method: string, args: Uint8Array): Promise<Uint8Array> {
+  lastCall?: { from: string, nested?: unknown[] }
+  call (actor: string, method: string, args: Uint8Array, _timeoutMs?: number, call?: { from: string, nested?: unknown[] }): Promise<Uint8Array | { value: Uint8Array, nested?: Array<{ id: string, value: Uint8Array }> }> {
+    this.lastCall = call
+    if (method === 'refs') return Promise.resolve({ value: cborg.encode('with refs'), nested: [{ id: 'node-1', value: cborg.encode(7) }] })
     const c = this.counters.get(actor)!
     const [by] = cborg.decode(args) as [number]
     // Calls run one after another, in the order queued (as the runtime does).
     const run = c.chain.then(async () => {
       if (!c.alive) throw new ActorDiedError('killed')
+      if (method === 'crash') {
+        c.n = 0
+        c.listener?.(++c.restarts)
+        throw new TaskError('crashed', { kind: 'trap' })
+      }
       if (method !== 'incr') throw new TaskError(`no method ${method}`, { kind: 'unknown-method' })
       await new Promise(resolve => setTimeout(resolve, Math.max(0, 20 - by)))
       c.n += by
@@ -58,6 +70,12 @@ class CounterHost implements ActorHost {
   kill (actor: string): void {
     const c = this.counters.get(actor)
     if (c !== undefined) c.alive = false
+  }
+
+  watchRestarts (actor: string, listener: (restarts: number) => void): () => void {
+    const c = this.counters.get(actor)!
+    c.listener = listener
+    return () => { delete c.listener }
   }
 }
 
@@ -101,6 +119,20 @@ describe('net/actor-protocol', function () {
     await s.close()
   })
 
+  it('a call carries the refs inside its arguments; a result carries the refs inside it', async () => {
+    const s = await caller.openActor(worker.multiaddrs()[0]!, create(0))
+    try {
+      const out = await s.invoke('refs', cborg.encode([]), { nested: [{ id: 'd-1', value: cborg.encode('inner') }, { id: 'd-2', cid: CID, size: 3, holders: [caller.peerId] }] })
+      assert.deepEqual(host.lastCall?.from, caller.peerId)
+      assert.deepEqual(host.lastCall?.nested, [{ id: 'd-1', value: cborg.encode('inner') }, { id: 'd-2', cid: CID, size: 3, holders: [caller.peerId] }])
+      assert.equal(cborg.decode(out.value), 'with refs')
+      assert.deepEqual(out.nested, [{ id: 'node-1', value: cborg.encode(7) }])
+      assert.equal(cborg.decode(await s.call('incr', cborg.encode([4]))), 4)
+    } finally {
+      await s.close()
+    }
+  })
+
   it('attaches to a named actor; kill makes pending calls fail with ActorDiedError', async () => {
     const owner = await caller.openActor(worker.multiaddrs()[0]!, create(0, { name: 'shared' }))
     const other = await caller.openActor(worker.multiaddrs()[0]!, { type: 'attach', name: 'shared' })
@@ -134,6 +166,72 @@ describe('net/actor-protocol', function () {
     await waitFor(() => !host.counters.get(s.actor)!.alive, 'the actor of the broken session to be killed')
   })
 
+  it("tells the owner of each restart in place, before the crashed call's result; not an attached session", async () => {
+    const owner = await caller.openActor(worker.multiaddrs()[0]!, create(5, { name: 'phoenix' }))
+    const viewer = await caller.openActor(worker.multiaddrs()[0]!, { type: 'attach', name: 'phoenix' })
+    assert.ok(reportsRestarts(owner) && reportsRestarts(viewer))
+    const heard: number[] = []
+    owner.onRestarted(n => heard.push(n))
+    await assert.rejects(owner.call('crash', cborg.encode([0])), (err: Error & { kind?: string }) => {
+      assert.equal(owner.restarts, 1, 'the restart was reported before the result')
+      return err.kind === 'trap'
+    })
+    await assert.rejects(viewer.call('crash', cborg.encode([0])), (err: Error & { kind?: string }) => err.kind === 'trap')
+    assert.equal(cborg.decode(await owner.call('incr', cborg.encode([1]))), 1)
+    assert.deepEqual(heard, [1, 2])
+    assert.equal(owner.restarts, 2)
+    assert.equal(viewer.restarts, 0, 'an attached session does not own the actor: no restart frames')
+    await viewer.close()
+    await owner.close()
+  })
+
+  it("validates the node's frames after created: restarted { restarts } above the last count, results, errors", () => {
+    assert.deepEqual(decodeActorReply(encode({ type: 'restarted', restarts: 1 })), { type: 'restarted', restarts: 1 })
+    assert.deepEqual(decodeActorReply(encode({ type: 'restarted', restarts: 3 }), 2), { type: 'restarted', restarts: 3 })
+    const value = cborg.encode(7)
+    assert.deepEqual(decodeActorReply(encode({ type: 'result', id: 4, ok: true, value })), { type: 'result', id: 4, ok: true, value })
+    const failed = decodeActorReply(encode({ type: 'result', id: 4, ok: false, error: { name: 'TaskError', message: 'no', retryable: false } }))
+    assert.ok(failed.type === 'result' && !failed.ok && failed.error.name === 'TaskError')
+    const refused = decodeActorReply(encode({ type: 'error', error: { name: 'ActorNotFoundError', message: 'none', retryable: false } }))
+    assert.ok(refused.type === 'error' && refused.error.name === 'ActorNotFoundError')
+    const bad = (o: Record<string, unknown>, last = 0): void => assert.throws(() => decodeActorReply(encode(o), last), { name: 'MalformedMessageError' }, JSON.stringify(o))
+    assert.deepEqual(decodeActorReply(encode({ type: 'result', id: 5, ok: true, value, nested: [{ id: 'n', cid: CID, size: 3 }] })), { type: 'result', id: 5, ok: true, value, nested: [{ id: 'n', cid: CID, size: 3 }] })
+    bad({ type: 'result', id: 5, ok: true, value, nested: [{ id: 'n', cid: CID }] })
+    bad({ type: 'result', id: 5, ok: true, value, nested: 'all' })
+    bad({ type: 'restarted' })
+    bad({ type: 'restarted', restarts: 0 })
+    bad({ type: 'restarted', restarts: -1 })
+    bad({ type: 'restarted', restarts: 1.5 })
+    bad({ type: 'restarted', restarts: '2' })
+    bad({ type: 'restarted', restarts: 2 ** 60 })
+    bad({ type: 'restarted', restarts: 2, actor: 'a0' })
+    bad({ type: 'restarted', restarts: 2 }, 2)
+    bad({ type: 'restarted', restarts: 1 }, 2)
+    bad({ type: 'result', id: -1, ok: true, value })
+    bad({ type: 'created', actor: 'a0' })
+    assert.throws(() => decodeActorReply(new Uint8Array([0xff, 0x01])), { name: 'MalformedMessageError' })
+  })
+
+  it('a node sending a malformed restarted frame ends the session with MalformedMessageError', async () => {
+    const fake = await createLibp2p({ addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] }, transports: [tcp()], connectionEncrypters: [tls(), noise()], streamMuxers: [yamux()] })
+    try {
+      await fake.handle(ACTOR_PROTOCOL, async (stream) => {
+        const lp = lpStream(stream)
+        await lp.read()
+        await lp.write(encode({ type: 'created', actor: 'a0' }))
+        await lp.read() // the call
+        await lp.write(encode({ type: 'restarted', restarts: 1 }))
+        await lp.write(encode({ type: 'restarted', restarts: 1 })) // not above the last count
+      })
+      const s = await caller.openActor(fake.getMultiaddrs()[0]!.toString(), create(0))
+      await assert.rejects(s.call('incr', cborg.encode([1])), { name: 'MalformedMessageError' })
+      assert.equal((await s.ended)?.name, 'MalformedMessageError')
+      assert.ok(reportsRestarts(s) && s.restarts === 1)
+    } finally {
+      await fake.stop()
+    }
+  })
+
   it('a stock client sending malformed or oversized frames gets an error frame; the node keeps serving', async () => {
     const addr = multiaddr(worker.multiaddrs()[0]!)
     const send = async (frames: Uint8Array[]): Promise<string> => {
@@ -158,6 +256,9 @@ describe('net/actor-protocol', function () {
     assert.equal(await send([encode({ type: 'create', component: CID, cls: 'Counter', args: cborg.encode([0]), options: { evil: 1 } })]), 'error:MalformedMessageError')
     assert.equal(await send([encode(create(0)), encode({ type: 'call', id: -1, method: 'incr', args: cborg.encode([1]) })]), 'error:MalformedMessageError')
     assert.equal(await send([encode(create(0)), encode({ type: 'call', id: 1, method: 'incr', args: 'x' })]), 'error:MalformedMessageError')
+    assert.equal(await send([encode(create(0)), encode({ type: 'call', id: 1, method: 'incr', args: cborg.encode([1]), nested: 'x' })]), 'error:MalformedMessageError')
+    assert.equal(await send([encode(create(0)), encode({ type: 'call', id: 1, method: 'incr', args: cborg.encode([1]), nested: [{ id: 'd-1', cid: 'junk', size: 1, holders: ['p'] }] })]), 'error:InvalidCidError')
+    assert.equal(await send([encode({ ...create(0), nested: [{ id: 'd-1' }] })]), 'error:MalformedMessageError')
     assert.match(await send([encode(create(0)), new Uint8Array(MAX_ACTOR_REQUEST_BYTES + 1)]), /^(error:(MalformedMessageError|InvalidDataLengthError)|ended:)/)
     const s = await caller.openActor(worker.multiaddrs()[0]!, create(40))
     assert.equal(cborg.decode(await s.call('incr', cborg.encode([2]))), 42)

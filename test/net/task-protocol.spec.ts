@@ -13,7 +13,7 @@ import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as cborg from 'cborg'
 import { createLibp2p } from 'libp2p'
-import { MAX_TASK_REQUEST_BYTES, TASK_PROTOCOL, createNetNode, encode, type NetNode, type RemoteTask, type TaskOutcome } from '../../src/net/index.js'
+import { MAX_SPILLBACKS, MAX_TASK_REQUEST_BYTES, TASK_PROTOCOL, createNetNode, encode, type NetNode, type RemoteTask, type TaskOutcome } from '../../src/net/index.js'
 import { TaskError } from '../../src/exec/errors.js'
 import { cidOfBytesSync } from '../../src/objects/cid.js'
 import { nodeResources, rmDir, tmpDir } from './helpers.js'
@@ -42,6 +42,7 @@ describe('net/task-protocol', function () {
           seen.push(from)
           const args = cborg.decode(req.args) as number[]
           if (req.name === 'add') return { value: cborg.encode(args[0]! + args[1]!) }
+          if (req.name === 'spill') return { value: cborg.encode(`ran after ${req.spilled ?? 0} spillbacks`) }
           if (req.name === 'slow') { await new Promise(resolve => setTimeout(resolve, 50)); return { value: cborg.encode('done') } }
           if (req.name === 'big') { kept.set(CID, from); return { object: { cid: CID, size: 3 } } }
           if (req.name === 'count') {
@@ -49,6 +50,11 @@ describe('net/task-protocol', function () {
             return { value: cborg.encode(args[0]) }
           }
           throw new TaskError(`no task ${req.name}`, { kind: 'unknown-task' })
+        },
+        admit: (req) => {
+          if (req.name === 'spill') return { to: '12D3KooWSpillTarget', reason: 'queue of 9 on 1 CPU' }
+          if (req.name === 'admitThrows') throw new Error('admission bug')
+          return undefined
         },
         release: (cids, from) => cids.filter(c => kept.get(c) === from && kept.delete(c)).length,
         describe: async (component) => {
@@ -100,6 +106,16 @@ describe('net/task-protocol', function () {
     await assert.rejects(caller.describeComponent(worker.multiaddrs()[0]!, cidOfBytesSync(new Uint8Array([9]))), (err: Error & { kind?: string }) => err.kind === 'not-found')
   })
 
+  it('spillback: a full node sends the task back naming a node with room; at the limit it takes it', async () => {
+    await assert.rejects(caller.runTask(worker.multiaddrs()[0]!, task('spill', [])),
+      (err: Error & { to?: string }) => err.name === 'SpilledBackError' && err.to === '12D3KooWSpillTarget' && /queue of 9 on 1 CPU/.test(err.message))
+    const taken = await caller.runTask(worker.multiaddrs()[0]!, { ...task('spill', []), spilled: MAX_SPILLBACKS })
+    assert.equal(cborg.decode(value(taken)), `ran after ${MAX_SPILLBACKS} spillbacks`)
+    // A faulty admission takes the task; the session goes on.
+    await assert.rejects(caller.runTask(worker.multiaddrs()[0]!, task('admitThrows', [])), (err: Error & { kind?: string }) => err.kind === 'unknown-task')
+    assert.equal(cborg.decode(value(await caller.runTask(worker.multiaddrs()[0]!, task('add', [1, 1])))), 2)
+  })
+
   it('a node without an executor does not speak the protocol: PeerUnreachableError', async () => {
     await assert.rejects(worker.runTask(caller.multiaddrs()[0]!, task('add', [1, 1])), (err: Error) => err.name === 'PeerUnreachableError')
   })
@@ -128,6 +144,8 @@ describe('net/task-protocol', function () {
     assert.equal(await send(encode({ type: 'run', id: 'x', component: CID, name: 'add', args: new Uint8Array(), refs: [{ index: 0, cid: 'junk', size: 1, holders: ['p'] }] })), 'error:InvalidCidError')
     assert.equal(await send(encode({ type: 'run', id: 'x', component: CID, name: 'add', args: new Uint8Array(), nested: [{ id: 'd-1' }] })), 'error:MalformedMessageError')
     assert.equal(await send(encode({ type: 'run', id: 'x', component: CID, name: 'add', args: new Uint8Array(), nested: [{ id: 'd-1', value: new Uint8Array([1]), cid: CID }] })), 'error:MalformedMessageError')
+    assert.equal(await send(encode({ ...task('add', [1]), spilled: MAX_SPILLBACKS + 1 })), 'error:MalformedMessageError')
+    assert.equal(await send(encode({ ...task('add', [1]), spilled: 'lots' })), 'error:MalformedMessageError')
     assert.equal(await send(encode({ type: 'release', cids: ['junk'] })), 'error:InvalidCidError')
     assert.equal(await send(encode({ type: 'release', cids: 'all' })), 'error:MalformedMessageError')
     // A session: a good request is answered, then a bad frame ends it with an id-less error result.

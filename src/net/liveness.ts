@@ -1,0 +1,185 @@
+// The liveness probe: notices a hung peer (SIGSTOP, a wedged event loop) in ~1-2 s without closing
+// its connection. A crashed peer is noticed at once (its connection closes) and a silent one by the
+// view's heartbeat timeouts (3 s / 10 s), but a hung peer keeps its TCP connection open, and
+// libp2p's connection monitor may only abort a connection after 5-10 s without a ping reply: a
+// shorter abort timeout killed healthy connections whose pings waited behind bulk object data.
+//
+// Why pings on demand, and not a shorter heartbeat timeout or a ping every interval:
+// - Heartbeats are free evidence of life (every peer publishes one each --heartbeat-ms), so a peer
+//   heard from within `probeMs` is not pinged at all: with `probeMs` above the heartbeat interval a
+//   healthy fabric sends almost no probe pings. A ping costs a stream open and close, ~1.3 ms of CPU
+//   on each side on a loaded 2-core box; pinging 15 peers every second would cost ~4% of a core per
+//   node on top of the connection monitor's own pings.
+// - A peer whose heartbeat is late is asked directly; only if that ping also goes unanswered for
+//   `probeTimeoutMs` is it suspected. A heartbeat delayed in the gossipsub mesh (or behind a busy
+//   sender's queue) is then not taken for a hang when the peer still answers, which a bare 2 s
+//   heartbeat timeout would do.
+// - Suspected is not dead: placement only prefers alive nodes, the connection stays open, and the
+//   peer's next heartbeat makes it alive again. Death still takes the view's `deadAfterMs`.
+import type { Logger } from '@libp2p/interface'
+import type { PeerEntry } from './interface.js'
+import { PROBE_PING_MAX_MS, LIVENESS_STALL_MS, PROBE_TICK_MS } from './constants.js'
+
+export interface LivenessProbeComponents {
+  /** The view: its peers, their last heartbeat, and where suspicion goes. */
+  view: {
+    peers: () => PeerEntry[]
+    suspect: (peerId: string, reason: string) => void
+  }
+  /** Ping a peer over its existing connection; resolves when the reply arrives. */
+  ping: (peerId: string, signal: AbortSignal) => Promise<unknown>
+  /** The peers this node has an open connection to (only those are pinged). */
+  connectedPeers: () => Iterable<string>
+  log?: Logger
+  /** The clock (ms), the view's; tests pass a fake one. @default Date.now */
+  now?: () => number
+}
+
+export interface LivenessProbeInit {
+  /** A connected, alive peer not heard from (heartbeat or ping reply) for this long is pinged. */
+  probeMs: number
+  /** A peer whose ping has gone unanswered this long, with nothing else heard from it either, is suspected. */
+  probeTimeoutMs: number
+  /** How often peers are looked at. @default PROBE_TICK_MS */
+  tickMs?: number
+}
+
+/** Counters of the probe (for tests and debugging). */
+export interface LivenessProbeStats {
+  pings: number
+  replies: number
+  failures: number
+  suspected: number
+  /** Ticks skipped because this process itself had stalled. */
+  stalls: number
+}
+
+interface PeerProbe {
+  /** When the first ping still unanswered was sent (undefined: none since the peer was last heard from). */
+  sentAt: number | undefined
+  /** A ping is on the wire (at most one per peer). */
+  inFlight: boolean
+  lastSendAt: number
+  lastReplyAt: number
+}
+
+export class LivenessProbe {
+  private readonly c: LivenessProbeComponents
+  private readonly probeMs: number
+  private readonly probeTimeoutMs: number
+  private readonly tickMs: number
+  private readonly now: () => number
+  private readonly probes = new Map<string, PeerProbe>()
+  private readonly counters: LivenessProbeStats = { pings: 0, replies: 0, failures: 0, suspected: 0, stalls: 0 }
+  private timer: NodeJS.Timeout | undefined
+  private abort: AbortController | undefined
+  private lastTickAt: number | undefined
+  private skippedLast = false
+
+  constructor (components: LivenessProbeComponents, init: LivenessProbeInit) {
+    this.c = components
+    this.probeMs = init.probeMs
+    this.probeTimeoutMs = init.probeTimeoutMs
+    this.tickMs = init.tickMs ?? PROBE_TICK_MS
+    this.now = components.now ?? Date.now
+    if (!(this.probeMs > 0) || !(this.probeTimeoutMs > 0) || !(this.tickMs > 0)) {
+      throw new RangeError(`liveness probe: need probeMs (${this.probeMs}), probeTimeoutMs (${this.probeTimeoutMs}) and tickMs (${this.tickMs}) > 0`)
+    }
+  }
+
+  stats (): LivenessProbeStats {
+    return { ...this.counters }
+  }
+
+  /** Probe on a timer. Idempotent. */
+  start (): void {
+    if (this.timer !== undefined) return
+    this.abort = new AbortController()
+    this.lastTickAt = undefined
+    this.timer = setInterval(() => { this.tick() }, this.tickMs)
+    this.timer.unref()
+  }
+
+  /** Stop the timer and abandon the pings in flight. Idempotent. */
+  stop (): void {
+    if (this.timer === undefined) return
+    clearInterval(this.timer)
+    this.timer = undefined
+    this.abort?.abort()
+    this.abort = undefined
+    this.probes.clear()
+  }
+
+  /**
+   * Look at every peer once: ping those silent for `probeMs`, suspect those whose ping has gone
+   * unanswered for `probeTimeoutMs`. Runs on the timer; tests call it directly.
+   */
+  tick (): void {
+    const now = this.now()
+    // This process was itself stalled (a long synchronous step, a starved CPU): the replies and
+    // heartbeats that arrived meanwhile wait in the sockets and are read after this timer. Judge
+    // nobody now; the next tick sees them. Never two ticks in a row, so a process that stalls
+    // all the time still judges its peers.
+    const last = this.lastTickAt
+    this.lastTickAt = now
+    if (last !== undefined && now - last > this.tickMs + LIVENESS_STALL_MS && !this.skippedLast) {
+      this.skippedLast = true
+      this.counters.stalls++
+      return
+    }
+    this.skippedLast = false
+    let connected: Set<string> | undefined
+    const seen = new Set<string>()
+    for (const entry of this.c.view.peers()) {
+      const peer = entry.info.peer
+      seen.add(peer)
+      // Suspected peers are left to their heartbeats (which make them alive again) and the timeouts.
+      if (entry.state !== 'alive') continue
+      let p = this.probes.get(peer)
+      if (p === undefined) {
+        p = { sentAt: undefined, inFlight: false, lastSendAt: 0, lastReplyAt: 0 }
+        this.probes.set(peer, p)
+      }
+      const lastSign = Math.max(entry.lastHeardAt, p.lastReplyAt)
+      // Heard from since that ping went out: it no longer counts against the peer.
+      if (p.sentAt !== undefined && p.sentAt < lastSign) p.sentAt = undefined
+      const silent = now - lastSign
+      if (silent < this.probeMs) continue
+      connected ??= new Set(this.c.connectedPeers())
+      if (!connected.has(peer)) continue
+      if (p.sentAt === undefined) {
+        // A ping still in flight from before the peer was last heard from counts as sent now.
+        p.sentAt = now
+        if (!p.inFlight) this.send(peer, p)
+      } else if (now - p.sentAt >= this.probeTimeoutMs) {
+        this.counters.suspected++
+        this.c.view.suspect(peer, `no ping reply in ${now - p.sentAt} ms, no heartbeat for ${now - entry.lastHeardAt} ms`)
+        p.sentAt = undefined
+      } else if (!p.inFlight && now - p.lastSendAt >= this.tickMs) {
+        // The ping failed outright (stream refused or reset): try again while the timeout runs.
+        this.send(peer, p)
+      }
+    }
+    for (const peer of this.probes.keys()) if (!seen.has(peer)) this.probes.delete(peer)
+  }
+
+  private send (peer: string, p: PeerProbe): void {
+    const abort = this.abort
+    p.inFlight = true
+    p.lastSendAt = this.now()
+    this.counters.pings++
+    // A reply however late is evidence of life; the bound only keeps a ping to a hung peer from
+    // holding a stream for ever (the connection monitor closes such a connection before it).
+    const signal = abort === undefined ? AbortSignal.timeout(PROBE_PING_MAX_MS) : AbortSignal.any([abort.signal, AbortSignal.timeout(PROBE_PING_MAX_MS)])
+    this.c.ping(peer, signal).then(() => {
+      p.inFlight = false
+      p.lastReplyAt = this.now()
+      p.sentAt = undefined
+      this.counters.replies++
+    }, (err: unknown) => {
+      p.inFlight = false
+      this.counters.failures++
+      this.c.log?.('liveness ping of %s failed - %e', peer, err)
+    })
+  }
+}
