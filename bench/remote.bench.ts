@@ -28,6 +28,9 @@ const TASKS = quick ? 100 : 1000
 const SYNC = quick ? 100 : 500
 const BATCH = quick ? 200 : 1000
 const CALLS = quick ? 100 : 1000
+/** The nested fan-out: children per parent, and each child's busy work (~45 ms in QuickJS here). */
+const FAN = quick ? 6 : 12
+const FAN_WORK = 250_000
 const cacheRoot = path.join(here, '..', '.cache', 'bench')
 const RAY = 'Ray 2.22, m5.16xlarge'
 
@@ -43,6 +46,7 @@ interface Driver {
   get: (refs: ObjectRef[] | ObjectRef) => Promise<unknown>
   wait: (refs: ObjectRef[]) => Promise<{ pending: ObjectRef[] }>
   put: (v: unknown) => ObjectRef
+  fanOut: () => ObjectRef
 }
 
 type AnyModule = Record<string, { remote: (...a: unknown[]) => ObjectRef, options: (o: object) => { create: () => Promise<unknown> } }>
@@ -100,7 +104,8 @@ export async function run (): Promise<Row[]> {
         sink: async () => await m.Sink!.options({ scheduling: 'spread' }).create() as { noop: { remote: () => ObjectRef } },
         get: async (refs: ObjectRef[] | ObjectRef) => await f.get(refs as ObjectRef),
         wait: async (refs: ObjectRef[]) => await f.wait(refs, { numReturns: 1 }),
-        put: (v: unknown) => f.put(v)
+        put: (v: unknown) => f.put(v),
+        fanOut: () => m.fanOut!.remote(FAN, FAN_WORK)
       }
     }))
     local = await Fabric.start({ workers: NODES, cacheDir: path.join(cacheRoot, 'transpiled'), log: () => {} })
@@ -110,17 +115,18 @@ export async function run (): Promise<Row[]> {
       sink: async () => await lm.Sink!.options({}).create() as { noop: { remote: () => ObjectRef } },
       get: async (refs: ObjectRef[] | ObjectRef) => await local!.get(refs as ObjectRef),
       wait: async (refs: ObjectRef[]) => await local!.wait(refs, { numReturns: 1 }),
-      put: (v: unknown) => local!.put(v)
+      put: (v: unknown) => local!.put(v),
+      fanOut: () => lm.fanOut!.remote(FAN, FAN_WORK)
     }))
     // Every node compiles the component once before anything is timed.
     await Promise.all(remote.map(async d => await d.get(Array.from({ length: 50 }, () => d.noop()))))
 
     const rows: Row[] = []
-    const push = (metric: string, f: Stats, b: Stats, ray: number, note: string, unit = 'ops/s'): void => {
-      rows.push({ metric, unit, value: f, baseline: b, baselineName: `embedded fabric, ${NODES} workers`, reference: { value: ray, unit, source: RAY }, note })
+    const push = (metric: string, f: Stats, b: Stats, ray: number | undefined, note: string, unit = 'ops/s'): void => {
+      rows.push({ metric, unit, value: f, baseline: b, baselineName: `embedded fabric, ${NODES} workers`, ...(ray === undefined ? {} : { reference: { value: ray, unit, source: RAY } }), note })
     }
     // One driver: Ray's single-client names, the same work on both fabrics.
-    const single = async (metric: string, fn: (d: Driver) => Promise<unknown>, ops: number, ray: number, note: string, unit = 'ops/s'): Promise<void> => {
+    const single = async (metric: string, fn: (d: Driver) => Promise<unknown>, ops: number, ray: number | undefined, note: string, unit = 'ops/s'): Promise<void> => {
       push(`${metric} (3 processes)`, await rate(async () => await fn(remote[0]!), ops), await rate(async () => await fn(embedded[0]!), ops), ray, note, unit)
     }
     await single('single_client_tasks_sync', async d => { for (let i = 0; i < SYNC; i++) await d.get(d.noop()) }, SYNC, 971, `${SYNC} no-op tasks, each awaited before the next`)
@@ -145,6 +151,10 @@ export async function run (): Promise<Row[]> {
     await single('single_client_get_calls', async d => { const r = d.put(7); for (let i = 0; i < SYNC; i++) await d.get(r) }, SYNC, 10270, `${SYNC} gets of one small object (kept by the driver)`)
     push('multi_client_tasks_async (3 processes)', await multiClient(remote), await multiClient(embedded), 21744,
       `${DRIVERS} drivers x ${LOOPS} async loops x ${TASKS} no-op tasks over ${NODES} fabric join processes (1 CPU each)`)
+    // Not a Ray name: a guest fanning out nested tasks. A fabric node keeps them until about half its
+    // CPUs are taken, then places them on other nodes (1-CPU nodes: all go to the other two).
+    await remote[0]!.get(remote[0]!.fanOut())
+    await single('nested_fanout', async d => await d.get(d.fanOut()), 1, undefined, `one task fanning out ${FAN} nested tasks of ~45 ms busy work each, then summing them`, 'fan-outs/s')
     const remoteActors = await Promise.all(remote.map(async d => await Promise.all(Array.from({ length: NODES }, async (_, i) => await d.sink(i)))))
     const localActors = await Promise.all(embedded.map(async d => await Promise.all(Array.from({ length: NODES }, async (_, i) => await d.sink(i)))))
     push('n_n_actor_calls_async (3 processes)', await nnActors(remote, remoteActors), await nnActors(embedded, localActors), 27688,

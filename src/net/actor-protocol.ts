@@ -42,35 +42,6 @@ export type ActorReply =
   | { type: 'error', error: Error }
   | { type: 'restarted', restarts: number }
 
-/**
- * An ActorHost that reports the restarts its node makes in place (RemoteActorHost does): the
- * owner's session is sent a `restarted` frame for each.
- */
-export interface RestartingActorHost extends ActorHost {
-  /**
-   * Call `listener` with the actor's restart count each time the node restarts it in place (at
-   * once when it already was); returns a function that stops it.
-   */
-  watchRestarts: (actor: string, listener: (restarts: number) => void) => () => void
-}
-
-/** A caller's session that hears of the node's in-place restarts of the actor it owns. */
-export interface RestartReporting {
-  /** Restarts the node made in place since the actor was created there. */
-  readonly restarts: number
-  /** Call `listener` with the new count on each restart the node reports. */
-  onRestarted: (listener: (restarts: number) => void) => void
-}
-
-/** Whether a session reports the node's in-place restarts (sessions from {@link openActorSession} do). */
-export function reportsRestarts (s: ActorSession): s is ActorSession & RestartReporting {
-  return typeof (s as Partial<RestartReporting>).onRestarted === 'function' && typeof (s as Partial<RestartReporting>).restarts === 'number'
-}
-
-function watchesRestarts (host: ActorHost): host is RestartingActorHost {
-  return typeof (host as Partial<RestartingActorHost>).watchRestarts === 'function'
-}
-
 const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
 
@@ -160,7 +131,7 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
   let unwatch: (() => void) | undefined
   try {
     // The owner hears of each restart in place; queued before the crashed call's result.
-    if (owned && watchesRestarts(host)) unwatch = host.watchRestarts(actor, restarts => { if (!killed) send({ type: 'restarted', restarts }) })
+    if (owned && host.watchRestarts !== undefined) unwatch = host.watchRestarts(actor, restarts => { if (!killed) send({ type: 'restarted', restarts }) })
     for (let frame = await readRequest(stream, lp, undefined, log); frame !== undefined; frame = await readRequest(stream, lp, undefined, log)) {
       let req: CallRequest | KillRequest
       try {
@@ -210,7 +181,7 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
 type Target = PeerId | Multiaddr
 
 /** The caller's side of an actor session (see {@link ActorSession}). */
-class ClientSession implements ActorSession, RestartReporting {
+class ClientSession implements ActorSession {
   readonly ended: Promise<Error | undefined>
   private restartsReported = 0
   private readonly restartListeners: Array<(restarts: number) => void> = []

@@ -35,6 +35,8 @@ export class ResourceGossip {
   private readonly topic: string
   private readonly heartbeatMs: number
   private readonly counters: GossipStats = { published: 0, received: 0, malformed: 0, oversized: 0, spoofed: 0 }
+  /** Whether an invalid own info was already said on stderr. */
+  private selfErrorReported = false
   private heartbeat: NodeJS.Timeout | undefined
   private announceTimer: NodeJS.Timeout | undefined
   private lastPublishAt = 0
@@ -109,8 +111,16 @@ export class ResourceGossip {
 
   // Publish on every heartbeat (peers' liveness depends on it) and as soon as the info changed.
   private tick (): void {
-    if (Date.now() - this.lastPublishAt >= this.heartbeatMs - CHANGE_POLL_MS / 2 || bodyKey(this.c.self()) !== this.lastBody) {
-      this.publishNow()
+    try {
+      if (Date.now() - this.lastPublishAt >= this.heartbeatMs - CHANGE_POLL_MS / 2 || bodyKey(this.c.self()) !== this.lastBody) {
+        this.publishNow()
+      }
+    } catch (err) {
+      // The node's own info is invalid (a bug): skip this heartbeat rather than crash the node from
+      // a timer; peers suspect it if it lasts. Said once on stderr, since it needs fixing.
+      this.c.log.error('heartbeat not published - %e', err)
+      if (!this.selfErrorReported) process.stderr.write(`fabric: heartbeat not published: ${(err as Error).message}\n`)
+      this.selfErrorReported = true
     }
   }
 

@@ -344,6 +344,12 @@ export interface ActorHost {
    */
   call: (actor: string, method: string, args: Uint8Array, timeoutMs: number | undefined, call?: { from: string, nested?: NestedRef[] }) => Promise<Uint8Array | ActorCallResult>
   kill: (actor: string) => void
+  /**
+   * Call `listener` with the actor's count of restarts in place (after a crash) each time the node
+   * makes one (at once when it already did); returns a function that stops it. A host that has it
+   * sends the owner's session a `restarted` frame for each (RemoteActorHost does).
+   */
+  watchRestarts?: (actor: string, listener: (restarts: number) => void) => () => void
 }
 
 /** An actor call's result: its CBOR value and the refs inside it (see {@link ResultRef}). */
@@ -368,6 +374,10 @@ export interface ActorSession {
   call: (method: string, args: Uint8Array, timeoutMs?: number) => Promise<Uint8Array>
   /** A call whose argument values hold refs (`nested` describes them) or whose result may: as `call`, with the result's refs. */
   invoke: (method: string, args: Uint8Array, options?: { timeoutMs?: number, nested?: NestedRef[] }) => Promise<ActorCallResult>
+  /** Restarts the node made in place since the actor was created there (as it reported them; owner only). */
+  readonly restarts: number
+  /** Call `listener` with the new count on each restart in place the node reports. */
+  onRestarted: (listener: (restarts: number) => void) => void
   /** Kill the actor and end the session; calls not yet answered fail with ActorDiedError. */
   kill: () => Promise<void>
   /** End the session (an owned actor is killed by its node). */

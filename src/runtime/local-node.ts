@@ -932,17 +932,18 @@ export class LocalNode {
 
   /**
    * Whether a guest's nested task goes elsewhere: pack locally until about half the CPUs are taken
-   * (running, or queued here), then spread to nodes with room. Tasks whose argument values hold refs
-   * stay here.
+   * (running, or queued here; at least one), then spread to nodes with room. Tasks whose argument
+   * values hold refs stay here.
    */
   private offloadable (args: ArgSpec[], options: ResolvedTaskOptions, caller: TaskRecord | undefined): boolean {
     if (this.offload === undefined || options.resources.cpus <= 0) return false
     if (args.some(a => a.kind === 'value' && a.refs.length > 0)) return false
     // A task this node can never run goes where it can (without such a node, submit says why).
     if (shortfall(options.resources, this.total).length > 0) return this.offload.hasRoom(options.resources, false)
-    // A calling guest blocked in a host call has lent its CPUs out; they are still its own.
-    const taken = this.total.cpus - this.available.cpus + this.queue.length + (caller?.lent === true ? caller.options.resources.cpus : 0)
-    if (taken + options.resources.cpus <= this.total.cpus / 2 && fits(options.resources, this.available)) return false
+    // The calling guest's own CPUs do not count: it gives them back while it waits for its children.
+    const own = caller !== undefined && !caller.lent ? caller.options.resources.cpus : 0
+    const taken = this.total.cpus - this.available.cpus - own + this.queue.length
+    if (taken + options.resources.cpus <= Math.max(1, this.total.cpus / 2)) return false
     return this.offload.hasRoom(options.resources)
   }
 

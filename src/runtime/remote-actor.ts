@@ -6,8 +6,7 @@
 // is given only what is left. A named actor's name is checked across the caller's view (see
 // RemoteActor.claimName).
 import { ActorDiedError, TaskError } from '../exec/errors.js'
-import type { ActorCallResult, ActorOpen, ActorSession, NestedRef, NetNode } from '../net/index.js'
-import { reportsRestarts, type RestartingActorHost } from '../net/actor-protocol.js'
+import type { ActorCallResult, ActorHost, ActorOpen, ActorSession, NestedRef, NetNode } from '../net/index.js'
 import { ACTOR_NAME_PROBE_TIMEOUT_MS } from '../net/constants.js'
 import type { Resources } from '../scheduler/resources.js'
 import { ActorNotFoundError, ForeignRefError } from './errors.js'
@@ -17,7 +16,7 @@ import type { RemoteRunner, RemoteTaskExecutor } from './remote.js'
 import { wireArgs } from './local-refs.js'
 
 /** Hosts the actors peers create on this node (see {@link ActorHost}); reports their restarts in place to their owners. */
-export class RemoteActorHost implements RestartingActorHost {
+export class RemoteActorHost implements ActorHost {
   /** Restarts in place of the actors sessions created here, and who hears of them; until the session ends. */
   private readonly restarts = new Map<string, { count: number, listener?: (restarts: number) => void }>()
   /**
@@ -301,17 +300,15 @@ export class RemoteActor {
   private adopt (session: ActorSession): void {
     this.session = session
     this.former.add(`${session.peer}/${session.actor}`)
-    if (reportsRestarts(session)) {
-      // Restarts the node makes in place spend the same budget (the node was given what was left).
-      let counted = 0
-      const count = (restarts: number): void => {
-        if (restarts <= counted || this.dead !== undefined) return
-        this.restarts += restarts - counted
-        counted = restarts
-      }
-      count(session.restarts)
-      session.onRestarted(count)
+    // Restarts the node makes in place spend the same budget (the node was given what was left).
+    let counted = 0
+    const count = (restarts: number): void => {
+      if (restarts <= counted || this.dead !== undefined) return
+      this.restarts += restarts - counted
+      counted = restarts
     }
+    count(session.restarts)
+    session.onRestarted(count)
     void session.ended.then(err => {
       if (this.session === session && this.dead === undefined) this.lost(session, err ?? new ActorDiedError(`node ${session.peer} ended the actor's session`))
     })

@@ -29,6 +29,8 @@ export class RemoteTaskExecutor {
   private readonly pulling = new Map<string, Promise<Uint8Array>>()
   /** Tasks taken from peers and not finished (running, queued, or still loading). */
   private active = 0
+  /** Tasks sent back naming each node, since that node's heartbeat `seq` (see {@link admit}). */
+  private readonly spilledTo = new Map<string, { seq: number, count: number }>()
 
   /**
    * @param node the node's runtime
@@ -40,7 +42,9 @@ export class RemoteTaskExecutor {
   /**
    * Spillback: send a task back when this node cannot run it but another node can, or when this
    * node's queue is long (at least {@link SPILL_QUEUE_PER_CPU} waiting per CPU) while another node
-   * had room for it at its last heartbeat. The suggested node is the one with the most free CPUs.
+   * was idle at its last heartbeat (nothing queued, the demand free). An idle node is sent at most
+   * as many tasks as it had room for per heartbeat it gives, so a stale view cannot start a storm.
+   * The suggested node is the one with the most free CPUs.
    */
   admit (req: RemoteTask, from: string): Spillback | undefined {
     const view = this.view()
@@ -52,21 +56,31 @@ export class RemoteTaskExecutor {
       return undefined // the run reports the bad options
     }
     const missing = shortfall(demand, this.node.total)
+    if (missing.length > 0) {
+      // It can never run here: any node whose totals hold it (the best first).
+      const able = view.peers().filter(p => p.info.peer !== from && p.info.resources.total.cpus > 0 && fits(demand, p.info.resources.total))
+      const best = able.sort((a, b) => (a.state === 'alive' ? 0 : 1) - (b.state === 'alive' ? 0 : 1) || b.info.resources.available.cpus - a.info.resources.available.cpus)[0]
+      return best === undefined ? undefined : { to: best.info.peer, reason: `this node lacks ${missing.join(', ')}` }
+    }
     // Tasks taken and not started yet: those still loading their component or arguments count too.
     const queued = Math.max(this.node.queueLength(), this.active - this.node.total.cpus)
-    const full = queued >= SPILL_QUEUE_PER_CPU * Math.max(1, this.node.total.cpus)
-    if (missing.length === 0 && !full) return undefined
+    if (queued < SPILL_QUEUE_PER_CPU * Math.max(1, this.node.total.cpus)) return undefined
     let best: PeerEntry | undefined
+    let bestRoom = 0
     for (const p of view.peers()) {
-      if (p.state !== 'alive' || p.info.peer === from) continue
-      const r = p.info.resources
-      if (!fits(demand, missing.length > 0 ? r.total : r.available)) continue
-      if (best === undefined || r.available.cpus > best.info.resources.available.cpus) best = p
+      const info = p.info
+      if (p.state !== 'alive' || info.peer === from || info.queue > 0 || !fits(demand, info.resources.available)) continue
+      const sent = this.spilledTo.get(info.peer)
+      const room = Math.floor(info.resources.available.cpus / Math.max(demand.cpus, 1e-9)) - (sent?.seq === info.seq ? sent.count : 0)
+      if (room > bestRoom) {
+        best = p
+        bestRoom = room
+      }
     }
-    if (best !== undefined) {
-      return { to: best.info.peer, reason: missing.length > 0 ? `this node lacks ${missing.join(', ')}` : `${queued} tasks queued on ${this.node.total.cpus} CPUs` }
-    }
-    return undefined
+    if (best === undefined) return undefined
+    const sent = this.spilledTo.get(best.info.peer)
+    this.spilledTo.set(best.info.peer, { seq: best.info.seq, count: sent?.seq === best.info.seq ? sent.count + 1 : 1 })
+    return { to: best.info.peer, reason: `${queued} tasks queued on ${this.node.total.cpus} CPUs` }
   }
 
   /** Bytes this node serves by CID: the components it holds and the objects in its store. */

@@ -6,6 +6,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Fabric, type ConnectedFabric } from '../../src/index.js'
+import { createNetNode, fixedResources, type NetNode } from '../../src/net/index.js'
+import { RemoteRunner } from '../../src/runtime/index.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const CLI = path.join(ROOT, 'test/e2e/fabric-cli.ts')
@@ -54,6 +56,33 @@ export class Cluster {
       await new Promise(resolve => setTimeout(resolve, 100))
     }
     return fabric
+  }
+
+  /**
+   * A caller below the driver API: a net node offering no CPUs (so no task is placed on it) with a
+   * RemoteRunner serving `component` to the nodes, once it sees `count` nodes alive (30 s at most).
+   * Its results say which node ran each task. The caller stops it.
+   */
+  async caller (component: Uint8Array, name = 'caller', count = this.joined.length): Promise<{ net: NetNode, runner: RemoteRunner, cid: string }> {
+    let runner: RemoteRunner | undefined
+    const net = await createNetNode({
+      dataDir: path.join(this.dir, name),
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      bootstrap: [this.joined[0]!.addr],
+      resources: () => fixedResources(),
+      objects: { get: (c) => runner?.componentBytes(c) }
+    })
+    runner = new RemoteRunner(net)
+    const cid = runner.addComponent(component)
+    const deadline = Date.now() + 30_000
+    while (net.view.peers().filter(p => p.state === 'alive' && p.info.resources.total.cpus > 0).length < count) {
+      if (Date.now() > deadline) {
+        await net.stop({ leave: false })
+        throw new Error(`the caller did not see ${count} nodes in 30 s`)
+      }
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+    return { net, runner, cid }
   }
 
   /** SIGKILL whatever still runs, wait for the exits, remove the temp dir. */

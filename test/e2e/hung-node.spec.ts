@@ -4,9 +4,8 @@
 // SIGCONT its next heartbeat makes it alive again (not a death and a rejoin).
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import path from 'node:path'
-import { createNetNode, createStatusClient, fixedResources, type NetNode } from '../../src/net/index.js'
-import { RemoteRunner } from '../../src/runtime/index.js'
+import { createStatusClient, type NetNode } from '../../src/net/index.js'
+import type { RemoteRunner } from '../../src/runtime/index.js'
 import { encode } from '../../src/objects/index.js'
 import { fixtureComponent } from '../helpers/fixtures.js'
 import { Cluster, type Joined } from './cluster.js'
@@ -37,21 +36,8 @@ describe('e2e: a hung node (SIGSTOP) is suspected in ~1-2 s, avoided, and alive 
     await Promise.all([cluster.join('n1', first.addr, NODE_TIMING), cluster.join('n2', first.addr, NODE_TIMING)])
     // The driver: a net node offering no CPUs, with the library defaults (heartbeat timeouts 3 s /
     // 10 s, probe on), serving the component to the nodes.
-    client = await createNetNode({
-      dataDir: path.join(cluster.dir, 'driver'),
-      listen: ['/ip4/127.0.0.1/tcp/0'],
-      bootstrap: [first.addr],
-      resources: () => fixedResources(),
-      objects: { get: (c) => runner?.componentBytes(c) }
-    })
-    runner = new RemoteRunner(client)
-    cid = runner.addComponent(component)
+    ;({ net: client, runner, cid } = await cluster.caller(component, 'driver'))
     status = await createStatusClient()
-    const deadline = Date.now() + 30_000
-    while (client.view.peers().filter(p => p.state === 'alive' && p.info.resources.total.cpus > 0).length < 3) {
-      if (Date.now() > deadline) throw new Error('the driver did not see the three nodes in 30 s')
-      await new Promise(resolve => setTimeout(resolve, 100))
-    }
     // The two nodes that will take the work pull and compile the component now, not while n2 hangs
     // (compiling takes seconds on a loaded box, and would stretch the hang).
     await Promise.all(joined.filter(j => j.name !== 'n2').map(async j => assert.deepEqual(await client.runTask(j.peer, { type: 'run', id: `warm-${j.name}`, component: cid, name: 'add', args: encode([1, 2]) }), { value: encode(3) })))

@@ -50,6 +50,16 @@ describe('e2e: guests\' nested tasks spread across nodes', function () {
     assert.ok(busyElsewhere.size > 0, 'no nested task ran on another node')
   })
 
+  it('fan-outs one after another: nodes briefly oversubscribed by a resuming guest keep gossiping and serving', async () => {
+    // One child runs on the parent's node on the CPU the waiting parent lends; when the parent
+    // resumes, the node holds more than it has for a moment. Heartbeats then must not fail.
+    for (let i = 0; i < 20; i++) assert.equal(await fabric.get(m.fanOut!.remote(12, 250_000, {}) as ObjectRef<number>), squares(12))
+    await new Promise(resolve => setTimeout(resolve, 1000))
+    for (const n of nodes) assert.equal(n.proc.exitCode, null, `${n.name} is still running`)
+    const view = (fabric as unknown as { net: NetNode }).net.view
+    assert.ok(nodes.every(n => view.get(n.peer)?.state === 'alive'), 'every node is alive in the view')
+  })
+
   it('a nested task its node can never run goes to a node that can', async () => {
     const sum = await fabric.get(m.fanOut!.options({ scheduling: { nodeAffinity: nodes[0]!.peer } }).remote(3, 1000, { resources: { special: 1 } }) as ObjectRef<number>)
     assert.equal(sum, squares(3))

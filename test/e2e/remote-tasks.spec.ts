@@ -6,9 +6,9 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { createNetNode, fixedResources, type NetNode } from '../../src/net/index.js'
+import type { NetNode } from '../../src/net/index.js'
 import { Fabric, ObjectRef, type UntypedModule } from '../../src/index.js'
-import { RemoteRunner } from '../../src/runtime/index.js'
+import type { RemoteRunner } from '../../src/runtime/index.js'
 import { encode } from '../../src/objects/index.js'
 import { fixtureComponent } from '../helpers/fixtures.js'
 import { Cluster, ROOT, type Joined } from './cluster.js'
@@ -36,20 +36,7 @@ describe('e2e: tasks across fabric join processes (/fabric/task/1)', function ()
     const first = await join('n0')
     await Promise.all([join('n1', first.addr), join('n2', first.addr)])
     // The caller: a net node offering no CPUs (so no task is placed on it) that serves the component.
-    client = await createNetNode({
-      dataDir: path.join(cluster.dir, 'caller'),
-      listen: ['/ip4/127.0.0.1/tcp/0'],
-      bootstrap: [first.addr],
-      resources: () => fixedResources(),
-      objects: { get: (c) => runner?.componentBytes(c) }
-    })
-    runner = new RemoteRunner(client)
-    cid = runner.addComponent(component)
-    const deadline = Date.now() + 30_000
-    while (client.view.peers().filter(p => p.state === 'alive').length < 3) {
-      if (Date.now() > deadline) throw new Error('the caller did not see the three nodes in 30 s')
-      await new Promise(resolve => setTimeout(resolve, 100))
-    }
+    ;({ net: client, runner, cid } = await cluster.caller(component))
   })
 
   after(async () => {
@@ -75,6 +62,10 @@ describe('e2e: tasks across fabric join processes (/fabric/task/1)', function ()
   it('spillback: a node full of soft-affinity work sends tasks back to nodes with room', async () => {
     const target = joined[0]!.peer
     const spills = runner.spillbacks
+    // A node sends work only to nodes idle at their last heartbeat: let the earlier tests' load drain from the view.
+    const idle = (): boolean => client.view.peers().every(p => p.state === 'alive' && p.info.queue === 0 && p.info.resources.available.cpus >= 1)
+    for (const deadline = Date.now() + 10_000; !idle() && Date.now() < deadline;) await new Promise(resolve => setTimeout(resolve, 100))
+    await new Promise(resolve => setTimeout(resolve, 600))
     const n = 1_500_000
     let expected = 0
     for (let i = 0; i < n; i++) expected += i * i

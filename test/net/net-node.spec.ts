@@ -55,6 +55,19 @@ describe('net/net-node (in-process nodes on 127.0.0.1)', function () {
     assert.ok(a.stats().received > 0 && b.stats().published > 0)
   })
 
+  it('a node whose own info turns invalid skips heartbeats instead of crashing; it is heard again once valid', async () => {
+    let own: NodeResources = nodeResources(2)
+    const a = await node('a')
+    const b = await node('b', { bootstrap: [a.multiaddrs()[0]!], resources: () => own, heartbeatMs: 200 })
+    await waitFor(() => a.view.get(b.peerId)?.state === 'alive', 'b in a\'s view', 10_000)
+    const published = b.stats().published
+    own = nodeResources(-1) // a bug in the runtime's accounting, say
+    await new Promise(resolve => setTimeout(resolve, 600))
+    assert.equal(b.stats().published, published, 'nothing invalid was published')
+    own = nodeResources(3)
+    await waitFor(() => a.view.get(b.peerId)?.info.resources.total.cpus === 3, 'b heard again', 5000)
+  })
+
   it('stop() publishes a leave; the peer drops the node without waiting for timeouts; stop is idempotent', async () => {
     const a = await node('a')
     const b = await node('b', { bootstrap: [a.multiaddrs()[0]!] })

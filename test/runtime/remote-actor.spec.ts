@@ -7,7 +7,6 @@ import assert from 'node:assert/strict'
 import { ActorDiedError } from '../../src/exec/errors.js'
 import { FabricError } from '../../src/errors/index.js'
 import type { ActorOpen, ActorSession, NetNode, PeerEntry } from '../../src/net/index.js'
-import type { RestartReporting } from '../../src/net/actor-protocol.js'
 import { PeerUnreachableError } from '../../src/net/errors.js'
 import { ActorNotFoundError } from '../../src/runtime/errors.js'
 import { RemoteActor, type RemoteActorInit } from '../../src/runtime/remote-actor.js'
@@ -17,7 +16,7 @@ import { resources } from '../../src/scheduler/resources.js'
 const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
 
 /** An owned session with a node in memory: calls answer their method's name; the test breaks it or reports restarts. */
-class FakeSession implements ActorSession, RestartReporting {
+class FakeSession implements ActorSession {
   restarts = 0
   readonly ended: Promise<Error | undefined>
   private endResolve!: (e: Error | undefined) => void
