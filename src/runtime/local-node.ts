@@ -1056,6 +1056,11 @@ export class LocalNode {
     else if (level === 'warn' || level === 'error') process.stderr.write(`[${ctx.tag ?? ctx.cid.slice(-8)} ${level}] ${message}\n`)
   }
 
+  /** Whether the settled value of ref `id` holds refs. */
+  holdsRefs (id: string): boolean {
+    return (this.refs.get(id)?.nested.length ?? 0) > 0
+  }
+
   /** Guests' nested tasks sent to other nodes: running there now, and in all. */
   offloadStats (): { running: number, total: number } {
     return { running: this.offloaded.size, total: this.offloadedCount }

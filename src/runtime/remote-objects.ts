@@ -96,7 +96,10 @@ export class RemoteObjects {
     const { values, refs, nested } = await this.args(lineage)
     await this.runner.submit(lineage.component, lineage.name, values, {
       ...lineage.options,
-      onItem: (item, peer) => { onItem('object' in item ? new RemoteObject(item.object.cid, item.object.size, new Set([peer])) : { value: decode(item.value) }) }
+      onItem: (item, peer) => {
+        if ('object' in item) onItem(new RemoteObject(item.object.cid, item.object.size, new Set([peer])))
+        else onItem({ value: item.nested === undefined ? decode(item.value) : this.adopt(decode(item.value), item.nested, peer) })
+      }
     }, refs, nested)
   }
 

@@ -154,8 +154,9 @@ export class RemoteTaskExecutor {
         for (let item = await reader.next(); item !== undefined; item = await reader.next()) {
           const where = await this.node.location(item)
           if ('inline' in where) {
+            const nested = await this.resultRefs(where.inline, from)
             this.node.release(item)
-            onItem({ value: where.inline })
+            onItem({ value: where.inline, ...(nested.length === 0 ? {} : { nested }) })
           } else {
             this.keep(from, where.cid, item)
             onItem({ object: where })
@@ -171,10 +172,14 @@ export class RemoteTaskExecutor {
     try {
       const where = await this.node.location(id)
       const extra = copies.length === 0 ? {} : { copies }
-      if ('inline' in where) {
-        const nested = await this.resultRefs(where.inline, from)
-        return { value: where.inline, ...extra, ...(nested.length === 0 ? {} : { nested }) }
+      const asValue = async (value: Uint8Array): Promise<TaskOutcome> => {
+        const nested = await this.resultRefs(value, from)
+        return { value, ...extra, ...(nested.length === 0 ? {} : { nested }) }
       }
+      if ('inline' in where) return await asValue(where.inline)
+      // A result holding refs travels inline whatever its size (within the reply limit), with what
+      // its refs stand for: stored here by CID, the refs inside would name this node's objects.
+      if (this.node.holdsRefs(id)) return await asValue(await this.node.get(id))
       // A large result stays here, held for its owner, and travels by CID.
       this.keep(from, where.cid, id)
       keep = true

@@ -101,6 +101,15 @@ describe('e2e: objects held by nodes, locality and lineage', function () {
     const level1 = await fabric.get(back.inner)
     assert.equal(await fabric.get(level1.inner), 3)
     fabric.free([big, opened])
+    // A large result holding refs comes back whole, with what they stand for.
+    const holder = fabric.put({ big: bytes(200 * 1024, 4), inner: m.add!.remote(2, 3) })
+    const large = await fabric.get(nested.open!.remote({ inner: holder }) as ObjectRef<{ big: Uint8Array, inner: ObjectRef<number> }>)
+    assert.deepEqual(large.big, bytes(200 * 1024, 4))
+    assert.equal(await fabric.get(large.inner), 5)
+    // A generator's items holding refs, too.
+    const got: unknown[] = []
+    for await (const item of nested.boxes!.remote(3) as unknown as AsyncIterable<ObjectRef<ObjectRef<{ box: number }>>>) got.push(await fabric.get(await fabric.get(item)))
+    assert.deepEqual(got, [{ box: 0 }, { box: 1 }, { box: 2 }])
   })
 
   it('refs cross to and from actors: in constructor and method arguments, inside results, and as results', async () => {
