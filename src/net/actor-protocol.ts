@@ -3,8 +3,10 @@
 //
 //   client: { type: 'create', component, cls, args, options, nested? }   or { type: 'attach', name }   (first frame)
 //   server: { type: 'created', actor, cls?, methods? }           or { type: 'error', error }   (then the stream ends)
-//   client: { type: 'call', id, method, args, timeoutMs?, nested? }   any number; run in the order sent
-//           nested: refs inside the argument values and what they stand for, as in /fabric/task/1
+//   client: { type: 'call', id, method, args, timeoutMs?, nested?, retries? }   any number; run in the order sent
+//           nested: refs inside the argument values and what they stand for, as in /fabric/task/1;
+//           retries: how often the node may run this call again after a crash (else maxTaskRetries)
+//   server: { type: 'retrying', id }                             the call crashed the actor, which restarted in place; it runs again
 //   server: { type: 'result', id, ok: true, value, nested? }     or { type: 'result', id, ok: false, error }   in any order
 //           nested: refs inside the result value, as in /fabric/task/1 results
 //   client: { type: 'kill' }                                     the actor dies; pending calls get ActorDiedError results
@@ -32,8 +34,11 @@ import { decodeNested, decodeResultRefs, replyBytes } from './task-protocol.js'
 /** Option names a create frame may carry (their values are checked by the node's runtime). */
 const ACTOR_OPTION_KEYS = ['cpus', 'gpus', 'memoryMb', 'resources', 'name', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency', 'timeoutMs']
 
-interface CallRequest { type: 'call', id: number, method: string, args: Uint8Array, timeoutMs?: number, nested?: NestedRef[] }
+interface CallRequest { type: 'call', id: number, method: string, args: Uint8Array, timeoutMs?: number, nested?: NestedRef[], retries?: number }
 interface KillRequest { type: 'kill' }
+
+/** Most retries one call may ask for (the node runs it at most this many times more after crashes). */
+const MAX_CALL_RETRIES = 1000
 
 /** A frame from the node after `created`. */
 export type ActorReply =
@@ -41,6 +46,7 @@ export type ActorReply =
   | { type: 'result', id: number, ok: false, error: Error }
   | { type: 'error', error: Error }
   | { type: 'restarted', restarts: number }
+  | { type: 'retrying', id: number }
 
 const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
@@ -79,13 +85,14 @@ export function decodeActorRequest (bytes: Uint8Array): CallRequest | KillReques
     return { type: 'kill' }
   }
   if (o.type !== 'call') throw new MalformedMessageError("actor request must be { type: 'call', ... } or { type: 'kill' }")
-  onlyKeys(o, ['type', 'id', 'method', 'args', 'timeoutMs', 'nested'], "{ type: 'call', id, method, args, timeoutMs?, nested? }")
+  onlyKeys(o, ['type', 'id', 'method', 'args', 'timeoutMs', 'nested', 'retries'], "{ type: 'call', id, method, args, timeoutMs?, nested?, retries? }")
+  if (o.retries !== undefined && (!isUint(o.retries) || o.retries > MAX_CALL_RETRIES)) throw new MalformedMessageError(`actor call: retries must be an integer from 0 to ${MAX_CALL_RETRIES}`)
   if (!isUint(o.id)) throw new MalformedMessageError('actor call: id must be a non-negative integer')
   if (!isStr(o.method, 256)) throw new MalformedMessageError('actor call: method must be a string of 1-256 chars')
   if (!(o.args instanceof Uint8Array)) throw new MalformedMessageError('actor call: args must be CBOR bytes')
   if (o.timeoutMs !== undefined && (!isUint(o.timeoutMs) || o.timeoutMs === 0)) throw new MalformedMessageError('actor call: timeoutMs must be a positive integer')
   const nested = o.nested === undefined ? undefined : decodeNested(o.nested, 'actor call')
-  return { type: 'call', id: o.id, method: o.method, args: o.args, ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }), ...(nested === undefined ? {} : { nested }) }
+  return { type: 'call', id: o.id, method: o.method, args: o.args, ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }), ...(nested === undefined ? {} : { nested }), ...(o.retries === undefined ? {} : { retries: o.retries }) }
 }
 
 /**
@@ -99,6 +106,11 @@ export function decodeActorReply (bytes: Uint8Array, restarts = 0): ActorReply {
     onlyKeys(o, ['type', 'restarts'], "{ type: 'restarted', restarts }")
     if (!isUint(o.restarts) || o.restarts <= restarts) throw new MalformedMessageError(`actor restarted: restarts must be an integer above ${restarts} (the count reported before)`)
     return { type: 'restarted', restarts: o.restarts }
+  }
+  if (o.type === 'retrying') {
+    onlyKeys(o, ['type', 'id'], "{ type: 'retrying', id }")
+    if (!isUint(o.id)) throw new MalformedMessageError('actor retrying: id must be a non-negative integer')
+    return { type: 'retrying', id: o.id }
   }
   if (o.type !== 'result' || !isUint(o.id)) throw new MalformedMessageError(`unexpected actor reply type ${String(o.type)}`)
   if (o.ok === true && o.value instanceof Uint8Array) return { type: 'result', id: o.id, ok: true, value: o.value, ...(o.nested === undefined ? {} : { nested: decodeResultRefs(o.nested, 'actor reply') }) }
@@ -151,7 +163,13 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
       const { id, method } = req
       let result: Promise<Uint8Array | ActorCallResult>
       try {
-        result = host.call(actor, method, req.args, req.timeoutMs, { from: from.toString(), ...(req.nested === undefined ? {} : { nested: req.nested }) })
+        result = host.call(actor, method, req.args, req.timeoutMs, {
+          from: from.toString(),
+          ...(req.nested === undefined ? {} : { nested: req.nested }),
+          ...(req.retries === undefined ? {} : { retries: req.retries }),
+          // Told before the call runs again after a crash (and so before its result).
+          onRetry: () => { send({ type: 'retrying', id }) }
+        })
       } catch (err) {
         result = Promise.reject(err)
       }
@@ -185,7 +203,7 @@ class ClientSession implements ActorSession {
   readonly ended: Promise<Error | undefined>
   private restartsReported = 0
   private readonly restartListeners: Array<(restarts: number) => void> = []
-  private readonly calls = new Map<number, { resolve: (v: ActorCallResult) => void, reject: (e: Error) => void }>()
+  private readonly calls = new Map<number, { resolve: (v: ActorCallResult) => void, reject: (e: Error) => void, onRetry?: () => void }>()
   private readonly slotWaiters: Array<() => void> = []
   private nextId = 0
   private writes: Promise<void> = Promise.resolve()
@@ -207,16 +225,16 @@ class ClientSession implements ActorSession {
     return (await this.invoke(method, args, timeoutMs === undefined ? {} : { timeoutMs })).value
   }
 
-  async invoke (method: string, args: Uint8Array, options: { timeoutMs?: number, nested?: NestedRef[] } = {}): Promise<ActorCallResult> {
+  async invoke (method: string, args: Uint8Array, options: { timeoutMs?: number, nested?: NestedRef[], retries?: number, onRetry?: () => void } = {}): Promise<ActorCallResult> {
     if (this.endedWith !== undefined) throw this.endedWith ?? new PeerUnreachableError(`the actor session with ${this.peer} is closed`)
-    const { timeoutMs, nested } = options
+    const { timeoutMs, nested, retries, onRetry } = options
     const id = this.nextId++
-    const result = new Promise<ActorCallResult>((resolve, reject) => { this.calls.set(id, { resolve, reject }) })
+    const result = new Promise<ActorCallResult>((resolve, reject) => { this.calls.set(id, { resolve, reject, ...(onRetry === undefined ? {} : { onRetry }) }) })
     // In order: a call waits for a slot behind the calls made before it.
     this.writes = this.writes.then(async () => {
       while (this.calls.size > ACTOR_MAX_CALLS_IN_FLIGHT && this.endedWith === undefined) await new Promise<void>(resolve => this.slotWaiters.push(resolve))
       if (this.endedWith !== undefined) return
-      await this.lp.write(encode({ type: 'call', id, method, args, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(nested === undefined || nested.length === 0 ? {} : { nested }) }))
+      await this.lp.write(encode({ type: 'call', id, method, args, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(nested === undefined || nested.length === 0 ? {} : { nested }), ...(retries === undefined ? {} : { retries }) }))
     }).catch(err => { this.end(broke(this.peer, err)) })
     return await result
   }
@@ -255,6 +273,12 @@ class ClientSession implements ActorSession {
         if (o.type === 'restarted') {
           this.restartsReported = o.restarts
           for (const l of this.restartListeners) l(o.restarts)
+          continue
+        }
+        if (o.type === 'retrying') {
+          const call = this.calls.get(o.id)
+          if (call === undefined) throw new MalformedMessageError(`actor retrying for call ${o.id}, which is not pending`)
+          call.onRetry?.()
           continue
         }
         const call = this.calls.get(o.id)

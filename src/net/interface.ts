@@ -340,9 +340,11 @@ export interface ActorHost {
   /**
    * Queue a method call and resolve to its CBOR result (with the refs inside it, when it holds
    * some). The call must be queued before this returns: calls run in the order they arrive on the
-   * session. `call.nested` describes the refs inside the argument values, by the caller's ids.
+   * session. `call.nested` describes the refs inside the argument values, by the caller's ids;
+   * `call.retries` replaces the actor's maxTaskRetries for this call, and `call.onRetry` is told
+   * before each retry after a crash.
    */
-  call: (actor: string, method: string, args: Uint8Array, timeoutMs: number | undefined, call?: { from: string, nested?: NestedRef[] }) => Promise<Uint8Array | ActorCallResult>
+  call: (actor: string, method: string, args: Uint8Array, timeoutMs: number | undefined, call?: { from: string, nested?: NestedRef[], retries?: number, onRetry?: () => void }) => Promise<Uint8Array | ActorCallResult>
   kill: (actor: string) => void
   /**
    * Call `listener` with the actor's count of restarts in place (after a crash) each time the node
@@ -372,8 +374,12 @@ export interface ActorSession {
    * with PeerUnreachableError when the session broke before the result came.
    */
   call: (method: string, args: Uint8Array, timeoutMs?: number) => Promise<Uint8Array>
-  /** A call whose argument values hold refs (`nested` describes them) or whose result may: as `call`, with the result's refs. */
-  invoke: (method: string, args: Uint8Array, options?: { timeoutMs?: number, nested?: NestedRef[] }) => Promise<ActorCallResult>
+  /**
+   * A call whose argument values hold refs (`nested` describes them) or whose result may: as
+   * `call`, with the result's refs. `retries`: how often the node may run it again after a crash
+   * (the actor's maxTaskRetries when absent); `onRetry` hears of each such retry.
+   */
+  invoke: (method: string, args: Uint8Array, options?: { timeoutMs?: number, nested?: NestedRef[], retries?: number, onRetry?: () => void }) => Promise<ActorCallResult>
   /** Restarts the node made in place since the actor was created there (as it reported them; owner only). */
   readonly restarts: number
   /** Call `listener` with the new count on each restart in place the node reports. */

@@ -62,6 +62,9 @@ interface TaskRecord {
   shape: string
   /** Items the current attempt of a generator has yielded. */
   yielded: number
+  /** An actor call's own limit on retries after crashes (instead of the actor's maxTaskRetries), and who hears of each. */
+  callRetries?: number
+  onRetry?: () => void
 }
 
 interface ActorRecord {
@@ -700,7 +703,12 @@ export class LocalNode {
   }
 
   /** Queue a method call on an actor; returns the result's ref id (held once for the caller). */
-  callActor (actorId: string, method: string, args: ArgSpec[], options: { timeoutMs?: number } = {}): string {
+  /**
+   * Call an actor's method; returns the result's ref id (held once for the caller). `maxRetries`
+   * replaces the actor's maxTaskRetries for this call; `onRetry` is told before each retry after a
+   * crash (the actor restarted in place).
+   */
+  callActor (actorId: string, method: string, args: ArgSpec[], options: { timeoutMs?: number, maxRetries?: number, onRetry?: () => void } = {}): string {
     this.assertRunning()
     const a = this.actors.get(actorId)
     const opts: ResolvedTaskOptions = { resources: resources(), maxRetries: 0, retryExceptions: false, timeoutMs: options.timeoutMs ?? a?.options.timeoutMs, memoryLimitMb: DEFAULT_MEMORY_LIMIT_MB }
@@ -711,6 +719,8 @@ export class LocalNode {
       return t.result.id
     }
     t.actor = a
+    if (options.maxRetries !== undefined) t.callRetries = options.maxRetries
+    if (options.onRetry !== undefined) t.onRetry = options.onRetry
     a.queue.push(t)
     this.waitForArgs(t, false)
     return t.result.id
@@ -757,7 +767,8 @@ export class LocalNode {
       a.restarts++
       a.state = 'restarting'
       a.onRestart?.(a.restarts)
-      if (t.attempts <= a.options.maxTaskRetries) {
+      if (t.attempts <= (t.callRetries ?? a.options.maxTaskRetries)) {
+        t.onRetry?.()
         t.state = 'queued'
         a.queue.unshift(t)
       } else {

@@ -69,7 +69,7 @@ export class RemoteActorHost implements ActorHost {
     return () => { this.restarts.delete(actor) }
   }
 
-  call (actor: string, method: string, args: Uint8Array, timeoutMs: number | undefined, call?: { from: string, nested?: NestedRef[] }): Promise<ActorCallResult> {
+  call (actor: string, method: string, args: Uint8Array, timeoutMs: number | undefined, call?: { from: string, nested?: NestedRef[], retries?: number, onRetry?: () => void }): Promise<ActorCallResult> {
     const what = `actor method '${method}'`
     // Refs nested in the argument values: refs of this node, made now (an object still being
     // pulled is a pending ref the call waits for), so the call is queued in arrival order.
@@ -82,7 +82,11 @@ export class RemoteActorHost implements ActorHost {
       const fresh = nested.filter(n => !mapping.has(n.id))
       this.executor.localNested(fresh, fresh.map(n => n.value ?? this.executor.objectFor(what, n.cid!, n.holders!)), what, [], mapping)
     }
-    const id = this.node.callActor(actor, method, wireArgs(args, what, ref => mapping.get(ref)), timeoutMs === undefined ? {} : { timeoutMs })
+    const id = this.node.callActor(actor, method, wireArgs(args, what, ref => mapping.get(ref)), {
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(call?.retries === undefined ? {} : { maxRetries: call.retries }),
+      ...(call?.onRetry === undefined ? {} : { onRetry: call.onRetry })
+    })
     return (async () => {
       try {
         const value = await this.node.get(id)
@@ -151,6 +155,8 @@ export class RemoteActor {
   private readonly calls: CallRecord[] = []
   private nextSeq = 0
   private restarts = 0
+  /** False for a handle attached to another caller's actor (by name): it neither restarts nor resends. */
+  private owner = true
   private dead?: Error
   private readonly failedNodes = new Set<string>()
   /** `peer/actor` of the instances this actor had before (not rivals for its name). */
@@ -174,6 +180,7 @@ export class RemoteActor {
   /** Attach to a live named actor on `peer` (found by {@link findNamedActor}); never restarted from here (maxRestarts 0). */
   static attached (net: NetNode, runner: RemoteRunner, session: ActorSession): RemoteActor {
     const actor = new RemoteActor(net, runner, { component: '', cls: '', args: new Uint8Array(), demand: { cpus: 0, gpus: 0, memoryMb: 0, custom: {} }, maxRestarts: 0, maxTaskRetries: 0, nodeOptions: {} })
+    actor.owner = false
     actor.adopt(session)
     return actor
   }
@@ -318,7 +325,15 @@ export class RemoteActor {
   private send (r: CallRecord, session: ActorSession): void {
     r.attempts++
     r.sentOn = session
-    session.invoke(r.method, r.args, { ...(r.timeoutMs === undefined ? {} : { timeoutMs: r.timeoutMs }), ...(r.nested === undefined ? {} : { nested: r.nested }) }).then(out => {
+    // One maxTaskRetries per call: the node may run it again after crashes only with what is left,
+    // and tells each time it does (as sending it again after a lost node counts here too). An
+    // attached handle leaves the actor's own maxTaskRetries to the node (it never resends).
+    session.invoke(r.method, r.args, {
+      ...(r.timeoutMs === undefined ? {} : { timeoutMs: r.timeoutMs }),
+      ...(r.nested === undefined ? {} : { nested: r.nested }),
+      ...(this.owner ? { retries: Math.max(0, this.init.maxTaskRetries - (r.attempts - 1)) } : {}),
+      onRetry: () => { if (r.sentOn === session) r.attempts++ }
+    }).then(out => {
       if (r.sentOn !== session) return
       this.settle(r)
       r.resolve({ ...out, peer: session.peer })

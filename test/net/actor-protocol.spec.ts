@@ -45,9 +45,14 @@ class CounterHost implements ActorHost {
   }
 
   lastCall?: { from: string, nested?: unknown[] }
-  call (actor: string, method: string, args: Uint8Array, _timeoutMs?: number, call?: { from: string, nested?: unknown[] }): Promise<Uint8Array | { value: Uint8Array, nested?: Array<{ id: string, value: Uint8Array }> }> {
+  call (actor: string, method: string, args: Uint8Array, _timeoutMs?: number, call?: { from: string, nested?: unknown[], retries?: number, onRetry?: () => void }): Promise<Uint8Array | { value: Uint8Array, nested?: Array<{ id: string, value: Uint8Array }> }> {
     this.lastCall = call
     if (method === 'refs') return Promise.resolve({ value: cborg.encode('with refs'), nested: [{ id: 'node-1', value: cborg.encode(7) }] })
+    if (method === 'retried') {
+      // Crashed once, restarted in place, ran again: the caller hears of it before the result.
+      call?.onRetry?.()
+      return Promise.resolve(cborg.encode(`ran again, ${String((call as { retries?: number } | undefined)?.retries)} retries allowed`))
+    }
     const c = this.counters.get(actor)!
     const [by] = cborg.decode(args) as [number]
     // Calls run one after another, in the order queued (as the runtime does).
@@ -128,6 +133,10 @@ describe('net/actor-protocol', function () {
       assert.equal(cborg.decode(out.value), 'with refs')
       assert.deepEqual(out.nested, [{ id: 'node-1', value: cborg.encode(7) }])
       assert.equal(cborg.decode(await s.call('incr', cborg.encode([4]))), 4)
+      let retried = 0
+      const again = await s.invoke('retried', cborg.encode([]), { retries: 3, onRetry: () => { retried++ } })
+      assert.equal(cborg.decode(again.value), 'ran again, 3 retries allowed')
+      assert.equal(retried, 1)
     } finally {
       await s.close()
     }
@@ -197,6 +206,9 @@ describe('net/actor-protocol', function () {
     assert.deepEqual(decodeActorReply(encode({ type: 'result', id: 5, ok: true, value, nested: [{ id: 'n', cid: CID, size: 3 }] })), { type: 'result', id: 5, ok: true, value, nested: [{ id: 'n', cid: CID, size: 3 }] })
     bad({ type: 'result', id: 5, ok: true, value, nested: [{ id: 'n', cid: CID }] })
     bad({ type: 'result', id: 5, ok: true, value, nested: 'all' })
+    assert.deepEqual(decodeActorReply(encode({ type: 'retrying', id: 5 })), { type: 'retrying', id: 5 })
+    bad({ type: 'retrying' })
+    bad({ type: 'retrying', id: 5, extra: 1 })
     bad({ type: 'restarted' })
     bad({ type: 'restarted', restarts: 0 })
     bad({ type: 'restarted', restarts: -1 })
@@ -258,6 +270,8 @@ describe('net/actor-protocol', function () {
     assert.equal(await send([encode(create(0)), encode({ type: 'call', id: 1, method: 'incr', args: cborg.encode([1]), nested: 'x' })]), 'error:MalformedMessageError')
     assert.equal(await send([encode(create(0)), encode({ type: 'call', id: 1, method: 'incr', args: cborg.encode([1]), nested: [{ id: 'd-1', cid: 'junk', size: 1, holders: ['p'] }] })]), 'error:InvalidCidError')
     assert.equal(await send([encode({ ...create(0), nested: [{ id: 'd-1' }] })]), 'error:MalformedMessageError')
+    assert.equal(await send([encode(create(0)), encode({ type: 'call', id: 1, method: 'incr', args: cborg.encode([1]), retries: -1 })]), 'error:MalformedMessageError')
+    assert.equal(await send([encode(create(0)), encode({ type: 'call', id: 1, method: 'incr', args: cborg.encode([1]), retries: 1e9 })]), 'error:MalformedMessageError')
     assert.match(await send([encode(create(0)), new Uint8Array(MAX_ACTOR_REQUEST_BYTES + 1)]), /^(error:(MalformedMessageError|InvalidDataLengthError)|ended:)/)
     const s = await caller.openActor(worker.multiaddrs()[0]!, create(40))
     assert.equal(cborg.decode(await s.call('incr', cborg.encode([2]))), 42)

@@ -31,7 +31,13 @@ class FakeSession implements ActorSession {
     return new TextEncoder().encode(method)
   }
 
-  async invoke (method: string): Promise<{ value: Uint8Array }> {
+  /** Calls made with `hang`: they wait until the session breaks; `retries` as sent. */
+  readonly hanging: Array<{ retries?: number, onRetry?: () => void, reject: (e: Error) => void }> = []
+
+  async invoke (method: string, _args?: Uint8Array, options: { retries?: number, onRetry?: () => void } = {}): Promise<{ value: Uint8Array }> {
+    if (method === 'hang' && !this.over) {
+      return await new Promise((_resolve, reject) => { this.hanging.push({ ...options, reject }) })
+    }
     return { value: await this.call(method) }
   }
 
@@ -44,7 +50,11 @@ class FakeSession implements ActorSession {
   }
 
   /** The node died. */
-  break (): void { this.end(new PeerUnreachableError(`the actor session with ${this.peer} broke`)) }
+  break (): void {
+    const err = new PeerUnreachableError(`the actor session with ${this.peer} broke`)
+    for (const h of this.hanging.splice(0)) h.reject(err)
+    this.end(err)
+  }
 
   private end (err: Error | undefined): void {
     if (this.over) return
@@ -134,6 +144,23 @@ describe('runtime/remote-actor', function () {
     f.sessions[1]!.break()
     await assert.rejects(actor.call('ping', new Uint8Array()), (err: Error) => err instanceof ActorDiedError && /no restarts left \(3 of maxRestarts 3 used\)/.test(err.message))
     assert.equal(f.creates.length, 2)
+  })
+
+  it('one maxTaskRetries per call: retries in place spend it, a resend after a lost node gets what is left', async () => {
+    const f = new FakeFabric(['A', 'B', 'C'])
+    const actor = await RemoteActor.create(f.net(), f.runner(), init({ maxRestarts: 3, maxTaskRetries: 2 }))
+    const call = actor.call('hang', new Uint8Array())
+    await sleep(5)
+    assert.equal(f.sessions[0]!.hanging[0]!.retries, 2)
+    // The node ran it again once after a crash (and restarted the actor in place).
+    f.sessions[0]!.hanging[0]!.onRetry!()
+    f.sessions[0]!.restarted()
+    f.sessions[0]!.break()
+    await sleep(20)
+    // Sent again on B: 2 runs so far, so B may not run it again.
+    assert.equal(f.sessions[1]!.hanging[0]!.retries, 0)
+    f.sessions[1]!.break()
+    await assert.rejects(call, (err: Error) => err instanceof ActorDiedError && /maxTaskRetries 2/.test(err.message))
   })
 
   it('a node that reports restarts leaves less for the next: one in place, one elsewhere, then none', async () => {
