@@ -124,3 +124,12 @@ export const PROBE_PING_MAX_MS = 10_000
 
 /** A timer this late means the process itself was stalled: liveness is not judged on that tick. */
 export const LIVENESS_STALL_MS = 500
+
+/**
+ * Most refs one request or result may describe in `nested` (refs inside values, with what each
+ * stands for). A sender refuses more with a clear error; the frame size limits bound them too.
+ */
+export const MAX_NESTED_REFS = 65_536
+
+/** Longest `reason` of a spillback frame (longer ones are cut). */
+export const MAX_SPILLBACK_REASON_CHARS = 512

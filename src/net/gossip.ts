@@ -93,8 +93,8 @@ export class ResourceGossip {
     clearTimeout(this.announceTimer)
     this.heartbeat = undefined
     this.announceTimer = undefined
-    if (options.leave === true) {
-      const self = this.c.self()
+    const self = options.leave === true ? this.selfOrSkip() : undefined
+    if (self !== undefined) {
       const leave: LeaveMessage = { type: 'leave', peer: self.peer, seq: this.seq }
       try {
         await this.c.pubsub.publish(this.topic, encode(leave))
@@ -111,21 +111,30 @@ export class ResourceGossip {
 
   // Publish on every heartbeat (peers' liveness depends on it) and as soon as the info changed.
   private tick (): void {
-    try {
-      if (Date.now() - this.lastPublishAt >= this.heartbeatMs - CHANGE_POLL_MS / 2 || bodyKey(this.c.self()) !== this.lastBody) {
-        this.publishNow()
-      }
-    } catch (err) {
-      // The node's own info is invalid (a bug): skip this heartbeat rather than crash the node from
-      // a timer; peers suspect it if it lasts. Said once on stderr, since it needs fixing.
-      this.c.log.error('heartbeat not published - %e', err)
-      if (!this.selfErrorReported) process.stderr.write(`fabric: heartbeat not published: ${(err as Error).message}\n`)
-      this.selfErrorReported = true
+    const body = this.selfOrSkip()
+    if (body !== undefined && (Date.now() - this.lastPublishAt >= this.heartbeatMs - CHANGE_POLL_MS / 2 || bodyKey(body) !== this.lastBody)) {
+      this.publishNow(body)
     }
   }
 
-  private publishNow (): void {
-    const body = this.c.self()
+  /**
+   * The node's own info, or undefined when it is invalid (a bug): that heartbeat is skipped rather
+   * than crashing the node from a timer, and peers suspect the node if it lasts. Said once on
+   * stderr, since it needs fixing.
+   */
+  private selfOrSkip (): Omit<NodeInfo, 'seq' | 'ts'> | undefined {
+    try {
+      return this.c.self()
+    } catch (err) {
+      this.c.log.error('heartbeat not published - %e', err)
+      if (!this.selfErrorReported) process.stderr.write(`fabric: heartbeat not published: ${(err as Error).message}\n`)
+      this.selfErrorReported = true
+      return undefined
+    }
+  }
+
+  private publishNow (body = this.selfOrSkip()): void {
+    if (body === undefined) return
     const msg: ResourcesMessage = { type: 'resources', ...body, seq: ++this.seq, ts: Date.now() }
     this.lastPublishAt = Date.now()
     this.lastBody = bodyKey(body)

@@ -2,6 +2,7 @@
 // the status protocol. Implementations stay private to src/net.
 import type { Resources } from '../scheduler/resources.js'
 import type { Manifest } from '../component/interface.js'
+import type { SerializedError } from '../errors/index.js'
 
 export type { Resources }
 
@@ -311,8 +312,11 @@ export type TaskOutcome = ({ value: Uint8Array } | { object: { cid: string, size
   nested?: ResultRef[]
 }
 
-/** A ref inside a task's result, as the node that ran it describes it (its `id` is the node's own). */
-export type ResultRef = { id: string, value: Uint8Array } | { id: string, cid: string, size: number }
+/**
+ * A ref inside a task's result, as the node that ran it describes it (its `id` is the node's own):
+ * its value, an object the node keeps for the caller, or the error of the task behind it.
+ */
+export type ResultRef = { id: string, value: Uint8Array } | { id: string, cid: string, size: number } | { id: string, error: SerializedError }
 
 /** The first frame of an actor session: create an actor, or attach to a live named one. */
 export type ActorOpen =

@@ -29,7 +29,7 @@
 import './polyfill.js'
 import type { Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { MAX_SPILLBACKS, MAX_TASK_REPLY_BYTES, MAX_TASK_REQUEST_BYTES, TASK_MAX_INBOUND_STREAMS, TASK_MAX_IN_FLIGHT_PER_STREAM, TASK_OPEN_TIMEOUT_MS, TASK_PROTOCOL } from './constants.js'
+import { MAX_NESTED_REFS, MAX_SPILLBACK_REASON_CHARS, MAX_SPILLBACKS, MAX_TASK_REPLY_BYTES, MAX_TASK_REQUEST_BYTES, TASK_MAX_INBOUND_STREAMS, TASK_MAX_IN_FLIGHT_PER_STREAM, TASK_OPEN_TIMEOUT_MS, TASK_PROTOCOL } from './constants.js'
 import { MalformedMessageError, PeerUnreachableError, SpilledBackError } from './errors.js'
 import { frameStream } from './frames.js'
 import { decodeCborMap, encode } from './messages.js'
@@ -127,9 +127,6 @@ export function decodeNested (v: unknown, what = 'task request'): NestedRef[] {
   })
 }
 
-/** Most refs nested inside one request's or result's values that it may describe. */
-const MAX_NESTED_REFS = 4096
-
 /** Most object arguments one task may have, and holders named per argument. */
 const MAX_REF_ARGS = 256
 const MAX_HOLDERS = 16
@@ -206,7 +203,7 @@ export async function serveTaskStream (stream: Stream, from: PeerId, executor: T
       // A full node (or one that cannot run it) sends the task back, naming a node with room.
       const spill = (req.spilled ?? 0) < MAX_SPILLBACKS ? admit(executor, req, caller, log) : undefined
       if (spill !== undefined) {
-        send({ type: 'spillback', id: req.id, reason: spill.reason, ...(spill.to === undefined ? {} : { to: spill.to }) })
+        send({ type: 'spillback', id: req.id, reason: spill.reason.slice(0, MAX_SPILLBACK_REASON_CHARS), ...(spill.to === undefined ? {} : { to: spill.to }) })
         continue
       }
       send({ type: 'accepted', id: req.id })
@@ -241,7 +238,7 @@ async function runOne (executor: TaskExecutor, req: RemoteTaskRequest, caller: s
     const nested = outcome.nested === undefined || outcome.nested.length === 0 ? {} : { nested: outcome.nested }
     const size = replyBytes(value, outcome.nested)
     return size > MAX_TASK_REPLY_BYTES - 1024
-      ? { type: 'result', id: req.id, ok: false, error: serializeError(new MalformedMessageError(`the result of ${req.name} is ${value.byteLength} bytes, over the ${MAX_TASK_REPLY_BYTES}-byte reply limit`)) }
+      ? { type: 'result', id: req.id, ok: false, error: serializeError(new MalformedMessageError(`the result of ${req.name} is ${size} bytes (with the values of the refs inside it), over the ${MAX_TASK_REPLY_BYTES}-byte reply limit`)) }
       : { type: 'result', id: req.id, ok: true, value, ...copies, ...nested }
   } catch (err) {
     return { type: 'result', id: req.id, ok: false, error: serializeError(err) }
@@ -284,9 +281,14 @@ export function decodeResultRefs (v: unknown, what = 'task reply'): ResultRef[] 
   if (!Array.isArray(v) || v.length > MAX_NESTED_REFS) throw new MalformedMessageError(`${what}: nested must be a list of at most ${MAX_NESTED_REFS}`)
   return v.map((r, i) => {
     const o = r as Record<string, unknown>
-    const shape = `${what}: nested[${i}] must be { id, value } or { id, cid, size }`
+    const shape = `${what}: nested[${i}] must be { id, value }, { id, cid, size } or { id, error: { name, message } }`
     if (typeof r !== 'object' || r === null || Array.isArray(r) || r instanceof Uint8Array || !isStr(o.id, 128)) throw new MalformedMessageError(shape)
     if (o.value instanceof Uint8Array && Object.keys(o).every(k => ['id', 'value'].includes(k))) return { id: o.id, value: o.value }
+    if (o.error !== undefined && Object.keys(o).every(k => ['id', 'error'].includes(k))) {
+      const e = o.error as Record<string, unknown>
+      if (typeof e !== 'object' || e === null || !isStr(e.name, 256) || typeof e.message !== 'string') throw new MalformedMessageError(shape)
+      return { id: o.id, error: e as unknown as SerializedError }
+    }
     if (!Object.keys(o).every(k => ['id', 'cid', 'size'].includes(k)) || !isStr(o.cid, 128) || !isUint(o.size)) throw new MalformedMessageError(shape)
     parseCid(o.cid)
     return { id: o.id, cid: o.cid, size: o.size }
@@ -353,10 +355,10 @@ class TaskSession {
         const o = decodeCborMap((await this.lp.read()).subarray(), 'task reply')
         if (o.type === 'accepted') continue
         if (o.type === 'spillback' && typeof o.id === 'string') {
+          if ((o.to !== undefined && !isStr(o.to, 128)) || !isStr(o.reason, 1024)) throw new MalformedMessageError('task reply: spillback must be { type, id, reason, to? }')
           const call = this.pending.get(o.id)
           if (call === undefined) continue
           this.pending.delete(o.id)
-          if ((o.to !== undefined && !isStr(o.to, 128)) || !isStr(o.reason, 1024)) throw new MalformedMessageError('task reply: spillback must be { type, id, reason, to? }')
           call.reject(new SpilledBackError(`${this.target.toString()} sent the task back: ${o.reason}`, o.to === undefined ? {} : { to: o.to }))
           continue
         }

@@ -24,6 +24,9 @@ export interface NodeInit {
   log?: (level: string, message: string, source: { cid: string, task?: string }) => void
 }
 
+/** A ref inside a result from another node (by that node's id): its CBOR value, or the error of the task behind it. */
+export type OffloadedRef = { id: string, value: Uint8Array } | { id: string, error: Error }
+
 /** An argument of a task run on another node: its CBOR bytes, or an object this node's store holds (served by CID). */
 export type OffloadArg = { value: Uint8Array } | { cid: string, size: number }
 
@@ -42,7 +45,7 @@ export interface NestedOffload {
    * result's CBOR bytes and, when it holds refs, the CBOR value of each (by the other node's ids;
    * refs inside those values listed too). Node failures are retried elsewhere up to `options.maxRetries`.
    */
-  run: (task: { component: string, name: string, args: OffloadArg[], options: ResolvedTaskOptions }, signal: AbortSignal) => Promise<{ value: Uint8Array, nested: Array<{ id: string, value: Uint8Array }> }>
+  run: (task: { component: string, name: string, args: OffloadArg[], options: ResolvedTaskOptions }, signal: AbortSignal) => Promise<{ value: Uint8Array, nested: OffloadedRef[] }>
 }
 
 /**

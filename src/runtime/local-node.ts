@@ -17,7 +17,7 @@ import {
   ObjectReleasedError, RetriesExhaustedError
 } from './errors.js'
 import { INLINE_LIMIT, RefTable, type RefEntry, type StoredValue } from './ref-table.js'
-import type { ArgSpec, NestedOffload, NodeInit, NodeStats, OffloadArg, ResolvedActorOptions, ResolvedTaskOptions, TaskSubmission } from './interface.js'
+import type { ArgSpec, NestedOffload, NodeInit, NodeStats, OffloadArg, OffloadedRef, ResolvedActorOptions, ResolvedTaskOptions, TaskSubmission } from './interface.js'
 
 const DEFAULT_MEMORY_LIMIT_MB = 256
 
@@ -948,7 +948,9 @@ export class LocalNode {
    */
   private offloadable (args: ArgSpec[], options: ResolvedTaskOptions, caller: TaskRecord | undefined): boolean {
     if (this.offload === undefined || options.resources.cpus <= 0) return false
-    if (args.some(a => a.kind === 'value' && a.refs.length > 0)) return false
+    // Refs inside values would name this node's objects there: such tasks stay here (as do tasks
+    // taking a ref whose value holds refs, or may: one not settled yet).
+    if (args.some(a => a.kind === 'value' ? a.refs.length > 0 : this.refs.get(a.id)?.state !== 'ready' || this.holdsRefs(a.id))) return false
     // A task this node can never run goes where it can (without such a node, submit says why).
     if (shortfall(options.resources, this.total).length > 0) return this.offload.hasRoom(options.resources, false)
     // The calling guest's own CPUs do not count: it gives them back while it waits for its children.
@@ -1000,19 +1002,29 @@ export class LocalNode {
    * A result from another node, as refs of this node: each ref inside it (by the other node's id)
    * becomes a ref here, the innermost first, and the value names them.
    */
-  private async adoptResult (out: { value: Uint8Array, nested: Array<{ id: string, value: Uint8Array }> }, made: string[]): Promise<{ value: StoredValue, nested: string[] }> {
+  private async adoptResult (out: { value: Uint8Array, nested: OffloadedRef[] }, made: string[]): Promise<{ value: StoredValue, nested: string[] }> {
     if (out.nested.length === 0) return { value: await this.storeValue(out.value), nested: [] }
     const ids = new Map<string, string>()
     const local = (bytes: Uint8Array): { bytes: Uint8Array, refs: string[] } => localRefs(bytes, id => ids.get(id), 'a result from another node')
     // Each is listed after the refs inside it: those have ids here already.
     for (const n of out.nested) {
-      const v = local(n.value)
-      ids.set(n.id, this.put(v.bytes, v.refs))
+      let id: string
+      if ('error' in n) {
+        // A ref to a task that failed there: a failed ref here.
+        const e = this.refs.create('o')
+        e.holders++
+        this.refs.settle(e, { error: n.error })
+        id = e.id
+      } else {
+        const v = local(n.value)
+        id = this.put(v.bytes, v.refs)
+      }
+      ids.set(n.id, id)
+      made.push(id) // released by the caller whatever happens next
     }
     const result = local(out.value)
     const value = await this.storeValue(result.bytes)
     // The result holds the refs it names once settled; the caller then lets go of the ones made here.
-    made.push(...ids.values())
     return { value, nested: result.refs }
   }
 

@@ -5,7 +5,8 @@
 import type { NetNode, RefArg } from '../net/index.js'
 import { decode, encode } from '../objects/index.js'
 import { fits, type Resources } from '../scheduler/resources.js'
-import type { NestedOffload, OffloadArg, ResolvedTaskOptions } from './interface.js'
+import { deserializeError } from '../errors/index.js'
+import type { NestedOffload, OffloadArg, OffloadedRef, ResolvedTaskOptions } from './interface.js'
 import type { RemoteRunner } from './remote.js'
 
 /**
@@ -30,7 +31,7 @@ export class FabricOffload implements NestedOffload {
       : fits(demand, p.info.resources.total)))
   }
 
-  async run (task: { component: string, name: string, args: OffloadArg[], options: ResolvedTaskOptions }, signal: AbortSignal): Promise<{ value: Uint8Array, nested: Array<{ id: string, value: Uint8Array }> }> {
+  async run (task: { component: string, name: string, args: OffloadArg[], options: ResolvedTaskOptions }, signal: AbortSignal): Promise<{ value: Uint8Array, nested: OffloadedRef[] }> {
     const { component, name, args, options } = task
     if (this.runner.componentBytes(component) === undefined) {
       const bytes = this.componentBytes(component)
@@ -58,7 +59,11 @@ export class FabricOffload implements NestedOffload {
       const kept = [...r.copies, ...(r.object === undefined ? [] : [r.object.cid]), ...(r.nested ?? []).flatMap(n => 'cid' in n ? [n.cid] : [])]
       try {
         if (r.object !== undefined) return { value: await this.net.pullObject(r.object.cid, [r.peer], { signal }), nested: [] }
-        const nested = await Promise.all((r.nested ?? []).map(async n => 'value' in n ? n : { id: n.id, value: await this.net.pullObject(n.cid, [r.peer], { signal }) }))
+        const nested = await Promise.all((r.nested ?? []).map(async (n): Promise<OffloadedRef> => {
+          if ('value' in n) return n
+          if ('error' in n) return { id: n.id, error: deserializeError(n.error) }
+          return { id: n.id, value: await this.net.pullObject(n.cid, [r.peer], { signal }) }
+        }))
         return { value: encode(r.value), nested }
       } catch (err) {
         // The node died between its answer and the pull: run the task again while retries last.

@@ -7,7 +7,7 @@
 // RemoteActor.claimName).
 import { ActorDiedError, TaskError } from '../exec/errors.js'
 import type { ActorCallResult, ActorHost, ActorOpen, ActorSession, NestedRef, NetNode } from '../net/index.js'
-import { ACTOR_NAME_PROBE_TIMEOUT_MS } from '../net/constants.js'
+import { ACTOR_NAME_PROBE_TIMEOUT_MS, MAX_ACTOR_REPLY_BYTES } from '../net/constants.js'
 import type { Resources } from '../scheduler/resources.js'
 import { ActorNotFoundError, ForeignRefError } from './errors.js'
 import { resolveActorOptions, type LocalNode } from './local-node.js'
@@ -73,28 +73,43 @@ export class RemoteActorHost implements ActorHost {
     const what = `actor method '${method}'`
     // Refs nested in the argument values: refs of this node, made now (an object still being
     // pulled is a pending ref the call waits for), so the call is queued in arrival order.
-    // They stay while the actor lives: it may keep them in its state.
+    // They stay while the actor lives (it may keep them in its state), also when an attached
+    // session sent them. For an actor that is gone they are made for the call only (it fails).
     const nested = call?.nested ?? []
-    const mapping = this.actorRefs.get(actor) ?? new Map<string, string>()
-    if (nested.length > 0) {
-      // An attached session's refs go with the actor too (released when it dies, by whoever kills it).
-      if (!this.actorRefs.has(actor)) this.actorRefs.set(actor, mapping)
-      const fresh = nested.filter(n => !mapping.has(n.id))
-      this.executor.localNested(fresh, fresh.map(n => n.value ?? this.executor.objectFor(what, n.cid!, n.holders!)), what, [], mapping)
+    const living = this.actorRefs.get(actor)
+    const mapping = living ?? new Map<string, string>()
+    const locals: string[] = []
+    const release = (): void => { for (const l of locals) this.node.release(l) }
+    let id: string
+    try {
+      if (nested.length > 0) {
+        const fresh = nested.filter(n => !mapping.has(n.id))
+        const pulls = fresh.map(n => {
+          if (n.value !== undefined) return n.value
+          const pull = this.executor.objectFor(what, n.cid!, n.holders!)
+          pull.catch(() => {}) // observed by its pending ref; not unhandled if the refs cannot all be made
+          return pull
+        })
+        this.executor.localNested(fresh, pulls, what, living === undefined ? locals : [], mapping)
+      }
+      id = this.node.callActor(actor, method, wireArgs(args, what, ref => mapping.get(ref)), {
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        ...(call?.retries === undefined ? {} : { maxRetries: call.retries }),
+        ...(call?.onRetry === undefined ? {} : { onRetry: call.onRetry })
+      })
+    } catch (err) {
+      release()
+      throw err
     }
-    const id = this.node.callActor(actor, method, wireArgs(args, what, ref => mapping.get(ref)), {
-      ...(timeoutMs === undefined ? {} : { timeoutMs }),
-      ...(call?.retries === undefined ? {} : { maxRetries: call.retries }),
-      ...(call?.onRetry === undefined ? {} : { onRetry: call.onRetry })
-    })
     return (async () => {
       try {
         const value = await this.node.get(id)
         // Refs inside the result travel with what they stand for (objects kept here for the caller).
-        const refs = call === undefined ? [] : await this.executor.resultRefs(value, call.from)
+        const refs = call === undefined ? [] : await this.executor.resultRefs(value, call.from, what, MAX_ACTOR_REPLY_BYTES - 1024)
         return { value, ...(refs.length === 0 ? {} : { nested: refs }) }
       } finally {
         this.node.release(id)
+        release()
       }
     })()
   }
@@ -345,9 +360,6 @@ export class RemoteActor {
       }
       this.settle(r)
       r.reject(err)
-      // The node gave the actor up (its restarts there used the whole budget, or it was killed):
-      // it is dead here too; later calls fail at once, and the session ends.
-      if (err.name === 'ActorDiedError' && this.session === session) this.die(err, true)
     })
   }
 

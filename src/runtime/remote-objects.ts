@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto'
 import type { NestedRef, NetNode, RefArg, ResultRef } from '../net/index.js'
 import { cidOfBytes } from '../objects/cid.js'
 import { decode, encode, findRefs, mapRefs, ObjectLostError, ObjectRef } from '../objects/index.js'
+import { deserializeError } from '../errors/index.js'
 import { INLINE_LIMIT } from './ref-table.js'
 import { ForeignRefError } from './errors.js'
 import type { RemoteRunner, RemoteSubmitOptions } from './remote.js'
@@ -133,7 +134,10 @@ export class RemoteObjects {
     const ids = new Map(nested.map(n => [n.id, `d-${randomUUID()}`]))
     const rename = (v: unknown): unknown => mapRefs(v, r => new ObjectRef(ids.get(r.id) ?? r.id))
     for (const n of nested) {
-      this.track(ids.get(n.id)!, Promise.resolve('value' in n ? { value: rename(decode(n.value)) } : new RemoteObject(n.cid, n.size, new Set([peer]))))
+      const held: Promise<Held> = 'value' in n
+        ? Promise.resolve({ value: rename(decode(n.value)) })
+        : 'error' in n ? Promise.reject(deserializeError(n.error)) : Promise.resolve(new RemoteObject(n.cid, n.size, new Set([peer])))
+      this.track(ids.get(n.id)!, held)
     }
     return rename(value)
   }

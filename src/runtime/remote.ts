@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto'
 import type { CompiledComponent, Manifest } from '../component/index.js'
 import { TaskError } from '../exec/errors.js'
-import { MAX_SPILLBACKS, type FabricView, type NestedRef, type NetNode, type PeerEntry, type RefArg, type RemoteTask, type ResultRef, type Spillback, type TaskOutcome } from '../net/index.js'
+import { serializeError } from '../errors/index.js'
+import { MAX_NESTED_REFS, MAX_SPILLBACKS, MAX_TASK_REPLY_BYTES, type FabricView, type NestedRef, type NetNode, type PeerEntry, type RefArg, type RemoteTask, type ResultRef, type Spillback, type TaskOutcome } from '../net/index.js'
 import { cidOfBytesSync } from '../objects/cid.js'
 import { decode, encode, findRefs, mayHoldRefs, ObjectLostError } from '../objects/index.js'
 import { localRefs, wireArgs } from './local-refs.js'
@@ -139,14 +140,14 @@ export class RemoteTaskExecutor {
       // The caller cancelled: queued work is dropped, running work stopped (the result says so).
       if (signal?.aborted === true) onCancel()
       signal?.addEventListener('abort', onCancel, { once: true })
-      return await this.finishRun(id, task.streaming, from, copies, onItem)
+      return await this.finishRun(id, req.name, task.streaming, from, copies, onItem)
     } finally {
       signal?.removeEventListener('abort', onCancel)
       for (const l of locals) this.node.release(l)
     }
   }
 
-  private async finishRun (id: string, streaming: boolean, from: string, copies: string[], onItem: (item: TaskOutcome) => void): Promise<TaskOutcome> {
+  private async finishRun (id: string, name: string, streaming: boolean, from: string, copies: string[], onItem: (item: TaskOutcome) => void): Promise<TaskOutcome> {
     if (streaming) {
       try {
         const reader = this.node.stream(id)
@@ -154,7 +155,7 @@ export class RemoteTaskExecutor {
         for (let item = await reader.next(); item !== undefined; item = await reader.next()) {
           const where = await this.node.location(item)
           if ('inline' in where) {
-            const nested = await this.resultRefs(where.inline, from)
+            const nested = await this.resultRefs(where.inline, from, `an item of task '${name}'`)
             this.node.release(item)
             onItem({ value: where.inline, ...(nested.length === 0 ? {} : { nested }) })
           } else {
@@ -173,7 +174,7 @@ export class RemoteTaskExecutor {
       const where = await this.node.location(id)
       const extra = copies.length === 0 ? {} : { copies }
       const asValue = async (value: Uint8Array): Promise<TaskOutcome> => {
-        const nested = await this.resultRefs(value, from)
+        const nested = await this.resultRefs(value, from, `task '${name}'`)
         return { value, ...extra, ...(nested.length === 0 ? {} : { nested }) }
       }
       if ('inline' in where) return await asValue(where.inline)
@@ -190,30 +191,55 @@ export class RemoteTaskExecutor {
   }
 
   /**
-   * The refs inside a small result (a task that returns refs), and inside their values in turn,
-   * each listed after the refs inside it: small values go inline; stored objects by CID, kept here
-   * for the owner like a large result.
+   * The refs inside a result value (a task that returns refs), and inside their values in turn,
+   * each listed after the refs inside it: small values (and values holding refs, whatever their
+   * size) go inline; other stored objects by CID, kept here for the owner like a large result; a
+   * ref whose task failed, by its error. `limit`: the reply frame's size, which the value and the
+   * inline values must fit (with room for the rest).
+   *
+   * @throws TaskError (kind `too-large`) when they do not fit, or there are more than {@link MAX_NESTED_REFS}
    */
-  async resultRefs (value: Uint8Array, owner: string): Promise<ResultRef[]> {
+  async resultRefs (value: Uint8Array, owner: string, what: string, limit = MAX_TASK_REPLY_BYTES - 1024): Promise<ResultRef[]> {
     const out: ResultRef[] = []
+    const kept: Array<{ cid: string, id: string }> = []
     const seen = new Set<string>()
-    const visit = async (bytes: Uint8Array): Promise<void> => {
-      if (!mayHoldRefs(bytes)) return
-      for (const ref of findRefs(decode(bytes))) {
+    let bytes = value.byteLength
+    const visit = async (cbor: Uint8Array): Promise<void> => {
+      if (!mayHoldRefs(cbor)) return
+      for (const ref of findRefs(decode(cbor))) {
         if (seen.has(ref.id)) continue
         seen.add(ref.id)
-        const where = await this.node.location(ref.id)
-        if ('inline' in where) {
-          await visit(where.inline)
-          out.push({ id: ref.id, value: where.inline })
-        } else {
-          this.node.hold(ref.id)
-          this.keep(owner, where.cid, ref.id)
-          out.push({ id: ref.id, cid: where.cid, size: where.size })
+        if (out.length >= MAX_NESTED_REFS) throw new TaskError(`${what}: its result holds more than ${MAX_NESTED_REFS} refs (inside values too), more than one reply may describe`, { kind: 'too-large' })
+        let where: { inline: Uint8Array } | { cid: string, size: number }
+        try {
+          where = await this.node.location(ref.id)
+        } catch (err) {
+          // A ref to a task that failed: the caller's ref fails the same way when read.
+          out.push({ id: ref.id, error: serializeError(err) })
+          continue
         }
+        const inline = 'inline' in where ? where.inline : this.node.holdsRefs(ref.id) ? await this.node.get(ref.id) : undefined
+        if (inline !== undefined) {
+          await visit(inline)
+          out.push({ id: ref.id, value: inline })
+          bytes += inline.byteLength + 64
+        } else {
+          const stored = where as { cid: string, size: number }
+          this.node.hold(ref.id)
+          this.keep(owner, stored.cid, ref.id)
+          kept.push({ cid: stored.cid, id: ref.id })
+          out.push({ id: ref.id, cid: stored.cid, size: stored.size })
+          bytes += 256
+        }
+        if (bytes > limit) throw new TaskError(`${what}: its result with the values of the refs inside it is over ${bytes} bytes, more than the ${limit}-byte reply limit`, { kind: 'too-large' })
       }
     }
-    await visit(value)
+    try {
+      await visit(value)
+    } catch (err) {
+      for (const k of kept) this.unkeep(owner, k.cid, k.id)
+      throw err
+    }
     return out
   }
 
@@ -291,6 +317,18 @@ export class RemoteTaskExecutor {
     let mine = this.owned.get(owner)
     if (mine === undefined) this.owned.set(owner, mine = new Map())
     mine.set(cid, [...(mine.get(cid) ?? []), id])
+  }
+
+  /** Undo one {@link keep}: the ref is released. */
+  private unkeep (owner: string, cid: string, id: string): void {
+    const mine = this.owned.get(owner)
+    const ids = mine?.get(cid)
+    const at = ids?.indexOf(id) ?? -1
+    if (at < 0) return
+    ids!.splice(at, 1)
+    if (ids!.length === 0) mine!.delete(cid)
+    if (mine!.size === 0) this.owned.delete(owner)
+    this.node.release(id)
   }
 
   /** Drop objects `owner` owns here; returns how many CIDs were dropped. */
@@ -488,15 +526,22 @@ export class RemoteRunner {
         if ('object' in outcome) return { object: outcome.object, peer, copies }
         return { value: decode(outcome.value), peer, copies, ...(outcome.nested === undefined ? {} : { nested: outcome.nested }) }
       } catch (err) {
-        if ((err as Error).name === 'SpilledBackError') {
+        if ((err as Error).name === 'SpilledBackError' && spilled < MAX_SPILLBACKS) {
           // Full, or it cannot run it: place it again (not a retry), where the node suggested.
+          // A node that sends back a task sent at the limit breaks the protocol: a failure, below.
           spilled++
           spill = { from: new Set([...(spill?.from ?? []), peer]), ...((err as { to?: string }).to === undefined ? {} : { to: (err as { to: string }).to }) }
           this.spillbacks++
           attempt--
           continue
         }
-        // A node that went away: resubmit elsewhere. The task's own failure: report it.
+        // A node that went away (or sent back a task it had to take): resubmit elsewhere. The task's own failure: report it.
+        if ((err as Error).name === 'SpilledBackError') {
+          causes.push(err as Error)
+          failed.add(peer)
+          if (attempt >= maxRetries) throw new RetriesExhaustedError(`task "${name}" failed on ${attempt + 1} nodes: ${causes.map(c => c.message).join('; ')}`, { cause: err })
+          continue
+        }
         if ((err as Error).name !== 'PeerUnreachableError') throw err
         causes.push(err as Error)
         // A node still in the view (alive, or suspected: a busy node's heartbeats can run late) is

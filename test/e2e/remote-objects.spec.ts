@@ -110,6 +110,9 @@ describe('e2e: objects held by nodes, locality and lineage', function () {
     const got: unknown[] = []
     for await (const item of nested.boxes!.remote(3) as unknown as AsyncIterable<ObjectRef<ObjectRef<{ box: number }>>>) got.push(await fabric.get(await fabric.get(item)))
     assert.deepEqual(got, [{ box: 0 }, { box: 1 }, { box: 2 }])
+    // A ref to a task that failed: the result is fine, reading the ref gives the task's error.
+    const lent = await fabric.get(nested.lendFailure!.remote() as ObjectRef<{ inner: ObjectRef<number> }>)
+    await assert.rejects(fabric.get(lent.inner), (err: Error) => /flaky failure 1/.test(err.message))
   })
 
   it('refs cross to and from actors: in constructor and method arguments, inside results, and as results', async () => {

@@ -58,10 +58,10 @@ describe('runtime: guests\' nested tasks leave a half-busy node', function () {
     const before = node.offloadStats().total
     assert.equal(await fanOut(8), [0, 1, 2, 3, 4, 5, 6, 7].reduce((s, i) => s + i * i, 0))
     // The parent's own CPU does not count (it gives it back while it waits): two children take
-    // half of the 4 CPUs, the other 6 go.
-    assert.equal(sent.length, 6, `sent ${sent.length} of 8`)
+    // half of the 4 CPUs, the other 6 go (5 when a local child is already done, on a slow machine).
+    assert.ok(sent.length === 6 || sent.length === 5, `sent ${sent.length} of 8`)
     assert.ok(sent.every(s => s.name === 'slowSquare'))
-    assert.equal(node.offloadStats().total - before, 6)
+    assert.equal(node.offloadStats().total - before, sent.length)
     assert.equal(node.offloadStats().running, 0)
   })
 
@@ -73,7 +73,9 @@ describe('runtime: guests\' nested tasks leave a half-busy node', function () {
 
   it('a nested task that fails elsewhere fails its ref; the parent sees the error', async () => {
     failWith = new Error('the other node fell over')
-    await assert.rejects(fanOut(3), (err: Error) => /the other node fell over/.test(err.message))
+    // Of 8 children, 2 run here and 6 go (as above): those fail.
+    await assert.rejects(fanOut(8), (err: Error) => /the other node fell over/.test(err.message))
+    assert.ok(sent.length > 0)
     assert.equal(node.stats().tasks.running, 0)
   })
 })
