@@ -44,6 +44,16 @@ export class Cluster {
     return j
   }
 
+  /**
+   * Start `count` nodes, n0 first and the others through it at once; `extra(i)`: more `fabric
+   * join` arguments for node i.
+   */
+  async start (count = 3, extra: (i: number) => string[] = () => []): Promise<Joined[]> {
+    const first = await this.join('n0', undefined, extra(0))
+    await Promise.all(Array.from({ length: count - 1 }, async (_, i) => await this.join(`n${i + 1}`, first.addr, extra(i + 1))))
+    return this.joined
+  }
+
   /** A driver connected through the first node, once it sees `count` nodes alive (30 s at most). */
   async connect (count = this.joined.length): Promise<ConnectedFabric> {
     const fabric = await Fabric.connect(this.joined[0]!.addr)

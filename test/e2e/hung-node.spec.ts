@@ -32,8 +32,7 @@ describe('e2e: a hung node (SIGSTOP) is suspected in ~1-2 s, avoided, and alive 
     cluster = new Cluster()
     joined = cluster.joined
     const component = fs.readFileSync(await fixtureComponent('guests/ts/kitchen.ts'))
-    const first = await cluster.join('n0', undefined, NODE_TIMING)
-    await Promise.all([cluster.join('n1', first.addr, NODE_TIMING), cluster.join('n2', first.addr, NODE_TIMING)])
+    await cluster.start(3, () => NODE_TIMING)
     // The driver: a net node offering no CPUs, with the library defaults (heartbeat timeouts 3 s /
     // 10 s, probe on), serving the component to the nodes.
     ;({ net: client, runner, cid } = await cluster.caller(component, 'driver'))

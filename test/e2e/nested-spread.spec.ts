@@ -18,9 +18,7 @@ describe('e2e: guests\' nested tasks spread across nodes', function () {
   before(async () => {
     cluster = new Cluster()
     const componentPath = await fixtureComponent('guests/ts-nested/nested.ts')
-    const first = await cluster.join('n0')
-    await Promise.all([cluster.join('n1', first.addr), cluster.join('n2', first.addr, ['--resources', 'special=1'])])
-    nodes = cluster.joined
+    nodes = await cluster.start(3, i => i === 2 ? ['--resources', 'special=1'] : [])
     fabric = await cluster.connect()
     m = await fabric.load<UntypedModule>(componentPath)
   })

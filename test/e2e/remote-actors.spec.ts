@@ -31,9 +31,7 @@ describe('e2e: actors across fabric join processes (/fabric/actor/1)', function 
   before(async () => {
     cluster = new Cluster()
     ;[componentPath, sandboxPath] = await Promise.all([fixtureComponent('guests/ts/kitchen.ts'), fixtureComponent('guests/as-sandbox/sandbox.ts', 'as')])
-    const first = await cluster.join('n0')
-    await Promise.all([cluster.join('n1', first.addr), cluster.join('n2', first.addr)])
-    nodes = cluster.joined
+    nodes = await cluster.start()
     fabric = await cluster.connect()
     m = await fabric.load<UntypedModule>(componentPath)
   })

@@ -32,9 +32,7 @@ describe('e2e: objects held by nodes, locality and lineage', function () {
   before(async () => {
     cluster = new Cluster()
     const componentPath = await fixtureComponent('guests/ts/kitchen.ts')
-    const first = await cluster.join('n0')
-    await Promise.all([cluster.join('n1', first.addr), cluster.join('n2', first.addr)])
-    nodes = cluster.joined
+    nodes = await cluster.start()
     fabric = await cluster.connect()
     m = await fabric.load<UntypedModule>(componentPath)
   })

@@ -26,15 +26,12 @@ describe('e2e: tasks across fabric join processes (/fabric/task/1)', function ()
   let cid: string
   let componentPath: string
 
-  const join = async (name: string, bootstrap?: string): Promise<Joined> => await cluster.join(name, bootstrap)
-
   before(async () => {
     cluster = new Cluster()
     joined = cluster.joined
     componentPath = await fixtureComponent('guests/ts/kitchen.ts')
     const component = fs.readFileSync(componentPath)
-    const first = await join('n0')
-    await Promise.all([join('n1', first.addr), join('n2', first.addr)])
+    await cluster.start()
     // The caller: a net node offering no CPUs (so no task is placed on it) that serves the component.
     ;({ net: client, runner, cid } = await cluster.caller(component))
   })
