@@ -5,7 +5,7 @@ import path from 'node:path'
 import type { Command } from 'commander'
 import type { NetNode, NodeResources, PeerEntry } from '../net/index.js'
 import { gpuInventory } from '../gpu/index.js'
-import type { Resources } from '../scheduler/resources.js'
+import { atLeastZero } from '../scheduler/resources.js'
 
 interface JoinOptions {
   bootstrap?: string[]
@@ -112,7 +112,7 @@ export function registerJoin (program: Command): void {
               ...own,
               // A guest that resumes after lending its CPU while it waited briefly oversubscribes
               // the node (available below 0); peers are told there is no room, not a negative count.
-              resources: { total: own.resources.total, available: noneBelowZero(stats.resources.available) },
+              resources: { total: own.resources.total, available: atLeastZero(stats.resources.available) },
               queue: stats.tasks.queued + stats.tasks.waiting,
               store: { memoryBytes: stats.store.memoryBytes, diskBytes: stats.store.diskBytes },
               work: { running: stats.tasks.running, actors: stats.actors, objects: stats.store.objects }
@@ -246,10 +246,4 @@ function pairs (v: string | undefined, flag: string): Record<string, string> {
 function firstLine (err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err)
   return msg.split('\n')[0] ?? msg
-}
-
-/** `r` with every count below zero raised to zero. */
-function noneBelowZero (r: Resources): Resources {
-  const z = (n: number): number => Math.max(0, n)
-  return { cpus: z(r.cpus), gpus: z(r.gpus), memoryMb: z(r.memoryMb), custom: Object.fromEntries(Object.entries(r.custom).map(([k, v]) => [k, z(v)])) }
 }

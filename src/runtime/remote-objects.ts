@@ -70,7 +70,7 @@ export class RemoteObjects {
 
   /** A new ref of this driver, standing for what `held` settles to. */
   newRef (held: Promise<Held>): ObjectRef {
-    const id = `d-${randomUUID()}`
+    const id = newId()
     this.track(id, held)
     return new ObjectRef(id)
   }
@@ -131,7 +131,7 @@ export class RemoteObjects {
    * with its node).
    */
   adopt (value: unknown, nested: ResultRef[], peer: string): unknown {
-    const ids = new Map(nested.map(n => [n.id, `d-${randomUUID()}`]))
+    const ids = new Map(nested.map(n => [n.id, newId()]))
     const rename = (v: unknown): unknown => mapRefs(v, r => new ObjectRef(ids.get(r.id) ?? r.id))
     for (const n of nested) {
       const held: Promise<Held> = 'value' in n
@@ -285,4 +285,9 @@ export class RemoteObjects {
 /** The refs a task was given: whole arguments and refs nested inside values. */
 function refsOf (lineage: Lineage): ObjectRef[] {
   return lineage.args.flatMap(a => a instanceof ObjectRef ? [a] : findRefs(a))
+}
+
+/** A new driver ref id. */
+function newId (): string {
+  return `d-${randomUUID()}`
 }

@@ -177,17 +177,26 @@ export class RemoteTaskExecutor {
         const nested = await this.resultRefs(value, from, `task '${name}'`)
         return { value, ...extra, ...(nested.length === 0 ? {} : { nested }) }
       }
-      if ('inline' in where) return await asValue(where.inline)
-      // A result holding refs travels inline whatever its size (within the reply limit), with what
-      // its refs stand for: stored here by CID, the refs inside would name this node's objects.
-      if (this.node.holdsRefs(id)) return await asValue(await this.node.get(id))
+      const inline = await this.inlineBytes(id, where)
+      if (inline !== undefined) return await asValue(inline)
       // A large result stays here, held for its owner, and travels by CID.
-      this.keep(from, where.cid, id)
+      const stored = where as { cid: string, size: number }
+      this.keep(from, stored.cid, id)
       keep = true
-      return { object: where, ...extra }
+      return { object: stored, ...extra }
     } finally {
       if (!keep) this.node.release(id)
     }
+  }
+
+  /**
+   * The bytes of ref `id` (at `where`) when its value travels inline: a small one, or one holding
+   * refs whatever its size (kept here by CID, the refs inside would name this node's objects);
+   * undefined when it stays here and travels by CID.
+   */
+  private async inlineBytes (id: string, where: { inline: Uint8Array } | { cid: string, size: number }): Promise<Uint8Array | undefined> {
+    if ('inline' in where) return where.inline
+    return this.node.holdsRefs(id) ? await this.node.get(id) : undefined
   }
 
   /**
@@ -218,7 +227,7 @@ export class RemoteTaskExecutor {
           out.push({ id: ref.id, error: serializeError(err) })
           continue
         }
-        const inline = 'inline' in where ? where.inline : this.node.holdsRefs(ref.id) ? await this.node.get(ref.id) : undefined
+        const inline = await this.inlineBytes(ref.id, where)
         if (inline !== undefined) {
           await visit(inline)
           out.push({ id: ref.id, value: inline })

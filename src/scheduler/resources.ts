@@ -37,6 +37,12 @@ export function adjust (into: Resources, r: Resources, sign: 1 | -1): void {
   for (const [k, v] of Object.entries(r.custom)) into.custom[k] = (into.custom[k] ?? 0) + sign * v
 }
 
+/** A copy of `r` with every count below zero raised to zero (free counts of an oversubscribed node). */
+export function atLeastZero (r: Resources): Resources {
+  const z = (n: number): number => Math.max(0, n)
+  return { cpus: z(r.cpus), gpus: z(r.gpus), memoryMb: z(r.memoryMb), custom: Object.fromEntries(Object.entries(r.custom).map(([k, v]) => [k, z(v)])) }
+}
+
 /** Check a resource request from user options: non-negative finite numbers. */
 export function validateRequest (r: Resources, what: string): void {
   const bad = (v: number): boolean => typeof v !== 'number' || !Number.isFinite(v) || v < 0
