@@ -1,5 +1,6 @@
 // The runtime's public surface: the embedded node and its errors.
-export { LocalNode, resolveTaskOptions, resolveActorOptions, type StreamReader } from './local-node.js'
+export { LocalNode, type StreamReader } from './local-node.js'
+export { resolveTaskOptions, resolveActorOptions } from './options.js'
 export * from './errors.js'
 export type { NodeInit, NodeStats, ArgSpec, TaskSubmission, ResolvedTaskOptions, ResolvedActorOptions, NestedOffload, OffloadArg } from './interface.js'
 export { FabricOffload } from './nested-offload.js'

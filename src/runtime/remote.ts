@@ -13,7 +13,8 @@ import { localRefs, wireArgs } from './local-refs.js'
 import { RetriesExhaustedError } from './errors.js'
 import { rankNodes, type Scheduling } from './placement.js'
 import { fits, shortfall, type Resources } from '../scheduler/resources.js'
-import { resolveTaskOptions, type LocalNode } from './local-node.js'
+import type { LocalNode } from './local-node.js'
+import { resolveTaskOptions } from './options.js'
 import type { ArgSpec } from './interface.js'
 
 /**
