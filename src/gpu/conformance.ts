@@ -198,3 +198,94 @@ export function memoryGrowth (ops: TensorOps, measure: () => number, cycles = 10
   for (let i = 0; i < cycles; i++) cycle()
   return measure() - before
 }
+
+/**
+ * A case with its answer written out: small inputs whose outputs were worked by hand (or, for
+ * gelu, exp and softmax, by a formula written independently of every backend, here). The random
+ * cases compare a backend with the JS reference, which proves nothing about the reference itself;
+ * these catch a wrong reference too (a broken softmax or gelu in every backend at once).
+ */
+export interface KnownAnswerCase {
+  group: string
+  name: string
+  inputs: Array<{ shape: number[], data: number[] }>
+  op: Op
+  want: { shape: number[], data: number[] }
+  /** Relative error bound per element (absolute below 1). */
+  tol: number
+}
+
+/** GELU by its tanh formula, 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))), not the exp form the kernels use. */
+const geluByTanh = (x: number): number => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)))
+
+/** Every known-answer case, in a fixed order. */
+export function knownAnswerCases (): KnownAnswerCase[] {
+  const t = (shape: number[], data: number[]): { shape: number[], data: number[] } => ({ shape, data })
+  const a22 = t([2, 2], [1, 2, 3, 4])
+  const b22 = t([2, 2], [5, 6, 7, 8])
+  const m23 = t([2, 3], [1, 2, 3, 4, 5, 6])
+  const x33 = t([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9])
+  const gx = [-3, -1, -0.5, 0, 0.5, 1, 2, 3]
+  const ln2 = Math.log(2)
+  const ln3 = Math.log(3)
+  const E = 1e-5
+  return [
+    { group: 'matmul', name: 'A·B', inputs: [a22, b22], op: (o, [a, b]) => o.matmul(a!, b!), want: t([2, 2], [19, 22, 43, 50]), tol: E },
+    { group: 'matmul', name: 'Aᵀ·B', inputs: [a22, b22], op: (o, [a, b]) => o.matmul(a!, b!, true), want: t([2, 2], [26, 30, 38, 44]), tol: E },
+    { group: 'matmul', name: 'A·Bᵀ', inputs: [a22, b22], op: (o, [a, b]) => o.matmul(a!, b!, false, true), want: t([2, 2], [17, 23, 39, 53]), tol: E },
+    { group: 'matmul', name: 'Aᵀ·Bᵀ', inputs: [a22, b22], op: (o, [a, b]) => o.matmul(a!, b!, true, true), want: t([2, 2], [23, 31, 34, 46]), tol: E },
+    { group: 'matmul', name: '[2,3]·[3,1] and a batch of 2 against shared b', inputs: [t([2, 2, 3], [1, 2, 3, 4, 5, 6, -1, 0, 1, 0, 0, 2]), t([3, 1], [1, 10, 100])], op: (o, [a, b]) => o.matmul(a!, b!), want: t([2, 2, 1], [321, 654, 99, 200]), tol: E },
+    { group: 'linear', name: 'x·wᵀ + b', inputs: [t([2, 2], [1, 2, -1, 3]), t([3, 2], [1, 0, 0, 1, 1, 1]), t([3], [0.5, -1, 0])], op: (o, [x, w, b]) => o.linear(x!, w!, b), want: t([2, 3], [1.5, 1, 3, -0.5, 2, 2]), tol: E },
+    { group: 'binary', name: 'add a row to each row', inputs: [m23, t([3], [10, 20, 30])], op: (o, [a, b]) => o.binary('add', a!, b!), want: t([2, 3], [11, 22, 33, 14, 25, 36]), tol: E },
+    { group: 'binary', name: 'sub a scalar', inputs: [m23, t([1], [2.5])], op: (o, [a, b]) => o.binary('sub', a!, b!), want: t([2, 3], [-1.5, -0.5, 0.5, 1.5, 2.5, 3.5]), tol: E },
+    { group: 'binary', name: 'mul elementwise', inputs: [m23, t([2, 3], [2, -1, 0.5, 0, 3, -2])], op: (o, [a, b]) => o.binary('mul', a!, b!), want: t([2, 3], [2, -2, 1.5, 0, 15, -12]), tol: E },
+    { group: 'binary', name: 'div by a row', inputs: [m23, t([3], [2, 4, -3])], op: (o, [a, b]) => o.binary('div', a!, b!), want: t([2, 3], [0.5, 0.5, -1, 2, 1.25, -2]), tol: E },
+    { group: 'unary', name: 'scale by -0.5', inputs: [m23], op: (o, [a]) => o.scale(a!, -0.5), want: t([2, 3], [-0.5, -1, -1.5, -2, -2.5, -3]), tol: E },
+    { group: 'unary', name: 'relu', inputs: [t([5], [-2, -0.25, 0, 0.25, 3.5])], op: (o, [a]) => o.unary('relu', a!), want: t([5], [0, 0, 0, 0.25, 3.5]), tol: 0 },
+    { group: 'unary', name: 'exp of 0, ±1, ln 2, ln 3', inputs: [t([5], [0, 1, -1, ln2, ln3])], op: (o, [a]) => o.unary('exp', a!), want: t([5], [1, Math.E, 1 / Math.E, 2, 3]), tol: E },
+    // gelu(0) = 0, gelu(1) ≈ 0.841192, gelu(-1) ≈ -0.158808, gelu(3) ≈ 2.996363 (tanh approximation).
+    { group: 'unary', name: 'gelu (tanh approximation)', inputs: [t([gx.length], gx)], op: (o, [a]) => o.unary('gelu', a!), want: t([gx.length], gx.map(geluByTanh)), tol: E },
+    { group: 'softmax', name: 'of 0, ln 2, ln 3 is 1/6, 2/6, 3/6', inputs: [t([3], [0, ln2, ln3])], op: (o, [a]) => o.softmax(a!), want: t([3], [1 / 6, 2 / 6, 3 / 6]), tol: E },
+    { group: 'softmax', name: 'shift-invariant: 1000 + (0, ln 3) is 1/4, 3/4 without overflow', inputs: [t([2], [1000, 1000 + ln3])], op: (o, [a]) => o.softmax(a!), want: t([2], [0.25, 0.75]), tol: 1e-4 },
+    { group: 'softmax', name: 'rows of equal values are uniform', inputs: [t([2, 4], [7, 7, 7, 7, -3, -3, -3, -3])], op: (o, [a]) => o.softmax(a!), want: t([2, 4], [0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25]), tol: E },
+    { group: 'softmax', name: 'along axis 0', inputs: [t([2, 2], [0, 5, ln3, 5])], op: (o, [a]) => o.softmax(a!, 0), want: t([2, 2], [0.25, 0.5, 0.75, 0.5]), tol: E },
+    { group: 'reduce', name: 'sum of all', inputs: [m23], op: (o, [a]) => o.reduce('sum', a!), want: t([], [21]), tol: E },
+    { group: 'reduce', name: 'sum axis 0', inputs: [m23], op: (o, [a]) => o.reduce('sum', a!, 0), want: t([3], [5, 7, 9]), tol: E },
+    { group: 'reduce', name: 'mean axis -1 keepDims', inputs: [m23], op: (o, [a]) => o.reduce('mean', a!, -1, true), want: t([2, 1], [2, 5]), tol: E },
+    { group: 'reduce', name: 'mean of all', inputs: [m23], op: (o, [a]) => o.reduce('mean', a!), want: t([], [3.5]), tol: E },
+    { group: 'layout', name: 'transpose [2,3]', inputs: [m23], op: (o, [a]) => o.transpose(a!), want: t([3, 2], [1, 4, 2, 5, 3, 6]), tol: 0 },
+    { group: 'layout', name: 'reshape [2,3] -> [3,-1]', inputs: [m23], op: (o, [a]) => o.reshape(a!, [3, -1]), want: t([3, 2], [1, 2, 3, 4, 5, 6]), tol: 0 },
+    { group: 'conv2d', name: '3x3 image, 2x2 kernel, bias 0.5', inputs: [x33, t([1, 1, 2, 2], [1, 2, 3, 4]), t([1], [0.5])], op: (o, [x, w, b]) => o.conv2d(x!, w!, b), want: t([1, 1, 2, 2], [37.5, 47.5, 67.5, 77.5]), tol: E },
+    { group: 'conv2d', name: '3x3 image, 3x3 box kernel, stride 2, pad 1', inputs: [x33, t([1, 1, 3, 3], [1, 1, 1, 1, 1, 1, 1, 1, 1])], op: (o, [x, w]) => o.conv2d(x!, w!, undefined, 2, 1), want: t([1, 1, 2, 2], [12, 16, 24, 28]), tol: E },
+    { group: 'conv2d', name: 'two channels into two filters', inputs: [t([1, 2, 2, 2], [1, 2, 3, 4, 10, 20, 30, 40]), t([2, 2, 1, 1], [1, 1, 2, -1])], op: (o, [x, w]) => o.conv2d(x!, w!, undefined), want: t([1, 2, 2, 2], [11, 22, 33, 44, -8, -16, -24, -32]), tol: E }
+  ]
+}
+
+/** Run one known-answer case on `ops`: the output's shape and every element against the worked answer. */
+export function checkKnownAnswer (ops: TensorOps, c: KnownAnswerCase): CaseResult {
+  const made: HostTensor[] = []
+  const fail = (maxError: number, message: string): CaseResult => ({ group: c.group, name: c.name, maxError, tol: c.tol, ok: false, message })
+  try {
+    const ts = c.inputs.map(({ shape, data }) => {
+      const x = ops.fromFloat32(shape, Float32Array.from(data))
+      made.push(x)
+      return x
+    })
+    const out = c.op(ops, ts)
+    made.push(out)
+    if (out.shape.length !== c.want.shape.length || out.shape.some((d, i) => d !== c.want.shape[i])) return fail(Infinity, `shape [${out.shape.join(', ')}], want [${c.want.shape.join(', ')}]`)
+    const got = ops.read(out)
+    let worst = 0
+    let at = -1
+    for (let i = 0; i < c.want.data.length; i++) {
+      const err = Math.abs(got[i]! - c.want.data[i]!) / Math.max(1, Math.abs(c.want.data[i]!))
+      if (!(err <= worst)) { worst = err; at = i } // NaN counts as the worst
+    }
+    if (!(worst <= c.tol)) return fail(worst, `element ${at}: got ${got[at]}, want ${c.want.data[at]}`)
+    return { group: c.group, name: c.name, maxError: worst, tol: c.tol, ok: true }
+  } catch (err) {
+    return fail(Infinity, `threw ${(err as Error).message}`)
+  } finally {
+    for (const x of made) x.release()
+  }
+}
