@@ -25,3 +25,11 @@ export async function waitFor (cond: () => boolean | Promise<boolean>, what: str
     await new Promise(resolve => setTimeout(resolve, everyMs))
   }
 }
+
+/** The unsigned varint length prefix of a frame of `n` bytes, for sending a prefix alone. */
+export function lengthPrefix (n: number): Uint8Array {
+  const out: number[] = []
+  while (n >= 0x80) { out.push((n % 128) | 0x80); n = Math.floor(n / 128) }
+  out.push(n)
+  return Uint8Array.from(out)
+}
