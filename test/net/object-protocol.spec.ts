@@ -24,6 +24,8 @@ describe('net/object-protocol', function () {
   let dir: string
   const nodes: NetNode[] = []
   const stores = new Map<string, Map<string, Uint8Array>>()
+  /** Requests each node's store answered, by node name. */
+  const served = new Map<string, number>()
   let client: Libp2p
 
   async function node (name: string, objects: Uint8Array[] = [], onGet: () => void = () => {}): Promise<NetNode> {
@@ -32,7 +34,7 @@ describe('net/object-protocol', function () {
       dataDir: path.join(dir, name),
       listen: ['/ip4/127.0.0.1/tcp/0'],
       resources: () => nodeResources(1),
-      objects: { get: (cid) => { onGet(); return store.get(cid) } }
+      objects: { get: (cid) => { served.set(name, (served.get(name) ?? 0) + 1); onGet(); return store.get(cid) } }
     })
     stores.set(n.peerId, store)
     nodes.push(n)
@@ -68,8 +70,11 @@ describe('net/object-protocol', function () {
   })
 
   it('pulls a large object in ranges from two holders at once, intact', async () => {
+    served.clear()
     const got = await puller.pullObject(cidOfBytesSync(large), [holderA.multiaddrs()[0]!, holderB.multiaddrs()[0]!])
     assert.ok(Buffer.from(got).equals(large))
+    // The first holder answers the size probe; the second is asked only for a range of its own.
+    assert.ok((served.get('a') ?? 0) >= 1 && (served.get('b') ?? 0) >= 1, `requests per holder: ${JSON.stringify(Object.fromEntries(served))}`)
   })
 
   it('moves on to another holder when one does not have it or is unreachable', async () => {
