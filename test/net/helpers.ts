@@ -1,4 +1,4 @@
-// Shared helpers of the net tests: temp dirs, resource bags, polling with a deadline.
+// Shared helpers of the net tests: temp dirs, resource bags, polling with a deadline, frame prefixes.
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -16,15 +16,7 @@ export function nodeResources (cpus: number, extra: Partial<NodeResources> = {})
   return fixedResources({ cpus, memoryMb: 1024 }, extra)
 }
 
-/** Poll `cond` every `everyMs` until it holds; fail with `what` after `timeoutMs`. Returns the elapsed ms. */
-export async function waitFor (cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000, everyMs = 25): Promise<number> {
-  const start = Date.now()
-  while (true) {
-    if (await cond()) return Date.now() - start
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, everyMs))
-  }
-}
+export { waitFor } from '../helpers/wait-for.js'
 
 /** The unsigned varint length prefix of a frame of `n` bytes, for sending a prefix alone. */
 export function lengthPrefix (n: number): Uint8Array {
