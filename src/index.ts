@@ -1,6 +1,6 @@
 // Fabric's public entry (`import { ... } from 'fabric'`).
-export { Fabric, ConnectedFabric, type ConnectInit, type FabricInit, type GetOptions, type WaitOptions, type UntypedModule } from './api/index.js'
-export type { GuestModule, RemoteFunction, RemoteActorClass, ActorHandle, TaskOptions, ActorOptions, RemoteArgs, RemoteResult } from './api/index.js'
+export { Fabric, EmbeddedFabric, ConnectedFabric, type ConnectInit, type FabricInit, type EmbeddedInit, type GetOptions, type WaitOptions, type UntypedModule } from './api/index.js'
+export type { FabricDriver, GuestModule, RemoteFunction, RemoteActorClass, ActorHandle, TaskOptions, ActorOptions, RemoteArgs, RemoteResult, ValuesOf, NodeSummary } from './api/index.js'
 export { ObjectRef } from './objects/object-ref.js'
 export { encode, decode, CodecError } from './objects/codec.js'
 export { loadComponent, InvalidComponentError, type CompiledComponent, type Manifest } from './component/index.js'

@@ -10,14 +10,16 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { createNetNode, fixedResources, type NetNode } from '../net/index.js'
-import { decode, encode, findRefs, ObjectRef } from '../objects/index.js'
+import { decode, encode, ObjectRef } from '../objects/index.js'
 import { TaskCancelledError } from '../exec/errors.js'
 import {
-  FabricStoppedError, ForeignRefError, GetTimeoutError, RemoteActor, RemoteObject, RemoteObjects, RemoteRunner, findNamedActor, resolveActorOptions, resolveTaskOptions,
-  InfeasibleTaskError, type Held, type Lineage, type Scheduling
+  FabricStoppedError, ForeignRefError, GetTimeoutError, RemoteActor, RemoteObject, RemoteObjects, RemoteRunner, findNamedActor,
+  InfeasibleTaskError, type Held, type Lineage
 } from '../runtime/index.js'
-import type { GetOptions, UntypedModule, WaitOptions } from './fabric.js'
-import type { ActorHandle, ActorOptions, RemoteActorClass, RemoteFunction, TaskOptions } from './interface.js'
+import { driverActorOptions, driverTaskOptions, type SchedulingOption } from '../runtime/options.js'
+import type { ResolvedActorOptions, ResolvedTaskOptions } from '../runtime/interface.js'
+import { assertRef, checkNumReturns } from './embedded-fabric.js'
+import type { ActorHandle, ActorOptions, FabricDriver, GetOptions, NodeSummary, RemoteActorClass, RemoteFunction, TaskOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
 
 /** Options of {@link ConnectedFabric.connect}. */
 export interface ConnectInit {
@@ -33,13 +35,15 @@ export interface ConnectInit {
   timeoutMs?: number
 }
 
-/** Task options that work across nodes (all of TaskOptions). */
-const TASK_OPTIONS = new Set(['cpus', 'gpus', 'memoryMb', 'resources', 'maxRetries', 'retryExceptions', 'timeoutMs', 'scheduling'])
-/** Actor options that work across nodes (all of ActorOptions). */
-const ACTOR_OPTIONS = new Set(['cpus', 'gpus', 'memoryMb', 'resources', 'timeoutMs', 'scheduling', 'name', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency'])
+/** Task options after the shared check (runtime/options.ts), as both faces resolve them. */
+interface TaskPlan { resolved: ResolvedTaskOptions, scheduling: SchedulingOption }
 
-/** A fabric of remote nodes, driven from this process. */
-export class ConnectedFabric {
+/**
+ * A fabric of remote nodes, driven from this process: the {@link FabricDriver} contract plus
+ * `locate()` and `actorInfo()`.
+ */
+export class ConnectedFabric implements FabricDriver {
+  readonly kind = 'connected' as const
   /** Cancellers of this driver's pending tasks, by ref id. */
   private readonly cancels = new Map<string, AbortController>()
   private readonly actors = new Map<string, { actor: RemoteActor, chain: Promise<unknown>, name?: string, cls: string, methods: readonly string[] }>()
@@ -92,10 +96,20 @@ export class ConnectedFabric {
   }
 
   /** The nodes this driver can place tasks on: PeerId, state, CPUs free/total. */
-  nodes (): Array<{ peer: string, state: string, cpus: { available: number, total: number } }> {
+  nodes (): Array<NodeSummary & { peer: string }> {
     return this.net.view.peers()
       .filter(p => p.info.resources.total.cpus > 0)
-      .map(p => ({ peer: p.info.peer, state: p.state, cpus: { available: p.info.resources.available.cpus, total: p.info.resources.total.cpus } }))
+      .map(p => ({ id: p.info.peer, peer: p.info.peer, state: p.state, cpus: { available: p.info.resources.available.cpus, total: p.info.resources.total.cpus } }))
+  }
+
+  /** This driver's PeerId. */
+  get id (): string {
+    return this.net.peerId
+  }
+
+  /** Refs this driver holds now (they go when the program drops them; for tests of that). */
+  heldRefs (): number {
+    return this.objects.size
   }
 
   /**
@@ -133,22 +147,24 @@ export class ConnectedFabric {
   }
 
   private remoteFunction (cid: string, name: string, streaming: boolean, options: TaskOptions): RemoteFunction<unknown[], unknown> {
+    const plan = driverTaskOptions(options, `task '${name}'`)
     return {
-      remote: (...args: unknown[]) => streaming ? this.streamTask(cid, name, args, options) : this.submitTask(cid, name, args, options),
+      remote: (...args: unknown[]) => streaming ? this.streamTask(cid, name, args, plan) : this.submitTask(cid, name, args, plan),
       options: (more: TaskOptions) => this.remoteFunction(cid, name, streaming, { ...options, ...more })
     } as RemoteFunction<unknown[], unknown>
   }
 
   private remoteClass (cid: string, cls: string, methods: string[], options: ActorOptions): RemoteActorClass<unknown[], Record<string, (...args: unknown[]) => unknown>> {
+    const plan = driverActorOptions(options, `actor '${cls}'`)
     return {
-      create: async (...args: unknown[]) => await this.createActor(cid, cls, methods, args, options),
+      create: async (...args: unknown[]) => await this.createActor(cid, cls, methods, args, plan, options),
       options: (more: ActorOptions) => this.remoteClass(cid, cls, methods, { ...options, ...more })
     } as RemoteActorClass<unknown[], Record<string, (...args: unknown[]) => unknown>>
   }
 
   /** A generator task: its items arrive as refs, in order, as the node yields them. */
-  private streamTask (cid: string, name: string, args: unknown[], options: TaskOptions): AsyncIterable<ObjectRef> {
-    const lineage = this.lineage(cid, name, args, options)
+  private streamTask (cid: string, name: string, args: unknown[], plan: TaskPlan): AsyncIterable<ObjectRef> {
+    const lineage = this.lineage(cid, name, args, plan)
     const queue: ObjectRef[] = []
     const waiters: Array<() => void> = []
     let finished = false
@@ -169,8 +185,8 @@ export class ConnectedFabric {
     }
   }
 
-  private submitTask (cid: string, name: string, args: unknown[], options: TaskOptions): ObjectRef {
-    const lineage = this.lineage(cid, name, args, options)
+  private submitTask (cid: string, name: string, args: unknown[], plan: TaskPlan): ObjectRef {
+    const lineage = this.lineage(cid, name, args, plan)
     const canceller = new AbortController()
     lineage.options.signal = canceller.signal
     const result = this.objects.run(lineage)
@@ -185,6 +201,7 @@ export class ConnectedFabric {
    * `get` throws TaskCancelledError. Returns whether the task was still pending.
    */
   cancel (ref: ObjectRef): boolean {
+    assertRef(ref, 'cancel')
     const canceller = this.cancels.get(ref.id)
     if (canceller === undefined) return false
     this.cancels.delete(ref.id)
@@ -193,13 +210,9 @@ export class ConnectedFabric {
   }
 
   /** A task call as the objects table runs it (and runs it again to rebuild its result). */
-  private lineage (cid: string, name: string, args: unknown[], options: TaskOptions): Lineage {
+  private lineage (cid: string, name: string, args: unknown[], { resolved, scheduling }: TaskPlan): Lineage {
     this.assertRunning()
-    const what = `task '${name}'`
-    checkOptions(options, TASK_OPTIONS, what)
-    const resolved = resolveTaskOptions(options as Record<string, unknown>, what)
-    const scheduling = checkScheduling(options.scheduling, what)
-    for (const a of args) if (a instanceof ObjectRef) void this.objects.heldOf(a) // a foreign ref fails now
+    this.checkArgs(args, `${name}.remote`)
     return {
       component: cid,
       name,
@@ -208,18 +221,15 @@ export class ConnectedFabric {
         maxRetries: resolved.maxRetries,
         demand: resolved.resources,
         ...(resolved.timeoutMs === undefined ? {} : { timeoutMs: resolved.timeoutMs }),
-        ...(scheduling === undefined ? {} : { scheduling }),
-        ...(options.retryExceptions === undefined ? {} : { retryExceptions: resolved.retryExceptions })
+        ...(scheduling === 'default' ? {} : { scheduling }),
+        ...(resolved.retryExceptions === false ? {} : { retryExceptions: resolved.retryExceptions })
       }
     }
   }
 
-  private async createActor (cid: string, cls: string, methods: string[], args: unknown[], options: ActorOptions): Promise<Record<string, unknown>> {
+  private async createActor (cid: string, cls: string, methods: string[], args: unknown[], { resolved, scheduling }: { resolved: ResolvedActorOptions, scheduling: SchedulingOption }, options: ActorOptions): Promise<Record<string, unknown>> {
     this.assertRunning()
-    const what = `actor '${cls}'`
-    checkOptions(options, ACTOR_OPTIONS, what)
-    const resolved = resolveActorOptions(options as Record<string, unknown>, what)
-    const scheduling = checkScheduling(options.scheduling, what)
+    this.checkArgs(args, `${cls}.create`)
     const name = resolved.name
     if (name !== undefined && (this.naming.has(name) || [...this.actors.values()].some(a => a.name === name))) {
       throw new TypeError(`an actor named '${name}' already exists: names are unique while the actor lives`)
@@ -227,24 +237,44 @@ export class ConnectedFabric {
     // Names are unique across the fabric view: RemoteActor checks the nodes before and after it creates.
     if (name !== undefined) this.naming.add(name)
     try {
-      const values = await this.resolveArgs(args)
-      const nested = await this.objects.nestedOf(values)
+      // Refs among the arguments travel as what they stand for (a value, or a CID and holders).
+      const nested = await this.objects.nestedOf(args)
       const { scheduling: _s, ...nodeOptions } = options
       const actor = await RemoteActor.create(this.net, this.runner, {
         component: cid,
         cls,
-        args: encode(values),
+        args: encode(args),
         ...(nested.length === 0 ? {} : { nested }),
         demand: resolved.resources,
-        ...(scheduling === undefined ? {} : { scheduling }),
+        ...(scheduling === 'default' ? {} : { scheduling }),
         maxRestarts: resolved.maxRestarts,
         maxTaskRetries: resolved.maxTaskRetries,
         nodeOptions: nodeOptions as Record<string, unknown>,
         ...(name === undefined ? {} : { name })
       })
+      keepAlive(args) // until the node has pulled what they stand for
       return this.actorHandle(actor, cls, methods, name)
     } finally {
       if (name !== undefined) this.naming.delete(name)
+    }
+  }
+
+  /**
+   * Refuse, now, arguments that cannot travel: values that are not data (CodecError naming the
+   * argument), refs of another fabric or freed ones.
+   */
+  private checkArgs (args: unknown[], what: string): void {
+    for (const [i, a] of args.entries()) {
+      if (a instanceof ObjectRef) {
+        void this.objects.heldOf(a)
+        continue
+      }
+      try {
+        encode(a)
+      } catch (err) {
+        ;(err as Error).message = `${what}: argument ${i + 1}: ${(err as Error).message}`
+        throw err
+      }
     }
   }
 
@@ -258,14 +288,14 @@ export class ConnectedFabric {
       handle[method] = {
         remote: (...args: unknown[]) => {
           this.assertRunning()
-          // Calls reach the actor in the order they are made, each once its ref arguments are ready.
-          const ready = entry.chain.then(async () => {
-            const values = await this.resolveArgs(args)
-            return { values, nested: await this.objects.nestedOf(values) }
-          })
+          this.checkArgs(args, `${cls}.${method}.remote`)
+          // Calls reach the actor in the order they are made, each once its ref arguments are
+          // ready; refs travel as what they stand for (the node passes a whole-argument ref's value).
+          const ready = entry.chain.then(async () => await this.objects.nestedOf(args))
           entry.chain = ready.catch(() => {})
-          return this.hold(ready.then(async ({ values, nested }) => {
-            const out = await actor.invoke(method, encode(values), { nested })
+          return this.hold(ready.then(async nested => {
+            const out = await actor.invoke(method, encode(args), { nested })
+            keepAlive(args) // until the node has pulled what they stand for
             const value = decode(out.value)
             // Refs inside the result carry the node's ids: they become refs of this driver.
             return { value: out.nested === undefined ? value : this.objects.adopt(value, out.nested, out.peer) }
@@ -274,11 +304,6 @@ export class ConnectedFabric {
       }
     }
     return Object.freeze(handle)
-  }
-
-  /** Arguments with whole-argument refs replaced by their values (refs inside values stay refs). */
-  private async resolveArgs (args: unknown[]): Promise<unknown[]> {
-    return await Promise.all(args.map(async a => a instanceof ObjectRef ? await this.get(a) : a))
   }
 
   /** A ref to what a task gives (or will, once `held` settles). */
@@ -292,6 +317,7 @@ export class ConnectedFabric {
    */
   put<T> (value: T): ObjectRef<T> {
     this.assertRunning()
+    this.checkArgs([value], 'put')
     return this.hold(this.objects.put(value)) as ObjectRef<T>
   }
 
@@ -323,31 +349,37 @@ export class ConnectedFabric {
     return { ...(e.actor.peer === undefined ? {} : { peer: e.actor.peer }), restarts: e.actor.restartCount }
   }
 
-  /** The value behind a ref (or each of several): waits for its task; throws the task's error. */
+  /** The value behind a ref (or each of several, typed position by position): waits for its task; throws the task's error. */
   async get<T> (ref: ObjectRef<T>, options?: GetOptions): Promise<T>
-  async get<T extends readonly ObjectRef[]> (refs: T, options?: GetOptions): Promise<unknown[]>
+  async get<const T extends readonly ObjectRef[]> (refs: T, options?: GetOptions): Promise<ValuesOf<T>>
   async get (refOrRefs: ObjectRef | readonly ObjectRef[], options: GetOptions = {}): Promise<unknown> {
-    if (Array.isArray(refOrRefs)) return await Promise.all(refOrRefs.map(async r => await this.get(r as ObjectRef, options)))
-    const ref = refOrRefs as ObjectRef
-    const p = this.objects.heldOf(ref).then(async held => await this.objects.value(held))
-    if (options.timeoutMs === undefined) return await p
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new GetTimeoutError(`${ref.toString()} was not ready within ${options.timeoutMs} ms`)), options.timeoutMs)
-    })
-    try {
-      return await Promise.race([p, timeout])
-    } finally {
-      clearTimeout(timer)
+    const many = Array.isArray(refOrRefs)
+    const refs = (many ? refOrRefs : [refOrRefs]) as readonly ObjectRef[]
+    for (const r of refs) assertRef(r, 'get')
+    const all = Promise.all(refs.map(async r => await this.objects.value(await this.objects.heldOf(r))))
+    let values: unknown[]
+    if (options.timeoutMs === undefined) {
+      values = await all
+    } else {
+      let timer: NodeJS.Timeout | undefined
+      const what = many ? `${refs.length} refs were` : `${refs[0]!.toString()} was`
+      const timeout = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new GetTimeoutError(`${what} not ready within ${options.timeoutMs} ms`)), options.timeoutMs)
+      })
+      all.catch(() => {}) // the timeout may win; the refs' own errors are not unhandled then
+      try {
+        values = await Promise.race([all, timeout])
+      } finally {
+        clearTimeout(timer)
+      }
     }
+    return many ? values : values[0]
   }
 
   /** Wait until `numReturns` of `refs` are done (or the timeout passes), as {@link Fabric.wait}. */
   async wait<T extends ObjectRef> (refs: readonly T[], options: WaitOptions = {}): Promise<{ ready: T[], pending: T[] }> {
-    const numReturns = options.numReturns ?? 1
-    if (!Number.isInteger(numReturns) || numReturns < 0 || numReturns > refs.length) {
-      throw new RangeError(`wait: numReturns must be an integer from 0 to ${refs.length} (the number of refs), got ${numReturns}`)
-    }
+    for (const r of refs) assertRef(r, 'wait')
+    const numReturns = checkNumReturns(options.numReturns, refs.length)
     for (const r of refs) void this.objects.heldOf(r) // a foreign or freed ref fails now
     const readyNow = (): T[] => refs.filter(r => this.objects.isSettled(r.id))
     if (readyNow().length < numReturns) {
@@ -379,7 +411,10 @@ export class ConnectedFabric {
 
   /** Release objects now: later gets fail; copies on nodes are dropped. */
   free (refs: ObjectRef | readonly ObjectRef[]): void {
-    for (const r of Array.isArray(refs) ? refs as readonly ObjectRef[] : [refs as ObjectRef]) this.objects.free(r)
+    for (const r of Array.isArray(refs) ? refs as readonly ObjectRef[] : [refs as ObjectRef]) {
+      assertRef(r, 'free')
+      this.objects.free(r)
+    }
   }
 
   /** Leave the fabric (the nodes keep running). Idempotent. */
@@ -399,15 +434,7 @@ export class ConnectedFabric {
   }
 }
 
-function checkOptions (options: object, known: Set<string>, what: string): void {
-  const unknown = Object.keys(options).filter(k => !known.has(k))
-  if (unknown.length > 0) throw new TypeError(`${what}: unknown option ${unknown.join(', ')} (known: ${[...known].join(', ')})`)
-}
-
-function checkScheduling (s: unknown, what: string): Scheduling | undefined {
-  if (s === undefined || s === 'default' || s === 'spread') return s
-  if (typeof s === 'object' && s !== null && typeof (s as { nodeAffinity?: unknown }).nodeAffinity === 'string' && ['undefined', 'boolean'].includes(typeof (s as { soft?: unknown }).soft)) {
-    return s as Scheduling
-  }
-  throw new TypeError(`${what}: option scheduling must be 'default', 'spread' or { nodeAffinity: '<PeerId>', soft?: boolean }`)
+/** Keep `value` reachable until here: refs among call arguments live until the node has them. */
+function keepAlive (value: unknown): void {
+  if (value === keepAlive) throw new Error('unreachable')
 }

@@ -1,280 +1,155 @@
-// The driver API: Ray's model in TypeScript. `Fabric.start()` runs an embedded node in this
-// process; modules loaded from components call tasks with `.remote()` and get ObjectRefs at once.
+// The driver's entry point, as `ray.init()`: `Fabric.start()` connects to a running fabric when an
+// address applies (init.address, or FABRIC_ADDRESS, which `fabric run --address` and jobs set) and
+// starts an embedded one in this process otherwise. Either way the program holds a `Fabric`: the
+// driver contract (FabricDriver) over one of its two faces, EmbeddedFabric or ConnectedFabric.
 import { ConnectedFabric, type ConnectInit } from './connected-fabric.js'
-import type { Manifest } from '../component/index.js'
-import { decode, encode, findRefs, ObjectRef } from '../objects/index.js'
-import { LocalNode, type StreamReader } from '../runtime/local-node.js'
-import { resolveActorOptions, resolveTaskOptions } from '../runtime/options.js'
-import type { ArgSpec, NodeInit, NodeStats } from '../runtime/interface.js'
-import type { CompiledComponent } from '../component/interface.js'
-import type { ActorHandle, ActorOptions, RemoteActorClass, RemoteFunction, TaskOptions } from './interface.js'
+import { EMBEDDED_INIT_NAMES, EmbeddedFabric, type EmbeddedInit } from './embedded-fabric.js'
+import type { NodeStats } from '../runtime/interface.js'
+import type { ObjectRef } from '../objects/index.js'
+import type { ActorHandle, FabricDriver, GetOptions, NodeSummary, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
 
-/** Byte strings larger than this are stored as they are (see Fabric.put). */
-const LARGE_BYTES = 100 * 1024
+export type { GetOptions, WaitOptions, UntypedModule } from './interface.js'
 
-/** Options of {@link Fabric.start}: the embedded node's workers, resources and object store. */
-export interface FabricInit extends NodeInit {}
-
-/** A module loaded without its `.d.ts` type: every export is callable, untyped. */
-export type UntypedModule = Record<string, RemoteFunction<unknown[], unknown> & RemoteActorClass<unknown[], Record<string, (...args: unknown[]) => unknown>>>
-
-/** Options of {@link Fabric.get}. */
-export interface GetOptions {
-  /** Give up after this many ms with GetTimeoutError. */
-  timeoutMs?: number
-}
-
-/** Options of {@link Fabric.wait}. */
-export interface WaitOptions {
-  /** How many refs must be ready. @default 1 */
-  numReturns?: number
-  /** Return what is ready after this many ms. @default wait as long as it takes */
-  timeoutMs?: number
+/**
+ * Options of {@link Fabric.start}: where the fabric is, and what an embedded one looks like (its
+ * workers, resources, object store and worker pool). The embedded options size a node this process
+ * starts; when an address applies the nodes are already running and have their own, so those
+ * options do not apply (a driver runs unchanged on a laptop and against a fabric).
+ */
+export interface FabricInit extends EmbeddedInit {
+  /**
+   * A node's multiaddr (or several) to connect to; `'local'` always starts an embedded fabric.
+   * @default $FABRIC_ADDRESS when set and not empty, else an embedded fabric
+   */
+  address?: string | string[]
+  /** How to connect when an address applies (swarm key, fabric name, ...). */
+  connect?: ConnectInit
 }
 
 /**
  * A fabric, seen from the driver: load components, call their tasks and actors, put and get
- * objects.
+ * objects. The same contract ({@link FabricDriver}) embedded and across nodes; `embedded` and
+ * `connected` give the face's own extras.
  *
  * @example
- * const fabric = await Fabric.start()
+ * const fabric = await Fabric.start()                 // `fabric run --address ...`: connected
  * const m = await fabric.load<Module>('build/tasks.wasm')
  * const sum = m.add.remote(1, m.square.remote(3))
- * console.log(await fabric.get(sum)) // 10
+ * console.log(await fabric.get(sum))                  // 10
  * await fabric.stop()
  */
-export class Fabric {
-  private readonly node: LocalNode
-  // Driver-side refs are released when the program drops them: the GC tells us.
-  private readonly registry = new FinalizationRegistry<string>((id) => this.node.release(id))
-  private stopped = false
+export class Fabric implements FabricDriver {
+  private constructor (
+    /** The face this fabric drives. */
+    readonly face: EmbeddedFabric | ConnectedFabric
+  ) {}
 
-  private constructor (node: LocalNode) {
-    this.node = node
+  /**
+   * Start driving a fabric: connect when an address applies (`init.address`, else
+   * `FABRIC_ADDRESS`), otherwise start an embedded one in this process.
+   *
+   * @throws TypeError for an unknown option (listing the known ones) or a bad value
+   */
+  static async start (init: FabricInit = {}): Promise<Fabric> {
+    if (typeof init !== 'object' || init === null) throw new TypeError('Fabric.start: init must be an object like { workers: 2 }')
+    const { address, connect, ...embedded } = init
+    const known = ['address', 'connect', ...EMBEDDED_INIT_NAMES]
+    const unknown = Object.keys(init).filter(k => !known.includes(k))
+    if (unknown.length > 0) throw new TypeError(`Fabric.start: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${known.join(', ')})`)
+    const target = addressOf(address)
+    if (target === undefined) return new Fabric(await EmbeddedFabric.start(embedded))
+    return new Fabric(await ConnectedFabric.connect(target, connect ?? {}))
   }
 
   /**
-   * Drive a running fabric of `fabric join` nodes from this process (first slice: tasks, by value;
-   * see {@link ConnectedFabric}). `address` is a node's multiaddr, or several; default
-   * `FABRIC_ADDRESS` (set by `fabric run --address`).
+   * Drive a running fabric of `fabric join` nodes from this process. `address` is a node's
+   * multiaddr, or several; default `FABRIC_ADDRESS` (set by `fabric run --address`).
    */
   static async connect (address: string | string[] | undefined = process.env.FABRIC_ADDRESS, init: ConnectInit = {}): Promise<ConnectedFabric> {
     return await ConnectedFabric.connect(address, init)
   }
 
-  /** Start an embedded fabric in this process (workers = CPUs unless set). */
-  static async start (init: FabricInit = {}): Promise<Fabric> {
-    const node = new LocalNode(init)
-    await node.start()
-    return new Fabric(node)
+  get kind (): 'embedded' | 'connected' {
+    return this.face.kind
   }
 
-  /** Stop the fabric: running work ends, workers and spill files go. Idempotent. */
-  async stop (): Promise<void> {
-    if (this.stopped) return
-    this.stopped = true
-    await this.node.stop()
-  }
-
-  /** This fabric's id (the prefix of its refs). */
+  /** This driver's id: the embedded fabric's (the prefix of its refs, its node's id), or the connected driver's PeerId. */
   get id (): string {
-    return this.node.fabricId
+    return this.face.id
   }
 
-  /** Resources, tasks, actors and store use of the node. */
+  /** The embedded face (its `stats()`), or undefined when connected. */
+  get embedded (): EmbeddedFabric | undefined {
+    return this.face.kind === 'embedded' ? this.face : undefined
+  }
+
+  /** The connected face (its `locate()`, `actorInfo()`), or undefined when embedded. */
+  get connected (): ConnectedFabric | undefined {
+    return this.face.kind === 'connected' ? this.face : undefined
+  }
+
+  /**
+   * The embedded node's resources, tasks, actors and store use.
+   *
+   * @throws TypeError on a connected fabric (its nodes report through `fabric status`)
+   */
   stats (): NodeStats {
-    return this.node.stats()
+    if (this.face.kind !== 'embedded') throw new TypeError('stats() reports an embedded node; this fabric is connected (an address applied): see fabric.nodes(), or `fabric status`')
+    return this.face.stats()
   }
 
-  /**
-   * Load a component (a `.wasm` path or its bytes). Type it with the `Module` type of the `.d.ts`
-   * that `fabric build` wrote beside it.
-   */
   async load<M = UntypedModule> (source: string | Uint8Array): Promise<M> {
-    const { component, manifest } = await this.node.load(source)
-    return this.moduleOf(component, manifest) as M
+    return await this.face.load<M>(source)
   }
 
-  /**
-   * Store a value in the fabric; returns a ref at once. Objects are immutable: do not change a
-   * value after putting it (a large `Uint8Array` is kept as it is, without a copy).
-   */
   put<T> (value: T): ObjectRef<T> {
-    if (value instanceof Uint8Array && value.constructor === Uint8Array && value.byteLength > LARGE_BYTES) {
-      return this.track<T>(this.node.putBytes(value))
-    }
-    const { bytes, refs } = this.encodeValue(value, 'put')
-    return this.track<T>(this.node.put(bytes, refs))
+    return this.face.put(value)
   }
 
-  /** The value behind a ref (or each of several), once ready; throws the task's error if it failed. */
   async get<T> (ref: ObjectRef<T>, options?: GetOptions): Promise<T>
-  async get<T extends readonly ObjectRef[]> (refs: T, options?: GetOptions): Promise<{ [K in keyof T]: T[K] extends ObjectRef<infer V> ? V : never }>
-  async get (refOrRefs: ObjectRef | readonly ObjectRef[], options: GetOptions = {}): Promise<unknown> {
-    if (Array.isArray(refOrRefs)) {
-      const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs
-      const out: unknown[] = []
-      for (const r of refOrRefs as readonly ObjectRef[]) {
-        out.push(await this.getOne(r, deadline === undefined ? undefined : Math.max(0, deadline - Date.now())))
-      }
-      return out
-    }
-    return await this.getOne(refOrRefs as ObjectRef, options.timeoutMs)
+  async get<const T extends readonly ObjectRef[]> (refs: T, options?: GetOptions): Promise<ValuesOf<T>>
+  async get (refOrRefs: ObjectRef | readonly ObjectRef[], options?: GetOptions): Promise<unknown> {
+    return await (this.face.get as (r: ObjectRef | readonly ObjectRef[], o?: GetOptions) => Promise<unknown>).call(this.face, refOrRefs, options)
   }
 
-  private async getOne (ref: ObjectRef, timeoutMs: number | undefined): Promise<unknown> {
-    assertRef(ref, 'get')
-    const stored = await this.node.getStored(ref.id, timeoutMs)
-    if (stored.raw) return stored.bytes
-    const value = decode(stored.bytes)
-    for (const nested of findRefs(value)) {
-      this.node.hold(nested.id)
-      this.registry.register(nested, nested.id)
-    }
-    return value
+  async wait<T extends ObjectRef> (refs: readonly T[], options?: WaitOptions): Promise<{ ready: T[], pending: T[] }> {
+    return await this.face.wait(refs, options)
   }
 
-  /** Wait until `numReturns` of `refs` are ready (or the timeout passes). */
-  async wait<T extends ObjectRef> (refs: readonly T[], options: WaitOptions = {}): Promise<{ ready: T[], pending: T[] }> {
-    for (const r of refs) assertRef(r, 'wait')
-    const numReturns = options.numReturns ?? 1
-    if (!Number.isInteger(numReturns) || numReturns < 0 || numReturns > refs.length) {
-      throw new RangeError(`wait: numReturns must be an integer from 0 to ${refs.length} (the number of refs), got ${numReturns}`)
-    }
-    const ready = new Set(await this.node.wait(refs.map(r => r.id), numReturns, options.timeoutMs))
-    return { ready: refs.filter(r => ready.has(r.id)), pending: refs.filter(r => !ready.has(r.id)) }
-  }
-
-  /** Cancel the task behind a ref: queued work is dropped, running work stopped. Returns whether it was. */
   cancel (ref: ObjectRef): boolean {
-    assertRef(ref, 'cancel')
-    return this.node.cancel(ref.id)
+    return this.face.cancel(ref)
   }
 
-  /** Release objects now (Ray's `free`): later gets fail with ObjectReleasedError. */
   free (refs: ObjectRef | readonly ObjectRef[]): void {
-    for (const r of Array.isArray(refs) ? refs as readonly ObjectRef[] : [refs as ObjectRef]) {
-      assertRef(r, 'free')
-      this.node.free(r.id)
-    }
+    this.face.free(refs)
   }
 
-  /** A live named actor. */
-  getActor<I = Record<string, (...args: unknown[]) => unknown>> (name: string): ActorHandle<I> {
-    const a = this.node.actorByName(name)
-    return this.actorHandle(a.id, a.component, a.cls) as ActorHandle<I>
+  async getActor<I = Record<string, (...args: unknown[]) => unknown>> (name: string): Promise<ActorHandle<I>> {
+    return await this.face.getActor<I>(name)
   }
 
-  /** Kill an actor: its queued calls fail with ActorDiedError. */
-  kill (handle: { actorId: string }): void {
-    this.node.kill(handle.actorId)
+  async kill (handle: { actorId: string }): Promise<void> {
+    await this.face.kill(handle)
   }
 
-  // ---- module handles ------------------------------------------------------------------------
-
-  private moduleOf (component: CompiledComponent, manifest: Manifest): Record<string, unknown> {
-    const m: Record<string, unknown> = {}
-    for (const t of manifest.tasks) m[t.name] = this.remoteFunction(component, t.name, t.streaming, {})
-    for (const a of manifest.actors) m[a.name] = this.remoteClass(component, a.name, a.methods, {})
-    this.methods.set(component.cid, new Map(manifest.actors.map(a => [a.name, a.methods])))
-    return Object.freeze(m)
+  nodes (): NodeSummary[] {
+    return this.face.nodes()
   }
 
-  private readonly methods = new Map<string, Map<string, string[]>>()
-
-  private remoteFunction (component: CompiledComponent, name: string, streaming: boolean, options: TaskOptions): RemoteFunction<unknown[], unknown> {
-    const resolved = resolveTaskOptions(options as Record<string, unknown>, `task '${name}'`)
-    return {
-      remote: (...args: unknown[]) => {
-        const id = this.node.submit({ component, name, args: this.encodeArgs(args, `${name}.remote`), options: resolved, streaming })
-        if (!streaming) return this.track(id)
-        return this.streamOf(id)
-      },
-      options: (more: TaskOptions) => this.remoteFunction(component, name, streaming, { ...options, ...more })
-    } as RemoteFunction<unknown[], unknown>
-  }
-
-  private streamOf (id: string): AsyncIterable<ObjectRef> {
-    const reader: StreamReader = this.node.stream(id)
-    const node = this.node
-    const track = (itemId: string): ObjectRef => this.track(itemId)
-    let released = false
-    const release = (): void => {
-      if (!released) node.release(id)
-      released = true
-    }
-    return {
-      [Symbol.asyncIterator]: () => ({
-        next: async (): Promise<IteratorResult<ObjectRef>> => {
-          try {
-            const item = await reader.next()
-            if (item === undefined) {
-              release()
-              return { done: true, value: undefined }
-            }
-            return { done: false, value: track(item) }
-          } catch (err) {
-            release()
-            throw err
-          }
-        },
-        return: async (): Promise<IteratorResult<ObjectRef>> => {
-          release()
-          return { done: true, value: undefined }
-        }
-      })
-    }
-  }
-
-  private remoteClass (component: CompiledComponent, cls: string, methods: string[], options: ActorOptions): RemoteActorClass<unknown[], Record<string, (...args: unknown[]) => unknown>> {
-    const resolved = resolveActorOptions(options as Record<string, unknown>, `actor '${cls}'`)
-    return {
-      create: async (...args: unknown[]) => {
-        const actorId = await this.node.createActor(component, cls, this.encodeArgs(args, `${cls}.create`), resolved)
-        return this.actorHandle(actorId, component, cls, methods)
-      },
-      options: (more: ActorOptions) => this.remoteClass(component, cls, methods, { ...options, ...more })
-    } as RemoteActorClass<unknown[], Record<string, (...args: unknown[]) => unknown>>
-  }
-
-  private actorHandle (actorId: string, component: CompiledComponent, cls: string, methods?: string[]): Record<string, unknown> {
-    const names = methods ?? this.methods.get(component.cid)?.get(cls) ?? []
-    const handle: Record<string, unknown> = { actorId }
-    for (const method of names) {
-      handle[method] = {
-        remote: (...args: unknown[]) => this.track(this.node.callActor(actorId, method, this.encodeArgs(args, `${cls}.${method}.remote`)))
-      }
-    }
-    return Object.freeze(handle)
-  }
-
-  // ---- encoding ------------------------------------------------------------------------------
-
-  private encodeArgs (args: unknown[], what: string): ArgSpec[] {
-    return args.map((a, i) => {
-      if (a instanceof ObjectRef) return { kind: 'ref', id: a.id }
-      const { bytes, refs } = this.encodeValue(a, `${what}: argument ${i + 1}`)
-      return { kind: 'value', bytes, refs }
-    })
-  }
-
-  private encodeValue (value: unknown, what: string): { bytes: Uint8Array, refs: string[] } {
-    try {
-      return { bytes: encode(value), refs: findRefs(value).map(r => r.id) }
-    } catch (err) {
-      ;(err as Error).message = `${what}: ${(err as Error).message}`
-      throw err
-    }
-  }
-
-  /** A driver-side ref: held by the node until the program drops it. */
-  private track<T> (id: string): ObjectRef<T> {
-    const ref = new ObjectRef<T>(id)
-    this.registry.register(ref, id)
-    return ref
+  async stop (): Promise<void> {
+    await this.face.stop()
   }
 }
 
-function assertRef (r: unknown, what: string): asserts r is ObjectRef {
-  if (!(r instanceof ObjectRef)) throw new TypeError(`${what}: expected an ObjectRef, got ${r === null ? 'null' : typeof r}`)
+/** The address to connect to, or undefined for an embedded fabric. */
+function addressOf (address: string | string[] | undefined): string | string[] | undefined {
+  if (address === 'local') return undefined
+  if (address !== undefined) {
+    if ((Array.isArray(address) && (address.length === 0 || !address.every(a => typeof a === 'string' && a.length > 0))) || (!Array.isArray(address) && (typeof address !== 'string' || address.length === 0))) {
+      throw new TypeError(`Fabric.start: option address must be a node's multiaddr (or several), or 'local', got ${JSON.stringify(address)}`)
+    }
+    return address
+  }
+  const env = process.env.FABRIC_ADDRESS
+  return env === undefined || env === '' || env === 'local' ? undefined : env
 }

@@ -1,4 +1,8 @@
-// The driver API's public surface.
-export { Fabric, type FabricInit, type GetOptions, type WaitOptions, type UntypedModule } from './fabric.js'
-export type { GuestModule, RemoteFunction, RemoteActorClass, ActorHandle, TaskOptions, ActorOptions, RemoteArgs, RemoteResult } from './interface.js'
+// The driver API's public surface: the contract (FabricDriver), its entry point (Fabric) and its two faces.
+export { Fabric, type FabricInit } from './fabric.js'
+export { EmbeddedFabric, type EmbeddedInit } from './embedded-fabric.js'
 export { ConnectedFabric, type ConnectInit } from './connected-fabric.js'
+export type {
+  FabricDriver, GuestModule, RemoteFunction, RemoteActorClass, ActorHandle, TaskOptions, ActorOptions, RemoteArgs, RemoteResult,
+  GetOptions, WaitOptions, UntypedModule, ValuesOf, NodeSummary
+} from './interface.js'

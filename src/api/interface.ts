@@ -21,7 +21,13 @@ export interface TaskOptions {
   retryExceptions?: boolean | string[]
   /** Wall-clock limit of one attempt, in ms. */
   timeoutMs?: number
-  /** Placement strategy. @default 'default' */
+  /**
+   * Placement strategy: `'spread'` spreads calls over nodes; `{ nodeAffinity: id }` runs on the node
+   * whose id `fabric.nodes()` lists (a hard affinity to a node not in the fabric fails the call with
+   * InfeasibleTaskError; `soft: true` prefers it and runs elsewhere when it cannot). An embedded
+   * fabric is one node: every form is accepted and all run there.
+   * @default 'default'
+   */
   scheduling?: 'default' | 'spread' | { nodeAffinity: string, soft?: boolean }
 }
 
@@ -33,7 +39,11 @@ export interface ActorOptions extends Omit<TaskOptions, 'maxRetries' | 'retryExc
   maxRestarts?: number
   /** Retries of a method call interrupted by a restart. @default 0 */
   maxTaskRetries?: number
-  /** Calls that may run at once (async actors). @default 1 */
+  /**
+   * Calls that may run at once. Only 1 is supported yet (calls to one actor run one at a time, in
+   * order); a higher value is refused with a TypeError rather than accepted and ignored.
+   * @default 1
+   */
   maxConcurrency?: number
 }
 
@@ -71,4 +81,88 @@ export type GuestModule<M> = {
   [K in keyof M as M[K] extends Task<never, unknown> ? K : M[K] extends abstract new (...args: never[]) => actor ? K : never]:
   M[K] extends Task<infer A, infer R> ? RemoteFunction<A, R>
     : M[K] extends abstract new (...args: infer A) => infer I ? RemoteActorClass<A, I> : never
+}
+
+/** A module loaded without its `.d.ts` type: every export is callable, untyped. */
+export type UntypedModule = Record<string, RemoteFunction<unknown[], unknown> & RemoteActorClass<unknown[], Record<string, (...args: unknown[]) => unknown>>>
+
+/** Options of {@link FabricDriver.get}. */
+export interface GetOptions {
+  /** Give up after this many ms with GetTimeoutError (for an array: for all of them together). */
+  timeoutMs?: number
+}
+
+/** Options of {@link FabricDriver.wait}. */
+export interface WaitOptions {
+  /** How many refs must be ready. @default 1 */
+  numReturns?: number
+  /** Return what is ready after this many ms. @default wait as long as it takes */
+  timeoutMs?: number
+}
+
+/** The values behind a tuple (or array) of refs, position by position. */
+export type ValuesOf<T extends readonly ObjectRef[]> = { -readonly [K in keyof T]: T[K] extends ObjectRef<infer V> ? V : never }
+
+/** A node of the fabric as a driver sees it (an embedded fabric has one). */
+export interface NodeSummary {
+  /** What `scheduling: { nodeAffinity }` names: the node's PeerId, or the embedded fabric's id. */
+  id: string
+  /** `suspected` while a node misses heartbeats (connected only). */
+  state: 'alive' | 'suspected'
+  cpus: { available: number, total: number }
+}
+
+/**
+ * The driver contract: what a program may do with a fabric, the same embedded (`Fabric.start()`
+ * with no address) and across nodes (`Fabric.start({ address })`, `Fabric.connect`). Code written
+ * against it runs unchanged on both; a conformance suite (test/api/conformance/) proves it.
+ *
+ * Objects live while the program holds their refs: when the last reference to an ObjectRef is
+ * dropped (garbage collection), the fabric releases what it keeps for it, unless a value holding
+ * the ref, a pending call taking it, or an actor given it still needs it.
+ *
+ * @example
+ * const fabric: FabricDriver = await Fabric.start()    // FABRIC_ADDRESS set: connects instead
+ * const m = await fabric.load<Module>('build/tasks.wasm')
+ * const [a, b] = await fabric.get([m.add.remote(1, 2), m.shout.remote('hi')])  // [number, string]
+ * await fabric.stop()
+ */
+export interface FabricDriver {
+  /** Which face this is: an embedded node in this process, or a connection to `fabric join` nodes. */
+  readonly kind: 'embedded' | 'connected'
+  /**
+   * Load a component (a `.wasm` path or its bytes). Type it with the `Module` type of the `.d.ts`
+   * that `fabric build` wrote beside it.
+   *
+   * @throws InvalidComponentError for bytes that are not a fabric component
+   */
+  load<M = UntypedModule> (source: string | Uint8Array): Promise<M>
+  /**
+   * Store a value; returns its ref at once. Refs inside the value stay refs (and stay alive while
+   * the value does). Objects are immutable: do not change a value after putting it.
+   *
+   * @throws CodecError for a value that is not data; ForeignRefError for a ref of another fabric
+   */
+  put<T> (value: T): ObjectRef<T>
+  /** The value behind a ref, or each of an array of refs (typed position by position), once ready; throws the task's error. */
+  get<T> (ref: ObjectRef<T>, options?: GetOptions): Promise<T>
+  get<const T extends readonly ObjectRef[]> (refs: T, options?: GetOptions): Promise<ValuesOf<T>>
+  /** Wait until `numReturns` of `refs` are ready or failed (or the timeout passes): `{ ready, pending }` in the order given, at most numReturns ready. */
+  wait<T extends ObjectRef> (refs: readonly T[], options?: WaitOptions): Promise<{ ready: T[], pending: T[] }>
+  /** Cancel the task behind a ref: queued work dropped, running work stopped (TaskCancelledError). Returns whether it was still pending. */
+  cancel (ref: ObjectRef): boolean
+  /** Release objects now (Ray's `free`): later gets fail with ObjectReleasedError. */
+  free (refs: ObjectRef | readonly ObjectRef[]): void
+  /**
+   * A live named actor.
+   *
+   * @throws ActorNotFoundError when no live actor has that name
+   */
+  getActor<I = Record<string, (...args: unknown[]) => unknown>> (name: string): Promise<ActorHandle<I>>
+  /** Kill an actor: its calls not yet answered fail with ActorDiedError; it is not restarted; its name is free once this resolves. */
+  kill (handle: { actorId: string }): Promise<void>
+  /** The nodes work may run on (their ids are what `scheduling: { nodeAffinity }` names). */
+  nodes (): NodeSummary[]
+  /** Stop: pending gets fail with FabricStoppedError; an embedded fabric ends its workers, a connected driver leaves (its actors end). Idempotent. */
+  stop (): Promise<void>
 }

@@ -59,3 +59,52 @@ export function resolveActorOptions (o: Record<string, unknown>, what: string): 
     memoryLimitMb: base.memoryLimitMb
   }
 }
+
+/** Where a task or actor may run: Ray's strategies (the same shape as placement's `Scheduling`). */
+export type SchedulingOption = 'default' | 'spread' | { nodeAffinity: string, soft?: boolean }
+
+/** Every task option a driver accepts (both faces; see api/interface.ts TaskOptions). */
+export const TASK_OPTION_NAMES: readonly string[] = ['cpus', 'gpus', 'memoryMb', 'resources', 'maxRetries', 'retryExceptions', 'timeoutMs', 'scheduling']
+/** Every actor option a driver accepts (both faces; see api/interface.ts ActorOptions). */
+export const ACTOR_OPTION_NAMES: readonly string[] = ['cpus', 'gpus', 'memoryMb', 'resources', 'timeoutMs', 'scheduling', 'name', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency']
+
+/**
+ * The one check both driver faces run on `.options({...})`: unknown names refused with the list of
+ * known ones (no face silently ignores an option), then defaults and checks, and the scheduling
+ * strategy.
+ *
+ * @throws {TypeError} naming the bad option and what would be right
+ */
+export function driverTaskOptions (o: unknown, what: string): { resolved: ResolvedTaskOptions, scheduling: SchedulingOption } {
+  const options = checkOptionNames(o, TASK_OPTION_NAMES, what)
+  return { resolved: resolveTaskOptions(options, what), scheduling: resolveScheduling(options.scheduling, what) }
+}
+
+/** As {@link driverTaskOptions}, for actors (and `maxConcurrency` above 1 is refused). */
+export function driverActorOptions (o: unknown, what: string): { resolved: ResolvedActorOptions, scheduling: SchedulingOption } {
+  const options = checkOptionNames(o, ACTOR_OPTION_NAMES, what)
+  const resolved = resolveActorOptions(options, what)
+  // Guests run synchronously: a higher limit would be accepted and do nothing, so it is refused.
+  if (resolved.maxConcurrency > 1) throw new TypeError(`${what}: option maxConcurrency ${resolved.maxConcurrency} is not supported yet: calls to one actor run one at a time (leave it out, or set 1)`)
+  return { resolved, scheduling: resolveScheduling(options.scheduling, what) }
+}
+
+function checkOptionNames (o: unknown, known: readonly string[], what: string): Record<string, unknown> {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new TypeError(`${what}: options must be an object like { cpus: 1 }, got ${o === null ? 'null' : Array.isArray(o) ? 'an array' : typeof o}`)
+  const unknown = Object.keys(o).filter(k => !known.includes(k))
+  if (unknown.length > 0) throw new TypeError(`${what}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${known.join(', ')})`)
+  return o as Record<string, unknown>
+}
+
+/** 'default', 'spread' or `{ nodeAffinity: '<node id>', soft?: boolean }`, and nothing else. */
+function resolveScheduling (s: unknown, what: string): SchedulingOption {
+  if (s === undefined || s === 'default') return 'default'
+  if (s === 'spread') return s
+  if (typeof s === 'object' && s !== null && !Array.isArray(s)) {
+    const { nodeAffinity, soft, ...rest } = s as { nodeAffinity?: unknown, soft?: unknown }
+    if (typeof nodeAffinity === 'string' && nodeAffinity.length > 0 && (soft === undefined || typeof soft === 'boolean') && Object.keys(rest).length === 0) {
+      return soft === undefined ? { nodeAffinity } : { nodeAffinity, soft }
+    }
+  }
+  throw new TypeError(`${what}: option scheduling must be 'default', 'spread' or { nodeAffinity: '<node id from fabric.nodes()>', soft?: boolean }, got ${JSON.stringify(s)}`)
+}

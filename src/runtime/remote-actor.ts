@@ -15,6 +15,8 @@ import { resolveActorOptions } from './options.js'
 import type { Scheduling } from './placement.js'
 import type { RemoteRunner, RemoteTaskExecutor } from './remote.js'
 import { wireArgs } from './local-refs.js'
+import { decode, ObjectRef } from '../objects/index.js'
+import type { ArgSpec } from './interface.js'
 
 /** Hosts the actors peers create on this node (see {@link ActorHost}); reports their restarts in place to their owners. */
 export class RemoteActorHost implements ActorHost {
@@ -50,7 +52,7 @@ export class RemoteActorHost implements ActorHost {
     try {
       const values = await Promise.all(nested.map(async n => n.value ?? await this.executor.objectFor(what, n.cid!, n.holders!)))
       this.executor.localNested(nested, values, what, locals, mapping)
-      actor = await this.node.createActor(component, req.cls, wireArgs(req.args, what, ref => mapping.get(ref)), options, {
+      actor = await this.node.createActor(component, req.cls, wholeRefArgs(wireArgs(req.args, what, ref => mapping.get(ref))), options, {
         onRestart: count => { restarts.count = count; restarts.listener?.(count) }
       })
     } catch (err) {
@@ -93,7 +95,7 @@ export class RemoteActorHost implements ActorHost {
         })
         this.executor.localNested(fresh, pulls, what, living === undefined ? locals : [], mapping)
       }
-      id = this.node.callActor(actor, method, wireArgs(args, what, ref => mapping.get(ref)), {
+      id = this.node.callActor(actor, method, wholeRefArgs(wireArgs(args, what, ref => mapping.get(ref))), {
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
         ...(call?.retries === undefined ? {} : { maxRetries: call.retries }),
         ...(call?.onRetry === undefined ? {} : { onRetry: call.onRetry })
@@ -449,6 +451,15 @@ async function liveNamed (net: NetNode, name: string, except?: string): Promise<
     void s.value.close().catch(() => {})
   }
   return found.sort((a, b) => `${a.peer}/${a.actor}` < `${b.peer}/${b.actor}` ? -1 : 1)
+}
+
+/**
+ * A caller sends a ref given as a whole argument as the ref itself (with what it stands for in
+ * `nested`), never its value: here it becomes a ref argument, so the actor gets its value, as on
+ * the embedded fabric (refs inside values stay refs).
+ */
+function wholeRefArgs (args: ArgSpec[]): ArgSpec[] {
+  return args.map(a => a.kind === 'value' && a.refs.length === 1 && decode(a.bytes) instanceof ObjectRef ? { kind: 'ref', id: a.refs[0]! } : a)
 }
 
 /** The embedded fabric's error for a name in use, saying where. */

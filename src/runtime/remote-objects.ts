@@ -3,14 +3,17 @@
 // task that made it). A ref passed to another task travels as its CID: the node that runs the task
 // pulls it from a holder (and placement prefers the holders). When every holder of an object is
 // gone, the object is rebuilt by running its task again (whose own lost arguments are rebuilt the
-// same way); an object that cannot be rebuilt fails with ObjectLostError saying why.
+// same way); an object that cannot be rebuilt fails with ObjectLostError saying why. What a ref
+// stands for is kept while the program holds an ObjectRef for it: when the garbage collector takes
+// the last one (a value holding it, a pending call taking it and a result's lineage hold theirs),
+// it is released here and on the nodes that keep copies, as `free` does.
 import { randomUUID } from 'node:crypto'
 import type { NestedRef, NetNode, RefArg, ResultRef } from '../net/index.js'
 import { cidOfBytes } from '../objects/cid.js'
 import { decode, encode, findRefs, mapRefs, ObjectLostError, ObjectRef } from '../objects/index.js'
 import { deserializeError } from '../errors/index.js'
 import { INLINE_LIMIT } from './ref-table.js'
-import { ForeignRefError } from './errors.js'
+import { ForeignRefError, ObjectReleasedError } from './errors.js'
 import type { RemoteRunner, RemoteSubmitOptions } from './remote.js'
 
 /** How a node-held object is made again: its task and the arguments it was given (refs included). */
@@ -31,6 +34,9 @@ export class RemoteObject {
 /** What a driver ref stands for: a value here, or an object held by nodes. */
 export type Held = { value: unknown } | RemoteObject
 
+/** Freed ref ids remembered (for ObjectReleasedError instead of ForeignRefError). */
+const MAX_FREED_REMEMBERED = 100_000
+
 /** Times one task is run again because an argument it needed was lost on the way. */
 const MAX_ARG_REBUILDS = 3
 
@@ -39,10 +45,93 @@ export class RemoteObjects {
   private readonly held = new Map<string, Promise<Held>>()
   /** Refs whose task has finished, for wait without a promise per ref and call. */
   private readonly settled = new Set<string>()
+  /** What settled refs stand for (to find the CIDs other refs still use when one is released). */
+  private readonly values = new Map<string, Held>()
   /** Large puts this driver serves by CID. */
   private readonly served = new Map<string, Uint8Array>()
+  /** Live ObjectRef instances per ref id; the GC counts them down. */
+  private readonly live = new Map<string, number>()
+  private readonly registry = new FinalizationRegistry<string>(id => this.collected(id))
+  /** Ref ids the GC took since the last release batch. */
+  private dropped = new Set<string>()
+  private releasing?: NodeJS.Timeout
+  /** Ids freed on purpose: a later get says so (ObjectReleasedError), not that the ref is foreign. */
+  private readonly freed = new Set<string>()
+  private closed = false
 
   constructor (private readonly net: NetNode, private readonly runner: RemoteRunner) {}
+
+  /** An ObjectRef for id `id`, counted: the id is released once the GC has taken every one. */
+  instance<T = unknown> (id: string): ObjectRef<T> {
+    const ref = new ObjectRef<T>(id)
+    this.live.set(id, (this.live.get(id) ?? 0) + 1)
+    this.registry.register(ref, id)
+    return ref
+  }
+
+  private collected (id: string): void {
+    const n = (this.live.get(id) ?? 0) - 1
+    if (n > 0) {
+      this.live.set(id, n)
+      return
+    }
+    this.live.delete(id)
+    if (this.closed || !this.held.has(id)) return
+    // Batched: a collection frees many refs at once, and holders are told once per batch.
+    this.dropped.add(id)
+    this.releasing ??= setTimeout(() => this.releaseDropped(), 20)
+    this.releasing.unref()
+  }
+
+  /** Release the refs the GC took: here, and the node copies no other ref of this driver uses. */
+  private releaseDropped (): void {
+    this.releasing = undefined
+    const ids = this.dropped
+    this.dropped = new Set()
+    const objects: RemoteObject[] = []
+    for (const id of ids) {
+      const held = this.values.get(id)
+      if (this.forget(id) && held instanceof RemoteObject) objects.push(held)
+    }
+    // A pending ref's object is released once its task finishes (it may still be running).
+    this.releaseObjects(objects)
+  }
+
+  /** Forget ref `id`; whether it was known. A pending one's object is released once its task finishes. */
+  private forget (id: string): boolean {
+    const p = this.held.get(id)
+    if (p === undefined) return false
+    const pending = !this.settled.has(id)
+    this.held.delete(id)
+    this.settled.delete(id)
+    this.values.delete(id)
+    if (pending) p.then(held => { if (held instanceof RemoteObject) this.releaseObjects([held]) }, () => {})
+    return true
+  }
+
+  /** Tell the holders of `objects` to drop them, except CIDs another live ref of this driver stands for. */
+  private releaseObjects (objects: RemoteObject[]): void {
+    if (objects.length === 0 || this.closed) return
+    const inUse = new Set<string>()
+    for (const h of this.values.values()) if (h instanceof RemoteObject) inUse.add(h.cid)
+    const byHolder = new Map<string, Set<string>>()
+    for (const o of objects) {
+      if (inUse.has(o.cid)) continue
+      if (this.served.delete(o.cid)) continue
+      for (const h of o.holders) {
+        if (h === this.net.peerId) continue
+        let set = byHolder.get(h)
+        if (set === undefined) byHolder.set(h, set = new Set())
+        set.add(o.cid)
+      }
+    }
+    for (const [h, cids] of byHolder) void this.net.releaseObjects(h, [...cids]).catch(() => {})
+  }
+
+  /** How many refs this driver holds now (for tests of release on garbage collection). */
+  get size (): number {
+    return this.held.size
+  }
 
   /** Bytes this driver serves to the nodes: large puts. */
   servedBytes (cid: string): Uint8Array | undefined {
@@ -52,8 +141,12 @@ export class RemoteObjects {
   /** Register what a new ref stands for. */
   track (id: string, held: Promise<Held>): void {
     this.held.set(id, held)
-    const settle = (): void => { if (this.held.get(id) === held) this.settled.add(id) }
-    held.then(settle, settle) // failures are observed by get/wait
+    const settle = (value?: Held): void => {
+      if (this.held.get(id) !== held) return
+      this.settled.add(id)
+      if (value !== undefined) this.values.set(id, value)
+    }
+    held.then(settle, () => settle()) // failures are observed by get/wait
   }
 
   /** Whether the task behind ref `id` has finished (ready or failed). */
@@ -64,15 +157,16 @@ export class RemoteObjects {
   /** What a ref stands for, once its task finished. */
   heldOf (ref: ObjectRef): Promise<Held> {
     const p = this.held.get(ref.id)
-    if (p === undefined) throw new ForeignRefError(`${ref.toString()} was not made by this connection (or it was freed)`)
-    return p
+    if (p !== undefined) return p
+    if (this.freed.has(ref.id)) throw new ObjectReleasedError(`${ref.toString()} was released: it was freed`)
+    throw new ForeignRefError(`${ref.toString()} was not made by this connection: refs cannot move between fabrics`)
   }
 
   /** A new ref of this driver, standing for what `held` settles to. */
   newRef (held: Promise<Held>): ObjectRef {
     const id = newId()
     this.track(id, held)
-    return new ObjectRef(id)
+    return this.instance(id)
   }
 
   /**
@@ -132,7 +226,7 @@ export class RemoteObjects {
    */
   adopt (value: unknown, nested: ResultRef[], peer: string): unknown {
     const ids = new Map(nested.map(n => [n.id, newId()]))
-    const rename = (v: unknown): unknown => mapRefs(v, r => new ObjectRef(ids.get(r.id) ?? r.id))
+    const rename = (v: unknown): unknown => mapRefs(v, r => ids.has(r.id) ? this.instance(ids.get(r.id)!) : r)
     for (const n of nested) {
       const held: Promise<Held> = 'value' in n
         ? Promise.resolve({ value: rename(decode(n.value)) })
@@ -249,20 +343,21 @@ export class RemoteObjects {
     for (const h of again.holders) obj.holders.add(h)
   }
 
-  /** Forget a ref; a node-held object it stood for is released on its holders (best effort). */
+  /** Release a ref now (Ray's free): later gets fail with ObjectReleasedError; node copies are dropped. */
   free (ref: ObjectRef): void {
-    const p = this.held.get(ref.id)
-    this.held.delete(ref.id)
-    this.settled.delete(ref.id)
-    p?.then(held => {
-      if (!(held instanceof RemoteObject)) return
-      if (this.served.delete(held.cid)) return
-      for (const h of held.holders) void this.net.releaseObjects(h, [held.cid]).catch(() => {})
-    }, () => {})
+    if (!this.held.has(ref.id)) return
+    const held = this.values.get(ref.id)
+    this.freed.add(ref.id)
+    // Remembered only to say why a get fails; the oldest go first.
+    if (this.freed.size > MAX_FREED_REMEMBERED) this.freed.delete(this.freed.values().next().value!)
+    this.forget(ref.id)
+    if (held instanceof RemoteObject) this.releaseObjects([held])
   }
 
   /** Release every node-held object on its holders (at stop; bounded in time). */
   async releaseAll (timeoutMs = 2000): Promise<void> {
+    this.closed = true
+    clearTimeout(this.releasing)
     const byHolder = new Map<string, Set<string>>()
     const settled = await Promise.allSettled([...this.held.values()])
     for (const s of settled) {
@@ -278,6 +373,7 @@ export class RemoteObjects {
     await Promise.allSettled([...byHolder].map(async ([h, cids]) => await this.net.releaseObjects(h, [...cids], { signal })))
     this.held.clear()
     this.settled.clear()
+    this.values.clear()
     this.served.clear()
   }
 }

@@ -1,0 +1,298 @@
+// The embedded face of the driver contract: a LocalNode in this process. Modules loaded from
+// components call tasks with `.remote()` and get ObjectRefs at once; refs the program drops are
+// released when the garbage collector says so.
+import type { Manifest } from '../component/index.js'
+import type { CompiledComponent } from '../component/interface.js'
+import type { ExecPoolInit } from '../exec/index.js'
+import { decode, encode, findRefs, ObjectRef } from '../objects/index.js'
+import { InfeasibleTaskError } from '../runtime/errors.js'
+import type { ArgSpec, NodeInit, NodeStats } from '../runtime/interface.js'
+import { LocalNode, type StreamReader } from '../runtime/local-node.js'
+import { driverActorOptions, driverTaskOptions, type SchedulingOption } from '../runtime/options.js'
+import type { ActorHandle, ActorOptions, FabricDriver, GetOptions, NodeSummary, RemoteActorClass, RemoteFunction, TaskOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
+
+/** Byte strings larger than this are stored as they are (see EmbeddedFabric.put). */
+const LARGE_BYTES = 100 * 1024
+
+/**
+ * Options of an embedded fabric: the node's workers, resources and object store, and its worker
+ * pool's limits.
+ */
+export interface EmbeddedInit extends NodeInit, Pick<ExecPoolInit, 'defaultTimeoutMs' | 'workerHeapMb' | 'processMemoryLimitMb' | 'actorWorkers' | 'maxExtraWorkers'> {}
+
+/** Every option an {@link EmbeddedInit} may have (unknown ones are refused). */
+export const EMBEDDED_INIT_NAMES: readonly string[] = ['workers', 'resources', 'objectStore', 'cacheDir', 'log', 'defaultTimeoutMs', 'workerHeapMb', 'processMemoryLimitMb', 'actorWorkers', 'maxExtraWorkers']
+
+/**
+ * A fabric embedded in this process (what `Fabric.start()` runs when no address applies; always
+ * with `Fabric.start({ address: 'local' })`): the {@link FabricDriver} contract plus the node's
+ * `id` and `stats()`.
+ *
+ * @example
+ * const fabric = await Fabric.start({ address: 'local', workers: 2 })
+ * const m = await fabric.load<Module>('build/tasks.wasm')
+ * console.log(await fabric.get(m.add.remote(1, m.square.remote(3)))) // 10
+ * console.log(fabric.stats().tasks.finished)                         // 2
+ * await fabric.stop()
+ */
+export class EmbeddedFabric implements FabricDriver {
+  readonly kind = 'embedded' as const
+  // Driver-side refs are released when the program drops them: the GC tells us.
+  private readonly registry = new FinalizationRegistry<string>((id) => { if (!this.stopped) this.node.release(id) })
+  private stopped = false
+  private readonly methods = new Map<string, Map<string, string[]>>()
+
+  private constructor (private readonly node: LocalNode) {}
+
+  /** Start an embedded fabric (workers = CPUs unless set). */
+  static async start (init: EmbeddedInit = {}): Promise<EmbeddedFabric> {
+    checkInit(init)
+    const node = new LocalNode(init)
+    await node.start()
+    return new EmbeddedFabric(node)
+  }
+
+  /** Stop the fabric: running work ends, workers and spill files go. Idempotent. */
+  async stop (): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    await this.node.stop()
+  }
+
+  /** This fabric's id: the prefix of its refs, and the id of its one node (for `nodeAffinity`). */
+  get id (): string {
+    return this.node.fabricId
+  }
+
+  /** Resources, tasks, actors and store use of the node. */
+  stats (): NodeStats {
+    return this.node.stats()
+  }
+
+  /** The one node. */
+  nodes (): NodeSummary[] {
+    const { total, available } = this.node.stats().resources
+    return [{ id: this.id, state: 'alive', cpus: { available: available.cpus, total: total.cpus } }]
+  }
+
+  async load<M = UntypedModule> (source: string | Uint8Array): Promise<M> {
+    const { component, manifest } = await this.node.load(source)
+    return this.moduleOf(component, manifest) as M
+  }
+
+  /** Store a value; a large `Uint8Array` is kept as it is, without a copy. */
+  put<T> (value: T): ObjectRef<T> {
+    if (value instanceof Uint8Array && value.constructor === Uint8Array && value.byteLength > LARGE_BYTES) {
+      return this.track<T>(this.node.putBytes(value))
+    }
+    const { bytes, refs } = this.encodeValue(value, 'put')
+    return this.track<T>(this.node.put(bytes, refs))
+  }
+
+  async get<T> (ref: ObjectRef<T>, options?: GetOptions): Promise<T>
+  async get<const T extends readonly ObjectRef[]> (refs: T, options?: GetOptions): Promise<ValuesOf<T>>
+  async get (refOrRefs: ObjectRef | readonly ObjectRef[], options: GetOptions = {}): Promise<unknown> {
+    if (Array.isArray(refOrRefs)) {
+      const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs
+      const out: unknown[] = []
+      for (const r of refOrRefs as readonly ObjectRef[]) {
+        out.push(await this.getOne(r, deadline === undefined ? undefined : Math.max(0, deadline - Date.now())))
+      }
+      return out
+    }
+    return await this.getOne(refOrRefs as ObjectRef, options.timeoutMs)
+  }
+
+  private async getOne (ref: ObjectRef, timeoutMs: number | undefined): Promise<unknown> {
+    assertRef(ref, 'get')
+    const stored = await this.node.getStored(ref.id, timeoutMs)
+    if (stored.raw) return stored.bytes
+    const value = decode(stored.bytes)
+    for (const nested of findRefs(value)) {
+      this.node.hold(nested.id)
+      this.registry.register(nested, nested.id)
+    }
+    return value
+  }
+
+  async wait<T extends ObjectRef> (refs: readonly T[], options: WaitOptions = {}): Promise<{ ready: T[], pending: T[] }> {
+    for (const r of refs) assertRef(r, 'wait')
+    const numReturns = checkNumReturns(options.numReturns, refs.length)
+    const ready = new Set(await this.node.wait(refs.map(r => r.id), numReturns, options.timeoutMs))
+    return { ready: refs.filter(r => ready.has(r.id)), pending: refs.filter(r => !ready.has(r.id)) }
+  }
+
+  cancel (ref: ObjectRef): boolean {
+    assertRef(ref, 'cancel')
+    return this.node.cancel(ref.id)
+  }
+
+  free (refs: ObjectRef | readonly ObjectRef[]): void {
+    for (const r of Array.isArray(refs) ? refs as readonly ObjectRef[] : [refs as ObjectRef]) {
+      assertRef(r, 'free')
+      this.node.free(r.id)
+    }
+  }
+
+  async getActor<I = Record<string, (...args: unknown[]) => unknown>> (name: string): Promise<ActorHandle<I>> {
+    const a = this.node.actorByName(name)
+    return this.actorHandle(a.id, a.component, a.cls) as ActorHandle<I>
+  }
+
+  async kill (handle: { actorId: string }): Promise<void> {
+    this.node.kill(handle.actorId)
+  }
+
+  // ---- module handles ------------------------------------------------------------------------
+
+  private moduleOf (component: CompiledComponent, manifest: Manifest): Record<string, unknown> {
+    const m: Record<string, unknown> = {}
+    for (const t of manifest.tasks) m[t.name] = this.remoteFunction(component, t.name, t.streaming, {})
+    for (const a of manifest.actors) m[a.name] = this.remoteClass(component, a.name, a.methods, {})
+    this.methods.set(component.cid, new Map(manifest.actors.map(a => [a.name, a.methods])))
+    return Object.freeze(m)
+  }
+
+  private remoteFunction (component: CompiledComponent, name: string, streaming: boolean, options: TaskOptions): RemoteFunction<unknown[], unknown> {
+    const what = `task '${name}'`
+    const { resolved, scheduling } = driverTaskOptions(options, what)
+    return {
+      remote: (...args: unknown[]) => {
+        const encoded = this.encodeArgs(args, `${name}.remote`)
+        let id: string
+        try {
+          this.checkAffinity(scheduling, what)
+          id = this.node.submit({ component, name, args: encoded, options: resolved, streaming })
+        } catch (err) {
+          // As across nodes, what no node can run fails its ref (get throws), not the call.
+          if ((err as Error).name !== 'InfeasibleTaskError') throw err
+          if (streaming) return failedStream(err as Error)
+          id = this.node.putLater(Promise.reject(err))
+        }
+        if (!streaming) return this.track(id)
+        return this.streamOf(id)
+      },
+      options: (more: TaskOptions) => this.remoteFunction(component, name, streaming, { ...options, ...more })
+    } as RemoteFunction<unknown[], unknown>
+  }
+
+  /** One node: a hard affinity to any other fails as it does across nodes; a soft one runs here. */
+  private checkAffinity (scheduling: SchedulingOption, what: string): void {
+    if (typeof scheduling !== 'object' || scheduling.soft === true || scheduling.nodeAffinity === this.id) return
+    throw new InfeasibleTaskError(`${what} must run on node ${scheduling.nodeAffinity} (nodeAffinity), which is not in this caller's view of the fabric`)
+  }
+
+  private streamOf (id: string): AsyncIterable<ObjectRef> {
+    const reader: StreamReader = this.node.stream(id)
+    const node = this.node
+    const track = (itemId: string): ObjectRef => this.track(itemId)
+    let released = false
+    const release = (): void => {
+      if (!released) node.release(id)
+      released = true
+    }
+    return {
+      [Symbol.asyncIterator]: () => ({
+        next: async (): Promise<IteratorResult<ObjectRef>> => {
+          try {
+            const item = await reader.next()
+            if (item === undefined) {
+              release()
+              return { done: true, value: undefined }
+            }
+            return { done: false, value: track(item) }
+          } catch (err) {
+            release()
+            throw err
+          }
+        },
+        return: async (): Promise<IteratorResult<ObjectRef>> => {
+          release()
+          return { done: true, value: undefined }
+        }
+      })
+    }
+  }
+
+  private remoteClass (component: CompiledComponent, cls: string, methods: string[], options: ActorOptions): RemoteActorClass<unknown[], Record<string, (...args: unknown[]) => unknown>> {
+    const what = `actor '${cls}'`
+    const { resolved, scheduling } = driverActorOptions(options, what)
+    return {
+      create: async (...args: unknown[]) => {
+        const encoded = this.encodeArgs(args, `${cls}.create`)
+        this.checkAffinity(scheduling, what)
+        const actorId = await this.node.createActor(component, cls, encoded, resolved)
+        return this.actorHandle(actorId, component, cls, methods)
+      },
+      options: (more: ActorOptions) => this.remoteClass(component, cls, methods, { ...options, ...more })
+    } as RemoteActorClass<unknown[], Record<string, (...args: unknown[]) => unknown>>
+  }
+
+  private actorHandle (actorId: string, component: CompiledComponent, cls: string, methods?: string[]): Record<string, unknown> {
+    const names = methods ?? this.methods.get(component.cid)?.get(cls) ?? []
+    const handle: Record<string, unknown> = { actorId }
+    for (const method of names) {
+      handle[method] = {
+        remote: (...args: unknown[]) => this.track(this.node.callActor(actorId, method, this.encodeArgs(args, `${cls}.${method}.remote`)))
+      }
+    }
+    return Object.freeze(handle)
+  }
+
+  // ---- encoding ------------------------------------------------------------------------------
+
+  private encodeArgs (args: unknown[], what: string): ArgSpec[] {
+    return args.map((a, i) => {
+      if (a instanceof ObjectRef) return { kind: 'ref', id: a.id }
+      const { bytes, refs } = this.encodeValue(a, `${what}: argument ${i + 1}`)
+      return { kind: 'value', bytes, refs }
+    })
+  }
+
+  private encodeValue (value: unknown, what: string): { bytes: Uint8Array, refs: string[] } {
+    try {
+      return { bytes: encode(value), refs: findRefs(value).map(r => r.id) }
+    } catch (err) {
+      ;(err as Error).message = `${what}: ${(err as Error).message}`
+      throw err
+    }
+  }
+
+  /** A driver-side ref: held by the node until the program drops it. */
+  private track<T> (id: string): ObjectRef<T> {
+    const ref = new ObjectRef<T>(id)
+    this.registry.register(ref, id)
+    return ref
+  }
+}
+
+/** A stream whose task could not be placed: its first item throws why. */
+function failedStream (err: Error): AsyncIterable<ObjectRef> {
+  return { [Symbol.asyncIterator]: () => ({ next: async () => { throw err } }) }
+}
+
+/** `numReturns` of a wait, checked the same way by both faces. */
+export function checkNumReturns (numReturns: number | undefined, count: number): number {
+  const n = numReturns ?? 1
+  if (!Number.isInteger(n) || n < 0 || n > count) {
+    throw new RangeError(`wait: numReturns must be an integer from 0 to ${count} (the number of refs), got ${n}`)
+  }
+  return n
+}
+
+export function assertRef (r: unknown, what: string): asserts r is ObjectRef {
+  if (!(r instanceof ObjectRef)) throw new TypeError(`${what}: expected an ObjectRef, got ${r === null ? 'null' : typeof r}`)
+}
+
+/** Refuse unknown init options and limits that are not positive numbers, saying which. */
+function checkInit (init: EmbeddedInit): void {
+  if (typeof init !== 'object' || init === null) throw new TypeError('Fabric.start: init must be an object like { workers: 2 }')
+  const unknown = Object.keys(init).filter(k => !EMBEDDED_INIT_NAMES.includes(k))
+  if (unknown.length > 0) throw new TypeError(`Fabric.start: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${['address', 'connect', ...EMBEDDED_INIT_NAMES].join(', ')})`)
+  for (const k of ['workers', 'defaultTimeoutMs', 'workerHeapMb', 'processMemoryLimitMb', 'actorWorkers'] as const) {
+    const v = init[k]
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)) throw new TypeError(`Fabric.start: option ${k} must be a positive number, got ${String(v)}`)
+  }
+  const extra = init.maxExtraWorkers
+  if (extra !== undefined && (typeof extra !== 'number' || !Number.isInteger(extra) || extra < 0)) throw new TypeError(`Fabric.start: option maxExtraWorkers must be an integer >= 0, got ${String(extra)}`)
+}
