@@ -11,12 +11,13 @@ import { createObjectStore, decode, encode, findRefs, mayHoldRefs, ObjectRef, ty
 import { localRefs } from './local-refs.js'
 import { STREAM_ITEM_HEAD } from '../objects/object-ref.js'
 import { adjust, fits, resources, shortfall, type Resources } from '../scheduler/resources.js'
+import { TaskQueue } from '../scheduler/task-queue.js'
 import { gpuInventory, prepareNativeEnvironment } from '../gpu/index.js'
 import {
   ActorNotFoundError, DependencyFailedError, FabricStoppedError, ForeignRefError, GetTimeoutError, InfeasibleTaskError,
   ObjectReleasedError, RetriesExhaustedError
 } from './errors.js'
-import { INLINE_LIMIT, RefTable, type RefEntry, type StoredValue } from './ref-table.js'
+import { INLINE_LIMIT, NONE, RefTable, type RefEntry, type StoredValue } from './ref-table.js'
 import { DEFAULT_MEMORY_LIMIT_MB, resolveActorOptions, resolveTaskOptions } from './options.js'
 import type { ArgSpec, NestedOffload, NodeInit, NodeStats, OffloadArg, OffloadedRef, ResolvedActorOptions, ResolvedTaskOptions, TaskSubmission } from './interface.js'
 
@@ -46,19 +47,21 @@ interface TaskRecord {
   result: RefEntry
   stream?: Stream
   /** Refs the task waits for. */
-  deps: string[]
+  deps: readonly string[]
   pending: number
   state: 'waiting' | 'queued' | 'running' | 'done'
   attempts: number
   abort?: AbortController
   cancelled: boolean
   /** Refs a running guest made (put, submit): held until the task ends. */
-  guestRefs: string[]
+  guestRefs: readonly string[]
   /** CPUs handed back while the guest is blocked on nested work. */
   lent: boolean
   actor?: ActorRecord
-  /** The resource shape, for skipping tasks like one that did not fit. */
-  shape: string
+  /** What the task holds while it runs (its options' resources). */
+  demand: Resources
+  /** Its place in the queue while queued (see TaskQueue). */
+  queueSeq: number
   /** Items the current attempt of a generator has yielded. */
   yielded: number
   /** An actor call's own limit on retries after crashes (instead of the actor's maxTaskRetries), and who hears of each. */
@@ -99,9 +102,8 @@ export class LocalNode {
   private readonly refs: RefTable
   private readonly cacheDir?: string
   private readonly log: NodeInit['log']
-  private readonly producers = new Map<string, TaskRecord>()
   private readonly running = new Map<string, TaskRecord>()
-  private readonly queue: TaskRecord[] = []
+  private readonly queue = new TaskQueue<TaskRecord>()
   private readonly actors = new Map<string, ActorRecord>()
   private readonly names = new Map<string, string>()
   private readonly components = new Map<string, { source: string | Uint8Array, compiled: CompiledComponent, byCap: Map<number, Promise<CompiledComponent>> }>()
@@ -158,7 +160,7 @@ export class LocalNode {
     if (this.state === 'stopped') return
     this.state = 'stopped'
     const stopped = new FabricStoppedError()
-    for (const t of [...this.producers.values()]) this.finish(t, { error: stopped })
+    for (const t of [...this.refs.all()].map(e => e.producer as TaskRecord | undefined)) if (t !== undefined) this.finish(t, { error: stopped })
     for (const a of this.actors.values()) a.state = 'dead'
     await this.pool.stop()
     await this.store.stop()
@@ -256,13 +258,18 @@ export class LocalNode {
 
   private onRefDeleted (e: RefEntry): void {
     if (e.value !== undefined && 'cid' in e.value) this.store.unpin(e.value.cid)
-    const stream = this.producers.get(e.id)?.stream
+    const stream = (e.producer as TaskRecord | undefined)?.stream
     if (stream !== undefined) {
       // Items nobody took go with the stream.
       for (const id of stream.items.slice(stream.taken)) this.refs.release(id)
       stream.taken = stream.items.length
     }
-    this.producers.delete(e.id)
+    e.producer = undefined
+  }
+
+  /** The task that makes ref `id`, while it is not done (a stream's while the ref lives). */
+  private producerOf (id: string): TaskRecord | undefined {
+    return this.refs.get(id)?.producer as TaskRecord | undefined
   }
 
   /** The entry of a ref, or a typed error saying why there is none. */
@@ -310,15 +317,14 @@ export class LocalNode {
     if (timeoutMs === undefined) return this.refs.whenSettled(e)
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        const at = e.waiters.indexOf(onSettle)
-        if (at >= 0) e.waiters.splice(at, 1)
+        this.refs.offSettle(e, onSettle)
         reject(new GetTimeoutError(`ObjectRef(${e.id}) was not ready within ${timeoutMs} ms`))
       }, timeoutMs)
       const onSettle = (): void => {
         clearTimeout(timer)
         resolve()
       }
-      e.waiters.push(onSettle)
+      this.refs.onSettle(e, onSettle)
     })
   }
 
@@ -374,16 +380,13 @@ export class LocalNode {
         const done = (): void => {
           if (timer !== undefined) clearTimeout(timer)
           // Take our waiter off the refs still pending: repeated waits must not pile them up.
-          for (const e of pending) {
-            const at = e.waiters.indexOf(onSettle)
-            if (at >= 0) e.waiters.splice(at, 1)
-          }
+          for (const e of pending) this.refs.offSettle(e, onSettle)
           resolve()
         }
         const onSettle = (): void => {
           if (++settled >= numReturns) done()
         }
-        for (const e of pending) e.waiters.push(onSettle)
+        for (const e of pending) this.refs.onSettle(e, onSettle)
         if (timeoutMs !== undefined) timer = setTimeout(done, timeoutMs)
       })
     }
@@ -409,7 +412,7 @@ export class LocalNode {
 
   /** The items of a streaming task, as they become known. */
   stream (id: string): StreamReader {
-    const t = this.producers.get(id)
+    const t = this.producerOf(id)
     if (t?.stream === undefined) throw new TypeError(`ObjectRef(${id}) is not the result of a streaming task`)
     const s = t.stream
     return {
@@ -424,18 +427,20 @@ export class LocalNode {
 
   private record (kind: TaskRecord['kind'], component: CompiledComponent, name: string, args: ArgSpec[], options: ResolvedTaskOptions, streaming: boolean): TaskRecord {
     const result = this.refs.create(streaming ? 's' : 't')
-    const deps: string[] = []
+    const found: string[] = []
     for (const a of args) {
-      if (a.kind === 'ref') deps.push(a.id)
-      else deps.push(...a.refs)
+      if (a.kind === 'ref') found.push(a.id)
+      else found.push(...a.refs)
     }
+    const deps = found.length === 0 ? NONE : found
     for (const id of deps) this.entryOf(id) // unknown or released refs fail the submit at once
     const t: TaskRecord = {
       id: result.id, kind, component, name, args, options, streaming, result, deps, pending: 0, state: 'waiting',
-      attempts: 0, cancelled: false, guestRefs: [], lent: false, shape: resourceKey(options.resources), yielded: 0
+      attempts: 0, cancelled: false, guestRefs: NONE, lent: false, demand: options.resources, queueSeq: 0, yielded: 0,
+      abort: undefined, stream: undefined, actor: undefined, callRetries: undefined, onRetry: undefined
     }
     if (streaming) t.stream = { items: [], taken: 0, done: false, waiters: [] }
-    this.producers.set(t.id, t)
+    result.producer = t
     return t
   }
 
@@ -452,7 +457,7 @@ export class LocalNode {
       const e = this.refs.get(id)!
       if (e.state === 'pending') {
         t.pending++
-        e.waiters.push(() => this.depSettled(t, e, urgent))
+        this.refs.onSettle(e, () => this.depSettled(t, e, urgent))
       } else if (e.state === 'failed') {
         t.pending++
         queueMicrotask(() => this.depSettled(t, e, urgent))
@@ -480,41 +485,18 @@ export class LocalNode {
     }
     // Work submitted by a running guest goes first: depth first keeps the number of guests
     // blocked on their children small.
-    this.queueAdd(t, urgent)
+    this.queue.push(t, urgent)
     this.schedule()
-  }
-
-  /** Queued tasks that need no CPU (they may start while every CPU is busy). */
-  private cpuFreeQueued = 0
-
-  private queueAdd (t: TaskRecord, front: boolean): void {
-    if (front) this.queue.unshift(t)
-    else this.queue.push(t)
-    if (t.options.resources.cpus <= 0) this.cpuFreeQueued++
-  }
-
-  private queueRemoveAt (i: number): void {
-    const [t] = this.queue.splice(i, 1)
-    if (t !== undefined && t.options.resources.cpus <= 0) this.cpuFreeQueued--
   }
 
   /** Start every queued task whose resources are free. */
   private schedule (): void {
     if (this.scheduling || this.state !== 'running') return
     // The common case of a long queue: every CPU busy and every queued task needs one.
-    if (this.available.cpus < 1e-9 && this.cpuFreeQueued === 0) return
+    if (this.available.cpus < 1e-9 && this.queue.cpuFreeCount === 0) return
     this.scheduling = true
     try {
-      // One pass; once a shape does not fit, later tasks of the same shape are skipped cheaply.
-      const tried = new Set<string>()
-      for (let i = 0; i < this.queue.length;) {
-        const t = this.queue[i]!
-        if (tried.has(t.shape) || !fits(t.options.resources, this.available)) {
-          tried.add(t.shape)
-          i++
-          continue
-        }
-        this.queueRemoveAt(i)
+      for (let t = this.queue.take(this.available); t !== undefined; t = this.queue.take(this.available)) {
         adjust(this.available, t.options.resources, -1)
         void this.execute(t)
       }
@@ -594,7 +576,7 @@ export class LocalNode {
     const allowed = application ? matchesRetry(t.options.retryExceptions, err) : SYSTEM_RETRYABLE.has(err.name) || (err as { retryable?: boolean }).retryable === true
     if (allowed && t.attempts <= retries && this.state === 'running') {
       t.state = 'queued'
-      this.queueAdd(t, true)
+      this.queue.push(t, true)
       return
     }
     if (t.attempts > 1) {
@@ -609,8 +591,7 @@ export class LocalNode {
     if (t.state === 'done') return
     if (t.state === 'waiting') this.counts.waiting--
     if (t.state === 'queued') {
-      const at = this.queue.indexOf(t)
-      if (at >= 0) this.queueRemoveAt(at)
+      this.queue.remove(t)
       if (t.actor !== undefined) {
         const q = t.actor.queue.indexOf(t)
         if (q >= 0) t.actor.queue.splice(q, 1)
@@ -627,9 +608,10 @@ export class LocalNode {
     this.refs.settle(t.result, outcome)
     for (const id of t.deps) this.refs.release(id)
     for (const id of t.guestRefs) this.refs.release(id)
-    t.guestRefs = []
-    // Lineage is kept only while the result lives (see onRefDeleted).
-    if (this.refs.get(t.id) === undefined) this.producers.delete(t.id)
+    t.guestRefs = NONE
+    // A finished task is forgotten (a million finished tasks must not hold a million records);
+    // a stream's record lives while its ref does, for its reader (see onRefDeleted).
+    if (t.stream === undefined) t.result.producer = undefined
   }
 
   /** Cancel the task behind a ref: queued work is dropped, running work stopped. */
@@ -639,7 +621,7 @@ export class LocalNode {
       elsewhere.abort()
       return true
     }
-    const t = this.producers.get(id)
+    const t = this.producerOf(id)
     if (t === undefined || t.state === 'done') return false
     t.cancelled = true
     if (t.state === 'running') {
@@ -821,17 +803,16 @@ export class LocalNode {
    */
   private runInline (id: string, timeoutMs: number | undefined, ctx: HostContext): boolean {
     if (timeoutMs !== undefined || ctx.inline === undefined) return false
-    const t = this.producers.get(id)
+    const t = this.producerOf(id)
     if (t === undefined || t.kind !== 'task' || t.state !== 'queued' || t.streaming || t.options.timeoutMs !== undefined) return false
     if (t.component.maxMemoryPages / 16 !== t.options.memoryLimitMb) return false
-    const at = this.queue.indexOf(t)
-    if (at < 0) return false
+    if (!this.queue.has(t)) return false
     // Args are ready (the task is queued); a ref argument's bytes may have to come from the store.
     const args = this.inlineArgs(t)
     if (args === undefined) return false
     const run = ctx.inline({ tag: t.id, component: t.component, name: t.name, args })
     if (run === undefined) return false
-    this.queueRemoveAt(at)
+    this.queue.remove(t)
     this.begin(t)
     // The child runs on the waiting parent's CPU: take back what the parent lent while blocked.
     const parent = this.taskOf(ctx)
@@ -878,13 +859,9 @@ export class LocalNode {
    */
   private prioritize (ids: string[]): void {
     for (const id of ids) {
-      const t = this.producers.get(id)
+      const t = this.producerOf(id)
       if (t === undefined || t.state !== 'queued' || t.actor !== undefined) continue
-      const at = this.queue.indexOf(t)
-      if (at > 0) {
-        this.queueRemoveAt(at)
-        this.queueAdd(t, true)
-      }
+      if (this.queue.has(t)) this.queue.push(t, true)
     }
     this.schedule()
   }
@@ -927,7 +904,7 @@ export class LocalNode {
     try {
       const id = this.put(data, mayHoldRefs(data) ? findRefs(decode(data)).map(r => r.id) : [])
       const t = this.taskOf(ctx)
-      if (t !== undefined) t.guestRefs.push(id)
+      if (t !== undefined) keepForGuest(t, id)
       else this.refs.release(id)
       return id
     } catch (err) {
@@ -1041,7 +1018,7 @@ export class LocalNode {
       const id = this.offloadable(args, options, caller)
         ? this.submitElsewhere(cid, name, args, options)
         : this.submit({ component: known.compiled, name, args, options, streaming: false }, true)
-      if (caller !== undefined) caller.guestRefs.push(id)
+      if (caller !== undefined) keepForGuest(caller, id)
       else this.refs.release(id)
       return id
     } catch (err) {
@@ -1094,8 +1071,8 @@ export class LocalNode {
   }
 
   stats (): NodeStats {
-    let queued = 0
-    for (const t of this.producers.values()) if (t.state === 'queued') queued++
+    let queued = this.queue.length
+    for (const a of this.actors.values()) for (const t of a.queue) if (t.state === 'queued') queued++
     return {
       tasks: { waiting: this.counts.waiting, queued, running: this.running.size, finished: this.counts.finished, failed: this.counts.failed },
       actors: [...this.actors.values()].filter(a => a.state !== 'dead').length,
@@ -1112,8 +1089,10 @@ function describe (t: Pick<TaskRecord, 'kind' | 'name' | 'id'>): string {
   return t.kind === 'task' ? `task '${t.name}' (${t.id})` : `actor method '${t.name}' (${t.id})`
 }
 
-function resourceKey (r: Resources): string {
-  return `${r.cpus}/${r.gpus}/${r.memoryMb}/${Object.entries(r.custom).map(([k, v]) => `${k}=${v}`).join(',')}`
+/** Hold `id` for the running guest of `t` until the task ends. */
+function keepForGuest (t: TaskRecord, id: string): void {
+  if (t.guestRefs === NONE) t.guestRefs = [id]
+  else (t.guestRefs as string[]).push(id)
 }
 
 function kindOf (e: Error): string {

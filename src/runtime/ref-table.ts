@@ -10,17 +10,26 @@
  */
 export type StoredValue = { inline: Uint8Array } | { cid: string, size: number, raw?: boolean }
 
+/**
+ * One object of the owner. Every field is set at creation (no field is added later), and empty
+ * lists are one shared frozen array: a job of a million refs pays for no empty arrays.
+ */
 export interface RefEntry {
   id: string
   state: 'pending' | 'ready' | 'failed'
-  value?: StoredValue
-  error?: Error
+  value: StoredValue | undefined
+  error: Error | undefined
   holders: number
   /** Refs found inside this object's value: held while it lives. */
-  nested: string[]
-  /** Called once, when the ref settles (ready or failed). */
-  waiters: Array<() => void>
+  nested: readonly string[]
+  /** Called once, when the ref settles (ready or failed); see {@link RefTable.onSettle}. */
+  waiters: Array<() => void> | undefined
+  /** The owner's record of the task that makes this object, while it runs (a stream's while the ref lives). */
+  producer: unknown
 }
+
+/** The empty list every entry without one shares. */
+export const NONE: readonly string[] = Object.freeze([])
 
 /** Objects this small stay inline in the table; larger ones go to the object store. */
 export const INLINE_LIMIT = 100 * 1024
@@ -38,7 +47,7 @@ export class RefTable {
   /** A new pending ref (a task's result), or a ready one. */
   create (kind: 't' | 'o' | 's'): RefEntry {
     const id = `${this.prefix}/${kind}${(++this.seq).toString(36)}`
-    const entry: RefEntry = { id, state: 'pending', holders: 0, nested: [], waiters: [] }
+    const entry: RefEntry = { id, state: 'pending', value: undefined, error: undefined, holders: 0, nested: NONE, waiters: undefined, producer: undefined }
     this.entries.set(id, entry)
     return entry
   }
@@ -64,7 +73,7 @@ export class RefTable {
     if (e.holders <= 0 && e.state !== 'pending') this.delete(e)
   }
 
-  settle (e: RefEntry, outcome: { value: StoredValue, nested: string[] } | { error: Error }): void {
+  settle (e: RefEntry, outcome: { value: StoredValue, nested: readonly string[] } | { error: Error }): void {
     if (e.state !== 'pending') return
     if ('error' in outcome) {
       e.state = 'failed'
@@ -72,19 +81,31 @@ export class RefTable {
     } else {
       e.state = 'ready'
       e.value = outcome.value
-      e.nested = outcome.nested
+      e.nested = outcome.nested.length === 0 ? NONE : outcome.nested
       for (const id of outcome.nested) this.hold(id)
     }
     const waiters = e.waiters
-    e.waiters = []
-    for (const w of waiters) w()
+    e.waiters = undefined
+    if (waiters !== undefined) for (const w of waiters) w()
     if (e.holders <= 0) this.delete(e)
+  }
+
+  /** Call `fn` once when the pending `e` settles. */
+  onSettle (e: RefEntry, fn: () => void): void {
+    if (e.waiters === undefined) e.waiters = [fn]
+    else e.waiters.push(fn)
+  }
+
+  /** Take back a waiter that is no longer wanted (a timed-out get, a satisfied wait). */
+  offSettle (e: RefEntry, fn: () => void): void {
+    const at = e.waiters?.indexOf(fn) ?? -1
+    if (at >= 0) e.waiters!.splice(at, 1)
   }
 
   /** Resolve when `id` settles (at once if it has). */
   whenSettled (e: RefEntry): Promise<void> {
     if (e.state !== 'pending') return Promise.resolve()
-    return new Promise(resolve => e.waiters.push(resolve))
+    return new Promise(resolve => this.onSettle(e, resolve))
   }
 
   private delete (e: RefEntry): void {
