@@ -6,11 +6,12 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import type { NetNode } from '../../src/net/index.js'
+import { createStatusClient, type NetNode } from '../../src/net/index.js'
 import { Fabric, ObjectRef, type UntypedModule } from '../../src/index.js'
 import type { RemoteRunner } from '../../src/runtime/index.js'
 import { encode } from '../../src/objects/index.js'
 import { fixtureComponent } from '../helpers/fixtures.js'
+import { waitFor } from '../helpers/wait-for.js'
 import { Cluster, ROOT, type Joined } from './cluster.js'
 
 
@@ -59,10 +60,16 @@ describe('e2e: tasks across fabric join processes (/fabric/task/1)', function ()
   it('spillback: a node full of soft-affinity work sends tasks back to nodes with room', async () => {
     const target = joined[0]!.peer
     const spills = runner.spillbacks
-    // A node sends work only to nodes idle at their last heartbeat: let the earlier tests' load drain from the view.
-    const idle = (): boolean => client.view.peers().every(p => p.state === 'alive' && p.info.queue === 0 && p.info.resources.available.cpus >= 1)
-    for (const deadline = Date.now() + 10_000; !idle() && Date.now() < deadline;) await new Promise(resolve => setTimeout(resolve, 100))
-    await new Promise(resolve => setTimeout(resolve, 600))
+    // A node sends work only to nodes idle at their last heartbeat: let the earlier tests' load
+    // drain from the view. Two idle heartbeats from every node in a row (gossip reaches every
+    // node alike) mean the nodes have seen each other idle too.
+    const idleSeq = new Map<string, number>()
+    await waitFor(() => client.view.peers().length === joined.length && client.view.peers().every(p => {
+      if (!(p.state === 'alive' && p.info.queue === 0 && p.info.resources.available.cpus >= 1)) { idleSeq.delete(p.info.peer); return false }
+      const first = idleSeq.get(p.info.peer)
+      if (first === undefined) idleSeq.set(p.info.peer, p.info.seq)
+      return first !== undefined && p.info.seq > first
+    }), 'two idle heartbeats in a row from every node', 15_000, 50)
     const n = 1_500_000
     let expected = 0
     for (let i = 0; i < n; i++) expected += i * i
@@ -83,7 +90,7 @@ describe('e2e: tasks across fabric join processes (/fabric/task/1)', function ()
       done++
       return { n, ...r }
     }))
-    while (done < 400) await new Promise(resolve => setTimeout(resolve, 10))
+    await waitFor(() => done >= 400, '400 results of the job', 60_000, 10)
     victim.proc.kill('SIGKILL')
     const results = await job
     for (const r of results) assert.equal(r.value, sumSquares(r.n))
@@ -96,8 +103,7 @@ describe('e2e: tasks across fabric join processes (/fabric/task/1)', function ()
     const fabric = await Fabric.connect(joined[0]!.addr)
     try {
       // connect() returns once one node is in view; the two survivors of the test above come soon after.
-      const deadline = Date.now() + 20_000
-      while (fabric.nodes().length < 2 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
+      await waitFor(() => fabric.nodes().length >= 2, `two nodes in view: ${JSON.stringify(fabric.nodes())}`, 20_000, 50)
       assert.equal(fabric.nodes().length, 2, `nodes: ${JSON.stringify(fabric.nodes())}`)
       const m = await fabric.load<UntypedModule>(componentPath)
       const six = m.add!.remote(1, m.add!.remote(2, 3) as ObjectRef)
@@ -130,17 +136,23 @@ describe('e2e: tasks across fabric join processes (/fabric/task/1)', function ()
 
   it('cancel stops a task running on a remote node; the node is free again', async () => {
     const fabric = await Fabric.connect(joined[0]!.addr)
+    const status = await createStatusClient()
     try {
       const m = await fabric.load<UntypedModule>(componentPath)
       const on = { scheduling: { nodeAffinity: joined[0]!.peer } }
+      const running = async (): Promise<number> => (await status.status(joined[0]!.addr, { timeoutMs: 5000 })).self.work?.running ?? -1
+      await waitFor(async () => await running() === 0, 'the node to be idle', 20_000, 100)
       const spinning = m.spin!.options(on).remote() as ObjectRef
-      await new Promise(resolve => setTimeout(resolve, 1500)) // running by now (its node has 1 CPU)
+      // The node says it runs the task (it never returns by itself), then the cancel stops it.
+      await waitFor(async () => await running() === 1, 'the spinning task to run on its node', 20_000, 100)
       assert.equal(fabric.cancel(spinning), true)
       await assert.rejects(fabric.get(spinning), (err: Error) => err.name === 'TaskCancelledError')
       assert.equal(fabric.cancel(spinning), false)
+      await waitFor(async () => await running() === 0, 'the node to report nothing running after the cancel', 10_000, 100)
       // The node's only CPU is free again: a task pinned to it runs.
       assert.equal(await fabric.get(m.add!.options(on).remote(2, 2) as ObjectRef, { timeoutMs: 20_000 }), 4)
     } finally {
+      await status.stop()
       await fabric.stop()
     }
   })
