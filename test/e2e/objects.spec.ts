@@ -10,12 +10,14 @@ import path from 'node:path'
 import readline from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { createNetNode, fixedResources, type NetNode } from '../../src/net/index.js'
+import { waitFor } from '../helpers/wait-for.js'
 import { seededBytes } from './object-holder.js'
 
 const HOLDER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'object-holder.ts')
 const MIB = 1024 * 1024
 
-interface Holder { proc: ChildProcess, peer: string, addrs: string[], cid: string }
+/** A holder process; `served`: the requests it has reported. */
+interface Holder { proc: ChildProcess, peer: string, addrs: string[], cid: string, served: number }
 
 describe('e2e: objects between processes (/fabric/object/1)', function () {
   this.timeout(180_000)
@@ -23,14 +25,15 @@ describe('e2e: objects between processes (/fabric/object/1)', function () {
   let puller: NetNode
   const holders: Holder[] = []
 
-  async function holder (name: string, bytes: number, seed: string): Promise<Holder> {
-    const proc = spawn(process.execPath, ['--import', 'tsx', HOLDER, String(bytes), seed, path.join(dir, name)], { stdio: ['pipe', 'pipe', 'inherit'] })
+  async function holder (name: string, bytes: number, seed: string, stallFrom?: number): Promise<Holder> {
+    const proc = spawn(process.execPath, ['--import', 'tsx', HOLDER, String(bytes), seed, path.join(dir, name), ...(stallFrom === undefined ? [] : [String(stallFrom)])], { stdio: ['pipe', 'pipe', 'inherit'] })
+    const rl = readline.createInterface({ input: proc.stdout! })
     const line = await new Promise<string>((resolve, reject) => {
-      const rl = readline.createInterface({ input: proc.stdout! })
-      rl.once('line', (l) => { rl.close(); resolve(l) })
+      rl.once('line', resolve)
       proc.once('exit', (code) => reject(new Error(`holder ${name} exited (${String(code)}) before it was ready`)))
     })
-    const h = { proc, ...(JSON.parse(line) as { peer: string, addrs: string[], cid: string }) }
+    const h: Holder = { proc, served: 0, ...(JSON.parse(line) as { peer: string, addrs: string[], cid: string }) }
+    rl.on('line', (l) => { h.served = (JSON.parse(l) as { served: number }).served })
     holders.push(h)
     return h
   }
@@ -66,14 +69,20 @@ describe('e2e: objects between processes (/fabric/object/1)', function () {
   })
 
   it('pulls from two holders at once and finishes from the survivor when one is SIGKILLed', async () => {
-    const a = await holder('a', 64 * MIB, 'two')
+    // a answers the size probe, then hangs on the range it is asked for (as a holder dying mid-pull
+    // does) until it is killed; b serves its own range meanwhile.
+    const a = await holder('a', 64 * MIB, 'two', 2)
     const b = await holder('b', 64 * MIB, 'two')
     assert.equal(a.cid, b.cid)
     const retries: number[] = []
     const pulling = puller.pullObject(a.cid, [a.addrs[0]!, b.addrs[0]!], { onRetry: (_h, _e, at) => retries.push(at) })
-    setTimeout(() => a.proc.kill('SIGKILL'), 100)
+    // Both holders are asked before either finishes: the ranges are pulled at once.
+    await waitFor(() => a.served >= 2 && b.served >= 1, `a range request on each holder (a: ${a.served}, b: ${b.served})`, 30_000, 10)
+    a.proc.kill('SIGKILL')
     const got = await pulling
     assert.equal(createHash('sha256').update(got).digest('hex'), createHash('sha256').update(seededBytes(64 * MIB, 'two')).digest('hex'))
-    console.log(`      (${retries.length === 0 ? 'finished before the kill landed' : `range resumed at byte ${retries.join(', ')} on the survivor`})`)
+    console.log(`      (requests: a ${a.served}, b ${b.served}; range resumed at byte ${retries.join(', ')} on the survivor)`)
+    assert.ok(retries.length >= 1, 'the killed holder\'s range was never taken up again')
+    assert.ok(b.served >= 2, `the survivor served its own range and the killed holder's (${b.served} requests)`)
   })
 })
