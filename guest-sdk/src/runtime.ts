@@ -4,7 +4,7 @@
 import * as objects from 'fabric:core/objects@0.1.0'
 import { encode, decode } from '../../src/objects/codec.js'
 import { STREAM_ITEM_HEAD } from '../../src/objects/object-ref.js'
-import { isTask } from './task.js'
+import { isTask, nameTasks } from './task.js'
 import { actor } from './types.js'
 import { GuestError, toTaskError, type TaskErrorRecord } from './guest-error.js'
 
@@ -53,10 +53,12 @@ function isIterator (value: unknown): value is IterableIterator<unknown> {
 }
 
 /**
- * Hand one yielded value to the host as it is yielded; false when the host cannot stream (a bare
- * pool without an object service), in which case the values are returned together at the end.
+ * Hand one yielded value to the host as it is yielded; false when the host does not take it as a
+ * stream item. Only the first item may be refused: a bare pool without an object service
+ * (`unsupported`), or a call the host runs as an ordinary one (a nested call from a guest, an
+ * actor method) answers the first item so, and then gets the values together, as the result.
  */
-function emit (value: unknown, what: string): boolean {
+function emit (value: unknown, what: string, first: boolean): boolean {
   let item: Uint8Array
   try {
     item = encode(value)
@@ -71,21 +73,21 @@ function emit (value: unknown, what: string): boolean {
     return true
   } catch (err) {
     const payload = (err as { payload?: { kind?: string } }).payload
-    if (payload?.kind === 'unsupported') return false
+    if (first || payload?.kind === 'unsupported') return false
     throw err
   }
 }
 
 /**
  * Run a generator: stream its values to the host as they come, returning `{ streamed: count }`,
- * or, where the host cannot stream, collect them and return the array.
+ * or, where the host does not take them as a stream, collect them and return the array.
  */
 function drain (it: IterableIterator<unknown>, what: string): unknown {
   const kept: unknown[] = []
   let streaming = true
   let count = 0
   for (const value of it) {
-    if (streaming && !emit(value, what)) streaming = false
+    if (streaming && !emit(value, what, count === 0)) streaming = false
     if (!streaming) kept.push(value)
     count++
   }
@@ -123,6 +125,8 @@ export interface GuestExports {
  * is a task, every exported subclass of `actor` an actor class.
  */
 export function makeGuest (user: Record<string, unknown>): GuestExports {
+  // Tasks learn their export names here, for `.remote()` calls between them.
+  nameTasks(Object.entries(user))
   const tasks = new Map<string, { fn: AnyFn, streaming: boolean }>()
   const classes = new Map<string, { cls: ActorClass, methods: Set<string> }>()
   for (const [name, value] of Object.entries(user)) {
