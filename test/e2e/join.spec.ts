@@ -10,6 +10,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createStatusClient, newSwarmKey } from '../../src/net/index.js'
 import type { StatusReply } from '../../src/net/index.js'
+import { holdsFor } from '../helpers/wait-for.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const CLI = path.join(ROOT, 'test/e2e/fabric-cli.ts')
@@ -167,9 +168,9 @@ describe('e2e: fabric join / fabric status (separate processes)', function () {
   it('a node with the wrong --secret cannot join: it sees only itself, the others never see it', async () => {
     const { a, b, c } = nodes
     const x = await join('x', ['--bootstrap', a!.addr], wrongSecret)
-    // Let it retry its bootstrap for a while.
     await until('x to report a failed bootstrap', 10_000, () => x.child.stderr.join('').includes('not reachable yet') ? true : undefined)
-    await new Promise(resolve => setTimeout(resolve, 2000))
+    // While it retries (250 ms backoff, doubling), it stays alone: checked all along, not after a sleep.
+    await holdsFor(async () => (await Promise.all([a!, b!, c!].map(async n => await view(n.addr)))).every(v => !v.has(x.peer)), 'x unseen by the others', 2000, 100)
     const own = await statusCli(x.addr, wrongSecret)
     assert.equal(own.code, 0, own.stderr)
     assert.equal(own.reply!.self.peer, x.peer)

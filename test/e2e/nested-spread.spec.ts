@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import type { ConnectedFabric, ObjectRef, UntypedModule } from '../../src/index.js'
 import type { NetNode } from '../../src/net/index.js'
 import { fixtureComponent } from '../helpers/fixtures.js'
+import { waitFor } from '../helpers/wait-for.js'
 import { Cluster, type Joined } from './cluster.js'
 
 describe('e2e: guests\' nested tasks spread across nodes', function () {
@@ -52,9 +53,11 @@ describe('e2e: guests\' nested tasks spread across nodes', function () {
     // One child runs on the parent's node on the CPU the waiting parent lends; when the parent
     // resumes, the node holds more than it has for a moment. Heartbeats then must not fail.
     for (let i = 0; i < 20; i++) assert.equal(await fabric.get(m.fanOut!.remote(12, 250_000, {}) as ObjectRef<number>), squares(12))
-    await new Promise(resolve => setTimeout(resolve, 1000))
-    for (const n of nodes) assert.equal(n.proc.exitCode, null, `${n.name} is still running`)
+    // Every node still gossips: a fresh heartbeat from each after the last fan-out.
     const view = (fabric as unknown as { net: NetNode }).net.view
+    const seqAfter = new Map(nodes.map(n => [n.peer, view.get(n.peer)?.info.seq ?? 0]))
+    await waitFor(() => nodes.every(n => (view.get(n.peer)?.info.seq ?? 0) > seqAfter.get(n.peer)!), 'a heartbeat from every node after the fan-outs', 10_000, 50)
+    for (const n of nodes) assert.equal(n.proc.exitCode, null, `${n.name} is still running`)
     assert.ok(nodes.every(n => view.get(n.peer)?.state === 'alive'), 'every node is alive in the view')
   })
 

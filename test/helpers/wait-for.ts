@@ -10,3 +10,18 @@ export async function waitFor (cond: () => boolean | Promise<boolean>, what: str
     await new Promise(resolve => setTimeout(resolve, everyMs))
   }
 }
+
+/**
+ * For what must NOT happen (a node joining a fabric it has no key for): poll `cond` every
+ * `everyMs` for `ms`, failing with `what` as soon as it does not hold.
+ */
+export async function holdsFor (cond: () => boolean | Promise<boolean>, what: string, ms: number, everyMs = 100): Promise<void> {
+  const start = Date.now()
+  let polls = 0
+  while (true) {
+    if (!(await cond())) throw new Error(`${what} stopped holding after ${Date.now() - start} ms (${polls} polls)`)
+    polls++
+    if (Date.now() - start >= ms) return
+    await new Promise(resolve => setTimeout(resolve, everyMs))
+  }
+}
