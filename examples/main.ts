@@ -3,8 +3,8 @@
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { cachedBuild } from '../guest-sdk/src/build/cached-build.js'
-import { Fabric, type GuestModule } from '../src/index.js'
+import { cachedBuild } from 'wasm-fabric/build'
+import { Fabric, type GuestModule } from 'wasm-fabric'
 
 type Pi = GuestModule<typeof import('./guests/pi.js')>
 

@@ -10,8 +10,8 @@
 //   PS_ITERS=500 PS_WORKERS=8 PS_DIM=20 npx fabric run examples/parameter-server.ts
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { cachedBuild } from '../guest-sdk/src/build/cached-build.js'
-import { Fabric, type GuestModule, type ObjectRef } from '../src/index.js'
+import { cachedBuild } from 'wasm-fabric/build'
+import { Fabric, type GuestModule, type ObjectRef } from 'wasm-fabric'
 
 type PS = GuestModule<typeof import('./guests/parameter-server.js')>
 

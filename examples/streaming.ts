@@ -6,8 +6,8 @@
 //   STREAM_LIMIT=10000000 STREAM_BLOCK=1000000 npx fabric run examples/streaming.ts
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { cachedBuild } from '../guest-sdk/src/build/cached-build.js'
-import { Fabric, type GuestModule, type ObjectRef } from '../src/index.js'
+import { cachedBuild } from 'wasm-fabric/build'
+import { Fabric, type GuestModule, type ObjectRef } from 'wasm-fabric'
 import type { Block } from './guests/streaming.js'
 
 type Streaming = GuestModule<typeof import('./guests/streaming.js')>

@@ -8,8 +8,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { cachedBuild } from '../guest-sdk/src/build/cached-build.js'
-import { Fabric, type GuestModule, type ObjectRef } from '../src/index.js'
+import { cachedBuild } from 'wasm-fabric/build'
+import { Fabric, type GuestModule, type ObjectRef } from 'wasm-fabric'
 
 type WordCount = GuestModule<typeof import('./guests/wordcount.js')>
 type Counts = Map<string, number>

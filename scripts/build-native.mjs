@@ -2,7 +2,7 @@
 // fails the install: the build is retried without CUDA, then skipped (the pure-JS backend serves).
 // FABRIC_NATIVE=0 skips it; FABRIC_CUDA=0 builds without CUDA.
 import { spawnSync } from 'node:child_process'
-import { existsSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 
 if (process.env.FABRIC_NATIVE === '0') {
@@ -25,6 +25,18 @@ function build (env, what) {
   return ok
 }
 
-if (build({}, 'build') || (process.env.FABRIC_CUDA !== '0' && build({ FABRIC_CUDA: '0' }, 'build without CUDA'))) process.exit(0)
+// The built JavaScript (dist/src/gpu/native.js) looks for the addon under dist/build/Release: an
+// installed package has dist/ already, a checkout gets the copy from `npm run build` (prepare).
+function placeForDist () {
+  if (!existsSync('dist')) return
+  mkdirSync('dist/build/Release', { recursive: true })
+  copyFileSync('build/Release/fabric_gpu.node', 'dist/build/Release/fabric_gpu.node')
+}
+
+if (build({}, 'build') || (process.env.FABRIC_CUDA !== '0' && build({ FABRIC_CUDA: '0' }, 'build without CUDA'))) {
+  placeForDist()
+  process.exit(0)
+}
 rmSync('build', { recursive: true, force: true })
+rmSync('dist/build', { recursive: true, force: true })
 console.warn('fabric: WARNING: the native GPU-bridge addon could not be built (no C++ compiler?); the pure-JS backend will serve tensors (slow matmul)')

@@ -1,7 +1,7 @@
 // A parameter server for linear regression: the `ParameterServer` actor holds the weights; `gradient`
 // tasks each draw a synthetic batch from their seed and compute the mean-squared-error gradient at
 // the weights they are given; the actor applies the gradients one by one (asynchronous SGD).
-import { actor, task } from 'fabric/guest'
+import { actor, task } from 'wasm-fabric/guest'
 
 /** A small seeded generator (xorshift32): guests have no entropy, seeds make batches reproducible. */
 function rng (seed: number): () => number {

@@ -1,6 +1,6 @@
 // Monte Carlo estimate of π: each task throws `samples` darts with its own seeded generator
 // (guests have no entropy source: seeds make runs independent and reproducible).
-import { task } from 'fabric/guest'
+import { task } from 'wasm-fabric/guest'
 
 /** xorshift128+ seeded by splitmix64, in 32-bit halves (QuickJS has no fast 64-bit ints). */
 function rng (seed: number): () => number {

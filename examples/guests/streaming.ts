@@ -1,7 +1,7 @@
 // A streaming task: `primes` sieves the numbers below `limit` one block at a time and yields each
 // block's primes as soon as they are found, so the driver sees results while the task still runs.
 // `summarize` then takes every block (the stream's refs, passed as arguments) and combines them.
-import { task } from 'fabric/guest'
+import { task } from 'wasm-fabric/guest'
 
 export interface Block {
   index: number

@@ -1,7 +1,7 @@
 // Word count, map-reduce style: `countWords` counts the words of one chunk of text (the map),
 // `merge` adds up the counts of several chunks (the reduce). The driver passes the map tasks'
 // refs straight into `merge`, so the counts flow from task to task without visiting the driver.
-import { task } from 'fabric/guest'
+import { task } from 'wasm-fabric/guest'
 
 /** A word: letters, with inner apostrophes kept ("alice's", "don't"); case folded. */
 const WORD = /[a-z]+(?:'[a-z]+)*/g

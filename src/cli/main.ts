@@ -5,18 +5,20 @@ import { registerRun } from './run.js'
 import { registerBench } from './bench.js'
 import { registerJoin } from './join.js'
 import { registerStatus } from './status.js'
+import { packageInfo, registerInit } from './init.js'
 
 export async function main (argv: string[]): Promise<void> {
   const program = new Command()
   program
     .name('fabric')
     .description('a compute fabric for TypeScript: tasks and actors as sandboxed WebAssembly components')
-    .version('0.1.0')
+    .version(packageInfo().version)
     .showHelpAfterError()
   registerBuild(program)
   registerRun(program)
   registerBench(program)
   registerJoin(program)
   registerStatus(program)
+  registerInit(program)
   await program.parseAsync(argv)
 }

@@ -131,9 +131,12 @@ export function generateGlue (userModule: string, exports: AsExports): string {
 
 const tsParams = (params: AsParam[]): string => params.map((p) => `${p.name}: ${p.type.tsParam}`).join(', ')
 
-/** The TypeScript declarations of the guest's exports, for the driver. */
-export function generateDeclarations (exports: AsExports): string {
-  const lines = [`import type { Task, actor } from 'fabric/guest'`]
+/**
+ * The TypeScript declarations of the guest's exports, for the driver. `packageName` is the npm name
+ * the driver's project installs (the types of `<name>/guest` come from there).
+ */
+export function generateDeclarations (exports: AsExports, packageName: string): string {
+  const lines = [`import type { Task, actor } from '${packageName}/guest'`]
   for (const fn of exports.functions) {
     lines.push(`export declare const ${fn.name}: Task<[${tsParams(fn.params)}], ${fn.result.tsResult}>`)
   }

@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads'
 import { componentEmbed, componentNew } from '@bytecodealliance/jco-transpile/wasm-tools'
 import { workerScript } from '../../../src/exec/worker-script.js'
 import { BuildError, displayPath } from './build-error.js'
-import { SDK_ROOT, WIT_DIR } from './paths.js'
+import { PACKAGE_NAME, SDK_ROOT, WIT_DIR } from './paths.js'
 import { parseAsExports } from './as-signatures.js'
 import { generateGlue, generateDeclarations } from './as-glue.js'
 import type { CompileReply, CompileRequest } from './as-compile.js'
@@ -83,7 +83,7 @@ export async function buildAssemblyScript (entryPath: string, opts: BuildAssembl
   } catch (err) {
     throw new BuildError(`the compiled guest does not fit the fabric:core guest-world: ${(err as Error).message ?? String(err)}`)
   }
-  return { component, declarations: generateDeclarations(exports) }
+  return { component, declarations: generateDeclarations(exports, PACKAGE_NAME) }
 }
 
 // asc and its binaryen are ~100 MB of JavaScript: loaded through the TypeScript loader they take
@@ -94,7 +94,8 @@ const waiting = new Map<number, (reply: CompileReply) => void>()
 
 async function compilerWorker (): Promise<Worker> {
   if (compiler !== undefined) return compiler
-  const script = await workerScript(new URL('./as-compile-worker.ts', import.meta.url))
+  // From dist/ the entry is JavaScript already; from the sources workerScript bundles it.
+  const script = await workerScript(new URL(import.meta.url.endsWith('.ts') ? './as-compile-worker.ts' : './as-compile-worker.js', import.meta.url))
   if (compiler !== undefined) return compiler
   const worker = new Worker(script, { execArgv: [] })
   worker.on('message', (reply: CompileReply) => {

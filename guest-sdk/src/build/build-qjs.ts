@@ -2,9 +2,8 @@
 // then componentize it against the fabric world with componentize-qjs (sync build, WASI stubbed).
 import path from 'node:path'
 import { build as esbuild, type Message, type Plugin } from 'esbuild'
-import { componentize } from 'componentize-qjs'
 import { BuildError, type BuildDiagnostic } from './build-error.js'
-import { GUEST_INDEX, GUEST_RUNTIME, SDK_ROOT, WIT_DIR } from './paths.js'
+import { GUEST_IMPORTS, GUEST_INDEX, GUEST_RUNTIME, PACKAGE_NAME, SDK_ROOT, WIT_DIR } from './paths.js'
 
 /** The WIT world of guests that use tensors (the whole fabric:core world). */
 export const GUEST_WORLD = 'guest-world'
@@ -57,7 +56,7 @@ export async function bundleGuest (entry: string): Promise<string> {
       conditions: ['import', 'default'],
       external: ['fabric:core/*'],
       plugins: [pureGpuImport],
-      alias: { 'fabric/guest': GUEST_INDEX },
+      alias: Object.fromEntries(GUEST_IMPORTS.map(name => [name, GUEST_INDEX])),
       // The polyfill (and some packages) look for Node's `global`; QuickJS has `globalThis`.
       define: { global: 'globalThis' },
       legalComments: 'none',
@@ -68,7 +67,7 @@ export async function bundleGuest (entry: string): Promise<string> {
   } catch (err) {
     const errors = (err as { errors?: Message[] }).errors
     if (Array.isArray(errors) && errors.length > 0) {
-      throw new BuildError(`cannot bundle ${entry}: guests may import only 'fabric/guest', their own files and pure-JS packages (no Node built-ins: the sandbox has no filesystem or network)`, errors.map(toDiagnostic))
+      throw new BuildError(`cannot bundle ${entry}: guests may import only '${PACKAGE_NAME}/guest', their own files and pure-JS packages (no Node built-ins: the sandbox has no filesystem or network)`, errors.map(toDiagnostic))
     }
     throw err
   }
@@ -77,6 +76,9 @@ export async function bundleGuest (entry: string): Promise<string> {
 /** Build a QuickJS component from a guest entry. Returns the component bytes. */
 export async function buildQuickJs (entry: string, options: { witDir?: string } = {}): Promise<Uint8Array> {
   const source = await bundleGuest(entry)
+  // An optional peer dependency: loaded here, not when this module is imported (index.ts checks
+  // for it first and names it when missing).
+  const { componentize } = await import('componentize-qjs')
   try {
     const { component } = await componentize({
       witPath: options.witDir ?? WIT_DIR,

@@ -1,11 +1,15 @@
 // `fabric build`: a guest entry in, a component and its driver types out.
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { declareTypeScriptGuest, type DeclarationFiles } from './declarations.js'
 import { buildQuickJs } from './build-qjs.js'
-import { declareTypeScriptGuest, moduleDeclaration, type DeclarationFiles } from './declarations.js'
 import { BuildError } from './build-error.js'
+import { requireToolchain } from './toolchain.js'
+import { moduleDeclaration } from './module-declaration.js'
 
 export { BuildError, type BuildDiagnostic } from './build-error.js'
+export { cachedBuild } from './cached-build.js'
+export { requireToolchain, isInstalled, TOOLCHAIN } from './toolchain.js'
 
 /** The guest languages `fabric build` knows. */
 export type GuestLanguage = 'ts' | 'as'
@@ -77,19 +81,22 @@ export async function buildComponent (init: BuildInit): Promise<BuildResult> {
   const out = path.resolve(init.out ?? path.join('build', path.basename(entry).replace(/\.[^.]+$/, '') + '.wasm'))
   if (!out.endsWith('.wasm')) throw new BuildError(`output must end in .wasm: ${init.out ?? out}`)
 
+  if (lang !== 'ts' && lang !== 'as') {
+    throw new BuildError(`unknown guest language '${String(lang)}': use 'ts' (QuickJS) or 'as' (AssemblyScript)`)
+  }
+  // The toolchain is optional in an install: say what is missing before the build needs it.
+  requireToolchain(lang)
   let component: Uint8Array
   let types: { files: DeclarationFiles, entry: string } | undefined
   if (lang === 'ts') {
     types = init.noTypes === true ? undefined : declareTypeScriptGuest(entry)
     component = await buildQuickJs(entry)
-  } else if (lang === 'as') {
+  } else {
     const { buildAssemblyScript } = await import('./build-as.js')
     const built = await buildAssemblyScript(entry, {})
     component = built.component
     const entryDecl = path.basename(entry).replace(/\.[^.]+$/, '') + '.d.ts'
     types = { files: new Map([[entryDecl, built.declarations]]), entry: entryDecl }
-  } else {
-    throw new BuildError(`unknown guest language '${String(lang)}': use 'ts' (QuickJS) or 'as' (AssemblyScript)`)
   }
 
   await fs.mkdir(path.dirname(out), { recursive: true })
