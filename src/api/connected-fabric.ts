@@ -238,7 +238,7 @@ export class ConnectedFabric implements FabricDriver {
     if (name !== undefined) this.naming.add(name)
     try {
       // Refs among the arguments travel as what they stand for (a value, or a CID and holders).
-      const nested = await this.objects.nestedOf(args)
+      const nested = await this.objects.nestedOf(args, `actor '${cls}' constructor`)
       const { scheduling: _s, ...nodeOptions } = options
       const actor = await RemoteActor.create(this.net, this.runner, {
         component: cid,
@@ -291,7 +291,7 @@ export class ConnectedFabric implements FabricDriver {
           this.checkArgs(args, `${cls}.${method}.remote`)
           // Calls reach the actor in the order they are made, each once its ref arguments are
           // ready; refs travel as what they stand for (the node passes a whole-argument ref's value).
-          const ready = entry.chain.then(async () => await this.objects.nestedOf(args))
+          const ready = entry.chain.then(async () => await this.objects.nestedOf(args, `actor method '${method}'`))
           entry.chain = ready.catch(() => {})
           return this.hold(ready.then(async nested => {
             const out = await actor.invoke(method, encode(args), { nested })

@@ -221,6 +221,9 @@ export class EmbeddedFabric implements FabricDriver {
       create: async (...args: unknown[]) => {
         const encoded = this.encodeArgs(args, `${cls}.create`)
         this.checkAffinity(scheduling, what)
+        // The constructor runs once its ref arguments are ready (as across nodes).
+        const deps = encoded.flatMap(a => a.kind === 'ref' ? [a.id] : a.refs)
+        if (deps.length > 0) await this.node.wait(deps, deps.length)
         const actorId = await this.node.createActor(component, cls, encoded, resolved)
         return this.actorHandle(actorId, component, cls, methods)
       },

@@ -13,7 +13,7 @@ import { cidOfBytes } from '../objects/cid.js'
 import { decode, encode, findRefs, mapRefs, ObjectLostError, ObjectRef } from '../objects/index.js'
 import { deserializeError } from '../errors/index.js'
 import { INLINE_LIMIT } from './ref-table.js'
-import { ForeignRefError, ObjectReleasedError } from './errors.js'
+import { DependencyFailedError, ForeignRefError, ObjectReleasedError } from './errors.js'
 import type { RemoteRunner, RemoteSubmitOptions } from './remote.js'
 
 /** How a node-held object is made again: its task and the arguments it was given (refs included). */
@@ -257,15 +257,16 @@ export class RemoteObjects {
     const refs: RefArg[] = []
     const nested = new Map<string, NestedRef>()
     const values = []
+    const what = `task '${lineage.name}'`
     for (const [index, a] of lineage.args.entries()) {
-      const held = a instanceof ObjectRef ? await this.heldOf(a) : { value: a }
+      const held = a instanceof ObjectRef ? await this.argument(a, what) : { value: a }
       if (held instanceof RemoteObject) {
         await this.available(held)
         refs.push({ index, cid: held.cid, size: held.size, holders: [...held.holders].slice(0, 16) })
         values.push(null)
       } else {
         // A value (a ref's value, too) travels inline, with what the refs inside it stand for.
-        await this.describe(held.value, nested)
+        await this.describe(held.value, nested, what)
         values.push(held.value)
       }
     }
@@ -273,21 +274,31 @@ export class RemoteObjects {
   }
 
   /** What the refs inside `values` stand for, each listed after the refs inside its own value. */
-  async nestedOf (values: unknown[]): Promise<NestedRef[]> {
+  async nestedOf (values: unknown[], what = 'the call'): Promise<NestedRef[]> {
     const nested = new Map<string, NestedRef>()
-    for (const v of values) await this.describe(v, nested)
+    for (const v of values) await this.describe(v, nested, what)
     return [...nested.values()]
   }
 
-  private async describe (value: unknown, nested: Map<string, NestedRef>): Promise<void> {
+  /** What an argument ref stands for; its task's failure is the call's DependencyFailedError (as embedded). */
+  private async argument (ref: ObjectRef, what: string): Promise<Held> {
+    const p = this.heldOf(ref)
+    try {
+      return await p
+    } catch (err) {
+      throw new DependencyFailedError(`${what} did not run: its argument ${ref.toString()} failed: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  private async describe (value: unknown, nested: Map<string, NestedRef>, what: string): Promise<void> {
     for (const r of findRefs(value)) {
       if (nested.has(r.id)) continue
-      const held = await this.heldOf(r)
+      const held = await this.argument(r, what)
       if (held instanceof RemoteObject) {
         await this.available(held)
         nested.set(r.id, { id: r.id, cid: held.cid, size: held.size, holders: [...held.holders].slice(0, 16) })
       } else {
-        await this.describe(held.value, nested)
+        await this.describe(held.value, nested, what)
         nested.set(r.id, { id: r.id, value: encode(held.value) })
       }
     }
