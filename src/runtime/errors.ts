@@ -1,5 +1,6 @@
 // Typed failures of the runtime: what a driver's get() throws besides the guest's own errors.
 import { FabricError, registerError } from '../errors/index.js'
+import { InfeasibleTaskError } from '../scheduler/errors.js'
 
 type Init = { retryable?: boolean, cause?: unknown }
 
@@ -33,11 +34,8 @@ export class ForeignRefError extends FabricError {
   constructor (message = 'the ref belongs to another fabric', init: Init = {}) { super(message, init) }
 }
 
-/** Thrown when no node can ever run a task: it asks for more than the fabric has. */
-export class InfeasibleTaskError extends FabricError {
-  override name = 'InfeasibleTaskError'
-  constructor (message = 'no node can run the task', init: Init = {}) { super(message, init) }
-}
+// A placement failure, decided by the scheduler; one of the runtime's errors to a driver.
+export { InfeasibleTaskError }
 
 /** Thrown by `getActor` for a name no live actor has. */
 export class ActorNotFoundError extends FabricError {

@@ -6,5 +6,5 @@ export type { NodeInit, NodeStats, ArgSpec, TaskSubmission, ResolvedTaskOptions,
 export { FabricOffload } from './nested-offload.js'
 export { RemoteTaskExecutor, RemoteRunner, type RemoteSubmitOptions, type RemoteResult } from './remote.js'
 export { RemoteActor, RemoteActorHost, findNamedActor, type RemoteActorInit } from './remote-actor.js'
-export { rankNodes, type PlacementRequest, type Scheduling } from './placement.js'
+export { rankNodes, type PlacementRequest, type Scheduling } from '../scheduler/index.js'
 export { RemoteObjects, RemoteObject, type Held, type Lineage } from './remote-objects.js'

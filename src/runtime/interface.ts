@@ -1,5 +1,6 @@
 // Contracts of the runtime: a node that owns tasks, actors and objects, and what the driver API
 // hands it (already encoded: the runtime never sees driver-side JavaScript values).
+import type { LocalPolicy } from '../scheduler/index.js'
 import type { CompiledComponent } from '../component/interface.js'
 import type { ObjectStoreInit } from '../objects/interface.js'
 import type { Resources } from '../scheduler/resources.js'
@@ -22,6 +23,8 @@ export interface NodeInit {
   cacheDir?: string
   /** Guest log lines; by default warn/error lines go to stderr. */
   log?: (level: string, message: string, source: { cid: string, task?: string }) => void
+  /** What the node does with work it holds or is offered. @default createLocalPolicy() */
+  localPolicy?: LocalPolicy
 }
 
 /** A ref inside a result from another node (by that node's id): its CBOR value, or the error of the task behind it. */

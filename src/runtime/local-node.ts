@@ -12,6 +12,7 @@ import { localRefs } from './local-refs.js'
 import { STREAM_ITEM_HEAD } from '../objects/object-ref.js'
 import { adjust, fits, resources, shortfall, type Resources } from '../scheduler/resources.js'
 import { TaskQueue } from '../scheduler/task-queue.js'
+import { createLocalPolicy, type LocalPolicy } from '../scheduler/index.js'
 import { gpuInventory, prepareNativeEnvironment } from '../gpu/index.js'
 import {
   ActorNotFoundError, DependencyFailedError, FabricStoppedError, ForeignRefError, GetTimeoutError, InfeasibleTaskError,
@@ -96,6 +97,8 @@ export interface StreamReader {
 export class LocalNode {
   readonly fabricId = randomUUID().slice(0, 8)
   readonly total: Resources
+  /** What this node does with work it holds or is offered (queue order, lending, nested spread, admission). */
+  readonly policy: LocalPolicy
   private readonly available: Resources
   private readonly pool: ExecPool
   private readonly store: ObjectStore
@@ -127,6 +130,7 @@ export class LocalNode {
       custom: r.custom ?? {}
     })
     this.available = resources(this.total)
+    this.policy = init.localPolicy ?? createLocalPolicy()
     this.cacheDir = init.cacheDir
     this.log = init.log
     this.refs = new RefTable(this.fabricId, (e) => this.onRefDeleted(e))
@@ -485,7 +489,7 @@ export class LocalNode {
     }
     // Work submitted by a running guest goes first: depth first keeps the number of guests
     // blocked on their children small.
-    this.queue.push(t, urgent)
+    this.queue.push(t, this.policy.urgent(urgent ? 'nested' : 'driver'))
     this.schedule()
   }
 
@@ -576,7 +580,7 @@ export class LocalNode {
     const allowed = application ? matchesRetry(t.options.retryExceptions, err) : SYSTEM_RETRYABLE.has(err.name) || (err as { retryable?: boolean }).retryable === true
     if (allowed && t.attempts <= retries && this.state === 'running') {
       t.state = 'queued'
-      this.queue.push(t, true)
+      this.queue.push(t, this.policy.urgent('retry'))
       return
     }
     if (t.attempts > 1) {
@@ -861,7 +865,7 @@ export class LocalNode {
     for (const id of ids) {
       const t = this.producerOf(id)
       if (t === undefined || t.state !== 'queued' || t.actor !== undefined) continue
-      if (this.queue.has(t)) this.queue.push(t, true)
+      if (this.queue.has(t)) this.queue.push(t, this.policy.urgent('awaited'))
     }
     this.schedule()
   }
@@ -927,13 +931,11 @@ export class LocalNode {
     // Refs inside values would name this node's objects there: such tasks stay here (as do tasks
     // taking a ref whose value holds refs, or may: one not settled yet).
     if (args.some(a => a.kind === 'value' ? a.refs.length > 0 : this.refs.get(a.id)?.state !== 'ready' || this.holdsRefs(a.id))) return false
-    // A task this node can never run goes where it can (without such a node, submit says why).
-    if (shortfall(options.resources, this.total).length > 0) return this.offload.hasRoom(options.resources, false)
     // The calling guest's own CPUs do not count: it gives them back while it waits for its children.
     const own = caller !== undefined && !caller.lent ? caller.options.resources.cpus : 0
-    const taken = this.total.cpus - this.available.cpus - own + this.queue.length
-    if (taken + options.resources.cpus <= Math.max(1, this.total.cpus / 2)) return false
-    return this.offload.hasRoom(options.resources)
+    if (this.policy.nested({ total: this.total, available: this.available, queued: this.queue.length }, options.resources, own) === 'here') return false
+    // A task this node can never run goes where it can (without such a node, submit says why).
+    return this.offload.hasRoom(options.resources, shortfall(options.resources, this.total).length === 0)
   }
 
   /** Run a guest's nested task on another node; its result is a ref of this node, like any other. */
@@ -1038,7 +1040,7 @@ export class LocalNode {
   /** A guest blocked on nested work gives its CPUs back while it waits (as in Ray). */
   private onBlocked (blocked: boolean, ctx: HostContext): void {
     const t = this.taskOf(ctx)
-    if (t === undefined || t.kind !== 'task') return
+    if (t === undefined || t.kind !== 'task' || !this.policy.lendsBlockedCpus) return
     const cpus = resources({ cpus: t.options.resources.cpus })
     if (blocked && !t.lent) {
       t.lent = true
@@ -1063,6 +1065,11 @@ export class LocalNode {
   /** Guests' nested tasks sent to other nodes: running there now, and in all. */
   offloadStats (): { running: number, total: number } {
     return { running: this.offloaded.size, total: this.offloadedCount }
+  }
+
+  /** Resources free on this node now (a copy). */
+  availableNow (): Resources {
+    return resources(this.available)
   }
 
   /** Tasks queued for resources here now (ready to run, not started): cheap, for admission decisions. */

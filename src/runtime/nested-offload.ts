@@ -4,7 +4,7 @@
 // result back into the node's store.
 import type { NetNode, RefArg } from '../net/index.js'
 import { decode, encode } from '../objects/index.js'
-import { fits, type Resources } from '../scheduler/resources.js'
+import { hasRoom, type Resources } from '../scheduler/index.js'
 import { deserializeError } from '../errors/index.js'
 import type { NestedOffload, OffloadArg, OffloadedRef, ResolvedTaskOptions } from './interface.js'
 import type { RemoteRunner } from './remote.js'
@@ -26,9 +26,7 @@ export class FabricOffload implements NestedOffload {
   constructor (private readonly net: NetNode, private readonly runner: RemoteRunner, private readonly componentBytes: (cid: string) => Uint8Array | undefined) {}
 
   hasRoom (demand: Resources, anyFree = true): boolean {
-    return this.net.view.peers().some(p => p.info.resources.total.cpus > 0 && (anyFree
-      ? p.state === 'alive' && fits(demand, p.info.resources.available)
-      : fits(demand, p.info.resources.total)))
+    return hasRoom(this.net.view.peers(), demand, anyFree)
   }
 
   async run (task: { component: string, name: string, args: OffloadArg[], options: ResolvedTaskOptions }, signal: AbortSignal): Promise<{ value: Uint8Array, nested: OffloadedRef[] }> {

@@ -11,8 +11,7 @@ import { cidOfBytesSync } from '../objects/cid.js'
 import { decode, encode, findRefs, mayHoldRefs, ObjectLostError } from '../objects/index.js'
 import { localRefs, wireArgs } from './local-refs.js'
 import { RetriesExhaustedError } from './errors.js'
-import { rankNodes, type Scheduling } from './placement.js'
-import { fits, shortfall, type Resources } from '../scheduler/resources.js'
+import { defaultFabricPolicy, fits, labelsMatch, type FabricPolicy, type LabelSelector, type Resources, type Scheduling } from '../scheduler/index.js'
 import type { LocalNode } from './local-node.js'
 import { resolveTaskOptions } from './options.js'
 import type { ArgSpec } from './interface.js'
@@ -31,8 +30,6 @@ export class RemoteTaskExecutor {
   private readonly pulling = new Map<string, Promise<Uint8Array>>()
   /** Tasks taken from peers and not finished (running, queued, or still loading). */
   private active = 0
-  /** Tasks sent back naming each node, since that node's heartbeat `seq` (see {@link admit}). */
-  private readonly spilledTo = new Map<string, { seq: number, count: number }>()
 
   /**
    * @param node the node's runtime
@@ -42,11 +39,8 @@ export class RemoteTaskExecutor {
   constructor (private readonly node: LocalNode, private readonly pull: (cid: string, holders: string[]) => Promise<Uint8Array>, private readonly view: () => FabricView | undefined = () => undefined) {}
 
   /**
-   * Spillback: send a task back when this node cannot run it but another node can, or when this
-   * node's queue is long (at least {@link SPILL_QUEUE_PER_CPU} waiting per CPU) while another node
-   * was idle at its last heartbeat (nothing queued, the demand free). An idle node is sent at most
-   * as many tasks as it had room for per heartbeat it gives, so a stale view cannot start a storm.
-   * The suggested node is the one with the most free CPUs.
+   * Spillback: whether to send a task back (the node's local policy decides: when this node cannot
+   * run it but another can, or when its queue is long while another node was idle).
    */
   admit (req: RemoteTask, from: string): Spillback | undefined {
     const view = this.view()
@@ -57,32 +51,7 @@ export class RemoteTaskExecutor {
     } catch {
       return undefined // the run reports the bad options
     }
-    const missing = shortfall(demand, this.node.total)
-    if (missing.length > 0) {
-      // It can never run here: any node whose totals hold it (the best first).
-      const able = view.peers().filter(p => p.info.peer !== from && p.info.resources.total.cpus > 0 && fits(demand, p.info.resources.total))
-      const best = able.sort((a, b) => (a.state === 'alive' ? 0 : 1) - (b.state === 'alive' ? 0 : 1) || b.info.resources.available.cpus - a.info.resources.available.cpus)[0]
-      return best === undefined ? undefined : { to: best.info.peer, reason: `this node lacks ${missing.join(', ')}` }
-    }
-    // Tasks taken and not started yet: those still loading their component or arguments count too.
-    const queued = Math.max(this.node.queueLength(), this.active - this.node.total.cpus)
-    if (queued < SPILL_QUEUE_PER_CPU * Math.max(1, this.node.total.cpus)) return undefined
-    let best: PeerEntry | undefined
-    let bestRoom = 0
-    for (const p of view.peers()) {
-      const info = p.info
-      if (p.state !== 'alive' || info.peer === from || info.queue > 0 || !fits(demand, info.resources.available)) continue
-      const sent = this.spilledTo.get(info.peer)
-      const room = Math.floor(info.resources.available.cpus / Math.max(demand.cpus, 1e-9)) - (sent?.seq === info.seq ? sent.count : 0)
-      if (room > bestRoom) {
-        best = p
-        bestRoom = room
-      }
-    }
-    if (best === undefined) return undefined
-    const sent = this.spilledTo.get(best.info.peer)
-    this.spilledTo.set(best.info.peer, { seq: best.info.seq, count: sent?.seq === best.info.seq ? sent.count + 1 : 1 })
-    return { to: best.info.peer, reason: `${queued} tasks queued on ${this.node.total.cpus} CPUs` }
+    return this.node.policy.admit({ total: this.node.total, available: this.node.availableNow(), queued: this.node.queueLength(), active: this.active }, demand, view.peers(), from)
   }
 
   /** Bytes this node serves by CID: the components it holds and the objects in its store. */
@@ -379,9 +348,6 @@ export type RemoteResult = ({ value: unknown, object?: undefined } | { object: {
   nested?: ResultRef[]
 }
 
-/** A node whose queue holds this many tasks per CPU sends new ones back when another node has room. */
-export const SPILL_QUEUE_PER_CPU = 2
-
 /** Times a task is tried again on a node still in the view before that node is given up. */
 const MAX_STALLS_PER_NODE = 3
 
@@ -393,6 +359,8 @@ export interface RemoteSubmitOptions {
   /** What the task holds while it runs (placement, and the node's own accounting). @default 1 CPU */
   demand?: Resources
   scheduling?: Scheduling
+  /** Node labels the task needs (hard) or prefers (soft). */
+  labels?: LabelSelector
   /** Application errors the node retries (on the node, up to maxRetries), as in TaskOptions. @default false */
   retryExceptions?: boolean | string[]
   /**
@@ -433,7 +401,11 @@ export class RemoteRunner {
   /** Tasks nodes sent back (spillback) so far. */
   spillbacks = 0
 
-  constructor (private readonly net: NetNode) {}
+  /**
+   * @param net the caller's net node: its view is where tasks go
+   * @param policy ranks the nodes (the fabric policy)
+   */
+  constructor (private readonly net: NetNode, private readonly policy: FabricPolicy = defaultFabricPolicy) {}
 
   /** Register a component's bytes (served to the nodes that run its tasks); returns its CID. */
   addComponent (bytes: Uint8Array): string {
@@ -447,9 +419,14 @@ export class RemoteRunner {
     return this.components.get(cid)
   }
 
-  /** Nodes for work with this demand, best first (see {@link rankNodes}); actors placed count as load. */
-  rank (what: string, demand: Resources, scheduling: Scheduling | undefined, exclude: ReadonlySet<string>, localBytes?: (peer: string) => number): PeerEntry[] {
-    return rankNodes(this.net.view, { demand, scheduling, exclude, what, ...(localBytes === undefined ? {} : { localBytes }), ...(this.lastPeer === undefined ? {} : { warm: this.lastPeer }) }, p => (this.inFlight.get(p) ?? 0) + (this.actors.get(p) ?? 0), p => this.placed.get(p) ?? 0)
+  /** Nodes for work with this demand, best first (the fabric policy's rank); actors placed count as load. */
+  rank (what: string, demand: Resources, scheduling: Scheduling | undefined, exclude: ReadonlySet<string>, localBytes?: (peer: string) => number, labels?: LabelSelector): PeerEntry[] {
+    return this.policy.rank(this.net.view.peers(), {
+      demand, scheduling, exclude, what,
+      ...(labels === undefined ? {} : { labels }),
+      ...(localBytes === undefined ? {} : { localBytes }),
+      ...(this.lastPeer === undefined ? {} : { warm: this.lastPeer })
+    }, p => (this.inFlight.get(p) ?? 0) + (this.actors.get(p) ?? 0), p => this.placed.get(p) ?? 0)
   }
 
   /** Count an actor placed on (+1) or gone from (-1) node `peer`. */
@@ -459,23 +436,24 @@ export class RemoteRunner {
   }
 
   /**
-   * Where the next task goes (see {@link rankNodes}): the node a spillback named when it is alive
-   * and not excluded; nodes that spilled the task back come last.
+   * Where the next task goes (the fabric policy's rank): the node a spillback named when it is
+   * alive, not excluded and may run it; nodes that spilled the task back come last.
    */
   private place (name: string, options: RemoteSubmitOptions, exclude: Set<string>, causes: Error[], localBytes: (peer: string) => number, spill?: { from: Set<string>, to?: string }): PeerEntry {
     if (spill !== undefined) {
       const to = spill.to === undefined ? undefined : this.net.view.get(spill.to)
       if (to !== undefined && to.state === 'alive' && !exclude.has(to.info.peer) && typeof options.scheduling !== 'object' &&
-        fits(options.demand ?? DEFAULT_DEMAND, to.info.resources.total)) return to
+        fits(options.demand ?? DEFAULT_DEMAND, to.info.resources.total) &&
+        (options.labels === undefined || options.labels.soft === true || labelsMatch(to.info.labels, options.labels.match))) return to
       const others = new Set([...exclude, ...spill.from])
       try {
-        return this.rank(`task '${name}'`, options.demand ?? DEFAULT_DEMAND, options.scheduling, others, localBytes)[0]!
+        return this.rank(`task '${name}'`, options.demand ?? DEFAULT_DEMAND, options.scheduling, others, localBytes, options.labels)[0]!
       } catch {
         // Every node left sent it back: take the best of all (the task is queued there).
       }
     }
     try {
-      return this.rank(`task '${name}'`, options.demand ?? DEFAULT_DEMAND, options.scheduling, exclude, localBytes)[0]!
+      return this.rank(`task '${name}'`, options.demand ?? DEFAULT_DEMAND, options.scheduling, exclude, localBytes, options.labels)[0]!
     } catch (err) {
       if (causes.length > 0) (err as Error).message += ` (failures: ${causes.slice(-4).map(c => c.message).join('; ')})`
       throw err

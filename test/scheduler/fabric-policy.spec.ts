@@ -1,9 +1,9 @@
-// rankNodes against a view held in memory: feasibility (and what an infeasible demand lacks), node
+// The fabric policy's rankNodes against a view held in memory: feasibility (and what an infeasible demand lacks), node
 // affinity, alive before suspected, locality unless busy, load per CPU, spread taking turns, and the
 // warm node among equals.
 import assert from 'node:assert/strict'
-import { rankNodes } from '../../src/runtime/placement.js'
-import type { FabricView, PeerEntry } from '../../src/net/index.js'
+import { rankNodes } from '../../src/scheduler/index.js'
+import type { PeerEntry } from '../../src/net/index.js'
 import { resources, type Resources } from '../../src/scheduler/resources.js'
 
 function entry (peer: string, total: Partial<Resources>, opts: { available?: Partial<Resources>, state?: 'alive' | 'suspected' } = {}): PeerEntry {
@@ -15,14 +15,15 @@ function entry (peer: string, total: Partial<Resources>, opts: { available?: Par
   }
 }
 
-function view (entries: PeerEntry[]): FabricView {
-  return { peers: () => entries, get: (p) => entries.find(e => e.info.peer === p), on: () => {}, off: () => {} }
+/** The view as the policy sees it: the peers, in the order gossip gave them. */
+function view (entries: PeerEntry[]): PeerEntry[] {
+  return entries
 }
 
 const cpu = resources({ cpus: 1 })
 const names = (es: PeerEntry[]): string[] => es.map(e => e.info.peer)
 
-describe('runtime/placement', () => {
+describe('scheduler/fabric-policy (rankNodes)', () => {
   it('keeps only nodes whose totals hold the demand, and says what each lacks when none does', () => {
     const v = view([entry('a', { cpus: 4 }), entry('b', { cpus: 2, gpus: 1 }), entry('driver', {})])
     assert.deepEqual(names(rankNodes(v, { demand: resources({ cpus: 1, gpus: 1 }), what: "task 'x'" }, () => 0)), ['b'])
@@ -63,5 +64,35 @@ describe('runtime/placement', () => {
     const v = view([entry('a', { cpus: 1 }), entry('b', { cpus: 1 }), entry('c', { cpus: 1 })])
     const placed: Record<string, number> = { a: 3, b: 1, c: 2 }
     assert.deepEqual(names(rankNodes(v, { demand: cpu, scheduling: 'spread', what: 't', localBytes: p => p === 'a' ? 1e9 : 0 }, () => 0, p => placed[p]!)), ['b', 'c', 'a'])
+  })
+})
+
+describe('scheduler/fabric-policy (labels)', () => {
+  const labelled = (peer: string, labels: Record<string, string>, available = 4): PeerEntry => {
+    const e = entry(peer, { cpus: 4 }, { available: { cpus: available } })
+    e.info.labels = labels
+    return e
+  }
+  const v = view([labelled('eu', { zone: 'eu', disk: 'ssd' }), labelled('us', { zone: 'us' }), labelled('eu-full', { zone: 'eu' }, 0)])
+
+  it('runs work with hard labels only on nodes that have them (`!v`: not v)', () => {
+    assert.deepEqual(names(rankNodes(v, { demand: cpu, what: "task 'x'", labels: { match: { zone: 'eu' } } }, () => 0)).sort(), ['eu', 'eu-full'])
+    assert.deepEqual(names(rankNodes(v, { demand: cpu, what: "task 'x'", labels: { match: { zone: 'eu', disk: 'ssd' } } }, () => 0)), ['eu'])
+    assert.deepEqual(names(rankNodes(v, { demand: cpu, what: "task 'x'", labels: { match: { zone: '!eu' } } }, () => 0)), ['us'])
+  })
+
+  it('refuses hard labels no node has, saying which and how to relax them', () => {
+    assert.throws(() => rankNodes(v, { demand: cpu, what: "task 'x'", labels: { match: { zone: 'ap' } } }, () => 0),
+      (err: Error) => err.name === 'InfeasibleTaskError' && /zone=ap/.test(err.message) && /soft: true/.test(err.message))
+  })
+
+  it('puts nodes with soft labels and room first, and runs elsewhere when none has them', () => {
+    const ranked = names(rankNodes(v, { demand: cpu, what: "task 'x'", labels: { match: { zone: 'us' }, soft: true } }, () => 0))
+    assert.equal(ranked[0], 'us')
+    assert.equal(ranked.length, 3)
+    assert.equal(names(rankNodes(v, { demand: cpu, what: "task 'x'", labels: { match: { zone: 'ap' }, soft: true } }, () => 0)).length, 3)
+    // A matching node that is full does not beat one with room.
+    const full = names(rankNodes(view([labelled('eu-full', { zone: 'eu' }, 0), labelled('us', { zone: 'us' })]), { demand: cpu, what: "task 'x'", labels: { match: { zone: 'eu' }, soft: true } }, () => 0))
+    assert.equal(full[0], 'us')
   })
 })
