@@ -44,6 +44,15 @@ export interface HostServices {
     get: (id: string, timeoutMs: number | undefined, ctx: HostContext) => Promise<Uint8Array>
     wait: (ids: string[], numReturns: number, timeoutMs: number | undefined, ctx: HostContext) => Promise<string[]>
   }
+  /**
+   * Actor method calls from guests (`handle.method.remote(...)`; the WIT's `tasks.submit` with a
+   * component of `actor:<id>`): queue `method` of actor `actorId` with the CBOR argument array
+   * `args` (refs inside are dependencies, as in `tasks.submit`) and CBOR `options`
+   * (`{ timeoutMs? }`); returns the result's object-ref id, held for the calling task.
+   */
+  actors?: {
+    call: (actorId: string, method: string, args: Uint8Array, options: Uint8Array, ctx: HostContext) => Promise<string>
+  }
   /** Guest log lines. @default lines at warn and error go to stderr */
   log?: (level: string, message: string, ctx: HostContext) => void
   /** Called when a worker blocks on a host call and when it resumes (the runtime frees the CPU slot). */

@@ -552,8 +552,9 @@ class WorkerPool implements ExecPool {
   }
 
   private async hostOp (op: HostOp, args: unknown[], ctx: HostContext): Promise<unknown> {
-    const { objects, tasks } = this.host
+    const { objects, tasks, actors } = this.host
     switch (op) {
+      case 'actors.call': return actors === undefined ? unsupported('calling actors from guests') : actors.call(args[0] as string, args[1] as string, args[2] as Uint8Array, args[3] as Uint8Array, ctx)
       case 'objects.get': return objects === undefined ? unsupported('objects.get') : objects.get(args[0] as string, ctx)
       case 'objects.put': return objects === undefined ? unsupported('objects.put') : objects.put(args[0] as Uint8Array, ctx)
       case 'tasks.submit': return tasks === undefined ? unsupported('tasks.submit') : tasks.submit(args[0] as string, args[1] as string, args[2] as Uint8Array, args[3] as Uint8Array, ctx)

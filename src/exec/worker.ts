@@ -116,6 +116,9 @@ function runInline (run: { tag: string, key: string, name: string, args: Uint8Ar
   post(done)
 }
 
+/** A `tasks.submit` component of this prefix names an actor whose method to call (see wit/fabric.wit). */
+const ACTOR_TARGET = 'actor:'
+
 /** The last error-level log line of the current call: a guest's last words before it traps. */
 let lastErrorLog: string | undefined
 
@@ -134,7 +137,9 @@ function hostImports (cid: string, gpu: GpuScope): HostImports {
       put: (data) => blockingHostCall('objects.put', cid, [data]) as string
     },
     tasks: {
-      submit: (component, name, args, options) => blockingHostCall('tasks.submit', cid, [component, name, args, options]) as string,
+      submit: (component, name, args, options) => component.startsWith(ACTOR_TARGET)
+        ? blockingHostCall('actors.call', cid, [component.slice(ACTOR_TARGET.length), name, args, options]) as string
+        : blockingHostCall('tasks.submit', cid, [component, name, args, options]) as string,
       get: (id, timeoutMs) => blockingHostCall('tasks.get', cid, [id, timeoutMs]) as Uint8Array,
       wait: (ids, numReturns, timeoutMs) => blockingHostCall('tasks.wait', cid, [ids, numReturns, timeoutMs]) as string[]
     }

@@ -3,6 +3,8 @@
 /**
  * Submit `name` of component `component` (a CID, or "" for the caller's own
  * component) with CBOR `args` and CBOR `options`; returns an object-ref id.
+ * A `component` of "actor:" followed by an actor id calls method `name` of that
+ * actor instead (its calls run in submission order; `options` may hold `timeoutMs`).
  */
 export function submit(component: string, name: string, args: Uint8Array, options: Uint8Array): string;
 /**

@@ -1,0 +1,70 @@
+// Actor handles inside guests: `actorHandle<Counter>(id).incr.remote(5)` calls a method of a live
+// actor (made by the driver or another guest) and returns a ref to its result at once.
+import { GuestError } from './guest-error.js'
+import { submit } from './host.js'
+import type { GuestRemoteArgs, GuestRemoteResult } from './types.js'
+
+/** A `tasks.submit` component of this prefix names the actor whose method to call (wit/fabric.wit). */
+const ACTOR_TARGET = 'actor:'
+
+/** Options of one actor method call made from a guest. */
+export interface GuestActorCallOptions {
+  /** Wall-clock limit of the call, in ms. */
+  timeoutMs?: number
+}
+
+/** A method of an actor as a guest calls it. */
+export interface GuestActorMethod<Args extends unknown[], R> {
+  /** Queue a call of this method; returns a ref to its result at once. */
+  remote (...args: GuestRemoteArgs<Args>): GuestRemoteResult<R>
+  /** The same method with these options for the calls made through it. */
+  options (options: GuestActorCallOptions): GuestActorMethod<Args, R>
+}
+
+/** A live actor as a guest sees it: each method of `I` (the actor class's instance type) has `.remote()`. */
+export type GuestActorHandle<I> = {
+  readonly [K in keyof I as I[K] extends (...args: never[]) => unknown ? K : never]:
+  I[K] extends (...args: infer P extends unknown[]) => infer R ? GuestActorMethod<P, R> : never
+} & {
+  /** The actor's id: pass it (as a string) to tasks and actors that should call this actor. */
+  readonly actorId: string
+}
+
+function method (actorId: string, name: string, options: GuestActorCallOptions): GuestActorMethod<unknown[], unknown> {
+  return Object.freeze({
+    remote: (...args: unknown[]) => submit(name, args, { ...options, component: ACTOR_TARGET + actorId }) as never,
+    options: (more: GuestActorCallOptions) => {
+      if (typeof more !== 'object' || more === null || Array.isArray(more)) {
+        throw new GuestError('bad-argument', `${name}.options() takes an object of options ({ timeoutMs }), got ${Array.isArray(more) ? 'an array' : String(more)}`)
+      }
+      return method(actorId, name, { ...options, ...more })
+    }
+  })
+}
+
+/**
+ * The handle of a live actor, from its id (a driver's `handle.actorId`, passed to the guest as an
+ * argument). Type it with the actor class: methods the class does not have are type errors; a
+ * method the live actor does not have fails its call with `unknown-method`.
+ *
+ * @example
+ * import type { Counter } from './counter.js'
+ * export const bump = task((counter: string, by: number) => get(actorHandle<Counter>(counter).incr.remote(by)))
+ */
+export function actorHandle<I = Record<string, (...args: unknown[]) => unknown>> (actorId: string): GuestActorHandle<I> {
+  if (typeof actorId !== 'string' || actorId.length === 0) {
+    throw new GuestError('bad-argument', `actorHandle() takes an actor's id (a non-empty string, the driver's handle.actorId), got ${typeof actorId === 'string' ? 'an empty string' : typeof actorId}`)
+  }
+  const methods = new Map<string, GuestActorMethod<unknown[], unknown>>()
+  const target = Object.freeze({ actorId })
+  return new Proxy(target, {
+    get (t, prop) {
+      if (prop === 'actorId') return t.actorId
+      // Not methods: symbols, and what runtimes probe for (thenables, JSON).
+      if (typeof prop !== 'string' || prop === 'then' || prop === 'toJSON') return undefined
+      let m = methods.get(prop)
+      if (m === undefined) methods.set(prop, m = method(t.actorId, prop, {}))
+      return m
+    }
+  }) as unknown as GuestActorHandle<I>
+}
