@@ -1,0 +1,95 @@
+// The worker-pool limits an embedded fabric takes through Fabric.start (documented in
+// driver-api.md): each is shown to take effect on the real pool. LocalNode builds the pool: where
+// it does not pass a limit on yet, the test says so and is skipped (the limit is still refused
+// when it is not a valid number, and unknown options are refused).
+import assert from 'node:assert/strict'
+import { Fabric, type GuestModule } from '../../src/index.js'
+import { fixtureComponent, tempDir } from '../helpers/fixtures.js'
+import { skipBecause } from '../helpers/skip.js'
+
+type Kitchen = GuestModule<typeof import('../fixtures/guests/ts/kitchen.js')>
+
+/** The pool inside an embedded fabric (a test's look at what LocalNode built). */
+interface PoolView {
+  defaultTimeoutMs?: number
+  heapMb: number
+  budgetBytes: number
+  maxActorWorkers: number
+  maxExtraWorkers: number
+  size: number
+  slots: Array<{ worker: { resourceLimits?: { maxOldGenerationSizeMb?: number } } }>
+  stats: () => { workers: number, actorWorkers: number }
+}
+
+function poolOf (fabric: Fabric): PoolView {
+  return (fabric.embedded as unknown as { node: { pool: PoolView } }).node.pool
+}
+
+describe('api/Fabric.start: worker pool limits of an embedded fabric', function () {
+  this.timeout(120_000)
+  let cache: ReturnType<typeof tempDir>
+  let kitchen: string
+
+  before(async () => {
+    cache = tempDir()
+    kitchen = await fixtureComponent('guests/ts/kitchen.ts')
+  })
+
+  after(() => cache?.remove())
+
+  async function withFabric (init: Parameters<typeof Fabric.start>[0], run: (fabric: Fabric) => Promise<void>): Promise<void> {
+    const fabric = await Fabric.start({ address: 'local', workers: 2, cacheDir: cache.dir, log: () => {}, ...init })
+    try {
+      await run(fabric)
+    } finally {
+      await fabric.stop()
+    }
+  }
+
+  it('defaultTimeoutMs: a task that sets no timeout is stopped after it (TaskTimeoutError)', async function () {
+    await withFabric({ defaultTimeoutMs: 300 }, async fabric => {
+      if (poolOf(fabric).defaultTimeoutMs !== 300) skipBecause(this, 'LocalNode does not pass defaultTimeoutMs to its pool yet')
+      const m = await fabric.load<Kitchen>(kitchen)
+      const started = Date.now()
+      await assert.rejects(fabric.get(m.spin.options({ maxRetries: 0 }).remote()), { name: 'TaskTimeoutError' })
+      assert.ok(Date.now() - started < 10_000)
+      assert.equal(await fabric.get(m.add.remote(1, 2)), 3)
+    })
+  })
+
+  it('workerHeapMb: every worker runs with that JavaScript heap limit', async function () {
+    await withFabric({ workerHeapMb: 96 }, async fabric => {
+      const pool = poolOf(fabric)
+      if (pool.heapMb !== 96) skipBecause(this, 'LocalNode does not pass workerHeapMb to its pool yet')
+      assert.deepEqual(pool.slots.map(s => s.worker.resourceLimits?.maxOldGenerationSizeMb), [96, 96])
+    })
+  })
+
+  it('actorWorkers: actors share at most that many workers', async function () {
+    await withFabric({ actorWorkers: 1 }, async fabric => {
+      if (poolOf(fabric).maxActorWorkers !== 1) skipBecause(this, 'LocalNode does not pass actorWorkers to its pool yet')
+      const m = await fabric.load<Kitchen>(kitchen)
+      const actors = await Promise.all([1, 2, 3].map(async i => await m.Counter.create(i)))
+      assert.deepEqual(await fabric.get(actors.map(a => a.incr.remote(1))), [2, 3, 4])
+      assert.equal(poolOf(fabric).stats().actorWorkers, 1)
+    })
+  })
+
+  it('maxExtraWorkers and processMemoryLimitMb reach the pool', async function () {
+    await withFabric({ maxExtraWorkers: 0, processMemoryLimitMb: 64 }, async fabric => {
+      const pool = poolOf(fabric)
+      if (pool.maxExtraWorkers !== 0) skipBecause(this, 'LocalNode does not pass maxExtraWorkers / processMemoryLimitMb to its pool yet')
+      assert.equal(pool.budgetBytes, 32 * 1024 * 1024, 'the memory budget is split between the 2 workers')
+      const m = await fabric.load<Kitchen>(kitchen)
+      assert.equal(await fabric.get(m.add.remote(2, 2)), 4)
+      assert.equal(pool.stats().workers, 2, 'no extra worker')
+    })
+  })
+
+  it('refuses unknown options and limits that are not positive numbers, saying which', async () => {
+    await assert.rejects(Fabric.start({ address: 'local', worker: 2 } as never), /Fabric.start: unknown option worker \(known: address, connect, workers, /)
+    await assert.rejects(Fabric.start({ address: 'local', defaultTimeoutMs: -1 }), /option defaultTimeoutMs must be a positive number, got -1/)
+    await assert.rejects(Fabric.start({ address: 'local', maxExtraWorkers: 1.5 }), /option maxExtraWorkers must be an integer >= 0/)
+    await assert.rejects(Fabric.start({ address: '' }), /option address must be a node's multiaddr \(or several\), or 'local'/)
+  })
+})
