@@ -1,5 +1,7 @@
 // Fabric's public entry (`import { ... } from 'fabric'`).
 export { Fabric, EmbeddedFabric, ConnectedFabric, type ConnectInit, type FabricInit, type EmbeddedInit, type GetOptions, type WaitOptions, type UntypedModule } from './api/index.js'
+export { createNode, type CreateNodeInit, type FabricNode } from './api/index.js'
+export { createLocalPolicy, defaultFabricPolicy, type LocalPolicy, type FabricPolicy, type LabelSelector } from './scheduler/index.js'
 export type { FabricDriver, GuestModule, RemoteFunction, RemoteActorClass, ActorHandle, TaskOptions, ActorOptions, RemoteArgs, RemoteResult, ValuesOf, NodeSummary } from './api/index.js'
 export { ObjectRef } from './objects/object-ref.js'
 export { encode, decode, CodecError } from './objects/codec.js'

@@ -2,6 +2,7 @@
 export { Fabric, type FabricInit } from './fabric.js'
 export { EmbeddedFabric, type EmbeddedInit } from './embedded-fabric.js'
 export { ConnectedFabric, type ConnectInit } from './connected-fabric.js'
+export { createNode, type CreateNodeInit, type FabricNode } from './create-node.js'
 export type {
   FabricDriver, GuestModule, RemoteFunction, RemoteActorClass, ActorHandle, TaskOptions, ActorOptions, RemoteArgs, RemoteResult,
   GetOptions, WaitOptions, UntypedModule, ValuesOf, NodeSummary

@@ -1,11 +1,12 @@
-// `fabric join`: run a fabric node in the foreground. Prints its PeerId and a `listening <multiaddr>`
-// line per address, then one line per membership change; SIGINT/SIGTERM leave the fabric cleanly.
+// `fabric join`: run a fabric node in the foreground (createNode does the assembly; this parses
+// flags and reports). Prints its PeerId and a `listening <multiaddr>` line per address, then one
+// line per membership change; SIGINT/SIGTERM leave the fabric cleanly.
 import os from 'node:os'
 import path from 'node:path'
 import type { Command } from 'commander'
-import type { NetNode, NodeResources, PeerEntry } from '../net/index.js'
+import type { NodeResources, PeerEntry } from '../net/index.js'
+import type { FabricNode } from '../api/create-node.js'
 import { gpuInventory } from '../gpu/index.js'
-import { atLeastZero } from '../scheduler/resources.js'
 
 interface JoinOptions {
   bootstrap?: string[]
@@ -84,53 +85,36 @@ export function registerJoin (program: Command): void {
       } catch (err) {
         return fail((err as Error).message)
       }
-      const { createNetNode, readSwarmKey } = await import('../net/index.js')
-      const { FabricOffload, LocalNode, RemoteActorHost, RemoteRunner, RemoteTaskExecutor } = await import('../runtime/index.js')
+      const { readSwarmKey } = await import('../net/index.js')
+      const { createNode } = await import('../api/create-node.js')
       const dataDir = path.resolve(opts.dataDir ?? defaultDataDir())
-      // The node's runtime: it runs the tasks other nodes send (its workers = its CPUs).
-      const runtime = new LocalNode({ workers: Math.max(1, Math.round(own.resources.total.cpus)), resources: own.resources.total, log: () => {} })
-      await runtime.start()
-      let node: NetNode
-      // Its view of the fabric lets it send tasks back (spillback) when it is full and another node has room.
-      const executor = new RemoteTaskExecutor(runtime, async (cid, holders) => await node.pullObject(cid, holders), () => node?.view)
+      let node: FabricNode
       try {
         const swarmKey = opts.secret === undefined ? undefined : await readSwarmKey(opts.secret)
         const reported = new Set<string>()
-        node = await createNetNode({
+        node = await createNode({
           dataDir,
           listen: opts.listen ?? ['/ip4/0.0.0.0/tcp/7400'],
           bootstrap: opts.bootstrap ?? [],
           fabricName: opts.name,
           encrypter,
-          swarmKey,
+          ...(swarmKey === undefined ? {} : { swarmKey }),
           mdns: opts.mdns,
           ...timing,
-          // What the runtime has free right now, and its queue.
-          resources: () => {
-            const stats = runtime.stats()
-            return {
-              ...own,
-              // A guest that resumes after lending its CPU while it waited briefly oversubscribes
-              // the node (available below 0); peers are told there is no room, not a negative count.
-              resources: { total: own.resources.total, available: atLeastZero(stats.resources.available) },
-              queue: stats.tasks.queued + stats.tasks.waiting,
-              store: { memoryBytes: stats.store.memoryBytes, diskBytes: stats.store.diskBytes },
-              work: { running: stats.tasks.running, actors: stats.actors, objects: stats.store.objects }
+          resources: own.resources.total,
+          labels: own.labels,
+          ...(own.gpuModel === undefined ? {} : { gpuModel: own.gpuModel }),
+          hooks: {
+            // Say once per address that it is being retried; the retries themselves stay quiet.
+            onBootstrapRetry: (addr, err) => {
+              if (reported.has(addr)) return
+              reported.add(addr)
+              process.stderr.write(`fabric join: bootstrap ${addr} not reachable yet (${firstLine(err)}); retrying\n`)
+            },
+            onBootstrapConnected: (addr, peer) => {
+              reported.delete(addr)
+              process.stdout.write(`connected ${peer} via ${addr}\n`)
             }
-          },
-          objects: { get: async (cid) => await executor.objectBytes(cid) },
-          tasks: executor,
-          actors: new RemoteActorHost(runtime, executor)
-        }, {
-          // Say once per address that it is being retried; the retries themselves stay quiet.
-          onBootstrapRetry: (addr, err) => {
-            if (reported.has(addr)) return
-            reported.add(addr)
-            process.stderr.write(`fabric join: bootstrap ${addr} not reachable yet (${firstLine(err)}); retrying\n`)
-          },
-          onBootstrapConnected: (addr, peer) => {
-            reported.delete(addr)
-            process.stdout.write(`connected ${peer} via ${addr}\n`)
           }
         })
       } catch (err) {
@@ -140,9 +124,6 @@ export function registerJoin (program: Command): void {
         }
         throw err
       }
-
-      // Guests' nested tasks spread to nodes with room once this node is half busy.
-      runtime.setOffload(new FabricOffload(node, new RemoteRunner(node), cid => executor.componentBytes(cid)))
 
       const out = (line: string): void => { process.stdout.write(line + '\n') }
       out(`peer ${node.peerId}`)
@@ -155,8 +136,8 @@ export function registerJoin (program: Command): void {
       node.view.on('suspect', e => { out(`suspected ${e.info.peer} (${e.suspectReason ?? 'unknown'})`) })
       node.view.on('alive', e => { out(`alive ${e.info.peer}`) })
       // A peer gone for good owns nothing any more: its results kept here are dropped.
-      node.view.on('dead', e => { out(`dead ${e.info.peer}`); executor.ownerGone(e.info.peer) })
-      node.view.on('leave', e => { out(`left ${e.info.peer}`); executor.ownerGone(e.info.peer) })
+      node.view.on('dead', e => { out(`dead ${e.info.peer}`) })
+      node.view.on('leave', e => { out(`left ${e.info.peer}`) })
 
       await new Promise<void>(resolve => {
         let stopping = false
@@ -172,7 +153,7 @@ export function registerJoin (program: Command): void {
             process.stderr.write('fabric join: clean stop timed out, exiting\n')
             process.exit(1)
           }, STOP_TIMEOUT_MS)
-          node.stop({ leave: true }).then(async () => await runtime.stop()).then(() => {
+          node.stop().then(() => {
             clearTimeout(force)
             out('stopped')
             resolve()

@@ -117,7 +117,8 @@ export class RemoteObjects {
     const byHolder = new Map<string, Set<string>>()
     for (const o of objects) {
       if (inUse.has(o.cid)) continue
-      if (this.served.delete(o.cid)) continue
+      // A large put: this driver stops serving it; nodes that pulled it drop their copies too.
+      this.served.delete(o.cid)
       for (const h of o.holders) {
         if (h === this.net.peerId) continue
         let set = byHolder.get(h)

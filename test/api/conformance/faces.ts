@@ -40,10 +40,19 @@ export function connectedFace (): Face {
   const cluster = new Cluster()
   let fabric: Fabric | undefined
   return {
-    name: 'connected (Fabric.start({ address }), 3 fabric join processes)',
+    name: 'connected (Fabric.start() with FABRIC_ADDRESS set, 3 fabric join processes)',
     start: async () => {
       const [first] = await cluster.start(3)
-      fabric = await Fabric.start({ address: first!.addr })
+      // As `fabric run --address` does: the same Fabric.start() call connects.
+      const before = process.env.FABRIC_ADDRESS
+      process.env.FABRIC_ADDRESS = first!.addr
+      try {
+        fabric = await Fabric.start()
+      } finally {
+        if (before === undefined) delete process.env.FABRIC_ADDRESS
+        else process.env.FABRIC_ADDRESS = before
+      }
+      if (fabric.kind !== 'connected') throw new Error(`Fabric.start() with FABRIC_ADDRESS set gave a ${fabric.kind} fabric`)
       const deadline = Date.now() + 30_000
       while (fabric.nodes().filter(n => n.state === 'alive').length < 3) {
         if (Date.now() > deadline) throw new Error(`the driver did not see 3 nodes in 30 s: ${JSON.stringify(fabric.nodes())}`)

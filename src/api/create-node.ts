@@ -1,0 +1,172 @@
+// createNode(init): a fabric node as a library — the runtime (LocalNode and its workers), its
+// libp2p node (gossip, liveness, the task, object, actor and status protocols), the executor that
+// runs peers' tasks and admits or spills them back, the actor host, and nested work spreading to
+// other nodes, wired once. `fabric join` parses flags and calls this; tests and benchmarks that
+// need no separate process start nodes with it too.
+import os from 'node:os'
+import { gpuInventory } from '../gpu/index.js'
+import type { Resources } from '../scheduler/resources.js'
+import { atLeastZero, resources as resourceBag } from '../scheduler/resources.js'
+import type { FabricPolicy, LocalPolicy } from '../scheduler/index.js'
+import type { Encrypter, FabricView, NetNodeHooks } from '../net/index.js'
+import type { NodeInit, NodeStats } from '../runtime/index.js'
+
+/** Options of {@link createNode}. */
+export interface CreateNodeInit {
+  /** Where the node's identity key lives (its PeerId is stable across restarts). */
+  dataDir: string
+  /** Addresses to listen on. @default ['/ip4/0.0.0.0/tcp/7400'] */
+  listen?: string[]
+  /** Nodes of the fabric to join; retried until connected. @default [] (a new fabric) */
+  bootstrap?: string[]
+  /** The fabric's name: nodes see only nodes of the same name. @default 'default' */
+  fabricName?: string
+  /** The fabric's swarm key (a private fabric). */
+  swarmKey?: Uint8Array
+  /** The preferred connection encrypter. @default 'tls' */
+  encrypter?: Encrypter
+  /** Discover nodes with mDNS. @default false */
+  mdns?: boolean
+  /**
+   * What the node offers to tasks: CPUs (also its worker count), GPUs, memory, custom resources.
+   * @default all cores, the CUDA devices found, total memory, none
+   */
+  resources?: Partial<Resources>
+  /** Labels peers place work by (`labelSelector`). @default {} */
+  labels?: Record<string, string>
+  /** The GPU model advertised with `resources.gpus`. */
+  gpuModel?: string
+  /** Heartbeat and liveness timing (see NetNodeInit). */
+  heartbeatMs?: number
+  suspectAfterMs?: number
+  deadAfterMs?: number
+  probeMs?: number
+  probeTimeoutMs?: number
+  /** Cache folder (transpiled components, worker bundles). @default $FABRIC_CACHE or ~/.cache/fabric */
+  cacheDir?: string
+  /** Guest log lines of the tasks this node runs. @default dropped */
+  log?: NodeInit['log']
+  /** What the node does with work it holds or is offered. @default createLocalPolicy() */
+  localPolicy?: LocalPolicy
+  /** How the node places its guests' nested tasks on other nodes. @default defaultFabricPolicy */
+  fabricPolicy?: FabricPolicy
+  /** Told of bootstrap retries and connections (the CLI prints them). */
+  hooks?: NetNodeHooks
+}
+
+/** A running fabric node. */
+export interface FabricNode {
+  /** The node's PeerId (base58). */
+  readonly peerId: string
+  /** The fabric's name. */
+  readonly fabricName: string
+  /** The node's view of the fabric: peers, their resources and liveness, and its events. */
+  readonly view: FabricView
+  /** Where the node can be dialled (with its `/p2p/` suffix). */
+  multiaddrs: () => string[]
+  /** Resources, tasks, actors and store use of the node's runtime. */
+  stats: () => NodeStats
+  /** Leave the fabric (peers are told), stop the runtime's workers and remove spill files. Idempotent. */
+  stop: () => Promise<void>
+}
+
+/**
+ * Start a fabric node in this process.
+ *
+ * @example
+ * const node = await createNode({ dataDir: '/var/lib/fabric', listen: ['/ip4/127.0.0.1/tcp/0'] })
+ * const fabric = await Fabric.connect(node.multiaddrs()[0])
+ * // ...
+ * await fabric.stop()
+ * await node.stop()
+ *
+ * @throws IdentityKeyError, SwarmKeyError or NetConfigError for a bad data dir, key or address
+ */
+export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
+  const { createNetNode } = await import('../net/index.js')
+  const { FabricOffload, LocalNode, RemoteActorHost, RemoteRunner, RemoteTaskExecutor } = await import('../runtime/index.js')
+  const total = ownTotal(init.resources ?? {})
+  const runtime = new LocalNode({
+    workers: Math.max(1, Math.round(total.cpus)),
+    resources: total,
+    log: init.log ?? (() => {}),
+    ...(init.cacheDir === undefined ? {} : { cacheDir: init.cacheDir }),
+    ...(init.localPolicy === undefined ? {} : { localPolicy: init.localPolicy })
+  })
+  await runtime.start()
+  let net: Awaited<ReturnType<typeof createNetNode>> | undefined
+  // Its view of the fabric lets it send tasks back (spillback) when it is full and another node has room.
+  const executor = new RemoteTaskExecutor(runtime, async (cid, holders) => await net!.pullObject(cid, holders), () => net?.view)
+  const labels = init.labels ?? {}
+  try {
+    net = await createNetNode({
+      dataDir: init.dataDir,
+      listen: init.listen ?? ['/ip4/0.0.0.0/tcp/7400'],
+      bootstrap: init.bootstrap ?? [],
+      ...(init.fabricName === undefined ? {} : { fabricName: init.fabricName }),
+      ...(init.encrypter === undefined ? {} : { encrypter: init.encrypter }),
+      ...(init.swarmKey === undefined ? {} : { swarmKey: init.swarmKey }),
+      ...(init.mdns === undefined ? {} : { mdns: init.mdns }),
+      ...(init.heartbeatMs === undefined ? {} : { heartbeatMs: init.heartbeatMs }),
+      ...(init.suspectAfterMs === undefined ? {} : { suspectAfterMs: init.suspectAfterMs }),
+      ...(init.deadAfterMs === undefined ? {} : { deadAfterMs: init.deadAfterMs }),
+      ...(init.probeMs === undefined ? {} : { probeMs: init.probeMs }),
+      ...(init.probeTimeoutMs === undefined ? {} : { probeTimeoutMs: init.probeTimeoutMs }),
+      // What the runtime has free right now, and its queue.
+      resources: () => {
+        const stats = runtime.stats()
+        return {
+          // A guest that resumes after lending its CPU while it waited briefly oversubscribes
+          // the node (available below 0); peers are told there is no room, not a negative count.
+          resources: { total, available: atLeastZero(stats.resources.available) },
+          queue: stats.tasks.queued + stats.tasks.waiting,
+          labels,
+          ...(init.gpuModel === undefined ? {} : { gpuModel: init.gpuModel }),
+          store: { memoryBytes: stats.store.memoryBytes, diskBytes: stats.store.diskBytes },
+          work: { running: stats.tasks.running, actors: stats.actors, objects: stats.store.objects }
+        }
+      },
+      objects: { get: async (cid) => await executor.objectBytes(cid) },
+      tasks: executor,
+      actors: new RemoteActorHost(runtime, executor)
+    }, init.hooks ?? {})
+  } catch (err) {
+    await runtime.stop()
+    throw err
+  }
+  const node = net
+  // Guests' nested tasks spread to nodes with room once this node is half busy (the local policy says when).
+  runtime.setOffload(new FabricOffload(node, new RemoteRunner(node, init.fabricPolicy), cid => executor.componentBytes(cid)))
+  // A peer gone for good owns nothing any more: its results kept here are dropped.
+  node.view.on('dead', e => { executor.ownerGone(e.info.peer) })
+  node.view.on('leave', e => { executor.ownerGone(e.info.peer) })
+
+  let stopping: Promise<void> | undefined
+  return {
+    peerId: node.peerId,
+    fabricName: node.fabricName,
+    view: node.view,
+    multiaddrs: () => node.multiaddrs(),
+    stats: () => runtime.stats(),
+    stop: async () => {
+      stopping ??= (async () => {
+        try {
+          await node.stop({ leave: true })
+        } finally {
+          await runtime.stop()
+        }
+      })()
+      await stopping
+    }
+  }
+}
+
+/** The node's totals: what init says, the machine's otherwise. */
+function ownTotal (r: Partial<Resources>): Resources {
+  return resourceBag({
+    cpus: r.cpus ?? os.availableParallelism(),
+    gpus: r.gpus ?? gpuInventory().devices,
+    memoryMb: r.memoryMb ?? Math.floor(os.totalmem() / 2 ** 20),
+    custom: r.custom ?? {}
+  })
+}
