@@ -6,7 +6,7 @@ import { encode, decode } from '../../src/objects/codec.js'
 import { STREAM_ITEM_HEAD } from '../../src/objects/object-ref.js'
 import { isTask, nameTasks } from './task.js'
 import { actor } from './types.js'
-import { GuestError, toTaskError, type TaskErrorRecord } from './guest-error.js'
+import { GuestError, fromTaskError, toTaskError, type TaskErrorRecord } from './guest-error.js'
 
 /** The manifest record of the WIT. */
 export interface Manifest {
@@ -74,7 +74,8 @@ function emit (value: unknown, what: string, first: boolean): boolean {
   } catch (err) {
     const payload = (err as { payload?: { kind?: string } }).payload
     if (first || payload?.kind === 'unsupported') return false
-    throw err
+    // The host's task-error, not componentize-qjs's wrapper ("[object Object]").
+    throw fromTaskError(err)
   }
 }
 
