@@ -1,14 +1,14 @@
 // createNode: fabric nodes as a library, in this process. Two nodes join each other, a driver
 // connects and runs tasks on both (labels place them), and stop leaves nothing running.
 import assert from 'node:assert/strict'
-import { Fabric, createNode, type FabricNode } from '../../src/index.js'
+import { Fabric, createNode, type ConnectedFabric, type FabricNode } from '../../src/index.js'
 import { fixtureComponent, tempDir } from '../helpers/fixtures.js'
 
 describe('api/createNode (nodes in-process)', function () {
   this.timeout(120_000)
   const dirs: Array<ReturnType<typeof tempDir>> = []
   const nodes: FabricNode[] = []
-  let fabric: Fabric | undefined
+  let fabric: ConnectedFabric | undefined
 
   after(async () => {
     await fabric?.stop()
