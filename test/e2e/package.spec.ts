@@ -147,6 +147,17 @@ describe('e2e: the npm package, installed into a new project', function () {
     assert.match(driver.stdout, /^squares 1,4,9$/m)
   })
 
+  it('`fabric init` refuses a folder that holds files and a name npm would refuse, saying what to do', async () => {
+    const cli = path.join(REPO, 'bin', 'fabric.js')
+    const busy = await run(process.execPath, [cli, 'init', app], REPO, 60_000)
+    assert.equal(busy.code, 1)
+    assert.match(busy.stderr, /is not empty: give fabric init a new or empty folder/)
+    const badName = await run(process.execPath, [cli, 'init', path.join(tmp.dir, 'other'), '--name', 'Not A Name'], REPO, 60_000)
+    assert.equal(badName.code, 1)
+    assert.match(badName.stderr, /'Not A Name' is not a valid npm package name/)
+    assert.ok(!fs.existsSync(path.join(tmp.dir, 'other', 'package.json')))
+  })
+
   it('`fabric build` without the guest toolchain (a driver-only install) names exactly what to install', async () => {
     // Hide one optional peer dependency as a driver-only install lacks it; put it back after.
     const dir = path.join(app, 'node_modules', 'componentize-qjs')
