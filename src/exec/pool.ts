@@ -1,5 +1,7 @@
 // The worker pool: a fixed set of worker threads running component calls, with warm instances,
 // actors pinned to workers, per-call timeouts (terminate + respawn) and memory limits.
+// Over 500 lines: one class whose parts (dispatch, host calls, inline runs, lending) share the
+// slots' state; split, each part would reach into the others' fields.
 import os from 'node:os'
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads'
 import { randomUUID } from 'node:crypto'
@@ -51,6 +53,16 @@ interface Slot {
   starting: boolean
   /** Tasks running inline in this worker, by tag. */
   inline: Map<string, { resolve: (value: Uint8Array) => void, reject: (err: Error) => void }>
+  /**
+   * Actor workers: calls of other actors of this worker run inside it while the actor whose call
+   * holds it waits in a get (innermost last), so an actor waiting for another one here cannot
+   * deadlock the worker.
+   */
+  lent: Array<{ job: Job, id: number, timer?: NodeJS.Timeout }>
+  /** Actor workers: whether the guest at each lending depth waits in a get/wait and may lend its thread. */
+  waiting: boolean[]
+  /** Actor workers: replies to host calls at a depth, held until the runs lent above it are done. */
+  held: Map<number, HostReply>
   /** When the worker last finished a job (for letting extra workers go). */
   idleSince: number
 }
@@ -116,6 +128,7 @@ class WorkerPool implements ExecPool {
       slot.retiring = true
       for (const job of slot.pinned.splice(0)) this.settle(job, err)
       if (slot.running !== undefined) this.finish(slot, err)
+      this.settleLent(slot, err)
       for (const w of slot.inline.values()) w.reject(err)
       slot.inline.clear()
       slot.hostPort.close()
@@ -240,7 +253,7 @@ class WorkerPool implements ExecPool {
       this.settle(job, err)
       return
     }
-    const slot = [...this.slots, ...this.actorWorkers].find(s => s.running?.job === job)
+    const slot = [...this.slots, ...this.actorWorkers].find(s => s.running?.job === job || s.lent.some(l => l.job === job))
     if (slot !== undefined) this.replace(slot, err)
   }
 
@@ -318,7 +331,11 @@ class WorkerPool implements ExecPool {
   private dispatch (): void {
     if (this.state !== 'running') return
     for (const slot of this.actorWorkers) {
-      if (slot.running !== undefined || slot.retiring) continue
+      if (slot.retiring) continue
+      if (slot.running !== undefined) {
+        this.lend(slot)
+        continue
+      }
       const job = slot.pinned.shift()
       if (job !== undefined) this.run(slot, job)
     }
@@ -397,6 +414,7 @@ class WorkerPool implements ExecPool {
     if (slot.retiring) return
     slot.retiring = true
     this.finish(slot, reason)
+    this.settleLent(slot, reason)
     this.killActors(slot, reason)
     // Tasks run inline there did nothing wrong: they may run again elsewhere.
     const lost = new WorkerCrashedError(`the worker running this task inline was replaced: ${reason.message}`, { cause: reason })
@@ -441,7 +459,8 @@ class WorkerPool implements ExecPool {
     ready.catch(() => {})
     const slot: Slot = {
       kind,
-      index, worker, ready, signal: new Int32Array(signal), hostPort: channel.port1, loaded: new Set(), actors: new Set(), pinned: [], memoryBytes: 0, retiring: false, blocked: false, starting: true, idleSince: performance.now(), inline: new Map()
+      index, worker, ready, signal: new Int32Array(signal), hostPort: channel.port1, loaded: new Set(), actors: new Set(), pinned: [], memoryBytes: 0, retiring: false, blocked: false, starting: true, idleSince: performance.now(), inline: new Map(),
+      lent: [], waiting: [], held: new Map()
     }
     worker.on('message', (msg: FromWorker) => this.onMessage(slot, msg, markReady))
     worker.on('error', (err: Error & { code?: string }) => {
@@ -476,7 +495,10 @@ class WorkerPool implements ExecPool {
         return
       case 'done':
       case 'failed': {
-        if (slot.running?.id !== msg.id) return
+        if (slot.running?.id !== msg.id) {
+          this.lentDone(slot, msg)
+          return
+        }
         slot.memoryBytes = msg.memoryBytes
         // A failed first call may mean the worker could not load the component: send it again next time.
         if (msg.type === 'failed' && slot.running.sentCid !== undefined) slot.loaded.delete(slot.running.sentCid)
@@ -525,6 +547,12 @@ class WorkerPool implements ExecPool {
     // host hands it the awaited task to run inline, which it decides as the call starts.
     const waits = op === 'objects.get' || op === 'tasks.get' || op === 'tasks.wait'
     if (waits && slot.kind === 'task') slot.blocked = true
+    // An actor's worker waiting for other work runs its other actors' calls meanwhile (see lend).
+    const depth = slot.lent.length
+    if (waits && slot.kind === 'actor') {
+      slot.waiting[depth] = true
+      this.lend(slot)
+    }
     this.host.onBlocked?.(true, ctx)
     let reply: HostReply
     try {
@@ -546,9 +574,81 @@ class WorkerPool implements ExecPool {
       this.host.onBlocked?.(false, ctx)
     }
     if (slot.retiring) return
+    if (slot.kind === 'actor') {
+      slot.waiting[depth] = false
+      // The worker runs a lent call above this one: the reply waits until that call is done.
+      if (slot.lent.length > depth) {
+        slot.held.set(depth, reply)
+        return
+      }
+    }
+    this.wake(slot, reply)
+  }
+
+  private wake (slot: Slot, reply: HostReply): void {
     slot.hostPort.postMessage(reply)
     Atomics.store(slot.signal, 0, 1)
     Atomics.notify(slot.signal, 0)
+  }
+
+  /**
+   * An actor worker whose innermost guest waits in a get: hand it the next call of another of its
+   * actors, to run now inside that wait (each actor has its own instance, so none is re-entered).
+   * Calls of one actor keep their order: only an actor's first queued job may go, and never one of
+   * an actor that is running below.
+   */
+  private lend (slot: Slot): void {
+    const depth = slot.lent.length
+    if (slot.kind !== 'actor' || slot.retiring || slot.running === undefined || slot.waiting[depth] !== true) return
+    const busy = new Set([slot.running.job.actorId, ...slot.lent.map(l => l.job.actorId)])
+    const seen = new Set<string | undefined>()
+    const at = slot.pinned.findIndex(j => {
+      const first = !seen.has(j.actorId)
+      seen.add(j.actorId)
+      return first && j.request.type === 'actor-invoke' && !busy.has(j.actorId)
+    })
+    if (at < 0) return
+    const job = slot.pinned.splice(at, 1)[0]!
+    const request = job.request as Extract<Request, { type: 'actor-invoke' }>
+    slot.waiting[depth] = false
+    slot.waiting[depth + 1] = false
+    const entry: Slot['lent'][number] = { job, id: this.nextId++ }
+    if (job.timeoutMs !== undefined && Number.isFinite(job.timeoutMs)) {
+      const ms = job.timeoutMs
+      entry.timer = setTimeout(() => {
+        this.replace(slot, new TaskTimeoutError(`${describeRequest(job.request)} ran past its timeout of ${ms} ms: the worker was terminated and replaced`))
+      }, ms)
+    }
+    slot.lent.push(entry)
+    this.wake(slot, { ok: true, actorRun: { id: entry.id, actorId: request.actorId, method: request.method, args: request.args, tag: job.tag } })
+  }
+
+  /** A lent call is done: settle it, then the guest below it waits again (or gets its held reply). */
+  private lentDone (slot: Slot, msg: Extract<FromWorker, { type: 'done' | 'failed' }>): void {
+    const top = slot.lent[slot.lent.length - 1]
+    if (top === undefined || top.id !== msg.id) return
+    slot.lent.pop()
+    if (top.timer !== undefined) clearTimeout(top.timer)
+    slot.memoryBytes = msg.memoryBytes
+    this.settle(top.job, msg.type === 'done' ? { value: msg.value } : deserializeError(msg.error))
+    const depth = slot.lent.length
+    const held = slot.held.get(depth)
+    if (held !== undefined) {
+      slot.held.delete(depth)
+      this.wake(slot, held)
+    } else {
+      slot.waiting[depth] = true
+    }
+    this.dispatch()
+  }
+
+  private settleLent (slot: Slot, reason: Error): void {
+    for (const l of slot.lent.splice(0)) {
+      if (l.timer !== undefined) clearTimeout(l.timer)
+      this.settle(l.job, reason)
+    }
+    slot.held.clear()
+    slot.waiting = []
   }
 
   private async hostOp (op: HostOp, args: unknown[], ctx: HostContext): Promise<unknown> {

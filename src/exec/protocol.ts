@@ -41,6 +41,8 @@ export type HostReply =
   | { ok: true, value: unknown }
   | { ok: false, error: { kind: string, message: string, retryable: boolean } }
   | { ok: true, inline: { tag: string, key: string, name: string, args: Uint8Array } }
+  /** A call of another actor of this worker, to run now while the waiting actor's get goes on (see the pool's lend). */
+  | { ok: true, actorRun: { id: number, actorId: string, method: string, args: Uint8Array, tag?: string } }
 
 /** Data given to each worker at spawn. */
 export interface WorkerInit {

@@ -70,6 +70,10 @@ function blockingHostCall (op: HostOp, cid: string, args: unknown[]): unknown {
       runInline(reply.inline)
       continue
     }
+    if ('actorRun' in reply) {
+      runActorCall(reply.actorRun)
+      continue
+    }
     return reply.value
   }
 }
@@ -118,6 +122,38 @@ function runInline (run: { tag: string, key: string, name: string, args: Uint8Ar
 
 /** A `tasks.submit` component of this prefix names an actor whose method to call (see wit/fabric.wit). */
 const ACTOR_TARGET = 'actor:'
+
+/**
+ * Run a call of another actor of this worker while the waiting guest's get goes on (the pool lends
+ * this thread: see its `lend`). The actor has an instance of its own, so nothing is re-entered.
+ */
+function runActorCall (run: { id: number, actorId: string, method: string, args: Uint8Array, tag?: string }): void {
+  inlineTags.push(run.tag ?? '')
+  const saved = lastErrorLog
+  lastErrorLog = undefined
+  let outcome: { value: Uint8Array } | { error: SerializedError }
+  const a = actors.get(run.actorId)
+  try {
+    if (a === undefined) throw Object.assign(new Error(`actor ${run.actorId} is not alive in this worker (its instance trapped or was dropped)`), { name: 'ActorDiedError' })
+    a.live.lastUsed = ++clock
+    outcome = { value: a.actor.invoke(run.method, run.args) }
+  } catch (err) {
+    if (a === undefined) {
+      outcome = { error: { name: 'ActorDiedError', message: (err as Error).message, retryable: false } }
+    } else {
+      const { error, discard } = describeFailure(err, a.live, a.live.cid)
+      if (discard) dropInstance(a.live.cid, a.live)
+      outcome = { error }
+    }
+  } finally {
+    inlineTags.pop()
+    lastErrorLog = saved
+  }
+  // Reset before telling the main thread: its next notify (the awaited reply) must not be missed.
+  Atomics.store(signal, 0, 0)
+  if ('value' in outcome) reply(run.id, outcome.value)
+  else fail(run.id, outcome.error)
+}
 
 /** The last error-level log line of the current call: a guest's last words before it traps. */
 let lastErrorLog: string | undefined
