@@ -6,24 +6,9 @@ import assert from 'node:assert/strict'
 import { Fabric, type GuestModule } from '../../src/index.js'
 import { fixtureComponent, tempDir } from '../helpers/fixtures.js'
 import { skipBecause } from '../helpers/skip.js'
+import { poolOf } from './embedded-pool.js'
 
 type Kitchen = GuestModule<typeof import('../fixtures/guests/ts/kitchen.js')>
-
-/** The pool inside an embedded fabric (a test's look at what LocalNode built). */
-interface PoolView {
-  defaultTimeoutMs?: number
-  heapMb: number
-  budgetBytes: number
-  maxActorWorkers: number
-  maxExtraWorkers: number
-  size: number
-  slots: Array<{ worker: { resourceLimits?: { maxOldGenerationSizeMb?: number } } }>
-  stats: () => { workers: number, actorWorkers: number }
-}
-
-function poolOf (fabric: Fabric): PoolView {
-  return (fabric.embedded as unknown as { node: { pool: PoolView } }).node.pool
-}
 
 describe('api/Fabric.start: worker pool limits of an embedded fabric', function () {
   this.timeout(120_000)
@@ -84,6 +69,30 @@ describe('api/Fabric.start: worker pool limits of an embedded fabric', function 
       assert.equal(await fabric.get(m.add.remote(2, 2)), 4)
       assert.equal(pool.stats().workers, 2, 'no extra worker')
     })
+  })
+
+  it('starts an embedded fabric for address \'local\' even with FABRIC_ADDRESS set, and when FABRIC_ADDRESS is empty', async () => {
+    const before = process.env.FABRIC_ADDRESS
+    try {
+      process.env.FABRIC_ADDRESS = '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWNotARealNodeNotARealNodeNotARealNode'
+      await withFabric({}, async fabric => {
+        assert.equal(fabric.kind, 'embedded')
+        assert.equal(fabric.nodes().length, 1)
+        assert.equal(fabric.nodes()[0]!.id, fabric.id)
+      })
+      process.env.FABRIC_ADDRESS = ''
+      const f = await Fabric.start({ workers: 1, cacheDir: cache.dir })
+      try {
+        assert.equal(f.kind, 'embedded')
+        assert.ok(f.embedded !== undefined && f.connected === undefined)
+        assert.equal(f.stats().tasks.running, 0)
+      } finally {
+        await f.stop()
+      }
+    } finally {
+      if (before === undefined) delete process.env.FABRIC_ADDRESS
+      else process.env.FABRIC_ADDRESS = before
+    }
   })
 
   it('refuses unknown options and limits that are not positive numbers, saying which', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { Fabric, ObjectRef, type GuestModule, type UntypedModule } from '../../src/index.js'
 import { fixtureComponent, tempDir } from '../helpers/fixtures.js'
 import { skipBecause } from '../helpers/skip.js'
+import { poolOf } from './embedded-pool.js'
 
 // The same type `fabric build` writes into kitchen.d.ts, straight from the fixture's source.
 type Kitchen = GuestModule<typeof import('../fixtures/guests/ts/kitchen.js')>
@@ -155,7 +156,7 @@ describe('api/Fabric (embedded)', function () {
     })
 
     it('maxRetries resubmits a task whose worker died', async () => {
-      const node = (fabric.embedded as unknown as { node: { pool: { slots: Array<{ running?: unknown, worker: { terminate: () => Promise<number> } }> } } }).node
+      const node = { pool: poolOf(fabric) }
       const killBusy = async (): Promise<void> => {
         for (let i = 0; i < 200; i++) {
           const busy = node.pool.slots.find(s => s.running !== undefined)
