@@ -42,20 +42,27 @@ function method (actorId: string, name: string, options: GuestActorCallOptions):
   })
 }
 
+/** What names an actor: its id, or a handle (a guest's, or one that travelled inside a value as `{ actorId }`). */
+export type ActorLike = string | { readonly actorId: string }
+
 /**
  * The handle of a live actor, from its id (a driver's `handle.actorId`, passed to the guest as an
- * argument). Type it with the actor class: methods the class does not have are type errors; a
- * method the live actor does not have fails its call with `unknown-method`.
+ * argument) or from a handle that travelled inside a value. Type it with the actor class: methods
+ * the class does not have are type errors; a method the live actor does not have fails its call
+ * with `unknown-method`. A handle is data: inside an argument or result it travels as
+ * `{ actorId }`, which `actorHandle` takes back.
  *
  * @example
  * import type { Counter } from './counter.js'
  * export const bump = task((counter: string, by: number) => get(actorHandle<Counter>(counter).incr.remote(by)))
  */
-export function actorHandle<I = Record<string, (...args: unknown[]) => unknown>> (actorId: string): GuestActorHandle<I> {
+export function actorHandle<I = Record<string, (...args: unknown[]) => unknown>> (actor: ActorLike): GuestActorHandle<I> {
+  const actorId = typeof actor === 'object' && actor !== null ? (actor as { actorId?: unknown }).actorId : actor
   if (typeof actorId !== 'string' || actorId.length === 0) {
-    throw new GuestError('bad-argument', `actorHandle() takes an actor's id (a non-empty string, the driver's handle.actorId), got ${typeof actorId === 'string' ? 'an empty string' : typeof actorId}`)
+    throw new GuestError('bad-argument', `actorHandle() takes an actor's id (a non-empty string, the driver's handle.actorId) or a handle ({ actorId }), got ${actorId === '' ? 'an empty id' : typeof actor === 'object' && actor !== null ? 'an object without an actorId string' : typeof actor}`)
   }
   const methods = new Map<string, GuestActorMethod<unknown[], unknown>>()
+  // The target is all a handle holds: encoded inside a value, it is the map { actorId }.
   const target = Object.freeze({ actorId })
   return new Proxy(target, {
     get (t, prop) {

@@ -2,7 +2,7 @@
 export { task, isTask } from './task.js'
 export { actor, type Task, type GuestRemoteFunction, type GuestRemoteArgs, type GuestRemoteResult, type GuestTaskOptions, TASK_BRAND } from './types.js'
 export { get, put, submit, wait, log } from './host.js'
-export { actorHandle, type GuestActorHandle, type GuestActorMethod, type GuestActorCallOptions } from './actor-handle.js'
+export { actorHandle, type ActorLike, type GuestActorHandle, type GuestActorMethod, type GuestActorCallOptions } from './actor-handle.js'
 export { GuestError, type TaskErrorRecord } from './guest-error.js'
 export { ObjectRef } from '../../src/objects/object-ref.js'
 export { encode, decode, CodecError } from '../../src/objects/codec.js'

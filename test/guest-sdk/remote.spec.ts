@@ -137,6 +137,7 @@ describe('guest-sdk: actor handles inside guests (actorHandle(id).method.remote(
 
   it('reaches the host\'s actors.call service with the actor id, method, arguments and options', async () => {
     const seen: Array<{ actorId: string, method: string, args: unknown, options: unknown, tag?: string }> = []
+    let handleOut: unknown
     const pool = createExecPool({
       workers: 1,
       cacheDir: cache.dir,
@@ -159,12 +160,17 @@ describe('guest-sdk: actor handles inside guests (actorHandle(id).method.remote(
       assert.equal(decode(await pool.call(component, 'bump', encode(['a1x', 5]), { tag: 'caller' })), 10)
       assert.equal(decode(await pool.call(component, 'bumpWith', encode(['a1x', 6, 250]))), 20)
       assert.deepEqual(decode(await pool.call(component, 'bumpMany', encode(['a2y', 3]))), [30, 40, 50])
+      handleOut = decode(await pool.call(component, 'handleOf', encode(['a3z'])))
+      assert.equal(decode(await pool.call(component, 'bumpVia', encode([{ tally: { actorId: 'a4w' } }, 1]))), 60)
+      await assert.rejects(pool.call(component, 'bumpVia', encode([{ tally: { id: 'a4w' } }, 1])), /actorHandle\(\) takes an actor's id .* got an object without an actorId string/)
     } finally {
       await pool.stop()
     }
     assert.deepEqual(seen[0], { actorId: 'a1x', method: 'add', args: [5], options: {}, tag: 'caller' })
+    assert.deepEqual(handleOut, { actorId: 'a3z' })
     assert.deepEqual(seen[1], { actorId: 'a1x', method: 'add', args: [6], options: { timeoutMs: 250 }, tag: undefined })
-    assert.deepEqual(seen.slice(2).map(s => s.args), [[1], [2], [3]])
+    assert.deepEqual(seen.slice(2).map(s => s.args), [[1], [2], [3], [1]])
+    assert.equal(seen[5]?.actorId, 'a4w')
   })
 
   it('a host without the service refuses the call as unsupported, naming what is missing', async () => {
@@ -201,7 +207,8 @@ describe('guest-sdk: actor handles inside guests (actorHandle(id).method.remote(
   })
 
   it('on an embedded fabric: a task and another actor call an actor whose id the driver passed', async function () {
-    const fabric = await Fabric.start({ workers: 2, cacheDir: cache.dir, log: () => {} })
+    // One worker: both actors share one actor worker, so the actor-to-actor call needs lending.
+    const fabric = await Fabric.start({ workers: 1, cacheDir: cache.dir, log: () => {} })
     try {
       const m = await fabric.load<Remote>(componentPath)
       const t = await m.Tally.create()
@@ -214,6 +221,10 @@ describe('guest-sdk: actor handles inside guests (actorHandle(id).method.remote(
       const other = await m.Tally.create()
       assert.equal(await fabric.get(other.addTo.remote(t.actorId, 100)), 111)
       assert.equal(await fabric.get(t.add.remote(0)), 111)
+      // Handles as results and arguments: { actorId } inside values.
+      assert.deepEqual(await fabric.get(m.handleOf.remote(t.actorId)), { actorId: t.actorId })
+      assert.equal(await fabric.get(m.bumpVia.remote({ tally: { actorId: t.actorId } }, 1)), 112)
+      assert.equal(await fabric.get(m.forward.remote(t.actorId, 1)), 113)
     } finally {
       await fabric.stop()
     }
