@@ -32,7 +32,7 @@ export function packageInfo (): PackageInfo {
   return info
 }
 
-/** The starter's build-time packages: the guest toolchain and the types a TypeScript driver needs. */
+/** The starter's build-time packages: the guest toolchain and the types a TypeScript driver needs, at the versions the package is tested with (its devDependencies). */
 const STARTER_DEV_DEPENDENCIES = ['componentize-qjs', 'typescript', 'tsx', '@types/node']
 
 /** Template file name -> the name it gets in the project (npm drops files named .gitignore from packages). */
@@ -71,7 +71,7 @@ export function initProject (dir: string, options: InitOptions = {}): string[] {
   }
   const dev: Record<string, string> = {}
   for (const dep of STARTER_DEV_DEPENDENCIES) {
-    const version = pkg.peerDependencies[dep] ?? pkg.devDependencies[dep]
+    const version = pkg.devDependencies[dep] ?? pkg.peerDependencies[dep]
     if (version !== undefined) dev[dep] = version
   }
   const fill = (text: string): string => text

@@ -27,11 +27,15 @@ export function isInstalled (name: string, from = PACKAGE_ROOT): boolean {
   }
 }
 
-/** The versions this package was tested with (its peerDependencies), for the install command. */
+/**
+ * The exact versions this package is tested with, for the install command: its devDependencies (the
+ * checkout's toolchain; npm keeps the field in the published package.json). The peerDependencies
+ * hold the ranges it accepts.
+ */
 function testedVersions (): Record<string, string> {
   try {
-    const pkg = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { peerDependencies?: Record<string, string> }
-    return pkg.peerDependencies ?? {}
+    const pkg = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> }
+    return pkg.devDependencies ?? {}
   } catch {
     return {}
   }
