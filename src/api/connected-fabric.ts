@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { createNetNode, fixedResources, type NetNode } from '../net/index.js'
-import { decode, encode, ObjectRef } from '../objects/index.js'
+import { decode, encode, findRefs, ObjectRef } from '../objects/index.js'
 import { TaskCancelledError } from '../exec/errors.js'
 import {
   FabricStoppedError, ForeignRefError, GetTimeoutError, RemoteActor, RemoteObject, RemoteObjects, RemoteRunner, findNamedActor,
@@ -269,6 +269,7 @@ export class ConnectedFabric implements FabricDriver {
         void this.objects.heldOf(a)
         continue
       }
+      for (const r of findRefs(a)) void this.objects.heldOf(r)
       try {
         encode(a)
       } catch (err) {

@@ -134,6 +134,19 @@ for (const face of [embeddedFace(), connectedFace()] as Face[]) {
         await assert.rejects(fabric.get(ref), { name: 'ObjectReleasedError' })
       })
 
+      it('wait counts a failed task as done; get of an array throws the first failure', async () => {
+        const bad = m.fail.remote('waited')
+        const { ready } = await fabric.wait([bad], { timeoutMs: 30_000 })
+        assert.deepEqual(ready, [bad])
+        await assert.rejects(fabric.get([m.add.remote(1, 1), bad]), /waited/)
+      })
+
+      it('refuses, at once, a ref this fabric did not make (ForeignRefError)', () => {
+        const stranger = new ObjectRef<number>('stranger-00000000')
+        assert.throws(() => m.add.remote(stranger, 1), { name: 'ForeignRefError' })
+        assert.throws(() => fabric.put({ inner: stranger }), { name: 'ForeignRefError' })
+      })
+
       it('refuses values that are not data and things that are not refs, saying which', () => {
         assert.throws(() => m.echo.remote((() => 1) as never), (e: Error) => e.name === 'CodecError' && /argument 1/.test(e.message))
         assert.throws(() => fabric.free({ id: 'x' } as never), /expected an ObjectRef/)
