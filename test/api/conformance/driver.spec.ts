@@ -219,6 +219,22 @@ for (const face of [embeddedFace(), connectedFace()] as Face[]) {
         assert.ok(shelf.actorId !== undefined)
       })
 
+      it('refs given to an actor travel by reference: the driver pulls nothing to pass them on', async () => {
+        type Shelf = Record<'stash' | 'read' | 'add', { remote: (...a: unknown[]) => ObjectRef }>
+        const big = bytes(300 * 1024, 11)
+        const made = m.echo.remote(big) // a large result: it stays where it was made
+        await fabric.wait([made])
+        const before = face.driverPulls()
+        const shelf = await (n.Shelf as unknown as { create: (v: unknown) => Promise<Shelf> }).create({ inner: made })
+        const calls = [shelf.read.remote(0), shelf.stash.remote(made), shelf.add.remote({ inner: made })]
+        await fabric.wait(calls, { numReturns: calls.length })
+        assert.equal(face.driverPulls() - before, 0, 'pulled by the driver')
+        const [read, stashed, count] = await fabric.get(calls)
+        assert.deepEqual(read, big)
+        assert.deepEqual(await fabric.get(stashed as ObjectRef<Uint8Array>), big)
+        assert.equal(count, 2)
+      })
+
       it('finds named actors; kill ends them and frees the name', async () => {
         const c = await m.Counter.options({ name: 'conformance-counter' }).create(1)
         const again = await fabric.getActor<Counter>('conformance-counter')

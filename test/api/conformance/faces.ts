@@ -15,6 +15,8 @@ export interface Face {
   heldRefs: (fabric: FabricDriver) => number
   /** Objects the fabric's stores hold now (gossiped for a connected face: up to a heartbeat late). */
   storedObjects: (fabric: FabricDriver) => number
+  /** Objects the driver has pulled from nodes so far (none embedded: there is nothing to pull from). */
+  driverPulls: () => number
 }
 
 export function embeddedFace (): Face {
@@ -31,6 +33,7 @@ export function embeddedFace (): Face {
       await fabric?.stop()
       cache?.remove()
     },
+    driverPulls: () => 0,
     heldRefs: f => (f as Fabric).embedded!.stats().refs,
     storedObjects: f => (f as Fabric).embedded!.stats().store.objects
   }
@@ -39,6 +42,7 @@ export function embeddedFace (): Face {
 export function connectedFace (): Face {
   const cluster = new Cluster()
   let fabric: Fabric | undefined
+  let pulls = 0
   return {
     name: 'connected (Fabric.start() with FABRIC_ADDRESS set, 3 fabric join processes)',
     start: async () => {
@@ -53,6 +57,10 @@ export function connectedFace (): Face {
         else process.env.FABRIC_ADDRESS = before
       }
       if (fabric.kind !== 'connected') throw new Error(`Fabric.start() with FABRIC_ADDRESS set gave a ${fabric.kind} fabric`)
+      // Count what the driver pulls from nodes: refs passed on must not come through it.
+      const net = (fabric.connected as unknown as { net: NetNode }).net
+      const pull = net.pullObject.bind(net)
+      net.pullObject = async (...args) => { pulls++; return await pull(...args) }
       const deadline = Date.now() + 30_000
       while (fabric.nodes().filter(n => n.state === 'alive').length < 3) {
         if (Date.now() > deadline) throw new Error(`the driver did not see 3 nodes in 30 s: ${JSON.stringify(fabric.nodes())}`)
@@ -64,6 +72,7 @@ export function connectedFace (): Face {
       await fabric?.stop()
       await cluster.stop()
     },
+    driverPulls: () => pulls,
     heldRefs: f => (f as Fabric).connected!.heldRefs(),
     storedObjects: f => {
       // The nodes' own count, as they last gossiped it.
