@@ -35,6 +35,9 @@ export interface ConnectInit {
   timeoutMs?: number
 }
 
+/** Every option a {@link ConnectInit} may have (unknown ones are refused). */
+const CONNECT_INIT_NAMES: readonly string[] = ['dataDir', 'swarmKey', 'fabricName', 'listen', 'timeoutMs']
+
 /** Task options after the shared check (runtime/options.ts), as both faces resolve them. */
 interface TaskPlan { resolved: ResolvedTaskOptions, scheduling: SchedulingOption }
 
@@ -67,6 +70,8 @@ export class ConnectedFabric implements FabricDriver {
     if (address === undefined || address.length === 0) {
       throw new TypeError('Fabric.connect needs the multiaddr of a fabric node (or FABRIC_ADDRESS, which `fabric run --address` sets)')
     }
+    const unknown = Object.keys(init).filter(k => !CONNECT_INIT_NAMES.includes(k))
+    if (unknown.length > 0) throw new TypeError(`Fabric.connect: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${CONNECT_INIT_NAMES.join(', ')})`)
     const tmpDir = init.dataDir === undefined ? await mkdtemp(path.join(os.tmpdir(), 'fabric-driver-')) : undefined
     let runner: RemoteRunner | undefined
     let objects: RemoteObjects | undefined

@@ -288,7 +288,7 @@ export function assertRef (r: unknown, what: string): asserts r is ObjectRef {
 }
 
 /** Refuse unknown init options and limits that are not positive numbers, saying which. */
-function checkInit (init: EmbeddedInit): void {
+export function checkInit (init: EmbeddedInit): void {
   if (typeof init !== 'object' || init === null) throw new TypeError('Fabric.start: init must be an object like { workers: 2 }')
   const unknown = Object.keys(init).filter(k => !EMBEDDED_INIT_NAMES.includes(k))
   if (unknown.length > 0) throw new TypeError(`Fabric.start: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${['address', 'connect', ...EMBEDDED_INIT_NAMES].join(', ')})`)

@@ -3,7 +3,7 @@
 // starts an embedded one in this process otherwise. Either way the program holds a `Fabric`: the
 // driver contract (FabricDriver) over one of its two faces, EmbeddedFabric or ConnectedFabric.
 import { ConnectedFabric, type ConnectInit } from './connected-fabric.js'
-import { EMBEDDED_INIT_NAMES, EmbeddedFabric, type EmbeddedInit } from './embedded-fabric.js'
+import { EMBEDDED_INIT_NAMES, EmbeddedFabric, checkInit, type EmbeddedInit } from './embedded-fabric.js'
 import type { NodeStats } from '../runtime/interface.js'
 import type { ObjectRef } from '../objects/index.js'
 import type { ActorHandle, FabricDriver, GetOptions, NodeSummary, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
@@ -56,6 +56,8 @@ export class Fabric implements FabricDriver {
     const known = ['address', 'connect', ...EMBEDDED_INIT_NAMES]
     const unknown = Object.keys(init).filter(k => !known.includes(k))
     if (unknown.length > 0) throw new TypeError(`Fabric.start: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${known.join(', ')})`)
+    // Checked wherever it runs: a driver with a bad option fails alike on a laptop and against a fabric.
+    checkInit(embedded)
     const target = addressOf(address)
     if (target === undefined) return new Fabric(await EmbeddedFabric.start(embedded))
     return new Fabric(await ConnectedFabric.connect(target, connect ?? {}))
