@@ -5,15 +5,15 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Fabric, type ConnectedFabric } from '../../src/index.js'
+import { Fabric, type ConnectedFabric, type ConnectInit } from '../../src/index.js'
 import { createNetNode, fixedResources, type NetNode } from '../../src/net/index.js'
 import { RemoteRunner } from '../../src/runtime/index.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const CLI = path.join(ROOT, 'test/e2e/fabric-cli.ts')
 
-/** One `fabric join` process. */
-export interface Joined { name: string, proc: ChildProcess, peer: string, addr: string, exit: Promise<unknown> }
+/** One `fabric join` process; `stdout()`: everything it has printed so far. */
+export interface Joined { name: string, proc: ChildProcess, peer: string, addr: string, exit: Promise<unknown>, stdout: () => string }
 
 /** A set of `fabric join` processes under one temp dir. */
 export class Cluster {
@@ -39,7 +39,7 @@ export class Cluster {
       })
       proc.once('exit', (code) => { clearTimeout(t); reject(new Error(`${name} exited ${String(code)}: ${err}`)) })
     })
-    const j = { name, proc, exit, peer: lines.find(l => l.startsWith('peer '))!.slice(5), addr: lines.find(l => l.startsWith('listening '))!.slice(10) }
+    const j = { name, proc, exit, peer: lines.find(l => l.startsWith('peer '))!.slice(5), addr: lines.find(l => l.startsWith('listening '))!.slice(10), stdout: () => out }
     this.joined.push(j)
     return j
   }
@@ -54,9 +54,12 @@ export class Cluster {
     return this.joined
   }
 
-  /** A driver connected through the first node, once it sees `count` nodes alive (30 s at most). */
-  async connect (count = this.joined.length): Promise<ConnectedFabric> {
-    const fabric = await Fabric.connect(this.joined[0]!.addr)
+  /**
+   * A driver connected through `via` (default: the first node), once it sees `count` nodes alive
+   * (30 s at most); `init`: the swarm key and fabric name of a private or named fabric.
+   */
+  async connect (count = this.joined.length, init: ConnectInit = {}, via = this.joined[0]!): Promise<ConnectedFabric> {
+    const fabric = await Fabric.connect(via.addr, init)
     const deadline = Date.now() + 30_000
     while (fabric.nodes().filter(n => n.state === 'alive').length < count) {
       if (Date.now() > deadline) {
