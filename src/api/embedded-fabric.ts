@@ -18,10 +18,14 @@ const LARGE_BYTES = 100 * 1024
  * Options of an embedded fabric: the node's workers, resources and object store, and its worker
  * pool's limits.
  */
-export interface EmbeddedInit extends NodeInit, Pick<ExecPoolInit, 'defaultTimeoutMs' | 'workerHeapMb' | 'processMemoryLimitMb' | 'actorWorkers' | 'maxExtraWorkers'> {}
+export interface EmbeddedInit extends Pick<NodeInit, 'workers' | 'resources' | 'objectStore' | 'cacheDir' | 'log'>, Pick<ExecPoolInit, 'defaultTimeoutMs' | 'workerHeapMb' | 'processMemoryLimitMb' | 'actorWorkers' | 'maxExtraWorkers'> {}
+
+const INIT_NAMES = ['workers', 'resources', 'objectStore', 'cacheDir', 'log', 'defaultTimeoutMs', 'workerHeapMb', 'processMemoryLimitMb', 'actorWorkers', 'maxExtraWorkers'] as const satisfies ReadonlyArray<keyof EmbeddedInit>
+// Fails to compile when EmbeddedInit gains an option the list (and so the unknown-option check) lacks.
+const everyInitName: Exclude<keyof EmbeddedInit, typeof INIT_NAMES[number]> extends never ? true : never = true
 
 /** Every option an {@link EmbeddedInit} may have (unknown ones are refused). */
-export const EMBEDDED_INIT_NAMES: readonly string[] = ['workers', 'resources', 'objectStore', 'cacheDir', 'log', 'defaultTimeoutMs', 'workerHeapMb', 'processMemoryLimitMb', 'actorWorkers', 'maxExtraWorkers']
+export const EMBEDDED_INIT_NAMES: readonly string[] = everyInitName ? INIT_NAMES : []
 
 /**
  * A fabric embedded in this process (what `Fabric.start()` runs when no address applies; always
