@@ -10,10 +10,19 @@ const sources = new URL('../src/cli/main.ts', import.meta.url)
 const built = new URL('../dist/src/cli/main.js', import.meta.url)
 const checkout = !import.meta.url.includes('/node_modules/') && existsSync(sources)
 
+/** tsx's register(), or undefined where it is not installed (a checkout installed without dev dependencies). */
+async function tsx () {
+  try {
+    return (await import('tsx/esm/api')).register
+  } catch {
+    return undefined
+  }
+}
+
 let entry = built
-if (checkout) {
+const registerTsx = checkout ? await tsx() : undefined
+if (registerTsx !== undefined) {
   // tsx first: hooks registered later run earlier, so the condition is added before tsx resolves.
-  const { register: registerTsx } = await import('tsx/esm/api')
   registerTsx()
   register('./source-condition.mjs', import.meta.url)
   entry = sources
