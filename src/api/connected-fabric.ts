@@ -323,8 +323,15 @@ export class ConnectedFabric implements FabricDriver {
    */
   put<T> (value: T): ObjectRef<T> {
     this.assertRunning()
-    this.checkArgs([value], 'put')
-    return this.hold(this.objects.put(value)) as ObjectRef<T>
+    for (const r of findRefs(value)) void this.objects.heldOf(r) // a foreign or freed ref fails now
+    let bytes: Uint8Array
+    try {
+      bytes = encode(value)
+    } catch (err) {
+      ;(err as Error).message = `put: ${(err as Error).message}`
+      throw err
+    }
+    return this.hold(this.objects.put(value, bytes)) as ObjectRef<T>
   }
 
   /** A live named actor: one this driver created, or one any node in view hosts. */

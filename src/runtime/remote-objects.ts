@@ -173,11 +173,13 @@ export class RemoteObjects {
   /**
    * Keep a value: small ones here as they are, large ones encoded and served by CID. A value
    * holding refs stays here whatever its size (it travels with what its refs stand for).
+   * `encoded`: the value's CBOR bytes when the caller has them already.
    */
-  async put (value: unknown): Promise<Held> {
-    for (const r of findRefs(value)) this.heldOf(r) // refuse refs this driver does not know, now
-    if (findRefs(value).length > 0) return { value }
-    const bytes = encode(value)
+  async put (value: unknown, encoded?: Uint8Array): Promise<Held> {
+    const refs = findRefs(value)
+    for (const r of refs) this.heldOf(r) // refuse refs this driver does not know, now
+    if (refs.length > 0) return { value }
+    const bytes = encoded ?? encode(value)
     if (bytes.byteLength <= INLINE_LIMIT) return { value }
     const cid = await cidOfBytes(bytes)
     this.served.set(cid, bytes)

@@ -148,7 +148,8 @@ for (const face of [embeddedFace(), connectedFace()] as Face[]) {
       })
 
       it('refuses values that are not data and things that are not refs, saying which', () => {
-        assert.throws(() => m.echo.remote((() => 1) as never), (e: Error) => e.name === 'CodecError' && /argument 1/.test(e.message))
+        assert.throws(() => m.echo.remote((() => 1) as never), (e: Error) => e.name === 'CodecError' && /^echo\.remote: argument 1: /.test(e.message))
+        assert.throws(() => fabric.put({ f: () => 1 }), (e: Error) => e.name === 'CodecError' && /^put: /.test(e.message))
         assert.throws(() => fabric.free({ id: 'x' } as never), /expected an ObjectRef/)
       })
     })
