@@ -1,7 +1,7 @@
 // Guests calling actor methods (`handle.method.remote(...)` inside a guest): the host service
 // behind the exec pool's `HostServices.actors.call`, over the node's own `callActor`.
-import { decode, encode, findRefs } from '../objects/codec.js'
-import { ObjectRef } from '../objects/object-ref.js'
+import { decode } from '../objects/codec.js'
+import { toArgSpec } from './call-args.js'
 import type { ArgSpec } from './interface.js'
 
 /** What {@link guestCallActor} needs of the node: its actor-call entry point. */
@@ -18,10 +18,6 @@ function refused (message: string): Error {
   return Object.assign(new Error(message), { kind: 'bad-argument' })
 }
 
-function toArgSpec (value: unknown): ArgSpec {
-  if (value instanceof ObjectRef) return { kind: 'ref', id: value.id }
-  return { kind: 'value', bytes: encode(value), refs: findRefs(value).map(r => r.id) }
-}
 
 /**
  * A guest's call of `method` on actor `actorId`, with its CBOR argument array and CBOR options:

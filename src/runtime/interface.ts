@@ -1,12 +1,13 @@
 // Contracts of the runtime: a node that owns tasks, actors and objects, and what the driver API
 // hands it (already encoded: the runtime never sees driver-side JavaScript values).
 import type { LocalPolicy } from '../scheduler/index.js'
+import type { ExecPoolInit } from '../exec/interface.js'
 import type { CompiledComponent } from '../component/interface.js'
 import type { ObjectStoreInit } from '../objects/interface.js'
 import type { Resources } from '../scheduler/resources.js'
 
-/** Options of a node. */
-export interface NodeInit {
+/** Options of a node (and of its worker pool: timeouts, heap and memory limits, actor and extra workers). */
+export interface NodeInit extends Pick<ExecPoolInit, 'defaultTimeoutMs' | 'workerHeapMb' | 'processMemoryLimitMb' | 'actorWorkers' | 'maxExtraWorkers'> {
   /**
    * Worker threads running tasks.
    * @default the number of CPUs

@@ -1,0 +1,166 @@
+// A node's actors: each owns an instance pinned to a worker; calls run one at a time in
+// submission order; a crashed actor restarts in place within its maxRestarts.
+import { randomUUID } from 'node:crypto'
+import type { CompiledComponent } from '../component/index.js'
+import { ActorDiedError } from '../exec/index.js'
+import { adjust, fits, resources } from '../scheduler/resources.js'
+import { ActorNotFoundError, InfeasibleTaskError } from './errors.js'
+import { DEFAULT_MEMORY_LIMIT_MB } from './options.js'
+import { ACTOR_FATAL, describe, type ActorRecord, type TaskRecord } from './node-records.js'
+import type { NodeCore } from './node-core.js'
+import type { ArgSpec, ResolvedActorOptions, ResolvedTaskOptions } from './interface.js'
+
+/** The node's actors: create, call, restart, kill, find by name. */
+export class ActorTable {
+  constructor (private readonly n: NodeCore) {}
+
+  /**
+   * Create an actor; resolves with its id once its instance exists. `onRestart` is told the
+   * actor's restart count each time a crash restarts it here (before the crashed call is answered).
+   */
+  async createActor (component: CompiledComponent, cls: string, args: ArgSpec[], options: ResolvedActorOptions, hooks: { onRestart?: (restarts: number) => void } = {}): Promise<string> {
+    this.n.assertRunning()
+    this.n.tasks.checkFeasible(options.resources, `actor '${cls}'`)
+    if (options.name !== undefined && this.n.names.has(options.name)) {
+      throw new TypeError(`an actor named '${options.name}' already exists: names are unique while the actor lives`)
+    }
+    for (const a of args) if (a.kind === 'ref') this.n.objects.entryOf(a.id)
+    const a: ActorRecord = {
+      id: `${this.n.fabricId}/a${randomUUID().slice(0, 8)}`,
+      component, cls, args, options, state: 'creating', queue: [], running: 0, restarts: 0, created: Promise.resolve(),
+      ...(hooks.onRestart === undefined ? {} : { onRestart: hooks.onRestart })
+    }
+    if (!fits(options.resources, this.n.available)) {
+      throw new InfeasibleTaskError(`actor '${cls}' needs ${JSON.stringify(options.resources)} but only ${JSON.stringify(this.n.available)} is free now`)
+    }
+    adjust(this.n.available, options.resources, -1)
+    this.n.actors.set(a.id, a)
+    if (options.name !== undefined) this.n.names.set(options.name, a.id)
+    a.created = this.startActor(a)
+    try {
+      await a.created
+    } catch (err) {
+      this.actorDied(a, err as Error)
+      throw err
+    }
+    return a.id
+  }
+
+  private async startActor (a: ActorRecord): Promise<void> {
+    const component = await this.n.withMemoryLimit(a.component, a.options.memoryLimitMb)
+    const argBytes = await this.n.tasks.buildArgs(a.args, `actor '${a.cls}' constructor`)
+    a.ref = await this.n.pool.createActor(component, a.cls, argBytes, { timeoutMs: a.options.timeoutMs, gpu: a.options.resources.gpus > 0 })
+    a.state = 'alive'
+    this.pumpActor(a)
+  }
+
+  /** Find a live actor by name. */
+  actorByName (name: string): { id: string, component: CompiledComponent, cls: string } {
+    const id = this.n.names.get(name)
+    const a = id === undefined ? undefined : this.n.actors.get(id)
+    if (a === undefined || a.state === 'dead') throw new ActorNotFoundError(`no live actor is named '${name}'`)
+    return { id: a.id, component: a.component, cls: a.cls }
+  }
+
+  /** Queue a method call on an actor; returns the result's ref id (held once for the caller). */
+  /**
+   * Call an actor's method; returns the result's ref id (held once for the caller). `maxRetries`
+   * replaces the actor's maxTaskRetries for this call; `onRetry` is told before each retry after a
+   * crash (the actor restarted in place).
+   */
+  callActor (actorId: string, method: string, args: ArgSpec[], options: { timeoutMs?: number, maxRetries?: number, onRetry?: () => void } = {}): string {
+    this.n.assertRunning()
+    const a = this.n.actors.get(actorId)
+    const opts: ResolvedTaskOptions = { resources: resources(), maxRetries: 0, retryExceptions: false, timeoutMs: options.timeoutMs ?? a?.options.timeoutMs, memoryLimitMb: DEFAULT_MEMORY_LIMIT_MB }
+    const t = this.n.tasks.record('actor-call', a?.component ?? ({} as CompiledComponent), method, args, opts, false)
+    t.result.holders++
+    if (a === undefined || a.state === 'dead') {
+      this.n.tasks.finish(t, { error: new ActorDiedError(`actor ${actorId} is not alive${a?.deathCause === undefined ? '' : `: ${a.deathCause.message}`}`, { cause: a?.deathCause }) })
+      return t.result.id
+    }
+    t.actor = a
+    if (options.maxRetries !== undefined) t.callRetries = options.maxRetries
+    if (options.onRetry !== undefined) t.onRetry = options.onRetry
+    a.queue.push(t)
+    this.n.tasks.waitForArgs(t, false)
+    return t.result.id
+  }
+
+  /** Run queued calls of an actor, in submission order. */
+  pumpActor (a: ActorRecord): void {
+    if (a.state !== 'alive') return
+    while (a.running < a.options.maxConcurrency && a.queue.length > 0 && a.queue[0]!.state === 'queued') {
+      const t = a.queue.shift()!
+      a.running++
+      void this.invoke(a, t)
+    }
+  }
+
+  private async invoke (a: ActorRecord, t: TaskRecord): Promise<void> {
+    this.n.tasks.begin(t)
+    let failure: Error | undefined
+    try {
+      const args = await this.n.tasks.buildArgs(t.args, describe(t))
+      const out = await this.n.pool.invoke(a.ref!, t.name, args, { timeoutMs: t.options.timeoutMs, tag: t.id })
+      await this.n.tasks.succeed(t, out)
+    } catch (err) {
+      failure = err as Error
+    } finally {
+      this.n.running.delete(t.id)
+      a.running--
+    }
+    if (failure !== undefined && ACTOR_FATAL.has(failure.name)) {
+      await this.actorFailed(a, t, failure)
+    } else if (failure !== undefined) {
+      this.n.tasks.finish(t, { error: failure })
+    }
+    this.pumpActor(a)
+  }
+
+  /** The actor's instance is gone: restart it (and retry the call) if its options allow. */
+  private async actorFailed (a: ActorRecord, t: TaskRecord, cause: Error): Promise<void> {
+    if (a.state === 'dead') {
+      this.n.tasks.finish(t, { error: cause })
+      return
+    }
+    if (a.restarts < a.options.maxRestarts && this.n.state === 'running') {
+      a.restarts++
+      a.state = 'restarting'
+      a.onRestart?.(a.restarts)
+      if (t.attempts <= (t.callRetries ?? a.options.maxTaskRetries)) {
+        t.onRetry?.()
+        t.state = 'queued'
+        a.queue.unshift(t)
+      } else {
+        this.n.tasks.finish(t, { error: cause })
+      }
+      try {
+        await this.startActor(a)
+      } catch (err) {
+        this.actorDied(a, err as Error)
+      }
+      return
+    }
+    this.n.tasks.finish(t, { error: cause })
+    this.actorDied(a, cause)
+  }
+
+  private actorDied (a: ActorRecord, cause: Error): void {
+    if (a.state === 'dead') return
+    a.state = 'dead'
+    a.deathCause = cause
+    if (a.options.name !== undefined && this.n.names.get(a.options.name) === a.id) this.n.names.delete(a.options.name)
+    adjust(this.n.available, a.options.resources, 1)
+    const died = new ActorDiedError(`actor '${a.cls}' (${a.id}) died: ${cause.message}`, { cause })
+    for (const t of a.queue.splice(0)) this.n.tasks.finish(t, { error: died })
+    if (a.ref !== undefined) void this.n.pool.destroyActor(a.ref).catch(() => {})
+    this.n.tasks.schedule()
+  }
+
+  /** Kill an actor: its queued calls fail with ActorDiedError, its name is free again. */
+  kill (actorId: string): void {
+    const a = this.n.actors.get(actorId)
+    if (a === undefined) return
+    this.actorDied(a, new ActorDiedError(`actor '${a.cls}' was killed`))
+  }
+}

@@ -1,0 +1,319 @@
+// What a node serves its guests (the exec pool's host services): nested tasks (run inline in the
+// waiting guest's worker, queued first, or sent to another node), get/wait/put, stream items,
+// logs, and CPUs lent while a guest is blocked.
+import { TaskCancelledError, type HostContext } from '../exec/index.js'
+import { decode, findRefs, mayHoldRefs } from '../objects/index.js'
+import { STREAM_ITEM_HEAD } from '../objects/object-ref.js'
+import { adjust, resources, shortfall } from '../scheduler/resources.js'
+import { DependencyFailedError } from './errors.js'
+import { localRefs } from './local-refs.js'
+import { guestCallActor } from './guest-actor-calls.js'
+import { resolveTaskOptions } from './options.js'
+import type { StoredValue } from './ref-table.js'
+import { assembleArgs, toArgSpec } from './call-args.js'
+import { describe, keepForGuest, type TaskRecord } from './node-records.js'
+import type { NodeCore } from './node-core.js'
+import type { ArgSpec, NestedOffload, OffloadArg, OffloadedRef, ResolvedTaskOptions } from './interface.js'
+
+/** The host services behind guests' imports. */
+export class GuestServices {
+  constructor (private readonly n: NodeCore) {}
+
+  private taskOf (ctx: HostContext): TaskRecord | undefined {
+    return ctx.tag === undefined ? undefined : this.n.running.get(ctx.tag)
+  }
+
+  private hostFailure (err: unknown): Error {
+    const e = err as Error
+    return Object.assign(new Error(e.message), { kind: kindOf(e), retryable: (e as { retryable?: boolean }).retryable === true })
+  }
+
+  /**
+   * A guest waits for `id`, whose task has not started: run it in the waiting guest's worker (a
+   * nested instance there) instead of blocking that worker and using another. Only plain tasks
+   * without timeouts, and only for a get without a timeout (its reply must not overtake the run).
+   */
+  private runInline (id: string, timeoutMs: number | undefined, ctx: HostContext): boolean {
+    if (timeoutMs !== undefined || ctx.inline === undefined) return false
+    const t = this.n.objects.producerOf(id)
+    if (t === undefined || t.kind !== 'task' || t.state !== 'queued' || t.streaming || t.options.timeoutMs !== undefined) return false
+    if (t.component.maxMemoryPages / 16 !== t.options.memoryLimitMb) return false
+    if (!this.n.queue.has(t)) return false
+    // Args are ready (the task is queued); a ref argument's bytes may have to come from the store.
+    const args = this.inlineArgs(t)
+    if (args === undefined) return false
+    const run = ctx.inline({ tag: t.id, component: t.component, name: t.name, args })
+    if (run === undefined) return false
+    this.n.queue.remove(t)
+    this.n.tasks.begin(t)
+    // The child runs on the waiting parent's CPU: take back what the parent lent while blocked.
+    const parent = this.taskOf(ctx)
+    const cpus = resources({ cpus: t.options.resources.cpus })
+    const retook = parent?.lent === true
+    if (retook) {
+      parent!.lent = false
+      adjust(this.n.available, cpus, -1)
+    }
+    run.then(
+      async (out) => {
+        // A cancelled inline run cannot be stopped (it is on the parent's thread): its result is dropped.
+        if (t.cancelled) this.n.tasks.finish(t, { error: new TaskCancelledError(`${describe(t)} was cancelled`) })
+        else await this.n.tasks.succeed(t, out)
+      },
+      (err: unknown) => this.n.tasks.failAttempt(t, err as Error)
+    ).catch((err: unknown) => this.n.tasks.failAttempt(t, err as Error)).finally(() => {
+      this.n.running.delete(t.id)
+      if (retook && parent!.state === 'running' && !parent!.lent) {
+        parent!.lent = true
+        adjust(this.n.available, cpus, 1)
+      }
+      this.n.tasks.schedule()
+    })
+    return true
+  }
+
+  /** The CBOR args of a queued task if every ref argument's value is inline (no store read), else undefined. */
+  private inlineArgs (t: TaskRecord): Uint8Array | undefined {
+    const values = new Map<string, Uint8Array>()
+    for (const a of t.args) {
+      if (a.kind !== 'ref') continue
+      const v = this.n.refs.get(a.id)?.value
+      if (v === undefined || !('inline' in v)) return undefined
+      values.set(a.id, v.inline)
+    }
+    return assembleArgs(t.args, values)
+  }
+
+  /**
+   * A guest about to block on `ids`: move their tasks, if still queued, to the front. Running what
+   * is awaited first keeps the number of guests blocked on children near the recursion depth,
+   * instead of growing with the breadth of the call tree.
+   */
+  private prioritize (ids: string[]): void {
+    for (const id of ids) {
+      const t = this.n.objects.producerOf(id)
+      if (t === undefined || t.state !== 'queued' || t.actor !== undefined) continue
+      if (this.n.queue.has(t)) this.n.queue.push(t, this.n.policy.urgent('awaited'))
+    }
+    this.n.tasks.schedule()
+  }
+
+  async guestGet (id: string, timeoutMs: number | undefined, ctx: HostContext): Promise<Uint8Array> {
+    if (!this.runInline(id, timeoutMs, ctx)) this.prioritize([id])
+    try {
+      return await this.n.objects.get(id, timeoutMs)
+    } catch (err) {
+      throw this.hostFailure(err)
+    }
+  }
+
+  /** One value a streaming guest yielded: into the task's stream at once. */
+  private streamItem (bytes: Uint8Array, ctx: HostContext): string {
+    const t = this.taskOf(ctx)
+    if (t?.stream === undefined || t.state !== 'running') {
+      throw Object.assign(new Error('a stream item from a task that is not a running generator'), { kind: 'bad-argument' })
+    }
+    // A retried attempt yields again from the start: items already delivered are not repeated.
+    if (t.yielded < t.stream.items.length) return t.stream.items[t.yielded++]!
+    t.yielded++
+    const e = this.n.refs.create('o')
+    e.holders++ // the stream's hold, taken over by the reader
+    // Streamed items stay in memory (inline), whatever their size.
+    this.n.refs.settle(e, { value: { inline: bytes.slice() }, nested: mayHoldRefs(bytes) ? findRefs(decode(bytes)).map(r => r.id) : [] })
+    t.stream.items.push(e.id)
+    for (const w of t.stream.waiters.splice(0)) w()
+    return e.id
+  }
+
+  guestPut (data: Uint8Array, ctx: HostContext): string {
+    if (data.length >= 3 && data[0] === STREAM_ITEM_HEAD[0] && data[1] === STREAM_ITEM_HEAD[1] && data[2] === STREAM_ITEM_HEAD[2]) {
+      try {
+        return this.streamItem(data.subarray(3), ctx)
+      } catch (err) {
+        throw this.hostFailure(err)
+      }
+    }
+    try {
+      const id = this.n.objects.put(data, mayHoldRefs(data) ? findRefs(decode(data)).map(r => r.id) : [])
+      const t = this.taskOf(ctx)
+      if (t !== undefined) keepForGuest(t, id)
+      else this.n.refs.release(id)
+      return id
+    } catch (err) {
+      throw this.hostFailure(err)
+    }
+  }
+
+  /** Send guests' nested tasks to other nodes when this one is half busy (see {@link NestedOffload}). */
+  setOffload (offload: NestedOffload | undefined): void {
+    this.n.offload = offload
+  }
+
+  /**
+   * Whether a guest's nested task goes elsewhere: pack locally until about half the CPUs are taken
+   * (running, or queued here; at least one), then spread to nodes with room. Tasks whose argument
+   * values hold refs stay here.
+   */
+  private offloadable (args: ArgSpec[], options: ResolvedTaskOptions, caller: TaskRecord | undefined): boolean {
+    if (this.n.offload === undefined || options.resources.cpus <= 0) return false
+    // Refs inside values would name this node's objects there: such tasks stay here (as do tasks
+    // taking a ref whose value holds refs, or may: one not settled yet).
+    if (args.some(a => a.kind === 'value' ? a.refs.length > 0 : this.n.refs.get(a.id)?.state !== 'ready' || this.n.objects.holdsRefs(a.id))) return false
+    // The calling guest's own CPUs do not count: it gives them back while it waits for its children.
+    const own = caller !== undefined && !caller.lent ? caller.options.resources.cpus : 0
+    if (this.n.policy.nested({ total: this.n.total, available: this.n.available, queued: this.n.queue.length }, options.resources, own) === 'here') return false
+    // A task this node can never run goes where it can (without such a node, submit says why).
+    return this.n.offload.hasRoom(options.resources, shortfall(options.resources, this.n.total).length === 0)
+  }
+
+  /** Run a guest's nested task on another node; its result is a ref of this node, like any other. */
+  private submitElsewhere (cid: string, name: string, args: ArgSpec[], options: ResolvedTaskOptions): string {
+    const e = this.n.refs.create('t')
+    e.holders++
+    const deps = args.flatMap(a => a.kind === 'ref' ? [a.id] : [])
+    for (const id of deps) this.n.refs.hold(id)
+    const abort = new AbortController()
+    this.n.offloaded.set(e.id, abort)
+    this.n.offloadedCount++
+    const what = `nested task '${name}' (${e.id})`
+    void (async () => {
+      let outcome: { value: StoredValue, nested: string[] } | { error: Error }
+      /** Refs made for refs inside the result: held by it once it settles. */
+      const made: string[] = []
+      try {
+        const wire = await Promise.all(args.map(async (a): Promise<OffloadArg> => {
+          if (a.kind === 'value') return { value: a.bytes }
+          try {
+            const where = await this.n.objects.location(a.id)
+            return 'inline' in where ? { value: where.inline } : where
+          } catch (err) {
+            throw new DependencyFailedError(`${what} did not run: its argument ObjectRef(${a.id}) failed: ${(err as Error).message}`, { cause: err })
+          }
+        }))
+        const out = await this.n.offload!.run({ component: cid, name, args: wire, options }, abort.signal)
+        outcome = await this.adoptResult(out, made)
+      } catch (err) {
+        outcome = { error: abort.signal.aborted ? new TaskCancelledError(`${what} was cancelled`) : err as Error }
+      }
+      this.n.offloaded.delete(e.id)
+      if ('error' in outcome) this.n.counts.failed++
+      else this.n.counts.finished++
+      this.n.refs.settle(e, outcome)
+      for (const id of [...deps, ...made]) this.n.refs.release(id)
+    })()
+    return e.id
+  }
+
+  /**
+   * A result from another node, as refs of this node: each ref inside it (by the other node's id)
+   * becomes a ref here, the innermost first, and the value names them.
+   */
+  private async adoptResult (out: { value: Uint8Array, nested: OffloadedRef[] }, made: string[]): Promise<{ value: StoredValue, nested: string[] }> {
+    if (out.nested.length === 0) return { value: await this.n.objects.storeValue(out.value), nested: [] }
+    const ids = new Map<string, string>()
+    const local = (bytes: Uint8Array): { bytes: Uint8Array, refs: string[] } => localRefs(bytes, id => ids.get(id), 'a result from another node')
+    // Each is listed after the refs inside it: those have ids here already.
+    for (const n of out.nested) {
+      let id: string
+      if ('error' in n) {
+        // A ref to a task that failed there: a failed ref here.
+        const e = this.n.refs.create('o')
+        e.holders++
+        this.n.refs.settle(e, { error: n.error })
+        id = e.id
+      } else {
+        const v = local(n.value)
+        id = this.n.objects.put(v.bytes, v.refs)
+      }
+      ids.set(n.id, id)
+      made.push(id) // released by the caller whatever happens next
+    }
+    const result = local(out.value)
+    const value = await this.n.objects.storeValue(result.bytes)
+    // The result holds the refs it names once settled; the caller then lets go of the ones made here.
+    return { value, nested: result.refs }
+  }
+
+  guestSubmit (componentCid: string, name: string, argBytes: Uint8Array, optionBytes: Uint8Array, ctx: HostContext): string {
+    try {
+      const cid = componentCid === '' ? ctx.cid : componentCid
+      const known = this.n.components.get(cid)
+      if (known === undefined) throw Object.assign(new Error(`component ${cid} is not loaded on this node`), { kind: 'not-found' })
+      const caller = this.taskOf(ctx)
+      const values = decode(argBytes)
+      if (!Array.isArray(values)) throw Object.assign(new Error('submit: args must be a CBOR array'), { kind: 'bad-argument' })
+      const args = values.map(toArgSpec)
+      const options = resolveTaskOptions((decode(optionBytes) ?? {}) as Record<string, unknown>, `nested task '${name}'`)
+      this.n.assertRunning()
+      const id = this.offloadable(args, options, caller)
+        ? this.submitElsewhere(cid, name, args, options)
+        : this.n.tasks.submit({ component: known.compiled, name, args, options, streaming: false }, true)
+      if (caller !== undefined) keepForGuest(caller, id)
+      else this.n.refs.release(id)
+      return id
+    } catch (err) {
+      throw this.hostFailure(err)
+    }
+  }
+
+  /** A guest calls a method of an actor of this node (`actorHandle(id).method.remote(...)`). */
+  guestCallActor (actorId: string, method: string, args: Uint8Array, options: Uint8Array, ctx: HostContext): string {
+    try {
+      this.n.assertRunning()
+      const id = guestCallActor(this.n.actorTable, actorId, method, args, options)
+      const caller = this.taskOf(ctx)
+      if (caller !== undefined) keepForGuest(caller, id)
+      else this.n.refs.release(id)
+      return id
+    } catch (err) {
+      throw this.hostFailure(err)
+    }
+  }
+
+  async guestWait (ids: string[], numReturns: number, timeoutMs: number | undefined, _ctx: HostContext): Promise<string[]> {
+    this.prioritize([...ids].reverse())
+    try {
+      return await this.n.objects.wait(ids, numReturns, timeoutMs)
+    } catch (err) {
+      throw this.hostFailure(err)
+    }
+  }
+
+  /** A guest blocked on nested work gives its CPUs back while it waits (as in Ray). */
+  onBlocked (blocked: boolean, ctx: HostContext): void {
+    const t = this.taskOf(ctx)
+    if (t === undefined || t.kind !== 'task' || !this.n.policy.lendsBlockedCpus) return
+    const cpus = resources({ cpus: t.options.resources.cpus })
+    if (blocked && !t.lent) {
+      t.lent = true
+      adjust(this.n.available, cpus, 1)
+      this.n.tasks.schedule()
+    } else if (!blocked && t.lent) {
+      t.lent = false
+      adjust(this.n.available, cpus, -1)
+    }
+  }
+
+  guestLog (level: string, message: string, ctx: HostContext): void {
+    if (this.n.log !== undefined) this.n.log(level, message, { cid: ctx.cid, task: ctx.tag })
+    else if (level === 'warn' || level === 'error') process.stderr.write(`[${ctx.tag ?? ctx.cid.slice(-8)} ${level}] ${message}\n`)
+  }
+
+  /** Guests' nested tasks sent to other nodes: running there now, and in all. */
+  offloadStats (): { running: number, total: number } {
+    return { running: this.n.offloaded.size, total: this.n.offloadedCount }
+  }
+}
+
+/** The task-error kind a guest sees for a host-side failure. */
+function kindOf (e: Error): string {
+  const kind = (e as { kind?: unknown }).kind
+  if (typeof kind === 'string') return kind
+  switch (e.name) {
+    case 'ObjectReleasedError': return 'released'
+    case 'ForeignRefError': return 'not-found'
+    case 'GetTimeoutError': return 'timeout'
+    case 'InfeasibleTaskError': return 'infeasible'
+    default: return e.name
+  }
+}

@@ -1,0 +1,89 @@
+// The node's records of its work: a task (or actor call) from submission to its result, an actor,
+// and a streaming task's items; how they are named in errors.
+import type { CompiledComponent } from '../component/index.js'
+import type { ActorRef } from '../exec/index.js'
+import type { Resources } from '../scheduler/resources.js'
+import { NONE, type RefEntry } from './ref-table.js'
+import type { ArgSpec, ResolvedActorOptions, ResolvedTaskOptions } from './interface.js'
+
+/** Errors after which the same attempt may succeed elsewhere (the worker died, not the code). */
+export const SYSTEM_RETRYABLE = new Set(['WorkerCrashedError'])
+/** Errors that end an actor's instance. */
+export const ACTOR_FATAL = new Set(['ActorDiedError', 'GuestTrapError', 'GuestOutOfMemoryError', 'TaskTimeoutError', 'WorkerCrashedError'])
+
+export interface Stream {
+  items: string[]
+  /** Items handed to the reader (their holds went with them). */
+  taken: number
+  done: boolean
+  error?: Error
+  waiters: Array<() => void>
+}
+
+export interface TaskRecord {
+  id: string
+  kind: 'task' | 'actor-call'
+  component: CompiledComponent
+  name: string
+  args: ArgSpec[]
+  options: ResolvedTaskOptions
+  streaming: boolean
+  /** The result ref (for streams: the ref of the whole list). */
+  result: RefEntry
+  stream?: Stream
+  /** Refs the task waits for. */
+  deps: readonly string[]
+  pending: number
+  state: 'waiting' | 'queued' | 'running' | 'done'
+  attempts: number
+  abort?: AbortController
+  cancelled: boolean
+  /** Refs a running guest made (put, submit): held until the task ends. */
+  guestRefs: readonly string[]
+  /** CPUs handed back while the guest is blocked on nested work. */
+  lent: boolean
+  actor?: ActorRecord
+  /** What the task holds while it runs (its options' resources). */
+  demand: Resources
+  /** Its place in the queue while queued (see TaskQueue). */
+  queueSeq: number
+  /** Items the current attempt of a generator has yielded. */
+  yielded: number
+  /** An actor call's own limit on retries after crashes (instead of the actor's maxTaskRetries), and who hears of each. */
+  callRetries?: number
+  onRetry?: () => void
+}
+
+export interface ActorRecord {
+  id: string
+  component: CompiledComponent
+  cls: string
+  args: ArgSpec[]
+  options: ResolvedActorOptions
+  ref?: ActorRef
+  state: 'creating' | 'alive' | 'restarting' | 'dead'
+  deathCause?: Error
+  queue: TaskRecord[]
+  running: number
+  restarts: number
+  /** Told the restart count each time the actor is restarted in place (createActor's onRestart). */
+  onRestart?: (restarts: number) => void
+  /** Settles when the first instance exists (or could not be made). */
+  created: Promise<void>
+}
+
+/** An opaque handle of a streaming task's results. */
+export interface StreamReader {
+  /** The next item's ref id, or undefined at the end; throws the task's error. */
+  next: () => Promise<string | undefined>
+}
+
+export function describe (t: Pick<TaskRecord, 'kind' | 'name' | 'id'>): string {
+  return t.kind === 'task' ? `task '${t.name}' (${t.id})` : `actor method '${t.name}' (${t.id})`
+}
+
+/** Hold `id` for the running guest of `t` until the task ends. */
+export function keepForGuest (t: TaskRecord, id: string): void {
+  if (t.guestRefs === NONE) t.guestRefs = [id]
+  else (t.guestRefs as string[]).push(id)
+}

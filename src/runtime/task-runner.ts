@@ -1,0 +1,258 @@
+// A node's tasks from submission to result: argument refs resolved, queued by the local policy
+// until their resources are free, run on the worker pool, retried, and settled (failures reach
+// the tasks that depend on them).
+import type { CompiledComponent } from '../component/index.js'
+import { TaskCancelledError } from '../exec/index.js'
+import { decode, encode, findRefs, mayHoldRefs } from '../objects/index.js'
+import { adjust, shortfall, type Resources } from '../scheduler/resources.js'
+import { DependencyFailedError, InfeasibleTaskError, RetriesExhaustedError } from './errors.js'
+import { NONE, type RefEntry, type StoredValue } from './ref-table.js'
+import { assembleArgs } from './call-args.js'
+import { describe, SYSTEM_RETRYABLE, type StreamReader, type TaskRecord } from './node-records.js'
+import type { NodeCore } from './node-core.js'
+import type { ArgSpec, ResolvedTaskOptions, TaskSubmission } from './interface.js'
+
+/** Runs the node's tasks: submit, queue, run, retry, finish and cancel. */
+export class TaskRunner {
+  constructor (private readonly n: NodeCore) {}
+
+  /** Submit a task; returns its result ref id (held once for the caller). */
+  submit (sub: TaskSubmission, urgent = false): string {
+    this.n.assertRunning()
+    this.checkFeasible(sub.options.resources, `task '${sub.name}'`)
+    const t = this.record('task', sub.component, sub.name, sub.args, sub.options, sub.streaming)
+    t.result.holders++
+    this.waitForArgs(t, urgent)
+    return t.result.id
+  }
+
+  /** The items of a streaming task, as they become known. */
+  stream (id: string): StreamReader {
+    const t = this.n.objects.producerOf(id)
+    if (t?.stream === undefined) throw new TypeError(`ObjectRef(${id}) is not the result of a streaming task`)
+    const s = t.stream
+    return {
+      next: async () => {
+        while (s.taken >= s.items.length && !s.done) await new Promise<void>(resolve => s.waiters.push(resolve))
+        if (s.taken < s.items.length) return s.items[s.taken++]!
+        if (s.error !== undefined) throw s.error
+        return undefined
+      }
+    }
+  }
+
+  record (kind: TaskRecord['kind'], component: CompiledComponent, name: string, args: ArgSpec[], options: ResolvedTaskOptions, streaming: boolean): TaskRecord {
+    const result = this.n.refs.create(streaming ? 's' : 't')
+    const found: string[] = []
+    for (const a of args) {
+      if (a.kind === 'ref') found.push(a.id)
+      else found.push(...a.refs)
+    }
+    const deps = found.length === 0 ? NONE : found
+    for (const id of deps) this.n.objects.entryOf(id) // unknown or released refs fail the submit at once
+    const t: TaskRecord = {
+      id: result.id, kind, component, name, args, options, streaming, result, deps, pending: 0, state: 'waiting',
+      attempts: 0, cancelled: false, guestRefs: NONE, lent: false, demand: options.resources, queueSeq: 0, yielded: 0,
+      abort: undefined, stream: undefined, actor: undefined, callRetries: undefined, onRetry: undefined
+    }
+    if (streaming) t.stream = { items: [], taken: 0, done: false, waiters: [] }
+    result.producer = t
+    return t
+  }
+
+  checkFeasible (demand: Resources, what: string): void {
+    const missing = shortfall(demand, this.n.total)
+    if (missing.length > 0) throw new InfeasibleTaskError(`${what} can never run here: no node has the resources (${missing.join('; ')})`)
+  }
+
+  /** Hold the task's argument refs and queue it once they are all ready. */
+  waitForArgs (t: TaskRecord, urgent: boolean): void {
+    this.n.counts.waiting++
+    for (const id of t.deps) {
+      this.n.refs.hold(id)
+      const e = this.n.refs.get(id)!
+      if (e.state === 'pending') {
+        t.pending++
+        this.n.refs.onSettle(e, () => this.depSettled(t, e, urgent))
+      } else if (e.state === 'failed') {
+        t.pending++
+        queueMicrotask(() => this.depSettled(t, e, urgent))
+      }
+    }
+    if (t.pending === 0) this.enqueue(t, urgent)
+  }
+
+  private depSettled (t: TaskRecord, dep: RefEntry, urgent: boolean): void {
+    if (t.state !== 'waiting') return
+    if (dep.state === 'failed') {
+      const cause = dep.error!
+      this.finish(t, { error: new DependencyFailedError(`${describe(t)} did not run: its argument ObjectRef(${dep.id}) failed: ${cause.message}`, { cause }) })
+      return
+    }
+    if (--t.pending === 0) this.enqueue(t, urgent)
+  }
+
+  private enqueue (t: TaskRecord, urgent: boolean): void {
+    this.n.counts.waiting--
+    t.state = 'queued'
+    if (t.actor !== undefined) {
+      this.n.actorTable.pumpActor(t.actor)
+      return
+    }
+    // Work submitted by a running guest goes first: depth first keeps the number of guests
+    // blocked on their children small.
+    this.n.queue.push(t, this.n.policy.urgent(urgent ? 'nested' : 'driver'))
+    this.schedule()
+  }
+
+  /** Start every queued task whose resources are free. */
+  schedule (): void {
+    if (this.n.scheduling || this.n.state !== 'running') return
+    // The common case of a long queue: every CPU busy and every queued task needs one.
+    if (this.n.available.cpus < 1e-9 && this.n.queue.cpuFreeCount === 0) return
+    this.n.scheduling = true
+    try {
+      for (let t = this.n.queue.take(this.n.available); t !== undefined; t = this.n.queue.take(this.n.available)) {
+        adjust(this.n.available, t.options.resources, -1)
+        void this.execute(t)
+      }
+    } finally {
+      this.n.scheduling = false
+    }
+  }
+
+  /** Start an attempt of `t`: it is running from now on. */
+  begin (t: TaskRecord): void {
+    t.state = 'running'
+    t.attempts++
+    t.yielded = 0
+    this.n.running.set(t.id, t)
+  }
+
+  private async execute (t: TaskRecord): Promise<void> {
+    this.begin(t)
+    t.abort = new AbortController()
+    try {
+      const component = await this.n.withMemoryLimit(t.component, t.options.memoryLimitMb)
+      const args = await this.buildArgs(t.args, describe(t))
+      const out = await this.n.pool.call(component, t.name, args, { timeoutMs: t.options.timeoutMs, signal: t.abort.signal, tag: t.id, transferArgs: true, gpu: t.options.resources.gpus > 0 })
+      await this.succeed(t, out)
+    } catch (err) {
+      this.failAttempt(t, err as Error)
+    } finally {
+      this.n.running.delete(t.id)
+      // CPUs lent out while the guest was blocked are back already.
+      adjust(this.n.available, t.lent ? { ...t.options.resources, cpus: 0 } : t.options.resources, 1)
+      t.lent = false
+      this.schedule()
+    }
+  }
+
+  /** The call's CBOR argument array: each argument's own bytes, refs replaced by their values. */
+  async buildArgs (args: ArgSpec[], what: string): Promise<Uint8Array> {
+    const values = new Map<string, Uint8Array>()
+    for (const a of args) {
+      if (a.kind !== 'ref' || values.has(a.id)) continue
+      const e = this.n.objects.entryOf(a.id)
+      if (e.state === 'failed') throw new DependencyFailedError(`${what}: its argument ObjectRef(${a.id}) failed`, { cause: e.error })
+      values.set(a.id, await this.n.objects.valueBytes(e))
+    }
+    return assembleArgs(args, values)
+  }
+
+  async succeed (t: TaskRecord, out: Uint8Array): Promise<void> {
+    if (t.streaming) {
+      const items = decode(out)
+      const streamed = (items as { streamed?: unknown } | null)?.streamed
+      if (typeof streamed === 'number') {
+        // Every item reached the stream as it was yielded (see streamItem).
+        if (streamed < t.stream!.items.length) throw new TypeError(`${describe(t)} yielded ${streamed} values but ${t.stream!.items.length} arrived`)
+      } else if (!Array.isArray(items)) {
+        throw new TypeError(`${describe(t)} is a generator but returned ${typeof items}`)
+      }
+      for (const item of Array.isArray(items) ? items : []) {
+        const e = this.n.refs.create('o')
+        // Held by the stream until its reader takes the hold over (or the stream is dropped).
+        e.holders++
+        this.n.refs.settle(e, { value: await this.n.objects.storeValue(encode(item)), nested: findRefs(item).map(r => r.id) })
+        t.stream!.items.push(e.id)
+      }
+    }
+    const nested = mayHoldRefs(out) ? findRefs(decode(out)).map(r => r.id).filter(id => this.n.refs.get(id) !== undefined) : []
+    this.finish(t, { value: await this.n.objects.storeValue(out), nested })
+  }
+
+  failAttempt (t: TaskRecord, err: Error): void {
+    if (t.cancelled || err.name === 'TaskCancelledError') {
+      this.finish(t, { error: new TaskCancelledError(`${describe(t)} was cancelled`) })
+      return
+    }
+    const retries = t.options.maxRetries
+    const application = err.name === 'TaskError'
+    const allowed = application ? matchesRetry(t.options.retryExceptions, err) : SYSTEM_RETRYABLE.has(err.name) || (err as { retryable?: boolean }).retryable === true
+    if (allowed && t.attempts <= retries && this.n.state === 'running') {
+      t.state = 'queued'
+      this.n.queue.push(t, this.n.policy.urgent('retry'))
+      return
+    }
+    if (t.attempts > 1) {
+      this.finish(t, { error: new RetriesExhaustedError(`${describe(t)} failed on all ${t.attempts} attempts; the last: ${err.name}: ${err.message}`, { cause: err }) })
+      return
+    }
+    this.finish(t, { error: err })
+  }
+
+  /** Settle a task's result (and stream), release what it held. */
+  finish (t: TaskRecord, outcome: { value: StoredValue, nested: string[] } | { error: Error }): void {
+    if (t.state === 'done') return
+    if (t.state === 'waiting') this.n.counts.waiting--
+    if (t.state === 'queued') {
+      this.n.queue.remove(t)
+      if (t.actor !== undefined) {
+        const q = t.actor.queue.indexOf(t)
+        if (q >= 0) t.actor.queue.splice(q, 1)
+      }
+    }
+    t.state = 'done'
+    if ('error' in outcome) this.n.counts.failed++
+    else this.n.counts.finished++
+    if (t.stream !== undefined) {
+      t.stream.done = true
+      if ('error' in outcome) t.stream.error = outcome.error
+      for (const w of t.stream.waiters.splice(0)) w()
+    }
+    this.n.refs.settle(t.result, outcome)
+    for (const id of t.deps) this.n.refs.release(id)
+    for (const id of t.guestRefs) this.n.refs.release(id)
+    t.guestRefs = NONE
+    // A finished task is forgotten (a million finished tasks must not hold a million records);
+    // a stream's record lives while its ref does, for its reader (see onRefDeleted).
+    if (t.stream === undefined) t.result.producer = undefined
+  }
+
+  /** Cancel the task behind a ref: queued work is dropped, running work stopped. */
+  cancel (id: string): boolean {
+    const elsewhere = this.n.offloaded.get(id)
+    if (elsewhere !== undefined) {
+      elsewhere.abort()
+      return true
+    }
+    const t = this.n.objects.producerOf(id)
+    if (t === undefined || t.state === 'done') return false
+    t.cancelled = true
+    if (t.state === 'running') {
+      if (t.actor !== undefined) return false // an actor's call cannot be interrupted without killing the actor
+      t.abort?.abort()
+      return true
+    }
+    this.finish(t, { error: new TaskCancelledError(`${describe(t)} was cancelled before it ran`) })
+    return true
+  }
+}
+
+function matchesRetry (policy: boolean | string[], err: Error): boolean {
+  if (policy === true) return true
+  if (policy === false) return false
+  const kind = (err as { kind?: string }).kind
+  return policy.includes(err.name) || (kind !== undefined && policy.includes(kind))
+}
