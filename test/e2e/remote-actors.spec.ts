@@ -95,8 +95,12 @@ describe('e2e: actors across fabric join processes (/fabric/actor/1)', function 
   })
 
   it('tasks honour nodeAffinity and spread; a demand no node can hold names what is missing', async () => {
-    const pinned = await Promise.all(Array.from({ length: 6 }, async () => await fabric.get(m.add!.options({ scheduling: { nodeAffinity: nodes[1]!.peer } }).remote(1, 2) as ObjectRef<number>)))
-    assert.deepEqual(pinned, [3, 3, 3, 3, 3, 3])
+    // Results over the inline limit stay on the node that made them: locate() says where each ran.
+    const big = 'y'.repeat(200_000)
+    const pinned = Array.from({ length: 6 }, () => m.echo!.options({ scheduling: { nodeAffinity: nodes[1]!.peer } }).remote(big) as ObjectRef<string>)
+    assert.deepEqual(await fabric.get(pinned), pinned.map(() => big))
+    const ranOn = await Promise.all(pinned.map(async r => { const at = await fabric.locate(r); return 'holders' in at ? at.holders[0] : 'inline' }))
+    assert.deepEqual(ranOn, pinned.map(() => nodes[1]!.peer))
     assert.throws(() => m.add!.options({ scheduling: 'nearby' as 'spread' }).remote(1, 2), /option scheduling must be/)
     await assert.rejects(fabric.get(m.add!.options({ gpus: 1 }).remote(1, 2) as ObjectRef), (err: Error) => err.name === 'InfeasibleTaskError' && /gpus: needs 1, has 0/.test(err.message))
     await assert.rejects(fabric.get(m.add!.options({ scheduling: { nodeAffinity: '12D3KooWNotANodeInThisFabricAtAll1111111111111' } }).remote(1, 2) as ObjectRef), (err: Error) => err.name === 'InfeasibleTaskError' && /not in this caller's view/.test(err.message))
