@@ -25,7 +25,7 @@ class FabricReporter extends Mocha.reporters.Spec {
       const failed = failedTests + failedHooks
       const hooks = failedHooks === 0 ? '' : ` (${failedHooks} of them ${failedHooks === 1 ? 'a hook' : 'hooks'})`
       const why = notRun === 0 ? '' : failedHooks > 0 ? ' (stopped by a failed hook)' : ''
-      process.stdout.write(`\n${total} tests in all: ${ran} ran, ${notRun} not run${why}; ${failed} failed${hooks}\n`)
+      process.stdout.write(`\n${total} ${total === 1 ? 'test' : 'tests'} in all: ${ran} ran, ${notRun} not run${why}; ${failed} failed${hooks}\n`)
       process.stdout.write(`${passed} passed, ${failed} failed, ${skipped} skipped\n`)
     })
   }
