@@ -213,7 +213,7 @@ describe('buildAssemblyScript', function () {
 
   it('types its exports for the driver', () => {
     const lines = declarations.trimEnd().split('\n')
-    assert.equal(lines[0], "import type { Task, actor } from 'fabric/guest'")
+    assert.equal(lines[0], "import type { Task, actor } from 'wasm-fabric/guest'")
     assert.ok(lines.includes('export declare const sumSquares: Task<[n: number], number>'))
     assert.ok(lines.includes('export declare const scale: Task<[xs: Float64Array, k: number], Float64Array>'))
     assert.ok(lines.includes('export declare const range: Task<[n: number], number[]>'))

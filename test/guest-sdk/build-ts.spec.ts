@@ -50,7 +50,7 @@ describe('guest-sdk/build (TypeScript on QuickJS)', function () {
   it('types a driver that uses the component, and rejects a wrong argument type', () => {
     const spec = path.relative(work, component).split(path.sep).join('/').replace(/\.wasm$/, '.js')
     const header = [
-      "import type { ObjectRef } from 'fabric'",
+      "import type { ObjectRef } from 'wasm-fabric'",
       `import type { Module } from '${spec.startsWith('.') ? spec : './' + spec}'`,
       'declare const m: Module',
       ''
