@@ -169,10 +169,12 @@ class WorkerPool implements ExecPool {
     this.outstanding++
     this.holdProcess()
     try {
-      const slot = await this.actorWorker()
+      const slot = this.actorWorker()
+      // Counted on its worker before the worker is ready: actors created at once spread over the workers.
       this.actorHomes.set(actorId, slot)
       slot.actors.add(actorId)
       try {
+        await slot.ready
         await this.submit({ type: 'actor-create', component, actorId, cls, args, gpu: options.gpu }, options, slot, actorId)
       } catch (err) {
         this.forgetActor(actorId)
@@ -203,14 +205,16 @@ class WorkerPool implements ExecPool {
     await this.submit({ type: 'actor-drop', actorId: actor.actorId }, {}, slot)
   }
 
-  /** The actor worker for a new actor: a new one while under the limit, else the least loaded. */
-  private async actorWorker (): Promise<Slot> {
-    const live = this.actorWorkers.filter(s => !s.retiring)
-    const emptiest = live.sort((a, b) => a.actors.size - b.actors.size || a.pinned.length - b.pinned.length)[0]
+  /** The actor worker for a new actor: a new one while under the limit, else the least loaded (it may still be starting). */
+  private actorWorker (): Slot {
+    let emptiest: Slot | undefined
+    for (const s of this.actorWorkers) {
+      if (s.retiring) continue
+      if (emptiest === undefined || s.actors.size < emptiest.actors.size || (s.actors.size === emptiest.actors.size && s.pinned.length < emptiest.pinned.length)) emptiest = s
+    }
     if (emptiest !== undefined && (emptiest.actors.size === 0 || this.actorWorkers.length >= this.maxActorWorkers)) return emptiest
     const slot = this.spawn('actor', this.actorWorkers.length)
     this.actorWorkers.push(slot)
-    await slot.ready
     return slot
   }
 
