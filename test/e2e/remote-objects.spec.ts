@@ -64,7 +64,7 @@ describe('e2e: objects held by nodes, locality and lineage', function () {
     const echoed = m.echo!.remote(put) as ObjectRef<Uint8Array>
     assert.deepEqual(await fabric.get(echoed), bytes(1024 * 1024, 2))
     fabric.free([big, again, moved, put, echoed])
-    await assert.rejects(fabric.get(big), (err: Error) => err.name === 'ForeignRefError' && /freed/.test(err.message))
+    await assert.rejects(fabric.get(big), (err: Error) => err.name === 'ObjectReleasedError' && /freed/.test(err.message))
   })
 
   it('refs nested inside argument values reach the task as refs it can get (small and node-held)', async () => {
