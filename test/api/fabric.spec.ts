@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { Fabric, ObjectRef, type GuestModule, type UntypedModule } from '../../src/index.js'
 import { fixtureComponent, tempDir } from '../helpers/fixtures.js'
 import { skipBecause } from '../helpers/skip.js'
+import { waitFor } from '../helpers/wait-for.js'
 import { poolOf } from './embedded-pool.js'
 
 // The same type `fabric build` writes into kitchen.d.ts, straight from the fixture's source.
@@ -233,7 +234,7 @@ describe('api/Fabric (embedded)', function () {
     })
 
     it('releases objects nothing holds any more, so a long job\'s memory stays flat', async function () {
-      if (typeof globalThis.gc !== 'function') skipBecause(this, 'needs node --expose-gc (npm test sets it in .mocharc.json)')
+      if (typeof globalThis.gc !== 'function') skipBecause(this, 'needs node --expose-gc (npm test sets it in .mocharc.cjs)')
       const before = fabric.stats().refs
       // In a function of its own: an async function's frame would keep its last refs alive.
       const round = async (): Promise<void> => {
@@ -261,12 +262,16 @@ describe('api/Fabric (embedded)', function () {
 
     it('cancel drops queued work and stops running work', async () => {
       const running = [m.spin.remote(), m.spin.remote()]
-      await new Promise(resolve => setTimeout(resolve, 100))
+      // Both workers busy with a spin, so the next task stays queued.
+      await waitFor(() => fabric.stats().tasks.running === 2, 'both spins running', 30_000)
       const queued = m.add.remote(1, 2)
       assert.equal(fabric.cancel(queued), true)
       await assert.rejects(fabric.get(queued), { name: 'TaskCancelledError' })
+      assert.equal(fabric.stats().tasks.running, 2, 'cancelling a queued task left the running ones alone')
       for (const r of running) assert.equal(fabric.cancel(r), true)
       for (const r of running) await assert.rejects(fabric.get(r), { name: 'TaskCancelledError' })
+      // The spins never return: only a real stop brings running back to 0.
+      await waitFor(() => fabric.stats().tasks.running === 0, 'no task running after the cancel', 10_000)
       assert.equal(fabric.cancel(queued), false)
       assert.equal(await fabric.get(m.add.remote(2, 3)), 5)
     })
