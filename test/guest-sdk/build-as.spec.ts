@@ -250,15 +250,31 @@ describe('buildAssemblyScript', function () {
   it('runs sumSquares(10_000_000) at native-like speed', () => {
     const inst = fresh()
     const args = encode([10_000_000])
+    const plain = (n: number): number => {
+      let s = 0
+      for (let i = 0; i < n; i++) s += i * i
+      return s
+    }
     inst.guest.call('sumSquares', args) // the first heavy call runs on V8's baseline tier
-    const started = performance.now()
-    const got = decode(inst.guest.call('sumSquares', args))
-    const ms = performance.now() - started
-    const jsStarted = performance.now()
+    plain(10_000_000)
+    // The best of a few runs of each: other load on the machine only ever makes a run slower, so
+    // the minimum is the one closest to what the code itself costs.
+    let ms = Infinity
+    let jsMs = Infinity
+    let got: unknown
     let expected = 0
-    for (let i = 0; i < 10_000_000; i++) expected += i * i
-    const jsMs = performance.now() - jsStarted
+    for (let round = 0; round < 5; round++) {
+      const started = performance.now()
+      got = decode(inst.guest.call('sumSquares', args))
+      ms = Math.min(ms, performance.now() - started)
+      const jsStarted = performance.now()
+      expected = plain(10_000_000)
+      jsMs = Math.min(jsMs, performance.now() - jsStarted)
+    }
     assert.equal(got, expected)
+    // Compiled AssemblyScript runs this loop about as fast as V8's JIT; an interpreted guest
+    // (QuickJS, ~150x slower than JIT-compiled JS) would be far outside this bound.
+    assert.ok(ms < 3 * jsMs + 5, `sumSquares(10_000_000) took ${ms.toFixed(1)} ms in the guest, ${jsMs.toFixed(1)} ms in plain JS: want < 3x + 5 ms`)
     console.log(`      (sumSquares(10_000_000): ${ms.toFixed(1)} ms in the guest, ${jsMs.toFixed(1)} ms in plain JS)`)
   })
 })
