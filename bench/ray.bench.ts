@@ -137,7 +137,7 @@ export async function run (): Promise<Row[]> {
         }
         for (const call of [ja!, pa!]) for (let i = 0; i < 500; i++) await call('noop', [])
       }
-      fabric.kill(a)
+      await fabric.kill(a)
     }
 
     // A task/actor row: the fabric, the plain pool as the baseline column, piscina in the note.
@@ -229,7 +229,7 @@ export async function run (): Promise<Row[]> {
       const ba: Stats[] = []
       for (const call of [ja!, pa!]) ba.push(await rate(async () => await Promise.all(Array.from({ length: BATCH }, async () => await call('noop', []))), BATCH))
       push('1_1_actor_calls_async', 'ops/s', fa, ba, ray(9063), '>= Ray 9,063/s', 9063, `${BATCH} calls per round`)
-      fabric.kill(a)
+      await fabric.kill(a)
     }
     {
       // 1_n_actor_calls_async: one client submits PER_ACTOR calls to each of n actors, then gets all.
@@ -280,7 +280,7 @@ export async function run (): Promise<Row[]> {
       }
       push('n_n_actor_calls_async', 'ops/s', fn, bn, ray(27688), '>= Ray 27,688/s', 27688,
         `${N_DRIVERS} concurrent async loops in one process (Ray: 4 client tasks) x ${PER_ACTOR} calls over ${N_ACTORS} shared actors`)
-      for (const a of as) fabric.kill(a)
+      await Promise.all(as.map(async a => await fabric.kill(a)))
     }
 
     // ---- objects -----------------------------------------------------------------------------
