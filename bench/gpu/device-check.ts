@@ -1,13 +1,14 @@
 // The device check of the GPU bridge (run by bench/gpu/device-check.sh on a GPU machine): every op
 // of the CUDA backend (and the CPU backend) against the JS reference, the typed errors, flat device
-// memory over 10,000 create/drop cycles, then timings of matmul 4096² and a small MLP forward pass.
+// memory over 10,000 create/drop cycles, the hand-worked known-answer cases (on every backend and the
+// JS reference itself), then timings of matmul 4096² and a small MLP forward pass.
 // Prints a table and writes device-check.json into --out. Exits 1 when a check fails or no device
 // answers. Imports only src/gpu and the bench harness (no packages), so it bundles into one file for
 // a bare machine.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { checkCase, checkErrors, conformanceCases, memoryGrowth, seededRandom, type CaseResult } from '../../src/gpu/conformance.js'
+import { checkCase, checkErrors, checkKnownAnswer, conformanceCases, knownAnswerCases, memoryGrowth, seededRandom, type CaseResult } from '../../src/gpu/conformance.js'
 import type { Kernels } from '../../src/gpu/interface.js'
 import { jsKernels } from '../../src/gpu/js-backend.js'
 import { cpuKernels, cudaBytesInUse, cudaKernels, gpuInventory } from '../../src/gpu/native.js'
@@ -30,11 +31,32 @@ function time (fn: () => void, rounds: number, warmup = 1): { medianMs: number, 
   return { medianMs: stats.median, minMs: stats.min, maxMs: stats.max, rounds }
 }
 
+/**
+ * The random cases' seed: fresh each run, printed so a failure can be replayed, fixed with
+ * FABRIC_TEST_SEED=<n> as in the test suite (test/helpers/seed.ts, not imported: this file bundles
+ * on its own).
+ */
+function chooseSeed (): { seed: number, fixed: boolean } {
+  const value = process.env.FABRIC_TEST_SEED
+  if (value === undefined || value.trim() === '') return { seed: (Date.now() % 0xffffffff) >>> 0, fixed: false }
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new TypeError(`FABRIC_TEST_SEED must be an integer 0..4294967295 (as printed by an earlier run), got '${value}'`)
+  return { seed: n, fixed: true }
+}
+const { seed, fixed: seedFixed } = chooseSeed()
+
+/** Every known-answer case on `ops`: the failures, of how many. */
+function knownAnswers (ops: TensorOps): { total: number, failed: CaseResult[] } {
+  const results = knownAnswerCases().map(c => checkKnownAnswer(ops, c))
+  return { total: results.length, failed: results.filter(r => !r.ok) }
+}
+
 const rand = (n: number, r: () => number): Float32Array => Float32Array.from({ length: n }, () => r() * 2 - 1)
 
 interface BackendReport {
   backend: string
   cases: { total: number, failed: CaseResult[], worstByGroup: Record<string, number> }
+  knownAnswers: { total: number, failed: CaseResult[] }
   errors: { total: number, failed: Array<{ name: string, message: string }> }
   memoryGrowthBytes: number
 }
@@ -42,7 +64,7 @@ interface BackendReport {
 function conformance (kernels: Kernels, measure: () => number): BackendReport {
   const ops = new TensorOps(kernels)
   const ref = new TensorOps(jsKernels as Kernels)
-  const random = seededRandom(Date.now())
+  const random = seededRandom(seed)
   const results = conformanceCases().map(c => checkCase(ops, ref, c, random))
   const worstByGroup: Record<string, number> = {}
   for (const r of results) worstByGroup[r.group] = Math.max(worstByGroup[r.group] ?? 0, r.maxError)
@@ -50,6 +72,7 @@ function conformance (kernels: Kernels, measure: () => number): BackendReport {
   return {
     backend: kernels.description,
     cases: { total: results.length, failed: results.filter(r => !r.ok), worstByGroup },
+    knownAnswers: knownAnswers(ops),
     errors: { total: errors.length, failed: errors.filter(e => !e.ok).map(e => ({ name: e.name, message: e.message })) },
     memoryGrowthBytes: memoryGrowth(ops, measure)
   }
@@ -107,14 +130,21 @@ const cuda = cudaKernels() as Kernels | undefined
 const cpu = cpuKernels() as Kernels | undefined
 console.log(`device check on ${os.hostname()} (${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}), Node ${process.version}`)
 console.log(`cuda: ${cuda?.description ?? `none (${inventory.reason ?? ''})`}; cpu: ${cpu?.description ?? 'none'}`)
+console.log(`random cases from seed ${seed}${seedFixed ? ', fixed by FABRIC_TEST_SEED' : `; replay with FABRIC_TEST_SEED=${seed}`}`)
+
+// The random cases compare each backend with the JS reference: the reference must pass the worked answers itself.
+const reference = knownAnswers(new TensorOps(jsKernels as Kernels))
+console.log(`js reference: ${reference.total - reference.failed.length}/${reference.total} known answers`)
+for (const f of reference.failed) console.log(`  FAIL known answer ${f.group} ${f.name}: ${f.message ?? ''}`)
 
 const reports: BackendReport[] = []
 if (cuda !== undefined) reports.push(conformance(cuda, cudaBytesInUse))
 if (cpu !== undefined) reports.push(conformance(cpu, () => { (globalThis as { gc?: () => void }).gc?.(); return process.memoryUsage().arrayBuffers }))
 for (const r of reports) {
-  console.log(`\n${r.backend}: ${r.cases.total - r.cases.failed.length}/${r.cases.total} cases within bounds, ${r.errors.total - r.errors.failed.length}/${r.errors.total} typed errors, memory +${(r.memoryGrowthBytes / 2 ** 20).toFixed(2)} MiB over 10,000 cycles`)
+  console.log(`\n${r.backend}: ${r.cases.total - r.cases.failed.length}/${r.cases.total} cases within bounds, ${r.knownAnswers.total - r.knownAnswers.failed.length}/${r.knownAnswers.total} known answers, ${r.errors.total - r.errors.failed.length}/${r.errors.total} typed errors, memory +${(r.memoryGrowthBytes / 2 ** 20).toFixed(2)} MiB over 10,000 cycles`)
   console.log('  worst relative error by op: ' + Object.entries(r.cases.worstByGroup).map(([g, e]) => `${g} ${e.toExponential(1)}`).join(', '))
   for (const f of r.cases.failed) console.log(`  FAIL ${f.group} ${f.name}: ${f.maxError.toExponential(2)} > ${f.tol} ${f.message ?? ''}`)
+  for (const f of r.knownAnswers.failed) console.log(`  FAIL known answer ${f.group} ${f.name}: ${f.message ?? ''}`)
   for (const f of r.errors.failed) console.log(`  FAIL error ${f.name}: ${f.message}`)
 }
 
@@ -147,13 +177,15 @@ if (timings.cudaMlp !== undefined && timings.cpuMlp !== undefined) {
 }
 for (const k of ['cudaMlp', 'cpuMlp']) if (timings[k] !== undefined) delete (timings[k] as { result?: unknown }).result
 
-const failed = cuda === undefined || reports.some(r => r.cases.failed.length > 0 || r.errors.failed.length > 0 || r.memoryGrowthBytes > 32 * 2 ** 20)
+const failed = cuda === undefined || reference.failed.length > 0 || reports.some(r => r.cases.failed.length > 0 || r.knownAnswers.failed.length > 0 || r.errors.failed.length > 0 || r.memoryGrowthBytes > 32 * 2 ** 20)
 mkdirSync(outDir, { recursive: true })
 const file = path.join(outDir, 'device-check.json')
 writeFileSync(file, JSON.stringify({
   date: new Date().toISOString(),
   machine: { host: os.hostname(), cpu: os.cpus()[0]?.model, cpus: os.availableParallelism(), memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
   inventory,
+  seed,
+  reference: { backend: 'js', knownAnswers: reference },
   backends: reports,
   timings,
   mlpAgreement,
