@@ -16,7 +16,8 @@ import {
   FabricStoppedError, ForeignRefError, GetTimeoutError, RemoteActor, RemoteObject, RemoteObjects, RemoteRunner, findNamedActor,
   InfeasibleTaskError, type Held, type Lineage
 } from '../runtime/index.js'
-import { driverActorOptions, driverTaskOptions, type SchedulingOption } from '../runtime/options.js'
+import { driverActorOptions, driverTaskOptions, PLACEMENT_OPTION_NAMES, type SchedulingOption } from '../runtime/options.js'
+import type { LabelSelector } from '../scheduler/index.js'
 import type { ResolvedActorOptions, ResolvedTaskOptions } from '../runtime/interface.js'
 import { assertRef, checkNumReturns } from './embedded-fabric.js'
 import type { ActorHandle, ActorOptions, FabricDriver, GetOptions, NodeSummary, RemoteActorClass, RemoteFunction, TaskOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
@@ -39,7 +40,7 @@ export interface ConnectInit {
 const CONNECT_INIT_NAMES: readonly string[] = ['dataDir', 'swarmKey', 'fabricName', 'listen', 'timeoutMs']
 
 /** Task options after the shared check (runtime/options.ts), as both faces resolve them. */
-interface TaskPlan { resolved: ResolvedTaskOptions, scheduling: SchedulingOption }
+interface TaskPlan { resolved: ResolvedTaskOptions, scheduling: SchedulingOption, labels?: LabelSelector }
 
 /**
  * A fabric of remote nodes, driven from this process: the {@link FabricDriver} contract plus
@@ -215,7 +216,7 @@ export class ConnectedFabric implements FabricDriver {
   }
 
   /** A task call as the objects table runs it (and runs it again to rebuild its result). */
-  private lineage (cid: string, name: string, args: unknown[], { resolved, scheduling }: TaskPlan): Lineage {
+  private lineage (cid: string, name: string, args: unknown[], { resolved, scheduling, labels }: TaskPlan): Lineage {
     this.assertRunning()
     this.checkArgs(args, `${name}.remote`)
     return {
@@ -227,12 +228,13 @@ export class ConnectedFabric implements FabricDriver {
         demand: resolved.resources,
         ...(resolved.timeoutMs === undefined ? {} : { timeoutMs: resolved.timeoutMs }),
         ...(scheduling === 'default' ? {} : { scheduling }),
+        ...(labels === undefined ? {} : { labels }),
         ...(resolved.retryExceptions === false ? {} : { retryExceptions: resolved.retryExceptions })
       }
     }
   }
 
-  private async createActor (cid: string, cls: string, methods: string[], args: unknown[], { resolved, scheduling }: { resolved: ResolvedActorOptions, scheduling: SchedulingOption }, options: ActorOptions): Promise<Record<string, unknown>> {
+  private async createActor (cid: string, cls: string, methods: string[], args: unknown[], { resolved, scheduling, labels }: { resolved: ResolvedActorOptions, scheduling: SchedulingOption, labels?: LabelSelector }, options: ActorOptions): Promise<Record<string, unknown>> {
     this.assertRunning()
     this.checkArgs(args, `${cls}.create`)
     const name = resolved.name
@@ -244,7 +246,8 @@ export class ConnectedFabric implements FabricDriver {
     try {
       // Refs among the arguments travel as what they stand for (a value, or a CID and holders).
       const nested = await this.objects.nestedOf(args, `actor '${cls}' constructor`)
-      const { scheduling: _s, ...nodeOptions } = options
+      // Where the actor runs is decided here: the node gets only what it needs to run it.
+      const nodeOptions = Object.fromEntries(Object.entries(options).filter(([k]) => !PLACEMENT_OPTION_NAMES.includes(k)))
       const actor = await RemoteActor.create(this.net, this.runner, {
         component: cid,
         cls,
@@ -252,6 +255,7 @@ export class ConnectedFabric implements FabricDriver {
         ...(nested.length === 0 ? {} : { nested }),
         demand: resolved.resources,
         ...(scheduling === 'default' ? {} : { scheduling }),
+        ...(labels === undefined ? {} : { labels }),
         maxRestarts: resolved.maxRestarts,
         maxTaskRetries: resolved.maxTaskRetries,
         nodeOptions: nodeOptions as Record<string, unknown>,

@@ -90,6 +90,7 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
     workers: Math.max(1, Math.round(total.cpus)),
     resources: total,
     log: init.log ?? (() => {}),
+    labels: init.labels ?? {},
     ...(init.cacheDir === undefined ? {} : { cacheDir: init.cacheDir }),
     ...(init.localPolicy === undefined ? {} : { localPolicy: init.localPolicy })
   })

@@ -9,6 +9,7 @@ import { InfeasibleTaskError } from '../runtime/errors.js'
 import type { ArgSpec, NodeInit, NodeStats } from '../runtime/interface.js'
 import { LocalNode, type StreamReader } from '../runtime/local-node.js'
 import { driverActorOptions, driverTaskOptions, type SchedulingOption } from '../runtime/options.js'
+import { labelsMatch, type LabelSelector } from '../scheduler/index.js'
 import type { ActorHandle, ActorOptions, FabricDriver, GetOptions, NodeSummary, RemoteActorClass, RemoteFunction, TaskOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
 
 /** Byte strings larger than this are stored as they are (see EmbeddedFabric.put). */
@@ -18,9 +19,9 @@ const LARGE_BYTES = 100 * 1024
  * Options of an embedded fabric: the node's workers, resources and object store, and its worker
  * pool's limits.
  */
-export interface EmbeddedInit extends Pick<NodeInit, 'workers' | 'resources' | 'objectStore' | 'cacheDir' | 'log'>, Pick<ExecPoolInit, 'defaultTimeoutMs' | 'workerHeapMb' | 'processMemoryLimitMb' | 'actorWorkers' | 'maxExtraWorkers'> {}
+export interface EmbeddedInit extends Pick<NodeInit, 'workers' | 'resources' | 'objectStore' | 'cacheDir' | 'log' | 'labels' | 'localPolicy'>, Pick<ExecPoolInit, 'defaultTimeoutMs' | 'workerHeapMb' | 'processMemoryLimitMb' | 'actorWorkers' | 'maxExtraWorkers'> {}
 
-const INIT_NAMES = ['workers', 'resources', 'objectStore', 'cacheDir', 'log', 'defaultTimeoutMs', 'workerHeapMb', 'processMemoryLimitMb', 'actorWorkers', 'maxExtraWorkers'] as const satisfies ReadonlyArray<keyof EmbeddedInit>
+const INIT_NAMES = ['workers', 'resources', 'objectStore', 'cacheDir', 'log', 'labels', 'localPolicy', 'defaultTimeoutMs', 'workerHeapMb', 'processMemoryLimitMb', 'actorWorkers', 'maxExtraWorkers'] as const satisfies ReadonlyArray<keyof EmbeddedInit>
 // Fails to compile when EmbeddedInit gains an option the list (and so the unknown-option check) lacks.
 const everyInitName: Exclude<keyof EmbeddedInit, typeof INIT_NAMES[number]> extends never ? true : never = true
 
@@ -159,13 +160,14 @@ export class EmbeddedFabric implements FabricDriver {
 
   private remoteFunction (component: CompiledComponent, name: string, streaming: boolean, options: TaskOptions): RemoteFunction<unknown[], unknown> {
     const what = `task '${name}'`
-    const { resolved, scheduling } = driverTaskOptions(options, what)
+    const { resolved, scheduling, labels } = driverTaskOptions(options, what)
     return {
       remote: (...args: unknown[]) => {
         const encoded = this.encodeArgs(args, `${name}.remote`)
         let id: string
         try {
           this.checkAffinity(scheduling, what)
+          this.checkLabels(labels, what)
           id = this.node.submit({ component, name, args: encoded, options: resolved, streaming })
         } catch (err) {
           // As across nodes, what no node can run fails its ref (get throws), not the call.
@@ -178,6 +180,13 @@ export class EmbeddedFabric implements FabricDriver {
       },
       options: (more: TaskOptions) => this.remoteFunction(component, name, streaming, { ...options, ...more })
     } as RemoteFunction<unknown[], unknown>
+  }
+
+  /** One node: hard labels it lacks fail the work as they do across nodes; soft ones run here. */
+  private checkLabels (labels: LabelSelector | undefined, what: string): void {
+    if (labels === undefined || labels.soft === true || labelsMatch(this.node.labels, labels.match)) return
+    const want = Object.entries(labels.match).map(([k, v]) => v.startsWith('!') ? `${k}!=${v.slice(1)}` : `${k}=${v}`).join(', ')
+    throw new InfeasibleTaskError(`no node in this caller's view has the labels ${what} needs (${want}); use softLabelSelector to prefer them and run elsewhere when none has room`)
   }
 
   /** One node: a hard affinity to any other fails as it does across nodes; a soft one runs here. */
@@ -220,11 +229,12 @@ export class EmbeddedFabric implements FabricDriver {
 
   private remoteClass (component: CompiledComponent, cls: string, methods: string[], options: ActorOptions): RemoteActorClass<unknown[], Record<string, (...args: unknown[]) => unknown>> {
     const what = `actor '${cls}'`
-    const { resolved, scheduling } = driverActorOptions(options, what)
+    const { resolved, scheduling, labels } = driverActorOptions(options, what)
     return {
       create: async (...args: unknown[]) => {
         const encoded = this.encodeArgs(args, `${cls}.create`)
         this.checkAffinity(scheduling, what)
+        this.checkLabels(labels, what)
         // The constructor runs once its ref arguments are ready (as across nodes).
         const deps = encoded.flatMap(a => a.kind === 'ref' ? [a.id] : a.refs)
         if (deps.length > 0) await this.node.wait(deps, deps.length)

@@ -29,6 +29,15 @@ export interface TaskOptions {
    * @default 'default'
    */
   scheduling?: 'default' | 'spread' | { nodeAffinity: string, soft?: boolean }
+  /**
+   * Node labels the work needs (`fabric join --labels zone=eu`, `createNode({ labels })`): only
+   * nodes whose label equals each value run it (a value `'!v'`: the label must not be v). When no
+   * node has them the call fails with InfeasibleTaskError, saying which.
+   * @example { labelSelector: { zone: 'eu', disk: 'ssd' } }
+   */
+  labelSelector?: Record<string, string>
+  /** Node labels the work prefers: matching nodes with room first, others when none has room. Not with labelSelector. */
+  softLabelSelector?: Record<string, string>
 }
 
 /** Options of an actor: resources, identity and restart policy. */

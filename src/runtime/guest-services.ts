@@ -8,7 +8,7 @@ import { adjust, resources, shortfall } from '../scheduler/resources.js'
 import { DependencyFailedError } from './errors.js'
 import { localRefs } from './local-refs.js'
 import { guestCallActor } from './guest-actor-calls.js'
-import { resolveTaskOptions } from './options.js'
+import { nestedTaskOptions } from './options.js'
 import type { StoredValue } from './ref-table.js'
 import { assembleArgs, toArgSpec } from './call-args.js'
 import { describe, keepForGuest, type TaskRecord } from './node-records.js'
@@ -243,7 +243,7 @@ export class GuestServices {
       const values = decode(argBytes)
       if (!Array.isArray(values)) throw Object.assign(new Error('submit: args must be a CBOR array'), { kind: 'bad-argument' })
       const args = values.map(toArgSpec)
-      const options = resolveTaskOptions((decode(optionBytes) ?? {}) as Record<string, unknown>, `nested task '${name}'`)
+      const options = nestedTaskOptions(decode(optionBytes), `nested task '${name}'`)
       this.n.assertRunning()
       const id = this.offloadable(args, options, caller)
         ? this.submitElsewhere(cid, name, args, options)

@@ -26,6 +26,8 @@ export interface NodeInit extends Pick<ExecPoolInit, 'defaultTimeoutMs' | 'worke
   log?: (level: string, message: string, source: { cid: string, task?: string }) => void
   /** What the node does with work it holds or is offered. @default createLocalPolicy() */
   localPolicy?: LocalPolicy
+  /** The node's labels, which work's `labelSelector` is matched against. @default {} */
+  labels?: Record<string, string>
 }
 
 /** A ref inside a result from another node (by that node's id): its CBOR value, or the error of the task behind it. */

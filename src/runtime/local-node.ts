@@ -80,6 +80,11 @@ export class LocalNode {
     return this.n.total
   }
 
+  /** The node's labels (work's `labelSelector` is matched against them). */
+  get labels (): Readonly<Record<string, string>> {
+    return this.n.labels
+  }
+
   /** What this node does with work it holds or is offered (queue order, lending, nested spread, admission). */
   get policy (): LocalPolicy {
     return this.n.policy

@@ -33,6 +33,7 @@ export class NodeCore {
   /** Free now: taken by tasks and actors as they start, given back as they end (or block). */
   readonly available: Resources
   readonly policy: LocalPolicy
+  readonly labels: Readonly<Record<string, string>>
   readonly cacheDir?: string
   readonly log: NodeInit['log']
   readonly running = new Map<string, TaskRecord>()
@@ -70,6 +71,7 @@ export class NodeCore {
     })
     this.available = resources(this.total)
     this.policy = init.localPolicy ?? createLocalPolicy()
+    this.labels = Object.freeze({ ...init.labels })
     this.cacheDir = init.cacheDir
     this.log = init.log
   }

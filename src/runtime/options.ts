@@ -2,6 +2,7 @@
 // guests' nested submits and the requests nodes receive.
 import { resources } from '../scheduler/resources.js'
 import type { ResolvedActorOptions, ResolvedTaskOptions } from './interface.js'
+import type { LabelSelector } from '../scheduler/index.js'
 
 /** The smallest per-instance memory cap, in MiB (a task's `memoryMb` raises it). */
 export const DEFAULT_MEMORY_LIMIT_MB = 256
@@ -64,9 +65,11 @@ export function resolveActorOptions (o: Record<string, unknown>, what: string): 
 export type SchedulingOption = 'default' | 'spread' | { nodeAffinity: string, soft?: boolean }
 
 /** Every task option a driver accepts (both faces; see api/interface.ts TaskOptions). */
-export const TASK_OPTION_NAMES: readonly string[] = ['cpus', 'gpus', 'memoryMb', 'resources', 'maxRetries', 'retryExceptions', 'timeoutMs', 'scheduling']
+export const TASK_OPTION_NAMES: readonly string[] = ['cpus', 'gpus', 'memoryMb', 'resources', 'maxRetries', 'retryExceptions', 'timeoutMs', 'scheduling', 'labelSelector', 'softLabelSelector']
 /** Every actor option a driver accepts (both faces; see api/interface.ts ActorOptions). */
-export const ACTOR_OPTION_NAMES: readonly string[] = ['cpus', 'gpus', 'memoryMb', 'resources', 'timeoutMs', 'scheduling', 'name', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency']
+export const ACTOR_OPTION_NAMES: readonly string[] = ['cpus', 'gpus', 'memoryMb', 'resources', 'timeoutMs', 'scheduling', 'labelSelector', 'softLabelSelector', 'name', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency']
+/** Options that say where work runs: the placing side uses them, the node that runs the work never sees them. */
+export const PLACEMENT_OPTION_NAMES: readonly string[] = ['scheduling', 'labelSelector', 'softLabelSelector']
 
 /**
  * The one check both driver faces run on `.options({...})`: unknown names refused with the list of
@@ -75,18 +78,54 @@ export const ACTOR_OPTION_NAMES: readonly string[] = ['cpus', 'gpus', 'memoryMb'
  *
  * @throws {TypeError} naming the bad option and what would be right
  */
-export function driverTaskOptions (o: unknown, what: string): { resolved: ResolvedTaskOptions, scheduling: SchedulingOption } {
+export function driverTaskOptions (o: unknown, what: string): { resolved: ResolvedTaskOptions, scheduling: SchedulingOption, labels?: LabelSelector } {
   const options = checkOptionNames(o, TASK_OPTION_NAMES, what)
-  return { resolved: resolveTaskOptions(options, what), scheduling: resolveScheduling(options.scheduling, what) }
+  const labels = resolveLabels(options, what)
+  return { resolved: resolveTaskOptions(options, what), scheduling: resolveScheduling(options.scheduling, what), ...(labels === undefined ? {} : { labels }) }
 }
 
 /** As {@link driverTaskOptions}, for actors (and `maxConcurrency` above 1 is refused). */
-export function driverActorOptions (o: unknown, what: string): { resolved: ResolvedActorOptions, scheduling: SchedulingOption } {
+export function driverActorOptions (o: unknown, what: string): { resolved: ResolvedActorOptions, scheduling: SchedulingOption, labels?: LabelSelector } {
   const options = checkOptionNames(o, ACTOR_OPTION_NAMES, what)
   const resolved = resolveActorOptions(options, what)
   // Guests run synchronously: a higher limit would be accepted and do nothing, so it is refused.
   if (resolved.maxConcurrency > 1) throw new TypeError(`${what}: option maxConcurrency ${resolved.maxConcurrency} is not supported yet: calls to one actor run one at a time (leave it out, or set 1)`)
-  return { resolved, scheduling: resolveScheduling(options.scheduling, what) }
+  const labels = resolveLabels(options, what)
+  return { resolved, scheduling: resolveScheduling(options.scheduling, what), ...(labels === undefined ? {} : { labels }) }
+}
+
+/**
+ * `labelSelector: { zone: 'eu' }` (only nodes with these labels run it; `'!v'`: not v) or
+ * `softLabelSelector` (such nodes first, others when none has room); not both.
+ */
+function resolveLabels (o: Record<string, unknown>, what: string): LabelSelector | undefined {
+  const hard = o.labelSelector
+  const soft = o.softLabelSelector
+  if (hard !== undefined && soft !== undefined) throw new TypeError(`${what}: give labelSelector (required labels) or softLabelSelector (preferred labels), not both`)
+  const given = hard ?? soft
+  if (given === undefined) return undefined
+  const name = hard !== undefined ? 'labelSelector' : 'softLabelSelector'
+  if (typeof given !== 'object' || given === null || Array.isArray(given) || Object.keys(given).length === 0 ||
+    Object.entries(given).some(([k, v]) => typeof v !== 'string' || !LABEL_NAME.test(k))) {
+    throw new TypeError(`${what}: option ${name} must map label names to values, like { zone: 'eu' } (or { zone: '!eu' } for "not eu"), got ${JSON.stringify(given)}`)
+  }
+  return { match: { ...given as Record<string, string> }, ...(soft !== undefined ? { soft: true } : {}) }
+}
+
+/** A label's name, as `fabric join --labels` takes it. */
+const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/
+
+/**
+ * The options of a guest's nested task (`fib.options({...}).remote()`, `submit(name, args, options)`):
+ * the same check as the driver's, without placement (a nested task is placed by its node).
+ *
+ * @throws {TypeError} naming the bad option
+ */
+export function nestedTaskOptions (o: unknown, what: string): ResolvedTaskOptions {
+  const options = checkOptionNames(o ?? {}, TASK_OPTION_NAMES, what)
+  const placement = Object.keys(options).filter(k => PLACEMENT_OPTION_NAMES.includes(k))
+  if (placement.length > 0) throw new TypeError(`${what}: option ${placement.join(', ')} is not supported for nested tasks yet (their node places them); leave it out`)
+  return resolveTaskOptions(options, what)
 }
 
 function checkOptionNames (o: unknown, known: readonly string[], what: string): Record<string, unknown> {

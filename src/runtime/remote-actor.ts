@@ -12,7 +12,7 @@ import type { Resources } from '../scheduler/resources.js'
 import { ActorNotFoundError, ForeignRefError } from './errors.js'
 import type { LocalNode } from './local-node.js'
 import { resolveActorOptions } from './options.js'
-import type { Scheduling } from '../scheduler/index.js'
+import type { LabelSelector, Scheduling } from '../scheduler/index.js'
 import type { RemoteRunner, RemoteTaskExecutor } from './remote.js'
 import { wireArgs } from './local-refs.js'
 import { decode, ObjectRef } from '../objects/index.js'
@@ -137,6 +137,8 @@ export interface RemoteActorInit {
   /** What the actor holds on its node. */
   demand: Resources
   scheduling?: Scheduling
+  /** Node labels the actor needs (hard) or prefers (soft); its restarts keep to them. */
+  labels?: LabelSelector
   /**
    * Restarts in all: in place on its node after a crash (the node reports each) and on another
    * node after its node dies. A new node is given what is left as its own maxRestarts.
@@ -255,7 +257,7 @@ export class RemoteActor {
       const rival = (await this.rivals()).at(0)
       if (rival !== undefined) throw duplicateName(init.name, rival.peer)
     }
-    const nodes = this.runner.rank(what, init.demand, init.scheduling, this.failedNodes)
+    const nodes = this.runner.rank(what, init.demand, init.scheduling, this.failedNodes, undefined, init.labels)
     // One budget: the node may restart the actor in place only as often as is left of it.
     const options = { ...init.nodeOptions, maxRestarts: Math.max(0, init.maxRestarts - this.restarts) }
     const refusals: Error[] = []

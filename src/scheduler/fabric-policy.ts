@@ -39,7 +39,7 @@ export function rankNodes<N extends NodeEntry> (view: readonly N[], req: Placeme
   const hardLabels = req.labels !== undefined && req.labels.soft !== true ? req.labels : undefined
   const labelled = hardLabels === undefined ? workers : workers.filter(p => labelsMatch(p.info.labels, hardLabels.match))
   if (hardLabels !== undefined && labelled.length === 0 && workers.length > 0) {
-    throw new InfeasibleTaskError(`no node in this caller's view has the labels ${req.what} needs (${describeSelector(hardLabels)}); pass labelSelector with soft: true to run elsewhere`)
+    throw new InfeasibleTaskError(`no node in this caller's view has the labels ${req.what} needs (${describeSelector(hardLabels)}); use softLabelSelector to prefer them and run elsewhere when none has room`)
   }
   const feasible = labelled.filter(p => fits(req.demand, p.info.resources.total))
   const candidates = feasible.filter(p => req.exclude?.has(p.info.peer) !== true)

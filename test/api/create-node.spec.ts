@@ -24,7 +24,7 @@ describe('api/createNode (nodes in-process)', function () {
     return node
   }
 
-  it('builds a node that joins, gossips its labels and runs a driver\'s tasks on each', async () => {
+  it('builds a node that joins, gossips its labels and runs a driver\'s tasks where the labels say', async () => {
     const wasm = await fixtureComponent('guests/ts/kitchen.ts')
     const a = await start({ zone: 'a' })
     const b = await start({ zone: 'b' }, a.multiaddrs())
@@ -38,11 +38,16 @@ describe('api/createNode (nodes in-process)', function () {
     assert.deepEqual(a.view.get(b.peerId)?.info.labels, { zone: 'b' })
     const m = await fabric.load(wasm)
     assert.equal(await fabric.get(m.add!.remote(2, 3)), 5)
-    // A nodeAffinity run on each proves both nodes run work; stats show what each ran.
-    for (const node of [a, b]) {
-      assert.equal(await fabric.get(m.add!.options({ scheduling: { nodeAffinity: node.peerId } }).remote(1, 1)), 2)
-      assert.ok(node.stats().tasks.finished >= 1, `node ${node.peerId} ran nothing`)
+    // Tasks needing a zone run only on the node labelled with it; stats show what each ran.
+    for (const [node, zone] of [[a, 'a'], [b, 'b']] as const) {
+      const other = node === a ? b : a
+      const before = { mine: node.stats().tasks.finished, other: other.stats().tasks.finished }
+      const refs = Array.from({ length: 5 }, (_, i) => m.add!.options({ labelSelector: { zone } }).remote(i, 1))
+      assert.deepEqual(await fabric.get(refs), [1, 2, 3, 4, 5])
+      assert.equal(node.stats().tasks.finished - before.mine, 5, `zone ${zone}: its node ran ${node.stats().tasks.finished - before.mine} of 5`)
+      assert.equal(other.stats().tasks.finished, before.other, `zone ${zone}: the other node ran some`)
     }
+    await assert.rejects(fabric.get(m.add!.options({ labelSelector: { zone: 'c' } }).remote(1, 1)), (e: Error) => e.name === 'InfeasibleTaskError' && /zone=c/.test(e.message))
   })
 
   it('stops idempotently: its peers see it leave and its workers are gone', async () => {

@@ -51,6 +51,9 @@ describe('guest-sdk: task.remote() inside guests', function () {
     assert.equal(await fabric.get(m.addWith.remote({ cpus: 0 }, 2, 3)), 5)
     await assert.rejects(fabric.get(m.addWith.remote({ cpus: -1 }, 1, 1)), /nested task 'add': option cpus must be a non-negative number, got -1/)
     await assert.rejects(fabric.get(m.addWith.remote({ resources: { ssd: -2 } }, 1, 1)), /resource 'ssd' must be a non-negative number/)
+    // Unknown options are refused by name, as the driver refuses them; placement is the node's.
+    await assert.rejects(fabric.get(m.addWith.remote({ colour: 'red' } as never, 1, 1)), /nested task 'add': unknown option colour \(known: cpus/)
+    await assert.rejects(fabric.get(m.addWith.remote({ scheduling: 'spread' } as never, 1, 1)), /option scheduling is not supported for nested tasks yet/)
   })
 
   it('a generator called from a guest gives one ref to the array of its values', async () => {

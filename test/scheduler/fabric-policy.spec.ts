@@ -83,7 +83,7 @@ describe('scheduler/fabric-policy (labels)', () => {
 
   it('refuses hard labels no node has, saying which and how to relax them', () => {
     assert.throws(() => rankNodes(v, { demand: cpu, what: "task 'x'", labels: { match: { zone: 'ap' } } }, () => 0),
-      (err: Error) => err.name === 'InfeasibleTaskError' && /zone=ap/.test(err.message) && /soft: true/.test(err.message))
+      (err: Error) => err.name === 'InfeasibleTaskError' && /zone=ap/.test(err.message) && /softLabelSelector/.test(err.message))
   })
 
   it('puts nodes with soft labels and room first, and runs elsewhere when none has them', () => {

@@ -177,8 +177,8 @@ for (const face of [embeddedFace(), connectedFace()] as Face[]) {
 
     describe('options (one check for both faces)', () => {
       it('refuses unknown options, listing the known ones', () => {
-        assert.throws(() => m.add.options({ cpu: 1 } as never), (e: Error) => e.name === 'TypeError' && e.message === "task 'add': unknown option cpu (known: cpus, gpus, memoryMb, resources, maxRetries, retryExceptions, timeoutMs, scheduling)")
-        assert.throws(() => m.Counter.options({ maxRetries: 1 } as never), /actor 'Counter': unknown option maxRetries \(known: cpus, gpus, memoryMb, resources, timeoutMs, scheduling, name, maxRestarts, maxTaskRetries, maxConcurrency\)/)
+        assert.throws(() => m.add.options({ cpu: 1 } as never), (e: Error) => e.name === 'TypeError' && e.message === "task 'add': unknown option cpu (known: cpus, gpus, memoryMb, resources, maxRetries, retryExceptions, timeoutMs, scheduling, labelSelector, softLabelSelector)")
+        assert.throws(() => m.Counter.options({ maxRetries: 1 } as never), /actor 'Counter': unknown option maxRetries \(known: cpus, gpus, memoryMb, resources, timeoutMs, scheduling, labelSelector, softLabelSelector, name, maxRestarts, maxTaskRetries, maxConcurrency\)/)
         assert.throws(() => m.add.options({ cpus: -1 }), /option cpus must be a non-negative number, got -1/)
       })
 
@@ -199,6 +199,17 @@ for (const face of [embeddedFace(), connectedFace()] as Face[]) {
 
       it('what no node can ever run fails its ref with InfeasibleTaskError', async () => {
         await assert.rejects(fabric.get(m.add.options({ resources: { tpu: 2 } }).remote(1, 2)), (e: Error) => e.name === 'InfeasibleTaskError' && /tpu/.test(e.message))
+      })
+
+      it('labels: hard ones no node has fail the ref (saying which), soft ones only prefer, bad ones are refused', async () => {
+        // Neither face's nodes have labels.
+        await assert.rejects(fabric.get(m.add.options({ labelSelector: { zone: 'eu' } }).remote(1, 1)),
+          (e: Error) => e.name === 'InfeasibleTaskError' && /labels task 'add' needs \(zone=eu\)/.test(e.message))
+        assert.equal(await fabric.get(m.add.options({ labelSelector: { zone: '!eu' } }).remote(1, 1)), 2)
+        assert.equal(await fabric.get(m.add.options({ softLabelSelector: { zone: 'eu' } }).remote(2, 2)), 4)
+        await assert.rejects(m.Counter.options({ labelSelector: { gpu: 'h100' } }).create(0), { name: 'InfeasibleTaskError' })
+        assert.throws(() => m.add.options({ labelSelector: { zone: 3 } as never }), /option labelSelector must map label names to values/)
+        assert.throws(() => m.add.options({ labelSelector: { a: 'b' }, softLabelSelector: { a: 'b' } }), /not both/)
       })
 
       it('refuses maxConcurrency above 1: not supported yet', () => {
