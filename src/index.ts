@@ -1,4 +1,4 @@
-// Fabric's public entry (`import { ... } from 'fabric'`).
+// Fabric's public entry (`import { ... } from 'wasm-fabric'`).
 export { Fabric, EmbeddedFabric, ConnectedFabric, type ConnectInit, type FabricInit, type EmbeddedInit, type GetOptions, type WaitOptions, type UntypedModule } from './api/index.js'
 export { createNode, type CreateNodeInit, type FabricNode } from './api/index.js'
 export { createLocalPolicy, defaultFabricPolicy, type LocalPolicy, type FabricPolicy, type LabelSelector } from './scheduler/index.js'

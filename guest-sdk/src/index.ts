@@ -1,4 +1,4 @@
-// The guest SDK: what user code compiled into a fabric component imports (`fabric/guest`).
+// The guest SDK: what user code compiled into a fabric component imports (`wasm-fabric/guest`).
 export { task, isTask } from './task.js'
 export { actor, type Task, type GuestRemoteFunction, type GuestRemoteArgs, type GuestRemoteResult, type GuestTaskOptions, TASK_BRAND } from './types.js'
 export { get, put, submit, wait, log } from './host.js'
