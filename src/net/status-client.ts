@@ -2,6 +2,7 @@
 // listener, no gossip. Offers both encrypters so it can talk to a node configured with either.
 import './polyfill.js'
 import { noise } from '@libp2p/noise'
+import './xsalsa20-memory.js'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'

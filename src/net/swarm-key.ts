@@ -2,6 +2,7 @@
 // checked here so a bad file is a clear error at startup rather than failed handshakes later.
 import './polyfill.js'
 import fs from 'node:fs/promises'
+import './xsalsa20-memory.js'
 import { generateKey } from '@libp2p/pnet'
 import { SwarmKeyError } from './errors.js'
 
