@@ -25,7 +25,9 @@ const wasm = await cachedBuild(path.join(here, 'guests', 'pi.ts'), path.join(her
 const fabric = await Fabric.start()
 try {
   const pi = await fabric.load<Pi>(wasm)
-  process.stdout.write(`embedded fabric ${fabric.id}: ${os.availableParallelism()} workers\n`)
+  process.stdout.write(fabric.kind === 'embedded'
+    ? `embedded fabric ${fabric.id}: ${os.availableParallelism()} workers\n`
+    : `connected to a fabric of ${fabric.nodes().length} nodes (${fabric.nodes().reduce((n, x) => n + x.cpus.total, 0)} CPUs)\n`)
 
   const started = performance.now()
   const refs = Array.from({ length: TASKS }, (_, i) => pi.darts.remote(SAMPLES, i + 1))

@@ -26,7 +26,7 @@ export function registerRun (program: Command): void {
     .description('run a driver program (TypeScript or JavaScript) against an embedded fabric, or a running one with --address')
     .argument('<driver>', 'the driver file (.ts, .mts, .js, .mjs)')
     .argument('[args...]', 'arguments for the driver (process.argv after the driver path)')
-    .option('--address <multiaddr>', 'a node of a running fabric: sets FABRIC_ADDRESS, which Fabric.connect() uses')
+    .option('--address <multiaddr>', 'a node of a running fabric: sets FABRIC_ADDRESS, so the driver\'s Fabric.start() (and Fabric.connect()) connects there')
     .allowUnknownOption()
     .action(async (driver: string, args: string[], opts: { address?: string }) => {
       const file = path.resolve(driver)

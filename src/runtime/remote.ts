@@ -11,7 +11,7 @@ import { cidOfBytesSync } from '../objects/cid.js'
 import { decode, encode, findRefs, mayHoldRefs, ObjectLostError } from '../objects/index.js'
 import { localRefs, wireArgs } from './local-refs.js'
 import { RetriesExhaustedError } from './errors.js'
-import { defaultFabricPolicy, fits, labelsMatch, type FabricPolicy, type LabelSelector, type Resources, type Scheduling } from '../scheduler/index.js'
+import { defaultFabricPolicy, type FabricPolicy, type LabelSelector, type Resources, type Scheduling } from '../scheduler/index.js'
 import type { LocalNode } from './local-node.js'
 import { resolveTaskOptions } from './options.js'
 import type { ArgSpec } from './interface.js'
@@ -443,8 +443,7 @@ export class RemoteRunner {
     if (spill !== undefined) {
       const to = spill.to === undefined ? undefined : this.net.view.get(spill.to)
       if (to !== undefined && to.state === 'alive' && !exclude.has(to.info.peer) && typeof options.scheduling !== 'object' &&
-        fits(options.demand ?? DEFAULT_DEMAND, to.info.resources.total) &&
-        (options.labels === undefined || options.labels.soft === true || labelsMatch(to.info.labels, options.labels.match))) return to
+        this.policy.mayRun(to, options.demand ?? DEFAULT_DEMAND, options.labels)) return to
       const others = new Set([...exclude, ...spill.from])
       try {
         return this.rank(`task '${name}'`, options.demand ?? DEFAULT_DEMAND, options.scheduling, others, localBytes, options.labels)[0]!

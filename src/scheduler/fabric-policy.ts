@@ -89,6 +89,11 @@ export function rankNodes<N extends NodeEntry> (view: readonly N[], req: Placeme
   return ranked
 }
 
+/** Whether `node` may run the work at all: its totals hold the demand and it has the hard labels (a spillback target is checked so). */
+export function mayRun (node: NodeEntry, demand: Resources, labels?: LabelSelector): boolean {
+  return fits(demand, node.info.resources.total) && (labels === undefined || labels.soft === true || labelsMatch(node.info.labels, labels.match))
+}
+
 /** Whether some node could take work of `demand`: now (alive, with it free), or (`anyFree` false) ever. */
 export function hasRoom (nodes: readonly NodeEntry[], demand: Resources, anyFree = true): boolean {
   return nodes.some(p => p.info.resources.total.cpus > 0 && (anyFree
@@ -97,4 +102,4 @@ export function hasRoom (nodes: readonly NodeEntry[], demand: Resources, anyFree
 }
 
 /** The fabric policy every caller uses unless wired otherwise. */
-export const defaultFabricPolicy: FabricPolicy = { rank: rankNodes, hasRoom }
+export const defaultFabricPolicy: FabricPolicy = { rank: rankNodes, hasRoom, mayRun }

@@ -60,6 +60,8 @@ export interface FabricPolicy {
   rank: <N extends NodeEntry>(nodes: readonly N[], req: PlacementRequest, load: (peer: string) => number, placed?: (peer: string) => number) => N[]
   /** Whether some node could take work of `demand`: now (`anyFree`, alive with it free), or ever (its totals hold it). */
   hasRoom: (nodes: readonly NodeEntry[], demand: Resources, anyFree?: boolean) => boolean
+  /** Whether `node` may run the work at all (its totals and hard labels), e.g. the node a spillback names. */
+  mayRun: (node: NodeEntry, demand: Resources, labels?: LabelSelector) => boolean
 }
 
 /** What a node knows of itself when it decides about one task. */

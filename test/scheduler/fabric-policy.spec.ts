@@ -2,7 +2,7 @@
 // affinity, alive before suspected, locality unless busy, load per CPU, spread taking turns, and the
 // warm node among equals.
 import assert from 'node:assert/strict'
-import { rankNodes } from '../../src/scheduler/index.js'
+import { mayRun, rankNodes } from '../../src/scheduler/index.js'
 import type { PeerEntry } from '../../src/net/index.js'
 import { resources, type Resources } from '../../src/scheduler/resources.js'
 
@@ -94,5 +94,17 @@ describe('scheduler/fabric-policy (labels)', () => {
     // A matching node that is full does not beat one with room.
     const full = names(rankNodes(view([labelled('eu-full', { zone: 'eu' }, 0), labelled('us', { zone: 'us' })]), { demand: cpu, what: "task 'x'", labels: { match: { zone: 'eu' }, soft: true } }, () => 0))
     assert.equal(full[0], 'us')
+  })
+})
+
+describe('scheduler/fabric-policy (mayRun: the node a spillback names)', () => {
+  it('accepts a node whose totals hold the demand and that has the hard labels; soft labels do not bar it', () => {
+    const n = entry('n', { cpus: 2 })
+    n.info.labels = { zone: 'eu' }
+    assert.equal(mayRun(n, cpu), true)
+    assert.equal(mayRun(n, resources({ cpus: 4 })), false)
+    assert.equal(mayRun(n, cpu, { match: { zone: 'eu' } }), true)
+    assert.equal(mayRun(n, cpu, { match: { zone: 'us' } }), false)
+    assert.equal(mayRun(n, cpu, { match: { zone: 'us' }, soft: true }), true)
   })
 })
