@@ -14,7 +14,10 @@ export type GuestRemoteArgs<A extends unknown[]> = { [I in keyof A]: A[I] | Obje
  */
 export type GuestRemoteResult<R> = R extends Generator<infer Y, unknown, unknown> ? ObjectRef<Y[]> : ObjectRef<R>
 
-/** Options of a nested call (Ray's names, camelCase; the host validates them as the driver's). */
+/**
+ * Options of a nested call (Ray's names, camelCase; the host validates them as the driver's). The
+ * driver's TaskOptions add placement (a nested task is placed by its node).
+ */
 export interface GuestTaskOptions {
   /** CPU slots the task holds while it runs. @default 1 */
   cpus?: number
@@ -30,8 +33,6 @@ export interface GuestTaskOptions {
   retryExceptions?: boolean | string[]
   /** Wall-clock limit of one attempt, in ms. */
   timeoutMs?: number
-  /** Placement strategy. @default 'default' */
-  scheduling?: 'default' | 'spread' | { nodeAffinity: string, soft?: boolean }
 }
 
 /** A task as a guest calls it: `.remote(...)` submits a nested call and returns a ref at once. */

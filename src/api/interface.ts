@@ -1,26 +1,12 @@
 // The driver-facing types: how a component's tasks and actors look to the program that calls them.
 // `fabric build` emits a `.d.ts` whose `Module` type is `GuestModule<typeof TheGuest>`.
-import type { Task, actor } from '../../guest-sdk/src/types.js'
+import type { GuestTaskOptions, Task, actor } from '../../guest-sdk/src/types.js'
 import type { ObjectRef } from '../objects/object-ref.js'
 
 export type { ObjectRef }
 
-/** Resources and policy of one call (Ray's options, camelCase). */
-export interface TaskOptions {
-  /** CPU slots the task holds while it runs. @default 1 */
-  cpus?: number
-  /** GPUs the task needs. @default 0 */
-  gpus?: number
-  /** Memory the task reserves, in MiB. @default 0 */
-  memoryMb?: number
-  /** Custom resources, e.g. `{ ssd: 1 }`. */
-  resources?: Record<string, number>
-  /** Retries after a worker or node failure. @default 3 */
-  maxRetries?: number
-  /** Also retry application errors (all, or those whose name is listed). @default false */
-  retryExceptions?: boolean | string[]
-  /** Wall-clock limit of one attempt, in ms. */
-  timeoutMs?: number
+/** Resources and policy of one call (Ray's options, camelCase): a guest's nested-call options plus placement. */
+export interface TaskOptions extends GuestTaskOptions {
   /**
    * Placement strategy: `'spread'` spreads calls over nodes; `{ nodeAffinity: id }` runs on the node
    * whose id `fabric.nodes()` lists (a hard affinity to a node not in the fabric fails the call with

@@ -134,11 +134,7 @@ export class GuestServices {
       }
     }
     try {
-      const id = this.n.objects.put(data, mayHoldRefs(data) ? findRefs(decode(data)).map(r => r.id) : [])
-      const t = this.taskOf(ctx)
-      if (t !== undefined) keepForGuest(t, id)
-      else this.n.refs.release(id)
-      return id
+      return this.handToGuest(this.n.objects.put(data, mayHoldRefs(data) ? findRefs(decode(data)).map(r => r.id) : []), ctx)
     } catch (err) {
       throw this.hostFailure(err)
     }
@@ -245,26 +241,27 @@ export class GuestServices {
       const args = values.map(toArgSpec)
       const options = nestedTaskOptions(decode(optionBytes), `nested task '${name}'`)
       this.n.assertRunning()
-      const id = this.offloadable(args, options, caller)
+      return this.handToGuest(this.offloadable(args, options, caller)
         ? this.submitElsewhere(cid, name, args, options)
-        : this.n.tasks.submit({ component: known.compiled, name, args, options, streaming: false }, true)
-      if (caller !== undefined) keepForGuest(caller, id)
-      else this.n.refs.release(id)
-      return id
+        : this.n.tasks.submit({ component: known.compiled, name, args, options, streaming: false }, true), ctx)
     } catch (err) {
       throw this.hostFailure(err)
     }
+  }
+
+  /** A ref made for a guest (held once): its task holds it until it ends; without a task it goes at once. */
+  private handToGuest (id: string, ctx: HostContext): string {
+    const t = this.taskOf(ctx)
+    if (t !== undefined) keepForGuest(t, id)
+    else this.n.refs.release(id)
+    return id
   }
 
   /** A guest calls a method of an actor of this node (`actorHandle(id).method.remote(...)`). */
   guestCallActor (actorId: string, method: string, args: Uint8Array, options: Uint8Array, ctx: HostContext): string {
     try {
       this.n.assertRunning()
-      const id = guestCallActor(this.n.actorTable, actorId, method, args, options)
-      const caller = this.taskOf(ctx)
-      if (caller !== undefined) keepForGuest(caller, id)
-      else this.n.refs.release(id)
-      return id
+      return this.handToGuest(guestCallActor(this.n.actorTable, actorId, method, args, options), ctx)
     } catch (err) {
       throw this.hostFailure(err)
     }
