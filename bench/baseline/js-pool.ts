@@ -8,7 +8,9 @@ interface Pending { resolve: (v: Uint8Array) => void, reject: (e: Error) => void
 export class JsPool {
   private readonly workers: Worker[] = []
   private readonly idle: Worker[] = []
-  private readonly queue: Array<{ msg: { id: number, name: string, args: Uint8Array }, p: Pending }> = []
+  // Read from `head`: a plain shift() of a very long array is O(n), which made a million queued calls quadratic.
+  private queue: Array<{ msg: { id: number, name: string, args: Uint8Array }, p: Pending } | undefined> = []
+  private head = 0
   private readonly pending = new Map<number, Pending>()
   private nextId = 1
 
@@ -23,8 +25,15 @@ export class JsPool {
         this.pending.delete(m.id)
         if (m.type === 'done') p.resolve(m.value!)
         else p.reject(new Error(m.error))
-        const next = this.queue.shift()
-        if (next !== undefined) this.send(w, next.msg, next.p)
+        const next = this.queue[this.head]
+        if (next !== undefined) {
+          this.queue[this.head++] = undefined
+          if (this.head > 4096 && this.head * 2 > this.queue.length) {
+            this.queue = this.queue.slice(this.head)
+            this.head = 0
+          }
+          this.send(w, next.msg, next.p)
+        }
         else this.idle.push(w)
       })
       this.workers.push(w)
