@@ -50,7 +50,8 @@ export async function run (): Promise<Row[]> {
     for (const n of sizes) {
       const o = await child({ mode: 'tasks', n, rounds: roundsOf(n), lang: 'qjs', ...(address === undefined ? {} : { address }) })
       const rate = summarize(o.rates)
-      const pool = address === undefined ? summarize((await child({ mode: 'pool', n, rounds: roundsOf(n), lang: 'qjs' })).rates) : undefined
+      const poolRun = address === undefined ? await child({ mode: 'pool', n, rounds: roundsOf(n), lang: 'qjs' }) : undefined
+      const pool = poolRun === undefined ? undefined : summarize(poolRun.rates)
       base ??= rate
       rows.push({
         metric: `${label}: ${k(n)} outstanding no-op tasks`,
@@ -60,7 +61,7 @@ export async function run (): Promise<Row[]> {
         baselineName: `${label} at 1k`,
         target: n === sizes[0] ? undefined : '>= 0.9x',
         met: n === sizes[0] ? undefined : rate.median >= 0.9 * base.median,
-        note: `driver RSS growth ${o.rssGrowthMb.toFixed(0)} MiB${pool === undefined ? '' : `; plain worker pool ${pool.median.toFixed(0)} tasks/s`}`
+        note: `driver RSS growth ${o.rssGrowthMb.toFixed(0)} MiB${pool === undefined ? '' : `; plain worker pool ${pool.median.toFixed(0)} tasks/s, RSS growth ${poolRun!.rssGrowthMb.toFixed(0)} MiB`}`
       })
       if (n >= 1_000_000) {
         rows.push({ metric: `${label}: RSS growth of a ${k(n)}-task job`, unit: 'MiB', value: one(o.rssGrowthMb), target: '<= 1024', met: o.rssGrowthMb <= 1024 })
