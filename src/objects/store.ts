@@ -1,5 +1,7 @@
 // A node's content-addressed object store: a bounded memory tier that spills least recently used
 // objects to one file per CID, with pin counts deciding when an object is gone.
+// Over 500 lines: one class; its two tiers share the pin counts and the LRU order that decides what
+// spills, so a split would pass that state back and forth on every put, get and unpin.
 import os from 'node:os'
 import path from 'node:path'
 import { createHash, randomBytes } from 'node:crypto'

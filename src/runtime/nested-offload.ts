@@ -7,7 +7,7 @@ import { decode, encode } from '../objects/index.js'
 import { hasRoom, type Resources } from '../scheduler/index.js'
 import { deserializeError } from '../errors/index.js'
 import type { NestedOffload, OffloadArg, OffloadedRef, ResolvedTaskOptions } from './interface.js'
-import type { RemoteRunner } from './remote.js'
+import type { RemoteRunner } from './remote-runner.js'
 
 /**
  * The {@link NestedOffload} of a node in a fabric.

@@ -14,7 +14,7 @@ import { decode, encode, findRefs, mapRefs, ObjectLostError, ObjectRef } from '.
 import { deserializeError } from '../errors/index.js'
 import { INLINE_LIMIT } from './ref-table.js'
 import { DependencyFailedError, ForeignRefError, ObjectReleasedError } from './errors.js'
-import type { RemoteRunner, RemoteSubmitOptions } from './remote.js'
+import type { RemoteRunner, RemoteSubmitOptions } from './remote-runner.js'
 
 /** How a node-held object is made again: its task and the arguments it was given (refs included). */
 export interface Lineage {

@@ -10,7 +10,7 @@ import type { ActorOpen, ActorSession, NetNode, PeerEntry } from '../../src/net/
 import { PeerUnreachableError } from '../../src/net/errors.js'
 import { ActorNotFoundError } from '../../src/runtime/errors.js'
 import { RemoteActor, type RemoteActorInit } from '../../src/runtime/remote-actor.js'
-import type { RemoteRunner } from '../../src/runtime/remote.js'
+import type { RemoteRunner } from '../../src/runtime/remote-runner.js'
 import { resources } from '../../src/scheduler/resources.js'
 
 const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
