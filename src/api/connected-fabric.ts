@@ -5,7 +5,7 @@
 // Small results come back by value and are held here; large ones stay on the node that made them
 // (RemoteObjects: by CID, rebuilt from lineage when their nodes are gone), and travel to the node
 // that needs them. Not yet across nodes: streaming tasks, refs nested inside values.
-import { randomUUID } from 'node:crypto'
+import { flatUuid } from '../objects/flat-id.js'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -290,7 +290,7 @@ export class ConnectedFabric implements FabricDriver {
 
   /** A handle: `actorId` and each method with `.remote()`. */
   private actorHandle (actor: RemoteActor, cls: string, methods: readonly string[], name?: string): Record<string, unknown> {
-    const actorId = `d-actor-${randomUUID()}`
+    const actorId = flatUuid('d-actor-')
     const entry: { actor: RemoteActor, chain: Promise<unknown>, name?: string, cls: string, methods: readonly string[] } = { actor, chain: Promise.resolve(), cls, methods, ...(name === undefined ? {} : { name }) }
     this.actors.set(actorId, entry)
     const handle: Record<string, unknown> = { actorId }

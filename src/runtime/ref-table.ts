@@ -2,6 +2,7 @@
 // A ref lives while something holds it (a driver handle, a pending task's argument, a value that
 // contains it, a running guest); when the last holder lets go of a settled ref, it is deleted and
 // its bytes unpinned, so a long job's memory stays flat.
+import { flat } from '../objects/flat-id.js'
 
 /**
  * Where a ready object's bytes are: inline (small, CBOR), or in the object store by CID. `raw`:
@@ -46,7 +47,7 @@ export class RefTable {
 
   /** A new pending ref (a task's result), or a ready one. */
   create (kind: 't' | 'o' | 's'): RefEntry {
-    const id = `${this.prefix}/${kind}${(++this.seq).toString(36)}`
+    const id = flat(`${this.prefix}/${kind}${(++this.seq).toString(36)}`)
     const entry: RefEntry = { id, state: 'pending', value: undefined, error: undefined, holders: 0, nested: NONE, waiters: undefined, producer: undefined }
     this.entries.set(id, entry)
     return entry

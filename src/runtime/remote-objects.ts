@@ -7,7 +7,7 @@
 // stands for is kept while the program holds an ObjectRef for it: when the garbage collector takes
 // the last one (a value holding it, a pending call taking it and a result's lineage hold theirs),
 // it is released here and on the nodes that keep copies, as `free` does.
-import { randomUUID } from 'node:crypto'
+import { flatUuid } from '../objects/flat-id.js'
 import type { NestedRef, NetNode, RefArg, ResultRef } from '../net/index.js'
 import { cidOfBytes } from '../objects/cid.js'
 import { decode, encode, findRefs, mapRefs, ObjectLostError, ObjectRef } from '../objects/index.js'
@@ -399,5 +399,5 @@ function refsOf (lineage: Lineage): ObjectRef[] {
 
 /** A new driver ref id. */
 function newId (): string {
-  return `d-${randomUUID()}`
+  return flatUuid('d-')
 }

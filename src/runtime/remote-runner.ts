@@ -1,7 +1,7 @@
 // A caller's tasks across nodes (RemoteRunner): placed on the fabric's nodes by the fabric policy
 // from the caller's view, sent over /fabric/task/1 (sent back and placed again on spillback), and
 // resubmitted elsewhere when their node dies.
-import { randomUUID } from 'node:crypto'
+import { flatUuid } from '../objects/flat-id.js'
 import { MAX_SPILLBACKS, type NestedRef, type NetNode, type PeerEntry, type RefArg, type RemoteTask, type ResultRef, type TaskOutcome } from '../net/index.js'
 import { cidOfBytesSync } from '../objects/cid.js'
 import { decode, encode } from '../objects/index.js'
@@ -138,7 +138,7 @@ export class RemoteRunner {
     const maxRetries = options.maxRetries ?? 3
     const slots = refs.length === 0 ? args : args.map((a, i) => refs.some(r => r.index === i) ? null : a)
     const task: RemoteTask = {
-      type: 'run', id: randomUUID(), component: cid, name, args: encode(slots),
+      type: 'run', id: flatUuid(), component: cid, name, args: encode(slots),
       ...(refs.length === 0 ? {} : { refs }),
       ...(nested.length === 0 ? {} : { nested }),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
