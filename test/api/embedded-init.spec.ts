@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict'
 import { Fabric, type GuestModule } from '../../src/index.js'
 import { fixtureComponent, tempDir } from '../helpers/fixtures.js'
-import { skipBecause } from '../helpers/skip.js'
 import { poolOf } from './embedded-pool.js'
 
 type Kitchen = GuestModule<typeof import('../fixtures/guests/ts/kitchen.js')>
@@ -33,7 +32,7 @@ describe('api/Fabric.start: worker pool limits of an embedded fabric', function 
 
   it('defaultTimeoutMs: a task that sets no timeout is stopped after it (TaskTimeoutError)', async function () {
     await withFabric({ defaultTimeoutMs: 300 }, async fabric => {
-      if (poolOf(fabric).defaultTimeoutMs !== 300) skipBecause(this, 'LocalNode does not pass defaultTimeoutMs to its pool yet')
+      assert.equal(poolOf(fabric).defaultTimeoutMs, 300, 'defaultTimeoutMs reaches the pool')
       const m = await fabric.load<Kitchen>(kitchen)
       const started = Date.now()
       await assert.rejects(fabric.get(m.spin.options({ maxRetries: 0 }).remote()), { name: 'TaskTimeoutError' })
@@ -45,14 +44,14 @@ describe('api/Fabric.start: worker pool limits of an embedded fabric', function 
   it('workerHeapMb: every worker runs with that JavaScript heap limit', async function () {
     await withFabric({ workerHeapMb: 96 }, async fabric => {
       const pool = poolOf(fabric)
-      if (pool.heapMb !== 96) skipBecause(this, 'LocalNode does not pass workerHeapMb to its pool yet')
+      assert.equal(pool.heapMb, 96, 'workerHeapMb reaches the pool')
       assert.deepEqual(pool.slots.map(s => s.worker.resourceLimits?.maxOldGenerationSizeMb), [96, 96])
     })
   })
 
   it('actorWorkers: actors share at most that many workers', async function () {
     await withFabric({ actorWorkers: 1 }, async fabric => {
-      if (poolOf(fabric).maxActorWorkers !== 1) skipBecause(this, 'LocalNode does not pass actorWorkers to its pool yet')
+      assert.equal(poolOf(fabric).maxActorWorkers, 1, 'actorWorkers reaches the pool')
       const m = await fabric.load<Kitchen>(kitchen)
       const actors = await Promise.all([1, 2, 3].map(async i => await m.Counter.create(i)))
       assert.deepEqual(await fabric.get(actors.map(a => a.incr.remote(1))), [2, 3, 4])
@@ -63,7 +62,7 @@ describe('api/Fabric.start: worker pool limits of an embedded fabric', function 
   it('maxExtraWorkers and processMemoryLimitMb reach the pool', async function () {
     await withFabric({ maxExtraWorkers: 0, processMemoryLimitMb: 64 }, async fabric => {
       const pool = poolOf(fabric)
-      if (pool.maxExtraWorkers !== 0) skipBecause(this, 'LocalNode does not pass maxExtraWorkers / processMemoryLimitMb to its pool yet')
+      assert.equal(pool.maxExtraWorkers, 0, 'maxExtraWorkers reaches the pool')
       assert.equal(pool.budgetBytes, 32 * 1024 * 1024, 'the memory budget is split between the 2 workers')
       const m = await fabric.load<Kitchen>(kitchen)
       assert.equal(await fabric.get(m.add.remote(2, 2)), 4)

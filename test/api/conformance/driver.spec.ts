@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict'
 import { ObjectRef, type FabricDriver, type GuestModule, type UntypedModule } from '../../../src/index.js'
 import { fixtureComponent } from '../../helpers/fixtures.js'
+import { skipBecause } from '../../helpers/skip.js'
 import { connectedFace, embeddedFace, type Face } from './faces.js'
 
 type Kitchen = GuestModule<typeof import('../../fixtures/guests/ts/kitchen.js')>
@@ -263,7 +264,7 @@ for (const face of [embeddedFace(), connectedFace()] as Face[]) {
 
     describe('release on garbage collection', () => {
       it('refs the program drops are released, with what the fabric keeps for them', async function () {
-        if (gc === undefined) this.skip()
+        if (gc === undefined) skipBecause(this, 'needs node --expose-gc (npm test sets it in .mocharc.cjs)')
         const refsBefore = await settledCount(() => face.heldRefs(fabric))
         const storedBefore = await settledCount(() => face.storedObjects(fabric), 600)
         await (async () => {
@@ -279,7 +280,7 @@ for (const face of [embeddedFace(), connectedFace()] as Face[]) {
       })
 
       it('keeps a dropped ref alive while a value holding it, or a pending task taking it, needs it', async function () {
-        if (gc === undefined) this.skip()
+        if (gc === undefined) skipBecause(this, 'needs node --expose-gc (npm test sets it in .mocharc.cjs)')
         const big = bytes(200 * 1024, 3)
         const { box, later } = (() => {
           const inner = fabric.put(big)
