@@ -13,13 +13,14 @@ import { createNetNode, fixedResources, type NetNode } from '../net/index.js'
 import { decode, encode, findRefs, ObjectRef } from '../objects/index.js'
 import { TaskCancelledError } from '../exec/errors.js'
 import {
-  FabricStoppedError, ForeignRefError, GetTimeoutError, RemoteActor, RemoteObject, RemoteObjects, RemoteRunner, findNamedActor,
-  InfeasibleTaskError, type Held, type Lineage
+  ActorNotFoundError, FabricStoppedError, ForeignRefError, GetTimeoutError, RemoteActor, RemoteObject, RemoteObjects, RemoteRunner, addressOf,
+  attachActor, findNamedActor, formatActorAddress, InfeasibleTaskError, type Held, type Lineage
 } from '../runtime/index.js'
 import { driverActorOptions, driverTaskOptions, PLACEMENT_OPTION_NAMES, type SchedulingOption } from '../runtime/options.js'
 import type { LabelSelector } from '../scheduler/index.js'
 import type { ResolvedActorOptions, ResolvedTaskOptions } from '../runtime/interface.js'
 import { assertRef, checkNumReturns } from './embedded-fabric.js'
+import { withHandleForms } from './handle-forms.js'
 import type { ActorHandle, ActorOptions, FabricDriver, GetOptions, NodeSummary, RemoteActorClass, RemoteFunction, TaskOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
 
 /** Options of {@link ConnectedFabric.connect}. */
@@ -39,6 +40,9 @@ export interface ConnectInit {
 /** Every option a {@link ConnectInit} may have (unknown ones are refused). */
 const CONNECT_INIT_NAMES: readonly string[] = ['dataDir', 'swarmKey', 'fabricName', 'listen', 'timeoutMs']
 
+/** A handle this driver made: its actor, the chain its calls wait on (for order), and the handle object. */
+interface ActorEntry { actor: RemoteActor, chain: Promise<unknown>, name?: string, cls: string, methods: readonly string[], handle: Record<string, unknown> }
+
 /** Task options after the shared check (runtime/options.ts), as both faces resolve them. */
 interface TaskPlan { resolved: ResolvedTaskOptions, scheduling: SchedulingOption, labels?: LabelSelector }
 
@@ -50,7 +54,10 @@ export class ConnectedFabric implements FabricDriver {
   readonly kind = 'connected' as const
   /** Cancellers of this driver's pending tasks, by ref id. */
   private readonly cancels = new Map<string, AbortController>()
-  private readonly actors = new Map<string, { actor: RemoteActor, chain: Promise<unknown>, name?: string, cls: string, methods: readonly string[] }>()
+  /** Live handles by actorId (several ids may name one actor: one was made before it moved). */
+  private readonly actors = new Map<string, ActorEntry>()
+  /** Each handle object this driver made: arguments holding one travel with its form. */
+  private readonly handles = new WeakMap<object, ActorEntry>()
   /** Names of actors this driver is creating now. */
   private readonly naming = new Set<string>()
   private stopped = false
@@ -216,8 +223,9 @@ export class ConnectedFabric implements FabricDriver {
   }
 
   /** A task call as the objects table runs it (and runs it again to rebuild its result). */
-  private lineage (cid: string, name: string, args: unknown[], { resolved, scheduling, labels }: TaskPlan): Lineage {
+  private lineage (cid: string, name: string, given: unknown[], { resolved, scheduling, labels }: TaskPlan): Lineage {
     this.assertRunning()
+    const args = this.travel(given)
     this.checkArgs(args, `${name}.remote`)
     return {
       component: cid,
@@ -234,8 +242,9 @@ export class ConnectedFabric implements FabricDriver {
     }
   }
 
-  private async createActor (cid: string, cls: string, methods: string[], args: unknown[], { resolved, scheduling, labels }: { resolved: ResolvedActorOptions, scheduling: SchedulingOption, labels?: LabelSelector }, options: ActorOptions): Promise<Record<string, unknown>> {
+  private async createActor (cid: string, cls: string, methods: string[], given: unknown[], { resolved, scheduling, labels }: { resolved: ResolvedActorOptions, scheduling: SchedulingOption, labels?: LabelSelector }, options: ActorOptions): Promise<Record<string, unknown>> {
     this.assertRunning()
+    const args = this.travel(given)
     this.checkArgs(args, `${cls}.create`)
     const name = resolved.name
     if (name !== undefined && (this.naming.has(name) || [...this.actors.values()].some(a => a.name === name))) {
@@ -262,7 +271,7 @@ export class ConnectedFabric implements FabricDriver {
         ...(name === undefined ? {} : { name })
       })
       keepAlive(args) // until the node has pulled what they stand for
-      return this.actorHandle(actor, cls, methods, name)
+      return this.handleOf(actor, cls, methods, name)
     } finally {
       if (name !== undefined) this.naming.delete(name)
     }
@@ -288,16 +297,26 @@ export class ConnectedFabric implements FabricDriver {
     }
   }
 
-  /** A handle: `actorId` and each method with `.remote()`. */
-  private actorHandle (actor: RemoteActor, cls: string, methods: readonly string[], name?: string): Record<string, unknown> {
-    const actorId = flatUuid('d-actor-')
-    const entry: { actor: RemoteActor, chain: Promise<unknown>, name?: string, cls: string, methods: readonly string[] } = { actor, chain: Promise.resolve(), cls, methods, ...(name === undefined ? {} : { name }) }
-    this.actors.set(actorId, entry)
+  /**
+   * A handle: `actorId` (the actor's address, `<id on its node>@<PeerId>`, which guests can call)
+   * and each method with `.remote()`. One handle per address: asked again (getActor, actorHandle),
+   * the same one comes back, and a second session to that actor is closed.
+   */
+  private handleOf (actor: RemoteActor, cls: string, methods: readonly string[], name?: string): Record<string, unknown> {
+    const actorId = actor.actorId === undefined || actor.peer === undefined ? flatUuid('d-actor-') : formatActorAddress({ actor: actor.actorId, peer: actor.peer })
+    const known = this.actors.get(actorId)
+    if (known !== undefined && !known.actor.isDead) {
+      if (known.actor !== actor) void actor.close().catch(() => {})
+      return known.handle
+    }
     const handle: Record<string, unknown> = { actorId }
+    const entry: ActorEntry = { actor, chain: Promise.resolve(), cls, methods, handle, ...(name === undefined ? {} : { name }) }
+    this.actors.set(actorId, entry)
     for (const method of methods) {
       handle[method] = {
-        remote: (...args: unknown[]) => {
+        remote: (...given: unknown[]) => {
           this.assertRunning()
+          const args = this.travel(given)
           this.checkArgs(args, `${cls}.${method}.remote`)
           // Calls reach the actor in the order they are made, each once its ref arguments are
           // ready; refs travel as what they stand for (the node passes a whole-argument ref's value).
@@ -313,7 +332,22 @@ export class ConnectedFabric implements FabricDriver {
         }
       }
     }
+    this.handles.set(handle, entry)
     return Object.freeze(handle)
+  }
+
+  /**
+   * `values` with this driver's handles replaced by the form they travel as: `{ actorId }` with the
+   * actor's address now (after a restart on another node, its new one).
+   */
+  private travel<T> (values: T): T {
+    if (this.actors.size === 0) return values
+    return withHandleForms(values, h => {
+      const e = this.handles.get(h)
+      if (e === undefined) return undefined
+      const { actorId, peer } = e.actor
+      return { actorId: actorId === undefined || peer === undefined ? (e.handle as { actorId: string }).actorId : formatActorAddress({ actor: actorId, peer }) }
+    }) as T
   }
 
   /** A ref to what a task gives (or will, once `held` settles). */
@@ -325,8 +359,9 @@ export class ConnectedFabric implements FabricDriver {
    * Store a value in the fabric: kept by this driver (a large one is served by CID to the nodes
    * whose tasks take it, so it crosses the network once per node, not once per task).
    */
-  put<T> (value: T): ObjectRef<T> {
+  put<T> (given: T): ObjectRef<T> {
     this.assertRunning()
+    const value = this.travel(given)
     for (const r of findRefs(value)) void this.objects.heldOf(r) // a foreign or freed ref fails now
     let bytes: Uint8Array
     try {
@@ -341,9 +376,30 @@ export class ConnectedFabric implements FabricDriver {
   /** A live named actor: one this driver created, or one any node in view hosts. */
   async getActor<I = Record<string, (...args: unknown[]) => unknown>> (name: string): Promise<ActorHandle<I>> {
     this.assertRunning()
-    for (const e of this.actors.values()) if (e.name === name) return this.actorHandle(e.actor, e.cls, e.methods) as ActorHandle<I>
+    for (const e of this.actors.values()) if (e.name === name && !e.actor.isDead) return e.handle as ActorHandle<I>
     const found = await findNamedActor(this.net, this.runner, name)
-    return this.actorHandle(found.actor, found.cls, found.methods) as ActorHandle<I>
+    return this.handleOf(found.actor, found.cls, found.methods) as ActorHandle<I>
+  }
+
+  /**
+   * A callable handle from what names a live actor: its actorId (`<id>@<PeerId>`) or the form a
+   * handle travels as (`{ actorId }`, e.g. a task's result). This driver's own actor gives its own
+   * handle (calls keep their order and its restarts); another's is attached to on its node, as
+   * getActor attaches to a named one (never restarted from here).
+   *
+   * @throws ActorNotFoundError when its node is not in view or has no such live actor;
+   *   TypeError (BadActorAddressError) for a malformed id
+   */
+  async actorHandle<I = Record<string, (...args: unknown[]) => unknown>> (actor: string | { readonly actorId: string }): Promise<ActorHandle<I>> {
+    this.assertRunning()
+    const own = typeof actor === 'object' && actor !== null ? this.handles.get(actor) : undefined
+    if (own !== undefined) return own.handle as ActorHandle<I>
+    const { actor: id, peer } = addressOf(actor)
+    if (peer === undefined) throw new ActorNotFoundError(`actor ${id} names no node: across nodes an actorId is '<id>@<PeerId>' (pass the handle, or its actorId, as the fabric gave it)`)
+    const known = this.actors.get(formatActorAddress({ actor: id, peer })) ?? [...this.actors.values()].find(e => e.actor.peer === peer && e.actor.actorId === id)
+    if (known !== undefined && !known.actor.isDead) return known.handle as ActorHandle<I>
+    const found = await attachActor(this.net, this.runner, peer, id)
+    return this.handleOf(found.actor, found.cls, found.methods) as ActorHandle<I>
   }
 
   /** Kill an actor: its calls not yet answered fail with ActorDiedError; it is not restarted. */

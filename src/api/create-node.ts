@@ -84,7 +84,7 @@ export interface FabricNode {
  */
 export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
   const { createNetNode } = await import('../net/index.js')
-  const { FabricOffload, LocalNode, RemoteActorHost, RemoteRunner, RemoteTaskExecutor } = await import('../runtime/index.js')
+  const { ActorForwarder, FabricOffload, LocalNode, RemoteActorHost, RemoteRunner, RemoteTaskExecutor } = await import('../runtime/index.js')
   const total = ownTotal(init.resources ?? {})
   const runtime = new LocalNode({
     workers: Math.max(1, Math.round(total.cpus)),
@@ -138,6 +138,9 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
   const node = net
   // Guests' nested tasks spread to nodes with room once this node is half busy (the local policy says when).
   runtime.setOffload(new FabricOffload(node, new RemoteRunner(node, init.fabricPolicy), cid => executor.componentBytes(cid)))
+  // Guests' calls to actors of other nodes (handles that travelled) go over sessions this keeps.
+  const forwarder = new ActorForwarder(node)
+  runtime.setActorForwarder(forwarder)
   // A peer gone for good owns nothing any more: its results kept here are dropped.
   node.view.on('dead', e => { executor.ownerGone(e.info.peer) })
   node.view.on('leave', e => { executor.ownerGone(e.info.peer) })
@@ -152,6 +155,7 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
     stop: async () => {
       stopping ??= (async () => {
         try {
+          await forwarder.stop()
           await node.stop({ leave: true })
         } finally {
           await runtime.stop()

@@ -5,7 +5,9 @@ import type { Manifest } from '../component/index.js'
 import type { CompiledComponent } from '../component/interface.js'
 import type { ExecPoolInit } from '../exec/index.js'
 import { decode, encode, findRefs, ObjectRef } from '../objects/index.js'
-import { InfeasibleTaskError } from '../runtime/errors.js'
+import { ActorNotFoundError, InfeasibleTaskError } from '../runtime/errors.js'
+import { addressOf } from '../runtime/actor-address.js'
+import { withHandleForms } from './handle-forms.js'
 import type { ArgSpec, NodeInit, NodeStats } from '../runtime/interface.js'
 import { LocalNode, type StreamReader } from '../runtime/local-node.js'
 import { driverActorOptions, driverTaskOptions, type SchedulingOption } from '../runtime/options.js'
@@ -46,6 +48,10 @@ export class EmbeddedFabric implements FabricDriver {
   private readonly registry = new FinalizationRegistry<string>((id) => { if (!this.stopped) this.node.release(id) })
   private stopped = false
   private readonly methods = new Map<string, Map<string, string[]>>()
+  /** This fabric's handle objects and their actors' ids: among arguments they travel as `{ actorId }`. */
+  private readonly handles = new WeakMap<object, string>()
+  /** Whether any handle was made (arguments are looked through for handles only then). */
+  private madeHandles = false
 
   private constructor (private readonly node: LocalNode) {}
 
@@ -141,7 +147,21 @@ export class EmbeddedFabric implements FabricDriver {
 
   async getActor<I = Record<string, (...args: unknown[]) => unknown>> (name: string): Promise<ActorHandle<I>> {
     const a = this.node.actorByName(name)
-    return this.actorHandle(a.id, a.component, a.cls) as ActorHandle<I>
+    return this.handleOf(a.id, a.component, a.cls) as ActorHandle<I>
+  }
+
+  /**
+   * A callable handle from what names an actor of this fabric: an actorId, or the form a handle
+   * travels as (`{ actorId }`, e.g. returned by a task).
+   *
+   * @throws ActorNotFoundError when no live actor has that id here; TypeError for a malformed id
+   */
+  async actorHandle<I = Record<string, (...args: unknown[]) => unknown>> (actor: string | { readonly actorId: string }): Promise<ActorHandle<I>> {
+    if (typeof actor === 'object' && actor !== null && this.handles.has(actor)) return actor as ActorHandle<I>
+    const { actor: id, peer } = addressOf(actor)
+    if (peer !== undefined) throw new ActorNotFoundError(`actor ${id}@${peer} lives on node ${peer}: this embedded fabric is one node (call it through a driver connected to that node's fabric)`)
+    const a = this.node.actorById(id)
+    return this.handleOf(a.id, a.component, a.cls) as ActorHandle<I>
   }
 
   async kill (handle: { actorId: string }): Promise<void> {
@@ -239,13 +259,13 @@ export class EmbeddedFabric implements FabricDriver {
         const deps = encoded.flatMap(a => a.kind === 'ref' ? [a.id] : a.refs)
         if (deps.length > 0) await this.node.wait(deps, deps.length)
         const actorId = await this.node.createActor(component, cls, encoded, resolved)
-        return this.actorHandle(actorId, component, cls, methods)
+        return this.handleOf(actorId, component, cls, methods)
       },
       options: (more: ActorOptions) => this.remoteClass(component, cls, methods, { ...options, ...more })
     } as RemoteActorClass<unknown[], Record<string, (...args: unknown[]) => unknown>>
   }
 
-  private actorHandle (actorId: string, component: CompiledComponent, cls: string, methods?: string[]): Record<string, unknown> {
+  private handleOf (actorId: string, component: CompiledComponent, cls: string, methods?: string[]): Record<string, unknown> {
     const names = methods ?? this.methods.get(component.cid)?.get(cls) ?? []
     const handle: Record<string, unknown> = { actorId }
     for (const method of names) {
@@ -253,6 +273,8 @@ export class EmbeddedFabric implements FabricDriver {
         remote: (...args: unknown[]) => this.track(this.node.callActor(actorId, method, this.encodeArgs(args, `${cls}.${method}.remote`)))
       }
     }
+    this.handles.set(handle, actorId)
+    this.madeHandles = true
     return Object.freeze(handle)
   }
 
@@ -267,8 +289,10 @@ export class EmbeddedFabric implements FabricDriver {
   }
 
   private encodeValue (value: unknown, what: string): { bytes: Uint8Array, refs: string[] } {
+    // This fabric's handles travel as { actorId }, which guests' actorHandle() takes.
+    const v = this.madeHandles ? withHandleForms(value, h => { const actorId = this.handles.get(h); return actorId === undefined ? undefined : { actorId } }) : value
     try {
-      return { bytes: encode(value), refs: findRefs(value).map(r => r.id) }
+      return { bytes: encode(v), refs: findRefs(v).map(r => r.id) }
     } catch (err) {
       ;(err as Error).message = `${what}: ${(err as Error).message}`
       throw err

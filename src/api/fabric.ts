@@ -130,6 +130,10 @@ export class Fabric implements FabricDriver {
     return await this.face.getActor<I>(name)
   }
 
+  async actorHandle<I = Record<string, (...args: unknown[]) => unknown>> (actor: string | { readonly actorId: string }): Promise<ActorHandle<I>> {
+    return await this.face.actorHandle<I>(actor)
+  }
+
   async kill (handle: { actorId: string }): Promise<void> {
     await this.face.kill(handle)
   }

@@ -58,7 +58,11 @@ export interface RemoteFunction<A extends unknown[], R> {
 
 type MethodsOf<I> = { [K in keyof I as I[K] extends (...args: never[]) => unknown ? K : never]: I[K] }
 
-/** A live actor: each method has `.remote()`. */
+/**
+ * A live actor: each method has `.remote()`. `actorId` names it anywhere in the fabric (the
+ * actor's id on its node, with `@PeerId` across nodes); passed as an argument, the handle (or its
+ * actorId) reaches guests, whose `actorHandle(x)` calls it.
+ */
 export type ActorHandle<I> = {
   readonly [K in keyof MethodsOf<I>]: MethodsOf<I>[K] extends (...args: infer P) => infer R ? { remote: (...args: RemoteArgs<P>) => RemoteResult<R> } : never
 } & { readonly actorId: string }
@@ -154,6 +158,19 @@ export interface FabricDriver {
    * @throws ActorNotFoundError when no live actor has that name
    */
   getActor<I = Record<string, (...args: unknown[]) => unknown>> (name: string): Promise<ActorHandle<I>>
+  /**
+   * A callable handle from what names a live actor: its `actorId`, or the form a handle travels as
+   * inside values (`{ actorId }`: what a task that returned a handle gives to `get`). Handles
+   * passed as arguments travel in that form by themselves; a guest's `actorHandle(x)` takes it.
+   *
+   * @throws ActorNotFoundError when no live actor has that id (or its node is not in view);
+   *   TypeError for a malformed id
+   * @example
+   * const form = await fabric.get(m.pickCounter.remote(a, b))       // { actorId: '...' }
+   * const counter = await fabric.actorHandle<Counter>(form)
+   * await fabric.get(counter.incr.remote(1))
+   */
+  actorHandle<I = Record<string, (...args: unknown[]) => unknown>> (actor: string | { readonly actorId: string }): Promise<ActorHandle<I>>
   /** Kill an actor: its calls not yet answered fail with ActorDiedError; it is not restarted; its name is free once this resolves. */
   kill (handle: { actorId: string }): Promise<void>
   /** The nodes work may run on (their ids are what `scheduling: { nodeAffinity }` names). */

@@ -1,7 +1,7 @@
 // `/fabric/actor/1`: an actor on another node, driven over one long-lived stream per handle.
 // Length-prefixed CBOR frames:
 //
-//   client: { type: 'create', component, cls, args, options, nested? }   or { type: 'attach', name }   (first frame)
+//   client: { type: 'create', component, cls, args, options, nested? }   or { type: 'attach', name } or { type: 'attach-id', actor }   (first frame)
 //   server: { type: 'created', actor, cls?, methods? }           or { type: 'error', error }   (then the stream ends)
 //   client: { type: 'call', id, method, args, timeoutMs?, nested?, retries? }   any number; run in the order sent
 //           nested: refs inside the argument values and what they stand for, as in /fabric/task/1;
@@ -14,7 +14,7 @@
 //
 // The session that created an actor owns it: when that stream ends (the caller closed it, died, or
 // its connection broke) the node kills the actor, so an actor never outlives its owner unnoticed.
-// A session attached by name does not own the actor. Frames are validated and size-limited; a
+// A session attached (by name, or by the actor's id on the node) does not own the actor. Frames are validated and size-limited; a
 // bad frame ends the session with an error frame. The owner is told of every restart the node
 // makes in place, before the crashed call's result, so it can count them against the actor's one
 // restart budget (see RemoteActor).
@@ -58,12 +58,17 @@ function onlyKeys (o: Record<string, unknown>, keys: string[], shape: string): v
 /** Validate the first frame of a session. */
 export function decodeActorOpen (bytes: Uint8Array): ActorOpen {
   const o = decodeCborMap(bytes, 'actor open')
+  if (o.type === 'attach-id') {
+    onlyKeys(o, ['type', 'actor'], "{ type: 'attach-id', actor }")
+    if (!isStr(o.actor, 256)) throw new MalformedMessageError('actor attach-id: actor must be an actor id of 1-256 chars')
+    return { type: 'attach-id', actor: o.actor }
+  }
   if (o.type === 'attach') {
     onlyKeys(o, ['type', 'name'], "{ type: 'attach', name }")
     if (!isStr(o.name, 256)) throw new MalformedMessageError('actor attach: name must be a string of 1-256 chars')
     return { type: 'attach', name: o.name }
   }
-  if (o.type !== 'create') throw new MalformedMessageError("the first actor frame must be { type: 'create', ... } or { type: 'attach', name }")
+  if (o.type !== 'create') throw new MalformedMessageError("the first actor frame must be { type: 'create', ... }, { type: 'attach', name } or { type: 'attach-id', actor }")
   onlyKeys(o, ['type', 'component', 'cls', 'args', 'options', 'nested'], "{ type: 'create', component, cls, args, options, nested? }")
   if (!isStr(o.component, 128)) throw new MalformedMessageError('actor create: component must be a CID string')
   parseCid(o.component)

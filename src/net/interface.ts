@@ -318,7 +318,7 @@ export type TaskOutcome = ({ value: Uint8Array } | { object: { cid: string, size
  */
 export type ResultRef = { id: string, value: Uint8Array } | { id: string, cid: string, size: number } | { id: string, error: SerializedError }
 
-/** The first frame of an actor session: create an actor, or attach to a live named one. */
+/** The first frame of an actor session: create an actor, or attach to a live one (by name or by its id there). */
 export type ActorOpen =
   | {
     type: 'create'
@@ -333,6 +333,8 @@ export type ActorOpen =
     nested?: NestedRef[]
   }
   | { type: 'attach', name: string }
+  /** Attach to a live actor by its id on that node (a handle that travelled: guests' calls, a driver's actorHandle). */
+  | { type: 'attach-id', actor: string }
 
 /** What hosts actors on a node (the runtime), behind `/fabric/actor/1`. */
 export interface ActorHost {

@@ -1,13 +1,16 @@
 // What a node serves its guests (the exec pool's host services): nested tasks (run inline in the
-// waiting guest's worker, queued first, or sent to another node), get/wait/put, stream items,
-// logs, and CPUs lent while a guest is blocked.
+// waiting guest's worker, queued first, or sent to another node), actor calls (here, or forwarded
+// to the actor's node), get/wait/put, stream items, logs, and CPUs lent while a guest is blocked.
 import { TaskCancelledError, type HostContext } from '../exec/index.js'
 import { decode, findRefs, mayHoldRefs } from '../objects/index.js'
 import { STREAM_ITEM_HEAD } from '../objects/object-ref.js'
 import { adjust, resources, shortfall } from '../scheduler/resources.js'
 import { DependencyFailedError } from './errors.js'
 import { localRefs } from './local-refs.js'
-import { guestCallActor } from './guest-actor-calls.js'
+import { guestCallActor, type GuestActorCallHost } from './guest-actor-calls.js'
+import type { ActorForwarder } from './actor-forwarder.js'
+import type { ActorAddress } from './actor-address.js'
+import type { NestedRef } from '../net/index.js'
 import { nestedTaskOptions } from './options.js'
 import type { StoredValue } from './ref-table.js'
 import { assembleArgs, toArgSpec } from './call-args.js'
@@ -257,14 +260,72 @@ export class GuestServices {
     return id
   }
 
-  /** A guest calls a method of an actor of this node (`actorHandle(id).method.remote(...)`). */
+  /** The node's actor-call entry points, for {@link guestCallActor} (`elsewhere`: set once the node is in a fabric). */
+  private readonly actorCalls: GuestActorCallHost = {
+    callActor: (actorId, method, args, options) => this.n.actorTable.callActor(actorId, method, args, options),
+    elsewhere: undefined
+  }
+
+  /** Send guests' calls to actors of other nodes through `forwarder` (undefined: only this node's actors). */
+  setActorForwarder (forwarder: ActorForwarder | undefined): void {
+    const f = forwarder
+    this.actorCalls.elsewhere = f === undefined
+      ? undefined
+      : { peerId: f.peerId, callActor: (to, method, call) => this.callActorElsewhere(f, to, method, call) }
+  }
+
+  /** A guest calls a method of an actor (`actorHandle(id).method.remote(...)`): of this node, or of another through the forwarder. */
   guestCallActor (actorId: string, method: string, args: Uint8Array, options: Uint8Array, ctx: HostContext): string {
     try {
       this.n.assertRunning()
-      return this.handToGuest(guestCallActor(this.n.actorTable, actorId, method, args, options), ctx)
+      return this.handToGuest(guestCallActor(this.actorCalls, actorId, method, args, options), ctx)
     } catch (err) {
       throw this.hostFailure(err)
     }
+  }
+
+  /**
+   * A guest's call of an actor on another node: a ref of this node at once, settled with the
+   * answer. The ref arguments are held until then; each travels with what it stands for (its value,
+   * or its CID, pulled from this node), as a nested task's do.
+   */
+  private callActorElsewhere (forwarder: ActorForwarder, to: Required<ActorAddress>, method: string, call: { args: Uint8Array, refs: string[], timeoutMs?: number }): string {
+    const e = this.n.refs.create('t')
+    e.holders++
+    for (const id of call.refs) this.n.refs.hold(id)
+    const what = `actor method '${method}' of ${to.actor}@${to.peer}`
+    const made: string[] = []
+    void (async () => {
+      let outcome: { value: StoredValue, nested: string[] } | { error: Error }
+      try {
+        const out = await forwarder.call(to, {
+          method,
+          // The wire takes whole milliseconds, at least one.
+          ...(call.timeoutMs === undefined ? {} : { timeoutMs: Math.min(2 ** 31, Math.max(1, Math.ceil(call.timeoutMs))) }),
+          prepare: async () => ({ args: call.args, nested: await Promise.all(call.refs.map(async id => await this.nestedRef(id, what, forwarder.peerId))) })
+        })
+        outcome = await this.adoptResult(out, made)
+      } catch (err) {
+        outcome = { error: err as Error }
+      }
+      this.n.refs.settle(e, outcome)
+      for (const id of [...call.refs, ...made]) this.n.refs.release(id)
+    })()
+    return e.id
+  }
+
+  /** What a ref among a call's arguments stands for, for another node: its value, or its CID held here. */
+  private async nestedRef (id: string, what: string, self: string): Promise<NestedRef> {
+    let where: { inline: Uint8Array } | { cid: string, size: number }
+    try {
+      where = await this.n.objects.location(id)
+    } catch (err) {
+      throw new DependencyFailedError(`${what} did not run: its argument ObjectRef(${id}) failed: ${(err as Error).message}`, { cause: err })
+    }
+    if (this.n.objects.holdsRefs(id)) {
+      throw Object.assign(new Error(`${what}: argument ObjectRef(${id}) holds refs in its value, which cannot travel to an actor of another node yet (pass those refs as arguments themselves)`), { kind: 'bad-argument' })
+    }
+    return 'inline' in where ? { id, value: where.inline } : { id, cid: where.cid, size: where.size, holders: [self] }
   }
 
   async guestWait (ids: string[], numReturns: number, timeoutMs: number | undefined, _ctx: HostContext): Promise<string[]> {

@@ -7,7 +7,8 @@ import { createExecPool } from '../exec/index.js'
 import { createObjectStore } from '../objects/index.js'
 import { resources, type Resources } from '../scheduler/resources.js'
 import type { LocalPolicy } from '../scheduler/index.js'
-import { FabricStoppedError } from './errors.js'
+import { ActorNotFoundError, FabricStoppedError } from './errors.js'
+import type { ActorForwarder } from './actor-forwarder.js'
 import { RefTable } from './ref-table.js'
 import { NodeCore } from './node-core.js'
 import { ObjectOwner } from './object-owner.js'
@@ -216,6 +217,17 @@ export class LocalNode {
     return this.n.actorTable.actorByName(name)
   }
 
+  /**
+   * A live actor of this node by its id (a handle that travelled here).
+   *
+   * @throws ActorNotFoundError when no live actor has that id here
+   */
+  actorById (actorId: string): { id: string, component: CompiledComponent, cls: string } {
+    const a = this.n.actors.get(actorId)
+    if (a === undefined || a.state === 'dead') throw new ActorNotFoundError(`no live actor ${actorId} on this node${a?.deathCause === undefined ? '' : ` (it died: ${a.deathCause.message})`}`)
+    return { id: a.id, component: a.component, cls: a.cls }
+  }
+
   /** Call an actor's method; returns the result's ref id (held once for the caller). */
   callActor (actorId: string, method: string, args: ArgSpec[], options: { timeoutMs?: number, maxRetries?: number, onRetry?: () => void } = {}): string {
     return this.n.actorTable.callActor(actorId, method, args, options)
@@ -231,6 +243,11 @@ export class LocalNode {
   /** Send guests' nested tasks to other nodes when this one is half busy (see {@link NestedOffload}). */
   setOffload (offload: NestedOffload | undefined): void {
     this.n.guests.setOffload(offload)
+  }
+
+  /** Where guests' calls to actors of other nodes go (a node in a fabric; see {@link ActorForwarder}). */
+  setActorForwarder (forwarder: ActorForwarder | undefined): void {
+    this.n.guests.setActorForwarder(forwarder)
   }
 
   /** Guests' nested tasks sent to other nodes: running there now, and in all. */

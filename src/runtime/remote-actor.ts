@@ -4,7 +4,7 @@
 // dies, retrying interrupted calls up to maxTaskRetries). One restart budget, maxRestarts, covers
 // both kinds of restart: the node reports each restart it makes in place (a crash), and a new node
 // is given only what is left. A named actor's name is checked across the caller's view (see
-// RemoteActor.claimName).
+// RemoteActor.claimName). A handle that travelled is attached to by the actor's id (attachActor).
 import { ActorDiedError, TaskError } from '../exec/errors.js'
 import type { ActorCallResult, ActorHost, ActorOpen, ActorSession, NestedRef, NetNode } from '../net/index.js'
 import { ACTOR_NAME_PROBE_TIMEOUT_MS, MAX_ACTOR_REPLY_BYTES } from '../net/constants.js'
@@ -33,8 +33,9 @@ export class RemoteActorHost implements ActorHost {
   constructor (private readonly node: LocalNode, private readonly executor: RemoteTaskExecutor) {}
 
   async open (req: ActorOpen, from: string): Promise<{ actor: string, owned: boolean, cls?: string, methods?: string[] }> {
-    if (req.type === 'attach') {
-      const found = this.node.actorByName(req.name)
+    if (req.type === 'attach' || req.type === 'attach-id') {
+      // By id: a handle that travelled (a guest's call, a driver's actorHandle); any live actor here.
+      const found = req.type === 'attach' ? this.node.actorByName(req.name) : this.node.actorById(req.actor)
       const { manifest } = await this.executor.load(found.component.cid, from)
       return { actor: found.id, owned: false, cls: found.cls, methods: manifest.actors.find(a => a.name === found.cls)?.methods ?? [] }
     }
@@ -200,7 +201,7 @@ export class RemoteActor {
 
   /** Attach to a live named actor on `peer` (found by {@link findNamedActor}); never restarted from here (maxRestarts 0). */
   static attached (net: NetNode, runner: RemoteRunner, session: ActorSession): RemoteActor {
-    const actor = new RemoteActor(net, runner, { component: '', cls: '', args: new Uint8Array(), demand: { cpus: 0, gpus: 0, memoryMb: 0, custom: {} }, maxRestarts: 0, maxTaskRetries: 0, nodeOptions: {} })
+    const actor = new RemoteActor(net, runner, { component: '', cls: session.cls ?? '', args: new Uint8Array(), demand: { cpus: 0, gpus: 0, memoryMb: 0, custom: {} }, maxRestarts: 0, maxTaskRetries: 0, nodeOptions: {} })
     actor.owner = false
     actor.adopt(session)
     return actor
@@ -209,6 +210,16 @@ export class RemoteActor {
   /** The node the actor lives on now. */
   get peer (): string | undefined {
     return this.session?.peer
+  }
+
+  /** The actor's id on the node it lives on now (with {@link peer}: its address, see actor-address.ts). */
+  get actorId (): string | undefined {
+    return this.session?.actor
+  }
+
+  /** Whether this handle can no longer reach the actor (killed, closed, or lost for good). */
+  get isDead (): boolean {
+    return this.dead !== undefined
   }
 
   /** Times the actor was restarted: in place on its node (as the node reported) and on another node, together. */
@@ -378,7 +389,7 @@ export class RemoteActor {
   private lost (session: ActorSession, cause: Error): void {
     if (this.session !== session || this.dead !== undefined) return
     this.session = undefined
-    this.runner.actorPlaced(session.peer, -1)
+    if (this.owner) this.runner.actorPlaced(session.peer, -1)
     this.failedNodes.add(session.peer)
     const what = `actor '${this.init.cls}'`
     for (const r of [...this.calls]) {
@@ -410,7 +421,8 @@ export class RemoteActor {
     this.dead = err
     const session = this.session
     this.session = undefined
-    if (session !== undefined) this.runner.actorPlaced(session.peer, -1)
+    // Only a created actor was counted on its node (see open); an attached handle placed nothing.
+    if (session !== undefined && this.owner) this.runner.actorPlaced(session.peer, -1)
     // Calls sent on a session that is killed or closed are answered by the node; the rest fail now.
     for (const r of this.calls.splice(0)) {
       if (closeSession || r.sentOn === undefined) {
@@ -437,6 +449,20 @@ export async function findNamedActor (net: NetNode, runner: RemoteRunner, name: 
   const first = found[0]
   if (first !== undefined) return { actor: RemoteActor.attached(net, runner, first), cls: first.cls ?? name, methods: first.methods ?? [] }
   throw new ActorNotFoundError(`no live actor is named '${name}' on the ${nodes.length} nodes in view`)
+}
+
+/**
+ * Attach to the live actor `actor` (its id on node `peer`): a handle that travelled, turned back
+ * into one this caller can call. Never restarted from here, as an attach by name.
+ *
+ * @throws ActorNotFoundError when `peer` is not a node in view or has no such live actor;
+ *   PeerUnreachableError when it cannot be reached
+ */
+export async function attachActor (net: NetNode, runner: RemoteRunner, peer: string, actor: string): Promise<{ actor: RemoteActor, cls: string, methods: string[] }> {
+  // Only nodes in view are dialled: an address made up elsewhere reaches no further than a real one.
+  if (net.view.get(peer) === undefined) throw new ActorNotFoundError(`actor ${actor}@${peer}: node ${peer} is not in this caller's view of the fabric (it left or died, or the id was made up)`)
+  const session = await net.openActor(peer, { type: 'attach-id', actor })
+  return { actor: RemoteActor.attached(net, runner, session), cls: session.cls ?? '', methods: session.methods ?? [] }
 }
 
 /**

@@ -37,6 +37,10 @@ class CounterHost implements ActorHost {
       if (found === undefined) throw new ActorNotFoundError(`no live actor is named '${req.name}'`)
       return { actor: found[0], owned: false }
     }
+    if (req.type === 'attach-id') {
+      if (this.counters.get(req.actor)?.alive !== true) throw new ActorNotFoundError(`no live actor ${req.actor} on this node`)
+      return { actor: req.actor, owned: false }
+    }
     const [start] = cborg.decode(req.args) as [number]
     if (start < 0) throw new TaskError('start must be >= 0', { kind: 'bad-argument' })
     const id = `a${this.next++}`

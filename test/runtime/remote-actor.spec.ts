@@ -105,6 +105,10 @@ class FakeFabric {
       if (id === undefined) throw new ActorNotFoundError(`no live actor is named '${open.name}'`)
       return new FakeSession(peer, id, () => {})
     }
+    if (open.type === 'attach-id') {
+      if (!this.sessions.some(s => s.peer === peer && s.actor === open.actor && !s.over)) throw new ActorNotFoundError(`no live actor ${open.actor} on this node`)
+      return new FakeSession(peer, open.actor, () => {})
+    }
     await sleep(this.createDelay.get(peer)?.before ?? 0)
     const name = open.options.name as string | undefined
     if (name !== undefined && names.has(name)) {
