@@ -22,8 +22,11 @@ interface Live {
   cid: string
   guest: GuestInterface
   memories: WebAssembly.Memory[]
+  /** Bytes of its memories when last measured (after guest code last ran in it): its share of `liveBytes`. */
+  bytes: number
   lastUsed: number
-  actors: number
+  /** The actor this instance holds: each actor owns one instance; warm (task) instances hold none. */
+  actorId?: string
   /** The tensors this instance holds through the gpu import. */
   gpu: GpuScope
 }
@@ -39,6 +42,13 @@ const warm = new Map<string, Live>()
 const actors = new Map<string, { live: Live, actor: GuestActor }>()
 /** Every live instance (warm or holding actors): what counts against the memory budget. */
 const lives = new Set<Live>()
+/**
+ * The sum of `bytes` over `lives`, kept as instances come, run and go: a worker may hold thousands
+ * of actors, and summing their memories on every reply made each call O(actors) (10k actors: ~40%
+ * of the workers' time). A memory grows only while its own instance runs, and each run re-measures
+ * its instance, so this equals the sum of the memories' sizes whenever a reply is sent.
+ */
+let liveBytes = 0
 let clock = 0
 
 function post (msg: FromWorker, transfer?: ArrayBuffer[]): void {
@@ -102,6 +112,7 @@ function runInline (run: { tag: string, key: string, name: string, args: Uint8Ar
       done = { type: 'inline-done', tag: run.tag, ok: true, value: live.guest.call(run.name, run.args) }
     } finally {
       live.gpu.releaseAll()
+      measure(live)
     }
   } catch (err) {
     const { error, discard: drop } = describeFailure(err, live, run.key)
@@ -146,6 +157,7 @@ function runActorCall (run: { id: number, actorId: string, method: string, args:
       outcome = { error }
     }
   } finally {
+    if (a !== undefined) measure(a.live)
     inlineTags.pop()
     lastErrorLog = saved
   }
@@ -215,8 +227,9 @@ function instantiate (cid: string): Live {
   )
   const guest = (root['fabric:core/guest@0.1.0'] ?? root.guest) as GuestInterface | undefined
   if (guest === undefined) throw new Error(`component ${cid} does not export fabric:core/guest`)
-  const live: Live = { cid, guest, memories, lastUsed: ++clock, actors: 0, gpu }
+  const live: Live = { cid, guest, memories, bytes: 0, lastUsed: ++clock, gpu }
   lives.add(live)
+  measure(live)
   return live
 }
 
@@ -225,30 +238,26 @@ const MAX_UNDROPPED_HANDLES = 100_000
 
 /** An instance leaves for good: forget it and free its tensors. */
 function discard (live: Live): void {
-  lives.delete(live)
+  if (lives.delete(live)) liveBytes -= live.bytes
   live.gpu.releaseAll()
 }
 
-function memoryOf (live: Live): number {
+/** Re-read an instance's memory sizes after guest code ran in it (it may have grown them). */
+function measure (live: Live): void {
   let n = 0
   for (const m of live.memories) n += m.buffer.byteLength
-  return n
-}
-
-function totalMemory (): number {
-  let n = 0
-  for (const l of lives) n += memoryOf(l)
-  return n
+  if (lives.has(live)) liveBytes += n - live.bytes
+  live.bytes = n
 }
 
 /** Drop least recently used warm instances (never ones holding actors) until under budget. */
 function enforceBudget (): void {
-  if (totalMemory() <= init.memoryBudgetBytes) return
-  const candidates = [...warm.entries()].filter(([, l]) => l.actors === 0).sort((a, b) => a[1].lastUsed - b[1].lastUsed)
+  if (liveBytes <= init.memoryBudgetBytes) return
+  const candidates = [...warm.entries()].filter(([, l]) => l.actorId === undefined).sort((a, b) => a[1].lastUsed - b[1].lastUsed)
   for (const [cid, live] of candidates) {
     warm.delete(cid)
     discard(live)
-    if (totalMemory() <= init.memoryBudgetBytes) return
+    if (liveBytes <= init.memoryBudgetBytes) return
   }
 }
 
@@ -302,30 +311,35 @@ function reply (id: number, value: unknown): void {
   const transfer = value instanceof Uint8Array && value.byteOffset === 0 && value.byteLength === value.buffer.byteLength && value.byteLength > 4096 && value.buffer instanceof ArrayBuffer
     ? [value.buffer]
     : undefined
-  post({ type: 'done', id, value, memoryBytes: totalMemory() }, transfer)
+  post({ type: 'done', id, value, memoryBytes: liveBytes }, transfer)
 }
 
 function fail (id: number, error: SerializedError): void {
-  post({ type: 'failed', id, error, memoryBytes: totalMemory() })
+  post({ type: 'failed', id, error, memoryBytes: liveBytes })
 }
 
 function runOnWarm (id: number, cid: string, fn: (live: Live) => unknown): void {
   lastErrorLog = undefined
   let live: Live | undefined
+  let value: unknown
   try {
     live = warmInstance(cid)
-    reply(id, fn(live))
+    value = fn(live)
   } catch (err) {
+    if (live !== undefined) measure(live)
     const { error, discard } = describeFailure(err, live, cid)
     if (discard && live !== undefined) dropInstance(cid, live)
     fail(id, error)
+    return
   }
+  measure(live)
+  reply(id, value)
 }
 
 function dropInstance (cid: string, live: Live): void {
   discard(live)
   if (warm.get(cid) === live) warm.delete(cid)
-  for (const [actorId, a] of actors) if (a.live === live) actors.delete(actorId)
+  if (live.actorId !== undefined) actors.delete(live.actorId)
 }
 
 function handle (msg: ToWorker): void {
@@ -360,7 +374,8 @@ function handle (msg: ToWorker): void {
         live = instantiate(cid)
         live.gpu.enter(msg.gpu === true)
         const actor = live.guest.Actor.create(msg.cls, msg.args)
-        live.actors++
+        measure(live)
+        live.actorId = msg.actorId
         actors.set(msg.actorId, { live, actor })
         reply(msg.id, null)
       } catch (err) {
@@ -376,14 +391,19 @@ function handle (msg: ToWorker): void {
         return
       }
       lastErrorLog = undefined
+      let value: Uint8Array
       try {
         a.live.lastUsed = ++clock
-        reply(msg.id, a.actor.invoke(msg.method, msg.args))
+        value = a.actor.invoke(msg.method, msg.args)
       } catch (err) {
+        measure(a.live)
         const { error, discard } = describeFailure(err, a.live, a.live.cid)
         if (discard) dropInstance(a.live.cid, a.live)
         fail(msg.id, error)
+        return
       }
+      measure(a.live)
+      reply(msg.id, value)
       return
     }
     case 'actor-drop': {
