@@ -1,5 +1,6 @@
-// Actor handles inside guests: `actorHandle<Counter>(id).incr.remote(5)` calls a method of a live
-// actor (made by the driver or another guest) and returns a ref to its result at once.
+// Actor handles inside guests: `actorHandle<Counter>(x).incr.remote(5)` calls a method of a live
+// actor, on this node or any other of the fabric, and returns a ref to its result at once. The host
+// validates the id and routes the call (src/runtime/guest-actor-calls.ts).
 import { GuestError } from './guest-error.js'
 import { submit } from './host.js'
 import type { GuestRemoteArgs, GuestRemoteResult } from './types.js'
@@ -26,7 +27,10 @@ export type GuestActorHandle<I> = {
   readonly [K in keyof I as I[K] extends (...args: never[]) => unknown ? K : never]:
   I[K] extends (...args: infer P extends unknown[]) => infer R ? GuestActorMethod<P, R> : never
 } & {
-  /** The actor's id: pass it (as a string) to tasks and actors that should call this actor. */
+  /**
+   * The actor's id (its address: the id on its node, `@PeerId` across nodes): pass it, or the
+   * handle itself, to tasks and actors that should call this actor.
+   */
   readonly actorId: string
 }
 
@@ -42,19 +46,24 @@ function method (actorId: string, name: string, options: GuestActorCallOptions):
   })
 }
 
-/** What names an actor: its id, or a handle (a guest's, or one that travelled inside a value as `{ actorId }`). */
+/** What names an actor: its id, or a handle (a guest's, a driver's that arrived as an argument, or one that travelled inside a value: all `{ actorId }`). */
 export type ActorLike = string | { readonly actorId: string }
 
 /**
- * The handle of a live actor, from its id (a driver's `handle.actorId`, passed to the guest as an
- * argument) or from a handle that travelled inside a value. Type it with the actor class: methods
- * the class does not have are type errors; a method the live actor does not have fails its call
- * with `unknown-method`. A handle is data: inside an argument or result it travels as
- * `{ actorId }`, which `actorHandle` takes back.
+ * The handle of a live actor, from what the driver passed (its handle object arrives as
+ * `{ actorId }`; `handle.actorId` as a string) or from a handle that travelled inside a value. The
+ * actor may live on any node of the fabric: a call to another node's actor is sent there by this
+ * task's node, and one caller's calls to one actor arrive in the order made. Type it with the actor
+ * class: methods the class does not have are type errors; a method the live actor does not have
+ * fails its call with `unknown-method`; a malformed id fails the call with `bad-argument`, and an
+ * actor that is gone or unknown fails its ref (ActorDiedError, ActorNotFoundError). A handle is
+ * data: inside an argument or result it travels as `{ actorId }`, which `actorHandle` (and the
+ * driver's `fabric.actorHandle`) takes back.
  *
  * @example
  * import type { Counter } from './counter.js'
- * export const bump = task((counter: string, by: number) => get(actorHandle<Counter>(counter).incr.remote(by)))
+ * // driver: await fabric.get(m.bump.remote(counter, 2))  (the handle itself, or counter.actorId)
+ * export const bump = task((counter: ActorLike, by: number) => get(actorHandle<Counter>(counter).incr.remote(by)))
  */
 export function actorHandle<I = Record<string, (...args: unknown[]) => unknown>> (actor: ActorLike): GuestActorHandle<I> {
   const actorId = typeof actor === 'object' && actor !== null ? (actor as { actorId?: unknown }).actorId : actor
