@@ -1,7 +1,8 @@
 // The disk cache of transpiled components. Transpiling a QuickJS component costs ~0.6–1 s (plus
 // loading jco-transpile itself), so each node does it once per CID and keeps the result:
 //
-//   <cacheDir>/components/<cid>/component.mjs        instantiation-mode ES module
+//   <cacheDir>/components/<cid>/component.mjs        instantiation-mode ES module (its JSPI probes
+//                                                     rewritten: see glue-patch.ts)
 //                              /component.coreN.wasm  core modules, unpatched (memory caps are
 //                                                     applied at compile time: they vary per load)
 //                              /meta.json             written last: world, transpiler, file hashes
@@ -18,9 +19,13 @@ import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { ComponentWorld } from './interface.js'
 import { ComponentCacheError, InvalidComponentError } from './errors.js'
+import { patchGlue } from './glue-patch.js'
 
-/** Bumped whenever the entry layout changes, so old entries are rebuilt rather than misread. */
-export const CACHE_FORMAT = 1
+/**
+ * Bumped whenever the entry layout or what is stored changes, so old entries are rebuilt rather
+ * than misread. 2: the glue's JSPI probes are rewritten (see glue-patch.ts).
+ */
+export const CACHE_FORMAT = 2
 const TRANSPILER = '@bytecodealliance/jco-transpile'
 const JS_FILE = 'component.mjs'
 const META_FILE = 'meta.json'
@@ -315,7 +320,7 @@ async function transpile (bytes: Uint8Array): Promise<Record<string, Uint8Array>
   const out: Record<string, Uint8Array> = {}
   for (const [name, data] of Object.entries(files)) {
     // .mjs: the cache directory has no package.json saying "type": "module".
-    if (name === 'component.js') out[JS_FILE] = data
+    if (name === 'component.js') out[JS_FILE] = patchGlue(data)
     else if (name.endsWith('.wasm')) out[name] = data
   }
   if (out[JS_FILE] === undefined) throw new Error(`jco-transpile produced no component.js (files: ${Object.keys(files).join(', ')})`)
