@@ -4,7 +4,9 @@
 // each, restarted on another node when theirs dies); components travel to the nodes by CID.
 // Small results come back by value and are held here; large ones stay on the node that made them
 // (RemoteObjects: by CID, rebuilt from lineage when their nodes are gone), and travel to the node
-// that needs them. Not yet across nodes: streaming tasks, refs nested inside values.
+// that needs them. Handles among arguments travel as { actorId } (the actor's address), which
+// guests call and actorHandle() turns back. Not yet across nodes: streaming tasks, refs nested
+// inside values.
 import { flatUuid } from '../objects/flat-id.js'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
@@ -58,6 +60,8 @@ export class ConnectedFabric implements FabricDriver {
   private readonly actors = new Map<string, ActorEntry>()
   /** Each handle object this driver made: arguments holding one travel with its form. */
   private readonly handles = new WeakMap<object, ActorEntry>()
+  /** Whether any handle was made (arguments are looked through for handles only then; a killed actor's handle still travels). */
+  private madeHandles = false
   /** Names of actors this driver is creating now. */
   private readonly naming = new Set<string>()
   private stopped = false
@@ -333,6 +337,7 @@ export class ConnectedFabric implements FabricDriver {
       }
     }
     this.handles.set(handle, entry)
+    this.madeHandles = true
     return Object.freeze(handle)
   }
 
@@ -341,7 +346,7 @@ export class ConnectedFabric implements FabricDriver {
    * actor's address now (after a restart on another node, its new one).
    */
   private travel<T> (values: T): T {
-    if (this.actors.size === 0) return values
+    if (!this.madeHandles) return values
     return withHandleForms(values, h => {
       const e = this.handles.get(h)
       if (e === undefined) return undefined

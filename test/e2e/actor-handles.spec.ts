@@ -90,6 +90,8 @@ describe('e2e: actor handles as arguments and results across fabric join process
     const id = gone.actorId
     await fabric.kill(gone)
     await assert.rejects(fabric.get(m.write.options(on(1)).remote(id, 'late')), /no live actor .* on this node \(it died: actor 'Ledger' was killed\)|is not alive/)
+    // The killed actor's handle object still travels (as its last address), and fails the same way.
+    await assert.rejects(fabric.get(m.write.options(on(2)).remote(gone, 'late')), /no live actor .* on this node \(it died: actor 'Ledger' was killed\)|is not alive/)
     const local = id.split('@')[0]!
     await assert.rejects(fabric.get(m.writeRaw.options(on(1)).remote(`${local}x@${nodes[2]!.peer}`, 'e')), /no live actor .*x on this node/)
     await assert.rejects(fabric.get(m.writeRaw.options(on(1)).remote(`${local}@12D3KooWEwuGmQEVq4HJjCtaaRQBc1BZgVSh4fk1ub4XaoWHbq5E`, 'e')), /that node is not in this node's view of the fabric/)
