@@ -46,19 +46,22 @@ describe('e2e: actor handles as arguments and results across fabric join process
     assert.deepEqual(await fabric.get(m.writeVia.options(on(2)).remote({ ledgers: [ledger] }, 'n2 boxed')), [3])
     // A ref made on node 1 travels with its value to the actor on node 0.
     assert.equal(await fabric.get(m.writeRef.options(on(1)).remote(ledger, 'n1 ref')), 4)
+    // A large ref argument goes by CID (pulled from node 2); a ref inside the result comes back to node 1.
+    assert.equal(await fabric.get(m.writeBig.options(on(2)).remote(ledger, 300_000)), 5)
+    assert.equal(await fabric.get(m.keepAndRead.options(on(1)).remote(ledger, 'kept')), 'kept')
     // On the actor's own node the call stays there.
-    assert.equal(await fabric.get(m.write.options(on(0)).remote(ledger, 'n0 local')), 5)
+    assert.equal(await fabric.get(m.write.options(on(0)).remote(ledger, 'n0 local')), 7)
     // An actor on node 1 given the handle by a method call.
     const other = await m.Ledger.options(on(1)).create()
     assert.equal(fabric.actorInfo(other).peer, nodes[1]!.peer)
-    assert.equal(await fabric.get(other.addTo.remote(ledger, 'actor on n1')), 6)
+    assert.equal(await fabric.get(other.addTo.remote(ledger, 'actor on n1')), 8)
     // Two callers at once, each queueing 8 calls before reading any: each one's calls keep their order.
     const [a, b] = await fabric.get([m.writeMany.options(on(1)).remote(ledger, 'a', 8), m.writeMany.options(on(2)).remote(ledger, 'b', 8)])
     for (const counts of [a, b]) for (let i = 1; i < counts.length; i++) assert.ok(counts[i]! > counts[i - 1]!, `in order: ${counts.join(',')}`)
     const entries = await fabric.get(ledger.read.remote())
-    assert.deepEqual(entries.slice(0, 6), ['n1 object', 'n2 id', 'n2 boxed', 'n1 ref', 'n0 local', 'actor on n1'])
+    assert.deepEqual(entries.slice(0, 8), ['n1 object', 'n2 id', 'n2 boxed', 'n1 ref', 'bytes 300000', 'kept', 'n0 local', 'actor on n1'])
     for (const p of ['a', 'b']) assert.deepEqual(entries.filter(e => e.startsWith(p) && /^[ab]\d$/.test(e)), Array.from({ length: 8 }, (_, i) => `${p}${i}`))
-    assert.equal(entries.length, 22, 'every call arrived once')
+    assert.equal(entries.length, 24, 'every call arrived once')
     await fabric.kill(other)
     await fabric.kill(ledger)
   })
