@@ -73,8 +73,10 @@ export interface ExecPoolInit {
    */
   processMemoryLimitMb?: number
   /**
-   * JavaScript heap of each worker (the generated glue, argument copies), in MiB.
-   * @default 512
+   * JavaScript heap of each worker (the generated glue, argument copies), in MiB. An actor worker
+   * keeps the glue of each actor it holds (~57 KB per AssemblyScript actor, ~250 KB per QuickJS
+   * one), so by default it gets more room than a task worker; a value set here applies to both.
+   * @default 512 for task workers, 2048 for actor workers
    */
   workerHeapMb?: number
   /**

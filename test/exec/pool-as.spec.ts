@@ -57,4 +57,58 @@ describe('exec/pool (AssemblyScript guest)', function () {
     assert.equal(decode(await pool.invoke(b, 'add', encode([1]))), 2)
     await pool.destroyActor(b)
   })
+
+  it('gives actor workers a larger JavaScript heap than task workers by default; workerHeapMb sets both', async () => {
+    type Limits = Array<{ worker: { resourceLimits?: { maxOldGenerationSizeMb?: number } } }>
+    const heaps = (p: ExecPool): { tasks: Array<number | undefined>, actors: Array<number | undefined> } => {
+      const inner = p as unknown as { slots: Limits, actorWorkers: Limits }
+      return {
+        tasks: inner.slots.map(s => s.worker.resourceLimits?.maxOldGenerationSizeMb),
+        actors: inner.actorWorkers.map(s => s.worker.resourceLimits?.maxOldGenerationSizeMb)
+      }
+    }
+    const a = await pool.createActor(guest, 'Tally', encode([]))
+    const got = heaps(pool)
+    assert.deepEqual(got.tasks, [512, 512])
+    assert.ok(got.actors.length > 0 && got.actors.every(mb => mb === 2048), `actor workers: ${got.actors.join(', ')}`)
+    await pool.destroyActor(a)
+    const small = createExecPool({ workers: 1, workerHeapMb: 96, cacheDir: cache.dir, host: { log: () => {} } })
+    await small.start()
+    try {
+      const b = await small.createActor(guest, 'Tally', encode([]))
+      assert.deepEqual(heaps(small), { tasks: [96], actors: [96] })
+      await small.destroyActor(b)
+    } finally {
+      await small.stop()
+    }
+  })
+
+  it('counts each instance\'s linear memory as it grows, and no longer once it is gone', async () => {
+    const one = createExecPool({ workers: 1, actorWorkers: 1, cacheDir: cache.dir, host: { log: () => {} } })
+    await one.start()
+    try {
+      const MiB = 1024 * 1024
+      assert.equal(decode(await one.call(guest, 'add', encode([1, 1]))), 2)
+      const warm = one.stats().memoryBytes
+      assert.ok(warm > 0)
+      // The warm instance grows by at least 8 MiB while the call runs: the reply counts it.
+      assert.equal(decode(await one.call(guest, 'grow', encode([8]))), 8)
+      assert.ok(one.stats().memoryBytes >= warm + 8 * MiB, `${one.stats().memoryBytes} after growing from ${warm}`)
+      // A trap discards the instance: nothing of it is counted any more.
+      await assert.rejects(one.call(guest, 'explode', encode(['gone'])), { name: 'GuestTrapError' })
+      assert.equal(one.stats().memoryBytes, 0)
+      // Each actor owns an instance: two count twice one; destroying them takes them off again.
+      const a = await one.createActor(guest, 'Tally', encode([]))
+      const perActor = one.stats().memoryBytes
+      assert.ok(perActor > 0)
+      const b = await one.createActor(guest, 'Tally', encode([]))
+      assert.equal(one.stats().memoryBytes, 2 * perActor)
+      await one.destroyActor(a)
+      assert.equal(one.stats().memoryBytes, perActor)
+      await one.destroyActor(b)
+      assert.equal(one.stats().memoryBytes, 0)
+    } finally {
+      await one.stop()
+    }
+  })
 })
