@@ -1,4 +1,4 @@
 // The execution area's public surface.
 export { createExecPool } from './pool.js'
 export * from './errors.js'
-export type { ExecPool, ExecPoolInit, CallOptions, ActorRef, PoolStats, HostServices, HostContext, HostFailure } from './interface.js'
+export type { ExecPool, ExecPoolInit, CallOptions, CancelSignal, ActorRef, PoolStats, HostServices, HostContext, HostFailure } from './interface.js'

@@ -102,12 +102,22 @@ export interface ExecPoolInit {
   cacheDir?: string
 }
 
+/**
+ * What a call's cancellation needs of a signal: an `AbortSignal`, or something lighter shaped like
+ * one (a node makes one per task, and Node's AbortController costs ~1 KB and outlives scavenges).
+ */
+export interface CancelSignal {
+  readonly aborted: boolean
+  addEventListener: (type: 'abort', listener: () => void, options?: { once?: boolean }) => void
+  removeEventListener: (type: 'abort', listener: () => void) => void
+}
+
 /** Per-call options. */
 export interface CallOptions {
   /** Terminate the call (and replace its worker) after this many ms. */
   timeoutMs?: number
   /** Abort to cancel: a queued call is dropped, a running one terminated. */
-  signal?: AbortSignal
+  signal?: CancelSignal
   /** An opaque label handed back in the HostContext of the call's host imports. */
   tag?: string
   /**

@@ -12,7 +12,7 @@ import type { ActorForwarder } from './actor-forwarder.js'
 import type { ActorAddress } from './actor-address.js'
 import type { NestedRef } from '../net/index.js'
 import { nestedTaskOptions } from './options.js'
-import type { StoredValue } from './ref-table.js'
+import { inlineBytes, isInline, packInline, type StoredValue } from './ref-table.js'
 import { assembleArgs, toArgSpec } from './call-args.js'
 import { describe, keepForGuest, type TaskRecord } from './node-records.js'
 import type { NodeCore } from './node-core.js'
@@ -39,7 +39,7 @@ export class GuestServices {
   private runInline (id: string, timeoutMs: number | undefined, ctx: HostContext): boolean {
     if (timeoutMs !== undefined || ctx.inline === undefined) return false
     const t = this.n.objects.producerOf(id)
-    if (t === undefined || t.kind !== 'task' || t.state !== 'queued' || t.streaming || t.options.timeoutMs !== undefined) return false
+    if (t === undefined || t.kind !== 'task' || t.state !== 'queued' || t.stream !== undefined || t.options.timeoutMs !== undefined) return false
     if (t.component.maxMemoryPages / 16 !== t.options.memoryLimitMb) return false
     if (!this.n.queue.has(t)) return false
     // Args are ready (the task is queued); a ref argument's bytes may have to come from the store.
@@ -81,8 +81,8 @@ export class GuestServices {
     for (const a of t.args) {
       if (a.kind !== 'ref') continue
       const v = this.n.refs.get(a.id)?.value
-      if (v === undefined || !('inline' in v)) return undefined
-      values.set(a.id, v.inline)
+      if (v === undefined || !isInline(v)) return undefined
+      values.set(a.id, inlineBytes(v))
     }
     return assembleArgs(t.args, values)
   }
@@ -117,12 +117,12 @@ export class GuestServices {
       throw Object.assign(new Error('a stream item from a task that is not a running generator'), { kind: 'bad-argument' })
     }
     // A retried attempt yields again from the start: items already delivered are not repeated.
-    if (t.yielded < t.stream.items.length) return t.stream.items[t.yielded++]!
-    t.yielded++
+    if (t.stream.yielded < t.stream.items.length) return t.stream.items[t.stream.yielded++]!
+    t.stream.yielded++
     const e = this.n.refs.create('o')
     e.holders++ // the stream's hold, taken over by the reader
     // Streamed items stay in memory (inline), whatever their size.
-    this.n.refs.settle(e, { value: { inline: bytes.slice() }, nested: mayHoldRefs(bytes) ? findRefs(decode(bytes)).map(r => r.id) : [] })
+    this.n.refs.settle(e, { value: packInline(bytes.slice()), nested: mayHoldRefs(bytes) ? findRefs(decode(bytes)).map(r => r.id) : [] })
     t.stream.items.push(e.id)
     for (const w of t.stream.waiters.splice(0)) w()
     return e.id

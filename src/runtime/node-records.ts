@@ -3,6 +3,7 @@
 import type { CompiledComponent } from '../component/index.js'
 import type { ActorRef } from '../exec/index.js'
 import type { Resources } from '../scheduler/resources.js'
+import type { TaskCancel } from './task-cancel.js'
 import { NONE, type RefEntry } from './ref-table.js'
 import type { ArgSpec, ResolvedActorOptions, ResolvedTaskOptions } from './interface.js'
 
@@ -15,6 +16,8 @@ export interface Stream {
   items: string[]
   /** Items handed to the reader (their holds went with them). */
   taken: number
+  /** Items the current attempt of the generator has yielded. */
+  yielded: number
   done: boolean
   error?: Error
   waiters: Array<() => void>
@@ -27,28 +30,26 @@ export interface TaskRecord {
   name: string
   args: ArgSpec[]
   options: ResolvedTaskOptions
-  streaming: boolean
   /** The result ref (for streams: the ref of the whole list). */
   result: RefEntry
+  /** A generator's items (set for streaming tasks only). */
   stream?: Stream
   /** Refs the task waits for. */
   deps: readonly string[]
   pending: number
   state: 'waiting' | 'queued' | 'running' | 'done'
   attempts: number
-  abort?: AbortController
+  abort?: TaskCancel
   cancelled: boolean
   /** Refs a running guest made (put, submit): held until the task ends. */
   guestRefs: readonly string[]
   /** CPUs handed back while the guest is blocked on nested work. */
   lent: boolean
   actor?: ActorRecord
-  /** What the task holds while it runs (its options' resources). */
+  /** What the task holds while it runs (its options' resources; the queue orders by it). */
   demand: Resources
   /** Its place in the queue while queued (see TaskQueue). */
   queueSeq: number
-  /** Items the current attempt of a generator has yielded. */
-  yielded: number
   /** An actor call's own limit on retries after crashes (instead of the actor's maxTaskRetries), and who hears of each. */
   callRetries?: number
   onRetry?: () => void

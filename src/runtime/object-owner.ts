@@ -1,7 +1,7 @@
 // The objects a node owns (owner bookkeeping): every ref it made, small values inline and large
 // ones in the store, who holds each, and waiting for them to settle.
 import { ForeignRefError, GetTimeoutError, ObjectReleasedError } from './errors.js'
-import { INLINE_LIMIT, type RefEntry, type StoredValue } from './ref-table.js'
+import { INLINE_LIMIT, inlineBytes, isInline, packInline, type RefEntry, type StoredValue } from './ref-table.js'
 import { cborHead, concat } from './call-args.js'
 import type { NodeCore } from './node-core.js'
 import type { TaskRecord } from './node-records.js'
@@ -20,7 +20,7 @@ export class ObjectOwner {
     const e = this.n.refs.create('o')
     e.holders++
     if (bytes.byteLength <= INLINE_LIMIT) {
-      this.n.refs.settle(e, { value: { inline: bytes }, nested })
+      this.n.refs.settle(e, { value: packInline(bytes), nested })
     } else {
       this.storeValue(bytes).then(
         value => this.n.refs.settle(e, { value, nested }),
@@ -61,12 +61,12 @@ export class ObjectOwner {
   }
 
   async storeValue (bytes: Uint8Array): Promise<StoredValue> {
-    if (bytes.byteLength <= INLINE_LIMIT) return { inline: bytes }
+    if (bytes.byteLength <= INLINE_LIMIT) return packInline(bytes)
     return { cid: await this.n.store.put(bytes), size: bytes.byteLength }
   }
 
   onRefDeleted (e: RefEntry): void {
-    if (e.value !== undefined && 'cid' in e.value) this.n.store.unpin(e.value.cid)
+    if (e.value !== undefined && !isInline(e.value)) this.n.store.unpin(e.value.cid)
     const stream = (e.producer as TaskRecord | undefined)?.stream
     if (stream !== undefined) {
       // Items nobody took go with the stream.
@@ -140,7 +140,7 @@ export class ObjectOwner {
   /** A ready value's CBOR bytes (a raw byte string gets its CBOR head). */
   async valueBytes (e: RefEntry): Promise<Uint8Array> {
     const v = e.value!
-    if ('inline' in v) return v.inline
+    if (isInline(v)) return inlineBytes(v)
     const bytes = await this.n.store.get(v.cid)
     return v.raw === true ? concat([cborHead(2, bytes.byteLength), bytes]) : bytes
   }
@@ -152,7 +152,7 @@ export class ObjectOwner {
   async getStored (id: string, timeoutMs?: number): Promise<{ bytes: Uint8Array, raw: boolean }> {
     const e = await this.ready(id, timeoutMs)
     const v = e.value!
-    if ('cid' in v && v.raw === true) return { bytes: await this.n.store.get(v.cid), raw: true }
+    if (!isInline(v) && v.raw === true) return { bytes: await this.n.store.get(v.cid), raw: true }
     return { bytes: await this.valueBytes(e), raw: false }
   }
 
@@ -162,7 +162,7 @@ export class ObjectOwner {
    */
   async location (id: string): Promise<{ inline: Uint8Array } | { cid: string, size: number }> {
     const v = (await this.ready(id, undefined)).value!
-    if ('inline' in v) return { inline: v.inline }
+    if (isInline(v)) return { inline: inlineBytes(v) }
     if (v.raw === true) return { inline: await this.valueBytes(await this.ready(id, undefined)) }
     return { cid: v.cid, size: v.size }
   }

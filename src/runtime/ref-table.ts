@@ -5,11 +5,40 @@
 import { flat } from '../objects/flat-id.js'
 
 /**
- * Where a ready object's bytes are: inline (small, CBOR), or in the object store by CID. `raw`:
- * the store holds a byte string's payload itself (a large `Uint8Array` put by the driver), named
- * by the CID of those bytes and never copied into a CBOR wrapper.
+ * Where a ready object's bytes are: inline (small, CBOR; see {@link InlineBytes}), or in the
+ * object store by CID. `raw`: the store holds a byte string's payload itself (a large `Uint8Array`
+ * put by the driver), named by the CID of those bytes and never copied into a CBOR wrapper.
  */
-export type StoredValue = { inline: Uint8Array } | { cid: string, size: number, raw?: boolean }
+export type StoredValue = InlineBytes | { cid: string, size: number, raw?: boolean }
+
+/**
+ * A small value's CBOR bytes as the table keeps them: the bytes, or for the smallest (most task
+ * results: a number, a short string) a one-byte string of them. V8 keeps such a string in 16 B
+ * plus its length, and one-character strings are shared, where a `Uint8Array` with its own
+ * `ArrayBuffer` costs ~210 B: a million small results is ~200 MB less. See {@link packInline}.
+ */
+export type InlineBytes = Uint8Array | string
+
+/** Values up to this many bytes are kept as one-byte strings. */
+const PACK_LIMIT = 64
+
+/** `bytes` as the table keeps them (the caller's buffer is not kept when they are packed). */
+export function packInline (bytes: Uint8Array): InlineBytes {
+  if (bytes.byteLength > PACK_LIMIT) return bytes
+  return String.fromCharCode.apply(null, bytes as unknown as number[])
+}
+
+/** The bytes of an inline value (a fresh copy when it was packed). */
+export function inlineBytes (v: InlineBytes): Uint8Array {
+  if (typeof v !== 'string') return v
+  const out = new Uint8Array(v.length)
+  for (let i = 0; i < v.length; i++) out[i] = v.charCodeAt(i)
+  return out
+}
+
+export function isInline (v: StoredValue): v is InlineBytes {
+  return typeof v === 'string' || v instanceof Uint8Array
+}
 
 /**
  * One object of the owner. Every field is set at creation (no field is added later), and empty

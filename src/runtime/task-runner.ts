@@ -8,9 +8,13 @@ import { adjust, shortfall, type Resources } from '../scheduler/resources.js'
 import { DependencyFailedError, InfeasibleTaskError, RetriesExhaustedError } from './errors.js'
 import { NONE, type RefEntry, type StoredValue } from './ref-table.js'
 import { assembleArgs } from './call-args.js'
+import { TaskCancel } from './task-cancel.js'
 import { describe, SYSTEM_RETRYABLE, type StreamReader, type TaskRecord } from './node-records.js'
 import type { NodeCore } from './node-core.js'
 import type { ArgSpec, ResolvedTaskOptions, TaskSubmission } from './interface.js'
+
+/** The argument list of every task without arguments. */
+const NO_ARGS: ArgSpec[] = Object.freeze([]) as unknown as ArgSpec[]
 
 /** Runs the node's tasks: submit, queue, run, retry, finish and cancel. */
 export class TaskRunner {
@@ -50,12 +54,13 @@ export class TaskRunner {
     }
     const deps = found.length === 0 ? NONE : found
     for (const id of deps) this.n.objects.entryOf(id) // unknown or released refs fail the submit at once
+    // Every field is set here (none added later): a million queued tasks share one shape.
     const t: TaskRecord = {
-      id: result.id, kind, component, name, args, options, streaming, result, deps, pending: 0, state: 'waiting',
-      attempts: 0, cancelled: false, guestRefs: NONE, lent: false, demand: options.resources, queueSeq: 0, yielded: 0,
-      abort: undefined, stream: undefined, actor: undefined, callRetries: undefined, onRetry: undefined
+      id: result.id, kind, component, name, args: args.length === 0 ? NO_ARGS : args, options, result, deps, pending: 0, state: 'waiting',
+      attempts: 0, cancelled: false, guestRefs: NONE, lent: false, demand: options.resources, queueSeq: 0,
+      abort: undefined, stream: streaming ? { items: [], taken: 0, yielded: 0, done: false, waiters: [] } : undefined,
+      actor: undefined, callRetries: undefined, onRetry: undefined
     }
-    if (streaming) t.stream = { items: [], taken: 0, done: false, waiters: [] }
     result.producer = t
     return t
   }
@@ -125,21 +130,24 @@ export class TaskRunner {
   begin (t: TaskRecord): void {
     t.state = 'running'
     t.attempts++
-    t.yielded = 0
+    if (t.stream !== undefined) t.stream.yielded = 0
     this.n.running.set(t.id, t)
   }
 
   private async execute (t: TaskRecord): Promise<void> {
     this.begin(t)
-    t.abort = new AbortController()
+    t.abort = new TaskCancel()
     try {
       const component = await this.n.withMemoryLimit(t.component, t.options.memoryLimitMb)
       const args = await this.buildArgs(t.args, describe(t))
-      const out = await this.n.pool.call(component, t.name, args, { timeoutMs: t.options.timeoutMs, signal: t.abort.signal, tag: t.id, transferArgs: true, gpu: t.options.resources.gpus > 0 })
+      const out = await this.n.pool.call(component, t.name, args, { timeoutMs: t.options.timeoutMs, signal: t.abort, tag: t.id, transferArgs: true, gpu: t.options.resources.gpus > 0 })
       await this.succeed(t, out)
     } catch (err) {
       this.failAttempt(t, err as Error)
     } finally {
+      // A finished record is in old space and dies at the next full GC only: what it points to
+      // would be promoted by every scavenge until then.
+      t.abort = undefined
       this.n.running.delete(t.id)
       // CPUs lent out while the guest was blocked are back already.
       adjust(this.n.available, t.lent ? { ...t.options.resources, cpus: 0 } : t.options.resources, 1)
@@ -161,7 +169,7 @@ export class TaskRunner {
   }
 
   async succeed (t: TaskRecord, out: Uint8Array): Promise<void> {
-    if (t.streaming) {
+    if (t.stream !== undefined) {
       const items = decode(out)
       const streamed = (items as { streamed?: unknown } | null)?.streamed
       if (typeof streamed === 'number') {
