@@ -23,6 +23,7 @@ import type { LabelSelector } from '../scheduler/index.js'
 import type { ResolvedActorOptions, ResolvedTaskOptions } from '../runtime/interface.js'
 import { assertRef, checkNumReturns } from './embedded-fabric.js'
 import { withHandleForms } from './handle-forms.js'
+import { SubmitGate, type GateEntry } from '../runtime/index.js'
 import type { ActorHandle, ActorOptions, FabricDriver, GetOptions, NodeSummary, RemoteActorClass, RemoteFunction, TaskOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
 
 /** Options of {@link ConnectedFabric.connect}. */
@@ -54,8 +55,14 @@ interface TaskPlan { resolved: ResolvedTaskOptions, scheduling: SchedulingOption
  */
 export class ConnectedFabric implements FabricDriver {
   readonly kind = 'connected' as const
-  /** Cancellers of this driver's pending tasks, by ref id. */
-  private readonly cancels = new Map<string, AbortController>()
+  /** This driver's pending tasks, by ref id (for cancel). */
+  private readonly cancels = new Map<string, GateEntry<Lineage>>()
+  /** At most so many tasks started at once: the rest wait as a small record each (see SubmitGate). */
+  private readonly gate = new SubmitGate<Lineage, Held>((lineage, signal) => {
+    lineage.options.signal = signal
+    return this.objects.run(lineage)
+  }, () => this.gateCapacity())
+  private capacity = { value: 0, at: -Infinity }
   /** Live handles by actorId (several ids may name one actor: one was made before it moved). */
   private readonly actors = new Map<string, ActorEntry>()
   /** Each handle object this driver made: arguments holding one travel with its form. */
@@ -203,14 +210,26 @@ export class ConnectedFabric implements FabricDriver {
   }
 
   private submitTask (cid: string, name: string, args: unknown[], plan: TaskPlan): ObjectRef {
-    const lineage = this.lineage(cid, name, args, plan)
-    const canceller = new AbortController()
-    lineage.options.signal = canceller.signal
-    const result = this.objects.run(lineage)
+    const { result, entry } = this.gate.submit(this.lineage(cid, name, args, plan))
     const ref = this.hold(result)
-    this.cancels.set(ref.id, canceller)
-    void result.finally(() => this.cancels.delete(ref.id)).catch(() => {})
+    this.cancels.set(ref.id, entry)
+    const id = ref.id
+    result.then(() => this.cancels.delete(id), () => this.cancels.delete(id))
     return ref
+  }
+
+  /**
+   * How many tasks may be started at once: as many as every node's in-flight limit allows (each
+   * started one is an async chain whose garbage outlives scavenges while it waits), read from the
+   * view at most every 100 ms.
+   */
+  private gateCapacity (): number {
+    const now = performance.now()
+    if (now - this.capacity.at > 100) {
+      const nodes = this.net.view.peers().filter(p => p.state === 'alive').length
+      this.capacity = { value: RemoteRunner.MAX_IN_FLIGHT_PER_NODE * Math.max(1, nodes), at: now }
+    }
+    return this.capacity.value
   }
 
   /**
@@ -219,11 +238,10 @@ export class ConnectedFabric implements FabricDriver {
    */
   cancel (ref: ObjectRef): boolean {
     assertRef(ref, 'cancel')
-    const canceller = this.cancels.get(ref.id)
-    if (canceller === undefined) return false
+    const entry = this.cancels.get(ref.id)
+    if (entry === undefined) return false
     this.cancels.delete(ref.id)
-    canceller.abort(new TaskCancelledError(`${ref.toString()} was cancelled`))
-    return true
+    return this.gate.cancel(entry, new TaskCancelledError(`${ref.toString()} was cancelled`))
   }
 
   /** A task call as the objects table runs it (and runs it again to rebuild its result). */
