@@ -1,7 +1,7 @@
 // Scale: does depth cost throughput, and what does it cost in memory? N no-op tasks submitted in
 // one loop and then got, at 1k / 20k / 100k / 1M outstanding, on an embedded fabric (2 workers)
 // and through Fabric.connect to 3 `fabric join` processes; N actors created and called once (1k
-// and 10k AssemblyScript actors, 1k QuickJS ones). Each shape runs in a fresh process
+// and 10k AssemblyScript actors, 1k QuickJS ones; 1k AssemblyScript ones through Fabric.connect). Each shape runs in a fresh process
 // (bench/scale-child.ts) so its RSS growth is its own. Baselines in the same run: the 1k rate of
 // the same shape (depth must not cost: >= 0.9x) and the plain worker pool with N calls outstanding.
 //
@@ -86,6 +86,10 @@ export async function run (): Promise<Row[]> {
     nodes.push(await joinNode(path.join(tmp, 'n0')))
     for (let i = 1; i < 3; i++) nodes.push(await joinNode(path.join(tmp, `n${i}`), { bootstrap: nodes[0]!.addr }))
     await depthRows('3 nodes (Fabric.connect)', nodes[0]!.addr, quick ? [1000, 5000] : [1000, 20_000, 100_000])
+    // Actors through Fabric.connect: placed over the 3 nodes; RSS here is the driver's (each node's is its own process).
+    const n = quick ? 100 : 1000
+    const o = await child({ mode: 'actors', n, rounds: 1, lang: 'as', address: nodes[0]!.addr })
+    rows.push({ metric: `3 nodes (Fabric.connect): ${k(n)} AssemblyScript actors created and called once`, unit: 'actors/s', value: summarize(o.rates), target: '>= 500', met: summarize(o.rates).median >= 500, note: `driver RSS growth ${(o.rssGrowthMb * 1024 / n).toFixed(1)} KiB per actor (the actors live in the nodes' processes)` })
   } finally {
     await Promise.all(nodes.map(stopNode))
     fs.rmSync(tmp, { recursive: true, force: true })
