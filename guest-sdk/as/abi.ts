@@ -264,7 +264,9 @@ export function dropActor(rep: u32): void {
 
 // The manifest never changes, so it is laid out once in memory that is never freed, and
 // `describe` needs no post-return. Layout: sdk (ptr, len), tasks (ptr, len), actors (ptr, len);
-// task-info is name (ptr, len) + streaming (12 bytes); actor-class is name + methods (16 bytes).
+// task-info is name (ptr, len) + streaming (12 bytes); actor-class is name + methods + streaming
+// (24 bytes). AssemblyScript has no generators: every task's streaming is false, every class's
+// streaming list empty.
 const MANIFEST = memory.data(24, 8)
 let manifestReady = false
 
@@ -279,15 +281,17 @@ export function describe(sdk: string, tasks: Array<string>, actors: Array<string
   }
   store<u32>(MANIFEST, <u32>taskList, 8)
   store<u32>(MANIFEST, <u32>tasks.length, 12)
-  const actorList = heap.alloc(<usize>actors.length * 16)
+  const actorList = heap.alloc(<usize>actors.length * 24)
   for (let i = 0; i < actors.length; i++) {
-    const at = actorList + <usize>i * 16
+    const at = actorList + <usize>i * 24
     storeUtf8(actors[i], at)
     const names = methods[i]
     const nameList = heap.alloc(<usize>names.length * 8)
     for (let j = 0; j < names.length; j++) storeUtf8(names[j], nameList + <usize>j * 8)
     store<u32>(at, <u32>nameList, 8)
     store<u32>(at, <u32>names.length, 12)
+    store<u32>(at, <u32>nameList, 16) // streaming: an empty list
+    store<u32>(at, 0, 20)
   }
   store<u32>(MANIFEST, <u32>actorList, 16)
   store<u32>(MANIFEST, <u32>actors.length, 20)

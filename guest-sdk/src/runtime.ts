@@ -12,7 +12,7 @@ import { GuestError, fromTaskError, toTaskError, type TaskErrorRecord } from './
 export interface Manifest {
   sdk: string
   tasks: Array<{ name: string, streaming: boolean }>
-  actors: Array<{ name: string, methods: string[] }>
+  actors: Array<{ name: string, methods: string[], streaming: string[] }>
 }
 
 type AnyFn = (...args: unknown[]) => unknown
@@ -24,16 +24,24 @@ function isActorClass (value: unknown): value is ActorClass {
   return typeof value === 'function' && value.prototype instanceof actor
 }
 
-function methodsOf (cls: ActorClass): string[] {
-  const names = new Set<string>()
+const GeneratorFunction = Object.getPrototypeOf(function * () {}).constructor
+
+/**
+ * The callable methods of an actor class (own and inherited, not `_private` ones), and which of
+ * them are generators (`*items () { yield ... }`): the manifest lists those as streaming.
+ */
+function methodsOf (cls: ActorClass): { methods: string[], streaming: Set<string> } {
+  const names = new Map<string, boolean>()
   for (let p = cls.prototype; p !== null && p !== actor.prototype && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
     for (const name of Object.getOwnPropertyNames(p)) {
-      if (name === 'constructor' || name.startsWith('_')) continue
+      // A subclass's method hides its base class's one of the same name.
+      if (name === 'constructor' || name.startsWith('_') || names.has(name)) continue
       const d = Object.getOwnPropertyDescriptor(p, name)
-      if (d !== undefined && typeof d.value === 'function') names.add(name)
+      if (d !== undefined && typeof d.value === 'function') names.set(name, d.value instanceof GeneratorFunction)
     }
   }
-  return [...names].sort()
+  const methods = [...names.keys()].sort()
+  return { methods, streaming: new Set(methods.filter(m => names.get(m) === true)) }
 }
 
 function decodeArgs (bytes: Uint8Array, what: string): unknown[] {
@@ -55,8 +63,9 @@ function isIterator (value: unknown): value is IterableIterator<unknown> {
 /**
  * Hand one yielded value to the host as it is yielded; false when the host does not take it as a
  * stream item. Only the first item may be refused: a bare pool without an object service
- * (`unsupported`), or a call the host runs as an ordinary one (a nested call from a guest, an
- * actor method) answers the first item so, and then gets the values together, as the result.
+ * (`unsupported`), or a call the host runs as an ordinary one (a nested call from a guest, a
+ * guest's call of an actor's generator method) answers the first item so, and then gets the values
+ * together, as the result.
  */
 function emit (value: unknown, what: string, first: boolean): boolean {
   let item: Uint8Array
@@ -129,15 +138,18 @@ export function makeGuest (user: Record<string, unknown>): GuestExports {
   // Tasks learn their export names here, for `.remote()` calls between them.
   nameTasks(Object.entries(user))
   const tasks = new Map<string, { fn: AnyFn, streaming: boolean }>()
-  const classes = new Map<string, { cls: ActorClass, methods: Set<string> }>()
+  const classes = new Map<string, { cls: ActorClass, methods: Set<string>, streaming: Set<string> }>()
   for (const [name, value] of Object.entries(user)) {
     if (isTask(value)) tasks.set(name, { fn: value.fn as AnyFn, streaming: value.streaming })
-    else if (isActorClass(value)) classes.set(name, { cls: value, methods: new Set(methodsOf(value)) })
+    else if (isActorClass(value)) {
+      const { methods, streaming } = methodsOf(value)
+      classes.set(name, { cls: value, methods: new Set(methods), streaming })
+    }
   }
   const manifest: Manifest = {
     sdk: SDK_NAME,
     tasks: [...tasks].map(([name, t]) => ({ name, streaming: t.streaming })),
-    actors: [...classes].map(([name, c]) => ({ name, methods: [...c.methods] }))
+    actors: [...classes].map(([name, c]) => ({ name, methods: [...c.methods], streaming: [...c.streaming] }))
   }
 
   // Errors leave the guest as the plain `task-error` record; componentize-qjs turns a thrown
@@ -154,11 +166,13 @@ export function makeGuest (user: Record<string, unknown>): GuestExports {
     readonly #name: string
     readonly #instance: Record<string, unknown>
     readonly #methods: Set<string>
+    readonly #streaming: Set<string>
 
-    private constructor (name: string, instance: object, methods: Set<string>) {
+    private constructor (name: string, instance: object, methods: Set<string>, streaming: Set<string>) {
       this.#name = name
       this.#instance = instance as Record<string, unknown>
       this.#methods = methods
+      this.#streaming = streaming
     }
 
     static create (cls: string, args: Uint8Array): Actor {
@@ -174,7 +188,7 @@ export function makeGuest (user: Record<string, unknown>): GuestExports {
         } catch (err) {
           throw toTaskError(err)
         }
-        return new Actor(cls, instance, entry.methods)
+        return new Actor(cls, instance, entry.methods, entry.streaming)
       })
     }
 
@@ -183,9 +197,9 @@ export function makeGuest (user: Record<string, unknown>): GuestExports {
         if (!this.#methods.has(method)) {
           throw new GuestError('unknown-method', `actor class '${this.#name}' has no method '${method}' (it has: ${[...this.#methods].join(', ') || 'none'})`)
         }
-        const fn = this.#instance[method] as AnyFn
-        const streaming = Object.prototype.toString.call(fn) === '[object GeneratorFunction]'
-        return run(`${this.#name}.${method}`, fn, this.#instance, args, streaming)
+        // A generator method streams its values where the host takes them as a stream (a driver's
+        // call); called from a guest, the host refuses the first item and gets the array instead.
+        return run(`${this.#name}.${method}`, this.#instance[method] as AnyFn, this.#instance, args, this.#streaming.has(method))
       })
     }
   }

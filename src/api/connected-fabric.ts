@@ -23,6 +23,9 @@ import type { LabelSelector } from '../scheduler/index.js'
 import type { ResolvedActorOptions, ResolvedTaskOptions } from '../runtime/interface.js'
 import { assertRef, checkNumReturns } from './embedded-fabric.js'
 import { withHandleForms } from './handle-forms.js'
+import { RefStream } from './ref-stream.js'
+import type { Manifest } from '../component/interface.js'
+import type { ResultRef } from '../net/index.js'
 import { SubmitGate, type GateEntry } from '../runtime/index.js'
 import type { ActorHandle, ActorOptions, FabricDriver, GetOptions, NodeSummary, RemoteActorClass, RemoteFunction, TaskOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
 
@@ -45,6 +48,13 @@ const CONNECT_INIT_NAMES: readonly string[] = ['dataDir', 'swarmKey', 'fabricNam
 
 /** A handle this driver made: its actor, the chain its calls wait on (for order), and the handle object. */
 interface ActorEntry { actor: RemoteActor, chain: Promise<unknown>, name?: string, cls: string, methods: readonly string[], handle: Record<string, unknown> }
+
+/** An actor class as a handle needs it: its methods, and the generators among them (their calls stream). */
+interface ClassInfo { methods: readonly string[], streaming: ReadonlySet<string> }
+
+function classInfo (c: { methods: readonly string[], streaming?: readonly string[] }): ClassInfo {
+  return { methods: c.methods, streaming: new Set(c.streaming ?? []) }
+}
 
 /** Task options after the shared check (runtime/options.ts), as both faces resolve them. */
 interface TaskPlan { resolved: ResolvedTaskOptions, scheduling: SchedulingOption, labels?: LabelSelector }
@@ -151,12 +161,12 @@ export class ConnectedFabric implements FabricDriver {
     const manifest = await this.describe(cid)
     const m: Record<string, unknown> = {}
     for (const t of manifest.tasks) m[t.name] = this.remoteFunction(cid, t.name, t.streaming, {})
-    for (const a of manifest.actors) m[a.name] = this.remoteClass(cid, a.name, a.methods, {})
+    for (const a of manifest.actors) m[a.name] = this.remoteClass(cid, a.name, classInfo(a), {})
     return Object.freeze(m) as M
   }
 
   /** The component's manifest, from the first node that answers (it pulls and compiles the component). */
-  private async describe (cid: string): Promise<{ tasks: Array<{ name: string, streaming: boolean }>, actors: Array<{ name: string, methods: string[] }> }> {
+  private async describe (cid: string): Promise<Manifest> {
     const failures: Error[] = []
     const nodes = this.runner.rank(`component ${cid}`, { cpus: 0, gpus: 0, memoryMb: 0, custom: {} }, undefined, new Set())
     for (const node of nodes) {
@@ -178,11 +188,11 @@ export class ConnectedFabric implements FabricDriver {
     } as RemoteFunction<unknown[], unknown>
   }
 
-  private remoteClass (cid: string, cls: string, methods: string[], options: ActorOptions): RemoteActorClass<unknown[], Record<string, (...args: unknown[]) => unknown>> {
+  private remoteClass (cid: string, cls: string, info: ClassInfo, options: ActorOptions): RemoteActorClass<unknown[], Record<string, (...args: unknown[]) => unknown>> {
     const plan = driverActorOptions(options, `actor '${cls}'`)
     return {
-      create: async (...args: unknown[]) => await this.createActor(cid, cls, methods, args, plan, options),
-      options: (more: ActorOptions) => this.remoteClass(cid, cls, methods, { ...options, ...more })
+      create: async (...args: unknown[]) => await this.createActor(cid, cls, info, args, plan, options),
+      options: (more: ActorOptions) => this.remoteClass(cid, cls, info, { ...options, ...more })
     } as RemoteActorClass<unknown[], Record<string, (...args: unknown[]) => unknown>>
   }
 
@@ -264,7 +274,7 @@ export class ConnectedFabric implements FabricDriver {
     }
   }
 
-  private async createActor (cid: string, cls: string, methods: string[], given: unknown[], { resolved, scheduling, labels }: { resolved: ResolvedActorOptions, scheduling: SchedulingOption, labels?: LabelSelector }, options: ActorOptions): Promise<Record<string, unknown>> {
+  private async createActor (cid: string, cls: string, info: ClassInfo, given: unknown[], { resolved, scheduling, labels }: { resolved: ResolvedActorOptions, scheduling: SchedulingOption, labels?: LabelSelector }, options: ActorOptions): Promise<Record<string, unknown>> {
     this.assertRunning()
     const args = this.travel(given)
     this.checkArgs(args, `${cls}.create`)
@@ -293,7 +303,7 @@ export class ConnectedFabric implements FabricDriver {
         ...(name === undefined ? {} : { name })
       })
       keepAlive(args) // until the node has pulled what they stand for
-      return this.handleOf(actor, cls, methods, name)
+      return this.handleOf(actor, cls, info, name)
     } finally {
       if (name !== undefined) this.naming.delete(name)
     }
@@ -324,7 +334,7 @@ export class ConnectedFabric implements FabricDriver {
    * and each method with `.remote()`. One handle per address: asked again (getActor, actorHandle),
    * the same one comes back, and a second session to that actor is closed.
    */
-  private handleOf (actor: RemoteActor, cls: string, methods: readonly string[], name?: string): Record<string, unknown> {
+  private handleOf (actor: RemoteActor, cls: string, info: ClassInfo, name?: string): Record<string, unknown> {
     const actorId = actor.actorId === undefined || actor.peer === undefined ? flatUuid('d-actor-') : formatActorAddress({ actor: actor.actorId, peer: actor.peer })
     const known = this.actors.get(actorId)
     if (known !== undefined && !known.actor.isDead) {
@@ -332,9 +342,15 @@ export class ConnectedFabric implements FabricDriver {
       return known.handle
     }
     const handle: Record<string, unknown> = { actorId }
-    const entry: ActorEntry = { actor, chain: Promise.resolve(), cls, methods, handle, ...(name === undefined ? {} : { name }) }
+    const entry: ActorEntry = { actor, chain: Promise.resolve(), cls, methods: info.methods, handle, ...(name === undefined ? {} : { name }) }
     this.actors.set(actorId, entry)
-    for (const method of methods) {
+    /** A value from the actor's node as this driver holds it: refs inside it (by the node's ids) become refs of this driver. */
+    const held = (out: { value: Uint8Array, nested?: ResultRef[], peer: string }): Held => {
+      const value = decode(out.value)
+      return { value: out.nested === undefined ? value : this.objects.adopt(value, out.nested, out.peer) }
+    }
+    for (const method of info.methods) {
+      const streaming = info.streaming.has(method)
       handle[method] = {
         remote: (...given: unknown[]) => {
           this.assertRunning()
@@ -344,13 +360,20 @@ export class ConnectedFabric implements FabricDriver {
           // ready; refs travel as what they stand for (the node passes a whole-argument ref's value).
           const ready = entry.chain.then(async () => await this.objects.nestedOf(args, `actor method '${method}'`))
           entry.chain = ready.catch(() => {})
-          return this.hold(ready.then(async nested => {
-            const out = await actor.invoke(method, encode(args), { nested })
-            keepAlive(args) // until the node has pulled what they stand for
-            const value = decode(out.value)
-            // Refs inside the result carry the node's ids: they become refs of this driver.
-            return { value: out.nested === undefined ? value : this.objects.adopt(value, out.nested, out.peer) }
-          }))
+          if (!streaming) {
+            return this.hold(ready.then(async nested => {
+              const out = await actor.invoke(method, encode(args), { nested })
+              keepAlive(args) // until the node has pulled what they stand for
+              return held(out)
+            }))
+          }
+          // A generator method: each value comes as a ref while the method runs; its error ends the stream.
+          const stream = new RefStream<ObjectRef>()
+          ready.then(async nested => {
+            await actor.invoke(method, encode(args), { nested, onItem: item => { stream.push(this.hold(Promise.resolve(held(item)))) } })
+            keepAlive(args)
+          }).then(() => { stream.end() }, (err: Error) => { stream.end(err) })
+          return stream
         }
       }
     }
@@ -401,7 +424,7 @@ export class ConnectedFabric implements FabricDriver {
     this.assertRunning()
     for (const e of this.actors.values()) if (e.name === name && !e.actor.isDead) return e.handle as ActorHandle<I>
     const found = await findNamedActor(this.net, this.runner, name)
-    return this.handleOf(found.actor, found.cls, found.methods) as ActorHandle<I>
+    return this.handleOf(found.actor, found.cls, classInfo(found)) as ActorHandle<I>
   }
 
   /**
@@ -422,7 +445,7 @@ export class ConnectedFabric implements FabricDriver {
     const known = this.actors.get(formatActorAddress({ actor: id, peer })) ?? [...this.actors.values()].find(e => e.actor.peer === peer && e.actor.actorId === id)
     if (known !== undefined && !known.actor.isDead) return known.handle as ActorHandle<I>
     const found = await attachActor(this.net, this.runner, peer, id)
-    return this.handleOf(found.actor, found.cls, found.methods) as ActorHandle<I>
+    return this.handleOf(found.actor, found.cls, classInfo(found)) as ActorHandle<I>
   }
 
   /** Kill an actor: its calls not yet answered fail with ActorDiedError; it is not restarted. */

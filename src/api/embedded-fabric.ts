@@ -47,7 +47,8 @@ export class EmbeddedFabric implements FabricDriver {
   // Driver-side refs are released when the program drops them: the GC tells us.
   private readonly registry = new FinalizationRegistry<string>((id) => { if (!this.stopped) this.node.release(id) })
   private stopped = false
-  private readonly methods = new Map<string, Map<string, string[]>>()
+  /** Each loaded component's actor classes: their methods and which of them stream (by CID, then class). */
+  private readonly classes = new Map<string, Map<string, ActorClassInfo>>()
   /** This fabric's handle objects and their actors' ids: among arguments they travel as `{ actorId }`. */
   private readonly handles = new WeakMap<object, string>()
   /** Whether any handle was made (arguments are looked through for handles only then). */
@@ -173,8 +174,9 @@ export class EmbeddedFabric implements FabricDriver {
   private moduleOf (component: CompiledComponent, manifest: Manifest): Record<string, unknown> {
     const m: Record<string, unknown> = {}
     for (const t of manifest.tasks) m[t.name] = this.remoteFunction(component, t.name, t.streaming, {})
-    for (const a of manifest.actors) m[a.name] = this.remoteClass(component, a.name, a.methods, {})
-    this.methods.set(component.cid, new Map(manifest.actors.map(a => [a.name, a.methods])))
+    const classes = new Map(manifest.actors.map(a => [a.name, { methods: a.methods, streaming: new Set(a.streaming) }]))
+    for (const [name, info] of classes) m[name] = this.remoteClass(component, name, info, {})
+    this.classes.set(component.cid, classes)
     return Object.freeze(m)
   }
 
@@ -247,7 +249,7 @@ export class EmbeddedFabric implements FabricDriver {
     }
   }
 
-  private remoteClass (component: CompiledComponent, cls: string, methods: string[], options: ActorOptions): RemoteActorClass<unknown[], Record<string, (...args: unknown[]) => unknown>> {
+  private remoteClass (component: CompiledComponent, cls: string, info: ActorClassInfo, options: ActorOptions): RemoteActorClass<unknown[], Record<string, (...args: unknown[]) => unknown>> {
     const what = `actor '${cls}'`
     const { resolved, scheduling, labels } = driverActorOptions(options, what)
     return {
@@ -259,19 +261,25 @@ export class EmbeddedFabric implements FabricDriver {
         const deps = encoded.flatMap(a => a.kind === 'ref' ? [a.id] : a.refs)
         if (deps.length > 0) await this.node.wait(deps, deps.length)
         const actorId = await this.node.createActor(component, cls, encoded, resolved)
-        return this.handleOf(actorId, component, cls, methods)
+        return this.handleOf(actorId, component, cls, info)
       },
-      options: (more: ActorOptions) => this.remoteClass(component, cls, methods, { ...options, ...more })
+      options: (more: ActorOptions) => this.remoteClass(component, cls, info, { ...options, ...more })
     } as RemoteActorClass<unknown[], Record<string, (...args: unknown[]) => unknown>>
   }
 
-  private handleOf (actorId: string, component: CompiledComponent, cls: string, methods?: string[]): Record<string, unknown> {
-    const names = methods ?? this.methods.get(component.cid)?.get(cls) ?? []
+  /**
+   * A handle: each method has `.remote()`, which queues a call in order and returns a ref to its
+   * result at once, or for a generator method (the manifest lists it as streaming) an async stream
+   * of refs to its values, each arriving as the method yields it.
+   */
+  private handleOf (actorId: string, component: CompiledComponent, cls: string, known?: ActorClassInfo): Record<string, unknown> {
+    const info = known ?? this.classes.get(component.cid)?.get(cls) ?? { methods: [], streaming: new Set<string>() }
     const handle: Record<string, unknown> = { actorId }
-    for (const method of names) {
-      handle[method] = {
-        remote: (...args: unknown[]) => this.track(this.node.callActor(actorId, method, this.encodeArgs(args, `${cls}.${method}.remote`)))
-      }
+    for (const method of info.methods) {
+      const what = `${cls}.${method}.remote`
+      handle[method] = info.streaming.has(method)
+        ? { remote: (...args: unknown[]) => this.streamOf(this.node.callActor(actorId, method, this.encodeArgs(args, what), { streaming: true })) }
+        : { remote: (...args: unknown[]) => this.track(this.node.callActor(actorId, method, this.encodeArgs(args, what))) }
     }
     this.handles.set(handle, actorId)
     this.madeHandles = true
@@ -306,6 +314,9 @@ export class EmbeddedFabric implements FabricDriver {
     return ref
   }
 }
+
+/** An actor class as a handle needs it: its methods, and the generators among them. */
+interface ActorClassInfo { methods: readonly string[], streaming: ReadonlySet<string> }
 
 /** A stream whose task could not be placed: its first item throws why. */
 function failedStream (err: Error): AsyncIterable<ObjectRef> {

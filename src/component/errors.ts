@@ -15,6 +15,7 @@ import { FabricError, registerError } from '../errors/index.js'
  * - `memory-too-large`: a linear memory starts larger than the memory limit;
  * - `unsupported-memory`: a shared or 64-bit memory, which the fabric does not run;
  * - `unsupported-feature`: valid, but uses a feature this host's transpiler or V8 lacks;
+ * - `bad-manifest`: its `describe` export returned a manifest the fabric cannot use;
  * - `invalid`: rebuilt from a wire form that carried no reason.
  */
 export type InvalidComponentReason =
@@ -29,6 +30,7 @@ export type InvalidComponentReason =
   | 'memory-too-large'
   | 'unsupported-memory'
   | 'unsupported-feature'
+  | 'bad-manifest'
   | 'invalid'
 
 /** Thrown when bytes cannot be run as a fabric component. Never retryable: the bytes won't change. */

@@ -11,4 +11,5 @@ export {
   type LogLevel, type TaskError, type WitManifest, type TaskInfo, type ActorClass
 } from './host-imports.js'
 export * from './interface.js'
+export { parseManifest, MAX_MANIFEST_ENTRIES, MAX_MANIFEST_NAME_CHARS, type ManifestFailure } from './manifest.js'
 export { cidOfBytes, cidOfBytesSync, verifyCid, parseCid, InvalidCidError } from '../objects/cid.js'

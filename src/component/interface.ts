@@ -9,11 +9,15 @@ export const FABRIC_WORLD = 'guest-world'
 /** The interfaces a guest may import (anything else is refused at load). */
 export const ALLOWED_IMPORTS = ['types', 'log', 'objects', 'tasks', 'gpu'] as const
 
-/** A manifest as the guest's `describe` returns it. */
+/** A manifest as the guest's `describe` returns it (checked by `parseManifest`). */
 export interface Manifest {
   sdk: string
   tasks: Array<{ name: string, streaming: boolean }>
-  actors: Array<{ name: string, methods: string[] }>
+  /**
+   * Actor classes: their methods, and which of those are generators (`streaming`: a driver's call
+   * streams their values). Empty for components built before the field existed.
+   */
+  actors: Array<{ name: string, methods: string[], streaming: string[] }>
 }
 
 /** What validation learned about a component's interface. */

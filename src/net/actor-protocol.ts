@@ -2,13 +2,19 @@
 // Length-prefixed CBOR frames:
 //
 //   client: { type: 'create', component, cls, args, options, nested? }   or { type: 'attach', name } or { type: 'attach-id', actor }   (first frame)
-//   server: { type: 'created', actor, cls?, methods? }           or { type: 'error', error }   (then the stream ends)
-//   client: { type: 'call', id, method, args, timeoutMs?, nested?, retries? }   any number; run in the order sent
+//   server: { type: 'created', actor, cls?, methods?, streaming? }   or { type: 'error', error }   (then the stream ends)
+//           streaming: the methods (of `methods`) that are generators
+//   client: { type: 'call', id, method, args, timeoutMs?, nested?, retries?, stream? }   any number; run in the order sent
 //           nested: refs inside the argument values and what they stand for, as in /fabric/task/1;
-//           retries: how often the node may run this call again after a crash (else maxTaskRetries)
+//           retries: how often the node may run this call again after a crash (else maxTaskRetries);
+//           stream: true to call a generator method (its component's manifest lists it as streaming)
 //   server: { type: 'retrying', id }                             the call crashed the actor, which restarted in place; it runs again
+//   server: { type: 'item', id, value, nested? }                 a streaming call's values, in order, as the method yields them,
+//           each sent once the one before was written (a slow reader slows the node's sending);
+//           each within the reply limit; a retry in place does not send them again
 //   server: { type: 'result', id, ok: true, value, nested? }     or { type: 'result', id, ok: false, error }   in any order
-//           nested: refs inside the result value, as in /fabric/task/1 results
+//           nested: refs inside the result value, as in /fabric/task/1 results; a streaming call's
+//           value is the CBOR count of its values, and its error comes after the values yielded
 //   client: { type: 'kill' }                                     the actor dies; pending calls get ActorDiedError results
 //   server: { type: 'restarted', restarts }                      owner only: the node restarted the actor in place (a crash); restarts counts them
 //
@@ -34,7 +40,7 @@ import { decodeNested, decodeResultRefs, replyBytes } from './task-protocol.js'
 /** Option names a create frame may carry (their values are checked by the node's runtime). */
 const ACTOR_OPTION_KEYS = ['cpus', 'gpus', 'memoryMb', 'resources', 'name', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency', 'timeoutMs']
 
-interface CallRequest { type: 'call', id: number, method: string, args: Uint8Array, timeoutMs?: number, nested?: NestedRef[], retries?: number }
+interface CallRequest { type: 'call', id: number, method: string, args: Uint8Array, timeoutMs?: number, nested?: NestedRef[], retries?: number, stream?: true }
 interface KillRequest { type: 'kill' }
 
 /** Most retries one call may ask for (the node runs it at most this many times more after crashes). */
@@ -47,6 +53,7 @@ export type ActorReply =
   | { type: 'error', error: Error }
   | { type: 'restarted', restarts: number }
   | { type: 'retrying', id: number }
+  | { type: 'item', id: number, value: Uint8Array, nested?: ActorCallResult['nested'] }
 
 const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
@@ -90,14 +97,15 @@ export function decodeActorRequest (bytes: Uint8Array): CallRequest | KillReques
     return { type: 'kill' }
   }
   if (o.type !== 'call') throw new MalformedMessageError("actor request must be { type: 'call', ... } or { type: 'kill' }")
-  onlyKeys(o, ['type', 'id', 'method', 'args', 'timeoutMs', 'nested', 'retries'], "{ type: 'call', id, method, args, timeoutMs?, nested?, retries? }")
+  onlyKeys(o, ['type', 'id', 'method', 'args', 'timeoutMs', 'nested', 'retries', 'stream'], "{ type: 'call', id, method, args, timeoutMs?, nested?, retries?, stream? }")
+  if (o.stream !== undefined && o.stream !== true) throw new MalformedMessageError('actor call: stream must be true when present')
   if (o.retries !== undefined && (!isUint(o.retries) || o.retries > MAX_CALL_RETRIES)) throw new MalformedMessageError(`actor call: retries must be an integer from 0 to ${MAX_CALL_RETRIES}`)
   if (!isUint(o.id)) throw new MalformedMessageError('actor call: id must be a non-negative integer')
   if (!isStr(o.method, 256)) throw new MalformedMessageError('actor call: method must be a string of 1-256 chars')
   if (!(o.args instanceof Uint8Array)) throw new MalformedMessageError('actor call: args must be CBOR bytes')
   if (o.timeoutMs !== undefined && (!isUint(o.timeoutMs) || o.timeoutMs === 0)) throw new MalformedMessageError('actor call: timeoutMs must be a positive integer')
   const nested = o.nested === undefined ? undefined : decodeNested(o.nested, 'actor call')
-  return { type: 'call', id: o.id, method: o.method, args: o.args, ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }), ...(nested === undefined ? {} : { nested }), ...(o.retries === undefined ? {} : { retries: o.retries }) }
+  return { type: 'call', id: o.id, method: o.method, args: o.args, ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }), ...(nested === undefined ? {} : { nested }), ...(o.retries === undefined ? {} : { retries: o.retries }), ...(o.stream === true ? { stream: true as const } : {}) }
 }
 
 /**
@@ -117,6 +125,12 @@ export function decodeActorReply (bytes: Uint8Array, restarts = 0): ActorReply {
     if (!isUint(o.id)) throw new MalformedMessageError('actor retrying: id must be a non-negative integer')
     return { type: 'retrying', id: o.id }
   }
+  if (o.type === 'item') {
+    onlyKeys(o, ['type', 'id', 'value', 'nested'], "{ type: 'item', id, value, nested? }")
+    if (!isUint(o.id)) throw new MalformedMessageError('actor item: id must be a non-negative integer')
+    if (!(o.value instanceof Uint8Array)) throw new MalformedMessageError('actor item: value must be CBOR bytes')
+    return { type: 'item', id: o.id, value: o.value, ...(o.nested === undefined ? {} : { nested: decodeResultRefs(o.nested, 'actor item') }) }
+  }
   if (o.type !== 'result' || !isUint(o.id)) throw new MalformedMessageError(`unexpected actor reply type ${String(o.type)}`)
   if (o.ok === true && o.value instanceof Uint8Array) return { type: 'result', id: o.id, ok: true, value: o.value, ...(o.nested === undefined ? {} : { nested: decodeResultRefs(o.nested, 'actor reply') }) }
   return { type: 'result', id: o.id, ok: false, error: deserialized(o.error) }
@@ -129,11 +143,15 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
   if (first === undefined) return
   let actor: string
   let owned: boolean
-  let about: { cls?: string, methods?: string[] }
+  let about: { cls?: string, methods?: string[], streaming?: string[] }
   try {
     const opened = await host.open(decodeActorOpen(first.subarray()), from.toString())
     ;({ actor, owned } = opened)
-    about = { ...(opened.cls === undefined ? {} : { cls: opened.cls }), ...(opened.methods === undefined ? {} : { methods: opened.methods }) }
+    about = {
+      ...(opened.cls === undefined ? {} : { cls: opened.cls }),
+      ...(opened.methods === undefined ? {} : { methods: opened.methods }),
+      ...(opened.streaming === undefined || opened.streaming.length === 0 ? {} : { streaming: opened.streaming })
+    }
   } catch (err) {
     await refuse(stream, lp, err, log)
     return
@@ -166,6 +184,16 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
         continue
       }
       const { id, method } = req
+      // A generator's values go out as they come, before its result; the next one is taken only
+      // once this one is written, so a slow caller holds the values back on the node.
+      const onItem = req.stream !== true
+        ? undefined
+        : async (item: ActorCallResult): Promise<void> => {
+          const size = replyBytes(item.value, item.nested)
+          if (size > MAX_ACTOR_REPLY_BYTES - 1024) throw new MalformedMessageError(`a value ${method} yielded is ${size} bytes, over the ${MAX_ACTOR_REPLY_BYTES}-byte reply limit`)
+          send({ type: 'item', id, value: item.value, ...(item.nested === undefined || item.nested.length === 0 ? {} : { nested: item.nested }) })
+          await writes
+        }
       let result: Promise<Uint8Array | ActorCallResult>
       try {
         result = host.call(actor, method, req.args, req.timeoutMs, {
@@ -173,7 +201,8 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
           ...(req.nested === undefined ? {} : { nested: req.nested }),
           ...(req.retries === undefined ? {} : { retries: req.retries }),
           // Told before the call runs again after a crash (and so before its result).
-          onRetry: () => { send({ type: 'retrying', id }) }
+          onRetry: () => { send({ type: 'retrying', id }) },
+          ...(onItem === undefined ? {} : { onItem })
         })
       } catch (err) {
         result = Promise.reject(err)
@@ -208,7 +237,7 @@ class ClientSession implements ActorSession {
   readonly ended: Promise<Error | undefined>
   private restartsReported = 0
   private readonly restartListeners: Array<(restarts: number) => void> = []
-  private readonly calls = new Map<number, { resolve: (v: ActorCallResult) => void, reject: (e: Error) => void, onRetry?: () => void }>()
+  private readonly calls = new Map<number, { resolve: (v: ActorCallResult) => void, reject: (e: Error) => void, onRetry?: () => void, onItem?: (item: ActorCallResult) => void }>()
   private readonly slotWaiters: Array<() => void> = []
   private nextId = 0
   private writes: Promise<void> = Promise.resolve()
@@ -218,10 +247,12 @@ class ClientSession implements ActorSession {
 
   readonly cls?: string
   readonly methods?: string[]
+  readonly streaming?: string[]
 
-  constructor (readonly actor: string, readonly peer: string, private readonly stream: Stream, private readonly lp: LengthPrefixedStream<Stream>, about: { cls?: string, methods?: string[] } = {}) {
+  constructor (readonly actor: string, readonly peer: string, private readonly stream: Stream, private readonly lp: LengthPrefixedStream<Stream>, about: { cls?: string, methods?: string[], streaming?: string[] } = {}) {
     if (about.cls !== undefined) this.cls = about.cls
     if (about.methods !== undefined) this.methods = about.methods
+    if (about.streaming !== undefined) this.streaming = about.streaming
     this.ended = new Promise(resolve => { this.endResolve = resolve })
     void this.readLoop()
   }
@@ -230,16 +261,16 @@ class ClientSession implements ActorSession {
     return (await this.invoke(method, args, timeoutMs === undefined ? {} : { timeoutMs })).value
   }
 
-  async invoke (method: string, args: Uint8Array, options: { timeoutMs?: number, nested?: NestedRef[], retries?: number, onRetry?: () => void } = {}): Promise<ActorCallResult> {
+  async invoke (method: string, args: Uint8Array, options: { timeoutMs?: number, nested?: NestedRef[], retries?: number, onRetry?: () => void, onItem?: (item: ActorCallResult) => void } = {}): Promise<ActorCallResult> {
     if (this.endedWith !== undefined) throw this.endedWith ?? new PeerUnreachableError(`the actor session with ${this.peer} is closed`)
-    const { timeoutMs, nested, retries, onRetry } = options
+    const { timeoutMs, nested, retries, onRetry, onItem } = options
     const id = this.nextId++
-    const result = new Promise<ActorCallResult>((resolve, reject) => { this.calls.set(id, { resolve, reject, ...(onRetry === undefined ? {} : { onRetry }) }) })
+    const result = new Promise<ActorCallResult>((resolve, reject) => { this.calls.set(id, { resolve, reject, ...(onRetry === undefined ? {} : { onRetry }), ...(onItem === undefined ? {} : { onItem }) }) })
     // In order: a call waits for a slot behind the calls made before it.
     this.writes = this.writes.then(async () => {
       while (this.calls.size > ACTOR_MAX_CALLS_IN_FLIGHT && this.endedWith === undefined) await new Promise<void>(resolve => this.slotWaiters.push(resolve))
       if (this.endedWith !== undefined) return
-      await this.lp.write(encode({ type: 'call', id, method, args, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(nested === undefined || nested.length === 0 ? {} : { nested }), ...(retries === undefined ? {} : { retries }) }))
+      await this.lp.write(encode({ type: 'call', id, method, args, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(nested === undefined || nested.length === 0 ? {} : { nested }), ...(retries === undefined ? {} : { retries }), ...(onItem === undefined ? {} : { stream: true }) }))
     }).catch(err => { this.end(broke(this.peer, err)) })
     return await result
   }
@@ -278,6 +309,12 @@ class ClientSession implements ActorSession {
         if (o.type === 'restarted') {
           this.restartsReported = o.restarts
           for (const l of this.restartListeners) l(o.restarts)
+          continue
+        }
+        if (o.type === 'item') {
+          const call = this.calls.get(o.id)
+          if (call?.onItem === undefined) throw new MalformedMessageError(`actor item for call ${o.id}, which is not a pending streaming call`)
+          call.onItem({ value: o.value, ...(o.nested === undefined ? {} : { nested: o.nested }) })
           continue
         }
         if (o.type === 'retrying') {
@@ -356,8 +393,8 @@ export async function openActorSession (libp2p: Libp2p, target: Target, open: Ac
     }
     const o = decodeCborMap(frame.subarray(), 'actor reply')
     if (o.type === 'error') throw deserialized(o.error)
-    if (o.type !== 'created' || !isStr(o.actor, 256)) throw new MalformedMessageError("the first actor reply must be { type: 'created', actor, cls?, methods? } or an error")
-    const about: { cls?: string, methods?: string[] } = {}
+    if (o.type !== 'created' || !isStr(o.actor, 256)) throw new MalformedMessageError("the first actor reply must be { type: 'created', actor, cls?, methods?, streaming? } or an error")
+    const about: { cls?: string, methods?: string[], streaming?: string[] } = {}
     if (o.cls !== undefined) {
       if (!isStr(o.cls, 256)) throw new MalformedMessageError('actor created: cls must be a string')
       about.cls = o.cls
@@ -365,6 +402,10 @@ export async function openActorSession (libp2p: Libp2p, target: Target, open: Ac
     if (o.methods !== undefined) {
       if (!Array.isArray(o.methods) || o.methods.length > 4096 || !o.methods.every(m => isStr(m, 256))) throw new MalformedMessageError('actor created: methods must be a list of names')
       about.methods = o.methods as string[]
+    }
+    if (o.streaming !== undefined) {
+      if (!Array.isArray(o.streaming) || !o.streaming.every(m => typeof m === 'string' && about.methods?.includes(m) === true)) throw new MalformedMessageError('actor created: streaming must be a list of names among methods')
+      about.streaming = o.streaming as string[]
     }
     const peer = 'getComponents' in target ? (target.getComponents().find(c => c.name === 'p2p')?.value ?? target.toString()) : target.toString()
     return new ClientSession(o.actor, peer, stream, lp, about)

@@ -342,15 +342,17 @@ export interface ActorHost {
    * Create the actor (or find the named one). `owned`: the session owns the actor, which is killed
    * when the session ends (its creator is gone); an attached session does not own it.
    */
-  open: (req: ActorOpen, from: string) => Promise<{ actor: string, owned: boolean, cls?: string, methods?: string[] }>
+  open: (req: ActorOpen, from: string) => Promise<{ actor: string, owned: boolean, cls?: string, methods?: string[], streaming?: string[] }>
   /**
    * Queue a method call and resolve to its CBOR result (with the refs inside it, when it holds
    * some). The call must be queued before this returns: calls run in the order they arrive on the
    * session. `call.nested` describes the refs inside the argument values, by the caller's ids;
    * `call.retries` replaces the actor's maxTaskRetries for this call, and `call.onRetry` is told
-   * before each retry after a crash.
+   * before each retry after a crash. With `call.onItem` the method must be a generator (its
+   * manifest lists it as streaming): each value it yields goes to `onItem` in order, the next only
+   * once the promise `onItem` returned settles, and the call resolves to the CBOR count of them.
    */
-  call: (actor: string, method: string, args: Uint8Array, timeoutMs: number | undefined, call?: { from: string, nested?: NestedRef[], retries?: number, onRetry?: () => void }) => Promise<Uint8Array | ActorCallResult>
+  call: (actor: string, method: string, args: Uint8Array, timeoutMs: number | undefined, call?: { from: string, nested?: NestedRef[], retries?: number, onRetry?: () => void, onItem?: (item: ActorCallResult) => Promise<void> }) => Promise<Uint8Array | ActorCallResult>
   kill: (actor: string) => void
   /**
    * Call `listener` with the actor's count of restarts in place (after a crash) each time the node
@@ -372,9 +374,10 @@ export interface ActorSession {
   readonly actor: string
   /** The node's PeerId. */
   readonly peer: string
-  /** The actor's class and methods, as the node reported them (attach). */
+  /** The actor's class and methods, and which of those are generators, as the node reported them (attach). */
   readonly cls?: string
   readonly methods?: string[]
+  readonly streaming?: string[]
   /**
    * Call a method; calls run in the order they are made. Rejects with the call's own error, or
    * with PeerUnreachableError when the session broke before the result came.
@@ -383,9 +386,11 @@ export interface ActorSession {
   /**
    * A call whose argument values hold refs (`nested` describes them) or whose result may: as
    * `call`, with the result's refs. `retries`: how often the node may run it again after a crash
-   * (the actor's maxTaskRetries when absent); `onRetry` hears of each such retry.
+   * (the actor's maxTaskRetries when absent); `onRetry` hears of each such retry. `onItem`: the
+   * method is a generator; each value it yields comes to `onItem`, in order, before the result
+   * (the CBOR count of them). A crash retried in place does not send values again.
    */
-  invoke: (method: string, args: Uint8Array, options?: { timeoutMs?: number, nested?: NestedRef[], retries?: number, onRetry?: () => void }) => Promise<ActorCallResult>
+  invoke: (method: string, args: Uint8Array, options?: { timeoutMs?: number, nested?: NestedRef[], retries?: number, onRetry?: () => void, onItem?: (item: ActorCallResult) => void }) => Promise<ActorCallResult>
   /** Restarts the node made in place since the actor was created there (as it reported them; owner only). */
   readonly restarts: number
   /** Call `listener` with the new count on each restart in place the node reports. */

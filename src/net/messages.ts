@@ -6,6 +6,7 @@ import { MalformedMessageError } from './errors.js'
 import type { GossipMessage, LeaveMessage, NodeInfo, PeerState, Resources, ResourcesMessage, StatusReply } from './interface.js'
 import type { SerializedError } from '../errors/index.js'
 import type { Manifest } from '../component/interface.js'
+import { parseManifest } from '../component/manifest.js'
 
 /** A status protocol request. */
 export interface StatusRequest { type: 'status' }
@@ -223,26 +224,10 @@ export function decodeStatusReply (bytes: Uint8Array): StatusReply | ErrorReply 
   }
 }
 
-/** Validate a component manifest from a peer (a describe reply). */
+/**
+ * Validate a component manifest from a peer (a describe reply), with the check guests' manifests
+ * get (component/manifest.ts): a peer that sends no actor `streaming` lists none.
+ */
 export function validateManifest (v: unknown): Manifest {
-  const o = record(v, 'manifest')
-  onlyKeys(o, ['sdk', 'tasks', 'actors'], 'manifest')
-  const list = (x: unknown, path: string): unknown[] => {
-    if (!Array.isArray(x) || x.length > 4096) fail(path, 'expected a list of at most 4096')
-    return x
-  }
-  return {
-    sdk: str(o.sdk, 'manifest.sdk', 256),
-    tasks: list(o.tasks, 'manifest.tasks').map((t, i) => {
-      const r = record(t, `manifest.tasks[${i}]`)
-      onlyKeys(r, ['name', 'streaming'], `manifest.tasks[${i}]`)
-      if (typeof r.streaming !== 'boolean') fail(`manifest.tasks[${i}].streaming`, 'expected a boolean')
-      return { name: str(r.name, `manifest.tasks[${i}].name`, 256, 1), streaming: r.streaming }
-    }),
-    actors: list(o.actors, 'manifest.actors').map((a, i) => {
-      const r = record(a, `manifest.actors[${i}]`)
-      onlyKeys(r, ['name', 'methods'], `manifest.actors[${i}]`)
-      return { name: str(r.name, `manifest.actors[${i}].name`, 256, 1), methods: list(r.methods, `manifest.actors[${i}].methods`).map((m, j) => str(m, `manifest.actors[${i}].methods[${j}]`, 256, 1)) }
-    })
-  }
+  return parseManifest(v, fail)
 }

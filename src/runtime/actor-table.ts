@@ -66,13 +66,14 @@ export class ActorTable {
   /**
    * Call an actor's method; returns the result's ref id (held once for the caller). `maxRetries`
    * replaces the actor's maxTaskRetries for this call; `onRetry` is told before each retry after a
-   * crash (the actor restarted in place).
+   * crash (the actor restarted in place). `streaming`: the method is a generator (its manifest says
+   * so) whose values go into the call's stream as it yields them (read with `tasks.stream(id)`).
    */
-  callActor (actorId: string, method: string, args: ArgSpec[], options: { timeoutMs?: number, maxRetries?: number, onRetry?: () => void } = {}): string {
+  callActor (actorId: string, method: string, args: ArgSpec[], options: { timeoutMs?: number, maxRetries?: number, onRetry?: () => void, streaming?: boolean } = {}): string {
     this.n.assertRunning()
     const a = this.n.actors.get(actorId)
     const opts: ResolvedTaskOptions = { resources: resources(), maxRetries: 0, retryExceptions: false, timeoutMs: options.timeoutMs ?? a?.options.timeoutMs, memoryLimitMb: DEFAULT_MEMORY_LIMIT_MB }
-    const t = this.n.tasks.record('actor-call', a?.component ?? ({} as CompiledComponent), method, args, opts, false)
+    const t = this.n.tasks.record('actor-call', a?.component ?? ({} as CompiledComponent), method, args, opts, options.streaming === true)
     t.result.holders++
     if (a === undefined || a.state === 'dead') {
       this.n.tasks.finish(t, { error: new ActorDiedError(`actor ${actorId} is not alive${a?.deathCause === undefined ? '' : `: ${a.deathCause.message}`}`, { cause: a?.deathCause }) })

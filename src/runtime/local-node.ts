@@ -2,7 +2,7 @@
 // they make. It wires its parts, each a file of one concern: the objects it owns (ObjectOwner),
 // its tasks (TaskRunner), its actors (ActorTable) and what it serves guests (GuestServices), over
 // the state they share (NodeCore). Placement decisions are the local policy's (scheduler/).
-import { loadComponent, type CompiledComponent, type Manifest } from '../component/index.js'
+import { InvalidComponentError, loadComponent, parseManifest, type CompiledComponent, type Manifest } from '../component/index.js'
 import { createExecPool } from '../exec/index.js'
 import { createObjectStore } from '../objects/index.js'
 import { resources, type Resources } from '../scheduler/resources.js'
@@ -121,7 +121,10 @@ export class LocalNode {
     if (!n.components.has(component.cid)) {
       n.components.set(component.cid, { source, compiled: component, byCap: new Map([[component.maxMemoryPages / 16, Promise.resolve(component)]]) })
     }
-    const manifest = await n.pool.describe(component)
+    // The guest's own word on what it offers: checked like a peer's (component/manifest.ts).
+    const manifest = parseManifest(await n.pool.describe(component), (path, what) => {
+      throw new InvalidComponentError(`component ${component.cid} describes itself wrongly: ${path}: ${what} (rebuild it with this version of fabric build)`, { reason: 'bad-manifest' })
+    })
     return { component, manifest }
   }
 
@@ -229,7 +232,7 @@ export class LocalNode {
   }
 
   /** Call an actor's method; returns the result's ref id (held once for the caller). */
-  callActor (actorId: string, method: string, args: ArgSpec[], options: { timeoutMs?: number, maxRetries?: number, onRetry?: () => void } = {}): string {
+  callActor (actorId: string, method: string, args: ArgSpec[], options: { timeoutMs?: number, maxRetries?: number, onRetry?: () => void, streaming?: boolean } = {}): string {
     return this.n.actorTable.callActor(actorId, method, args, options)
   }
 

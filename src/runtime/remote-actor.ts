@@ -1,131 +1,20 @@
-// Actors across nodes over `/fabric/actor/1`: the node side (RemoteActorHost: creates the actors
-// peers ask for on its LocalNode and runs their calls in arrival order) and the caller's side
-// (RemoteActor: places the actor, keeps its session, and restarts it on another node when its node
-// dies, retrying interrupted calls up to maxTaskRetries). One restart budget, maxRestarts, covers
-// both kinds of restart: the node reports each restart it makes in place (a crash), and a new node
-// is given only what is left. A named actor's name is checked across the caller's view (see
-// RemoteActor.claimName). A handle that travelled is attached to by the actor's id (attachActor).
-import { ActorDiedError, TaskError } from '../exec/errors.js'
-import type { ActorCallResult, ActorHost, ActorOpen, ActorSession, NestedRef, NetNode } from '../net/index.js'
-import { ACTOR_NAME_PROBE_TIMEOUT_MS, MAX_ACTOR_REPLY_BYTES } from '../net/constants.js'
+// Actors across nodes over `/fabric/actor/1`, the caller's side (the node side is RemoteActorHost,
+// remote-actor-host.ts): RemoteActor places the actor, keeps its session, and restarts it on
+// another node when its node dies, retrying interrupted calls up to maxTaskRetries. One restart
+// budget, maxRestarts, covers both kinds of restart: the node reports each restart it makes in
+// place (a crash), and a new node is given only what is left. A named actor's name is checked
+// across the caller's view (see RemoteActor.claimName). A handle that travelled is attached to by
+// the actor's id (attachActor). A generator method's call streams its values as they come.
+import { ActorDiedError } from '../exec/errors.js'
+import type { ActorCallResult, ActorSession, NestedRef, NetNode } from '../net/index.js'
+import { ACTOR_NAME_PROBE_TIMEOUT_MS } from '../net/constants.js'
 import type { Resources } from '../scheduler/resources.js'
-import { ActorNotFoundError, ForeignRefError } from './errors.js'
-import type { LocalNode } from './local-node.js'
-import { resolveActorOptions } from './options.js'
+import { ActorNotFoundError } from './errors.js'
 import type { LabelSelector, Scheduling } from '../scheduler/index.js'
-import type { RemoteTaskExecutor } from './remote-executor.js'
 import type { RemoteRunner } from './remote-runner.js'
-import { wireArgs } from './local-refs.js'
-import { decode, ObjectRef } from '../objects/index.js'
-import type { ArgSpec } from './interface.js'
 
-/** Hosts the actors peers create on this node (see {@link ActorHost}); reports their restarts in place to their owners. */
-export class RemoteActorHost implements ActorHost {
-  /** Restarts in place of the actors sessions created here, and who hears of them; until the session ends. */
-  private readonly restarts = new Map<string, { count: number, listener?: (restarts: number) => void }>()
-  /**
-   * Refs of this node made for the caller's refs inside an actor's constructor and call arguments,
-   * by the caller's id: held while the actor lives (it may keep any of them in its state, and a
-   * restart in place runs the constructor again), and reused when the same ref comes again.
-   */
-  private readonly actorRefs = new Map<string, Map<string, string>>()
-
-  constructor (private readonly node: LocalNode, private readonly executor: RemoteTaskExecutor) {}
-
-  async open (req: ActorOpen, from: string): Promise<{ actor: string, owned: boolean, cls?: string, methods?: string[] }> {
-    if (req.type === 'attach' || req.type === 'attach-id') {
-      // By id: a handle that travelled (a guest's call, a driver's actorHandle); any live actor here.
-      const found = req.type === 'attach' ? this.node.actorByName(req.name) : this.node.actorById(req.actor)
-      const { manifest } = await this.executor.load(found.component.cid, from)
-      return { actor: found.id, owned: false, cls: found.cls, methods: manifest.actors.find(a => a.name === found.cls)?.methods ?? [] }
-    }
-    const { component, manifest } = await this.executor.load(req.component, from)
-    if (!manifest.actors.some(a => a.name === req.cls)) {
-      throw new TaskError(`component ${req.component} has no actor class named "${req.cls}" (it has: ${manifest.actors.map(a => a.name).join(', ') || 'none'})`, { kind: 'unknown-actor' })
-    }
-    const options = resolveActorOptions(req.options, `actor '${req.cls}'`)
-    const restarts: { count: number, listener?: (restarts: number) => void } = { count: 0 }
-    // Refs inside the constructor's arguments: refs of this node, held while the actor lives (a restart in place runs the constructor again).
-    const what = `actor '${req.cls}' constructor`
-    const nested = req.nested ?? []
-    const locals: string[] = []
-    const mapping = new Map<string, string>()
-    let actor: string
-    try {
-      const values = await Promise.all(nested.map(async n => n.value ?? await this.executor.objectFor(what, n.cid!, n.holders!)))
-      this.executor.localNested(nested, values, what, locals, mapping)
-      actor = await this.node.createActor(component, req.cls, wholeRefArgs(wireArgs(req.args, what, ref => mapping.get(ref))), options, {
-        onRestart: count => { restarts.count = count; restarts.listener?.(count) }
-      })
-    } catch (err) {
-      for (const l of locals) this.node.release(l)
-      throw err
-    }
-    this.restarts.set(actor, restarts)
-    this.actorRefs.set(actor, mapping)
-    return { actor, owned: true }
-  }
-
-  watchRestarts (actor: string, listener: (restarts: number) => void): () => void {
-    const r = this.restarts.get(actor)
-    if (r === undefined) return () => {}
-    r.listener = listener
-    if (r.count > 0) listener(r.count)
-    return () => { this.restarts.delete(actor) }
-  }
-
-  call (actor: string, method: string, args: Uint8Array, timeoutMs: number | undefined, call?: { from: string, nested?: NestedRef[], retries?: number, onRetry?: () => void }): Promise<ActorCallResult> {
-    const what = `actor method '${method}'`
-    // Refs nested in the argument values: refs of this node, made now (an object still being
-    // pulled is a pending ref the call waits for), so the call is queued in arrival order.
-    // They stay while the actor lives (it may keep them in its state), also when an attached
-    // session sent them. For an actor that is gone they are made for the call only (it fails).
-    const nested = call?.nested ?? []
-    const living = this.actorRefs.get(actor)
-    const mapping = living ?? new Map<string, string>()
-    const locals: string[] = []
-    const release = (): void => { for (const l of locals) this.node.release(l) }
-    let id: string
-    try {
-      if (nested.length > 0) {
-        const fresh = nested.filter(n => !mapping.has(n.id))
-        const pulls = fresh.map(n => {
-          if (n.value !== undefined) return n.value
-          const pull = this.executor.objectFor(what, n.cid!, n.holders!)
-          pull.catch(() => {}) // observed by its pending ref; not unhandled if the refs cannot all be made
-          return pull
-        })
-        this.executor.localNested(fresh, pulls, what, living === undefined ? locals : [], mapping)
-      }
-      id = this.node.callActor(actor, method, wholeRefArgs(wireArgs(args, what, ref => mapping.get(ref))), {
-        ...(timeoutMs === undefined ? {} : { timeoutMs }),
-        ...(call?.retries === undefined ? {} : { maxRetries: call.retries }),
-        ...(call?.onRetry === undefined ? {} : { onRetry: call.onRetry })
-      })
-    } catch (err) {
-      release()
-      throw err
-    }
-    return (async () => {
-      try {
-        const value = await this.node.get(id)
-        // Refs inside the result travel with what they stand for (objects kept here for the caller).
-        const refs = call === undefined ? [] : await this.executor.resultRefs(value, call.from, what, MAX_ACTOR_REPLY_BYTES - 1024)
-        return { value, ...(refs.length === 0 ? {} : { nested: refs }) }
-      } finally {
-        this.node.release(id)
-        release()
-      }
-    })()
-  }
-
-  kill (actor: string): void {
-    this.restarts.delete(actor)
-    this.node.kill(actor)
-    for (const l of this.actorRefs.get(actor)?.values() ?? []) this.node.release(l)
-    this.actorRefs.delete(actor)
-  }
-}
+// The node side lives in its own file; exported from here too, where callers have found it.
+export { RemoteActorHost } from './remote-actor-host.js'
 
 /** How a caller's actor is placed and restarted. */
 export interface RemoteActorInit {
@@ -165,6 +54,10 @@ interface CallRecord {
   sentOn?: ActorSession
   resolve: (v: ActorCallResult & { peer: string }) => void
   reject: (e: Error) => void
+  /** A streaming call's receiver of values (see {@link RemoteActor.invoke}). */
+  onItem?: (item: ActorCallResult & { peer: string }) => void
+  /** Values given to `onItem` so far, over all sessions the call was sent on. */
+  given: number
 }
 
 /**
@@ -235,12 +128,15 @@ export class RemoteActor {
   /**
    * Call a method whose argument values may hold refs (`nested` describes them); resolves to its
    * CBOR result, the refs inside it, and the node that answered (whose ids those refs carry).
+   * `onItem`: the method is a generator; its values come to `onItem` in order as it yields them,
+   * each with the node that sent it, and the result is their CBOR count. When a lost node makes
+   * the call run again on another, the values already given are not given again.
    */
-  async invoke (method: string, args: Uint8Array, options: { timeoutMs?: number, nested?: NestedRef[] } = {}): Promise<ActorCallResult & { peer: string }> {
+  async invoke (method: string, args: Uint8Array, options: { timeoutMs?: number, nested?: NestedRef[], onItem?: (item: ActorCallResult & { peer: string }) => void } = {}): Promise<ActorCallResult & { peer: string }> {
     if (this.dead !== undefined) throw this.dead
-    const { timeoutMs, nested } = options
+    const { timeoutMs, nested, onItem } = options
     return await new Promise((resolve, reject) => {
-      const r: CallRecord = { seq: this.nextSeq++, method, args, attempts: 0, resolve, reject, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(nested === undefined ? {} : { nested }) }
+      const r: CallRecord = { seq: this.nextSeq++, method, args, attempts: 0, resolve, reject, given: 0, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(nested === undefined ? {} : { nested }), ...(onItem === undefined ? {} : { onItem }) }
       this.calls.push(r)
       if (this.session !== undefined) this.send(r, this.session)
     })
@@ -357,6 +253,15 @@ export class RemoteActor {
   private send (r: CallRecord, session: ActorSession): void {
     r.attempts++
     r.sentOn = session
+    // A fresh instance on another node yields from the start: skip what the caller has already.
+    let seen = 0
+    const onItem = r.onItem === undefined
+      ? undefined
+      : (item: ActorCallResult): void => {
+          if (r.sentOn !== session || ++seen <= r.given) return
+          r.given++
+          r.onItem!({ ...item, peer: session.peer })
+        }
     // One maxTaskRetries per call: the node may run it again after crashes only with what is left,
     // and tells each time it does (as sending it again after a lost node counts here too). An
     // attached handle leaves the actor's own maxTaskRetries to the node (it never resends).
@@ -364,7 +269,8 @@ export class RemoteActor {
       ...(r.timeoutMs === undefined ? {} : { timeoutMs: r.timeoutMs }),
       ...(r.nested === undefined ? {} : { nested: r.nested }),
       ...(this.owner ? { retries: Math.max(0, this.init.maxTaskRetries - (r.attempts - 1)) } : {}),
-      onRetry: () => { if (r.sentOn === session) r.attempts++ }
+      onRetry: () => { if (r.sentOn === session) r.attempts++ },
+      ...(onItem === undefined ? {} : { onItem })
     }).then(out => {
       if (r.sentOn !== session) return
       this.settle(r)
@@ -440,14 +346,14 @@ export class RemoteActor {
  *
  * @throws ActorNotFoundError when no node has it
  */
-export async function findNamedActor (net: NetNode, runner: RemoteRunner, name: string): Promise<{ actor: RemoteActor, cls: string, methods: string[] }> {
+export async function findNamedActor (net: NetNode, runner: RemoteRunner, name: string): Promise<{ actor: RemoteActor, cls: string, methods: string[], streaming: string[] }> {
   const nodes = net.view.peers().filter(p => p.info.resources.total.cpus > 0)
   const tries = nodes.map(async p => await net.openActor(p.info.peer, { type: 'attach', name }))
   const settled = await Promise.allSettled(tries)
   const found = settled.filter((s): s is PromiseFulfilledResult<ActorSession> => s.status === 'fulfilled').map(s => s.value)
   for (const extra of found.slice(1)) void extra.close()
   const first = found[0]
-  if (first !== undefined) return { actor: RemoteActor.attached(net, runner, first), cls: first.cls ?? name, methods: first.methods ?? [] }
+  if (first !== undefined) return { actor: RemoteActor.attached(net, runner, first), cls: first.cls ?? name, methods: first.methods ?? [], streaming: first.streaming ?? [] }
   throw new ActorNotFoundError(`no live actor is named '${name}' on the ${nodes.length} nodes in view`)
 }
 
@@ -458,11 +364,11 @@ export async function findNamedActor (net: NetNode, runner: RemoteRunner, name: 
  * @throws ActorNotFoundError when `peer` is not a node in view or has no such live actor;
  *   PeerUnreachableError when it cannot be reached
  */
-export async function attachActor (net: NetNode, runner: RemoteRunner, peer: string, actor: string): Promise<{ actor: RemoteActor, cls: string, methods: string[] }> {
+export async function attachActor (net: NetNode, runner: RemoteRunner, peer: string, actor: string): Promise<{ actor: RemoteActor, cls: string, methods: string[], streaming: string[] }> {
   // Only nodes in view are dialled: an address made up elsewhere reaches no further than a real one.
   if (net.view.get(peer) === undefined) throw new ActorNotFoundError(`actor ${actor}@${peer}: node ${peer} is not in this caller's view of the fabric (it left or died, or the id was made up)`)
   const session = await net.openActor(peer, { type: 'attach-id', actor })
-  return { actor: RemoteActor.attached(net, runner, session), cls: session.cls ?? '', methods: session.methods ?? [] }
+  return { actor: RemoteActor.attached(net, runner, session), cls: session.cls ?? '', methods: session.methods ?? [], streaming: session.streaming ?? [] }
 }
 
 /**
@@ -480,15 +386,6 @@ async function liveNamed (net: NetNode, name: string, except?: string): Promise<
     void s.value.close().catch(() => {})
   }
   return found.sort((a, b) => `${a.peer}/${a.actor}` < `${b.peer}/${b.actor}` ? -1 : 1)
-}
-
-/**
- * A caller sends a ref given as a whole argument as the ref itself (with what it stands for in
- * `nested`), never its value: here it becomes a ref argument, so the actor gets its value, as on
- * the embedded fabric (refs inside values stay refs).
- */
-function wholeRefArgs (args: ArgSpec[]): ArgSpec[] {
-  return args.map(a => a.kind === 'value' && a.refs.length === 1 && decode(a.bytes) instanceof ObjectRef ? { kind: 'ref', id: a.refs[0]! } : a)
 }
 
 /** The embedded fabric's error for a name in use, saying where. */

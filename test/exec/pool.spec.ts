@@ -34,7 +34,7 @@ describe('exec/pool (QuickJS guest)', function () {
     assert.equal(m.sdk, 'fabric-qjs/0.1.0')
     assert.deepEqual(m.tasks.map(t => t.name).sort(), ['add', 'countTo', 'echo', 'fail', 'failTyped', 'fetch', 'hog', 'shout', 'slowCount', 'spin', 'stash', 'stats', 'sumSquares'])
     assert.equal(m.tasks.find(t => t.name === 'countTo')?.streaming, true)
-    assert.deepEqual(m.actors, [{ name: 'Counter', methods: ['get2', 'incr'] }])
+    assert.deepEqual(m.actors, [{ name: 'Counter', methods: ['get2', 'incr'], streaming: [] }])
   })
 
   it('computes results of several tasks', async () => {

@@ -100,7 +100,7 @@ describe('buildAssemblyScript', function () {
       sdk: 'fabric-as/0.1.0',
       tasks: ['sumSquares', 'scale', 'greet', 'bytesReversed', 'halve', 'negate', 'mean', 'range', 'shout',
         'wide', 'nothing', 'noisy', 'checkedSqrt', 'explode'].map((name) => ({ name, streaming: false })),
-      actors: [{ name: 'Counter', methods: ['incr'] }]
+      actors: [{ name: 'Counter', methods: ['incr'], streaming: [] }]
     })
     console.log(`      (build: ${buildMs.toFixed(0)} ms, component ${component.byteLength} bytes)`)
   })

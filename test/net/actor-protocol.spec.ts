@@ -49,8 +49,19 @@ class CounterHost implements ActorHost {
   }
 
   lastCall?: { from: string, nested?: unknown[] }
-  call (actor: string, method: string, args: Uint8Array, _timeoutMs?: number, call?: { from: string, nested?: unknown[], retries?: number, onRetry?: () => void }): Promise<Uint8Array | { value: Uint8Array, nested?: Array<{ id: string, value: Uint8Array }> }> {
+  call (actor: string, method: string, args: Uint8Array, _timeoutMs?: number, call?: { from: string, nested?: unknown[], retries?: number, onRetry?: () => void, onItem?: (item: { value: Uint8Array, nested?: Array<{ id: string, value: Uint8Array }> }) => Promise<void> }): Promise<Uint8Array | { value: Uint8Array, nested?: Array<{ id: string, value: Uint8Array }> }> {
     this.lastCall = call
+    if (method === 'count' || method === 'countFail') {
+      // A generator: 1..n, each handed on before the next; countFail then fails.
+      const onItem = call?.onItem
+      if (onItem === undefined) return Promise.reject(new TaskError(`${method} must be called as a stream`, { kind: 'bad-argument' }))
+      const [n] = cborg.decode(args) as [number]
+      return (async () => {
+        for (let i = 1; i <= n; i++) await onItem({ value: cborg.encode(i), ...(i === 1 ? { nested: [{ id: 'node-i', value: cborg.encode('in') }] } : {}) })
+        if (method === 'countFail') throw new TaskError('failed after the values', { kind: 'application' })
+        return cborg.encode(n)
+      })()
+    }
     if (method === 'refs') return Promise.resolve({ value: cborg.encode('with refs'), nested: [{ id: 'node-1', value: cborg.encode(7) }] })
     if (method === 'retried') {
       // Crashed once, restarted in place, ran again: the caller hears of it before the result.
@@ -197,6 +208,50 @@ describe('net/actor-protocol', function () {
     await owner.close()
   })
 
+  it('streams a generator call\'s values in order before its result, its error after them; plain calls around it are answered', async () => {
+    const s = await caller.openActor(worker.multiaddrs()[0]!, create(0))
+    try {
+      const items: unknown[] = []
+      const before = s.call('incr', cborg.encode([1]))
+      const streamed = s.invoke('count', cborg.encode([3]), { onItem: item => { items.push(cborg.decode(item.value)); if (item.nested !== undefined) items.push(item.nested.length) } })
+      const after = s.call('incr', cborg.encode([2]))
+      assert.equal(cborg.decode((await streamed).value), 3)
+      assert.deepEqual(items, [1, 1, 2, 3], 'the values (the first with its ref) came before the result')
+      assert.deepEqual([cborg.decode(await before), cborg.decode(await after)], [1, 3])
+      const got: unknown[] = []
+      await assert.rejects(s.invoke('countFail', cborg.encode([2]), { onItem: item => { got.push(cborg.decode(item.value)) } }), /failed after the values/)
+      assert.deepEqual(got, [1, 2])
+      assert.equal(cborg.decode(await s.call('incr', cborg.encode([0]))), 3, 'the session goes on')
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('a node sending a value for a call that does not stream, or a created frame naming streaming methods it lacks, is refused (MalformedMessageError)', async () => {
+    const fake = await createLibp2p({ addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] }, transports: [tcp()], connectionEncrypters: [tls(), noise()], streamMuxers: [yamux()] })
+    try {
+      let created: Record<string, unknown> = { type: 'created', actor: 'a0' }
+      await fake.handle(ACTOR_PROTOCOL, async (stream) => {
+        const lp = lpStream(stream)
+        await lp.read()
+        await lp.write(encode(created))
+        const call = cborg.decode((await lp.read()).subarray()) as { id: number }
+        await lp.write(encode({ type: 'item', id: call.id, value: cborg.encode(1) }))
+      })
+      const s = await caller.openActor(fake.getMultiaddrs()[0]!.toString(), create(0))
+      await assert.rejects(s.call('incr', cborg.encode([1])), (e: Error) => e.name === 'MalformedMessageError' && /not a pending streaming call/.test(e.message))
+      assert.equal((await s.ended)?.name, 'MalformedMessageError')
+      created = { type: 'created', actor: 'a0', methods: ['incr'], streaming: ['count'] }
+      await assert.rejects(caller.openActor(fake.getMultiaddrs()[0]!.toString(), create(0)), (e: Error) => e.name === 'MalformedMessageError' && /streaming must be a list of names among methods/.test(e.message))
+      created = { type: 'created', actor: 'a0', methods: ['incr', 'count'], streaming: ['count'] }
+      const ok = await caller.openActor(fake.getMultiaddrs()[0]!.toString(), { type: 'attach', name: 'x' })
+      assert.deepEqual([ok.methods, ok.streaming], [['incr', 'count'], ['count']])
+      ok.close().catch(() => {})
+    } finally {
+      await fake.stop()
+    }
+  })
+
   it("validates the node's frames after created: restarted { restarts } above the last count, results, errors", () => {
     assert.deepEqual(decodeActorReply(encode({ type: 'restarted', restarts: 1 })), { type: 'restarted', restarts: 1 })
     assert.deepEqual(decodeActorReply(encode({ type: 'restarted', restarts: 3 }), 2), { type: 'restarted', restarts: 3 })
@@ -223,6 +278,13 @@ describe('net/actor-protocol', function () {
     bad({ type: 'restarted', restarts: 2 }, 2)
     bad({ type: 'restarted', restarts: 1 }, 2)
     bad({ type: 'result', id: -1, ok: true, value })
+    assert.deepEqual(decodeActorReply(encode({ type: 'item', id: 3, value })), { type: 'item', id: 3, value })
+    assert.deepEqual(decodeActorReply(encode({ type: 'item', id: 3, value, nested: [{ id: 'n', value }] })), { type: 'item', id: 3, value, nested: [{ id: 'n', value }] })
+    bad({ type: 'item', id: 3 })
+    bad({ type: 'item', id: -1, value })
+    bad({ type: 'item', id: 3, value: 'seven' })
+    bad({ type: 'item', id: 3, value, ok: true })
+    bad({ type: 'item', id: 3, value, nested: [{ id: 'n' }] })
     bad({ type: 'created', actor: 'a0' })
     assert.throws(() => decodeActorReply(new Uint8Array([0xff, 0x01])), { name: 'MalformedMessageError' })
   })
@@ -277,6 +339,8 @@ describe('net/actor-protocol', function () {
     assert.equal(await send([encode({ ...create(0), nested: [{ id: 'd-1' }] })]), 'error:MalformedMessageError')
     assert.equal(await send([encode(create(0)), encode({ type: 'call', id: 1, method: 'incr', args: cborg.encode([1]), retries: -1 })]), 'error:MalformedMessageError')
     assert.equal(await send([encode(create(0)), encode({ type: 'call', id: 1, method: 'incr', args: cborg.encode([1]), retries: 1e9 })]), 'error:MalformedMessageError')
+    assert.equal(await send([encode(create(0)), encode({ type: 'call', id: 1, method: 'count', args: cborg.encode([1]), stream: false })]), 'error:MalformedMessageError')
+    assert.equal(await send([encode(create(0)), encode({ type: 'call', id: 1, method: 'count', args: cborg.encode([1]), stream: 1 })]), 'error:MalformedMessageError')
     // Oversized: a whole frame, and its length prefix alone (as the session's first frame and
     // after a create), each refused with an error frame, never by leaving the client to time out.
     assert.equal(await send([encode(create(0)), new Uint8Array(MAX_ACTOR_REQUEST_BYTES + 1)]), 'error:MalformedMessageError')

@@ -34,7 +34,16 @@ class FakeSession implements ActorSession {
   /** Calls made with `hang`: they wait until the session breaks; `retries` as sent. */
   readonly hanging: Array<{ retries?: number, onRetry?: () => void, reject: (e: Error) => void }> = []
 
-  async invoke (method: string, _args?: Uint8Array, options: { retries?: number, onRetry?: () => void } = {}): Promise<{ value: Uint8Array }> {
+  /** A `stream` call yields 1..yields (as text), then hangs like `hang` when `hangAfterItems`. */
+  yields = 3
+  hangAfterItems = false
+
+  async invoke (method: string, _args?: Uint8Array, options: { retries?: number, onRetry?: () => void, onItem?: (item: { value: Uint8Array }) => void } = {}): Promise<{ value: Uint8Array }> {
+    if (method === 'stream' && options.onItem !== undefined && !this.over) {
+      for (let i = 1; i <= this.yields; i++) options.onItem({ value: new TextEncoder().encode(String(i)) })
+      if (this.hangAfterItems) return await new Promise((_resolve, reject) => { this.hanging.push({ ...options, reject }) })
+      return { value: new TextEncoder().encode(String(this.yields)) }
+    }
     if (method === 'hang' && !this.over) {
       return await new Promise((_resolve, reject) => { this.hanging.push({ ...options, reject }) })
     }
@@ -165,6 +174,20 @@ describe('runtime/remote-actor', function () {
     assert.equal(f.sessions[1]!.hanging[0]!.retries, 0)
     f.sessions[1]!.break()
     await assert.rejects(call, (err: Error) => err instanceof ActorDiedError && /maxTaskRetries 2/.test(err.message))
+  })
+
+  it('a streaming call sent again after a lost node gives only the values not given yet (the new instance yields from the start)', async () => {
+    const f = new FakeFabric(['A', 'B'])
+    const actor = await RemoteActor.create(f.net(), f.runner(), init({ maxRestarts: 1, maxTaskRetries: 1 }))
+    f.sessions[0]!.yields = 2
+    f.sessions[0]!.hangAfterItems = true
+    const got: string[] = []
+    const call = actor.invoke('stream', new Uint8Array(), { onItem: item => { got.push(`${item.peer}:${new TextDecoder().decode(item.value)}`) } })
+    assert.deepEqual(got, ['A:1', 'A:2'])
+    f.sessions[0]!.break()
+    // Sent again on B, whose fresh instance yields 1, 2, 3: only 3 is new to the caller.
+    assert.equal(new TextDecoder().decode((await call).value), '3')
+    assert.deepEqual(got, ['A:1', 'A:2', 'B:3'])
   })
 
   it('a node that reports restarts leaves less for the next: one in place, one elsewhere, then none', async () => {

@@ -8,6 +8,7 @@ import { skipBecause } from '../../helpers/skip.js'
 import { connectedFace, embeddedFace, type Face } from './faces.js'
 
 type Kitchen = GuestModule<typeof import('../../fixtures/guests/ts/kitchen.js')>
+type Streams = GuestModule<typeof import('../../fixtures/guests/ts-streams/streams.js')>
 type Counter = { incr: (by: number) => number }
 
 const gc = (globalThis as { gc?: () => void }).gc
@@ -48,13 +49,15 @@ for (const face of [embeddedFace(), connectedFace()] as Face[]) {
     let fabric: FabricDriver
     let m: Kitchen
     let n: UntypedModule
+    let s: Streams
 
     before(async function () {
       this.timeout(180_000)
-      const [kitchen, nested] = await Promise.all([fixtureComponent('guests/ts/kitchen.ts'), fixtureComponent('guests/ts-nested/nested.ts')])
+      const [kitchen, nested, streams] = await Promise.all([fixtureComponent('guests/ts/kitchen.ts'), fixtureComponent('guests/ts-nested/nested.ts'), fixtureComponent('guests/ts-streams/streams.ts')])
       fabric = await face.start()
       m = await fabric.load<Kitchen>(kitchen)
       n = await fabric.load(nested)
+      s = await fabric.load<Streams>(streams)
     })
 
     after(async () => {
@@ -259,6 +262,84 @@ for (const face of [embeddedFace(), connectedFace()] as Face[]) {
         const d = await m.Counter.options({ name: 'conformance-counter' }).create(5)
         assert.equal(await fabric.get(d.incr.remote(0)), 5)
         await fabric.kill(d)
+      })
+    })
+
+    describe('actor methods that are generators', () => {
+      /** The values behind a stream of refs, in order. */
+      async function drain<T> (stream: AsyncIterable<ObjectRef<T>>): Promise<T[]> {
+        const out: T[] = []
+        for await (const r of stream) out.push(await fabric.get(r))
+        return out
+      }
+
+      it('stream their values as refs, each arriving while the method still runs', async () => {
+        const feed = await s.Feed.create()
+        const gate = await s.Gate.create()
+        // Typed as a generator task is: an async stream of refs to the yielded values.
+        const stream: AsyncIterable<ObjectRef<string>> = feed.gated.remote(gate, 100_000)
+        const it = stream[Symbol.asyncIterator]()
+        const first = await it.next()
+        assert.equal(first.done, false)
+        assert.equal(await fabric.get(first.value as ObjectRef<string>), 'before')
+        // The method is still running, polling the gate: only a value that came early lets us open it.
+        assert.equal(await fabric.get(gate.open.remote()), true)
+        const second = await it.next()
+        assert.equal(await fabric.get(second.value as ObjectRef<string>), 'after')
+        assert.deepEqual(await it.next(), { done: true, value: undefined })
+        assert.deepEqual(await drain(feed.items.remote(3)), [{ i: 1, seen: 1 }, { i: 2, seen: 1 }, { i: 3, seen: 1 }])
+      })
+
+      it('keep their place in the actor\'s call order among plain calls', async () => {
+        const feed = await s.Feed.create()
+        const a = feed.note.remote('a')
+        const first = feed.items.remote(2)
+        const b = feed.note.remote('b')
+        const second = feed.items.remote(1)
+        const c = feed.note.remote('c')
+        // Read in another order than made: the calls ran in the order made all the same.
+        assert.deepEqual(await drain(second), [{ i: 1, seen: 4 }])
+        assert.deepEqual(await fabric.get([c, b, a]), [5, 3, 1])
+        assert.deepEqual(await drain(first), [{ i: 1, seen: 2 }, { i: 2, seen: 2 }])
+        assert.deepEqual(await fabric.get(feed.history.remote()), ['a', 'items(2)', 'b', 'items(1)', 'c'])
+      })
+
+      it('an error mid-stream ends the iteration with it, after the values yielded; the actor lives on (until killed)', async () => {
+        const feed = await s.Feed.create()
+        const got: number[] = []
+        await assert.rejects((async () => {
+          for await (const r of feed.failAfter.remote(2, 'mid-stream')) got.push(await fabric.get(r))
+        })(), (e: Error) => e.name === 'TaskError' && /mid-stream/.test(e.message))
+        assert.deepEqual(got, [1, 2])
+        assert.equal(await fabric.get(feed.note.remote('after')), 2)
+        // A killed actor's stream ends at once with ActorDiedError.
+        await fabric.kill(feed)
+        await assert.rejects(drain(feed.items.remote(1)), { name: 'ActorDiedError' })
+      })
+
+      it('values holding refs come as refs the driver can get', async () => {
+        const feed = await s.Feed.create()
+        const boxes = await drain(feed.boxes.remote(3))
+        assert.ok(boxes.every(b => b.ref instanceof ObjectRef))
+        assert.deepEqual(await fabric.get(boxes.map(b => b.ref)), [10, 20, 30])
+      })
+
+      it('a guest calling one (actorHandle(x).method.remote()) gets one ref to the array of its values', async () => {
+        const feed = await s.Feed.create()
+        // Across nodes, from a task on another node than the actor's (its call goes over /fabric/actor/1).
+        const elsewhere = fabric.nodes().find(node => !feed.actorId.endsWith(`@${node.id}`))!
+        assert.deepEqual(await fabric.get(s.collect.options({ scheduling: { nodeAffinity: elsewhere.id } }).remote(feed, 2)), [{ i: 1, seen: 1 }, { i: 2, seen: 1 }])
+        assert.deepEqual(await drain(feed.items.remote(1)), [{ i: 1, seen: 2 }])
+      })
+
+      it('a handle found again (getActor, actorHandle) streams them too', async () => {
+        const feed = await s.Feed.options({ name: 'conformance-feed' }).create()
+        type Feed = InstanceType<typeof import('../../fixtures/guests/ts-streams/streams.js').Feed>
+        const byName = await fabric.getActor<Feed>('conformance-feed')
+        assert.deepEqual(await drain(byName.items.remote(1)), [{ i: 1, seen: 1 }])
+        const byId = await fabric.actorHandle<Feed>(feed.actorId)
+        assert.deepEqual(await drain(byId.items.remote(1)), [{ i: 1, seen: 2 }])
+        await fabric.kill(feed)
       })
     })
 

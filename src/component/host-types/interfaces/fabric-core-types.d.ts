@@ -17,6 +17,12 @@ export interface TaskError {
 export interface ActorClass {
   name: string,
   methods: Array<string>,
+  /**
+   * The methods (a subset of `methods`) that are generators: a driver's call of one streams
+   * the values it yields, each its own object, while the method runs. A component built
+   * before this field existed has none (its generator methods return one CBOR array).
+   */
+  streaming: Array<string>,
 }
 /**
  * One exported task.
