@@ -10,7 +10,7 @@
 //           stream: true to call a generator method (its component's manifest lists it as streaming)
 //   server: { type: 'retrying', id }                             the call crashed the actor, which restarted in place; it runs again
 //   server: { type: 'item', id, value, nested? }                 a streaming call's values, in order, as the method yields them,
-//           each sent once the one before was written (a slow reader slows the node's sending);
+//           at most ACTOR_ITEMS_AHEAD (or ACTOR_ITEM_BYTES_AHEAD) waiting to be written (a slow reader slows the node's sending);
 //           each within the reply limit; a retry in place does not send them again
 //   server: { type: 'result', id, ok: true, value, nested? }     or { type: 'result', id, ok: false, error }   in any order
 //           nested: refs inside the result value, as in /fabric/task/1 results; a streaming call's
@@ -28,7 +28,7 @@ import './polyfill.js'
 import type { Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { ACTOR_MAX_CALLS_IN_FLIGHT, ACTOR_MAX_INBOUND_STREAMS, ACTOR_OPEN_TIMEOUT_MS, ACTOR_PROTOCOL, MAX_ACTOR_REPLY_BYTES, MAX_ACTOR_REQUEST_BYTES } from './constants.js'
+import { ACTOR_ITEM_BYTES_AHEAD, ACTOR_ITEMS_AHEAD, ACTOR_MAX_CALLS_IN_FLIGHT, ACTOR_MAX_INBOUND_STREAMS, ACTOR_OPEN_TIMEOUT_MS, ACTOR_PROTOCOL, MAX_ACTOR_REPLY_BYTES, MAX_ACTOR_REQUEST_BYTES } from './constants.js'
 import { MalformedMessageError, PeerUnreachableError } from './errors.js'
 import { frameStream, readRequest, refuse } from './frames.js'
 import { decodeCborMap, encode } from './messages.js'
@@ -184,15 +184,21 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
         continue
       }
       const { id, method } = req
-      // A generator's values go out as they come, before its result; the next one is taken only
-      // once this one is written, so a slow caller holds the values back on the node.
+      // A generator's values go out as they come, before its result; past a few not yet written
+      // the next is taken only once they are, so a slow caller holds the values back on the node.
+      let ahead = 0
+      let aheadBytes = 0
       const onItem = req.stream !== true
         ? undefined
         : async (item: ActorCallResult): Promise<void> => {
           const size = replyBytes(item.value, item.nested)
           if (size > MAX_ACTOR_REPLY_BYTES - 1024) throw new MalformedMessageError(`a value ${method} yielded is ${size} bytes, over the ${MAX_ACTOR_REPLY_BYTES}-byte reply limit`)
           send({ type: 'item', id, value: item.value, ...(item.nested === undefined || item.nested.length === 0 ? {} : { nested: item.nested }) })
-          await writes
+          if (++ahead >= ACTOR_ITEMS_AHEAD || (aheadBytes += size) >= ACTOR_ITEM_BYTES_AHEAD) {
+            await writes
+            ahead = 0
+            aheadBytes = 0
+          }
         }
       let result: Promise<Uint8Array | ActorCallResult>
       try {

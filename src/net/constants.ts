@@ -97,6 +97,13 @@ export const ACTOR_MAX_INBOUND_STREAMS = 1024
 /** Calls one actor session may have sent and not yet had answered; the client queues beyond it, the server refuses. */
 export const ACTOR_MAX_CALLS_IN_FLIGHT = 1024
 
+/**
+ * A streaming actor call's values the node may have queued for writing and not yet written, by
+ * count and by bytes: past either, it takes the generator's next value only once they are written.
+ */
+export const ACTOR_ITEMS_AHEAD = 32
+export const ACTOR_ITEM_BYTES_AHEAD = 4 * 1024 * 1024
+
 /** How long the first frame (create or attach) of an actor session may take to arrive. */
 export const ACTOR_OPEN_TIMEOUT_MS = 30_000
 

@@ -218,6 +218,10 @@ describe('net/actor-protocol', function () {
       assert.equal(cborg.decode((await streamed).value), 3)
       assert.deepEqual(items, [1, 1, 2, 3], 'the values (the first with its ref) came before the result')
       assert.deepEqual([cborg.decode(await before), cborg.decode(await after)], [1, 3])
+      // More values than the node queues ahead of the writes (ACTOR_ITEMS_AHEAD): all, in order.
+      const many: unknown[] = []
+      assert.equal(cborg.decode((await s.invoke('count', cborg.encode([100]), { onItem: item => { many.push(cborg.decode(item.value)) } })).value), 100)
+      assert.deepEqual(many, Array.from({ length: 100 }, (_, i) => i + 1))
       const got: unknown[] = []
       await assert.rejects(s.invoke('countFail', cborg.encode([2]), { onItem: item => { got.push(cborg.decode(item.value)) } }), /failed after the values/)
       assert.deepEqual(got, [1, 2])
