@@ -370,7 +370,7 @@ export class ConnectedFabric implements FabricDriver {
           // A generator method: each value comes as a ref while the method runs; its error ends the stream.
           const stream = new RefStream<ObjectRef>()
           ready.then(async nested => {
-            await actor.invoke(method, encode(args), { nested, onItem: item => { stream.push(this.hold(Promise.resolve(held(item)))) } })
+            await actor.invoke(method, encode(args), { nested, onItem: item => { if (!stream.closed) stream.push(this.hold(Promise.resolve(held(item)))) } })
             keepAlive(args)
           }).then(() => { stream.end() }, (err: Error) => { stream.end(err) })
           return stream

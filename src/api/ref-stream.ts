@@ -11,7 +11,12 @@ export class RefStream<T> implements AsyncIterable<T> {
   private finished = false
   private failure?: Error
 
-  /** A value arrived. Ignored after `end`. */
+  /** Whether the stream has ended, or its reader left early: values are no longer wanted. */
+  get closed (): boolean {
+    return this.finished
+  }
+
+  /** A value arrived. Ignored once closed. */
   push (value: T): void {
     if (this.finished) return
     this.queue.push(value)
@@ -34,8 +39,13 @@ export class RefStream<T> implements AsyncIterable<T> {
         if (this.failure !== undefined) throw this.failure
         return { done: true, value: undefined }
       },
-      // Leaving the loop early does not stop the method (an actor's call cannot be interrupted).
-      return: async (): Promise<IteratorResult<T>> => ({ done: true, value: undefined })
+      // Leaving the loop early drops what is queued and what comes later (the method itself runs
+      // on: an actor's call cannot be interrupted).
+      return: async (): Promise<IteratorResult<T>> => {
+        this.end()
+        this.queue.length = 0
+        return { done: true, value: undefined }
+      }
     }
   }
 

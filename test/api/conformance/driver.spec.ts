@@ -332,6 +332,21 @@ for (const face of [embeddedFace(), connectedFace()] as Face[]) {
         assert.deepEqual(await drain(feed.items.remote(1)), [{ i: 1, seen: 2 }])
       })
 
+      it('a stream left early lets go of the values not read (the method runs to its end)', async function () {
+        if (gc === undefined) skipBecause(this, 'needs node --expose-gc (npm test sets it in .mocharc.cjs)')
+        const feed = await s.Feed.create()
+        const before = await settledCount(() => face.heldRefs(fabric))
+        await (async () => {
+          for await (const r of feed.items.remote(50)) {
+            assert.deepEqual(await fabric.get(r), { i: 1, seen: 1 })
+            break
+          }
+        })()
+        // The generator ran to its end: the next call sees its log entry.
+        assert.deepEqual(await fabric.get(feed.history.remote()), ['items(50)'])
+        await eventually(() => face.heldRefs(fabric) <= before, `held refs back to ${before} (now ${face.heldRefs(fabric)})`)
+      })
+
       it('a handle found again (getActor, actorHandle) streams them too', async () => {
         const feed = await s.Feed.options({ name: 'conformance-feed' }).create()
         type Feed = InstanceType<typeof import('../../fixtures/guests/ts-streams/streams.js').Feed>
