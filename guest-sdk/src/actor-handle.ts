@@ -16,7 +16,11 @@ export interface GuestActorCallOptions {
 
 /** A method of an actor as a guest calls it. */
 export interface GuestActorMethod<Args extends unknown[], R> {
-  /** Queue a call of this method; returns a ref to its result at once. */
+  /**
+   * Queue a call of this method; returns a ref to its result at once. A generator method gives one
+   * ref to the array of all its values (a guest cannot iterate a stream; the driver's call of it
+   * streams them).
+   */
   remote (...args: GuestRemoteArgs<Args>): GuestRemoteResult<R>
   /** The same method with these options for the calls made through it. */
   options (options: GuestActorCallOptions): GuestActorMethod<Args, R>

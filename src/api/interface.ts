@@ -59,9 +59,15 @@ export interface RemoteFunction<A extends unknown[], R> {
 type MethodsOf<I> = { [K in keyof I as I[K] extends (...args: never[]) => unknown ? K : never]: I[K] }
 
 /**
- * A live actor: each method has `.remote()`. `actorId` names it anywhere in the fabric (the
- * actor's id on its node, with `@PeerId` across nodes); passed as an argument, the handle (or its
- * actorId) reaches guests, whose `actorHandle(x)` calls it.
+ * A live actor: each method has `.remote()`, which returns a ref to the result, or for a generator
+ * method an `AsyncIterable` of refs to its values, arriving as the method yields them (its place in
+ * the actor's call order kept). `actorId` names it anywhere in the fabric (the actor's id on its
+ * node, with `@PeerId` across nodes); passed as an argument, the handle (or its actorId) reaches
+ * guests, whose `actorHandle(x)` calls it.
+ *
+ * @example
+ * const feed = await m.Feed.create()
+ * for await (const ref of feed.items.remote(3)) console.log(await fabric.get(ref))
  */
 export type ActorHandle<I> = {
   readonly [K in keyof MethodsOf<I>]: MethodsOf<I>[K] extends (...args: infer P) => infer R ? { remote: (...args: RemoteArgs<P>) => RemoteResult<R> } : never
