@@ -5,8 +5,9 @@
 // Small results come back by value and are held here; large ones stay on the node that made them
 // (RemoteObjects: by CID, rebuilt from lineage when their nodes are gone), and travel to the node
 // that needs them. Handles among arguments travel as { actorId } (the actor's address), which
-// guests call and actorHandle() turns back. Not yet across nodes: streaming tasks, refs nested
-// inside values.
+// guests call and actorHandle() turns back. Generator tasks and generator actor methods stream
+// their items as refs. Over 500 lines: one class is the whole driver contract of this face, and
+// its tasks, actors and objects share the connection's state (the view, the runner, the gate).
 import { flatUuid } from '../objects/flat-id.js'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
