@@ -7,6 +7,9 @@
 // recorded in `error`, later reads return zero values, and the caller checks `error` after each
 // argument to turn it into a `bad-argument` task error.
 //
+// Over 500 lines: the reader and the writer are one codec (each type's encoding and decoding sit
+// side by side, so the two cannot drift apart).
+//
 // Both sides work on untracked heap memory (heap.alloc/free) rather than managed objects: the
 // canonical ABI hands the guest raw buffers and expects raw buffers back, so reading and writing in
 // place avoids a copy per call and keeps the garbage collector out of the hot path.
