@@ -7,8 +7,8 @@
 // recorded in `error`, later reads return zero values, and the caller checks `error` after each
 // argument to turn it into a `bad-argument` task error.
 //
-// Over 500 lines: the reader and the writer are one codec (each type's encoding and decoding sit
-// side by side, so the two cannot drift apart).
+// Over 500 lines: the reader and the writer are one codec of one wire format (they share its
+// constants and half-float helpers, and change together when a type is added).
 //
 // Both sides work on untracked heap memory (heap.alloc/free) rather than managed objects: the
 // canonical ABI hands the guest raw buffers and expects raw buffers back, so reading and writing in
