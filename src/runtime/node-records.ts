@@ -37,7 +37,8 @@ export interface TaskRecord {
   /** Refs the task waits for. */
   deps: readonly string[]
   pending: number
-  state: 'waiting' | 'queued' | 'running' | 'done'
+  /** `new`: recorded, not yet counted anywhere (a call to a dead actor ends from here). */
+  state: 'new' | 'waiting' | 'queued' | 'running' | 'done'
   attempts: number
   abort?: TaskCancel
   cancelled: boolean

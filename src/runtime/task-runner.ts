@@ -56,7 +56,7 @@ export class TaskRunner {
     for (const id of deps) this.n.objects.entryOf(id) // unknown or released refs fail the submit at once
     // Every field is set here (none added later): a million queued tasks share one shape.
     const t: TaskRecord = {
-      id: result.id, kind, component, name, args: args.length === 0 ? NO_ARGS : args, options, result, deps, pending: 0, state: 'waiting',
+      id: result.id, kind, component, name, args: args.length === 0 ? NO_ARGS : args, options, result, deps, pending: 0, state: 'new',
       attempts: 0, cancelled: false, guestRefs: NONE, lent: false, demand: options.resources, queueSeq: 0,
       abort: undefined, stream: streaming ? { items: [], taken: 0, yielded: 0, done: false, waiters: [] } : undefined,
       actor: undefined, callRetries: undefined, onRetry: undefined
@@ -72,6 +72,7 @@ export class TaskRunner {
 
   /** Hold the task's argument refs and queue it once they are all ready. */
   waitForArgs (t: TaskRecord, urgent: boolean): void {
+    t.state = 'waiting'
     this.n.counts.waiting++
     for (const id of t.deps) {
       this.n.refs.hold(id)
