@@ -14,7 +14,7 @@ import {
   TAG_FLOAT64_ARRAY_LE, float64ArrayEncoder, float64ArrayDecoder,
   TAG_BIGINT64_ARRAY_LE, bigInt64ArrayEncoder, bigInt64ArrayDecoder,
   TAG_BIGUINT64_ARRAY_LE, bigUint64ArrayEncoder, bigUint64ArrayDecoder,
-  TAG_BIGINT_POS, bigIntDecoder, TAG_BIGINT_NEG, bigNegIntDecoder, bigIntEncoder
+  TAG_BIGINT_POS, TAG_BIGINT_NEG, bigIntEncoder
 } from 'cborg/taglib'
 import { ObjectRef, OBJECT_REF_TAG } from './object-ref.js'
 import { fastEncode, fastDecode, FALLBACK } from './codec-fast.js'
@@ -76,13 +76,33 @@ tags[TAG_FLOAT32_ARRAY_LE] = float32ArrayDecoder
 tags[TAG_FLOAT64_ARRAY_LE] = float64ArrayDecoder
 tags[TAG_BIGINT64_ARRAY_LE] = bigInt64ArrayDecoder
 tags[TAG_BIGUINT64_ARRAY_LE] = bigUint64ArrayDecoder
-tags[TAG_BIGINT_POS] = bigIntDecoder
-tags[TAG_BIGINT_NEG] = bigNegIntDecoder
+tags[TAG_BIGINT_POS] = (decodeInner: TagDecodeControl) => bignum(decodeInner(), false)
+tags[TAG_BIGINT_NEG] = (decodeInner: TagDecodeControl) => bignum(decodeInner(), true)
 tags[OBJECT_REF_TAG] = (decodeInner: TagDecodeControl) => {
   const inner: unknown = decodeInner()
   if (typeof inner !== 'string' || inner.length === 0) throw new CodecError('object ref tag must wrap a non-empty string id')
   return new ObjectRef(inner)
 }
+
+/** Bignums (CBOR tags 2 and 3) longer than this many bytes (8,192 bits) are refused. */
+export const MAX_BIGNUM_BYTES = 1024
+
+/**
+ * A bignum's value in linear time: cborg's decoder shifts a BigInt once per byte (quadratic: a
+ * 131 KiB bignum in a task's arguments held a node's main thread for 4 s). Read as one hex
+ * string instead, and only up to {@link MAX_BIGNUM_BYTES}: bytes from the wire are untrusted.
+ */
+function bignum (payload: unknown, negative: boolean): bigint {
+  if (!(payload instanceof Uint8Array)) throw new CodecError(`a bignum (CBOR tag ${negative ? 3 : 2}) must wrap a byte string`)
+  if (payload.byteLength > MAX_BIGNUM_BYTES) throw new CodecError(`a bignum of ${payload.byteLength} bytes is over the ${MAX_BIGNUM_BYTES}-byte limit (pass larger numbers as bytes or strings)`)
+  let hex = '0x0'
+  for (let i = 0; i < payload.byteLength; i++) hex += HEX[payload[i]!]
+  const n = BigInt(hex)
+  return negative ? -1n - n : n
+}
+
+/** Each byte as two hex digits (guests run this codec too: no Buffer). */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
 
 /**
  * Encode a fabric value to CBOR bytes.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { encode, decode, findRefs, CodecError } from '../../src/objects/codec.js'
+import { encode, decode, findRefs, CodecError, MAX_BIGNUM_BYTES } from '../../src/objects/codec.js'
 import { ObjectRef, OBJECT_REF_TAG } from '../../src/objects/object-ref.js'
 import { fastEncode, fastDecode, FALLBACK } from '../../src/objects/codec-fast.js'
 import { encode as cborgEncode, decode as cborgDecode } from 'cborg'
@@ -99,5 +99,34 @@ describe('objects/codec', () => {
     const c = new ObjectRef('c')
     const refs = findRefs({ x: [a, { y: b }], m: new Map([['k', c]]), t: new Float32Array(2) })
     assert.deepEqual(refs.map(r => r.id), ['a', 'b', 'c'])
+  })
+})
+
+describe('objects/codec: bignums from untrusted bytes', () => {
+  /** CBOR tag `tag` (2 or 3) around a byte string of `payload`. */
+  function bignumBytes (tag: 2 | 3, payload: Uint8Array): Uint8Array {
+    const n = payload.byteLength
+    const head = n < 24 ? [0x40 | n] : n < 0x100 ? [0x58, n] : n < 0x10000 ? [0x59, n >> 8, n & 0xff] : [0x5a, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]
+    return Uint8Array.from([0xc0 | tag, ...head, ...payload])
+  }
+
+  it('round-trips bigints beyond 64 bits, both signs, and reads an empty bignum as 0', () => {
+    for (const v of [2n ** 64n + 1n, -(2n ** 100n), 2n ** 8000n - 1n, -(2n ** 70n) - 12345n]) assert.equal(decode(encode(v)), v)
+    assert.equal(decode(bignumBytes(2, new Uint8Array(0))), 0n)
+    assert.equal(decode(bignumBytes(3, new Uint8Array(0))), -1n)
+    assert.equal(decode(bignumBytes(2, Uint8Array.of(1, 0, 0))), 65536n)
+  })
+
+  it('decodes a bignum at the 1024-byte limit in linear time, and refuses a 131 KiB one at once', () => {
+    const max = new Uint8Array(MAX_BIGNUM_BYTES).fill(0xff)
+    let t = performance.now()
+    assert.equal(decode(bignumBytes(2, max)), 2n ** BigInt(8 * MAX_BIGNUM_BYTES) - 1n)
+    assert.ok(performance.now() - t < 50, `1 KiB bignum took ${(performance.now() - t).toFixed(1)} ms`)
+    // Issue 13: a 131 KiB bignum in a task's arguments held a node's main thread for 4 s.
+    const huge = bignumBytes(2, new Uint8Array(131 * 1024).fill(0xab))
+    t = performance.now()
+    assert.throws(() => decode(huge), (err: Error) => err instanceof CodecError && /bignum of 134144 bytes is over the 1024-byte limit/.test(err.message))
+    assert.ok(performance.now() - t < 50, `refusing took ${(performance.now() - t).toFixed(1)} ms`)
+    assert.throws(() => decode(Uint8Array.from([0xc3, 0x01])), /must wrap a byte string/)
   })
 })
