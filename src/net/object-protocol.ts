@@ -20,6 +20,7 @@ import { MalformedMessageError, PeerUnreachableError, RemoteError } from './erro
 /** Bytes a puller buffers ahead of its reads: yamux's largest stream window, and then some. */
 const OBJECT_RECEIVE_BUFFER_BYTES = 24 * 1024 * 1024
 import { frameStream, readRequest, refuse } from './frames.js'
+import { PullBuffer } from './pull-buffer.js'
 import { decodeCborMap, encode } from './messages.js'
 import { serializeError, type SerializedError } from '../errors/index.js'
 import { InvalidObjectError, ObjectNotFoundError } from '../objects/errors.js'
@@ -132,10 +133,10 @@ class HolderStream {
   }
 
   /** Request a range and read it into `into` (at its offset), as one turn on the stream. */
-  async fetch (cid: string, offset: number, length: number, into: Uint8Array, signal: AbortSignal, onChunk: (chunk: Uint8Array) => void): Promise<HaveReply> {
+  async fetch (cid: string, offset: number, length: number, into: PullBuffer, signal: AbortSignal, onChunk: (chunk: Uint8Array) => void): Promise<HaveReply> {
     return await this.exclusive(async () => {
       const h = await this.request(cid, offset, length, signal)
-      if (h.size !== into.byteLength) throw new MalformedMessageError(`${this.target.toString()} reports ${h.size} bytes for ${cid}, another holder ${into.byteLength}`)
+      if (h.size !== into.size) throw new MalformedMessageError(`${this.target.toString()} reports ${h.size} bytes for ${cid}, another holder ${into.size}`)
       await this.readInto(into, offset, length, signal, onChunk)
       return h
     })
@@ -172,7 +173,7 @@ class HolderStream {
   }
 
   /** Read `length` bytes of a reply into `into` at `at`, calling `onChunk` for each frame. */
-  private async readInto (into: Uint8Array, at: number, length: number, signal: AbortSignal, onChunk: (chunk: Uint8Array) => void): Promise<void> {
+  private async readInto (into: PullBuffer, at: number, length: number, signal: AbortSignal, onChunk: (chunk: Uint8Array) => void): Promise<void> {
     const lp = this.lp!
     let pos = at
     const end = at + length
@@ -180,7 +181,7 @@ class HolderStream {
       const frame = await lp.read({ signal })
       if (pos + frame.byteLength > end) throw new MalformedMessageError(`${this.target.toString()} sent more bytes than the range holds`)
       for (const buf of frame) {
-        into.set(buf, pos)
+        into.write(buf, pos)
         onChunk(buf)
         pos += buf.byteLength
       }
@@ -234,7 +235,8 @@ export async function pullObject (libp2p: Libp2p, holders: Target[], cid: string
     }
     if (size === undefined) throw summarize(cid, errors)
     const live = streams.slice(first - 1)
-    const into = new Uint8Array(size)
+    // Allocated as bytes arrive: the size is the holder's claim until the bytes match the CID.
+    const into = new PullBuffer(size)
 
     if (size < PARALLEL_PULL_MIN_BYTES || live.length === 1) {
       // One range, hashed as it arrives; a broken stream resumes at the byte it stopped at.
@@ -253,7 +255,7 @@ export async function pullObject (libp2p: Libp2p, holders: Target[], cid: string
         }
       }
       if (Buffer.compare(hash.digest(), parsed.multihash.digest) !== 0) throw new InvalidObjectError(`the bytes ${live.map(s => s.target.toString()).join(', ')} sent for ${cid} do not match it`)
-      return into
+      return into.toBytes()
     }
 
     // Large object, several holders: ranges pulled in parallel, each resumed or moved on failure.
@@ -276,9 +278,10 @@ export async function pullObject (libp2p: Libp2p, holders: Target[], cid: string
       }
     }
     await Promise.all(Array.from({ length: parts }, async (_, i) => await pullRange(i, i * rangeBytes, Math.min(size!, (i + 1) * rangeBytes))))
-    const digest = createHash('sha256').update(into).digest()
-    if (Buffer.compare(digest, parsed.multihash.digest) !== 0) throw new InvalidObjectError(`the bytes pulled for ${cid} from ${live.map(s => s.target.toString()).join(', ')} do not match it`)
-    return into
+    const hash = createHash('sha256')
+    for (const part of into.parts()) hash.update(part)
+    if (Buffer.compare(hash.digest(), parsed.multihash.digest) !== 0) throw new InvalidObjectError(`the bytes pulled for ${cid} from ${live.map(s => s.target.toString()).join(', ')} do not match it`)
+    return into.toBytes()
   } finally {
     for (const s of streams) s.close()
   }

@@ -110,6 +110,43 @@ describe('net/object-protocol', function () {
     assert.equal(resumed.length, 1, 'the range of the stopped holder was taken up again, once')
   })
 
+  it('a holder that claims a huge size and sends little costs what it sent, not what it claimed', async () => {
+    // Issue 13: a pull allocated the size a holder claimed before any byte arrived.
+    const CLAIMED = 2 * 1024 ** 3
+    const SENT = 1024 * 1024
+    const liar = await createLibp2p({ addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] }, transports: [tcp()], connectionEncrypters: [tls(), noise()], streamMuxers: [yamux()] })
+    try {
+      await liar.handle(OBJECT_PROTOCOL, (stream) => {
+        void (async () => {
+          const lp = lpStream(stream)
+          for (;;) {
+            const req = cborg.decode((await lp.read()).subarray()) as { cid: string, offset: number, length: number | null }
+            const length = req.length ?? CLAIMED - req.offset
+            await lp.write(encode({ type: 'have', cid: req.cid, size: CLAIMED, offset: req.offset, length }))
+            if (length === 0) continue
+            await lp.write(randomBytes(SENT))
+            stream.abort(new Error('gone'))
+            return
+          }
+        })().catch(() => {})
+      })
+      const cid = cidOfBytesSync(randomBytes(64))
+      const before = process.memoryUsage().arrayBuffers
+      let peak = before
+      const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().arrayBuffers) }, 5)
+      try {
+        await assert.rejects(puller.pullObject(cid, [liar.getMultiaddrs()[0]!.toString()], { timeoutMs: 30_000 }), (err: Error) => err.name === 'RemoteError' || err.name === 'PeerUnreachableError')
+      } finally {
+        clearInterval(timer)
+      }
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers)
+      const grew = peak - before
+      assert.ok(grew < 64 * 1024 * 1024, `the pull's buffers grew by ${(grew / 2 ** 20).toFixed(1)} MiB for ${SENT / 2 ** 20} MiB sent (${CLAIMED / 2 ** 30} GiB claimed)`)
+    } finally {
+      await liar.stop()
+    }
+  })
+
   it('a stock client sending malformed or oversized frames gets errors; the node keeps serving', async () => {
     const addr = multiaddr(holderA.multiaddrs()[0]!)
     const send = async (bytes: Uint8Array, raw = false): Promise<string> => {
