@@ -51,7 +51,7 @@ export class RemoteActorHost implements ActorHost {
     const mapping = new Map<string, string>()
     let actor: string
     try {
-      const values = await Promise.all(nested.map(async n => n.value ?? await this.executor.objectFor(what, n.cid!, n.holders!)))
+      const values = await Promise.all(nested.map(async n => n.value ?? await this.executor.objectFor(what, n.cid!, n.holders!, from)))
       this.executor.localNested(nested, values, what, locals, mapping)
       actor = await this.node.createActor(component, req.cls, wholeRefArgs(wireArgs(req.args, what, ref => mapping.get(ref))), options, {
         onRestart: count => { restarts.count = count; restarts.listener?.(count) }
@@ -96,7 +96,7 @@ export class RemoteActorHost implements ActorHost {
         const fresh = nested.filter(n => !mapping.has(n.id))
         const pulls = fresh.map(n => {
           if (n.value !== undefined) return n.value
-          const pull = this.executor.objectFor(what, n.cid!, n.holders!)
+          const pull = this.executor.objectFor(what, n.cid!, n.holders!, call!.from)
           pull.catch(() => {}) // observed by its pending ref; not unhandled if the refs cannot all be made
           return pull
         })

@@ -227,12 +227,12 @@ export class RemoteTaskExecutor {
   private async args (req: RemoteTask, from: string, copies: string[], locals: string[]): Promise<ArgSpec[]> {
     // Refs nested in values: pulled first (a lost one fails the task with ObjectLostError, which its owner can rebuild).
     const nested = req.nested ?? []
-    const values = await Promise.all(nested.map(async n => n.value ?? await this.objectFor(`task '${req.name}'`, n.cid!, n.holders!, { owner: from, copies })))
+    const values = await Promise.all(nested.map(async n => n.value ?? await this.objectFor(`task '${req.name}'`, n.cid!, n.holders!, from, { owner: from, copies })))
     const mapping = this.localNested(nested, values, `task '${req.name}'`, locals)
     const args = wireArgs(req.args, `task '${req.name}'`, id => mapping.get(id))
     await Promise.all((req.refs ?? []).map(async r => {
       if (r.index >= args.length) throw new TaskError(`task '${req.name}': object argument ${r.index + 1} is past its ${args.length} arguments`, { kind: 'bad-argument' })
-      args[r.index] = { kind: 'value', bytes: await this.objectFor(`task '${req.name}'`, r.cid, r.holders, { owner: from, copies }), refs: [] }
+      args[r.index] = { kind: 'value', bytes: await this.objectFor(`task '${req.name}'`, r.cid, r.holders, from, { owner: from, copies }), refs: [] }
     }))
     return args
   }
@@ -264,14 +264,18 @@ export class RemoteTaskExecutor {
   /**
    * Object `cid` from this node's store, or pulled from `holders` (one pull per object at a time);
    * with `keep`, a pulled one is kept for its owner (its CID goes into `copies`, so the owner
-   * counts this node as a holder).
+   * counts this node as a holder). `asker`: the peer whose request names the holders.
    */
-  async objectFor (what: string, cid: string, holders: string[], keep?: { owner: string, copies: string[] }): Promise<Uint8Array> {
+  async objectFor (what: string, cid: string, holders: string[], asker: string, keep?: { owner: string, copies: string[] }): Promise<Uint8Array> {
     const here = await this.node.objectBytes(cid)
     if (here !== undefined) return here
     let pulling = this.pulling.get(cid)
     if (pulling === undefined) {
-      pulling = this.pull(cid, holders)
+      const members = this.members(holders, asker)
+      if (members.length === 0) {
+        throw new ObjectLostError(`${what}: object ${cid}: none of its holders (${holders.slice(0, 4).join(', ')}) is a member of this node's fabric or the peer that asked; refused without dialling any`, { cid })
+      }
+      pulling = this.pull(cid, members)
       this.pulling.set(cid, pulling)
       void pulling.then(() => this.pulling.delete(cid), () => this.pulling.delete(cid))
     }
@@ -286,6 +290,16 @@ export class RemoteTaskExecutor {
       keep.copies.push(cid)
     }
     return bytes
+  }
+
+  /**
+   * The holders a pull may dial: the PeerIds of fabric members in this node's view (not dead), and
+   * the peer that asked. A multiaddr or a stranger is never dialled: a peer could otherwise make
+   * this node probe any address and read the answer from the error.
+   */
+  private members (holders: string[], asker: string): string[] {
+    const view = this.view()
+    return holders.filter(h => h === asker || (!h.startsWith('/') && view !== undefined && (view.get(h)?.state ?? 'dead') !== 'dead'))
   }
 
   /** Hold ref `id` (object `cid`) for `owner` until it releases it or leaves. */
