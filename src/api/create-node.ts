@@ -116,10 +116,13 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
       // What the runtime has free right now, and its queue.
       resources: () => {
         const stats = runtime.stats()
+        // A guest that resumes after lending its CPU while it waited briefly oversubscribes the
+        // node (available below 0): peers are told there is no room, not a negative count. And
+        // never more than the total (fractional CPUs can round above it; peers refuse that).
+        const free = atLeastZero(stats.resources.available)
+        const available = { ...free, cpus: Math.min(free.cpus, total.cpus), gpus: Math.min(free.gpus, total.gpus), memoryMb: Math.min(free.memoryMb, total.memoryMb) }
         return {
-          // A guest that resumes after lending its CPU while it waited briefly oversubscribes
-          // the node (available below 0); peers are told there is no room, not a negative count.
-          resources: { total, available: atLeastZero(stats.resources.available) },
+          resources: { total, available },
           queue: stats.tasks.queued + stats.tasks.waiting,
           labels,
           ...(init.gpuModel === undefined ? {} : { gpuModel: init.gpuModel }),

@@ -29,7 +29,14 @@ export const LIMITS = Object.freeze({
   customResources: 64,
   resourceNameChars: 64,
   gpuModelChars: 128,
-  fabricNameChars: 64
+  fabricNameChars: 64,
+  /**
+   * The most a node may claim (gossiped totals are checked against these: a peer claiming a huge
+   * machine would otherwise win every placement). Above today's largest single machines.
+   */
+  cpus: 4096,
+  gpus: 256,
+  memoryMb: 64 * 1024 * 1024
 })
 
 /** The gossip topic of a fabric's resources and membership. */

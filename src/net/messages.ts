@@ -72,9 +72,10 @@ function str (v: unknown, path: string, max: number, min = 0): string {
   return v
 }
 
-function num (v: unknown, path: string, opts: { integer?: boolean } = {}): number {
+function num (v: unknown, path: string, opts: { integer?: boolean, max?: number } = {}): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(path, 'expected a non-negative finite number')
   if (opts.integer === true && !Number.isSafeInteger(v)) fail(path, 'expected a safe integer')
+  if (opts.max !== undefined && v > opts.max) fail(path, `at most ${opts.max} (no machine has more)`)
   return v
 }
 
@@ -94,9 +95,9 @@ function resourcesBag (v: unknown, path: string): Resources {
     out[k] = num(custom[k], `${path}.custom.${k}`)
   }
   return {
-    cpus: num(o.cpus, `${path}.cpus`),
-    gpus: num(o.gpus, `${path}.gpus`),
-    memoryMb: num(o.memoryMb, `${path}.memoryMb`),
+    cpus: num(o.cpus, `${path}.cpus`, { max: LIMITS.cpus }),
+    gpus: num(o.gpus, `${path}.gpus`, { max: LIMITS.gpus }),
+    memoryMb: num(o.memoryMb, `${path}.memoryMb`, { max: LIMITS.memoryMb }),
     custom: out
   }
 }
@@ -141,6 +142,10 @@ export function validateNodeInfo (v: unknown, path = 'info'): NodeInfo {
       memoryBytes: num(store.memoryBytes, `${path}.store.memoryBytes`, { integer: true }),
       diskBytes: num(store.diskBytes, `${path}.store.diskBytes`, { integer: true })
     }
+  }
+  const { total, available } = info.resources
+  for (const k of ['cpus', 'gpus', 'memoryMb'] as const) {
+    if (available[k] > total[k] * (1 + 1e-9) + 1e-9) fail(`${path}.resources.available.${k}`, `${available[k]} is more than the total ${total[k]}`)
   }
   if (o.gpuModel !== undefined) info.gpuModel = str(o.gpuModel, `${path}.gpuModel`, LIMITS.gpuModelChars)
   if (o.work !== undefined) {

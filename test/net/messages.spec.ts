@@ -69,6 +69,17 @@ describe('net/messages', () => {
     refused(encode({ type: 'leave' }), /message\.peer/)
   })
 
+  it('refuses implausible capacity: more than any machine has, or more free than in all', () => {
+    // Issue 13: a peer advertising a huge CPU count won every placement.
+    refused(mutate(m => { m.resources.total.cpus = 1e9; m.resources.available.cpus = 1e9 }), /message\.resources\.total\.cpus: at most 4096/)
+    refused(mutate(m => { m.resources.total.gpus = 10_000 }), /total\.gpus: at most 256/)
+    refused(mutate(m => { m.resources.total.memoryMb = 2 ** 40 }), /total\.memoryMb: at most/)
+    refused(mutate(m => { m.resources.available.cpus = m.resources.total.cpus + 1 }), /available\.cpus: .* is more than the total/)
+    // Rounding in fractional CPUs is not a lie.
+    const ok = mutate(m => { m.resources.total.cpus = 0.3; m.resources.available.cpus = 0.1 + 0.2 })
+    assert.equal((decodeGossip(ok) as { resources: { available: { cpus: number } } }).resources.available.cpus, 0.1 + 0.2)
+  })
+
   it('refuses CBOR features outside the schema (undefined, NaN, Infinity, tags, big ints)', () => {
     refused(new Uint8Array([0xf7]), /not valid CBOR/)
     refused(mutate(m => { m.queue = Number.NaN }), /./)
