@@ -10,13 +10,20 @@ import { atLeastZero, resources as resourceBag } from '../scheduler/resources.js
 import type { FabricPolicy, LocalPolicy } from '../scheduler/index.js'
 import type { Encrypter, FabricView, NetNodeHooks } from '../net/index.js'
 import type { NodeInit, NodeStats } from '../runtime/index.js'
+import { listenAddresses } from './listen-policy.js'
 
 /** Options of {@link createNode}. */
 export interface CreateNodeInit {
   /** Where the node's identity key lives (its PeerId is stable across restarts). */
   dataDir: string
-  /** Addresses to listen on. @default ['/ip4/0.0.0.0/tcp/7400'] */
+  /**
+   * Addresses to listen on. Without `swarmKey` (or `insecureOpen`) only loopback addresses are
+   * allowed (see listen-policy.ts). @default ['/ip4/127.0.0.1/tcp/7400'], or
+   * ['/ip4/0.0.0.0/tcp/7400'] with a swarm key or `insecureOpen`
+   */
   listen?: string[]
+  /** Listen beyond loopback without a swarm key: anyone who can reach the node may join and run work. @default false */
+  insecureOpen?: boolean
   /** Nodes of the fabric to join; retried until connected. @default [] (a new fabric) */
   bootstrap?: string[]
   /** The fabric's name: nodes see only nodes of the same name. @default 'default' */
@@ -86,6 +93,7 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
   const { createNetNode } = await import('../net/index.js')
   const { ActorForwarder, FabricOffload, LocalNode, RemoteActorHost, RemoteRunner, RemoteTaskExecutor } = await import('../runtime/index.js')
   const total = ownTotal(init.resources ?? {})
+  const listen = listenAddresses(init) // refused before anything starts
   const runtime = new LocalNode({
     workers: Math.max(1, Math.round(total.cpus)),
     resources: total,
@@ -102,7 +110,7 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
   try {
     net = await createNetNode({
       dataDir: init.dataDir,
-      listen: init.listen ?? ['/ip4/0.0.0.0/tcp/7400'],
+      listen,
       bootstrap: init.bootstrap ?? [],
       ...(init.fabricName === undefined ? {} : { fabricName: init.fabricName }),
       ...(init.encrypter === undefined ? {} : { encrypter: init.encrypter }),

@@ -19,6 +19,7 @@ interface JoinOptions {
   gpuModel?: string
   dataDir?: string
   secret?: string
+  insecureOpen: boolean
   name: string
   mdns: boolean
   encrypter: string
@@ -45,7 +46,7 @@ export function registerJoin (program: Command): void {
     .command('join')
     .description('start a fabric node in the foreground (without --bootstrap: a new fabric)')
     .option('--bootstrap <multiaddr>', 'a node of the fabric to join (repeatable); retried until connected', collect)
-    .option('--listen <multiaddr>', 'an address to listen on (repeatable) (default: /ip4/0.0.0.0/tcp/7400)', collect)
+    .option('--listen <multiaddr>', 'an address to listen on (repeatable); beyond loopback only with --secret or --insecure-open (default: /ip4/127.0.0.1/tcp/7400, or /ip4/0.0.0.0/tcp/7400 with --secret or --insecure-open)', collect)
     .option('--cpus <n>', 'CPUs this node offers (default: all cores)')
     .option('--gpus <n>', 'GPUs this node offers (default: the CUDA devices the GPU bridge finds, else 0)')
     .option('--memory-mb <n>', 'memory this node offers, in MiB (default: total memory)')
@@ -53,7 +54,8 @@ export function registerJoin (program: Command): void {
     .option('--labels <k=v,...>', 'labels for placement, e.g. zone=a,rack=3')
     .option('--gpu-model <model>', 'the GPU model advertised with --gpus (default: the model CUDA reports)')
     .option('--data-dir <dir>', 'where the identity key lives (default: $FABRIC_DATA or ~/.local/share/fabric/node)')
-    .option('--secret <file>', 'a swarm key file: only nodes with the same key can connect (private fabric)')
+    .option('--secret <file>', 'a swarm key file (make one with `fabric keygen FILE`): only nodes with the same key can connect; needed to listen beyond loopback')
+    .option('--insecure-open', 'listen beyond loopback without a swarm key: anyone who can reach this node may join the fabric and run work on it', false)
     .option('--name <name>', 'the fabric name; nodes only see nodes of the same name', 'default')
     .option('--mdns', 'discover nodes on the local network with mDNS (multicast on every interface)', false)
     .option('--encrypter <tls|noise>', 'the preferred connection encrypter', 'tls')
@@ -94,7 +96,8 @@ export function registerJoin (program: Command): void {
         const reported = new Set<string>()
         node = await createNode({
           dataDir,
-          listen: opts.listen ?? ['/ip4/0.0.0.0/tcp/7400'],
+          ...(opts.listen === undefined ? {} : { listen: opts.listen }),
+          insecureOpen: opts.insecureOpen,
           bootstrap: opts.bootstrap ?? [],
           fabricName: opts.name,
           encrypter,
@@ -126,6 +129,12 @@ export function registerJoin (program: Command): void {
       }
 
       const out = (line: string): void => { process.stdout.write(line + '\n') }
+      const { HOW_TO_OPEN, isLoopback } = await import('../api/listen-policy.js')
+      if (node.multiaddrs().every(a => isLoopback(a))) {
+        process.stderr.write(`fabric join: listening on loopback only (nodes of other machines cannot reach it); to open it, ${HOW_TO_OPEN}\n`)
+      } else if (opts.secret === undefined) {
+        process.stderr.write('fabric join: WARNING: open without a swarm key (--insecure-open): anyone who can reach this node may join the fabric and run work on it\n')
+      }
       out(`peer ${node.peerId}`)
       out(`fabric ${node.fabricName}`)
       out(`data-dir ${dataDir}`)

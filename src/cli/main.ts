@@ -5,6 +5,7 @@ import { registerRun } from './run.js'
 import { registerBench } from './bench.js'
 import { registerJoin } from './join.js'
 import { registerStatus } from './status.js'
+import { registerKeygen } from './keygen.js'
 import { packageInfo, registerInit } from './init.js'
 
 export async function main (argv: string[]): Promise<void> {
@@ -20,5 +21,6 @@ export async function main (argv: string[]): Promise<void> {
   registerJoin(program)
   registerStatus(program)
   registerInit(program)
+  registerKeygen(program)
   await program.parseAsync(argv)
 }

@@ -150,7 +150,7 @@ export interface NetNodeInit {
   resources: () => NodeResources
   /**
    * Multiaddrs to listen on.
-   * @default ['/ip4/0.0.0.0/tcp/7400']
+   * @default ['/ip4/127.0.0.1/tcp/7400'] (loopback: opening a node is createNode's decision, see api/listen-policy.ts)
    */
   listen?: string[]
   /**

@@ -82,7 +82,7 @@ const LEAVE_FLUSH_MS = 150
 export async function createNetNode (init: NetNodeInit, hooks: NetNodeHooks = {}): Promise<NetNode> {
   const fabricName = init.fabricName ?? 'default'
   if (!FABRIC_NAME_RE.test(fabricName)) throw new NetConfigError(`invalid fabric name '${fabricName}': use 1-64 of A-Z a-z 0-9 . _ -`)
-  const listen = parseAddrs(init.listen ?? ['/ip4/0.0.0.0/tcp/7400'], 'listen')
+  const listen = parseAddrs(init.listen ?? ['/ip4/127.0.0.1/tcp/7400'], 'listen')
   const bootstrapAddrs = parseAddrs(init.bootstrap ?? [], 'bootstrap')
   const heartbeatMs = positive(init.heartbeatMs ?? 1000, 'heartbeatMs')
   const probeMs = init.probeMs === 0 ? 0 : positive(init.probeMs ?? heartbeatMs + PROBE_MARGIN_MS, 'probeMs')
