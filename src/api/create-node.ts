@@ -24,6 +24,8 @@ export interface CreateNodeInit {
   listen?: string[]
   /** Listen beyond loopback without a swarm key: anyone who can reach the node may join and run work. @default false */
   insecureOpen?: boolean
+  /** Only these PeerIds may connect (`fabric join --allow FILE`; see net/allowlist.ts). @default every peer */
+  allow?: ReadonlySet<string>
   /** Nodes of the fabric to join; retried until connected. @default [] (a new fabric) */
   bootstrap?: string[]
   /** The fabric's name: nodes see only nodes of the same name. @default 'default' */
@@ -115,6 +117,7 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
       ...(init.fabricName === undefined ? {} : { fabricName: init.fabricName }),
       ...(init.encrypter === undefined ? {} : { encrypter: init.encrypter }),
       ...(init.swarmKey === undefined ? {} : { swarmKey: init.swarmKey }),
+      ...(init.allow === undefined ? {} : { allow: init.allow }),
       ...(init.mdns === undefined ? {} : { mdns: init.mdns }),
       ...(init.heartbeatMs === undefined ? {} : { heartbeatMs: init.heartbeatMs }),
       ...(init.suspectAfterMs === undefined ? {} : { suspectAfterMs: init.suspectAfterMs }),

@@ -20,6 +20,7 @@ interface JoinOptions {
   dataDir?: string
   secret?: string
   insecureOpen: boolean
+  allow?: string
   name: string
   mdns: boolean
   encrypter: string
@@ -55,6 +56,7 @@ export function registerJoin (program: Command): void {
     .option('--gpu-model <model>', 'the GPU model advertised with --gpus (default: the model CUDA reports)')
     .option('--data-dir <dir>', 'where the identity key lives (default: $FABRIC_DATA or ~/.local/share/fabric/node)')
     .option('--secret <file>', 'a swarm key file (make one with `fabric keygen FILE`): only nodes with the same key can connect; needed to listen beyond loopback')
+    .option('--allow <file>', 'only the PeerIds in this file (one per line, # comments) may connect: nodes and drivers (drivers need a --data-dir / dataDir for a stable PeerId)')
     .option('--insecure-open', 'listen beyond loopback without a swarm key: anyone who can reach this node may join the fabric and run work on it', false)
     .option('--name <name>', 'the fabric name; nodes only see nodes of the same name', 'default')
     .option('--mdns', 'discover nodes on the local network with mDNS (multicast on every interface)', false)
@@ -87,12 +89,13 @@ export function registerJoin (program: Command): void {
       } catch (err) {
         return fail((err as Error).message)
       }
-      const { readSwarmKey } = await import('../net/index.js')
+      const { readAllowlist, readSwarmKey } = await import('../net/index.js')
       const { createNode } = await import('../api/create-node.js')
       const dataDir = path.resolve(opts.dataDir ?? defaultDataDir())
       let node: FabricNode
       try {
         const swarmKey = opts.secret === undefined ? undefined : await readSwarmKey(opts.secret)
+        const allow = opts.allow === undefined ? undefined : await readAllowlist(opts.allow)
         const reported = new Set<string>()
         node = await createNode({
           dataDir,
@@ -102,6 +105,7 @@ export function registerJoin (program: Command): void {
           fabricName: opts.name,
           encrypter,
           ...(swarmKey === undefined ? {} : { swarmKey }),
+          ...(allow === undefined ? {} : { allow }),
           mdns: opts.mdns,
           ...timing,
           resources: own.resources.total,

@@ -171,6 +171,11 @@ export interface NetNodeInit {
   /** A swarm key (the standard `/key/swarm/psk/1.0.0/` format) making this a private fabric. */
   swarmKey?: Uint8Array
   /**
+   * Only these peers (PeerIds) may connect, in or out (see allowlist.ts; `fabric join --allow`).
+   * Drivers need a stable identity to be listed (a `dataDir`). @default every peer
+   */
+  allow?: ReadonlySet<string>
+  /**
    * Discover peers on the local network with mDNS (multicast on every interface: opt-in).
    * @default false
    */

@@ -36,6 +36,7 @@ import type { ActorOpen, ActorSession, GossipStats, NetNode, NetNodeInit, NodeIn
 import { decodeCbor, validateManifest, validateNodeInfo } from './messages.js'
 import { serveStatusStream } from './status-protocol.js'
 import type { Manifest } from '../component/interface.js'
+import { allowlistGater } from './allowlist.js'
 
 /** The libp2p services every fabric node runs. */
 // A type alias, not an interface: libp2p's ServiceMap needs an index signature.
@@ -108,6 +109,7 @@ export async function createNetNode (init: NetNodeInit, hooks: NetNodeHooks = {}
     connectionEncrypters: encrypter === 'tls' ? [tls(), noise()] : [noise(), tls()],
     streamMuxers: [yamux({ maxMessageSize: YAMUX_MAX_MESSAGE_BYTES })],
     ...(init.swarmKey === undefined ? {} : { connectionProtector: preSharedKey({ psk: init.swarmKey }) }),
+    ...(init.allow === undefined ? {} : { connectionGater: allowlistGater(init.allow) }),
     // Ping every second (the default is 10 s). A ping waits behind bulk data on the connection (a
     // 16 MiB yamux window of an object transfer), so on a busy machine it can take seconds, and a
     // ping that times out aborts the connection: the adaptive timeout starts at its minimum, and a
