@@ -67,7 +67,7 @@ interface TaskPlan { resolved: ResolvedTaskOptions, scheduling: SchedulingOption
 export class ConnectedFabric implements FabricDriver {
   readonly kind = 'connected' as const
   /** This driver's pending tasks, by ref id (for cancel). */
-  private readonly cancels = new Map<string, GateEntry<Lineage>>()
+  private readonly cancels = new Map<string, GateEntry<Lineage, Held>>()
   /** At most so many tasks started at once: the rest wait as a small record each (see SubmitGate). */
   private readonly gate = new SubmitGate<Lineage, Held>((lineage, signal) => {
     lineage.options.signal = signal
@@ -237,7 +237,8 @@ export class ConnectedFabric implements FabricDriver {
   private gateCapacity (): number {
     const now = performance.now()
     if (now - this.capacity.at > 100) {
-      const nodes = this.net.view.peers().filter(p => p.state === 'alive').length
+      // Nodes that run tasks (drivers in the view offer no CPUs).
+      const nodes = this.net.view.peers().filter(p => p.state === 'alive' && p.info.resources.total.cpus > 0).length
       this.capacity = { value: RemoteRunner.MAX_IN_FLIGHT_PER_NODE * Math.max(1, nodes), at: now }
     }
     return this.capacity.value

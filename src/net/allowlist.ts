@@ -35,7 +35,7 @@ export async function readAllowlist (file: string): Promise<Set<string>> {
   return allowed
 }
 
-/** A connection gater that lets only `allowed` peers (and `self`) connect, either way. */
+/** A connection gater that lets only `allowed` peers connect, either way. */
 export function allowlistGater (allowed: ReadonlySet<string>): ConnectionGater {
   const denied = (peer: PeerId): boolean => !allowed.has(peer.toString())
   return {

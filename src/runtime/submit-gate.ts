@@ -5,17 +5,17 @@
 // submission order, and start as others end; cancelling a waiting one drops it.
 
 /** A submitted call: waiting for room, running, or done. */
-export class GateEntry<A> {
+export class GateEntry<A, T> {
   state: 'waiting' | 'running' | 'done' = 'waiting'
   /** Made when the call starts: only running calls have one. */
   controller: AbortController | undefined = undefined
 
-  constructor (readonly arg: A, readonly resolve: (value: never) => void, readonly reject: (err: Error) => void) {}
+  constructor (readonly arg: A, readonly resolve: (value: T) => void, readonly reject: (err: Error) => void) {}
 }
 
 export class SubmitGate<A, T> {
   /** Entries waiting for room, read from `head` (a shift() of a long array is O(n)). */
-  private waiting: Array<GateEntry<A> | undefined> = []
+  private waiting: Array<GateEntry<A, T> | undefined> = []
   private head = 0
   private running = 0
 
@@ -31,16 +31,16 @@ export class SubmitGate<A, T> {
   }
 
   /** Run `arg` now if there is room, else once there is; the entry cancels it. */
-  submit (arg: A): { result: Promise<T>, entry: GateEntry<A> } {
-    let entry!: GateEntry<A>
-    const result = new Promise<T>((resolve, reject) => { entry = new GateEntry<A>(arg, resolve as (value: never) => void, reject) })
+  submit (arg: A): { result: Promise<T>, entry: GateEntry<A, T> } {
+    let entry!: GateEntry<A, T>
+    const result = new Promise<T>((resolve, reject) => { entry = new GateEntry<A, T>(arg, resolve, reject) })
     if (this.running < Math.max(1, this.capacity())) this.launch(entry)
     else this.waiting.push(entry)
     return { result, entry }
   }
 
   /** Cancel a call: a waiting one fails with `reason` at once, a running one is aborted. Whether it had not ended. */
-  cancel (entry: GateEntry<A>, reason: Error): boolean {
+  cancel (entry: GateEntry<A, T>, reason: Error): boolean {
     if (entry.state === 'done') return false
     if (entry.state === 'waiting') {
       entry.state = 'done' // skipped when its turn comes
@@ -51,7 +51,7 @@ export class SubmitGate<A, T> {
     return true
   }
 
-  private launch (entry: GateEntry<A>): void {
+  private launch (entry: GateEntry<A, T>): void {
     entry.state = 'running'
     entry.controller = new AbortController()
     this.running++
@@ -67,12 +67,12 @@ export class SubmitGate<A, T> {
     )
   }
 
-  private end (entry: GateEntry<A>, err: Error | undefined, value?: T): void {
+  private end (entry: GateEntry<A, T>, err: Error | undefined, value?: T): void {
     this.running--
     entry.state = 'done'
     entry.controller = undefined
     if (err !== undefined) entry.reject(err)
-    else (entry.resolve as (v: T | undefined) => void)(value)
+    else entry.resolve(value as T)
     while (this.running < Math.max(1, this.capacity())) {
       const next = this.next()
       if (next === undefined) return
@@ -80,7 +80,7 @@ export class SubmitGate<A, T> {
     }
   }
 
-  private next (): GateEntry<A> | undefined {
+  private next (): GateEntry<A, T> | undefined {
     if (this.head >= this.waiting.length) return undefined
     const e = this.waiting[this.head]
     this.waiting[this.head++] = undefined

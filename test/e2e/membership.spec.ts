@@ -11,6 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { readSwarmKey } from '../../src/net/index.js'
+import { skipBecause } from '../helpers/skip.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const CLI = path.join(ROOT, 'test/e2e/fabric-cli.ts')
@@ -79,10 +80,8 @@ describe('e2e: who can reach a node (fabric join, fabric keygen)', function () {
     assert.match(n.stderr(), /listening on loopback only.*--secret FILE.*fabric keygen FILE.*--insecure-open/)
     assert.equal(await connects('127.0.0.1', 7400), true)
     const other = externalIpv4()
-    if (other === undefined) {
-      this.skip() // reason: this machine has no non-loopback IPv4 address to try
-    }
-    assert.equal(await connects(other!, 7400), false, `reachable on ${other!}:7400`)
+    if (other === undefined) skipBecause(this, 'this machine has no non-loopback IPv4 address to try the node on')
+    assert.equal(await connects(other, 7400), false, `reachable on ${other}:7400`)
   })
 
   it('refuses a non-loopback --listen without a key, naming both ways to open the node', async () => {
