@@ -174,7 +174,9 @@ function take (r: Reader, depth: number): unknown {
       if (n === FALLBACK || r.pos + n > r.buf.length) return FALLBACK
       const data = r.buf.subarray(r.pos, r.pos + n)
       r.pos += n
-      if (major === 2) return data.slice()
+      // A copy into a plain Uint8Array: a Buffer's slice() is a view, so a value decoded from a
+      // Buffer (a file, a socket) would alias it and be a Buffer, unlike cborg's answer.
+      if (major === 2) return new Uint8Array(data)
       let text = ''
       for (let i = 0; i < n; i++) {
         const c = data[i]!

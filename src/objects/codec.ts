@@ -46,7 +46,11 @@ const refuse = (what: string): TypeEncoder => () => {
   throw new CodecError(`cannot encode a ${what}: fabric values are data (numbers, strings, arrays, objects, Maps, typed arrays, ObjectRefs)`)
 }
 
+// cborg writes -0 as the integer 0; as a half float it comes back -0 (found by fuzzing).
+const numberEncoder: TypeEncoder = (n: number) => Object.is(n, -0) ? [new Token(Type.float, -0)] : null
+
 const typeEncoders: Record<string, TypeEncoder> = {
+  number: numberEncoder,
   Object: objectEncoder,
   Map: mapEncoder,
   bigint: bigIntEncoder,
@@ -92,14 +96,20 @@ export const MAX_BIGNUM_BYTES = 1024
  * 131 KiB bignum in a task's arguments held a node's main thread for 4 s). Read as one hex
  * string instead, and only up to {@link MAX_BIGNUM_BYTES}: bytes from the wire are untrusted.
  */
-function bignum (payload: unknown, negative: boolean): bigint {
+function bignum (payload: unknown, negative: boolean): bigint | number {
   if (!(payload instanceof Uint8Array)) throw new CodecError(`a bignum (CBOR tag ${negative ? 3 : 2}) must wrap a byte string`)
   if (payload.byteLength > MAX_BIGNUM_BYTES) throw new CodecError(`a bignum of ${payload.byteLength} bytes is over the ${MAX_BIGNUM_BYTES}-byte limit (pass larger numbers as bytes or strings)`)
   let hex = '0x0'
   for (let i = 0; i < payload.byteLength; i++) hex += HEX[payload[i]!]
-  const n = BigInt(hex)
-  return negative ? -1n - n : n
+  const n = negative ? -1n - BigInt(hex) : BigInt(hex)
+  // A bignum that a plain CBOR integer could hold decodes as that integer would (a number within
+  // the safe range), so a value's decoding does not depend on how its encoder spelled it and
+  // decode(encode(v)) keeps v's type.
+  return n >= MIN_SAFE && n <= MAX_SAFE ? Number(n) : n
 }
+
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER)
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 
 /** Each byte as two hex digits (guests run this codec too: no Buffer). */
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
@@ -130,12 +140,32 @@ export function encode (value: unknown): Uint8Array {
 export function decode (bytes: Uint8Array): unknown {
   const fast = fastDecode(bytes)
   if (fast !== FALLBACK) return fast
+  let value: unknown
   try {
-    return cborDecode(bytes, { tags, useUndefined: true } as Parameters<typeof cborDecode>[1])
+    value = cborDecode(bytes, { tags, useUndefined: true } as Parameters<typeof cborDecode>[1])
   } catch (err) {
     if (err instanceof CodecError) throw err
     throw new CodecError(`cannot decode CBOR: ${(err as Error).message}`)
   }
+  // cborg 6 takes a break byte (0xff) where a map's value belongs for a value: its internal BREAK
+  // symbol (found by fuzzing: `a1 61 61 ff` decoded to { a: Symbol(BREAK) }). Only bytes holding
+  // 0xff can do that, so only those are walked.
+  if (bytes.includes(0xff) && holdsSymbol(value)) throw new CodecError('cannot decode CBOR: a break (0xff) where a map value belongs')
+  return value
+}
+
+/** Whether a decoded value holds a symbol anywhere (arrays, plain objects and Maps are walked). */
+function holdsSymbol (value: unknown): boolean {
+  const stack = [value]
+  while (stack.length > 0) {
+    const v = stack.pop()
+    if (typeof v === 'symbol') return true
+    if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v) || v instanceof ObjectRef) continue
+    if (v instanceof Map) for (const [k, x] of v) stack.push(k, x)
+    else if (Array.isArray(v)) for (const x of v) stack.push(x)
+    else for (const x of Object.values(v)) stack.push(x)
+  }
+  return false
 }
 
 /** Every ObjectRef inside a value (arrays, objects and Maps are walked), in order of appearance. */

@@ -112,9 +112,12 @@ describe('objects/codec: bignums from untrusted bytes', () => {
 
   it('round-trips bigints beyond 64 bits, both signs, and reads an empty bignum as 0', () => {
     for (const v of [2n ** 64n + 1n, -(2n ** 100n), 2n ** 8000n - 1n, -(2n ** 70n) - 12345n]) assert.equal(decode(encode(v)), v)
-    assert.equal(decode(bignumBytes(2, new Uint8Array(0))), 0n)
-    assert.equal(decode(bignumBytes(3, new Uint8Array(0))), -1n)
-    assert.equal(decode(bignumBytes(2, Uint8Array.of(1, 0, 0))), 65536n)
+    // A bignum small enough for a safe integer decodes as the number a plain CBOR integer would
+    // (fuzzing: -1n re-encoded as the integer -1 and came back a number, so the roundtrip broke).
+    assert.equal(decode(bignumBytes(2, new Uint8Array(0))), 0)
+    assert.equal(decode(bignumBytes(3, new Uint8Array(0))), -1)
+    assert.equal(decode(bignumBytes(2, Uint8Array.of(1, 0, 0))), 65536)
+    assert.equal(decode(bignumBytes(2, Uint8Array.of(0x20, 0, 0, 0, 0, 0, 0))), 2n ** 53n)
   })
 
   it('decodes a bignum at the 1024-byte limit in linear time, and refuses a 131 KiB one at once', () => {
