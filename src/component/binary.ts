@@ -60,7 +60,53 @@ export class Reader {
     if (this.offset >= this.bytes.length) throw new BinaryEndError(`unexpected end of data at offset 0x${this.offset.toString(16)}`)
     return this.bytes[this.offset++]
   }
+
+  /** The next byte, not consumed. */
+  peek (): number {
+    if (this.offset >= this.bytes.length) throw new BinaryEndError(`unexpected end of data at offset 0x${this.offset.toString(16)}`)
+    return this.bytes[this.offset]
+  }
+
+  /** `n` bytes (a view, not a copy). */
+  take (n: number): Uint8Array {
+    if (n > this.bytes.length - this.offset) throw new BinaryEndError(`${n} bytes wanted at offset 0x${this.offset.toString(16)}, ${this.bytes.length - this.offset} remain`)
+    const out = this.bytes.subarray(this.offset, this.offset + n)
+    this.offset += n
+    return out
+  }
+
+  /**
+   * A name: a LEB128 length and that many bytes of UTF-8. Names longer than `max` bytes are
+   * refused before they are decoded (a length field may claim anything).
+   * @throws {RangeError} when longer than `max` or not valid UTF-8.
+   */
+  name (max = 1024): string {
+    const at = this.offset
+    const n = this.u32()
+    if (n > max) throw new RangeError(`a name of ${n} bytes at offset 0x${at.toString(16)}, over the limit of ${max}`)
+    try {
+      return utf8.decode(this.take(n))
+    } catch (err) {
+      if (err instanceof BinaryEndError) throw err
+      throw new RangeError(`a name at offset 0x${at.toString(16)} is not valid UTF-8`)
+    }
+  }
+
+  /** Skip a signed LEB128 integer of at most `bits` bits (s33 type indices, s64 constants). */
+  skipSigned (bits = 33): void {
+    const maxBytes = Math.ceil(bits / 7)
+    for (let i = 0; i < maxBytes; i++) {
+      if ((this.byte() & 0x80) === 0) return
+    }
+    throw new RangeError(`LEB128 integer longer than ${maxBytes} bytes at offset 0x${(this.offset - 1).toString(16)}`)
+  }
+
+  get done (): boolean {
+    return this.offset >= this.bytes.length
+  }
 }
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** Minimal unsigned LEB128 encoding of `value` (0 ≤ value < 2^32). */
 export function encodeU32 (value: number): Uint8Array {

@@ -9,6 +9,13 @@ import { FabricError, registerError } from '../errors/index.js'
  * - `core-module`: a core WebAssembly module, not a component;
  * - `unsupported-encoding`: a component binary of a pre-release or future encoding version;
  * - `truncated`: a component header followed by bytes that do not parse (cut short or damaged);
+ * - `malformed`: whole, but its structure does not decode (an unknown section, an index out of range);
+ * - `too-large`: over a limit of size, sections, core modules, nesting or type complexity;
+ * - `invalid-core-module`: a core module inside it that WebAssembly does not validate;
+ * - `bad-name`: a name the fabric refuses (not a component-model name, or a core name with
+ *   characters that could end a string in generated JavaScript);
+ * - `signature-mismatch`: it imports or exports a fabric:core interface with other types than
+ *   the fabric's WIT gives it;
  * - `wrong-world`: it does not export `fabric:core/guest`;
  * - `forbidden-import`: it imports something the fabric does not grant (WASI, sockets, ...);
  * - `incompatible-version`: it targets another major/minor version of `fabric:core`;
@@ -24,6 +31,11 @@ export type InvalidComponentReason =
   | 'core-module'
   | 'unsupported-encoding'
   | 'truncated'
+  | 'malformed'
+  | 'too-large'
+  | 'invalid-core-module'
+  | 'bad-name'
+  | 'signature-mismatch'
   | 'wrong-world'
   | 'forbidden-import'
   | 'incompatible-version'

@@ -1,6 +1,8 @@
 // Public surface of the component area: load, validate and compile fabric components.
 export { loadComponent, DEFAULT_MEMORY_LIMIT_MB } from './load.js'
-export { validateComponent, checkComponentHeader, checkComponentWorld } from './validate.js'
+export { validateComponent, validateComponentSync, checkComponentHeader, checkComponentWorld, checkComponentSignatures } from './validate.js'
+export { inspectComponent, type InspectLimits, type ComponentInspection } from './inspect.js'
+export * from './constants.js'
 export { limitMemory, mbToPages, WASM_PAGE_BYTES } from './memory-limit.js'
 export { resolveCacheDir, getTranspilerVersion, CACHE_FORMAT, type CacheMeta } from './transpile-cache.js'
 export {

@@ -1,22 +1,16 @@
 // loadComponent: bytes -> a component ready to instantiate. The expensive steps run at most once:
 // decoding and transpiling once per CID per machine (the disk cache), compiling once per CID and
 // memory cap per process (the map below). A cached load only reads, hashes and compiles.
-import v8 from 'node:v8'
+import './v8-features.js'
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { cidOfBytesSync } from '../objects/cid.js'
 import type { CompiledComponent, LoadComponentInit } from './interface.js'
 import { ComponentNotFoundError, InvalidComponentError } from './errors.js'
-import { checkComponentHeader, checkComponentWorld, readComponentWorld } from './validate.js'
+import { checkComponentHeader, checkComponentWorld, validateComponentSync } from './validate.js'
 import { readCacheEntry, resolveCacheDir, writeCacheEntry } from './transpile-cache.js'
 import { limitMemory, mbToPages } from './memory-limit.js'
 
-// QuickJS core modules use extended constant expressions (`i32.add` in globals), which V8 in
-// Node 20 compiles only behind this flag; Node 22+ ships it. Flags are process-wide and must be set
-// before the first compile, hence at module load of this area.
-if (Number(process.versions.node.split('.')[0]) < 22) {
-  v8.setFlagsFromString('--experimental-wasm-extended-const')
-}
 
 /** Default cap on each instance's linear memory. */
 export const DEFAULT_MEMORY_LIMIT_MB = 256
@@ -75,8 +69,7 @@ async function readComponentFile (path: string): Promise<Uint8Array> {
 async function compileComponent (bytes: Uint8Array, cid: string, maxMemoryPages: number, cacheDir: string): Promise<CompiledComponent> {
   let entry = readCacheEntry(cacheDir, cid, sha => coreModules.has(`${sha}:${maxMemoryPages}`))
   if (entry === undefined) {
-    const world = await readComponentWorld(bytes)
-    checkComponentWorld(world)
+    const world = validateComponentSync(bytes)
     entry = await writeCacheEntry(cacheDir, cid, bytes, world)
   } else {
     // The rules may be stricter than when the entry was written.

@@ -23,9 +23,10 @@ import { patchGlue } from './glue-patch.js'
 
 /**
  * Bumped whenever the entry layout or what is stored changes, so old entries are rebuilt rather
- * than misread. 2: the glue's JSPI probes are rewritten (see glue-patch.ts).
+ * than misread. 2: the glue's JSPI probes are rewritten (see glue-patch.ts). 3: entries are written
+ * only after validation walked every core module and name (inspect.ts): older ones are revalidated.
  */
-export const CACHE_FORMAT = 2
+export const CACHE_FORMAT = 3
 const TRANSPILER = '@bytecodealliance/jco-transpile'
 const JS_FILE = 'component.mjs'
 const META_FILE = 'meta.json'

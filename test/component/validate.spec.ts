@@ -4,7 +4,6 @@ import { deserializeError, serializeError } from '../../src/errors/index.js'
 import {
   InvalidComponentError, checkComponentHeader, checkComponentWorld, validateComponent, type InvalidComponentReason
 } from '../../src/component/index.js'
-import { parseWorld, readComponentWorld } from '../../src/component/validate.js'
 import { guestComponent, otherWorldComponent, wasiGuestComponent, wat } from './fixtures.js'
 
 /** Assert `fn` rejects with an InvalidComponentError of `reason` whose message matches every pattern. */
@@ -58,11 +57,6 @@ describe('component validation', function () {
     await rejects(() => validateComponent(half), 'truncated', /declares \d+ bytes but only \d+ remain/, /cut short/)
   })
 
-  it('turns wasm-tools decode errors into truncated, with the parser message', async () => {
-    const bytes = await guestComponent()
-    await rejects(() => readComponentWorld(bytes.subarray(0, bytes.length >> 1)), 'truncated', /wasm-tools: unexpected end-of-file/)
-  })
-
   it('refuses a component of another world, naming its exports', async () => {
     await rejects(async () => await validateComponent(await otherWorldComponent()), 'wrong-world',
       /does not export fabric:core\/guest@0\.1\.0/, /exports init, run/, /fabric build/)
@@ -99,23 +93,6 @@ describe('component validation', function () {
     const world = await validateComponent(bytes)
     assert.deepEqual([...world.imports].sort(), ['fabric:core/log@0.1.0', 'fabric:core/objects@0.1.0', 'fabric:core/tasks@0.1.0', 'fabric:core/types@0.1.0'])
     assert.deepEqual(world.exports, ['init', 'fabric:core/guest@0.1.0'])
-  })
-
-  it('parses inline interfaces and functions in a printed world', () => {
-    const world = parseWorld([
-      'package root:component;',
-      '',
-      'world root {',
-      '  import wasi:io/streams@0.2.0;',
-      '  import custom: interface {',
-      '    f: func() -> u32;',
-      '  }',
-      '  import %now: func() -> u64;',
-      '  export run: func() -> u32;',
-      '  export fabric:core/guest@0.1.0;',
-      '}'
-    ].join('\n'))
-    assert.deepEqual(world, { imports: ['wasi:io/streams@0.2.0', 'custom', 'now'], exports: ['run', 'fabric:core/guest@0.1.0'] })
   })
 
   it('keeps the reason across serialization', () => {
