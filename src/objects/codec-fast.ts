@@ -166,7 +166,8 @@ function take (r: Reader, depth: number): unknown {
     case 0: return r.arg(info)
     case 1: {
       const n = r.arg(info)
-      return n === FALLBACK ? FALLBACK : -1 - n
+      // -2^53 and below are bigints to cborg (found by fuzzing: 3b 00 1f ff ff ff ff ff ff).
+      return n === FALLBACK || n > Number.MAX_SAFE_INTEGER - 1 ? FALLBACK : -1 - n
     }
     case 2:
     case 3: {

@@ -2,6 +2,7 @@
 // kept under fuzz/regressions/<target>/ and replayed through their target by fuzz.spec.ts.
 import assert from 'node:assert/strict'
 import { decode, encode, CodecError } from '../../src/objects/codec.js'
+import { fastDecode, FALLBACK } from '../../src/objects/codec-fast.js'
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'))
 
@@ -37,5 +38,15 @@ describe('fuzz regressions: objects/codec', () => {
     assert.ok(Object.is(decode(encode(decode(x))), -0))
     assert.ok(Object.is((decode(encode({ v: -0 })) as { v: number }).v, -0))
     assert.deepEqual([...encode(0)], [0x00])
+  })
+})
+
+describe('fuzz regressions: objects/codec fast path', () => {
+  it('leaves -2^53 (a negative integer beyond the safe range) to cborg, which decodes it as a bigint', () => {
+    const x = hex('3b 00 1f ff ff ff ff ff ff') // negative integer, argument 2^53 - 1
+    assert.equal(fastDecode(x), FALLBACK)
+    assert.equal(decode(x), -(2n ** 53n))
+    assert.deepEqual(decode(encode(decode(x))), decode(x))
+    assert.equal(decode(hex('3b 00 1f ff ff ff ff ff fe')), Number.MIN_SAFE_INTEGER)
   })
 })
