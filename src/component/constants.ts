@@ -20,8 +20,8 @@ export const MAX_NAME_BYTES = 1_024
  */
 export const MAX_TYPE_STEPS = 1_000_000
 
-/** Heap of the transpiler thread (jco-transpile on a QuickJS component peaks at ~150 MB). */
-export const DEFAULT_TRANSPILE_HEAP_MB = 512
+/** Heap of a transpiler thread (jco-transpile on a 1.6 MB QuickJS guest runs in 16 MiB, not in 8). */
+export const DEFAULT_TRANSPILE_HEAP_MB = 256
 /** Wall-clock time one transpile may take before its thread is terminated. */
 export const DEFAULT_TRANSPILE_TIMEOUT_MS = 60_000
 /** Transpiles running at once in a process (each is a second or more of one core's work). */

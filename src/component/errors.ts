@@ -79,3 +79,31 @@ export class ComponentCacheError extends FabricError {
   override name = 'ComponentCacheError'
 }
 registerError('ComponentCacheError', ComponentCacheError)
+
+/** Which limit stopped a transpile (see transpiler.ts). */
+export type TranspileLimit = 'timeout' | 'heap' | 'queue' | 'crash'
+
+/**
+ * Thrown when a component could not be transpiled within the transpiler's limits: it took longer
+ * than `timeoutMs` (`timeout`) or more heap than `heapMb` (`heap`), and its thread was terminated;
+ * too many transpiles were waiting (`queue`, retryable); or the thread died (`crash`).
+ */
+export class TranspileLimitError extends FabricError {
+  override name = 'TranspileLimitError'
+  limit: TranspileLimit
+
+  constructor (message: string, options: { limit?: TranspileLimit, cause?: unknown, retryable?: boolean } = {}) {
+    super(message, { cause: options.cause, retryable: options.retryable ?? false })
+    this.limit = options.limit ?? 'crash'
+  }
+
+  // The limit travels as the wire form's `kind`, as InvalidComponentError's reason does.
+  get kind (): string {
+    return this.limit
+  }
+
+  set kind (value: string) {
+    this.limit = value as TranspileLimit
+  }
+}
+registerError('TranspileLimitError', TranspileLimitError)

@@ -1,5 +1,6 @@
 // Contracts of the component area: what a loaded, validated, compiled component looks like to
 // the rest of the fabric.
+import type { Transpiler } from './transpiler.js'
 
 /** The WIT package and world every guest targets. */
 export const FABRIC_WIT_PACKAGE = 'fabric:core'
@@ -58,4 +59,9 @@ export interface LoadComponentInit {
    * @default 256
    */
   memoryLimitMb?: number
+  /**
+   * Transpiles components not in the cache, within its limits (time, heap, concurrency).
+   * @default the process's shared transpiler (createTranspiler() defaults: 60 s, 256 MiB, 1 at a time)
+   */
+  transpiler?: Transpiler
 }

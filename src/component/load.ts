@@ -10,6 +10,7 @@ import { ComponentNotFoundError, InvalidComponentError } from './errors.js'
 import { checkComponentHeader, checkComponentWorld, validateComponentSync } from './validate.js'
 import { readCacheEntry, resolveCacheDir, writeCacheEntry } from './transpile-cache.js'
 import { limitMemory, mbToPages } from './memory-limit.js'
+import type { Transpiler } from './transpiler.js'
 
 
 /** Default cap on each instance's linear memory. */
@@ -30,6 +31,7 @@ const coreModules = new Map<string, WebAssembly.Module>()
  * @throws {ComponentNotFoundError} when the file cannot be read.
  * @throws {InvalidComponentError} when the bytes are not a fabric component, with a `reason`.
  * @throws {ComponentCacheError} when the cache directory is not writable.
+ * @throws {TranspileLimitError} when transpiling ran past the transpiler's time or heap limit.
  * @example
  * const c = await loadComponent('build/hello.wasm', { memoryLimitMb: 128 })
  * const { instantiate } = await import(c.jsUrl)
@@ -45,7 +47,7 @@ export async function loadComponent (source: string | Uint8Array, init: LoadComp
   const key = `${cid}:${maxMemoryPages}:${cacheDir}`
   let pending = compiled.get(key)
   if (pending === undefined) {
-    pending = compileComponent(bytes, cid, maxMemoryPages, cacheDir)
+    pending = compileComponent(bytes, cid, maxMemoryPages, cacheDir, init.transpiler)
     compiled.set(key, pending)
     // A failure is not remembered: the cause (a full disk, a damaged cache) may go away.
     pending.catch(() => { if (compiled.get(key) === pending) compiled.delete(key) })
@@ -66,11 +68,11 @@ async function readComponentFile (path: string): Promise<Uint8Array> {
   }
 }
 
-async function compileComponent (bytes: Uint8Array, cid: string, maxMemoryPages: number, cacheDir: string): Promise<CompiledComponent> {
+async function compileComponent (bytes: Uint8Array, cid: string, maxMemoryPages: number, cacheDir: string, transpiler?: Transpiler): Promise<CompiledComponent> {
   let entry = readCacheEntry(cacheDir, cid, sha => coreModules.has(`${sha}:${maxMemoryPages}`))
   if (entry === undefined) {
     const world = validateComponentSync(bytes)
-    entry = await writeCacheEntry(cacheDir, cid, bytes, world)
+    entry = await writeCacheEntry(cacheDir, cid, bytes, world, transpiler)
   } else {
     // The rules may be stricter than when the entry was written.
     checkComponentWorld(entry.meta.world)

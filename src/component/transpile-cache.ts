@@ -16,9 +16,9 @@ import { createRequire } from 'node:module'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { Worker } from 'node:worker_threads'
 import type { ComponentWorld } from './interface.js'
-import { ComponentCacheError, InvalidComponentError } from './errors.js'
+import { ComponentCacheError, InvalidComponentError, TranspileLimitError } from './errors.js'
+import { defaultTranspiler, type Transpiler } from './transpiler.js'
 import { patchGlue } from './glue-patch.js'
 
 /**
@@ -180,11 +180,11 @@ function isUsableMeta (meta: CacheMeta, cid: string): boolean {
 }
 
 /**
- * Transpile `bytes` (already validated, with world `world`) and store the result as the entry for
- * `cid`, atomically. When another process stored a valid entry first, that entry is used.
+ * Transpile `bytes` (already validated, with world `world`) with `transpiler` (its limits apply) and
+ * store the result as the entry for `cid`, atomically. When another process stored a valid entry first, that entry is used.
  */
-export async function writeCacheEntry (cacheDir: string, cid: string, bytes: Uint8Array, world: ComponentWorld): Promise<CacheEntry> {
-  const files = await transpile(bytes)
+export async function writeCacheEntry (cacheDir: string, cid: string, bytes: Uint8Array, world: ComponentWorld, transpiler: Transpiler = defaultTranspiler()): Promise<CacheEntry> {
+  const files = await transpile(bytes, transpiler)
   const root = join(cacheDir, 'components')
   let tmp: string
   try {
@@ -264,54 +264,18 @@ async function sweepLeftovers (root: string): Promise<void> {
   }
 }
 
-/** The transpiler's thread, started on first use; unref'd while it has nothing to do. */
-let transpiler: { worker: Worker, pending: Map<number, { resolve: (files: Record<string, Uint8Array>) => void, reject: (err: Error) => void }>, next: number } | undefined
-
-function transpilerThread (): NonNullable<typeof transpiler> {
-  if (transpiler !== undefined) return transpiler
-  const worker = new Worker(new URL('./transpile-worker.mjs', import.meta.url), { execArgv: [] })
-  const t = { worker, pending: new Map<number, { resolve: (files: Record<string, Uint8Array>) => void, reject: (err: Error) => void }>(), next: 0 }
-  const failAll = (err: Error): void => {
-    if (transpiler === t) transpiler = undefined
-    for (const p of t.pending.values()) p.reject(err)
-    t.pending.clear()
-  }
-  worker.on('message', (msg: { id: number, files?: Record<string, Uint8Array>, error?: { name: string, message: string } }) => {
-    const p = t.pending.get(msg.id)
-    if (p === undefined) return
-    t.pending.delete(msg.id)
-    if (t.pending.size === 0) worker.unref()
-    if (msg.files !== undefined) p.resolve(msg.files)
-    else p.reject(Object.assign(new Error(msg.error?.message ?? 'transpile failed'), { name: msg.error?.name ?? 'Error' }))
-  })
-  worker.on('error', failAll)
-  worker.on('exit', (code) => { failAll(new Error(`the transpiler thread exited (${code})`)) })
-  worker.unref()
-  transpiler = t
-  return t
-}
-
-/** jco-transpile's transpileBytes, run on the transpiler thread. */
-async function transpileOffThread (bytes: Uint8Array, options: Record<string, unknown>): Promise<Record<string, Uint8Array>> {
-  const t = transpilerThread()
-  const id = t.next++
-  const done = new Promise<Record<string, Uint8Array>>((resolve, reject) => t.pending.set(id, { resolve, reject }))
-  t.worker.ref()
-  t.worker.postMessage({ id, bytes, options })
-  return await done
-}
-
 /** Transpile in instantiation mode: the JS has no imports and takes the host's imports as an argument. */
-async function transpile (bytes: Uint8Array): Promise<Record<string, Uint8Array>> {
+async function transpile (bytes: Uint8Array, transpiler: Transpiler): Promise<Record<string, Uint8Array>> {
   let files: Record<string, Uint8Array>
   try {
-    files = await transpileOffThread(bytes, {
+    files = await transpiler.transpile(bytes, {
       name: 'component',
       instantiation: { tag: 'sync' },
       wasiShim: false,
       emitTypescriptDeclarations: false
     })
   } catch (err) {
+    if (err instanceof TranspileLimitError) throw err
     throw new InvalidComponentError(
       `jco-transpile ${getTranspilerVersion()} cannot transpile the component (${(err as Error).message}): ` +
       'it probably uses a component-model feature this host does not support yet (async, threads); build it with `fabric build`',
