@@ -3,9 +3,10 @@ export { loadComponent, DEFAULT_MEMORY_LIMIT_MB } from './load.js'
 export { validateComponent, validateComponentSync, checkComponentHeader, checkComponentWorld, checkComponentSignatures } from './validate.js'
 export { inspectComponent, type InspectLimits, type ComponentInspection } from './inspect.js'
 export * from './constants.js'
+export { createCompiledCache, defaultCompiledCache, CompiledCache, type CompiledCacheInit, type CompiledCacheStats } from './compiled-cache.js'
 export { createTranspiler, defaultTranspiler, type Transpiler, type TranspilerInit, type TranspilerStats } from './transpiler.js'
 export { limitMemory, mbToPages, WASM_PAGE_BYTES } from './memory-limit.js'
-export { resolveCacheDir, getTranspilerVersion, CACHE_FORMAT, type CacheMeta } from './transpile-cache.js'
+export { resolveCacheDir, getTranspilerVersion, trimDiskCache, CACHE_FORMAT, type CacheMeta, type DiskTrim } from './transpile-cache.js'
 export {
   InvalidComponentError, ComponentNotFoundError, ComponentCacheError, TranspileLimitError, type InvalidComponentReason, type TranspileLimit
 } from './errors.js'

@@ -1,6 +1,7 @@
 // Contracts of the component area: what a loaded, validated, compiled component looks like to
 // the rest of the fabric.
 import type { Transpiler } from './transpiler.js'
+import type { CompiledCache } from './compiled-cache.js'
 
 /** The WIT package and world every guest targets. */
 export const FABRIC_WIT_PACKAGE = 'fabric:core'
@@ -64,4 +65,21 @@ export interface LoadComponentInit {
    * @default the process's shared transpiler (createTranspiler() defaults: 60 s, 256 MiB, 1 at a time)
    */
   transpiler?: Transpiler
+  /**
+   * Compiled components kept in this process, bounded by entries and bytes (LRU). Evicting one
+   * never breaks a component already handed out: loading it again only compiles it again.
+   * @default the process's shared cache (256 entries, 512 MiB of core modules)
+   */
+  cache?: CompiledCache
+  /**
+   * Bytes the disk cache (`<cacheDir>/components` and `glue`) may hold; after each transpile the
+   * least recently used entries beyond it are removed (never the one just written).
+   * @default 2 GiB (DEFAULT_DISK_CACHE_BYTES)
+   */
+  diskCacheBytes?: number
+  /**
+   * Largest component accepted, in bytes.
+   * @default 64 MiB (MAX_COMPONENT_BYTES)
+   */
+  maxComponentBytes?: number
 }

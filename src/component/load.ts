@@ -8,24 +8,19 @@ import { cidOfBytesSync } from '../objects/cid.js'
 import type { CompiledComponent, LoadComponentInit } from './interface.js'
 import { ComponentNotFoundError, InvalidComponentError } from './errors.js'
 import { checkComponentHeader, checkComponentWorld, validateComponentSync } from './validate.js'
+import { defaultCompiledCache, type CompiledCache } from './compiled-cache.js'
 import { readCacheEntry, resolveCacheDir, writeCacheEntry } from './transpile-cache.js'
 import { limitMemory, mbToPages } from './memory-limit.js'
-import type { Transpiler } from './transpiler.js'
 
 
 /** Default cap on each instance's linear memory. */
 export const DEFAULT_MEMORY_LIMIT_MB = 256
 
-const compiled = new Map<string, Promise<CompiledComponent>>()
-
-// Core modules by content: every QuickJS component carries the same 1.3 MB engine module (only
-// the snapshot module differs), so the engine is compiled once per process and shared.
-const coreModules = new Map<string, WebAssembly.Module>()
-
 /**
  * Load a component from a file path or its bytes: identify it by CID, validate it, transpile it
- * (cached on disk per CID), cap its memories and compile its core modules (cached in this process
- * per CID and cap; concurrent loads of one component share the work).
+ * (cached on disk per CID, the cache trimmed to `diskCacheBytes`), cap its memories and compile its
+ * core modules (cached in this process per CID and cap, least recently used out past the cache's
+ * bounds; concurrent loads of one component share the work).
  *
  * @param source - path of a `.wasm` component, or its bytes.
  * @throws {ComponentNotFoundError} when the file cannot be read.
@@ -43,14 +38,15 @@ export async function loadComponent (source: string | Uint8Array, init: LoadComp
   checkComponentHeader(bytes)
   const cid = cidOfBytesSync(bytes)
   const cacheDir = resolveCacheDir(init.cacheDir)
+  const cache = init.cache ?? defaultCompiledCache()
   // The compiled component points into its cache folder (the glue's URL): one entry per folder.
   const key = `${cid}:${maxMemoryPages}:${cacheDir}`
-  let pending = compiled.get(key)
+  let pending = cache.get(key)
   if (pending === undefined) {
-    pending = compileComponent(bytes, cid, maxMemoryPages, cacheDir, init.transpiler)
-    compiled.set(key, pending)
+    const modules: string[] = []
+    pending = compileComponent(bytes, cid, maxMemoryPages, cacheDir, init, cache, modules)
     // A failure is not remembered: the cause (a full disk, a damaged cache) may go away.
-    pending.catch(() => { if (compiled.get(key) === pending) compiled.delete(key) })
+    cache.set(key, pending, modules)
   }
   return await pending
 }
@@ -68,24 +64,30 @@ async function readComponentFile (path: string): Promise<Uint8Array> {
   }
 }
 
-async function compileComponent (bytes: Uint8Array, cid: string, maxMemoryPages: number, cacheDir: string, transpiler?: Transpiler): Promise<CompiledComponent> {
-  let entry = readCacheEntry(cacheDir, cid, sha => coreModules.has(`${sha}:${maxMemoryPages}`))
+async function compileComponent (
+  bytes: Uint8Array, cid: string, maxMemoryPages: number, cacheDir: string, init: LoadComponentInit, cache: CompiledCache, held: string[]
+): Promise<CompiledComponent> {
+  // Core modules are shared by content (every QuickJS guest carries the same 1.3 MB engine), so a
+  // module the cache holds compiled is not even read from disk.
+  const moduleKey = (sha: string): string => `${sha}:${maxMemoryPages}`
+  let entry = readCacheEntry(cacheDir, cid, sha => cache.hasModule(moduleKey(sha)))
   if (entry === undefined) {
-    const world = validateComponentSync(bytes)
-    entry = await writeCacheEntry(cacheDir, cid, bytes, world, transpiler)
+    const world = validateComponentSync(bytes, { maxBytes: init.maxComponentBytes })
+    entry = await writeCacheEntry(cacheDir, cid, bytes, world, { transpiler: init.transpiler, maxDiskBytes: init.diskCacheBytes })
   } else {
     // The rules may be stricter than when the entry was written.
     checkComponentWorld(entry.meta.world)
   }
   const modules: Record<string, WebAssembly.Module> = {}
   for (const [name, sha] of Object.entries(entry.sharedModules)) {
-    const known = coreModules.get(`${sha}:${maxMemoryPages}`)
+    // Synchronous since readCacheEntry: nothing can have evicted it in between.
+    const known = cache.module(moduleKey(sha), held)
     if (known === undefined) throw new Error(`core module ${name} of ${cid} was neither read nor compiled`)
     modules[name] = known
   }
   for (const [name, core] of Object.entries(entry.coreModules)) {
-    const key = `${entry.meta.files[name]?.sha256 ?? `${cid}/${name}`}:${maxMemoryPages}`
-    const known = coreModules.get(key)
+    const key = moduleKey(entry.meta.files[name]?.sha256 ?? `${cid}/${name}`)
+    const known = cache.module(key, held)
     if (known !== undefined) {
       modules[name] = known
       continue
@@ -93,7 +95,6 @@ async function compileComponent (bytes: Uint8Array, cid: string, maxMemoryPages:
     const capped = limitMemory(core, maxMemoryPages, name)
     try {
       modules[name] = new WebAssembly.Module(capped)
-      coreModules.set(key, modules[name])
     } catch (err) {
       // The bytes matched their hash, so the module itself uses something this V8 cannot compile.
       throw new InvalidComponentError(
@@ -101,6 +102,7 @@ async function compileComponent (bytes: Uint8Array, cid: string, maxMemoryPages:
         { reason: 'unsupported-feature', cause: err }
       )
     }
+    cache.addModule(key, modules[name], core.length, held)
   }
   return { cid, size: bytes.length, world: entry.meta.world, jsUrl: entry.jsUrl, modules, maxMemoryPages }
 }

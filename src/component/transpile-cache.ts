@@ -9,9 +9,15 @@
 //
 // Entries are built in a temporary directory and renamed into place, so a reader sees a whole entry
 // or none; `meta.json` carries a sha256 per file, so a damaged entry is detected and rebuilt.
+//
+// The cache is bounded (`maxDiskBytes`): each read marks its entry used (the directory's mtime), and
+// after each write the least recently used entries past the bound are removed, never the one just
+// written. That never breaks a component in use: a compiled component holds its core modules in
+// memory and its glue lives in `glue/`, which loses only files no entry refers to, that this
+// process never handed out, and that no process used for an hour (GLUE_GRACE_MS).
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdirSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -19,6 +25,7 @@ import { pathToFileURL } from 'node:url'
 import type { ComponentWorld } from './interface.js'
 import { ComponentCacheError, InvalidComponentError, TranspileLimitError } from './errors.js'
 import { defaultTranspiler, type Transpiler } from './transpiler.js'
+import { DEFAULT_DISK_CACHE_BYTES } from './constants.js'
 import { patchGlue } from './glue-patch.js'
 
 /**
@@ -32,6 +39,8 @@ const JS_FILE = 'component.mjs'
 const META_FILE = 'meta.json'
 // Leftovers of a crashed writer older than this are swept on the next write.
 const STALE_MS = 60 * 60 * 1000
+// A glue file no entry refers to is removed only once unused this long (other processes may hold it).
+const GLUE_GRACE_MS = 60 * 60 * 1000
 
 /** The `meta.json` of a cache entry. */
 export interface CacheMeta {
@@ -102,14 +111,18 @@ function sha256 (bytes: Uint8Array): string {
  * in the page cache, and a dozen promise round trips through the thread pool cost more than the
  * reads. The compile that follows blocks longer anyway.
  */
-// Glue files verified by this process (by sha256): jco emits the same glue for every component of
-// one toolchain (all QuickJS components share it), so it is stored once, by content, and workers
-// import one module for all of them.
+// Glue files verified (and handed out) by this process: jco emits the same glue for every component
+// of one toolchain (all QuickJS components share it), so it is stored once, by content, and workers
+// import one module for all of them. A worker started later imports it again: trimming never
+// removes these files.
 const verifiedGlue = new Set<string>()
 
 function sharedGlue (cacheDir: string, sha: string, read: () => Uint8Array): string | undefined {
   const file = join(cacheDir, 'glue', `${sha}.mjs`)
-  if (verifiedGlue.has(file)) return pathToFileURL(file).href
+  if (verifiedGlue.has(file)) {
+    touch(file)
+    return pathToFileURL(file).href
+  }
   try {
     if (sha256(readFileSync(file)) === sha) {
       verifiedGlue.add(file)
@@ -164,7 +177,16 @@ export function readCacheEntry (cacheDir: string, cid: string, known: (sha256: s
   const glue = meta.files[JS_FILE]!
   const jsUrl = sharedGlue(cacheDir, glue.sha256, () => readFileSync(join(dir, JS_FILE)))
   if (jsUrl === undefined) return undefined
+  touch(dir)
   return { dir, meta, jsUrl, coreModules, sharedModules }
+}
+
+/** Mark a cache file or entry used now (its mtime orders eviction). */
+function touch (path: string): void {
+  try {
+    const now = new Date()
+    utimesSync(path, now, now)
+  } catch { /* removed meanwhile, or a read-only cache: eviction order only */ }
 }
 
 // meta.json is read back from disk: check its shape before trusting it, including that file names
@@ -183,8 +205,8 @@ function isUsableMeta (meta: CacheMeta, cid: string): boolean {
  * Transpile `bytes` (already validated, with world `world`) with `transpiler` (its limits apply) and
  * store the result as the entry for `cid`, atomically. When another process stored a valid entry first, that entry is used.
  */
-export async function writeCacheEntry (cacheDir: string, cid: string, bytes: Uint8Array, world: ComponentWorld, transpiler: Transpiler = defaultTranspiler()): Promise<CacheEntry> {
-  const files = await transpile(bytes, transpiler)
+export async function writeCacheEntry (cacheDir: string, cid: string, bytes: Uint8Array, world: ComponentWorld, options: WriteCacheOptions = {}): Promise<CacheEntry> {
+  const files = await transpile(bytes, options.transpiler ?? defaultTranspiler())
   const root = join(cacheDir, 'components')
   let tmp: string
   try {
@@ -216,7 +238,103 @@ export async function writeCacheEntry (cacheDir: string, cid: string, bytes: Uin
   }
   const entry = readCacheEntry(cacheDir, cid)
   if (entry === undefined) throw new ComponentCacheError(`the cache entry for ${cid} in ${cacheDir} was damaged right after it was written: is another program writing there?`)
+  await trimDiskCache(cacheDir, options.maxDiskBytes ?? DEFAULT_DISK_CACHE_BYTES, cid)
   return entry
+}
+
+/** Options of {@link writeCacheEntry}. */
+export interface WriteCacheOptions {
+  /** @default the process's shared transpiler */
+  transpiler?: Transpiler
+  /** Bound of the disk cache, trimmed after the write. @default 2 GiB (DEFAULT_DISK_CACHE_BYTES) */
+  maxDiskBytes?: number
+}
+
+/** What {@link trimDiskCache} found and did. */
+export interface DiskTrim {
+  /** Bytes of entries and glue before and after. */
+  before: number
+  after: number
+  /** CIDs of the entries removed, least recently used first. */
+  removed: string[]
+  /** Glue files removed. */
+  glue: string[]
+}
+
+/**
+ * Remove least recently used entries of the disk cache until it holds at most `maxBytes` (entries
+ * and glue), never `keep`; then glue files that no remaining entry refers to, unless this process
+ * handed them out or they were used within the last hour. Concurrent trims (other processes) are
+ * safe: an entry is renamed aside before it is deleted, and a reader of it rebuilds it.
+ */
+export async function trimDiskCache (cacheDir: string, maxBytes: number, keep?: string): Promise<DiskTrim> {
+  const root = join(cacheDir, 'components')
+  const entries: Array<{ cid: string, bytes: number, used: number, glue?: string }> = []
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    if (name.startsWith('.')) continue
+    entries.push({ cid: name, ...await entrySize(join(root, name)) })
+  }
+  const glueDir = join(cacheDir, 'glue')
+  const glue: Array<{ file: string, bytes: number, used: number }> = []
+  for (const name of await readdir(glueDir).catch(() => [] as string[])) {
+    if (!name.endsWith('.mjs')) continue
+    const st = await stat(join(glueDir, name)).catch(() => undefined)
+    if (st !== undefined) glue.push({ file: join(glueDir, name), bytes: st.size, used: st.mtimeMs })
+  }
+  const before = [...entries, ...glue].reduce((n, e) => n + e.bytes, 0)
+  let total = before
+  const removed: string[] = []
+  if (total > maxBytes) {
+    for (const e of [...entries].sort((a, b) => a.used - b.used)) {
+      if (total <= maxBytes) break
+      if (e.cid === keep) continue
+      if (await removeEntry(root, e.cid)) {
+        removed.push(e.cid)
+        total -= e.bytes
+        entries.splice(entries.indexOf(e), 1)
+      }
+    }
+  }
+  const referenced = new Set(entries.map((e) => e.glue))
+  const now = Date.now()
+  const glueRemoved: string[] = []
+  for (const g of glue) {
+    const name = g.file.slice(glueDir.length + 1, -'.mjs'.length)
+    if (referenced.has(name) || verifiedGlue.has(g.file) || now - g.used < GLUE_GRACE_MS) continue
+    try {
+      await rm(g.file, { force: true })
+      glueRemoved.push(name)
+      total -= g.bytes
+    } catch { /* removed by another process */ }
+  }
+  return { before, after: total, removed, glue: glueRemoved }
+}
+
+/** An entry's bytes (from its meta.json, else its files), when it was last used, its glue's sha256. */
+async function entrySize (dir: string): Promise<{ bytes: number, used: number, glue?: string }> {
+  const used = (await stat(dir).catch(() => undefined))?.mtimeMs ?? 0
+  try {
+    const text = await readFile(join(dir, META_FILE), 'utf8')
+    const meta = JSON.parse(text) as CacheMeta
+    const files = Object.values(meta.files ?? {})
+    if (files.every((f) => typeof f?.size === 'number')) {
+      return { bytes: text.length + files.reduce((n, f) => n + f.size, 0), used, glue: meta.files[JS_FILE]?.sha256 }
+    }
+  } catch { /* partial or damaged: measure its files */ }
+  let bytes = 0
+  for (const name of await readdir(dir).catch(() => [] as string[])) bytes += (await stat(join(dir, name)).catch(() => undefined))?.size ?? 0
+  return { bytes, used }
+}
+
+async function removeEntry (root: string, cid: string): Promise<boolean> {
+  const trash = join(root, `.trash-${cid}-${randomBytes(6).toString('hex')}`)
+  try {
+    await rename(join(root, cid), trash)
+  } catch {
+    return false // another process removed or replaced it first
+  }
+  await rm(trash, { recursive: true, force: true })
+  return true
 }
 
 /**

@@ -65,7 +65,7 @@ describe('component transpiler limits', function () {
     try {
       await rejectsWithLimit(loadComponent(await guestComponent(), { cacheDir: dir, transpiler }), 'timeout')
       const bytes = await guestComponent()
-      await rejectsWithLimit(writeCacheEntry(dir, cidOfBytesSync(bytes), bytes, await validateComponent(bytes), transpiler), 'timeout')
+      await rejectsWithLimit(writeCacheEntry(dir, cidOfBytesSync(bytes), bytes, await validateComponent(bytes), { transpiler }), 'timeout')
       const back = deserializeError(serializeError(new TranspileLimitError('slow', { limit: 'timeout' })))
       assert.ok(back instanceof TranspileLimitError)
       assert.equal(back.limit, 'timeout')
