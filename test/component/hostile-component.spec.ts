@@ -4,7 +4,12 @@
 import assert from 'node:assert/strict'
 import { transpileBytes } from '@bytecodealliance/jco-transpile'
 import { Worker } from 'node:worker_threads'
-import { InvalidComponentError, loadComponent } from '../../src/component/index.js'
+import { parse } from '@bytecodealliance/jco-transpile/wasm-tools'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { InvalidComponentError, inspectComponent, loadComponent } from '../../src/component/index.js'
 import { guestComponent, replaceAll, tempDir } from './fixtures.js'
 
 const POST_RETURN = 'cabi_post_fabric:core/guest@0.1.0#[static]actor.create'
@@ -65,6 +70,33 @@ describe('hostile component names', function () {
       assert.equal(flag(), undefined)
     } finally {
       await cleanup()
+    }
+  })
+
+  it('the core-name alphabet validation allows stays inert in the glue jco writes', async () => {
+    // Every character the alphabet allows beyond letters and digits, in one core export name.
+    const name = 'a_.:/@#$|-[]<>=+,% z'
+    const bytes = await parse(`(component
+      (core module $m (func (export ${JSON.stringify(name)}) (result i32) i32.const 7))
+      (core instance $i (instantiate $m))
+      (func (export "run") (result u32) (canon lift (core func $i ${JSON.stringify(name)}))))`)
+    inspectComponent(bytes)
+    const { files } = await transpileBytes(bytes, { name: 'component', instantiation: { tag: 'sync' }, wasiShim: false })
+    const dir = await mkdtemp(join(tmpdir(), 'fabric-glue-'))
+    try {
+      await writeFile(join(dir, 'component.mjs'), files['component.js']!)
+      const modules: Record<string, WebAssembly.Module> = {}
+      for (const [file, data] of Object.entries(files)) if (file.endsWith('.wasm')) modules[file] = new WebAssembly.Module(data as Uint8Array<ArrayBuffer>)
+      const code = `
+        const { parentPort, workerData } = require('node:worker_threads')
+        import(workerData.url).then((m) => parentPort.postMessage(m.instantiate((n) => workerData.modules[n], {}).run()),
+          (err) => parentPort.postMessage('import failed: ' + err.message))`
+      const worker = new Worker(code, { eval: true, execArgv: [], workerData: { url: pathToFileURL(join(dir, 'component.mjs')).href, modules } })
+      const got = await new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject) })
+      await worker.terminate()
+      assert.equal(got, 7)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
     }
   })
 })
