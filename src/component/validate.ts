@@ -172,6 +172,8 @@ export function worldOf (inspection: Pick<ComponentInspection, 'imports' | 'expo
   return { imports: [...inspection.imports.keys()], exports: [...inspection.exports.keys()] }
 }
 
+const GUEST_EXPORT_UNVERSIONED = `${FABRIC_PREFIX}guest`
+
 /** Most characters of a type shown in an error message (a hostile one may be huge). */
 const SHOWN_TYPE_CHARS = 300
 
@@ -186,14 +188,16 @@ const SHOWN_TYPE_CHARS = 300
  */
 export function checkComponentSignatures (inspection: ComponentInspection): void {
   for (const [name, e] of inspection.imports) checkInterface(name, e, 'import', inspection.budget)
+  // Other exports (QuickJS guests export `init`) are never called by the host: only names matter.
   for (const [name, e] of inspection.exports) {
-    if (name.startsWith(FABRIC_PREFIX)) checkInterface(name, e, 'export', inspection.budget)
+    if (name === GUEST_EXPORT_UNVERSIONED || name.startsWith(`${GUEST_EXPORT_UNVERSIONED}@`)) checkInterface(name, e, 'export', inspection.budget)
   }
 }
 
 function checkInterface (name: string, e: Extern, direction: 'import' | 'export', budget: TypeBudget): void {
+  if (!name.startsWith(FABRIC_PREFIX)) return // checkComponentWorld refuses foreign imports
   const iface = name.slice(FABRIC_PREFIX.length).replace(/@.*$/, '')
-  const expected = FABRIC_SIGNATURES[iface]
+  const expected = Object.hasOwn(FABRIC_SIGNATURES, iface) ? FABRIC_SIGNATURES[iface] : undefined
   const fix = `rebuild it against this fabric's wit/fabric.wit (${FABRIC_WIT_PACKAGE}@${FABRIC_WIT_VERSION}) with \`fabric build\``
   if (expected === undefined) return // checkComponentWorld refuses interfaces the fabric does not have
   if (e.sort !== 'instance') {
@@ -201,7 +205,7 @@ function checkInterface (name: string, e: Extern, direction: 'import' | 'export'
   }
   const names = resourceNames(e.type)
   for (const [item, x] of e.type.exports) {
-    const want = expected[item]
+    const want = Object.hasOwn(expected, item) ? expected[item] : undefined
     if (want === undefined) {
       const has = Object.keys(expected)
       throw mismatch(
