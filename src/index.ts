@@ -1,5 +1,5 @@
 // Fabric's public entry (`import { ... } from 'wasm-fabric'`).
-export { Fabric, EmbeddedFabric, ConnectedFabric, type ConnectInit, type FabricInit, type EmbeddedInit, type GetOptions, type WaitOptions, type UntypedModule } from './api/index.js'
+export { Fabric, EmbeddedFabric, ConnectedFabric, type ConnectInit, type FabricInit, type EmbeddedInit, type GetOptions, type GetActorOptions, type WaitOptions, type UntypedModule } from './api/index.js'
 export { createNode, type CreateNodeInit, type FabricNode } from './api/index.js'
 export { createLocalPolicy, defaultFabricPolicy, type LocalPolicy, type FabricPolicy, type LabelSelector } from './scheduler/index.js'
 export type { FabricDriver, GuestModule, RemoteFunction, RemoteActorClass, ActorHandle, TaskOptions, ActorOptions, RemoteArgs, RemoteResult, ValuesOf, NodeSummary } from './api/index.js'
@@ -15,4 +15,4 @@ export {
   GetTimeoutError, RetriesExhaustedError, DependencyFailedError, ObjectReleasedError, ForeignRefError,
   InfeasibleTaskError, ActorNotFoundError, FabricStoppedError
 } from './runtime/index.js'
-export { FabricError, type SerializedError } from './errors/index.js'
+export { FabricError, PermissionDeniedError, QuotaExceededError, type SerializedError, type QuotaName } from './errors/index.js'

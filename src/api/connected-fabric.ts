@@ -22,13 +22,14 @@ import {
 import { driverActorOptions, driverTaskOptions, PLACEMENT_OPTION_NAMES, type SchedulingOption } from '../runtime/options.js'
 import type { LabelSelector } from '../scheduler/index.js'
 import type { ResolvedActorOptions, ResolvedTaskOptions } from '../runtime/interface.js'
-import { assertRef, checkNumReturns } from './embedded-fabric.js'
+import { assertRef, checkNumReturns, namespaceOf } from './embedded-fabric.js'
+import { newJob, type Job } from '../runtime/job.js'
 import { withHandleForms } from './handle-forms.js'
 import { RefStream } from './ref-stream.js'
 import type { Manifest } from '../component/interface.js'
 import type { ResultRef } from '../net/index.js'
 import { SubmitGate, type GateEntry } from '../runtime/index.js'
-import type { ActorHandle, ActorOptions, FabricDriver, GetOptions, NodeSummary, RemoteActorClass, RemoteFunction, TaskOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
+import type { ActorHandle, ActorOptions, FabricDriver, GetActorOptions, GetOptions, NodeSummary, RemoteActorClass, RemoteFunction, TaskOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
 
 /** Options of {@link ConnectedFabric.connect}. */
 export interface ConnectInit {
@@ -42,12 +43,14 @@ export interface ConnectInit {
   listen?: string[]
   /** How long to wait for a node offering CPUs to appear in the view. @default 30000 */
   timeoutMs?: number
+  /** Where this job's named actors live. @default a fresh namespace per job */
+  namespace?: string
 }
 
 /** Every option a {@link ConnectInit} may have (unknown ones are refused). */
-const CONNECT_INIT_NAMES: readonly string[] = ['dataDir', 'swarmKey', 'fabricName', 'listen', 'timeoutMs']
+const CONNECT_INIT_NAMES: readonly string[] = ['dataDir', 'swarmKey', 'fabricName', 'listen', 'timeoutMs', 'namespace']
 
-/** A handle this driver made: its actor, the chain its calls wait on (for order), and the handle object. */
+/** A handle this driver made: its actor, the chain its calls wait on (for order), its name (`namespace\0name`), and the handle object. */
 interface ActorEntry { actor: RemoteActor, chain: Promise<unknown>, name?: string, cls: string, methods: readonly string[], handle: Record<string, unknown> }
 
 /** An actor class as a handle needs it: its methods, and the generators among them (their calls stream). */
@@ -84,7 +87,15 @@ export class ConnectedFabric implements FabricDriver {
   private readonly naming = new Set<string>()
   private stopped = false
 
-  private constructor (private readonly net: NetNode, private readonly runner: RemoteRunner, private readonly objects: RemoteObjects, private readonly tmpDir?: string) {}
+  private constructor (private readonly net: NetNode, private readonly runner: RemoteRunner, private readonly objects: RemoteObjects, private readonly job: Job, private readonly tmpDir?: string) {}
+
+  get jobId (): string {
+    return this.job.id
+  }
+
+  get namespace (): string {
+    return this.job.namespace
+  }
 
   /**
    * Connect to the fabric that `address` (a node's multiaddr) belongs to, and wait until a node
@@ -102,6 +113,7 @@ export class ConnectedFabric implements FabricDriver {
     }
     const unknown = Object.keys(init).filter(k => !CONNECT_INIT_NAMES.includes(k))
     if (unknown.length > 0) throw new TypeError(`Fabric.connect: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${CONNECT_INIT_NAMES.join(', ')})`)
+    const job = newJob(init.namespace, 'Fabric.connect')
     const tmpDir = init.dataDir === undefined ? await mkdtemp(path.join(os.tmpdir(), 'fabric-driver-')) : undefined
     let runner: RemoteRunner | undefined
     let objects: RemoteObjects | undefined
@@ -113,12 +125,13 @@ export class ConnectedFabric implements FabricDriver {
       ...(init.fabricName === undefined ? {} : { fabricName: init.fabricName }),
       // A driver offers nothing: no task is placed on it.
       resources: () => fixedResources({}, { labels: { role: 'driver' } }),
-      // Nodes pull the components and the large puts of this driver from it.
-      objects: { get: (cid) => runner?.componentBytes(cid) ?? objects?.servedBytes(cid) }
+      // The nodes this job sent work to pull its components and large puts from it, presenting its key.
+      objects: { get: (cid, _from, key) => key === job.key ? runner?.componentBytes(cid) ?? objects?.servedBytes(cid) : undefined },
+      job: job.key
     })
     runner = new RemoteRunner(net)
     objects = new RemoteObjects(net, runner)
-    const fabric = new ConnectedFabric(net, runner, objects, tmpDir)
+    const fabric = new ConnectedFabric(net, runner, objects, job, tmpDir)
     const deadline = Date.now() + (init.timeoutMs ?? 30_000)
     while (fabric.nodes().length === 0) {
       if (Date.now() > deadline) {
@@ -281,16 +294,18 @@ export class ConnectedFabric implements FabricDriver {
     const args = this.travel(given)
     this.checkArgs(args, `${cls}.create`)
     const name = resolved.name
-    if (name !== undefined && (this.naming.has(name) || [...this.actors.values()].some(a => a.name === name))) {
-      throw new TypeError(`an actor named '${name}' already exists: names are unique while the actor lives`)
+    const namespace = resolved.namespace ?? this.job.namespace
+    const named = name === undefined ? undefined : `${namespace}\u0000${name}`
+    if (named !== undefined && (this.naming.has(named) || [...this.actors.values()].some(a => a.name === named && !a.actor.isDead))) {
+      throw new TypeError(`an actor named '${name}' already exists in namespace '${namespace}': names are unique in a namespace while the actor lives`)
     }
     // Names are unique across the fabric view: RemoteActor checks the nodes before and after it creates.
-    if (name !== undefined) this.naming.add(name)
+    if (named !== undefined) this.naming.add(named)
     try {
       // Refs among the arguments travel as what they stand for (a value, or a CID and holders).
       const nested = await this.objects.nestedOf(args, `actor '${cls}' constructor`)
       // Where the actor runs is decided here: the node gets only what it needs to run it.
-      const nodeOptions = Object.fromEntries(Object.entries(options).filter(([k]) => !PLACEMENT_OPTION_NAMES.includes(k)))
+      const nodeOptions = { ...Object.fromEntries(Object.entries(options).filter(([k]) => !PLACEMENT_OPTION_NAMES.includes(k))), namespace }
       const actor = await RemoteActor.create(this.net, this.runner, {
         component: cid,
         cls,
@@ -302,12 +317,12 @@ export class ConnectedFabric implements FabricDriver {
         maxRestarts: resolved.maxRestarts,
         maxTaskRetries: resolved.maxTaskRetries,
         nodeOptions: nodeOptions as Record<string, unknown>,
-        ...(name === undefined ? {} : { name })
+        ...(name === undefined ? {} : { name, namespace })
       })
       keepAlive(args) // until the node has pulled what they stand for
-      return this.handleOf(actor, cls, info, name)
+      return this.handleOf(actor, cls, info, named)
     } finally {
-      if (name !== undefined) this.naming.delete(name)
+      if (named !== undefined) this.naming.delete(named)
     }
   }
 
@@ -421,11 +436,14 @@ export class ConnectedFabric implements FabricDriver {
     return this.hold(this.objects.put(value, bytes)) as ObjectRef<T>
   }
 
-  /** A live named actor: one this driver created, or one any node in view hosts. */
-  async getActor<I = Record<string, (...args: unknown[]) => unknown>> (name: string): Promise<ActorHandle<I>> {
+  /** A live named actor of this job's namespace (or `options.namespace`): one this driver created, or one any node in view hosts. */
+  async getActor<I = Record<string, (...args: unknown[]) => unknown>> (name: string, options?: GetActorOptions): Promise<ActorHandle<I>> {
     this.assertRunning()
-    for (const e of this.actors.values()) if (e.name === name && !e.actor.isDead) return e.handle as ActorHandle<I>
-    const found = await findNamedActor(this.net, this.runner, name)
+    const namespace = namespaceOf(options, this.job.namespace)
+    const named = `${namespace}\u0000${name}`
+    for (const e of this.actors.values()) if (e.name === named && !e.actor.isDead) return e.handle as ActorHandle<I>
+    const found = await findNamedActor(this.net, this.runner, name, namespace)
+    // Not kept under the name: another job's actor may be gone by the next look.
     return this.handleOf(found.actor, found.cls, classInfo(found)) as ActorHandle<I>
   }
 
@@ -450,13 +468,22 @@ export class ConnectedFabric implements FabricDriver {
     return this.handleOf(found.actor, found.cls, classInfo(found)) as ActorHandle<I>
   }
 
-  /** Kill an actor: its calls not yet answered fail with ActorDiedError; it is not restarted. */
+  /**
+   * Kill an actor: its calls not yet answered fail with ActorDiedError; it is not restarted. Its
+   * node honours it from the job that created it, or for a detached actor from a handle found by
+   * name in its namespace.
+   *
+   * @throws PermissionDeniedError when the actor's node refused (the handle ends with it)
+   */
   async kill (handle: { actorId: string }): Promise<void> {
     const e = this.actors.get(handle.actorId)
     if (e === undefined) return
-    this.actors.delete(handle.actorId)
-    for (const [id, other] of this.actors) if (other.actor === e.actor) this.actors.delete(id)
-    await e.actor.kill()
+    try {
+      await e.actor.kill()
+    } finally {
+      this.actors.delete(handle.actorId)
+      for (const [id, other] of this.actors) if (other.actor === e.actor) this.actors.delete(id)
+    }
   }
 
   /**

@@ -107,7 +107,7 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
   await runtime.start()
   let net: Awaited<ReturnType<typeof createNetNode>> | undefined
   // Its view of the fabric lets it send tasks back (spillback) when it is full and another node has room.
-  const executor = new RemoteTaskExecutor(runtime, async (cid, holders) => await net!.pullObject(cid, holders), () => net?.view)
+  const executor = new RemoteTaskExecutor(runtime, async (cid, holders, job) => await net!.pullObject(cid, holders, job === undefined ? {} : { job }), () => net?.view)
   const labels = init.labels ?? {}
   try {
     net = await createNetNode({
@@ -141,7 +141,7 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
           work: { running: stats.tasks.running, actors: stats.actors, objects: stats.store.objects }
         }
       },
-      objects: { get: async (cid) => await executor.objectBytes(cid) },
+      objects: { get: async (cid, from, job) => await executor.objectBytes(cid, from, job) },
       tasks: executor,
       actors: new RemoteActorHost(runtime, executor)
     }, init.hooks ?? {})

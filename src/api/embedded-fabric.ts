@@ -12,7 +12,8 @@ import type { ArgSpec, NodeInit, NodeStats } from '../runtime/interface.js'
 import { LocalNode, type StreamReader } from '../runtime/local-node.js'
 import { driverActorOptions, driverTaskOptions, type SchedulingOption } from '../runtime/options.js'
 import { labelsMatch, type LabelSelector } from '../scheduler/index.js'
-import type { ActorHandle, ActorOptions, FabricDriver, GetOptions, NodeSummary, RemoteActorClass, RemoteFunction, TaskOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
+import { newJob, type Job } from '../runtime/job.js'
+import type { ActorHandle, ActorOptions, FabricDriver, GetActorOptions, GetOptions, NodeSummary, RemoteActorClass, RemoteFunction, TaskOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
 
 /** Byte strings larger than this are stored as they are (see EmbeddedFabric.put). */
 const LARGE_BYTES = 100 * 1024
@@ -21,9 +22,12 @@ const LARGE_BYTES = 100 * 1024
  * Options of an embedded fabric: the node's workers, resources and object store, and its worker
  * pool's limits.
  */
-export interface EmbeddedInit extends Pick<NodeInit, 'workers' | 'resources' | 'objectStore' | 'cacheDir' | 'log' | 'labels' | 'localPolicy'>, Pick<ExecPoolInit, 'defaultTimeoutMs' | 'workerHeapMb' | 'processMemoryLimitMb' | 'actorWorkers' | 'maxExtraWorkers'> {}
+export interface EmbeddedInit extends Pick<NodeInit, 'workers' | 'resources' | 'objectStore' | 'cacheDir' | 'log' | 'labels' | 'localPolicy'>, Pick<ExecPoolInit, 'defaultTimeoutMs' | 'workerHeapMb' | 'processMemoryLimitMb' | 'actorWorkers' | 'maxExtraWorkers'> {
+  /** Where this job's named actors live (also when the fabric is connected). @default a fresh namespace per job */
+  namespace?: string
+}
 
-const INIT_NAMES = ['workers', 'resources', 'objectStore', 'cacheDir', 'log', 'labels', 'localPolicy', 'defaultTimeoutMs', 'workerHeapMb', 'processMemoryLimitMb', 'actorWorkers', 'maxExtraWorkers'] as const satisfies ReadonlyArray<keyof EmbeddedInit>
+const INIT_NAMES = ['workers', 'resources', 'objectStore', 'cacheDir', 'log', 'labels', 'localPolicy', 'defaultTimeoutMs', 'workerHeapMb', 'processMemoryLimitMb', 'actorWorkers', 'maxExtraWorkers', 'namespace'] as const satisfies ReadonlyArray<keyof EmbeddedInit>
 // Fails to compile when EmbeddedInit gains an option the list (and so the unknown-option check) lacks.
 const everyInitName: Exclude<keyof EmbeddedInit, typeof INIT_NAMES[number]> extends never ? true : never = true
 
@@ -54,14 +58,24 @@ export class EmbeddedFabric implements FabricDriver {
   /** Whether any handle was made (arguments are looked through for handles only then). */
   private madeHandles = false
 
-  private constructor (private readonly node: LocalNode) {}
+  private constructor (private readonly node: LocalNode, private readonly job: Job) {}
+
+  get jobId (): string {
+    return this.job.id
+  }
+
+  get namespace (): string {
+    return this.job.namespace
+  }
 
   /** Start an embedded fabric (workers = CPUs unless set). */
   static async start (init: EmbeddedInit = {}): Promise<EmbeddedFabric> {
     checkInit(init)
-    const node = new LocalNode(init)
+    const { namespace, ...nodeInit } = init
+    const job = newJob(namespace)
+    const node = new LocalNode(nodeInit)
     await node.start()
-    return new EmbeddedFabric(node)
+    return new EmbeddedFabric(node, job)
   }
 
   /** Stop the fabric: running work ends, workers and spill files go. Idempotent. */
@@ -146,8 +160,8 @@ export class EmbeddedFabric implements FabricDriver {
     }
   }
 
-  async getActor<I = Record<string, (...args: unknown[]) => unknown>> (name: string): Promise<ActorHandle<I>> {
-    const a = this.node.actorByName(name)
+  async getActor<I = Record<string, (...args: unknown[]) => unknown>> (name: string, options: GetActorOptions = {}): Promise<ActorHandle<I>> {
+    const a = this.node.actorByName(name, namespaceOf(options, this.job.namespace))
     return this.handleOf(a.id, a.component, a.cls) as ActorHandle<I>
   }
 
@@ -260,7 +274,7 @@ export class EmbeddedFabric implements FabricDriver {
         // The constructor runs once its ref arguments are ready (as across nodes).
         const deps = encoded.flatMap(a => a.kind === 'ref' ? [a.id] : a.refs)
         if (deps.length > 0) await this.node.wait(deps, deps.length)
-        const actorId = await this.node.createActor(component, cls, encoded, resolved)
+        const actorId = await this.node.createActor(component, cls, encoded, { ...resolved, namespace: resolved.namespace ?? this.job.namespace })
         return this.handleOf(actorId, component, cls, info)
       },
       options: (more: ActorOptions) => this.remoteClass(component, cls, info, { ...options, ...more })
@@ -347,4 +361,19 @@ export function checkInit (init: EmbeddedInit): void {
   }
   const extra = init.maxExtraWorkers
   if (extra !== undefined && (typeof extra !== 'number' || !Number.isInteger(extra) || extra < 0)) throw new TypeError(`Fabric.start: option maxExtraWorkers must be an integer >= 0, got ${String(extra)}`)
+  if (init.namespace !== undefined) newJob(init.namespace)
+}
+
+/** The namespace `getActor` looks in: the one asked for (checked), else the job's. */
+export function namespaceOf (options: GetActorOptions | undefined, own: string): string {
+  if (typeof options !== 'object' || options === null) {
+    if (options === undefined) return own
+    throw new TypeError('getActor: options must be an object like { namespace: \'team-a\' }')
+  }
+  const unknown = Object.keys(options).filter(k => k !== 'namespace')
+  if (unknown.length > 0) throw new TypeError(`getActor: unknown option ${unknown.join(', ')} (known: namespace)`)
+  const ns = options.namespace
+  if (ns === undefined) return own
+  if (typeof ns !== 'string' || ns.length === 0 || ns.length > 256) throw new TypeError(`getActor: option namespace must be a string of 1-256 characters, got ${JSON.stringify(ns)}`)
+  return ns
 }

@@ -4,6 +4,7 @@
 // driver contract (FabricDriver) over one of its two faces, EmbeddedFabric or ConnectedFabric.
 import { ConnectedFabric, type ConnectInit } from './connected-fabric.js'
 import { EMBEDDED_INIT_NAMES, EmbeddedFabric, checkInit, type EmbeddedInit } from './embedded-fabric.js'
+import type { GetActorOptions } from './interface.js'
 import type { NodeStats } from '../runtime/interface.js'
 import type { ObjectRef } from '../objects/index.js'
 import type { ActorHandle, FabricDriver, GetOptions, NodeSummary, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
@@ -60,7 +61,8 @@ export class Fabric implements FabricDriver {
     checkInit(embedded)
     const target = addressOf(address)
     if (target === undefined) return new Fabric(await EmbeddedFabric.start(embedded))
-    return new Fabric(await ConnectedFabric.connect(target, connect ?? {}))
+    const namespace = embedded.namespace ?? connect?.namespace
+    return new Fabric(await ConnectedFabric.connect(target, { ...connect, ...(namespace === undefined ? {} : { namespace }) }))
   }
 
   /**
@@ -126,8 +128,16 @@ export class Fabric implements FabricDriver {
     this.face.free(refs)
   }
 
-  async getActor<I = Record<string, (...args: unknown[]) => unknown>> (name: string): Promise<ActorHandle<I>> {
-    return await this.face.getActor<I>(name)
+  async getActor<I = Record<string, (...args: unknown[]) => unknown>> (name: string, options?: GetActorOptions): Promise<ActorHandle<I>> {
+    return await this.face.getActor<I>(name, options)
+  }
+
+  get jobId (): string {
+    return this.face.jobId
+  }
+
+  get namespace (): string {
+    return this.face.namespace
   }
 
   async actorHandle<I = Record<string, (...args: unknown[]) => unknown>> (actor: string | { readonly actorId: string }): Promise<ActorHandle<I>> {

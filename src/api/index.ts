@@ -5,5 +5,5 @@ export { ConnectedFabric, type ConnectInit } from './connected-fabric.js'
 export { createNode, type CreateNodeInit, type FabricNode } from './create-node.js'
 export type {
   FabricDriver, GuestModule, RemoteFunction, RemoteActorClass, ActorHandle, TaskOptions, ActorOptions, RemoteArgs, RemoteResult,
-  GetOptions, WaitOptions, UntypedModule, ValuesOf, NodeSummary
+  GetOptions, GetActorOptions, WaitOptions, UntypedModule, ValuesOf, NodeSummary
 } from './interface.js'

@@ -28,8 +28,21 @@ export interface TaskOptions extends GuestTaskOptions {
 
 /** Options of an actor: resources, identity and restart policy. */
 export interface ActorOptions extends Omit<TaskOptions, 'maxRetries' | 'retryExceptions'> {
-  /** A name to find the actor by with `fabric.getActor(name)`. */
+  /** A name to find the actor by with `fabric.getActor(name)`: unique within its namespace while the actor lives. */
   name?: string
+  /**
+   * The namespace the name lives in (Ray's `namespace`): other jobs find the actor by name only
+   * when they name the same namespace (`Fabric.start({ namespace })`, or `getActor(name, { namespace })`).
+   * @default the job's namespace
+   */
+  namespace?: string
+  /**
+   * `'detached'`: the actor outlives its job (Ray's `lifetime="detached"`) on a fabric of nodes;
+   * it needs a name, and is killed by `kill` on a handle found by name within its namespace. An
+   * embedded fabric ends its actors when it stops, detached or not.
+   * @default the actor ends with its job (its creator's session)
+   */
+  lifetime?: 'detached'
   /** Restarts after the actor's worker or node dies. @default 0 */
   maxRestarts?: number
   /** Retries of a method call interrupted by a restart. @default 0 */
@@ -97,6 +110,12 @@ export interface GetOptions {
   timeoutMs?: number
 }
 
+/** Options of {@link FabricDriver.getActor}. */
+export interface GetActorOptions {
+  /** Look in this namespace instead of the job's own. */
+  namespace?: string
+}
+
 /** Options of {@link FabricDriver.wait}. */
 export interface WaitOptions {
   /** How many refs must be ready. @default 1 */
@@ -159,11 +178,11 @@ export interface FabricDriver {
   /** Release objects now (Ray's `free`): later gets fail with ObjectReleasedError. */
   free (refs: ObjectRef | readonly ObjectRef[]): void
   /**
-   * A live named actor.
+   * A live named actor of this job's namespace, or of `options.namespace`.
    *
-   * @throws ActorNotFoundError when no live actor has that name
+   * @throws ActorNotFoundError when no live actor has that name there
    */
-  getActor<I = Record<string, (...args: unknown[]) => unknown>> (name: string): Promise<ActorHandle<I>>
+  getActor<I = Record<string, (...args: unknown[]) => unknown>> (name: string, options?: GetActorOptions): Promise<ActorHandle<I>>
   /**
    * A callable handle from what names a live actor: its `actorId`, or the form a handle travels as
    * inside values (`{ actorId }`: what a task that returned a handle gives to `get`). Handles
@@ -177,8 +196,18 @@ export interface FabricDriver {
    * await fabric.get(counter.incr.remote(1))
    */
   actorHandle<I = Record<string, (...args: unknown[]) => unknown>> (actor: string | { readonly actorId: string }): Promise<ActorHandle<I>>
-  /** Kill an actor: its calls not yet answered fail with ActorDiedError; it is not restarted; its name is free once this resolves. */
+  /**
+   * Kill an actor: its calls not yet answered fail with ActorDiedError; it is not restarted; its
+   * name is free once this resolves. Only its owner (the job that created it) may, or, for a
+   * detached actor, a handle found by name in its namespace.
+   *
+   * @throws PermissionDeniedError for an actor this job may not kill
+   */
   kill (handle: { actorId: string }): Promise<void>
+  /** This driver's job: every driver is one (see docs/security.md). */
+  readonly jobId: string
+  /** Where this job's named actors live (`Fabric.start({ namespace })`; else a fresh one per job). */
+  readonly namespace: string
   /** The nodes work may run on (their ids are what `scheduling: { nodeAffinity }` names). */
   nodes (): NodeSummary[]
   /** Stop: pending gets fail with FabricStoppedError; an embedded fabric ends its workers, a connected driver leaves (its actors end). Idempotent. */

@@ -62,3 +62,40 @@ export function deserializeError (s: SerializedError): FabricError {
   if (s.kind !== undefined) (err as FabricError & { kind?: string }).kind = s.kind
   return err
 }
+
+// Refusals of the trust boundary: a peer, driver or guest asked for something it does not own, or
+// for more than its quota. Both cross the wire by name and are never retryable: asking again gets
+// the same answer.
+
+type AccessInit = { retryable?: boolean, cause?: unknown }
+
+/**
+ * Refused because the asker does not own what it named: killing an actor another job created,
+ * reading a ref a guest was not given, an object not shared with the asking job.
+ */
+export class PermissionDeniedError extends FabricError {
+  override name = 'PermissionDeniedError'
+  constructor (message = 'permission denied', init: AccessInit = {}) { super(message, { ...init, retryable: false }) }
+}
+
+/** The quotas a node keeps per peer (see docs/limits.md), and the node-wide ceilings. */
+export type QuotaName = 'tasks-in-flight' | 'actors' | 'stored-bytes' | 'pulls' | 'node-actors'
+
+/**
+ * Refused because the asking peer is at one of its quotas on the node (or the node at a ceiling):
+ * `quota` names which, `limit` its value. Work already admitted is not affected.
+ */
+export class QuotaExceededError extends FabricError {
+  override name = 'QuotaExceededError'
+  /** Which quota (from the message when rebuilt from the wire). */
+  readonly quota: string
+  readonly limit: number
+  constructor (message = 'quota exceeded', init: AccessInit & { quota?: QuotaName, limit?: number } = {}) {
+    super(message, { ...init, retryable: false })
+    this.quota = init.quota ?? /quota '([a-z-]+)'/.exec(message)?.[1] ?? 'unknown'
+    this.limit = init.limit ?? Number(/limit (\d+)/.exec(message)?.[1] ?? NaN)
+  }
+}
+
+registerError('PermissionDeniedError', PermissionDeniedError)
+registerError('QuotaExceededError', QuotaExceededError)

@@ -1,7 +1,8 @@
 // `/fabric/actor/1`: an actor on another node, driven over one long-lived stream per handle.
 // Length-prefixed CBOR frames:
 //
-//   client: { type: 'create', component, cls, args, options, nested? }   or { type: 'attach', name } or { type: 'attach-id', actor }   (first frame)
+//   client: { type: 'create', component, cls, args, options, nested?, job? }   or { type: 'attach', name, namespace?, job? } or { type: 'attach-id', actor, job? }   (first frame)
+//           job: the caller's job key (see runtime/job.ts): objects it passes are pulled, and results kept, for that job
 //   server: { type: 'created', actor, cls?, methods?, streaming? }   or { type: 'error', error }   (then the stream ends)
 //           streaming: the methods (of `methods`) that are generators
 //   client: { type: 'call', id, method, args, timeoutMs?, nested?, retries?, stream? }   any number; run in the order sent
@@ -15,11 +16,14 @@
 //   server: { type: 'result', id, ok: true, value, nested? }     or { type: 'result', id, ok: false, error }   in any order
 //           nested: refs inside the result value, as in /fabric/task/1 results; a streaming call's
 //           value is the CBOR count of its values, and its error comes after the values yielded
-//   client: { type: 'kill' }                                     the actor dies; pending calls get ActorDiedError results
+//   client: { type: 'kill' }                                     the actor dies; pending calls get ActorDiedError results.
+//           Honoured from the owner's session, or for a detached actor from a session attached by name
+//           in its namespace; from any other session it is refused (an error frame: PermissionDeniedError)
 //   server: { type: 'restarted', restarts }                      owner only: the node restarted the actor in place (a crash); restarts counts them
 //
 // The session that created an actor owns it: when that stream ends (the caller closed it, died, or
-// its connection broke) the node kills the actor, so an actor never outlives its owner unnoticed.
+// its connection broke) the node kills the actor, so an actor never outlives its owner unnoticed
+// (a detached actor excepted: it outlives its job, until killed by name within its namespace).
 // A session attached (by name, or by the actor's id on the node) does not own the actor. Frames are validated and size-limited; a
 // bad frame ends the session with an error frame. The owner is told of every restart the node
 // makes in place, before the crashed call's result, so it can count them against the actor's one
@@ -32,13 +36,16 @@ import { ACTOR_ITEM_BYTES_AHEAD, ACTOR_ITEMS_AHEAD, ACTOR_MAX_CALLS_IN_FLIGHT, A
 import { MalformedMessageError, PeerUnreachableError } from './errors.js'
 import { frameStream, readRequest, refuse } from './frames.js'
 import { decodeCborMap, encode } from './messages.js'
-import { deserializeError, serializeError, type SerializedError } from '../errors/index.js'
+import { deserializeError, PermissionDeniedError, serializeError, type SerializedError } from '../errors/index.js'
 import { parseCid } from '../objects/cid.js'
 import type { ActorCallResult, ActorHost, ActorOpen, ActorSession, NestedRef } from './interface.js'
 import { decodeNested, decodeResultRefs, replyBytes } from './task-protocol.js'
 
 /** Option names a create frame may carry (their values are checked by the node's runtime). */
-const ACTOR_OPTION_KEYS = ['cpus', 'gpus', 'memoryMb', 'resources', 'name', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency', 'timeoutMs']
+const ACTOR_OPTION_KEYS = ['cpus', 'gpus', 'memoryMb', 'resources', 'name', 'namespace', 'lifetime', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency', 'timeoutMs']
+
+/** A job key as the wire carries it (see runtime/job.ts). */
+const isJob = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 64
 
 interface CallRequest { type: 'call', id: number, method: string, args: Uint8Array, timeoutMs?: number, nested?: NestedRef[], retries?: number, stream?: true }
 interface KillRequest { type: 'kill' }
@@ -65,18 +72,21 @@ function onlyKeys (o: Record<string, unknown>, keys: string[], shape: string): v
 /** Validate the first frame of a session. */
 export function decodeActorOpen (bytes: Uint8Array): ActorOpen {
   const o = decodeCborMap(bytes, 'actor open')
+  if (o.job !== undefined && !isJob(o.job)) throw new MalformedMessageError('actor open: job must be a job key of 1-64 chars')
+  const job = o.job === undefined ? {} : { job: o.job as string }
   if (o.type === 'attach-id') {
-    onlyKeys(o, ['type', 'actor'], "{ type: 'attach-id', actor }")
+    onlyKeys(o, ['type', 'actor', 'job'], "{ type: 'attach-id', actor, job? }")
     if (!isStr(o.actor, 256)) throw new MalformedMessageError('actor attach-id: actor must be an actor id of 1-256 chars')
-    return { type: 'attach-id', actor: o.actor }
+    return { type: 'attach-id', actor: o.actor, ...job }
   }
   if (o.type === 'attach') {
-    onlyKeys(o, ['type', 'name'], "{ type: 'attach', name }")
+    onlyKeys(o, ['type', 'name', 'namespace', 'job'], "{ type: 'attach', name, namespace?, job? }")
     if (!isStr(o.name, 256)) throw new MalformedMessageError('actor attach: name must be a string of 1-256 chars')
-    return { type: 'attach', name: o.name }
+    if (o.namespace !== undefined && !isStr(o.namespace, 256)) throw new MalformedMessageError('actor attach: namespace must be a string of 1-256 chars')
+    return { type: 'attach', name: o.name, ...(o.namespace === undefined ? {} : { namespace: o.namespace as string }), ...job }
   }
   if (o.type !== 'create') throw new MalformedMessageError("the first actor frame must be { type: 'create', ... }, { type: 'attach', name } or { type: 'attach-id', actor }")
-  onlyKeys(o, ['type', 'component', 'cls', 'args', 'options', 'nested'], "{ type: 'create', component, cls, args, options, nested? }")
+  onlyKeys(o, ['type', 'component', 'cls', 'args', 'options', 'nested', 'job'], "{ type: 'create', component, cls, args, options, nested?, job? }")
   if (!isStr(o.component, 128)) throw new MalformedMessageError('actor create: component must be a CID string')
   parseCid(o.component)
   if (!isStr(o.cls, 256)) throw new MalformedMessageError('actor create: cls must be a string of 1-256 chars')
@@ -86,7 +96,7 @@ export function decodeActorOpen (bytes: Uint8Array): ActorOpen {
   const unknown = Object.keys(options).filter(k => !ACTOR_OPTION_KEYS.includes(k))
   if (unknown.length > 0) throw new MalformedMessageError(`actor create: unknown option ${unknown.join(', ')} (known: ${ACTOR_OPTION_KEYS.join(', ')})`)
   const nested = o.nested === undefined ? undefined : decodeNested(o.nested, 'actor create')
-  return { type: 'create', component: o.component, cls: o.cls, args: o.args, options: options as Record<string, unknown>, ...(nested === undefined ? {} : { nested }) }
+  return { type: 'create', component: o.component, cls: o.cls, args: o.args, options: options as Record<string, unknown>, ...(nested === undefined ? {} : { nested }), ...job }
 }
 
 /** Validate a frame after the first. */
@@ -143,10 +153,17 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
   if (first === undefined) return
   let actor: string
   let owned: boolean
+  let mayKill: boolean
+  let detached: boolean
   let about: { cls?: string, methods?: string[], streaming?: string[] }
+  let job: string | undefined
   try {
-    const opened = await host.open(decodeActorOpen(first.subarray()), from.toString())
+    const open = decodeActorOpen(first.subarray())
+    job = open.job
+    const opened = await host.open(open, from.toString())
     ;({ actor, owned } = opened)
+    mayKill = opened.mayKill ?? owned
+    detached = opened.detached === true
     about = {
       ...(opened.cls === undefined ? {} : { cls: opened.cls }),
       ...(opened.methods === undefined ? {} : { methods: opened.methods }),
@@ -179,6 +196,13 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
         return
       }
       if (req.type === 'kill') {
+        if (!mayKill) {
+          // Not this session's to kill: the calls it made are answered, then it ends with the refusal.
+          await Promise.all(pending)
+          await writes
+          await refuse(stream, lp, new PermissionDeniedError(`actor ${actor} was not created by this job: only its owner may kill it (a detached actor: a handle found by name in its namespace)`), log)
+          return
+        }
         killed = true
         host.kill(actor)
         continue
@@ -204,6 +228,7 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
       try {
         result = host.call(actor, method, req.args, req.timeoutMs, {
           from: from.toString(),
+          ...(job === undefined ? {} : { job }),
           ...(req.nested === undefined ? {} : { nested: req.nested }),
           ...(req.retries === undefined ? {} : { retries: req.retries }),
           // Told before the call runs again after a crash (and so before its result).
@@ -230,9 +255,9 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
     await writes
     await stream.close().catch(() => { stream.abort(new Error('closing')) })
   } finally {
-    // However the session ended, an owned actor goes with it.
+    // However the session ended, an owned actor goes with it (a detached one outlives its job).
     unwatch?.()
-    if (owned && !killed) host.kill(actor)
+    if (owned && !killed && !detached) host.kill(actor)
   }
 }
 
@@ -293,6 +318,9 @@ class ClientSession implements ActorSession {
     if (this.endedWith !== undefined || this.closing) return
     this.writes = this.writes.then(async () => { await this.lp.write(encode({ type: 'kill' })) }).catch(() => {})
     await this.close()
+    // The node refuses a kill this session may not make (it was not the owner's).
+    const refused = await this.ended
+    if (refused?.name === 'PermissionDeniedError') throw refused
   }
 
   async close (): Promise<void> {

@@ -214,10 +214,17 @@ export interface NetNodeInit {
    */
   dialGossipedPeers?: boolean
   /**
-   * The objects this node serves over `/fabric/object/1`, by CID (the runtime's object store).
+   * The objects this node serves over `/fabric/object/1`, by CID (the runtime's object store), to
+   * peer `from` presenting job key `job`: undefined when it lacks the object or may not give it
+   * to that asker (see object-protocol.ts).
    * @default none: every request is answered "not found"
    */
-  objects?: { get: (cid: string) => Uint8Array | undefined | Promise<Uint8Array | undefined> }
+  objects?: { get: (cid: string, from: string, job: string | undefined) => Uint8Array | undefined | Promise<Uint8Array | undefined> }
+  /**
+   * This peer's job key, when it is a driver (see runtime/job.ts): sent with every task, actor
+   * session, describe and pull it makes unless the call names another.
+   */
+  job?: string
   /**
    * Runs the tasks peers send over `/fabric/task/1` (the runtime). Without it the node does not
    * speak the protocol (a pure client or observer).
@@ -225,8 +232,8 @@ export interface NetNodeInit {
   tasks?: {
     /** Run a task; a generator's items go to `onItem` as they come, then it resolves (to its item count). */
     run: (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void, signal?: AbortSignal) => Promise<TaskOutcome>
-    /** The manifest of a component (pulled from `from` when the node lacks it). */
-    describe: (component: string, from: string) => Promise<Manifest>
+    /** The manifest of a component (pulled from `from`, presenting `job`, when the node lacks it). */
+    describe: (component: string, from: string, job?: string) => Promise<Manifest>
     /** Drop objects `from` owns on this node (results of its tasks); returns how many were dropped. */
     release: (cids: string[], from: string) => number
     /**
@@ -269,6 +276,11 @@ export interface RemoteTask {
    * and gives the task refs of its own.
    */
   nested?: NestedRef[]
+  /**
+   * The caller's job key (see runtime/job.ts): the node pulls the task's objects and component
+   * presenting it, and serves what it keeps for the task's job to peers that present it.
+   */
+  job?: string
   /**
    * Times the task was already spilled back by nodes. A node spills a task back only while this is
    * under {@link MAX_SPILLBACKS}; a caller that must run it on this node (hard node affinity) sends that limit.
@@ -336,28 +348,34 @@ export type ActorOpen =
     options: Record<string, unknown>
     /** Refs inside the constructor's argument values and what they stand for (as in a task request). */
     nested?: NestedRef[]
+    /** The creator's job key (see {@link RemoteTask.job}). */
+    job?: string
   }
-  | { type: 'attach', name: string }
+  /** Attach to a live named actor of `namespace` (the node's default namespace for the peer when absent). */
+  | { type: 'attach', name: string, namespace?: string, job?: string }
   /** Attach to a live actor by its id on that node (a handle that travelled: guests' calls, a driver's actorHandle). */
-  | { type: 'attach-id', actor: string }
+  | { type: 'attach-id', actor: string, job?: string }
 
 /** What hosts actors on a node (the runtime), behind `/fabric/actor/1`. */
 export interface ActorHost {
   /**
    * Create the actor (or find the named one). `owned`: the session owns the actor, which is killed
-   * when the session ends (its creator is gone); an attached session does not own it.
+   * when the session ends (its creator is gone) unless `detached`; an attached session does not
+   * own it. `mayKill` (default: `owned`): a kill on this session is honoured (else refused with
+   * PermissionDeniedError).
    */
-  open: (req: ActorOpen, from: string) => Promise<{ actor: string, owned: boolean, cls?: string, methods?: string[], streaming?: string[] }>
+  open: (req: ActorOpen, from: string) => Promise<{ actor: string, owned: boolean, mayKill?: boolean, detached?: boolean, cls?: string, methods?: string[], streaming?: string[] }>
   /**
    * Queue a method call and resolve to its CBOR result (with the refs inside it, when it holds
    * some). The call must be queued before this returns: calls run in the order they arrive on the
-   * session. `call.nested` describes the refs inside the argument values, by the caller's ids;
+   * session. `call.job`: the session's job key (its objects are pulled, and results kept, for it).
+   * `call.nested` describes the refs inside the argument values, by the caller's ids;
    * `call.retries` replaces the actor's maxTaskRetries for this call, and `call.onRetry` is told
    * before each retry after a crash. With `call.onItem` the method must be a generator (its
    * manifest lists it as streaming): each value it yields goes to `onItem` in order, the next only
    * once the promise `onItem` returned settles, and the call resolves to the CBOR count of them.
    */
-  call: (actor: string, method: string, args: Uint8Array, timeoutMs: number | undefined, call?: { from: string, nested?: NestedRef[], retries?: number, onRetry?: () => void, onItem?: (item: ActorCallResult) => Promise<void> }) => Promise<Uint8Array | ActorCallResult>
+  call: (actor: string, method: string, args: Uint8Array, timeoutMs: number | undefined, call?: { from: string, job?: string, nested?: NestedRef[], retries?: number, onRetry?: () => void, onItem?: (item: ActorCallResult) => Promise<void> }) => Promise<Uint8Array | ActorCallResult>
   kill: (actor: string) => void
   /**
    * Call `listener` with the actor's count of restarts in place (after a crash) each time the node
@@ -417,6 +435,8 @@ export interface PullObjectOptions {
   signal?: AbortSignal
   /** Called when a range is taken up again after a holder failed: which holder, why, and the byte it resumes at. */
   onRetry?: (holder: string, err: Error, resumeAt: number) => void
+  /** The job key to present to the holders. @default the node's own (NetNodeInit.job) */
+  job?: string
 }
 
 /** A fabric node's network side. */
@@ -446,7 +466,7 @@ export interface NetNode {
    */
   runTask: (peer: string, task: RemoteTask, options?: { signal?: AbortSignal, onItem?: (item: TaskOutcome) => void }) => Promise<TaskOutcome>
   /** The manifest of component `cid`, from node `peer` (which pulls the component from this node when it lacks it). */
-  describeComponent: (peer: string, cid: string, options?: { signal?: AbortSignal }) => Promise<Manifest>
+  describeComponent: (peer: string, cid: string, options?: { signal?: AbortSignal, job?: string }) => Promise<Manifest>
   /** Ask node `peer` to drop objects this node owns there (best effort); resolves to how many it dropped. */
   releaseObjects: (peer: string, cids: string[], options?: { signal?: AbortSignal }) => Promise<number>
   /**

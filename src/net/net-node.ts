@@ -228,15 +228,17 @@ class Libp2pNetNode implements NetNode {
   }
 
   async pullObject (cid: string, holders: string[], options: PullObjectOptions = {}): Promise<Uint8Array> {
-    return await pullObject(this.libp2p, holders.map(target), cid, options)
+    const job = options.job ?? this.init.job
+    return await pullObject(this.libp2p, holders.map(target), cid, job === undefined ? options : { ...options, job })
   }
 
   async runTask (peer: string, task: RemoteTask, options: { signal?: AbortSignal, onItem?: (item: TaskOutcome) => void } = {}): Promise<TaskOutcome> {
-    return await this.taskSessions.run(target(peer), task, options)
+    return await this.taskSessions.run(target(peer), task.job !== undefined || this.init.job === undefined ? task : { ...task, job: this.init.job }, options)
   }
 
-  async describeComponent (peer: string, cid: string, options: { signal?: AbortSignal } = {}): Promise<Manifest> {
-    const outcome = await this.taskSessions.describe(target(peer), cid, options)
+  async describeComponent (peer: string, cid: string, options: { signal?: AbortSignal, job?: string } = {}): Promise<Manifest> {
+    const job = options.job ?? this.init.job
+    const outcome = await this.taskSessions.describe(target(peer), cid, job === undefined ? options : { ...options, job })
     if (!('value' in outcome)) throw new MalformedMessageError('describe reply without a manifest')
     return validateManifest(decodeCbor(outcome.value))
   }
@@ -246,7 +248,7 @@ class Libp2pNetNode implements NetNode {
   }
 
   async openActor (peer: string, open: ActorOpen, options: { signal?: AbortSignal } = {}): Promise<ActorSession> {
-    return await openActorSession(this.libp2p, target(peer), open, options)
+    return await openActorSession(this.libp2p, target(peer), open.job !== undefined || this.init.job === undefined ? open : { ...open, job: this.init.job }, options)
   }
 
   async start (): Promise<void> {
@@ -261,8 +263,8 @@ class Libp2pNetNode implements NetNode {
         })
       }, { maxInboundStreams: STATUS_MAX_INBOUND_STREAMS })
       const objects = this.init.objects ?? { get: () => undefined }
-      await this.libp2p.handle(OBJECT_PROTOCOL, (stream) => {
-        serveObjectStream(stream, objects, this.log).catch(err => {
+      await this.libp2p.handle(OBJECT_PROTOCOL, (stream, connection) => {
+        serveObjectStream(stream, connection.remotePeer.toString(), objects, this.log).catch(err => {
           this.log('object stream failed - %e', err)
           stream.abort(err as Error)
         })

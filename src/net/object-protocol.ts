@@ -2,7 +2,8 @@
 // stream of length-prefixed frames, the client asks for a range and the server answers with a
 // header, then the range's bytes in raw frames of at most OBJECT_CHUNK_BYTES:
 //
-//   client: CBOR { type: 'get', cid, offset, length }          (length null: to the end)
+//   client: CBOR { type: 'get', cid, offset, length, job? }    (length null: to the end; job: the asker's
+//           job key: a node serves an object only to the peer it keeps it for, or to a job it holds it for)
 //   server: CBOR { type: 'have', cid, size, offset, length }   then `length` bytes in raw frames
 //       or: CBOR { type: 'error', error: { name, message, retryable } }   (the stream stays usable)
 //
@@ -26,12 +27,16 @@ import { serializeError, type SerializedError } from '../errors/index.js'
 import { InvalidObjectError, ObjectNotFoundError } from '../objects/errors.js'
 import { parseCid, SHA2_256 } from '../objects/cid.js'
 
-/** What a node serves: the bytes of the objects it holds, by CID. */
+/**
+ * What a node serves: the bytes of the objects it holds, by CID, to `from` (a PeerId) presenting
+ * `job` (a job key, when the request carried one); undefined when it does not hold the object or
+ * may not give it to this asker (both answered "not found": no oracle of what a node holds).
+ */
 export interface ObjectSource {
-  get: (cid: string) => Uint8Array | undefined | Promise<Uint8Array | undefined>
+  get: (cid: string, from: string, job: string | undefined) => Uint8Array | undefined | Promise<Uint8Array | undefined>
 }
 
-interface GetRequest { type: 'get', cid: string, offset: number, length: number | null }
+interface GetRequest { type: 'get', cid: string, offset: number, length: number | null, job?: string }
 interface HaveReply { type: 'have', cid: string, size: number, offset: number, length: number }
 interface ErrorReply { type: 'error', error: SerializedError }
 
@@ -42,11 +47,12 @@ const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSa
 export function decodeObjectRequest (bytes: Uint8Array): GetRequest {
   const o = decodeCborMap(bytes, 'object request')
   const keys = Object.keys(o)
-  if (o.type !== 'get' || keys.some(k => !['type', 'cid', 'offset', 'length'].includes(k))) throw new MalformedMessageError("object request must be { type: 'get', cid, offset, length }")
+  if (o.type !== 'get' || keys.some(k => !['type', 'cid', 'offset', 'length', 'job'].includes(k))) throw new MalformedMessageError("object request must be { type: 'get', cid, offset, length, job? }")
+  if (o.job !== undefined && (typeof o.job !== 'string' || o.job.length === 0 || o.job.length > 64)) throw new MalformedMessageError('object request: job must be a job key of 1-64 chars')
   if (typeof o.cid !== 'string' || o.cid.length > 128) throw new MalformedMessageError('object request: cid must be a CID string')
   if (!isUint(o.offset)) throw new MalformedMessageError('object request: offset must be a non-negative integer')
   if (o.length !== null && o.length !== undefined && !isUint(o.length)) throw new MalformedMessageError('object request: length must be a non-negative integer or null')
-  return { type: 'get', cid: o.cid, offset: o.offset, length: (o.length ?? null) as number | null }
+  return { type: 'get', cid: o.cid, offset: o.offset, length: (o.length ?? null) as number | null, ...(o.job === undefined ? {} : { job: o.job as string }) }
 }
 
 function decodeObjectReply (bytes: Uint8Array): HaveReply | ErrorReply {
@@ -61,7 +67,7 @@ function decodeObjectReply (bytes: Uint8Array): HaveReply | ErrorReply {
 }
 
 /** Serve one inbound object stream until the client closes it, idles, or misbehaves. */
-export async function serveObjectStream (stream: Stream, source: ObjectSource, log: Logger, idleTimeoutMs = OBJECT_IDLE_TIMEOUT_MS): Promise<void> {
+export async function serveObjectStream (stream: Stream, from: string, source: ObjectSource, log: Logger, idleTimeoutMs = OBJECT_IDLE_TIMEOUT_MS): Promise<void> {
   const lp = frameStream(stream, MAX_OBJECT_REQUEST_BYTES)
   for (let frame = await readRequest(stream, lp, idleTimeoutMs, log); frame !== undefined; frame = await readRequest(stream, lp, idleTimeoutMs, log)) {
     let req: GetRequest
@@ -72,10 +78,10 @@ export async function serveObjectStream (stream: Stream, source: ObjectSource, l
       await refuse(stream, lp, err, log)
       return
     }
-    const bytes = await source.get(req.cid)
+    const bytes = await source.get(req.cid, from, req.job)
     const signal = AbortSignal.timeout(idleTimeoutMs)
     if (bytes === undefined) {
-      await lp.write(encode({ type: 'error', error: serializeError(ObjectNotFoundError.of(req.cid)) }), { signal })
+      await lp.write(encode({ type: 'error', error: serializeError(new ObjectNotFoundError(`object ${req.cid} is not here for you: this node does not hold it, or holds it for another job`, { cid: req.cid })) }), { signal })
       continue
     }
     if (req.offset > bytes.byteLength || (req.length !== null && req.offset + req.length > bytes.byteLength)) {
@@ -103,6 +109,8 @@ export interface PullOptions {
   maxAttempts?: number
   /** Called when a range is taken up again after a holder failed: which holder, why, and the byte it resumes at. */
   onRetry?: (holder: string, err: Error, resumeAt: number) => void
+  /** The job key to present (holders serve a job's objects to the peers that present it). */
+  job?: string
 }
 
 type Target = PeerId | Multiaddr
@@ -113,7 +121,7 @@ class HolderStream {
   private stream?: Stream
   /** One request at a time on the stream: a reply's frames must not interleave with another's. */
   private turn: Promise<unknown> = Promise.resolve()
-  constructor (private readonly libp2p: Libp2p, readonly target: Target, private readonly maxBytes: number) {}
+  constructor (private readonly libp2p: Libp2p, readonly target: Target, private readonly maxBytes: number, private readonly job: string | undefined) {}
 
   private async open (signal: AbortSignal): Promise<LengthPrefixedStream<Stream>> {
     if (this.lp !== undefined) return this.lp
@@ -159,7 +167,7 @@ class HolderStream {
 
   private async request (cid: string, offset: number, length: number | null, signal: AbortSignal): Promise<HaveReply> {
     const lp = await this.open(signal)
-    await lp.write(encode({ type: 'get', cid, offset, length }), { signal })
+    await lp.write(encode({ type: 'get', cid, offset, length, ...(this.job === undefined ? {} : { job: this.job }) }), { signal })
     const reply = decodeObjectReply((await lp.read({ signal })).subarray())
     if (reply.type === 'error') {
       if (reply.error.name === 'ObjectNotFoundError') throw new ObjectNotFoundError(`${this.target.toString()} does not hold ${cid}`, { cid })
@@ -218,7 +226,7 @@ export async function pullObject (libp2p: Libp2p, holders: Target[], cid: string
   const timeout = AbortSignal.timeout(options.timeoutMs ?? 600_000)
   const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal])
   const maxBytes = options.maxBytes ?? 8 * 1024 ** 3
-  const streams = holders.map(h => new HolderStream(libp2p, h, maxBytes))
+  const streams = holders.map(h => new HolderStream(libp2p, h, maxBytes, options.job))
   const maxAttempts = options.maxAttempts ?? 3 * holders.length
   const errors: Error[] = []
   try {

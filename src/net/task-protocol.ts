@@ -2,7 +2,9 @@
 // one long-lived stream (a session) per node and sends any number of requests on it; results come
 // back tagged with their request's id, in the order they finish. Length-prefixed CBOR frames:
 //
-//   client: { type: 'run', id, component, name, args, timeoutMs?, options?, refs? }
+//   client: { type: 'run', id, component, name, args, timeoutMs?, options?, refs?, job? }
+//           job: the caller's job key (runtime/job.ts): the node pulls the task's objects and its
+//           component presenting it, and keeps the results for that job
 //           component: a CID; args: CBOR bytes; options: { cpus, gpus, memoryMb, resources,
 //           maxRetries, retryExceptions }; refs: [{ index, cid, size, holders }], arguments the
 //           node pulls by CID from the nodes holding them (args[index] is null)
@@ -18,14 +20,15 @@
 //
 //   server: { type: 'item', id, value | object }                       each item of a generator, before its result
 //   client: { type: 'cancel', id }                                     stop that task (its result: TaskCancelledError; no reply if it is done)
-//   client: { type: 'describe', id, component }                        the component's manifest
+//   client: { type: 'describe', id, component, job? }                  the component's manifest
 //   server: { type: 'result', id, ok: true, value }                    value: CBOR { sdk, tasks, actors }
 //   client: { type: 'release', cids }                                  drop objects this client owns there
 //   server: { type: 'released', count }
 //
 // The server fetches a component it lacks from the requesting peer over /fabric/object/1 (so
 // components travel as objects) and runs the task on its own runtime. A request that is too large
-// or invalid gets an error result and the stream ends.
+// or invalid gets an error result and the stream ends. When the stream breaks (the caller died or
+// its connection went) the tasks it sent are cancelled: work never outlives its caller unnoticed.
 import './polyfill.js'
 import type { Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -48,13 +51,14 @@ const TASK_OPTION_KEYS = ['cpus', 'gpus', 'memoryMb', 'resources', 'maxRetries',
 
 const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
-
+/** A job key as the wire carries it (see runtime/job.ts). */
+const isJob = (v: unknown): v is string => isStr(v, 64)
 
 /** A release request: drop objects the client owns on the node. */
 export interface ReleaseRequest { type: 'release', cids: string[] }
 
 /** A describe request: the manifest of a component (its tasks and actor classes), answered as a result. */
-export interface DescribeRequest { type: 'describe', id: string, component: string }
+export interface DescribeRequest { type: 'describe', id: string, component: string, job?: string }
 
 /** A cancel request: stop the task sent on this stream with this id (its result says it was cancelled). */
 export interface CancelRequest { type: 'cancel', id: string }
@@ -69,12 +73,14 @@ export function decodeTaskRequest (bytes: Uint8Array): RemoteTaskRequest | Relea
     if (Object.keys(o).some(k => !['type', 'id'].includes(k)) || !isStr(o.id, 128)) throw new MalformedMessageError("cancel request must be { type: 'cancel', id }")
     return { type: 'cancel', id: o.id }
   }
+  if (o.job !== undefined && !isJob(o.job)) throw new MalformedMessageError('task request: job must be a job key of 1-64 chars')
+  const job = o.job === undefined ? {} : { job: o.job as string }
   if (o.type === 'describe') {
-    if (Object.keys(o).some(k => !['type', 'id', 'component'].includes(k)) || !isStr(o.id, 128) || !isStr(o.component, 128)) {
-      throw new MalformedMessageError("describe request must be { type: 'describe', id, component }")
+    if (Object.keys(o).some(k => !['type', 'id', 'component', 'job'].includes(k)) || !isStr(o.id, 128) || !isStr(o.component, 128)) {
+      throw new MalformedMessageError("describe request must be { type: 'describe', id, component, job? }")
     }
     parseCid(o.component)
-    return { type: 'describe', id: o.id, component: o.component }
+    return { type: 'describe', id: o.id, component: o.component, ...job }
   }
   if (o.type === 'release') {
     if (Object.keys(o).some(k => !['type', 'cids'].includes(k)) || !Array.isArray(o.cids) || o.cids.length > MAX_RELEASE_CIDS || !o.cids.every(c => isStr(c, 128))) {
@@ -83,8 +89,8 @@ export function decodeTaskRequest (bytes: Uint8Array): RemoteTaskRequest | Relea
     for (const c of o.cids as string[]) parseCid(c)
     return { type: 'release', cids: o.cids as string[] }
   }
-  if (o.type !== 'run' || Object.keys(o).some(k => !['type', 'id', 'component', 'name', 'args', 'timeoutMs', 'options', 'refs', 'nested', 'spilled'].includes(k))) {
-    throw new MalformedMessageError("task request must be { type: 'run', id, component, name, args, timeoutMs?, options?, refs?, nested?, spilled? }, { type: 'describe', id, component }, { type: 'cancel', id } or { type: 'release', cids }")
+  if (o.type !== 'run' || Object.keys(o).some(k => !['type', 'id', 'component', 'name', 'args', 'timeoutMs', 'options', 'refs', 'nested', 'spilled', 'job'].includes(k))) {
+    throw new MalformedMessageError("task request must be { type: 'run', id, component, name, args, timeoutMs?, options?, refs?, nested?, spilled?, job? }, { type: 'describe', id, component, job? }, { type: 'cancel', id } or { type: 'release', cids }")
   }
   if (!isStr(o.id, 128)) throw new MalformedMessageError('task request: id must be a string of 1-128 chars')
   if (!isStr(o.component, 128)) throw new MalformedMessageError('task request: component must be a CID string')
@@ -107,7 +113,8 @@ export function decodeTaskRequest (bytes: Uint8Array): RemoteTaskRequest | Relea
     ...(options === undefined ? {} : { options: options as Record<string, unknown> }),
     ...(refs === undefined ? {} : { refs }),
     ...(nested === undefined ? {} : { nested }),
-    ...(o.spilled === undefined ? {} : { spilled: o.spilled })
+    ...(o.spilled === undefined ? {} : { spilled: o.spilled }),
+    ...job
   }
 }
 
@@ -169,14 +176,18 @@ export async function serveTaskStream (stream: Stream, from: PeerId, executor: T
       req = decodeTaskRequest((await lp.read(first ? { signal: AbortSignal.timeout(30_000) } : {})).subarray())
       if (req.type === 'run' && pending.size >= TASK_MAX_IN_FLIGHT_PER_STREAM) throw new MalformedMessageError(`more than ${TASK_MAX_IN_FLIGHT_PER_STREAM} tasks in flight on one task stream`)
     } catch (err) {
-      if (!first && (err as Error).name === 'UnexpectedEOFError') {
+      if (!first && (err as Error).name === 'UnexpectedEOFError' && stream.status === 'open') {
         // The caller closed its side: answer what is still running, then end.
         await Promise.all(pending)
         await writes
         await stream.close().catch(() => { stream.abort(new Error('closing')) })
         return
       }
-      if (stream.status !== 'open') return // reset, or the connection went: nobody to answer
+      if (stream.status !== 'open') {
+        // Reset, or the connection went: nobody to answer, and nobody to want the work.
+        for (const c of running.values()) c.abort()
+        return
+      }
       log('refusing a task stream - %e', err)
       const error = (err as Error).name === 'TimeoutError' ? new MalformedMessageError('no task request in 30 s') : err
       await writes
@@ -195,7 +206,7 @@ export async function serveTaskStream (stream: Stream, from: PeerId, executor: T
     let done: Promise<void>
     if (req.type === 'describe') {
       const { id, component } = req
-      done = executor.describe(component, caller).then(
+      done = executor.describe(component, caller, req.job).then(
         manifest => { send({ type: 'result', id, ok: true, value: encode(manifest) }) },
         err => { send({ type: 'result', id, ok: false, error: serializeError(err) }) }
       )
@@ -426,9 +437,9 @@ export class TaskSessions {
   }
 
   /** The manifest of component `cid` (the node pulls the component from this caller when it lacks it). */
-  async describe (target: Target, cid: string, options: RunRemoteTaskOptions = {}): Promise<TaskOutcome> {
+  async describe (target: Target, cid: string, options: RunRemoteTaskOptions & { job?: string } = {}): Promise<TaskOutcome> {
     const session = await this.session(target, options.signal)
-    return await session.run({ type: 'describe', id: '0', component: cid }, options.signal)
+    return await session.run({ type: 'describe', id: '0', component: cid, ...(options.job === undefined ? {} : { job: options.job }) }, options.signal)
   }
 
   private async session (target: Target, signal?: AbortSignal): Promise<TaskSession> {

@@ -21,6 +21,8 @@ export interface ActorForwarderInit {
 export interface ForwardedCall {
   method: string
   timeoutMs?: number
+  /** The calling guest's job key: sessions are per actor and job (the actor's node pulls the call's objects from here presenting it). */
+  job?: string
   /**
    * The CBOR argument array and what the refs inside it stand for. Run in call order, after the
    * calls before it were sent, so a call waiting for its arguments holds back the later ones.
@@ -77,7 +79,7 @@ export class ActorForwarder {
   async call (to: Required<ActorAddress>, call: ForwardedCall): Promise<{ value: Uint8Array, nested: OffloadedRef[] }> {
     if (this.stopped) throw new FabricStoppedError('this node is stopping: no more calls to actors of other nodes')
     const what = `actor ${to.actor} on node ${to.peer}`
-    const target = this.target(to, what)
+    const target = this.target(to, what, call.job)
     target.inFlight++
     if (target.idle !== undefined) clearTimeout(target.idle)
     target.idle = undefined
@@ -101,8 +103,8 @@ export class ActorForwarder {
       }
       return { value: out.value, nested: await this.adopt(peer, out.nested ?? []) }
     } finally {
-      if (--target.inFlight === 0 && this.targets.get(keyOf(to)) === target) {
-        target.idle = setTimeout(() => this.close(keyOf(to), target), this.idleMs)
+      if (--target.inFlight === 0 && this.targets.get(keyOf(to, call.job)) === target) {
+        target.idle = setTimeout(() => this.close(keyOf(to, call.job), target), this.idleMs)
         target.idle.unref()
       }
     }
@@ -120,8 +122,8 @@ export class ActorForwarder {
   }
 
   /** The session with this actor: open, opening, or opened now (only with a node in view). */
-  private target (to: Required<ActorAddress>, what: string): Target {
-    const key = keyOf(to)
+  private target (to: Required<ActorAddress>, what: string, job: string | undefined): Target {
+    const key = keyOf(to, job)
     const known = this.targets.get(key)
     if (known !== undefined) return known
     // Only fabric nodes in view: a PeerId a guest made up is never dialled.
@@ -132,7 +134,7 @@ export class ActorForwarder {
       return failed
     }
     if (this.targets.size >= this.maxSessions) this.makeRoom()
-    const session = this.net.openActor(to.peer, { type: 'attach-id', actor: to.actor }).catch((err: unknown) => {
+    const session = this.net.openActor(to.peer, { type: 'attach-id', actor: to.actor, ...(job === undefined ? {} : { job }) }).catch((err: unknown) => {
       if (this.targets.get(key) === target) this.targets.delete(key)
       throw about(err, what)
     })
@@ -175,8 +177,8 @@ export class ActorForwarder {
   }
 }
 
-function keyOf (to: Required<ActorAddress>): string {
-  return `${to.actor}@${to.peer}`
+function keyOf (to: Required<ActorAddress>, job: string | undefined): string {
+  return `${to.actor}@${to.peer}/${job ?? ''}`
 }
 
 /** The error with what was being called in front of its message (its name and kind kept). */

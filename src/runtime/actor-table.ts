@@ -6,6 +6,7 @@ import { ActorDiedError } from '../exec/index.js'
 import { adjust, fits, resources } from '../scheduler/resources.js'
 import { ActorNotFoundError, InfeasibleTaskError } from './errors.js'
 import { DEFAULT_MEMORY_LIMIT_MB } from './options.js'
+import { seedReadable } from './guest-access.js'
 import { ACTOR_FATAL, describe, type ActorRecord, type TaskRecord } from './node-records.js'
 import type { NodeCore } from './node-core.js'
 import type { ArgSpec, ResolvedActorOptions, ResolvedTaskOptions } from './interface.js'
@@ -21,12 +22,14 @@ export class ActorTable {
   async createActor (component: CompiledComponent, cls: string, args: ArgSpec[], options: ResolvedActorOptions, hooks: { onRestart?: (restarts: number) => void } = {}): Promise<string> {
     this.n.assertRunning()
     this.n.tasks.checkFeasible(options.resources, `actor '${cls}'`)
-    if (options.name !== undefined && this.n.names.has(options.name)) {
-      throw new TypeError(`an actor named '${options.name}' already exists: names are unique while the actor lives`)
+    const key = options.name === undefined ? undefined : nameKey(options.name, options.namespace)
+    if (key !== undefined && this.n.names.has(key)) {
+      throw new TypeError(`an actor named '${options.name}' already exists${options.namespace === undefined ? '' : ` in namespace '${options.namespace}'`}: names are unique in a namespace while the actor lives`)
     }
     for (const a of args) if (a.kind === 'ref') this.n.objects.entryOf(a.id)
     const a: ActorRecord = {
-      id: `${this.n.fabricId}/a${randomUUID().slice(0, 8)}`,
+      // Unguessable: knowing an actor's id is what lets a peer attach to it (see actor-protocol.ts).
+      id: `${this.n.fabricId}/a${randomUUID()}`,
       component, cls, args, options, state: 'creating', queue: [], running: 0, restarts: 0, created: Promise.resolve(),
       ...(hooks.onRestart === undefined ? {} : { onRestart: hooks.onRestart })
     }
@@ -34,8 +37,9 @@ export class ActorTable {
       throw new InfeasibleTaskError(`actor '${cls}' needs ${JSON.stringify(options.resources)} but only ${JSON.stringify(this.n.available)} is free now`)
     }
     adjust(this.n.available, options.resources, -1)
+    seedReadable(this.n, a)
     this.n.actors.set(a.id, a)
-    if (options.name !== undefined) this.n.names.set(options.name, a.id)
+    if (key !== undefined) this.n.names.set(key, a.id)
     a.created = this.startActor(a)
     try {
       await a.created
@@ -54,12 +58,12 @@ export class ActorTable {
     this.pumpActor(a)
   }
 
-  /** Find a live actor by name. */
-  actorByName (name: string): { id: string, component: CompiledComponent, cls: string } {
-    const id = this.n.names.get(name)
+  /** Find a live actor by name in `namespace`. */
+  actorByName (name: string, namespace?: string): { id: string, component: CompiledComponent, cls: string, detached: boolean } {
+    const id = this.n.names.get(nameKey(name, namespace))
     const a = id === undefined ? undefined : this.n.actors.get(id)
-    if (a === undefined || a.state === 'dead') throw new ActorNotFoundError(`no live actor is named '${name}'`)
-    return { id: a.id, component: a.component, cls: a.cls }
+    if (a === undefined || a.state === 'dead') throw new ActorNotFoundError(`no live actor is named '${name}'${namespace === undefined ? '' : ` in namespace '${namespace}'`}`)
+    return { id: a.id, component: a.component, cls: a.cls, detached: a.options.detached }
   }
 
   /** Queue a method call on an actor; returns the result's ref id (held once for the caller). */
@@ -69,11 +73,11 @@ export class ActorTable {
    * crash (the actor restarted in place). `streaming`: the method is a generator (its manifest says
    * so) whose values go into the call's stream as it yields them (read with `tasks.stream(id)`).
    */
-  callActor (actorId: string, method: string, args: ArgSpec[], options: { timeoutMs?: number, maxRetries?: number, onRetry?: () => void, streaming?: boolean } = {}): string {
+  callActor (actorId: string, method: string, args: ArgSpec[], options: { timeoutMs?: number, maxRetries?: number, onRetry?: () => void, streaming?: boolean, job?: string } = {}): string {
     this.n.assertRunning()
     const a = this.n.actors.get(actorId)
     const opts: ResolvedTaskOptions = { resources: resources(), maxRetries: 0, retryExceptions: false, timeoutMs: options.timeoutMs ?? a?.options.timeoutMs, memoryLimitMb: DEFAULT_MEMORY_LIMIT_MB }
-    const t = this.n.tasks.record('actor-call', a?.component ?? ({} as CompiledComponent), method, args, opts, options.streaming === true)
+    const t = this.n.tasks.record('actor-call', a?.component ?? ({} as CompiledComponent), method, args, opts, options.streaming === true, options.job)
     t.result.holders++
     if (a === undefined || a.state === 'dead') {
       this.n.tasks.finish(t, { error: new ActorDiedError(`actor ${actorId} is not alive${a?.deathCause === undefined ? '' : `: ${a.deathCause.message}`}`, { cause: a?.deathCause }) })
@@ -150,7 +154,7 @@ export class ActorTable {
     if (a.state === 'dead') return
     a.state = 'dead'
     a.deathCause = cause
-    if (a.options.name !== undefined && this.n.names.get(a.options.name) === a.id) this.n.names.delete(a.options.name)
+    if (a.options.name !== undefined && this.n.names.get(nameKey(a.options.name, a.options.namespace)) === a.id) this.n.names.delete(nameKey(a.options.name, a.options.namespace))
     adjust(this.n.available, a.options.resources, 1)
     const died = new ActorDiedError(`actor '${a.cls}' (${a.id}) died: ${cause.message}`, { cause })
     for (const t of a.queue.splice(0)) this.n.tasks.finish(t, { error: died })
@@ -164,4 +168,9 @@ export class ActorTable {
     if (a === undefined) return
     this.actorDied(a, new ActorDiedError(`actor '${a.cls}' was killed`))
   }
+}
+
+/** Where a named actor is kept: names are unique within a namespace. */
+function nameKey (name: string, namespace: string | undefined): string {
+  return `${namespace ?? ''}\u0000${name}`
 }

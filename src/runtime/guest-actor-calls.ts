@@ -10,7 +10,7 @@ import type { ArgSpec } from './interface.js'
 /** What {@link guestCallActor} needs of the node: its actor-call entry points. */
 export interface GuestActorCallHost {
   /** Queue `method` of this node's actor `actorId`; returns the result's ref id, held once for the caller. */
-  callActor: (actorId: string, method: string, args: ArgSpec[], options: { timeoutMs?: number }) => string
+  callActor: (actorId: string, method: string, args: ArgSpec[], options: { timeoutMs?: number, job?: string }) => string
   /** Actors of other nodes; absent on a node outside a fabric. */
   elsewhere?: GuestRemoteActorCalls
 }
@@ -24,7 +24,7 @@ export interface GuestRemoteActorCalls {
    * (`args`) and the ids of the refs among and inside the arguments (`refs`); returns the result's
    * ref id at once, held once for the caller, settled when the answer comes.
    */
-  callActor: (to: Required<ActorAddress>, method: string, call: { args: Uint8Array, refs: string[], timeoutMs?: number }) => string
+  callActor: (to: Required<ActorAddress>, method: string, call: { args: Uint8Array, refs: string[], timeoutMs?: number, job?: string }) => string
 }
 
 /** The options a guest may give an actor call; anything else is refused by name. */
@@ -48,7 +48,7 @@ function refused (message: string): Error {
  * // in the node's HostServices:
  * actors: { call: async (id, method, args, options, ctx) => this.holdForGuest(guestCallActor(this, id, method, args, options), ctx) }
  */
-export function guestCallActor (node: GuestActorCallHost, actorId: string, method: string, argBytes: Uint8Array, optionBytes: Uint8Array): string {
+export function guestCallActor (node: GuestActorCallHost, actorId: string, method: string, argBytes: Uint8Array, optionBytes: Uint8Array, job?: string, assertRefs: (ids: string[], what: string) => void = () => {}): string {
   const what = `actor method '${method}' of ${actorId}`
   if (actorId.length === 0) throw refused('calling an actor: the actor id is empty (pass the handle\'s actorId)')
   let to: ActorAddress
@@ -76,7 +76,8 @@ export function guestCallActor (node: GuestActorCallHost, actorId: string, metho
     throw refused(`${what}: option timeoutMs must be a non-negative number, got ${String(timeoutMs)}`)
   }
   const args = values.map(toArgSpec)
-  const limit = timeoutMs === undefined ? {} : { timeoutMs }
+  assertRefs(args.flatMap(a => a.kind === 'ref' ? [a.id] : a.refs), what)
+  const limit = { ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(job === undefined ? {} : { job }) }
   if (to.peer === undefined || to.peer === node.elsewhere?.peerId) return node.callActor(to.actor, method, args, limit)
   if (node.elsewhere === undefined) {
     throw Object.assign(new Error(`${what}: the actor lives on node ${to.peer}, and this node is not part of a fabric (only actors of this node can be called here)`), { kind: 'not-found' })

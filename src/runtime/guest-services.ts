@@ -7,6 +7,7 @@ import { STREAM_ITEM_HEAD } from '../objects/object-ref.js'
 import { adjust, resources, shortfall } from '../scheduler/resources.js'
 import { DependencyFailedError } from './errors.js'
 import { localRefs } from './local-refs.js'
+import { assertReadable, received } from './guest-access.js'
 import { guestCallActor, type GuestActorCallHost } from './guest-actor-calls.js'
 import type { ActorForwarder } from './actor-forwarder.js'
 import type { ActorAddress } from './actor-address.js'
@@ -102,12 +103,28 @@ export class GuestServices {
   }
 
   async guestGet (id: string, timeoutMs: number | undefined, ctx: HostContext): Promise<Uint8Array> {
-    if (!this.runInline(id, timeoutMs, ctx)) this.prioritize([id])
+    const t = this.taskOf(ctx)
     try {
-      return await this.n.objects.get(id, timeoutMs)
+      assertReadable(this.n, t, id, 'get')
     } catch (err) {
       throw this.hostFailure(err)
     }
+    if (!this.runInline(id, timeoutMs, ctx)) this.prioritize([id])
+    try {
+      const bytes = await this.n.objects.get(id, timeoutMs)
+      // Refs inside what it read are the guest's to name now.
+      if (mayHoldRefs(bytes)) received(t, this.n.refs.get(id)?.nested ?? findRefs(decode(bytes)).map(r => r.id))
+      return bytes
+    } catch (err) {
+      throw this.hostFailure(err)
+    }
+  }
+
+  /** Refuse refs (by id) the guest of `ctx` was not given, did not make and did not receive. */
+  private assertGuestRefs (ids: readonly string[], ctx: HostContext, what: string): void {
+    if (ids.length === 0) return
+    const t = this.taskOf(ctx)
+    for (const id of ids) assertReadable(this.n, t, id, what)
   }
 
   /** One value a streaming guest yielded: into the task's stream at once. */
@@ -118,11 +135,13 @@ export class GuestServices {
     }
     // A retried attempt yields again from the start: items already delivered are not repeated.
     if (t.stream.yielded < t.stream.items.length) return t.stream.items[t.stream.yielded++]!
+    const nested = mayHoldRefs(bytes) ? findRefs(decode(bytes)).map(r => r.id) : []
+    this.assertGuestRefs(nested, ctx, 'a yielded value')
     t.stream.yielded++
     const e = this.n.refs.create('o')
     e.holders++ // the stream's hold, taken over by the reader
     // Streamed items stay in memory (inline), whatever their size.
-    this.n.refs.settle(e, { value: packInline(bytes.slice()), nested: mayHoldRefs(bytes) ? findRefs(decode(bytes)).map(r => r.id) : [] })
+    this.n.refs.settle(e, { value: packInline(bytes.slice()), nested })
     t.stream.items.push(e.id)
     for (const w of t.stream.waiters.splice(0)) w()
     return e.id
@@ -137,7 +156,9 @@ export class GuestServices {
       }
     }
     try {
-      return this.handToGuest(this.n.objects.put(data, mayHoldRefs(data) ? findRefs(decode(data)).map(r => r.id) : []), ctx)
+      const nested = mayHoldRefs(data) ? findRefs(decode(data)).map(r => r.id) : []
+      this.assertGuestRefs(nested, ctx, 'put')
+      return this.handToGuest(this.n.objects.put(data, nested), ctx)
     } catch (err) {
       throw this.hostFailure(err)
     }
@@ -165,8 +186,11 @@ export class GuestServices {
     return this.n.offload.hasRoom(options.resources, shortfall(options.resources, this.n.total).length === 0)
   }
 
-  /** Run a guest's nested task on another node; its result is a ref of this node, like any other. */
-  private submitElsewhere (cid: string, name: string, args: ArgSpec[], options: ResolvedTaskOptions): string {
+  /**
+   * Run a guest's nested task on another node, as part of the caller's job (whose key lets that
+   * node pull the arguments kept here); its result is a ref of this node, like any other.
+   */
+  private submitElsewhere (cid: string, name: string, args: ArgSpec[], options: ResolvedTaskOptions, job: string | undefined): string {
     const e = this.n.refs.create('t')
     e.holders++
     const deps = args.flatMap(a => a.kind === 'ref' ? [a.id] : [])
@@ -184,12 +208,14 @@ export class GuestServices {
           if (a.kind === 'value') return { value: a.bytes }
           try {
             const where = await this.n.objects.location(a.id)
-            return 'inline' in where ? { value: where.inline } : where
+            if ('inline' in where) return { value: where.inline }
+            this.n.grants.grant(where.cid, job)
+            return where
           } catch (err) {
             throw new DependencyFailedError(`${what} did not run: its argument ObjectRef(${a.id}) failed: ${(err as Error).message}`, { cause: err })
           }
         }))
-        const out = await this.n.offload!.run({ component: cid, name, args: wire, options }, abort.signal)
+        const out = await this.n.offload!.run({ component: cid, name, args: wire, options, ...(job === undefined ? {} : { job }) }, abort.signal)
         outcome = await this.adoptResult(out, made)
       } catch (err) {
         outcome = { error: abort.signal.aborted ? new TaskCancelledError(`${what} was cancelled`) : err as Error }
@@ -242,11 +268,13 @@ export class GuestServices {
       const values = decode(argBytes)
       if (!Array.isArray(values)) throw Object.assign(new Error('submit: args must be a CBOR array'), { kind: 'bad-argument' })
       const args = values.map(toArgSpec)
+      this.assertGuestRefs(args.flatMap(a => a.kind === 'ref' ? [a.id] : a.refs), ctx, `nested task '${name}'`)
       const options = nestedTaskOptions(decode(optionBytes), `nested task '${name}'`)
       this.n.assertRunning()
+      const job = caller?.job
       return this.handToGuest(this.offloadable(args, options, caller)
-        ? this.submitElsewhere(cid, name, args, options)
-        : this.n.tasks.submit({ component: known.compiled, name, args, options, streaming: false }, true), ctx)
+        ? this.submitElsewhere(cid, name, args, options, job)
+        : this.n.tasks.submit({ component: known.compiled, name, args, options, streaming: false, ...(job === undefined ? {} : { job }) }, true), ctx)
     } catch (err) {
       throw this.hostFailure(err)
     }
@@ -278,7 +306,7 @@ export class GuestServices {
   guestCallActor (actorId: string, method: string, args: Uint8Array, options: Uint8Array, ctx: HostContext): string {
     try {
       this.n.assertRunning()
-      return this.handToGuest(guestCallActor(this.actorCalls, actorId, method, args, options), ctx)
+      return this.handToGuest(guestCallActor(this.actorCalls, actorId, method, args, options, this.taskOf(ctx)?.job, (ids, what) => this.assertGuestRefs(ids, ctx, what)), ctx)
     } catch (err) {
       throw this.hostFailure(err)
     }
@@ -289,7 +317,7 @@ export class GuestServices {
    * answer. The ref arguments are held until then; each travels with what it stands for (its value,
    * or its CID, pulled from this node), as a nested task's do.
    */
-  private callActorElsewhere (forwarder: ActorForwarder, to: Required<ActorAddress>, method: string, call: { args: Uint8Array, refs: string[], timeoutMs?: number }): string {
+  private callActorElsewhere (forwarder: ActorForwarder, to: Required<ActorAddress>, method: string, call: { args: Uint8Array, refs: string[], timeoutMs?: number, job?: string }): string {
     const e = this.n.refs.create('t')
     e.holders++
     for (const id of call.refs) this.n.refs.hold(id)
@@ -302,7 +330,8 @@ export class GuestServices {
           method,
           // The wire takes whole milliseconds, at least one.
           ...(call.timeoutMs === undefined ? {} : { timeoutMs: Math.min(2 ** 31, Math.max(1, Math.ceil(call.timeoutMs))) }),
-          prepare: async () => ({ args: call.args, nested: await Promise.all(call.refs.map(async id => await this.nestedRef(id, what, forwarder.peerId))) })
+          ...(call.job === undefined ? {} : { job: call.job }),
+          prepare: async () => ({ args: call.args, nested: await Promise.all(call.refs.map(async id => await this.nestedRef(id, what, forwarder.peerId, call.job))) })
         })
         outcome = await this.adoptResult(out, made)
       } catch (err) {
@@ -315,7 +344,7 @@ export class GuestServices {
   }
 
   /** What a ref among a call's arguments stands for, for another node: its value, or its CID held here. */
-  private async nestedRef (id: string, what: string, self: string): Promise<NestedRef> {
+  private async nestedRef (id: string, what: string, self: string, job: string | undefined): Promise<NestedRef> {
     let where: { inline: Uint8Array } | { cid: string, size: number }
     try {
       where = await this.n.objects.location(id)
@@ -325,10 +354,17 @@ export class GuestServices {
     if (this.n.objects.holdsRefs(id)) {
       throw Object.assign(new Error(`${what}: argument ObjectRef(${id}) holds refs in its value, which cannot travel to an actor of another node yet (pass those refs as arguments themselves)`), { kind: 'bad-argument' })
     }
-    return 'inline' in where ? { id, value: where.inline } : { id, cid: where.cid, size: where.size, holders: [self] }
+    if ('inline' in where) return { id, value: where.inline }
+    this.n.grants.grant(where.cid, job)
+    return { id, cid: where.cid, size: where.size, holders: [self] }
   }
 
-  async guestWait (ids: string[], numReturns: number, timeoutMs: number | undefined, _ctx: HostContext): Promise<string[]> {
+  async guestWait (ids: string[], numReturns: number, timeoutMs: number | undefined, ctx: HostContext): Promise<string[]> {
+    try {
+      this.assertGuestRefs(ids, ctx, 'wait')
+    } catch (err) {
+      throw this.hostFailure(err)
+    }
     this.prioritize([...ids].reverse())
     try {
       return await this.n.objects.wait(ids, numReturns, timeoutMs)

@@ -12,3 +12,4 @@ export { addressOf, formatActorAddress, parseActorAddress, BadActorAddressError,
 export { rankNodes, type PlacementRequest, type Scheduling } from '../scheduler/index.js'
 export { RemoteObjects, RemoteObject, type Held, type Lineage } from './remote-objects.js'
 export { SubmitGate, GateEntry } from './submit-gate.js'
+export { newJob, jobIdOf, type Job } from './job.js'

@@ -51,7 +51,7 @@ export interface NestedOffload {
    * result's CBOR bytes and, when it holds refs, the CBOR value of each (by the other node's ids;
    * refs inside those values listed too). Node failures are retried elsewhere up to `options.maxRetries`.
    */
-  run: (task: { component: string, name: string, args: OffloadArg[], options: ResolvedTaskOptions }, signal: AbortSignal) => Promise<{ value: Uint8Array, nested: OffloadedRef[] }>
+  run: (task: { component: string, name: string, args: OffloadArg[], options: ResolvedTaskOptions, job?: string }, signal: AbortSignal) => Promise<{ value: Uint8Array, nested: OffloadedRef[] }>
 }
 
 /**
@@ -76,6 +76,10 @@ export interface ResolvedTaskOptions {
 export interface ResolvedActorOptions {
   resources: Resources
   name?: string
+  /** Where the name lives (a driver sends its job's unless told another; see api ActorOptions.namespace). */
+  namespace?: string
+  /** Outlives its job (and its creator's session); killed by name within its namespace. */
+  detached: boolean
   maxRestarts: number
   maxTaskRetries: number
   maxConcurrency: number
@@ -91,6 +95,8 @@ export interface TaskSubmission {
   options: ResolvedTaskOptions
   /** The task is a generator: its result is a stream of objects. */
   streaming: boolean
+  /** The job it is part of (its key; see job.ts): its guest's nested work elsewhere is too. */
+  job?: string
 }
 
 /** What a node reports about itself. */

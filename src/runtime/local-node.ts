@@ -177,6 +177,16 @@ export class LocalNode {
   }
 
   /** The bytes of object `cid` when this node's store holds it (for peers pulling it). */
+  /** Let peers presenting job key `job` pull `cid` from this node (see object-grants.ts). */
+  grant (cid: string, job: string | undefined): void {
+    this.n.grants.grant(cid, job)
+  }
+
+  /** Whether a peer presenting `job` may pull `cid` from this node. */
+  mayServe (cid: string, job: string | undefined): boolean {
+    return this.n.grants.allows(cid, job)
+  }
+
   async objectBytes (cid: string): Promise<Uint8Array | undefined> {
     return await this.n.objects.objectBytes(cid)
   }
@@ -215,9 +225,9 @@ export class LocalNode {
     return await this.n.actorTable.createActor(component, cls, args, options, hooks)
   }
 
-  /** Find a live actor by name. */
-  actorByName (name: string): { id: string, component: CompiledComponent, cls: string } {
-    return this.n.actorTable.actorByName(name)
+  /** Find a live actor by name in `namespace`. */
+  actorByName (name: string, namespace?: string): { id: string, component: CompiledComponent, cls: string, detached: boolean } {
+    return this.n.actorTable.actorByName(name, namespace)
   }
 
   /**
@@ -225,14 +235,14 @@ export class LocalNode {
    *
    * @throws ActorNotFoundError when no live actor has that id here
    */
-  actorById (actorId: string): { id: string, component: CompiledComponent, cls: string } {
+  actorById (actorId: string): { id: string, component: CompiledComponent, cls: string, detached: boolean } {
     const a = this.n.actors.get(actorId)
     if (a === undefined || a.state === 'dead') throw new ActorNotFoundError(`no live actor ${actorId} on this node${a?.deathCause === undefined ? '' : ` (it died: ${a.deathCause.message})`}`)
-    return { id: a.id, component: a.component, cls: a.cls }
+    return { id: a.id, component: a.component, cls: a.cls, detached: a.options.detached }
   }
 
   /** Call an actor's method; returns the result's ref id (held once for the caller). */
-  callActor (actorId: string, method: string, args: ArgSpec[], options: { timeoutMs?: number, maxRetries?: number, onRetry?: () => void, streaming?: boolean } = {}): string {
+  callActor (actorId: string, method: string, args: ArgSpec[], options: { timeoutMs?: number, maxRetries?: number, onRetry?: () => void, streaming?: boolean, job?: string } = {}): string {
     return this.n.actorTable.callActor(actorId, method, args, options)
   }
 

@@ -29,8 +29,8 @@ export class FabricOffload implements NestedOffload {
     return hasRoom(this.net.view.peers(), demand, anyFree)
   }
 
-  async run (task: { component: string, name: string, args: OffloadArg[], options: ResolvedTaskOptions }, signal: AbortSignal): Promise<{ value: Uint8Array, nested: OffloadedRef[] }> {
-    const { component, name, args, options } = task
+  async run (task: { component: string, name: string, args: OffloadArg[], options: ResolvedTaskOptions, job?: string }, signal: AbortSignal): Promise<{ value: Uint8Array, nested: OffloadedRef[] }> {
+    const { component, name, args, options, job } = task
     if (this.runner.componentBytes(component) === undefined) {
       const bytes = this.componentBytes(component)
       if (bytes === undefined) throw new TypeError(`component ${component} is not held by this node, so its nested task '${name}' cannot run elsewhere`)
@@ -48,7 +48,8 @@ export class FabricOffload implements NestedOffload {
       demand: options.resources,
       retryExceptions: options.retryExceptions,
       signal,
-      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs })
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(job === undefined ? {} : { job })
     }
     for (let attempt = 0; ; attempt++) {
       const r = await this.runner.submit(component, name, values, submit, refs)

@@ -18,6 +18,7 @@ import type { ObjectOwner } from './object-owner.js'
 import type { TaskRunner } from './task-runner.js'
 import type { ActorTable } from './actor-table.js'
 import type { GuestServices } from './guest-services.js'
+import { ObjectGrants } from './object-grants.js'
 
 /** A component the node has loaded, and its builds with other memory caps. */
 interface LoadedComponent {
@@ -49,6 +50,8 @@ export class NodeCore {
   offload?: NestedOffload
   readonly offloaded = new Map<string, AbortController>()
   offloadedCount = 0
+  /** Which jobs may pull which of this node's objects and components (see object-grants.ts). */
+  readonly grants = new ObjectGrants(cid => this.store?.has(cid) === true || this.components.has(cid))
   // Set by LocalNode once, before anything runs.
   pool!: ExecPool
   store!: ObjectStore

@@ -54,6 +54,10 @@ export interface TaskRecord {
   /** An actor call's own limit on retries after crashes (instead of the actor's maxTaskRetries), and who hears of each. */
   callRetries?: number
   onRetry?: () => void
+  /** The key of the job it is part of (see job.ts), when it came from one: its guest's nested work and the objects it sends out are that job's. */
+  job: string | undefined
+  /** Refs the running guest made or received (inside values it read): with its arguments' refs, all it may name (see guest-access.ts). */
+  readable: Set<string> | undefined
 }
 
 export interface ActorRecord {
@@ -72,6 +76,8 @@ export interface ActorRecord {
   onRestart?: (restarts: number) => void
   /** Settles when the first instance exists (or could not be made). */
   created: Promise<void>
+  /** Refs its guest was given, made or received over its calls: it may keep any in its state (see guest-access.ts). */
+  readable?: Set<string>
 }
 
 /** An opaque handle of a streaming task's results. */
@@ -84,8 +90,9 @@ export function describe (t: Pick<TaskRecord, 'kind' | 'name' | 'id'>): string {
   return t.kind === 'task' ? `task '${t.name}' (${t.id})` : `actor method '${t.name}' (${t.id})`
 }
 
-/** Hold `id` for the running guest of `t` until the task ends. */
+/** Hold `id` for the running guest of `t` until the task ends; the guest may read it. */
 export function keepForGuest (t: TaskRecord, id: string): void {
   if (t.guestRefs === NONE) t.guestRefs = [id]
   else (t.guestRefs as string[]).push(id)
+  ;(t.readable ??= new Set()).add(id)
 }

@@ -49,10 +49,16 @@ export function resolveActorOptions (o: Record<string, unknown>, what: string): 
     return v
   }
   const name = o.name
-  if (name !== undefined && (typeof name !== 'string' || name.length === 0)) throw new TypeError(`${what}: option name must be a non-empty string`)
+  if (name !== undefined && (typeof name !== 'string' || name.length === 0 || name.length > 256)) throw new TypeError(`${what}: option name must be a string of 1-256 characters`)
+  const namespace = o.namespace
+  if (namespace !== undefined && (typeof namespace !== 'string' || namespace.length === 0 || namespace.length > 256)) throw new TypeError(`${what}: option namespace must be a string of 1-256 characters`)
+  if (o.lifetime !== undefined && o.lifetime !== 'detached') throw new TypeError(`${what}: option lifetime must be 'detached' (the actor outlives its job; leave it out for one that ends with the job), got ${JSON.stringify(o.lifetime)}`)
+  if (o.lifetime === 'detached' && name === undefined) throw new TypeError(`${what}: a detached actor needs a name (it is found and killed by name within its namespace once its job has ended)`)
   return {
     resources: base.resources,
     name: name as string | undefined,
+    ...(namespace === undefined ? {} : { namespace: namespace as string }),
+    detached: o.lifetime === 'detached',
     maxRestarts: int('maxRestarts', 0),
     maxTaskRetries: int('maxTaskRetries', 0),
     maxConcurrency: int('maxConcurrency', 1, 1),
@@ -67,7 +73,7 @@ export type SchedulingOption = 'default' | 'spread' | { nodeAffinity: string, so
 /** Every task option a driver accepts (both faces; see api/interface.ts TaskOptions). */
 export const TASK_OPTION_NAMES: readonly string[] = ['cpus', 'gpus', 'memoryMb', 'resources', 'maxRetries', 'retryExceptions', 'timeoutMs', 'scheduling', 'labelSelector', 'softLabelSelector']
 /** Every actor option a driver accepts (both faces; see api/interface.ts ActorOptions). */
-export const ACTOR_OPTION_NAMES: readonly string[] = ['cpus', 'gpus', 'memoryMb', 'resources', 'timeoutMs', 'scheduling', 'labelSelector', 'softLabelSelector', 'name', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency']
+export const ACTOR_OPTION_NAMES: readonly string[] = ['cpus', 'gpus', 'memoryMb', 'resources', 'timeoutMs', 'scheduling', 'labelSelector', 'softLabelSelector', 'name', 'namespace', 'lifetime', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency']
 /** Options that say where work runs: the placing side uses them, the node that runs the work never sees them. */
 export const PLACEMENT_OPTION_NAMES: readonly string[] = ['scheduling', 'labelSelector', 'softLabelSelector']
 

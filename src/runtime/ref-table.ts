@@ -2,7 +2,21 @@
 // A ref lives while something holds it (a driver handle, a pending task's argument, a value that
 // contains it, a running guest); when the last holder lets go of a settled ref, it is deleted and
 // its bytes unpinned, so a long job's memory stays flat.
+import { randomFillSync } from 'node:crypto'
 import { flat } from '../objects/flat-id.js'
+
+/** Random bytes for ref ids, drawn in blocks (one syscall per 1,024 ids). */
+const pool = new Uint32Array(1024)
+let drawn = pool.length
+
+/** 32 random bits, base36: what makes a ref id unguessable next to its sequence number. */
+function salt (): string {
+  if (drawn === pool.length) {
+    randomFillSync(pool)
+    drawn = 0
+  }
+  return pool[drawn++]!.toString(36)
+}
 
 /**
  * Where a ready object's bytes are: inline (small, CBOR; see {@link InlineBytes}), or in the
@@ -74,9 +88,13 @@ export class RefTable {
     return this.entries.size
   }
 
-  /** A new pending ref (a task's result), or a ready one. */
+  /**
+   * A new pending ref (a task's result), or a ready one. Its id is `<prefix>/<kind><seq>.<salt>`:
+   * unique by its sequence number, unguessable by its 32 random bits (guests name refs by id; the
+   * host also checks each was given to them, see guest-access.ts).
+   */
   create (kind: 't' | 'o' | 's'): RefEntry {
-    const id = flat(`${this.prefix}/${kind}${(++this.seq).toString(36)}`)
+    const id = flat(`${this.prefix}/${kind}${(++this.seq).toString(36)}.${salt()}`)
     const entry: RefEntry = { id, state: 'pending', value: undefined, error: undefined, holders: 0, nested: NONE, waiters: undefined, producer: undefined }
     this.entries.set(id, entry)
     return entry

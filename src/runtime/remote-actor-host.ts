@@ -27,22 +27,25 @@ export class RemoteActorHost implements ActorHost {
 
   constructor (private readonly node: LocalNode, private readonly executor: RemoteTaskExecutor) {}
 
-  async open (req: ActorOpen, from: string): Promise<{ actor: string, owned: boolean, cls?: string, methods?: string[], streaming?: string[] }> {
+  async open (req: ActorOpen, from: string): Promise<{ actor: string, owned: boolean, mayKill: boolean, detached: boolean, cls?: string, methods?: string[], streaming?: string[] }> {
     if (req.type === 'attach' || req.type === 'attach-id') {
-      // By id: a handle that travelled (a guest's call, a driver's actorHandle); any live actor here.
-      const found = req.type === 'attach' ? this.node.actorByName(req.name) : this.node.actorById(req.actor)
-      const { manifest } = await this.executor.load(found.component.cid, from)
+      // By name within a namespace (a detached actor may then be killed), or by id: a handle that
+      // travelled (a guest's call, a driver's actorHandle); its unguessable id is the capability.
+      const found = req.type === 'attach' ? this.node.actorByName(req.name, req.namespace ?? defaultNamespace(from)) : this.node.actorById(req.actor)
+      const { manifest } = await this.executor.load(found.component.cid, from, req.job, false)
       const cls = manifest.actors.find(a => a.name === found.cls)
       const streaming = cls?.streaming ?? []
       this.streamingMethods.set(found.id, new Set(streaming))
-      return { actor: found.id, owned: false, cls: found.cls, methods: cls?.methods ?? [], streaming }
+      const detached = req.type === 'attach' && found.detached
+      return { actor: found.id, owned: false, mayKill: detached, detached, cls: found.cls, methods: cls?.methods ?? [], streaming }
     }
-    const { component, manifest } = await this.executor.load(req.component, from)
+    const { component, manifest } = await this.executor.load(req.component, from, req.job)
     const cls = manifest.actors.find(a => a.name === req.cls)
     if (cls === undefined) {
       throw new TaskError(`component ${req.component} has no actor class named "${req.cls}" (it has: ${manifest.actors.map(a => a.name).join(', ') || 'none'})`, { kind: 'unknown-actor' })
     }
     const options = resolveActorOptions(req.options, `actor '${req.cls}'`)
+    options.namespace ??= defaultNamespace(from)
     const restarts: { count: number, listener?: (restarts: number) => void } = { count: 0 }
     // Refs inside the constructor's arguments: refs of this node, held while the actor lives (a restart in place runs the constructor again).
     const what = `actor '${req.cls}' constructor`
@@ -51,7 +54,7 @@ export class RemoteActorHost implements ActorHost {
     const mapping = new Map<string, string>()
     let actor: string
     try {
-      const values = await Promise.all(nested.map(async n => n.value ?? await this.executor.objectFor(what, n.cid!, n.holders!, from)))
+      const values = await Promise.all(nested.map(async n => n.value ?? await this.executor.objectFor(what, n.cid!, n.holders!, from, undefined, req.job)))
       this.executor.localNested(nested, values, what, locals, mapping)
       actor = await this.node.createActor(component, req.cls, wholeRefArgs(wireArgs(req.args, what, ref => mapping.get(ref))), options, {
         onRestart: count => { restarts.count = count; restarts.listener?.(count) }
@@ -63,7 +66,7 @@ export class RemoteActorHost implements ActorHost {
     this.restarts.set(actor, restarts)
     this.actorRefs.set(actor, mapping)
     this.streamingMethods.set(actor, new Set(cls.streaming))
-    return { actor, owned: true }
+    return { actor, owned: true, mayKill: true, detached: options.detached }
   }
 
   watchRestarts (actor: string, listener: (restarts: number) => void): () => void {
@@ -74,7 +77,7 @@ export class RemoteActorHost implements ActorHost {
     return () => { this.restarts.delete(actor) }
   }
 
-  call (actor: string, method: string, args: Uint8Array, timeoutMs: number | undefined, call?: { from: string, nested?: NestedRef[], retries?: number, onRetry?: () => void, onItem?: (item: ActorCallResult) => Promise<void> }): Promise<ActorCallResult> {
+  call (actor: string, method: string, args: Uint8Array, timeoutMs: number | undefined, call?: { from: string, job?: string, nested?: NestedRef[], retries?: number, onRetry?: () => void, onItem?: (item: ActorCallResult) => Promise<void> }): Promise<ActorCallResult> {
     const what = `actor method '${method}'`
     const onItem = call?.onItem
     if (onItem !== undefined && this.streamingMethods.get(actor)?.has(method) !== true) {
@@ -96,7 +99,7 @@ export class RemoteActorHost implements ActorHost {
         const fresh = nested.filter(n => !mapping.has(n.id))
         const pulls = fresh.map(n => {
           if (n.value !== undefined) return n.value
-          const pull = this.executor.objectFor(what, n.cid!, n.holders!, call!.from)
+          const pull = this.executor.objectFor(what, n.cid!, n.holders!, call!.from, undefined, call!.job)
           pull.catch(() => {}) // observed by its pending ref; not unhandled if the refs cannot all be made
           return pull
         })
@@ -106,7 +109,8 @@ export class RemoteActorHost implements ActorHost {
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
         ...(call?.retries === undefined ? {} : { maxRetries: call.retries }),
         ...(call?.onRetry === undefined ? {} : { onRetry: call.onRetry }),
-        ...(onItem === undefined ? {} : { streaming: true })
+        ...(onItem === undefined ? {} : { streaming: true }),
+        ...(call?.job === undefined ? {} : { job: call.job })
       })
     } catch (err) {
       release()
@@ -114,10 +118,10 @@ export class RemoteActorHost implements ActorHost {
     }
     return (async () => {
       try {
-        if (onItem !== undefined) return { value: encode(await this.streamItems(id, call!.from, what, onItem)) }
+        if (onItem !== undefined) return { value: encode(await this.streamItems(id, call!.from, call!.job, what, onItem)) }
         const value = await this.node.get(id)
         // Refs inside the result travel with what they stand for (objects kept here for the caller).
-        const refs = call === undefined ? [] : await this.executor.resultRefs(value, call.from, what, MAX_ACTOR_REPLY_BYTES - 1024)
+        const refs = call === undefined ? [] : await this.executor.resultRefs(value, call.from, what, MAX_ACTOR_REPLY_BYTES - 1024, call.job)
         return { value, ...(refs.length === 0 ? {} : { nested: refs }) }
       } finally {
         this.node.release(id)
@@ -131,13 +135,13 @@ export class RemoteActorHost implements ActorHost {
    * it (as a result's); the next is read once `onItem` settles. Returns how many there were;
    * throws the call's error after the values yielded before it.
    */
-  private async streamItems (id: string, from: string, what: string, onItem: (item: ActorCallResult) => Promise<void>): Promise<number> {
+  private async streamItems (id: string, from: string, job: string | undefined, what: string, onItem: (item: ActorCallResult) => Promise<void>): Promise<number> {
     const reader = this.node.stream(id)
     let count = 0
     for (let item = await reader.next(); item !== undefined; item = await reader.next()) {
       try {
         const value = await this.node.get(item)
-        const refs = await this.executor.resultRefs(value, from, `a value of ${what}`, MAX_ACTOR_REPLY_BYTES - 1024)
+        const refs = await this.executor.resultRefs(value, from, `a value of ${what}`, MAX_ACTOR_REPLY_BYTES - 1024, job)
         await onItem({ value, ...(refs.length === 0 ? {} : { nested: refs }) })
       } finally {
         // The reader took the stream's hold on the item over.
@@ -164,4 +168,9 @@ export class RemoteActorHost implements ActorHost {
  */
 function wholeRefArgs (args: ArgSpec[]): ArgSpec[] {
   return args.map(a => a.kind === 'value' && a.refs.length === 1 && decode(a.bytes) instanceof ObjectRef ? { kind: 'ref', id: a.refs[0]! } : a)
+}
+
+/** The namespace of a peer that names none: its own, so its names meet nobody else's. */
+function defaultNamespace (from: string): string {
+  return `peer:${from}`
 }

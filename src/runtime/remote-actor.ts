@@ -41,6 +41,8 @@ export interface RemoteActorInit {
   nodeOptions: Record<string, unknown>
   /** The actor's name: checked across the fabric view before and after each creation (see {@link RemoteActor.create}). */
   name?: string
+  /** The namespace its name lives in (also in nodeOptions, where the node reads it). */
+  namespace?: string
 }
 
 interface CallRecord {
@@ -142,10 +144,23 @@ export class RemoteActor {
     })
   }
 
-  /** Kill the actor: calls not yet answered fail with ActorDiedError. */
+  /**
+   * Kill the actor: calls not yet answered fail with ActorDiedError. An attached handle's kill is
+   * the node's to allow (a detached actor found by name); refused, the handle ends with the refusal.
+   *
+   * @throws PermissionDeniedError when the node refused it
+   */
   async kill (): Promise<void> {
     if (this.dead !== undefined) return
     const session = this.session
+    if (!this.owner) {
+      try {
+        await session?.kill()
+      } catch (err) {
+        this.die(err as Error, false)
+        throw err
+      }
+    }
     this.die(new ActorDiedError(`actor '${this.init.cls || session?.actor || ''}' was killed`), false)
     await session?.kill()
   }
@@ -206,7 +221,7 @@ export class RemoteActor {
    * time are not counted.
    */
   private async rivals (except?: string): Promise<Array<{ peer: string, actor: string }>> {
-    const found = await liveNamed(this.net, this.init.name!, except)
+    const found = await liveNamed(this.net, this.init.name!, this.init.namespace, except)
     return found.filter(f => !this.former.has(`${f.peer}/${f.actor}`))
   }
 
@@ -346,15 +361,15 @@ export class RemoteActor {
  *
  * @throws ActorNotFoundError when no node has it
  */
-export async function findNamedActor (net: NetNode, runner: RemoteRunner, name: string): Promise<{ actor: RemoteActor, cls: string, methods: string[], streaming: string[] }> {
+export async function findNamedActor (net: NetNode, runner: RemoteRunner, name: string, namespace?: string): Promise<{ actor: RemoteActor, cls: string, methods: string[], streaming: string[] }> {
   const nodes = net.view.peers().filter(p => p.info.resources.total.cpus > 0)
-  const tries = nodes.map(async p => await net.openActor(p.info.peer, { type: 'attach', name }))
+  const tries = nodes.map(async p => await net.openActor(p.info.peer, { type: 'attach', name, ...(namespace === undefined ? {} : { namespace }) }))
   const settled = await Promise.allSettled(tries)
   const found = settled.filter((s): s is PromiseFulfilledResult<ActorSession> => s.status === 'fulfilled').map(s => s.value)
   for (const extra of found.slice(1)) void extra.close()
   const first = found[0]
   if (first !== undefined) return { actor: RemoteActor.attached(net, runner, first), cls: first.cls ?? name, methods: first.methods ?? [], streaming: first.streaming ?? [] }
-  throw new ActorNotFoundError(`no live actor is named '${name}' on the ${nodes.length} nodes in view`)
+  throw new ActorNotFoundError(`no live actor is named '${name}'${namespace === undefined ? '' : ` in namespace '${namespace}'`} on the ${nodes.length} nodes in view`)
 }
 
 /**
@@ -376,9 +391,9 @@ export async function attachActor (net: NetNode, runner: RemoteRunner, peer: str
  * at once). A node that cannot be reached, or does not answer within ACTOR_NAME_PROBE_TIMEOUT_MS,
  * is not counted.
  */
-async function liveNamed (net: NetNode, name: string, except?: string): Promise<Array<{ peer: string, actor: string }>> {
+async function liveNamed (net: NetNode, name: string, namespace: string | undefined, except?: string): Promise<Array<{ peer: string, actor: string }>> {
   const nodes = net.view.peers().filter(p => p.info.resources.total.cpus > 0 && p.info.peer !== except)
-  const settled = await Promise.allSettled(nodes.map(async p => await net.openActor(p.info.peer, { type: 'attach', name }, { signal: AbortSignal.timeout(ACTOR_NAME_PROBE_TIMEOUT_MS) })))
+  const settled = await Promise.allSettled(nodes.map(async p => await net.openActor(p.info.peer, { type: 'attach', name, ...(namespace === undefined ? {} : { namespace }) }, { signal: AbortSignal.timeout(ACTOR_NAME_PROBE_TIMEOUT_MS) })))
   const found: Array<{ peer: string, actor: string }> = []
   for (const s of settled) {
     if (s.status !== 'fulfilled') continue

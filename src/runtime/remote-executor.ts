@@ -33,7 +33,7 @@ export class RemoteTaskExecutor {
    * @param pull pulls an object's bytes by CID from the peers holding it (the net node's pullObject)
    * @param view the node's view of the fabric, once it has one: without it no task is spilled back
    */
-  constructor (private readonly node: LocalNode, private readonly pull: (cid: string, holders: string[]) => Promise<Uint8Array>, private readonly view: () => FabricView | undefined = () => undefined) {}
+  constructor (private readonly node: LocalNode, private readonly pull: (cid: string, holders: string[], job: string | undefined) => Promise<Uint8Array>, private readonly view: () => FabricView | undefined = () => undefined) {}
 
   /**
    * Spillback: whether to send a task back (the node's local policy decides: when this node cannot
@@ -51,8 +51,13 @@ export class RemoteTaskExecutor {
     return this.node.policy.admit({ total: this.node.total, available: this.node.availableNow(), queued: this.node.queueLength(), active: this.active }, demand, view.peers(), from)
   }
 
-  /** Bytes this node serves by CID: the components it holds and the objects in its store. */
-  async objectBytes (cid: string): Promise<Uint8Array | undefined> {
+  /**
+   * Bytes this node serves by CID (the components it holds and the objects in its store) to peer
+   * `from` presenting `job`: only to the peer it keeps the object for, or to a job it holds the
+   * object or component for (see object-grants.ts); undefined otherwise, as for one it lacks.
+   */
+  async objectBytes (cid: string, from: string, job: string | undefined): Promise<Uint8Array | undefined> {
+    if (this.owned.get(from)?.has(cid) !== true && !this.node.mayServe(cid, job)) return undefined
     return this.bytes.get(cid) ?? await this.node.objectBytes(cid)
   }
 
@@ -61,24 +66,30 @@ export class RemoteTaskExecutor {
     return this.bytes.get(cid)
   }
 
-  /** The component `cid`, compiled (pulled from `from` first when this node lacks it). */
-  async load (cid: string, from: string): Promise<{ component: CompiledComponent, manifest: Manifest }> {
+  /**
+   * The component `cid`, compiled (pulled from `from`, presenting `job`, first when this node lacks
+   * it). The job may pull it from here from now on (its nested work elsewhere does), unless
+   * `share` is false (an attach: the component is another job's).
+   */
+  async load (cid: string, from: string, job?: string, share = true): Promise<{ component: CompiledComponent, manifest: Manifest }> {
     let p = this.loaded.get(cid)
     if (p === undefined) {
       p = (async () => {
-        const bytes = this.bytes.get(cid) ?? await this.pull(cid, [from])
+        const bytes = this.bytes.get(cid) ?? await this.pull(cid, [from], job)
         this.bytes.set(cid, bytes)
         return await this.node.load(bytes)
       })()
       p.catch(() => this.loaded.delete(cid))
       this.loaded.set(cid, p)
     }
-    return await p
+    const loaded = await p
+    if (share) this.node.grant(cid, job)
+    return loaded
   }
 
   /** The manifest of component `cid` (loading it first). */
-  async describe (cid: string, from: string): Promise<Manifest> {
-    return (await this.load(cid, from)).manifest
+  async describe (cid: string, from: string, job?: string): Promise<Manifest> {
+    return (await this.load(cid, from, job)).manifest
   }
 
   /** Run a task; a generator's items go to `onItem` in order (large ones kept here by CID). */
@@ -92,7 +103,7 @@ export class RemoteTaskExecutor {
   }
 
   private async runTaken (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void, signal?: AbortSignal): Promise<TaskOutcome> {
-    const { component, manifest } = await this.load(req.component, from)
+    const { component, manifest } = await this.load(req.component, from, req.job)
     const task = manifest.tasks.find(t => t.name === req.name)
     if (task === undefined) throw new TaskError(`component ${req.component} has no task named "${req.name}"`, { kind: 'unknown-task' })
     const copies: string[] = []
@@ -103,18 +114,18 @@ export class RemoteTaskExecutor {
     try {
       const args = await this.args(req, from, copies, locals)
       const options = resolveTaskOptions({ maxRetries: 0, ...req.options, ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }) }, `task '${req.name}'`)
-      id = this.node.submit({ component, name: req.name, args, options, streaming: task.streaming })
+      id = this.node.submit({ component, name: req.name, args, options, streaming: task.streaming, ...(req.job === undefined ? {} : { job: req.job }) })
       // The caller cancelled: queued work is dropped, running work stopped (the result says so).
       if (signal?.aborted === true) onCancel()
       signal?.addEventListener('abort', onCancel, { once: true })
-      return await this.finishRun(id, req.name, task.streaming, from, copies, onItem)
+      return await this.finishRun(id, req.name, task.streaming, from, req.job, copies, onItem)
     } finally {
       signal?.removeEventListener('abort', onCancel)
       for (const l of locals) this.node.release(l)
     }
   }
 
-  private async finishRun (id: string, name: string, streaming: boolean, from: string, copies: string[], onItem: (item: TaskOutcome) => void): Promise<TaskOutcome> {
+  private async finishRun (id: string, name: string, streaming: boolean, from: string, job: string | undefined, copies: string[], onItem: (item: TaskOutcome) => void): Promise<TaskOutcome> {
     if (streaming) {
       try {
         const reader = this.node.stream(id)
@@ -122,11 +133,11 @@ export class RemoteTaskExecutor {
         for (let item = await reader.next(); item !== undefined; item = await reader.next()) {
           const where = await this.node.location(item)
           if ('inline' in where) {
-            const nested = await this.resultRefs(where.inline, from, `an item of task '${name}'`)
+            const nested = await this.resultRefs(where.inline, from, `an item of task '${name}'`, undefined, job)
             this.node.release(item)
             onItem({ value: where.inline, ...(nested.length === 0 ? {} : { nested }) })
           } else {
-            this.keep(from, where.cid, item)
+            this.keep(from, where.cid, item, job)
             onItem({ object: where })
           }
           count++
@@ -141,14 +152,14 @@ export class RemoteTaskExecutor {
       const where = await this.node.location(id)
       const extra = copies.length === 0 ? {} : { copies }
       const asValue = async (value: Uint8Array): Promise<TaskOutcome> => {
-        const nested = await this.resultRefs(value, from, `task '${name}'`)
+        const nested = await this.resultRefs(value, from, `task '${name}'`, undefined, job)
         return { value, ...extra, ...(nested.length === 0 ? {} : { nested }) }
       }
       const inline = await this.inlineBytes(id, where)
       if (inline !== undefined) return await asValue(inline)
       // A large result stays here, held for its owner, and travels by CID.
       const stored = where as { cid: string, size: number }
-      this.keep(from, stored.cid, id)
+      this.keep(from, stored.cid, id, job)
       keep = true
       return { object: stored, ...extra }
     } finally {
@@ -175,7 +186,7 @@ export class RemoteTaskExecutor {
    *
    * @throws TaskError (kind `too-large`) when they do not fit, or there are more than {@link MAX_NESTED_REFS}
    */
-  async resultRefs (value: Uint8Array, owner: string, what: string, limit = MAX_TASK_REPLY_BYTES - 1024): Promise<ResultRef[]> {
+  async resultRefs (value: Uint8Array, owner: string, what: string, limit = MAX_TASK_REPLY_BYTES - 1024, job?: string): Promise<ResultRef[]> {
     const out: ResultRef[] = []
     const kept: Array<{ cid: string, id: string }> = []
     const seen = new Set<string>()
@@ -202,7 +213,7 @@ export class RemoteTaskExecutor {
         } else {
           const stored = where as { cid: string, size: number }
           this.node.hold(ref.id)
-          this.keep(owner, stored.cid, ref.id)
+          this.keep(owner, stored.cid, ref.id, job)
           kept.push({ cid: stored.cid, id: ref.id })
           out.push({ id: ref.id, cid: stored.cid, size: stored.size })
           bytes += 256
@@ -227,12 +238,12 @@ export class RemoteTaskExecutor {
   private async args (req: RemoteTask, from: string, copies: string[], locals: string[]): Promise<ArgSpec[]> {
     // Refs nested in values: pulled first (a lost one fails the task with ObjectLostError, which its owner can rebuild).
     const nested = req.nested ?? []
-    const values = await Promise.all(nested.map(async n => n.value ?? await this.objectFor(`task '${req.name}'`, n.cid!, n.holders!, from, { owner: from, copies })))
+    const values = await Promise.all(nested.map(async n => n.value ?? await this.objectFor(`task '${req.name}'`, n.cid!, n.holders!, from, { owner: from, copies }, req.job)))
     const mapping = this.localNested(nested, values, `task '${req.name}'`, locals)
     const args = wireArgs(req.args, `task '${req.name}'`, id => mapping.get(id))
     await Promise.all((req.refs ?? []).map(async r => {
       if (r.index >= args.length) throw new TaskError(`task '${req.name}': object argument ${r.index + 1} is past its ${args.length} arguments`, { kind: 'bad-argument' })
-      args[r.index] = { kind: 'value', bytes: await this.objectFor(`task '${req.name}'`, r.cid, r.holders, from, { owner: from, copies }), refs: [] }
+      args[r.index] = { kind: 'value', bytes: await this.objectFor(`task '${req.name}'`, r.cid, r.holders, from, { owner: from, copies }, req.job), refs: [] }
     }))
     return args
   }
@@ -264,18 +275,21 @@ export class RemoteTaskExecutor {
   /**
    * Object `cid` from this node's store, or pulled from `holders` (one pull per object at a time);
    * with `keep`, a pulled one is kept for its owner (its CID goes into `copies`, so the owner
-   * counts this node as a holder). `asker`: the peer whose request names the holders.
+   * counts this node as a holder). `asker`: the peer whose request names the holders; `job`: its
+   * job key, presented to the holders (and the job may pull the object from here from now on).
    */
-  async objectFor (what: string, cid: string, holders: string[], asker: string, keep?: { owner: string, copies: string[] }): Promise<Uint8Array> {
+  async objectFor (what: string, cid: string, holders: string[], asker: string, keep?: { owner: string, copies: string[] }, job?: string): Promise<Uint8Array> {
     const here = await this.node.objectBytes(cid)
-    if (here !== undefined) return here
+    // Held here for another job, the copy is not this one's: knowing a CID is not having the
+    // object, so it is pulled from the holders the asker names, which serve it only what it may have.
+    if (here !== undefined && (this.owned.get(asker)?.has(cid) === true || this.node.mayServe(cid, job))) return here
     let pulling = this.pulling.get(cid)
     if (pulling === undefined) {
       const members = this.members(holders, asker)
       if (members.length === 0) {
         throw new ObjectLostError(`${what}: object ${cid}: none of its holders (${holders.slice(0, 4).join(', ')}) is a member of this node's fabric or the peer that asked; refused without dialling any`, { cid })
       }
-      pulling = this.pull(cid, members)
+      pulling = this.pull(cid, members, job)
       this.pulling.set(cid, pulling)
       void pulling.then(() => this.pulling.delete(cid), () => this.pulling.delete(cid))
     }
@@ -285,10 +299,12 @@ export class RemoteTaskExecutor {
     } catch (err) {
       throw new ObjectLostError(`${what}: object ${cid} could not be pulled from ${holders.join(', ')}: ${(err as Error).message}`, { cid, cause: err })
     }
-    if (keep !== undefined && await this.node.objectBytes(cid) === undefined) {
-      this.keep(keep.owner, cid, this.node.putBytes(bytes))
+    // Kept for the owner (a copy already here for another job is pinned again, not stored twice).
+    if (keep !== undefined && this.owned.get(keep.owner)?.has(cid) !== true) {
+      this.keep(keep.owner, cid, this.node.putBytes(bytes), job)
       keep.copies.push(cid)
     }
+    this.node.grant(cid, job)
     return bytes
   }
 
@@ -302,8 +318,9 @@ export class RemoteTaskExecutor {
     return holders.filter(h => h === asker || (!h.startsWith('/') && view !== undefined && (view.get(h)?.state ?? 'dead') !== 'dead'))
   }
 
-  /** Hold ref `id` (object `cid`) for `owner` until it releases it or leaves. */
-  private keep (owner: string, cid: string, id: string): void {
+  /** Hold ref `id` (object `cid`) for `owner` until it releases it or leaves; peers presenting `job` may pull it. */
+  private keep (owner: string, cid: string, id: string, job?: string): void {
+    this.node.grant(cid, job)
     let mine = this.owned.get(owner)
     if (mine === undefined) this.owned.set(owner, mine = new Map())
     mine.set(cid, [...(mine.get(cid) ?? []), id])

@@ -24,6 +24,8 @@ const MAX_STALLS_PER_NODE = 3
 export interface RemoteSubmitOptions {
   /** Times a task is resubmitted after its node died or became unreachable. @default 3 */
   maxRetries?: number
+  /** The job the task is part of (its key; see job.ts). @default the net node's own (a driver's) */
+  job?: string
   timeoutMs?: number
   /** What the task holds while it runs (placement, and the node's own accounting). @default 1 CPU */
   demand?: Resources
@@ -142,6 +144,7 @@ export class RemoteRunner {
       ...(refs.length === 0 ? {} : { refs }),
       ...(nested.length === 0 ? {} : { nested }),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(options.job === undefined ? {} : { job: options.job }),
       // Failures on the node (a worker crash, a retried exception) are retried there; a lost node here.
       options: { ...(options.demand === undefined ? {} : demandOptions(options.demand)), maxRetries, ...(options.retryExceptions === undefined ? {} : { retryExceptions: options.retryExceptions }) }
     }

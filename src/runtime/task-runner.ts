@@ -9,6 +9,7 @@ import { DependencyFailedError, InfeasibleTaskError, RetriesExhaustedError } fro
 import { NONE, type RefEntry, type StoredValue } from './ref-table.js'
 import { assembleArgs } from './call-args.js'
 import { TaskCancel } from './task-cancel.js'
+import { assertReadable, keepReadable } from './guest-access.js'
 import { describe, SYSTEM_RETRYABLE, type StreamReader, type TaskRecord } from './node-records.js'
 import type { NodeCore } from './node-core.js'
 import type { ArgSpec, ResolvedTaskOptions, TaskSubmission } from './interface.js'
@@ -24,7 +25,7 @@ export class TaskRunner {
   submit (sub: TaskSubmission, urgent = false): string {
     this.n.assertRunning()
     this.checkFeasible(sub.options.resources, `task '${sub.name}'`)
-    const t = this.record('task', sub.component, sub.name, sub.args, sub.options, sub.streaming)
+    const t = this.record('task', sub.component, sub.name, sub.args, sub.options, sub.streaming, sub.job)
     t.result.holders++
     this.waitForArgs(t, urgent)
     return t.result.id
@@ -45,7 +46,7 @@ export class TaskRunner {
     }
   }
 
-  record (kind: TaskRecord['kind'], component: CompiledComponent, name: string, args: ArgSpec[], options: ResolvedTaskOptions, streaming: boolean): TaskRecord {
+  record (kind: TaskRecord['kind'], component: CompiledComponent, name: string, args: ArgSpec[], options: ResolvedTaskOptions, streaming: boolean, job?: string): TaskRecord {
     const result = this.n.refs.create(streaming ? 's' : 't')
     const found: string[] = []
     for (const a of args) {
@@ -59,7 +60,7 @@ export class TaskRunner {
       id: result.id, kind, component, name, args: args.length === 0 ? NO_ARGS : args, options, result, deps, pending: 0, state: 'new',
       attempts: 0, cancelled: false, guestRefs: NONE, lent: false, demand: options.resources, queueSeq: 0,
       abort: undefined, stream: streaming ? { items: [], taken: 0, yielded: 0, done: false, waiters: [] } : undefined,
-      actor: undefined, callRetries: undefined, onRetry: undefined
+      actor: undefined, callRetries: undefined, onRetry: undefined, job, readable: undefined
     }
     result.producer = t
     return t
@@ -183,11 +184,15 @@ export class TaskRunner {
         const e = this.n.refs.create('o')
         // Held by the stream until its reader takes the hold over (or the stream is dropped).
         e.holders++
-        this.n.refs.settle(e, { value: await this.n.objects.storeValue(encode(item)), nested: findRefs(item).map(r => r.id) })
+        const refs = findRefs(item).map(r => r.id)
+        for (const id of refs) assertReadable(this.n, t, id, `a value of ${describe(t)}`)
+        this.n.refs.settle(e, { value: await this.n.objects.storeValue(encode(item)), nested: refs })
         t.stream!.items.push(e.id)
       }
     }
     const nested = mayHoldRefs(out) ? findRefs(decode(out)).map(r => r.id).filter(id => this.n.refs.get(id) !== undefined) : []
+    // A guest returns only refs it may name: a guessed id would hand the caller another's object.
+    for (const id of nested) assertReadable(this.n, t, id, `the result of ${describe(t)}`)
     this.finish(t, { value: await this.n.objects.storeValue(out), nested })
   }
 
@@ -234,6 +239,8 @@ export class TaskRunner {
     for (const id of t.deps) this.n.refs.release(id)
     for (const id of t.guestRefs) this.n.refs.release(id)
     t.guestRefs = NONE
+    if (t.actor !== undefined) keepReadable(this.n, t.actor, t)
+    t.readable = undefined
     // A finished task is forgotten (a million finished tasks must not hold a million records);
     // a stream's record lives while its ref does, for its reader (see onRefDeleted).
     if (t.stream === undefined) t.result.producer = undefined

@@ -41,7 +41,7 @@ describe('e2e: actor methods that are generators across fabric join processes', 
     const feed = await s.Feed.options({ name: 'e2e-feed' }).create()
     const second = await cluster.connect()
     try {
-      const byName = await second.getActor<Feed>('e2e-feed')
+      const byName = await second.getActor<Feed>('e2e-feed', { namespace: fabric.namespace })
       assert.deepEqual(await drain(second, byName.items.remote(2)), [{ i: 1, seen: 1 }, { i: 2, seen: 1 }])
       const byId = await second.actorHandle<Feed>(feed.actorId)
       assert.deepEqual(await drain(second, byId.items.remote(1)), [{ i: 1, seen: 2 }])

@@ -95,7 +95,7 @@ describe('e2e: hostile peers and misuse leave a node alive (issue 13)', function
     // A second driver attached by name: its calls go to the node whatever the owner's handle knows.
     const other = await cluster.connect()
     try {
-      const attached = await other.getActor<Counter>('doomed') as unknown as Counter
+      const attached = await other.getActor<Counter>('doomed', { namespace: fabric.namespace }) as unknown as Counter
       assert.equal(await other.get(attached.incr.remote(1)), 3)
       await fabric.kill(owned)
       await assert.rejects(fabric.get(owned.incr.remote(1)), (err: Error) => err.name === 'ActorDiedError')

@@ -55,16 +55,18 @@ describe('e2e: actors across fabric join processes (/fabric/actor/1)', function 
     await assert.rejects(fabric.get(c.incr.remote(1)), (err: Error) => err.name === 'ActorDiedError')
   })
 
-  it('a named actor is found by a second driver; nodeAffinity places it; an unknown class says so', async () => {
+  it('a named actor is found by a second driver in its namespace (only there); nodeAffinity places it; an unknown class says so', async () => {
     const target = nodes[2]!
     const acc = await counterClass(m).options({ name: 'acc', scheduling: { nodeAffinity: target.peer } }).create(0) as unknown as Counter
     assert.equal(fabric.actorInfo(acc).peer, target.peer)
     await fabric.get(acc.incr.remote(7))
     const other = await cluster.connect()
     try {
-      const same = await other.getActor<Counter>('acc') as unknown as Counter
+      // Each job has a namespace of its own: the name is not found from another's.
+      await assert.rejects(other.getActor('acc'), (err: Error) => err.name === 'ActorNotFoundError' && err.message.includes(other.namespace))
+      const same = await other.getActor<Counter>('acc', { namespace: fabric.namespace }) as unknown as Counter
       assert.equal(await other.get(same.incr.remote(1)), 8)
-      await assert.rejects(other.getActor('nobody'), (err: Error) => err.name === 'ActorNotFoundError')
+      await assert.rejects(other.getActor('nobody', { namespace: fabric.namespace }), (err: Error) => err.name === 'ActorNotFoundError')
     } finally {
       await other.stop()
     }
@@ -115,12 +117,13 @@ describe('e2e: actors across fabric join processes (/fabric/actor/1)', function 
     const mod = await owner.load<UntypedModule>(componentPath)
     const c = await counterClass(mod).options({ name: 'ephemeral' }).create(1) as unknown as Counter
     assert.equal(await owner.get(c.incr.remote(1)), 2)
-    assert.equal(await fabric.get((await fabric.getActor<Counter>('ephemeral') as unknown as Counter).incr.remote(1)), 3)
+    assert.equal(await fabric.get((await fabric.getActor<Counter>('ephemeral', { namespace: owner.namespace }) as unknown as Counter).incr.remote(1)), 3)
+    const namespace = owner.namespace
     await owner.stop()
     const deadline = Date.now() + 10_000
     for (;;) {
       try {
-        await fabric.getActor('ephemeral')
+        await fabric.getActor('ephemeral', { namespace })
       } catch (err) {
         assert.equal((err as Error).name, 'ActorNotFoundError')
         break
@@ -130,14 +133,14 @@ describe('e2e: actors across fabric join processes (/fabric/actor/1)', function 
     }
   })
 
-  it('a name is unique across the fabric: a second driver is refused on another node; free again once killed', async () => {
+  it('a name is unique in its namespace across the fabric: a second driver there is refused on another node; free again once killed', async () => {
     const first = await counterClass(m).options({ name: 'solo', scheduling: { nodeAffinity: nodes[0]!.peer } }).create(1) as unknown as Counter
-    const other = await cluster.connect()
+    const other = await cluster.connect(undefined, { namespace: fabric.namespace })
     try {
       const om = await other.load<UntypedModule>(componentPath)
       await assert.rejects(counterClass(om).options({ name: 'solo', scheduling: { nodeAffinity: nodes[2]!.peer } }).create(0), (err: Error) => {
         assert.ok(err instanceof TypeError, `${err.name}: ${err.message}`)
-        assert.match(err.message, /an actor named 'solo' already exists: names are unique while the actor lives/)
+        assert.match(err.message, /an actor named 'solo' already exists/)
         assert.ok(err.message.includes(nodes[0]!.peer), 'the error names the node that has it')
         return true
       })
@@ -155,7 +158,7 @@ describe('e2e: actors across fabric join processes (/fabric/actor/1)', function 
   })
 
   it('two drivers creating one name at once on two nodes: exactly one keeps it', async () => {
-    const other = await cluster.connect()
+    const other = await cluster.connect(undefined, { namespace: fabric.namespace })
     try {
       const om = await other.load<UntypedModule>(componentPath)
       for (let round = 0; round < 3; round++) {

@@ -32,7 +32,7 @@ describe('exec/pool (QuickJS guest)', function () {
   it('describes the tasks and actor classes of a component', async () => {
     const m = await pool.describe(kitchen)
     assert.equal(m.sdk, 'fabric-qjs/0.1.0')
-    assert.deepEqual(m.tasks.map(t => t.name).sort(), ['add', 'countTo', 'echo', 'fail', 'failTyped', 'fetch', 'hog', 'shout', 'slowCount', 'spin', 'stash', 'stats', 'sumSquares'])
+    assert.deepEqual(m.tasks.map(t => t.name).sort(), ['add', 'countTo', 'echo', 'fail', 'failTyped', 'fetch', 'hog', 'readId', 'shout', 'slowCount', 'spin', 'stash', 'stashWithId', 'stats', 'sumSquares'])
     assert.equal(m.tasks.find(t => t.name === 'countTo')?.streaming, true)
     assert.deepEqual(m.actors, [{ name: 'Counter', methods: ['get2', 'incr'], streaming: [] }])
   })

@@ -164,6 +164,6 @@ describe('runtime: ActorForwarder (guests\' calls to actors of other nodes)', ()
   it('the wire\'s attach-id frame is validated like the others', () => {
     assert.deepEqual(decodeActorOpen(encode({ type: 'attach-id', actor: 'n/a1' })), { type: 'attach-id', actor: 'n/a1' })
     assert.throws(() => decodeActorOpen(encode({ type: 'attach-id', actor: '' })), /actor must be an actor id of 1-256 chars/)
-    assert.throws(() => decodeActorOpen(encode({ type: 'attach-id', actor: 'n/a1', name: 'x' })), /must be \{ type: 'attach-id', actor \}/)
+    assert.throws(() => decodeActorOpen(encode({ type: 'attach-id', actor: 'n/a1', name: 'x' })), /must be \{ type: 'attach-id', actor, job\? \}/)
   })
 })

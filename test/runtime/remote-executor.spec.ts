@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import type { FabricView } from '../../src/net/index.js'
 import type { LocalNode } from '../../src/runtime/index.js'
 import { RemoteTaskExecutor } from '../../src/runtime/index.js'
+import { ObjectGrants } from '../../src/runtime/object-grants.js'
 
 const MEMBER = '12D3KooWEwuGmQEVq4HJjCtaaRQBc1BZgVSh4fk1ub4XaoWHbq5E'
 const GONE = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
@@ -16,7 +17,7 @@ const CID = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'
 describe('runtime/remote-executor: who a pull may dial', () => {
   const dialled: string[][] = []
   const view = { get: (peer: string) => peer === MEMBER ? { state: 'alive' } : peer === GONE ? { state: 'dead' } : undefined } as unknown as FabricView
-  const node = { objectBytes: async () => undefined, putBytes: () => 'x/o1' } as unknown as LocalNode
+  const node = { objectBytes: async () => undefined, putBytes: () => 'x/o1', grant: () => {}, mayServe: () => false } as unknown as LocalNode
   const executor = new RemoteTaskExecutor(node, async (_cid, holders) => { dialled.push(holders); return new Uint8Array([1]) }, () => view)
 
   beforeEach(() => { dialled.length = 0 })
@@ -32,5 +33,61 @@ describe('runtime/remote-executor: who a pull may dial', () => {
     await executor.objectFor("task 'f'", CID, ['/ip4/10.1.2.3/tcp/22', STRANGER, MEMBER], ASKER)
     await executor.objectFor("task 'f'", CID, [ASKER], ASKER)
     assert.deepEqual(dialled, [[MEMBER], [ASKER]])
+  })
+})
+
+describe('runtime/remote-executor: whom it serves an object (ownership is authority)', () => {
+  // Issue 13: a second driver pulled another driver's 200 KB result by its CID. A node now serves
+  // an object to the peer it keeps it for, or to a peer presenting the key of a job it holds it for.
+  const BYTES = new Uint8Array([1, 2, 3])
+  const grants = new ObjectGrants(() => true)
+  const node = {
+    objectBytes: async () => BYTES,
+    putBytes: () => 'x/o1',
+    hold: () => {},
+    release: () => {},
+    grant: (cid: string, job: string | undefined) => grants.grant(cid, job),
+    mayServe: (cid: string, job: string | undefined) => grants.allows(cid, job)
+  } as unknown as LocalNode
+  const executor = new RemoteTaskExecutor(node, async () => BYTES, () => undefined)
+
+  it('serves nobody an object it holds for no one; a stranger gets "not found" with or without a made-up key', async () => {
+    assert.equal(await executor.objectBytes(CID, STRANGER, undefined), undefined)
+    assert.equal(await executor.objectBytes(CID, STRANGER, 'made-up-job-key'), undefined)
+  })
+
+  it('serves a pulled copy to the job that pulled it (its key), not to another job or a keyless peer', async () => {
+    await executor.objectFor("task 'f'", CID, [ASKER], ASKER, { owner: ASKER, copies: [] }, 'job-a-key')
+    assert.deepEqual(await executor.objectBytes(CID, MEMBER, 'job-a-key'), BYTES, 'a node job A sent work to')
+    assert.deepEqual(await executor.objectBytes(CID, ASKER, undefined), BYTES, 'the owner itself')
+    assert.equal(await executor.objectBytes(CID, STRANGER, 'job-b-key'), undefined)
+    assert.equal(await executor.objectBytes(CID, MEMBER, undefined), undefined)
+  })
+
+  it('a job that names a CID held here for another job gets no copy from here: it must pull from holders that serve it', async () => {
+    const asked: string[][] = []
+    const other = new RemoteTaskExecutor(node, async (_cid, holders) => { asked.push(holders); throw new Error('not found') }, () => ({ get: () => ({ state: 'alive' }) }) as unknown as FabricView)
+    const cid = 'bafkreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm'
+    grants.grant(cid, 'job-a-key')
+    await assert.rejects(other.objectFor("task 'g'", cid, [MEMBER], STRANGER, undefined, 'job-b-key'), (err: Error) => err.name === 'ObjectLostError')
+    assert.deepEqual(asked, [[MEMBER]], 'pulled from the holder named (which checks its own grants), not served from here')
+  })
+})
+
+describe('runtime/object-grants', () => {
+  it('grants per CID and job, sweeps grants of objects gone as the table grows', () => {
+    const held = new Set<string>()
+    const g = new ObjectGrants(cid => held.has(cid))
+    g.grant('c1', undefined)
+    assert.equal(g.size, 0, 'no job, no grant')
+    held.add('c1')
+    g.grant('c1', 'a')
+    g.grant('c1', 'b')
+    assert.ok(g.allows('c1', 'a') && g.allows('c1', 'b') && !g.allows('c1', 'c') && !g.allows('c1', undefined) && !g.allows('c2', 'a'))
+    for (let i = 0; i < 1100; i++) g.grant(`gone-${i}`, 'a')
+    assert.ok(g.size < 1100, `objects no longer held are swept (${g.size} left)`)
+    assert.ok(g.allows('c1', 'a'), 'a held object keeps its grants')
+    g.drop('c1')
+    assert.ok(!g.allows('c1', 'a'))
   })
 })
