@@ -3,7 +3,8 @@
 // namespace) cut apart; every result is checked against values the driver computes itself, and the
 // recoveries are timed. Prints a table, writes JSON, exits 1 when a check failed.
 //
-//   npx tsx scripts/chaos.ts [--nodes 4] [--tasks 10000] [--seconds 60] [--seed N] [--partition] [--out FILE]
+//   npx tsx scripts/chaos.ts [--nodes 4] [--tasks 10000] [--seconds 60] [--seed N] [--partition]
+//                            [--faults kill,hang,restart,partition] [--out FILE] [--quiet]
 //
 // test/e2e/chaos.spec.ts runs a small bounded run of the same function (runChaos).
 import fs from 'node:fs'
@@ -76,6 +77,8 @@ export interface FaultRecord {
   actorsHit: number
   /** For each, the time until it was restarted (a new instance placed), from the fault. */
   actorRestartMs: number[]
+  /** What the nodes printed and the driver's view said about the nodes hit, from the fault until 10 s after it ended. */
+  timeline?: string[]
 }
 
 /** One actor of the job, checked call by call. */
@@ -272,7 +275,7 @@ export async function runChaos (init: ChaosInit = {}): Promise<ChaosReport> {
     const attempts: Attempt[] = []
     const rebuilds: Array<{ start: number, end?: number, ok?: boolean }> = []
     const view: ViewEvent[] = []
-    observe(f, attempts, rebuilds, view)
+    const net = observe(f, attempts, rebuilds, view)
     const m = await f.load<UntypedModule>(componentPath)
     /** Submit task `name` of the chaos guest (results typed by the caller, checked by value). */
     const call = <T>(name: string, args: unknown[], more: TaskOptions = {}): ObjectRef<T> => m[name]!.options({ maxRetries: MAX_RETRIES, ...more }).remote(...args) as unknown as ObjectRef<T>
@@ -469,6 +472,13 @@ export async function runChaos (init: ChaosInit = {}): Promise<ChaosReport> {
     await checkKeepers('at the end')
     clearInterval(sampler)
     sampleActors()
+    // No instance left behind: the nodes (as they gossip) host exactly the driver's live actors; an
+    // instance whose node was cut off or hung while the driver restarted it elsewhere must be gone.
+    const liveActors = ledgers.filter(h => f.actorInfo(h).peer !== undefined).length
+    const hosted = (): number => net.view.peers().reduce((sum, p) => sum + (p.info.work?.actors ?? 0), 0)
+    const settle = Date.now() + 15_000
+    while (hosted() !== liveActors && Date.now() < settle) await sleep(200)
+    if (hosted() !== liveActors) fail(`the nodes host ${hosted()} actors (${net.view.peers().filter(p => (p.info.work?.actors ?? 0) > 0).map(p => `${cluster.nameOf(p.info.peer)}: ${p.info.work!.actors}`).join(', ')}), the driver has ${liveActors} alive, 15 s after the job ended`)
 
     // Actors: every answer consistent with the calls before it on the same instance, in order;
     // restarts within the budget; failures only the typed errors the docs promise, once spent.
@@ -568,6 +578,7 @@ async function injectFaults (cluster: ChaosCluster, fabric: ConnectedFabric, opt
   /** Nodes a fault is acting on now. */
   const busy = new Set<string>()
   let partitioned = false
+  let partitions = 0
   const snapshot = (): Map<number, { peer?: string, restarts: number }> => new Map(ledgers.map((h, a) => [a, fabric.actorInfo(h)]))
   // The kinds in turns; a turn skipped (too many nodes hit already) keeps its kind for the next.
   for (let turn = 0; ;) {
@@ -584,7 +595,8 @@ async function injectFaults (cluster: ChaosCluster, fabric: ConnectedFabric, opt
     const at = Date.now() - start
     if (kind === 'partition') {
       const names = cluster.nodes.map(n => n.name)
-      const isolate = random() < 0.5
+      // Shapes in turns: one node cut off from everything (the driver too), then the fabric split in halves.
+      const isolate = partitions++ % 2 === 0
       let sides: [string[], string[]]
       if (isolate) {
         const victim = names[Math.floor(random() * names.length)]!
@@ -596,7 +608,7 @@ async function injectFaults (cluster: ChaosCluster, fabric: ConnectedFabric, opt
       }
       turn++
       const detail = isolate ? `${sides[0][0]!} cut off from every node and the driver` : `${sides[0].join(',')} | ${sides[1].join(',')} (the driver reaches both)`
-      const rec: FaultRecord = { kind, nodes: sides.flat().filter(n => n !== 'driver'), detail, atMs: at, heldMs: 0, tasksHit: 0, tasksLost: 0, actorsHit: 0, actorRestartMs: [] }
+      const rec: FaultRecord = { kind, nodes: [`${sides[0].join(',')}|${sides[1].join(',')}`], detail, atMs: at, heldMs: 0, tasksHit: 0, tasksLost: 0, actorsHit: 0, actorRestartMs: [] }
       const lf: LiveFault = { rec, t0: Date.now(), peers: sides[0].filter(n => n !== 'driver').map(n => cluster.node(n).peer), sides, actorsAt: snapshot() }
       live.push(lf)
       partitioned = true
@@ -680,7 +692,10 @@ function measureFault (lf: LiveFault, cluster: ChaosCluster, view: ViewEvent[], 
       sus.push(...cut.filter(l => l.line.startsWith('suspected')).map(l => l.at - t0))
       dead.push(...cut.filter(l => l.line.startsWith('dead')).map(l => l.at - t0))
       for (const other of new Set(cut.map(l => l.line.split(' ')[1]!))) {
-        const again = cluster.linesSince(t1, new RegExp(`^(alive|joined) ${other}`), node)[0]
+        // Seen again before the heal (gossip relayed by the driver, which reaches both sides): not cut off then.
+        const lastLost = cut.filter(l => l.line.split(' ')[1] === other).at(-1)!
+        const again = cluster.linesSince(lastLost.at, new RegExp(`^(alive|joined) ${other}`), node)[0]
+        if (again !== undefined && again.at < t1) continue
         back.push(again === undefined ? Infinity : again.at - t1)
       }
     }
@@ -725,6 +740,15 @@ function measureFault (lf: LiveFault, cluster: ChaosCluster, view: ViewEvent[], 
     rec.tasksLost = lostHere.length
     rec.firstRetryDoneMs = first(lostHere.flatMap(x => (byId.get(x.id) ?? []).filter(y => y.start >= (x.end ?? x.start) && y.error === undefined && y.end !== undefined).map(y => y.end! - t0)))
   }
+  // What the nodes and the driver said about the nodes hit, from the fault until 10 s after its end.
+  const hitNames = rec.kind === 'partition' ? cluster.nodes.map(n => n.name) : rec.nodes
+  const hitPeerIds = new Set(hitNames.map(n => cluster.node(n).peer))
+  const rename = (line: string): string => line.replace(/12D3KooW[1-9A-HJ-NP-Za-km-z]+/g, p => cluster.nameOf(p) === p ? `…${p.slice(-6)}` : cluster.nameOf(p))
+  const horizon = t1 + 10_000
+  rec.timeline = [
+    ...cluster.lines.filter(l => l.at >= t0 && l.at <= horizon && /^(suspected|dead|alive|joined|left|connected) |^ready$/.test(l.line) && (hitNames.includes(l.node) || [...hitPeerIds].some(p => l.line.includes(p)))).map(l => ({ at: l.at, text: `${l.node}: ${rename(l.line)}` })),
+    ...view.filter(v => v.at >= t0 && v.at <= horizon && hitPeerIds.has(v.peer)).map(v => ({ at: v.at, text: `driver: ${v.event} ${cluster.nameOf(v.peer)}` }))
+  ].sort((x, y) => x.at - y.at).slice(0, 80).map(e => `+${((e.at - t0) / 1000).toFixed(2)} s ${e.text}`)
   // Actors on the hit nodes: until a new instance was placed (the restart count grew and a node is known).
   const hitPeers = rec.kind === 'partition' ? new Set(lf.peers) : new Set([lf.peers[0]!])
   for (const [a, before] of lf.actorsAt) {
@@ -774,6 +798,7 @@ async function main (): Promise<void> {
       tasks: { type: 'string', default: '10000' },
       seconds: { type: 'string', default: '60' },
       seed: { type: 'string' },
+      faults: { type: 'string' },
       partition: { type: 'boolean', default: false },
       out: { type: 'string' },
       quiet: { type: 'boolean', default: false }
@@ -789,6 +814,8 @@ async function main (): Promise<void> {
     const why = netnsUnavailable()
     if (why !== undefined) throw new Error(`--partition: ${why}`)
   }
+  const kinds = values.faults?.split(',').map(k => k.trim())
+  for (const k of kinds ?? []) if (!['kill', 'hang', 'restart', 'partition'].includes(k)) throw new TypeError(`--faults: unknown kind '${k}' (known: kill, hang, restart, partition)`)
   const seed = int('seed', values.seed) ?? (Date.now() % 0xffffffff) >>> 0
   const started = Date.now()
   console.log(`chaos: seed ${seed} (replay with --seed ${seed})`)
@@ -798,6 +825,7 @@ async function main (): Promise<void> {
     seconds: int('seconds', values.seconds)!,
     seed,
     partition: values.partition,
+    ...(kinds === undefined ? {} : { faults: kinds as FaultKind[] }),
     log: values.quiet ? () => {} : (line) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${line}`)
   })
   console.log('')
@@ -810,8 +838,7 @@ async function main (): Promise<void> {
 }
 
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  // Ctrl-C still removes the nodes, namespaces and temp dir (ChaosCluster's exit hook).
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130))
+  // Ctrl-C removes the nodes, namespaces and temp dir (ChaosCluster's signal and exit hooks).
   main().then(() => process.exit(), (err: Error) => {
     console.error(`chaos: ${err.stack ?? err.message}`)
     process.exit(2)

@@ -60,16 +60,16 @@ export interface ChaosClusterInit {
 /** The liveness timings of every node unless `nodeArgs` says otherwise (as test/e2e/cluster.ts). */
 export const FAST_LIVENESS = ['--heartbeat-ms', '500', '--suspect-after-ms', '2000', '--dead-after-ms', '5000']
 
-/** This process's prefix for namespace and link names (pid in base 36: a dead run's leftovers are found by it). */
+/** This process's prefix for namespace and link names (pid in base 36: a dead run's leftovers are found by it; the temp dir carries it too). */
 const TAG = `fc${process.pid.toString(36)}`
 const TAG_RE = /^fc([0-9a-z]+)(?:-n\d+|b|v\d+)$/
 
 /** Why netns mode cannot run here, or undefined when it can (root, `ip` and `iptables` present). */
 export function netnsUnavailable (): string | undefined {
   if (process.getuid?.() !== 0) return 'network namespaces need root'
-  for (const cmd of ['ip', 'iptables']) {
+  for (const [cmd, flag] of [['ip', '-V'], ['iptables', '--version']] as const) {
     try {
-      execFileSync(cmd, ['--version'], { stdio: 'ignore' })
+      execFileSync(cmd, [flag], { stdio: 'ignore' })
     } catch {
       return `\`${cmd}\` is not installed (apt-get install ${cmd === 'ip' ? 'iproute2' : 'iptables'})`
     }
@@ -87,10 +87,16 @@ function alive (pid: number): boolean {
 }
 
 /**
- * Remove the namespaces, bridges and veths of chaos runs whose process is gone (a run killed
- * before its cleanup), and the node processes still inside those namespaces.
+ * Remove what chaos runs whose process is gone (killed before their cleanup) left: temp dirs, and
+ * (as root) namespaces, bridges and veths, with the node processes still inside those namespaces.
  */
 export function sweepStale (): void {
+  const tmp = fs.realpathSync(os.tmpdir())
+  for (const d of fs.readdirSync(tmp)) {
+    const m = /^fabric-chaos-([0-9a-z]+)-/.exec(d)
+    if (m !== null && !alive(parseInt(m[1]!, 36))) fs.rmSync(path.join(tmp, d), { recursive: true, force: true })
+  }
+  if (netnsUnavailable() !== undefined) return
   const ns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map(l => l.split(' ')[0]!).filter(n => n !== '')
   for (const n of ns) {
     const m = TAG_RE.exec(n)
@@ -121,8 +127,8 @@ function pickSubnet (): string {
 
 /** `fabric join` nodes to break on purpose: see the file comment. */
 export class ChaosCluster {
-  readonly dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'fabric-chaos-'))
-  readonly keyFile = path.join(this.dir, 'swarm.key')
+  readonly dir: string
+  readonly keyFile: string
   readonly swarmKey: Uint8Array = newSwarmKey()
   readonly nodes: ChaosNode[] = []
   /** Every stdout line of every node, in order. */
@@ -137,8 +143,16 @@ export class ChaosCluster {
   private readonly cut = new Set<string>()
   private stopped = false
   private readonly exitHook = (): void => this.stopSync()
+  /** Ctrl-C or a kill: clean up, then end as the signal would have (when nobody else handles it). */
+  private readonly signalHook = (signal: NodeJS.Signals): void => {
+    this.stopSync()
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
+  }
 
   constructor (init: ChaosClusterInit = {}) {
+    sweepStale()
+    this.dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), `fabric-chaos-${process.pid.toString(36)}-`))
+    this.keyFile = path.join(this.dir, 'swarm.key')
     this.mode = init.mode ?? 'loopback'
     this.nodeArgs = init.nodeArgs ?? FAST_LIVENESS
     this.debug = init.debug ?? process.env.E2E_DEBUG !== undefined
@@ -146,10 +160,11 @@ export class ChaosCluster {
     fs.writeFileSync(this.keyFile, this.swarmKey, { mode: 0o600 })
     // A test run that ends by process.exit (mocha's exit: true) still removes what it made.
     process.once('exit', this.exitHook)
+    process.once('SIGINT', this.signalHook)
+    process.once('SIGTERM', this.signalHook)
     if (this.mode === 'netns') {
       const why = netnsUnavailable()
       if (why !== undefined) throw new Error(`chaos: netns mode unavailable: ${why}`)
-      sweepStale()
       this.subnet = pickSubnet()
       this.bridge = `${TAG}b`
       execFileSync('ip', ['link', 'add', this.bridge, 'type', 'bridge'])
@@ -336,13 +351,19 @@ export class ChaosCluster {
     if (this.stopped) return
     this.stopped = true
     process.off('exit', this.exitHook)
+    process.off('SIGINT', this.signalHook)
+    process.off('SIGTERM', this.signalHook)
     for (const n of this.nodes) {
       if (n.proc !== undefined && n.proc.exitCode === null && n.proc.signalCode === null) {
         try { n.proc.kill('SIGKILL') } catch {}
       }
     }
     for (const n of this.nodes) {
-      if (n.ns !== undefined) try { execFileSync('ip', ['netns', 'del', n.ns], { stdio: 'ignore' }) } catch {}
+      if (n.ns === undefined) continue
+      // The veth goes at once (its pair with it); the namespace itself lingers in the kernel while
+      // the killed node's TCP sockets time out, but without a name or an interface.
+      try { execFileSync('ip', ['link', 'del', `${TAG}v${n.index}`], { stdio: 'ignore' }) } catch {}
+      try { execFileSync('ip', ['netns', 'del', n.ns], { stdio: 'ignore' }) } catch {}
     }
     if (this.bridge !== undefined) try { execFileSync('ip', ['link', 'del', this.bridge], { stdio: 'ignore' }) } catch {}
     fs.rmSync(this.dir, { recursive: true, force: true })
