@@ -205,8 +205,8 @@ function checkInterface (name: string, e: Extern, direction: 'import' | 'export'
   }
   const names = resourceNames(e.type)
   for (const [item, x] of e.type.exports) {
-    const want = Object.hasOwn(expected, item) ? expected[item] : undefined
-    if (want === undefined) {
+    const accepted = Object.hasOwn(expected, item) ? expected[item] : undefined
+    if (accepted === undefined) {
       const has = Object.keys(expected)
       throw mismatch(
         `the component ${direction}s ${name} with an item \`${item}\` that the fabric's ${FABRIC_PREFIX}${iface} does not have ` +
@@ -214,10 +214,11 @@ function checkInterface (name: string, e: Extern, direction: 'import' | 'export'
       )
     }
     const found = renderExtern(x, names, budget)
-    if (found !== want) {
+    if (!accepted.includes(found)) {
+      const earlier = accepted.length > 1 ? ` (or one of ${accepted.length - 1} earlier shape${accepted.length > 2 ? 's' : ''} this host still runs)` : ''
       throw mismatch(
         `the component ${direction}s ${name} with \`${item}\` of another type than the fabric's WIT gives it: ` +
-        `expected ${shorten(want)}, found ${shorten(found)}; ${fix}`
+        `expected ${shorten(accepted[0]!)}${earlier}, found ${shorten(found)}; ${fix}`
       )
     }
   }
