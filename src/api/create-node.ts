@@ -9,7 +9,7 @@ import type { Resources } from '../scheduler/resources.js'
 import { atLeastZero, resources as resourceBag } from '../scheduler/resources.js'
 import type { FabricPolicy, LocalPolicy } from '../scheduler/index.js'
 import type { Encrypter, FabricView, NetNodeHooks } from '../net/index.js'
-import type { NodeInit, NodeStats } from '../runtime/index.js'
+import type { NodeInit, NodeLimits, NodeStats } from '../runtime/index.js'
 import { listenAddresses } from './listen-policy.js'
 
 /** Options of {@link createNode}. */
@@ -51,6 +51,11 @@ export interface CreateNodeInit {
   deadAfterMs?: number
   probeMs?: number
   probeTimeoutMs?: number
+  /**
+   * What the node gives its peers at most: ceilings on task time, retries and actors, per-peer
+   * quotas (see runtime/node-limits.ts; `fabric join --limit`). @default DEFAULT_NODE_LIMITS
+   */
+  limits?: Partial<NodeLimits>
   /** Cache folder (transpiled components, worker bundles). @default $FABRIC_CACHE or ~/.cache/fabric */
   cacheDir?: string
   /** Guest log lines of the tasks this node runs. @default dropped */
@@ -93,7 +98,7 @@ export interface FabricNode {
  */
 export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
   const { createNetNode } = await import('../net/index.js')
-  const { ActorForwarder, FabricOffload, LocalNode, RemoteActorHost, RemoteRunner, RemoteTaskExecutor } = await import('../runtime/index.js')
+  const { ActorForwarder, FabricOffload, LocalNode, RemoteActorHost, RemoteRunner, RemoteTaskExecutor, resolveNodeLimits } = await import('../runtime/index.js')
   const total = ownTotal(init.resources ?? {})
   const listen = listenAddresses(init) // refused before anything starts
   const runtime = new LocalNode({
@@ -107,7 +112,8 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
   await runtime.start()
   let net: Awaited<ReturnType<typeof createNetNode>> | undefined
   // Its view of the fabric lets it send tasks back (spillback) when it is full and another node has room.
-  const executor = new RemoteTaskExecutor(runtime, async (cid, holders, job) => await net!.pullObject(cid, holders, job === undefined ? {} : { job }), () => net?.view)
+  const limits = resolveNodeLimits(init.limits)
+  const executor = new RemoteTaskExecutor(runtime, async (cid, holders, job) => await net!.pullObject(cid, holders, job === undefined ? {} : { job }), () => net?.view, limits)
   const labels = init.labels ?? {}
   try {
     net = await createNetNode({
@@ -124,6 +130,7 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
       ...(init.deadAfterMs === undefined ? {} : { deadAfterMs: init.deadAfterMs }),
       ...(init.probeMs === undefined ? {} : { probeMs: init.probeMs }),
       ...(init.probeTimeoutMs === undefined ? {} : { probeTimeoutMs: init.probeTimeoutMs }),
+      maxPullsPerPeer: limits.pullsPerPeer,
       // What the runtime has free right now, and its queue.
       resources: () => {
         const stats = runtime.stats()

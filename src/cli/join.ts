@@ -7,6 +7,7 @@ import type { Command } from 'commander'
 import type { NodeResources, PeerEntry } from '../net/index.js'
 import type { FabricNode } from '../api/create-node.js'
 import { gpuInventory } from '../gpu/index.js'
+import { DEFAULT_NODE_LIMITS, type NodeLimits } from '../runtime/node-limits.js'
 
 interface JoinOptions {
   bootstrap?: string[]
@@ -29,6 +30,34 @@ interface JoinOptions {
   deadAfterMs?: string
   probeMs?: string
   probeTimeoutMs?: string
+  limit?: string[]
+}
+
+/** `--limit` names (the quota names errors carry) and the node limit each sets. */
+const LIMIT_NAMES: Record<string, keyof NodeLimits> = {
+  'task-time': 'maxTaskMs',
+  retries: 'maxRetries',
+  'node-actors': 'maxActors',
+  'tasks-in-flight': 'tasksPerPeer',
+  actors: 'actorsPerPeer',
+  'stored-bytes': 'storedBytesPerPeer',
+  pulls: 'pullsPerPeer'
+}
+
+/** The `--limit name=N` flags as node limits (checked again, with the defaults, by createNode). */
+export function parseLimits (given: string[] = []): Partial<NodeLimits> {
+  const out: Partial<NodeLimits> = {}
+  for (const flag of given) {
+    for (const part of flag.split(',')) {
+      const [name, value, ...rest] = part.split('=')
+      const key = LIMIT_NAMES[name!.trim()]
+      if (key === undefined || value === undefined || rest.length > 0) throw new Error(`--limit '${part}': use name=N with a name of ${Object.keys(LIMIT_NAMES).join(', ')}`)
+      const n = Number(value.trim())
+      if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`--limit ${name}: '${value}' is not a positive integer`)
+      out[key] = n
+    }
+  }
+  return out
 }
 
 /** How long a clean stop may take before the process exits anyway. */
@@ -66,6 +95,7 @@ export function registerJoin (program: Command): void {
     .option('--dead-after-ms <ms>', 'a node silent this long is dead and dropped', '10000')
     .option('--probe-ms <ms>', 'a connected node not heard from this long is pinged (0: no probe) (default: --heartbeat-ms + 250)')
     .option('--probe-timeout-ms <ms>', 'a pinged node that does not answer this long is suspected', '750')
+    .option('--limit <name=N,...>', `what peers get at most (repeatable): task-time (ms; the timeout of a task that sets none, the ceiling of one that does), retries, node-actors; per peer: tasks-in-flight, actors, stored-bytes, pulls (defaults: ${Object.entries(LIMIT_NAMES).map(([k, v]) => `${k}=${DEFAULT_NODE_LIMITS[v]}`).join(', ')})`, collect)
     .action(async (opts: JoinOptions) => {
       // One line on stderr and exit 1: these are the operator's mistakes, not bugs worth a stack.
       const fail = (msg: string): never => {
@@ -73,11 +103,13 @@ export function registerJoin (program: Command): void {
         process.exit(1)
       }
       let own: NodeResources
+      let limits: Partial<NodeLimits>
       let timing: { heartbeatMs?: number, suspectAfterMs?: number, deadAfterMs?: number, probeMs?: number, probeTimeoutMs?: number }
       if (opts.encrypter !== 'tls' && opts.encrypter !== 'noise') return fail(`unknown --encrypter '${opts.encrypter}': use tls or noise`)
       const encrypter: 'tls' | 'noise' = opts.encrypter
       try {
         own = ownResources(opts)
+        limits = parseLimits(opts.limit)
         timing = {
           heartbeatMs: int(opts.heartbeatMs, '--heartbeat-ms', 1),
           suspectAfterMs: int(opts.suspectAfterMs, '--suspect-after-ms', 1),
@@ -107,6 +139,7 @@ export function registerJoin (program: Command): void {
           ...(swarmKey === undefined ? {} : { swarmKey }),
           ...(allow === undefined ? {} : { allow }),
           mdns: opts.mdns,
+          limits,
           ...timing,
           resources: own.resources.total,
           labels: own.labels,

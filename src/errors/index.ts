@@ -52,14 +52,23 @@ export function registerError (name: string, cls: ErrorClass): void {
   registry.set(name, cls)
 }
 
-/** Rebuild an error from its wire form; unknown names become a FabricError with that name. */
-export function deserializeError (s: SerializedError): FabricError {
-  const cause = s.cause === undefined ? undefined : deserializeError(s.cause)
-  const Cls = registry.get(s.name) ?? FabricError
-  const err = new Cls(s.message, { retryable: s.retryable, cause })
-  err.name = s.name
-  err.retryable = s.retryable
-  if (s.kind !== undefined) (err as FabricError & { kind?: string }).kind = s.kind
+/**
+ * Rebuild an error from its wire form; unknown names become a FabricError with that name. The form
+ * comes from peers: only its fields of the right type are taken (a name and kind of at most 100
+ * characters, a message of at most 4,000, `retryable` only when `true`, causes at most 8 deep), so
+ * a hostile peer's error is still an error with a string name.
+ */
+export function deserializeError (s: SerializedError, depth = 0): FabricError {
+  const form = (typeof s === 'object' && s !== null ? s : {}) as Partial<Record<keyof SerializedError, unknown>>
+  const name = typeof form.name === 'string' && form.name.length > 0 ? form.name.slice(0, 100) : 'Error'
+  const message = typeof form.message === 'string' ? form.message.slice(0, 4000) : String(form.message ?? '').slice(0, 4000)
+  const retryable = form.retryable === true
+  const cause = form.cause === undefined || form.cause === null || depth >= 8 ? undefined : deserializeError(form.cause as SerializedError, depth + 1)
+  const Cls = registry.get(name) ?? FabricError
+  const err = new Cls(message, { retryable, cause })
+  err.name = name
+  err.retryable = retryable
+  if (typeof form.kind === 'string') (err as FabricError & { kind?: string }).kind = form.kind.slice(0, 100)
   return err
 }
 
@@ -79,7 +88,7 @@ export class PermissionDeniedError extends FabricError {
 }
 
 /** The quotas a node keeps per peer (see docs/limits.md), and the node-wide ceilings. */
-export type QuotaName = 'tasks-in-flight' | 'actors' | 'stored-bytes' | 'pulls' | 'node-actors'
+export type QuotaName = 'tasks-in-flight' | 'actors' | 'stored-bytes' | 'pulls' | 'node-actors' | 'task-time' | 'retries'
 
 /**
  * Refused because the asking peer is at one of its quotas on the node (or the node at a ceiling):

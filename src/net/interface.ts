@@ -221,6 +221,11 @@ export interface NetNodeInit {
    */
   objects?: { get: (cid: string, from: string, job: string | undefined) => Uint8Array | undefined | Promise<Uint8Array | undefined> }
   /**
+   * Object streams (pulls) one peer may have open to this node at once; past it a stream is
+   * refused with QuotaExceededError (`pulls`). @default 64
+   */
+  maxPullsPerPeer?: number
+  /**
    * This peer's job key, when it is a driver (see runtime/job.ts): sent with every task, actor
    * session, describe and pull it makes unless the call names another.
    */

@@ -37,6 +37,8 @@ import { decodeCbor, validateManifest, validateNodeInfo } from './messages.js'
 import { serveStatusStream } from './status-protocol.js'
 import type { Manifest } from '../component/interface.js'
 import { allowlistGater } from './allowlist.js'
+import { frameStream, refuse } from './frames.js'
+import { QuotaExceededError } from '../errors/index.js'
 
 /** The libp2p services every fabric node runs. */
 // A type alias, not an interface: libp2p's ServiceMap needs an index signature.
@@ -263,10 +265,24 @@ class Libp2pNetNode implements NetNode {
         })
       }, { maxInboundStreams: STATUS_MAX_INBOUND_STREAMS })
       const objects = this.init.objects ?? { get: () => undefined }
+      // Object streams open per peer: past its quota a peer's stream is refused (it pulls from another holder or later).
+      const pulls = new Map<string, number>()
+      const maxPulls = this.init.maxPullsPerPeer ?? 64
       await this.libp2p.handle(OBJECT_PROTOCOL, (stream, connection) => {
-        serveObjectStream(stream, connection.remotePeer.toString(), objects, this.log).catch(err => {
+        const peer = connection.remotePeer.toString()
+        const open = pulls.get(peer) ?? 0
+        if (open >= maxPulls) {
+          void refuse(stream, frameStream(stream, 1024), new QuotaExceededError(`quota 'pulls' of limit ${maxPulls} reached on this node: ${open} object streams of yours are open here`, { quota: 'pulls', limit: maxPulls }), this.log)
+          return
+        }
+        pulls.set(peer, open + 1)
+        serveObjectStream(stream, peer, objects, this.log).catch(err => {
           this.log('object stream failed - %e', err)
           stream.abort(err as Error)
+        }).finally(() => {
+          const left = (pulls.get(peer) ?? 1) - 1
+          if (left > 0) pulls.set(peer, left)
+          else pulls.delete(peer)
         })
       }, { maxInboundStreams: OBJECT_MAX_INBOUND_STREAMS, maxOutboundStreams: OBJECT_MAX_INBOUND_STREAMS })
       const tasks = this.init.tasks

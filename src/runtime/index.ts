@@ -13,3 +13,4 @@ export { rankNodes, type PlacementRequest, type Scheduling } from '../scheduler/
 export { RemoteObjects, RemoteObject, type Held, type Lineage } from './remote-objects.js'
 export { SubmitGate, GateEntry } from './submit-gate.js'
 export { newJob, jobIdOf, type Job } from './job.js'
+export { resolveNodeLimits, DEFAULT_NODE_LIMITS, type NodeLimits } from './node-limits.js'

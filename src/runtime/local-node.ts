@@ -241,6 +241,17 @@ export class LocalNode {
     return { id: a.id, component: a.component, cls: a.cls, detached: a.options.detached }
   }
 
+  /** Whether actor `actorId` lives here (not dead, not unknown). */
+  isActorAlive (actorId: string): boolean {
+    const a = this.n.actors.get(actorId)
+    return a !== undefined && a.state !== 'dead'
+  }
+
+  /** The timeout an actor's calls have by its options (undefined: none). */
+  actorTimeout (actorId: string): number | undefined {
+    return this.n.actors.get(actorId)?.options.timeoutMs
+  }
+
   /** Call an actor's method; returns the result's ref id (held once for the caller). */
   callActor (actorId: string, method: string, args: ArgSpec[], options: { timeoutMs?: number, maxRetries?: number, onRetry?: () => void, streaming?: boolean, job?: string } = {}): string {
     return this.n.actorTable.callActor(actorId, method, args, options)

@@ -1,8 +1,8 @@
 // Refs that cross nodes are renamed: a value arriving from another node names refs by that node's
 // ids, and the receiver gives each a ref of its own before the value is stored.
-import { TaskError } from '../exec/errors.js'
 import { decode, encode, findRefs, mapRefs, mayHoldRefs, ObjectRef } from '../objects/index.js'
 import { ForeignRefError } from './errors.js'
+import { splitCborArray } from '../objects/cbor-scan.js'
 import type { ArgSpec } from './interface.js'
 
 /**
@@ -29,10 +29,12 @@ export function localRefs (bytes: Uint8Array, local: (id: string) => string | un
  * in the request); without it, or for an id it does not know, the call is refused.
  */
 export function wireArgs (bytes: Uint8Array, what: string, local?: (id: string) => string | undefined): ArgSpec[] {
-  const values = decode(bytes)
-  if (!Array.isArray(values)) throw new TaskError(`${what}: the arguments must be a CBOR array`, { kind: 'bad-argument' })
-  return values.map((v, i) => {
-    if (findRefs(v).length === 0) return { kind: 'value' as const, bytes: encode(v), refs: [] }
+  // Split without decoding: an argument that cannot hold a ref goes on as the bytes it came as.
+  const items = splitCborArray(bytes, `${what}: the arguments`)
+  return items.map((item, i) => {
+    if (!mayHoldRefs(item)) return { kind: 'value' as const, bytes: item, refs: [] }
+    const v = decode(item)
+    if (findRefs(v).length === 0) return { kind: 'value' as const, bytes: item, refs: [] }
     const refs: string[] = []
     const mapped = mapRefs(v, ref => {
       const id = local?.(ref.id)

@@ -11,6 +11,7 @@ import type { RemoteTaskExecutor } from './remote-executor.js'
 import { wireArgs } from './local-refs.js'
 import { decode, encode, ObjectRef } from '../objects/index.js'
 import type { ArgSpec } from './interface.js'
+import { quotaError } from './node-limits.js'
 
 /** Hosts the actors peers create on this node (see {@link ActorHost}); reports their restarts in place to their owners. */
 export class RemoteActorHost implements ActorHost {
@@ -25,7 +26,25 @@ export class RemoteActorHost implements ActorHost {
   /** The generator methods of the actors sessions opened here (from their manifests): what may be called streaming. */
   private readonly streamingMethods = new Map<string, ReadonlySet<string>>()
 
+  /** The live actors each peer created here (its quota), by PeerId. */
+  private readonly created = new Map<string, Set<string>>()
+
   constructor (private readonly node: LocalNode, private readonly executor: RemoteTaskExecutor) {}
+
+  /**
+   * Refuse an actor past the node's ceiling or its creator's quota (actors that died since are
+   * not counted).
+   *
+   * @throws QuotaExceededError (`node-actors` or `actors`)
+   */
+  private admitActor (from: string, what: string): void {
+    const { maxActors, actorsPerPeer } = this.executor.limits
+    if (this.node.stats().actors >= maxActors) throw quotaError('node-actors', maxActors, what)
+    const mine = this.created.get(from)
+    if (mine === undefined || mine.size < actorsPerPeer) return
+    for (const id of mine) if (!this.node.isActorAlive(id)) mine.delete(id)
+    if (mine.size >= actorsPerPeer) throw quotaError('actors', actorsPerPeer, what)
+  }
 
   async open (req: ActorOpen, from: string): Promise<{ actor: string, owned: boolean, mayKill: boolean, detached: boolean, cls?: string, methods?: string[], streaming?: string[] }> {
     if (req.type === 'attach' || req.type === 'attach-id') {
@@ -46,6 +65,8 @@ export class RemoteActorHost implements ActorHost {
     }
     const options = resolveActorOptions(req.options, `actor '${req.cls}'`)
     options.namespace ??= defaultNamespace(from)
+    this.admitActor(from, `actor '${req.cls}'`)
+    if (options.timeoutMs !== undefined) this.executor.timeoutWithin(options.timeoutMs, `actor '${req.cls}'`)
     const restarts: { count: number, listener?: (restarts: number) => void } = { count: 0 }
     // Refs inside the constructor's arguments: refs of this node, held while the actor lives (a restart in place runs the constructor again).
     const what = `actor '${req.cls}' constructor`
@@ -65,6 +86,9 @@ export class RemoteActorHost implements ActorHost {
     }
     this.restarts.set(actor, restarts)
     this.actorRefs.set(actor, mapping)
+    let mine = this.created.get(from)
+    if (mine === undefined) this.created.set(from, mine = new Set())
+    mine.add(actor)
     this.streamingMethods.set(actor, new Set(cls.streaming))
     return { actor, owned: true, mayKill: true, detached: options.detached }
   }
@@ -95,6 +119,8 @@ export class RemoteActorHost implements ActorHost {
     const release = (): void => { for (const l of locals) this.node.release(l) }
     let id: string
     try {
+      // Every call ends within the node's ceiling (its own timeout, the actor's, or the ceiling).
+      timeoutMs = this.executor.timeoutWithin(timeoutMs ?? this.node.actorTimeout(actor), what)
       if (nested.length > 0) {
         const fresh = nested.filter(n => !mapping.has(n.id))
         const pulls = fresh.map(n => {
@@ -153,6 +179,7 @@ export class RemoteActorHost implements ActorHost {
   }
 
   kill (actor: string): void {
+    for (const [peer, mine] of this.created) if (mine.delete(actor) && mine.size === 0) this.created.delete(peer)
     this.restarts.delete(actor)
     this.streamingMethods.delete(actor)
     this.node.kill(actor)

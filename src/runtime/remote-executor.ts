@@ -12,6 +12,7 @@ import type { Resources } from '../scheduler/index.js'
 import type { LocalNode } from './local-node.js'
 import { resolveTaskOptions } from './options.js'
 import type { ArgSpec } from './interface.js'
+import { PeerCounter, quotaError, resolveNodeLimits, type NodeLimits } from './node-limits.js'
 
 /**
  * Runs the tasks peers send: fetches components it lacks from the sender, pulls object arguments
@@ -21,8 +22,11 @@ import type { ArgSpec } from './interface.js'
 export class RemoteTaskExecutor {
   private readonly loaded = new Map<string, Promise<{ component: CompiledComponent, manifest: Manifest }>>()
   private readonly bytes = new Map<string, Uint8Array>()
-  /** Results and pulled arguments kept for their owners: owner PeerId → CID → the ref ids holding it. */
-  private readonly owned = new Map<string, Map<string, string[]>>()
+  /** Results and pulled arguments kept for their owners: owner PeerId → CID → the ref ids holding it and its size. */
+  private readonly owned = new Map<string, Map<string, { ids: string[], size: number }>>()
+  /** Tasks each peer has in flight here, and bytes kept for each (quotas). */
+  private readonly inFlight: PeerCounter
+  private readonly storedBytes: PeerCounter
   /** Objects being pulled now (tasks that need the same one wait for one pull). */
   private readonly pulling = new Map<string, Promise<Uint8Array>>()
   /** Tasks taken from peers and not finished (running, queued, or still loading). */
@@ -33,7 +37,10 @@ export class RemoteTaskExecutor {
    * @param pull pulls an object's bytes by CID from the peers holding it (the net node's pullObject)
    * @param view the node's view of the fabric, once it has one: without it no task is spilled back
    */
-  constructor (private readonly node: LocalNode, private readonly pull: (cid: string, holders: string[], job: string | undefined) => Promise<Uint8Array>, private readonly view: () => FabricView | undefined = () => undefined) {}
+  constructor (private readonly node: LocalNode, private readonly pull: (cid: string, holders: string[], job: string | undefined) => Promise<Uint8Array>, private readonly view: () => FabricView | undefined = () => undefined, readonly limits: NodeLimits = resolveNodeLimits()) {
+    this.inFlight = new PeerCounter('tasks-in-flight', () => this.limits.tasksPerPeer)
+    this.storedBytes = new PeerCounter('stored-bytes', () => this.limits.storedBytesPerPeer)
+  }
 
   /**
    * Spillback: whether to send a task back (the node's local policy decides: when this node cannot
@@ -94,12 +101,24 @@ export class RemoteTaskExecutor {
 
   /** Run a task; a generator's items go to `onItem` in order (large ones kept here by CID). */
   async run (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void = () => {}, signal?: AbortSignal): Promise<TaskOutcome> {
+    this.inFlight.take(from, `task '${req.name}'`)
     this.active++
     try {
       return await this.runTaken(req, from, onItem, signal)
     } finally {
       this.active--
+      this.inFlight.give(from)
     }
+  }
+
+  /**
+   * A peer's timeout within the node's ceiling: the ceiling when it sets none.
+   *
+   * @throws QuotaExceededError (`task-time`) for one past the ceiling
+   */
+  timeoutWithin (timeoutMs: number | undefined, what: string): number {
+    if (timeoutMs !== undefined && timeoutMs > this.limits.maxTaskMs) throw quotaError('task-time', this.limits.maxTaskMs, `${what} asks for a timeout of ${timeoutMs} ms`)
+    return timeoutMs ?? this.limits.maxTaskMs
   }
 
   private async runTaken (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void, signal?: AbortSignal): Promise<TaskOutcome> {
@@ -113,7 +132,9 @@ export class RemoteTaskExecutor {
     let id: string | undefined
     try {
       const args = await this.args(req, from, copies, locals)
-      const options = resolveTaskOptions({ maxRetries: 0, ...req.options, ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }) }, `task '${req.name}'`)
+      const what = `task '${req.name}'`
+      const options = resolveTaskOptions({ maxRetries: 0, ...req.options, timeoutMs: this.timeoutWithin(req.timeoutMs, what) }, what)
+      if (options.maxRetries > this.limits.maxRetries) throw quotaError('retries', this.limits.maxRetries, `${what} asks for ${options.maxRetries} retries`)
       id = this.node.submit({ component, name: req.name, args, options, streaming: task.streaming, ...(req.job === undefined ? {} : { job: req.job }) })
       // The caller cancelled: queued work is dropped, running work stopped (the result says so).
       if (signal?.aborted === true) onCancel()
@@ -137,7 +158,12 @@ export class RemoteTaskExecutor {
             this.node.release(item)
             onItem({ value: where.inline, ...(nested.length === 0 ? {} : { nested }) })
           } else {
-            this.keep(from, where.cid, item, job)
+            try {
+              this.keep(from, where.cid, item, job, where.size)
+            } catch (err) {
+              this.node.release(item)
+              throw err
+            }
             onItem({ object: where })
           }
           count++
@@ -159,7 +185,7 @@ export class RemoteTaskExecutor {
       if (inline !== undefined) return await asValue(inline)
       // A large result stays here, held for its owner, and travels by CID.
       const stored = where as { cid: string, size: number }
-      this.keep(from, stored.cid, id, job)
+      this.keep(from, stored.cid, id, job, stored.size)
       keep = true
       return { object: stored, ...extra }
     } finally {
@@ -212,8 +238,8 @@ export class RemoteTaskExecutor {
           bytes += inline.byteLength + 64
         } else {
           const stored = where as { cid: string, size: number }
+          this.keep(owner, stored.cid, ref.id, job, stored.size)
           this.node.hold(ref.id)
-          this.keep(owner, stored.cid, ref.id, job)
           kept.push({ cid: stored.cid, id: ref.id })
           out.push({ id: ref.id, cid: stored.cid, size: stored.size })
           bytes += 256
@@ -301,7 +327,13 @@ export class RemoteTaskExecutor {
     }
     // Kept for the owner (a copy already here for another job is pinned again, not stored twice).
     if (keep !== undefined && this.owned.get(keep.owner)?.has(cid) !== true) {
-      this.keep(keep.owner, cid, this.node.putBytes(bytes), job)
+      const id = this.node.putBytes(bytes)
+      try {
+        this.keep(keep.owner, cid, id, job, bytes.byteLength)
+      } catch (err) {
+        this.node.release(id)
+        throw err
+      }
       keep.copies.push(cid)
     }
     this.node.grant(cid, job)
@@ -318,22 +350,33 @@ export class RemoteTaskExecutor {
     return holders.filter(h => h === asker || (!h.startsWith('/') && view !== undefined && (view.get(h)?.state ?? 'dead') !== 'dead'))
   }
 
-  /** Hold ref `id` (object `cid`) for `owner` until it releases it or leaves; peers presenting `job` may pull it. */
-  private keep (owner: string, cid: string, id: string, job?: string): void {
-    this.node.grant(cid, job)
+  /**
+   * Hold ref `id` (object `cid`, `size` bytes) for `owner` until it releases it or leaves; peers
+   * presenting `job` may pull it. A CID already kept for the owner counts once.
+   *
+   * @throws QuotaExceededError (`stored-bytes`) when the owner's bytes here would pass its quota
+   */
+  private keep (owner: string, cid: string, id: string, job: string | undefined, size: number): void {
     let mine = this.owned.get(owner)
+    const known = mine?.get(cid)
+    if (known === undefined) this.storedBytes.take(owner, `keeping object ${cid} (${size} bytes) for ${owner}`, size)
+    this.node.grant(cid, job)
     if (mine === undefined) this.owned.set(owner, mine = new Map())
-    mine.set(cid, [...(mine.get(cid) ?? []), id])
+    if (known === undefined) mine.set(cid, { ids: [id], size })
+    else known.ids.push(id)
   }
 
   /** Undo one {@link keep}: the ref is released. */
   private unkeep (owner: string, cid: string, id: string): void {
     const mine = this.owned.get(owner)
-    const ids = mine?.get(cid)
-    const at = ids?.indexOf(id) ?? -1
+    const kept = mine?.get(cid)
+    const at = kept?.ids.indexOf(id) ?? -1
     if (at < 0) return
-    ids!.splice(at, 1)
-    if (ids!.length === 0) mine!.delete(cid)
+    kept!.ids.splice(at, 1)
+    if (kept!.ids.length === 0) {
+      mine!.delete(cid)
+      this.storedBytes.give(owner, kept!.size)
+    }
     if (mine!.size === 0) this.owned.delete(owner)
     this.node.release(id)
   }
@@ -344,10 +387,11 @@ export class RemoteTaskExecutor {
     if (mine === undefined) return 0
     let n = 0
     for (const cid of cids) {
-      const ids = mine.get(cid)
-      if (ids === undefined) continue
-      for (const id of ids) this.node.release(id)
+      const kept = mine.get(cid)
+      if (kept === undefined) continue
+      for (const id of kept.ids) this.node.release(id)
       mine.delete(cid)
+      this.storedBytes.give(owner, kept.size)
       n++
     }
     if (mine.size === 0) this.owned.delete(owner)

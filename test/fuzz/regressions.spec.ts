@@ -50,3 +50,22 @@ describe('fuzz regressions: objects/codec fast path', () => {
     assert.equal(decode(hex('3b 00 1f ff ff ff ff ff fe')), Number.MIN_SAFE_INTEGER)
   })
 })
+
+describe('fuzz regressions: errors from peers', () => {
+  it("a peer's error is taken only for fields of the right type: retryable true or false, causes rebuilt the same way", async () => {
+    const { decodeActorReply } = await import('../../src/net/actor-protocol.js')
+    const { deserializeError } = await import('../../src/errors/index.js')
+    // { type: 'result', id: 1, ok: false, error: { name: 'E', message: 'm', retryable: 'yes' } }
+    const reply = decodeActorReply(hex('a462696401626f6bf4647479706566726573756c74656572726f72a3646e616d656145676d657373616765616d69726574727961626c6563796573'))
+    assert.ok(reply.type === 'result' && !reply.ok)
+    assert.equal(reply.error.name, 'E')
+    assert.equal((reply.error as Error & { retryable: unknown }).retryable, false)
+    const odd = deserializeError({ name: 'Outer', message: 'm', retryable: true, cause: { message: 7, retryable: 'x', cause: { name: 42 } } } as never)
+    assert.equal(odd.retryable, true)
+    const cause = odd.cause as Error & { retryable: unknown, cause?: Error }
+    assert.equal(cause.name, 'Error')
+    assert.equal(cause.message, '7')
+    assert.equal(cause.retryable, false)
+    assert.equal(cause.cause?.name, 'Error')
+  })
+})
