@@ -41,7 +41,9 @@ const LIMIT_NAMES: Record<string, keyof NodeLimits> = {
   'tasks-in-flight': 'tasksPerPeer',
   actors: 'actorsPerPeer',
   'stored-bytes': 'storedBytesPerPeer',
-  pulls: 'pullsPerPeer'
+  pulls: 'pullsPerPeer',
+  components: 'maxComponents',
+  'component-bytes': 'maxComponentBytes'
 }
 
 /** The `--limit name=N` flags as node limits (checked again, with the defaults, by createNode). */

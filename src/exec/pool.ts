@@ -5,6 +5,7 @@
 import os from 'node:os'
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads'
 import { randomUUID } from 'node:crypto'
+import { guestWorkerEnv } from './worker-env.js'
 import type { CompiledComponent, Manifest } from '../component/interface.js'
 import { deserializeError } from '../errors/index.js'
 import {
@@ -465,6 +466,8 @@ class WorkerPool implements ExecPool {
       // Workers need no loader: the script is plain JS. The parent's flags (a TypeScript loader,
       // inspector ports) would only slow them down or clash.
       execArgv: [],
+      // Guest glue sees only the variables the worker's own code reads (see guestWorkerEnv).
+      env: guestWorkerEnv(process.env),
       resourceLimits: { maxOldGenerationSizeMb: kind === 'actor' ? this.actorHeapMb : this.heapMb },
       stdout: false,
       stderr: false
@@ -720,3 +723,4 @@ function describeRequest (r: Request): string {
 export function createExecPool (init: ExecPoolInit = {}): ExecPool {
   return new WorkerPool(init)
 }
+

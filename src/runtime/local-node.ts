@@ -128,6 +128,12 @@ export class LocalNode {
     return { component, manifest }
   }
 
+  /** Forget a loaded component (a peer's, dropped to make room): guests can no longer submit its tasks here until it is loaded again. */
+  forgetComponent (cid: string): void {
+    this.n.components.delete(cid)
+    this.n.grants.drop(cid)
+  }
+
   // ---- objects (ObjectOwner) ---------------------------------------------------------------
 
   /**

@@ -21,6 +21,10 @@ export interface NodeLimits {
   storedBytesPerPeer: number
   /** Object streams one peer may have open to the node at once (pulls; see net-node.ts). */
   pullsPerPeer: number
+  /** Peers' components the node keeps loaded (their bytes and compiled modules), least recently used dropped first; one in use is kept. */
+  maxComponents: number
+  /** Bytes of peers' components the node keeps, as for {@link maxComponents}. */
+  maxComponentBytes: number
 }
 
 export const DEFAULT_NODE_LIMITS: Readonly<NodeLimits> = Object.freeze({
@@ -30,7 +34,9 @@ export const DEFAULT_NODE_LIMITS: Readonly<NodeLimits> = Object.freeze({
   tasksPerPeer: 8192,
   actorsPerPeer: 1024,
   storedBytesPerPeer: 16 * 1024 ** 3,
-  pullsPerPeer: 64
+  pullsPerPeer: 64,
+  maxComponents: 256,
+  maxComponentBytes: 1024 ** 3
 })
 
 /** `given` over the defaults, each a positive integer (else a TypeError naming it). */

@@ -28,6 +28,8 @@ export class RemoteActorHost implements ActorHost {
 
   /** The live actors each peer created here (its quota), by PeerId. */
   private readonly created = new Map<string, Set<string>>()
+  /** The component of each actor created here (pinned while it lives). */
+  private readonly components = new Map<string, string>()
 
   constructor (private readonly node: LocalNode, private readonly executor: RemoteTaskExecutor) {}
 
@@ -58,6 +60,17 @@ export class RemoteActorHost implements ActorHost {
       const detached = req.type === 'attach' && found.detached
       return { actor: found.id, owned: false, mayKill: detached, detached, cls: found.cls, methods: cls?.methods ?? [], streaming }
     }
+    // The component stays loaded while the actor lives (see RemoteTaskExecutor.trimComponents).
+    this.executor.pin(req.component)
+    try {
+      return await this.create(req, from)
+    } catch (err) {
+      this.executor.unpin(req.component)
+      throw err
+    }
+  }
+
+  private async create (req: Extract<ActorOpen, { type: 'create' }>, from: string): Promise<{ actor: string, owned: boolean, mayKill: boolean, detached: boolean, cls?: string, methods?: string[], streaming?: string[] }> {
     const { component, manifest } = await this.executor.load(req.component, from, req.job)
     const cls = manifest.actors.find(a => a.name === req.cls)
     if (cls === undefined) {
@@ -89,6 +102,7 @@ export class RemoteActorHost implements ActorHost {
     let mine = this.created.get(from)
     if (mine === undefined) this.created.set(from, mine = new Set())
     mine.add(actor)
+    this.components.set(actor, req.component)
     this.streamingMethods.set(actor, new Set(cls.streaming))
     return { actor, owned: true, mayKill: true, detached: options.detached }
   }
@@ -180,6 +194,11 @@ export class RemoteActorHost implements ActorHost {
 
   kill (actor: string): void {
     for (const [peer, mine] of this.created) if (mine.delete(actor) && mine.size === 0) this.created.delete(peer)
+    const component = this.components.get(actor)
+    if (component !== undefined) {
+      this.components.delete(actor)
+      this.executor.unpin(component)
+    }
     this.restarts.delete(actor)
     this.streamingMethods.delete(actor)
     this.node.kill(actor)

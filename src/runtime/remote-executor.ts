@@ -20,7 +20,9 @@ import { PeerCounter, quotaError, resolveNodeLimits, type NodeLimits } from './n
  * store (served by CID) until its owner, the peer that sent the task, releases it or leaves.
  */
 export class RemoteTaskExecutor {
+  /** Peers' components, least recently used first (see trimComponents), and those work of runs now. */
   private readonly loaded = new Map<string, Promise<{ component: CompiledComponent, manifest: Manifest }>>()
+  private readonly pins = new Map<string, number>()
   private readonly bytes = new Map<string, Uint8Array>()
   /** Results and pulled arguments kept for their owners: owner PeerId → CID → the ref ids holding it and its size. */
   private readonly owned = new Map<string, Map<string, { ids: string[], size: number }>>()
@@ -86,12 +88,44 @@ export class RemoteTaskExecutor {
         this.bytes.set(cid, bytes)
         return await this.node.load(bytes)
       })()
-      p.catch(() => this.loaded.delete(cid))
-      this.loaded.set(cid, p)
+      p.catch(() => { this.loaded.delete(cid); this.bytes.delete(cid) })
+    } else {
+      this.loaded.delete(cid) // used now: the most recent in the map's order
     }
+    this.loaded.set(cid, p)
     const loaded = await p
     if (share) this.node.grant(cid, job)
+    this.trimComponents(cid)
     return loaded
+  }
+
+  /** Keep component `cid` while work of it runs here (tasks, actors): it is not dropped to make room. */
+  pin (cid: string): void {
+    this.pins.set(cid, (this.pins.get(cid) ?? 0) + 1)
+  }
+
+  unpin (cid: string): void {
+    const left = (this.pins.get(cid) ?? 0) - 1
+    if (left > 0) this.pins.set(cid, left)
+    else this.pins.delete(cid)
+  }
+
+  /**
+   * Peers' components past the node's limits (count, bytes) are dropped, least recently used
+   * first, never one in use or `keep`: loading it again pulls and compiles it again.
+   */
+  private trimComponents (keep: string): void {
+    const { maxComponents, maxComponentBytes } = this.limits
+    let bytes = 0
+    for (const b of this.bytes.values()) bytes += b.byteLength
+    for (const cid of [...this.loaded.keys()]) {
+      if (this.loaded.size <= maxComponents && bytes <= maxComponentBytes) return
+      if (cid === keep || this.pins.has(cid) || !this.bytes.has(cid)) continue
+      bytes -= this.bytes.get(cid)!.byteLength
+      this.loaded.delete(cid)
+      this.bytes.delete(cid)
+      this.node.forgetComponent(cid)
+    }
   }
 
   /** The manifest of component `cid` (loading it first). */
@@ -122,6 +156,15 @@ export class RemoteTaskExecutor {
   }
 
   private async runTaken (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void, signal?: AbortSignal): Promise<TaskOutcome> {
+    this.pin(req.component)
+    try {
+      return await this.runLoaded(req, from, onItem, signal)
+    } finally {
+      this.unpin(req.component)
+    }
+  }
+
+  private async runLoaded (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void, signal?: AbortSignal): Promise<TaskOutcome> {
     const { component, manifest } = await this.load(req.component, from, req.job)
     const task = manifest.tasks.find(t => t.name === req.name)
     if (task === undefined) throw new TaskError(`component ${req.component} has no task named "${req.name}"`, { kind: 'unknown-task' })

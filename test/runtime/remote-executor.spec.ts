@@ -7,6 +7,7 @@ import type { FabricView } from '../../src/net/index.js'
 import type { LocalNode } from '../../src/runtime/index.js'
 import { RemoteTaskExecutor } from '../../src/runtime/index.js'
 import { ObjectGrants } from '../../src/runtime/object-grants.js'
+import { resolveNodeLimits } from '../../src/runtime/node-limits.js'
 
 const MEMBER = '12D3KooWEwuGmQEVq4HJjCtaaRQBc1BZgVSh4fk1ub4XaoWHbq5E'
 const GONE = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
@@ -89,5 +90,29 @@ describe('runtime/object-grants', () => {
     assert.ok(g.allows('c1', 'a'), 'a held object keeps its grants')
     g.drop('c1')
     assert.ok(!g.allows('c1', 'a'))
+  })
+})
+
+describe("runtime/remote-executor: peers' components are bounded", () => {
+  it('keeps at most maxComponents, dropping the least recently used one not in use; a dropped one loads again', async () => {
+    const forgotten: string[] = []
+    const pulls: string[] = []
+    const node = {
+      load: async (bytes: Uint8Array) => ({ component: { cid: `c${bytes[0]!}` }, manifest: { tasks: [], actors: [] } }),
+      grant: () => {},
+      forgetComponent: (cid: string) => forgotten.push(cid)
+    } as unknown as LocalNode
+    const executor = new RemoteTaskExecutor(node, async (cid) => { pulls.push(cid); return new Uint8Array([Number(cid.slice(1))]) }, () => undefined, resolveNodeLimits({ maxComponents: 2 }))
+    await executor.load('c1', ASKER)
+    await executor.load('c2', ASKER)
+    executor.pin('c1')
+    await executor.load('c3', ASKER)
+    assert.deepEqual(forgotten, ['c2'], 'c1 is in use (pinned), so the least recently used other one goes')
+    executor.unpin('c1')
+    await executor.load('c3', ASKER) // used again: c1 is now the oldest
+    await executor.load('c2', ASKER)
+    assert.deepEqual(forgotten, ['c2', 'c1'])
+    assert.deepEqual(pulls, ['c1', 'c2', 'c3', 'c2'], 'a dropped component is pulled again when asked for')
+    assert.equal(executor.componentBytes('c1'), undefined)
   })
 })
