@@ -75,10 +75,16 @@ export interface FaultRecord {
   firstRetryDoneMs?: number
   /** Actors living on the node when it was hit. */
   actorsHit: number
+  /** Of those, actors whose restart budget was spent already (they die: calls fail with ActorDiedError). */
+  actorsOutOfBudget: number
   /** For each, the time until it was restarted (a new instance placed), from the fault. */
   actorRestartMs: number[]
   /** What the nodes printed and the driver's view said about the nodes hit, from the fault until 10 s after it ended. */
   timeline?: string[]
+  /** The next fault on one of the same nodes began this long after this one (within 10 s of its end): every measure stops there. */
+  nextFaultMs?: number
+  /** What was still broken 20 s after the recovery (see settle()); the next fault went ahead anyway. */
+  unsettled?: string[]
 }
 
 /** One actor of the job, checked call by call. */
@@ -107,12 +113,16 @@ export interface ChaosReport {
   faults: FaultRecord[]
   /**
    * `submitted` calls: `correct` + `wrong` + `failed` + `refused` (actor calls refused with the
-   * typed error the docs promise once the actor's restart budget is spent); `retried`: tasks run
-   * again after `attemptsLost` attempts were lost with their node.
+   * typed error the docs promise once the actor's restart budget is spent) + `lostNoLineage` (a
+   * large value returned by ref inside a result, which has no lineage, lost with its node:
+   * ObjectLostError, as the docs promise); `retried`: tasks run again after `attemptsLost`
+   * attempts were lost with their node.
    */
-  tasks: { submitted: number, correct: number, wrong: number, failed: number, refused: number, retried: number, attemptsLost: number, spilledBack: number, perSecond: number }
+  tasks: { submitted: number, correct: number, wrong: number, failed: number, refused: number, lostNoLineage: number, retried: number, attemptsLost: number, spilledBack: number, perSecond: number }
   objects: { largeChecked: number, rebuilt: number, rebuildFailed: number, rebuildMedianMs?: number, rebuildMaxMs?: number, lost: number }
   actors: ActorRecord[]
+  /** Every 5 s of the job: calls answered so far, jobs pending, rebuilds, and per node its state and the task attempts it finished in those 5 s and has open. */
+  progress: Array<{ atS: number, done: number, pending: number, rebuilds: number, perNode: Record<string, string> }>
   /** Every check that failed, one line each; empty when the run passed. */
   failures: string[]
 }
@@ -124,6 +134,8 @@ const WINDOW = 64
 /** Actors in the job: two of them fragile (a small restart budget, to see it spent). */
 const FRAGILE = { maxRestarts: 1, maxTaskRetries: 1 }
 const DURABLE = { maxRestarts: 30, maxTaskRetries: 10 }
+/** Nested tasks of one `fan` task. */
+const FAN = 4
 /** Task retries after a lost node (the default is 3; several nodes fail at once here). */
 const MAX_RETRIES = 6
 
@@ -132,10 +144,12 @@ type Job =
   | { kind: 'sum', i: number }
   | { kind: 'box', i: number }
   | { kind: 'blob', i: number, size: number }
+  | { kind: 'bigbox', i: number, size: number }
+  | { kind: 'fan', i: number }
   | { kind: 'call', actor: number }
 
 /** Remote calls a job makes. */
-const COST: Record<Job['kind'], number> = { mix: 1, sum: 3, box: 2, blob: 3, call: 1 }
+const COST: Record<Job['kind'], number> = { mix: 1, sum: 3, box: 2, blob: 3, bigbox: 1, fan: 1 + FAN, call: 1 }
 
 /** mulberry32: a small seeded generator, so a seed replays the same job and schedule. */
 function rng (seed: number): () => number {
@@ -152,13 +166,17 @@ function rng (seed: number): () => number {
 /** The job: `tasks` remote calls in a seeded order (see COST). */
 function planJobs (tasks: number, actors: number, random: () => number): Job[] {
   const blobs = Math.max(3, Math.round(tasks / 250))
+  const bigboxes = Math.max(2, Math.round(tasks / 400))
+  const fans = Math.round(tasks * 0.015)
   const boxes = Math.round(tasks * 0.03)
   const sums = Math.round(tasks * 0.05)
   const calls = Math.round(tasks * 0.2)
-  const mixes = Math.max(0, tasks - blobs * COST.blob - boxes * COST.box - sums * COST.sum - calls)
+  const mixes = Math.max(0, tasks - blobs * COST.blob - bigboxes * COST.bigbox - fans * COST.fan - boxes * COST.box - sums * COST.sum - calls)
   const jobs: Job[] = []
   let i = 0
   for (let k = 0; k < blobs; k++) jobs.push({ kind: 'blob', i: i++, size: (256 + Math.floor(random() * 512)) * 4096 })
+  for (let k = 0; k < bigboxes; k++) jobs.push({ kind: 'bigbox', i: i++, size: (64 + Math.floor(random() * 192)) * 4096 })
+  for (let k = 0; k < fans; k++) jobs.push({ kind: 'fan', i: i++ })
   for (let k = 0; k < boxes; k++) jobs.push({ kind: 'box', i: i++ })
   for (let k = 0; k < sums; k++) jobs.push({ kind: 'sum', i: i++ })
   for (let k = 0; k < mixes; k++) jobs.push({ kind: 'mix', i: i++ })
@@ -343,6 +361,8 @@ export async function runChaos (init: ChaosInit = {}): Promise<ChaosReport> {
     let failed = 0
     /** Actor calls refused as the docs promise once an actor's budget is spent (not failures). */
     let actorCallsRefused = 0
+    /** Large refs returned inside results (no lineage) lost with their node: ObjectLostError, as the docs promise (not failures). */
+    let lostNoLineage = 0
     const pending = new Map<number, Job>()
     /** `calls` calls checked: right, or wrong (a failure). */
     const expect = (ok: boolean, what: string, calls = 1): void => {
@@ -407,6 +427,27 @@ export async function runChaos (init: ChaosInit = {}): Promise<ChaosReport> {
           } catch (err) { failedTask(`blob ${i}`, err, 3) }
           return
         }
+        case 'fan': {
+          const ref = call<number>('fan', [seed, i, FAN, WORK])
+          let want = 0
+          for (let k = 0; k < FAN; k++) want = (want + mixOf(seed + k, i, WORK)) >>> 0
+          try { const v = await f.get(ref); expect(v === want, `fan ${i}: ${String(v)}, want ${want}`, COST.fan) } catch (err) { failedTask(`fan ${i}`, err, COST.fan) }
+          return
+        }
+        case 'bigbox': {
+          // A ref returned inside a result has no lineage: lost with its node it may fail, but only with ObjectLostError.
+          const ref = call<{ seed: number, inner: ObjectRef<Uint8Array> }>('bigBoxed', [seed + i, job.size])
+          try {
+            const box = await f.get(ref)
+            const bytes = await f.get(box.inner)
+            largeChecked++
+            expect(box.seed === seed + i && digestBytes(bytes) === digestBytes(blobBytes(seed + i, job.size)), `bigbox ${i}: ${bytes.length} bytes, want ${job.size}`)
+          } catch (err) {
+            if ((err as Error).name !== 'ObjectLostError') failedTask(`bigbox ${i}`, err, 1)
+            else lostNoLineage++
+          }
+          return
+        }
         case 'call': {
           const a = job.actor
           const k = callLog[a]!.length
@@ -444,9 +485,19 @@ export async function runChaos (init: ChaosInit = {}): Promise<ChaosReport> {
         await checkKeepers(`check ${round}, at ${((Date.now() - t0) / 1000).toFixed(0)} s`)
       }
     })()
+    const timeline: ChaosReport['progress'] = []
+    let tick = t0
     const progress = setInterval(() => {
-      const done = correct + wrong + failed
-      log(`t=${((Date.now() - t0) / 1000).toFixed(0)} s: ${done} results checked, ${pending.size} jobs pending, ${attempts.length} attempts, ${rebuilds.length} rebuilds; nodes ${cluster.nodes.map(n => `${n.name}:${n.state}`).join(' ')}`)
+      const now = Date.now()
+      const done = correct + wrong + failed + lostNoLineage + callLog.reduce((n, calls) => n + calls.filter(c => c.entry !== undefined || c.error !== undefined).length, 0)
+      const perNode: Record<string, string> = {}
+      for (const n of cluster.nodes) {
+        const mine = attempts.filter(a => a.peer === n.peer)
+        perNode[n.name] = `${n.state} ${mine.filter(a => a.end !== undefined && a.end > tick && a.end <= now).length} done ${mine.filter(a => a.end === undefined).length} open`
+      }
+      tick = now
+      timeline.push({ atS: Math.round((now - t0) / 1000), done, pending: pending.size, rebuilds: rebuilds.length, perNode })
+      log(`t=${((now - t0) / 1000).toFixed(0)} s: ${done} calls answered, ${pending.size} jobs pending, ${rebuilds.length} rebuilds; last 5 s per node: ${Object.entries(perNode).map(([k, v]) => `${k} ${v}`).join(', ')}`)
     }, 5000)
     const inflight = new Set<Promise<void>>()
     for (let j = 0; j < jobs.length; j++) {
@@ -468,6 +519,9 @@ export async function runChaos (init: ChaosInit = {}): Promise<ChaosReport> {
       for (const j of pending.values()) kinds[j.kind] = (kinds[j.kind] ?? 0) + 1
       fail(`hang: ${pending.size} jobs had not finished ${opts.drainMs / 1000} s after the faults ended (${JSON.stringify(kinds)}); attempts still open: ${attempts.filter(a => a.end === undefined).map(a => `${a.name}@${cluster.nameOf(a.peer)}`).slice(0, 10).join(', ')}`)
     }
+    // Every node back, in the driver's view and in each other's.
+    const broken = await settle(cluster, f, t0, 30_000)
+    if (broken.length > 0) fail(`not every node came back 30 s after the faults ended: ${broken.join('; ')}`)
     // Everything back: the keepers once more, and each actor's state once more.
     await checkKeepers('at the end')
     clearInterval(sampler)
@@ -476,8 +530,8 @@ export async function runChaos (init: ChaosInit = {}): Promise<ChaosReport> {
     // instance whose node was cut off or hung while the driver restarted it elsewhere must be gone.
     const liveActors = ledgers.filter(h => f.actorInfo(h).peer !== undefined).length
     const hosted = (): number => net.view.peers().reduce((sum, p) => sum + (p.info.work?.actors ?? 0), 0)
-    const settle = Date.now() + 15_000
-    while (hosted() !== liveActors && Date.now() < settle) await sleep(200)
+    const settleBy = Date.now() + 15_000
+    while (hosted() !== liveActors && Date.now() < settleBy) await sleep(200)
     if (hosted() !== liveActors) fail(`the nodes host ${hosted()} actors (${net.view.peers().filter(p => (p.info.work?.actors ?? 0) > 0).map(p => `${cluster.nameOf(p.info.peer)}: ${p.info.work!.actors}`).join(', ')}), the driver has ${liveActors} alive, 15 s after the job ended`)
 
     // Actors: every answer consistent with the calls before it on the same instance, in order;
@@ -524,7 +578,7 @@ export async function runChaos (init: ChaosInit = {}): Promise<ChaosReport> {
       if (rec.incarnations - 1 > rec.restarts) fail(`${rec.name}: ${rec.incarnations} fresh instances answered, but only ${rec.restarts} restarts counted`)
     })
 
-    if (drained && correct + wrong + failed + actorCallsRefused !== submitted) fail(`accounting: ${submitted} calls submitted, but ${correct} correct + ${wrong} wrong + ${failed} failed + ${actorCallsRefused} refused`)
+    if (drained && correct + wrong + failed + actorCallsRefused + lostNoLineage !== submitted) fail(`accounting: ${submitted} calls submitted, but ${correct} correct + ${wrong} wrong + ${failed} failed + ${actorCallsRefused} refused + ${lostNoLineage} lost without lineage`)
 
     // Tasks: attempts lost to faults, run again; spillbacks are placement, not failures.
     const byId = new Map<string, Attempt[]>()
@@ -538,7 +592,11 @@ export async function runChaos (init: ChaosInit = {}): Promise<ChaosReport> {
     const attemptsLost = attempts.filter(lostAttempt).length
     const spilledBack = attempts.filter(a => a.error === 'SpilledBackError').length
 
-    const faults = live.map(lf => measureFault(lf, cluster, view, attempts, byId, actorSamples))
+    const faults = live.map((lf, k) => {
+      const mine = new Set(lf.rec.kind === 'partition' ? cluster.nodes.map(n => n.name) : lf.rec.nodes)
+      const next = live.slice(k + 1).find(o => o.rec.kind === 'partition' || o.rec.nodes.some(n => mine.has(n)))
+      return measureFault(lf, next?.t0 ?? Infinity, actorRecs.map(a => a.maxRestarts), cluster, view, attempts, byId, actorSamples)
+    })
     const spans = rebuilds.filter(r => r.end !== undefined).map(r => r.end! - r.start).sort((a, b) => a - b)
     const report: ChaosReport = {
       init: opts,
@@ -547,7 +605,7 @@ export async function runChaos (init: ChaosInit = {}): Promise<ChaosReport> {
       jobMs,
       wallMs: Date.now() - wallStart,
       faults,
-      tasks: { submitted, correct, wrong, failed, refused: actorCallsRefused, retried, attemptsLost, spilledBack, perSecond: Math.round(submitted / (jobMs / 1000)) },
+      tasks: { submitted, correct, wrong, failed, refused: actorCallsRefused, lostNoLineage, retried, attemptsLost, spilledBack, perSecond: Math.round(submitted / (jobMs / 1000)) },
       objects: {
         largeChecked,
         rebuilt: rebuilds.filter(r => r.ok === true).length,
@@ -556,6 +614,7 @@ export async function runChaos (init: ChaosInit = {}): Promise<ChaosReport> {
         lost
       },
       actors: actorRecs,
+      progress: timeline,
       failures
     }
     return report
@@ -565,7 +624,42 @@ export async function runChaos (init: ChaosInit = {}): Promise<ChaosReport> {
   }
 }
 
-/** Inject faults until `end`, then bring every node back; `live` gets each fault as it starts. */
+/**
+ * What is still broken about nodes `names` after a recovery: those the driver does not see alive,
+ * and pairs of nodes (one of them in `names`, neither hit by another fault now: `elsewhere`) where
+ * the last thing one printed about the other since `since` was a suspicion or a death.
+ */
+function unsettled (cluster: ChaosCluster, fabric: ConnectedFabric, since: number, names: string[], elsewhere: (name: string) => boolean = () => false): string[] {
+  const out: string[] = []
+  for (const n of cluster.nodes.filter(n => names.includes(n.name))) {
+    if (fabric.nodes().find(x => x.peer === n.peer)?.state !== 'alive') out.push(`the driver does not see ${n.name} alive`)
+  }
+  const ok = cluster.nodes.filter(n => !elsewhere(n.name))
+  for (const x of ok) {
+    for (const y of ok) {
+      if (x === y || !(names.includes(x.name) || names.includes(y.name))) continue
+      const last = cluster.linesSince(since, new RegExp(`^(suspected|dead|alive|joined) ${y.peer}`), x.name).at(-1)
+      if (last !== undefined && /^(suspected|dead) /.test(last.line)) out.push(`${x.name} last said '${last.line.split(' ')[0]!} ${y.name}'`)
+    }
+  }
+  return out
+}
+
+/** Wait (at most `ms`) until nothing is {@link unsettled} since `since`; what still is, if anything. */
+async function settle (cluster: ChaosCluster, fabric: ConnectedFabric, since: number, ms: number, names = cluster.nodes.map(n => n.name), elsewhere?: (name: string) => boolean): Promise<string[]> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const left = unsettled(cluster, fabric, since, names, elsewhere)
+    if (left.length === 0 || Date.now() > deadline) return left
+    await sleep(100)
+  }
+}
+
+/**
+ * Inject faults until `end`; `live` gets each fault as it starts. A node (all nodes, for a
+ * partition) counts as hit until the fabric has settled again after its recovery (see
+ * {@link settle}; 20 s at most), so the next fault does not land on a half-recovered node.
+ */
 async function injectFaults (cluster: ChaosCluster, fabric: ConnectedFabric, opts: Required<Omit<ChaosInit, 'log'>>, random: () => number, end: number, live: LiveFault[], ledgers: Ledger[], log: (line: string) => void): Promise<void> {
   const kinds = [...opts.faults]
   for (let k = kinds.length - 1; k > 0; k--) {
@@ -579,6 +673,14 @@ async function injectFaults (cluster: ChaosCluster, fabric: ConnectedFabric, opt
   const busy = new Set<string>()
   let partitioned = false
   let partitions = 0
+  const settled = async (lf: LiveFault): Promise<void> => {
+    const mine = lf.rec.kind === 'partition' ? cluster.nodes.map(n => n.name) : lf.rec.nodes
+    const left = await settle(cluster, fabric, lf.t0, 20_000, mine, n => busy.has(n) && !mine.includes(n))
+    if (left.length > 0) {
+      lf.rec.unsettled = left
+      log(`  ${lf.rec.kind} ${lf.rec.nodes.join(',')}: not settled 20 s after the recovery: ${left.join('; ')}`)
+    }
+  }
   const snapshot = (): Map<number, { peer?: string, restarts: number }> => new Map(ledgers.map((h, a) => [a, fabric.actorInfo(h)]))
   // The kinds in turns; a turn skipped (too many nodes hit already) keeps its kind for the next.
   for (let turn = 0; ;) {
@@ -608,7 +710,7 @@ async function injectFaults (cluster: ChaosCluster, fabric: ConnectedFabric, opt
       }
       turn++
       const detail = isolate ? `${sides[0][0]!} cut off from every node and the driver` : `${sides[0].join(',')} | ${sides[1].join(',')} (the driver reaches both)`
-      const rec: FaultRecord = { kind, nodes: [`${sides[0].join(',')}|${sides[1].join(',')}`], detail, atMs: at, heldMs: 0, tasksHit: 0, tasksLost: 0, actorsHit: 0, actorRestartMs: [] }
+      const rec: FaultRecord = { kind, nodes: [`${sides[0].join(',')}|${sides[1].join(',')}`], detail, atMs: at, heldMs: 0, tasksHit: 0, tasksLost: 0, actorsHit: 0, actorsOutOfBudget: 0, actorRestartMs: [] }
       const lf: LiveFault = { rec, t0: Date.now(), peers: sides[0].filter(n => n !== 'driver').map(n => cluster.node(n).peer), sides, actorsAt: snapshot() }
       live.push(lf)
       partitioned = true
@@ -620,6 +722,7 @@ async function injectFaults (cluster: ChaosCluster, fabric: ConnectedFabric, opt
         lf.t1 = Date.now()
         await cluster.heal()
         rec.heldMs = lf.t1 - lf.t0
+        await settled(lf)
         partitioned = false
         names.forEach(n => busy.delete(n))
       })()
@@ -631,7 +734,7 @@ async function injectFaults (cluster: ChaosCluster, fabric: ConnectedFabric, opt
     turn++
     const node = healthy[Math.floor(random() * healthy.length)]!
     busy.add(node.name)
-    const rec: FaultRecord = { kind, nodes: [node.name], detail: '', atMs: at, heldMs: 0, tasksHit: 0, tasksLost: 0, actorsHit: 0, actorRestartMs: [] }
+    const rec: FaultRecord = { kind, nodes: [node.name], detail: '', atMs: at, heldMs: 0, tasksHit: 0, tasksLost: 0, actorsHit: 0, actorsOutOfBudget: 0, actorRestartMs: [] }
     const lf: LiveFault = { rec, t0: Date.now(), peers: [node.peer], actorsAt: snapshot() }
     live.push(lf)
     const p = (async () => {
@@ -654,8 +757,9 @@ async function injectFaults (cluster: ChaosCluster, fabric: ConnectedFabric, opt
         lf.ready = Date.now()
         rec.readyMs = lf.ready - lf.t1
       } else {
-        // Shorter than the nodes' dead-after (5 s): a hang is suspected and survived, not a death.
-        const hold = between(2000, 4000)
+        // Longer than a suspicion takes (~2 s), shorter than the nodes' dead-after and the connection
+        // monitor's ping timeout (5 s each): a hang is suspected and survived, not a death.
+        const hold = between(2500, 4000)
         rec.detail = `SIGSTOP, SIGCONT after ${(hold / 1000).toFixed(1)} s`
         log(`  ${(at / 1000).toFixed(1)} s: hang ${node.name} for ${(hold / 1000).toFixed(1)} s`)
         cluster.hang(node.name)
@@ -664,6 +768,7 @@ async function injectFaults (cluster: ChaosCluster, fabric: ConnectedFabric, opt
         cluster.resume(node.name)
       }
       rec.heldMs = lf.t1 - lf.t0
+      await settled(lf)
       busy.delete(node.name)
     })()
     running.add(p)
@@ -673,9 +778,12 @@ async function injectFaults (cluster: ChaosCluster, fabric: ConnectedFabric, opt
 }
 
 /** The recoveries around one fault, from the logs (see FaultRecord). */
-function measureFault (lf: LiveFault, cluster: ChaosCluster, view: ViewEvent[], attempts: Attempt[], byId: Map<string, Attempt[]>, actorSamples: Array<Array<{ at: number, peer?: string, restarts: number }>>): FaultRecord {
+function measureFault (lf: LiveFault, limit: number, budgets: number[], cluster: ChaosCluster, view: ViewEvent[], attempts: Attempt[], byId: Map<string, Attempt[]>, actorSamples: Array<Array<{ at: number, peer?: string, restarts: number }>>): FaultRecord {
   const { rec, t0 } = lf
   const t1 = lf.t1 ?? t0
+  // Measures end where the next fault on one of the same nodes begins: what follows is that fault's.
+  if (limit < t1 + 10_000) rec.nextFaultMs = limit - t0
+  const near = Math.min(t1 + 2000, limit)
   const first = (xs: number[]): number | undefined => xs.length === 0 ? undefined : Math.min(...xs)
   const peerRe = (peers: string[]): string => peers.map(p => p.replace(/[^A-Za-z0-9]/g, '')).join('|')
   if (rec.kind === 'partition') {
@@ -688,23 +796,23 @@ function measureFault (lf: LiveFault, cluster: ChaosCluster, view: ViewEvent[], 
     for (const [node, others] of pairs) {
       if (others.length === 0) continue
       const re = new RegExp(`^(suspected|dead) (${peerRe(others)})`)
-      const cut = cluster.linesSince(t0, re, node).filter(l => l.at <= t1 + 2000)
+      const cut = cluster.linesSince(t0, re, node).filter(l => l.at <= near)
       sus.push(...cut.filter(l => l.line.startsWith('suspected')).map(l => l.at - t0))
       dead.push(...cut.filter(l => l.line.startsWith('dead')).map(l => l.at - t0))
       for (const other of new Set(cut.map(l => l.line.split(' ')[1]!))) {
         // Seen again before the heal (gossip relayed by the driver, which reaches both sides): not cut off then.
         const lastLost = cut.filter(l => l.line.split(' ')[1] === other).at(-1)!
-        const again = cluster.linesSince(lastLost.at, new RegExp(`^(alive|joined) ${other}`), node)[0]
+        const again = cluster.linesSince(lastLost.at, new RegExp(`^(alive|joined) ${other}`), node).filter(l => l.at < limit)[0]
         if (again !== undefined && again.at < t1) continue
         back.push(again === undefined ? Infinity : again.at - t1)
       }
     }
     const driverSide = a.includes('driver') ? b : b.includes('driver') ? a : []
     const driverPeers = peersOf(driverSide)
-    const dsus = view.filter(v => v.at >= t0 && v.at <= t1 + 2000 && v.event === 'suspect' && driverPeers.includes(v.peer)).map(v => v.at - t0)
-    const ddead = view.filter(v => v.at >= t0 && v.at <= t1 + 2000 && v.event === 'dead' && driverPeers.includes(v.peer)).map(v => v.at - t0)
-    for (const p of new Set(view.filter(v => v.at >= t0 && v.at <= t1 + 2000 && (v.event === 'suspect' || v.event === 'dead') && driverPeers.includes(v.peer)).map(v => v.peer))) {
-      const again = view.find(v => v.at >= t1 && v.peer === p && (v.event === 'alive' || v.event === 'join'))
+    const dsus = view.filter(v => v.at >= t0 && v.at <= near && v.event === 'suspect' && driverPeers.includes(v.peer)).map(v => v.at - t0)
+    const ddead = view.filter(v => v.at >= t0 && v.at <= near && v.event === 'dead' && driverPeers.includes(v.peer)).map(v => v.at - t0)
+    for (const p of new Set(view.filter(v => v.at >= t0 && v.at <= near && (v.event === 'suspect' || v.event === 'dead') && driverPeers.includes(v.peer)).map(v => v.peer))) {
+      const again = view.find(v => v.at >= t1 && v.at < limit && v.peer === p && (v.event === 'alive' || v.event === 'join'))
       back.push(again === undefined ? Infinity : again.at - t1)
     }
     rec.nodesSuspectMs = first(sus)
@@ -713,7 +821,7 @@ function measureFault (lf: LiveFault, cluster: ChaosCluster, view: ViewEvent[], 
     rec.driverDeadMs = first(ddead)
     if (back.length > 0) rec.backMs = Math.max(...back)
     const involved = new Set(pairs.map(([n]) => cluster.node(n).peer))
-    const hit = attempts.filter(x => involved.has(x.peer) && x.error !== undefined && x.error !== 'SpilledBackError' && x.end !== undefined && x.end >= t0 && x.end <= t1 + 15_000)
+    const hit = attempts.filter(x => involved.has(x.peer) && x.error !== undefined && x.error !== 'SpilledBackError' && x.end !== undefined && x.end >= t0 && x.end <= Math.min(t1 + 15_000, limit))
     rec.tasksHit = hit.length
     rec.tasksLost = hit.length
     rec.firstRetryDoneMs = first(hit.flatMap(x => (byId.get(x.id) ?? []).filter(y => y.start >= x.start && y.error === undefined && y.end !== undefined).map(y => y.end! - t0)))
@@ -723,9 +831,9 @@ function measureFault (lf: LiveFault, cluster: ChaosCluster, view: ViewEvent[], 
     const others = cluster.nodes.filter(n => n.name !== name).map(n => n.name)
     // Back: the driver saw it alive (or joined again) once it was resumed, or its new process was ready.
     const from = lf.ready ?? t1
-    const back = view.find(v => v.peer === peer && (v.event === 'alive' || v.event === 'join') && v.at >= from)
+    const back = view.find(v => v.peer === peer && (v.event === 'alive' || v.event === 'join') && v.at >= from && v.at < limit)
     if (back !== undefined) rec.backMs = back.at - from
-    const until = back?.at ?? Infinity
+    const until = back?.at ?? limit
     const on = (event: ViewEvent['event']): number | undefined => view.find(v => v.peer === peer && v.event === event && v.at >= t0 && v.at <= until)?.at
     const ds = on('suspect')
     const dd = on('dead')
@@ -734,7 +842,7 @@ function measureFault (lf: LiveFault, cluster: ChaosCluster, view: ViewEvent[], 
     const lines = (what: string): number[] => others.flatMap(o => cluster.linesSince(t0, new RegExp(`^${what} ${peer}`), o).filter(l => l.at <= until).map(l => l.at - t0))
     rec.nodesSuspectMs = first(lines('suspected'))
     rec.nodesDeadMs = first(lines('dead'))
-    const hit = attempts.filter(x => x.peer === peer && x.start <= t1 && (x.end === undefined || x.end >= t0))
+    const hit = attempts.filter(x => x.peer === peer && x.start <= Math.min(t1, limit) && (x.end === undefined || x.end >= t0))
     const lostHere = hit.filter(x => x.error !== undefined && x.error !== 'SpilledBackError')
     rec.tasksHit = hit.length
     rec.tasksLost = lostHere.length
@@ -744,7 +852,7 @@ function measureFault (lf: LiveFault, cluster: ChaosCluster, view: ViewEvent[], 
   const hitNames = rec.kind === 'partition' ? cluster.nodes.map(n => n.name) : rec.nodes
   const hitPeerIds = new Set(hitNames.map(n => cluster.node(n).peer))
   const rename = (line: string): string => line.replace(/12D3KooW[1-9A-HJ-NP-Za-km-z]+/g, p => cluster.nameOf(p) === p ? `…${p.slice(-6)}` : cluster.nameOf(p))
-  const horizon = t1 + 10_000
+  const horizon = Math.min(t1 + 10_000, limit)
   rec.timeline = [
     ...cluster.lines.filter(l => l.at >= t0 && l.at <= horizon && /^(suspected|dead|alive|joined|left|connected) |^ready$/.test(l.line) && (hitNames.includes(l.node) || [...hitPeerIds].some(p => l.line.includes(p)))).map(l => ({ at: l.at, text: `${l.node}: ${rename(l.line)}` })),
     ...view.filter(v => v.at >= t0 && v.at <= horizon && hitPeerIds.has(v.peer)).map(v => ({ at: v.at, text: `driver: ${v.event} ${cluster.nameOf(v.peer)}` }))
@@ -754,7 +862,8 @@ function measureFault (lf: LiveFault, cluster: ChaosCluster, view: ViewEvent[], 
   for (const [a, before] of lf.actorsAt) {
     if (before.peer === undefined || !hitPeers.has(before.peer)) continue
     rec.actorsHit++
-    const moved = actorSamples[a]!.find(s => s.at >= t0 && s.restarts > before.restarts && s.peer !== undefined)
+    if (before.restarts >= budgets[a]!) rec.actorsOutOfBudget++
+    const moved = actorSamples[a]!.find(s => s.at >= t0 && s.at < limit && s.restarts > before.restarts && s.peer !== undefined)
     if (moved !== undefined) rec.actorRestartMs.push(moved.at - t0)
   }
   return rec
@@ -771,15 +880,15 @@ export function formatReport (r: ChaosReport): string {
   const head = ['FAULT', 'NODES', 'AT s', 'HELD s', 'DRV SUSPECT', 'DRV DEAD', 'NODES SUSPECT', 'NODES DEAD', 'READY', 'BACK', 'TASKS HIT/LOST', '1ST RETRY DONE', 'ACTORS', 'ACTOR RESTART s']
   const rows = r.faults.map(f => [
     f.kind, f.nodes.join(','), fmtS(f.atMs), fmtS(f.heldMs), fmtS(f.driverSuspectMs), fmtS(f.driverDeadMs), fmtS(f.nodesSuspectMs), fmtS(f.nodesDeadMs), fmtS(f.readyMs), fmtS(f.backMs),
-    `${f.tasksHit}/${f.tasksLost}`, fmtS(f.firstRetryDoneMs), String(f.actorsHit), f.actorRestartMs.length === 0 ? '-' : f.actorRestartMs.map(fmtS).join(' ')
+    `${f.tasksHit}/${f.tasksLost}`, fmtS(f.firstRetryDoneMs), `${f.actorsHit}${f.actorsOutOfBudget === 0 ? '' : ` (${f.actorsOutOfBudget} spent)`}`, f.actorRestartMs.length === 0 ? '-' : f.actorRestartMs.map(fmtS).join(' ')
   ])
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map(row => row[c]!.length)))
   for (const row of [head, ...rows]) out.push(row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd())
   out.push('(s from the fault; READY: from the new process\'s start to its `ready`; BACK: from SIGCONT, `ready` or the heal until seen alive again)')
-  for (const f of r.faults) if (f.detail !== '') out.push(`  ${f.kind} ${f.nodes.join(',')} at ${fmtS(f.atMs)} s: ${f.detail}`)
+  for (const f of r.faults) out.push(`  ${f.kind} ${f.nodes.join(',')} at ${fmtS(f.atMs)} s: ${f.detail}${f.nextFaultMs === undefined ? '' : `; measured until the next fault on it, ${fmtS(f.nextFaultMs)} s later`}${f.unsettled === undefined ? '' : `; NOT SETTLED 20 s after: ${f.unsettled.join('; ')}`}`)
   out.push('')
   const t = r.tasks
-  out.push(`calls: ${t.submitted}: ${t.correct} results correct, ${t.wrong} wrong, ${t.failed} failed, ${t.refused} actor calls refused after the budget was spent; ${t.retried} tasks run again after ${t.attemptsLost} lost attempts; ${t.spilledBack} spilled back; ${t.perSecond} calls/s`)
+  out.push(`calls: ${t.submitted}: ${t.correct} results correct, ${t.wrong} wrong, ${t.failed} failed, ${t.refused} actor calls refused after the budget was spent, ${t.lostNoLineage} refs without lineage lost (ObjectLostError); ${t.retried} tasks run again after ${t.attemptsLost} lost attempts; ${t.spilledBack} spilled back; ${t.perSecond} calls/s`)
   const o = r.objects
   out.push(`objects: ${o.largeChecked} large objects read back and checked; ${o.rebuilt} rebuilt from lineage${o.rebuildMedianMs === undefined ? '' : ` (median ${fmtS(o.rebuildMedianMs)} s, max ${fmtS(o.rebuildMaxMs)} s)`}, ${o.rebuildFailed} rebuilds failed; ${o.lost} lost`)
   for (const a of r.actors) {

@@ -20,31 +20,33 @@ describe('e2e: partitions between network namespaces (iptables DROP), healed', f
   before(async () => {
     if (unavailable !== undefined) return
     const started = Date.now()
-    report = await runChaos({ nodes: 4, tasks: 1000, seconds: 24, seed: 21, partition: true, faults: ['partition'], gapMs: [2000, 3000], drainMs: 60_000 })
+    report = await runChaos({ nodes: 4, tasks: 1000, seconds: 32, seed: 21, partition: true, faults: ['partition'], gapMs: [2000, 3000], drainMs: 60_000 })
     console.log(formatReport(report).split('\n').map(l => `      ${l}`).join('\n'))
     console.log(`      (partition run: ${((Date.now() - started) / 1000).toFixed(1)} s in all)`)
   })
 
-  it('cuts one node off, then splits the fabric in halves; each cut is noticed and healed', function () {
+  it('cuts one node off, then splits the fabric in halves (shapes in turns); each cut is noticed and healed', function () {
     if (unavailable !== undefined) skipBecause(this, unavailable)
     const parts = report!.faults.filter(f => f.kind === 'partition')
-    assert.equal(parts.length, 2, JSON.stringify(report!.faults))
+    assert.ok(parts.length >= 2, JSON.stringify(report!.faults))
     assert.match(parts[0]!.detail, /cut off from every node and the driver/)
     assert.match(parts[1]!.detail, /\(the driver reaches both\)/)
     // The node cut off: the driver and the other nodes suspect it, and see it again after the heal.
     assert.ok(parts[0]!.driverSuspectMs !== undefined, 'the driver never suspected the node cut off')
     assert.ok(parts[0]!.nodesSuspectMs !== undefined, 'no node suspected the node cut off')
+    // Healed: every pair that lost each other saw each other again (measured from the lines the nodes printed).
+    assert.ok(parts[0]!.backMs !== undefined && Number.isFinite(parts[0]!.backMs), `${parts[0]!.detail}: not seen again after the heal: ${JSON.stringify(parts[0])}`)
     for (const p of parts) {
       if (p.backMs !== undefined) assert.ok(Number.isFinite(p.backMs), `${p.detail}: a pair never saw each other again after the heal`)
+      assert.equal(p.unsettled, undefined, `${p.detail}: still broken 20 s after the heal`)
     }
-    assert.ok(parts[0]!.backMs !== undefined && Number.isFinite(parts[0]!.backMs))
   })
 
   it('every result is correct, nothing lineage can rebuild is lost, actors within budget, none left behind', function () {
     if (unavailable !== undefined) skipBecause(this, unavailable)
     const r = report!
     assert.deepEqual(r.failures, [])
-    assert.equal(r.tasks.correct + r.tasks.refused, r.tasks.submitted)
+    assert.equal(r.tasks.correct + r.tasks.refused + r.tasks.lostNoLineage, r.tasks.submitted)
     assert.equal(r.objects.lost, 0)
     for (const a of r.actors) assert.ok(a.restarts <= a.maxRestarts, `${a.name}: ${a.restarts} of ${a.maxRestarts}`)
   })
