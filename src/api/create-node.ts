@@ -8,7 +8,7 @@ import { gpuInventory } from '../gpu/index.js'
 import type { Resources } from '../scheduler/resources.js'
 import { atLeastZero, resources as resourceBag } from '../scheduler/resources.js'
 import type { FabricPolicy, LocalPolicy } from '../scheduler/index.js'
-import type { Encrypter, FabricView, NetNodeHooks } from '../net/index.js'
+import type { Encrypter, FabricView, NetNode, NetNodeHooks, NodeInfo, StateReply, StateRequest, StateRow } from '../net/index.js'
 import type { NodeInit, NodeLimits, NodeStats } from '../runtime/index.js'
 import { listenAddresses } from './listen-policy.js'
 
@@ -150,7 +150,9 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
       },
       objects: { get: async (cid, from, job) => await executor.objectBytes(cid, from, job) },
       tasks: executor,
-      actors: new RemoteActorHost(runtime, executor)
+      actors: new RemoteActorHost(runtime, executor),
+      // The state API: this node's rows, and unless asked for itself only, every node's in view.
+      state: async (req) => await answerState(req, runtime, net!)
     }, init.hooks ?? {})
   } catch (err) {
     await runtime.stop()
@@ -195,4 +197,61 @@ function ownTotal (r: Partial<Resources>): Resources {
     memoryMb: r.memoryMb ?? Math.floor(os.totalmem() / 2 ** 20),
     custom: r.custom ?? {}
   })
+}
+
+/** A node's answer to `/fabric/state/1` (see net/state-protocol.ts): its rows, merged with its peers' unless `local`. */
+async function answerState (req: StateRequest, runtime: { stateRows: (what: 'tasks' | 'actors' | 'jobs') => StateRow[] }, net: NetNode): Promise<StateReply> {
+  const limit = req.limit ?? 1000
+  const { filterRows } = await import('../net/index.js')
+  if (req.what === 'nodes') {
+    // The view says what every node gossips: no fan-out needed.
+    const row = (info: NodeInfo, state: string, heardMsAgo: number): StateRow => ({
+      node: info.peer, state, heardMsAgo,
+      cpus: info.resources.total.cpus, cpusFree: info.resources.available.cpus,
+      gpus: info.resources.total.gpus, memoryMb: info.resources.total.memoryMb,
+      queue: info.queue, running: info.work?.running ?? 0, actors: info.work?.actors ?? 0, objects: info.work?.objects ?? 0,
+      storeMemoryBytes: info.store.memoryBytes, storeDiskBytes: info.store.diskBytes,
+      labels: Object.entries(info.labels).map(([k, v]) => `${k}=${v}`).join(','),
+      role: info.resources.total.cpus > 0 ? 'node' : (info.labels.role ?? 'client')
+    })
+    const now = Date.now()
+    const rows = [row(net.self(), 'alive', 0), ...net.view.peers().map(p => row(p.info, p.state, Math.max(0, now - p.lastHeardAt)))]
+    return { type: 'rows', ...filterRows(rows, req.filters, limit) }
+  }
+  const own = runtime.stateRows(req.what).map(r => ({ node: net.peerId, ...r }))
+  if (req.local === true) return { type: 'rows', ...filterRows(own, req.filters, limit) }
+  const peers = net.view.peers().filter(p => p.info.resources.total.cpus > 0).map(p => p.info.peer)
+  const answers = await Promise.allSettled(peers.map(async p => await net.requestState(p, { ...req, local: true, limit }, { timeoutMs: 5000 })))
+  const unreachable = peers.filter((_, i) => answers[i]!.status === 'rejected')
+  let rows = [...filterRows(own, req.filters, limit).rows]
+  let truncated = false
+  for (const a of answers) {
+    if (a.status !== 'fulfilled') continue
+    // A node answers for itself: rows it says are another node's are not taken.
+    rows.push(...a.value.rows)
+    truncated ||= a.value.truncated
+  }
+  if (req.what === 'jobs') rows = mergeJobs(rows)
+  if (req.what === 'tasks') rows.sort((a, b) => Number(b.submittedAt ?? 0) - Number(a.submittedAt ?? 0))
+  const out = filterRows(rows, req.filters, limit)
+  return { type: 'rows', rows: out.rows, truncated: truncated || out.truncated, ...(unreachable.length === 0 ? {} : { unreachable }) }
+}
+
+/** Jobs rows of several nodes as one row per job: counts added up, the nodes listed. */
+function mergeJobs (rows: StateRow[]): StateRow[] {
+  const jobs = new Map<string, StateRow>()
+  for (const r of rows) {
+    const key = String(r.job)
+    const known = jobs.get(key)
+    if (known === undefined) {
+      jobs.set(key, { ...r })
+      continue
+    }
+    for (const [k, v] of Object.entries(r)) {
+      if (k === 'job') continue
+      if (k === 'node') known.node = `${String(known.node)},${String(v)}`
+      else if (typeof v === 'number') known[k] = Number(known[k] ?? 0) + v
+    }
+  }
+  return [...jobs.values()]
 }

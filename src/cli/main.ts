@@ -5,6 +5,7 @@ import { registerRun } from './run.js'
 import { registerBench } from './bench.js'
 import { registerJoin } from './join.js'
 import { registerStatus } from './status.js'
+import { registerList } from './list.js'
 import { registerKeygen } from './keygen.js'
 import { packageInfo, registerInit } from './init.js'
 
@@ -20,6 +21,7 @@ export async function main (argv: string[]): Promise<void> {
   registerBench(program)
   registerJoin(program)
   registerStatus(program)
+  registerList(program)
   registerInit(program)
   registerKeygen(program)
   await program.parseAsync(argv)

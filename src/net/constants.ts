@@ -147,3 +147,14 @@ export const MAX_NESTED_REFS = 65_536
 
 /** Longest `reason` of a spillback frame (longer ones are cut). */
 export const MAX_SPILLBACK_REASON_CHARS = 512
+
+/** The state API (`fabric list`): one request and its reply per stream. */
+export const STATE_PROTOCOL = '/fabric/state/1'
+/** A state request frame at most (a kind, a few filters, a limit). */
+export const MAX_STATE_REQUEST_BYTES = 4096
+/** A state reply frame at most. */
+export const MAX_STATE_REPLY_BYTES = 8 * 1024 * 1024
+/** Rows one state reply holds at most (a larger `limit` is refused). */
+export const MAX_STATE_ROWS = 10_000
+/** State streams one connection may have open at once. */
+export const STATE_MAX_INBOUND_STREAMS = 8

@@ -21,3 +21,4 @@ export { TaskSessions, serveTaskStream, decodeTaskRequest, releaseRemoteObjects 
 export type { RemoteTaskRequest, TaskExecutor, RunRemoteTaskOptions } from './task-protocol.js'
 export { fixedResources } from './node-resources.js'
 export { openActorSession, serveActorStream, decodeActorOpen, decodeActorRequest } from './actor-protocol.js'
+export { STATE_KINDS, decodeStateRequest, decodeStateReply, filterRows, type StateKind, type StateRequest, type StateReply, type StateRow } from './state-protocol.js'

@@ -3,6 +3,7 @@
 import type { Resources } from '../scheduler/resources.js'
 import type { Manifest } from '../component/interface.js'
 import type { SerializedError } from '../errors/index.js'
+import type { StateReply, StateRequest } from './state-protocol.js'
 
 export type { Resources }
 
@@ -220,6 +221,11 @@ export interface NetNodeInit {
    * @default none: every request is answered "not found"
    */
   objects?: { get: (cid: string, from: string, job: string | undefined) => Uint8Array | undefined | Promise<Uint8Array | undefined> }
+  /**
+   * Answers `/fabric/state/1` (the state API, `fabric list`; see state-protocol.ts). Without it
+   * the node does not speak the protocol.
+   */
+  state?: (req: StateRequest, from: string) => Promise<StateReply>
   /**
    * Object streams (pulls) one peer may have open to this node at once; past it a stream is
    * refused with QuotaExceededError (`pulls`). @default 64
@@ -480,6 +486,8 @@ export interface NetNode {
    * error, ActorNotFoundError), or PeerUnreachableError when the node cannot be reached.
    */
   openActor: (peer: string, open: ActorOpen, options?: { signal?: AbortSignal }) => Promise<ActorSession>
+  /** Ask node `peer` for state rows over `/fabric/state/1`. */
+  requestState: (peer: string, req: StateRequest, options?: { timeoutMs?: number }) => Promise<StateReply>
   /** Idempotent. */
   start: () => Promise<void>
   /** Tell peers the node is leaving (unless `leave: false`), then stop; idempotent, leaves no timer or socket. */

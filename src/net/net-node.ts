@@ -23,7 +23,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { BootstrapDialer } from './bootstrap-dialer.js'
-import { ACTOR_MAX_INBOUND_STREAMS, ACTOR_PROTOCOL, FABRIC_NAME_RE, LIMITS, OBJECT_MAX_INBOUND_STREAMS, OBJECT_PROTOCOL, PROBE_MARGIN_MS, PROBE_TIMEOUT_MS, STATUS_MAX_INBOUND_STREAMS, STATUS_PROTOCOL, TASK_MAX_INBOUND_STREAMS, TASK_PROTOCOL, resourcesTopic } from './constants.js'
+import { STATE_MAX_INBOUND_STREAMS, STATE_PROTOCOL, ACTOR_MAX_INBOUND_STREAMS, ACTOR_PROTOCOL, FABRIC_NAME_RE, LIMITS, OBJECT_MAX_INBOUND_STREAMS, OBJECT_PROTOCOL, PROBE_MARGIN_MS, PROBE_TIMEOUT_MS, STATUS_MAX_INBOUND_STREAMS, STATUS_PROTOCOL, TASK_MAX_INBOUND_STREAMS, TASK_PROTOCOL, resourcesTopic } from './constants.js'
 import { releaseRemoteObjects, serveTaskStream, TaskSessions } from './task-protocol.js'
 import { openActorSession, serveActorStream } from './actor-protocol.js'
 import { pullObject, serveObjectStream } from './object-protocol.js'
@@ -37,6 +37,7 @@ import { decodeCbor, validateManifest, validateNodeInfo } from './messages.js'
 import { serveStatusStream } from './status-protocol.js'
 import type { Manifest } from '../component/interface.js'
 import { allowlistGater } from './allowlist.js'
+import { requestState, serveStateStream, type StateReply, type StateRequest } from './state-protocol.js'
 import { frameStream, refuse } from './frames.js'
 import { QuotaExceededError } from '../errors/index.js'
 
@@ -249,6 +250,10 @@ class Libp2pNetNode implements NetNode {
     return await releaseRemoteObjects(this.libp2p, target(peer), cids, options)
   }
 
+  async requestState (peer: string, req: StateRequest, options: { timeoutMs?: number } = {}): Promise<StateReply> {
+    return await requestState(this.libp2p, target(peer), req, options)
+  }
+
   async openActor (peer: string, open: ActorOpen, options: { signal?: AbortSignal } = {}): Promise<ActorSession> {
     return await openActorSession(this.libp2p, target(peer), open.job !== undefined || this.init.job === undefined ? open : { ...open, job: this.init.job }, options)
   }
@@ -285,6 +290,15 @@ class Libp2pNetNode implements NetNode {
           else pulls.delete(peer)
         })
       }, { maxInboundStreams: OBJECT_MAX_INBOUND_STREAMS, maxOutboundStreams: OBJECT_MAX_INBOUND_STREAMS })
+      const state = this.init.state
+      if (state !== undefined) {
+        await this.libp2p.handle(STATE_PROTOCOL, (stream, connection) => {
+          serveStateStream(stream, connection.remotePeer.toString(), state, this.log).catch(err => {
+            this.log('state stream failed - %e', err)
+            stream.abort(err as Error)
+          })
+        }, { maxInboundStreams: STATE_MAX_INBOUND_STREAMS })
+      }
       const tasks = this.init.tasks
       if (tasks !== undefined) {
         await this.libp2p.handle(TASK_PROTOCOL, (stream, connection) => {
@@ -342,6 +356,7 @@ class Libp2pNetNode implements NetNode {
       await this.libp2p.unhandle(STATUS_PROTOCOL).catch(() => {})
       await this.libp2p.unhandle(OBJECT_PROTOCOL).catch(() => {})
       if (this.init.tasks !== undefined) await this.libp2p.unhandle(TASK_PROTOCOL).catch(() => {})
+      if (this.init.state !== undefined) await this.libp2p.unhandle(STATE_PROTOCOL).catch(() => {})
       if (this.init.actors !== undefined) await this.libp2p.unhandle(ACTOR_PROTOCOL).catch(() => {})
       await this.libp2p.stop()
       this.lastGossipDial.clear()

@@ -7,16 +7,19 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
 import { yamux } from '@libp2p/yamux'
-import { multiaddr } from '@multiformats/multiaddr'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { NetConfigError } from './errors.js'
 import type { StatusReply } from './interface.js'
 import { requestStatus } from './status-protocol.js'
+import { requestState, type StateReply, type StateRequest } from './state-protocol.js'
 import type { RequestStatusOptions } from './status-protocol.js'
 
 /** A client of `/fabric/status/1`. */
 export interface StatusClient {
   status: (addr: string, options?: RequestStatusOptions) => Promise<StatusReply>
+  /** Ask the node at `addr` for state rows (`/fabric/state/1`; the node asks its peers unless `local`). */
+  list: (addr: string, req: Omit<StateRequest, 'type'>, options?: { timeoutMs?: number }) => Promise<StateReply>
   /** Idempotent. */
   stop: () => Promise<void>
 }
@@ -39,15 +42,19 @@ export async function createStatusClient (init: { swarmKey?: Uint8Array } = {}):
     connectionMonitor: { enabled: false }
   })
   let stopped = false
+  const parse = (addr: string): Multiaddr => {
+    try {
+      return multiaddr(addr)
+    } catch (err) {
+      throw new NetConfigError(`invalid multiaddr '${addr}': ${(err as Error).message}`, { cause: err })
+    }
+  }
   return {
     async status (addr, options) {
-      let ma
-      try {
-        ma = multiaddr(addr)
-      } catch (err) {
-        throw new NetConfigError(`invalid multiaddr '${addr}': ${(err as Error).message}`, { cause: err })
-      }
-      return await requestStatus(libp2p, ma, options)
+      return await requestStatus(libp2p, parse(addr), options)
+    },
+    async list (addr, req, options) {
+      return await requestState(libp2p, parse(addr), { type: 'list', ...req }, { timeoutMs: options?.timeoutMs ?? 30_000 })
     },
     async stop () {
       if (stopped) return

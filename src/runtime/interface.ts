@@ -26,6 +26,8 @@ export interface NodeInit extends Pick<ExecPoolInit, 'defaultTimeoutMs' | 'worke
   log?: (level: string, message: string, source: { cid: string, task?: string }) => void
   /** What the node does with work it holds or is offered. @default createLocalPolicy() */
   localPolicy?: LocalPolicy
+  /** Finished tasks the node keeps for the state API (`fabric list tasks`), newest first. @default 10000 */
+  taskHistory?: number
   /** The node's labels, which work's `labelSelector` is matched against. @default {} */
   labels?: Record<string, string>
 }

@@ -11,6 +11,7 @@ import { ActorNotFoundError, FabricStoppedError } from './errors.js'
 import type { ActorForwarder } from './actor-forwarder.js'
 import { RefTable } from './ref-table.js'
 import { NodeCore } from './node-core.js'
+import { liveRow, plainRow, type TaskRow } from './task-history.js'
 import { ObjectOwner } from './object-owner.js'
 import { TaskRunner } from './task-runner.js'
 import { ActorTable } from './actor-table.js'
@@ -126,6 +127,38 @@ export class LocalNode {
       throw new InvalidComponentError(`component ${component.cid} describes itself wrongly: ${path}: ${what} (rebuild it with this version of fabric build)`, { reason: 'bad-manifest' })
     })
     return { component, manifest }
+  }
+
+  /**
+   * What the state API lists of this node (`fabric list`): its tasks (live ones first, then the
+   * last finished), actors, or jobs (tasks counted by state per job), as plain rows.
+   */
+  stateRows (what: 'tasks' | 'actors' | 'jobs'): Array<Record<string, string | number | boolean>> {
+    const n = this.n
+    if (what === 'actors') {
+      return [...n.actors.values()].map(a => ({
+        id: a.id, class: a.cls, state: a.state, restarts: a.restarts, detached: a.options.detached,
+        ...(a.options.name === undefined ? {} : { name: a.options.name }),
+        ...(a.options.namespace === undefined ? {} : { namespace: a.options.namespace }),
+        ...(a.deathCause === undefined ? {} : { error: `${a.deathCause.name}: ${a.deathCause.message}`.slice(0, 1000) })
+      }))
+    }
+    const live: TaskRow[] = []
+    for (const e of n.refs.all()) {
+      const t = e.producer as TaskRecord | undefined
+      if (t !== undefined && t.result === e && t.state !== 'done') live.push(liveRow(n, t))
+    }
+    const tasks = [...live, ...n.history.rows()]
+    if (what === 'tasks') return tasks.map(plainRow)
+    const jobs = new Map<string, Record<string, number | string>>()
+    for (const t of tasks) {
+      const job = t.job ?? 'none'
+      let row = jobs.get(job)
+      if (row === undefined) jobs.set(job, row = { job, tasks: 0 })
+      row.tasks = (row.tasks as number) + 1
+      row[t.state] = ((row[t.state] as number | undefined) ?? 0) + 1
+    }
+    return [...jobs.values()]
   }
 
   /** Forget a loaded component (a peer's, dropped to make room): guests can no longer submit its tasks here until it is loaded again. */

@@ -19,6 +19,7 @@ import type { TaskRunner } from './task-runner.js'
 import type { ActorTable } from './actor-table.js'
 import type { GuestServices } from './guest-services.js'
 import { ObjectGrants } from './object-grants.js'
+import { TaskHistory } from './task-history.js'
 
 /** A component the node has loaded, and its builds with other memory caps. */
 interface LoadedComponent {
@@ -50,6 +51,8 @@ export class NodeCore {
   offload?: NestedOffload
   readonly offloaded = new Map<string, AbortController>()
   offloadedCount = 0
+  /** The last finished tasks, for the state API (see task-history.ts). */
+  readonly history: TaskHistory
   /** Which jobs may pull which of this node's objects and components (see object-grants.ts). */
   readonly grants = new ObjectGrants(cid => this.store?.has(cid) === true || this.components.has(cid))
   // Set by LocalNode once, before anything runs.
@@ -77,6 +80,7 @@ export class NodeCore {
     this.labels = Object.freeze({ ...init.labels })
     this.cacheDir = init.cacheDir
     this.log = init.log
+    this.history = new TaskHistory(init.taskHistory ?? 10_000)
   }
 
   assertRunning (): void {

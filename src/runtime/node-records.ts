@@ -58,6 +58,9 @@ export interface TaskRecord {
   job: string | undefined
   /** Refs the running guest made or received (inside values it read): with its arguments' refs, all it may name (see guest-access.ts). */
   readable: Set<string> | undefined
+  /** Wall-clock ms of its submission and of its last attempt's start (0: not started); for the state API. */
+  submittedAt: number
+  startedAt: number
 }
 
 export interface ActorRecord {

@@ -10,6 +10,7 @@ import { NONE, type RefEntry, type StoredValue } from './ref-table.js'
 import { assembleArgs } from './call-args.js'
 import { TaskCancel } from './task-cancel.js'
 import { assertReadable, keepReadable } from './guest-access.js'
+import { finishedRow } from './task-history.js'
 import { describe, SYSTEM_RETRYABLE, type StreamReader, type TaskRecord } from './node-records.js'
 import type { NodeCore } from './node-core.js'
 import type { ArgSpec, ResolvedTaskOptions, TaskSubmission } from './interface.js'
@@ -60,7 +61,7 @@ export class TaskRunner {
       id: result.id, kind, component, name, args: args.length === 0 ? NO_ARGS : args, options, result, deps, pending: 0, state: 'new',
       attempts: 0, cancelled: false, guestRefs: NONE, lent: false, demand: options.resources, queueSeq: 0,
       abort: undefined, stream: streaming ? { items: [], taken: 0, yielded: 0, done: false, waiters: [] } : undefined,
-      actor: undefined, callRetries: undefined, onRetry: undefined, job, readable: undefined
+      actor: undefined, callRetries: undefined, onRetry: undefined, job, readable: undefined, submittedAt: Date.now(), startedAt: 0
     }
     result.producer = t
     return t
@@ -132,6 +133,7 @@ export class TaskRunner {
   begin (t: TaskRecord): void {
     t.state = 'running'
     t.attempts++
+    t.startedAt = Date.now()
     if (t.stream !== undefined) t.stream.yielded = 0
     this.n.running.set(t.id, t)
   }
@@ -230,6 +232,7 @@ export class TaskRunner {
     t.state = 'done'
     if ('error' in outcome) this.n.counts.failed++
     else this.n.counts.finished++
+    this.n.history.add(finishedRow(t, 'error' in outcome ? outcome.error : undefined, Date.now()))
     if (t.stream !== undefined) {
       t.stream.done = true
       if ('error' in outcome) t.stream.error = outcome.error
