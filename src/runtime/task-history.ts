@@ -28,27 +28,74 @@ export interface TaskRow {
   reason: string | undefined
 }
 
-/** Finished task rows, the last `capacity` of them. */
+/**
+ * Finished tasks, the last `capacity` of them, in columns: recording one writes a few array
+ * slots and allocates nothing (a row object per task would be garbage that outlives scavenges:
+ * a million-task job's heap grew by hundreds of MiB that way). Rows are made when listed.
+ */
 export class TaskHistory {
-  private readonly ring: Array<TaskRow | undefined>
+  private readonly ids: Array<string | undefined>
+  private readonly names: string[]
+  private readonly jobs: Array<string | undefined>
+  private readonly errors: Array<string | undefined>
+  /** 0 task, 1 actor call; state: 0 finished, 1 failed, 2 cancelled. */
+  private readonly kinds: Uint8Array
+  private readonly states: Uint8Array
+  private readonly attempts: Uint32Array
+  /** submitted, started (0: never), ended: wall-clock ms. */
+  private readonly times: Float64Array
   private next = 0
 
   constructor (readonly capacity: number) {
-    this.ring = new Array<TaskRow | undefined>(Math.max(0, capacity))
+    const n = Math.max(0, capacity)
+    this.ids = new Array<string | undefined>(n)
+    this.names = new Array<string>(n)
+    this.jobs = new Array<string | undefined>(n)
+    this.errors = new Array<string | undefined>(n)
+    this.kinds = new Uint8Array(n)
+    this.states = new Uint8Array(n)
+    this.attempts = new Uint32Array(n)
+    this.times = new Float64Array(3 * n)
   }
 
-  add (row: TaskRow): void {
+  /** Record a task that ended (with `error` when it failed). */
+  record (t: TaskRecord, error: Error | undefined, endedAt: number): void {
     if (this.capacity <= 0) return
-    this.ring[this.next] = row
-    this.next = (this.next + 1) % this.capacity
+    const i = this.next
+    this.next = (i + 1) % this.capacity
+    this.ids[i] = t.id
+    this.names[i] = t.name
+    this.jobs[i] = t.job
+    this.kinds[i] = t.kind === 'task' ? 0 : 1
+    this.states[i] = error === undefined ? 0 : error.name === 'TaskCancelledError' ? 2 : 1
+    this.errors[i] = error === undefined ? undefined : `${error.name}: ${error.message}`.slice(0, 1000)
+    this.attempts[i] = t.attempts
+    this.times[3 * i] = t.submittedAt
+    this.times[3 * i + 1] = t.startedAt
+    this.times[3 * i + 2] = endedAt
   }
 
   /** The kept rows, newest first. */
   rows (): TaskRow[] {
     const out: TaskRow[] = []
     for (let k = 1; k <= this.capacity; k++) {
-      const row = this.ring[(this.next - k + this.capacity) % this.capacity]
-      if (row !== undefined) out.push(row)
+      const i = (this.next - k + this.capacity) % this.capacity
+      const id = this.ids[i]
+      if (id === undefined) continue
+      const started = this.times[3 * i + 1]!
+      out.push({
+        id,
+        name: this.names[i]!,
+        kind: this.kinds[i] === 0 ? 'task' : 'actor-call',
+        job: jobOf(this.jobs[i]),
+        state: (['finished', 'failed', 'cancelled'] as const)[this.states[i]!]!,
+        attempts: this.attempts[i]!,
+        submittedAt: this.times[3 * i]!,
+        startedAt: started === 0 ? undefined : started,
+        endedAt: this.times[3 * i + 2]!,
+        error: this.errors[i],
+        reason: undefined
+      })
     }
     return out
   }
@@ -67,11 +114,8 @@ export function jobOf (key: string | undefined): string | undefined {
   return id
 }
 
-/**
- * The row of a finished task: one object of one shape (no spread: a row lives until 10,000 later
- * tasks have finished, so it is built once, with every field, absent ones undefined).
- */
-export function finishedRow (t: TaskRecord, error: Error | undefined, endedAt: number): TaskRow {
+/** The row of a task (as finished: {@link liveRow} says how it stands when it is not). */
+function taskRow (t: TaskRecord, error: Error | undefined, endedAt: number): TaskRow {
   return {
     id: t.id,
     name: t.name,
@@ -89,7 +133,7 @@ export function finishedRow (t: TaskRecord, error: Error | undefined, endedAt: n
 
 /** The row of a task not done yet, with why it waits. */
 export function liveRow (n: NodeCore, t: TaskRecord): TaskRow {
-  const row = finishedRow(t, undefined, 0)
+  const row = taskRow(t, undefined, 0)
   row.endedAt = undefined
   if (t.state === 'running') {
     row.state = 'running'

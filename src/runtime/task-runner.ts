@@ -10,7 +10,6 @@ import { NONE, type RefEntry, type StoredValue } from './ref-table.js'
 import { assembleArgs } from './call-args.js'
 import { TaskCancel } from './task-cancel.js'
 import { assertReadable, keepReadable } from './guest-access.js'
-import { finishedRow } from './task-history.js'
 import { describe, SYSTEM_RETRYABLE, type StreamReader, type TaskRecord } from './node-records.js'
 import type { NodeCore } from './node-core.js'
 import type { ArgSpec, ResolvedTaskOptions, TaskSubmission } from './interface.js'
@@ -232,7 +231,7 @@ export class TaskRunner {
     t.state = 'done'
     if ('error' in outcome) this.n.counts.failed++
     else this.n.counts.finished++
-    this.n.history.add(finishedRow(t, 'error' in outcome ? outcome.error : undefined, Date.now()))
+    this.n.history.record(t, 'error' in outcome ? outcome.error : undefined, Date.now())
     if (t.stream !== undefined) {
       t.stream.done = true
       if ('error' in outcome) t.stream.error = outcome.error

@@ -57,8 +57,8 @@ describe('runtime: task rows for the state API', function () {
 
   it('keeps only the last `capacity` rows', () => {
     const h = new TaskHistory(2)
-    for (const id of ['a', 'b', 'c']) h.add({ id, name: 'x', kind: 'task', job: undefined, state: 'finished', attempts: 1, submittedAt: 0, startedAt: undefined, endedAt: 0, error: undefined, reason: undefined })
-    assert.deepEqual(h.rows().map(r => r.id), ['c', 'b'])
+    for (const id of ['a', 'b', 'c']) h.record({ id, name: 'x', kind: 'task', job: undefined, attempts: 1, submittedAt: 5, startedAt: 0 } as unknown as Parameters<TaskHistory['record']>[0], id === 'b' ? new Error('boom') : undefined, 9)
+    assert.deepEqual(h.rows().map(r => [r.id, r.state, r.error, r.submittedAt, r.startedAt, r.endedAt]), [['c', 'finished', undefined, 5, undefined, 9], ['b', 'failed', 'Error: boom', 5, undefined, 9]])
     assert.deepEqual(new TaskHistory(0).rows(), [])
   })
 
