@@ -243,6 +243,8 @@ function observe (fabric: ConnectedFabric, attempts: Attempt[], rebuilds: Array<
   }
   const rebuild = objects.rebuild.bind(objects)
   objects.rebuild = async (obj: unknown) => {
+    // An object without lineage (a ref returned inside a result) is not rebuilt: it fails at once with ObjectLostError.
+    if ((obj as { lineage?: unknown }).lineage === undefined) return await rebuild(obj)
     const r: { start: number, end?: number, ok?: boolean } = { start: Date.now() }
     rebuilds.push(r)
     try {
