@@ -66,6 +66,12 @@ export interface CreateNodeInit {
   fabricPolicy?: FabricPolicy
   /** Told of bootstrap retries and connections (the CLI prints them). */
   hooks?: NetNodeHooks
+  /** Serve Prometheus metrics on `http://metricsHost:metricsPort/metrics` (0: a free port; see `metricsUrl`). @default no endpoint */
+  metricsPort?: number
+  /** Where the metrics endpoint listens; beyond loopback only when named here (`--metrics-host`). @default '127.0.0.1' */
+  metricsHost?: string
+  /** Include libp2p's own metrics (libp2p_*, and Node's process metrics) with `metricsPort`. @default true */
+  libp2pMetrics?: boolean
 }
 
 /** A running fabric node. */
@@ -80,6 +86,8 @@ export interface FabricNode {
   multiaddrs: () => string[]
   /** Resources, tasks, actors and store use of the node's runtime. */
   stats: () => NodeStats
+  /** `http://HOST:PORT/metrics` when started with `metricsPort`. */
+  readonly metricsUrl?: string
   /** Leave the fabric (peers are told), stop the runtime's workers and remove spill files. Idempotent. */
   stop: () => Promise<void>
 }
@@ -99,6 +107,9 @@ export interface FabricNode {
 export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
   const { createNetNode } = await import('../net/index.js')
   const { ActorForwarder, FabricOffload, LocalNode, RemoteActorHost, RemoteRunner, RemoteTaskExecutor, resolveNodeLimits } = await import('../runtime/index.js')
+  const metrics = init.metricsPort === undefined ? undefined : await import('../metrics/index.js')
+  // Made before libp2p (which registers its metrics in it); labelled with the PeerId once known.
+  const registry = metrics === undefined ? undefined : new (await import('prom-client')).Registry()
   const total = ownTotal(init.resources ?? {})
   const listen = listenAddresses(init) // refused before anything starts
   const runtime = new LocalNode({
@@ -131,6 +142,7 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
       ...(init.probeMs === undefined ? {} : { probeMs: init.probeMs }),
       ...(init.probeTimeoutMs === undefined ? {} : { probeTimeoutMs: init.probeTimeoutMs }),
       maxPullsPerPeer: limits.pullsPerPeer,
+      ...(metrics === undefined || registry === undefined || init.libp2pMetrics === false ? {} : { libp2pMetrics: metrics.libp2pMetrics(registry) }),
       // What the runtime has free right now, and its queue.
       resources: () => {
         const stats = runtime.stats()
@@ -168,6 +180,33 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
   node.view.on('dead', e => { executor.ownerGone(e.info.peer) })
   node.view.on('leave', e => { executor.ownerGone(e.info.peer) })
 
+  let metricsServer: Awaited<ReturnType<NonNullable<typeof metrics>['startMetricsServer']>> | undefined
+  if (metrics !== undefined && registry !== undefined) {
+    const fabric = metrics.nodeRegistry({
+      stats: () => runtime.stats(),
+      pool: () => runtime.poolStats(),
+      transfers: () => node.transferStats(),
+      peers: () => {
+        let alive = 0
+        let suspected = 0
+        for (const p of node.view.peers()) {
+          if (p.state === 'alive') alive++
+          else if (p.state === 'suspected') suspected++
+        }
+        return { alive, suspected }
+      }
+    }, node.peerId, registry)
+    runtime.setTaskObserver(metrics.taskLatency(fabric))
+    try {
+      metricsServer = await metrics.startMetricsServer(fabric, { port: init.metricsPort!, ...(init.metricsHost === undefined ? {} : { host: init.metricsHost }) })
+    } catch (err) {
+      await forwarder.stop()
+      await node.stop({ leave: true })
+      await runtime.stop()
+      throw err
+    }
+  }
+
   let stopping: Promise<void> | undefined
   return {
     peerId: node.peerId,
@@ -175,9 +214,11 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
     view: node.view,
     multiaddrs: () => node.multiaddrs(),
     stats: () => runtime.stats(),
+    ...(metricsServer === undefined ? {} : { metricsUrl: metricsServer.url }),
     stop: async () => {
       stopping ??= (async () => {
         try {
+          await metricsServer?.stop()
           await forwarder.stop()
           await node.stop({ leave: true })
         } finally {

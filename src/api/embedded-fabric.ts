@@ -4,6 +4,7 @@
 import type { Manifest } from '../component/index.js'
 import type { CompiledComponent } from '../component/interface.js'
 import type { ExecPoolInit } from '../exec/index.js'
+import type { MetricsServer } from '../metrics/index.js'
 import { decode, encode, findRefs, ObjectRef } from '../objects/index.js'
 import { ActorNotFoundError, InfeasibleTaskError } from '../runtime/errors.js'
 import { addressOf } from '../runtime/actor-address.js'
@@ -25,9 +26,13 @@ const LARGE_BYTES = 100 * 1024
 export interface EmbeddedInit extends Pick<NodeInit, 'workers' | 'resources' | 'objectStore' | 'cacheDir' | 'log' | 'labels' | 'localPolicy'>, Pick<ExecPoolInit, 'defaultTimeoutMs' | 'workerHeapMb' | 'processMemoryLimitMb' | 'actorWorkers' | 'maxExtraWorkers'> {
   /** Where this job's named actors live (also when the fabric is connected). @default a fresh namespace per job */
   namespace?: string
+  /** Serve Prometheus metrics of the node on `http://metricsHost:metricsPort/metrics` (0: a free port; see `metricsUrl`). @default no endpoint */
+  metricsPort?: number
+  /** Where the metrics endpoint listens; beyond loopback only when named. @default '127.0.0.1' */
+  metricsHost?: string
 }
 
-const INIT_NAMES = ['workers', 'resources', 'objectStore', 'cacheDir', 'log', 'labels', 'localPolicy', 'defaultTimeoutMs', 'workerHeapMb', 'processMemoryLimitMb', 'actorWorkers', 'maxExtraWorkers', 'namespace'] as const satisfies ReadonlyArray<keyof EmbeddedInit>
+const INIT_NAMES = ['workers', 'resources', 'objectStore', 'cacheDir', 'log', 'labels', 'localPolicy', 'defaultTimeoutMs', 'workerHeapMb', 'processMemoryLimitMb', 'actorWorkers', 'maxExtraWorkers', 'namespace', 'metricsPort', 'metricsHost'] as const satisfies ReadonlyArray<keyof EmbeddedInit>
 // Fails to compile when EmbeddedInit gains an option the list (and so the unknown-option check) lacks.
 const everyInitName: Exclude<keyof EmbeddedInit, typeof INIT_NAMES[number]> extends never ? true : never = true
 
@@ -58,7 +63,12 @@ export class EmbeddedFabric implements FabricDriver {
   /** Whether any handle was made (arguments are looked through for handles only then). */
   private madeHandles = false
 
-  private constructor (private readonly node: LocalNode, private readonly job: Job) {}
+  private constructor (private readonly node: LocalNode, private readonly job: Job, private readonly metrics?: MetricsServer) {}
+
+  /** `http://HOST:PORT/metrics` when started with `metricsPort`. */
+  get metricsUrl (): string | undefined {
+    return this.metrics?.url
+  }
 
   get jobId (): string {
     return this.job.id
@@ -71,17 +81,30 @@ export class EmbeddedFabric implements FabricDriver {
   /** Start an embedded fabric (workers = CPUs unless set). */
   static async start (init: EmbeddedInit = {}): Promise<EmbeddedFabric> {
     checkInit(init)
-    const { namespace, ...nodeInit } = init
+    const { namespace, metricsPort, metricsHost, ...nodeInit } = init
     const job = newJob(namespace)
     const node = new LocalNode(nodeInit)
     await node.start()
-    return new EmbeddedFabric(node, job)
+    let metrics: MetricsServer | undefined
+    if (metricsPort !== undefined) {
+      try {
+        const { nodeRegistry, startMetricsServer, taskLatency } = await import('../metrics/index.js')
+        const registry = nodeRegistry({ stats: () => node.stats(), pool: () => node.poolStats() }, node.fabricId)
+        node.setTaskObserver(taskLatency(registry))
+        metrics = await startMetricsServer(registry, { port: metricsPort, ...(metricsHost === undefined ? {} : { host: metricsHost }) })
+      } catch (err) {
+        await node.stop()
+        throw err
+      }
+    }
+    return new EmbeddedFabric(node, job, metrics)
   }
 
   /** Stop the fabric: running work ends, workers and spill files go. Idempotent. */
   async stop (): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    await this.metrics?.stop()
     await this.node.stop()
   }
 
@@ -362,6 +385,9 @@ export function checkInit (init: EmbeddedInit): void {
   const extra = init.maxExtraWorkers
   if (extra !== undefined && (typeof extra !== 'number' || !Number.isInteger(extra) || extra < 0)) throw new TypeError(`Fabric.start: option maxExtraWorkers must be an integer >= 0, got ${String(extra)}`)
   if (init.namespace !== undefined) newJob(init.namespace)
+  const port = init.metricsPort
+  if (port !== undefined && (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)) throw new TypeError(`Fabric.start: option metricsPort must be an integer 0-65535, got ${String(port)}`)
+  if (init.metricsHost !== undefined && (typeof init.metricsHost !== 'string' || init.metricsHost === '')) throw new TypeError('Fabric.start: option metricsHost must be a host name or address')
 }
 
 /** The namespace `getActor` looks in: the one asked for (checked), else the job's. */

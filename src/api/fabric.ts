@@ -61,6 +61,7 @@ export class Fabric implements FabricDriver {
     checkInit(embedded)
     const target = addressOf(address)
     if (target === undefined) return new Fabric(await EmbeddedFabric.start(embedded))
+    if (embedded.metricsPort !== undefined || embedded.metricsHost !== undefined) throw new TypeError('Fabric.start: metricsPort and metricsHost serve an embedded node\'s metrics; this driver connects to a fabric (an address applied): give its nodes `fabric join --metrics-port`')
     const namespace = embedded.namespace ?? connect?.namespace
     return new Fabric(await ConnectedFabric.connect(target, { ...connect, ...(namespace === undefined ? {} : { namespace }) }))
   }
@@ -85,6 +86,11 @@ export class Fabric implements FabricDriver {
   /** The embedded face (its `stats()`), or undefined when connected. */
   get embedded (): EmbeddedFabric | undefined {
     return this.face.kind === 'embedded' ? this.face : undefined
+  }
+
+  /** `http://HOST:PORT/metrics` of an embedded fabric started with `metricsPort`; undefined otherwise. */
+  get metricsUrl (): string | undefined {
+    return this.face.kind === 'embedded' ? this.face.metricsUrl : undefined
   }
 
   /** The connected face (its `locate()`, `actorInfo()`), or undefined when embedded. */

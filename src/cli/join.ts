@@ -31,6 +31,8 @@ interface JoinOptions {
   probeMs?: string
   probeTimeoutMs?: string
   limit?: string[]
+  metricsPort?: string
+  metricsHost?: string
 }
 
 /** `--limit` names (the quota names errors carry) and the node limit each sets. */
@@ -98,6 +100,8 @@ export function registerJoin (program: Command): void {
     .option('--probe-ms <ms>', 'a connected node not heard from this long is pinged (0: no probe) (default: --heartbeat-ms + 250)')
     .option('--probe-timeout-ms <ms>', 'a pinged node that does not answer this long is suspected', '750')
     .option('--limit <name=N,...>', `what peers get at most (repeatable): task-time (ms; the timeout of a task that sets none, the ceiling of one that does), retries, node-actors; per peer: tasks-in-flight, actors, stored-bytes, pulls (defaults: ${Object.entries(LIMIT_NAMES).map(([k, v]) => `${k}=${DEFAULT_NODE_LIMITS[v]}`).join(', ')})`, collect)
+    .option('--metrics-port <port>', 'serve Prometheus metrics on http://127.0.0.1:PORT/metrics (0: a free port; the bound URL is printed as `metrics URL`)')
+    .option('--metrics-host <addr>', 'the address the metrics endpoint listens on (default: 127.0.0.1); beyond loopback, anyone who reaches it reads the node\'s work and peers')
     .action(async (opts: JoinOptions) => {
       // One line on stderr and exit 1: these are the operator's mistakes, not bugs worth a stack.
       const fail = (msg: string): never => {
@@ -107,6 +111,7 @@ export function registerJoin (program: Command): void {
       let own: NodeResources
       let limits: Partial<NodeLimits>
       let timing: { heartbeatMs?: number, suspectAfterMs?: number, deadAfterMs?: number, probeMs?: number, probeTimeoutMs?: number }
+      let metricsPort: number | undefined
       if (opts.encrypter !== 'tls' && opts.encrypter !== 'noise') return fail(`unknown --encrypter '${opts.encrypter}': use tls or noise`)
       const encrypter: 'tls' | 'noise' = opts.encrypter
       try {
@@ -120,6 +125,9 @@ export function registerJoin (program: Command): void {
           probeTimeoutMs: int(opts.probeTimeoutMs, '--probe-timeout-ms', 1)
         }
         if ((timing.deadAfterMs ?? 10000) <= (timing.suspectAfterMs ?? 3000)) throw new Error('--dead-after-ms must be larger than --suspect-after-ms')
+        metricsPort = int(opts.metricsPort, '--metrics-port', 0)
+        if (metricsPort !== undefined && metricsPort > 65535) throw new Error(`--metrics-port needs a port 0-65535, got '${opts.metricsPort}'`)
+        if (opts.metricsHost !== undefined && metricsPort === undefined) throw new Error('--metrics-host needs --metrics-port')
       } catch (err) {
         return fail((err as Error).message)
       }
@@ -146,6 +154,8 @@ export function registerJoin (program: Command): void {
           resources: own.resources.total,
           labels: own.labels,
           ...(own.gpuModel === undefined ? {} : { gpuModel: own.gpuModel }),
+          ...(metricsPort === undefined ? {} : { metricsPort }),
+          ...(opts.metricsHost === undefined ? {} : { metricsHost: opts.metricsHost }),
           hooks: {
             // Say once per address that it is being retried; the retries themselves stay quiet.
             onBootstrapRetry: (addr, err) => {
@@ -161,7 +171,7 @@ export function registerJoin (program: Command): void {
         })
       } catch (err) {
         const name = (err as Error).name
-        if (['IdentityKeyError', 'SwarmKeyError', 'NetConfigError'].includes(name) || (err as NodeJS.ErrnoException).code === 'EADDRINUSE' || /EADDRINUSE|address already in use/i.test((err as Error).message)) {
+        if (['IdentityKeyError', 'SwarmKeyError', 'NetConfigError'].includes(name) || ['EADDRINUSE', 'EADDRNOTAVAIL', 'EACCES'].includes((err as NodeJS.ErrnoException).code ?? '') || /EADDRINUSE|address already in use/i.test((err as Error).message)) {
           return fail(firstLine(err))
         }
         throw err
@@ -174,10 +184,15 @@ export function registerJoin (program: Command): void {
       } else if (opts.secret === undefined) {
         process.stderr.write('fabric join: WARNING: open without a swarm key (--insecure-open): anyone who can reach this node may join the fabric and run work on it\n')
       }
+      if (node.metricsUrl !== undefined && opts.metricsHost !== undefined && opts.secret === undefined) {
+        const { isLoopbackHost } = await import('../metrics/index.js')
+        if (!isLoopbackHost(opts.metricsHost)) process.stderr.write(`fabric join: WARNING: metrics on ${opts.metricsHost} without a swarm key (--secret): anyone who can reach ${node.metricsUrl} reads this node's work and peers\n`)
+      }
       out(`peer ${node.peerId}`)
       out(`fabric ${node.fabricName}`)
       out(`data-dir ${dataDir}`)
       for (const a of node.multiaddrs()) out(`listening ${a}`)
+      if (node.metricsUrl !== undefined) out(`metrics ${node.metricsUrl}`)
       out('ready')
       const summary = (e: PeerEntry): string => `${e.info.peer} cpus=${e.info.resources.available.cpus}/${e.info.resources.total.cpus} gpus=${e.info.resources.total.gpus}`
       node.view.on('join', e => { out(`joined ${summary(e)}`) })

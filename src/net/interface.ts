@@ -3,6 +3,7 @@
 import type { Resources } from '../scheduler/resources.js'
 import type { Manifest } from '../component/interface.js'
 import type { SerializedError } from '../errors/index.js'
+import type { Libp2pInit } from 'libp2p'
 import type { StateReply, StateRequest } from './state-protocol.js'
 
 export type { Resources }
@@ -135,6 +136,18 @@ export interface GossipStats {
   spoofed: number
 }
 
+/** Objects this node pulled from peers and served to them since it started (metrics). */
+export interface ObjectTransferStats {
+  /** Whole objects pulled (pullObject calls that succeeded), and the bytes they brought. */
+  pulls: number
+  pulledBytes: number
+  /** pullObject calls that failed. */
+  pullFailures: number
+  /** Ranges served to peers (a small object is one range), and their bytes. */
+  served: number
+  servedBytes: number
+}
+
 /** The `/fabric/status/1` answer. */
 export interface StatusReply {
   type: 'status'
@@ -226,6 +239,8 @@ export interface NetNodeInit {
    * the node does not speak the protocol.
    */
   state?: (req: StateRequest, from: string) => Promise<StateReply>
+  /** libp2p's own metrics (createLibp2p's `metrics`, e.g. @libp2p/prometheus-metrics). @default none */
+  libp2pMetrics?: Libp2pInit['metrics']
   /**
    * Object streams (pulls) one peer may have open to this node at once; past it a stream is
    * refused with QuotaExceededError (`pulls`). @default 64
@@ -486,6 +501,8 @@ export interface NetNode {
    * error, ActorNotFoundError), or PeerUnreachableError when the node cannot be reached.
    */
   openActor: (peer: string, open: ActorOpen, options?: { signal?: AbortSignal }) => Promise<ActorSession>
+  /** Objects pulled and served since start. */
+  transferStats: () => ObjectTransferStats
   /** Ask node `peer` for state rows over `/fabric/state/1`. */
   requestState: (peer: string, req: StateRequest, options?: { timeoutMs?: number }) => Promise<StateReply>
   /** Idempotent. */

@@ -32,7 +32,7 @@ import { LivenessView } from './fabric-view.js'
 import { ResourceGossip } from './gossip.js'
 import { LivenessProbe } from './liveness.js'
 import { loadOrCreateIdentity } from './identity.js'
-import type { ActorOpen, ActorSession, GossipStats, NetNode, NetNodeInit, NodeInfo, PullObjectOptions, RemoteTask, StatusReply, TaskOutcome } from './interface.js'
+import type { ActorOpen, ActorSession, GossipStats, NetNode, NetNodeInit, NodeInfo, ObjectTransferStats, PullObjectOptions, RemoteTask, StatusReply, TaskOutcome } from './interface.js'
 import { decodeCbor, validateManifest, validateNodeInfo } from './messages.js'
 import { serveStatusStream } from './status-protocol.js'
 import type { Manifest } from '../component/interface.js'
@@ -122,6 +122,7 @@ export async function createNetNode (init: NetNodeInit, hooks: NetNodeHooks = {}
     // 5-10 s.
     connectionMonitor: { pingInterval: 1000, pingTimeout: { minTimeout: 5000, maxTimeout: 10_000 } },
     peerDiscovery,
+    ...(init.libp2pMetrics === undefined ? {} : { metrics: init.libp2pMetrics }),
     services: {
       identify: identify(),
       // Pings overlap when one waits behind bulk data; with the default of 1 stream the next
@@ -169,6 +170,7 @@ class Libp2pNetNode implements NetNode {
   private readonly log: Logger
   private readonly lastGossipDial = new Map<string, number>()
   private readonly taskSessions: TaskSessions
+  private readonly transfers: ObjectTransferStats = { pulls: 0, pulledBytes: 0, pullFailures: 0, served: 0, servedBytes: 0 }
   private state: 'stopped' | 'starting' | 'started' | 'stopping' = 'stopped'
   private transition: Promise<void> = Promise.resolve()
 
@@ -230,9 +232,21 @@ class Libp2pNetNode implements NetNode {
     return this.gossip.stats()
   }
 
+  transferStats (): ObjectTransferStats {
+    return { ...this.transfers }
+  }
+
   async pullObject (cid: string, holders: string[], options: PullObjectOptions = {}): Promise<Uint8Array> {
     const job = options.job ?? this.init.job
-    return await pullObject(this.libp2p, holders.map(target), cid, job === undefined ? options : { ...options, job })
+    try {
+      const bytes = await pullObject(this.libp2p, holders.map(target), cid, job === undefined ? options : { ...options, job })
+      this.transfers.pulls++
+      this.transfers.pulledBytes += bytes.byteLength
+      return bytes
+    } catch (err) {
+      this.transfers.pullFailures++
+      throw err
+    }
   }
 
   async runTask (peer: string, task: RemoteTask, options: { signal?: AbortSignal, onItem?: (item: TaskOutcome) => void } = {}): Promise<TaskOutcome> {
@@ -269,7 +283,8 @@ class Libp2pNetNode implements NetNode {
           stream.abort(err as Error)
         })
       }, { maxInboundStreams: STATUS_MAX_INBOUND_STREAMS })
-      const objects = this.init.objects ?? { get: () => undefined }
+      const t = this.transfers
+      const objects = { get: this.init.objects?.get ?? (() => undefined), onServed: (bytes: number) => { t.served++; t.servedBytes += bytes } }
       // Object streams open per peer: past its quota a peer's stream is refused (it pulls from another holder or later).
       const pulls = new Map<string, number>()
       const maxPulls = this.init.maxPullsPerPeer ?? 64

@@ -34,6 +34,8 @@ import { parseCid, SHA2_256 } from '../objects/cid.js'
  */
 export interface ObjectSource {
   get: (cid: string, from: string, job: string | undefined) => Uint8Array | undefined | Promise<Uint8Array | undefined>
+  /** Told of each range served, in bytes (metrics). */
+  onServed?: (bytes: number) => void
 }
 
 interface GetRequest { type: 'get', cid: string, offset: number, length: number | null, job?: string }
@@ -95,6 +97,7 @@ export async function serveObjectStream (stream: Stream, from: string, source: O
     for (let at = req.offset, end = req.offset + length; at < end; at += OBJECT_CHUNK_BYTES) {
       await lp.write(bytes.subarray(at, Math.min(end, at + OBJECT_CHUNK_BYTES)), { signal: AbortSignal.timeout(idleTimeoutMs) })
     }
+    if (length > 0) source.onServed?.(length)
   }
 }
 

@@ -223,6 +223,7 @@ export class GuestServices {
       this.n.offloaded.delete(e.id)
       if ('error' in outcome) this.n.counts.failed++
       else this.n.counts.finished++
+      if ('error' in outcome && outcome.error.name === 'TaskCancelledError') this.n.counts.cancelled++
       this.n.refs.settle(e, outcome)
       for (const id of [...deps, ...made]) this.n.refs.release(id)
     })()

@@ -2,7 +2,7 @@
 export { LocalNode, type StreamReader } from './local-node.js'
 export { resolveTaskOptions, resolveActorOptions } from './options.js'
 export * from './errors.js'
-export type { NodeInit, NodeStats, ArgSpec, TaskSubmission, ResolvedTaskOptions, ResolvedActorOptions, NestedOffload, OffloadArg } from './interface.js'
+export type { NodeInit, NodeStats, TaskObserver, ArgSpec, TaskSubmission, ResolvedTaskOptions, ResolvedActorOptions, NestedOffload, OffloadArg } from './interface.js'
 export { FabricOffload } from './nested-offload.js'
 export { RemoteTaskExecutor } from './remote-executor.js'
 export { RemoteRunner, demandOptions, type RemoteSubmitOptions, type RemoteResult } from './remote-runner.js'

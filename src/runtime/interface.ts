@@ -101,9 +101,13 @@ export interface TaskSubmission {
   job?: string
 }
 
+/** Told when a task or actor call ends: its kind, seconds from submit to end, and how it ended. */
+export type TaskObserver = (kind: 'task' | 'actor-call', seconds: number, outcome: 'finished' | 'failed' | 'cancelled') => void
+
 /** What a node reports about itself. */
 export interface NodeStats {
-  tasks: { waiting: number, queued: number, running: number, finished: number, failed: number }
+  /** `cancelled`: of `failed`, those cancelled (TaskCancelledError). */
+  tasks: { waiting: number, queued: number, running: number, finished: number, failed: number, cancelled: number }
   actors: number
   refs: number
   resources: { total: Resources, available: Resources }

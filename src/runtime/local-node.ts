@@ -3,7 +3,7 @@
 // its tasks (TaskRunner), its actors (ActorTable) and what it serves guests (GuestServices), over
 // the state they share (NodeCore). Placement decisions are the local policy's (scheduler/).
 import { InvalidComponentError, loadComponent, parseManifest, type CompiledComponent, type Manifest } from '../component/index.js'
-import { createExecPool } from '../exec/index.js'
+import { createExecPool, type PoolStats } from '../exec/index.js'
 import { createObjectStore } from '../objects/index.js'
 import { resources, type Resources } from '../scheduler/resources.js'
 import type { LocalPolicy } from '../scheduler/index.js'
@@ -17,7 +17,7 @@ import { TaskRunner } from './task-runner.js'
 import { ActorTable } from './actor-table.js'
 import { GuestServices } from './guest-services.js'
 import type { StreamReader, TaskRecord } from './node-records.js'
-import type { ArgSpec, NestedOffload, NodeInit, NodeStats, ResolvedActorOptions, TaskSubmission } from './interface.js'
+import type { ArgSpec, NestedOffload, NodeInit, NodeStats, ResolvedActorOptions, TaskObserver, TaskSubmission } from './interface.js'
 
 export type { StreamReader } from './node-records.js'
 
@@ -330,12 +330,22 @@ export class LocalNode {
     return this.n.queue.length
   }
 
+  /** The worker pool's counters (workers, busy ones, its queue). */
+  poolStats (): PoolStats {
+    return this.n.pool.stats()
+  }
+
+  /** Tell `observer` of every task and actor call when it ends (undefined: nobody). */
+  setTaskObserver (observer: TaskObserver | undefined): void {
+    this.n.taskObserver = observer
+  }
+
   stats (): NodeStats {
     const n = this.n
     let queued = n.queue.length
     for (const a of n.actors.values()) for (const t of a.queue) if (t.state === 'queued') queued++
     return {
-      tasks: { waiting: n.counts.waiting, queued, running: n.running.size, finished: n.counts.finished, failed: n.counts.failed },
+      tasks: { waiting: n.counts.waiting, queued, running: n.running.size, finished: n.counts.finished, failed: n.counts.failed, cancelled: n.counts.cancelled },
       actors: [...n.actors.values()].filter(a => a.state !== 'dead').length,
       refs: n.refs.size,
       resources: { total: resources(n.total), available: resources(n.available) },

@@ -12,7 +12,7 @@ import { createLocalPolicy, type LocalPolicy } from '../scheduler/index.js'
 import { gpuInventory, prepareNativeEnvironment } from '../gpu/index.js'
 import { FabricStoppedError } from './errors.js'
 import type { RefTable } from './ref-table.js'
-import type { NestedOffload, NodeInit } from './interface.js'
+import type { NestedOffload, NodeInit, TaskObserver } from './interface.js'
 import type { ActorRecord, TaskRecord } from './node-records.js'
 import type { ObjectOwner } from './object-owner.js'
 import type { TaskRunner } from './task-runner.js'
@@ -43,7 +43,10 @@ export class NodeCore {
   readonly actors = new Map<string, ActorRecord>()
   readonly names = new Map<string, string>()
   readonly components = new Map<string, LoadedComponent>()
-  readonly counts = { waiting: 0, finished: 0, failed: 0 }
+  /** `cancelled` counts tasks also counted in `failed` (their error is TaskCancelledError). */
+  readonly counts = { waiting: 0, finished: 0, failed: 0, cancelled: 0 }
+  /** Told of every task and actor call that ends (metrics: the latency histogram); set only when someone listens. */
+  taskObserver?: TaskObserver
   state: 'new' | 'running' | 'stopped' = 'new'
   /** A schedule pass is running (a task it starts may finish at once and ask for another). */
   scheduling = false

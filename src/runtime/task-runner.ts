@@ -231,6 +231,9 @@ export class TaskRunner {
     t.state = 'done'
     if ('error' in outcome) this.n.counts.failed++
     else this.n.counts.finished++
+    const cancelled = 'error' in outcome && outcome.error.name === 'TaskCancelledError'
+    if (cancelled) this.n.counts.cancelled++
+    this.n.taskObserver?.(t.kind, (Date.now() - t.submittedAt) / 1000, 'error' in outcome ? (cancelled ? 'cancelled' : 'failed') : 'finished')
     this.n.history.record(t, 'error' in outcome ? outcome.error : undefined, Date.now())
     if (t.stream !== undefined) {
       t.stream.done = true

@@ -1,0 +1,85 @@
+// The cost of metrics (issue 14): ray's single_client_tasks_async shape (1000 no-op tasks, then get
+// them all) on two embedded fabrics in the same run, one with `metricsPort` (a scraper reading
+// /metrics every second meanwhile) and one without, rounds interleaved so drift hits both alike.
+// Also: the cost of one latency-histogram observation and of one scrape.
+//
+// `npx tsx bench/run.ts metrics [--quick]` or `npx tsx bench/metrics.bench.ts [--quick]`.
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Registry } from 'prom-client'
+import { cachedBuild } from '../guest-sdk/src/build/cached-build.js'
+import { Fabric, type GuestModule } from '../src/index.js'
+import { taskLatency } from '../src/metrics/index.js'
+import { summarize, table, writeResults, type Row } from './harness.js'
+
+type RayGuest = GuestModule<typeof import('./guests/ray-qjs.js')>
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const quick = process.argv.includes('--quick')
+const ROUNDS = quick ? 6 : 21
+const WARMUP = quick ? 2 : 4
+const WORKERS = 2
+const BATCH = 1000
+const cacheRoot = path.join(here, '..', '.cache', 'bench')
+const cacheDir = path.join(cacheRoot, 'transpiled')
+
+export async function run (): Promise<Row[]> {
+  const wasm = await cachedBuild(path.join(here, 'guests', 'ray-qjs.ts'), cacheRoot)
+  const off = await Fabric.start({ workers: WORKERS, cacheDir, log: () => {} })
+  const on = await Fabric.start({ workers: WORKERS, cacheDir, log: () => {}, metricsPort: 0 })
+  const rows: Row[] = []
+  let scrapes = 0
+  const scrapeMs: number[] = []
+  const scraper = setInterval(() => {
+    const t = performance.now()
+    fetch(on.metricsUrl!).then(async r => { await r.text(); scrapes++; scrapeMs.push(performance.now() - t) }, () => {})
+  }, 1000)
+  try {
+    const mOff = await off.load<RayGuest>(wasm)
+    const mOn = await on.load<RayGuest>(wasm)
+    const batch = async (f: Fabric, m: RayGuest): Promise<number> => {
+      const t = performance.now()
+      await f.get(Array.from({ length: BATCH }, () => m.noop.remote()))
+      return BATCH / ((performance.now() - t) / 1000)
+    }
+    for (let i = 0; i < WARMUP; i++) { await batch(off, mOff); await batch(on, mOn) }
+    const a: number[] = []
+    const b: number[] = []
+    for (let i = 0; i < ROUNDS; i++) {
+      // Alternate which goes first: neither always runs right after a GC of the other's garbage.
+      if (i % 2 === 0) { a.push(await batch(off, mOff)); b.push(await batch(on, mOn)) } else { b.push(await batch(on, mOn)); a.push(await batch(off, mOff)) }
+    }
+    const value = summarize(b)
+    const baseline = summarize(a)
+    const overhead = 1 - value.median / baseline.median
+    rows.push({
+      metric: 'single_client_tasks_async, metrics on', unit: 'ops/s', value, baseline, baselineName: 'metrics off',
+      target: '<= 5% overhead', met: overhead <= 0.05,
+      note: `overhead ${(overhead * 100).toFixed(1)}% by medians; ${BATCH} tasks per round, ${ROUNDS} rounds each, interleaved; ${scrapes} scrapes meanwhile`
+    })
+    if (scrapeMs.length > 0) rows.push({ metric: 'one scrape of /metrics (embedded node)', unit: 'ms', value: summarize(scrapeMs), note: 'fetch of the whole exposition while tasks run' })
+
+    // One histogram observation, alone (what each task adds on top of reading a clock).
+    const observe = taskLatency(new Registry())
+    const n = quick ? 200_000 : 2_000_000
+    const ns: number[] = []
+    for (let r = 0; r < 5; r++) {
+      const t = performance.now()
+      for (let i = 0; i < n; i++) observe(i % 2 === 0 ? 'task' : 'actor-call', (i % 1000) / 1000, 'finished')
+      ns.push((performance.now() - t) * 1e6 / n)
+    }
+    rows.push({ metric: 'latency histogram: one observation', unit: 'ns', value: summarize(ns), note: `${n} observations per round` })
+  } finally {
+    clearInterval(scraper)
+    await Promise.all([off.stop(), on.stop()])
+  }
+  process.stdout.write(rows.map(r => `- ${r.metric}: ${r.note ?? ''}`).join('\n') + '\n\n')
+  return rows
+}
+
+// Run directly: `npx tsx bench/metrics.bench.ts [--quick]`.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const rows = await run()
+  process.stdout.write(table('metrics', rows) + '\n')
+  process.stdout.write(`\nwrote ${writeResults('metrics', rows)}\n`)
+}
