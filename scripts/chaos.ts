@@ -138,8 +138,18 @@ export const KNOWN_BUGS: ReadonlyArray<{ id: string, match: RegExp, what: string
     id: 'actor-never-returns',
     match: /could not be restarted after node .* no node is left to run actor/,
     what: 'an actor is never restarted on a node it was once lost with, even after that node is back (RemoteActor.failedNodes only grows): once it has lost every node of the fabric it dies with restarts left'
+  },
+  {
+    id: 'actor-restart-gives-up',
+    match: /could not be restarted after node .* no node accepted actor/,
+    what: 'an actor whose restart finds every candidate node unreachable for a moment (a node hung past the 5 s ping timeout, an overloaded node) dies for good with restarts left, instead of trying again once a node can take it'
   }
 ]
+
+/** The failures of report `r` other than those due to the known bugs `ids` (see {@link KNOWN_BUGS}). */
+export function failuresBesides (r: ChaosReport, ids: readonly string[]): string[] {
+  return r.failures.filter(f => !ids.some(id => f.startsWith(`[known bug ${id}] `)))
+}
 
 /** Rounds of the mix task (a few ms of QuickJS). */
 const WORK = 200

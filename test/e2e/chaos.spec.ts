@@ -6,20 +6,19 @@
 // back (rebuilt from lineage when their nodes died); every actor answer must follow from the calls
 // before it on the same instance, restarts stay within each actor's budget, and a call may fail
 // only with the typed error the docs promise once that budget is spent (but for one known bug, see
-// unexpected()). Cleanup (processes, temp dir) is runChaos's own, also when it throws. The
+// TOLERATED). Cleanup (processes, temp dir) is runChaos's own, also when it throws. The
 // partition faults are test/e2e/partition.spec.ts.
 import assert from 'node:assert/strict'
-import { formatReport, runChaos, type ChaosReport } from '../../scripts/chaos.js'
+import { failuresBesides, formatReport, runChaos, type ChaosReport } from '../../scripts/chaos.js'
 
 /**
- * The run's failures less those due to a bug known today (scripts/chaos.ts KNOWN_BUGS, reproduced
- * in docs/chaos.md): `actor-never-returns`, an actor that has lost every node once dies with
- * restarts left. That one check — "an actor's calls fail only once its budget is spent" — is left
- * out here for that bug alone; every other failure fails the test.
+ * The two bugs known today (scripts/chaos.ts KNOWN_BUGS, reproduced in docs/chaos.md):
+ * `actor-never-returns` (an actor that has lost every node once dies with restarts left) and
+ * `actor-restart-gives-up` (an actor whose restart finds no node reachable for a moment dies with
+ * restarts left). One check — "an actor's calls fail only once its budget is spent" — is left out
+ * for failures tagged with these two alone; every other failure fails the test.
  */
-function unexpected (r: ChaosReport): string[] {
-  return r.failures.filter(f => !f.startsWith('[known bug actor-never-returns]'))
-}
+const TOLERATED = ['actor-never-returns', 'actor-restart-gives-up']
 
 describe('e2e: chaos — a job on 4 nodes while nodes are killed, hung and restarted', function () {
   this.timeout(180_000)
@@ -45,7 +44,7 @@ describe('e2e: chaos — a job on 4 nodes while nodes are killed, hung and resta
 
   it('every result is correct, no task failed, and no object that lineage can rebuild was lost', () => {
     const r = report!
-    assert.deepEqual(unexpected(r), [])
+    assert.deepEqual(failuresBesides(r, TOLERATED), [])
     assert.equal(r.tasks.wrong, 0)
     assert.ok(r.tasks.correct > 0)
     assert.equal(r.objects.lost, 0)
@@ -65,7 +64,7 @@ describe('e2e: chaos — a job on 4 nodes while nodes are killed, hung and resta
     for (const a of r.actors) {
       assert.ok(a.restarts <= a.maxRestarts, `${a.name}: ${a.restarts} restarts of ${a.maxRestarts}`)
       assert.ok(a.incarnations - 1 <= a.restarts, `${a.name}: ${a.incarnations} instances answered, ${a.restarts} restarts counted`)
-      // Calls failed only with the typed errors the docs promise (and, but for actor-never-returns, only once the budget was spent: in unexpected()).
+      // Calls failed only with the typed errors the docs promise (and only once the budget was spent, but for the TOLERATED bugs: in failuresBesides()).
       for (const name of Object.keys(a.errors)) assert.ok(['ActorDiedError', 'ActorNotFoundError'].includes(name), `${a.name}: ${name}`)
     }
     assert.ok(r.actors.some(a => a.restarts > 0), 'no actor was restarted')
