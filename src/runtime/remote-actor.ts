@@ -13,6 +13,9 @@ import { ActorNotFoundError } from './errors.js'
 import type { LabelSelector, Scheduling } from '../scheduler/index.js'
 import type { RemoteRunner } from './remote-runner.js'
 
+/** How long a restart after a lost node keeps trying while no node can take the actor (unreachable, or no room). */
+export const RESTART_PATIENCE_MS = 30_000
+
 // The node side lives in its own file; exported from here too, where callers have found it.
 export { RemoteActorHost } from './remote-actor-host.js'
 
@@ -75,6 +78,7 @@ export class RemoteActor {
   /** False for a handle attached to another caller's actor (by name): it neither restarts nor resends. */
   private owner = true
   private dead?: Error
+  /** Nodes the restart now in progress does not try: the one just lost (cleared once the actor lives again, or between tries). */
   private readonly failedNodes = new Set<string>()
   /** `peer/actor` of the instances this actor had before (not rivals for its name). */
   private readonly former = new Set<string>()
@@ -249,6 +253,8 @@ export class RemoteActor {
 
   private adopt (session: ActorSession): void {
     this.session = session
+    // A node lost before may be back: the next restart may choose it again.
+    this.failedNodes.clear()
     this.former.add(`${session.peer}/${session.actor}`)
     // Restarts the node makes in place spend the same budget (the node was given what was left).
     let counted = 0
@@ -326,15 +332,28 @@ export class RemoteActor {
       return
     }
     this.restarts++
-    this.open().then(next => {
-      if (this.dead !== undefined) {
-        void next.close()
-        return
-      }
-      this.adopt(next)
-    }, (err: Error) => {
-      this.die(new ActorDiedError(`${what} could not be restarted after node ${session.peer} was lost: ${err.message}`, { cause: err }), true)
-    })
+    // One restart, tried until it takes: no node may be reachable or have room for a moment (a
+    // hung node, a node restarting, a fabric briefly full). The calls wait meanwhile.
+    const deadline = Date.now() + RESTART_PATIENCE_MS
+    const attempt = (pause: number): void => {
+      this.open().then(next => {
+        if (this.dead !== undefined) {
+          void next.close()
+          return
+        }
+        this.adopt(next)
+      }, (err: Error) => {
+        if (this.dead !== undefined) return
+        if (['PeerUnreachableError', 'InfeasibleTaskError'].includes(err.name) && Date.now() + pause < deadline) {
+          // Every node may be tried again, the lost one too (it may be back).
+          this.failedNodes.clear()
+          setTimeout(() => attempt(Math.min(pause * 2, 5000)), pause).unref()
+          return
+        }
+        this.die(new ActorDiedError(`${what} could not be restarted after node ${session.peer} was lost: ${err.message}`, { cause: err }), true)
+      })
+    }
+    attempt(250)
   }
 
   private die (err: Error, closeSession: boolean): void {

@@ -159,6 +159,41 @@ describe('runtime/remote-actor', function () {
     assert.equal(f.creates.length, 2)
   })
 
+  it('a node lost before is a candidate again once the actor lives elsewhere (chaos: actor-never-returns)', async () => {
+    // Two nodes: A is lost (the actor moves to B), A comes back, B is lost: A must take it again.
+    const f = new FakeFabric(['A', 'B'])
+    const actor = await RemoteActor.create(f.net(), f.runner(), init({ maxRestarts: 5 }))
+    f.sessions[0]!.break()
+    await sleep(20)
+    assert.equal(actor.peer, 'B')
+    f.sessions[1]!.break()
+    await sleep(20)
+    assert.equal(actor.peer, 'A', 'before the fix: no candidate left, the actor died with 3 restarts left')
+    assert.equal(new TextDecoder().decode(await actor.call('ping', new Uint8Array())), 'ping')
+    assert.equal(actor.restartCount, 2)
+  })
+
+  it('a restart that finds no node reachable for a moment tries again, without spending more restarts (chaos: actor-restart-gives-up)', async () => {
+    const f = new FakeFabric(['A', 'B'])
+    const net = f.net()
+    const actor = await RemoteActor.create(net, f.runner(), init({ maxRestarts: 2 }))
+    // B is unreachable for ~600 ms (hung past the ping timeout): the restart must wait for it or A.
+    let down = true
+    const open = net.openActor.bind(net)
+    ;(net as { openActor: NetNode['openActor'] }).openActor = async (peer, o, opts) => {
+      if (down) throw new PeerUnreachableError(`cannot open /fabric/actor/1 to ${peer}: timed out`)
+      return await open(peer, o, opts)
+    }
+    f.sessions[0]!.break()
+    await sleep(20)
+    const call = actor.call('ping', new Uint8Array()) // made while the actor restarts: it waits
+    await sleep(600)
+    assert.equal(actor.isDead, false, 'before the fix: the actor died at the first failed try')
+    down = false
+    assert.equal(new TextDecoder().decode(await call), 'ping', 'the call waited for the restart')
+    assert.equal(actor.restartCount, 1, 'the tries were one restart')
+  })
+
   it('one maxTaskRetries per call: retries in place spend it, a resend after a lost node gets what is left', async () => {
     const f = new FakeFabric(['A', 'B', 'C'])
     const actor = await RemoteActor.create(f.net(), f.runner(), init({ maxRestarts: 3, maxTaskRetries: 2 }))
