@@ -17,7 +17,7 @@ type RayGuest = GuestModule<typeof import('./guests/ray-qjs.js')>
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const quick = process.argv.includes('--quick')
-const ROUNDS = quick ? 4 : 15
+const ROUNDS = quick ? 4 : 60
 const WARMUP = quick ? 2 : 4
 const WORKERS = 2
 const BATCH = 1000
