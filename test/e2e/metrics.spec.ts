@@ -5,13 +5,14 @@ import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
+import os from 'node:os'
 import path from 'node:path'
 import type { ConnectedFabric } from '../../src/api/connected-fabric.js'
 import type { GuestModule } from '../../src/index.js'
 import { fixtureComponent } from '../helpers/fixtures.js'
 import { skipBecause } from '../helpers/skip.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { Cluster } from './cluster.js'
+import { Cluster, ROOT } from './cluster.js'
 
 type Kitchen = GuestModule<typeof import('../fixtures/guests/ts/kitchen.js')>
 
@@ -115,5 +116,48 @@ describe('e2e: Prometheus scrapes fabric join --metrics-port', function () {
     } catch (err) {
       throw new Error(`${(err as Error).message}\nPrometheus log (tail):\n${promLog.slice(-3000)}`)
     }
+  })
+})
+
+describe('e2e: fabric join --metrics-host (the trust rule)', function () {
+  this.timeout(60_000)
+  const CLI = path.join(ROOT, 'test/e2e/fabric-cli.ts')
+  let dir: string
+
+  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fabric-metrics-')) })
+  after(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+
+  /** Run `fabric join` until `ready` (then SIGTERM) or its exit; its stdout, stderr and exit code. */
+  async function join (args: string[]): Promise<{ out: string, err: string, code: number | null }> {
+    const proc = spawn(process.execPath, ['--import', 'tsx', CLI, 'join', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', path.join(dir, 'node'), '--cpus', '1', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FABRIC_CACHE: path.join(dir, 'cache') } })
+    let out = ''
+    let err = ''
+    proc.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d })
+    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d
+      if (out.split('\n').includes('ready')) proc.kill('SIGTERM')
+    })
+    const killer = setTimeout(() => proc.kill('SIGKILL'), 30_000)
+    const code = await new Promise<number | null>(resolve => proc.once('exit', resolve))
+    clearTimeout(killer)
+    return { out, err, code }
+  }
+
+  it('beyond loopback only when named, with a warning without --secret', async () => {
+    const open = await join(['--metrics-port', '0', '--metrics-host', '0.0.0.0'])
+    assert.match(open.out, /^metrics http:\/\/0\.0\.0\.0:\d+\/metrics$/m, open.out + open.err)
+    assert.match(open.err, /WARNING: metrics on 0\.0\.0\.0 without a swarm key \(--secret\)/)
+    const local = await join(['--metrics-port', '0'])
+    assert.match(local.out, /^metrics http:\/\/127\.0\.0\.1:\d+\/metrics$/m)
+    assert.doesNotMatch(local.err, /WARNING: metrics/)
+  })
+
+  it('refuses --metrics-host without --metrics-port, and a bad port, in one line', async () => {
+    const r = await join(['--metrics-host', '0.0.0.0'])
+    assert.equal(r.code, 1)
+    assert.equal(r.err.trim(), 'fabric join: --metrics-host needs --metrics-port')
+    const bad = await join(['--metrics-port', '70000'])
+    assert.equal(bad.code, 1)
+    assert.match(bad.err, /--metrics-port needs a port 0-65535/)
   })
 })
