@@ -7,7 +7,7 @@ import path from 'node:path'
 import { REPO, tempDir } from '../helpers/fixtures.js'
 
 describe('bench suite (smoke, --quick)', function () {
-  this.timeout(300_000)
+  this.timeout(480_000)
   let out: ReturnType<typeof tempDir>
 
   before(() => { out = tempDir('fabric-bench-') })
@@ -22,7 +22,7 @@ describe('bench suite (smoke, --quick)', function () {
     child.stdout.on('data', (d: Buffer) => { output += d.toString() })
     child.stderr.on('data', (d: Buffer) => { output += d.toString() })
     const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), 280_000)
+      const timer = setTimeout(() => child.kill('SIGKILL'), 460_000)
       child.on('exit', (c) => { clearTimeout(timer); resolve(c) })
     })
     assert.equal(code, 0, output.slice(-4000))
