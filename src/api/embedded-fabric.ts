@@ -13,7 +13,7 @@ import type { ArgSpec, NodeInit, NodeStats } from '../runtime/interface.js'
 import { LocalNode, type StreamReader } from '../runtime/local-node.js'
 import { driverActorOptions, driverTaskOptions, type SchedulingOption } from '../runtime/options.js'
 import { labelsMatch, type LabelSelector } from '../scheduler/index.js'
-import { newJob, type Job } from '../runtime/job.js'
+import { checkNamespace, newJob, type Job } from '../runtime/job.js'
 import type { ActorHandle, ActorOptions, FabricDriver, GetActorOptions, GetOptions, NodeSummary, RemoteActorClass, RemoteFunction, TaskOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
 
 /** Byte strings larger than this are stored as they are (see EmbeddedFabric.put). */
@@ -384,7 +384,7 @@ export function checkInit (init: EmbeddedInit): void {
   }
   const extra = init.maxExtraWorkers
   if (extra !== undefined && (typeof extra !== 'number' || !Number.isInteger(extra) || extra < 0)) throw new TypeError(`Fabric.start: option maxExtraWorkers must be an integer >= 0, got ${String(extra)}`)
-  if (init.namespace !== undefined) newJob(init.namespace)
+  checkNamespace(init.namespace, 'Fabric.start')
   const port = init.metricsPort
   if (port !== undefined && (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)) throw new TypeError(`Fabric.start: option metricsPort must be an integer 0-65535, got ${String(port)}`)
   if (init.metricsHost !== undefined && (typeof init.metricsHost !== 'string' || init.metricsHost === '')) throw new TypeError('Fabric.start: option metricsHost must be a host name or address')
@@ -398,8 +398,5 @@ export function namespaceOf (options: GetActorOptions | undefined, own: string):
   }
   const unknown = Object.keys(options).filter(k => k !== 'namespace')
   if (unknown.length > 0) throw new TypeError(`getActor: unknown option ${unknown.join(', ')} (known: namespace)`)
-  const ns = options.namespace
-  if (ns === undefined) return own
-  if (typeof ns !== 'string' || ns.length === 0 || ns.length > 256) throw new TypeError(`getActor: option namespace must be a string of 1-256 characters, got ${JSON.stringify(ns)}`)
-  return ns
+  return checkNamespace(options.namespace, 'getActor') ?? own
 }

@@ -35,7 +35,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { ACTOR_ITEM_BYTES_AHEAD, ACTOR_ITEMS_AHEAD, ACTOR_MAX_CALLS_IN_FLIGHT, ACTOR_MAX_INBOUND_STREAMS, ACTOR_OPEN_TIMEOUT_MS, ACTOR_PROTOCOL, MAX_ACTOR_REPLY_BYTES, MAX_ACTOR_REQUEST_BYTES } from './constants.js'
 import { MalformedMessageError, PeerUnreachableError } from './errors.js'
 import { frameStream, readRequest, refuse } from './frames.js'
-import { decodeCborMap, encode } from './messages.js'
+import { decodeCborMap, encode, jobField } from './messages.js'
 import { deserializeError, PermissionDeniedError, serializeError, type SerializedError } from '../errors/index.js'
 import { parseCid } from '../objects/cid.js'
 import type { ActorCallResult, ActorHost, ActorOpen, ActorSession, NestedRef } from './interface.js'
@@ -43,9 +43,6 @@ import { decodeNested, decodeResultRefs, replyBytes } from './task-protocol.js'
 
 /** Option names a create frame may carry (their values are checked by the node's runtime). */
 const ACTOR_OPTION_KEYS = ['cpus', 'gpus', 'memoryMb', 'resources', 'name', 'namespace', 'lifetime', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency', 'timeoutMs']
-
-/** A job key as the wire carries it (see runtime/job.ts). */
-const isJob = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 64
 
 interface CallRequest { type: 'call', id: number, method: string, args: Uint8Array, timeoutMs?: number, nested?: NestedRef[], retries?: number, stream?: true }
 interface KillRequest { type: 'kill' }
@@ -72,8 +69,7 @@ function onlyKeys (o: Record<string, unknown>, keys: string[], shape: string): v
 /** Validate the first frame of a session. */
 export function decodeActorOpen (bytes: Uint8Array): ActorOpen {
   const o = decodeCborMap(bytes, 'actor open')
-  if (o.job !== undefined && !isJob(o.job)) throw new MalformedMessageError('actor open: job must be a job key of 1-64 chars')
-  const job = o.job === undefined ? {} : { job: o.job as string }
+  const job = jobField(o, 'actor open')
   if (o.type === 'attach-id') {
     onlyKeys(o, ['type', 'actor', 'job'], "{ type: 'attach-id', actor, job? }")
     if (!isStr(o.actor, 256)) throw new MalformedMessageError('actor attach-id: actor must be an actor id of 1-256 chars')

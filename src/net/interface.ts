@@ -1,5 +1,6 @@
 // Contracts of the network area: a libp2p node per process, the gossiped view of the fabric, and
-// the status protocol. Implementations stay private to src/net.
+// the messages of its protocols. Implementations stay private to src/net. Over 500 lines: the
+// area's contracts stay in this one file, each protocol's messages beside the NetNode calls that use them.
 import type { Resources } from '../scheduler/resources.js'
 import type { Manifest } from '../component/interface.js'
 import type { SerializedError } from '../errors/index.js'

@@ -236,3 +236,10 @@ export function decodeStatusReply (bytes: Uint8Array): StatusReply | ErrorReply 
 export function validateManifest (v: unknown): Manifest {
   return parseManifest(v, fail)
 }
+
+/** The optional `job` field of a request (a job key, see runtime/job.ts): `{ job }`, `{}` when absent. */
+export function jobField (o: Record<string, unknown>, what: string): { job?: string } {
+  if (o.job === undefined) return {}
+  if (typeof o.job !== 'string' || o.job.length === 0 || o.job.length > 64) throw new MalformedMessageError(`${what}: job must be a job key of 1-64 chars`)
+  return { job: o.job }
+}

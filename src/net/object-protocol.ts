@@ -22,7 +22,7 @@ import { MalformedMessageError, PeerUnreachableError, RemoteError } from './erro
 const OBJECT_RECEIVE_BUFFER_BYTES = 24 * 1024 * 1024
 import { frameStream, readRequest, refuse } from './frames.js'
 import { PullBuffer } from './pull-buffer.js'
-import { decodeCborMap, encode } from './messages.js'
+import { decodeCborMap, encode, jobField } from './messages.js'
 import { serializeError, type SerializedError } from '../errors/index.js'
 import { InvalidObjectError, ObjectNotFoundError } from '../objects/errors.js'
 import { parseCid, SHA2_256 } from '../objects/cid.js'
@@ -50,11 +50,10 @@ export function decodeObjectRequest (bytes: Uint8Array): GetRequest {
   const o = decodeCborMap(bytes, 'object request')
   const keys = Object.keys(o)
   if (o.type !== 'get' || keys.some(k => !['type', 'cid', 'offset', 'length', 'job'].includes(k))) throw new MalformedMessageError("object request must be { type: 'get', cid, offset, length, job? }")
-  if (o.job !== undefined && (typeof o.job !== 'string' || o.job.length === 0 || o.job.length > 64)) throw new MalformedMessageError('object request: job must be a job key of 1-64 chars')
   if (typeof o.cid !== 'string' || o.cid.length > 128) throw new MalformedMessageError('object request: cid must be a CID string')
   if (!isUint(o.offset)) throw new MalformedMessageError('object request: offset must be a non-negative integer')
   if (o.length !== null && o.length !== undefined && !isUint(o.length)) throw new MalformedMessageError('object request: length must be a non-negative integer or null')
-  return { type: 'get', cid: o.cid, offset: o.offset, length: (o.length ?? null) as number | null, ...(o.job === undefined ? {} : { job: o.job as string }) }
+  return { type: 'get', cid: o.cid, offset: o.offset, length: (o.length ?? null) as number | null, ...jobField(o, 'object request') }
 }
 
 function decodeObjectReply (bytes: Uint8Array): HaveReply | ErrorReply {

@@ -35,7 +35,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { MAX_NESTED_REFS, MAX_SPILLBACK_REASON_CHARS, MAX_SPILLBACKS, MAX_TASK_REPLY_BYTES, MAX_TASK_REQUEST_BYTES, TASK_MAX_INBOUND_STREAMS, TASK_MAX_IN_FLIGHT_PER_STREAM, TASK_OPEN_TIMEOUT_MS, TASK_PROTOCOL } from './constants.js'
 import { MalformedMessageError, PeerUnreachableError, SpilledBackError } from './errors.js'
 import { frameStream } from './frames.js'
-import { decodeCborMap, encode } from './messages.js'
+import { decodeCborMap, encode, jobField } from './messages.js'
 import { deserializeError, serializeError, type SerializedError } from '../errors/index.js'
 import { parseCid } from '../objects/cid.js'
 import type { NestedRef, NetNodeInit, RefArg, RemoteTask, ResultRef, Spillback, TaskOutcome } from './interface.js'
@@ -51,8 +51,6 @@ const TASK_OPTION_KEYS = ['cpus', 'gpus', 'memoryMb', 'resources', 'maxRetries',
 
 const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
-/** A job key as the wire carries it (see runtime/job.ts). */
-const isJob = (v: unknown): v is string => isStr(v, 64)
 
 /** A release request: drop objects the client owns on the node. */
 export interface ReleaseRequest { type: 'release', cids: string[] }
@@ -73,8 +71,7 @@ export function decodeTaskRequest (bytes: Uint8Array): RemoteTaskRequest | Relea
     if (Object.keys(o).some(k => !['type', 'id'].includes(k)) || !isStr(o.id, 128)) throw new MalformedMessageError("cancel request must be { type: 'cancel', id }")
     return { type: 'cancel', id: o.id }
   }
-  if (o.job !== undefined && !isJob(o.job)) throw new MalformedMessageError('task request: job must be a job key of 1-64 chars')
-  const job = o.job === undefined ? {} : { job: o.job as string }
+  const job = jobField(o, 'task request')
   if (o.type === 'describe') {
     if (Object.keys(o).some(k => !['type', 'id', 'component', 'job'].includes(k)) || !isStr(o.id, 128) || !isStr(o.component, 128)) {
       throw new MalformedMessageError("describe request must be { type: 'describe', id, component, job? }")

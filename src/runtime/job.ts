@@ -13,14 +13,24 @@ export interface Job {
   readonly namespace: string
 }
 
-/** A fresh job; `namespace` as the program gave it (checked), else the job's own. */
-export function newJob (namespace?: unknown, what = 'Fabric.start'): Job {
+/**
+ * `namespace` as an option gave it, checked: undefined, or a string of 1-256 characters.
+ *
+ * @throws TypeError naming `what` and the value
+ */
+export function checkNamespace (namespace: unknown, what: string): string | undefined {
   if (namespace !== undefined && (typeof namespace !== 'string' || namespace.length === 0 || namespace.length > 256)) {
     throw new TypeError(`${what}: option namespace must be a string of 1-256 characters (named actors are found within it), got ${JSON.stringify(namespace)}`)
   }
+  return namespace
+}
+
+/** A fresh job; `namespace` as the program gave it (checked), else the job's own. */
+export function newJob (namespace?: unknown, what = 'Fabric.start'): Job {
+  const given = checkNamespace(namespace, what)
   const key = randomBytes(16).toString('base64url')
   const id = jobIdOf(key)
-  return { id, key, namespace: (namespace as string | undefined) ?? `anonymous-${id}` }
+  return { id, key, namespace: given ?? `anonymous-${id}` }
 }
 
 /** The public id of the job whose key is `key`. */

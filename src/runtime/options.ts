@@ -1,6 +1,7 @@
 // Task and actor options: defaults and checks in one place, for the driver's `.options({...})`,
 // guests' nested submits and the requests nodes receive.
 import { resources } from '../scheduler/resources.js'
+import { checkNamespace } from './job.js'
 import type { ResolvedActorOptions, ResolvedTaskOptions } from './interface.js'
 import type { LabelSelector } from '../scheduler/index.js'
 
@@ -50,14 +51,13 @@ export function resolveActorOptions (o: Record<string, unknown>, what: string): 
   }
   const name = o.name
   if (name !== undefined && (typeof name !== 'string' || name.length === 0 || name.length > 256)) throw new TypeError(`${what}: option name must be a string of 1-256 characters`)
-  const namespace = o.namespace
-  if (namespace !== undefined && (typeof namespace !== 'string' || namespace.length === 0 || namespace.length > 256)) throw new TypeError(`${what}: option namespace must be a string of 1-256 characters`)
+  const namespace = checkNamespace(o.namespace, what)
   if (o.lifetime !== undefined && o.lifetime !== 'detached') throw new TypeError(`${what}: option lifetime must be 'detached' (the actor outlives its job; leave it out for one that ends with the job), got ${JSON.stringify(o.lifetime)}`)
   if (o.lifetime === 'detached' && name === undefined) throw new TypeError(`${what}: a detached actor needs a name (it is found and killed by name within its namespace once its job has ended)`)
   return {
     resources: base.resources,
     name: name as string | undefined,
-    ...(namespace === undefined ? {} : { namespace: namespace as string }),
+    ...(namespace === undefined ? {} : { namespace }),
     detached: o.lifetime === 'detached',
     maxRestarts: int('maxRestarts', 0),
     maxTaskRetries: int('maxTaskRetries', 0),
