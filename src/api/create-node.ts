@@ -8,7 +8,7 @@ import { gpuInventory } from '../gpu/index.js'
 import type { Resources } from '../scheduler/resources.js'
 import { atLeastZero, resources as resourceBag } from '../scheduler/resources.js'
 import type { FabricPolicy, LocalPolicy } from '../scheduler/index.js'
-import type { Encrypter, FabricView, NetNode, NetNodeHooks, NodeInfo, StateReply, StateRequest, StateRow } from '../net/index.js'
+import type { Encrypter, FabricView, NetNode, NetNodeHooks, NodeInfo, ProtocolService, StateReply, StateRequest, StateRow } from '../net/index.js'
 import type { NodeInit, NodeLimits, NodeStats } from '../runtime/index.js'
 import { listenAddresses } from './listen-policy.js'
 
@@ -70,6 +70,8 @@ export interface CreateNodeInit {
   metricsPort?: number
   /** Where the metrics endpoint listens; beyond loopback only when named here (`--metrics-host`). @default '127.0.0.1' */
   metricsHost?: string
+  /** Further protocols the node speaks (the logs and jobs services; see net's ProtocolService). @default none */
+  services?: ProtocolService[]
   /** Include libp2p's own metrics (libp2p_*, and Node's process metrics) with `metricsPort`. @default true */
   libp2pMetrics?: boolean
 }
@@ -86,6 +88,13 @@ export interface FabricNode {
   multiaddrs: () => string[]
   /** Resources, tasks, actors and store use of the node's runtime. */
   stats: () => NodeStats
+  /**
+   * Answer a state request as `/fabric/state/1` does: this node's rows and, unless `local`, every
+   * node's in view, merged (the dashboard reads it in-process).
+   */
+  state: (req: Omit<StateRequest, 'type'>) => Promise<StateReply>
+  /** The node's network side (for services that dial peers: logs, jobs). */
+  readonly net: NetNode
   /** `http://HOST:PORT/metrics` when started with `metricsPort`. */
   readonly metricsUrl?: string
   /** Leave the fabric (peers are told), stop the runtime's workers and remove spill files. Idempotent. */
@@ -164,7 +173,8 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
       tasks: executor,
       actors: new RemoteActorHost(runtime, executor),
       // The state API: this node's rows, and unless asked for itself only, every node's in view.
-      state: async (req) => await answerState(req, runtime, net!)
+      state: async (req) => await answerState(req, runtime, net!),
+      ...(init.services === undefined ? {} : { services: init.services })
     }, init.hooks ?? {})
   } catch (err) {
     await runtime.stop()
@@ -214,6 +224,8 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
     view: node.view,
     multiaddrs: () => node.multiaddrs(),
     stats: () => runtime.stats(),
+    state: async (req) => await answerState({ type: 'list', ...req }, runtime, node),
+    net: node,
     ...(metricsServer === undefined ? {} : { metricsUrl: metricsServer.url }),
     stop: async () => {
       stopping ??= (async () => {

@@ -5,6 +5,7 @@ import type { Resources } from '../scheduler/resources.js'
 import type { Manifest } from '../component/interface.js'
 import type { SerializedError } from '../errors/index.js'
 import type { Libp2pInit } from 'libp2p'
+import type { Stream } from '@libp2p/interface'
 import type { StateReply, StateRequest } from './state-protocol.js'
 
 export type { Resources }
@@ -240,6 +241,12 @@ export interface NetNodeInit {
    * the node does not speak the protocol.
    */
   state?: (req: StateRequest, from: string) => Promise<StateReply>
+  /**
+   * Further protocols the node speaks (logs, jobs; see {@link ProtocolService}), registered at
+   * start like the built-in ones, gated by the same membership (swarm key, allow-list).
+   * @default none
+   */
+  services?: ProtocolService[]
   /** libp2p's own metrics (createLibp2p's `metrics`, e.g. @libp2p/prometheus-metrics). @default none */
   libp2pMetrics?: Libp2pInit['metrics']
   /**
@@ -466,6 +473,18 @@ export interface PullObjectOptions {
   job?: string
 }
 
+/**
+ * A protocol served beside the built-in ones (NetNodeInit.services). `serve` owns the stream: it
+ * validates what it reads, answers, and closes or aborts it; a rejection is logged and aborts it.
+ */
+export interface ProtocolService {
+  /** The protocol id, e.g. '/fabric/logs/1'. */
+  protocol: string
+  /** Streams of it open at once, from all peers. @default 32 */
+  maxInboundStreams?: number
+  serve: (stream: Stream, from: string) => Promise<void>
+}
+
 /** A fabric node's network side. */
 export interface NetNode {
   /** This node's PeerId (base58). */
@@ -506,6 +525,12 @@ export interface NetNode {
   transferStats: () => ObjectTransferStats
   /** Ask node `peer` for state rows over `/fabric/state/1`. */
   requestState: (peer: string, req: StateRequest, options?: { timeoutMs?: number }) => Promise<StateReply>
+  /**
+   * Open a stream of `protocol` to node `peer` (a PeerId or multiaddr): what the protocols kept
+   * outside this layer's core (services) dial with.
+   * @throws PeerUnreachableError when the node cannot be reached or does not speak it
+   */
+  dialProtocol: (peer: string, protocol: string, options?: { signal?: AbortSignal }) => Promise<Stream>
   /** Idempotent. */
   start: () => Promise<void>
   /** Tell peers the node is leaving (unless `leave: false`), then stop; idempotent, leaves no timer or socket. */

@@ -8,7 +8,7 @@ import { gossipsub } from '@libp2p/gossipsub'
 import type { GossipSub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import type { Identify } from '@libp2p/identify'
-import type { Libp2p, Logger, PeerDiscovery, PeerId } from '@libp2p/interface'
+import type { Libp2p, Logger, PeerDiscovery, PeerId, Stream } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
 import { noise } from '@libp2p/noise'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -27,7 +27,7 @@ import { STATE_MAX_INBOUND_STREAMS, STATE_PROTOCOL, ACTOR_MAX_INBOUND_STREAMS, A
 import { releaseRemoteObjects, serveTaskStream, TaskSessions } from './task-protocol.js'
 import { openActorSession, serveActorStream } from './actor-protocol.js'
 import { pullObject, serveObjectStream } from './object-protocol.js'
-import { MalformedMessageError, NetConfigError } from './errors.js'
+import { MalformedMessageError, NetConfigError, PeerUnreachableError } from './errors.js'
 import { LivenessView } from './fabric-view.js'
 import { ResourceGossip } from './gossip.js'
 import { LivenessProbe } from './liveness.js'
@@ -268,6 +268,14 @@ class Libp2pNetNode implements NetNode {
     return await requestState(this.libp2p, target(peer), req, options)
   }
 
+  async dialProtocol (peer: string, protocol: string, options: { signal?: AbortSignal } = {}): Promise<Stream> {
+    try {
+      return await this.libp2p.dialProtocol(target(peer), protocol, options)
+    } catch (err) {
+      throw new PeerUnreachableError(`cannot open ${protocol} to ${peer}: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
   async openActor (peer: string, open: ActorOpen, options: { signal?: AbortSignal } = {}): Promise<ActorSession> {
     return await openActorSession(this.libp2p, target(peer), open.job !== undefined || this.init.job === undefined ? open : { ...open, job: this.init.job }, options)
   }
@@ -331,6 +339,14 @@ class Libp2pNetNode implements NetNode {
             stream.abort(err as Error)
           })
         }, { maxInboundStreams: ACTOR_MAX_INBOUND_STREAMS, maxOutboundStreams: ACTOR_MAX_INBOUND_STREAMS })
+      }
+      for (const service of this.init.services ?? []) {
+        await this.libp2p.handle(service.protocol, (stream, connection) => {
+          service.serve(stream, connection.remotePeer.toString()).catch(err => {
+            this.log('%s stream failed - %e', service.protocol, err)
+            stream.abort(err as Error)
+          })
+        }, { maxInboundStreams: service.maxInboundStreams ?? 32 })
       }
       this.libp2p.addEventListener('peer:disconnect', this.onDisconnect)
       this.libp2p.addEventListener('peer:discovery', this.onDiscovery)

@@ -9,7 +9,8 @@ import { tls } from '@libp2p/tls'
 import { yamux } from '@libp2p/yamux'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
-import { NetConfigError } from './errors.js'
+import { NetConfigError, PeerUnreachableError } from './errors.js'
+import type { Stream } from '@libp2p/interface'
 import type { StatusReply } from './interface.js'
 import { requestStatus } from './status-protocol.js'
 import { requestState, type StateReply, type StateRequest } from './state-protocol.js'
@@ -20,6 +21,8 @@ export interface StatusClient {
   status: (addr: string, options?: RequestStatusOptions) => Promise<StatusReply>
   /** Ask the node at `addr` for state rows (`/fabric/state/1`; the node asks its peers unless `local`). */
   list: (addr: string, req: Omit<StateRequest, 'type'>, options?: { timeoutMs?: number }) => Promise<StateReply>
+  /** Open a stream of `protocol` to the node at `addr` (the logs and jobs clients use it). @throws PeerUnreachableError */
+  dial: (addr: string, protocol: string, options?: { signal?: AbortSignal }) => Promise<Stream>
   /** Idempotent. */
   stop: () => Promise<void>
 }
@@ -55,6 +58,14 @@ export async function createStatusClient (init: { swarmKey?: Uint8Array } = {}):
     },
     async list (addr, req, options) {
       return await requestState(libp2p, parse(addr), { type: 'list', ...req }, { timeoutMs: options?.timeoutMs ?? 30_000 })
+    },
+    async dial (addr, protocol, options) {
+      try {
+        return await libp2p.dialProtocol(parse(addr), protocol, options)
+      } catch (err) {
+        if (err instanceof NetConfigError) throw err
+        throw new PeerUnreachableError(`cannot open ${protocol} to ${addr}: ${(err as Error).message}`, { cause: err })
+      }
     },
     async stop () {
       if (stopped) return
