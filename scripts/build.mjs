@@ -3,7 +3,8 @@
 // compiles src/ and guest-sdk/src/ to JavaScript and .d.ts in dist/ (dist/src/..., dist/guest-sdk/src/...),
 // then copies what the compiled code loads at run time beside it: the plain-JS worker entries
 // (*.mjs), the generated and hand-written .d.ts files (tsc does not copy them), and the native addon
-// when `npm install` built one (src/gpu/native.ts looks for it two folders above itself).
+// when `npm install` built one (src/gpu/native.ts looks for it two folders above itself); and bundles
+// the dashboard's page (esbuild) into dist/src/dashboard/web-bundle/.
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
@@ -42,6 +43,17 @@ function copyAssets (dir) {
 }
 copyAssets('src')
 copyAssets('guest-sdk/src')
+
+// The dashboard's page (src/dashboard/web: Preact, uPlot, dev dependencies) bundled once here, so the
+// installed package serves it without them: dist/src/dashboard/web-bundle/ is where the compiled
+// server looks first (src/dashboard/web-assets.ts).
+const { writeWebBundle } = await import(new URL('../dist/src/dashboard/web-assets.js', import.meta.url).href)
+try {
+  await writeWebBundle(path.join(dist, 'src', 'dashboard', 'web-bundle'), path.join(root, 'src', 'dashboard', 'web'))
+} catch (err) {
+  console.error(`fabric build: ${err.message}`)
+  process.exit(1)
+}
 
 // The addon: built at install into build/Release; dist/src/gpu/native.js resolves dist/build/Release.
 // Never into a tarball: it is built for this machine's CPU (-march=native); the package's own

@@ -6,6 +6,7 @@ import path from 'node:path'
 import type { Command } from 'commander'
 import type { NodeResources, PeerEntry } from '../net/index.js'
 import type { FabricNode } from '../api/create-node.js'
+import type { DashboardServer } from '../dashboard/index.js'
 import { gpuInventory } from '../gpu/index.js'
 import { DEFAULT_NODE_LIMITS, type NodeLimits } from '../runtime/node-limits.js'
 
@@ -33,6 +34,8 @@ interface JoinOptions {
   limit?: string[]
   metricsPort?: string
   metricsHost?: string
+  dashboardPort?: string
+  dashboardHost?: string
 }
 
 /** `--limit` names (the quota names errors carry) and the node limit each sets. */
@@ -102,6 +105,8 @@ export function registerJoin (program: Command): void {
     .option('--limit <name=N,...>', `what peers get at most (repeatable): task-time (ms; the timeout of a task that sets none, the ceiling of one that does), retries, node-actors; per peer: tasks-in-flight, actors, stored-bytes, pulls (defaults: ${Object.entries(LIMIT_NAMES).map(([k, v]) => `${k}=${DEFAULT_NODE_LIMITS[v]}`).join(', ')})`, collect)
     .option('--metrics-port <port>', 'serve Prometheus metrics on http://127.0.0.1:PORT/metrics (0: a free port; the bound URL is printed as `metrics URL`)')
     .option('--metrics-host <addr>', 'the address the metrics endpoint listens on (default: 127.0.0.1); beyond loopback, anyone who reaches it reads the node\'s work and peers')
+    .option('--dashboard-port <port>', 'serve the dashboard (a web page of the fabric\'s nodes, tasks, actors, objects, jobs and logs) on http://127.0.0.1:PORT/ (0: a free port; printed as `dashboard URL`)')
+    .option('--dashboard-host <addr>', 'the address the dashboard listens on (default: 127.0.0.1); beyond loopback, anyone who reaches it reads the fabric\'s work and peers')
     .action(async (opts: JoinOptions) => {
       // One line on stderr and exit 1: these are the operator's mistakes, not bugs worth a stack.
       const fail = (msg: string): never => {
@@ -112,6 +117,7 @@ export function registerJoin (program: Command): void {
       let limits: Partial<NodeLimits>
       let timing: { heartbeatMs?: number, suspectAfterMs?: number, deadAfterMs?: number, probeMs?: number, probeTimeoutMs?: number }
       let metricsPort: number | undefined
+      let dashboardPort: number | undefined
       if (opts.encrypter !== 'tls' && opts.encrypter !== 'noise') return fail(`unknown --encrypter '${opts.encrypter}': use tls or noise`)
       const encrypter: 'tls' | 'noise' = opts.encrypter
       try {
@@ -128,6 +134,9 @@ export function registerJoin (program: Command): void {
         metricsPort = int(opts.metricsPort, '--metrics-port', 0)
         if (metricsPort !== undefined && metricsPort > 65535) throw new Error(`--metrics-port needs a port 0-65535, got '${opts.metricsPort}'`)
         if (opts.metricsHost !== undefined && metricsPort === undefined) throw new Error('--metrics-host needs --metrics-port')
+        dashboardPort = int(opts.dashboardPort, '--dashboard-port', 0)
+        if (dashboardPort !== undefined && dashboardPort > 65535) throw new Error(`--dashboard-port needs a port 0-65535, got '${opts.dashboardPort}'`)
+        if (opts.dashboardHost !== undefined && dashboardPort === undefined) throw new Error('--dashboard-host needs --dashboard-port')
       } catch (err) {
         return fail((err as Error).message)
       }
@@ -188,11 +197,24 @@ export function registerJoin (program: Command): void {
         const { isLoopbackHost } = await import('../metrics/index.js')
         if (!isLoopbackHost(opts.metricsHost)) process.stderr.write(`fabric join: WARNING: metrics on ${opts.metricsHost} without a swarm key (--secret): anyone who can reach ${node.metricsUrl} reads this node's work and peers\n`)
       }
+      let dashboard: DashboardServer | undefined
+      if (dashboardPort !== undefined) {
+        const { startDashboard } = await import('../dashboard/index.js')
+        try {
+          dashboard = await startDashboard(node, { port: dashboardPort, ...(opts.dashboardHost === undefined ? {} : { host: opts.dashboardHost }) })
+        } catch (err) {
+          await node.stop()
+          return fail(`--dashboard-port: ${firstLine(err)}`)
+        }
+        const { isLoopbackHost } = await import('../metrics/index.js')
+        if (opts.dashboardHost !== undefined && !isLoopbackHost(opts.dashboardHost) && opts.secret === undefined) process.stderr.write(`fabric join: WARNING: dashboard on ${opts.dashboardHost} without a swarm key (--secret): anyone who can reach ${dashboard.url} reads the fabric's work and peers\n`)
+      }
       out(`peer ${node.peerId}`)
       out(`fabric ${node.fabricName}`)
       out(`data-dir ${dataDir}`)
       for (const a of node.multiaddrs()) out(`listening ${a}`)
       if (node.metricsUrl !== undefined) out(`metrics ${node.metricsUrl}`)
+      if (dashboard !== undefined) out(`dashboard ${dashboard.url}`)
       out('ready')
       const summary = (e: PeerEntry): string => `${e.info.peer} cpus=${e.info.resources.available.cpus}/${e.info.resources.total.cpus} gpus=${e.info.resources.total.gpus}`
       node.view.on('join', e => { out(`joined ${summary(e)}`) })
@@ -216,7 +238,11 @@ export function registerJoin (program: Command): void {
             process.stderr.write('fabric join: clean stop timed out, exiting\n')
             process.exit(1)
           }, STOP_TIMEOUT_MS)
-          node.stop().then(() => {
+          const stopAll = async (): Promise<void> => {
+            await dashboard?.stop()
+            await node.stop()
+          }
+          stopAll().then(() => {
             clearTimeout(force)
             out('stopped')
             resolve()

@@ -1,0 +1,64 @@
+// What the dashboard offers (`fabric join --dashboard-port`) and what it reads: a FabricNode's state
+// API and, where the node has one, its logs API. Nothing here reaches below api/.
+import type { FabricNode } from '../api/create-node.js'
+
+/** Options of {@link startDashboard}. */
+export interface DashboardInit {
+  /** The port to listen on (0: a free one; see `url`). */
+  port: number
+  /** The address to listen on; beyond loopback only when named here (`--dashboard-host`). @default '127.0.0.1' */
+  host?: string
+  /** How often the task counts by state are sampled for the chart. @default 2000 */
+  sampleMs?: number
+  /** How much of that history is kept (a ring of historyMs / sampleMs samples). @default 1_800_000 (30 min) */
+  historyMs?: number
+  /** Where the frontend bundle is cached when it is built from source. @default $FABRIC_CACHE or ~/.cache/fabric */
+  cacheDir?: string
+}
+
+/** A running dashboard. */
+export interface DashboardServer {
+  /** `http://HOST:PORT/`: the page. */
+  readonly url: string
+  /** Stop sampling, close the server and its connections. Idempotent. */
+  stop: () => Promise<void>
+}
+
+/** Which log lines a logs query asks for (the node's logs API, merged across nodes). */
+export interface LogQuery {
+  job?: string
+  task?: string
+  actor?: string
+}
+
+/** One log line as the node's logs API gives it. */
+export interface LogLine {
+  seq: number
+  /** ms since the epoch */
+  time: number
+  level: string
+  node: string
+  job?: string
+  task?: string
+  actor?: string
+  name: string
+  message: string
+}
+
+/**
+ * What the dashboard needs of a node: a FabricNode (its `state`), and its `logs` where the node
+ * has that API (read when present, "not available" otherwise).
+ */
+export type DashboardNode = Pick<FabricNode, 'peerId' | 'fabricName' | 'state'> & {
+  logs?: (filter: LogQuery, options?: { tail?: number }) => Promise<{ lines: LogLine[], truncated: boolean, unreachable?: string[] }>
+}
+
+/** A list the dashboard serves, as the state API names it. */
+export type ListKind = 'nodes' | 'tasks' | 'actors' | 'jobs' | 'objects'
+
+/** Task counts by state at one time (a sample of the history ring). */
+export interface StateSample {
+  /** ms since the epoch */
+  t: number
+  counts: Record<string, number>
+}

@@ -1,0 +1,107 @@
+// End to end: three `fabric join` processes, one with --dashboard-port 0; a driver runs a job of
+// tasks across them; headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core)
+// opens the page and sees the three nodes by PeerId and the job's tasks finished on each, with
+// their timeline lanes; tasks run after the page loaded appear without a reload (the live update).
+// The screenshot in docs/ is written when it is missing or DASHBOARD_SCREENSHOT=1.
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import path from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import type { ConnectedFabric, GuestModule, ObjectRef } from '../../src/index.js'
+import { fixtureComponent } from '../helpers/fixtures.js'
+import { skipBecause } from '../helpers/skip.js'
+import { Cluster, ROOT, type Joined } from './cluster.js'
+
+type Kitchen = GuestModule<typeof import('../fixtures/guests/ts/kitchen.js')>
+
+const CHROMIUM = '/usr/bin/chromium'
+const SCREENSHOT = path.join(ROOT, 'docs', 'dashboard.png')
+
+describe('e2e: the dashboard (fabric join --dashboard-port) in headless Chromium', function () {
+  this.timeout(120_000)
+  let cluster: Cluster | undefined
+  let driver: ConnectedFabric | undefined
+  let browser: Browser | undefined
+  let nodes: Joined[]
+  let url: string
+  let m: Kitchen
+  const pageErrors: string[] = []
+
+  before(async function () {
+    if (!fs.existsSync(CHROMIUM)) skipBecause(this, `${CHROMIUM} is missing (apt-get install chromium; .ci/run does)`)
+    cluster = new Cluster()
+    nodes = await cluster.start(3, i => i === 0 ? ['--dashboard-port', '0'] : [])
+    const line = nodes[0]!.stdout().split('\n').find(l => l.startsWith('dashboard '))
+    assert.ok(line !== undefined, `no dashboard line in:\n${nodes[0]!.stdout()}`)
+    url = line.slice('dashboard '.length)
+    assert.equal(new URL(url).hostname, '127.0.0.1', 'loopback unless --dashboard-host says otherwise')
+    const out = nodes[0]!.stdout().split('\n')
+    assert.ok(out.indexOf(line) < out.indexOf('ready'), 'the dashboard line comes before ready')
+    driver = await cluster.connect()
+    m = await driver.load<Kitchen>(await fixtureComponent('guests/ts/kitchen.ts'))
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
+  })
+
+  after(async () => {
+    await browser?.close()
+    await driver?.stop()
+    await cluster?.stop()
+  })
+
+  /** The task rows the page shows, as [name, state, node] (data attributes). */
+  async function shownTasks (page: Page): Promise<Array<{ name: string, state: string, node: string, job: string }>> {
+    return await page.$$eval('#tasks tr[data-task]', trs => trs.map(tr => ({ name: tr.getAttribute('data-name')!, state: tr.getAttribute('data-state')!, node: tr.getAttribute('data-node')!, job: tr.getAttribute('data-job')! })))
+  }
+
+  it('shows the 3 nodes and the job\'s tasks finished on each, and new tasks as they run', async () => {
+    const on = (n: Joined) => ({ scheduling: { nodeAffinity: n.peer } })
+    const refs = nodes.flatMap(n => [1, 2, 3].map(i => m.add.options(on(n)).remote(i, 10) as ObjectRef<number>))
+    assert.deepEqual(await driver!.get(refs), [11, 12, 13, 11, 12, 13, 11, 12, 13])
+    await assert.rejects(driver!.get(m.fail.options(on(nodes[1]!)).remote('on purpose')))
+    assert.deepEqual(await driver!.get(nodes.map(n => m.shout.options(on(n)).remote(`hello from ${n.name}`))), nodes.map(n => `HELLO FROM ${n.name.toUpperCase()}`))
+
+    const page = await browser!.newPage({ viewport: { width: 1400, height: 1000 } })
+    page.on('pageerror', err => { pageErrors.push(err.message) })
+    page.on('console', msg => { if (msg.type() === 'error') pageErrors.push(msg.text()) })
+    await page.goto(url)
+
+    // The nodes, by PeerId, all alive.
+    for (const n of nodes) await page.waitForSelector(`#nodes tr[data-node="${n.peer}"][data-state="alive"]`, { timeout: 20_000 })
+    assert.equal(await page.locator('#nodes tr[data-node]').count(), 3)
+
+    // The job's tasks, filtered by job through the page's own filter.
+    await page.fill('#filter-job', driver!.jobId)
+    await page.press('#filter-job', 'Enter')
+    await page.waitForFunction((job) => {
+      const rows = Array.from(document.querySelectorAll('#tasks tr[data-task]'))
+      return rows.length > 0 && rows.every(r => r.getAttribute('data-job') === job) && rows.filter(r => r.getAttribute('data-name') === 'add' && r.getAttribute('data-state') === 'finished').length === 9
+    }, driver!.jobId, { timeout: 20_000 })
+    const tasks = await shownTasks(page)
+    for (const n of nodes) assert.equal(tasks.filter(t => t.name === 'add' && t.node === n.peer && t.state === 'finished').length, 3, `three adds finished on ${n.name}`)
+    assert.deepEqual(tasks.filter(t => t.name === 'fail').map(t => [t.state, t.node]), [['failed', nodes[1]!.peer]])
+    assert.match(await page.locator('#tasks tr[data-name="fail"] td.why').innerText(), /on purpose/)
+    // The timeline: a lane per node that ran the job's tasks.
+    assert.deepEqual((await page.$$eval('#tasks svg.timeline g[data-lane]', gs => gs.map(g => g.getAttribute('data-lane')!))).sort(), nodes.map(n => n.peer).sort())
+    // The job's row; the chart of counts by state is drawn.
+    await page.waitForSelector(`#jobs tr[data-job="${driver!.jobId}"]`)
+    assert.equal(await page.locator('#task-states canvas').count() > 0, true)
+
+    // Live: tasks run now appear without a reload.
+    const more = await driver!.get(nodes.map((n, i) => m.sumSquares.options(on(n)).remote(i + 2)))
+    assert.deepEqual(more, [1, 5, 14])
+    await page.waitForFunction(() => document.querySelectorAll('#tasks tr[data-name="sumSquares"][data-state="finished"]').length === 3, undefined, { timeout: 15_000 })
+
+    // Logs of the job (the shout tasks log a line each) where the node has a logs API; objects too.
+    await page.waitForFunction(() => {
+      const logs = document.querySelector('#logs')?.textContent ?? ''
+      return /shouting/.test(logs) || document.querySelector('#logs .unavailable') !== null
+    }, undefined, { timeout: 15_000 })
+    await page.waitForSelector('#objects .store')
+
+    if (process.env.DASHBOARD_SCREENSHOT === '1' || !fs.existsSync(SCREENSHOT)) {
+      await page.screenshot({ path: SCREENSHOT, fullPage: true })
+    }
+    assert.deepEqual(pageErrors, [], 'the page logged no errors')
+    await page.close()
+  })
+})
