@@ -12,7 +12,7 @@ import { flatUuid } from '../objects/flat-id.js'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { createNetNode, fixedResources, type NetNode } from '../net/index.js'
+import { createNetNode, fixedResources, readSwarmKey, type NetNode } from '../net/index.js'
 import { decode, encode, findRefs, ObjectRef } from '../objects/index.js'
 import { TaskCancelledError } from '../exec/errors.js'
 import {
@@ -26,6 +26,7 @@ import { assertRef, checkNumReturns, namespaceOf } from './embedded-fabric.js'
 import { newJob, type Job } from '../runtime/job.js'
 import { withHandleForms } from './handle-forms.js'
 import { RefStream } from './ref-stream.js'
+import { DriverLogs, printLogLine, type DriverLogSink } from './driver-logs.js'
 import type { Manifest } from '../component/interface.js'
 import type { ResultRef } from '../net/index.js'
 import { SubmitGate, type GateEntry } from '../runtime/index.js'
@@ -35,7 +36,7 @@ import type { ActorHandle, ActorOptions, FabricDriver, GetActorOptions, GetOptio
 export interface ConnectInit {
   /** Where this driver's identity key lives. @default a fresh temporary directory */
   dataDir?: string
-  /** The fabric's swarm key, for a private fabric (`fabric join --secret`). */
+  /** The fabric's swarm key, for a private fabric (`fabric join --secret`). @default the key in the file $FABRIC_SWARM_KEY_FILE names, if set */
   swarmKey?: Uint8Array
   /** The fabric's name (`fabric join --name`). @default 'default' */
   fabricName?: string
@@ -45,10 +46,15 @@ export interface ConnectInit {
   timeoutMs?: number
   /** Where this job's named actors live. @default a fresh namespace per job */
   namespace?: string
+  /**
+   * Where the guest log lines of this job's tasks and actors go, from every node (false: not
+   * followed). @default printed: `(add task=... node=...) message`, warn and error to stderr
+   */
+  log?: DriverLogSink | false
 }
 
 /** Every option a {@link ConnectInit} may have (unknown ones are refused). */
-const CONNECT_INIT_NAMES: readonly string[] = ['dataDir', 'swarmKey', 'fabricName', 'listen', 'timeoutMs', 'namespace']
+const CONNECT_INIT_NAMES: readonly string[] = ['dataDir', 'swarmKey', 'fabricName', 'listen', 'timeoutMs', 'namespace', 'log']
 
 /** A handle this driver made: its actor, the chain its calls wait on (for order), its name (`namespace\0name`), and the handle object. */
 interface ActorEntry { actor: RemoteActor, chain: Promise<unknown>, name?: string, cls: string, methods: readonly string[], handle: Record<string, unknown> }
@@ -85,6 +91,8 @@ export class ConnectedFabric implements FabricDriver {
   private madeHandles = false
   /** Names of actors this driver is creating now. */
   private readonly naming = new Set<string>()
+  /** Follows this job's guest log lines on the nodes. */
+  private logs: DriverLogs | undefined
   private stopped = false
 
   private constructor (private readonly net: NetNode, private readonly runner: RemoteRunner, private readonly objects: RemoteObjects, private readonly job: Job, private readonly tmpDir?: string) {}
@@ -114,6 +122,9 @@ export class ConnectedFabric implements FabricDriver {
     const unknown = Object.keys(init).filter(k => !CONNECT_INIT_NAMES.includes(k))
     if (unknown.length > 0) throw new TypeError(`Fabric.connect: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${CONNECT_INIT_NAMES.join(', ')})`)
     const job = newJob(init.namespace, 'Fabric.connect')
+    // A private fabric's key from the environment (`fabric submit` jobs get FABRIC_SWARM_KEY_FILE from their node).
+    const keyFile = process.env.FABRIC_SWARM_KEY_FILE
+    const swarmKey = init.swarmKey ?? (keyFile === undefined || keyFile === '' ? undefined : await readSwarmKey(keyFile))
     const tmpDir = init.dataDir === undefined ? await mkdtemp(path.join(os.tmpdir(), 'fabric-driver-')) : undefined
     let runner: RemoteRunner | undefined
     let objects: RemoteObjects | undefined
@@ -121,7 +132,7 @@ export class ConnectedFabric implements FabricDriver {
       dataDir: init.dataDir ?? tmpDir!,
       listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'],
       bootstrap: Array.isArray(address) ? address : [address],
-      ...(init.swarmKey === undefined ? {} : { swarmKey: init.swarmKey }),
+      ...(swarmKey === undefined ? {} : { swarmKey }),
       ...(init.fabricName === undefined ? {} : { fabricName: init.fabricName }),
       // A driver offers nothing: no task is placed on it.
       resources: () => fixedResources({}, { labels: { role: 'driver' } }),
@@ -132,6 +143,10 @@ export class ConnectedFabric implements FabricDriver {
     runner = new RemoteRunner(net)
     objects = new RemoteObjects(net, runner)
     const fabric = new ConnectedFabric(net, runner, objects, job, tmpDir)
+    if (init.log !== false) {
+      fabric.logs = new DriverLogs(net, job.id, init.log ?? printLogLine)
+      fabric.logs.start()
+    }
     const deadline = Date.now() + (init.timeoutMs ?? 30_000)
     while (fabric.nodes().length === 0) {
       if (Date.now() > deadline) {
@@ -569,6 +584,7 @@ export class ConnectedFabric implements FabricDriver {
   async stop (): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    this.logs?.stop()
     // This driver's actors go with it (their nodes kill an actor whose owner's session ends).
     await Promise.all([...new Set([...this.actors.values()].map(e => e.actor))].map(async a => await a.close().catch(() => {})))
     this.actors.clear()
