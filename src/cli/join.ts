@@ -34,6 +34,9 @@ interface JoinOptions {
   limit?: string[]
   metricsPort?: string
   metricsHost?: string
+  acceptJobs: boolean
+  maxUploadMb?: string
+  maxJobs?: string
   dashboardPort?: string
   dashboardHost?: string
 }
@@ -107,6 +110,9 @@ export function registerJoin (program: Command): void {
     .option('--metrics-host <addr>', 'the address the metrics endpoint listens on (default: 127.0.0.1); beyond loopback, anyone who reaches it reads the node\'s work and peers')
     .option('--dashboard-port <port>', 'serve the dashboard (a web page of the fabric\'s nodes, tasks, actors, objects, jobs and logs) on http://127.0.0.1:PORT/ (0: a free port; printed as `dashboard URL`)')
     .option('--dashboard-host <addr>', 'the address the dashboard listens on (default: 127.0.0.1); beyond loopback, anyone who reaches it reads the fabric\'s work and peers')
+    .option('--accept-jobs', 'run jobs that members submit (fabric submit): their drivers run here as processes with this node\'s privileges, unsandboxed', false)
+    .option('--max-upload-mb <mb>', 'with --accept-jobs: the most a job\'s working directory may hold, in MiB', '100')
+    .option('--max-jobs <n>', 'with --accept-jobs: jobs running here at once at most', '4')
     .action(async (opts: JoinOptions) => {
       // One line on stderr and exit 1: these are the operator's mistakes, not bugs worth a stack.
       const fail = (msg: string): never => {
@@ -143,6 +149,22 @@ export function registerJoin (program: Command): void {
       const { readAllowlist, readSwarmKey } = await import('../net/index.js')
       const { createNode } = await import('../api/create-node.js')
       const dataDir = path.resolve(opts.dataDir ?? defaultDataDir())
+      // Jobs (fabric submit): answered always (list, logs), run only with --accept-jobs.
+      const { createJobService } = await import('../jobs/index.js')
+      let jobs: ReturnType<typeof createJobService>
+      try {
+        const maxUploadMb = int(opts.maxUploadMb, '--max-upload-mb', 1)
+        const maxRunning = int(opts.maxJobs, '--max-jobs', 1)
+        jobs = createJobService({
+          dataDir, accept: opts.acceptJobs,
+          ...(opts.secret === undefined ? {} : { swarmKeyFile: opts.secret }),
+          ...(maxUploadMb === undefined ? {} : { maxUploadBytes: maxUploadMb * 2 ** 20 }),
+          ...(maxRunning === undefined ? {} : { maxRunning })
+        })
+        await jobs.start()
+      } catch (err) {
+        return fail(firstLine(err))
+      }
       let node: FabricNode
       try {
         const swarmKey = opts.secret === undefined ? undefined : await readSwarmKey(opts.secret)
@@ -158,6 +180,7 @@ export function registerJoin (program: Command): void {
           ...(swarmKey === undefined ? {} : { swarmKey }),
           ...(allow === undefined ? {} : { allow }),
           mdns: opts.mdns,
+          services: [jobs],
           limits,
           ...timing,
           resources: own.resources.total,
@@ -209,6 +232,8 @@ export function registerJoin (program: Command): void {
         const { isLoopbackHost } = await import('../metrics/index.js')
         if (opts.dashboardHost !== undefined && !isLoopbackHost(opts.dashboardHost) && opts.secret === undefined) process.stderr.write(`fabric join: WARNING: dashboard on ${opts.dashboardHost} without a swarm key (--secret): anyone who can reach ${dashboard.url} reads the fabric's work and peers\n`)
       }
+      // Jobs connect over loopback when the node listens there.
+      jobs.bind(node.multiaddrs().find(a => isLoopback(a)) ?? node.multiaddrs()[0]!)
       out(`peer ${node.peerId}`)
       out(`fabric ${node.fabricName}`)
       out(`data-dir ${dataDir}`)
@@ -240,6 +265,7 @@ export function registerJoin (program: Command): void {
           }, STOP_TIMEOUT_MS)
           const stopAll = async (): Promise<void> => {
             await dashboard?.stop()
+            await jobs.stop()
             await node.stop()
           }
           stopAll().then(() => {

@@ -7,6 +7,8 @@ import { registerJoin } from './join.js'
 import { registerStatus } from './status.js'
 import { registerList } from './list.js'
 import { registerKeygen } from './keygen.js'
+import { registerSubmit } from './submit.js'
+import { registerJobs } from './jobs.js'
 import { packageInfo, registerInit } from './init.js'
 
 export async function main (argv: string[]): Promise<void> {
@@ -24,5 +26,7 @@ export async function main (argv: string[]): Promise<void> {
   registerList(program)
   registerInit(program)
   registerKeygen(program)
+  registerSubmit(program)
+  registerJobs(program)
   await program.parseAsync(argv)
 }
