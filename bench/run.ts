@@ -15,6 +15,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { table, type Row } from './harness.js'
+import { progressBar } from '../src/cli/progress.js'
 import { buildReport, machine, writeReport, type BenchResult } from './report.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -64,8 +65,11 @@ const t0 = performance.now()
 process.stdout.write(`machine: ${JSON.stringify(m)}\n\n`)
 
 const results: BenchResult[] = []
-for (const name of names) {
+// A bar over the benchmarks on stderr when it is a terminal: the tables go above it, stdout unchanged.
+const bar = progressBar(process.stderr, { total: names.length, label: 'bench', unit: 'benchmarks' })
+for (const [i, name] of names.entries()) {
   const t = performance.now()
+  bar.update(i, name)
   try {
     const mod = await import(pathToFileURL(path.join(here, `${name}.bench.ts`)).href) as { run: () => Promise<Row[]> }
     const rows = await mod.run()
@@ -80,6 +84,7 @@ for (const name of names) {
     process.stderr.write(`benchmark ${name} failed after ${seconds.toFixed(1)} s: ${error}\n`)
   }
 }
+bar.stop()
 
 const report = buildReport(results, { argv: args, quick, start, seconds: (performance.now() - t0) / 1000, machine: m })
 const written = writeReport(report, resultsDir, jsonOut)
