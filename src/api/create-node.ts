@@ -4,12 +4,13 @@
 // other nodes, wired once. `fabric join` parses flags and calls this; tests and benchmarks that
 // need no separate process start nodes with it too.
 import os from 'node:os'
+import path from 'node:path'
 import { gpuInventory } from '../gpu/index.js'
 import type { Resources } from '../scheduler/resources.js'
 import { atLeastZero, resources as resourceBag } from '../scheduler/resources.js'
 import type { FabricPolicy, LocalPolicy } from '../scheduler/index.js'
 import type { Encrypter, FabricView, NetNode, NetNodeHooks, NodeInfo, ProtocolService, StateReply, StateRequest, StateRow } from '../net/index.js'
-import type { NodeInit, NodeLimits, NodeStats } from '../runtime/index.js'
+import type { LogBookInit, LogFilter, LogLine, NodeInit, NodeLimits, NodeStats } from '../runtime/index.js'
 import { listenAddresses } from './listen-policy.js'
 
 /** Options of {@link createNode}. */
@@ -58,8 +59,19 @@ export interface CreateNodeInit {
   limits?: Partial<NodeLimits>
   /** Cache folder (transpiled components, worker bundles). @default $FABRIC_CACHE or ~/.cache/fabric */
   cacheDir?: string
-  /** Guest log lines of the tasks this node runs. @default dropped */
+  /**
+   * Guest log lines of the tasks this node runs, besides keeping them (see `logs`) and sending
+   * them to followers (their drivers, `fabric logs`). @default none
+   */
   log?: NodeInit['log']
+  /**
+   * How the node keeps guest log lines: in `<dataDir>/logs/guest.log`, rotated past
+   * `maxFileBytes` with `maxFiles` older files kept, and the last `memoryLines` in memory.
+   * @default { maxFileBytes: 16 MiB, maxFiles: 4, memoryLines: 10,000 }
+   */
+  logs?: Pick<LogBookInit, 'maxFileBytes' | 'maxFiles' | 'memoryLines'>
+  /** Finished tasks kept for the state API (`fabric list tasks`; 0 keeps none). @default 10,000 */
+  taskHistory?: number
   /** What the node does with work it holds or is offered. @default createLocalPolicy() */
   localPolicy?: LocalPolicy
   /** How the node places its guests' nested tasks on other nodes. @default defaultFabricPolicy */
@@ -93,6 +105,11 @@ export interface FabricNode {
    * node's in view, merged (the dashboard reads it in-process).
    */
   state: (req: Omit<StateRequest, 'type'>) => Promise<StateReply>
+  /**
+   * Guest log lines kept by the fabric's nodes (this one's and, unless `local`, every node's in
+   * view), the last `tail` (default 1000) matching `filter`, oldest first.
+   */
+  logs: (filter: LogFilter, options?: { tail?: number, local?: boolean }) => Promise<{ lines: LogLine[], truncated: boolean, unreachable?: string[] }>
   /** The node's network side (for services that dial peers: logs, jobs). */
   readonly net: NetNode
   /** `http://HOST:PORT/metrics` when started with `metricsPort`. */
@@ -121,10 +138,20 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
   const registry = metrics === undefined ? undefined : new (await import('prom-client')).Registry()
   const total = ownTotal(init.resources ?? {})
   const listen = listenAddresses(init) // refused before anything starts
+  const { LogBook } = await import('../runtime/index.js')
+  const { logService } = await import('../net/index.js')
+  const { nodeLogAnswer, collectLogs } = await import('./log-service.js')
+  // Named with the node's PeerId once libp2p has it (no guest runs before).
+  const book = new LogBook({ dir: path.join(init.dataDir, 'logs'), ...init.logs })
+  const userLog = init.log
   const runtime = new LocalNode({
     workers: Math.max(1, Math.round(total.cpus)),
     resources: total,
-    log: init.log ?? (() => {}),
+    log: (level, message, source) => {
+      book.append({ level, message, name: source.name ?? `component ${source.cid.slice(-8)}`, ...(source.job === undefined ? {} : { job: source.job }), ...(source.task === undefined ? {} : { task: source.task }), ...(source.actor === undefined ? {} : { actor: source.actor }) })
+      userLog?.(level, message, source)
+    },
+    ...(init.taskHistory === undefined ? {} : { taskHistory: init.taskHistory }),
     labels: init.labels ?? {},
     ...(init.cacheDir === undefined ? {} : { cacheDir: init.cacheDir }),
     ...(init.localPolicy === undefined ? {} : { localPolicy: init.localPolicy })
@@ -135,6 +162,7 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
   const limits = resolveNodeLimits(init.limits)
   const executor = new RemoteTaskExecutor(runtime, async (cid, holders, job) => await net!.pullObject(cid, holders, job === undefined ? {} : { job }), () => net?.view, limits)
   const labels = init.labels ?? {}
+  const logAnswer = nodeLogAnswer(book, () => net!)
   try {
     net = await createNetNode({
       dataDir: init.dataDir,
@@ -174,13 +202,15 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
       actors: new RemoteActorHost(runtime, executor),
       // The state API: this node's rows, and unless asked for itself only, every node's in view.
       state: async (req) => await answerState(req, runtime, net!),
-      ...(init.services === undefined ? {} : { services: init.services })
+      services: [logService(logAnswer), ...(init.services ?? [])]
     }, init.hooks ?? {})
   } catch (err) {
     await runtime.stop()
+    book.close()
     throw err
   }
   const node = net
+  book.node = node.peerId
   // Guests' nested tasks spread to nodes with room once this node is half busy (the local policy says when).
   runtime.setOffload(new FabricOffload(node, new RemoteRunner(node, init.fabricPolicy), cid => executor.componentBytes(cid)))
   // Guests' calls to actors of other nodes (handles that travelled) go over sessions this keeps.
@@ -225,6 +255,7 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
     multiaddrs: () => node.multiaddrs(),
     stats: () => runtime.stats(),
     state: async (req) => await answerState({ type: 'list', ...req }, runtime, node),
+    logs: async (filter, options = {}) => await collectLogs(logAnswer, { filter, tail: options.tail ?? 1000, ...(options.local === true ? { local: true } : {}) }),
     net: node,
     ...(metricsServer === undefined ? {} : { metricsUrl: metricsServer.url }),
     stop: async () => {
@@ -235,6 +266,7 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
           await node.stop({ leave: true })
         } finally {
           await runtime.stop()
+          book.close()
         }
       })()
       await stopping

@@ -37,6 +37,9 @@ interface JoinOptions {
   acceptJobs: boolean
   maxUploadMb?: string
   maxJobs?: string
+  taskHistory?: string
+  logMaxMb?: string
+  logFiles?: string
   dashboardPort?: string
   dashboardHost?: string
 }
@@ -106,6 +109,9 @@ export function registerJoin (program: Command): void {
     .option('--probe-ms <ms>', 'a connected node not heard from this long is pinged (0: no probe) (default: --heartbeat-ms + 250)')
     .option('--probe-timeout-ms <ms>', 'a pinged node that does not answer this long is suspected', '750')
     .option('--limit <name=N,...>', `what peers get at most (repeatable): task-time (ms; the timeout of a task that sets none, the ceiling of one that does), retries, node-actors; per peer: tasks-in-flight, actors, stored-bytes, pulls (defaults: ${Object.entries(LIMIT_NAMES).map(([k, v]) => `${k}=${DEFAULT_NODE_LIMITS[v]}`).join(', ')})`, collect)
+    .option('--task-history <n>', 'finished tasks kept for `fabric list tasks` (0: none)', '10000')
+    .option('--log-max-mb <mb>', 'rotate the guest log file (<data-dir>/logs/guest.log) past this many MiB', '16')
+    .option('--log-files <n>', 'rotated guest log files kept besides the current one', '4')
     .option('--metrics-port <port>', 'serve Prometheus metrics on http://127.0.0.1:PORT/metrics (0: a free port; the bound URL is printed as `metrics URL`)')
     .option('--metrics-host <addr>', 'the address the metrics endpoint listens on (default: 127.0.0.1); beyond loopback, anyone who reaches it reads the node\'s work and peers')
     .option('--dashboard-port <port>', 'serve the dashboard (a web page of the fabric\'s nodes, tasks, actors, objects, jobs and logs) on http://127.0.0.1:PORT/ (0: a free port; printed as `dashboard URL`)')
@@ -123,6 +129,7 @@ export function registerJoin (program: Command): void {
       let limits: Partial<NodeLimits>
       let timing: { heartbeatMs?: number, suspectAfterMs?: number, deadAfterMs?: number, probeMs?: number, probeTimeoutMs?: number }
       let metricsPort: number | undefined
+      let retention: { taskHistory?: number, logs: { maxFileBytes?: number, maxFiles?: number } } = { logs: {} }
       let dashboardPort: number | undefined
       if (opts.encrypter !== 'tls' && opts.encrypter !== 'noise') return fail(`unknown --encrypter '${opts.encrypter}': use tls or noise`)
       const encrypter: 'tls' | 'noise' = opts.encrypter
@@ -137,6 +144,13 @@ export function registerJoin (program: Command): void {
           probeTimeoutMs: int(opts.probeTimeoutMs, '--probe-timeout-ms', 1)
         }
         if ((timing.deadAfterMs ?? 10000) <= (timing.suspectAfterMs ?? 3000)) throw new Error('--dead-after-ms must be larger than --suspect-after-ms')
+        const logMb = int(opts.logMaxMb, '--log-max-mb', 1)
+        const logFiles = int(opts.logFiles, '--log-files', 0)
+        const taskHistory = int(opts.taskHistory, '--task-history', 0)
+        retention = {
+          ...(taskHistory === undefined ? {} : { taskHistory }),
+          logs: { ...(logMb === undefined ? {} : { maxFileBytes: logMb * 2 ** 20 }), ...(logFiles === undefined ? {} : { maxFiles: logFiles }) }
+        }
         metricsPort = int(opts.metricsPort, '--metrics-port', 0)
         if (metricsPort !== undefined && metricsPort > 65535) throw new Error(`--metrics-port needs a port 0-65535, got '${opts.metricsPort}'`)
         if (opts.metricsHost !== undefined && metricsPort === undefined) throw new Error('--metrics-host needs --metrics-port')
@@ -182,6 +196,7 @@ export function registerJoin (program: Command): void {
           mdns: opts.mdns,
           services: [jobs],
           limits,
+          ...retention,
           ...timing,
           resources: own.resources.total,
           labels: own.labels,

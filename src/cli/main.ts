@@ -6,6 +6,7 @@ import { registerBench } from './bench.js'
 import { registerJoin } from './join.js'
 import { registerStatus } from './status.js'
 import { registerList } from './list.js'
+import { registerLogs } from './logs.js'
 import { registerKeygen } from './keygen.js'
 import { registerSubmit } from './submit.js'
 import { registerJobs } from './jobs.js'
@@ -24,6 +25,7 @@ export async function main (argv: string[]): Promise<void> {
   registerJoin(program)
   registerStatus(program)
   registerList(program)
+  registerLogs(program)
   registerInit(program)
   registerKeygen(program)
   registerSubmit(program)

@@ -158,3 +158,14 @@ export const MAX_STATE_REPLY_BYTES = 8 * 1024 * 1024
 export const MAX_STATE_ROWS = 10_000
 /** State streams one connection may have open at once. */
 export const STATE_MAX_INBOUND_STREAMS = 8
+
+/** The logs API (`fabric logs`, a driver's guest lines): one request per stream, then frames of lines. */
+export const LOGS_PROTOCOL = '/fabric/logs/1'
+/** A logs request frame at most. */
+export const MAX_LOGS_REQUEST_BYTES = 4096
+/** A frame of log lines at most (a line's message is at most 16 Ki chars). */
+export const MAX_LOGS_FRAME_BYTES = 1024 * 1024
+/** Lines a tail asks for at most. */
+export const MAX_LOGS_TAIL = 10_000
+/** Logs streams open at once on a node (followers included, from all peers). */
+export const LOGS_MAX_INBOUND_STREAMS = 64

@@ -22,3 +22,4 @@ export type { RemoteTaskRequest, TaskExecutor, RunRemoteTaskOptions } from './ta
 export { fixedResources } from './node-resources.js'
 export { openActorSession, serveActorStream, decodeActorOpen, decodeActorRequest } from './actor-protocol.js'
 export { STATE_KINDS, decodeStateRequest, decodeStateReply, filterRows, type StateKind, type StateRequest, type StateReply, type StateRow } from './state-protocol.js'
+export { decodeLogRequest, decodeLogFrame, lineFrames, logService, requestLogs, type WireLogLine, type LogFilterWire, type LogRequest, type LogFrame, type LogAnswer } from './log-protocol.js'

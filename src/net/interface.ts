@@ -5,7 +5,7 @@ import type { Resources } from '../scheduler/resources.js'
 import type { Manifest } from '../component/interface.js'
 import type { SerializedError } from '../errors/index.js'
 import type { Libp2pInit } from 'libp2p'
-import type { Stream } from '@libp2p/interface'
+import type { Logger, Stream } from '@libp2p/interface'
 import type { StateReply, StateRequest } from './state-protocol.js'
 
 export type { Resources }
@@ -482,7 +482,8 @@ export interface ProtocolService {
   protocol: string
   /** Streams of it open at once, from all peers. @default 32 */
   maxInboundStreams?: number
-  serve: (stream: Stream, from: string) => Promise<void>
+  /** `log`: the net node's debug logger (DEBUG=fabric:net*). */
+  serve: (stream: Stream, from: string, log: Logger) => Promise<void>
 }
 
 /** A fabric node's network side. */

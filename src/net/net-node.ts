@@ -342,7 +342,7 @@ class Libp2pNetNode implements NetNode {
       }
       for (const service of this.init.services ?? []) {
         await this.libp2p.handle(service.protocol, (stream, connection) => {
-          service.serve(stream, connection.remotePeer.toString()).catch(err => {
+          service.serve(stream, connection.remotePeer.toString(), this.log).catch(err => {
             this.log('%s stream failed - %e', service.protocol, err)
             stream.abort(err as Error)
           })

@@ -17,7 +17,9 @@ import { inlineBytes, isInline, packInline, type StoredValue } from './ref-table
 import { assembleArgs, toArgSpec } from './call-args.js'
 import { describe, keepForGuest, type TaskRecord } from './node-records.js'
 import type { NodeCore } from './node-core.js'
-import type { ArgSpec, NestedOffload, OffloadArg, OffloadedRef, ResolvedTaskOptions } from './interface.js'
+import type { ArgSpec, LogSource, NestedOffload, OffloadArg, OffloadedRef, ResolvedTaskOptions } from './interface.js'
+import { jobOf } from './task-history.js'
+import { logPrefix } from './node-logs.js'
 
 /** The host services behind guests' imports. */
 export class GuestServices {
@@ -390,8 +392,18 @@ export class GuestServices {
   }
 
   guestLog (level: string, message: string, ctx: HostContext): void {
-    if (this.n.log !== undefined) this.n.log(level, message, { cid: ctx.cid, task: ctx.tag })
-    else if (level === 'warn' || level === 'error') process.stderr.write(`[${ctx.tag ?? ctx.cid.slice(-8)} ${level}] ${message}\n`)
+    const t = this.taskOf(ctx)
+    const source: LogSource = t === undefined
+      ? { cid: ctx.cid, ...(ctx.tag === undefined ? {} : { task: ctx.tag }) }
+      : {
+          cid: ctx.cid,
+          task: t.id,
+          name: t.actor === undefined ? t.name : `${t.actor.cls}.${t.name}`,
+          ...(t.actor === undefined ? {} : { actor: t.actor.id }),
+          ...(t.job === undefined ? {} : { job: jobOf(t.job)! })
+        }
+    if (this.n.log !== undefined) this.n.log(level, message, source)
+    else if (level !== 'trace' && level !== 'debug') (level === 'warn' || level === 'error' ? process.stderr : process.stdout).write(`${logPrefix({ name: source.name ?? `component ${ctx.cid.slice(-8)}`, node: '', ...source })} ${level === 'info' ? '' : `${level}: `}${message}\n`)
   }
 
   /** Guests' nested tasks sent to other nodes: running there now, and in all. */

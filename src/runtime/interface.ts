@@ -22,14 +22,31 @@ export interface NodeInit extends Pick<ExecPoolInit, 'defaultTimeoutMs' | 'worke
   objectStore?: ObjectStoreInit
   /** Cache folder (transpiled components, worker bundles). @default $FABRIC_CACHE or ~/.cache/fabric */
   cacheDir?: string
-  /** Guest log lines; by default warn/error lines go to stderr. */
-  log?: (level: string, message: string, source: { cid: string, task?: string }) => void
+  /**
+   * Guest log lines. @default info and above printed, prefixed with the function and task
+   * (`(add task=...) message`; warn and error to stderr)
+   */
+  log?: (level: string, message: string, source: LogSource) => void
   /** What the node does with work it holds or is offered. @default createLocalPolicy() */
   localPolicy?: LocalPolicy
   /** Finished tasks the node keeps for the state API (`fabric list tasks`), newest first. @default 10000 */
   taskHistory?: number
   /** The node's labels, which work's `labelSelector` is matched against. @default {} */
   labels?: Record<string, string>
+}
+
+/** Where a guest's log line comes from. */
+export interface LogSource {
+  /** The component's CID. */
+  cid: string
+  /** The task or actor call that wrote it (its id, as the state API lists it). */
+  task?: string
+  /** The actor, for an actor's calls. */
+  actor?: string
+  /** The public id of the job the work is part of. */
+  job?: string
+  /** The function, or `Class.method`. */
+  name?: string
 }
 
 /** A ref inside a result from another node (by that node's id): its CBOR value, or the error of the task behind it. */
