@@ -4,8 +4,11 @@
 // their timeline lanes; tasks run after the page loaded appear without a reload (the live update).
 // The screenshot in docs/ is written when it is missing or DASHBOARD_SCREENSHOT=1.
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import type { ConnectedFabric, GuestModule, ObjectRef } from '../../src/index.js'
 import { fixtureComponent } from '../helpers/fixtures.js'
@@ -14,6 +17,7 @@ import { Cluster, ROOT, type Joined } from './cluster.js'
 
 type Kitchen = GuestModule<typeof import('../fixtures/guests/ts/kitchen.js')>
 
+const run = promisify(execFile)
 const CHROMIUM = '/usr/bin/chromium'
 const SCREENSHOT = path.join(ROOT, 'docs', 'dashboard.png')
 
@@ -59,6 +63,8 @@ describe('e2e: the dashboard (fabric join --dashboard-port) in headless Chromium
     assert.deepEqual(await driver!.get(refs), [11, 12, 13, 11, 12, 13, 11, 12, 13])
     await assert.rejects(driver!.get(m.fail.options(on(nodes[1]!)).remote('on purpose')))
     assert.deepEqual(await driver!.get(nodes.map(n => m.shout.options(on(n)).remote(`hello from ${n.name}`))), nodes.map(n => `HELLO FROM ${n.name.toUpperCase()}`))
+    const counter = await m.Counter.options({ name: 'dashboard-counter', scheduling: { nodeAffinity: nodes[2]!.peer } }).create(1)
+    assert.equal(await driver!.get(counter.incr.remote(1)), 2)
 
     const page = await browser!.newPage({ viewport: { width: 1400, height: 1000 } })
     page.on('pageerror', err => { pageErrors.push(err.message) })
@@ -82,6 +88,8 @@ describe('e2e: the dashboard (fabric join --dashboard-port) in headless Chromium
     assert.match(await page.locator('#tasks tr[data-name="fail"] td.why').innerText(), /on purpose/)
     // The timeline: a lane per node that ran the job's tasks.
     assert.deepEqual((await page.$$eval('#tasks svg.timeline g[data-lane]', gs => gs.map(g => g.getAttribute('data-lane')!))).sort(), nodes.map(n => n.peer).sort())
+    // The actor, on the node it was placed on.
+    await page.waitForSelector(`#actors tr[data-actor][data-node="${nodes[2]!.peer}"][data-class="Counter"]`)
     // The job's row; the chart of counts by state is drawn.
     await page.waitForSelector(`#jobs tr[data-job="${driver!.jobId}"]`)
     assert.equal(await page.locator('#task-states canvas').count() > 0, true)
@@ -104,4 +112,41 @@ describe('e2e: the dashboard (fabric join --dashboard-port) in headless Chromium
     assert.deepEqual(pageErrors, [], 'the page logged no errors')
     await page.close()
   })
+
+  it('stops with its node on SIGINT: the port is closed', async () => {
+    assert.equal((await fetch(url)).status, 200)
+    nodes[0]!.proc.kill('SIGINT')
+    await nodes[0]!.exit
+    assert.match(nodes[0]!.stdout(), /^stopped$/m)
+    await assert.rejects(fetch(url), /fetch failed/)
+  })
 })
+
+describe('e2e: fabric join --dashboard-port refusals', function () {
+  this.timeout(60_000)
+
+  it('refuses --dashboard-host without --dashboard-port, and a port over 65535, in one line', async () => {
+    for (const [args, re] of [
+      [['--dashboard-host', '0.0.0.0'], /^fabric join: --dashboard-host needs --dashboard-port$/],
+      [['--dashboard-port', '70000'], /^fabric join: --dashboard-port needs a port 0-65535, got '70000'$/]
+    ] as const) {
+      const r = await joinOnce([...args])
+      assert.equal(r.code, 1)
+      assert.match(r.stderr.trim(), re)
+    }
+  })
+})
+
+/** `fabric join` with `args` in a fresh data dir, run to its exit (a refusal exits at once). */
+async function joinOnce (args: string[]): Promise<{ code: number, stderr: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fabric-dashboard-cli-'))
+  try {
+    await run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/e2e/fabric-cli.ts'), 'join', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dir, ...args], { cwd: ROOT, timeout: 30_000 })
+    return { code: 0, stderr: '' }
+  } catch (err) {
+    const e = err as { code?: number, stderr?: string }
+    return { code: e.code ?? -1, stderr: e.stderr ?? '' }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}

@@ -13,7 +13,7 @@ export function Actors () {
           <thead><tr><th>actor</th><th>class</th><th>name</th><th>namespace</th><th>state</th><th>node</th><th>restarts</th><th>detached</th><th>error</th></tr></thead>
           <tbody>
             {rows.map(r => (
-              <tr key={`${String(r.node)}/${String(r.id)}`} data-actor={String(r.id)}>
+              <tr key={`${String(r.node)}/${String(r.id)}`} data-actor={String(r.id)} data-node={String(r.node)} data-class={String(r.class)} data-state={String(r.state)}>
                 <td class="mono" title={String(r.id)}>{short(r.id, 14)}</td>
                 <td>{String(r.class)}</td>
                 <td>{String(r.name ?? '')}</td>

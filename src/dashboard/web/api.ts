@@ -34,6 +34,11 @@ export function usePoll<T> (url: string | undefined, everyMs = POLL_MS): { data?
     let timer: ReturnType<typeof setTimeout> | undefined
     const ctl = new AbortController()
     const tick = async (): Promise<void> => {
+      // A hidden tab asks nothing; it catches up as soon as it is shown again.
+      if (document.hidden) {
+        timer = setTimeout(() => { void tick() }, 250)
+        return
+      }
       try {
         const res = await fetch(url, { signal: ctl.signal })
         const body = await res.json() as T & { error?: string }

@@ -47,7 +47,7 @@ export function App () {
         <span class={fabric.error === undefined ? 'live' : 'live down'}>{fabric.error === undefined ? `live, updated ${clock(jobs.data?.at ?? f?.at)}` : 'server not answering'}</span>
       </header>
       <main>
-        <Nodes self={f?.peerId} />
+        <Nodes self={f?.peerId} data={nodes.data} error={nodes.error} />
         <StateChart />
         <Tasks filters={filters} setFilters={update} jobs={jobIds} nodes={nodeIds} />
         <div class="two">
@@ -56,7 +56,7 @@ export function App () {
         </div>
         <div class="two">
           <Actors />
-          <Objects />
+          <Objects nodes={nodes.data} />
         </div>
       </main>
     </>

@@ -1,10 +1,10 @@
 // The fabric's nodes: liveness, resources in use, work and store, as the asked node's view has them.
-import { apiUrl, usePoll, type ListReply } from './api.js'
+import type { ListReply } from './api.js'
 import { bytes, short } from './format.js'
 import { Badge, ListNotes, Panel } from './parts.js'
 
-export function Nodes (props: { self?: string }) {
-  const { data, error } = usePoll<ListReply>(apiUrl('/api/nodes'))
+export function Nodes (props: { self?: string, data?: ListReply, error?: string }) {
+  const { data, error } = props
   const rows = data?.available === true ? data.rows : []
   const nodes = rows.filter(r => r.role === 'node')
   const clients = rows.length - nodes.length

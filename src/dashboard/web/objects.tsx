@@ -4,11 +4,10 @@ import { apiUrl, usePoll, type ListReply } from './api.js'
 import { bytes, short } from './format.js'
 import { ListNotes, Panel } from './parts.js'
 
-export function Objects () {
+export function Objects (props: { nodes?: ListReply }) {
   const { data, error } = usePoll<ListReply>(apiUrl('/api/objects', { limit: 200 }))
-  const nodes = usePoll<ListReply>(apiUrl('/api/nodes'))
   const rows = data?.available === true ? data.rows : []
-  const stores = nodes.data?.available === true ? nodes.data.rows.filter(r => r.role === 'node') : []
+  const stores = props.nodes?.available === true ? props.nodes.rows.filter(r => r.role === 'node') : []
   const total = (k: string): number => stores.reduce((n, r) => n + Number(r[k] ?? 0), 0)
   return (
     <Panel id="objects" title="Objects and store" note={`${stores.reduce((n, r) => n + Number(r.objects ?? 0), 0)} objects; ${bytes(total('storeMemoryBytes'))} in memory, ${bytes(total('storeDiskBytes'))} spilled to disk`}>
