@@ -285,7 +285,7 @@ function ownTotal (r: Partial<Resources>): Resources {
 }
 
 /** A node's answer to `/fabric/state/1` (see net/state-protocol.ts): its rows, merged with its peers' unless `local`. */
-async function answerState (req: StateRequest, runtime: { stateRows: (what: 'tasks' | 'actors' | 'jobs') => StateRow[] }, net: NetNode): Promise<StateReply> {
+async function answerState (req: StateRequest, runtime: { stateRows: (what: 'tasks' | 'actors' | 'jobs' | 'objects') => StateRow[] }, net: NetNode): Promise<StateReply> {
   const limit = req.limit ?? 1000
   const { filterRows } = await import('../net/index.js')
   if (req.what === 'nodes') {
@@ -317,9 +317,35 @@ async function answerState (req: StateRequest, runtime: { stateRows: (what: 'tas
     truncated ||= a.value.truncated
   }
   if (req.what === 'jobs') rows = mergeJobs(rows)
+  if (req.what === 'objects') rows = mergeObjects(rows)
   if (req.what === 'tasks') rows.sort((a, b) => Number(b.submittedAt ?? 0) - Number(a.submittedAt ?? 0))
   const out = filterRows(rows, req.filters, limit)
   return { type: 'rows', rows: out.rows, truncated: truncated || out.truncated, ...(unreachable.length === 0 ? {} : { unreachable }) }
+}
+
+/** Objects rows of several nodes as one row per CID: the nodes holding it listed as `holders`, spilled where any copy is. */
+function mergeObjects (rows: StateRow[]): StateRow[] {
+  const byCid = new Map<string, StateRow>()
+  const out: StateRow[] = []
+  for (const r of rows) {
+    if (typeof r.cid !== 'string') {
+      out.push({ ...r, holders: String(r.node) })
+      continue
+    }
+    const known = byCid.get(r.cid)
+    if (known === undefined) {
+      const row = { ...r, holders: String(r.node) }
+      byCid.set(r.cid, row)
+      out.push(row)
+      continue
+    }
+    known.holders = `${String(known.holders)},${String(r.node)}`
+    known.spilled = known.spilled === true || r.spilled === true
+    known.refs = Number(known.refs ?? 0) + Number(r.refs ?? 0)
+    if (r.ref !== undefined) known.ref = known.ref === undefined ? r.ref : `${String(known.ref)},${String(r.ref)}`
+    if (r.job !== undefined) known.job = [...new Set([...String(known.job ?? '').split(','), ...String(r.job).split(',')].filter(j => j !== ''))].join(',')
+  }
+  return out
 }
 
 /** Jobs rows of several nodes as one row per job: counts added up, the nodes listed. */

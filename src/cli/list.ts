@@ -1,4 +1,4 @@
-// `fabric list nodes|tasks|actors|jobs` and `fabric summary tasks|actors|jobs`: ask a running node
+// `fabric list nodes|tasks|actors|objects|jobs` and `fabric summary tasks|actors|objects|jobs`: ask a running node
 // for state rows over `/fabric/state/1` (it asks every node in its view and merges their rows) and
 // print them as a table, JSON, or counts. What `ray list` and `ray summary` are to a Ray cluster.
 import type { Command } from 'commander'
@@ -13,13 +13,14 @@ interface ListOptions {
   timeoutMs: string
 }
 
-const KINDS = ['nodes', 'tasks', 'actors', 'jobs']
+const KINDS = ['nodes', 'tasks', 'actors', 'objects', 'jobs']
 
 /** The columns of each kind's table, in order (JSON has every field). */
 const COLUMNS: Record<string, string[]> = {
   nodes: ['node', 'state', 'role', 'cpus', 'cpusFree', 'gpus', 'running', 'queue', 'actors', 'objects', 'labels'],
   tasks: ['id', 'name', 'kind', 'state', 'node', 'job', 'attempts', 'submittedAt', 'endedAt', 'error', 'reason'],
   actors: ['id', 'class', 'name', 'namespace', 'state', 'node', 'restarts', 'detached'],
+  objects: ['cid', 'ref', 'size', 'where', 'spilled', 'kind', 'refs', 'holders', 'job'],
   jobs: ['job', 'tasks', 'running', 'queued', 'finished', 'failed', 'cancelled', 'node']
 }
 
@@ -45,7 +46,7 @@ export function registerList (program: Command): void {
     })
   common(program
     .command('summary <kind>')
-    .description('count the fabric\'s tasks (by name and state), actors (by class and state) or jobs')
+    .description('count the fabric\'s tasks (by name and state), actors (by class and state), objects (by where they are: memory, disk, inline) or jobs')
     .option('--json', 'print the counts as JSON', false))
     .action(async (kind: string, opts: ListOptions) => {
       const reply = await ask('summary', kind, opts, 10_000)
@@ -108,6 +109,13 @@ export function formatRows (kind: string, reply: StateReply): string {
 export function summarize (kind: string, rows: StateRow[]): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {}
   for (const r of rows) {
+    if (kind === 'objects') {
+      // Objects by where they are: counts and bytes.
+      const by = out[String(r.where ?? 'unknown')] ??= {}
+      by.objects = (by.objects ?? 0) + 1
+      by.bytes = (by.bytes ?? 0) + Number(r.size ?? 0)
+      continue
+    }
     const key = kind === 'tasks' ? String(r.name) : kind === 'actors' ? String(r.class) : kind === 'jobs' ? String(r.job) : String(r.role)
     const state = kind === 'jobs' ? 'tasks' : String(r.state)
     const by = out[key] ??= {}

@@ -2,7 +2,7 @@
 // request and its reply per stream, length-prefixed CBOR:
 //
 //   client: { type: 'list', what, filters?, limit?, local? }
-//           what: 'nodes' | 'tasks' | 'actors' | 'jobs'; filters: { field: value } (a row is
+//           what: 'nodes' | 'tasks' | 'actors' | 'objects' | 'jobs'; filters: { field: value } (a row is
 //           kept when String(row[field]) equals each value); limit: rows at most (1-10,000);
 //           local: true to answer for this node only (what an asked node sends its peers)
 //   server: { type: 'rows', rows, truncated, unreachable? }   rows: maps of strings, numbers and
@@ -21,7 +21,7 @@ import { decodeCborMap, encode } from './messages.js'
 import { deserializeError } from '../errors/index.js'
 
 /** What the state API lists. */
-export const STATE_KINDS = ['nodes', 'tasks', 'actors', 'jobs'] as const
+export const STATE_KINDS = ['nodes', 'tasks', 'actors', 'objects', 'jobs'] as const
 export type StateKind = typeof STATE_KINDS[number]
 
 /** A row: a flat record of plain values. */

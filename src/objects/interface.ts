@@ -57,6 +57,8 @@ export interface ObjectStore {
   /** Drop a pin; at zero pins the object is deleted. Returns whether it was deleted. */
   unpin: (cid: string) => boolean
   stats: () => ObjectStoreStats
+  /** Every object held, with its size, tier (disk: spilled) and pins (the state API lists them). */
+  list: () => Iterable<{ cid: string, size: number, tier: 'memory' | 'disk', pins: number }>
   /**
    * Folder of the disk tier once it exists (a given `spillDir` is made by `start()`, the default
    * temp folder on the first spill); undefined before. For diagnostics and tests.

@@ -372,6 +372,10 @@ class TieredObjectStore implements ObjectStore {
     return true
   }
 
+  * list (): Iterable<{ cid: string, size: number, tier: 'memory' | 'disk', pins: number }> {
+    for (const e of this.objects.values()) yield { cid: e.cid, size: e.size, tier: e.tier, pins: e.pins }
+  }
+
   stats (): ObjectStoreStats {
     return {
       objects: this.objects.size,

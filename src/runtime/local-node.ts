@@ -9,9 +9,9 @@ import { resources, type Resources } from '../scheduler/resources.js'
 import type { LocalPolicy } from '../scheduler/index.js'
 import { ActorNotFoundError, FabricStoppedError } from './errors.js'
 import type { ActorForwarder } from './actor-forwarder.js'
-import { RefTable } from './ref-table.js'
+import { inlineBytes, isInline, RefTable } from './ref-table.js'
 import { NodeCore } from './node-core.js'
-import { liveRow, plainRow, type TaskRow } from './task-history.js'
+import { jobOf, liveRow, plainRow, type TaskRow } from './task-history.js'
 import { ObjectOwner } from './object-owner.js'
 import { TaskRunner } from './task-runner.js'
 import { ActorTable } from './actor-table.js'
@@ -133,8 +133,9 @@ export class LocalNode {
    * What the state API lists of this node (`fabric list`): its tasks (live ones first, then the
    * last finished), actors, or jobs (tasks counted by state per job), as plain rows.
    */
-  stateRows (what: 'tasks' | 'actors' | 'jobs'): Array<Record<string, string | number | boolean>> {
+  stateRows (what: 'tasks' | 'actors' | 'jobs' | 'objects'): Array<Record<string, string | number | boolean>> {
     const n = this.n
+    if (what === 'objects') return objectRows(n)
     if (what === 'actors') {
       return [...n.actors.values()].map(a => ({
         id: a.id, class: a.cls, state: a.state, restarts: a.restarts, detached: a.options.detached,
@@ -352,4 +353,39 @@ export class LocalNode {
       store: n.store.stats()
     }
   }
+}
+
+/**
+ * The objects a node holds, for the state API: each in its store (CID, size, spilled, the refs
+ * naming it, the jobs that may read it), and each small value kept inline in its ref table.
+ */
+function objectRows (n: NodeCore): Array<Record<string, string | number | boolean>> {
+  const refsOf = new Map<string, string[]>()
+  const rows: Array<Record<string, string | number | boolean>> = []
+  for (const e of n.refs.all()) {
+    if (e.state !== 'ready' || e.value === undefined) continue
+    if (isInline(e.value)) {
+      rows.push({ ref: e.id, size: inlineBytes(e.value).byteLength, where: 'inline', spilled: false, refs: 1 })
+      continue
+    }
+    let list = refsOf.get(e.value.cid)
+    if (list === undefined) refsOf.set(e.value.cid, list = [])
+    list.push(e.id)
+  }
+  for (const o of n.store.list()) {
+    const refs = refsOf.get(o.cid) ?? []
+    const jobs = n.grants.jobsOf(o.cid).map(k => jobOf(k)!).sort()
+    rows.push({
+      cid: o.cid,
+      size: o.size,
+      where: o.tier,
+      spilled: o.tier === 'disk',
+      kind: n.components.has(o.cid) ? 'component' : 'object',
+      refs: refs.length,
+      pins: o.pins,
+      ...(refs.length === 0 ? {} : { ref: refs.slice(0, 4).join(',') }),
+      ...(jobs.length === 0 ? {} : { job: jobs.slice(0, 8).join(',') })
+    })
+  }
+  return rows
 }

@@ -30,6 +30,12 @@ export class ObjectGrants {
     }
   }
 
+  /** The keys of the jobs that may pull `cid`. */
+  jobsOf (cid: string): string[] {
+    const now = this.byCid.get(cid)
+    return now === undefined ? [] : typeof now === 'string' ? [now] : [...now]
+  }
+
   /** Whether a peer presenting `job` may pull `cid`. */
   allows (cid: string, job: string | undefined): boolean {
     if (job === undefined) return false
