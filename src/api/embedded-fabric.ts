@@ -23,7 +23,7 @@ const LARGE_BYTES = 100 * 1024
  * Options of an embedded fabric: the node's workers, resources and object store, and its worker
  * pool's limits.
  */
-export interface EmbeddedInit extends Pick<NodeInit, 'workers' | 'resources' | 'objectStore' | 'cacheDir' | 'log' | 'labels' | 'localPolicy'>, Pick<ExecPoolInit, 'defaultTimeoutMs' | 'workerHeapMb' | 'processMemoryLimitMb' | 'actorWorkers' | 'maxExtraWorkers'> {
+export interface EmbeddedInit extends Pick<NodeInit, 'workers' | 'resources' | 'objectStore' | 'cacheDir' | 'log' | 'labels' | 'localPolicy' | 'taskHistory'>, Pick<ExecPoolInit, 'defaultTimeoutMs' | 'workerHeapMb' | 'processMemoryLimitMb' | 'actorWorkers' | 'maxExtraWorkers'> {
   /** Where this job's named actors live (also when the fabric is connected). @default a fresh namespace per job */
   namespace?: string
   /** Serve Prometheus metrics of the node on `http://metricsHost:metricsPort/metrics` (0: a free port; see `metricsUrl`). @default no endpoint */
@@ -32,7 +32,7 @@ export interface EmbeddedInit extends Pick<NodeInit, 'workers' | 'resources' | '
   metricsHost?: string
 }
 
-const INIT_NAMES = ['workers', 'resources', 'objectStore', 'cacheDir', 'log', 'labels', 'localPolicy', 'defaultTimeoutMs', 'workerHeapMb', 'processMemoryLimitMb', 'actorWorkers', 'maxExtraWorkers', 'namespace', 'metricsPort', 'metricsHost'] as const satisfies ReadonlyArray<keyof EmbeddedInit>
+const INIT_NAMES = ['workers', 'resources', 'objectStore', 'cacheDir', 'log', 'labels', 'localPolicy', 'taskHistory', 'defaultTimeoutMs', 'workerHeapMb', 'processMemoryLimitMb', 'actorWorkers', 'maxExtraWorkers', 'namespace', 'metricsPort', 'metricsHost'] as const satisfies ReadonlyArray<keyof EmbeddedInit>
 // Fails to compile when EmbeddedInit gains an option the list (and so the unknown-option check) lacks.
 const everyInitName: Exclude<keyof EmbeddedInit, typeof INIT_NAMES[number]> extends never ? true : never = true
 
@@ -116,6 +116,14 @@ export class EmbeddedFabric implements FabricDriver {
   /** Resources, tasks, actors and store use of the node. */
   stats (): NodeStats {
     return this.node.stats()
+  }
+
+  /**
+   * The node's rows of the state API (what `fabric list` shows of a node): its tasks (live, and
+   * the last `taskHistory` finished), actors, objects, or jobs with counts.
+   */
+  list (what: 'tasks' | 'actors' | 'objects' | 'jobs'): Array<Record<string, string | number | boolean>> {
+    return this.node.stateRows(what)
   }
 
   /** The one node. */
