@@ -123,5 +123,6 @@ describe('dashboard/http-server (a node in this process)', function () {
     await d.stop()
     await assert.rejects(request(d.url), /ECONNREFUSED/)
     await assert.rejects(startDashboard(node, { port: 70000 }), /dashboard port must be an integer 0-65535, got 70000/)
+    await assert.rejects(startDashboard(node, { port: 0, refreshMs: 5 } as never), /startDashboard: unknown option refreshMs \(known: port, host, sampleMs, historyMs, cacheDir\)/)
   })
 })

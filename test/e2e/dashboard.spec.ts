@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import fs from 'node:fs'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -133,6 +134,18 @@ describe('e2e: fabric join --dashboard-port refusals', function () {
       const r = await joinOnce([...args])
       assert.equal(r.code, 1)
       assert.match(r.stderr.trim(), re)
+    }
+  })
+
+  it('exits 1 in one line when the dashboard port is taken', async () => {
+    const taken = net.createServer()
+    await new Promise<void>(resolve => taken.listen(0, '127.0.0.1', resolve))
+    try {
+      const r = await joinOnce(['--dashboard-port', String((taken.address() as net.AddressInfo).port)])
+      assert.equal(r.code, 1)
+      assert.match(r.stderr, /^fabric join: --dashboard-port: listen EADDRINUSE/m)
+    } finally {
+      await new Promise(resolve => taken.close(resolve))
     }
   })
 })
