@@ -235,7 +235,7 @@ export class EmbeddedFabric implements FabricDriver {
         try {
           this.checkAffinity(scheduling, what)
           this.checkLabels(labels, what)
-          id = this.node.submit({ component, name, args: encoded, options: resolved, streaming })
+          id = this.node.submit({ component, name, args: encoded, options: resolved, streaming, job: this.job.key })
         } catch (err) {
           // As across nodes, what no node can run fails its ref (get throws), not the call.
           if ((err as Error).name !== 'InfeasibleTaskError') throw err
@@ -323,8 +323,8 @@ export class EmbeddedFabric implements FabricDriver {
     for (const method of info.methods) {
       const what = `${cls}.${method}.remote`
       handle[method] = info.streaming.has(method)
-        ? { remote: (...args: unknown[]) => this.streamOf(this.node.callActor(actorId, method, this.encodeArgs(args, what), { streaming: true })) }
-        : { remote: (...args: unknown[]) => this.track(this.node.callActor(actorId, method, this.encodeArgs(args, what))) }
+        ? { remote: (...args: unknown[]) => this.streamOf(this.node.callActor(actorId, method, this.encodeArgs(args, what), { streaming: true, job: this.job.key })) }
+        : { remote: (...args: unknown[]) => this.track(this.node.callActor(actorId, method, this.encodeArgs(args, what), { job: this.job.key })) }
     }
     this.handles.set(handle, actorId)
     this.madeHandles = true
