@@ -37,6 +37,7 @@ interface JoinOptions {
   acceptJobs: boolean
   maxUploadMb?: string
   maxJobs?: string
+  jobPermissions: boolean
   taskHistory?: string
   logMaxMb?: string
   logFiles?: string
@@ -119,6 +120,7 @@ export function registerJoin (program: Command): void {
     .option('--accept-jobs', 'run jobs that members submit (fabric submit): their drivers run here as processes with this node\'s privileges, unsandboxed', false)
     .option('--max-upload-mb <mb>', 'with --accept-jobs: the most a job\'s working directory may hold, in MiB', '100')
     .option('--max-jobs <n>', 'with --accept-jobs: jobs running here at once at most', '4')
+    .option('--job-permissions', 'with --accept-jobs: run jobs under Node\'s permission model (they read any file, write only their working directory and the temp dir, start no child process or native addon)', false)
     .action(async (opts: JoinOptions) => {
       // One line on stderr and exit 1: these are the operator's mistakes, not bugs worth a stack.
       const fail = (msg: string): never => {
@@ -170,7 +172,7 @@ export function registerJoin (program: Command): void {
         const maxUploadMb = int(opts.maxUploadMb, '--max-upload-mb', 1)
         const maxRunning = int(opts.maxJobs, '--max-jobs', 1)
         jobs = createJobService({
-          dataDir, accept: opts.acceptJobs,
+          dataDir, accept: opts.acceptJobs, permissions: opts.jobPermissions,
           ...(opts.secret === undefined ? {} : { swarmKeyFile: opts.secret }),
           ...(maxUploadMb === undefined ? {} : { maxUploadBytes: maxUploadMb * 2 ** 20 }),
           ...(maxRunning === undefined ? {} : { maxRunning })

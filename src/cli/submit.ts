@@ -98,22 +98,21 @@ export function registerSubmit (program: Command): void {
     })
 }
 
-/** An upload progress bar on stderr when it is a terminal (else nothing). */
+/** An upload progress bar on stderr when it is a terminal (src/cli/progress.ts decides; else nothing). */
 async function progressBar (): Promise<{ update: (sent: number, total: number) => void, stop: () => void } | undefined> {
   if (process.stderr.isTTY !== true) return undefined
-  const { default: cliProgress } = await import('cli-progress')
-  const bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'uploading [{bar}] {percentage}% {value}/{total} KiB', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
-  let started = false
+  const { progressBar: bar } = await import('./progress.js')
+  let shown: ReturnType<typeof bar> | undefined
   let stopped = false
   return {
     update (sent, total) {
       if (stopped || total === 0) return
-      if (!started) { bar.start(Math.ceil(total / 1024), 0); started = true }
-      bar.update(Math.floor(sent / 1024))
+      shown ??= bar(process.stderr, { total, label: 'upload', unit: 'MiB', formatValue: n => (n / 2 ** 20).toFixed(1) })
+      shown.update(sent)
     },
     stop () {
-      if (started && !stopped) bar.stop()
       stopped = true
+      shown?.stop()
     }
   }
 }

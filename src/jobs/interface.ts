@@ -68,6 +68,12 @@ export interface JobServiceInit {
   accept?: boolean
   /** The node's swarm key file, handed to jobs as FABRIC_SWARM_KEY_FILE. */
   swarmKeyFile?: string
+  /**
+   * Run jobs under Node's permission model (`fabric join --job-permissions`): they read any file but
+   * write only their working directory and the temp dir, and start no child process or native addon.
+   * @default false
+   */
+  permissions?: boolean
   /** @default DEFAULT_JOB_LIMITS.maxUploadBytes */
   maxUploadBytes?: number
   /** @default DEFAULT_JOB_LIMITS.maxFiles */

@@ -5,6 +5,7 @@
 // A driver is native code with the node's privileges: submissions are refused unless `accept`.
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { logger } from '@libp2p/logger'
@@ -234,7 +235,7 @@ class NodeJobService implements JobService {
     let proc: ChildProcess
     try {
       // Its own process group: Ctrl-C at the node's terminal does not reach it, and a stop reaches its children.
-      proc = spawn(process.execPath, [...sourceArgs(), path.join(filesDir, entry), ...job.args], { cwd: filesDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+      proc = spawn(process.execPath, [...(this.init.permissions === true ? permissionArgs(filesDir) : []), ...sourceArgs(), path.join(filesDir, entry), ...job.args], { cwd: filesDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     } catch (err) {
       finish({ message: `the driver could not start: ${(err as Error).message}` })
       return this.store.get(id)!
@@ -381,6 +382,23 @@ export function packageRoot (): string {
     if (up === dir) throw new Error('the wasm-fabric package root was not found above ' + fileURLToPath(import.meta.url))
     dir = up
   }
+}
+
+/**
+ * Node's permission model for a job: it reads any file (its modules live anywhere) but writes only
+ * its working directory and the temp dir (where a driver keeps its identity), and starts no child
+ * process, native addon or worker thread. From the sources (a checkout), tsx needs threads and
+ * child processes, so only the writes are narrowed there.
+ */
+function permissionArgs (filesDir: string): string[] {
+  const flag = process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission'
+  // A flag per directory (Node 20.20 and later no longer take a comma-separated list).
+  const writes = [filesDir, os.tmpdir()].map(d => `--allow-fs-write=${d}`)
+  return [
+    flag, '--disable-warning=ExperimentalWarning', '--allow-fs-read=*', ...writes,
+    // tsx runs its loader on a thread and esbuild as a child process.
+    ...(import.meta.url.endsWith('.ts') ? ['--allow-worker', '--allow-child-process'] : [])
+  ]
 }
 
 /** Node flags for a job when this node runs from the TypeScript sources (a checkout): tsx, and the package's source condition. */
