@@ -26,9 +26,10 @@ import { assertRef, checkNumReturns, namespaceOf } from './embedded-fabric.js'
 import { newJob, type Job } from '../runtime/job.js'
 import { withHandleForms } from './handle-forms.js'
 import { RefStream } from './ref-stream.js'
+import { announceStarted } from './started-channel.js'
 import { DriverLogs, printLogLine, type DriverLogSink } from './driver-logs.js'
 import type { Manifest } from '../component/interface.js'
-import type { ResultRef } from '../net/index.js'
+import type { ResultRef, StateKind, StateReply } from '../net/index.js'
 import { SubmitGate, type GateEntry } from '../runtime/index.js'
 import type { ActorHandle, ActorOptions, FabricDriver, GetActorOptions, GetOptions, NodeSummary, RemoteActorClass, RemoteFunction, TaskOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
 
@@ -155,7 +156,26 @@ export class ConnectedFabric implements FabricDriver {
       }
       await new Promise(resolve => setTimeout(resolve, 50))
     }
+    announceStarted({ kind: 'connected', fabric })
     return fabric
+  }
+
+  /**
+   * Rows of the state API (what `fabric list` shows), asked of a node in view, which merges every
+   * node's: e.g. `list('jobs', { job: fabric.jobId })` for this job's task counts.
+   * @throws PeerUnreachableError when no node answers
+   */
+  async list (what: StateKind, filters: Record<string, string> = {}, limit = 1000): Promise<StateReply> {
+    this.assertRunning()
+    let last: Error | undefined
+    for (const node of this.nodes().filter(n => n.state === 'alive')) {
+      try {
+        return await this.net.requestState(node.peer, { type: 'list', what, filters, limit }, { timeoutMs: 10_000 })
+      } catch (err) {
+        last = err as Error
+      }
+    }
+    throw last ?? new InfeasibleTaskError('no node offering CPUs is in this driver\'s view of the fabric')
   }
 
   /** The nodes this driver can place tasks on: PeerId, state, CPUs free/total. */

@@ -5,6 +5,7 @@ import type { Manifest } from '../component/index.js'
 import type { CompiledComponent } from '../component/interface.js'
 import type { ExecPoolInit } from '../exec/index.js'
 import type { MetricsServer } from '../metrics/index.js'
+import { announceStarted } from './started-channel.js'
 import { decode, encode, findRefs, ObjectRef } from '../objects/index.js'
 import { ActorNotFoundError, InfeasibleTaskError } from '../runtime/errors.js'
 import { addressOf } from '../runtime/actor-address.js'
@@ -97,7 +98,9 @@ export class EmbeddedFabric implements FabricDriver {
         throw err
       }
     }
-    return new EmbeddedFabric(node, job, metrics)
+    const fabric = new EmbeddedFabric(node, job, metrics)
+    announceStarted({ kind: 'embedded', fabric })
+    return fabric
   }
 
   /** Stop the fabric: running work ends, workers and spill files go. Idempotent. */

@@ -7,3 +7,4 @@ export type {
   FabricDriver, GuestModule, RemoteFunction, RemoteActorClass, ActorHandle, TaskOptions, ActorOptions, RemoteArgs, RemoteResult,
   GetOptions, GetActorOptions, WaitOptions, UntypedModule, ValuesOf, NodeSummary
 } from './interface.js'
+export { FABRIC_STARTED_CHANNEL, type FabricStarted } from './started-channel.js'

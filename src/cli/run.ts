@@ -9,8 +9,9 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Command } from 'commander'
-import type { FabricInit } from '../api/fabric.js'
-import type { ConnectInit } from '../api/connected-fabric.js'
+import diagnostics from 'node:diagnostics_channel'
+import type { ConnectedFabric } from '../api/connected-fabric.js'
+import type { FabricStarted } from '../api/index.js'
 import type { StateRow } from '../net/index.js'
 import type { TaskCounts } from './progress.js'
 
@@ -50,29 +51,22 @@ export function registerRun (program: Command): void {
 }
 
 /** Where a connected job's counts come from: its rows in the state API (`fabric list jobs`), once a second. */
-function pollJobRows (address: string, job: string, swarmKey: Uint8Array | undefined): { counts: () => TaskCounts | undefined, stop: () => Promise<void> } {
-  let client: ReturnType<typeof import('../net/index.js')['createStatusClient']> | undefined
+function pollJobRows (fabric: ConnectedFabric): { counts: () => TaskCounts | undefined, stop: () => void } {
   let last: TaskCounts | undefined
   let asking = false
   let stopped = false
-  const ask = async (): Promise<void> => {
-    client ??= import('../net/index.js').then(async net => await net.createStatusClient({ swarmKey }))
-    const reply = await (await client).list(address, { what: 'jobs', filters: { job }, limit: 10_000 }, { timeoutMs: 5000 })
-    if (!stopped) last = sumJobRows(reply.rows)
-  }
   const timer = setInterval(() => {
     if (asking) return
     asking = true
-    // The line keeps its last counts while the state API does not answer.
-    ask().catch(() => {}).finally(() => { asking = false })
+    // The line keeps its last counts while the state API does not answer (or the driver stopped).
+    fabric.list('jobs', { job: fabric.jobId }, 10_000).then(reply => { if (!stopped) last = sumJobRows(reply.rows) }, () => {}).finally(() => { asking = false })
   }, 1000)
   timer.unref()
   return {
     counts: () => last,
-    stop: async () => {
+    stop: () => {
       stopped = true
       clearInterval(timer)
-      await (await client?.catch(() => undefined))?.stop()
     }
   }
 }
@@ -94,42 +88,30 @@ export function sumJobRows (rows: StateRow[]): TaskCounts {
 
 /**
  * With stdout on a terminal, show the task counts of the fabrics the driver starts until the
- * driver module has run; returns what ends that. The driver starts its fabric itself, so
- * Fabric.start and Fabric.connect are wrapped to see it: the class the CLI imports is the
- * driver's (bin/fabric.js resolves the package to the CLI's own sources or dist).
+ * driver module has run; returns what ends that. The driver starts its fabric itself: the api
+ * announces each on a diagnostics channel (process-wide, whichever copy of the package the driver
+ * imported).
  */
 async function showTaskCounts (): Promise<(() => Promise<void>) | undefined> {
   const { progressEnabled, statusLine, formatTaskCounts } = await import('./progress.js')
   if (!progressEnabled(process.stdout)) return undefined
-  const { Fabric } = await import('../api/fabric.js')
+  const { FABRIC_STARTED_CHANNEL } = await import('../api/index.js')
   const sources: Array<() => TaskCounts | undefined> = []
-  const polls: Array<{ stop: () => Promise<void> }> = []
-  const watchConnected = (job: string, address: string | string[] | undefined, swarmKey: Uint8Array | undefined): void => {
-    const at = Array.isArray(address) ? address[0] : address
-    if (at === undefined || at === '') return
-    const poll = pollJobRows(at, job, swarmKey)
-    polls.push(poll)
-    sources.push(poll.counts)
-  }
-  const start = Fabric.start
-  const connect = Fabric.connect
-  Fabric.start = async (init?: FabricInit) => {
-    const fabric = await start.call(Fabric, init)
-    const embedded = fabric.embedded
-    if (embedded !== undefined) {
+  const polls: Array<{ stop: () => void }> = []
+  const onStarted = (msg: unknown): void => {
+    const started = msg as FabricStarted
+    if (started.kind === 'embedded') {
+      const embedded = started.fabric
       let last: TaskCounts | undefined
       // A stopped fabric may not answer: the line keeps what it said last.
       sources.push(() => { try { last = embedded.stats().tasks } catch {} return last })
-    } else if (fabric.connected !== undefined) {
-      watchConnected(fabric.connected.jobId, init?.address ?? process.env.FABRIC_ADDRESS, init?.connect?.swarmKey)
+    } else {
+      const poll = pollJobRows(started.fabric)
+      polls.push(poll)
+      sources.push(poll.counts)
     }
-    return fabric
   }
-  Fabric.connect = async (address: string | string[] | undefined = process.env.FABRIC_ADDRESS, init?: ConnectInit) => {
-    const connected = await connect.call(Fabric, address, init)
-    watchConnected(connected.jobId, address, init?.swarmKey)
-    return connected
-  }
+  diagnostics.subscribe(FABRIC_STARTED_CHANNEL, onStarted)
   const line = statusLine(process.stdout, () => {
     const all = sources.map(s => s()).filter((c): c is TaskCounts => c !== undefined)
     if (all.length === 0) return undefined
@@ -138,8 +120,7 @@ async function showTaskCounts (): Promise<(() => Promise<void>) | undefined> {
   })
   return async () => {
     line.stop()
-    Fabric.start = start
-    Fabric.connect = connect
-    await Promise.all(polls.map(async p => { await p.stop() }))
+    diagnostics.unsubscribe(FABRIC_STARTED_CHANNEL, onStarted)
+    for (const p of polls) p.stop()
   }
 }

@@ -17,7 +17,7 @@ describe('net: the logs protocol\'s frames', () => {
       [{ type: 'logs', filter: {}, tail: 1, follow: false }, /follow must be true/],
       [[1, 2], /must be a CBOR map/]
     ]
-    for (const [req, msg] of bad) assert.throws(() => decodeLogRequest(encode(req)), (err: Error) => err.name === 'MalformedMessageError' && msg.test(err.message), JSON.stringify(req))
+    for (const [req, msg] of bad) assert.throws(() => decodeLogRequest(encode(req as object)), (err: Error) => err.name === 'MalformedMessageError' && msg.test(err.message), JSON.stringify(req))
     assert.throws(() => decodeLogRequest(new Uint8Array([0xff, 0x00, 0x13])), { name: 'MalformedMessageError' })
   })
 
