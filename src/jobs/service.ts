@@ -14,7 +14,7 @@ import type { LengthPrefixedStream } from '@libp2p/utils'
 import { frameStream, readRequest, refuse } from '../net/frames.js'
 import { encode } from '../net/messages.js'
 import { cidOfBytes } from '../objects/cid.js'
-import { DEFAULT_JOB_LIMITS, JOBS_IDLE_TIMEOUT_MS, JOBS_PROTOCOL, MAX_JOBS_REQUEST_BYTES, MAX_LISTED_JOBS, OUTPUT_CHUNK_BYTES } from './constants.js'
+import { DEFAULT_JOB_LIMITS, JOBS_IDLE_TIMEOUT_MS, JOBS_PROTOCOL, MAX_JOBS_REPLY_BYTES, MAX_JOBS_REQUEST_BYTES, MAX_LISTED_JOBS, OUTPUT_CHUNK_BYTES } from './constants.js'
 import { JobNotFoundError, JobRefusedError } from './errors.js'
 import { decodeDataFrame, decodeJobsRequest } from './protocol.js'
 import { JobStore, isFinished, newSubmissionId } from './store.js'
@@ -32,8 +32,8 @@ interface Running {
 /** How often a quiet output stream gets an empty frame, so no side's inactivity timeout cuts it. */
 const KEEPALIVE_MS = 30_000
 
-/** Bytes a slow reader of output may fall behind before its stream is cut (the job runs on). */
-const MAX_PENDING_OUTPUT_BYTES = 16 * 1024 * 1024
+/** Bytes a slow reader may fall behind beyond the kept output (which a `logs` request queues at once) before its stream is cut (the job runs on). */
+const PENDING_OUTPUT_SLACK_BYTES = 16 * 1024 * 1024
 
 const MiB = 1024 * 1024
 
@@ -101,8 +101,7 @@ class NodeJobService implements JobService {
         return
       }
       if (req.type === 'list') {
-        const jobs = this.store.list()
-        await this.reply(stream, lp, { type: 'jobs', jobs: jobs.slice(0, MAX_LISTED_JOBS), truncated: jobs.length > MAX_LISTED_JOBS }, true)
+        await this.reply(stream, lp, listReply(this.store.list()), true)
         return
       }
       const job = this.store.get(req.id)
@@ -142,7 +141,7 @@ class NodeJobService implements JobService {
       // Components this node has already are linked now, before a prune could drop them.
       const need: number[] = []
       req.files.forEach((f, i) => {
-        if (f.cid !== undefined && this.store.hasComponent(f.cid)) this.store.linkComponent(f.cid, path.join(filesDir, f.path))
+        if (f.cid !== undefined && this.store.hasComponent(f.cid, f.size)) this.store.linkComponent(f.cid, path.join(filesDir, f.path))
         else need.push(i)
       })
       await this.reply(stream, lp, { type: 'need', files: need }, false)
@@ -156,7 +155,7 @@ class NodeJobService implements JobService {
       throw err
     }
     // Subscribe before the process starts, so a waiting client sees all of its output.
-    const sender = req.wait ? new FrameSender(stream, lp, this.log) : undefined
+    const sender = req.wait ? new FrameSender(stream, lp, this.log, this.limits.maxOutputBytes + PENDING_OUTPUT_SLACK_BYTES) : undefined
     if (sender !== undefined) run.outputs.add((fd, data) => { sender.send({ type: 'out', fd, data }) })
     const started = this.spawn(id, req.entry, run)
     if (sender === undefined) {
@@ -197,7 +196,8 @@ class NodeJobService implements JobService {
       if (cid !== file.cid) throw new JobRefusedError(`${file.path} does not match its CID ${file.cid} (its bytes hash to ${cid})`)
       const stored = path.join(this.store.components, cid)
       if (!fs.existsSync(stored)) {
-        fs.writeFileSync(stored + '.tmp', bytes)
+        // Read-only, as are its links: a job that writes to its copy fails instead of changing other jobs'.
+        fs.writeFileSync(stored + '.tmp', bytes, { mode: 0o444 })
         fs.renameSync(stored + '.tmp', stored)
       }
       this.store.linkComponent(cid, dest)
@@ -287,7 +287,7 @@ class NodeJobService implements JobService {
   // ---- logs --------------------------------------------------------------------------------
 
   private async follow (stream: Stream, lp: LengthPrefixedStream<Stream>, id: string, follow: boolean): Promise<void> {
-    const sender = new FrameSender(stream, lp, this.log)
+    const sender = new FrameSender(stream, lp, this.log, this.limits.maxOutputBytes + PENDING_OUTPUT_SLACK_BYTES)
     // Read and subscribe in one turn: output is appended synchronously, so nothing falls between.
     const kept = this.store.readOutput(id)
     const run = follow ? this.running.get(id) : undefined
@@ -320,7 +320,7 @@ class FrameSender {
   private readonly keepalive: NodeJS.Timeout
   private last = Date.now()
 
-  constructor (private readonly stream: Stream, private readonly lp: LengthPrefixedStream<Stream>, private readonly log: Logger) {
+  constructor (private readonly stream: Stream, private readonly lp: LengthPrefixedStream<Stream>, private readonly log: Logger, private readonly maxPending: number) {
     this.gone = new Promise(resolve => { stream.addEventListener('close', () => { this.dead = true; resolve() }, { once: true }) })
     this.keepalive = setInterval(() => {
       if (Date.now() - this.last >= KEEPALIVE_MS) this.send({ type: 'out', fd: 1, data: new Uint8Array(0) })
@@ -332,9 +332,9 @@ class FrameSender {
     const bytes = encode(reply)
     this.pending += bytes.byteLength
     this.last = Date.now()
-    if (this.pending > MAX_PENDING_OUTPUT_BYTES) {
+    if (this.pending > this.maxPending) {
       this.dead = true
-      this.stream.abort(new Error(`the client fell over ${MAX_PENDING_OUTPUT_BYTES} bytes behind the job's output`))
+      this.stream.abort(new Error(`the client fell over ${this.maxPending} bytes behind the job's output`))
       return
     }
     this.chain = this.chain.then(async () => {
@@ -363,6 +363,15 @@ class FrameSender {
     if (!this.dead) await this.stream.close().catch(() => { this.stream.abort(new Error('closing')) })
     this.dead = true
   }
+}
+
+/** The newest jobs that fit one reply frame (args may be long), and whether more are remembered. */
+export function listReply (jobs: JobInfo[]): Extract<JobsReply, { type: 'jobs' }> {
+  let reply: Extract<JobsReply, { type: 'jobs' }> = { type: 'jobs', jobs: jobs.slice(0, MAX_LISTED_JOBS), truncated: jobs.length > MAX_LISTED_JOBS }
+  while (encode(reply).byteLength > MAX_JOBS_REPLY_BYTES - 1024 && reply.jobs.length > 0) {
+    reply = { type: 'jobs', jobs: reply.jobs.slice(0, Math.floor(reply.jobs.length / 2)), truncated: true }
+  }
+  return reply
 }
 
 function mib (bytes: number): string {

@@ -135,8 +135,14 @@ export class JobStore {
     }
   }
 
-  hasComponent (cid: string): boolean {
-    return fs.existsSync(path.join(this.components, cid))
+  /** Whether the store has component `cid` (of `size` bytes, when given: a copy changed in place is not taken). */
+  hasComponent (cid: string, size?: number): boolean {
+    try {
+      const stat = fs.statSync(path.join(this.components, cid))
+      return size === undefined || stat.size === size
+    } catch {
+      return false
+    }
   }
 
   stop (): void {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { encode } from '../../src/net/messages.js'
 import { serializeError } from '../../src/errors/index.js'
-import { checkJobInfo, decodeDataFrame, decodeJobsReply, decodeJobsRequest, JobRefusedError, MAX_JOBS_DATA_BYTES, type JobInfo } from '../../src/jobs/index.js'
+import { checkJobInfo, decodeDataFrame, decodeJobsReply, decodeJobsRequest, JobRefusedError, listReply, MAX_JOBS_DATA_BYTES, MAX_JOBS_REPLY_BYTES, type JobInfo } from '../../src/jobs/index.js'
 
 const CID = 'bafkreifmgpstaggmfu3hmlb3pjzg6hzv4gmkr2qf2ksnvapbze2rutpbna'
 const submit = (over: Record<string, unknown> = {}): Uint8Array => encode({
@@ -69,6 +69,14 @@ describe('jobs protocol', () => {
       (e: Error) => e.name === 'JobRefusedError' && /--accept-jobs/.test(e.message))
     assert.throws(() => decodeJobsReply(encode({ type: 'out', fd: 3, data: new Uint8Array(1) })), /fd: 1 \| 2/)
     assert.throws(() => decodeJobsReply(encode({ type: 'what' })), /is not one of/)
+  })
+
+  it('a list reply keeps to one frame: the newest jobs that fit, said to be truncated', () => {
+    const long = { ...job, args: Array.from({ length: 256 }, () => 'a'.repeat(4000)) }
+    const reply = listReply(Array.from({ length: 20 }, () => long))
+    assert.ok(reply.truncated && reply.jobs.length > 0 && reply.jobs.length < 20, `${reply.jobs.length} jobs`)
+    assert.ok(encode(reply).byteLength <= MAX_JOBS_REPLY_BYTES)
+    assert.deepEqual(listReply([job]), { type: 'jobs', jobs: [job], truncated: false })
   })
 
   it('checks a job\'s description field by field', () => {
