@@ -308,7 +308,7 @@ export class EmbeddedFabric implements FabricDriver {
         // The constructor runs once its ref arguments are ready (as across nodes).
         const deps = encoded.flatMap(a => a.kind === 'ref' ? [a.id] : a.refs)
         if (deps.length > 0) await this.node.wait(deps, deps.length)
-        const actorId = await this.node.createActor(component, cls, encoded, { ...resolved, namespace: resolved.namespace ?? this.job.namespace })
+        const actorId = await this.node.createActor(component, cls, encoded, { ...resolved, namespace: resolved.namespace ?? this.job.namespace }, { job: this.job.key })
         return this.handleOf(actorId, component, cls, info)
       },
       options: (more: ActorOptions) => this.remoteClass(component, cls, info, { ...options, ...more })

@@ -19,7 +19,7 @@ const KINDS = ['nodes', 'tasks', 'actors', 'objects', 'jobs']
 const COLUMNS: Record<string, string[]> = {
   nodes: ['node', 'state', 'role', 'cpus', 'cpusFree', 'gpus', 'running', 'queue', 'actors', 'objects', 'labels'],
   tasks: ['id', 'name', 'kind', 'state', 'node', 'job', 'attempts', 'submittedAt', 'endedAt', 'error', 'reason'],
-  actors: ['id', 'class', 'name', 'namespace', 'state', 'node', 'restarts', 'detached'],
+  actors: ['id', 'class', 'name', 'namespace', 'state', 'node', 'job', 'restarts', 'detached'],
   objects: ['cid', 'ref', 'size', 'where', 'spilled', 'kind', 'refs', 'holders', 'job'],
   jobs: ['job', 'tasks', 'running', 'queued', 'finished', 'failed', 'cancelled', 'node']
 }

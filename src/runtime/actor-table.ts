@@ -19,7 +19,7 @@ export class ActorTable {
    * Create an actor; resolves with its id once its instance exists. `onRestart` is told the
    * actor's restart count each time a crash restarts it here (before the crashed call is answered).
    */
-  async createActor (component: CompiledComponent, cls: string, args: ArgSpec[], options: ResolvedActorOptions, hooks: { onRestart?: (restarts: number) => void } = {}): Promise<string> {
+  async createActor (component: CompiledComponent, cls: string, args: ArgSpec[], options: ResolvedActorOptions, hooks: { onRestart?: (restarts: number) => void, job?: string } = {}): Promise<string> {
     this.n.assertRunning()
     this.n.tasks.checkFeasible(options.resources, `actor '${cls}'`)
     const key = options.name === undefined ? undefined : nameKey(options.name, options.namespace)
@@ -31,7 +31,8 @@ export class ActorTable {
       // Unguessable: knowing an actor's id is what lets a peer attach to it (see actor-protocol.ts).
       id: `${this.n.fabricId}/a${randomUUID()}`,
       component, cls, args, options, state: 'creating', queue: [], running: 0, restarts: 0, created: Promise.resolve(),
-      ...(hooks.onRestart === undefined ? {} : { onRestart: hooks.onRestart })
+      ...(hooks.onRestart === undefined ? {} : { onRestart: hooks.onRestart }),
+      job: hooks.job
     }
     if (!fits(options.resources, this.n.available)) {
       throw new InfeasibleTaskError(`actor '${cls}' needs ${JSON.stringify(options.resources)} but only ${JSON.stringify(this.n.available)} is free now`)

@@ -400,7 +400,7 @@ export class GuestServices {
           task: t.id,
           name: t.actor === undefined ? t.name : `${t.actor.cls}.${t.name}`,
           ...(t.actor === undefined ? {} : { actor: t.actor.id }),
-          ...(t.job === undefined ? {} : { job: jobOf(t.job)! })
+          ...((t.job ?? t.actor?.job) === undefined ? {} : { job: jobOf(t.job ?? t.actor?.job)! })
         }
     if (this.n.log !== undefined) this.n.log(level, message, source)
     else if (level !== 'trace' && level !== 'debug') (level === 'warn' || level === 'error' ? process.stderr : process.stdout).write(`${logPrefix({ name: source.name ?? `component ${ctx.cid.slice(-8)}`, node: '', ...source })} ${level === 'info' ? '' : `${level}: `}${message}\n`)

@@ -139,6 +139,7 @@ export class LocalNode {
     if (what === 'actors') {
       return [...n.actors.values()].map(a => ({
         id: a.id, class: a.cls, state: a.state, restarts: a.restarts, detached: a.options.detached,
+        ...(a.job === undefined ? {} : { job: jobOf(a.job)! }),
         ...(a.options.name === undefined ? {} : { name: a.options.name }),
         ...(a.options.namespace === undefined ? {} : { namespace: a.options.namespace }),
         ...(a.deathCause === undefined ? {} : { error: `${a.deathCause.name}: ${a.deathCause.message}`.slice(0, 1000) })
@@ -261,7 +262,7 @@ export class LocalNode {
   // ---- actors (ActorTable) ------------------------------------------------------------------
 
   /** Create an actor; resolves with its id once its instance exists. */
-  async createActor (component: CompiledComponent, cls: string, args: ArgSpec[], options: ResolvedActorOptions, hooks: { onRestart?: (restarts: number) => void } = {}): Promise<string> {
+  async createActor (component: CompiledComponent, cls: string, args: ArgSpec[], options: ResolvedActorOptions, hooks: { onRestart?: (restarts: number) => void, job?: string } = {}): Promise<string> {
     return await this.n.actorTable.createActor(component, cls, args, options, hooks)
   }
 

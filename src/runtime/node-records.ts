@@ -79,6 +79,8 @@ export interface ActorRecord {
   onRestart?: (restarts: number) => void
   /** Settles when the first instance exists (or could not be made). */
   created: Promise<void>
+  /** The key of the job that created it (see job.ts), when one did: the state API lists its public id. */
+  job: string | undefined
   /** Refs its guest was given, made or received over its calls: it may keep any in its state (see guest-access.ts). */
   readable?: Set<string>
 }

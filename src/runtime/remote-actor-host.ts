@@ -91,7 +91,8 @@ export class RemoteActorHost implements ActorHost {
       const values = await Promise.all(nested.map(async n => n.value ?? await this.executor.objectFor(what, n.cid!, n.holders!, from, undefined, req.job)))
       this.executor.localNested(nested, values, what, locals, mapping)
       actor = await this.node.createActor(component, req.cls, wholeRefArgs(wireArgs(req.args, what, ref => mapping.get(ref))), options, {
-        onRestart: count => { restarts.count = count; restarts.listener?.(count) }
+        onRestart: count => { restarts.count = count; restarts.listener?.(count) },
+        ...(req.job === undefined ? {} : { job: req.job })
       })
     } catch (err) {
       for (const l of locals) this.node.release(l)

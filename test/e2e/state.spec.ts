@@ -74,7 +74,7 @@ describe('e2e: the state API (fabric list, fabric summary)', function () {
     assert.equal(await driver.get(c.incr.remote(1)), 2)
     const actors = JSON.parse((await fabric('list', 'actors', '--address', nodes[0]!.addr, '--json')).stdout) as { rows: Array<Record<string, unknown>> }
     const row = actors.rows.find(r => r.name === 'listed')
-    assert.deepEqual({ class: row?.class, namespace: row?.namespace, state: row?.state, node: row?.node }, { class: 'Counter', namespace: driver.namespace, state: 'alive', node: nodes[1]!.peer })
+    assert.deepEqual({ class: row?.class, namespace: row?.namespace, state: row?.state, node: row?.node, job: row?.job }, { class: 'Counter', namespace: driver.namespace, state: 'alive', node: nodes[1]!.peer, job: driver.jobId })
     const jobs = JSON.parse((await fabric('list', 'jobs', '--address', nodes[0]!.addr, '--json')).stdout) as { rows: Array<Record<string, unknown>> }
     const job = jobs.rows.find(r => r.job === driver.jobId)
     assert.ok(job !== undefined && Number(job.finished) >= 7 && Number(job.failed) === 1, JSON.stringify(jobs.rows))
