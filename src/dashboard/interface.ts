@@ -1,5 +1,5 @@
 // What the dashboard offers (`fabric join --dashboard-port`) and what it reads: a FabricNode's state
-// API and, where the node has one, its logs API. Nothing here reaches below api/.
+// and logs APIs. Nothing here reaches below api/.
 import type { FabricNode } from '../api/create-node.js'
 
 /** Options of {@link startDashboard}. */
@@ -24,34 +24,14 @@ export interface DashboardServer {
   stop: () => Promise<void>
 }
 
-/** Which log lines a logs query asks for (the node's logs API, merged across nodes). */
-export interface LogQuery {
-  job?: string
-  task?: string
-  actor?: string
-}
+/** What the dashboard reads of a node: its state API and its logs API, each merged across the fabric. */
+export type DashboardNode = Pick<FabricNode, 'peerId' | 'fabricName' | 'state' | 'logs'>
+
+/** Which log lines a logs query asks for (FabricNode.logs' filter). */
+export type LogQuery = Parameters<FabricNode['logs']>[0]
 
 /** One log line as the node's logs API gives it. */
-export interface LogLine {
-  seq: number
-  /** ms since the epoch */
-  time: number
-  level: string
-  node: string
-  job?: string
-  task?: string
-  actor?: string
-  name: string
-  message: string
-}
-
-/**
- * What the dashboard needs of a node: a FabricNode (its `state`), and its `logs` where the node
- * has that API (read when present, "not available" otherwise).
- */
-export type DashboardNode = Pick<FabricNode, 'peerId' | 'fabricName' | 'state'> & {
-  logs?: (filter: LogQuery, options?: { tail?: number }) => Promise<{ lines: LogLine[], truncated: boolean, unreachable?: string[] }>
-}
+export type LogLine = Awaited<ReturnType<FabricNode['logs']>>['lines'][number]
 
 /** A list the dashboard serves, as the state API names it. */
 export type ListKind = 'nodes' | 'tasks' | 'actors' | 'jobs' | 'objects'

@@ -23,7 +23,7 @@ export const LISTS: Record<ListKind, { filters: readonly string[], limit: number
   tasks: { filters: ['state', 'job', 'name', 'node', 'kind', 'id'], limit: 200 },
   actors: { filters: ['state', 'class', 'name', 'namespace', 'node', 'id'], limit: 200 },
   jobs: { filters: ['job'], limit: 200 },
-  objects: { filters: ['job', 'node', 'spilled'], limit: 200 }
+  objects: { filters: ['cid', 'ref', 'job', 'node', 'where', 'kind', 'spilled'], limit: 200 }
 }
 
 /** Values some filters must take. */
@@ -32,7 +32,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   'tasks.kind': ['task', 'actor-call'],
   'nodes.state': ['alive', 'suspected'],
   'actors.state': ['creating', 'alive', 'restarting', 'dead'],
-  'objects.spilled': ['true', 'false']
+  'objects.spilled': ['true', 'false'],
+  'objects.where': ['inline', 'memory', 'disk'],
+  'objects.kind': ['object', 'component']
 }
 
 function positiveInt (raw: string, name: string, max: number): number {

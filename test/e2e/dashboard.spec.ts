@@ -1,7 +1,8 @@
 // End to end: three `fabric join` processes, one with --dashboard-port 0; a driver runs a job of
 // tasks across them; headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core)
 // opens the page and sees the three nodes by PeerId and the job's tasks finished on each, with
-// their timeline lanes; tasks run after the page loaded appear without a reload (the live update).
+// their timeline lanes, its actor, its logs and its objects; tasks run after the page loaded appear
+// without a reload (the live update).
 // The screenshot in docs/ is written when it is missing or DASHBOARD_SCREENSHOT=1.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
@@ -42,7 +43,8 @@ describe('e2e: the dashboard (fabric join --dashboard-port) in headless Chromium
     assert.equal(new URL(url).hostname, '127.0.0.1', 'loopback unless --dashboard-host says otherwise')
     const out = nodes[0]!.stdout().split('\n')
     assert.ok(out.indexOf(line) < out.indexOf('ready'), 'the dashboard line comes before ready')
-    driver = await cluster.connect()
+    // The guests' log lines are read on the page here, not printed by the driver.
+    driver = await cluster.connect(3, { log: false })
     m = await driver.load<Kitchen>(await fixtureComponent('guests/ts/kitchen.ts'))
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
   })
@@ -64,6 +66,9 @@ describe('e2e: the dashboard (fabric join --dashboard-port) in headless Chromium
     assert.deepEqual(await driver!.get(refs), [11, 12, 13, 11, 12, 13, 11, 12, 13])
     await assert.rejects(driver!.get(m.fail.options(on(nodes[1]!)).remote('on purpose')))
     assert.deepEqual(await driver!.get(nodes.map(n => m.shout.options(on(n)).remote(`hello from ${n.name}`))), nodes.map(n => `HELLO FROM ${n.name.toUpperCase()}`))
+    // A result over the inline limit stays in the store of the node that made it.
+    const big = m.echo.options(on(nodes[1]!)).remote('q'.repeat(300_000)) as ObjectRef<string>
+    assert.equal((await driver!.get(big)).length, 300_000)
     const counter = await m.Counter.options({ name: 'dashboard-counter', scheduling: { nodeAffinity: nodes[2]!.peer } }).create(1)
     assert.equal(await driver!.get(counter.incr.remote(1)), 2)
 
@@ -100,12 +105,15 @@ describe('e2e: the dashboard (fabric join --dashboard-port) in headless Chromium
     assert.deepEqual(more, [1, 5, 14])
     await page.waitForFunction(() => document.querySelectorAll('#tasks tr[data-name="sumSquares"][data-state="finished"]').length === 3, undefined, { timeout: 15_000 })
 
-    // Logs of the job (the shout tasks log a line each) where the node has a logs API; objects too.
+    // The job's logs: each shout task logged a line on its node.
     await page.waitForFunction(() => {
-      const logs = document.querySelector('#logs')?.textContent ?? ''
-      return /shouting/.test(logs) || document.querySelector('#logs .unavailable') !== null
+      const logs = Array.from(document.querySelectorAll('#logs .log')).map(l => l.textContent ?? '').join('\n')
+      return ['n0', 'n1', 'n2'].every(n => logs.includes(`shouting hello from ${n}`))
     }, undefined, { timeout: 15_000 })
-    await page.waitForSelector('#objects .store')
+    // Objects: the large value, in memory on the node that made it.
+    await page.waitForFunction((holder) => Array.from(document.querySelectorAll('#objects tr[data-kind="object"][data-where="memory"] td[title]'))
+      .some(td => td.getAttribute('title') === holder), nodes[1]!.peer, { timeout: 15_000 })
+    assert.equal(await page.locator('#objects .store').count(), 3)
 
     if (process.env.DASHBOARD_SCREENSHOT === '1' || !fs.existsSync(SCREENSHOT)) {
       await page.screenshot({ path: SCREENSHOT, fullPage: true })

@@ -1,5 +1,6 @@
 // The fabric's objects and store use: per node the store's bytes in memory and on disk (from the
-// nodes list), and the objects themselves (size, holders, spilled) where the state API lists them.
+// nodes list), and the objects themselves: components and values, size, where they are (inline,
+// memory, disk), the refs naming them, the nodes holding them, the jobs that may read them.
 import { apiUrl, usePoll, type ListReply } from './api.js'
 import { bytes, short } from './format.js'
 import { ListNotes, Panel } from './parts.js'
@@ -23,22 +24,27 @@ export function Objects (props: { nodes?: ListReply }) {
         })}
       </div>
       {rows.length > 0 && (
-        <table>
-          <thead><tr><th>ref</th><th>cid</th><th>size</th><th>holders</th><th>spilled</th><th>job</th><th>node</th></tr></thead>
-          <tbody>
-            {rows.map(r => (
-              <tr key={`${String(r.node)}/${String(r.ref ?? r.cid)}`} data-object={String(r.ref ?? r.cid)}>
-                <td class="mono" title={String(r.ref ?? '')}>{short(r.ref, 14)}</td>
-                <td class="mono" title={String(r.cid ?? '')}>{short(r.cid, 14)}</td>
-                <td>{bytes(r.size)}</td>
-                <td>{String(r.holders ?? '')}</td>
-                <td>{r.spilled === true ? 'yes' : 'no'}</td>
-                <td class="mono" title={String(r.job ?? '')}>{short(r.job, 12)}</td>
-                <td class="mono" title={String(r.node)}>{short(r.node)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <div class="scroll">
+          <table>
+            <thead><tr><th>object</th><th>kind</th><th>size</th><th>where</th><th>refs</th><th>holders</th><th>jobs</th></tr></thead>
+            <tbody>
+              {rows.map(r => {
+                const id = String(r.cid ?? r.ref)
+                return (
+                  <tr key={id} data-object={id} data-kind={String(r.kind ?? 'object')} data-where={String(r.where ?? '')}>
+                    <td class="mono" title={`${r.cid === undefined ? '' : `cid ${String(r.cid)}\n`}${r.ref === undefined ? '' : `refs ${String(r.ref)}`}`}>{short(id, 14)}</td>
+                    <td>{String(r.kind ?? 'object')}</td>
+                    <td>{bytes(r.size)}</td>
+                    <td>{String(r.where ?? '')}</td>
+                    <td>{String(r.refs ?? '')}</td>
+                    <td class="mono" title={String(r.holders ?? r.node)}>{String(r.holders ?? r.node).split(',').map(n => short(n, 6)).join(' ')}</td>
+                    <td class="mono" title={String(r.job ?? '')}>{String(r.job ?? '').split(',').filter(j => j !== '').map(j => short(j, 8)).join(' ')}</td>
+                  </tr>
+                )
+              })}
+            </tbody>
+          </table>
+        </div>
       )}
       <ListNotes error={error} unavailable={data?.available === false ? data.reason : undefined} truncated={data?.available === true && data.truncated} empty={data?.available === true && rows.length === 0} what="objects" />
     </Panel>
