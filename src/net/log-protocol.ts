@@ -22,19 +22,27 @@ import { decodeCborMap, encode } from './messages.js'
 import { deserializeError } from '../errors/index.js'
 import type { ProtocolService } from './interface.js'
 
-/** A guest's log line on the wire. */
+/** A guest's log line, as nodes keep and send it. */
 export interface WireLogLine {
+  /** The node's sequence number of the line (increasing; restarts at 1 with the node). */
   seq: number
+  /** Wall-clock ms since the epoch. */
   time: number
   level: string
+  /** The PeerId of the node that ran the guest ('' on an embedded fabric). */
   node: string
+  /** The public id of the job the work is part of; absent for work of no job. */
   job?: string
+  /** The task (or actor call) id, as `fabric list tasks` shows it. */
   task?: string
+  /** The actor id, for an actor's calls. */
   actor?: string
+  /** The function, or `Class.method` of an actor call. */
   name: string
   message: string
 }
 
+/** Which lines: each field given must match; `of` matches a line whose job, task or actor is that id. */
 export interface LogFilterWire {
   job?: string
   task?: string

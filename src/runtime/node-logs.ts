@@ -4,35 +4,13 @@
 // rotated by size so a chatty or hostile guest costs the node a bounded amount of disk.
 import fs from 'node:fs'
 import path from 'node:path'
+import type { LogFilterWire, WireLogLine } from '../net/index.js'
 
-/** A guest's log line, as the node keeps and sends it. */
-export interface LogLine {
-  /** This node's sequence number of the line (increasing; restarts at 1 with the node). */
-  seq: number
-  /** Wall-clock ms since the epoch. */
-  time: number
-  level: string
-  /** The PeerId of the node that ran the guest ('' on an embedded fabric). */
-  node: string
-  /** The public id of the job the work is part of; absent for work of no job. */
-  job?: string
-  /** The task (or actor call) id, as `fabric list tasks` shows it. */
-  task?: string
-  /** The actor id, for an actor's calls. */
-  actor?: string
-  /** The function, or `Class.method` of an actor call. */
-  name: string
-  message: string
-}
+/** A guest's log line, as the node keeps and sends it (the logs protocol's line: see net/log-protocol.ts). */
+export type LogLine = WireLogLine
 
 /** Which lines: each field given must match (`of`: the job, task or actor id). */
-export interface LogFilter {
-  job?: string
-  task?: string
-  actor?: string
-  /** Matches a line whose job, task or actor is this id. */
-  of?: string
-}
+export type LogFilter = LogFilterWire
 
 /** How a node keeps its guests' log lines. */
 export interface LogBookInit {

@@ -1,6 +1,6 @@
 // Shared by the multi-node e2e tests: `fabric join` processes on 127.0.0.1, each with its own data
 // dir and component cache (as on separate machines), started in the foreground and torn down.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -11,6 +11,15 @@ import { RemoteRunner } from '../../src/runtime/index.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const CLI = path.join(ROOT, 'test/e2e/fabric-cli.ts')
+
+/** Run the `fabric` CLI (the e2e entry, test/e2e/fabric-cli.ts) to its end: its output and exit code. */
+export async function fabricCli (...args: string[]): Promise<{ stdout: string, stderr: string, code: number }> {
+  return await new Promise(resolve => {
+    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, timeout: 60_000, maxBuffer: 64 * 2 ** 20 }, (err, stdout, stderr) => {
+      resolve({ stdout, stderr, code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1 })
+    })
+  })
+}
 
 /** One `fabric join` process; `stdout()`: everything it has printed so far. */
 export interface Joined { name: string, proc: ChildProcess, peer: string, addr: string, exit: Promise<unknown>, stdout: () => string }

@@ -3,28 +3,17 @@
 // node prints a job's, a task's lines from every node, and follows new ones; the node keeps them
 // in a rotated file under its data dir.
 import assert from 'node:assert/strict'
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { type ConnectedFabric, type ObjectRef, type UntypedModule } from '../../src/index.js'
 import type { LogLine } from '../../src/runtime/index.js'
 import { fixtureComponent } from '../helpers/fixtures.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { Cluster, ROOT, type Joined } from './cluster.js'
+import { Cluster, fabricCli, ROOT, type Joined } from './cluster.js'
 
-const run = promisify(execFile)
+const fabric = fabricCli
 const CLI = path.join(ROOT, 'test/e2e/fabric-cli.ts')
-
-async function fabric (...args: string[]): Promise<{ stdout: string, stderr: string, code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, timeout: 60_000 })
-    return { stdout, stderr, code: 0 }
-  } catch (err) {
-    const e = err as { stdout?: string, stderr?: string, code?: number }
-    return { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: e.code ?? 1 }
-  }
-}
 
 describe('e2e: guest log lines (driver, fabric logs)', function () {
   this.timeout(180_000)

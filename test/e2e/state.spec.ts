@@ -3,26 +3,12 @@
 // (or failed, with the error) with the node that ran them, its actors with class, name and
 // namespace, its job with counts, the nodes with their resources.
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
-import path from 'node:path'
-import { promisify } from 'node:util'
 import { type ConnectedFabric, type ObjectRef, type RemoteActorClass, type UntypedModule } from '../../src/index.js'
 import { formatRows, summarize } from '../../src/cli/list.js'
 import { fixtureComponent } from '../helpers/fixtures.js'
-import { Cluster, ROOT, type Joined } from './cluster.js'
+import { Cluster, fabricCli, type Joined } from './cluster.js'
 
-const run = promisify(execFile)
-const CLI = path.join(ROOT, 'test/e2e/fabric-cli.ts')
-
-async function fabric (...args: string[]): Promise<{ stdout: string, stderr: string, code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, timeout: 60_000 })
-    return { stdout, stderr, code: 0 }
-  } catch (err) {
-    const e = err as { stdout?: string, stderr?: string, code?: number }
-    return { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: e.code ?? 1 }
-  }
-}
+const fabric = fabricCli
 
 describe('e2e: the state API (fabric list, fabric summary)', function () {
   this.timeout(180_000)
