@@ -147,7 +147,8 @@ class NodeJobService implements JobService {
       await this.reply(stream, lp, { type: 'need', files: need }, false)
       let sent = 0
       for (const i of need) sent += await this.receive(lp, req.files[i]!, filesDir)
-      for (const f of req.files) if (f.executable === true) fs.chmodSync(path.join(filesDir, f.path), 0o755)
+      // Not a component: its links share the stored, read-only copy's mode.
+      for (const f of req.files) if (f.executable === true && f.cid === undefined) fs.chmodSync(path.join(filesDir, f.path), 0o755)
       this.store.update(id, { sentBytes: sent })
     } catch (err) {
       this.running.delete(id)
@@ -156,7 +157,8 @@ class NodeJobService implements JobService {
     }
     // Subscribe before the process starts, so a waiting client sees all of its output.
     const sender = req.wait ? new FrameSender(stream, lp, this.log, this.limits.maxOutputBytes + PENDING_OUTPUT_SLACK_BYTES) : undefined
-    if (sender !== undefined) run.outputs.add((fd, data) => { sender.send({ type: 'out', fd, data }) })
+    const forward = (fd: 1 | 2, data: Uint8Array): void => { sender?.send({ type: 'out', fd, data }) }
+    if (sender !== undefined) run.outputs.add(forward)
     const started = this.spawn(id, req.entry, run)
     if (sender === undefined) {
       await this.reply(stream, lp, { type: 'started', job: started }, true)
@@ -164,6 +166,7 @@ class NodeJobService implements JobService {
     }
     sender.send({ type: 'started', job: started })
     await sender.until(run.ended)
+    run.outputs.delete(forward)
   }
 
   /** Read one needed file's bytes (data frames, in order) into the working directory; returns the bytes. */
@@ -242,20 +245,30 @@ class NodeJobService implements JobService {
     }
     run.proc = proc
     const out = (fd: 1 | 2) => (data: Buffer): void => {
+      // A leftover's last words after the job ended are not kept (its log is closed).
+      if (!this.running.has(id)) return
       this.store.appendOutput(id, data)
       for (const f of run.outputs) f(fd, data)
     }
     proc.stdout!.on('data', out(1))
     proc.stderr!.on('data', out(2))
     proc.once('error', err => { finish({ message: `the driver could not start: ${err.message}` }) })
-    proc.once('close', (code, signal) => {
+    // The job ends when its driver exits: what it left running in its process group goes too, and
+    // the output still in the pipes is read for a moment more (a leftover holding them open is not waited for).
+    proc.once('exit', (code, signal) => {
+      try { process.kill(-proc.pid!, 'SIGKILL') } catch { /* the group is gone */ }
+      const ended = (): void => { clearTimeout(late); report(code, signal) }
+      const late = setTimeout(ended, 1000)
+      proc.once('close', ended)
+    })
+    const report = (code: number | null, signal: NodeJS.Signals | null): void => {
       finish({
         ...(code === null ? {} : { exitCode: code }),
         ...(signal === null ? {} : { signal }),
         ...(code === 0 && !run.stopping ? {} : { message: run.stopping ? this.stopReason.get(id) ?? 'stopped' : code !== null ? `the driver exited with code ${code}` : `the driver was killed by ${String(signal)}` })
       })
       this.stopReason.delete(id)
-    })
+    }
     return this.store.update(id, { state: 'running', startedAt: Date.now() })
   }
 
@@ -291,10 +304,12 @@ class NodeJobService implements JobService {
     // Read and subscribe in one turn: output is appended synchronously, so nothing falls between.
     const kept = this.store.readOutput(id)
     const run = follow ? this.running.get(id) : undefined
-    if (run !== undefined) run.outputs.add((fd, data) => { sender.send({ type: 'out', fd, data }) })
+    const forward = (fd: 1 | 2, data: Uint8Array): void => { sender.send({ type: 'out', fd, data }) }
+    run?.outputs.add(forward)
     for (let at = 0; at < kept.byteLength; at += OUTPUT_CHUNK_BYTES) sender.send({ type: 'out', fd: 1, data: kept.subarray(at, at + OUTPUT_CHUNK_BYTES) })
     if (run !== undefined) {
       await sender.until(run.ended)
+      run.outputs.delete(forward)
     } else {
       sender.send({ type: 'end', job: this.store.get(id)! })
       await sender.close()

@@ -44,8 +44,10 @@ describe('e2e: jobs (fabric submit, fabric jobs)', function () {
     const component = await fixtureComponent('guests/ts/kitchen.ts')
     nodes = await cluster.start(2, i => i === 0 ? ['--accept-jobs', '--max-upload-mb', '3'] : [])
     fs.copyFileSync(component, path.join(work.dir, 'kitchen.wasm'))
-    // Loads the component from its working directory, runs tasks, makes an actor, exits 3 without stopping the fabric.
+    // Loads the component from its working directory, runs tasks, makes an actor, leaves a process
+    // behind holding its output open, exits 3 without stopping the fabric.
     fs.writeFileSync(path.join(work.dir, 'driver.ts'), `
+import { spawn } from 'node:child_process'
 import { Fabric } from 'wasm-fabric'
 const fabric = await Fabric.connect()
 console.log(\`jobId \${fabric.jobId} submission \${process.env.FABRIC_SUBMISSION_ID} args \${process.argv.slice(2).join(',')}\`)
@@ -54,6 +56,7 @@ const sums = await fabric.get([1, 2, 3, 4].map(i => m.add.remote(i, 10)))
 const counter = await m.Counter.create(5)
 console.log(\`sums \${sums.join(',')} counter \${await fabric.get(counter.incr.remote(2))}\`)
 console.error('a line on stderr')
+console.log(\`leftover \${spawn('sleep', ['300'], { stdio: 'inherit' }).pid}\`)
 process.exit(3)
 `)
     // Runs until stopped: an actor, a task that never returns, a line every 200 ms.
@@ -89,6 +92,9 @@ setInterval(() => { console.log(\`tick \${i++}\`) }, 200)
     assert.match(out.stderr, /a line on stderr/)
     assert.match(out.stderr, /job-submit-[0-9a-f]{16} failed \(the driver exited with code 3\)/)
     const id = /submission (job-submit-[0-9a-f]{16})/.exec(out.stdout)![1]!
+    // What the driver left behind went with it (and did not keep the job open).
+    const leftover = Number(/leftover (\d+)/.exec(out.stdout)?.[1])
+    await waitFor(() => { try { process.kill(leftover, 0); return false } catch { return true } }, 'the leftover process to be gone', 5000, 100)
     const list = await fabric('jobs', 'list', '--address', nodes[0]!.addr, '--json')
     assert.equal(list.code, 0, list.stderr)
     const job = (JSON.parse(list.stdout) as { jobs: Row[] }).jobs.find(j => j.id === id)
