@@ -17,7 +17,7 @@ export function Actors () {
                 <td class="mono" title={String(r.id)}>{short(r.id, 14)}</td>
                 <td>{String(r.class)}</td>
                 <td>{String(r.name ?? '')}</td>
-                <td class="mono">{short(r.namespace, 16)}</td>
+                <td class="mono" title={String(r.namespace ?? '')}>{short(r.namespace, 8)}</td>
                 <td><Badge state={String(r.state)} /></td>
                 <td class="mono" title={String(r.node)}>{short(r.node)}</td>
                 <td>{String(r.restarts)}</td>

@@ -27,6 +27,11 @@ export function clock (ms: unknown): string {
   return new Date(v).toLocaleTimeString([], { hour12: false })
 }
 
+/** `1 object`, `2 objects`. */
+export function plural (n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`
+}
+
 /** A number field of a row, or undefined. */
 export function num (v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined

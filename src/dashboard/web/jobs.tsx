@@ -23,7 +23,7 @@ export function Jobs (props: { data?: ListReply, error?: string, selected: strin
                   <td>{String(r.finished ?? 0)}</td>
                   <td>{String(r.failed ?? 0)}</td>
                   <td>{String(r.cancelled ?? 0)}</td>
-                  <td class="mono">{String(r.node ?? '').split(',').map(n => short(n, 6)).join(' ')}</td>
+                  <td class="mono" title={String(r.node ?? '')}>{String(r.node ?? '').split(',').map(n => short(n, 4)).join(' ')}</td>
                 </tr>
               )
             })}

@@ -2,7 +2,7 @@
 // nodes list), and the objects themselves: components and values, size, where they are (inline,
 // memory, disk), the refs naming them, the nodes holding them, the jobs that may read them.
 import { apiUrl, usePoll, type ListReply } from './api.js'
-import { bytes, short } from './format.js'
+import { bytes, plural, short } from './format.js'
 import { ListNotes, Panel } from './parts.js'
 
 export function Objects (props: { nodes?: ListReply }) {
@@ -11,7 +11,7 @@ export function Objects (props: { nodes?: ListReply }) {
   const stores = props.nodes?.available === true ? props.nodes.rows.filter(r => r.role === 'node') : []
   const total = (k: string): number => stores.reduce((n, r) => n + Number(r[k] ?? 0), 0)
   return (
-    <Panel id="objects" title="Objects and store" note={`${stores.reduce((n, r) => n + Number(r.objects ?? 0), 0)} objects; ${bytes(total('storeMemoryBytes'))} in memory, ${bytes(total('storeDiskBytes'))} spilled to disk`}>
+    <Panel id="objects" title="Objects and store" note={`${plural(stores.reduce((n, r) => n + Number(r.objects ?? 0), 0), 'object')}; ${bytes(total('storeMemoryBytes'))} in memory, ${bytes(total('storeDiskBytes'))} spilled to disk`}>
       <div class="stores">
         {stores.map(r => {
           const mem = Number(r.storeMemoryBytes ?? 0)
