@@ -5,21 +5,18 @@
 // without a reload (the live update).
 // The screenshot in docs/ is written when it is missing or DASHBOARD_SCREENSHOT=1.
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import type { ConnectedFabric, GuestModule, ObjectRef } from '../../src/index.js'
 import { fixtureComponent } from '../helpers/fixtures.js'
 import { skipBecause } from '../helpers/skip.js'
-import { Cluster, ROOT, type Joined } from './cluster.js'
+import { Cluster, ROOT, fabricCli, type Joined } from './cluster.js'
 
 type Kitchen = GuestModule<typeof import('../fixtures/guests/ts/kitchen.js')>
 
-const run = promisify(execFile)
 const CHROMIUM = '/usr/bin/chromium'
 const SCREENSHOT = path.join(ROOT, 'docs', 'dashboard.png')
 
@@ -162,11 +159,7 @@ describe('e2e: fabric join --dashboard-port refusals', function () {
 async function joinOnce (args: string[]): Promise<{ code: number, stderr: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fabric-dashboard-cli-'))
   try {
-    await run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/e2e/fabric-cli.ts'), 'join', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dir, ...args], { cwd: ROOT, timeout: 30_000 })
-    return { code: 0, stderr: '' }
-  } catch (err) {
-    const e = err as { code?: number, stderr?: string }
-    return { code: e.code ?? -1, stderr: e.stderr ?? '' }
+    return await fabricCli('join', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dir, ...args)
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
   }
