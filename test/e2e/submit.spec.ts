@@ -54,6 +54,9 @@ console.log(\`jobId \${fabric.jobId} submission \${process.env.FABRIC_SUBMISSION
 const m: any = await fabric.load('kitchen.wasm')
 const sums = await fabric.get([1, 2, 3, 4].map(i => m.add.remote(i, 10)))
 const counter = await m.Counter.create(5)
+// A large result stays on the node that made it, owned by this driver.
+const big = await fabric.get(m.echo.remote(new Float64Array(200_000).fill(7)))
+console.log(\`big \${big.length}\`)
 console.log(\`sums \${sums.join(',')} counter \${await fabric.get(counter.incr.remote(2))}\`)
 console.error('a line on stderr')
 console.log(\`leftover \${spawn('sleep', ['300'], { stdio: 'inherit' }).pid}\`)
@@ -106,6 +109,10 @@ setInterval(() => { console.log(\`tick \${i++}\`) }, 200)
     // The job ended without stopping its fabric: its connection went, and its (non-detached) actor with it.
     const ns = `anonymous-${jobIdIn(out.stdout)}`
     await waitFor(async () => { const a = await rows('actors', nodes[0]!, `namespace=${ns}`); return a.length === 1 && a.every(r => r.state === 'dead') }, 'the job\'s actor to be dead', 20_000, 500)
+    // Once the nodes have the driver for dead (5 s here), the results it owned are dropped.
+    assert.match(out.stdout, /big 200000/)
+    const objects = async (): Promise<number> => (await rows('nodes', nodes[0]!, 'role=node')).reduce((n, r) => n + Number(r.objects), 0)
+    await waitFor(async () => await objects() === 0, 'the nodes to drop the results the exited job owned', 20_000, 500)
   })
 
   it('--no-wait prints the id; jobs logs --follow streams until jobs stop ends it; its task and actor are gone', async () => {
