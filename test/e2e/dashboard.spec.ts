@@ -5,7 +5,9 @@
 // without a reload (the live update).
 // The screenshot in docs/ is written when it is missing or DASHBOARD_SCREENSHOT=1.
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
+import http from 'node:http'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -125,6 +127,43 @@ describe('e2e: the dashboard (fabric join --dashboard-port) in headless Chromium
     await nodes[0]!.exit
     assert.match(nodes[0]!.stdout(), /^stopped$/m)
     await assert.rejects(fetch(url), /fetch failed/)
+  })
+})
+
+describe('e2e: fabric join --dashboard-host', function () {
+  this.timeout(60_000)
+
+  it('listens where told, prints the bound URL and warns without --secret', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fabric-dashboard-host-'))
+    const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/e2e/fabric-cli.ts'), 'join', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dir, '--cpus', '1', '--dashboard-port', '0', '--dashboard-host', '0.0.0.0'],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FABRIC_CACHE: path.join(dir, 'cache') } })
+    const exit = new Promise(resolve => proc.once('exit', resolve))
+    let out = ''
+    let err = ''
+    proc.stderr.setEncoding('utf8').on('data', (d: string) => { err += d })
+    try {
+      await new Promise<void>((resolve, reject) => {
+        proc.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; if (out.split('\n').includes('ready')) resolve() })
+        proc.once('exit', code => { reject(new Error(`fabric join exited ${String(code)}: ${err}`)) })
+      })
+      const url = out.split('\n').find(l => l.startsWith('dashboard '))?.slice('dashboard '.length)
+      assert.match(String(url), /^http:\/\/0\.0\.0\.0:\d+\/$/)
+      assert.match(err, /fabric join: WARNING: dashboard on 0\.0\.0\.0 without a swarm key \(--secret\): anyone who can reach http:\/\/0\.0\.0\.0:\d+\/ reads the fabric's work and peers/)
+      // Not on loopback, the Host name is not checked: a request by another name is answered.
+      const port = new URL(url!).port
+      const res = await new Promise<{ status: number, body: string }>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port, path: '/api/fabric', headers: { host: `fabric.example:${port}` } }, r => {
+          let body = ''
+          r.setEncoding('utf8').on('data', (d: string) => { body += d }).on('end', () => { resolve({ status: r.statusCode!, body }) })
+        }).on('error', reject)
+      })
+      assert.equal(res.status, 200)
+      assert.equal((JSON.parse(res.body) as { peerId: string }).peerId, /^peer (\S+)$/m.exec(out)![1])
+    } finally {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
+      await exit
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
 
