@@ -41,9 +41,10 @@ export function usePoll<T> (url: string | undefined, everyMs = POLL_MS): { data?
       }
       try {
         const res = await fetch(url, { signal: ctl.signal })
-        const body = await res.json() as T & { error?: string }
+        const json = (res.headers.get('content-type') ?? '').startsWith('application/json')
+        const body = json ? await res.json() as T & { error?: string } : undefined
         if (stopped) return
-        if (!res.ok) setState(s => ({ ...s, url, error: body.error ?? `HTTP ${res.status}` }))
+        if (!res.ok || body === undefined) setState(s => ({ ...s, url, error: body?.error ?? `${url}: HTTP ${res.status}` }))
         else setState({ url, data: body })
       } catch (err) {
         if (stopped) return
