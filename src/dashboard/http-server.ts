@@ -15,6 +15,8 @@ export const DEFAULT_DASHBOARD_HOST = '127.0.0.1'
 /** How long a list read is shared by identical requests (several open pages poll the same lists). */
 const SHARE_MS = 1000
 const MAX_SHARED = 128
+/** Connections open at once at most (others are refused until one closes). */
+const MAX_CONNECTIONS = 256
 
 const CONTENT_TYPES: Record<string, string> = {
   'index.html': 'text/html; charset=utf-8',
@@ -109,6 +111,8 @@ export async function startDashboardServer (node: DashboardNode, assets: WebAsse
   })
   server.keepAliveTimeout = 5_000
   server.maxRequestsPerSocket = 1000
+  // A page holds a few keep-alive connections; more than this many at once is not a page.
+  server.maxConnections = MAX_CONNECTIONS
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(init.port, host, () => {
