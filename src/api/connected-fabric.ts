@@ -39,7 +39,7 @@ export interface ConnectInit {
   dataDir?: string
   /** The fabric's swarm key, for a private fabric (`fabric join --secret`). @default the key in the file $FABRIC_SWARM_KEY_FILE names, if set */
   swarmKey?: Uint8Array
-  /** The fabric's name (`fabric join --name`). @default 'default' */
+  /** The fabric's name (`fabric join --name`). @default $FABRIC_NAME (a submitted job's node sets it), else 'default' */
   fabricName?: string
   /** Where this driver listens (nodes fetch components from it). @default ['/ip4/127.0.0.1/tcp/0'] */
   listen?: string[]
@@ -134,7 +134,7 @@ export class ConnectedFabric implements FabricDriver {
       listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'],
       bootstrap: Array.isArray(address) ? address : [address],
       ...(swarmKey === undefined ? {} : { swarmKey }),
-      ...(init.fabricName === undefined ? {} : { fabricName: init.fabricName }),
+      ...((init.fabricName ?? envName()) === undefined ? {} : { fabricName: init.fabricName ?? envName()! }),
       // A driver offers nothing: no task is placed on it.
       resources: () => fixedResources({}, { labels: { role: 'driver' } }),
       // The nodes this job sent work to pull its components and large puts from it, presenting its key.
@@ -616,6 +616,12 @@ export class ConnectedFabric implements FabricDriver {
   private assertRunning (): void {
     if (this.stopped) throw new FabricStoppedError('this connection to the fabric is stopped')
   }
+}
+
+/** The fabric name a submitted job's node gives it (FABRIC_NAME), when set. */
+function envName (): string | undefined {
+  const name = process.env.FABRIC_NAME
+  return name === undefined || name === '' ? undefined : name
 }
 
 /** Keep `value` reachable until here: refs among call arguments live until the node has them. */

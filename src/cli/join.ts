@@ -174,6 +174,7 @@ export function registerJoin (program: Command): void {
         jobs = createJobService({
           dataDir, accept: opts.acceptJobs, permissions: opts.jobPermissions,
           ...(opts.secret === undefined ? {} : { swarmKeyFile: opts.secret }),
+          fabricName: opts.name,
           ...(maxUploadMb === undefined ? {} : { maxUploadBytes: maxUploadMb * 2 ** 20 }),
           ...(maxRunning === undefined ? {} : { maxRunning })
         })

@@ -68,6 +68,8 @@ export interface JobServiceInit {
   accept?: boolean
   /** The node's swarm key file, handed to jobs as FABRIC_SWARM_KEY_FILE. */
   swarmKeyFile?: string
+  /** The fabric's name (`fabric join --name`), given to jobs as FABRIC_NAME so `Fabric.connect()` finds their fabric. @default 'default' */
+  fabricName?: string
   /**
    * Run jobs under Node's permission model (`fabric join --job-permissions`): they read any file but
    * write only their working directory and the temp dir, and start no child process or native addon.

@@ -226,6 +226,7 @@ class NodeJobService implements JobService {
     fs.symlinkSync(packageRoot(), path.join(modules, 'wasm-fabric'), 'dir')
     const env: NodeJS.ProcessEnv = { ...process.env, FABRIC_ADDRESS: this.address, FABRIC_SUBMISSION_ID: id }
     if (this.init.swarmKeyFile !== undefined) env.FABRIC_SWARM_KEY_FILE = path.resolve(this.init.swarmKeyFile)
+    if (this.init.fabricName !== undefined) env.FABRIC_NAME = this.init.fabricName
     else delete env.FABRIC_SWARM_KEY_FILE
     const finish = (change: Partial<JobInfo>): void => {
       if (!this.running.has(id)) return
