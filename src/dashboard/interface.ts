@@ -33,8 +33,8 @@ export type LogQuery = Parameters<FabricNode['logs']>[0]
 /** One log line as the node's logs API gives it. */
 export type LogLine = Awaited<ReturnType<FabricNode['logs']>>['lines'][number]
 
-/** A list the dashboard serves, as the state API names it. */
-export type ListKind = 'nodes' | 'tasks' | 'actors' | 'jobs' | 'objects'
+/** A list the dashboard serves: every kind the state API lists. */
+export type ListKind = Parameters<FabricNode['state']>[0]['what']
 
 /** Task counts by state at one time (a sample of the history ring). */
 export interface StateSample {

@@ -35,7 +35,7 @@ function readDir (dir: string): WebAssets {
   return Object.fromEntries(ASSET_NAMES.map(n => [n, fs.readFileSync(path.join(dir, n))])) as unknown as WebAssets
 }
 
-/** Every source file under `dir`, sorted (the bundle's inputs of our own). */
+/** Every file under `dir`, sorted (the bundle's inputs of our own, and a few more). */
 function sources (dir: string): string[] {
   const out: string[] = []
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -120,7 +120,8 @@ export async function loadWebAssets (cacheDir?: string): Promise<WebAssets> {
   } catch (err) {
     throw new DashboardAssetsError(`cannot bundle the dashboard page: a package it needs is missing (preact and uplot are dev dependencies; \`npm run build\` ships a bundle): ${(err as Error).message.split('\n')[0]}`, { cause: err })
   }
-  for (const f of sources(WEB_SOURCE)) hash.update(`\0${path.relative(WEB_SOURCE, f)}\0`).update(fs.readFileSync(f))
+  // The page imports a few of the server's own modules (the task states): the whole folder counts.
+  for (const f of sources(HERE)) hash.update(`\0${path.relative(HERE, f)}\0`).update(fs.readFileSync(f))
   const dir = path.join(resolveCacheDir(cacheDir), 'dashboard', hash.digest('hex').slice(0, 16))
   if (fs.existsSync(path.join(dir, 'app.js'))) return readDir(dir)
   building ??= bundleWeb().finally(() => { building = undefined })

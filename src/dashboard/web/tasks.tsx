@@ -2,6 +2,7 @@
 import { apiUrl, usePoll, type ListReply, type Row } from './api.js'
 import { clock, duration, num, short } from './format.js'
 import { Badge, ListNotes, Panel } from './parts.js'
+import { TASK_STATES } from '../state-history.js'
 import { Timeline } from './timeline.js'
 
 /** An error's first line, cut (the whole of it in the cell's title). */
@@ -10,7 +11,6 @@ function firstLine (v: unknown): string {
   return s.length > 160 ? `${s.slice(0, 157)}...` : s
 }
 
-export const TASK_STATES = ['waiting-for-args', 'waiting-for-resources', 'queued', 'running', 'finished', 'failed', 'cancelled']
 
 export interface TaskFilters { state: string, job: string, name: string, node: string }
 
