@@ -226,8 +226,9 @@ class NodeJobService implements JobService {
     fs.symlinkSync(packageRoot(), path.join(modules, 'wasm-fabric'), 'dir')
     const env: NodeJS.ProcessEnv = { ...process.env, FABRIC_ADDRESS: this.address, FABRIC_SUBMISSION_ID: id }
     if (this.init.swarmKeyFile !== undefined) env.FABRIC_SWARM_KEY_FILE = path.resolve(this.init.swarmKeyFile)
-    if (this.init.fabricName !== undefined) env.FABRIC_NAME = this.init.fabricName
     else delete env.FABRIC_SWARM_KEY_FILE
+    if (this.init.fabricName !== undefined) env.FABRIC_NAME = this.init.fabricName
+    else delete env.FABRIC_NAME
     const finish = (change: Partial<JobInfo>): void => {
       if (!this.running.has(id)) return
       this.running.delete(id)
@@ -239,7 +240,7 @@ class NodeJobService implements JobService {
     let proc: ChildProcess
     try {
       // Its own process group: Ctrl-C at the node's terminal does not reach it, and a stop reaches its children.
-      proc = spawn(process.execPath, [...(this.init.permissions === true ? permissionArgs(filesDir) : []), ...sourceArgs(), path.join(filesDir, entry), ...job.args], { cwd: filesDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+      proc = spawn(process.execPath, [...(this.init.permissions === true ? permissionArgs(filesDir) : []), '--import', ORPHAN_GUARD, ...sourceArgs(), path.join(filesDir, entry), ...job.args], { cwd: filesDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     } catch (err) {
       finish({ message: `the driver could not start: ${(err as Error).message}` })
       return this.store.get(id)!
@@ -425,6 +426,9 @@ function permissionArgs (filesDir: string): string[] {
     ...(import.meta.url.endsWith('.ts') ? ['--allow-worker', '--allow-child-process'] : [])
   ]
 }
+
+/** Preloaded into every job: it ends the job's process group when this node dies without stopping it. */
+const ORPHAN_GUARD = new URL('./orphan-guard.mjs', import.meta.url).href
 
 /** Node flags for a job when this node runs from the TypeScript sources (a checkout): tsx, and the package's source condition. */
 function sourceArgs (): string[] {

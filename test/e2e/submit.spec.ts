@@ -165,4 +165,34 @@ setInterval(() => { console.log(\`tick \${i++}\`) }, 200)
     assert.equal(missing.code, 1)
     assert.match(missing.stderr, /^fabric jobs status: no job job-submit-0000000000000000 on this node/m)
   })
+
+  it('a job whose node is SIGKILLed stops itself (and what it started) within seconds', async () => {
+    const orphan = tempDir('fabric-submit-orphan-')
+    const doomed = await cluster.join('doomed', nodes[0]!.addr, ['--accept-jobs'])
+    try {
+      // Writes its pid and its child's into its working directory, then runs until stopped.
+      fs.writeFileSync(path.join(orphan.dir, 'linger.ts'), `
+import fs from 'node:fs'
+import { spawn } from 'node:child_process'
+const child = spawn('sleep', ['300'], { stdio: 'ignore' })
+fs.writeFileSync('pids', \`\${process.pid} \${child.pid}\`)
+console.log('lingering')
+setInterval(() => {}, 1000)
+`)
+      const submitted = await fabric('submit', '--address', doomed.addr, '--no-wait', path.join(orphan.dir, 'linger.ts'))
+      assert.equal(submitted.code, 0, submitted.stderr)
+      const id = /job-submit-[0-9a-f]{16}/.exec(submitted.stdout)?.[0] ?? assert.fail(submitted.stdout)
+      const pidFile = path.join(cluster.dir, 'doomed', 'jobs', id, 'files', 'pids')
+      await waitFor(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').includes(' '), 'the job to write its pids', 30_000)
+      const pids = fs.readFileSync(pidFile, 'utf8').split(' ').map(Number)
+      const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true } catch { return false } }
+      assert.ok(pids.every(alive))
+      doomed.proc.kill('SIGKILL')
+      await doomed.exit
+      await waitFor(() => !pids.some(alive), 'the orphaned job and its child to end', 10_000)
+    } finally {
+      if (doomed.proc.exitCode === null && doomed.proc.signalCode === null) doomed.proc.kill('SIGKILL')
+      orphan.remove()
+    }
+  })
 })
