@@ -64,7 +64,7 @@ describe('runtime: task rows for the state API', function () {
 
   it('validates state requests: kinds, filters, limits', () => {
     assert.deepEqual(decodeStateRequest(encode({ type: 'list', what: 'tasks', filters: { state: 'failed' }, limit: 5 })), { type: 'list', what: 'tasks', filters: { state: 'failed' }, limit: 5 })
-    assert.throws(() => decodeStateRequest(encode({ type: 'list', what: 'secrets' })), /what must be one of nodes, tasks, actors, jobs/)
+    assert.throws(() => decodeStateRequest(encode({ type: 'list', what: 'secrets' })), /what must be one of nodes, tasks, actors, objects, jobs/)
     assert.throws(() => decodeStateRequest(encode({ type: 'list', what: 'tasks', limit: 10_001 })), /limit must be an integer from 1 to 10000/)
     assert.throws(() => decodeStateRequest(encode({ type: 'list', what: 'tasks', filters: { state: 1 } })), /at most 16 filters/)
     assert.throws(() => decodeStateRequest(encode({ type: 'list', what: 'tasks', drop: true })), /must be \{ type: 'list'/)
