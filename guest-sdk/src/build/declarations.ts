@@ -41,12 +41,19 @@ function toDiagnostic (d: TS.Diagnostic): BuildDiagnostic {
   return { file: d.file.fileName, line: line + 1, column: character + 1, message }
 }
 
-// The SDK's own sources (guest-sdk/ and the src/ modules it bundles) are not the user's.
+// The SDK's own sources (guest-sdk/ and the src/ modules it bundles) are not the user's; the
+// libraries' own guests (src/libs/<lib>/guest/, built like users' components) are.
 const SDK_DIRS = [SDK_ROOT, path.join(PACKAGE_ROOT, 'src') + path.sep, path.join(PACKAGE_ROOT, 'dist') + path.sep]
+const LIB_GUESTS = new RegExp(`^${escape(path.join(PACKAGE_ROOT, 'src', 'libs') + path.sep)}[^${escape(path.sep)}]+${escape(path.sep)}guest${escape(path.sep)}`)
 
 function isUserFile (file: string): boolean {
   const abs = path.resolve(file)
+  if (LIB_GUESTS.test(abs)) return true
   return !SDK_DIRS.some(dir => abs.startsWith(dir)) && !abs.includes(`${path.sep}node_modules${path.sep}`)
+}
+
+function escape (s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
 // A guest may import the SDK under its legacy name ('fabric/guest'); the declarations name the

@@ -1,0 +1,316 @@
+// A Dataset: a lazy, immutable plan of blocks (objects in the store) and the operators between
+// them, as Ray Data's. Nothing runs until a consumer (take, count, iterBatches, materialize, ...)
+// pulls blocks: each operator turns a block's ref into new refs at once (tasks take refs as
+// arguments, so a block's whole chain is submitted without waiting), and the consumer keeps at
+// most `maxBlocksInFlight` blocks submitted ahead of what it has consumed. A block never visits the
+// driver unless the consumer asks for its rows.
+import type { FabricDriver, ObjectRef, RemoteFunction } from '../../api/interface.js'
+import type { BlockRef, ExecutionOptions, MapBatchesOptions, OperatorStats } from './interface.js'
+import type { Ops } from './ops-component.js'
+
+/** A task applied to every item of a list in one call (the driver contract's vectorised calls). */
+interface Vectorised {
+  map: { remote: (items: unknown, ...rest: unknown[]) => ObjectRef<unknown[]> }
+  filter: { remote: (items: unknown, ...rest: unknown[]) => ObjectRef<unknown[]> }
+  flatMap: { remote: (items: unknown, ...rest: unknown[]) => ObjectRef<unknown[]> }
+}
+
+/** What an execution shares: the fabric, the ops component, the bound, and its operators' stats. */
+export interface Run {
+  fabric: FabricDriver
+  ops: Ops
+  maxBlocksInFlight: number
+  stats: Map<number, OperatorStats & { startedAt?: number }>
+}
+
+/** An operator: a transform of the stream of blocks, made afresh for each execution. */
+export type Stage = (input: AsyncIterable<BlockRef>, run: Run, stats: OperatorStats & { startedAt?: number }) => AsyncIterable<BlockRef>
+
+/** The dataset's context: its fabric and the ops component once loaded. */
+export interface DataContext {
+  fabric: FabricDriver
+  ops: () => Promise<Ops>
+  execution: Required<ExecutionOptions>
+}
+
+interface PlanNode {
+  name: string
+  stage: Stage
+  parent?: PlanNode
+  /** For union: further inputs, run after `parent`'s blocks. */
+  others?: PlanNode[]
+}
+
+/**
+ * A dataset of rows of type T.
+ *
+ * @example
+ * const ds = data(fabric).range(1000).map(m.square).filter(m.isEven)
+ * console.log(await ds.count(), await ds.take(3))
+ */
+export class Dataset<T = unknown> {
+  /** @internal made by the context's sources and by operators */
+  constructor (private readonly ctx: DataContext, private readonly node: PlanNode) {}
+
+  /** Each row through `fn` (a task of a loaded TypeScript component), in one task per block. */
+  map<A extends [T, ...unknown[]], R>(fn: RemoteFunction<A, R>, ...rest: Rest<A>): Dataset<Awaited<R>> {
+    return this.perBlock(`map(${nameOf(fn)})`, (b) => vectorised(fn, 'map').remote(b.ref, ...rest))
+  }
+
+  /** The rows for which `fn` returns true. */
+  filter<A extends [T, ...unknown[]]>(fn: RemoteFunction<A, boolean>, ...rest: Rest<A>): Dataset<T> {
+    return this.perBlock(`filter(${nameOf(fn)})`, (b) => vectorised(fn, 'filter').remote(b.ref, ...rest), false)
+  }
+
+  /** Each row to the rows `fn` returns for it (an array). */
+  flatMap<A extends [T, ...unknown[]], R>(fn: RemoteFunction<A, R[]>, ...rest: Rest<A>): Dataset<R> {
+    return this.perBlock(`flatMap(${nameOf(fn)})`, (b) => vectorised(fn, 'flatMap').remote(b.ref, ...rest), false)
+  }
+
+  /**
+   * Batches of rows through `fn` (a task taking a batch and returning a batch): rows (an array),
+   * or with `format: 'columns'` an object of columns (numeric fields as Float64Array) returned as
+   * columns too. `batchSize` cuts each block into batches of that many rows (the last smaller).
+   */
+  mapBatches<R = T, A extends [unknown] = [unknown]>(fn: RemoteFunction<A, unknown>, options: MapBatchesOptions = {}): Dataset<R> {
+    const { batchSize, format = 'rows' } = options
+    if (format !== 'rows' && format !== 'columns') throw new TypeError(`mapBatches: format must be 'rows' or 'columns', got ${JSON.stringify(format)}`)
+    if (batchSize !== undefined && (!Number.isSafeInteger(batchSize) || batchSize < 1)) throw new TypeError(`mapBatches: batchSize must be a positive integer, got ${String(batchSize)}`)
+    const call = fn as unknown as { remote: (batch: unknown) => ObjectRef<unknown> }
+    const name = `mapBatches(${nameOf(fn)})`
+    return this.chain(name, async function * (input, run, stats) {
+      const one = (batch: ObjectRef<unknown>): ObjectRef<unknown[]> => {
+        if (format === 'rows') {
+          stats.tasks++
+          return call.remote(batch) as ObjectRef<unknown[]>
+        }
+        stats.tasks += 3
+        return run.ops.toRows.remote(call.remote(run.ops.toColumns.remote(batch as never)) as never) as ObjectRef<unknown[]>
+      }
+      for await (const b of input) {
+        if (batchSize === undefined) {
+          yield { ref: one(b.ref) }
+          continue
+        }
+        const rows = b.rows ?? await run.fabric.get(run.ops.count.remote(b.ref as never))
+        if (rows <= batchSize) {
+          yield { ref: one(b.ref) }
+          continue
+        }
+        const parts: Array<ObjectRef<unknown[]>> = []
+        for (let at = 0; at < rows; at += batchSize) {
+          stats.tasks++
+          parts.push(one(run.ops.slice.remote(b.ref as never, at, Math.min(rows, at + batchSize)) as ObjectRef<unknown>))
+        }
+        stats.tasks++
+        yield { ref: run.ops.concat.remote(...(parts as never[])) as ObjectRef<unknown[]> }
+      }
+    })
+  }
+
+  /** The first `n` rows (in block order). */
+  limit (n: number): Dataset<T> {
+    if (!Number.isSafeInteger(n) || n < 0) throw new TypeError(`limit: n must be a non-negative integer, got ${String(n)}`)
+    return this.chain(`limit(${n})`, async function * (input, run, stats) {
+      let left = n
+      if (left === 0) return
+      for await (const b of input) {
+        const rows = b.rows ?? await run.fabric.get(run.ops.count.remote(b.ref as never))
+        if (rows <= left) {
+          yield { ref: b.ref, rows }
+          left -= rows
+        } else {
+          stats.tasks++
+          yield { ref: run.ops.slice.remote(b.ref as never, 0, left) as ObjectRef<unknown[]>, rows: left }
+          left = 0
+        }
+        if (left === 0) return
+      }
+    })
+  }
+
+  /** This dataset's rows, then each other's (block order kept). */
+  union (...others: Array<Dataset<T>>): Dataset<T> {
+    for (const o of others) if (o.ctx.fabric !== this.ctx.fabric) throw new TypeError('union: datasets of different fabrics cannot be joined')
+    return new Dataset<T>(this.ctx, { name: `union(${others.length + 1})`, stage: passThrough, parent: this.node, others: others.map(o => o.node) })
+  }
+
+  /** The rows in `n` blocks of about equal size (block order and row order kept). */
+  repartition (n: number): Dataset<T> {
+    if (!Number.isSafeInteger(n) || n < 1) throw new TypeError(`repartition: n must be a positive integer, got ${String(n)}`)
+    return this.chain(`repartition(${n})`, async function * (input, run, stats) {
+      // A barrier: every block's count first (the blocks stay where they are).
+      const blocks: BlockRef[] = []
+      for await (const b of input) blocks.push(b)
+      const counts = await Promise.all(blocks.map(async b => b.rows ?? await run.fabric.get(run.ops.count.remote(b.ref as never))))
+      const total = counts.reduce((a, c) => a + c, 0)
+      let block = 0
+      let offset = 0
+      for (let i = 0; i < n; i++) {
+        let want = Math.floor(total / n) + (i < total % n ? 1 : 0)
+        const size = want
+        const parts: Array<ObjectRef<unknown[]>> = []
+        while (want > 0) {
+          const take = Math.min(want, counts[block]! - offset)
+          if (take > 0) {
+            const whole = offset === 0 && take === counts[block]
+            if (!whole) stats.tasks++
+            parts.push(whole ? blocks[block]!.ref : run.ops.slice.remote(blocks[block]!.ref as never, offset, offset + take) as ObjectRef<unknown[]>)
+          }
+          offset += take
+          want -= take
+          if (offset >= counts[block]!) { block++; offset = 0 }
+        }
+        if (parts.length === 1) {
+          yield { ref: parts[0]!, rows: size }
+        } else {
+          stats.tasks++
+          yield { ref: run.ops.concat.remote(...(parts as never[])) as ObjectRef<unknown[]>, rows: size }
+        }
+      }
+    })
+  }
+
+  // ---- consumers -------------------------------------------------------------------------
+
+  /** The blocks' refs as they are made, at most `maxBlocksInFlight` ahead of the reader. */
+  async * iterBlocks (options: ExecutionOptions = {}): AsyncGenerator<BlockRef<T>> {
+    const run: Run = { fabric: this.ctx.fabric, ops: await this.ctx.ops(), maxBlocksInFlight: options.maxBlocksInFlight ?? this.ctx.execution.maxBlocksInFlight, stats: new Map() }
+    this.lastRun = run
+    const ahead: Array<BlockRef<T>> = []
+    const source = this.stream(run)[Symbol.asyncIterator]()
+    let done = false
+    while (true) {
+      // Submit up to the bound ahead, then hand out the oldest once it is ready.
+      while (!done && ahead.length < run.maxBlocksInFlight) {
+        const next = await source.next()
+        if (next.done === true) { done = true; break }
+        ahead.push(next.value as BlockRef<T>)
+      }
+      const b = ahead.shift()
+      if (b === undefined) break
+      await run.fabric.wait([b.ref], { numReturns: 1 })
+      yield b
+    }
+    for (const s of run.stats.values()) if (s.startedAt !== undefined) s.wallMs = Date.now() - s.startedAt
+  }
+
+  /** Batches of rows (each at most `batchSize`; blocks are cut and joined to make them). */
+  async * iterBatches (options: { batchSize?: number } & ExecutionOptions = {}): AsyncGenerator<T[]> {
+    const size = options.batchSize ?? 256
+    if (!Number.isSafeInteger(size) || size < 1) throw new TypeError(`iterBatches: batchSize must be a positive integer, got ${String(size)}`)
+    let pending: T[] = []
+    for await (const b of this.iterBlocks(options)) {
+      const rows = await this.ctx.fabric.get(b.ref)
+      pending = pending.length === 0 ? rows : pending.concat(rows)
+      while (pending.length >= size) {
+        yield pending.slice(0, size)
+        pending = pending.slice(size)
+      }
+    }
+    if (pending.length > 0) yield pending
+  }
+
+  /** The first `n` rows. */
+  async take (n = 20): Promise<T[]> {
+    const out: T[] = []
+    if (n <= 0) return out
+    for await (const b of this.limit(n).iterBlocks()) out.push(...await this.ctx.fabric.get(b.ref))
+    return out
+  }
+
+  /** Every row (at the driver: mind the size). */
+  async takeAll (): Promise<T[]> {
+    const out: T[] = []
+    for await (const b of this.iterBlocks()) {
+      const rows = await this.ctx.fabric.get(b.ref)
+      for (const r of rows) out.push(r)
+    }
+    return out
+  }
+
+  /** How many rows (counted next to the blocks). */
+  async count (): Promise<number> {
+    let total = 0
+    const counts: Array<Promise<number>> = []
+    let ops: Ops | undefined
+    for await (const b of this.iterBlocks()) {
+      if (b.rows !== undefined) total += b.rows
+      else counts.push(this.ctx.fabric.get((ops ??= await this.ctx.ops()).count.remote(b.ref as never)))
+    }
+    for (const c of await Promise.all(counts)) total += c
+    return total
+  }
+
+  /** Run the plan and keep its blocks: a dataset over them (later consumers run nothing again). */
+  async materialize (): Promise<Dataset<T>> {
+    const blocks: Array<BlockRef<T>> = []
+    for await (const b of this.iterBlocks()) blocks.push(b)
+    return new Dataset<T>(this.ctx, {
+      name: `materialized(${blocks.length} blocks)`,
+      stage: async function * () { yield * blocks }
+    })
+  }
+
+  /** What the last execution did, per operator (sources first). */
+  stats (): OperatorStats[] {
+    return [...(this.lastRun?.stats.values() ?? [])].map(({ startedAt: _, ...s }) => s)
+  }
+
+  private lastRun: Run | undefined
+
+  // ---- plan ------------------------------------------------------------------------------
+
+  /** A new dataset: this one, then `stage`. */
+  private chain<R>(name: string, stage: Stage): Dataset<R> {
+    return new Dataset<R>(this.ctx, { name, stage, parent: this.node })
+  }
+
+  /** An operator that maps each block to one new block (`keepsCount`: as many rows as it had). */
+  private perBlock<R>(name: string, make: (b: BlockRef, run: Run) => ObjectRef<unknown[]>, keepsCount = true): Dataset<R> {
+    return this.chain<R>(name, async function * (input, run, stats) {
+      for await (const b of input) {
+        stats.tasks++
+        yield { ref: make(b, run), ...(keepsCount && b.rows !== undefined ? { rows: b.rows } : {}) }
+      }
+    })
+  }
+
+  /** The plan as one stream of blocks, each operator's stats counted. */
+  private stream (run: Run): AsyncIterable<BlockRef> {
+    let id = 0
+    const build = (node: PlanNode): AsyncIterable<BlockRef> => {
+      const inputs = [...(node.parent === undefined ? [] : [build(node.parent)]), ...(node.others ?? []).map(build)]
+      const stats: OperatorStats & { startedAt?: number } = { name: node.name, tasks: 0, blocks: 0, wallMs: 0 }
+      run.stats.set(id++, stats)
+      const input = (async function * () { for (const i of inputs) yield * i })()
+      const out = node.stage(input, run, stats)
+      return (async function * () {
+        for await (const b of out) {
+          stats.startedAt ??= Date.now()
+          stats.blocks++
+          if (b.rows !== undefined) stats.rows = (stats.rows ?? 0) + b.rows
+          yield b
+        }
+      })()
+    }
+    return build(this.node)
+  }
+}
+
+const passThrough: Stage = (input) => input
+
+/** A function's arguments after the row. */
+type Rest<A extends unknown[]> = A extends [unknown, ...infer R] ? R : never
+
+/** The vectorised form of `fn` (the driver contract's `fn.map`, `fn.filter`, `fn.flatMap`). */
+function vectorised (fn: unknown, mode: keyof Vectorised): Vectorised[typeof mode] {
+  const v = (fn as Partial<Vectorised>)[mode]
+  if (v === undefined || typeof v.remote !== 'function') throw new TypeError(`${mode}: the function must be a task of a loaded component (m.fn), whose ${mode} runs it over a whole block in one call`)
+  return v
+}
+
+function nameOf (fn: unknown): string {
+  const n = (fn as { taskName?: unknown }).taskName
+  return typeof n === 'string' ? n : 'fn'
+}
