@@ -1,0 +1,15 @@
+// wasm-fabric/tune: hyperparameter tuning on the driver contract (Ray Tune on Ray Core).
+// `tune.tuner(fabric, trainable, init).fit()` gives a ResultGrid; see docs/tune.md.
+export type { Config, Domain, Metrics, Mode, Observation, ParamSpace, SchedulerDecision, SearchAlgorithm, StopCondition, TpeInit, TrialRecord, TrialResources, TrialResult, TrialScheduler, TrialStatus, TrialView, TunerInit } from './interface.js'
+export { choice, uniform, loguniform, randint, grid, isDomain } from './search-space.js'
+export { gridSearch } from './grid-search.js'
+export { randomSearch } from './random-search.js'
+export { tpeSearch } from './tpe-search.js'
+export { fifo } from './fifo.js'
+export { asha, type AshaInit, type AshaScheduler } from './asha.js'
+export { pbt, type PbtInit, type Mutation } from './pbt.js'
+export { ResultGrid, type BestOptions } from './result-grid.js'
+export { tuner, restore, type Tuner, type Trainable, type TaskTrainable, type ClassTrainable, type FitOptions } from './tuner.js'
+export { type TuneState } from './storage.js'
+export { TuneMetricError, TuneStateError, TuneTrainableError } from './errors.js'
+export { mulberry32, type Rng } from './rng.js'
