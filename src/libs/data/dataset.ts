@@ -4,6 +4,8 @@
 // arguments, so a block's whole chain is submitted without waiting), and the consumer keeps at
 // most `maxBlocksInFlight` blocks submitted ahead of what it has consumed. A block never visits the
 // driver unless the consumer asks for its rows.
+import fs from 'node:fs'
+import path from 'node:path'
 import type { FabricDriver, ObjectRef, RemoteFunction } from '../../api/interface.js'
 import type { BlockRef, ExecutionOptions, MapBatchesOptions, OperatorStats } from './interface.js'
 import type { Ops } from './ops-component.js'
@@ -240,6 +242,35 @@ export class Dataset<T = unknown> {
     }
     for (const c of await Promise.all(counts)) total += c
     return total
+  }
+
+  /** Write each block as a CSV file `part-00000.csv`, ... in `dir` (made if missing); returns the files. */
+  async writeCsv (dir: string, options: { delimiter?: string } = {}): Promise<string[]> {
+    const delimiter = options.delimiter ?? ','
+    return await this.write(dir, 'csv', (ops, ref) => ops.formatCsv.remote(ref as never, ops.columnsOf.remote(ref as never) as never, delimiter) as ObjectRef<Uint8Array>)
+  }
+
+  /** Write each block as a JSON-lines file `part-00000.json`, ... in `dir`; returns the files. */
+  async writeJson (dir: string): Promise<string[]> {
+    return await this.write(dir, 'json', (ops, ref) => ops.formatJsonl.remote(ref as never) as ObjectRef<Uint8Array>)
+  }
+
+  private async write (dir: string, ext: string, format: (ops: Ops, ref: ObjectRef<unknown[]>) => ObjectRef<Uint8Array>): Promise<string[]> {
+    await fs.promises.mkdir(dir, { recursive: true })
+    const ops = await this.ctx.ops()
+    const files: string[] = []
+    // Formatting runs next to the blocks, `maxBlocksInFlight` ahead of the writes.
+    const pending: Array<Promise<void>> = []
+    for await (const b of this.iterBlocks()) {
+      const file = path.join(dir, `part-${String(files.length).padStart(5, '0')}.${ext}`)
+      files.push(file)
+      const written = this.ctx.fabric.get(format(ops, b.ref)).then(async bytes => { await fs.promises.writeFile(file, bytes) })
+      written.catch(() => {}) // awaited below, in order
+      pending.push(written)
+      if (pending.length >= this.ctx.execution.maxBlocksInFlight) await pending.shift()
+    }
+    await Promise.all(pending)
+    return files
   }
 
   /** Run the plan and keep its blocks: a dataset over them (later consumers run nothing again). */

@@ -1,10 +1,13 @@
 // `wasm-fabric/data`: datasets of blocks on a fabric, as Ray Data is on Ray Core. Built on the
 // public driver contract only (FabricDriver), so a pipeline runs embedded and across nodes alike;
 // the functions it applies are tasks of the user's loaded components (`m.fn`).
+import fs from 'node:fs'
 import type { FabricDriver, ObjectRef } from '../../api/interface.js'
 import { Dataset, type DataContext } from './dataset.js'
 import type { ExecutionOptions, SourceOptions } from './interface.js'
 import { loadOps, type Ops } from './ops-component.js'
+import { expandPaths, linePieces } from './files.js'
+import type { Row } from './interface.js'
 
 export { Dataset } from './dataset.js'
 export type { Row, Block, BlockRef, SourceOptions, MapBatchesOptions, ExecutionOptions, OperatorStats } from './interface.js'
@@ -15,7 +18,21 @@ export interface Data {
   range: (n: number, options?: SourceOptions) => Dataset<{ id: number }>
   /** Rows from values the driver has (put into the store as blocks). */
   fromItems: <T>(items: readonly T[], options?: SourceOptions) => Dataset<T>
+  /**
+   * Rows of CSV files (files, folders, globs): one read task per file; the first record names the
+   * fields (or `columns` does), numeric fields become numbers, empty ones null.
+   */
+  readCsv: (paths: string | readonly string[], options?: { delimiter?: string, columns?: string[] }) => Dataset<Row>
+  /** Rows of JSON-lines files: one read task per piece of about `blockBytes` (cut at line ends). */
+  readJson: (paths: string | readonly string[], options?: { blockBytes?: number }) => Dataset<unknown>
+  /** Rows `{ text }`, one per line: one read task per piece of about `blockBytes`. */
+  readText: (paths: string | readonly string[], options?: { blockBytes?: number }) => Dataset<{ text: string }>
+  /** Rows `{ path, bytes }`, one per file. */
+  readBinary: (paths: string | readonly string[]) => Dataset<{ path: string, bytes: Uint8Array }>
 }
+
+/** Pieces a text file is cut into for its read tasks, at most. @default 4 MiB */
+const DEFAULT_BLOCK_BYTES = 4 * 2 ** 20
 
 const loaded = new WeakMap<FabricDriver, Promise<Ops>>()
 
@@ -45,6 +62,32 @@ export function data (fabric: FabricDriver, execution: ExecutionOptions = {}): D
         }
       })
     },
+    readCsv: (paths, options = {}) => {
+      const delimiter = options.delimiter ?? ','
+      if (typeof delimiter !== 'string' || delimiter.length !== 1 || delimiter === '"' || delimiter === '\n') throw new TypeError(`readCsv: delimiter must be one character other than a quote or newline, got ${JSON.stringify(delimiter)}`)
+      const columns = options.columns ?? null
+      const files = expandPaths(paths, 'readCsv')
+      return new Dataset<Row>(ctx, {
+        name: `readCsv(${files.length} files)`,
+        stage: async function * (_input, run, stats) {
+          for (const file of files) {
+            stats.tasks++
+            yield { ref: run.ops.parseCsv.remote(fabric.put(new Uint8Array(await fs.promises.readFile(file))), columns, delimiter) as ObjectRef<unknown[]> }
+          }
+        }
+      })
+    },
+    readJson: (paths, options = {}) => textSource(ctx, paths, options, 'readJson', (ops, bytes, where) => ops.parseJsonl.remote(bytes, where) as ObjectRef<unknown[]>),
+    readText: (paths, options = {}) => textSource(ctx, paths, options, 'readText', (ops, bytes) => ops.parseText.remote(bytes) as ObjectRef<unknown[]>) as Dataset<{ text: string }>,
+    readBinary: (paths) => {
+      const files = expandPaths(paths, 'readBinary')
+      return new Dataset(ctx, {
+        name: `readBinary(${files.length} files)`,
+        stage: async function * () {
+          for (const file of files) yield { ref: fabric.put([{ path: file, bytes: new Uint8Array(await fs.promises.readFile(file)) }]) as ObjectRef<unknown[]>, rows: 1 }
+        }
+      })
+    },
     fromItems: (items, options = {}) => {
       if (!Array.isArray(items)) throw new TypeError(`fromItems: items must be an array, got ${typeof items}`)
       // Put now: the dataset's blocks must not change when the caller's array does later.
@@ -55,6 +98,25 @@ export function data (fabric: FabricDriver, execution: ExecutionOptions = {}): D
       })
     }
   }
+}
+
+/** A text source: each file in line-aligned pieces, each parsed by a task. */
+function textSource (ctx: DataContext, paths: string | readonly string[], options: { blockBytes?: number }, what: string, parse: (ops: Ops, bytes: ObjectRef<Uint8Array>, where: string) => ObjectRef<unknown[]>): Dataset<unknown> {
+  const target = options.blockBytes ?? DEFAULT_BLOCK_BYTES
+  if (!Number.isSafeInteger(target) || target < 1) throw new TypeError(`${what}: blockBytes must be a positive integer, got ${String(target)}`)
+  const files = expandPaths(paths, what)
+  return new Dataset(ctx, {
+    name: `${what}(${files.length} files)`,
+    stage: async function * (_input, run, stats) {
+      for (const file of files) {
+        let piece = 0
+        for await (const bytes of linePieces(file, target)) {
+          stats.tasks++
+          yield { ref: parse(run.ops, ctx.fabric.put(bytes), `${file} (piece ${piece++})`) }
+        }
+      }
+    }
+  })
 }
 
 /** [start, end) of each block of n rows: `parallelism` blocks, or about 200 rows each (at most 200 blocks). */

@@ -5,6 +5,11 @@
 import { task } from 'fabric/guest'
 
 type Row = Record<string, unknown>
+
+// The guest build installs a TextEncoder/TextDecoder polyfill (QuickJS has none); guests are
+// type-checked without the DOM's declarations, so they are declared here.
+declare class TextDecoder { decode (bytes: Uint8Array): string }
+declare class TextEncoder { encode (text: string): Uint8Array }
 type Columns = Record<string, unknown[] | Float64Array | Int32Array | Uint8Array>
 
 /** Rows `{ id }` for ids start, start + 1, ... end - 1. */
@@ -74,4 +79,108 @@ export const toRows = task((cols: Columns): Row[] => {
     rows[i] = r
   }
   return rows
+})
+
+// ---- formats -------------------------------------------------------------------------------------
+
+/** A CSV field as a value: a number where the whole field is one, '' as null, else the text. */
+function typed (field: string, quoted: boolean): unknown {
+  if (quoted) return field
+  if (field === '') return null
+  const n = Number(field)
+  return Number.isFinite(n) && /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(field) ? n : field
+}
+
+/**
+ * Rows of a CSV text (RFC 4180: quoted fields may hold commas, quotes as "" and newlines; CRLF or
+ * LF). The first record names the fields unless `header` gives them; numeric fields become numbers.
+ */
+export const parseCsv = task((bytes: Uint8Array, header: string[] | null, delimiter: string): Row[] => {
+  const text = new TextDecoder().decode(bytes)
+  const records: Array<Array<{ v: string, q: boolean }>> = []
+  let record: Array<{ v: string, q: boolean }> = []
+  let field = ''
+  let quoted = false
+  let inQuotes = false
+  let i = 0
+  const d = delimiter.charCodeAt(0)
+  const endField = (): void => { record.push({ v: field, q: quoted }); field = ''; quoted = false }
+  const endRecord = (): void => {
+    endField()
+    if (!(record.length === 1 && record[0]!.v === '' && !record[0]!.q)) records.push(record)
+    record = []
+  }
+  while (i < text.length) {
+    const c = text.charCodeAt(i)
+    if (inQuotes) {
+      if (c === 34) {
+        if (text.charCodeAt(i + 1) === 34) { field += '"'; i += 2; continue }
+        inQuotes = false
+      } else {
+        field += text[i]
+      }
+      i++
+      continue
+    }
+    if (c === 34 && field === '') { inQuotes = true; quoted = true } else if (c === d) endField()
+    else if (c === 10) endRecord()
+    else if (c === 13) { if (text.charCodeAt(i + 1) !== 10) endRecord() } else field += text[i]
+    i++
+  }
+  if (inQuotes) throw new Error('the CSV ends inside a quoted field (a quote is not closed)')
+  if (field !== '' || quoted || record.length > 0) endRecord()
+  const names = header ?? (records.shift() ?? []).map(f => f.v)
+  return records.map((rec, n) => {
+    if (rec.length !== names.length) throw new Error(`CSV record ${n + 1} has ${rec.length} fields, the header ${names.length}`)
+    const row: Row = {}
+    for (let k = 0; k < names.length; k++) row[names[k]!] = typed(rec[k]!.v, rec[k]!.q)
+    return row
+  })
+})
+
+/** Rows of a JSON-lines text: one JSON value per non-empty line. */
+export const parseJsonl = task((bytes: Uint8Array, where: string): unknown[] => {
+  const lines = new TextDecoder().decode(bytes).split('\n')
+  const rows: unknown[] = []
+  for (let n = 0; n < lines.length; n++) {
+    const line = lines[n]!.trim()
+    if (line === '') continue
+    try {
+      rows.push(JSON.parse(line))
+    } catch (err) {
+      throw new Error(`${where}: line ${n + 1} is not JSON: ${(err as Error).message}`)
+    }
+  }
+  return rows
+})
+
+/** Rows `{ text }`, one per line (no line ending). */
+export const parseText = task((bytes: Uint8Array): Row[] => {
+  const text = new TextDecoder().decode(bytes)
+  const lines = text.split('\n')
+  if (lines[lines.length - 1] === '') lines.pop()
+  return lines.map((l: string) => ({ text: l.endsWith('\r') ? l.slice(0, -1) : l }))
+})
+
+function csvField (v: unknown, delimiter: string): string {
+  if (v === null || v === undefined) return ''
+  const s = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v)
+  return s.includes(delimiter) || s.includes('"') || s.includes('\n') || s.includes('\r') ? `"${s.replaceAll('"', '""')}"` : s
+}
+
+/** A block as CSV bytes: a header of `columns`, then a line per row. */
+export const formatCsv = task((rows: Row[], columns: string[], delimiter: string): Uint8Array => {
+  const lines = [columns.map(c => csvField(c, delimiter)).join(delimiter)]
+  for (const r of rows) lines.push(columns.map(c => csvField(r[c], delimiter)).join(delimiter))
+  return new TextEncoder().encode(lines.join('\n') + '\n')
+})
+
+/** A block as JSON lines. */
+export const formatJsonl = task((rows: unknown[]): Uint8Array => new TextEncoder().encode(rows.map(r => JSON.stringify(r)).join('\n') + (rows.length > 0 ? '\n' : '')))
+
+/** The fields of a block's rows, in the order they first appear. */
+export const columnsOf = task((rows: Row[]): string[] => {
+  const seen = new Set<string>()
+  for (const r of rows) for (const k of Object.keys(r)) seen.add(k)
+  return [...seen]
 })
