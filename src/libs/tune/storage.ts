@@ -42,7 +42,7 @@ export interface TuneState {
 }
 
 function tag (_key: string, value: unknown): unknown {
-  if (isDomain(value)) return { $domain: value }
+  if (isDomain(value)) return { $domain: { ...value } }
   if (typeof value === 'bigint') return { $bigint: value.toString() }
   if (value instanceof Map) return { $map: [...value.entries()] }
   if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return { $typed: value.constructor.name, data: Array.from(value as unknown as ArrayLike<number | bigint>, x => typeof x === 'bigint' ? x.toString() : x) }
