@@ -123,6 +123,72 @@ function run (what: string, fn: AnyFn, self: unknown, argBytes: Uint8Array, stre
   }
 }
 
+/** The reserved call names' prefix: `fabric:<mode>:<task>` runs a task over a list of items. */
+const RESERVED_PREFIX = 'fabric:'
+const MODES = ['map', 'filter', 'flatMap']
+
+function typeName (value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (value instanceof Uint8Array) return 'bytes'
+  return typeof value
+}
+
+/**
+ * A vectorised call (`fabric:map:parse`): the task's function called as `fn(item, ...rest)` for
+ * each item in order, the loop here rather than a task per item. map returns the results, filter
+ * the items whose result is `true`, flatMap the concatenation of the results (each an array).
+ */
+function runVectorised (name: string, tasks: Map<string, { fn: AnyFn, streaming: boolean }>, argBytes: Uint8Array): Uint8Array {
+  const rest = name.slice(RESERVED_PREFIX.length)
+  const colon = rest.indexOf(':')
+  const mode = rest.slice(0, colon)
+  const taskName = rest.slice(colon + 1)
+  if (colon < 0 || !MODES.includes(mode)) {
+    throw new GuestError('unknown-task', `'${name}' is not a call guests know: reserved names are fabric:<${MODES.join('|')}>:<task>`)
+  }
+  const t = tasks.get(taskName)
+  if (t === undefined) {
+    throw new GuestError('unknown-task', `no task '${taskName}' in this component to call as ${mode} (it has: ${[...tasks.keys()].join(', ') || 'none'})`)
+  }
+  const what = `task '${taskName}' (${mode})`
+  if (t.streaming) {
+    throw new GuestError('unknown-task', `${what}: a generator (streaming) task cannot be called over a list of items; call it per item with .remote(), or make it a plain function`)
+  }
+  const [items, ...extra] = decodeArgs(argBytes, what)
+  if (!Array.isArray(items)) {
+    throw new GuestError('bad-argument', `${what}: the first argument must be the array of items, got ${typeName(items)}; pass an array (or a ref to one)`)
+  }
+  const out: unknown[] = []
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]
+    let result: unknown
+    try {
+      result = t.fn(item, ...extra)
+    } catch (err) {
+      // The item's own kind and retryability, its place in the list added.
+      const record = toTaskError(err)
+      throw new GuestError(record.kind, `${what} failed at item ${i}: ${record.message}`, record.retryable)
+    }
+    if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
+      throw new GuestError('bad-result', `${what} returned a Promise at item ${i}: QuickJS guests run synchronously; return the value itself`)
+    }
+    if (mode === 'map') out.push(result)
+    else if (mode === 'filter') {
+      if (typeof result !== 'boolean') throw new GuestError('bad-result', `${what} returned ${typeName(result)} at item ${i}: a filter's task must return true or false`)
+      if (result) out.push(item)
+    } else {
+      if (!Array.isArray(result)) throw new GuestError('bad-result', `${what} returned ${typeName(result)} at item ${i}: a flatMap's task must return an array (empty for none)`)
+      for (const r of result) out.push(r)
+    }
+  }
+  try {
+    return encode(out)
+  } catch (err) {
+    throw new GuestError('bad-result', `${what} returned a value that cannot be encoded: ${(err as Error).message}`)
+  }
+}
+
 /** The exports of the fabric:core `guest` interface for a user's module. */
 export interface GuestExports {
   describe: () => Manifest
@@ -140,7 +206,13 @@ export function makeGuest (user: Record<string, unknown>): GuestExports {
   const tasks = new Map<string, { fn: AnyFn, streaming: boolean }>()
   const classes = new Map<string, { cls: ActorClass, methods: Set<string>, streaming: Set<string> }>()
   for (const [name, value] of Object.entries(user)) {
-    if (isTask(value)) tasks.set(name, { fn: value.fn as AnyFn, streaming: value.streaming })
+    if (isTask(value)) {
+      // `export { f as 'fabric:map:x' }` is valid JavaScript: such a task would hide a vectorised call.
+      if (name.startsWith(RESERVED_PREFIX)) {
+        throw new Error(`task export '${name}': names starting '${RESERVED_PREFIX}' are reserved for the fabric's own calls (fabric:map:<task>, ...); export the task under another name`)
+      }
+      tasks.set(name, { fn: value.fn as AnyFn, streaming: value.streaming })
+    }
     else if (isActorClass(value)) {
       const { methods, streaming } = methodsOf(value)
       classes.set(name, { cls: value, methods: new Set(methods), streaming })
@@ -208,6 +280,7 @@ export function makeGuest (user: Record<string, unknown>): GuestExports {
     describe: () => manifest,
     call: (name, args) => guard(() => {
       const t = tasks.get(name)
+      if (t === undefined && name.startsWith(RESERVED_PREFIX)) return runVectorised(name, tasks, args)
       if (t === undefined) {
         throw new GuestError('unknown-task', `no task '${name}' in this component (it has: ${[...tasks.keys()].join(', ') || 'none'})`)
       }

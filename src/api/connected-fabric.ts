@@ -31,6 +31,7 @@ import { DriverLogs, printLogLine, type DriverLogSink } from './driver-logs.js'
 import type { Manifest } from '../component/interface.js'
 import type { ResultRef, StateKind, StateReply } from '../net/index.js'
 import { SubmitGate, type GateEntry } from '../runtime/index.js'
+import { vectorisedCalls } from './vectorised.js'
 import type { ActorHandle, ActorOptions, FabricDriver, GetActorOptions, GetOptions, NodeSummary, RemoteActorClass, RemoteFunction, TaskOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
 
 /** Options of {@link ConnectedFabric.connect}. */
@@ -209,7 +210,7 @@ export class ConnectedFabric implements FabricDriver {
     const cid = this.runner.addComponent(bytes)
     const manifest = await this.describe(cid)
     const m: Record<string, unknown> = {}
-    for (const t of manifest.tasks) m[t.name] = this.remoteFunction(cid, t.name, t.streaming, {})
+    for (const t of manifest.tasks) m[t.name] = this.remoteFunction(cid, t.name, t.streaming, {}, manifest.sdk)
     for (const a of manifest.actors) m[a.name] = this.remoteClass(cid, a.name, classInfo(a), {})
     return Object.freeze(m) as M
   }
@@ -229,11 +230,16 @@ export class ConnectedFabric implements FabricDriver {
     throw failures[failures.length - 1] ?? new InfeasibleTaskError('no node offering CPUs is in this driver\'s view of the fabric')
   }
 
-  private remoteFunction (cid: string, name: string, streaming: boolean, options: TaskOptions): RemoteFunction<unknown[], unknown> {
+  private remoteFunction (cid: string, name: string, streaming: boolean, options: TaskOptions, sdk: string): RemoteFunction<unknown[], unknown> {
     const plan = driverTaskOptions(options, `task '${name}'`)
+    const submitter = (call: string, o: TaskOptions): (...args: unknown[]) => ObjectRef => {
+      const p = driverTaskOptions(o, `task '${call}'`)
+      return (...args) => this.submitTask(cid, call, args, p)
+    }
     return {
+      ...vectorisedCalls({ task: name, streaming, sdk, cid, submitter }, options),
       remote: (...args: unknown[]) => streaming ? this.streamTask(cid, name, args, plan) : this.submitTask(cid, name, args, plan),
-      options: (more: TaskOptions) => this.remoteFunction(cid, name, streaming, { ...options, ...more })
+      options: (more: TaskOptions) => this.remoteFunction(cid, name, streaming, { ...options, ...more }, sdk)
     } as RemoteFunction<unknown[], unknown>
   }
 

@@ -15,6 +15,7 @@ import { LocalNode, type StreamReader } from '../runtime/local-node.js'
 import { driverActorOptions, driverTaskOptions, type SchedulingOption } from '../runtime/options.js'
 import { labelsMatch, type LabelSelector } from '../scheduler/index.js'
 import { checkNamespace, newJob, type Job } from '../runtime/job.js'
+import { vectorisedCalls } from './vectorised.js'
 import type { ActorHandle, ActorOptions, FabricDriver, GetActorOptions, GetOptions, NodeSummary, RemoteActorClass, RemoteFunction, TaskOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
 
 /** Byte strings larger than this are stored as they are (see EmbeddedFabric.put). */
@@ -221,17 +222,22 @@ export class EmbeddedFabric implements FabricDriver {
 
   private moduleOf (component: CompiledComponent, manifest: Manifest): Record<string, unknown> {
     const m: Record<string, unknown> = {}
-    for (const t of manifest.tasks) m[t.name] = this.remoteFunction(component, t.name, t.streaming, {})
+    for (const t of manifest.tasks) m[t.name] = this.remoteFunction(component, t.name, t.streaming, {}, manifest.sdk)
     const classes = new Map(manifest.actors.map(a => [a.name, { methods: a.methods, streaming: new Set(a.streaming) }]))
     for (const [name, info] of classes) m[name] = this.remoteClass(component, name, info, {})
     this.classes.set(component.cid, classes)
     return Object.freeze(m)
   }
 
-  private remoteFunction (component: CompiledComponent, name: string, streaming: boolean, options: TaskOptions): RemoteFunction<unknown[], unknown> {
+  /** A task's RemoteFunction; with its component's `sdk`, its vectorised calls too (a vectorised call's own has none). */
+  private remoteFunction (component: CompiledComponent, name: string, streaming: boolean, options: TaskOptions, sdk?: string): RemoteFunction<unknown[], unknown> {
     const what = `task '${name}'`
     const { resolved, scheduling, labels } = driverTaskOptions(options, what)
+    const vectorised = sdk === undefined
+      ? {}
+      : vectorisedCalls({ task: name, streaming, sdk, cid: component.cid, submitter: (call, o) => this.remoteFunction(component, call, false, o).remote as (...args: unknown[]) => ObjectRef }, options)
     return {
+      ...vectorised,
       remote: (...args: unknown[]) => {
         const encoded = this.encodeArgs(args, `${name}.remote`)
         let id: string
@@ -248,7 +254,7 @@ export class EmbeddedFabric implements FabricDriver {
         if (!streaming) return this.track(id)
         return this.streamOf(id)
       },
-      options: (more: TaskOptions) => this.remoteFunction(component, name, streaming, { ...options, ...more })
+      options: (more: TaskOptions) => this.remoteFunction(component, name, streaming, { ...options, ...more }, sdk)
     } as RemoteFunction<unknown[], unknown>
   }
 

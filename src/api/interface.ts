@@ -61,12 +61,62 @@ export type RemoteArgs<A extends unknown[]> = { [I in keyof A]: A[I] | ObjectRef
 /** What `.remote()` returns: a ref to the result, or for generators an async stream of refs. */
 export type RemoteResult<R> = R extends Generator<infer Y, unknown, unknown> ? AsyncIterable<ObjectRef<Y>> : ObjectRef<Awaited<R>>
 
+/** The item a task takes first (`A = [T, ...Rest]`): what a vectorised call's list holds. */
+export type ItemOf<A extends unknown[]> = A extends [infer T, ...unknown[]] ? T : A extends Array<infer T> ? T : never
+/** The arguments a task takes after its item: passed the same to every item's call. */
+export type RestOf<A extends unknown[]> = A extends [unknown, ...infer Rest] ? Rest : A extends [unknown?, ...infer Rest] ? Rest : unknown[]
+/** What a flatMap's task returns one array of: its element type (`unknown` for an untyped task). */
+export type ElementOf<R> = unknown extends R ? unknown : Awaited<R> extends ReadonlyArray<infer E> ? E : never
+
+/**
+ * A task called over a list of items in one call, the loop running inside the guest:
+ * `fn(item, ...rest)` for each item in order (TypeScript guests only; see docs/driver-api.md).
+ * The call is an ordinary task (`fabric:map:<task>` in the state API): options, retries,
+ * timeouts and cancellation apply to the whole call; one item that throws fails it, naming the item.
+ */
+export interface VectorisedFunction<T, Rest extends unknown[], Out> {
+  /** Submit the call over `items` (an array, or a ref to one), with `rest` passed to every item's call; returns at once. */
+  remote: (items: T[] | ObjectRef<T[]>, ...rest: RemoteArgs<Rest>) => ObjectRef<Out>
+  /** The same call with other options (over the task's own). */
+  options: (options: TaskOptions) => VectorisedFunction<T, Rest, Out>
+}
+
+/**
+ * A task's filter over a list: like {@link VectorisedFunction}, its result the items themselves
+ * (of the type given), those for which the task returned `true`.
+ */
+export interface VectorisedFilter<T, Rest extends unknown[]> {
+  /** Submit the filter over `items` (an array, or a ref to one), with `rest` passed to every item's call; returns at once. */
+  remote: <U extends T>(items: U[] | ObjectRef<U[]>, ...rest: RemoteArgs<Rest>) => ObjectRef<U[]>
+  /** The same call with other options (over the task's own). */
+  options: (options: TaskOptions) => VectorisedFilter<T, Rest>
+}
+
+/** A generator task has no vectorised calls: its `map`, `filter` and `flatMap` throw TypeError when called. */
+type Vectorised<R, V> = R extends Generator<unknown, unknown, unknown> ? never : V
+
 /** A task as the driver sees it. */
 export interface RemoteFunction<A extends unknown[], R> {
   /** Submit a call; returns at once. */
   remote: (...args: RemoteArgs<A>) => RemoteResult<R>
   /** The same task with other options. */
   options: (options: TaskOptions) => RemoteFunction<A, R>
+  /**
+   * The task over a list in one call: a ref to the results, in order (`items.map(fn)`).
+   * @example const lens = await fabric.get(m.len.map.remote(['a', 'bb']))  // [1, 2]
+   */
+  map: Vectorised<R, VectorisedFunction<ItemOf<A>, RestOf<A>, Array<Awaited<R>>>>
+  /**
+   * The items for which the task returns `true`, in order (`items.filter(fn)`); a result that is
+   * not a boolean fails the call.
+   * @example const even = await fabric.get(m.isEven.filter.remote([1, 2, 3, 4]))  // [2, 4]
+   */
+  filter: Vectorised<R, VectorisedFilter<ItemOf<A>, RestOf<A>>>
+  /**
+   * The concatenation of the task's results, each an array (`items.flatMap(fn)`).
+   * @example const words = await fabric.get(m.split.flatMap.remote(['a b', 'c']))  // ['a', 'b', 'c']
+   */
+  flatMap: Vectorised<R, VectorisedFunction<ItemOf<A>, RestOf<A>, Array<ElementOf<R>>>>
 }
 
 type MethodsOf<I> = { [K in keyof I as I[K] extends (...args: never[]) => unknown ? K : never]: I[K] }

@@ -13,6 +13,7 @@ import type { LocalNode } from './local-node.js'
 import { resolveTaskOptions } from './options.js'
 import type { ArgSpec } from './interface.js'
 import { PeerCounter, quotaError, resolveNodeLimits, type NodeLimits } from './node-limits.js'
+import { checkCallName } from './vectorised-call.js'
 
 /**
  * Runs the tasks peers send: fetches components it lacks from the sender, pulls object arguments
@@ -166,8 +167,8 @@ export class RemoteTaskExecutor {
 
   private async runLoaded (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void, signal?: AbortSignal): Promise<TaskOutcome> {
     const { component, manifest } = await this.load(req.component, from, req.job)
-    const task = manifest.tasks.find(t => t.name === req.name)
-    if (task === undefined) throw new TaskError(`component ${req.component} has no task named "${req.name}"`, { kind: 'unknown-task' })
+    // A task of the manifest, or a vectorised call of one (`fabric:map:parse`) its SDK runs.
+    const task = checkCallName(req.name, manifest, req.component)
     const copies: string[] = []
     /** Refs of this node made for nested refs: held until the task is done. */
     const locals: string[] = []

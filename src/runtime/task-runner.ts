@@ -10,6 +10,7 @@ import { NONE, type RefEntry, type StoredValue } from './ref-table.js'
 import { assembleArgs } from './call-args.js'
 import { TaskCancel } from './task-cancel.js'
 import { assertReadable, keepReadable } from './guest-access.js'
+import { parseVectorisedName } from './vectorised-call.js'
 import { describe, SYSTEM_RETRYABLE, type StreamReader, type TaskRecord } from './node-records.js'
 import type { NodeCore } from './node-core.js'
 import type { ArgSpec, ResolvedTaskOptions, TaskSubmission } from './interface.js'
@@ -25,6 +26,8 @@ export class TaskRunner {
   submit (sub: TaskSubmission, urgent = false): string {
     this.n.assertRunning()
     this.checkFeasible(sub.options.resources, `task '${sub.name}'`)
+    // A reserved name that is no vectorised call (`fabric:sort:x`) fails here, not in the guest.
+    parseVectorisedName(sub.name)
     const t = this.record('task', sub.component, sub.name, sub.args, sub.options, sub.streaming, sub.job)
     t.result.holders++
     this.waitForArgs(t, urgent)
