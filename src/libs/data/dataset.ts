@@ -7,7 +7,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { FabricDriver, ObjectRef, RemoteFunction } from '../../api/interface.js'
-import type { BlockRef, ExecutionOptions, MapBatchesOptions, OperatorStats } from './interface.js'
+import type { BlockRef, ExecutionOptions, MapBatchesOptions, OperatorStats, Row } from './interface.js'
+import { aggregateStage, groupStage, shuffleStage, sortStage, type Agg } from './shuffle.js'
 import type { Ops } from './ops-component.js'
 
 /** A task applied to every item of a list in one call (the driver contract's vectorised calls). */
@@ -173,6 +174,33 @@ export class Dataset<T = unknown> {
     })
   }
 
+  /** Rows grouped by `key`: then `count()`, `sum(c)`, `mean(c)`, `min(c)`, `max(c)`, `aggregate(...)` or `mapGroups(fn)`. */
+  groupBy (key: string, options: { partitions?: number } = {}): GroupedData<T> {
+    checkKey(key, 'groupBy')
+    checkPartitions(options.partitions, 'groupBy')
+    return new GroupedData<T>(this, key, options.partitions)
+  }
+
+  /** Rows ordered by `key` (numbers, then strings, then others; null last), across blocks. */
+  sort (key: string, options: { descending?: boolean, partitions?: number } = {}): Dataset<T> {
+    checkKey(key, 'sort')
+    checkPartitions(options.partitions, 'sort')
+    return this.chain(`sort(${key}${options.descending === true ? ', descending' : ''})`, sortStage(key, options.descending === true, options.partitions))
+  }
+
+  /** Rows in a random order (the same for the same seed and blocks). */
+  randomShuffle (options: { seed?: number, partitions?: number } = {}): Dataset<T> {
+    const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32)
+    if (!Number.isSafeInteger(seed)) throw new TypeError(`randomShuffle: seed must be an integer, got ${String(seed)}`)
+    checkPartitions(options.partitions, 'randomShuffle')
+    return this.chain(`randomShuffle(${seed})`, shuffleStage(seed, options.partitions))
+  }
+
+  /** @internal a new dataset: this one, then `stage` */
+  withStage<R>(name: string, stage: Stage): Dataset<R> {
+    return this.chain<R>(name, stage)
+  }
+
   // ---- consumers -------------------------------------------------------------------------
 
   /** The blocks' refs as they are made, at most `maxBlocksInFlight` ahead of the reader. */
@@ -330,6 +358,44 @@ export class Dataset<T = unknown> {
 }
 
 const passThrough: Stage = (input) => input
+
+/**
+ * A dataset grouped by a key. Aggregates make rows `{ [key]: k, 'sum(c)': total, ... }` (Ray's
+ * names), one per key; `mapGroups(fn)` gives `fn` each group as `{ key, rows }`.
+ */
+export class GroupedData<T> {
+  constructor (private readonly ds: Dataset<T>, private readonly key: string, private readonly partitions: number | undefined) {}
+
+  count (): Dataset<Row> { return this.aggregate({ fn: 'count' }) }
+  sum (column: string): Dataset<Row> { return this.aggregate({ fn: 'sum', on: column }) }
+  mean (column: string): Dataset<Row> { return this.aggregate({ fn: 'mean', on: column }) }
+  min (column: string): Dataset<Row> { return this.aggregate({ fn: 'min', on: column }) }
+  max (column: string): Dataset<Row> { return this.aggregate({ fn: 'max', on: column }) }
+
+  /** Several aggregates at once, e.g. `aggregate({ fn: 'count' }, { fn: 'mean', on: 'price' })`. */
+  aggregate (...aggs: Agg[]): Dataset<Row> {
+    if (aggs.length === 0) throw new TypeError('aggregate: name at least one aggregate, e.g. { fn: \'count\' }')
+    for (const a of aggs) {
+      if (!['count', 'sum', 'mean', 'min', 'max'].includes(a?.fn)) throw new TypeError(`aggregate: fn must be count, sum, mean, min or max, got ${JSON.stringify(a?.fn)}`)
+      if (a.fn !== 'count') checkKey(a.on as string, `${a.fn}()`)
+    }
+    const names = aggs.map(a => a.fn === 'count' ? 'count()' : `${a.fn}(${a.on!})`)
+    return this.ds.withStage(`groupBy(${this.key}).${names.join(', ')}`, aggregateStage(this.key, aggs, this.partitions))
+  }
+
+  /** Each group `{ key, rows }` through `fn` (a task of a loaded component), which returns a row. */
+  mapGroups<R>(fn: RemoteFunction<[{ key: unknown, rows: T[] }], R>): Dataset<Awaited<R>> {
+    return this.ds.withStage<{ key: unknown, rows: T[] }>(`groupBy(${this.key})`, groupStage(this.key, this.partitions)).map(fn)
+  }
+}
+
+function checkKey (key: unknown, what: string): void {
+  if (typeof key !== 'string' || key === '') throw new TypeError(`${what}: name a column (a non-empty string), got ${JSON.stringify(key)}`)
+}
+
+function checkPartitions (n: unknown, what: string): void {
+  if (n !== undefined && (!Number.isSafeInteger(n) || (n as number) < 1)) throw new TypeError(`${what}: partitions must be a positive integer, got ${String(n)}`)
+}
 
 /** A function's arguments after the row. */
 type Rest<A extends unknown[]> = A extends [unknown, ...infer R] ? R : never

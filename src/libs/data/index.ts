@@ -9,7 +9,8 @@ import { loadOps, type Ops } from './ops-component.js'
 import { expandPaths, linePieces } from './files.js'
 import type { Row } from './interface.js'
 
-export { Dataset } from './dataset.js'
+export { Dataset, GroupedData } from './dataset.js'
+export type { Agg } from './shuffle.js'
 export type { Row, Block, BlockRef, SourceOptions, MapBatchesOptions, ExecutionOptions, OperatorStats } from './interface.js'
 
 /** The sources of datasets on one fabric. */

@@ -184,3 +184,181 @@ export const columnsOf = task((rows: Row[]): string[] => {
   for (const r of rows) for (const k of Object.keys(r)) seen.add(k)
   return [...seen]
 })
+
+// ---- all-to-all: partitions by hash, range or chance; aggregates; sorted merges ------------------
+
+/** FNV-1a over a key's JSON: the same key lands in the same partition on every node. */
+function hashKey (v: unknown): number {
+  const s = typeof v === 'string' ? v : JSON.stringify(v) ?? 'undefined'
+  let h = 0x811c9dc5
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193)
+  return h >>> 0
+}
+
+function field (r: unknown, key: string): unknown {
+  if (typeof r !== 'object' || r === null) throw new Error(`a row is not a record (got ${typeof r}): cannot read field '${key}'`)
+  return (r as Row)[key]
+}
+
+/** Type order, then value: numbers, strings, booleans, others by JSON (null and missing last). */
+function compare (a: unknown, b: unknown): number {
+  const rank = (v: unknown): number => typeof v === 'number' ? 0 : typeof v === 'string' ? 1 : typeof v === 'boolean' ? 2 : v === null || v === undefined ? 4 : 3
+  const ra = rank(a)
+  const rb = rank(b)
+  if (ra !== rb) return ra - rb
+  if (ra === 0) return (a as number) - (b as number)
+  if (ra === 1) return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0
+  if (ra === 2) return Number(a) - Number(b)
+  if (ra === 4) return 0
+  const ja = JSON.stringify(a)
+  const jb = JSON.stringify(b)
+  return ja < jb ? -1 : ja > jb ? 1 : 0
+}
+
+/** A block's rows in `n` parts by the hash of `key` (a generator: each part its own object). */
+export const partitionByHash = task(function * (rows: unknown[], key: string, n: number): Generator<unknown[]> {
+  const parts: unknown[][] = Array.from({ length: n }, () => [])
+  for (const r of rows) parts[hashKey(field(r, key)) % n]!.push(r)
+  yield * parts
+})
+
+/** Up to `k` keys of a block, evenly spaced after sorting (for the range boundaries of a sort). */
+export const sampleKeys = task((rows: unknown[], key: string, k: number): unknown[] => {
+  const keys = rows.map(r => field(r, key)).sort(compare)
+  if (keys.length <= k) return keys
+  const out: unknown[] = []
+  for (let i = 0; i < k; i++) out.push(keys[Math.floor((i + 0.5) * keys.length / k)])
+  return out
+})
+
+/** A block's rows in `boundaries.length + 1` parts by range of `key` (reversed when descending). */
+export const partitionByRange = task(function * (rows: unknown[], key: string, boundaries: unknown[], descending: boolean): Generator<unknown[]> {
+  const parts: unknown[][] = Array.from({ length: boundaries.length + 1 }, () => [])
+  for (const r of rows) {
+    const v = field(r, key)
+    // The first boundary above the value (binary search).
+    let lo = 0
+    let hi = boundaries.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (compare(v, boundaries[mid]) < 0) hi = mid
+      else lo = mid + 1
+    }
+    parts[descending ? boundaries.length - lo : lo]!.push(r)
+  }
+  yield * parts
+})
+
+/** Parts joined and sorted by `key` (stable). */
+export const sortParts = task((key: string, descending: boolean, ...parts: unknown[][]): unknown[] => {
+  const rows: unknown[] = []
+  for (const p of parts) for (const r of p) rows.push(r)
+  const sign = descending ? -1 : 1
+  return rows.map((r, i) => ({ r, i, k: field(r, key) })).sort((a, b) => sign * compare(a.k, b.k) || a.i - b.i).map(e => e.r)
+})
+
+/** A small seeded generator (mulberry32) for shuffles that replay. */
+function mulberry (seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** A block's rows sent at random to `n` parts. */
+export const partitionRandom = task(function * (rows: unknown[], n: number, seed: number): Generator<unknown[]> {
+  const next = mulberry(seed)
+  const parts: unknown[][] = Array.from({ length: n }, () => [])
+  for (const r of rows) parts[Math.floor(next() * n)]!.push(r)
+  yield * parts
+})
+
+/** Parts joined and shuffled (Fisher-Yates). */
+export const shuffleParts = task((seed: number, ...parts: unknown[][]): unknown[] => {
+  const rows: unknown[] = []
+  for (const p of parts) for (const r of p) rows.push(r)
+  const next = mulberry(seed)
+  for (let i = rows.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1))
+    const t = rows[i]
+    rows[i] = rows[j]
+    rows[j] = t
+  }
+  return rows
+})
+
+/** An aggregate: `count()`, or `sum`, `mean`, `min`, `max` of a column. */
+type Agg = { fn: 'count' | 'sum' | 'mean' | 'min' | 'max', on?: string }
+type GroupState = { key: unknown, acc: Array<number | null>, n: number[] }
+
+function aggName (a: Agg): string {
+  return a.fn === 'count' ? 'count()' : `${a.fn}(${a.on!})`
+}
+
+/** Partial aggregates of a block's groups, in `n` parts by the hash of the key. */
+export const partialAggregate = task(function * (rows: unknown[], key: string, aggs: Agg[], n: number): Generator<GroupState[]> {
+  const groups = new Map<string, GroupState>()
+  for (const r of rows) {
+    const k = field(r, key)
+    const id = typeof k === 'string' ? `s${k}` : JSON.stringify(k) ?? 'undefined'
+    let g = groups.get(id)
+    if (g === undefined) groups.set(id, g = { key: k === undefined ? null : k, acc: aggs.map(() => null), n: aggs.map(() => 0) })
+    aggs.forEach((a, i) => {
+      if (a.fn === 'count') { g!.n[i]!++; return }
+      const v = field(r, a.on!)
+      if (v === null || v === undefined) return
+      if (typeof v !== 'number') throw new Error(`${aggName(a)}: column '${a.on!}' holds a ${typeof v} (${JSON.stringify(v)}), not a number`)
+      const acc = g!.acc[i]
+      g!.acc[i] = acc === null ? v : a.fn === 'min' ? Math.min(acc, v) : a.fn === 'max' ? Math.max(acc, v) : acc + v
+      g!.n[i]!++
+    })
+  }
+  const parts: GroupState[][] = Array.from({ length: n }, () => [])
+  for (const g of groups.values()) parts[hashKey(g.key) % n]!.push(g)
+  yield * parts
+})
+
+/** Final aggregates of one partition's groups: rows `{ [key]: k, 'sum(c)': total, ... }`, by key. */
+export const finalAggregate = task((key: string, aggs: Agg[], ...parts: GroupState[][]): Row[] => {
+  const groups = new Map<string, GroupState>()
+  for (const p of parts) {
+    for (const s of p) {
+      const id = typeof s.key === 'string' ? `s${s.key}` : JSON.stringify(s.key)
+      const g = groups.get(id)
+      if (g === undefined) { groups.set(id, { key: s.key, acc: [...s.acc], n: [...s.n] }); continue }
+      aggs.forEach((a, i) => {
+        g.n[i]! += s.n[i]!
+        const x = s.acc[i]!
+        const acc = g.acc[i]!
+        if (x === null) return
+        g.acc[i] = acc === null ? x : a.fn === 'min' ? Math.min(acc, x) : a.fn === 'max' ? Math.max(acc, x) : acc + x
+      })
+    }
+  }
+  return [...groups.values()].sort((a, b) => compare(a.key, b.key)).map(g => {
+    const row: Row = { [key]: g.key }
+    aggs.forEach((a, i) => {
+      row[aggName(a)] = a.fn === 'count' ? g.n[i]! : a.fn === 'mean' ? (g.n[i]! === 0 ? null : g.acc[i]! / g.n[i]!) : g.acc[i]!
+    })
+    return row
+  })
+})
+
+/** One partition's rows as groups `{ key, rows }` (by key), for a user's function of a group. */
+export const groupRows = task((key: string, ...parts: unknown[][]): Array<{ key: unknown, rows: unknown[] }> => {
+  const groups = new Map<string, { key: unknown, rows: unknown[] }>()
+  for (const p of parts) {
+    for (const r of p) {
+      const k = field(r, key)
+      const id = typeof k === 'string' ? `s${k}` : JSON.stringify(k) ?? 'undefined'
+      let g = groups.get(id)
+      if (g === undefined) groups.set(id, g = { key: k === undefined ? null : k, rows: [] })
+      g.rows.push(r)
+    }
+  }
+  return [...groups.values()].sort((a, b) => compare(a.key, b.key))
+})
