@@ -57,17 +57,20 @@ export class Dataset<T = unknown> {
 
   /** Each row through `fn` (a task of a loaded TypeScript component), in one task per block. */
   map<A extends [T, ...unknown[]], R>(fn: RemoteFunction<A, R>, ...rest: Rest<A>): Dataset<Awaited<R>> {
-    return this.perBlock(`map(${nameOf(fn)})`, (b) => vectorised(fn, 'map').remote(b.ref, ...rest))
+    const v = vectorised(fn, 'map')
+    return this.perBlock(`map(${nameOf(fn)})`, (b) => v.remote(b.ref, ...rest))
   }
 
   /** The rows for which `fn` returns true. */
   filter<A extends [T, ...unknown[]]>(fn: RemoteFunction<A, boolean>, ...rest: Rest<A>): Dataset<T> {
-    return this.perBlock(`filter(${nameOf(fn)})`, (b) => vectorised(fn, 'filter').remote(b.ref, ...rest), false)
+    const v = vectorised(fn, 'filter')
+    return this.perBlock(`filter(${nameOf(fn)})`, (b) => v.remote(b.ref, ...rest), false)
   }
 
   /** Each row to the rows `fn` returns for it (an array). */
   flatMap<A extends [T, ...unknown[]], R>(fn: RemoteFunction<A, R[]>, ...rest: Rest<A>): Dataset<R> {
-    return this.perBlock(`flatMap(${nameOf(fn)})`, (b) => vectorised(fn, 'flatMap').remote(b.ref, ...rest), false)
+    const v = vectorised(fn, 'flatMap')
+    return this.perBlock(`flatMap(${nameOf(fn)})`, (b) => v.remote(b.ref, ...rest), false)
   }
 
   /**

@@ -44,6 +44,30 @@ describe('libs/data: datasets on an embedded fabric', function () {
     assert.deepEqual(await data(fabric).range(0).takeAll(), [])
   })
 
+  it('map, filter and flatMap run the row function over whole blocks, equal to plain JS', async () => {
+    for (let round = 0; round < 3; round++) {
+      const n = Math.floor(rand() * 3000)
+      const k = 2 + Math.floor(rand() * 5)
+      const ds = data(fabric).range(n, { parallelism: 1 + Math.floor(rand() * 9) })
+      assert.deepEqual(await ds.map(m.square).takeAll(), ids(n).map(r => ({ id: r.id, sq: r.id * r.id })))
+      assert.deepEqual(await ds.filter(m.isMultipleOf, k).takeAll(), ids(n).filter(r => r.id % k === 0))
+      assert.deepEqual(await ds.flatMap(m.twice).takeAll(), ids(n).flatMap(r => [r, { ...r, copy: true }]))
+      // Chained: each block's whole chain is submitted at once.
+      const chained = ds.filter(m.isMultipleOf, k).map(m.square).limit(50)
+      assert.deepEqual(await chained.takeAll(), ids(n).filter(r => r.id % k === 0).map(r => ({ id: r.id, sq: r.id * r.id })).slice(0, 50))
+      assert.equal(await ds.filter(m.isMultipleOf, k).count(), ids(n).filter(r => r.id % k === 0).length)
+    }
+    await assert.rejects(data(fabric).range(20).map(m.failOn, 13).takeAll(), /row 13 is bad/)
+    assert.throws(() => data(fabric).range(3).map((() => 1) as never), /must be a task of a loaded component/)
+  })
+
+  it('groupBy(key).mapGroups(fn) gives fn each group with its rows', async () => {
+    const rows = Array.from({ length: 500 }, (_, id) => ({ id, g: id % 7 }))
+    const got = await data(fabric).fromItems(rows, { parallelism: 5 }).groupBy('g').mapGroups(m.groupSize as never).takeAll() as Array<{ key: number, n: number, ids: number }>
+    got.sort((a, b) => a.key - b.key)
+    assert.deepEqual(got, Array.from({ length: 7 }, (_, g) => ({ key: g, n: rows.filter(r => r.g === g).length, ids: rows.filter(r => r.g === g).reduce((a, r) => a + r.id, 0) })))
+  })
+
   it('mapBatches: whole blocks, batches of batchSize, and columns (numeric as Float64Array)', async () => {
     const n = 1000
     const blocks = await data(fabric).range(n, { parallelism: 4 }).mapBatches(m.tagBatch).takeAll()
