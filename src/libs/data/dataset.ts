@@ -56,19 +56,19 @@ export class Dataset<T = unknown> {
   constructor (private readonly ctx: DataContext, private readonly node: PlanNode) {}
 
   /** Each row through `fn` (a task of a loaded TypeScript component), in one task per block. */
-  map<A extends [T, ...unknown[]], R>(fn: RemoteFunction<A, R>, ...rest: Rest<A>): Dataset<Awaited<R>> {
+  map<A extends [unknown, ...unknown[]], R>(fn: RemoteFunction<A, R>, ...rest: Rest<A>): Dataset<Awaited<R>> {
     const v = vectorised(fn, 'map')
     return this.perBlock(`map(${nameOf(fn)})`, (b) => v.remote(b.ref, ...rest))
   }
 
   /** The rows for which `fn` returns true. */
-  filter<A extends [T, ...unknown[]]>(fn: RemoteFunction<A, boolean>, ...rest: Rest<A>): Dataset<T> {
+  filter<A extends [unknown, ...unknown[]]>(fn: RemoteFunction<A, boolean>, ...rest: Rest<A>): Dataset<T> {
     const v = vectorised(fn, 'filter')
     return this.perBlock(`filter(${nameOf(fn)})`, (b) => v.remote(b.ref, ...rest), false)
   }
 
   /** Each row to the rows `fn` returns for it (an array). */
-  flatMap<A extends [T, ...unknown[]], R>(fn: RemoteFunction<A, R[]>, ...rest: Rest<A>): Dataset<R> {
+  flatMap<A extends [unknown, ...unknown[]], R>(fn: RemoteFunction<A, R[]>, ...rest: Rest<A>): Dataset<R> {
     const v = vectorised(fn, 'flatMap')
     return this.perBlock(`flatMap(${nameOf(fn)})`, (b) => v.remote(b.ref, ...rest), false)
   }
