@@ -44,6 +44,9 @@ export interface Tuner {
 
 const KNOWN = ['paramSpace', 'metric', 'mode', 'numSamples', 'searchAlg', 'tpe', 'scheduler', 'maxConcurrentTrials', 'resourcesPerTrial', 'stop', 'maxFailures', 'checkpointFrequency', 'seed', 'storagePath', 'trialOptions']
 
+/** How long a trial waits for room for its actor before the refusal counts as a failure. */
+const ROOM_WAIT_MS = 60_000
+
 /** Errors of the trainable's shape rather than of one trial: they end the run. */
 const FATAL = new Set(['TuneMetricError', 'TuneTrainableError'])
 
@@ -349,7 +352,7 @@ class TuneRun implements Tuner {
         let result: TrialResult
         try {
           if (actor === undefined) {
-            actor = await cls.create()
+            actor = await this.createWhenRoom(cls)
             this.live.add(actor)
             await call('setup', trial.config)
             if (trial.checkpoint !== undefined) {
@@ -393,6 +396,24 @@ class TuneRun implements Tuner {
       }
     } finally {
       await drop()
+    }
+  }
+
+  /**
+   * Create a trial's actor, waiting while no node has room for it now (an actor is refused rather
+   * than queued, and a killed trial's resources come back a moment later): up to a minute, then
+   * the refusal counts as the trial's failure.
+   */
+  private async createWhenRoom (cls: { create: () => Promise<UntypedHandle> }): Promise<UntypedHandle> {
+    const deadline = Date.now() + ROOM_WAIT_MS
+    for (let delay = 20; ; delay = Math.min(1000, delay * 2)) {
+      try {
+        return await cls.create()
+      } catch (err) {
+        const e = err as Error
+        if (e?.name !== 'InfeasibleTaskError' || !/free now/.test(e.message) || Date.now() + delay > deadline || this.stopping) throw err
+      }
+      await new Promise(resolve => setTimeout(resolve, delay))
     }
   }
 
