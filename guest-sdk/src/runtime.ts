@@ -160,11 +160,14 @@ function runVectorised (name: string, tasks: Map<string, { fn: AnyFn, streaming:
     throw new GuestError('bad-argument', `${what}: the first argument must be the array of items, got ${typeName(items)}; pass an array (or a ref to one)`)
   }
   const out: unknown[] = []
+  // One argument list for every item (its first slot replaced): no spread per call in QuickJS.
+  const callArgs = [undefined, ...extra]
   for (let i = 0; i < items.length; i++) {
     const item = items[i]
     let result: unknown
     try {
-      result = t.fn(item, ...extra)
+      callArgs[0] = item
+      result = t.fn.apply(undefined, callArgs)
     } catch (err) {
       // The item's own kind and retryability, its place in the list added.
       const record = toTaskError(err)
