@@ -136,9 +136,9 @@ export class Dataset<T = unknown> {
   }
 
   /** This dataset's rows, then each other's (block order kept). */
-  union (...others: Array<Dataset<T>>): Dataset<T> {
+  union<U = T>(...others: Array<Dataset<U>>): Dataset<T | U> {
     for (const o of others) if (o.ctx.fabric !== this.ctx.fabric) throw new TypeError('union: datasets of different fabrics cannot be joined')
-    return new Dataset<T>(this.ctx, { name: `union(${others.length + 1})`, stage: passThrough, parent: this.node, others: others.map(o => o.node) })
+    return new Dataset<T | U>(this.ctx, { name: `union(${others.length + 1})`, stage: passThrough, parent: this.node, others: others.map(o => o.node) })
   }
 
   /** The rows in `n` blocks of about equal size (block order and row order kept). */
@@ -387,8 +387,8 @@ export class GroupedData<T> {
   }
 
   /** Each group `{ key, rows }` through `fn` (a task of a loaded component), which returns a row. */
-  mapGroups<R>(fn: RemoteFunction<[{ key: unknown, rows: T[] }], R>): Dataset<Awaited<R>> {
-    return this.ds.withStage<{ key: unknown, rows: T[] }>(`groupBy(${this.key})`, groupStage(this.key, this.partitions)).map(fn)
+  mapGroups<A extends [unknown], R>(fn: RemoteFunction<A, R>): Dataset<Awaited<R>> {
+    return this.ds.withStage<{ key: unknown, rows: T[] }>(`groupBy(${this.key})`, groupStage(this.key, this.partitions)).map(fn, ...([] as unknown as Rest<A>))
   }
 }
 

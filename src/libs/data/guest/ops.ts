@@ -88,54 +88,68 @@ function typed (field: string, quoted: boolean): unknown {
   if (quoted) return field
   if (field === '') return null
   const n = Number(field)
-  return Number.isFinite(n) && /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(field) ? n : field
+  // Number() also takes '0x1f', ' ', 'Infinity': only decimal notation counts as a number.
+  return Number.isFinite(n) && NUMERIC.test(field) ? n : field
 }
+const NUMERIC = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/
 
 /**
  * Rows of a CSV text (RFC 4180: quoted fields may hold commas, quotes as "" and newlines; CRLF or
  * LF). The first record names the fields unless `header` gives them; numeric fields become numbers.
+ * Unquoted fields are found with indexOf (the next delimiter and line end are remembered), not a
+ * character at a time: QuickJS runs the scan natively.
  */
 export const parseCsv = task((bytes: Uint8Array, header: string[] | null, delimiter: string): Row[] => {
   const text = new TextDecoder().decode(bytes)
-  const records: Array<Array<{ v: string, q: boolean }>> = []
-  let record: Array<{ v: string, q: boolean }> = []
-  let field = ''
-  let quoted = false
-  let inQuotes = false
+  const n = text.length
+  const dc = delimiter.charCodeAt(0)
+  const records: Array<{ values: string[], quoted: boolean[] }> = []
+  let nextDelim = -2
+  let nextLine = -2
   let i = 0
-  const d = delimiter.charCodeAt(0)
-  const endField = (): void => { record.push({ v: field, q: quoted }); field = ''; quoted = false }
-  const endRecord = (): void => {
-    endField()
-    if (!(record.length === 1 && record[0]!.v === '' && !record[0]!.q)) records.push(record)
-    record = []
-  }
-  while (i < text.length) {
-    const c = text.charCodeAt(i)
-    if (inQuotes) {
-      if (c === 34) {
-        if (text.charCodeAt(i + 1) === 34) { field += '"'; i += 2; continue }
-        inQuotes = false
+  while (i < n) {
+    const values: string[] = []
+    const quoted: boolean[] = []
+    for (;;) {
+      if (text.charCodeAt(i) === 34) {
+        let v = ''
+        i++
+        for (;;) {
+          const j = text.indexOf('"', i)
+          if (j < 0) throw new Error('the CSV ends inside a quoted field (a quote is not closed)')
+          v += text.slice(i, j)
+          if (text.charCodeAt(j + 1) === 34) { v += '"'; i = j + 2 } else { i = j + 1; break }
+        }
+        values.push(v)
+        quoted.push(true)
       } else {
-        field += text[i]
+        if (nextDelim < i && nextDelim !== -1) nextDelim = text.indexOf(delimiter, i)
+        if (nextLine < i && nextLine !== -1) nextLine = text.indexOf('\n', i)
+        let j = Math.min(nextDelim < 0 ? n : nextDelim, nextLine < 0 ? n : nextLine)
+        const end = j > i && text.charCodeAt(j - 1) === 13 && j === nextLine ? j - 1 : j
+        values.push(text.slice(i, end))
+        quoted.push(false)
+        i = end
+        j = end
       }
-      i++
-      continue
+      const c = text.charCodeAt(i)
+      if (c === dc) { i++; continue }
+      if (c === 13) i++
+      if (text.charCodeAt(i) === 10) i++
+      break
     }
-    if (c === 34 && field === '') { inQuotes = true; quoted = true } else if (c === d) endField()
-    else if (c === 10) endRecord()
-    else if (c === 13) { if (text.charCodeAt(i + 1) !== 10) endRecord() } else field += text[i]
-    i++
+    if (!(values.length === 1 && values[0] === '' && !quoted[0])) records.push({ values, quoted })
   }
-  if (inQuotes) throw new Error('the CSV ends inside a quoted field (a quote is not closed)')
-  if (field !== '' || quoted || record.length > 0) endRecord()
-  const names = header ?? (records.shift() ?? []).map(f => f.v)
-  return records.map((rec, n) => {
-    if (rec.length !== names.length) throw new Error(`CSV record ${n + 1} has ${rec.length} fields, the header ${names.length}`)
+  const names = header ?? (records.shift()?.values ?? [])
+  const rows: Row[] = new Array(records.length)
+  for (let r = 0; r < records.length; r++) {
+    const rec = records[r]!
+    if (rec.values.length !== names.length) throw new Error(`CSV record ${r + 1} has ${rec.values.length} fields, the header ${names.length}`)
     const row: Row = {}
-    for (let k = 0; k < names.length; k++) row[names[k]!] = typed(rec[k]!.v, rec[k]!.q)
-    return row
-  })
+    for (let k = 0; k < names.length; k++) row[names[k]!] = typed(rec.values[k]!, rec.quoted[k]!)
+    rows[r] = row
+  }
+  return rows
 })
 
 /** Rows of a JSON-lines text: one JSON value per non-empty line. */
