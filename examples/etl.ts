@@ -60,6 +60,7 @@ try {
   const kept = await joined.materialize()
   const perCountry = kept.groupBy('country').aggregate({ fn: 'count' }, { fn: 'sum', on: 'total' }, { fn: 'mean', on: 'total' }).sort('sum(total)', { descending: true })
   const files = await kept.sort('total', { descending: true }).writeJson(path.join(out, 'customers'))
+  await kept.writeParquet(path.join(out, 'customers-parquet'))
   await perCountry.writeCsv(path.join(out, 'countries'))
   console.log(`${ORDERS} orders of ${CUSTOMERS} customers in ${((Date.now() - started) / 1000).toFixed(1)} s; ${await kept.count()} customers with orders, in ${files.length} files under ${out}/customers`)
   console.table(await perCountry.takeAll())

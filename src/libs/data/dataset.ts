@@ -286,6 +286,22 @@ export class Dataset<T = unknown> {
     return await this.write(dir, 'json', (ops, ref) => ops.formatJsonl.remote(ref as never) as ObjectRef<Uint8Array>)
   }
 
+  /**
+   * Write each block as a Parquet file `part-00000.parquet`, ... in `dir` (hyparquet-writer,
+   * column types guessed from the values; encoded at the driver); returns the files.
+   */
+  async writeParquet (dir: string): Promise<string[]> {
+    const { parquetBytes } = await import('./parquet.js')
+    await fs.promises.mkdir(dir, { recursive: true })
+    const files: string[] = []
+    for await (const b of this.iterBlocks()) {
+      const file = path.join(dir, `part-${String(files.length).padStart(5, '0')}.parquet`)
+      await fs.promises.writeFile(file, parquetBytes(await this.ctx.fabric.get(b.ref) as Row[], file))
+      files.push(file)
+    }
+    return files
+  }
+
   private async write (dir: string, ext: string, format: (ops: Ops, ref: ObjectRef<unknown[]>) => ObjectRef<Uint8Array>): Promise<string[]> {
     await fs.promises.mkdir(dir, { recursive: true })
     const ops = await this.ctx.ops()

@@ -30,6 +30,11 @@ export interface Data {
   readText: (paths: string | readonly string[], options?: { blockBytes?: number }) => Dataset<{ text: string }>
   /** Rows `{ path, bytes }`, one per file. */
   readBinary: (paths: string | readonly string[]) => Dataset<{ path: string, bytes: Uint8Array }>
+  /**
+   * Rows of Parquet files (hyparquet): a block per row group, decoded at the driver (hyparquet's
+   * reader is asynchronous, which a guest call is not). INT64 values beyond 2^53 stay BigInt.
+   */
+  readParquet: (paths: string | readonly string[], options?: { columns?: string[] }) => Dataset<Row>
 }
 
 /** Pieces a text file is cut into for its read tasks, at most. @default 4 MiB */
@@ -86,6 +91,18 @@ export function data (fabric: FabricDriver, execution: ExecutionOptions = {}): D
         name: `readBinary(${files.length} files)`,
         stage: async function * () {
           for (const file of files) yield { ref: fabric.put([{ path: file, bytes: new Uint8Array(await fs.promises.readFile(file)) }]) as ObjectRef<unknown[]>, rows: 1 }
+        }
+      })
+    },
+    readParquet: (paths, options = {}) => {
+      const files = expandPaths(paths, 'readParquet')
+      return new Dataset<Row>(ctx, {
+        name: `readParquet(${files.length} files)`,
+        stage: async function * () {
+          const { readParquetGroups } = await import('./parquet.js')
+          for (const file of files) {
+            for await (const rows of readParquetGroups(file, options.columns)) yield { ref: fabric.put(rows) as ObjectRef<unknown[]>, rows: rows.length }
+          }
         }
       })
     },

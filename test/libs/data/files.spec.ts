@@ -84,6 +84,20 @@ describe('libs/data: readers and writers', function () {
     assert.throws(() => data(fabric).readBinary(path.join(bin, '*.none')), /matches no file/)
   })
 
+  it('writeParquet then readParquet gives the rows back: numbers, strings, booleans, nulls; a block per file, a block per row group', async () => {
+    const rows = Array.from({ length: 700 }, (_, i) => ({ id: i, name: word() || 'n', score: Math.round(rand() * 1e4) / 100, ok: rand() < 0.5, note: rand() < 0.2 ? null : 'x' }))
+    const out = path.join(dir.dir, 'parquet-out')
+    const files = await data(fabric).fromItems(rows, { parallelism: 3 }).writeParquet(out)
+    assert.equal(files.length, 3)
+    assert.ok(files.every(f => fs.readFileSync(f).subarray(0, 4).toString() === 'PAR1'))
+    const back = data(fabric).readParquet(out)
+    assert.deepEqual(await back.takeAll(), rows)
+    assert.equal(back.stats()[0]!.blocks, 3)
+    assert.deepEqual(await data(fabric).readParquet(out, { columns: ['id', 'ok'] }).take(2), rows.slice(0, 2).map(r => ({ id: r.id, ok: r.ok })))
+    fs.writeFileSync(path.join(dir.dir, 'fake.parquet'), 'not parquet at all')
+    await assert.rejects(data(fabric).readParquet(path.join(dir.dir, 'fake.parquet')).takeAll(), /fake\.parquet is not a Parquet file/)
+  })
+
   it('linePieces cuts only after line ends and loses no byte', async () => {
     const file = path.join(dir.dir, 'pieces.txt')
     const text = Array.from({ length: 300 }, () => 'z'.repeat(Math.floor(rand() * 120))).join('\n')
