@@ -1,6 +1,6 @@
 // An ETL pipeline with the data library: CSV files of orders and customers (generated here, with
 // a fixed seed) are read, cleaned (filter), joined by customer (a groupBy over both, one row per
-// customer), aggregated per country, sorted, and written out as JSON lines and CSV.
+// customer), aggregated per country, sorted, and written out as JSON lines, Parquet and CSV.
 //
 //   npx fabric run examples/etl.ts [out-dir]
 //   ETL_ORDERS=200000 npx fabric run examples/etl.ts                    (a bigger job)
