@@ -17,3 +17,9 @@ export class TuneTrainableError extends Error {
   override readonly name = 'TuneTrainableError'
   constructor (message = 'the trainable is not a task or a class with setup/step') { super(message) }
 }
+
+/** Thrown (by `fit`) when a callback of the run threw: the `stop` function, a custom scheduler or search algorithm. */
+export class TuneCallbackError extends Error {
+  override readonly name = 'TuneCallbackError'
+  constructor (message = 'a callback of the tuning run threw', options?: { cause?: unknown }) { super(message, options) }
+}

@@ -29,7 +29,8 @@ export interface TuneState {
     metric: string
     mode: Mode
     numSamples: number
-    searchAlg: 'grid' | 'random' | 'tpe'
+    /** `'grid'`, `'random'`, `'tpe'`, or the name of a search algorithm object (given again to restore). */
+    searchAlg: string
     tpe?: TpeInit
     seed: number
     stop?: Record<string, number>

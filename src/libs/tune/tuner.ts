@@ -2,8 +2,8 @@
 // tasks (one result each) or actors (setup, then step until a stop condition or the scheduler
 // says stop), at most maxConcurrentTrials at once, failures retried from the last checkpoint.
 import type { ActorOptions, FabricDriver, ObjectRef, TaskOptions } from '../../api/interface.js'
-import type { Config, Metrics, Mode, Observation, SearchAlgorithm, StopCondition, TrialRecord, TrialResult, TrialScheduler, TrialStatus, TunerInit } from './interface.js'
-import { TuneMetricError, TuneTrainableError } from './errors.js'
+import type { Config, Metrics, Mode, Observation, SchedulerDecision, SearchAlgorithm, StopCondition, TrialRecord, TrialResult, TrialScheduler, TrialStatus, TunerInit } from './interface.js'
+import { TuneCallbackError, TuneMetricError, TuneTrainableError } from './errors.js'
 import { fifo } from './fifo.js'
 import { gridSearch } from './grid-search.js'
 import { randomSearch } from './random-search.js'
@@ -48,7 +48,7 @@ const KNOWN = ['paramSpace', 'metric', 'mode', 'numSamples', 'searchAlg', 'tpe',
 const ROOM_WAIT_MS = 60_000
 
 /** Errors of the trainable's shape rather than of one trial: they end the run. */
-const FATAL = new Set(['TuneMetricError', 'TuneTrainableError'])
+const FATAL = new Set(['TuneMetricError', 'TuneTrainableError', 'TuneCallbackError'])
 
 interface Trial {
   id: string
@@ -128,6 +128,7 @@ class TuneRun implements Tuner {
     const dims = dimensions(space)
     const alg = init.searchAlg ?? (dims.some(d => d.domain.kind === 'grid') ? 'grid' : 'random')
     if (typeof alg === 'object' && alg !== null && typeof alg.suggest === 'function') this.searcher = alg
+    else if (typeof alg === 'string' && stored.length > 0 && !['grid', 'random', 'tpe'].includes(alg)) throw new TypeError(`tune.restore: the run used the search algorithm '${alg}', which a file cannot hold: give it again as init.searchAlg`)
     else if (alg === 'grid') this.searcher = gridSearch(space, this.numSamples, this.seed)
     else if (alg === 'random') this.searcher = randomSearch(space, this.numSamples, this.seed)
     else if (alg === 'tpe') this.searcher = tpeSearch(space, this.numSamples, this.mode, this.seed, init.tpe)
@@ -162,7 +163,7 @@ class TuneRun implements Tuner {
         metric: this.metric,
         mode: this.mode,
         numSamples: numSamples ?? 1,
-        searchAlg: (this.searcher.name === 'grid' || this.searcher.name === 'tpe' ? this.searcher.name : 'random'),
+        searchAlg: this.searcher.name,
         ...(tpe === undefined ? {} : { tpe }),
         seed: this.seed,
         ...(typeof this.stopWhen === 'object' ? { stop: this.stopWhen } : {}),
@@ -270,8 +271,10 @@ class TuneRun implements Tuner {
       if (this.isClass) await this.runClassTrial(trial)
       else await this.runTaskTrial(trial)
     } catch (err) {
-      if (FATAL.has((err as Error)?.name)) { this.fatal ??= err as Error; trial.status = 'error'; trial.error = `${(err as Error).name}: ${(err as Error).message}`; return }
-      throw err
+      // The trainable's shape is wrong, or a callback (stop) threw: the run ends with the error.
+      this.fatal ??= err as Error
+      this.stopping = true
+      if (FATAL.has((err as Error)?.name)) { trial.status = 'error'; trial.error = `${(err as Error).name}: ${(err as Error).message}` }
     } finally {
       this.save()
     }
@@ -368,9 +371,8 @@ class TuneRun implements Tuner {
           }
           const metrics = await call('step')
           result = this.report(trial, metrics)
-          const done = this.shouldStop(trial, result)
-          const decision = done ? { action: 'continue' as const } : this.scheduler.onResult(trial, result, this.trials)
-          const wants = done || decision.action === 'stop' || (this.checkpointFrequency > 0 && trial.iteration % this.checkpointFrequency === 0) || this.scheduler.wantsCheckpoint?.(trial, result) === true
+          const { done, schedulerWants, decision } = this.decide(trial, result)
+          const wants = done || decision.action === 'stop' || schedulerWants || (this.checkpointFrequency > 0 && trial.iteration % this.checkpointFrequency === 0)
           if (wants && actor.saveCheckpoint !== undefined) await this.checkpoint(trial, actor)
           if (done || decision.action === 'stop') {
             trial.status = 'terminated'
@@ -396,6 +398,19 @@ class TuneRun implements Tuner {
       }
     } finally {
       await drop()
+    }
+  }
+
+  /** The stop condition's and the scheduler's verdicts on a result; a callback that throws ends the run. */
+  private decide (trial: Trial, result: TrialResult): { done: boolean, schedulerWants: boolean, decision: SchedulerDecision } {
+    try {
+      const done = this.shouldStop(trial, result)
+      // Asked before onResult, which moves PBT's perturbation clock on.
+      const schedulerWants = this.scheduler.wantsCheckpoint?.(trial, result) === true
+      const decision: SchedulerDecision = done ? { action: 'continue' } : this.scheduler.onResult(trial, result, this.trials)
+      return { done, schedulerWants, decision }
+    } catch (err) {
+      throw new TuneCallbackError(`${trial.id}: the stop condition or the ${this.scheduler.name} scheduler threw on iteration ${trial.iteration}: ${(err as Error)?.message ?? String(err)}`, { cause: err })
     }
   }
 
