@@ -190,7 +190,9 @@ class TuneRun implements Tuner {
   async fit (options: FitOptions = {}): Promise<ResultGrid> {
     const onAbort = (): void => this.stop()
     options.signal?.addEventListener('abort', onAbort)
-    if (options.signal?.aborted === true) this.stopping = true
+    // A second fit after a stop goes on where the first left off.
+    this.stopping = options.signal?.aborted === true
+    this.fatal = undefined
     try {
       const concurrency = this.concurrency()
       const resume = this.trials.filter(t => t.status === 'pending' || t.status === 'running')
@@ -198,7 +200,7 @@ class TuneRun implements Tuner {
       const running = new Set<Promise<void>>()
       for (;;) {
         while (running.size < concurrency && !this.stopping && this.fatal === undefined) {
-          const trial = resume.shift() ?? (next < this.searcher.total ? this.newTrial(next++) : undefined)
+          const trial = resume.shift() ?? (next < this.searcher.total ? this.newTrialOrStop(next++) : undefined)
           if (trial === undefined) break
           const p: Promise<void> = this.runTrial(trial).finally(() => running.delete(p))
           running.add(p)
@@ -224,9 +226,20 @@ class TuneRun implements Tuner {
     const cpus = this.init.resourcesPerTrial?.cpus ?? 1
     try {
       const total = this.fabric.nodes().reduce((n, node) => n + node.cpus.total, 0)
-      if (total > 0) return Math.max(1, Math.floor(total / Math.max(cpus, 1e-9)))
+      if (total > 0) return Math.max(1, cpus > 0 ? Math.floor(total / cpus) : total)
     } catch {}
     return 4
+  }
+
+  /** A new trial, or undefined (the run stopping with the error) when the search algorithm throws. */
+  private newTrialOrStop (index: number): Trial | undefined {
+    try {
+      return this.newTrial(index)
+    } catch (err) {
+      this.fatal ??= new TuneCallbackError(`the ${this.searcher.name} search algorithm threw suggesting trial ${index}: ${(err as Error)?.message ?? String(err)}`, { cause: err })
+      this.stopping = true
+      return undefined
+    }
   }
 
   private newTrial (index: number): Trial {

@@ -138,6 +138,19 @@ describe('tune: tuning runs on an embedded fabric', function () {
     assert.deepEqual(state.trials.map(t => t.status), ['terminated', 'terminated', 'terminated', 'terminated'])
   })
 
+  it('fit() again after stop() goes on where the run stopped, in memory (no storagePath)', async () => {
+    const ac = new AbortController()
+    const run = tune.tuner(fabric, m.Curve, {
+      paramSpace: { floor: tune.grid([0.3, 0.1]), rate: 1 }, metric: 'loss', mode: 'min',
+      stop: (_id, r) => { if (r.trainingIteration === 2) ac.abort(); return r.trainingIteration >= 5 }
+    })
+    const first = await run.fit({ signal: ac.signal })
+    assert.ok(first.trials.some(t => t.status === 'pending'))
+    const second = await run.fit()
+    assert.deepEqual(second.trials.map(t => [t.status, t.history.map(r => r.t)]), [['terminated', [1, 2, 3, 4, 5]], ['terminated', [1, 2, 3, 4, 5]]])
+    assert.equal(second.best().config.floor, 0.1)
+  })
+
   it('a failing trial is marked errored after maxFailures retries, with its error; the others finish', async () => {
     const grid = await tune.tuner(fabric, m.flaky, {
       paramSpace: { fail: tune.grid([false, true, false]), score: 1 }, metric: 'score', mode: 'max', maxFailures: 2
@@ -160,5 +173,7 @@ describe('tune: tuning runs on an embedded fabric', function () {
     // A callback that throws ends the run with its error, and the trials' actors with it.
     await assert.rejects(tune.tuner(fabric, m.Curve, { paramSpace: { floor: tune.grid([0, 1, 2]) }, metric: 'loss', mode: 'min', stop: (_id, r) => { if (r.trainingIteration === 2) throw new Error('bad stop'); return false } }).fit(), { name: 'TuneCallbackError', message: /the stop condition or the fifo scheduler threw on iteration 2: bad stop/ })
     assert.deepEqual(fabric.nodes()[0]?.cpus, { available: 2, total: 2 })
+    const broken: tune.SearchAlgorithm = { name: 'broken', total: 3, suggest: (i) => { if (i === 1) throw new Error('no idea'); return {} } }
+    await assert.rejects(tune.tuner(fabric, m.quadratic, { metric: 'loss', mode: 'min', searchAlg: broken, maxConcurrentTrials: 1 }).fit(), { name: 'TuneCallbackError', message: /the broken search algorithm threw suggesting trial 1: no idea/ })
   })
 })
