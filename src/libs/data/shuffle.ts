@@ -5,6 +5,9 @@
 import type { ObjectRef } from '../../api/interface.js'
 import type { BlockRef, OperatorStats } from './interface.js'
 import type { Run, Stage } from './dataset.js'
+import { compareKeys } from './guest/keys.js'
+
+export { compareKeys }
 
 /** An aggregate of a group: `count()`, or `sum`, `mean`, `min`, `max` of a column (Ray's names: `sum(c)`). */
 export interface Agg { fn: 'count' | 'sum' | 'mean' | 'min' | 'max', on?: string }
@@ -98,21 +101,6 @@ export function chooseBoundaries (samples: unknown[], n: number): unknown[] {
     if (k !== undefined && (out.length === 0 || compareKeys(out[out.length - 1], k) < 0)) out.push(k)
   }
   return out
-}
-
-/** The ops guest's key order (numbers, strings, booleans, others by JSON; null last). */
-export function compareKeys (a: unknown, b: unknown): number {
-  const rank = (v: unknown): number => typeof v === 'number' ? 0 : typeof v === 'string' ? 1 : typeof v === 'boolean' ? 2 : v === null || v === undefined ? 4 : 3
-  const ra = rank(a)
-  const rb = rank(b)
-  if (ra !== rb) return ra - rb
-  if (ra === 0) return (a as number) - (b as number)
-  if (ra === 1) return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0
-  if (ra === 2) return Number(a) - Number(b)
-  if (ra === 4) return 0
-  const ja = JSON.stringify(a)
-  const jb = JSON.stringify(b)
-  return ja < jb ? -1 : ja > jb ? 1 : 0
 }
 
 function mix (seed: number, i: number): number {

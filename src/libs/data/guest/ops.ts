@@ -3,6 +3,7 @@
 // block never has to visit the driver. Built with the guest SDK like any user component
 // (scripts/build.mjs prebuilds it into dist; from a checkout it is built on first use, cached).
 import { task } from 'fabric/guest'
+import { compareKeys } from './keys.js'
 
 type Row = Record<string, unknown>
 
@@ -214,21 +215,6 @@ function field (r: unknown, key: string): unknown {
   return (r as Row)[key]
 }
 
-/** Type order, then value: numbers, strings, booleans, others by JSON (null and missing last). */
-function compare (a: unknown, b: unknown): number {
-  const rank = (v: unknown): number => typeof v === 'number' ? 0 : typeof v === 'string' ? 1 : typeof v === 'boolean' ? 2 : v === null || v === undefined ? 4 : 3
-  const ra = rank(a)
-  const rb = rank(b)
-  if (ra !== rb) return ra - rb
-  if (ra === 0) return (a as number) - (b as number)
-  if (ra === 1) return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0
-  if (ra === 2) return Number(a) - Number(b)
-  if (ra === 4) return 0
-  const ja = JSON.stringify(a)
-  const jb = JSON.stringify(b)
-  return ja < jb ? -1 : ja > jb ? 1 : 0
-}
-
 /** A block's rows in `n` parts by the hash of `key` (a generator: each part its own object). */
 export const partitionByHash = task(function * (rows: unknown[], key: string, n: number): Generator<unknown[]> {
   const parts: unknown[][] = Array.from({ length: n }, () => [])
@@ -238,7 +224,7 @@ export const partitionByHash = task(function * (rows: unknown[], key: string, n:
 
 /** Up to `k` keys of a block, evenly spaced after sorting (for the range boundaries of a sort). */
 export const sampleKeys = task((rows: unknown[], key: string, k: number): unknown[] => {
-  const keys = rows.map(r => field(r, key)).sort(compare)
+  const keys = rows.map(r => field(r, key)).sort(compareKeys)
   if (keys.length <= k) return keys
   const out: unknown[] = []
   for (let i = 0; i < k; i++) out.push(keys[Math.floor((i + 0.5) * keys.length / k)])
@@ -255,7 +241,7 @@ export const partitionByRange = task(function * (rows: unknown[], key: string, b
     let hi = boundaries.length
     while (lo < hi) {
       const mid = (lo + hi) >> 1
-      if (compare(v, boundaries[mid]) < 0) hi = mid
+      if (compareKeys(v, boundaries[mid]) < 0) hi = mid
       else lo = mid + 1
     }
     parts[descending ? boundaries.length - lo : lo]!.push(r)
@@ -268,7 +254,7 @@ export const sortParts = task((key: string, descending: boolean, ...parts: unkno
   const rows: unknown[] = []
   for (const p of parts) for (const r of p) rows.push(r)
   const sign = descending ? -1 : 1
-  return rows.map((r, i) => ({ r, i, k: field(r, key) })).sort((a, b) => sign * compare(a.k, b.k) || a.i - b.i).map(e => e.r)
+  return rows.map((r, i) => ({ r, i, k: field(r, key) })).sort((a, b) => sign * compareKeys(a.k, b.k) || a.i - b.i).map(e => e.r)
 })
 
 /** A small seeded generator (mulberry32) for shuffles that replay. */
@@ -353,7 +339,7 @@ export const finalAggregate = task((key: string, aggs: Agg[], ...parts: GroupSta
       })
     }
   }
-  return [...groups.values()].sort((a, b) => compare(a.key, b.key)).map(g => {
+  return [...groups.values()].sort((a, b) => compareKeys(a.key, b.key)).map(g => {
     const row: Row = { [key]: g.key }
     aggs.forEach((a, i) => {
       row[aggName(a)] = a.fn === 'count' ? g.n[i]! : a.fn === 'mean' ? (g.n[i]! === 0 ? null : g.acc[i]! / g.n[i]!) : g.acc[i]!
@@ -374,5 +360,5 @@ export const groupRows = task((key: string, ...parts: unknown[][]): Array<{ key:
       g.rows.push(r)
     }
   }
-  return [...groups.values()].sort((a, b) => compare(a.key, b.key))
+  return [...groups.values()].sort((a, b) => compareKeys(a.key, b.key))
 })
