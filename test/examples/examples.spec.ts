@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { cachedBuild } from '../../guest-sdk/src/build/cached-build.js'
 import { REPO } from '../helpers/fixtures.js'
@@ -65,7 +66,7 @@ describe('examples (each run as `fabric run examples/x.ts`)', function () {
     // one-time cost, not what these tests time.
     this.timeout(600_000)
     const cache = path.join(REPO, '.cache', 'examples')
-    await Promise.all(['pi', 'wordcount', 'parameter-server', 'streaming']
+    await Promise.all(['pi', 'wordcount', 'parameter-server', 'streaming', 'etl', 'tune-model']
       .map(name => cachedBuild(path.join(EXAMPLES, 'guests', `${name}.ts`), cache)))
   })
 
@@ -151,5 +152,56 @@ describe('examples (each run as `fabric run examples/x.ts`)', function () {
     const s = match(run.stdout, /summary: (\d+) primes below (\d+) in (\d+) blocks; largest (\d+); (\d+) twin pairs/).slice(1).map(Number)
     assert.deepEqual(s, [primes.length, limit, limit / block, primes.at(-1)!, twins])
     assert.equal(primes.length, 25_997) // π(300 000)
+  })
+
+  it('etl.ts: CSV orders and customers cleaned, joined by customer, aggregated per country, written out', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'fabric-etl-test-'))
+    try {
+      const run = await runExample('etl.ts', { ETL_ORDERS: '6000' }, [out])
+      assertOk(run)
+      // The expected join, from the generated CSV files, in plain JavaScript (no quoted fields
+      // among the orders; the customers' names are quoted and hold a comma).
+      const csv = (file: string): string[][] => fs.readFileSync(file, 'utf8').trim().split('\n').slice(1).map(l => l.split(','))
+      const country = new Map(fs.readFileSync(path.join(out, 'input', 'customers.csv'), 'utf8').trim().split('\n').slice(1).map(l => [l.split(',')[0]!, l.split(',').at(-1)!]))
+      const totals = new Map<string, { orders: number, total: number }>()
+      for (const f of fs.readdirSync(path.join(out, 'input', 'orders'))) {
+        for (const [, customer, amount, status] of csv(path.join(out, 'input', 'orders', f))) {
+          if (status !== 'delivered' || amount === '' || Number(amount) <= 0) continue
+          const t = totals.get(customer!) ?? { orders: 0, total: 0 }
+          t.orders++
+          t.total += Number(amount)
+          totals.set(customer!, t)
+        }
+      }
+      const written = fs.readdirSync(path.join(out, 'customers')).flatMap(f => fs.readFileSync(path.join(out, 'customers', f), 'utf8').trim().split('\n').map(l => JSON.parse(l) as { customer: string, country: string, orders: number, total: number }))
+      assert.equal(written.length, totals.size)
+      for (const w of written) {
+        const t = totals.get(w.customer)!
+        assert.equal(w.orders, t.orders, w.customer)
+        assert.ok(Math.abs(w.total - t.total) < 0.02, `${w.customer}: ${w.total} vs ${t.total}`)
+        assert.equal(w.country, country.get(w.customer))
+      }
+      // Sorted by total, descending, across the files.
+      for (let i = 1; i < written.length; i++) assert.ok(written[i - 1]!.total >= written[i]!.total)
+      match(run.stdout, new RegExp(`6000 orders of 300 customers in [\\d.]+ s; ${totals.size} customers with orders`))
+      assert.ok(fs.readdirSync(path.join(out, 'customers-parquet')).length > 0)
+      assert.ok(fs.readdirSync(path.join(out, 'countries')).length > 0)
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true })
+    }
+  })
+
+  it('tune.ts: a small model tuned with TPE and ASHA reaches a good accuracy', async () => {
+    const plot = path.join(os.tmpdir(), `fabric-tune-test-${process.pid}.svg`)
+    try {
+      const run = await runExample('tune.ts', { TUNE_SAMPLES: '8', TUNE_EPOCHS: '12' }, [plot])
+      assertOk(run)
+      match(run.stdout, /8 trials, \d+ epochs in all \(96 without early stopping\)/)
+      const accuracy = Number(match(run.stdout, /accuracy (\S+)\n/)[1])
+      assert.ok(accuracy > 0.8, `best accuracy ${accuracy}`)
+      assert.match(fs.readFileSync(plot, 'utf8'), /^<svg/)
+    } finally {
+      fs.rmSync(plot, { force: true })
+    }
   })
 })
