@@ -18,10 +18,10 @@ type DataGuest = GuestModule<typeof import('./guests/data-qjs.js')>
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const quick = process.argv.includes('--quick')
-const ROUNDS = quick ? 2 : 5
-const ROWS = quick ? 100_000 : 1_000_000
+const ROUNDS = quick ? 2 : 3
+const ROWS = quick ? 100_000 : 300_000
 const BATCH = 10_000
-const RECORDS = quick ? 20_000 : 400_000
+const RECORDS = quick ? 20_000 : 100_000
 const cacheRoot = path.join(here, '..', '.cache', 'bench')
 
 /** Records of 100 bytes as rows: a 10-char key and a 90-char value, from a seeded generator. */
