@@ -1,7 +1,8 @@
 // `npm run build`, also run by `prepare`, which npm runs after `npm ci`/`npm install` in a checkout and
 // before `npm pack`/`npm publish` (a `prepack` script as well would build twice):
 // compiles src/ and guest-sdk/src/ to JavaScript and .d.ts in dist/ (dist/src/..., dist/guest-sdk/src/...),
-// then copies what the compiled code loads at run time beside it: the plain-JS worker entries
+// then copies what the compiled code loads at run time beside it (and builds what it serves: the
+// dashboard's page, the data library's ops component): the plain-JS worker entries
 // (*.mjs), the generated and hand-written .d.ts files (tsc does not copy them), and the native addon
 // when `npm install` built one (src/gpu/native.ts looks for it two folders above itself); and bundles
 // the dashboard's page (esbuild) into dist/src/dashboard/web-bundle/.
@@ -53,6 +54,16 @@ try {
 } catch (err) {
   console.error(`fabric build: ${err.message}`)
   process.exit(1)
+}
+
+// The data library's own guest component (src/libs/data/guest/ops.ts), built once here so an
+// installed package needs no guest toolchain (src/libs/data/ops-component.ts looks beside itself
+// first). Without the toolchain the package still builds: the library then builds it on first use.
+try {
+  const { buildComponent } = await import(new URL('../dist/guest-sdk/src/build/index.js', import.meta.url).href)
+  await buildComponent({ entry: path.join(root, 'src', 'libs', 'data', 'guest', 'ops.ts'), out: path.join(dist, 'src', 'libs', 'data', 'ops.wasm'), lang: 'ts' })
+} catch (err) {
+  console.error(`fabric build: the data library's ops component was not prebuilt (${err.message.split('\n')[0]}); it is built on first use where the guest toolchain is installed`)
 }
 
 // The addon: built at install into build/Release; dist/src/gpu/native.js resolves dist/build/Release.

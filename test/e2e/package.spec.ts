@@ -78,7 +78,7 @@ describe('e2e: the npm package, installed into a new project', function () {
 
   it('packs what an install needs: built JS and types, the native addon sources, wit, the guest SDK, templates', () => {
     for (const file of ['package.json', 'bin/fabric.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js',
-      'dist/src/exec/worker.js', 'dist/src/component/transpile-worker.mjs', 'dist/src/jobs/orphan-guard.mjs', 'dist/src/dashboard/web-bundle/app.js', 'dist/guest-sdk/src/index.d.ts', 'dist/guest-sdk/src/build/index.js',
+      'dist/src/exec/worker.js', 'dist/src/component/transpile-worker.mjs', 'dist/src/jobs/orphan-guard.mjs', 'dist/src/dashboard/web-bundle/app.js', 'dist/src/libs/data/ops.wasm', 'dist/src/libs/tune/index.js', 'dist/guest-sdk/src/index.d.ts', 'dist/guest-sdk/src/build/index.js',
       'guest-sdk/src/index.ts', 'guest-sdk/src/runtime.ts', 'guest-sdk/as/index.ts', 'wit/fabric.wit', 'scripts/build-native.mjs', 'scripts/cuda-home.sh', 'binding.gyp',
       'src/gpu/native/addon.cc', 'templates/starter/package.template.json', 'README.md', 'LICENSE', 'docs/using-fabric.md']) {
       assert.ok(packed.includes(file), `the tarball lacks ${file}`)
@@ -129,6 +129,7 @@ describe('e2e: the npm package, installed into a new project', function () {
 
     fs.writeFileSync(path.join(app, 'driver.mjs'), [
       "import { Fabric } from 'wasm-fabric'",
+      "import { data } from 'wasm-fabric/data'",
       '',
       'const fabric = await Fabric.start()',
       'try {',
@@ -136,6 +137,8 @@ describe('e2e: the npm package, installed into a new project', function () {
       '  const fibs = await Promise.all([10, 15].map(n => fabric.get(m.fib.remote(n))))',
       '  console.log(`fib ${fibs.join(\' \')}`)',
       '  console.log(`squares ${await fabric.get([1, 2, 3].map(x => m.square.remote(x)))}`)',
+      '  // The data library runs on its prebuilt ops component (no guest toolchain needed).',
+      "  console.log(`data ${JSON.stringify(await data(fabric).fromItems([3, 1, 2]).map(m.square).takeAll())} ${await data(fabric).range(1000).count()}`)",
       '} finally {',
       '  await fabric.stop()',
       '}',
@@ -145,6 +148,7 @@ describe('e2e: the npm package, installed into a new project', function () {
     assertOk('node driver.mjs', driver)
     assert.match(driver.stdout, /^fib 55 610$/m)
     assert.match(driver.stdout, /^squares 1,4,9$/m)
+    assert.match(driver.stdout, /^data \[9,1,4\] 1000$/m)
   })
 
   it('`fabric init` refuses a folder that holds files and a name npm would refuse, saying what to do', async () => {

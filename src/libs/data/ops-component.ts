@@ -17,8 +17,10 @@ export async function opsComponentPath (): Promise<string> {
   const prebuilt = fileURLToPath(new URL('./ops.wasm', import.meta.url))
   if (fs.existsSync(prebuilt)) return prebuilt
   built ??= (async () => {
-    const source = fileURLToPath(new URL('./guest/ops.ts', import.meta.url))
-    if (!fs.existsSync(source)) throw new Error(`the data library's ops component is missing: neither ${prebuilt} nor its source ${source} exists (reinstall the package)`)
+    // Beside this file in a checkout; from dist/, the package's own src/ (it ships both).
+    const candidates = ['./guest/ops.ts', '../../../../src/libs/data/guest/ops.ts'].map(u => fileURLToPath(new URL(u, import.meta.url)))
+    const source = candidates.find(f => fs.existsSync(f))
+    if (source === undefined) throw new Error(`the data library's ops component is missing: neither ${prebuilt} nor its source (${candidates.join(' or ')}) exists (reinstall the package)`)
     let build: typeof import('../../../guest-sdk/src/build/index.js')
     try {
       build = await import('../../../guest-sdk/src/build/index.js')
