@@ -28,16 +28,16 @@ describe('libs/data: a pipeline larger than the memory tier', function () {
     spill?.remove()
   })
 
-  it('96 MiB of rows through map, materialized with an 8 MiB memory tier: spilled, read back exactly, memory bounded', async () => {
+  it('384 MiB of rows through map, materialized with an 8 MiB memory tier: spilled, read back exactly, memory bounded', async () => {
     const m = await fabric.load<Rows>(await fixtureComponent('guests/ts/data-rows.ts'))
-    const ROWS = 384
+    const ROWS = 1536
     const PAYLOAD = 256 * 1024
     // The rows are made by a guest task per block (range → map), so the driver never holds them all.
     const ds = data(fabric, { maxBlocksInFlight: 4 }).range(ROWS, { parallelism: ROWS / 4 }).mapBatches(m.makePayloads, { format: 'rows' }).map(m.weigh)
     const rss0 = process.memoryUsage().rss
     const kept = await ds.materialize()
     const store = fabric.embedded!.stats().store
-    assert.ok(store.spills > 0 && store.diskBytes >= 48 * MiB, `spilled: ${JSON.stringify(store)}`)
+    assert.ok(store.spills > 0 && store.diskBytes >= 300 * MiB, `spilled: ${JSON.stringify(store)}`)
     assert.ok(store.memoryBytes <= 8 * MiB + 2 * MiB, `memory tier held: ${JSON.stringify(store)}`)
     let rows = 0
     let bytes = 0
@@ -54,6 +54,8 @@ describe('libs/data: a pipeline larger than the memory tier', function () {
     assert.equal(bytes, ROWS * PAYLOAD)
     assert.ok(fabric.embedded!.stats().store.reloads > 0, 'blocks read back from disk')
     const grown = (process.memoryUsage().rss - rss0) / MiB
-    assert.ok(grown < 80, `RSS grew ${grown.toFixed(0)} MiB for a 96 MiB dataset`)
+    console.log(`      (RSS grew ${grown.toFixed(0)} MiB; ${(store.diskBytes / MiB).toFixed(0)} MiB spilled)`)
+    // Bounded by the memory tier, the blocks in flight and garbage not yet collected: well under the dataset.
+    assert.ok(grown < 160, `RSS grew ${grown.toFixed(0)} MiB for a 384 MiB dataset`)
   })
 })
