@@ -234,12 +234,12 @@ function take (r: Reader, depth: number): unknown {
       // A copy into a plain Uint8Array: a Buffer's slice() is a view, so a value decoded from a
       // Buffer (a file, a socket) would alias it and be a Buffer, unlike cborg's answer.
       if (major === 2) return new Uint8Array(data)
+      for (let i = 0; i < n; i++) if (data[i]! > 0x7f) return FALLBACK
+      // One native call per string (a character at a time is a concatenation each in QuickJS);
+      // long strings in pieces, under the engines' argument limits.
+      if (n <= 4096) return String.fromCharCode.apply(null, data as unknown as number[])
       let text = ''
-      for (let i = 0; i < n; i++) {
-        const c = data[i]!
-        if (c > 0x7f) return FALLBACK
-        text += String.fromCharCode(c)
-      }
+      for (let at = 0; at < n; at += 4096) text += String.fromCharCode.apply(null, data.subarray(at, Math.min(n, at + 4096)) as unknown as number[])
       return text
     }
     case 4: {
