@@ -2,6 +2,7 @@
 // plain Node process.
 // - mapBatches over numeric columns: rows/s of range(n).mapBatches(transform, { format: 'columns' })
 //   consumed by count(), against the same transform in a plain loop over the same batches.
+// - map of a row function over records: rows/s of range(n).map(score).count() against Array.map.
 // - sort of 100-byte records (a 10-character key, a 90-character value, gensort's shape): MB/s of
 //   fromItems(records).sort('key') consumed in order, verified sorted and checksum-equal to the
 //   input, against Array.prototype.sort of the same records in this process.
@@ -73,6 +74,25 @@ export async function run (): Promise<Row[]> {
       plain.push(ROWS / ((performance.now() - t) / 1000))
     }
     rows.push({ metric: `mapBatches, columns (${ROWS.toLocaleString('en')} rows, batches of ${BATCH})`, unit: 'rows/s', value: summarize(fab), baseline: summarize(plain), baselineName: 'plain Node loop', note: 'range → mapBatches(format columns) → count; the guest runs in QuickJS, the baseline in V8' })
+
+    // map of a row function over records (the shape a user's pipeline has), consumed by count().
+    const mapped: number[] = []
+    const loop: number[] = []
+    for (let r = 0; r < ROUNDS; r++) {
+      let t = performance.now()
+      const n = await d.range(ROWS, { parallelism: ROWS / BATCH }).map(m.score).count()
+      if (n !== ROWS) throw new Error(`map counted ${n} rows, not ${ROWS}`)
+      mapped.push(ROWS / ((performance.now() - t) / 1000))
+      t = performance.now()
+      let kept = 0
+      for (let b = 0; b < ROWS; b += BATCH) {
+        const rowsIn = Array.from({ length: BATCH }, (_, i) => ({ id: b + i }))
+        kept += rowsIn.map(row => ({ id: row.id, score: row.id * 0.5 + 1, tag: row.id % 2 === 0 ? 'even' : 'odd' })).length
+      }
+      if (kept !== ROWS) throw new Error('plain map lost rows')
+      loop.push(ROWS / ((performance.now() - t) / 1000))
+    }
+    rows.push({ metric: `map of a row function (${ROWS.toLocaleString('en')} records, blocks of ${BATCH})`, unit: 'rows/s', value: summarize(mapped), baseline: summarize(loop), baselineName: 'Array.map in one process', note: 'range → map(score) → count: one vectorised task per block, the function in QuickJS' })
 
     // sort of 100-byte records.
     const input = records(RECORDS, 7)
