@@ -1,7 +1,7 @@
 // A connected driver's guest log lines: it follows its own job's lines on every node that offers
 // CPUs (and on each that joins later), over `/fabric/logs/1`, and prints them prefixed with the
 // function, task or actor and node that wrote them, as a Ray driver prints its workers' lines.
-import { logPrefix, type LogLine } from '../runtime/index.js'
+import { printLine, type LogLine } from '../runtime/index.js'
 import type { NetNode } from '../net/index.js'
 
 /** Where a driver's guest log lines go. */
@@ -11,10 +11,7 @@ export type DriverLogSink = (line: LogLine) => void
 const FOLLOW_TAIL = 1000
 
 /** Prints a line: info and below to stdout, warn and error to stderr, each with its prefix. */
-export const printLogLine: DriverLogSink = (line) => {
-  const text = `${logPrefix(line)} ${line.level === 'info' ? '' : `${line.level}: `}${line.message}\n`
-  ;(line.level === 'warn' || line.level === 'error' ? process.stderr : process.stdout).write(text)
-}
+export const printLogLine: DriverLogSink = (line) => { printLine(line) }
 
 /** Follows job `job`'s lines on the nodes in `net`'s view until stopped. */
 export class DriverLogs {

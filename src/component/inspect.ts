@@ -2,7 +2,9 @@
 // components' too) validated by V8, every name checked, and the types of the component's imports
 // and exports evaluated, so that validate.ts can compare them with the fabric's world. Bounded:
 // size, section, module, nesting and type-evaluation limits (constants.ts); each byte is read once,
-// except the core modules, which V8 validates once each.
+// except the core modules, which V8 validates once each. Over 500 lines: the walk is one reader over
+// one binary (sections, nested components, the type evaluator share its cursor and limits); split, each
+// part would re-read what the others know.
 //
 // Names matter beyond tidiness: jco writes core-module import and export names into the JavaScript
 // glue it generates, unescaped (jco-transpile 0.15: an export named `x'];code;//` runs `code` when

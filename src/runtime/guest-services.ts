@@ -19,7 +19,7 @@ import { describe, keepForGuest, type TaskRecord } from './node-records.js'
 import type { NodeCore } from './node-core.js'
 import type { ArgSpec, LogSource, NestedOffload, OffloadArg, OffloadedRef, ResolvedTaskOptions } from './interface.js'
 import { jobOf } from './task-history.js'
-import { logPrefix } from './node-logs.js'
+import { printLine } from './node-logs.js'
 
 /** The host services behind guests' imports. */
 export class GuestServices {
@@ -403,7 +403,7 @@ export class GuestServices {
           ...((t.job ?? t.actor?.job) === undefined ? {} : { job: jobOf(t.job ?? t.actor?.job)! })
         }
     if (this.n.log !== undefined) this.n.log(level, message, source)
-    else if (level !== 'trace' && level !== 'debug') (level === 'warn' || level === 'error' ? process.stderr : process.stdout).write(`${logPrefix({ name: source.name ?? `component ${ctx.cid.slice(-8)}`, node: '', ...source })} ${level === 'info' ? '' : `${level}: `}${message}\n`)
+    else if (level !== 'trace' && level !== 'debug') printLine({ name: source.name ?? `component ${ctx.cid.slice(-8)}`, node: '', ...source, level, message })
   }
 
   /** Guests' nested tasks sent to other nodes: running there now, and in all. */

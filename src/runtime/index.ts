@@ -14,5 +14,5 @@ export { RemoteObjects, RemoteObject, type Held, type Lineage } from './remote-o
 export { SubmitGate, GateEntry } from './submit-gate.js'
 export { newJob, jobIdOf, type Job } from './job.js'
 export { resolveNodeLimits, DEFAULT_NODE_LIMITS, type NodeLimits } from './node-limits.js'
-export { LogBook, logPrefix, matches as logMatches, MAX_LOG_MESSAGE_CHARS, type LogLine, type LogFilter, type LogBookInit } from './node-logs.js'
+export { LogBook, logPrefix, printLine, matches as logMatches, MAX_LOG_MESSAGE_CHARS, type LogLine, type LogFilter, type LogBookInit } from './node-logs.js'
 export type { LogSource } from './interface.js'

@@ -208,6 +208,15 @@ export function logPrefix (line: Pick<LogLine, 'name' | 'task' | 'actor' | 'node
   return `(${[line.name, who, node].filter(s => s !== undefined).join(' ')})`
 }
 
+/**
+ * Print a guest's line as a driver does: its prefix, the level unless info, the message; warn and
+ * error on stderr, the rest on stdout.
+ */
+export function printLine (line: Pick<LogLine, 'name' | 'task' | 'actor' | 'node' | 'level' | 'message'>): void {
+  const text = `${logPrefix(line)} ${line.level === 'info' ? '' : `${line.level}: `}${line.message}\n`
+  ;(line.level === 'warn' || line.level === 'error' ? process.stderr : process.stdout).write(text)
+}
+
 function cut (lines: LogLine[], tail: number): { lines: LogLine[], truncated: boolean } {
   return lines.length > tail ? { lines: lines.slice(lines.length - tail), truncated: true } : { lines, truncated: false }
 }
