@@ -56,14 +56,17 @@ try {
   process.exit(1)
 }
 
-// The data library's own guest component (src/libs/data/guest/ops.ts), built once here so an
-// installed package needs no guest toolchain (src/libs/data/ops-component.ts looks beside itself
-// first). Without the toolchain the package still builds: the library then builds it on first use.
-try {
-  const { buildComponent } = await import(new URL('../dist/guest-sdk/src/build/index.js', import.meta.url).href)
-  await buildComponent({ entry: path.join(root, 'src', 'libs', 'data', 'guest', 'ops.ts'), out: path.join(dist, 'src', 'libs', 'data', 'ops.wasm'), lang: 'ts' })
-} catch (err) {
-  console.error(`fabric build: the data library's ops component was not prebuilt (${err.message.split('\n')[0]}); it is built on first use where the guest toolchain is installed`)
+// The data library's own guest components (src/libs/data/guest/ops.ts, QuickJS; and the record
+// kernels, src/libs/data/kernels/records.ts, AssemblyScript), built once here so an installed
+// package needs no guest toolchain (src/libs/data/ops-component.ts looks beside itself first).
+// Without the toolchain the package still builds: the library then builds them on first use.
+for (const [name, source, lang] of [['ops', 'guest/ops.ts', 'ts'], ['kernels', 'kernels/records.ts', 'as']]) {
+  try {
+    const { buildComponent } = await import(new URL('../dist/guest-sdk/src/build/index.js', import.meta.url).href)
+    await buildComponent({ entry: path.join(root, 'src', 'libs', 'data', ...source.split('/')), out: path.join(dist, 'src', 'libs', 'data', `${name}.wasm`), lang })
+  } catch (err) {
+    console.error(`fabric build: the data library's ${name} component was not prebuilt (${err.message.split('\n')[0]}); it is built on first use where the guest toolchain is installed`)
+  }
 }
 
 // The addon: built at install into build/Release; dist/src/gpu/native.js resolves dist/build/Release.

@@ -1,4 +1,5 @@
 // The execution area's public surface.
 export { createExecPool } from './pool.js'
+export { takeDigest } from './digests.js'
 export * from './errors.js'
 export type { ExecPool, ExecPoolInit, CallOptions, CancelSignal, ActorRef, PoolStats, HostServices, HostContext, HostFailure } from './interface.js'

@@ -13,6 +13,7 @@ import {
 } from './errors.js'
 import type { ActorRef, CallOptions, CancelSignal, ExecPool, ExecPoolInit, HostContext, HostServices, InlineRun, PoolStats } from './interface.js'
 import { workerScript } from './worker-script.js'
+import { noteDigest } from './digests.js'
 import { DEFAULT_ADDON_PATH } from '../gpu/native.js'
 import type { ComponentPayload, FromWorker, HostOp, HostReply, ToWorker, WorkerInit } from './protocol.js'
 
@@ -521,6 +522,7 @@ class WorkerPool implements ExecPool {
         slot.memoryBytes = msg.memoryBytes
         // A failed first call may mean the worker could not load the component: send it again next time.
         if (msg.type === 'failed' && slot.running.sentCid !== undefined) slot.loaded.delete(slot.running.sentCid)
+        if (msg.type === 'done' && msg.digest !== undefined && msg.value instanceof Uint8Array) noteDigest(msg.value, msg.digest)
         this.finish(slot, msg.type === 'done' ? { value: msg.value } : deserializeError(msg.error))
         this.dispatch()
         return

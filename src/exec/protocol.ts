@@ -22,7 +22,8 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'done', id: number, value: unknown, memoryBytes: number }
+  /** `digest`: the SHA-256 of a large byte result (see digests.ts). */
+  | { type: 'done', id: number, value: unknown, memoryBytes: number, digest?: Uint8Array }
   | { type: 'failed', id: number, error: SerializedError, memoryBytes: number }
   | { type: 'log', cid: string, level: string, message: string }
   /** `tag`: set when the host call comes from a task run inline (see InlineRun). */

@@ -3,6 +3,7 @@
 import { parentPort, workerData, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 import type { ComponentPayload, FromWorker, HostOp, HostReply, ToWorker, WorkerInit } from './protocol.js'
 import { serializeError, type SerializedError } from '../errors/index.js'
+import { DIGEST_MIN_BYTES, sha256Digest } from './digests.js'
 import { buildHostImports, type HostImports } from '../component/host-imports.js'
 import { createGpuScope, setAddonPath, type GpuScope } from '../gpu/index.js'
 
@@ -311,7 +312,8 @@ function reply (id: number, value: unknown): void {
   const transfer = value instanceof Uint8Array && value.byteOffset === 0 && value.byteLength === value.buffer.byteLength && value.byteLength > 4096 && value.buffer instanceof ArrayBuffer
     ? [value.buffer]
     : undefined
-  post({ type: 'done', id, value, memoryBytes: liveBytes }, transfer)
+  const digest = value instanceof Uint8Array && value.byteLength >= DIGEST_MIN_BYTES ? sha256Digest(value) : undefined
+  post({ type: 'done', id, value, memoryBytes: liveBytes, ...(digest !== undefined ? { digest } : {}) }, transfer)
 }
 
 function fail (id: number, error: SerializedError): void {

@@ -193,10 +193,48 @@ export function mapRefs (value: unknown, fn: (ref: ObjectRef) => ObjectRef): unk
 /** The CBOR head of an object-ref tag. */
 const REF_TAG_HEAD = [0xd9, (OBJECT_REF_TAG >> 8) & 0xff, OBJECT_REF_TAG & 0xff] as const
 
-/** Whether CBOR `bytes` may hold an object ref: bytes with the tag's head (0xd9 0x9c 0xb9) may; others certainly do not. */
+/**
+ * Whether CBOR `bytes` may hold an object ref. Bytes without the tag's head (0xd9 0x9c 0xb9)
+ * certainly do not; where the head occurs (binary payloads have it by chance every ~16 MiB, a
+ * byte 0xd9 every 256 bytes), the item heads are walked in order, skipping string and byte-string
+ * contents, so an 8 MiB byte string costs one head, not a scan of its bytes.
+ */
 export function mayHoldRefs (bytes: Uint8Array): boolean {
-  for (let i = bytes.indexOf(REF_TAG_HEAD[0]); i >= 0 && i < bytes.length - 2; i = bytes.indexOf(REF_TAG_HEAD[0], i + 1)) {
-    if (bytes[i + 1] === REF_TAG_HEAD[1] && bytes[i + 2] === REF_TAG_HEAD[2]) return true
+  if (bytes.indexOf(REF_TAG_HEAD[0]) < 0) return false
+  return walkForRefTag(bytes)
+}
+
+/** Whether an item head in `bytes` is the object-ref tag (true, too, for bytes it cannot read: the caller decodes then). */
+function walkForRefTag (bytes: Uint8Array): boolean {
+  const n = bytes.length
+  let i = 0
+  while (i < n) {
+    const head = bytes[i]!
+    const major = head >> 5
+    const ai = head & 0x1f
+    let arg = 0
+    let at = i + 1
+    if (ai < 24) arg = ai
+    else if (ai === 24) { if (at + 1 > n) return true; arg = bytes[at]!; at += 1 }
+    else if (ai === 25) { if (at + 2 > n) return true; arg = (bytes[at]! << 8) | bytes[at + 1]!; at += 2 }
+    else if (ai === 26) { if (at + 4 > n) return true; arg = ((bytes[at]! << 24) >>> 0) + (bytes[at + 1]! << 16) + (bytes[at + 2]! << 8) + bytes[at + 3]!; at += 4 }
+    else if (ai === 27) {
+      if (at + 8 > n) return true
+      arg = (((bytes[at]! << 24) >>> 0) + (bytes[at + 1]! << 16) + (bytes[at + 2]! << 8) + bytes[at + 3]!) * 2 ** 32 +
+        ((bytes[at + 4]! << 24) >>> 0) + (bytes[at + 5]! << 16) + (bytes[at + 6]! << 8) + bytes[at + 7]!
+      at += 8
+    } else if (ai === 31 && (major === 2 || major === 3 || major === 4 || major === 5 || major === 7)) {
+      arg = 0 // indefinite length (chunks or items follow, each with its own head), or a break
+    } else {
+      return true // reserved: not well-formed CBOR
+    }
+    if (major === 6 && arg === OBJECT_REF_TAG) return true
+    // Strings' contents are skipped; every other item is its head alone (a container's items follow it).
+    if ((major === 2 || major === 3) && ai !== 31) {
+      if (at + arg > n) return true
+      at += arg
+    }
+    i = at
   }
   return false
 }

@@ -43,10 +43,11 @@ export interface ObjectStore {
   stop: () => Promise<void>
   /**
    * Store bytes and pin them once; returns their CID. When `cid` is given the bytes are verified
-   * against it and refused (InvalidObjectError) if they do not match. Storing bytes already held
-   * only adds a pin.
+   * against it and refused (InvalidObjectError) if they do not match. `sha256`: the bytes' digest,
+   * computed by trusted host code (a worker, for a call's result), used instead of hashing again;
+   * never pass one that came from a peer or a guest. Storing bytes already held only adds a pin.
    */
-  put: (bytes: Uint8Array, options?: { cid?: string }) => Promise<string>
+  put: (bytes: Uint8Array, options?: { cid?: string, sha256?: Uint8Array }) => Promise<string>
   /** The bytes of `cid` (reloaded from disk if spilled). Throws ObjectNotFoundError if not held. */
   get: (cid: string) => Promise<Uint8Array>
   has: (cid: string) => boolean

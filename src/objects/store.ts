@@ -276,12 +276,16 @@ class TieredObjectStore implements ObjectStore {
     throw new ObjectStoreError('the object store is not started: call and await start() first')
   }
 
-  async put (bytes: Uint8Array, options: { cid?: string } = {}): Promise<string> {
+  async put (bytes: Uint8Array, options: { cid?: string, sha256?: Uint8Array } = {}): Promise<string> {
     this.assertRunning()
     if (!(bytes instanceof Uint8Array)) throw new TypeError('put takes a Uint8Array')
     if (bytes.byteLength < bytes.buffer.byteLength * MIN_VIEW_SHARE) bytes = bytes.slice()
     let cid: string
-    if (options.cid !== undefined) {
+    if (options.sha256 !== undefined && options.cid === undefined) {
+      // Computed by trusted host code from these very bytes (a worker, for a call's result).
+      if (options.sha256.byteLength !== 32) throw new TypeError(`put: a sha256 digest has 32 bytes, not ${options.sha256.byteLength}`)
+      cid = rawCidOf(options.sha256)
+    } else if (options.cid !== undefined) {
       const expected = parseCid(options.cid)
       if (expected.multihash.code !== SHA2_256) {
         throw new InvalidCidError(`cannot verify CID ${options.cid}: the fabric supports sha2-256 only`)

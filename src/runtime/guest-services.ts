@@ -13,7 +13,7 @@ import type { ActorForwarder } from './actor-forwarder.js'
 import type { ActorAddress } from './actor-address.js'
 import type { NestedRef } from '../net/index.js'
 import { nestedTaskOptions } from './options.js'
-import { inlineBytes, isInline, packInline, type StoredValue } from './ref-table.js'
+import { INLINE_LIMIT, inlineBytes, isInline, packInline, type StoredValue } from './ref-table.js'
 import { assembleArgs, toArgSpec } from './call-args.js'
 import { describe, keepForGuest, type TaskRecord } from './node-records.js'
 import type { NodeCore } from './node-core.js'
@@ -140,13 +140,13 @@ export class GuestServices {
     const nested = mayHoldRefs(bytes) ? findRefs(decode(bytes)).map(r => r.id) : []
     this.assertGuestRefs(nested, ctx, 'a yielded value')
     t.stream.yielded++
-    const e = this.n.refs.create('o')
-    e.holders++ // the stream's hold, taken over by the reader
-    // Streamed items stay in memory (inline), whatever their size.
-    this.n.refs.settle(e, { value: packInline(bytes.slice()), nested })
-    t.stream.items.push(e.id)
+    // Held once: the stream's hold, taken over by the reader. A large item is hashed and stored
+    // like any object (spillable; pending until stored); a small one is kept inline (a copy: the
+    // message it came in is the worker's).
+    const id = this.n.objects.put(bytes.byteLength <= INLINE_LIMIT ? bytes.slice() : bytes, nested)
+    t.stream.items.push(id)
     for (const w of t.stream.waiters.splice(0)) w()
-    return e.id
+    return id
   }
 
   guestPut (data: Uint8Array, ctx: HostContext): string {

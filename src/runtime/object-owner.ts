@@ -60,9 +60,9 @@ export class ObjectOwner {
     return e.id
   }
 
-  async storeValue (bytes: Uint8Array): Promise<StoredValue> {
+  async storeValue (bytes: Uint8Array, sha256?: Uint8Array): Promise<StoredValue> {
     if (bytes.byteLength <= INLINE_LIMIT) return packInline(bytes)
-    return { cid: await this.n.store.put(bytes), size: bytes.byteLength }
+    return { cid: await this.n.store.put(bytes, sha256 !== undefined ? { sha256 } : {}), size: bytes.byteLength }
   }
 
   onRefDeleted (e: RefEntry): void {

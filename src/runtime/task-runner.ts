@@ -2,7 +2,7 @@
 // until their resources are free, run on the worker pool, retried, and settled (failures reach
 // the tasks that depend on them).
 import type { CompiledComponent } from '../component/index.js'
-import { TaskCancelledError } from '../exec/index.js'
+import { TaskCancelledError, takeDigest } from '../exec/index.js'
 import { decode, encode, findRefs, mayHoldRefs } from '../objects/index.js'
 import { adjust, shortfall, type Resources } from '../scheduler/resources.js'
 import { DependencyFailedError, InfeasibleTaskError, RetriesExhaustedError } from './errors.js'
@@ -197,7 +197,8 @@ export class TaskRunner {
     const nested = mayHoldRefs(out) ? findRefs(decode(out)).map(r => r.id).filter(id => this.n.refs.get(id) !== undefined) : []
     // A guest returns only refs it may name: a guessed id would hand the caller another's object.
     for (const id of nested) assertReadable(this.n, t, id, `the result of ${describe(t)}`)
-    this.finish(t, { value: await this.n.objects.storeValue(out), nested })
+    // A worker hashed a large result already (exec/digests.ts): the main thread does not again.
+    this.finish(t, { value: await this.n.objects.storeValue(out, takeDigest(out)), nested })
   }
 
   failAttempt (t: TaskRecord, err: Error): void {

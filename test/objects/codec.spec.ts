@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { encode, decode, findRefs, CodecError, MAX_BIGNUM_BYTES } from '../../src/objects/codec.js'
+import { encode, decode, findRefs, mayHoldRefs, CodecError, MAX_BIGNUM_BYTES } from '../../src/objects/codec.js'
 import { ObjectRef, OBJECT_REF_TAG } from '../../src/objects/object-ref.js'
 import { fastEncode, fastDecode, FALLBACK } from '../../src/objects/codec-fast.js'
 import { encode as cborgEncode, decode as cborgDecode } from 'cborg'
@@ -152,5 +152,40 @@ describe('objects/codec: bignums from untrusted bytes', () => {
     assert.throws(() => decode(huge), (err: Error) => err instanceof CodecError && /bignum of 134144 bytes is over the 1024-byte limit/.test(err.message))
     assert.ok(performance.now() - t < 50, `refusing took ${(performance.now() - t).toFixed(1)} ms`)
     assert.throws(() => decode(Uint8Array.from([0xc3, 0x01])), /must wrap a byte string/)
+  })
+})
+
+describe('objects/codec: mayHoldRefs', () => {
+  const head = Uint8Array.of(0xd9, (OBJECT_REF_TAG >> 8) & 0xff, OBJECT_REF_TAG & 0xff)
+  /** Bytes full of the tag's head: what random binary payloads have by chance. */
+  const decoy = (n: number): Uint8Array => { const b = new Uint8Array(n); for (let i = 0; i + 3 <= n; i += 5) b.set(head, i); return b }
+
+  it('is exact for values holding refs or none, with the tag head inside byte strings and floats', () => {
+    let s = 7
+    const next = (): number => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 2 ** 32 }
+    const ref = new ObjectRef('n/t1.x')
+    for (let i = 0; i < 300; i++) {
+      const v = randomValue(next)
+      const payload = decoy(Math.floor(next() * 2000))
+      const without = [v, payload, { p: payload, f: new Float64Array([1.5e-300]) }]
+      assert.equal(mayHoldRefs(encode(without)), false, `no ref in value ${i}`)
+      const withRef = next() < 0.5 ? [payload, { deep: [[v, ref]] }] : new Map<unknown, unknown>([[payload, v], ['r', { x: ref }]])
+      assert.equal(mayHoldRefs(encode(withRef)), true, `a ref in value ${i}`)
+    }
+    assert.equal(mayHoldRefs(encode(decoy(8 * 2 ** 20))), false)
+    assert.equal(mayHoldRefs(encode(ref)), true)
+  })
+
+  it('an 8 MiB byte string full of the tag head is read as one item (no scan of its bytes)', () => {
+    const bytes = encode([decoy(8 * 2 ** 20), 1, 'x'])
+    const t = performance.now()
+    for (let i = 0; i < 100; i++) mayHoldRefs(bytes)
+    assert.ok(performance.now() - t < 50, `100 walks took ${(performance.now() - t).toFixed(1)} ms`)
+  })
+
+  it('says true (decode and see) for bytes it cannot read: truncated, reserved heads', () => {
+    assert.equal(mayHoldRefs(Uint8Array.of(0x5a, 0, 0, 1, 0, ...head)), true) // a byte string longer than the bytes
+    assert.equal(mayHoldRefs(Uint8Array.of(0x1c, ...head)), true) // reserved additional information 28
+    assert.equal(mayHoldRefs(Uint8Array.of(0x01, 0x02)), false) // no tag head at all: certainly none
   })
 })

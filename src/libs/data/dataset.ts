@@ -9,7 +9,8 @@ import path from 'node:path'
 import type { FabricDriver, ObjectRef, RemoteFunction } from '../../api/interface.js'
 import type { BlockRef, ExecutionOptions, MapBatchesOptions, OperatorStats, Row } from './interface.js'
 import { aggregateStage, groupStage, shuffleStage, sortStage, type Agg } from './shuffle.js'
-import type { Ops } from './ops-component.js'
+import type { Kernels, Ops } from './ops-component.js'
+import { layoutField, recordCounts, recordRows, recordSortStage, sameLayout, type RecordLayout } from './records.js'
 
 /** A task applied to every item of a list in one call (the driver contract's vectorised calls). */
 interface Vectorised {
@@ -22,6 +23,8 @@ interface Vectorised {
 export interface Run {
   fabric: FabricDriver
   ops: Ops
+  /** The record kernels (an AssemblyScript component), loaded when a record operator first needs them. */
+  kernels: () => Promise<Kernels>
   maxBlocksInFlight: number
   stats: Map<number, OperatorStats & { startedAt?: number }>
 }
@@ -33,6 +36,7 @@ export type Stage = (input: AsyncIterable<BlockRef>, run: Run, stats: OperatorSt
 export interface DataContext {
   fabric: FabricDriver
   ops: () => Promise<Ops>
+  kernels: () => Promise<Kernels>
   execution: Required<ExecutionOptions>
 }
 
@@ -42,6 +46,8 @@ interface PlanNode {
   parent?: PlanNode
   /** For union: further inputs, run after `parent`'s blocks. */
   others?: PlanNode[]
+  /** Set where the blocks are fixed-width records (bytes), not arrays of rows. */
+  layout?: RecordLayout
 }
 
 /**
@@ -58,19 +64,19 @@ export class Dataset<T = unknown> {
   /** Each row through `fn` (a task of a loaded TypeScript component), in one task per block. */
   map<A extends [unknown, ...unknown[]], R>(fn: RemoteFunction<A, R>, ...rest: Rest<A>): Dataset<Awaited<R>> {
     const v = vectorised(fn, 'map')
-    return this.perBlock(`map(${nameOf(fn)})`, (b) => v.remote(b.ref, ...rest))
+    return this.rows().perBlock(`map(${nameOf(fn)})`, (b) => v.remote(b.ref, ...rest))
   }
 
   /** The rows for which `fn` returns true. */
   filter<A extends [unknown, ...unknown[]]>(fn: RemoteFunction<A, boolean>, ...rest: Rest<A>): Dataset<T> {
     const v = vectorised(fn, 'filter')
-    return this.perBlock(`filter(${nameOf(fn)})`, (b) => v.remote(b.ref, ...rest), false)
+    return this.rows().perBlock(`filter(${nameOf(fn)})`, (b) => v.remote(b.ref, ...rest), false)
   }
 
   /** Each row to the rows `fn` returns for it (an array). */
   flatMap<A extends [unknown, ...unknown[]], R>(fn: RemoteFunction<A, R[]>, ...rest: Rest<A>): Dataset<R> {
     const v = vectorised(fn, 'flatMap')
-    return this.perBlock(`flatMap(${nameOf(fn)})`, (b) => v.remote(b.ref, ...rest), false)
+    return this.rows().perBlock(`flatMap(${nameOf(fn)})`, (b) => v.remote(b.ref, ...rest), false)
   }
 
   /**
@@ -84,7 +90,7 @@ export class Dataset<T = unknown> {
     if (batchSize !== undefined && (!Number.isSafeInteger(batchSize) || batchSize < 1)) throw new TypeError(`mapBatches: batchSize must be a positive integer, got ${String(batchSize)}`)
     const call = fn as unknown as { remote: (batch: unknown) => ObjectRef<unknown> }
     const name = `mapBatches(${nameOf(fn)})`
-    return this.chain(name, async function * (input, run, stats) {
+    return this.rows().chain(name, async function * (input, run, stats) {
       const one = (batch: ObjectRef<unknown>): ObjectRef<unknown[]> => {
         if (format === 'rows') {
           stats.tasks++
@@ -117,34 +123,41 @@ export class Dataset<T = unknown> {
   /** The first `n` rows (in block order). */
   limit (n: number): Dataset<T> {
     if (!Number.isSafeInteger(n) || n < 0) throw new TypeError(`limit: n must be a non-negative integer, got ${String(n)}`)
+    const layout = this.node.layout
     return this.chain(`limit(${n})`, async function * (input, run, stats) {
       let left = n
       if (left === 0) return
       for await (const b of input) {
-        const rows = b.rows ?? await run.fabric.get(run.ops.count.remote(b.ref as never))
+        const rows = layout !== undefined ? (await recordCounts([b], layout, run))[0]! : b.rows ?? await run.fabric.get(run.ops.count.remote(b.ref as never))
         if (rows <= left) {
           yield { ref: b.ref, rows }
           left -= rows
         } else {
           stats.tasks++
-          yield { ref: run.ops.slice.remote(b.ref as never, 0, left) as ObjectRef<unknown[]>, rows: left }
+          const part = layout !== undefined ? run.ops.sliceRecords.remote(b.ref as never, layout.width, 0, left) : run.ops.slice.remote(b.ref as never, 0, left)
+          yield { ref: part as ObjectRef<unknown[]>, rows: left }
           left = 0
         }
         if (left === 0) return
       }
-    })
+    }, layout)
   }
 
   /** This dataset's rows, then each other's (block order kept). */
   union<U = T>(...others: Array<Dataset<U>>): Dataset<T | U> {
     for (const o of others) if (o.ctx.fabric !== this.ctx.fabric) throw new TypeError('union: datasets of different fabrics cannot be joined')
-    return new Dataset<T | U>(this.ctx, { name: `union(${others.length + 1})`, stage: passThrough, parent: this.node, others: others.map(o => o.node) })
+    // Records of one layout stay records; anything else is joined as rows.
+    const layout = this.node.layout
+    if (layout !== undefined && others.every(o => sameLayout(layout, o.node.layout))) {
+      return new Dataset<T | U>(this.ctx, { name: `union(${others.length + 1})`, stage: passThrough, parent: this.node, others: others.map(o => o.node), layout })
+    }
+    return new Dataset<T | U>(this.ctx, { name: `union(${others.length + 1})`, stage: passThrough, parent: this.rows().node, others: others.map(o => o.rows().node) })
   }
 
   /** The rows in `n` blocks of about equal size (block order and row order kept). */
   repartition (n: number): Dataset<T> {
     if (!Number.isSafeInteger(n) || n < 1) throw new TypeError(`repartition: n must be a positive integer, got ${String(n)}`)
-    return this.chain(`repartition(${n})`, async function * (input, run, stats) {
+    return this.rows().chain(`repartition(${n})`, async function * (input, run, stats) {
       // A barrier: every block's count first (the blocks stay where they are).
       const blocks: BlockRef[] = []
       for await (const b of input) blocks.push(b)
@@ -181,13 +194,18 @@ export class Dataset<T = unknown> {
   groupBy (key: string, options: { partitions?: number } = {}): GroupedData<T> {
     checkKey(key, 'groupBy')
     checkPartitions(options.partitions, 'groupBy')
-    return new GroupedData<T>(this, key, options.partitions)
+    return new GroupedData<T>(this.rows(), key, options.partitions)
   }
 
   /** Rows ordered by `key` (numbers, then strings, then others; null last), across blocks. */
   sort (key: string, options: { descending?: boolean, partitions?: number } = {}): Dataset<T> {
     checkKey(key, 'sort')
     checkPartitions(options.partitions, 'sort')
+    const layout = this.node.layout
+    if (layout !== undefined) {
+      layoutField(layout, key, 'sort')
+      return this.chain(`sort(${key}${options.descending === true ? ', descending' : ''})`, recordSortStage(layout, key, options.descending === true, options.partitions), layout)
+    }
     return this.chain(`sort(${key}${options.descending === true ? ', descending' : ''})`, sortStage(key, options.descending === true, options.partitions))
   }
 
@@ -196,7 +214,7 @@ export class Dataset<T = unknown> {
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32)
     if (!Number.isSafeInteger(seed)) throw new TypeError(`randomShuffle: seed must be an integer, got ${String(seed)}`)
     checkPartitions(options.partitions, 'randomShuffle')
-    return this.chain(`randomShuffle(${seed})`, shuffleStage(seed, options.partitions))
+    return this.rows().chain(`randomShuffle(${seed})`, shuffleStage(seed, options.partitions))
   }
 
   /** @internal a new dataset: this one, then `stage` */
@@ -208,7 +226,7 @@ export class Dataset<T = unknown> {
 
   /** The blocks' refs as they are made, at most `maxBlocksInFlight` ahead of the reader. */
   async * iterBlocks (options: ExecutionOptions = {}): AsyncGenerator<BlockRef<T>> {
-    const run: Run = { fabric: this.ctx.fabric, ops: await this.ctx.ops(), maxBlocksInFlight: options.maxBlocksInFlight ?? this.ctx.execution.maxBlocksInFlight, stats: new Map() }
+    const run: Run = { fabric: this.ctx.fabric, ops: await this.ctx.ops(), kernels: this.ctx.kernels, maxBlocksInFlight: options.maxBlocksInFlight ?? this.ctx.execution.maxBlocksInFlight, stats: new Map() }
     this.lastRun = run
     const ahead: Array<BlockRef<T>> = []
     const source = this.stream(run)[Symbol.asyncIterator]()
@@ -234,7 +252,7 @@ export class Dataset<T = unknown> {
     if (!Number.isSafeInteger(size) || size < 1) throw new TypeError(`iterBatches: batchSize must be a positive integer, got ${String(size)}`)
     let pending: T[] = []
     for await (const b of this.iterBlocks(options)) {
-      const rows = await this.ctx.fabric.get(b.ref)
+      const rows = await this.blockRows(b)
       pending = pending.length === 0 ? rows : pending.concat(rows)
       while (pending.length >= size) {
         yield pending.slice(0, size)
@@ -248,7 +266,7 @@ export class Dataset<T = unknown> {
   async take (n = 20): Promise<T[]> {
     const out: T[] = []
     if (n <= 0) return out
-    for await (const b of this.limit(n).iterBlocks()) out.push(...await this.ctx.fabric.get(b.ref))
+    for await (const b of this.limit(n).iterBlocks()) out.push(...await this.blockRows(b))
     return out
   }
 
@@ -256,10 +274,16 @@ export class Dataset<T = unknown> {
   async takeAll (): Promise<T[]> {
     const out: T[] = []
     for await (const b of this.iterBlocks()) {
-      const rows = await this.ctx.fabric.get(b.ref)
+      const rows = await this.blockRows(b)
       for (const r of rows) out.push(r)
     }
     return out
+  }
+
+  /** A block's rows at the driver (a record block's as `{ [field]: Uint8Array }` views). */
+  private async blockRows (b: BlockRef<T>): Promise<T[]> {
+    const value = await this.ctx.fabric.get(b.ref)
+    return this.node.layout === undefined ? value : recordRows(value as unknown as Uint8Array, this.node.layout) as T[]
   }
 
   /** How many rows (counted next to the blocks). */
@@ -267,9 +291,13 @@ export class Dataset<T = unknown> {
     let total = 0
     const counts: Array<Promise<number>> = []
     let ops: Ops | undefined
+    const width = this.node.layout?.width
     for await (const b of this.iterBlocks()) {
       if (b.rows !== undefined) total += b.rows
-      else counts.push(this.ctx.fabric.get((ops ??= await this.ctx.ops()).count.remote(b.ref as never)))
+      else {
+        ops ??= await this.ctx.ops()
+        counts.push(this.ctx.fabric.get(width !== undefined ? ops.countRecords.remote(b.ref as never, width) : ops.count.remote(b.ref as never)))
+      }
     }
     for (const c of await Promise.all(counts)) total += c
     return total
@@ -278,12 +306,12 @@ export class Dataset<T = unknown> {
   /** Write each block as a CSV file `part-00000.csv`, ... in `dir` (made if missing); returns the files. */
   async writeCsv (dir: string, options: { delimiter?: string } = {}): Promise<string[]> {
     const delimiter = options.delimiter ?? ','
-    return await this.write(dir, 'csv', (ops, ref) => ops.formatCsv.remote(ref as never, ops.columnsOf.remote(ref as never) as never, delimiter) as ObjectRef<Uint8Array>)
+    return await this.rows().write(dir, 'csv', (ops, ref) => ops.formatCsv.remote(ref as never, ops.columnsOf.remote(ref as never) as never, delimiter) as ObjectRef<Uint8Array>)
   }
 
   /** Write each block as a JSON-lines file `part-00000.json`, ... in `dir`; returns the files. */
   async writeJson (dir: string): Promise<string[]> {
-    return await this.write(dir, 'json', (ops, ref) => ops.formatJsonl.remote(ref as never) as ObjectRef<Uint8Array>)
+    return await this.rows().write(dir, 'json', (ops, ref) => ops.formatJsonl.remote(ref as never) as ObjectRef<Uint8Array>)
   }
 
   /**
@@ -294,12 +322,22 @@ export class Dataset<T = unknown> {
     const { parquetBytes } = await import('./parquet.js')
     await fs.promises.mkdir(dir, { recursive: true })
     const files: string[] = []
-    for await (const b of this.iterBlocks()) {
+    const source = this.rows()
+    for await (const b of source.iterBlocks()) {
       const file = path.join(dir, `part-${String(files.length).padStart(5, '0')}.parquet`)
       await fs.promises.writeFile(file, parquetBytes(await this.ctx.fabric.get(b.ref) as Row[], file))
       files.push(file)
     }
     return files
+  }
+
+  /**
+   * Write each block of a record dataset as its bytes, `part-00000.bin`, ... in `dir` (read back
+   * with `readRecords` and the same fields); returns the files.
+   */
+  async writeRecords (dir: string): Promise<string[]> {
+    if (this.node.layout === undefined) throw new TypeError('writeRecords: this dataset\'s blocks are rows, not fixed-width records (make it with readRecords or fromRecords)')
+    return await this.write(dir, 'bin', (_ops, ref) => ref as unknown as ObjectRef<Uint8Array>)
   }
 
   private async write (dir: string, ext: string, format: (ops: Ops, ref: ObjectRef<unknown[]>) => ObjectRef<Uint8Array>): Promise<string[]> {
@@ -323,10 +361,12 @@ export class Dataset<T = unknown> {
   /** Run the plan and keep its blocks: a dataset over them (later consumers run nothing again). */
   async materialize (): Promise<Dataset<T>> {
     const blocks: Array<BlockRef<T>> = []
-    for await (const b of this.iterBlocks()) blocks.push(b)
+    // Kept for every later execution: no operator may free them.
+    for await (const b of this.iterBlocks()) blocks.push({ ref: b.ref, ...(b.rows !== undefined ? { rows: b.rows } : {}) })
     return new Dataset<T>(this.ctx, {
       name: `materialized(${blocks.length} blocks)`,
-      stage: async function * () { yield * blocks }
+      stage: async function * () { yield * blocks },
+      ...(this.node.layout !== undefined ? { layout: this.node.layout } : {})
     })
   }
 
@@ -339,9 +379,16 @@ export class Dataset<T = unknown> {
 
   // ---- plan ------------------------------------------------------------------------------
 
-  /** A new dataset: this one, then `stage`. */
-  private chain<R>(name: string, stage: Stage): Dataset<R> {
-    return new Dataset<R>(this.ctx, { name, stage, parent: this.node })
+  /** A new dataset: this one, then `stage` (whose blocks are records of `layout` where given). */
+  private chain<R>(name: string, stage: Stage, layout?: RecordLayout): Dataset<R> {
+    return new Dataset<R>(this.ctx, { name, stage, parent: this.node, ...(layout !== undefined ? { layout } : {}) })
+  }
+
+  /** This dataset with blocks of rows: a record dataset's blocks converted next to them (`{ [field]: Uint8Array }`). */
+  private rows (): Dataset<T> {
+    const layout = this.node.layout
+    if (layout === undefined) return this
+    return this.perBlock<T>('toRows', (b, run) => run.ops.recordsToRows.remote(b.ref as never, layout.width, layout.fields as never) as ObjectRef<unknown[]>)
   }
 
   /** An operator that maps each block to one new block (`keepsCount`: as many rows as it had). */

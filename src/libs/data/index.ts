@@ -5,12 +5,14 @@ import fs from 'node:fs'
 import type { FabricDriver, ObjectRef } from '../../api/interface.js'
 import { Dataset, type DataContext } from './dataset.js'
 import type { ExecutionOptions, SourceOptions } from './interface.js'
-import { loadOps, type Ops } from './ops-component.js'
+import { KERNELS, OPS, loadComponent, type Kernels, type Ops } from './ops-component.js'
+import { recordLayout, type RecordLayout } from './records.js'
 import { expandPaths, linePieces } from './files.js'
 import type { Row } from './interface.js'
 
 export { Dataset, GroupedData } from './dataset.js'
 export type { Agg } from './shuffle.js'
+export type { RecordLayout } from './records.js'
 export type { Row, Block, BlockRef, SourceOptions, MapBatchesOptions, ExecutionOptions, OperatorStats } from './interface.js'
 
 /** The sources of datasets on one fabric. */
@@ -35,12 +37,24 @@ export interface Data {
    * reader is asynchronous, which a guest call is not). INT64 values beyond 2^53 stay BigInt.
    */
   readParquet: (paths: string | readonly string[], options?: { columns?: string[] }) => Dataset<Row>
+  /**
+   * Fixed-width binary records (gensort's shape: `{ key: 10, value: 90 }`, fields in record order,
+   * each its width in bytes): one block per piece of about `blockBytes` of whole records. Blocks
+   * stay bytes: `sort(field)` orders them by the field's bytes (unsigned, left to right) in
+   * compiled kernels; operators that need rows see `{ [field]: Uint8Array }`.
+   */
+  readRecords: (paths: string | readonly string[], options: { fields: Record<string, number>, blockBytes?: number }) => Dataset<Record<string, Uint8Array>>
+  /** Fixed-width records from bytes the driver has (copied into the store as blocks). */
+  fromRecords: (bytes: Uint8Array, options: { fields: Record<string, number> } & SourceOptions) => Dataset<Record<string, Uint8Array>>
 }
 
 /** Pieces a text file is cut into for its read tasks, at most. @default 4 MiB */
 const DEFAULT_BLOCK_BYTES = 4 * 2 ** 20
 
-const loaded = new WeakMap<FabricDriver, Promise<Ops>>()
+/** Pieces a record file is cut into, at most. @default 8 MiB */
+const DEFAULT_RECORD_BLOCK_BYTES = 8 * 2 ** 20
+
+const loaded = new WeakMap<FabricDriver, Map<string, Promise<unknown>>>()
 
 /**
  * Datasets on `fabric`.
@@ -53,7 +67,12 @@ const loaded = new WeakMap<FabricDriver, Promise<Ops>>()
 export function data (fabric: FabricDriver, execution: ExecutionOptions = {}): Data {
   const maxBlocksInFlight = execution.maxBlocksInFlight ?? 8
   if (!Number.isSafeInteger(maxBlocksInFlight) || maxBlocksInFlight < 1) throw new TypeError(`data: maxBlocksInFlight must be a positive integer, got ${String(maxBlocksInFlight)}`)
-  const ctx: DataContext = { fabric, ops: async () => await loadOps(fabric, loaded), execution: { maxBlocksInFlight } }
+  const ctx: DataContext = {
+    fabric,
+    ops: async () => await loadComponent<Ops>(fabric, OPS, loaded),
+    kernels: async () => await loadComponent<Kernels>(fabric, KERNELS, loaded),
+    execution: { maxBlocksInFlight }
+  }
   return {
     range: (n, options = {}) => {
       if (!Number.isSafeInteger(n) || n < 0) throw new TypeError(`range: n must be a non-negative integer, got ${String(n)}`)
@@ -106,6 +125,33 @@ export function data (fabric: FabricDriver, execution: ExecutionOptions = {}): D
         }
       })
     },
+    readRecords: (paths, options) => {
+      const layout = recordLayout(options?.fields, 'readRecords')
+      const target = options.blockBytes ?? DEFAULT_RECORD_BLOCK_BYTES
+      if (!Number.isSafeInteger(target) || target < 1) throw new TypeError(`readRecords: blockBytes must be a positive integer, got ${String(target)}`)
+      const files = expandPaths(paths, 'readRecords')
+      const perBlock = Math.max(1, Math.floor(target / layout.width))
+      return new Dataset(ctx, {
+        name: `readRecords(${files.length} files)`,
+        layout,
+        stage: async function * () {
+          for (const file of files) {
+            for await (const bytes of recordPieces(file, layout, perBlock)) yield { ref: fabric.put(bytes) as unknown as ObjectRef<unknown[]>, rows: bytes.length / layout.width, owned: true }
+          }
+        }
+      })
+    },
+    fromRecords: (bytes, options) => {
+      const layout = recordLayout(options?.fields, 'fromRecords')
+      if (!(bytes instanceof Uint8Array)) throw new TypeError(`fromRecords: bytes must be a Uint8Array, got ${typeof bytes}`)
+      if (bytes.length % layout.width !== 0) throw new TypeError(`fromRecords: ${bytes.length} bytes are not whole records of ${layout.width} bytes`)
+      const blocks = cuts(bytes.length / layout.width, options, 'fromRecords').map(([start, end]) => ({ ref: fabric.put(bytes.slice(start * layout.width, end * layout.width)) as unknown as ObjectRef<unknown[]>, rows: end - start }))
+      return new Dataset(ctx, {
+        name: `fromRecords(${bytes.length / layout.width})`,
+        layout,
+        stage: async function * () { yield * blocks }
+      })
+    },
     fromItems: (items, options = {}) => {
       if (!Array.isArray(items)) throw new TypeError(`fromItems: items must be an array, got ${typeof items}`)
       // Put now: the dataset's blocks must not change when the caller's array does later.
@@ -115,6 +161,27 @@ export function data (fabric: FabricDriver, execution: ExecutionOptions = {}): D
         stage: async function * () { yield * blocks }
       })
     }
+  }
+}
+
+/** A record file in pieces of `perBlock` whole records. @throws Error when the file does not hold whole records */
+async function * recordPieces (file: string, layout: RecordLayout, perBlock: number): AsyncGenerator<Uint8Array> {
+  const fh = await fs.promises.open(file, 'r')
+  try {
+    const { size } = await fh.stat()
+    if (size % layout.width !== 0) throw new Error(`readRecords: ${file} has ${size} bytes, not whole records of ${layout.width} bytes (fields ${layout.fields.map(f => `${f[0]}: ${f[2]}`).join(', ')})`)
+    for (let at = 0; at < size; at += perBlock * layout.width) {
+      const bytes = new Uint8Array(Math.min(perBlock * layout.width, size - at))
+      let got = 0
+      while (got < bytes.length) {
+        const { bytesRead } = await fh.read(bytes, got, bytes.length - got, at + got)
+        if (bytesRead === 0) throw new Error(`readRecords: ${file} ended early (it changed while read)`)
+        got += bytesRead
+      }
+      yield bytes
+    }
+  } finally {
+    await fh.close()
   }
 }
 

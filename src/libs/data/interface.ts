@@ -11,6 +11,11 @@ export type Block<T = unknown> = T[]
 export interface BlockRef<T = unknown> {
   ref: ObjectRef<Block<T>>
   rows?: number
+  /**
+   * Made by this execution and handed to no one else (a reader's block): the operator that
+   * consumes it may free it once what it made from it is ready (on an embedded fabric).
+   */
+  owned?: boolean
 }
 
 /** Where a dataset's rows come from, and how they are cut into blocks. */

@@ -362,3 +362,85 @@ export const groupRows = task((key: string, ...parts: unknown[][]): Array<{ key:
   }
   return [...groups.values()].sort((a, b) => compareKeys(a.key, b.key))
 })
+
+// ---- blocks of fixed-width records (bytes): cut, joined, counted, seen as rows -----------------
+
+/** A field of a record: its name and where its bytes lie. */
+type RecordField = [name: string, offset: number, length: number]
+
+function checkRecords (bytes: Uint8Array, width: number): number {
+  if (!(bytes instanceof Uint8Array)) throw new Error(`a record block must be bytes, got ${typeof bytes}`)
+  if (bytes.length % width !== 0) throw new Error(`a record block of ${bytes.length} bytes does not hold whole records of ${width} bytes`)
+  return bytes.length / width
+}
+
+/** How many records of `width` bytes a block holds. */
+export const countRecords = task((bytes: Uint8Array, width: number): number => checkRecords(bytes, width))
+
+/** Records start (inclusive) to end (exclusive) of a block. */
+export const sliceRecords = task((bytes: Uint8Array, width: number, start: number, end: number): Uint8Array => {
+  checkRecords(bytes, width)
+  return bytes.slice(start * width, end * width)
+})
+
+/** Record blocks joined into one, in order. */
+export const concatBytes = task((...parts: Uint8Array[]): Uint8Array => {
+  let n = 0
+  for (const p of parts) n += p.length
+  const out = new Uint8Array(n)
+  let at = 0
+  for (const p of parts) { out.set(p, at); at += p.length }
+  return out
+})
+
+/** -1, 0 or 1 as `bytes[at..at + length)` orders against `key` (unsigned bytes, left to right). */
+function compareAt (bytes: Uint8Array, at: number, key: Uint8Array, from: number, length: number): number {
+  for (let i = 0; i < length; i++) {
+    const d = bytes[at + i]! - key[from + i]!
+    if (d !== 0) return d < 0 ? -1 : 1
+  }
+  return 0
+}
+
+/**
+ * A block of records sorted by the key at `keyOffset` cut at `boundaries` (keys of `keyLength`
+ * bytes, concatenated, in the sort's order; a record equal to a boundary starts its part). Yields
+ * first the cut points (record indices, one per boundary), then boundaries + 1 parts, each its own
+ * object.
+ */
+export const splitSorted = task(function * (bytes: Uint8Array, width: number, keyOffset: number, keyLength: number, boundaries: Uint8Array, descending: boolean): Generator<number[] | Uint8Array> {
+  const n = checkRecords(bytes, width)
+  if (boundaries.length % keyLength !== 0) throw new Error(`splitSorted: boundaries of ${boundaries.length} bytes are not whole keys of ${keyLength} bytes`)
+  const cuts: number[] = []
+  for (let b = 0; b < boundaries.length; b += keyLength) {
+    let lo = cuts.length === 0 ? 0 : cuts[cuts.length - 1]!
+    let hi = n
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      const c = compareAt(bytes, mid * width + keyOffset, boundaries, b, keyLength)
+      if (descending ? c > 0 : c < 0) lo = mid + 1
+      else hi = mid
+    }
+    cuts.push(lo)
+  }
+  yield cuts
+  let from = 0
+  for (const c of cuts) {
+    yield bytes.subarray(from * width, c * width)
+    from = c
+  }
+  yield bytes.subarray(from * width)
+})
+
+/** A record block as rows: one object per record, a field's bytes as a Uint8Array. */
+export const recordsToRows = task((bytes: Uint8Array, width: number, fields: RecordField[]): Row[] => {
+  const n = checkRecords(bytes, width)
+  const rows: Row[] = new Array(n)
+  for (let i = 0; i < n; i++) {
+    const row: Row = {}
+    const at = i * width
+    for (const [name, offset, length] of fields) row[name] = bytes.slice(at + offset, at + offset + length)
+    rows[i] = row
+  }
+  return rows
+})
