@@ -415,6 +415,7 @@ export class Dataset<T = unknown> {
           stats.startedAt ??= Date.now()
           stats.blocks++
           if (b.rows !== undefined) stats.rows = (stats.rows ?? 0) + b.rows
+          if (b.rows !== undefined && node.layout !== undefined) stats.bytes = (stats.bytes ?? 0) + b.rows * node.layout.width
           yield b
         }
       })()

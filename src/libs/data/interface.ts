@@ -48,6 +48,8 @@ export interface OperatorStats {
   blocks: number
   /** Rows it produced, where counted (sources, and every operator's output once a consumer counts it). */
   rows?: number
+  /** Bytes of the blocks it produced, where known without asking the store (record datasets: rows × record width). */
+  bytes?: number
   /** Wall-clock ms from its first task to its last block ready. */
   wallMs: number
 }

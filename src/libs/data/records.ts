@@ -22,7 +22,7 @@ const SAMPLES_PER_BLOCK = 128
 const MIN_PART_BYTES = 256 * 1024
 
 /** A partition (what one reducer joins and sorts) is kept at most about this big where it can be. */
-const TARGET_PARTITION_BYTES = 32 * 2 ** 20
+const TARGET_PARTITION_BYTES = 24 * 2 ** 20
 
 /**
  * A layout from `{ field: bytes, ... }` in record order.
@@ -118,7 +118,7 @@ export function recordSortStage (layout: RecordLayout, key: string, descending: 
     }
     // 2. Boundaries: as many partitions as blocks, fewer where parts would be small (tiny objects
     // cost more than their bytes), more where partitions would be big (a kernel holds a partition
-    // about three times over, within a guest's memory cap).
+    // about three times over, within a guest's 256 MiB memory cap, and skew makes some bigger).
     const bytes = total * width
     const n = partitions ?? Math.max(Math.ceil(bytes / TARGET_PARTITION_BYTES), Math.min(sorted.length, Math.floor(bytes / sorted.length / MIN_PART_BYTES)))
     const boundaries = chooseByteBoundaries(await run.fabric.get(samples), length, n, descending)

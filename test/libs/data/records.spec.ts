@@ -80,7 +80,8 @@ describe('libs/data: fixed-width records', function () {
       assert.deepEqual(Buffer.from(got), Buffer.from(referenceSort(input, width, offset, length, descending)))
       assert.equal(await ds.count(), n)
       const s = ds.stats()
-      assert.ok(s.some(x => x.name.startsWith(`sort(${key}`) && x.tasks > 0), JSON.stringify(s))
+      const sortStats = s.find(x => x.name.startsWith(`sort(${key}`))
+      assert.ok(sortStats !== undefined && sortStats.tasks > 0 && sortStats.rows === n && sortStats.bytes === n * width, JSON.stringify(s))
     })
   }
 
