@@ -10,6 +10,7 @@ import { registerLogs } from './logs.js'
 import { registerKeygen } from './keygen.js'
 import { registerSubmit } from './submit.js'
 import { registerJobs } from './jobs.js'
+import { registerServe } from './serve.js'
 import { packageInfo, registerInit } from './init.js'
 
 export async function main (argv: string[]): Promise<void> {
@@ -30,5 +31,6 @@ export async function main (argv: string[]): Promise<void> {
   registerKeygen(program)
   registerSubmit(program)
   registerJobs(program)
+  registerServe(program)
   await program.parseAsync(argv)
 }

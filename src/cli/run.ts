@@ -15,7 +15,7 @@ import type { FabricStarted } from '../api/index.js'
 import type { StateRow } from '../net/index.js'
 import type { TaskCounts } from './progress.js'
 
-async function registerTypeScript (program: Command, driver: string): Promise<void> {
+export async function registerTypeScript (program: Command, driver: string): Promise<void> {
   let api: { register: () => unknown }
   try {
     api = await import('tsx/esm/api')

@@ -6,6 +6,7 @@ import { Application, Deployment, deployment } from './deployment.js'
 import { Ingress } from './ingress.js'
 import type { RunOptions, ServeStatus } from './interface.js'
 import { ReplicaSet } from './replica-set.js'
+import { ServeMetrics } from './metrics.js'
 
 export { Application, Deployment, deployment } from './deployment.js'
 export { ServeOverloadedError, ServeTimeoutError } from './replica-set.js'
@@ -65,7 +66,8 @@ export async function run (fabric: FabricDriver, app: Application, options: RunO
     throw err
   }
   const r: Running = { fabric, ingress: undefined as never, sets, root, url: '' }
-  r.ingress = new Ingress(() => async (request, idempotent) => await r.root.handle(request, idempotent), options.routePrefix ?? '/')
+  const metrics = new ServeMetrics(() => statusOf(r))
+  r.ingress = new Ingress(() => async (request, idempotent) => await r.root.handle(request, idempotent), options.routePrefix ?? '/', () => statusOf(r), metrics, () => r.root.name)
   try {
     r.url = await r.ingress.listen(port, host)
   } catch (err) {
@@ -77,10 +79,14 @@ export async function run (fabric: FabricDriver, app: Application, options: RunO
   return handleOf(r, actualKey)
 }
 
+function statusOf (r: Running): ServeStatus {
+  return { url: r.url, deployments: [...r.sets.values()].map(s => s.status()) }
+}
+
 function handleOf (r: Running, key: string): ServeHandle {
   return {
     url: r.url,
-    status: () => ({ url: r.url, deployments: [...r.sets.values()].map(s => s.status()) }),
+    status: () => statusOf(r),
     shutdown: async () => {
       if (running.get(key) !== r) return
       running.delete(key)

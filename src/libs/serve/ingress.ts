@@ -3,8 +3,9 @@
 // limit; every failure is a status with a JSON `{ error }` saying what was wrong.
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { ServeRequest, ServeResponse } from './interface.js'
+import type { ServeRequest, ServeResponse, ServeStatus } from './interface.js'
 import { ServeOverloadedError, ServeTimeoutError, StreamAnswer } from './replica-set.js'
+import type { ServeMetrics } from './metrics.js'
 
 /** Request bodies over this are refused with 413. */
 export const MAX_BODY_BYTES = 16 * 2 ** 20
@@ -16,7 +17,7 @@ export class Ingress {
   private readonly server: http.Server
   private readonly prefix: string
 
-  constructor (private readonly answer: () => Answer, routePrefix: string) {
+  constructor (private readonly answer: () => Answer, routePrefix: string, private readonly status: () => ServeStatus, private readonly metrics: ServeMetrics, private readonly deployment: () => string) {
     if (typeof routePrefix !== 'string' || !routePrefix.startsWith('/')) throw new TypeError(`serve.run: routePrefix must start with '/', got ${JSON.stringify(routePrefix)}`)
     this.prefix = routePrefix.length > 1 ? routePrefix.replace(/\/+$/, '') : ''
     this.server = http.createServer((req, res) => { void this.serve(req, res) })
@@ -43,6 +44,24 @@ export class Ingress {
     try {
       const url = new URL(req.url ?? '/', 'http://ingress')
       const p = url.pathname
+      // Reserved, whatever the prefix: `/-/healthz` for load balancers, `/-/metrics` for
+      // Prometheus; `/-/status` (replicas' actor ids, counts) for `fabric serve status`, from this
+      // machine only.
+      if (p === '/-/healthz') { send(res, 200, { ok: true }); return }
+      if (p === '/-/metrics') {
+        const text = await this.metrics.text()
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
+        res.end(text)
+        return
+      }
+      if (p === '/-/status') {
+        if (isLoopback(req.socket.remoteAddress)) send(res, 200, this.status())
+        else send(res, 403, { error: '/-/status answers clients on this machine only' })
+        return
+      }
+      const started = performance.now()
+      const deployment = this.deployment()
+      res.once('finish', () => this.metrics.observe(deployment, res.statusCode, (performance.now() - started) / 1000))
       if (this.prefix !== '' && p !== this.prefix && !p.startsWith(this.prefix + '/')) {
         send(res, 404, { error: `no application at ${p} (this one is under ${this.prefix})` })
         return
@@ -78,6 +97,10 @@ export class Ingress {
       else send(res, 500, { error: guestMessage(e) })
     }
   }
+}
+
+function isLoopback (address: string | undefined): boolean {
+  return address !== undefined && (address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.'))
 }
 
 /** The body, or undefined when it passes MAX_BODY_BYTES. */
