@@ -78,7 +78,7 @@ describe('e2e: the npm package, installed into a new project', function () {
 
   it('packs what an install needs: built JS and types, the native addon sources, wit, the guest SDK, templates', () => {
     for (const file of ['package.json', 'bin/fabric.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js',
-      'dist/src/exec/worker.js', 'dist/src/component/transpile-worker.mjs', 'dist/src/jobs/orphan-guard.mjs', 'dist/src/dashboard/web-bundle/app.js', 'dist/src/libs/data/ops.wasm', 'dist/src/libs/data/kernels.wasm', 'dist/src/libs/tune/index.js', 'dist/guest-sdk/src/index.d.ts', 'dist/guest-sdk/src/build/index.js',
+      'dist/src/exec/worker.js', 'dist/src/component/transpile-worker.mjs', 'dist/src/jobs/orphan-guard.mjs', 'dist/src/dashboard/web-bundle/app.js', 'dist/src/libs/data/ops.wasm', 'dist/src/libs/data/kernels.wasm', 'dist/src/libs/tune/index.js', 'dist/src/libs/serve/index.js', 'dist/guest-sdk/src/index.d.ts', 'dist/guest-sdk/src/build/index.js',
       'guest-sdk/src/index.ts', 'guest-sdk/src/runtime.ts', 'guest-sdk/as/index.ts', 'wit/fabric.wit', 'scripts/build-native.mjs', 'scripts/cuda-home.sh', 'binding.gyp',
       'src/gpu/native/addon.cc', 'templates/starter/package.template.json', 'README.md', 'LICENSE', 'docs/using-fabric.md']) {
       assert.ok(packed.includes(file), `the tarball lacks ${file}`)
