@@ -128,7 +128,14 @@ function uniqueName (d: Deployment, sets: Map<string, ReplicaSet>): string {
 async function update (r: Running, app: Application, onError: (m: string) => void): Promise<void> {
   const fresh = new Map<string, ReplicaSet>()
   // The new tree is started beside the old one, then swapped in: requests keep flowing meanwhile.
-  const root = await startTree(r.fabric, app, fresh, onError)
+  // A new version that does not start leaves the old one serving.
+  let root: ReplicaSet
+  try {
+    root = await startTree(r.fabric, app, fresh, onError)
+  } catch (err) {
+    await Promise.all([...fresh.values()].map(async s => await s.stop()))
+    throw err
+  }
   const old = r.sets
   r.sets = fresh
   r.root = root

@@ -177,6 +177,9 @@ describe('libs/serve: deployments behind HTTP (embedded)', function () {
     assert.ok(seen.includes('v1, you') && seen.includes('v2, you'))
     const rs = v2.status().deployments[0]!.replicas
     assert.equal(rs.length, 2)
+    // A new version whose replicas cannot start: the run fails, the running version keeps serving.
+    await assert.rejects(serve.run(fabric, serve.deployment(m.Front).bind('not a handle'), { port }))
+    assert.equal(await (await fetch(`${v1.url}/text`)).text(), 'v2, you')
   })
 
   it('streams a generator method\'s values chunked, as JSON lines or text; a client that leaves lets the replica finish and serve again', async () => {
