@@ -178,7 +178,7 @@ describe('libs/serve: deployments behind HTTP (embedded)', function () {
     const rs = v2.status().deployments[0]!.replicas
     assert.equal(rs.length, 2)
     // A new version whose replicas cannot start: the run fails, the running version keeps serving.
-    await assert.rejects(serve.run(fabric, serve.deployment(m.Front).bind('not a handle'), { port }))
+    await assert.rejects(serve.run(fabric, serve.deployment(m.Broken).bind(), { port }), /Broken cannot start/)
     assert.equal(await (await fetch(`${v1.url}/text`)).text(), 'v2, you')
   })
 
