@@ -7,6 +7,7 @@ import { serve, type ServeHandle } from '../../../src/libs/serve/index.js'
 import { fixtureComponent, tempDir } from '../../helpers/fixtures.js'
 
 type Apps = GuestModule<typeof import('../../fixtures/guests/ts/serve-apps.js')>
+type AppsV2 = GuestModule<typeof import('../../fixtures/guests/ts/serve-v2.js')>
 
 const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
 
@@ -155,7 +156,8 @@ describe('libs/serve: deployments behind HTTP (embedded)', function () {
     await until('a replacement', () => { const rs = h.status().deployments[0]!.replicas; return rs.length === 2 && rs.every(r => r.state === 'running' && r.actorId !== victim) })
   })
 
-  it('a second run on the same port is a rolling update: the new version answers, no request fails', async () => {
+  it('a second run on the same port is a rolling update to a new component version: it answers, no request fails', async () => {
+    const v2m = await fabric.load<AppsV2>(await fixtureComponent('guests/ts/serve-v2.ts'))
     const port = 20_000 + Math.floor(Math.random() * 20_000)
     const v1 = await start(serve.deployment(m.Echo, { numReplicas: 2 }).bind('v1'), { port })
     const seen: string[] = []
@@ -168,18 +170,19 @@ describe('libs/serve: deployments behind HTTP (embedded)', function () {
       }
     })()
     await until('traffic', () => seen.length > 6)
-    const v2 = await serve.run(fabric, serve.deployment(m.Echo, { numReplicas: 2 }).bind('v2'), { port })
+    const v2 = await serve.run(fabric, serve.deployment(v2m.Echo, { numReplicas: 2 }).bind('v2'), { port })
     assert.equal(v2.url, v1.url)
-    await until('the new version', () => seen.slice(-3).every(s => s === 'v2, you'))
+    await until('the new version', () => seen.slice(-3).every(s => s === 'v2 (version 2), you'))
     going = false
     await traffic
     assert.deepEqual(failed, [])
-    assert.ok(seen.includes('v1, you') && seen.includes('v2, you'))
+    assert.ok(seen.includes('v1, you') && seen.includes('v2 (version 2), you'))
+    assert.ok(seen.every(s => s === 'v1, you' || s === 'v2 (version 2), you'), 'every answer is one version\'s')
     const rs = v2.status().deployments[0]!.replicas
     assert.equal(rs.length, 2)
     // A new version whose replicas cannot start: the run fails, the running version keeps serving.
     await assert.rejects(serve.run(fabric, serve.deployment(m.Broken).bind(), { port }), /Broken cannot start/)
-    assert.equal(await (await fetch(`${v1.url}/text`)).text(), 'v2, you')
+    assert.equal(await (await fetch(`${v1.url}/text`)).text(), 'v2 (version 2), you')
   })
 
   it('streams a generator method\'s values chunked, as JSON lines or text; a client that leaves lets the replica finish and serve again', async () => {
