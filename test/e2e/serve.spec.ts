@@ -35,7 +35,7 @@ describe('e2e: serve on a 3-process fabric', function () {
     handle = await serve.run(driver, serve.deployment(m.Echo, { numReplicas: 3, maxOngoingRequests: 8 }).bind('e2e'), { port: 0 })
     const placed = (): string[] => handle!.status().deployments[0]!.replicas.map(r => r.actorId.split('@')[1] ?? '')
     const peers = new Set(placed())
-    assert.ok(peers.size >= 2, `replicas on ${peers.size} node(s): ${[...peers].join(', ')}`)
+    assert.equal(peers.size, 3, `3 replicas spread over the 3 nodes: ${[...peers].join(', ')}`)
     // The victim: a node with a replica, not the one the driver is connected through.
     const victim = nodes.find(n => n !== nodes[0] && peers.has(n.peer))!
     assert.ok(victim !== undefined, 'a replica on a node other than the first')

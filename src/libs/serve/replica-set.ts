@@ -253,10 +253,9 @@ export class ReplicaSet {
     this.replicas.push(r)
     const { cls, options, args } = this.spec
     try {
+      // Spread over the nodes, so one node's loss takes as few replicas as it can.
       const resources = options.resources
-      const withOptions = Object.keys(resources).length > 0
-        ? cls.options({ resources: resources as never })
-        : cls
+      const withOptions = cls.options({ scheduling: 'spread', ...(Object.keys(resources).length > 0 ? { resources: resources as never } : {}) })
       r.handle = await withOptions.create(...args(r.id)) as Handle
       if (this.stopped || (r.state as string) === 'stopping') {
         await this.fabric.kill(r.handle).catch(() => {})
