@@ -83,6 +83,13 @@ const DEFAULT_ACTOR_WORKER_HEAP_MB = 2048
 const unsupported = (what: string): Promise<never> =>
   Promise.reject(Object.assign(new Error(`${what} is not available on this host`), { kind: 'unsupported' }))
 
+/** A worker's flags: none, or `--cpu-prof` into `dir` (an absolute path; anything else is refused). */
+export function workerProfArgs (dir: string | undefined): string[] {
+  if (dir === undefined || dir === '') return []
+  if (!dir.startsWith('/')) throw new TypeError(`FABRIC_WORKER_PROF_DIR must be an absolute path, got ${JSON.stringify(dir)}`)
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`]
+}
+
 function defaultLog (level: string, message: string, ctx: HostContext): void {
   if (level === 'warn' || level === 'error') process.stderr.write(`[guest ${ctx.cid.slice(-8)} ${level}] ${message}\n`)
 }
@@ -465,8 +472,9 @@ class WorkerPool implements ExecPool {
       workerData: init,
       transferList: [channel.port2],
       // Workers need no loader: the script is plain JS. The parent's flags (a TypeScript loader,
-      // inspector ports) would only slow them down or clash.
-      execArgv: [],
+      // inspector ports) would only slow them down or clash. FABRIC_WORKER_PROF_DIR: each worker
+      // writes a CPU profile there when it ends (what `node --cpu-prof` does not reach).
+      execArgv: workerProfArgs(process.env.FABRIC_WORKER_PROF_DIR),
       // Guest glue sees only the variables the worker's own code reads (see guestWorkerEnv).
       env: guestWorkerEnv(process.env),
       resourceLimits: { maxOldGenerationSizeMb: kind === 'actor' ? this.actorHeapMb : this.heapMb },

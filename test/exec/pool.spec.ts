@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import path from 'node:path'
 import { loadComponent } from '../../src/component/index.js'
 import type { CompiledComponent } from '../../src/component/index.js'
 import { createExecPool, type ExecPool } from '../../src/exec/index.js'
+import { workerProfArgs } from '../../src/exec/pool.js'
 import { encode, decode } from '../../src/objects/codec.js'
 import { ObjectRef } from '../../src/objects/object-ref.js'
 import { fixtureComponent, tempDir } from '../helpers/fixtures.js'
@@ -189,6 +192,25 @@ describe('exec/pool (QuickJS guest)', function () {
     })
     assert.ok(peak - before < 512, `RSS grew by ${Math.round(peak - before)} MiB (from ${Math.round(before)} MiB)`)
     assert.equal(await call('add', 3, 4), 7)
+  })
+
+  it('FABRIC_WORKER_PROF_DIR: each worker writes a CPU profile there when it ends', async () => {
+    const prof = tempDir('fabric-worker-prof-')
+    process.env.FABRIC_WORKER_PROF_DIR = prof.dir
+    try {
+      const p = createExecPool({ workers: 1, cacheDir: cache.dir })
+      await p.start()
+      assert.equal(decode(await p.call(kitchen, 'add', encode([2, 3]))), 5)
+      await p.stop()
+      await waitFor(() => fs.readdirSync(prof.dir).some(f => f.endsWith('.cpuprofile')), 'a worker profile')
+      const file = fs.readdirSync(prof.dir).find(f => f.endsWith('.cpuprofile'))!
+      assert.ok(Array.isArray((JSON.parse(fs.readFileSync(path.join(prof.dir, file), 'utf8')) as { nodes?: unknown }).nodes))
+      process.env.FABRIC_WORKER_PROF_DIR = 'relative/dir'
+      assert.throws(() => workerProfArgs(process.env.FABRIC_WORKER_PROF_DIR), /must be an absolute path/)
+    } finally {
+      delete process.env.FABRIC_WORKER_PROF_DIR
+      prof.remove()
+    }
   })
 
   it('refuses work after stop, and stop is idempotent', async () => {
