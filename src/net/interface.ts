@@ -268,8 +268,11 @@ export interface NetNodeInit {
     run: (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void, signal?: AbortSignal) => Promise<TaskOutcome>
     /** The manifest of a component (pulled from `from`, presenting `job`, when the node lacks it). */
     describe: (component: string, from: string, job?: string) => Promise<Manifest>
-    /** Drop objects `from` owns on this node (results of its tasks); returns how many were dropped. */
-    release: (cids: string[], from: string) => number
+    /**
+     * Drop objects `from` owns on this node (results of its tasks): `counts[i]` of the times
+     * `cids[i]` was kept for it (1 without counts); returns how many CIDs it no longer keeps.
+     */
+    release: (cids: string[], from: string, counts?: number[]) => number
     /**
      * Whether to take a run request, asked before it is accepted: undefined takes it; a
      * {@link Spillback} sends it back to the caller (the node is full or cannot run it, and
@@ -514,8 +517,12 @@ export interface NetNode {
   runTask: (peer: string, task: RemoteTask, options?: { signal?: AbortSignal, onItem?: (item: TaskOutcome) => void }) => Promise<TaskOutcome>
   /** The manifest of component `cid`, from node `peer` (which pulls the component from this node when it lacks it). */
   describeComponent: (peer: string, cid: string, options?: { signal?: AbortSignal, job?: string }) => Promise<Manifest>
-  /** Ask node `peer` to drop objects this node owns there (best effort); resolves to how many it dropped. */
-  releaseObjects: (peer: string, cids: string[], options?: { signal?: AbortSignal }) => Promise<number>
+  /**
+   * Ask node `peer` to drop objects this node owns there (best effort): `counts[i]` of the times
+   * it reported keeping `cids[i]` (1 each without counts; a CID listed twice counts twice).
+   * Resolves to how many CIDs it no longer keeps.
+   */
+  releaseObjects: (peer: string, cids: string[], options?: { signal?: AbortSignal, counts?: number[] }) => Promise<number>
   /**
    * Open an actor session with node `peer` over `/fabric/actor/1`: create the actor there (or
    * attach to a named one). Fails with the node's error (InfeasibleTaskError, a constructor's

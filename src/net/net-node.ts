@@ -260,7 +260,7 @@ class Libp2pNetNode implements NetNode {
     return validateManifest(decodeCbor(outcome.value))
   }
 
-  async releaseObjects (peer: string, cids: string[], options: { signal?: AbortSignal } = {}): Promise<number> {
+  async releaseObjects (peer: string, cids: string[], options: { signal?: AbortSignal, counts?: number[] } = {}): Promise<number> {
     return await releaseRemoteObjects(this.libp2p, target(peer), cids, options)
   }
 

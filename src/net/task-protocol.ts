@@ -22,7 +22,7 @@
 //   client: { type: 'cancel', id }                                     stop that task (its result: TaskCancelledError; no reply if it is done)
 //   client: { type: 'describe', id, component, job? }                  the component's manifest
 //   server: { type: 'result', id, ok: true, value }                    value: CBOR { sdk, tasks, actors }
-//   client: { type: 'release', cids }                                  drop objects this client owns there
+//   client: { type: 'release', cids, counts? }                         drop objects this client owns there
 //   server: { type: 'released', count }
 //
 // The server fetches a component it lacks from the requesting peer over /fabric/object/1 (so
@@ -52,8 +52,13 @@ const TASK_OPTION_KEYS = ['cpus', 'gpus', 'memoryMb', 'resources', 'maxRetries',
 const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
 
-/** A release request: drop objects the client owns on the node. */
-export interface ReleaseRequest { type: 'release', cids: string[] }
+/**
+ * A release request: drop objects the client owns on the node. The node counts each time it kept
+ * a CID for the client (each result or copy it reported); `counts[i]` of those are dropped for
+ * `cids[i]` (1 without counts), so a release sent while another task was making the same bytes
+ * drops only the keeps the client knew of.
+ */
+export interface ReleaseRequest { type: 'release', cids: string[], counts?: number[] }
 
 /** A describe request: the manifest of a component (its tasks and actor classes), answered as a result. */
 export interface DescribeRequest { type: 'describe', id: string, component: string, job?: string }
@@ -80,11 +85,14 @@ export function decodeTaskRequest (bytes: Uint8Array): RemoteTaskRequest | Relea
     return { type: 'describe', id: o.id, component: o.component, ...job }
   }
   if (o.type === 'release') {
-    if (Object.keys(o).some(k => !['type', 'cids'].includes(k)) || !Array.isArray(o.cids) || o.cids.length > MAX_RELEASE_CIDS || !o.cids.every(c => isStr(c, 128))) {
-      throw new MalformedMessageError(`release request must be { type: 'release', cids } with at most ${MAX_RELEASE_CIDS} CIDs`)
+    if (Object.keys(o).some(k => !['type', 'cids', 'counts'].includes(k)) || !Array.isArray(o.cids) || o.cids.length > MAX_RELEASE_CIDS || !o.cids.every(c => isStr(c, 128))) {
+      throw new MalformedMessageError(`release request must be { type: 'release', cids, counts? } with at most ${MAX_RELEASE_CIDS} CIDs`)
+    }
+    if (o.counts !== undefined && (!Array.isArray(o.counts) || o.counts.length !== o.cids.length || !o.counts.every(n => isUint(n) && n >= 1))) {
+      throw new MalformedMessageError('release request: counts must be one positive integer per CID')
     }
     for (const c of o.cids as string[]) parseCid(c)
-    return { type: 'release', cids: o.cids as string[] }
+    return { type: 'release', cids: o.cids as string[], ...(o.counts === undefined ? {} : { counts: o.counts as number[] }) }
   }
   if (o.type !== 'run' || Object.keys(o).some(k => !['type', 'id', 'component', 'name', 'args', 'timeoutMs', 'options', 'refs', 'nested', 'spilled', 'job'].includes(k))) {
     throw new MalformedMessageError("task request must be { type: 'run', id, component, name, args, timeoutMs?, options?, refs?, nested?, spilled?, job? }, { type: 'describe', id, component, job? }, { type: 'cancel', id } or { type: 'release', cids }")
@@ -193,7 +201,7 @@ export async function serveTaskStream (stream: Stream, from: PeerId, executor: T
       return
     }
     if (req.type === 'release') {
-      send({ type: 'released', count: executor.release(req.cids, caller) })
+      send({ type: 'released', count: executor.release(req.cids, caller, req.counts) })
       continue
     }
     if (req.type === 'cancel') {
@@ -478,7 +486,7 @@ export class TaskSessions {
  *
  * @throws PeerUnreachableError when the node cannot be reached
  */
-export async function releaseRemoteObjects (libp2p: Libp2p, target: PeerId | Multiaddr, cids: string[], options: RunRemoteTaskOptions = {}): Promise<number> {
+export async function releaseRemoteObjects (libp2p: Libp2p, target: PeerId | Multiaddr, cids: string[], options: RunRemoteTaskOptions & { counts?: number[] } = {}): Promise<number> {
   const signal = options.signal ?? AbortSignal.timeout(5000)
   let stream: Stream
   try {
@@ -488,7 +496,7 @@ export async function releaseRemoteObjects (libp2p: Libp2p, target: PeerId | Mul
   }
   try {
     const lp = frameStream(stream, MAX_TASK_REPLY_BYTES)
-    await lp.write(encode({ type: 'release', cids }), { signal })
+    await lp.write(encode(options.counts === undefined ? { type: 'release', cids } : { type: 'release', cids, counts: options.counts }), { signal })
     const o = decodeCborMap((await lp.read({ signal })).subarray(), 'release reply')
     await stream.close().catch(() => {})
     if (o.type !== 'released' || !isUint(o.count)) throw new MalformedMessageError('release reply must be { type: \'released\', count }')

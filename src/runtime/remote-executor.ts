@@ -425,15 +425,20 @@ export class RemoteTaskExecutor {
     this.node.release(id)
   }
 
-  /** Drop objects `owner` owns here; returns how many CIDs were dropped. */
-  release (cids: string[], owner: string): number {
+  /**
+   * Drop objects `owner` owns here: `counts[i]` of the keeps of `cids[i]` (1 without counts), the
+   * oldest first; returns how many CIDs are no longer kept for it. Keeps are counted because the
+   * owner may be told of a new keep of the same bytes after it decided to release the old one.
+   */
+  release (cids: string[], owner: string, counts?: number[]): number {
     const mine = this.owned.get(owner)
     if (mine === undefined) return 0
     let n = 0
-    for (const cid of cids) {
+    for (const [i, cid] of cids.entries()) {
       const kept = mine.get(cid)
       if (kept === undefined) continue
-      for (const id of kept.ids) this.node.release(id)
+      for (const id of kept.ids.splice(0, counts?.[i] ?? 1)) this.node.release(id)
+      if (kept.ids.length > 0) continue
       mine.delete(cid)
       this.storedBytes.give(owner, kept.size)
       n++
@@ -444,7 +449,8 @@ export class RemoteTaskExecutor {
 
   /** The owner left the fabric or died: nobody can ask for its objects any more; drop them. */
   ownerGone (owner: string): number {
-    return this.release([...(this.owned.get(owner)?.keys() ?? [])], owner)
+    const mine = [...(this.owned.get(owner)?.entries() ?? [])]
+    return this.release(mine.map(([cid]) => cid), owner, mine.map(([, kept]) => kept.ids.length))
   }
 
   /** Objects kept for owners: count and bytes are in the node's store stats. */

@@ -37,6 +37,9 @@ export type Held = { value: unknown } | RemoteObject
 /** Freed ref ids remembered (for ObjectReleasedError instead of ForeignRefError). */
 const MAX_FREED_REMEMBERED = 100_000
 
+/** CIDs per release request (the node's limit). */
+const MAX_RELEASE_CIDS = 4096
+
 /** Times one task is run again because an argument it needed was lost on the way. */
 const MAX_ARG_REBUILDS = 3
 
@@ -55,6 +58,12 @@ export class RemoteObjects {
   /** Ref ids the GC took since the last release batch. */
   private dropped = new Set<string>()
   private releasing?: NodeJS.Timeout
+  /**
+   * How many times each holder reported keeping each CID for this driver (a result, a copy it
+   * pulled, an object inside a result), by CID then holder. A release drops that many keeps there:
+   * a task still running may make the same bytes again, and its keep must outlive the release.
+   */
+  private readonly kept = new Map<string, Map<string, number>>()
   /** Ids freed on purpose: a later get says so (ObjectReleasedError), not that the ref is foreign. */
   private readonly freed = new Set<string>()
   private closed = false
@@ -114,19 +123,43 @@ export class RemoteObjects {
     if (objects.length === 0 || this.closed) return
     const inUse = new Set<string>()
     for (const h of this.values.values()) if (h instanceof RemoteObject) inUse.add(h.cid)
-    const byHolder = new Map<string, Set<string>>()
+    const cids = new Set<string>()
     for (const o of objects) {
       if (inUse.has(o.cid)) continue
       // A large put: this driver stops serving it; nodes that pulled it drop their copies too.
       this.served.delete(o.cid)
-      for (const h of o.holders) {
-        if (h === this.net.peerId) continue
-        let set = byHolder.get(h)
-        if (set === undefined) byHolder.set(h, set = new Set())
-        set.add(o.cid)
-      }
+      cids.add(o.cid)
     }
-    for (const [h, cids] of byHolder) void this.net.releaseObjects(h, [...cids]).catch(() => {})
+    for (const [h, release] of this.takeKept(cids)) void this.sendRelease(h, release).catch(() => {})
+  }
+
+  /** Ask holder `peer` to drop keeps, in requests of at most the node's limit of CIDs. */
+  private async sendRelease (peer: string, release: { cids: string[], counts: number[] }, signal?: AbortSignal): Promise<void> {
+    for (let at = 0; at < release.cids.length; at += MAX_RELEASE_CIDS) {
+      await this.net.releaseObjects(peer, release.cids.slice(at, at + MAX_RELEASE_CIDS), { counts: release.counts.slice(at, at + MAX_RELEASE_CIDS), ...(signal === undefined ? {} : { signal }) })
+    }
+  }
+
+  /** Holder `peer` kept `cid` for this driver once more. */
+  private reported (cid: string, peer: string): void {
+    let by = this.kept.get(cid)
+    if (by === undefined) this.kept.set(cid, by = new Map())
+    by.set(peer, (by.get(peer) ?? 0) + 1)
+  }
+
+  /** The keeps of `cids` to release, by holder; they are forgotten here. */
+  private takeKept (cids: Iterable<string>): Map<string, { cids: string[], counts: number[] }> {
+    const byHolder = new Map<string, { cids: string[], counts: number[] }>()
+    for (const cid of cids) {
+      for (const [h, n] of this.kept.get(cid) ?? []) {
+        let release = byHolder.get(h)
+        if (release === undefined) byHolder.set(h, release = { cids: [], counts: [] })
+        release.cids.push(cid)
+        release.counts.push(n)
+      }
+      this.kept.delete(cid)
+    }
+    return byHolder
   }
 
   /** How many refs this driver holds now (for tests of release on garbage collection). */
@@ -195,7 +228,10 @@ export class RemoteObjects {
     await this.runner.submit(lineage.component, lineage.name, values, {
       ...lineage.options,
       onItem: (item, peer) => {
-        if ('object' in item) onItem(new RemoteObject(item.object.cid, item.object.size, new Set([peer])))
+        if ('object' in item) {
+          this.reported(item.object.cid, peer)
+          onItem(new RemoteObject(item.object.cid, item.object.size, new Set([peer])))
+        }
         else onItem({ value: item.nested === undefined ? decode(item.value) : this.adopt(decode(item.value), item.nested, peer) })
       }
     }, refs, nested)
@@ -208,8 +244,12 @@ export class RemoteObjects {
       try {
         const r = await this.runner.submit(lineage.component, lineage.name, values, lineage.options, refs, nested)
         // The node keeps what it pulled: another holder of those arguments.
+        for (const cid of r.copies) this.reported(cid, r.peer)
         if (r.copies.length > 0) await this.addHolder(lineage, r.copies, r.peer)
-        if (r.object !== undefined) return new RemoteObject(r.object.cid, r.object.size, new Set([r.peer]), lineage)
+        if (r.object !== undefined) {
+          this.reported(r.object.cid, r.peer)
+          return new RemoteObject(r.object.cid, r.object.size, new Set([r.peer]), lineage)
+        }
         return { value: r.nested === undefined ? r.value : this.adopt(r.value, r.nested, r.peer) }
       } catch (err) {
         // The node could not pull an argument: its holders are gone (or going); rebuild it and go again.
@@ -231,6 +271,7 @@ export class RemoteObjects {
     const ids = new Map(nested.map(n => [n.id, newId()]))
     const rename = (v: unknown): unknown => mapRefs(v, r => ids.has(r.id) ? this.instance(ids.get(r.id)!) : r)
     for (const n of nested) {
+      if ('cid' in n) this.reported(n.cid, peer)
       const held: Promise<Held> = 'value' in n
         ? Promise.resolve({ value: rename(decode(n.value)) })
         : 'error' in n ? Promise.reject(deserializeError(n.error)) : Promise.resolve(new RemoteObject(n.cid, n.size, new Set([peer])))
@@ -372,19 +413,11 @@ export class RemoteObjects {
   async releaseAll (timeoutMs = 2000): Promise<void> {
     this.closed = true
     clearTimeout(this.releasing)
-    const byHolder = new Map<string, Set<string>>()
-    const settled = await Promise.allSettled([...this.held.values()])
-    for (const s of settled) {
-      if (s.status !== 'fulfilled' || !(s.value instanceof RemoteObject)) continue
-      for (const h of s.value.holders) {
-        if (h === this.net.peerId) continue
-        let set = byHolder.get(h)
-        if (set === undefined) byHolder.set(h, set = new Set())
-        set.add(s.value.cid)
-      }
-    }
+    // Tasks still running report their keeps when they finish (or never: the node drops what its
+    // owner kept when the owner leaves).
+    await Promise.allSettled([...this.held.values()])
     const signal = AbortSignal.timeout(timeoutMs)
-    await Promise.allSettled([...byHolder].map(async ([h, cids]) => await this.net.releaseObjects(h, [...cids], { signal })))
+    await Promise.allSettled([...this.takeKept([...this.kept.keys()])].map(async ([h, release]) => await this.sendRelease(h, release, signal)))
     this.held.clear()
     this.settled.clear()
     this.values.clear()

@@ -149,6 +149,8 @@ describe('net/task-protocol', function () {
     assert.equal(await send(encode({ ...task('add', [1]), spilled: 'lots' })), 'error:MalformedMessageError')
     assert.equal(await send(encode({ type: 'release', cids: ['junk'] })), 'error:InvalidCidError')
     assert.equal(await send(encode({ type: 'release', cids: 'all' })), 'error:MalformedMessageError')
+    assert.equal(await send(encode({ type: 'release', cids: [CID], counts: [1, 2] })), 'error:MalformedMessageError')
+    assert.equal(await send(encode({ type: 'release', cids: [CID], counts: [0] })), 'error:MalformedMessageError')
     // A session: a good request is answered, then a bad frame ends it with an id-less error result.
     {
       const stream = await client.dialProtocol(addr, TASK_PROTOCOL)

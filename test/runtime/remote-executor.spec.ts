@@ -7,6 +7,7 @@ import type { FabricView } from '../../src/net/index.js'
 import type { LocalNode } from '../../src/runtime/index.js'
 import { RemoteTaskExecutor } from '../../src/runtime/index.js'
 import { ObjectGrants } from '../../src/runtime/object-grants.js'
+import { encode, ObjectRef } from '../../src/objects/index.js'
 import { resolveNodeLimits } from '../../src/runtime/node-limits.js'
 
 const MEMBER = '12D3KooWEwuGmQEVq4HJjCtaaRQBc1BZgVSh4fk1ub4XaoWHbq5E'
@@ -114,5 +115,41 @@ describe("runtime/remote-executor: peers' components are bounded", () => {
     assert.deepEqual(forgotten, ['c2', 'c1'])
     assert.deepEqual(pulls, ['c1', 'c2', 'c3', 'c2'], 'a dropped component is pulled again when asked for')
     assert.equal(executor.componentBytes('c1'), undefined)
+  })
+})
+
+describe('runtime/remote-executor: keeps are counted, a release drops the ones its owner knew of', () => {
+  // A driver released the result of one run of a task while a second run, making the same bytes,
+  // was finishing: the node dropped the second run's keep with the first, and the driver's ref then
+  // named a holder that no longer kept it for it (ObjectLostError in a re-run record sort).
+  const released: string[] = []
+  const node = {
+    objectBytes: async () => new Uint8Array([7]),
+    location: async () => ({ cid: CID, size: 200_000 }),
+    holdsRefs: () => false,
+    hold: () => {},
+    release: (id: string) => { released.push(id) },
+    grant: () => {},
+    mayServe: () => false
+  } as unknown as LocalNode
+  const executor = new RemoteTaskExecutor(node, async () => { throw new Error('no pull expected') }, () => undefined)
+
+  it('two results with the same bytes are two keeps; releasing one leaves the other served', async () => {
+    await executor.resultRefs(encode([new ObjectRef('r1')]), ASKER, 'task f')
+    await executor.resultRefs(encode([new ObjectRef('r2')]), ASKER, 'task f')
+    assert.equal(executor.release([CID], ASKER, [1]), 0, 'still kept once')
+    assert.deepEqual(released, ['r1'])
+    assert.deepEqual(await executor.objectBytes(CID, ASKER, undefined), new Uint8Array([7]), 'the owner is still served')
+    assert.equal(executor.release([CID], ASKER), 1)
+    assert.deepEqual(released, ['r1', 'r2'])
+    assert.equal(await executor.objectBytes(CID, ASKER, undefined), undefined)
+    assert.equal(executor.ownedCount(), 0)
+  })
+
+  it('an owner that leaves drops every keep', async () => {
+    released.length = 0
+    await executor.resultRefs(encode([new ObjectRef('r3'), new ObjectRef('r4')]), ASKER, 'task f')
+    assert.equal(executor.ownerGone(ASKER), 1)
+    assert.deepEqual(released, ['r3', 'r4'])
   })
 })
