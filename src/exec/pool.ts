@@ -17,7 +17,7 @@ import { noteDigest } from './digests.js'
 import { DEFAULT_ADDON_PATH } from '../gpu/native.js'
 import type { ComponentPayload, FromWorker, HostOp, HostReply, ToWorker, WorkerInit } from './protocol.js'
 
-type Request = DistributiveOmit<ToWorker, 'id' | 'component'> & { component?: CompiledComponent }
+type Request = DistributiveOmit<Exclude<ToWorker, { type: 'actor-batch' }>, 'id' | 'component'> & { component?: CompiledComponent }
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 
 interface Job {
@@ -46,6 +46,11 @@ interface Slot {
   actors: Set<string>
   pinned: Job[]
   running?: { job: Job, id: number, timer?: NodeJS.Timeout, sentCid?: string }
+  /**
+   * Actor workers: calls sent with the running one (one message for a burst of one actor's
+   * calls), in order; each becomes the running one when the one before it is answered.
+   */
+  batch: Array<{ job: Job, id: number }>
   memoryBytes: number
   /** Set when the pool replaces this worker on purpose (timeout, cancel, stop). */
   retiring: boolean
@@ -79,6 +84,10 @@ const DEFAULT_WORKER_HEAP_MB = 512
  * mark-compacts per worker at 512 MiB against 6–7 at 2048 (--trace-gc), ~2.5 s less GC per worker.
  */
 const DEFAULT_ACTOR_WORKER_HEAP_MB = 2048
+
+/** Most calls of one actor sent to its worker in one message, and the most argument bytes after the first. */
+const MAX_BATCH_CALLS = 32
+const MAX_BATCH_BYTES = 1 << 20
 
 const unsupported = (what: string): Promise<never> =>
   Promise.reject(Object.assign(new Error(`${what} is not available on this host`), { kind: 'unsupported' }))
@@ -149,6 +158,7 @@ class WorkerPool implements ExecPool {
       slot.retiring = true
       for (const job of slot.pinned.splice(0)) this.settle(job, err)
       if (slot.running !== undefined) this.finish(slot, err)
+      for (const b of slot.batch.splice(0)) this.settle(b.job, err)
       this.settleLent(slot, err)
       for (const w of slot.inline.values()) w.reject(err)
       slot.inline.clear()
@@ -168,7 +178,7 @@ class WorkerPool implements ExecPool {
       workers: this.slots.length,
       actorWorkers: this.actorWorkers.length,
       busy: this.slots.filter(s => s.running !== undefined).length,
-      queued: this.queue.length + [...this.slots, ...this.actorWorkers].reduce((n, s) => n + s.pinned.length, 0),
+      queued: this.queue.length + [...this.slots, ...this.actorWorkers].reduce((n, s) => n + s.pinned.length + s.batch.length, 0),
       actors: this.actorHomes.size,
       respawns: this.respawns,
       memoryBytes: [...this.slots, ...this.actorWorkers].reduce((n, s) => n + s.memoryBytes, 0)
@@ -400,11 +410,11 @@ class WorkerPool implements ExecPool {
     }
     const msg = toWorker(job.request, id, ref)
     slot.running = { job, id, sentCid: ref !== undefined && typeof ref !== 'string' ? ref.key : undefined }
-    if (job.timeoutMs !== undefined && Number.isFinite(job.timeoutMs)) {
-      const ms = job.timeoutMs
-      slot.running.timer = setTimeout(() => {
-        this.replace(slot, new TaskTimeoutError(`${describeRequest(job.request)} ran past its timeout of ${ms} ms: the worker was terminated and replaced`))
-      }, ms)
+    this.armTimeout(slot, slot.running)
+    // The same actor's next queued calls go with it, in one message (see Slot.batch).
+    if (msg.type === 'actor-invoke' && this.gatherBatch(slot, msg.actorId)) {
+      slot.worker.postMessage({ type: 'actor-batch', id, calls: [msg, ...slot.batch.map(b => toWorker(b.job.request, b.id, undefined))] })
+      return
     }
     // Large arguments move to the worker instead of being copied (the caller built them for this
     // call: see CallOptions.transferArgs).
@@ -414,13 +424,45 @@ class WorkerPool implements ExecPool {
     slot.worker.postMessage(msg, transfer ? [args.buffer as ArrayBuffer] : undefined)
   }
 
-  /** Settle the running job of `slot` and free the slot. */
+  /** The running job's timeout: past it, the worker is replaced. */
+  private armTimeout (slot: Slot, running: NonNullable<Slot['running']>): void {
+    const { job } = running
+    if (job.timeoutMs === undefined || !Number.isFinite(job.timeoutMs)) return
+    const ms = job.timeoutMs
+    running.timer = setTimeout(() => {
+      this.replace(slot, new TaskTimeoutError(`${describeRequest(job.request)} ran past its timeout of ${ms} ms: the worker was terminated and replaced`))
+    }, ms)
+  }
+
+  /**
+   * Move the calls of actor `actorId` at the head of `slot`'s queue into its batch (at most
+   * MAX_BATCH_CALLS in all, and MAX_BATCH_BYTES of arguments); whether any went. A call that can
+   * be cancelled stays queued: once sent, a call can only be stopped by replacing the worker.
+   */
+  private gatherBatch (slot: Slot, actorId: string): boolean {
+    let bytes = 0
+    while (slot.batch.length + 1 < MAX_BATCH_CALLS) {
+      const next = slot.pinned[0]
+      if (next === undefined || next.request.type !== 'actor-invoke' || next.request.actorId !== actorId || next.signal !== undefined) break
+      bytes += next.request.args.byteLength
+      if (bytes > MAX_BATCH_BYTES && slot.batch.length > 0) break
+      slot.batch.push({ job: slot.pinned.shift()!, id: this.nextId++ })
+    }
+    return slot.batch.length > 0
+  }
+
+  /** Settle the running job of `slot`; the next call of its batch runs now, or the slot is free. */
   private finish (slot: Slot, outcome: Error | { value: unknown }): void {
     const running = slot.running
     if (running === undefined) return
     slot.running = undefined
     slot.idleSince = performance.now()
     if (running.timer !== undefined) clearTimeout(running.timer)
+    const next = slot.retiring ? undefined : slot.batch.shift()
+    if (next !== undefined) {
+      slot.running = { job: next.job, id: next.id }
+      this.armTimeout(slot, slot.running)
+    }
     this.settle(running.job, outcome)
   }
 
@@ -460,6 +502,7 @@ class WorkerPool implements ExecPool {
   private killActors (slot: Slot, reason: Error): void {
     for (const actorId of slot.actors) this.actorHomes.delete(actorId)
     const died = new ActorDiedError(`actor's worker was replaced: ${reason.message}`, { cause: reason })
+    for (const b of slot.batch.splice(0)) this.settle(b.job, died)
     for (const job of slot.pinned.splice(0)) this.settle(job, died)
     slot.actors.clear()
   }
@@ -487,7 +530,7 @@ class WorkerPool implements ExecPool {
     ready.catch(() => {})
     const slot: Slot = {
       kind,
-      index, worker, ready, signal: new Int32Array(signal), hostPort: channel.port1, loaded: new Set(), actors: new Set(), pinned: [], memoryBytes: 0, retiring: false, blocked: false, starting: true, idleSince: performance.now(), inline: new Map(),
+      index, worker, ready, signal: new Int32Array(signal), hostPort: channel.port1, loaded: new Set(), actors: new Set(), pinned: [], batch: [], memoryBytes: 0, retiring: false, blocked: false, starting: true, idleSince: performance.now(), inline: new Map(),
       lent: [], waiting: [], held: new Map()
     }
     worker.on('message', (msg: FromWorker) => this.onMessage(slot, msg, markReady))

@@ -18,6 +18,11 @@ export type ToWorker =
   | { type: 'describe', id: number, component: ComponentPayload | string }
   | { type: 'actor-create', id: number, component: ComponentPayload | string, actorId: string, cls: string, args: Uint8Array, gpu?: boolean }
   | { type: 'actor-invoke', id: number, actorId: string, method: string, args: Uint8Array }
+  /**
+   * Calls of one actor queued together, run in order, each answered on its own (`id` is the
+   * first's): one message, and one wake-up of the worker, for a burst of calls.
+   */
+  | { type: 'actor-batch', id: number, calls: Array<{ id: number, actorId: string, method: string, args: Uint8Array }> }
   | { type: 'actor-drop', id: number, actorId: string }
 
 export type FromWorker =

@@ -408,6 +408,10 @@ function handle (msg: ToWorker): void {
       reply(msg.id, value)
       return
     }
+    case 'actor-batch': {
+      for (const c of msg.calls) safeHandle({ type: 'actor-invoke', id: c.id, actorId: c.actorId, method: c.method, args: c.args })
+      return
+    }
     case 'actor-drop': {
       const a = actors.get(msg.actorId)
       if (a !== undefined) {

@@ -92,10 +92,17 @@ export class ActorTable {
     return t.result.id
   }
 
-  /** Run queued calls of an actor, in submission order. */
+  /**
+   * Run queued calls of an actor, in submission order. An actor that is not restarted (maxRestarts
+   * 0, the default) has up to PIPELINE_DEPTH calls sent ahead to its worker, which runs them one
+   * after another, in order, without waiting for this thread between them: a crash ends the actor,
+   * so the calls sent ahead fail as the queued ones would (ActorDiedError). An actor that restarts
+   * gets one call at a time: the calls after a crash must run on the new instance.
+   */
   pumpActor (a: ActorRecord): void {
     if (a.state !== 'alive') return
-    while (a.running < a.options.maxConcurrency && a.queue.length > 0 && a.queue[0]!.state === 'queued') {
+    const depth = a.options.maxRestarts === 0 ? PIPELINE_DEPTH : a.options.maxConcurrency
+    while (a.running < depth && a.queue.length > 0 && a.queue[0]!.state === 'queued') {
       const t = a.queue.shift()!
       a.running++
       void this.invoke(a, t)
@@ -106,8 +113,16 @@ export class ActorTable {
     this.n.tasks.begin(t)
     let failure: Error | undefined
     try {
-      const args = await this.n.tasks.buildArgs(t.args, describe(t))
-      const out = await this.n.pool.invoke(a.ref!, t.name, args, { timeoutMs: t.options.timeoutMs, tag: t.id })
+      const built = this.n.tasks.buildArgs(t.args, describe(t))
+      built.catch(() => {}) // observed below, maybe after the calls before it are sent
+      // Calls reach the pool in queue order: each is sent once its arguments are built and the
+      // call before it is sent (pool.invoke queues a call synchronously).
+      const sent = (a.sent ?? Promise.resolve()).then(async () => {
+        const args = await built
+        return { done: this.n.pool.invoke(a.ref!, t.name, args, { timeoutMs: t.options.timeoutMs, tag: t.id }) }
+      })
+      a.sent = sent.then(() => {}, () => {})
+      const out = await (await sent).done
       await this.n.tasks.succeed(t, out)
     } catch (err) {
       failure = err as Error
@@ -170,6 +185,9 @@ export class ActorTable {
     this.actorDied(a, new ActorDiedError(`actor '${a.cls}' was killed`))
   }
 }
+
+/** Calls of one actor (that does not restart) sent ahead to its worker. */
+const PIPELINE_DEPTH = 32
 
 /** Where a named actor is kept: names are unique within a namespace. */
 function nameKey (name: string, namespace: string | undefined): string {

@@ -74,6 +74,8 @@ export interface ActorRecord {
   deathCause?: Error
   queue: TaskRecord[]
   running: number
+  /** Settles once the last call sent to the pool is in the pool's queue (calls are sent in order). */
+  sent?: Promise<void>
   restarts: number
   /** Told the restart count each time the actor is restarted in place (createActor's onRestart). */
   onRestart?: (restarts: number) => void

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { Worker } from 'node:worker_threads'
 import { loadComponent, type CompiledComponent } from '../../src/component/index.js'
 import { createExecPool, type ExecPool } from '../../src/exec/index.js'
 import { encode, decode } from '../../src/objects/codec.js'
@@ -45,6 +46,27 @@ describe('exec/pool (AssemblyScript guest)', function () {
   it('fails a guest growing past its 64 MiB cap with a memory error', async () => {
     await assert.rejects(call('grow', 1000), (e: Error) => e.name === 'GuestOutOfMemoryError' && /64 MiB/.test(e.message))
     assert.equal(await call('grow', 8), 8)
+  })
+
+  it("a burst of one actor's calls goes to its worker in one message, runs in order; a trap mid-burst fails the calls after it", async () => {
+    const a = await pool.createActor(guest, 'Tally', encode([]))
+    const sent: string[] = []
+    const post = Worker.prototype.postMessage
+    Worker.prototype.postMessage = function (this: Worker, msg: unknown, transfer?: readonly Transferable[]) {
+      sent.push((msg as { type?: string }).type ?? '?')
+      post.call(this, msg, transfer as never)
+    }
+    try {
+      const outs = await Promise.all(Array.from({ length: 20 }, async () => decode(await pool.invoke(a, 'add', encode([1])))))
+      assert.deepEqual(outs, Array.from({ length: 20 }, (_, i) => i + 1))
+      assert.ok(sent.includes('actor-batch') && sent.length < 20, `20 calls took ${sent.length} messages (${sent.join(', ')})`)
+      const burst = await Promise.allSettled([pool.invoke(a, 'add', encode([1])), pool.invoke(a, 'crash', encode([])), pool.invoke(a, 'add', encode([1])), pool.invoke(a, 'add', encode([1]))])
+      assert.equal(burst[0].status === 'fulfilled' && decode(burst[0].value), 21)
+      assert.deepEqual(burst.slice(1).map(b => b.status === 'rejected' ? (b.reason as Error).name : 'ran'), ['GuestTrapError', 'ActorDiedError', 'ActorDiedError'])
+    } finally {
+      Worker.prototype.postMessage = post
+    }
+    assert.equal(pool.stats().queued, 0)
   })
 
   it('an actor whose method traps is gone; other actors live on', async () => {
