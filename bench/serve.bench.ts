@@ -43,16 +43,23 @@ async function load (url: string, body: string | undefined, rate?: number): Prom
   })
 }
 
-/** Rounds of a load (at `rate` requests/s, paced, when given); fails the bench if any request failed. */
+/**
+ * Rounds of a load (at `rate` requests/s, paced, when given). At peak, a failed request fails the
+ * bench; paced, requests that failed (503 while a stall backs the replicas up) are counted in the
+ * row (the pacer does not slow down for them, as a client at that rate would not).
+ */
 async function rounds (what: string, url: string, body: string | undefined, rate?: number): Promise<Load[]> {
   const out: Load[] = []
   for (let i = 0; i < ROUNDS; i++) {
     const l = await load(url, body, rate)
-    if (l.errors > 0 || l.non2xx > 0) throw new Error(`${what}: ${l.errors} errors and ${l.non2xx} non-2xx answers under load`)
+    if (rate === undefined && (l.errors > 0 || l.non2xx > 0)) throw new Error(`${what}: ${l.errors} errors and ${l.non2xx} non-2xx answers under load`)
     out.push(l)
   }
   return out
 }
+
+/** Requests that failed over the rounds, as a share of those sent (paced rounds: rate × seconds each). */
+const failedShare = (xs: Load[], rate: number): number => xs.reduce((n, l) => n + l.errors + l.non2xx, 0) / (xs.length * rate * SECONDS)
 
 const med = (xs: Load[], k: keyof Load): number => summarize(xs.map(x => x[k])).median
 
@@ -102,7 +109,9 @@ export async function run (): Promise<Row[]> {
     const plainHalf = await rounds('no-op baseline at the same rate', baseUrl, undefined, med(fab, 'rps') / 2)
     const ratio = med(fab, 'rps') / med(plain, 'rps')
     rows.push({ metric: `no-op: requests/s at peak (${CONNECTIONS} connections, 2 replicas)`, unit: 'req/s', value: summarize(fab.map(l => l.rps)), baseline: summarize(plain.map(l => l.rps)), baselineName: 'fastify in this process', target: '>= 0.5x', met: ratio >= 0.5, note: `p50 ${med(fab, 'p50')} ms, p99 ${med(fab, 'p99')} ms at peak (baseline p50 ${med(plain, 'p50')}, p99 ${med(plain, 'p99')})` })
-    rows.push({ metric: 'no-op: p99 latency at 50% of peak load', unit: 'ms', value: summarize(fabHalf.map(l => l.p99)), baseline: summarize(plainHalf.map(l => l.p99)), baselineName: 'fastify at the same rate', target: '<= 5 ms', met: med(fabHalf, 'p99') <= 5, note: `${Math.round(med(fab, 'rps') / 2)} req/s offered at an even pace (bench/http-pacer.ts); p50 ${med(fabHalf, 'p50').toFixed(2)} ms` })
+    const half = med(fab, 'rps') / 2
+    const failed = failedShare(fabHalf, half)
+    rows.push({ metric: 'no-op: p99 latency at 50% of peak load', unit: 'ms', value: summarize(fabHalf.map(l => l.p99)), baseline: summarize(plainHalf.map(l => l.p99)), baselineName: 'fastify at the same rate', target: '<= 5 ms', met: med(fabHalf, 'p99') <= 5 && failed === 0, note: `${Math.round(half)} req/s offered at an even pace (bench/http-pacer.ts); p50 ${med(fabHalf, 'p50').toFixed(2)} ms; ${(failed * 100).toFixed(2)}% failed (baseline ${(failedShare(plainHalf, half) * 100).toFixed(2)}%)` })
 
     // the MLP, batching off and on
     const one = await rounds('mlp through serve', single.url, body)
