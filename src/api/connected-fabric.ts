@@ -8,6 +8,8 @@
 // guests call and actorHandle() turns back. Generator tasks and generator actor methods stream
 // their items as refs. Over 500 lines: one class is the whole driver contract of this face, and
 // its tasks, actors and objects share the connection's state (the view, the runner, the gate).
+import { DriverMetrics } from './driver-metrics.js'
+import type { MetricsServer } from '../metrics/index.js'
 import { flatUuid } from '../objects/flat-id.js'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
@@ -53,10 +55,18 @@ export interface ConnectInit {
    * followed). @default printed: `(add task=... node=...) message`, warn and error to stderr
    */
   log?: DriverLogSink | false
+  /**
+   * Serve the metrics libraries add (FabricDriver.addMetrics: serve's, ...) on
+   * `http://metricsHost:metricsPort/metrics` (0: a free port; see `metricsUrl`). The nodes serve
+   * their own (`fabric join --metrics-port`). @default no endpoint
+   */
+  metricsPort?: number
+  /** Where that endpoint listens; beyond loopback only when named here. @default '127.0.0.1' */
+  metricsHost?: string
 }
 
 /** Every option a {@link ConnectInit} may have (unknown ones are refused). */
-const CONNECT_INIT_NAMES: readonly string[] = ['dataDir', 'swarmKey', 'fabricName', 'listen', 'timeoutMs', 'namespace', 'log']
+const CONNECT_INIT_NAMES: readonly string[] = ['dataDir', 'swarmKey', 'fabricName', 'listen', 'timeoutMs', 'namespace', 'log', 'metricsPort', 'metricsHost']
 
 /** A handle this driver made: its actor, the chain its calls wait on (for order), its name (`namespace\0name`), and the handle object. */
 interface ActorEntry { actor: RemoteActor, chain: Promise<unknown>, name?: string, cls: string, methods: readonly string[], handle: Record<string, unknown> }
@@ -95,6 +105,9 @@ export class ConnectedFabric implements FabricDriver {
   private readonly naming = new Set<string>()
   /** Follows this job's guest log lines on the nodes. */
   private logs: DriverLogs | undefined
+  /** Libraries' metrics (addMetrics), served at metricsUrl when connected with metricsPort. */
+  private readonly texts = new DriverMetrics()
+  private metricsServer: MetricsServer | undefined
   private stopped = false
 
   private constructor (private readonly net: NetNode, private readonly runner: RemoteRunner, private readonly objects: RemoteObjects, private readonly job: Job, private readonly tmpDir?: string) {}
@@ -145,6 +158,15 @@ export class ConnectedFabric implements FabricDriver {
     runner = new RemoteRunner(net)
     objects = new RemoteObjects(net, runner)
     const fabric = new ConnectedFabric(net, runner, objects, job, tmpDir)
+    if (init.metricsPort !== undefined) {
+      try {
+        const { startMetricsServer } = await import('../metrics/index.js')
+        fabric.metricsServer = await startMetricsServer(fabric.texts, { port: init.metricsPort, ...(init.metricsHost === undefined ? {} : { host: init.metricsHost }) })
+      } catch (err) {
+        await fabric.stop()
+        throw err
+      }
+    }
     if (init.log !== false) {
       fabric.logs = new DriverLogs(net, job.id, init.log ?? printLogLine)
       fabric.logs.start()
@@ -607,10 +629,20 @@ export class ConnectedFabric implements FabricDriver {
   }
 
   /** Leave the fabric (the nodes keep running). Idempotent. */
+  /** `http://HOST:PORT/metrics` when connected with `metricsPort`. */
+  get metricsUrl (): string | undefined {
+    return this.metricsServer?.url
+  }
+
+  addMetrics (collect: () => Promise<string>): () => void {
+    return this.texts.add(collect)
+  }
+
   async stop (): Promise<void> {
     if (this.stopped) return
     this.stopped = true
     this.logs?.stop()
+    await this.metricsServer?.stop()
     // This driver's actors go with it (their nodes kill an actor whose owner's session ends).
     await Promise.all([...new Set([...this.actors.values()].map(e => e.actor))].map(async a => await a.close().catch(() => {})))
     this.actors.clear()

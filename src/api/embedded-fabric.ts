@@ -1,6 +1,7 @@
 // The embedded face of the driver contract: a LocalNode in this process. Modules loaded from
 // components call tasks with `.remote()` and get ObjectRefs at once; refs the program drops are
 // released when the garbage collector says so.
+import { DriverMetrics } from './driver-metrics.js'
 import type { Manifest } from '../component/index.js'
 import type { CompiledComponent } from '../component/interface.js'
 import type { ExecPoolInit } from '../exec/index.js'
@@ -65,7 +66,11 @@ export class EmbeddedFabric implements FabricDriver {
   /** Whether any handle was made (arguments are looked through for handles only then). */
   private madeHandles = false
 
-  private constructor (private readonly node: LocalNode, private readonly job: Job, private readonly metrics?: MetricsServer) {}
+  private constructor (private readonly node: LocalNode, private readonly job: Job, private readonly metrics: MetricsServer | undefined, private readonly texts: DriverMetrics) {}
+
+  addMetrics (collect: () => Promise<string>): () => void {
+    return this.texts.add(collect)
+  }
 
   /** `http://HOST:PORT/metrics` when started with `metricsPort`. */
   get metricsUrl (): string | undefined {
@@ -88,18 +93,20 @@ export class EmbeddedFabric implements FabricDriver {
     const node = new LocalNode(nodeInit)
     await node.start()
     let metrics: MetricsServer | undefined
+    let texts: DriverMetrics | undefined
     if (metricsPort !== undefined) {
       try {
         const { nodeRegistry, startMetricsServer, taskLatency } = await import('../metrics/index.js')
         const registry = nodeRegistry({ stats: () => node.stats(), pool: () => node.poolStats() }, node.fabricId)
         node.setTaskObserver(taskLatency(registry))
-        metrics = await startMetricsServer(registry, { port: metricsPort, ...(metricsHost === undefined ? {} : { host: metricsHost }) })
+        texts = new DriverMetrics(registry)
+        metrics = await startMetricsServer(texts, { port: metricsPort, ...(metricsHost === undefined ? {} : { host: metricsHost }) })
       } catch (err) {
         await node.stop()
         throw err
       }
     }
-    const fabric = new EmbeddedFabric(node, job, metrics)
+    const fabric = new EmbeddedFabric(node, job, metrics, texts ?? new DriverMetrics())
     announceStarted({ kind: 'embedded', fabric })
     return fabric
   }

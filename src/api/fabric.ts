@@ -61,9 +61,15 @@ export class Fabric implements FabricDriver {
     checkInit(embedded)
     const target = addressOf(address)
     if (target === undefined) return new Fabric(await EmbeddedFabric.start(embedded))
-    if (embedded.metricsPort !== undefined || embedded.metricsHost !== undefined) throw new TypeError('Fabric.start: metricsPort and metricsHost serve an embedded node\'s metrics; this driver connects to a fabric (an address applied): give its nodes `fabric join --metrics-port`')
+    // Connected, metricsPort serves this driver's libraries' metrics (the nodes serve their own).
     const namespace = embedded.namespace ?? connect?.namespace
-    return new Fabric(await ConnectedFabric.connect(target, { ...connect, ...(namespace === undefined ? {} : { namespace }) }))
+    const { metricsPort, metricsHost } = embedded
+    return new Fabric(await ConnectedFabric.connect(target, {
+      ...connect,
+      ...(namespace === undefined ? {} : { namespace }),
+      ...(metricsPort === undefined ? {} : { metricsPort }),
+      ...(metricsHost === undefined ? {} : { metricsHost })
+    }))
   }
 
   /**
@@ -88,9 +94,16 @@ export class Fabric implements FabricDriver {
     return this.face.kind === 'embedded' ? this.face : undefined
   }
 
-  /** `http://HOST:PORT/metrics` of an embedded fabric started with `metricsPort`; undefined otherwise. */
+  /**
+   * `http://HOST:PORT/metrics` when started with `metricsPort`: an embedded fabric's node metrics
+   * and its libraries', or a connected driver's libraries' metrics; undefined otherwise.
+   */
   get metricsUrl (): string | undefined {
-    return this.face.kind === 'embedded' ? this.face.metricsUrl : undefined
+    return this.face.metricsUrl
+  }
+
+  addMetrics (collect: () => Promise<string>): () => void {
+    return this.face.addMetrics(collect)
   }
 
   /** The connected face (its `locate()`, `actorInfo()`), or undefined when embedded. */

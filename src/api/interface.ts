@@ -260,6 +260,15 @@ export interface FabricDriver {
   readonly namespace: string
   /** The nodes work may run on (their ids are what `scheduling: { nodeAffinity }` names). */
   nodes (): NodeSummary[]
+  /**
+   * Serve a library's metrics on this driver's Prometheus endpoint (an embedded fabric's
+   * `metricsPort`, after the node's own; a connected driver's `connect.metricsPort`): `collect`
+   * returns Prometheus text, read on each scrape (its metric names must not clash with others').
+   * Without an endpoint nothing reads them. Returns the function that removes them.
+   *
+   * @throws TypeError when `collect` is not a function
+   */
+  addMetrics (collect: () => Promise<string>): () => void
   /** Stop: pending gets fail with FabricStoppedError; an embedded fabric ends its workers, a connected driver leaves (its actors end). Idempotent. */
   stop (): Promise<void>
 }

@@ -1,4 +1,4 @@
-// `fabric serve run <app> [--port] [--host] [--route-prefix] [--address]`: start a serve
+// `fabric serve run <app> [--port] [--host] [--route-prefix] [--address] [--metrics-port]`: start a serve
 // application and keep it up until SIGINT/SIGTERM. The app module's default export is an
 // application (`serve.deployment(m.Cls).bind(...)`) or a function of the fabric returning one
 // (it loads its components there). `fabric serve status [--url]`: what a running application's
@@ -21,16 +21,26 @@ export function registerServe (program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--route-prefix <path>', 'requests under this path reach the application', '/')
     .option('--address <multiaddr>', 'a node of a running fabric to connect to (FABRIC_ADDRESS); else an embedded fabric')
-    .action(async (app: string, opts: { port: string, host: string, routePrefix: string, address?: string }) => {
+    .option('--metrics-port <port>', "serve Prometheus metrics on http://127.0.0.1:PORT/metrics: serve's, after the embedded node's own (0: a free port; printed as `metrics URL`)")
+    .option('--metrics-host <host>', 'where the metrics endpoint listens (beyond loopback only when named)')
+    .action(async (app: string, opts: { port: string, host: string, routePrefix: string, address?: string, metricsPort?: string, metricsHost?: string }) => {
       const file = path.resolve(app)
       if (!fs.existsSync(file)) program.error(`fabric serve run: no such app module: ${app}`)
       const port = Number(opts.port)
       if (!Number.isSafeInteger(port) || port < 0 || port > 65535) program.error(`fabric serve run: --port must be 0-65535, got ${opts.port}`)
+      const metricsPort = opts.metricsPort === undefined ? undefined : Number(opts.metricsPort)
+      if (metricsPort !== undefined && (!Number.isSafeInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)) program.error(`fabric serve run: --metrics-port must be 0-65535, got ${opts.metricsPort}`)
+      if (opts.metricsHost !== undefined && metricsPort === undefined) program.error('fabric serve run: --metrics-host needs --metrics-port')
       if (opts.address !== undefined) process.env.FABRIC_ADDRESS = opts.address
       if (/\.[mc]?tsx?$/.test(file) && !import.meta.url.endsWith('.ts')) await registerTypeScript(program, app)
       const { Fabric } = await import('../api/index.js')
       const { serve, Application } = await import('../libs/serve/index.js')
-      const fabric = await Fabric.start()
+      let fabric: Awaited<ReturnType<typeof Fabric.start>>
+      try {
+        fabric = await Fabric.start({ ...(metricsPort === undefined ? {} : { metricsPort }), ...(opts.metricsHost === undefined ? {} : { metricsHost: opts.metricsHost }) })
+      } catch (err) {
+        program.error(`fabric serve run: ${(err as Error).message}`)
+      }
       let handle: Awaited<ReturnType<typeof serve.run>> | undefined
       const stop = async (code: number): Promise<never> => {
         await handle?.shutdown().catch(() => {})
@@ -47,6 +57,7 @@ export function registerServe (program: Command): void {
         process.stderr.write(`fabric serve run: ${(err as Error).message}\n`)
         await stop(1)
       }
+      if (fabric.metricsUrl !== undefined) process.stdout.write(`metrics URL ${fabric.metricsUrl}\n`)
       process.stdout.write(`serving ${handle!.url}\n`)
       process.once('SIGINT', () => { void stop(0) })
       process.once('SIGTERM', () => { void stop(0) })

@@ -101,6 +101,6 @@ describe('api/Fabric.start: worker pool limits of an embedded fabric', function 
     await assert.rejects(Fabric.start({ address: '' }), /option address must be a node's multiaddr \(or several\), or 'local'/)
     // Checked also when an address applies (before connecting), so a bad driver fails alike everywhere.
     await assert.rejects(Fabric.start({ address: '/ip4/127.0.0.1/tcp/1', workers: 0 }), /option workers must be a positive number, got 0/)
-    await assert.rejects(Fabric.start({ address: '/ip4/127.0.0.1/tcp/1', connect: { secret: 'x' } as never }), /Fabric.connect: unknown option secret \(known: dataDir, swarmKey, fabricName, listen, timeoutMs, namespace, log\)/)
+    await assert.rejects(Fabric.start({ address: '/ip4/127.0.0.1/tcp/1', connect: { secret: 'x' } as never }), /Fabric.connect: unknown option secret \(known: dataDir, swarmKey, fabricName, listen, timeoutMs, namespace, log, metricsPort, metricsHost\)/)
   })
 })

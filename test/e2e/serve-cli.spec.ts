@@ -32,7 +32,7 @@ export default async (fabric: any) => {
   return serve.deployment(m.Echo, { name: 'echo', numReplicas: 2 }).bind('from the cli')
 }
 `)
-    const proc = spawn(process.execPath, [CLI, 'serve', 'run', app, '--port', '0', '--route-prefix', '/v1'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const proc = spawn(process.execPath, [CLI, 'serve', 'run', app, '--port', '0', '--route-prefix', '/v1', '--metrics-port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
     const exited = new Promise<number | null>(resolve => proc.once('exit', resolve))
     let out = ''
     let err = ''
@@ -57,6 +57,12 @@ export default async (fabric: any) => {
       const json = JSON.parse((await fabric('serve', 'status', '--url', url, '--json')).stdout) as { deployments: Array<{ name: string }> }
       assert.deepEqual(json.deployments.map(d => d.name), ['echo'])
       assert.equal((await fetch(`${url.replace(/\/v1$/, '')}/-/healthz`)).status, 200)
+      // The embedded node's metrics endpoint has serve's after its own.
+      const metricsUrl = /metrics URL (\S+)/.exec(out)?.[1]
+      assert.match(metricsUrl ?? '', /^http:\/\/127\.0\.0\.1:\d+\/metrics$/, out)
+      const text = await (await fetch(metricsUrl!)).text()
+      assert.match(text, /^fabric_tasks_finished_total[{ ]/m)
+      assert.match(text, /^fabric_serve_requests_total\{app="127\.0\.0\.1:\d+",deployment="echo",code="200"\} 1$/m)
     } finally {
       proc.kill('SIGTERM')
     }

@@ -21,7 +21,7 @@ describe('e2e: serve on a 3-process fabric', function () {
   before(async () => {
     const component = await fixtureComponent('guests/ts/serve-apps.ts')
     nodes = await cluster.start(3)
-    driver = await cluster.connect(3, { log: false })
+    driver = await cluster.connect(3, { log: false, metricsPort: 0 })
     m = await driver.load<Apps>(component)
   })
 
@@ -68,6 +68,12 @@ describe('e2e: serve on a 3-process fabric', function () {
     const after = placed()
     assert.equal(after.length, 3)
     assert.ok(!after.includes(victim.peer), 'no replica on the dead node')
+    // The connected driver's metrics endpoint (connect.metricsPort) has serve's.
+    const text = await (await fetch(driver.metricsUrl!)).text()
+    const deployment = handle.status().deployments[0]!.name
+    const served = new RegExp(`^fabric_serve_requests_total\\{app="[^"]+",deployment="${deployment}",code="200"\\} (\\d+)$`, 'm').exec(text)
+    assert.ok(served !== null && Number(served[1]) >= codes.length - failed.length, text)
+    assert.match(text, new RegExp(`^fabric_serve_replicas\\{app="[^"]+",deployment="${deployment}"\\} 3$`, 'm'))
     assert.ok(handle.status().deployments[0]!.requests.total >= codes.length - 6)
   })
 })

@@ -24,6 +24,8 @@ export interface ServeHandle {
 
 interface Running {
   fabric: FabricDriver
+  /** `host:port` it listens on (the `app` label of its metrics). */
+  key: string
   ingress: Ingress
   /** The ingress deployment's set, then the ones it composes (depth first). */
   sets: Map<string, ReplicaSet>
@@ -33,6 +35,20 @@ interface Running {
 
 /** Applications by `host:port`: a second `run` there updates the first (a rolling update). */
 const running = new Map<string, Running>()
+
+/** Each fabric's serve metrics: one registry for its applications, on the driver's metrics endpoint while any runs. */
+const fabricMetrics = new WeakMap<FabricDriver, { metrics: ServeMetrics, apps: Set<Running>, remove: () => void }>()
+
+function metricsOf (fabric: FabricDriver): { metrics: ServeMetrics, apps: Set<Running>, remove: () => void } {
+  let m = fabricMetrics.get(fabric)
+  if (m === undefined) {
+    const apps = new Set<Running>()
+    const metrics = new ServeMetrics(() => [...apps].map(r => ({ app: r.key, status: statusOf(r) })))
+    m = { metrics, apps, remove: fabric.addMetrics(async () => await metrics.text()) }
+    fabricMetrics.set(fabric, m)
+  }
+  return m
+}
 
 /**
  * Start `app` on `fabric` behind an HTTP ingress. Run again with the same host and port to
@@ -65,18 +81,26 @@ export async function run (fabric: FabricDriver, app: Application, options: RunO
     await Promise.all([...sets.values()].map(async s => await s.stop()))
     throw err
   }
-  const r: Running = { fabric, ingress: undefined as never, sets, root, url: '' }
-  const metrics = new ServeMetrics(() => statusOf(r))
-  r.ingress = new Ingress(() => async (request, idempotent) => await r.root.handle(request, idempotent), options.routePrefix ?? '/', () => statusOf(r), metrics, () => r.root.name)
+  const r: Running = { fabric, key, ingress: undefined as never, sets, root, url: '' }
+  const shared = metricsOf(fabric)
+  r.ingress = new Ingress(() => async (request, idempotent) => await r.root.handle(request, idempotent), options.routePrefix ?? '/', () => statusOf(r), shared.metrics.forApp(() => r.key), () => r.root.name)
   try {
     r.url = await r.ingress.listen(port, host)
   } catch (err) {
     await Promise.all([...sets.values()].map(async s => await s.stop()))
+    if (shared.apps.size === 0) dropMetrics(fabric)
     throw new Error(`serve.run: cannot listen on ${key}: ${(err as Error).message}`, { cause: err })
   }
-  const actualKey = `${host}:${new URL(r.url).port}`
-  running.set(actualKey, r)
-  return handleOf(r, actualKey)
+  r.key = `${host}:${new URL(r.url).port}`
+  running.set(r.key, r)
+  shared.apps.add(r)
+  return handleOf(r, r.key)
+}
+
+/** A fabric's serve metrics off its endpoint (its last application is gone). */
+function dropMetrics (fabric: FabricDriver): void {
+  fabricMetrics.get(fabric)?.remove()
+  fabricMetrics.delete(fabric)
 }
 
 function statusOf (r: Running): ServeStatus {
@@ -90,6 +114,10 @@ function handleOf (r: Running, key: string): ServeHandle {
     shutdown: async () => {
       if (running.get(key) !== r) return
       running.delete(key)
+      const shared = fabricMetrics.get(r.fabric)
+      shared?.apps.delete(r)
+      if (shared?.apps.size === 0) dropMetrics(r.fabric)
+      else await shared?.metrics.forget(r.key)
       await r.ingress.close()
       await Promise.all([...r.sets.values()].map(async s => await s.stop()))
     }

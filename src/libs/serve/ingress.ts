@@ -5,7 +5,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { ServeRequest, ServeResponse, ServeStatus } from './interface.js'
 import { ServeOverloadedError, ServeTimeoutError, StreamAnswer } from './replica-set.js'
-import type { ServeMetrics } from './metrics.js'
+import type { IngressMetrics } from './metrics.js'
 
 /** Request bodies over this are refused with 413. */
 export const MAX_BODY_BYTES = 16 * 2 ** 20
@@ -17,7 +17,7 @@ export class Ingress {
   private readonly server: http.Server
   private readonly prefix: string
 
-  constructor (private readonly answer: () => Answer, routePrefix: string, private readonly status: () => ServeStatus, private readonly metrics: ServeMetrics, private readonly deployment: () => string) {
+  constructor (private readonly answer: () => Answer, routePrefix: string, private readonly status: () => ServeStatus, private readonly metrics: IngressMetrics, private readonly deployment: () => string) {
     if (typeof routePrefix !== 'string' || !routePrefix.startsWith('/')) throw new TypeError(`serve.run: routePrefix must start with '/', got ${JSON.stringify(routePrefix)}`)
     this.prefix = routePrefix.length > 1 ? routePrefix.replace(/\/+$/, '') : ''
     this.server = http.createServer((req, res) => { void this.serve(req, res) })

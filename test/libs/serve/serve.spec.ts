@@ -78,15 +78,41 @@ describe('libs/serve: deployments behind HTTP (embedded)', function () {
     assert.equal((await fetch(`${h.url}/`)).status, 200)
     const origin = h.url.replace(/\/api$/, '')
     const metrics = await (await fetch(`${origin}/-/metrics`)).text()
-    assert.match(metrics, /fabric_serve_requests_total\{deployment="echo",code="200"\} 4\n/)
-    assert.match(metrics, /fabric_serve_requests_total\{deployment="echo",code="201"\} 2\n/)
-    assert.match(metrics, /fabric_serve_requests_total\{deployment="echo",code="500"\} 1/)
-    assert.match(metrics, /fabric_serve_request_duration_seconds_count\{deployment="echo"\} \d+/)
-    assert.match(metrics, /fabric_serve_replicas\{deployment="echo"\} 1/)
+    const app = `app="${new URL(h.url).host}"`
+    assert.ok(metrics.includes(`fabric_serve_requests_total{${app},deployment="echo",code="200"} 4\n`), metrics)
+    assert.ok(metrics.includes(`fabric_serve_requests_total{${app},deployment="echo",code="201"} 2\n`))
+    assert.ok(metrics.includes(`fabric_serve_requests_total{${app},deployment="echo",code="500"} 1\n`))
+    assert.match(metrics, /fabric_serve_request_duration_seconds_count\{app="[^"]+",deployment="echo"\} \d+/)
+    assert.ok(metrics.includes(`fabric_serve_replicas{${app},deployment="echo"} 1\n`))
     assert.deepEqual((await (await fetch(`${origin}/-/status`)).json() as { deployments: Array<{ name: string }> }).deployments.map(d => d.name), ['echo'])
     const st = h.status()
     assert.equal(st.deployments[0]!.name, 'echo')
     assert.ok(st.deployments[0]!.requests.total >= 7 && st.deployments[0]!.requests.failed >= 1, JSON.stringify(st))
+  })
+
+  it("serve's metrics are on the fabric's metrics endpoint after the node's own, while an application runs", async () => {
+    const own = await Fabric.start({ address: 'local', workers: 1, cacheDir: cache.dir, log: () => {}, metricsPort: 0 })
+    try {
+      const mine = await own.load<Apps>(await fixtureComponent('guests/ts/serve-apps.ts'))
+      const a = await serve.run(own, serve.deployment(mine.Echo, { name: 'echo' }).bind('hi'), { port: 0 })
+      const b = await serve.run(own, serve.deployment(mine.Echo, { name: 'echo' }).bind('ho'), { port: 0 })
+      for (let i = 0; i < 3; i++) assert.equal((await fetch(`${a.url}/text?who=x`)).status, 200)
+      assert.equal((await fetch(`${b.url}/text?who=y`)).status, 200)
+      let text = await (await fetch(own.metricsUrl!)).text()
+      assert.match(text, /^fabric_tasks_finished_total[{ ]/m, "the node's own metrics")
+      assert.ok(text.includes(`fabric_serve_requests_total{app="${new URL(a.url).host}",deployment="echo",code="200"} 3\n`), text)
+      assert.ok(text.includes(`fabric_serve_requests_total{app="${new URL(b.url).host}",deployment="echo",code="200"} 1\n`))
+      assert.equal(text.match(/^# TYPE fabric_serve_requests_total /mg)?.length, 1, 'one family for both applications')
+      await a.shutdown()
+      text = await (await fetch(own.metricsUrl!)).text()
+      assert.ok(!text.includes(`app="${new URL(a.url).host}"`) && text.includes(`app="${new URL(b.url).host}"`))
+      await b.shutdown()
+      text = await (await fetch(own.metricsUrl!)).text()
+      assert.ok(!text.includes('fabric_serve_'), 'gone with the last application')
+      assert.throws(() => own.addMetrics('nope' as never), /give a function returning Prometheus text/)
+    } finally {
+      await own.stop()
+    }
   })
 
   it('spreads requests over replicas (power of two choices) and refuses with 503 + Retry-After when every replica is full', async () => {
