@@ -11,7 +11,7 @@ import { assembleArgs } from './call-args.js'
 import { TaskCancel } from './task-cancel.js'
 import { assertReadable, keepReadable } from './guest-access.js'
 import { parseVectorisedName } from './vectorised-call.js'
-import { describe, SYSTEM_RETRYABLE, type StreamReader, type TaskRecord } from './node-records.js'
+import { describe, SYSTEM_RETRYABLE, type ActorRecord, type StreamReader, type TaskRecord } from './node-records.js'
 import type { NodeCore } from './node-core.js'
 import type { ArgSpec, ResolvedTaskOptions, TaskSubmission } from './interface.js'
 
@@ -225,12 +225,15 @@ export class TaskRunner {
   finish (t: TaskRecord, outcome: { value: StoredValue, nested: string[] } | { error: Error }): void {
     if (t.state === 'done') return
     if (t.state === 'waiting') this.n.counts.waiting--
-    if (t.state === 'queued') {
-      this.n.queue.remove(t)
-      if (t.actor !== undefined) {
-        const q = t.actor.queue.indexOf(t)
-        if (q >= 0) t.actor.queue.splice(q, 1)
-      }
+    if (t.state === 'queued') this.n.queue.remove(t)
+    // An actor's call that ends before it ran (cancelled, or an argument failed while it waited)
+    // leaves the actor's queue, and the calls behind it may go now: left at the head, it held
+    // them back for good.
+    let behind: ActorRecord | undefined
+    if ((t.state === 'waiting' || t.state === 'queued') && t.actor !== undefined) {
+      const q = t.actor.queue.indexOf(t)
+      if (q >= 0) t.actor.queue.splice(q, 1)
+      if (q === 0) behind = t.actor
     }
     t.state = 'done'
     if ('error' in outcome) this.n.counts.failed++
@@ -253,6 +256,7 @@ export class TaskRunner {
     // A finished task is forgotten (a million finished tasks must not hold a million records);
     // a stream's record lives while its ref does, for its reader (see onRefDeleted).
     if (t.stream === undefined) t.result.producer = undefined
+    if (behind !== undefined) this.n.actorTable.pumpActor(behind)
   }
 
   /** Cancel the task behind a ref: queued work is dropped, running work stopped. */

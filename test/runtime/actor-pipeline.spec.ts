@@ -45,3 +45,41 @@ describe('runtime/actor-table: calls sent ahead keep their order', function () {
     assert.deepEqual(outs, Array.from({ length: 200 }, (_, i) => Math.floor(i / 4) + 1))
   })
 })
+
+describe('runtime/actor-table: a cancelled call does not hold up the calls after it', function () {
+  this.timeout(120_000)
+  let cache: ReturnType<typeof tempDir>
+  let fabric: Fabric
+  let m: Kitchen
+
+  before(async () => {
+    cache = tempDir()
+    fabric = await Fabric.start({ address: 'local', workers: 2, cacheDir: cache.dir, log: () => {} })
+    m = await fabric.load<Kitchen>(await fixtureComponent('guests/ts/kitchen.ts'))
+  })
+
+  after(async () => {
+    await fabric?.stop()
+    cache?.remove()
+  })
+
+  it('a call waiting for its argument, cancelled, fails with TaskCancelledError; the next calls run', async () => {
+    const c = await m.Counter.create(0)
+    const slow = m.sumSquares.remote(3_000_000)
+    const waiting = c.incr.remote(slow as never)
+    const after = c.incr.remote(5)
+    assert.equal(fabric.cancel(waiting), true)
+    await assert.rejects(fabric.get(waiting), { name: 'TaskCancelledError' })
+    assert.equal(await fabric.get(after, { timeoutMs: 20_000 }), 5)
+    assert.equal(await fabric.get(c.incr.remote(1), { timeoutMs: 20_000 }), 6)
+  })
+
+  it('a call whose argument failed fails with DependencyFailedError; the next calls run', async () => {
+    const c = await m.Counter.create(0)
+    const broken = m.fail.remote('no number for you')
+    const waiting = c.incr.remote(broken as never)
+    const after = c.incr.remote(2)
+    await assert.rejects(fabric.get(waiting), { name: 'DependencyFailedError' })
+    assert.equal(await fabric.get(after, { timeoutMs: 20_000 }), 2)
+  })
+})
