@@ -58,8 +58,9 @@ describe('runtime: guests\' nested tasks leave a half-busy node', function () {
     const before = node.offloadStats().total
     assert.equal(await fanOut(8), [0, 1, 2, 3, 4, 5, 6, 7].reduce((s, i) => s + i * i, 0))
     // The parent's own CPU does not count (it gives it back while it waits): two children take
-    // half of the 4 CPUs, the other 6 go (5 when a local child is already done, on a slow machine).
-    assert.ok(sent.length === 6 || sent.length === 5, `sent ${sent.length} of 8`)
+    // half of the 4 CPUs, the other 6 go (5 or 4 when local children are already done before the
+    // parent has submitted them all, on a slow or busy machine).
+    assert.ok(sent.length >= 4 && sent.length <= 6, `sent ${sent.length} of 8`)
     assert.ok(sent.every(s => s.name === 'slowSquare'))
     assert.equal(node.offloadStats().total - before, sent.length)
     assert.equal(node.offloadStats().running, 0)
