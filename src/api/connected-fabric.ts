@@ -538,6 +538,11 @@ export class ConnectedFabric implements FabricDriver {
    *
    * @throws PermissionDeniedError when the actor's node refused (the handle ends with it)
    */
+  async isActorAlive (handle: { actorId: string }): Promise<boolean> {
+    const e = this.actors.get(handle.actorId)
+    return e !== undefined && !e.actor.isDead
+  }
+
   async kill (handle: { actorId: string }): Promise<void> {
     const e = this.actors.get(handle.actorId)
     if (e === undefined) return

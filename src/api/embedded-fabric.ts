@@ -225,6 +225,10 @@ export class EmbeddedFabric implements FabricDriver {
     this.node.kill(handle.actorId)
   }
 
+  async isActorAlive (handle: { actorId: string }): Promise<boolean> {
+    return this.node.isActorAlive(handle.actorId)
+  }
+
   // ---- module handles ------------------------------------------------------------------------
 
   private moduleOf (component: CompiledComponent, manifest: Manifest): Record<string, unknown> {

@@ -163,6 +163,10 @@ export class Fabric implements FabricDriver {
     return await this.face.actorHandle<I>(actor)
   }
 
+  async isActorAlive (handle: { actorId: string }): Promise<boolean> {
+    return await this.face.isActorAlive(handle)
+  }
+
   async kill (handle: { actorId: string }): Promise<void> {
     await this.face.kill(handle)
   }

@@ -254,6 +254,13 @@ export interface FabricDriver {
    * @throws PermissionDeniedError for an actor this job may not kill
    */
   kill (handle: { actorId: string }): Promise<void>
+  /**
+   * Whether an actor this driver holds a handle of is alive (restarting counts as alive): false
+   * once it died, was killed, or was lost with its node for good. Read from what the driver knows
+   * (embedded: its node; connected: the actor's session, which ends when its node does), no call
+   * to the actor: a library checks its actors' health with it (serve replaces dead replicas).
+   */
+  isActorAlive (handle: { actorId: string }): Promise<boolean>
   /** This driver's job: every driver is one (see docs/security.md). */
   readonly jobId: string
   /** Where this job's named actors live (`Fabric.start({ namespace })`; else a fresh one per job). */

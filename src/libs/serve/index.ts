@@ -141,6 +141,8 @@ async function startTree (fabric: FabricDriver, app: Application, sets: Map<stri
       return hs[i % hs.length]
     })
   }, onError)
+  // A child's dead replica, once replaced: this deployment's replicas given its handle are renewed.
+  for (const child of children) if (child !== undefined) child.onReplaced = dead => set.renew(dead)
   sets.set(name, set)
   await set.start()
   return set

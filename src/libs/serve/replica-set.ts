@@ -1,7 +1,9 @@
 // A deployment's replicas: actors of its class, requests routed by the power of two choices on
 // ongoing requests, refused (503) when every replica holds maxOngoingRequests, gathered into
-// batches where the deployment batches, replaced when they die (a GET retried once on another),
-// scaled on ongoing requests, and replaced one set by another without failing a request.
+// batches where the deployment batches, replaced when they die (a request that finds one dead, a
+// GET retried once on another; or the health check, which also renews the replicas of a composing
+// deployment that were given the dead one's handle), scaled on ongoing requests, and replaced one
+// set by another without failing a request.
 import type { ActorHandle, FabricDriver, RemoteActorClass } from '../../api/interface.js'
 import type { ResolvedOptions } from './deployment.js'
 import type { DeploymentStatus } from './interface.js'
@@ -30,6 +32,8 @@ interface Replica {
   /** Requests it answered (or failed). */
   served: number
   state: 'starting' | 'running' | 'stopping'
+  /** Its constructor's arguments (a composing deployment's: its children's handles among them). */
+  given: unknown[]
   batch: Pending[]
   timer?: ReturnType<typeof setTimeout>
 }
@@ -47,6 +51,9 @@ export interface ReplicaSpec {
 /** How often the autoscaler looks at the load. */
 const SCALE_TICK_MS = 100
 
+/** How often each replica's liveness is read (from what the driver knows: no call to it). */
+export const HEALTH_CHECK_MS = 1000
+
 const isDeath = (err: unknown): boolean => {
   const name = (err as { name?: unknown })?.name
   return name === 'ActorDiedError' || name === 'ActorNotFoundError'
@@ -60,7 +67,11 @@ export class ReplicaSet {
   private upSince: number | undefined
   private downSince: number | undefined
   private readonly scaler: ReturnType<typeof setInterval> | undefined
+  private readonly checker: ReturnType<typeof setInterval>
+  private checking = false
   private stopped = false
+  /** Told the handle of each replica that died and was replaced (a composing deployment renews the replicas it gave it to). */
+  onReplaced?: (dead: Handle) => void
 
   constructor (private readonly fabric: FabricDriver, private readonly spec: ReplicaSpec, private readonly onError: (message: string) => void) {
     this.target = spec.options.numReplicas
@@ -68,6 +79,8 @@ export class ReplicaSet {
       this.scaler = setInterval(() => this.scale(), SCALE_TICK_MS)
       this.scaler.unref()
     }
+    this.checker = setInterval(() => { void this.checkHealth() }, HEALTH_CHECK_MS)
+    this.checker.unref()
   }
 
   get name (): string { return this.spec.options.name }
@@ -102,6 +115,7 @@ export class ReplicaSet {
   /** No new requests; resolves once the requests in flight are answered (or requestTimeoutMs passed) and the replicas are gone. */
   async drainAndStop (): Promise<void> {
     if (this.scaler !== undefined) clearInterval(this.scaler)
+    clearInterval(this.checker)
     for (const r of this.replicas.slice()) this.retire(r)
     const until = Date.now() + this.spec.options.requestTimeoutMs
     while (this.replicas.length > 0 && Date.now() < until) await new Promise(resolve => setTimeout(resolve, 20))
@@ -121,6 +135,7 @@ export class ReplicaSet {
   async stop (): Promise<void> {
     this.stopped = true
     if (this.scaler !== undefined) clearInterval(this.scaler)
+    clearInterval(this.checker)
     const all = this.replicas.splice(0)
     for (const r of all) {
       if (r.timer !== undefined) clearTimeout(r.timer)
@@ -249,14 +264,15 @@ export class ReplicaSet {
   // ---- replicas --------------------------------------------------------------------------------
 
   private async addReplica (): Promise<Replica> {
-    const r: Replica = { id: this.nextId++, handle: undefined, ongoing: 0, served: 0, state: 'starting', batch: [] }
+    const r: Replica = { id: this.nextId++, handle: undefined, ongoing: 0, served: 0, state: 'starting', given: [], batch: [] }
     this.replicas.push(r)
     const { cls, options, args } = this.spec
     try {
       // Spread over the nodes, so one node's loss takes as few replicas as it can.
       const resources = options.resources
       const withOptions = cls.options({ scheduling: 'spread', ...(Object.keys(resources).length > 0 ? { resources: resources as never } : {}) })
-      r.handle = await withOptions.create(...args(r.id)) as Handle
+      r.given = args(r.id)
+      r.handle = await withOptions.create(...r.given) as Handle
       if (this.stopped || (r.state as string) === 'stopping') {
         await this.fabric.kill(r.handle).catch(() => {})
         this.replicas = this.replicas.filter(x => x !== r)
@@ -270,14 +286,46 @@ export class ReplicaSet {
     }
   }
 
-  /** A dead replica out, a new one in (once per replica). */
+  /** A dead replica out, a new one in (once per replica); a composing deployment renews the replicas it gave it to. */
   private replace (r: Replica): void {
     if (r.state === 'stopping' || this.stopped) return
     r.state = 'stopping'
     this.replicas = this.replicas.filter(x => x !== r)
     for (const p of r.batch.splice(0)) p.reject(Object.assign(new Error(`deployment ${this.name}: its replica died`), { name: 'ActorDiedError' }))
     if (r.handle !== undefined) this.fabric.kill(r.handle).catch(() => {})
-    this.addReplica().catch((err: Error) => this.onError(`serve: deployment ${this.name} could not replace a dead replica: ${err.message}`))
+    this.addReplica().then(() => {
+      if (r.handle !== undefined) this.onReplaced?.(r.handle)
+    }, (err: Error) => this.onError(`serve: deployment ${this.name} could not replace a dead replica: ${err.message}`))
+  }
+
+  /**
+   * The health check: running replicas whose actor is no longer alive are replaced. A request
+   * finds a dead replica too, but a composed deployment's replicas get no requests from here
+   * (only from inside their parents' guests), so without this a dead one stayed dead.
+   */
+  private async checkHealth (): Promise<void> {
+    if (this.checking || this.stopped) return
+    this.checking = true
+    try {
+      for (const r of this.replicas.slice()) {
+        if (r.state !== 'running' || r.handle === undefined) continue
+        const alive = await this.fabric.isActorAlive(r.handle).catch(() => true)
+        if (!alive) this.replace(r)
+      }
+    } finally {
+      this.checking = false
+    }
+  }
+
+  /**
+   * A child deployment replaced replica `dead`: each running replica given its handle gets a
+   * successor (given a live one), and is retired once the successor runs and its requests are done.
+   */
+  renew (dead: Handle): void {
+    for (const r of this.replicas.slice()) {
+      if (r.state !== 'running' || !r.given.includes(dead)) continue
+      this.addReplica().then(() => this.retire(r), (err: Error) => this.onError(`serve: deployment ${this.name} could not renew a replica whose child died: ${err.message}`))
+    }
   }
 
   /** No new requests for `r`; killed once its last ongoing request is answered. */

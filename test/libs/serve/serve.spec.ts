@@ -157,6 +157,24 @@ describe('libs/serve: deployments behind HTTP (embedded)', function () {
     assert.deepEqual(h.status().deployments.map(d => d.name).sort(), ['back', 'front'])
   })
 
+  it("a composed deployment's replica that dies is found by the health check and replaced; the replicas given its handle are renewed", async () => {
+    const h = await start(serve.deployment(m.Front, { name: 'front', numReplicas: 2 }).bind(serve.deployment(m.Back, { name: 'back' }).bind()), { port: 0 })
+    const of = (name: string): Array<{ actorId: string, state: string }> => h.status().deployments.find(d => d.name === name)!.replicas
+    const victim = of('back')[0]!.actorId
+    const fronts = of('front').map(r => r.actorId)
+    await fabric.kill(await fabric.actorHandle(victim))
+    assert.equal(await fabric.isActorAlive({ actorId: victim }), false)
+    // No request reaches 'back' from the ingress: only the health check can see it died.
+    await until('the back replica replaced and both fronts renewed', () => {
+      const back = of('back')
+      const front = of('front')
+      return back.length === 1 && back[0]!.actorId !== victim && back[0]!.state === 'running' &&
+        front.length === 2 && front.every(r => r.state === 'running' && !fronts.includes(r.actorId))
+    }, 15_000)
+    for (let i = 0; i < 4; i++) assert.deepEqual(await (await fetch(`${h.url}/?x=3`)).json(), { front: true, answer: { x: 3, score: 10 } })
+    assert.equal(await fabric.isActorAlive({ actorId: of('back')[0]!.actorId }), true)
+  })
+
   it('autoscales up under load and back down after it', async () => {
     const h = await start(serve.deployment(m.Echo, { autoscaling: { minReplicas: 1, maxReplicas: 3, targetOngoingRequests: 1, upscaleDelayMs: 0, downscaleDelayMs: 300 }, maxOngoingRequests: 4 }).bind(), { port: 0 })
     const replicas = (): number => h.status().deployments[0]!.replicas.filter(r => r.state === 'running').length
