@@ -2,13 +2,7 @@
 // a function returning Prometheus text (serve: requests, latency, replicas, queue), and a scrape
 // of the driver's `/metrics` joins them after the node's own metrics (an embedded fabric's), or
 // alone (a connected driver's endpoint: ConnectInit.metricsPort).
-import type { Registry } from 'prom-client'
-
-/** What the /metrics endpoint reads on each scrape. */
-export interface MetricsText {
-  readonly contentType: string
-  metrics: () => Promise<string>
-}
+import type { MetricsText } from '../metrics/index.js'
 
 /** Prometheus' text exposition format, as prom-client writes it. */
 const TEXT_FORMAT = 'text/plain; version=0.0.4; charset=utf-8'
@@ -16,7 +10,7 @@ const TEXT_FORMAT = 'text/plain; version=0.0.4; charset=utf-8'
 export class DriverMetrics implements MetricsText {
   private readonly sources = new Set<() => Promise<string>>()
 
-  constructor (private readonly base?: Pick<Registry, 'metrics' | 'contentType'>) {}
+  constructor (private readonly base?: MetricsText) {}
 
   get contentType (): string {
     return this.base?.contentType ?? TEXT_FORMAT

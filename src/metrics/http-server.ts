@@ -2,7 +2,7 @@
 // other path is 404, any other method 405, a request with a body 413; headers and idle time are capped.
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { MetricsInit, MetricsServer } from './interface.js'
+import type { MetricsInit, MetricsServer, MetricsText } from './interface.js'
 
 /** Loopback unless the operator names another address. */
 export const DEFAULT_METRICS_HOST = '127.0.0.1'
@@ -23,7 +23,7 @@ export function isLoopbackHost (host: string): boolean {
  *
  * @throws the listen error (EADDRINUSE, EADDRNOTAVAIL) when the port cannot be bound
  */
-export async function startMetricsServer (registry: { readonly contentType: string, metrics: () => Promise<string> }, init: MetricsInit): Promise<MetricsServer> {
+export async function startMetricsServer (registry: MetricsText, init: MetricsInit): Promise<MetricsServer> {
   const host = init.host ?? DEFAULT_METRICS_HOST
   if (!Number.isInteger(init.port) || init.port < 0 || init.port > 65535) throw new RangeError(`metrics port must be an integer 0-65535, got ${String(init.port)}`)
   const server = http.createServer({ maxHeaderSize: 8192, requestTimeout: 10_000, headersTimeout: 5_000 }, (req, res) => {

@@ -16,6 +16,12 @@ export interface MetricsSource {
   peers?: () => { alive: number, suspected: number }
 }
 
+/** What the /metrics endpoint reads on each scrape: a prom-client Registry, or text joined from several (api/driver-metrics.ts). */
+export interface MetricsText {
+  readonly contentType: string
+  metrics: () => Promise<string>
+}
+
 /** Where the /metrics endpoint listens (`--metrics-port`, `--metrics-host`). */
 export interface MetricsInit {
   /** TCP port; 0 picks a free one (read it back from the server's `url`). */

@@ -29,6 +29,8 @@
 // components travel as objects) and runs the task on its own runtime. A request that is too large
 // or invalid gets an error result and the stream ends. When the stream breaks (the caller died or
 // its connection went) the tasks it sent are cancelled: work never outlives its caller unnoticed.
+// Over 500 lines: the message schema above, its validation, the serving side and the client side
+// (sessions, release) share the frame and message types and stay in step; each part is short.
 import './polyfill.js'
 import type { Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -67,7 +69,7 @@ export interface DescribeRequest { type: 'describe', id: string, component: stri
 export interface CancelRequest { type: 'cancel', id: string }
 
 /** Most CIDs one release request may name. */
-const MAX_RELEASE_CIDS = 4096
+export const MAX_RELEASE_CIDS = 4096
 
 /** Validate a run or release request. */
 export function decodeTaskRequest (bytes: Uint8Array): RemoteTaskRequest | ReleaseRequest | DescribeRequest | CancelRequest {

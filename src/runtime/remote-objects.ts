@@ -8,7 +8,7 @@
 // the last one (a value holding it, a pending call taking it and a result's lineage hold theirs),
 // it is released here and on the nodes that keep copies, as `free` does.
 import { flatUuid } from '../objects/flat-id.js'
-import type { NestedRef, NetNode, RefArg, ResultRef } from '../net/index.js'
+import { MAX_RELEASE_CIDS, type NestedRef, type NetNode, type RefArg, type ResultRef } from '../net/index.js'
 import { cidOfBytes } from '../objects/cid.js'
 import { decode, encode, findRefs, mapRefs, ObjectLostError, ObjectRef } from '../objects/index.js'
 import { deserializeError } from '../errors/index.js'
@@ -36,9 +36,6 @@ export type Held = { value: unknown } | RemoteObject
 
 /** Freed ref ids remembered (for ObjectReleasedError instead of ForeignRefError). */
 const MAX_FREED_REMEMBERED = 100_000
-
-/** CIDs per release request (the node's limit). */
-const MAX_RELEASE_CIDS = 4096
 
 /** Times one task is run again because an argument it needed was lost on the way. */
 const MAX_ARG_REBUILDS = 3
