@@ -14,14 +14,15 @@ import { flatUuid } from '../objects/flat-id.js'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { createNetNode, fixedResources, readSwarmKey, type NetNode } from '../net/index.js'
+import { createNetNode, fixedResources, PlacementSessions, readSwarmKey, type NetNode } from '../net/index.js'
+import { connectedTransport, DriverPlacementGroups } from './placement-groups.js'
 import { decode, encode, findRefs, ObjectRef } from '../objects/index.js'
 import { TaskCancelledError } from '../exec/errors.js'
 import {
   ActorNotFoundError, FabricStoppedError, ForeignRefError, GetTimeoutError, RemoteActor, RemoteObject, RemoteObjects, RemoteRunner, addressOf,
   attachActor, findNamedActor, formatActorAddress, InfeasibleTaskError, type Held, type Lineage
 } from '../runtime/index.js'
-import { driverActorOptions, driverTaskOptions, PLACEMENT_OPTION_NAMES, type SchedulingOption } from '../runtime/options.js'
+import { driverActorOptions, driverTaskOptions, PLACEMENT_OPTION_NAMES, type PlacementOption, type SchedulingOption } from '../runtime/options.js'
 import type { LabelSelector } from '../scheduler/index.js'
 import type { ResolvedActorOptions, ResolvedTaskOptions } from '../runtime/interface.js'
 import { assertRef, checkNumReturns, namespaceOf } from './embedded-fabric.js'
@@ -34,7 +35,7 @@ import type { Manifest } from '../component/interface.js'
 import type { ResultRef, StateKind, StateReply } from '../net/index.js'
 import { SubmitGate, type GateEntry } from '../runtime/index.js'
 import { vectorisedCalls } from './vectorised.js'
-import type { ActorHandle, ActorOptions, FabricDriver, GetActorOptions, GetOptions, NodeSummary, RemoteActorClass, RemoteFunction, TaskOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
+import type { ActorHandle, ActorOptions, FabricDriver, GetActorOptions, GetOptions, NodeSummary, PlacementGroup, PlacementGroupOptions, RemoteActorClass, RemoteFunction, TaskOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
 
 /** Options of {@link ConnectedFabric.connect}. */
 export interface ConnectInit {
@@ -79,7 +80,7 @@ function classInfo (c: { methods: readonly string[], streaming?: readonly string
 }
 
 /** Task options after the shared check (runtime/options.ts), as both faces resolve them. */
-interface TaskPlan { resolved: ResolvedTaskOptions, scheduling: SchedulingOption, labels?: LabelSelector }
+interface TaskPlan { resolved: ResolvedTaskOptions, scheduling: SchedulingOption, labels?: LabelSelector, placement?: PlacementOption }
 
 /**
  * A fabric of remote nodes, driven from this process: the {@link FabricDriver} contract plus
@@ -110,7 +111,27 @@ export class ConnectedFabric implements FabricDriver {
   private metricsServer: MetricsServer | undefined
   private stopped = false
 
-  private constructor (private readonly net: NetNode, private readonly runner: RemoteRunner, private readonly objects: RemoteObjects, private readonly job: Job, private readonly tmpDir?: string) {}
+  /** This job's placement groups, reserved over one placement session per node (its end releases them there). */
+  private readonly groups: DriverPlacementGroups
+
+  private constructor (private readonly net: NetNode, private readonly runner: RemoteRunner, private readonly objects: RemoteObjects, private readonly job: Job, private readonly tmpDir?: string) {
+    const groups = new DriverPlacementGroups(connectedTransport(net, new PlacementSessions(net, job.key, peer => { groups.nodeLost(peer) })), false)
+    this.groups = groups
+    const lost = (e: { info: { peer: string } }): void => { groups.nodeLost(e.info.peer) }
+    net.view.on('dead', lost)
+    net.view.on('leave', lost)
+    net.view.on('join', () => { groups.wake() })
+    net.view.on('update', () => { groups.wake() })
+  }
+
+  placementGroup (options: PlacementGroupOptions): PlacementGroup {
+    this.assertRunning()
+    return this.groups.create(options)
+  }
+
+  async removePlacementGroup (group: PlacementGroup): Promise<void> {
+    await this.groups.remove(group)
+  }
 
   get jobId (): string {
     return this.job.id
@@ -333,10 +354,11 @@ export class ConnectedFabric implements FabricDriver {
   }
 
   /** A task call as the objects table runs it (and runs it again to rebuild its result). */
-  private lineage (cid: string, name: string, given: unknown[], { resolved, scheduling, labels }: TaskPlan): Lineage {
+  private lineage (cid: string, name: string, given: unknown[], { resolved, scheduling, labels, placement }: TaskPlan): Lineage {
     this.assertRunning()
     const args = this.travel(given)
     this.checkArgs(args, `${name}.remote`)
+    const bundle = placement === undefined ? undefined : this.groups.resolve(placement, resolved.resources, `task '${name}'`).locator
     return {
       component: cid,
       name,
@@ -347,13 +369,15 @@ export class ConnectedFabric implements FabricDriver {
         ...(resolved.timeoutMs === undefined ? {} : { timeoutMs: resolved.timeoutMs }),
         ...(scheduling === 'default' ? {} : { scheduling }),
         ...(labels === undefined ? {} : { labels }),
+        ...(bundle === undefined ? {} : { bundle }),
         ...(resolved.retryExceptions === false ? {} : { retryExceptions: resolved.retryExceptions })
       }
     }
   }
 
-  private async createActor (cid: string, cls: string, info: ClassInfo, given: unknown[], { resolved, scheduling, labels }: { resolved: ResolvedActorOptions, scheduling: SchedulingOption, labels?: LabelSelector }, options: ActorOptions): Promise<Record<string, unknown>> {
+  private async createActor (cid: string, cls: string, info: ClassInfo, given: unknown[], { resolved, scheduling, labels, placement }: { resolved: ResolvedActorOptions, scheduling: SchedulingOption, labels?: LabelSelector, placement?: PlacementOption }, options: ActorOptions): Promise<Record<string, unknown>> {
     this.assertRunning()
+    const bundle = placement === undefined ? undefined : this.groups.resolve(placement, resolved.resources, `actor '${cls}'`).locator
     const args = this.travel(given)
     this.checkArgs(args, `${cls}.create`)
     const name = resolved.name
@@ -377,6 +401,7 @@ export class ConnectedFabric implements FabricDriver {
         demand: resolved.resources,
         ...(scheduling === 'default' ? {} : { scheduling }),
         ...(labels === undefined ? {} : { labels }),
+        ...(bundle === undefined ? {} : { bundle }),
         maxRestarts: resolved.maxRestarts,
         maxTaskRetries: resolved.maxTaskRetries,
         nodeOptions: nodeOptions as Record<string, unknown>,
@@ -647,6 +672,8 @@ export class ConnectedFabric implements FabricDriver {
     if (this.stopped) return
     this.stopped = true
     this.logs?.stop()
+    // The nodes release this job's bundles as its placement sessions end (with the net node, below).
+    this.groups.stop()
     await this.metricsServer?.stop()
     // This driver's actors go with it (their nodes kill an actor whose owner's session ends).
     await Promise.all([...new Set([...this.actors.values()].map(e => e.actor))].map(async a => await a.close().catch(() => {})))

@@ -8,9 +8,11 @@ import path from 'node:path'
 import { gpuInventory } from '../gpu/index.js'
 import type { Resources } from '../scheduler/resources.js'
 import { atLeastZero, resources as resourceBag } from '../scheduler/resources.js'
+import { withoutGroupKeys } from '../scheduler/placement.js'
+
 import type { FabricPolicy, LocalPolicy } from '../scheduler/index.js'
-import type { Encrypter, FabricView, NetNode, NetNodeHooks, NodeInfo, ProtocolService, StateReply, StateRequest, StateRow } from '../net/index.js'
-import type { LogBookInit, LogFilter, LogLine, NodeInit, NodeLimits, NodeStats } from '../runtime/index.js'
+import type { BundleHost, BundleSessionOwner, Encrypter, FabricView, NetNode, NetNodeHooks, NodeInfo, ProtocolService, StateReply, StateRequest, StateRow } from '../net/index.js'
+import type { BundleOwner, LocalNode, LogBookInit, LogFilter, LogLine, NodeInit, NodeLimits, NodeStats } from '../runtime/index.js'
 import { listenAddresses } from './listen-policy.js'
 
 /** Options of {@link createNode}. */
@@ -139,7 +141,7 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
   const total = ownTotal(init.resources ?? {})
   const listen = listenAddresses(init) // refused before anything starts
   const { LogBook } = await import('../runtime/index.js')
-  const { logService } = await import('../net/index.js')
+  const { logService, placementService } = await import('../net/index.js')
   const { nodeLogAnswer, collectLogs } = await import('./log-service.js')
   // Named with the node's PeerId once libp2p has it (no guest runs before).
   const book = new LogBook({ dir: path.join(init.dataDir, 'logs'), ...init.logs })
@@ -186,7 +188,8 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
         // A guest that resumes after lending its CPU while it waited briefly oversubscribes the
         // node (available below 0): peers are told there is no room, not a negative count. And
         // never more than the total (fractional CPUs can round above it; peers refuse that).
-        const free = atLeastZero(stats.resources.available)
+        // A placement group's bundle names are the node's own business (their owner knows where they are).
+        const free = withoutGroupKeys(atLeastZero(stats.resources.available))
         const available = { ...free, cpus: Math.min(free.cpus, total.cpus), gpus: Math.min(free.gpus, total.gpus), memoryMb: Math.min(free.memoryMb, total.memoryMb) }
         return {
           resources: { total, available },
@@ -202,7 +205,7 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
       actors: new RemoteActorHost(runtime, executor),
       // The state API: this node's rows, and unless asked for itself only, every node's in view.
       state: async (req) => await answerState(req, runtime, net!),
-      services: [logService(logAnswer), ...(init.services ?? [])]
+      services: [logService(logAnswer), placementService(bundleHost(runtime)), ...(init.services ?? [])]
     }, init.hooks ?? {})
   } catch (err) {
     await runtime.stop()
@@ -365,4 +368,18 @@ function mergeJobs (rows: StateRow[]): StateRow[] {
     }
   }
   return [...jobs.values()]
+}
+
+/** What `/fabric/placement/1` asks of the node's runtime: its bundle table, owned by the session's peer and job. */
+function bundleHost (runtime: LocalNode): BundleHost {
+  const owner = (o: BundleSessionOwner): BundleOwner => ({ peer: o.peer, session: o.session, ...(o.job === undefined ? {} : { job: o.job }) })
+  return {
+    prepare: (group, bundles, o, commit) => {
+      runtime.prepareBundles(group, bundles, owner(o))
+      if (commit) runtime.commitBundles(group, owner(o))
+    },
+    commit: (group, o) => { runtime.commitBundles(group, owner(o)) },
+    release: (group, o) => { runtime.releaseBundles(group, owner(o)) },
+    ended: (o) => { runtime.releaseSessionBundles(o.peer, o.session) }
+  }
 }

@@ -11,13 +11,14 @@ import { decode, encode, findRefs, ObjectRef } from '../objects/index.js'
 import { ActorNotFoundError, InfeasibleTaskError } from '../runtime/errors.js'
 import { addressOf } from '../runtime/actor-address.js'
 import { withHandleForms } from './handle-forms.js'
-import type { ArgSpec, NodeInit, NodeStats } from '../runtime/interface.js'
+import type { ArgSpec, NodeInit, NodeStats, TaskSubmission } from '../runtime/interface.js'
 import { LocalNode, type StreamReader } from '../runtime/local-node.js'
-import { driverActorOptions, driverTaskOptions, type SchedulingOption } from '../runtime/options.js'
-import { labelsMatch, type LabelSelector } from '../scheduler/index.js'
+import { driverActorOptions, driverTaskOptions, type PlacementOption, type SchedulingOption } from '../runtime/options.js'
+import { groupDemand, labelsMatch, type LabelSelector } from '../scheduler/index.js'
+import { DriverPlacementGroups, embeddedTransport } from './placement-groups.js'
 import { checkNamespace, newJob, type Job } from '../runtime/job.js'
 import { vectorisedCalls } from './vectorised.js'
-import type { ActorHandle, ActorOptions, FabricDriver, GetActorOptions, GetOptions, NodeSummary, RemoteActorClass, RemoteFunction, TaskOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
+import type { ActorHandle, ActorOptions, FabricDriver, GetActorOptions, GetOptions, NodeSummary, PlacementGroup, PlacementGroupOptions, RemoteActorClass, RemoteFunction, TaskOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
 
 /** Byte strings larger than this are stored as they are (see EmbeddedFabric.put). */
 const LARGE_BYTES = 100 * 1024
@@ -66,7 +67,20 @@ export class EmbeddedFabric implements FabricDriver {
   /** Whether any handle was made (arguments are looked through for handles only then). */
   private madeHandles = false
 
-  private constructor (private readonly node: LocalNode, private readonly job: Job, private readonly metrics: MetricsServer | undefined, private readonly texts: DriverMetrics) {}
+  /** This job's placement groups: their bundles are reserved on the one node. */
+  private readonly groups: DriverPlacementGroups
+
+  private constructor (private readonly node: LocalNode, private readonly job: Job, private readonly metrics: MetricsServer | undefined, private readonly texts: DriverMetrics) {
+    this.groups = new DriverPlacementGroups(embeddedTransport(node, node.fabricId, job.key), true)
+  }
+
+  placementGroup (options: PlacementGroupOptions): PlacementGroup {
+    return this.groups.create(options)
+  }
+
+  async removePlacementGroup (group: PlacementGroup): Promise<void> {
+    await this.groups.remove(group)
+  }
 
   addMetrics (collect: () => Promise<string>): () => void {
     return this.texts.add(collect)
@@ -115,6 +129,7 @@ export class EmbeddedFabric implements FabricDriver {
   async stop (): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    this.groups.stop()
     await this.metrics?.stop()
     await this.node.stop()
   }
@@ -243,7 +258,7 @@ export class EmbeddedFabric implements FabricDriver {
   /** A task's RemoteFunction; with its component's `sdk`, its vectorised calls too (a vectorised call's own has none). */
   private remoteFunction (component: CompiledComponent, name: string, streaming: boolean, options: TaskOptions, sdk?: string): RemoteFunction<unknown[], unknown> {
     const what = `task '${name}'`
-    const { resolved, scheduling, labels } = driverTaskOptions(options, what)
+    const { resolved, scheduling, labels, placement } = driverTaskOptions(options, what)
     const vectorised = sdk === undefined
       ? {}
       : vectorisedCalls({ task: name, streaming, sdk, cid: component.cid, submitter: (call, o) => this.remoteFunction(component, call, false, o).remote as (...args: unknown[]) => ObjectRef }, options)
@@ -255,7 +270,9 @@ export class EmbeddedFabric implements FabricDriver {
         try {
           this.checkAffinity(scheduling, what)
           this.checkLabels(labels, what)
-          id = this.node.submit({ component, name, args: encoded, options: resolved, streaming, job: this.job.key })
+          id = placement === undefined
+            ? this.node.submit({ component, name, args: encoded, options: resolved, streaming, job: this.job.key })
+            : this.submitInGroup({ component, name, args: encoded, options: resolved, streaming, job: this.job.key }, placement, what)
         } catch (err) {
           // As across nodes, what no node can run fails its ref (get throws), not the call.
           if ((err as Error).name !== 'InfeasibleTaskError') throw err
@@ -267,6 +284,24 @@ export class EmbeddedFabric implements FabricDriver {
       },
       options: (more: TaskOptions) => this.remoteFunction(component, name, streaming, { ...options, ...more }, sdk)
     } as RemoteFunction<unknown[], unknown>
+  }
+
+  /**
+   * A task in a placement group's bundle: it asks for the bundle's resource names, and, while the
+   * group is not placed yet, waits for it (a ref that settles once it is) before it may run.
+   */
+  private submitInGroup (sub: TaskSubmission, placement: PlacementOption, what: string): string {
+    const { record, locator } = this.groups.resolve(placement, sub.options.resources, what)
+    this.groups.checkFit(record, placement.bundleIndex, sub.options.resources, what)
+    const demand = groupDemand(record.id, placement.bundleIndex, sub.options.resources)
+    const options = { ...sub.options, resources: demand }
+    if (record.state === 'created') return this.node.submit({ ...sub, options })
+    const ready = this.node.putLater(locator.locate(new Set()).then(() => encode(null)))
+    try {
+      return this.node.submit({ ...sub, options, after: ready })
+    } finally {
+      this.node.release(ready)
+    }
   }
 
   /** One node: hard labels it lacks fail the work as they do across nodes; soft ones run here. */
@@ -316,12 +351,18 @@ export class EmbeddedFabric implements FabricDriver {
 
   private remoteClass (component: CompiledComponent, cls: string, info: ActorClassInfo, options: ActorOptions): RemoteActorClass<unknown[], Record<string, (...args: unknown[]) => unknown>> {
     const what = `actor '${cls}'`
-    const { resolved, scheduling, labels } = driverActorOptions(options, what)
+    const { resolved: given, scheduling, labels, placement } = driverActorOptions(options, what)
     return {
       create: async (...args: unknown[]) => {
         const encoded = this.encodeArgs(args, `${cls}.create`)
         this.checkAffinity(scheduling, what)
         this.checkLabels(labels, what)
+        let resolved = given
+        if (placement !== undefined) {
+          // Placed in a bundle: created once the group is placed, out of the bundle's resources.
+          const { locator } = this.groups.resolve(placement, given.resources, what)
+          resolved = { ...given, resources: (await locator.locate(new Set())).demand }
+        }
         // The constructor runs once its ref arguments are ready (as across nodes).
         const deps = encoded.flatMap(a => a.kind === 'ref' ? [a.id] : a.refs)
         if (deps.length > 0) await this.node.wait(deps, deps.length)

@@ -7,7 +7,7 @@ import { EMBEDDED_INIT_NAMES, EmbeddedFabric, checkInit, type EmbeddedInit } fro
 import type { GetActorOptions } from './interface.js'
 import type { NodeStats } from '../runtime/interface.js'
 import type { ObjectRef } from '../objects/index.js'
-import type { ActorHandle, FabricDriver, GetOptions, NodeSummary, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
+import type { ActorHandle, FabricDriver, GetOptions, NodeSummary, PlacementGroup, PlacementGroupOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
 
 export type { GetOptions, WaitOptions, UntypedModule } from './interface.js'
 
@@ -100,6 +100,14 @@ export class Fabric implements FabricDriver {
    */
   get metricsUrl (): string | undefined {
     return this.face.metricsUrl
+  }
+
+  placementGroup (options: PlacementGroupOptions): PlacementGroup {
+    return this.face.placementGroup(options)
+  }
+
+  async removePlacementGroup (group: PlacementGroup): Promise<void> {
+    await this.face.removePlacementGroup(group)
   }
 
   addMetrics (collect: () => Promise<string>): () => void {

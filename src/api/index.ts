@@ -5,6 +5,7 @@ export { ConnectedFabric, type ConnectInit } from './connected-fabric.js'
 export { createNode, type CreateNodeInit, type FabricNode } from './create-node.js'
 export type {
   FabricDriver, GuestModule, RemoteFunction, RemoteActorClass, ActorHandle, TaskOptions, ActorOptions, RemoteArgs, RemoteResult,
-  GetOptions, GetActorOptions, WaitOptions, UntypedModule, ValuesOf, NodeSummary, VectorisedFunction, VectorisedFilter
+  GetOptions, GetActorOptions, WaitOptions, UntypedModule, ValuesOf, NodeSummary, VectorisedFunction, VectorisedFilter,
+  PlacementGroup, PlacementGroupOptions, PlacementStrategy, BundleSpec
 } from './interface.js'
 export { FABRIC_STARTED_CHANNEL, type FabricStarted } from './started-channel.js'

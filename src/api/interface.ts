@@ -24,6 +24,67 @@ export interface TaskOptions extends GuestTaskOptions {
   labelSelector?: Record<string, string>
   /** Node labels the work prefers: matching nodes with room first, others when none has room. Not with labelSelector. */
   softLabelSelector?: Record<string, string>
+  /**
+   * Run in a bundle of a placement group (Ray's PlacementGroupSchedulingStrategy): on the node
+   * holding bundle `bundleIndex` (-1, the default: any bundle that can hold it), out of the
+   * resources the bundle reserved. The work waits until the group is placed; its cpus, gpus,
+   * memoryMb and resources must fit the bundle (else InfeasibleTaskError). Not with scheduling or
+   * label selectors. Work still running when the group is removed is ended.
+   */
+  placementGroup?: { group: PlacementGroup, bundleIndex?: number }
+}
+
+/** What one bundle of a placement group reserves (the same names as task options). */
+export interface BundleSpec {
+  cpus?: number
+  gpus?: number
+  memoryMb?: number
+  /** Custom resources, like `{ ssd: 1 }`. */
+  resources?: Record<string, number>
+}
+
+/**
+ * How a placement group's bundles spread over nodes (Ray's strategies): `PACK` on as few nodes as
+ * possible, `SPREAD` on as many, `STRICT_PACK` all on one node, `STRICT_SPREAD` each on its own node.
+ */
+export type PlacementStrategy = 'PACK' | 'SPREAD' | 'STRICT_PACK' | 'STRICT_SPREAD'
+
+/** Options of {@link FabricDriver.placementGroup}. */
+export interface PlacementGroupOptions {
+  bundles: BundleSpec[]
+  /** @default 'PACK' */
+  strategy?: PlacementStrategy
+  /** Shown in errors and the state API. */
+  name?: string
+}
+
+/**
+ * Resources reserved together on the fabric's nodes (Ray's placement group): every bundle or none.
+ * Work placed in it (the `placementGroup` option) runs out of its bundles' resources. It lives until
+ * removed (`fabric.removePlacementGroup`) or until its driver stops; when a node holding bundles
+ * dies, those bundles are placed again and the work in them waits for that (actors restart there
+ * within their `maxRestarts`).
+ */
+export interface PlacementGroup {
+  /** Unique id, 'pg' and 24 hex digits. */
+  readonly id: string
+  readonly name?: string
+  readonly strategy: PlacementStrategy
+  /** The bundles, as given (with defaults). */
+  readonly bundles: ReadonlyArray<Readonly<Required<BundleSpec>>>
+  /** `pending` until first placed, `created`, `rescheduling` after a node with bundles died, `removed`. */
+  readonly state: 'pending' | 'created' | 'rescheduling' | 'removed'
+  /** Why it is not placed yet (while pending or rescheduling): what no node has free, or could ever hold. */
+  readonly pendingReason: string | undefined
+  /**
+   * Resolves once every bundle is reserved (at once when it is).
+   *
+   * @throws GetTimeoutError after `timeoutMs` (the message says why it waits); PlacementGroupRemovedError
+   *   once removed; InfeasibleTaskError on an embedded fabric, whose one node can never hold it
+   */
+  ready (options?: { timeoutMs?: number }): Promise<void>
+  /** The node (as `fabric.nodes()` names it) holding each bundle, undefined for one not placed. */
+  bundleNodes (): Array<string | undefined>
 }
 
 /** Options of an actor: resources, identity and restart policy. */
@@ -276,6 +337,21 @@ export interface FabricDriver {
    * @throws TypeError when `collect` is not a function
    */
   addMetrics (collect: () => Promise<string>): () => void
+  /**
+   * Reserve bundles of resources on the fabric's nodes, all of them or none, placed by `strategy`
+   * (Ray's `placement_group`); returns at once: `await group.ready()` waits until it is placed.
+   * Two groups that want the same resources never each hold part of them: one is placed, the other
+   * waits with nothing held.
+   *
+   * @throws TypeError for a malformed bundle or strategy
+   * @example
+   * const pg = fabric.placementGroup({ bundles: [{ cpus: 1 }, { cpus: 1 }], strategy: 'SPREAD' })
+   * await pg.ready()
+   * const w = await m.Worker.options({ placementGroup: { group: pg, bundleIndex: 0 } }).create()
+   */
+  placementGroup (options: PlacementGroupOptions): PlacementGroup
+  /** Release a group's bundles (Ray's `remove_placement_group`): the actors in it are killed and its tasks ended. Idempotent. */
+  removePlacementGroup (group: PlacementGroup): Promise<void>
   /** Stop: pending gets fail with FabricStoppedError; an embedded fabric ends its workers, a connected driver leaves (its actors end). Idempotent. */
   stop (): Promise<void>
 }

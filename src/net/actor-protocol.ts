@@ -19,6 +19,8 @@
 //   client: { type: 'kill' }                                     the actor dies; pending calls get ActorDiedError results.
 //           Honoured from the owner's session, or for a detached actor from a session attached by name
 //           in its namespace; from any other session it is refused (an error frame: PermissionDeniedError)
+//   server: { type: 'died', error }                              owner only: the actor died on the node by itself (crashed past its
+//           restarts, its placement group's bundle released), after the results of the calls made; the client ends the session
 //   server: { type: 'restarted', restarts }                      owner only: the node restarted the actor in place (a crash); restarts counts them
 //
 // The session that created an actor owns it: when that stream ends (the caller closed it, died, or
@@ -57,6 +59,7 @@ export type ActorReply =
   | { type: 'error', error: Error }
   | { type: 'restarted', restarts: number }
   | { type: 'retrying', id: number }
+  | { type: 'died', error: Error }
   | { type: 'item', id: number, value: Uint8Array, nested?: ActorCallResult['nested'] }
 
 const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max
@@ -126,6 +129,10 @@ export function decodeActorReply (bytes: Uint8Array, restarts = 0): ActorReply {
     if (!isUint(o.restarts) || o.restarts <= restarts) throw new MalformedMessageError(`actor restarted: restarts must be an integer above ${restarts} (the count reported before)`)
     return { type: 'restarted', restarts: o.restarts }
   }
+  if (o.type === 'died') {
+    onlyKeys(o, ['type', 'error'], "{ type: 'died', error }")
+    return { type: 'died', error: deserialized(o.error) }
+  }
   if (o.type === 'retrying') {
     onlyKeys(o, ['type', 'id'], "{ type: 'retrying', id }")
     if (!isUint(o.id)) throw new MalformedMessageError('actor retrying: id must be a non-negative integer')
@@ -180,6 +187,14 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
   try {
     // The owner hears of each restart in place; queued before the crashed call's result.
     if (owned && host.watchRestarts !== undefined) unwatch = host.watchRestarts(actor, restarts => { if (!killed) send({ type: 'restarted', restarts }) })
+    // The owner hears of the actor's death on the node, after the results of its calls (it then ends the session).
+    const unwatchDeath = owned
+      ? host.watchDeath?.(actor, cause => {
+        if (!killed) void Promise.all(pending).then(() => { send({ type: 'died', error: serializeError(cause) }) })
+      })
+      : undefined
+    const stopWatching = unwatch
+    unwatch = () => { stopWatching?.(); unwatchDeath?.() }
     for (let frame = await readRequest(stream, lp, undefined, log); frame !== undefined; frame = await readRequest(stream, lp, undefined, log)) {
       let req: CallRequest | KillRequest
       try {
@@ -336,6 +351,12 @@ class ClientSession implements ActorSession {
         const frame = await this.lp.read()
         const o = decodeActorReply(frame.subarray(), this.restartsReported)
         if (o.type === 'error') throw o.error
+        if (o.type === 'died') {
+          // The actor died on its node: the session is over (the owner may restart it elsewhere).
+          this.end(o.error)
+          this.stream.abort(o.error)
+          return
+        }
         if (o.type === 'restarted') {
           this.restartsReported = o.restarts
           for (const l of this.restartListeners) l(o.restarts)

@@ -420,6 +420,12 @@ export interface ActorHost {
    * sends the owner's session a `restarted` frame for each (RemoteActorHost does).
    */
   watchRestarts?: (actor: string, listener: (restarts: number) => void) => () => void
+  /**
+   * Call `listener` once when the actor dies on the node by itself (crashed past its restarts, or
+   * ended with its placement group's bundle); returns a function that stops it. A host that has it
+   * sends the owner's session a `died` frame, and the session ends.
+   */
+  watchDeath?: (actor: string, listener: (cause: Error) => void) => () => void
 }
 
 /** An actor call's result: its CBOR value and the refs inside it (see {@link ResultRef}). */

@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto'
 import type { CompiledComponent } from '../component/index.js'
 import { ActorDiedError } from '../exec/index.js'
-import { adjust, fits, resources } from '../scheduler/resources.js'
+import { fits, resources } from '../scheduler/resources.js'
+import { holdsGpus } from '../scheduler/placement.js'
 import { ActorNotFoundError, InfeasibleTaskError } from './errors.js'
 import { DEFAULT_MEMORY_LIMIT_MB } from './options.js'
 import { seedReadable } from './guest-access.js'
@@ -19,7 +20,7 @@ export class ActorTable {
    * Create an actor; resolves with its id once its instance exists. `onRestart` is told the
    * actor's restart count each time a crash restarts it here (before the crashed call is answered).
    */
-  async createActor (component: CompiledComponent, cls: string, args: ArgSpec[], options: ResolvedActorOptions, hooks: { onRestart?: (restarts: number) => void, job?: string } = {}): Promise<string> {
+  async createActor (component: CompiledComponent, cls: string, args: ArgSpec[], options: ResolvedActorOptions, hooks: { onRestart?: (restarts: number) => void, onDeath?: (cause: Error) => void, job?: string } = {}): Promise<string> {
     this.n.assertRunning()
     this.n.tasks.checkFeasible(options.resources, `actor '${cls}'`)
     const key = options.name === undefined ? undefined : nameKey(options.name, options.namespace)
@@ -32,12 +33,13 @@ export class ActorTable {
       id: `${this.n.fabricId}/a${randomUUID()}`,
       component, cls, args, options, state: 'creating', queue: [], running: 0, restarts: 0, created: Promise.resolve(),
       ...(hooks.onRestart === undefined ? {} : { onRestart: hooks.onRestart }),
+      ...(hooks.onDeath === undefined ? {} : { onDeath: hooks.onDeath }),
       job: hooks.job
     }
     if (!fits(options.resources, this.n.available)) {
       throw new InfeasibleTaskError(`actor '${cls}' needs ${JSON.stringify(options.resources)} but only ${JSON.stringify(this.n.available)} is free now`)
     }
-    adjust(this.n.available, options.resources, -1)
+    this.n.take(options.resources)
     seedReadable(this.n, a)
     this.n.actors.set(a.id, a)
     if (key !== undefined) this.n.names.set(key, a.id)
@@ -54,7 +56,7 @@ export class ActorTable {
   private async startActor (a: ActorRecord): Promise<void> {
     const component = await this.n.withMemoryLimit(a.component, a.options.memoryLimitMb)
     const argBytes = await this.n.tasks.buildArgs(a.args, `actor '${a.cls}' constructor`)
-    a.ref = await this.n.pool.createActor(component, a.cls, argBytes, { timeoutMs: a.options.timeoutMs, gpu: a.options.resources.gpus > 0 })
+    a.ref = await this.n.pool.createActor(component, a.cls, argBytes, { timeoutMs: a.options.timeoutMs, gpu: holdsGpus(a.options.resources) })
     a.state = 'alive'
     this.pumpActor(a)
   }
@@ -171,18 +173,19 @@ export class ActorTable {
     a.state = 'dead'
     a.deathCause = cause
     if (a.options.name !== undefined && this.n.names.get(nameKey(a.options.name, a.options.namespace)) === a.id) this.n.names.delete(nameKey(a.options.name, a.options.namespace))
-    adjust(this.n.available, a.options.resources, 1)
+    this.n.giveBack(a.options.resources)
     const died = new ActorDiedError(`actor '${a.cls}' (${a.id}) died: ${cause.message}`, { cause })
     for (const t of a.queue.splice(0)) this.n.tasks.finish(t, { error: died })
+    a.onDeath?.(died)
     if (a.ref !== undefined) void this.n.pool.destroyActor(a.ref).catch(() => {})
     this.n.tasks.schedule()
   }
 
   /** Kill an actor: its queued calls fail with ActorDiedError, its name is free again. */
-  kill (actorId: string): void {
+  kill (actorId: string, why?: string): void {
     const a = this.n.actors.get(actorId)
     if (a === undefined) return
-    this.actorDied(a, new ActorDiedError(`actor '${a.cls}' was killed`))
+    this.actorDied(a, new ActorDiedError(`actor '${a.cls}' was killed${why === undefined ? '' : `: ${why}`}`))
   }
 }
 

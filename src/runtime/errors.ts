@@ -43,12 +43,18 @@ export class ActorNotFoundError extends FabricError {
   constructor (message = 'no actor has that name', init: Init = {}) { super(message, init) }
 }
 
+/** Work placed in a placement group that was removed (or whose driver stopped): it did not run, or was ended. */
+export class PlacementGroupRemovedError extends FabricError {
+  override name = 'PlacementGroupRemovedError'
+  constructor (message = 'the placement group was removed', init: Init = {}) { super(message, init) }
+}
+
 /** Thrown for calls on a fabric that has stopped. */
 export class FabricStoppedError extends FabricError {
   override name = 'FabricStoppedError'
   constructor (message = 'the fabric has stopped', init: Init = {}) { super(message, init) }
 }
 
-for (const cls of [GetTimeoutError, RetriesExhaustedError, DependencyFailedError, ObjectReleasedError, ForeignRefError, InfeasibleTaskError, ActorNotFoundError, FabricStoppedError]) {
+for (const cls of [GetTimeoutError, RetriesExhaustedError, DependencyFailedError, ObjectReleasedError, ForeignRefError, InfeasibleTaskError, ActorNotFoundError, FabricStoppedError, PlacementGroupRemovedError]) {
   registerError(new cls().name, cls)
 }

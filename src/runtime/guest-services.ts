@@ -4,7 +4,8 @@
 import { TaskCancelledError, type HostContext } from '../exec/index.js'
 import { decode, findRefs, mayHoldRefs } from '../objects/index.js'
 import { STREAM_ITEM_HEAD } from '../objects/object-ref.js'
-import { adjust, resources, shortfall } from '../scheduler/resources.js'
+import { shortfall } from '../scheduler/resources.js'
+import { heldCpus } from '../scheduler/placement.js'
 import { DependencyFailedError } from './errors.js'
 import { localRefs } from './local-refs.js'
 import { assertReadable, received } from './guest-access.js'
@@ -54,11 +55,11 @@ export class GuestServices {
     this.n.tasks.begin(t)
     // The child runs on the waiting parent's CPU: take back what the parent lent while blocked.
     const parent = this.taskOf(ctx)
-    const cpus = resources({ cpus: t.options.resources.cpus })
+    const cpus = heldCpus(t.options.resources)
     const retook = parent?.lent === true
     if (retook) {
       parent!.lent = false
-      adjust(this.n.available, cpus, -1)
+      this.n.take(cpus)
     }
     run.then(
       async (out) => {
@@ -71,7 +72,7 @@ export class GuestServices {
       this.n.running.delete(t.id)
       if (retook && parent!.state === 'running' && !parent!.lent) {
         parent!.lent = true
-        adjust(this.n.available, cpus, 1)
+        this.n.giveBack(cpus)
       }
       this.n.tasks.schedule()
     })
@@ -380,14 +381,14 @@ export class GuestServices {
   onBlocked (blocked: boolean, ctx: HostContext): void {
     const t = this.taskOf(ctx)
     if (t === undefined || t.kind !== 'task' || !this.n.policy.lendsBlockedCpus) return
-    const cpus = resources({ cpus: t.options.resources.cpus })
+    const cpus = heldCpus(t.options.resources)
     if (blocked && !t.lent) {
       t.lent = true
-      adjust(this.n.available, cpus, 1)
+      this.n.giveBack(cpus)
       this.n.tasks.schedule()
     } else if (!blocked && t.lent) {
       t.lent = false
-      adjust(this.n.available, cpus, -1)
+      this.n.take(cpus)
     }
   }
 

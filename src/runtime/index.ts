@@ -1,8 +1,10 @@
 // The runtime's public surface: the embedded node and its errors.
 export { LocalNode, type StreamReader } from './local-node.js'
+export type { BundleOwner, BundleRequest } from './bundles.js'
+export { PlacementGroups, GroupRecord, type BundleTransport, type GroupState } from './placement-groups.js'
 export { resolveTaskOptions, resolveActorOptions } from './options.js'
 export * from './errors.js'
-export type { NodeInit, NodeStats, TaskObserver, ArgSpec, TaskSubmission, ResolvedTaskOptions, ResolvedActorOptions, NestedOffload, OffloadArg } from './interface.js'
+export type { NodeInit, NodeStats, TaskObserver, ArgSpec, TaskSubmission, ResolvedTaskOptions, ResolvedActorOptions, NestedOffload, OffloadArg, BundleLocator } from './interface.js'
 export { FabricOffload } from './nested-offload.js'
 export { RemoteTaskExecutor } from './remote-executor.js'
 export { RemoteRunner, demandOptions, type RemoteSubmitOptions, type RemoteResult } from './remote-runner.js'

@@ -116,6 +116,8 @@ export interface TaskSubmission {
   streaming: boolean
   /** The job it is part of (its key; see job.ts): its guest's nested work elsewhere is too. */
   job?: string
+  /** A ref the task waits for before it may run, not an argument (its placement group's readiness): its failure fails the task. */
+  after?: string
 }
 
 /** Told when a task or actor call ends: its kind, seconds from submit to end, and how it ended. */
@@ -129,4 +131,20 @@ export interface NodeStats {
   refs: number
   resources: { total: Resources, available: Resources }
   store: { objects: number, memoryBytes: number, diskBytes: number, spills: number, reloads: number }
+}
+
+/**
+ * Where work placed in a placement group's bundle goes: the node holding the bundle, once the group
+ * is placed, and the demand in the bundle's resource names (see scheduler/placement.ts).
+ */
+export interface BundleLocator {
+  /** Names the bundle in errors: "bundle 0 of placement group pg…". */
+  readonly what: string
+  /**
+   * Wait until the bundle is placed on a node not in `exclude` (nodes the work failed on: they are
+   * taken for lost, and the bundle placed again) and resolve to it.
+   *
+   * @throws PlacementGroupRemovedError once the group is removed; the abort's reason when `signal` aborts
+   */
+  locate: (exclude: ReadonlySet<string>, signal?: AbortSignal) => Promise<{ peer: string, demand: Resources }>
 }

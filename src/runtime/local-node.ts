@@ -16,6 +16,10 @@ import { ObjectOwner } from './object-owner.js'
 import { TaskRunner } from './task-runner.js'
 import { ActorTable } from './actor-table.js'
 import { GuestServices } from './guest-services.js'
+import { Bundles, type BundleOwner, type BundleRequest } from './bundles.js'
+import { groupsOf } from '../scheduler/placement.js'
+import { TaskCancelledError } from '../exec/index.js'
+import { describe } from './node-records.js'
 import type { StreamReader, TaskRecord } from './node-records.js'
 import type { ArgSpec, NestedOffload, NodeInit, NodeStats, ResolvedActorOptions, TaskObserver, TaskSubmission } from './interface.js'
 
@@ -42,6 +46,7 @@ export class LocalNode {
     n.tasks = new TaskRunner(n)
     n.actorTable = new ActorTable(n)
     n.guests = new GuestServices(n)
+    n.bundles = new Bundles(n, (group, why) => { endGroupWork(n, group, why) })
     n.refs = new RefTable(n.fabricId, (e) => n.objects.onRefDeleted(e))
     n.store = createObjectStore(init.objectStore ?? {})
     const g = n.guests
@@ -262,7 +267,7 @@ export class LocalNode {
   // ---- actors (ActorTable) ------------------------------------------------------------------
 
   /** Create an actor; resolves with its id once its instance exists. */
-  async createActor (component: CompiledComponent, cls: string, args: ArgSpec[], options: ResolvedActorOptions, hooks: { onRestart?: (restarts: number) => void, job?: string } = {}): Promise<string> {
+  async createActor (component: CompiledComponent, cls: string, args: ArgSpec[], options: ResolvedActorOptions, hooks: { onRestart?: (restarts: number) => void, onDeath?: (cause: Error) => void, job?: string } = {}): Promise<string> {
     return await this.n.actorTable.createActor(component, cls, args, options, hooks)
   }
 
@@ -301,6 +306,39 @@ export class LocalNode {
   /** Kill an actor: its queued calls fail with ActorDiedError, its name is free again. */
   kill (actorId: string): void {
     this.n.actorTable.kill(actorId)
+  }
+
+  // ---- placement-group bundles (Bundles) -------------------------------------------------------
+
+  /** Set bundles of a placement group aside for `owner` (all or none); usable once committed. See bundles.ts. */
+  prepareBundles (group: string, bundles: readonly BundleRequest[], owner: BundleOwner, leaseMs?: number): void {
+    this.n.assertRunning()
+    this.n.bundles.prepare(group, bundles, owner, leaseMs)
+  }
+
+  /** Make the prepared bundles of `group` usable. */
+  commitBundles (group: string, owner: BundleOwner): void {
+    this.n.bundles.commit(group, owner)
+  }
+
+  /** Give back the bundles of `group` held here, ending the work in them; whether any was held. */
+  releaseBundles (group: string, owner: BundleOwner): boolean {
+    return this.n.bundles.release(group, owner)
+  }
+
+  /** Give back every bundle `peer` reserved on its session `session`, which ended. */
+  releaseSessionBundles (peer: string, session: number): number {
+    return this.n.bundles.releaseSession(peer, session)
+  }
+
+  /** Check that work from `owner` may use the bundles its demand names (see Bundles.check). */
+  checkBundles (demand: Resources, owner: BundleOwner, what: string): void {
+    this.n.bundles.check(demand, owner, what)
+  }
+
+  /** The bundles this node holds, for the state API. */
+  bundleRows (): ReturnType<Bundles['rows']> {
+    return this.n.bundles.rows()
   }
 
   // ---- guests' nested work (GuestServices) ----------------------------------------------------
@@ -389,4 +427,18 @@ function objectRows (n: NodeCore): Array<Record<string, string | number | boolea
     })
   }
   return rows
+}
+
+/** End the work still in a released group's bundles: its actors are killed, its tasks cancelled. */
+function endGroupWork (n: NodeCore, group: string, why: string): void {
+  for (const a of [...n.actors.values()]) {
+    if (a.state !== 'dead' && groupsOf(a.options.resources).includes(group)) n.actorTable.kill(a.id, why)
+  }
+  for (const e of [...n.refs.all()]) {
+    const t = e.producer as TaskRecord | undefined
+    if (t === undefined || t.state === 'done' || t.actor !== undefined || !groupsOf(t.demand).includes(group)) continue
+    t.cancelled = true
+    if (t.state === 'running') t.abort?.abort()
+    else n.tasks.finish(t, { error: new TaskCancelledError(`${describe(t)} was cancelled: ${why}`) })
+  }
 }

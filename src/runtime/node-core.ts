@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto'
 import { loadComponent, type CompiledComponent } from '../component/index.js'
 import type { ExecPool } from '../exec/index.js'
 import type { ObjectStore } from '../objects/index.js'
-import { resources, type Resources } from '../scheduler/resources.js'
+import { adjust, resources, type Resources } from '../scheduler/resources.js'
+import { isGroupKey } from '../scheduler/placement.js'
 import { TaskQueue } from '../scheduler/task-queue.js'
 import { createLocalPolicy, type LocalPolicy } from '../scheduler/index.js'
 import { gpuInventory, prepareNativeEnvironment } from '../gpu/index.js'
@@ -18,6 +19,7 @@ import type { ObjectOwner } from './object-owner.js'
 import type { TaskRunner } from './task-runner.js'
 import type { ActorTable } from './actor-table.js'
 import type { GuestServices } from './guest-services.js'
+import type { Bundles } from './bundles.js'
 import { ObjectGrants } from './object-grants.js'
 import { TaskHistory } from './task-history.js'
 
@@ -66,6 +68,7 @@ export class NodeCore {
   tasks!: TaskRunner
   actorTable!: ActorTable
   guests!: GuestServices
+  bundles!: Bundles
 
   constructor (init: NodeInit) {
     this.workers = Math.max(1, Math.floor(init.workers ?? os.availableParallelism()))
@@ -84,6 +87,30 @@ export class NodeCore {
     this.cacheDir = init.cacheDir
     this.log = init.log
     this.history = new TaskHistory(init.taskHistory ?? 10_000)
+  }
+
+  /**
+   * Take `r` from the free resources (work starts, or a blocked guest resumes). A bundle's names
+   * the node no longer offers (its group was released while the work ran) are not taken.
+   */
+  take (r: Resources): void {
+    this.shift(r, -1)
+  }
+
+  /** Give `r` back to the free resources (work ends, or a guest blocks); as {@link take}, released bundles' names are skipped. */
+  giveBack (r: Resources): void {
+    this.shift(r, 1)
+  }
+
+  private shift (r: Resources, sign: 1 | -1): void {
+    let stale = false
+    for (const k of Object.keys(r.custom)) if (this.total.custom[k] === undefined && isGroupKey(k)) stale = true
+    if (!stale) {
+      adjust(this.available, r, sign)
+      return
+    }
+    const custom = Object.fromEntries(Object.entries(r.custom).filter(([k]) => !(this.total.custom[k] === undefined && isGroupKey(k))))
+    adjust(this.available, { ...r, custom }, sign)
   }
 
   assertRunning (): void {

@@ -79,6 +79,8 @@ export interface ActorRecord {
   restarts: number
   /** Told the restart count each time the actor is restarted in place (createActor's onRestart). */
   onRestart?: (restarts: number) => void
+  /** Told once when the actor dies on this node (crashed past its restarts, killed, its bundle released). */
+  onDeath?: (cause: Error) => void
   /** Settles when the first instance exists (or could not be made). */
   created: Promise<void>
   /** The key of the job that created it (see job.ts), when one did: the state API lists its public id. */

@@ -4,6 +4,7 @@ import { resources } from '../scheduler/resources.js'
 import { checkNamespace } from './job.js'
 import type { ResolvedActorOptions, ResolvedTaskOptions } from './interface.js'
 import type { LabelSelector } from '../scheduler/index.js'
+import { isGroupKey, parseGroupKey } from '../scheduler/placement.js'
 
 /** The smallest per-instance memory cap, in MiB (a task's `memoryMb` raises it). */
 export const DEFAULT_MEMORY_LIMIT_MB = 256
@@ -36,7 +37,8 @@ export function resolveTaskOptions (o: Record<string, unknown>, what: string): R
     maxRetries: Math.floor(num('maxRetries', 3)),
     retryExceptions: retry as boolean | string[],
     timeoutMs,
-    memoryLimitMb: Math.max(DEFAULT_MEMORY_LIMIT_MB, Math.ceil(memoryMb))
+    // Memory held in a placement group's bundle raises the cap as the node's own does.
+    memoryLimitMb: Math.max(DEFAULT_MEMORY_LIMIT_MB, Math.ceil(memoryMb), Math.ceil(heldMemoryMb(custom as Record<string, number>)))
   }
 }
 
@@ -71,11 +73,18 @@ export function resolveActorOptions (o: Record<string, unknown>, what: string): 
 export type SchedulingOption = 'default' | 'spread' | { nodeAffinity: string, soft?: boolean }
 
 /** Every task option a driver accepts (both faces; see api/interface.ts TaskOptions). */
-export const TASK_OPTION_NAMES: readonly string[] = ['cpus', 'gpus', 'memoryMb', 'resources', 'maxRetries', 'retryExceptions', 'timeoutMs', 'scheduling', 'labelSelector', 'softLabelSelector']
+export const TASK_OPTION_NAMES: readonly string[] = ['cpus', 'gpus', 'memoryMb', 'resources', 'maxRetries', 'retryExceptions', 'timeoutMs', 'scheduling', 'labelSelector', 'softLabelSelector', 'placementGroup']
 /** Every actor option a driver accepts (both faces; see api/interface.ts ActorOptions). */
-export const ACTOR_OPTION_NAMES: readonly string[] = ['cpus', 'gpus', 'memoryMb', 'resources', 'timeoutMs', 'scheduling', 'labelSelector', 'softLabelSelector', 'name', 'namespace', 'lifetime', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency']
+export const ACTOR_OPTION_NAMES: readonly string[] = ['cpus', 'gpus', 'memoryMb', 'resources', 'timeoutMs', 'scheduling', 'labelSelector', 'softLabelSelector', 'placementGroup', 'name', 'namespace', 'lifetime', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency']
 /** Options that say where work runs: the placing side uses them, the node that runs the work never sees them. */
-export const PLACEMENT_OPTION_NAMES: readonly string[] = ['scheduling', 'labelSelector', 'softLabelSelector']
+export const PLACEMENT_OPTION_NAMES: readonly string[] = ['scheduling', 'labelSelector', 'softLabelSelector', 'placementGroup']
+
+/** `placementGroup: { group, bundleIndex? }` as given: the group is checked by the driver that made it. */
+export interface PlacementOption {
+  group: unknown
+  /** -1: any bundle. */
+  bundleIndex: number
+}
 
 /**
  * The one check both driver faces run on `.options({...})`: unknown names refused with the list of
@@ -84,20 +93,48 @@ export const PLACEMENT_OPTION_NAMES: readonly string[] = ['scheduling', 'labelSe
  *
  * @throws {TypeError} naming the bad option and what would be right
  */
-export function driverTaskOptions (o: unknown, what: string): { resolved: ResolvedTaskOptions, scheduling: SchedulingOption, labels?: LabelSelector } {
+export function driverTaskOptions (o: unknown, what: string): { resolved: ResolvedTaskOptions, scheduling: SchedulingOption, labels?: LabelSelector, placement?: PlacementOption } {
   const options = checkOptionNames(o, TASK_OPTION_NAMES, what)
+  refuseGroupNames(options, what)
   const labels = resolveLabels(options, what)
-  return { resolved: resolveTaskOptions(options, what), scheduling: resolveScheduling(options.scheduling, what), ...(labels === undefined ? {} : { labels }) }
+  const placement = resolvePlacement(options, what)
+  return { resolved: resolveTaskOptions(options, what), scheduling: resolveScheduling(options.scheduling, what), ...(labels === undefined ? {} : { labels }), ...(placement === undefined ? {} : { placement }) }
 }
 
 /** As {@link driverTaskOptions}, for actors (and `maxConcurrency` above 1 is refused). */
-export function driverActorOptions (o: unknown, what: string): { resolved: ResolvedActorOptions, scheduling: SchedulingOption, labels?: LabelSelector } {
+export function driverActorOptions (o: unknown, what: string): { resolved: ResolvedActorOptions, scheduling: SchedulingOption, labels?: LabelSelector, placement?: PlacementOption } {
   const options = checkOptionNames(o, ACTOR_OPTION_NAMES, what)
+  refuseGroupNames(options, what)
   const resolved = resolveActorOptions(options, what)
+  const placement = resolvePlacement(options, what)
   // Guests run synchronously: a higher limit would be accepted and do nothing, so it is refused.
   if (resolved.maxConcurrency > 1) throw new TypeError(`${what}: option maxConcurrency ${resolved.maxConcurrency} is not supported yet: calls to one actor run one at a time (leave it out, or set 1)`)
   const labels = resolveLabels(options, what)
-  return { resolved, scheduling: resolveScheduling(options.scheduling, what), ...(labels === undefined ? {} : { labels }) }
+  return { resolved, scheduling: resolveScheduling(options.scheduling, what), ...(labels === undefined ? {} : { labels }), ...(placement === undefined ? {} : { placement }) }
+}
+
+/** `placementGroup: { group, bundleIndex? }`, alone: the group decides where the work runs. */
+function resolvePlacement (o: Record<string, unknown>, what: string): PlacementOption | undefined {
+  const p = o.placementGroup
+  if (p === undefined) return undefined
+  if (typeof p !== 'object' || p === null || Array.isArray(p) || !('group' in p) || Object.keys(p).some(k => k !== 'group' && k !== 'bundleIndex')) {
+    throw new TypeError(`${what}: option placementGroup must be { group: <a PlacementGroup from fabric.placementGroup()>, bundleIndex?: number }, got ${typeof p === 'object' && p !== null ? `an object with ${Object.keys(p).join(', ') || 'no keys'}` : String(p)}`)
+  }
+  const { group, bundleIndex } = p as { group: unknown, bundleIndex?: unknown }
+  if (bundleIndex !== undefined && (typeof bundleIndex !== 'number' || !Number.isInteger(bundleIndex) || bundleIndex < -1)) {
+    throw new TypeError(`${what}: placementGroup.bundleIndex must be an integer >= -1 (-1: any bundle), got ${String(bundleIndex)}`)
+  }
+  const clash = ['scheduling', 'labelSelector', 'softLabelSelector'].filter(k => o[k] !== undefined && o[k] !== 'default')
+  if (clash.length > 0) throw new TypeError(`${what}: option placementGroup decides where the work runs: leave out ${clash.join(', ')}`)
+  return { group, bundleIndex: bundleIndex ?? -1 }
+}
+
+/** Resource names a placement group's bundles add are the fabric's own: nobody asks for them by name. */
+function refuseGroupNames (o: Record<string, unknown>, what: string): void {
+  const custom = o.resources
+  if (typeof custom !== 'object' || custom === null) return
+  const reserved = Object.keys(custom).filter(isGroupKey)
+  if (reserved.length > 0) throw new TypeError(`${what}: resource name ${reserved.join(', ')} is reserved for placement groups' bundles; place the work with the placementGroup option instead`)
 }
 
 /**
@@ -129,6 +166,7 @@ const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/
  */
 export function nestedTaskOptions (o: unknown, what: string): ResolvedTaskOptions {
   const options = checkOptionNames(o ?? {}, TASK_OPTION_NAMES, what)
+  refuseGroupNames(options, what)
   const placement = Object.keys(options).filter(k => PLACEMENT_OPTION_NAMES.includes(k))
   if (placement.length > 0) throw new TypeError(`${what}: option ${placement.join(', ')} is not supported for nested tasks yet (their node places them); leave it out`)
   return resolveTaskOptions(options, what)
@@ -152,4 +190,11 @@ function resolveScheduling (s: unknown, what: string): SchedulingOption {
     }
   }
   throw new TypeError(`${what}: option scheduling must be 'default', 'spread' or { nodeAffinity: '<node id from fabric.nodes()>', soft?: boolean }, got ${JSON.stringify(s)}`)
+}
+
+/** The memory a demand holds in placement groups' bundles (its `memoryMb_group_…` names). */
+function heldMemoryMb (custom: Record<string, number>): number {
+  let mb = 0
+  for (const [k, v] of Object.entries(custom)) if (v > mb && parseGroupKey(k)?.kind === 'memoryMb') mb = v
+  return mb
 }

@@ -7,6 +7,7 @@ import type { ActorCallResult, ActorHost, ActorOpen, NestedRef } from '../net/in
 import { MAX_ACTOR_REPLY_BYTES } from '../net/constants.js'
 import type { LocalNode } from './local-node.js'
 import { resolveActorOptions } from './options.js'
+import { groupsOf } from '../scheduler/placement.js'
 import type { RemoteTaskExecutor } from './remote-executor.js'
 import { wireArgs } from './local-refs.js'
 import { decode, encode, ObjectRef } from '../objects/index.js'
@@ -16,7 +17,7 @@ import { quotaError } from './node-limits.js'
 /** Hosts the actors peers create on this node (see {@link ActorHost}); reports their restarts in place to their owners. */
 export class RemoteActorHost implements ActorHost {
   /** Restarts in place of the actors sessions created here, and who hears of them; until the session ends. */
-  private readonly restarts = new Map<string, { count: number, listener?: (restarts: number) => void }>()
+  private readonly restarts = new Map<string, Lifecycle>()
   /**
    * Refs of this node made for the caller's refs inside an actor's constructor and call arguments,
    * by the caller's id: held while the actor lives (it may keep any of them in its state, and a
@@ -78,9 +79,10 @@ export class RemoteActorHost implements ActorHost {
     }
     const options = resolveActorOptions(req.options, `actor '${req.cls}'`)
     options.namespace ??= defaultNamespace(from)
+    if (groupsOf(options.resources).length > 0) this.node.checkBundles(options.resources, { peer: from, ...(req.job === undefined ? {} : { job: req.job }) }, `actor '${req.cls}'`)
     this.admitActor(from, `actor '${req.cls}'`)
     if (options.timeoutMs !== undefined) this.executor.timeoutWithin(options.timeoutMs, `actor '${req.cls}'`)
-    const restarts: { count: number, listener?: (restarts: number) => void } = { count: 0 }
+    const restarts: Lifecycle = { count: 0 }
     // Refs inside the constructor's arguments: refs of this node, held while the actor lives (a restart in place runs the constructor again).
     const what = `actor '${req.cls}' constructor`
     const nested = req.nested ?? []
@@ -92,6 +94,10 @@ export class RemoteActorHost implements ActorHost {
       this.executor.localNested(nested, values, what, locals, mapping)
       actor = await this.node.createActor(component, req.cls, wholeRefArgs(wireArgs(req.args, what, ref => mapping.get(ref))), options, {
         onRestart: count => { restarts.count = count; restarts.listener?.(count) },
+        onDeath: cause => {
+          restarts.died = cause
+          restarts.onDied?.(cause)
+        },
         ...(req.job === undefined ? {} : { job: req.job })
       })
     } catch (err) {
@@ -114,6 +120,14 @@ export class RemoteActorHost implements ActorHost {
     r.listener = listener
     if (r.count > 0) listener(r.count)
     return () => { this.restarts.delete(actor) }
+  }
+
+  watchDeath (actor: string, listener: (cause: Error) => void): () => void {
+    const r = this.restarts.get(actor)
+    if (r === undefined) return () => {}
+    r.onDied = listener
+    if (r.died !== undefined) listener(r.died)
+    return () => { r.onDied = undefined }
   }
 
   call (actor: string, method: string, args: Uint8Array, timeoutMs: number | undefined, call?: { from: string, job?: string, nested?: NestedRef[], retries?: number, onRetry?: () => void, onItem?: (item: ActorCallResult) => Promise<void> }): Promise<ActorCallResult> {
@@ -220,4 +234,12 @@ function wholeRefArgs (args: ArgSpec[]): ArgSpec[] {
 /** The namespace of a peer that names none: its own, so its names meet nobody else's. */
 function defaultNamespace (from: string): string {
   return `peer:${from}`
+}
+
+/** What the owner's session hears of an actor it created: restarts in place, and its death on the node. */
+interface Lifecycle {
+  count: number
+  listener?: (restarts: number) => void
+  died?: Error
+  onDied?: (cause: Error) => void
 }

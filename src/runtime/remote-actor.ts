@@ -6,12 +6,13 @@
 // across the caller's view (see RemoteActor.claimName). A handle that travelled is attached to by
 // the actor's id (attachActor). A generator method's call streams its values as they come.
 import { ActorDiedError } from '../exec/errors.js'
-import type { ActorCallResult, ActorSession, NestedRef, NetNode } from '../net/index.js'
+import type { ActorCallResult, ActorSession, NestedRef, NetNode, PeerEntry } from '../net/index.js'
 import { ACTOR_NAME_PROBE_TIMEOUT_MS } from '../net/constants.js'
 import type { Resources } from '../scheduler/resources.js'
 import { ActorNotFoundError } from './errors.js'
 import type { LabelSelector, Scheduling } from '../scheduler/index.js'
-import type { RemoteRunner } from './remote-runner.js'
+import { demandOptions, type RemoteRunner } from './remote-runner.js'
+import type { BundleLocator } from './interface.js'
 
 /** How long a restart after a lost node keeps trying while no node can take the actor (unreachable, or no room). */
 export const RESTART_PATIENCE_MS = 30_000
@@ -33,6 +34,8 @@ export interface RemoteActorInit {
   scheduling?: Scheduling
   /** Node labels the actor needs (hard) or prefers (soft); its restarts keep to them. */
   labels?: LabelSelector
+  /** The placement group bundle it lives in: created (and restarted) where the bundle is, out of its resources. */
+  bundle?: BundleLocator
   /**
    * Restarts in all: in place on its node after a crash (the node reports each) and on another
    * node after its node dies. A new node is given what is left as its own maxRestarts.
@@ -184,9 +187,25 @@ export class RemoteActor {
       const rival = (await this.rivals()).at(0)
       if (rival !== undefined) throw duplicateName(init.name, rival.peer)
     }
-    const nodes = this.runner.rank(what, init.demand, init.scheduling, this.failedNodes, undefined, init.labels)
+    let nodes: PeerEntry[]
     // One budget: the node may restart the actor in place only as often as is left of it.
-    const options = { ...init.nodeOptions, maxRestarts: Math.max(0, init.maxRestarts - this.restarts) }
+    let options = { ...init.nodeOptions, maxRestarts: Math.max(0, init.maxRestarts - this.restarts) }
+    if (init.bundle !== undefined) {
+      // In a placement group: where its bundle is, once placed (placed again after its node failed).
+      for (;;) {
+        const at = await init.bundle.locate(this.failedNodes)
+        const node = this.net.view.get(at.peer)
+        if (node === undefined) {
+          this.failedNodes.add(at.peer)
+          continue
+        }
+        nodes = [node]
+        options = { ...options, ...demandOptions(at.demand) }
+        break
+      }
+    } else {
+      nodes = this.runner.rank(what, init.demand, init.scheduling, this.failedNodes, undefined, init.labels)
+    }
     const refusals: Error[] = []
     for (const node of nodes) {
       // Counted before the node answers, so actors created at once spread out.

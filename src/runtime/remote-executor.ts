@@ -9,6 +9,7 @@ import { MAX_NESTED_REFS, MAX_TASK_REPLY_BYTES, type FabricView, type NestedRef,
 import { decode, encode, findRefs, mayHoldRefs, ObjectLostError } from '../objects/index.js'
 import { localRefs, wireArgs } from './local-refs.js'
 import type { Resources } from '../scheduler/index.js'
+import { groupsOf } from '../scheduler/placement.js'
 import type { LocalNode } from './local-node.js'
 import { resolveTaskOptions } from './options.js'
 import type { ArgSpec } from './interface.js'
@@ -58,6 +59,8 @@ export class RemoteTaskExecutor {
     } catch {
       return undefined // the run reports the bad options
     }
+    // Work in a placement group's bundle runs where its bundle is, or not at all (the run says why).
+    if (groupsOf(demand).length > 0) return undefined
     return this.node.policy.admit({ total: this.node.total, available: this.node.availableNow(), queued: this.node.queueLength(), active: this.active }, demand, view.peers(), from)
   }
 
@@ -179,6 +182,8 @@ export class RemoteTaskExecutor {
       const what = `task '${req.name}'`
       const options = resolveTaskOptions({ maxRetries: 0, ...req.options, timeoutMs: this.timeoutWithin(req.timeoutMs, what) }, what)
       if (options.maxRetries > this.limits.maxRetries) throw quotaError('retries', this.limits.maxRetries, `${what} asks for ${options.maxRetries} retries`)
+      // Work in a placement group's bundle: the bundle must be here, and the sender its owner.
+      if (groupsOf(options.resources).length > 0) this.node.checkBundles(options.resources, { peer: from, ...(req.job === undefined ? {} : { job: req.job }) }, what)
       id = this.node.submit({ component, name: req.name, args, options, streaming: task.streaming, ...(req.job === undefined ? {} : { job: req.job }) })
       // The caller cancelled: queued work is dropped, running work stopped (the result says so).
       if (signal?.aborted === true) onCancel()

@@ -6,6 +6,7 @@ import { MAX_SPILLBACKS, type NestedRef, type NetNode, type PeerEntry, type RefA
 import { cidOfBytesSync } from '../objects/cid.js'
 import { decode, encode } from '../objects/index.js'
 import { RetriesExhaustedError } from './errors.js'
+import type { BundleLocator } from './interface.js'
 import { defaultFabricPolicy, type FabricPolicy, type LabelSelector, type Resources, type Scheduling } from '../scheduler/index.js'
 
 /** What a remote task gave: its value, or the CID of a large result kept by `peer`; and the node that ran it. */
@@ -41,6 +42,8 @@ export interface RemoteSubmitOptions {
   onItem?: (item: TaskOutcome, peer: string) => void
   /** Aborting it cancels the task (on its node too); the submit rejects with the abort's reason. */
   signal?: AbortSignal
+  /** The placement group bundle it runs in: it goes where the bundle is, asking for the bundle's resources (not with scheduling or labels). */
+  bundle?: BundleLocator
 }
 
 const DEFAULT_DEMAND: Resources = Object.freeze({ cpus: 1, gpus: 0, memoryMb: 0, custom: Object.freeze({}) as Record<string, number> })
@@ -161,12 +164,22 @@ export class RemoteRunner {
     let spill: { from: Set<string>, to?: string } | undefined
     let spilled = typeof options.scheduling === 'object' && options.scheduling.soft !== true ? MAX_SPILLBACKS : 0
     for (let attempt = 0; ; attempt++) {
-      let node = this.place(name, options, failed, causes, localBytes, spill)
-      while ((this.inFlight.get(node.info.peer) ?? 0) >= RemoteRunner.MAX_IN_FLIGHT_PER_NODE) {
-        await new Promise<void>(resolve => this.slotWaiters.push(resolve))
-        node = this.place(name, options, failed, causes, localBytes, spill)
+      let peer: string
+      let request = task
+      if (options.bundle !== undefined) {
+        // In a placement group: where its bundle is (once placed; placed again after a node failed it), never spilled.
+        const at = await options.bundle.locate(failed, options.signal)
+        peer = at.peer
+        request = { ...task, options: { ...task.options, ...demandOptions(at.demand) } }
+        spilled = MAX_SPILLBACKS
+      } else {
+        let node = this.place(name, options, failed, causes, localBytes, spill)
+        while ((this.inFlight.get(node.info.peer) ?? 0) >= RemoteRunner.MAX_IN_FLIGHT_PER_NODE) {
+          await new Promise<void>(resolve => this.slotWaiters.push(resolve))
+          node = this.place(name, options, failed, causes, localBytes, spill)
+        }
+        peer = node.info.peer
       }
-      const peer = node.info.peer
       this.inFlight.set(peer, (this.inFlight.get(peer) ?? 0) + 1)
       this.placed.set(peer, (this.placed.get(peer) ?? 0) + 1)
       try {
@@ -179,7 +192,7 @@ export class RemoteRunner {
               options.onItem!(item, peer)
             }
         options.signal?.throwIfAborted()
-        const outcome = await this.net.runTask(peer, spilled === 0 ? task : { ...task, spilled }, { ...(onItem === undefined ? {} : { onItem }), ...(options.signal === undefined ? {} : { signal: options.signal }) })
+        const outcome = await this.net.runTask(peer, spilled === 0 ? request : { ...request, spilled }, { ...(onItem === undefined ? {} : { onItem }), ...(options.signal === undefined ? {} : { signal: options.signal }) })
         this.lastPeer = peer
         const copies = outcome.copies ?? []
         if ('object' in outcome) return { object: outcome.object, peer, copies }

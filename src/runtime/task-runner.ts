@@ -4,7 +4,8 @@
 import type { CompiledComponent } from '../component/index.js'
 import { TaskCancelledError, takeDigest } from '../exec/index.js'
 import { decode, encode, findRefs, mayHoldRefs } from '../objects/index.js'
-import { adjust, shortfall, type Resources } from '../scheduler/resources.js'
+import { shortfall, type Resources } from '../scheduler/resources.js'
+import { holdsGpus, withoutCpus, withoutGroupKeys } from '../scheduler/placement.js'
 import { DependencyFailedError, InfeasibleTaskError, RetriesExhaustedError } from './errors.js'
 import { NONE, type RefEntry, type StoredValue } from './ref-table.js'
 import { assembleArgs } from './call-args.js'
@@ -28,7 +29,7 @@ export class TaskRunner {
     this.checkFeasible(sub.options.resources, `task '${sub.name}'`)
     // A reserved name that is no vectorised call (`fabric:sort:x`) fails here, not in the guest.
     parseVectorisedName(sub.name)
-    const t = this.record('task', sub.component, sub.name, sub.args, sub.options, sub.streaming, sub.job)
+    const t = this.record('task', sub.component, sub.name, sub.args, sub.options, sub.streaming, sub.job, sub.after)
     t.result.holders++
     this.waitForArgs(t, urgent)
     return t.result.id
@@ -49,13 +50,14 @@ export class TaskRunner {
     }
   }
 
-  record (kind: TaskRecord['kind'], component: CompiledComponent, name: string, args: ArgSpec[], options: ResolvedTaskOptions, streaming: boolean, job?: string): TaskRecord {
+  record (kind: TaskRecord['kind'], component: CompiledComponent, name: string, args: ArgSpec[], options: ResolvedTaskOptions, streaming: boolean, job?: string, after?: string): TaskRecord {
     const result = this.n.refs.create(streaming ? 's' : 't')
     const found: string[] = []
     for (const a of args) {
       if (a.kind === 'ref') found.push(a.id)
       else found.push(...a.refs)
     }
+    if (after !== undefined) found.push(after)
     const deps = found.length === 0 ? NONE : found
     for (const id of deps) this.n.objects.entryOf(id) // unknown or released refs fail the submit at once
     // Every field is set here (none added later): a million queued tasks share one shape.
@@ -70,7 +72,8 @@ export class TaskRunner {
   }
 
   checkFeasible (demand: Resources, what: string): void {
-    const missing = shortfall(demand, this.n.total)
+    // A placement group's bundle names are checked where the group is known (its driver, Bundles.check).
+    const missing = shortfall(withoutGroupKeys(demand), this.n.total)
     if (missing.length > 0) throw new InfeasibleTaskError(`${what} can never run here: no node has the resources (${missing.join('; ')})`)
   }
 
@@ -96,7 +99,9 @@ export class TaskRunner {
     if (t.state !== 'waiting') return
     if (dep.state === 'failed') {
       const cause = dep.error!
-      this.finish(t, { error: new DependencyFailedError(`${describe(t)} did not run: its argument ObjectRef(${dep.id}) failed: ${cause.message}`, { cause }) })
+      // A ref no argument names is what the task waited for before it could run (TaskSubmission.after).
+      const argument = t.args.some(a => a.kind === 'ref' ? a.id === dep.id : a.refs.includes(dep.id))
+      this.finish(t, { error: argument ? new DependencyFailedError(`${describe(t)} did not run: its argument ObjectRef(${dep.id}) failed: ${cause.message}`, { cause }) : cause })
       return
     }
     if (--t.pending === 0) this.enqueue(t, urgent)
@@ -123,7 +128,7 @@ export class TaskRunner {
     this.n.scheduling = true
     try {
       for (let t = this.n.queue.take(this.n.available); t !== undefined; t = this.n.queue.take(this.n.available)) {
-        adjust(this.n.available, t.options.resources, -1)
+        this.n.take(t.options.resources)
         void this.execute(t)
       }
     } finally {
@@ -146,7 +151,7 @@ export class TaskRunner {
     try {
       const component = await this.n.withMemoryLimit(t.component, t.options.memoryLimitMb)
       const args = await this.buildArgs(t.args, describe(t))
-      const out = await this.n.pool.call(component, t.name, args, { timeoutMs: t.options.timeoutMs, signal: t.abort, tag: t.id, transferArgs: true, gpu: t.options.resources.gpus > 0 })
+      const out = await this.n.pool.call(component, t.name, args, { timeoutMs: t.options.timeoutMs, signal: t.abort, tag: t.id, transferArgs: true, gpu: holdsGpus(t.options.resources) })
       await this.succeed(t, out)
     } catch (err) {
       this.failAttempt(t, err as Error)
@@ -156,7 +161,7 @@ export class TaskRunner {
       t.abort = undefined
       this.n.running.delete(t.id)
       // CPUs lent out while the guest was blocked are back already.
-      adjust(this.n.available, t.lent ? { ...t.options.resources, cpus: 0 } : t.options.resources, 1)
+      this.n.giveBack(t.lent ? withoutCpus(t.options.resources) : t.options.resources)
       t.lent = false
       this.schedule()
     }

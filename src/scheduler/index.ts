@@ -5,3 +5,4 @@ export { createLocalPolicy, SPILL_QUEUE_PER_CPU, type LocalPolicyInit } from './
 export { TaskQueue, shapeKey, type Queueable } from './task-queue.js'
 export { InfeasibleTaskError } from './errors.js'
 export { adjust, atLeastZero, fits, resources, shortfall, validateRequest, NO_RESOURCES, type Resources } from './resources.js'
+export { planBundles, checkBundles, groupDemand, bundleOffer, holdsGpus, heldCpus, groupsOf, isGroupKey, parseGroupKey, withoutGroupKeys, withoutCpus, sumOf, GROUP_ID_RE, PLACEMENT_STRATEGIES, type PlacementStrategy, type BundlePlan } from './placement.js'
