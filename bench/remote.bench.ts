@@ -11,7 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cachedBuild } from '../guest-sdk/src/build/cached-build.js'
-import { Fabric, type ConnectedFabric, type ObjectRef } from '../src/index.js'
+import { Fabric, type ConnectedFabric, type FabricDriver, type ObjectRef } from '../src/index.js'
 import { measure, summarize, table, writeResults, type Row, type Stats } from './harness.js'
 import { joinNode, stopNode, type JoinedNode } from './join.js'
 
@@ -155,6 +155,18 @@ export async function run (): Promise<Row[]> {
     // CPUs are taken, then places them on other nodes (1-CPU nodes: all go to the other two).
     await remote[0]!.get(remote[0]!.fanOut())
     await single('nested_fanout', async d => await d.get(d.fanOut()), 1, undefined, `one task fanning out ${FAN} nested tasks of ~45 ms busy work each, then summing them`, 'fan-outs/s')
+    {
+      // placement_group_create/removal (Ray's name): create PGS groups of one small bundle, wait until
+      // every one is placed, remove them all; groups per second.
+      const PGS = quick ? 20 : 100
+      const cycle = async (f: FabricDriver): Promise<void> => {
+        const groups = Array.from({ length: PGS }, () => f.placementGroup({ bundles: [{ cpus: 0.01 }] }))
+        await Promise.all(groups.map(async g => { await g.ready({ timeoutMs: 60_000 }) }))
+        await Promise.all(groups.map(async g => { await f.removePlacementGroup(g) }))
+      }
+      push('placement_group_create/removal (3 processes)', await rate(async () => { await cycle(connected[0]!) }, PGS), await rate(async () => { await cycle(local!) }, PGS), 839,
+        `${PGS} groups of one bundle { cpus: 0.01 } created, each awaited ready, then all removed (Ray: 100 groups, custom 0.001)`)
+    }
     const remoteActors = await Promise.all(remote.map(async d => await Promise.all(Array.from({ length: NODES }, async (_, i) => await d.sink(i)))))
     const localActors = await Promise.all(embedded.map(async d => await Promise.all(Array.from({ length: NODES }, async (_, i) => await d.sink(i)))))
     push('n_n_actor_calls_async (3 processes)', await nnActors(remote, remoteActors), await nnActors(embedded, localActors), 27688,
