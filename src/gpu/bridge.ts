@@ -163,7 +163,20 @@ export function createGpuScope (options: GpuScopeOptions): GpuScope {
     transpose: guard((a: unknown) => wrap(current().transpose(T(a, 'transpose a')))),
     reshape: guard((a: unknown, shape: Int32Array) => wrap(current().reshape(T(a, 'reshape a'), Array.from(shape)))),
     conv2d: guard((x: unknown, w: unknown, b: unknown, stride: number, padding: number) =>
-      wrap(current().conv2d(T(x, 'conv2d input'), T(w, 'conv2d weight'), opt(b, 'conv2d bias'), stride, padding)))
+      wrap(current().conv2d(T(x, 'conv2d input'), T(w, 'conv2d weight'), opt(b, 'conv2d bias'), stride, padding))),
+    log: guard((a: unknown) => wrap(current().unary('log', T(a, 'log a')))),
+    sqrt: guard((a: unknown) => wrap(current().unary('sqrt', T(a, 'sqrt a')))),
+    tanh: guard((a: unknown) => wrap(current().unary('tanh', T(a, 'tanh a')))),
+    logSoftmax: guard((a: unknown, axis: number) => wrap(current().logSoftmax(T(a, 'log-softmax a'), axis))),
+    expand: guard((a: unknown, shape: Uint32Array) => wrap(current().expand(T(a, 'expand a'), shapeOf(shape)))),
+    dropout: guard((a: unknown, p: number, seed: number) => wrap(current().dropout(T(a, 'dropout a'), p, seed))),
+    reluGrad: guard((x: unknown, g: unknown) => wrap(current().unaryGrad('relu', T(x, 'relu-grad x'), T(g, 'relu-grad grad')))),
+    geluGrad: guard((x: unknown, g: unknown) => wrap(current().unaryGrad('gelu', T(x, 'gelu-grad x'), T(g, 'gelu-grad grad')))),
+    softmaxGrad: guard((y: unknown, g: unknown, axis: number, log: boolean) => wrap(current().softmaxGrad(T(y, 'softmax-grad y'), T(g, 'softmax-grad grad'), axis, log))),
+    conv2dGradInput: guard((g: unknown, w: unknown, shape: Uint32Array, stride: number, padding: number) =>
+      wrap(current().conv2dGradInput(T(g, 'conv2d-grad-input grad'), T(w, 'conv2d-grad-input weight'), shapeOf(shape), stride, padding))),
+    conv2dGradWeight: guard((x: unknown, g: unknown, shape: Uint32Array, stride: number, padding: number) =>
+      wrap(current().conv2dGradWeight(T(x, 'conv2d-grad-weight input'), T(g, 'conv2d-grad-weight grad'), shapeOf(shape), stride, padding)))
   }
 
   return {

@@ -12,7 +12,7 @@ export const TOLERANCE = { elementwise: 1e-5, product: 1e-4, reduction: 1e-4 } a
 type Op = (o: TensorOps, t: HostTensor[]) => HostTensor
 
 export interface ConformanceCase {
-  /** The op family: matmul, linear, binary, unary, softmax, reduce, layout, conv2d. */
+  /** The op family: matmul, linear, binary, unary, softmax, reduce, layout, conv2d; and for autograd: grad, expand, dropout. */
   group: string
   name: string
   /** Input shapes, each with the range its values are drawn from (default [-1, 1]). */
@@ -37,6 +37,16 @@ export interface CaseResult {
 }
 
 const v = (shape: number[], lo?: number, hi?: number): { shape: number[], lo?: number, hi?: number } => ({ shape, lo, hi })
+
+/** `f(mid)` where `mid = make()`, with `mid` released afterwards (an intermediate of a case's op). */
+function through (make: () => HostTensor, f: (mid: HostTensor) => HostTensor): HostTensor {
+  const mid = make()
+  try {
+    return f(mid)
+  } finally {
+    mid.release()
+  }
+}
 
 /** Every case, in a fixed order. */
 export function conformanceCases (): ConformanceCase[] {
@@ -89,6 +99,41 @@ export function conformanceCases (): ConformanceCase[] {
     { n: 3, c: 2, h: 13, w: 8, k: 5, r: 5, s: 3, stride: 3, pad: 2, bias: false },
     { n: 2, c: 16, h: 32, w: 32, k: 32, r: 3, s: 3, stride: 1, pad: 1, bias: true }
   ]
+  for (const u of ['log', 'sqrt'] as const) {
+    add({ group: 'unary', name: `${u} [0.001, 50]`, inputs: [v([3, 1001], 0.001, 50)], op: (o, [a]) => o.unary(u, a!), tol: TOLERANCE.elementwise })
+  }
+  add({ group: 'unary', name: 'tanh [-6, 6]', inputs: [v([3, 1001], -6, 6)], op: (o, [a]) => o.unary('tanh', a!), tol: TOLERANCE.elementwise })
+  for (const u of ['relu', 'gelu'] as const) {
+    add({ group: 'grad', name: `${u}-grad [-4, 4]`, inputs: [v([3, 1001], -4, 4), v([3, 1001])], op: (o, [x, g]) => o.unaryGrad(u, x!, g!), tol: TOLERANCE.elementwise })
+    add({ group: 'grad', name: `${u}-grad [-10, 10] x 70000`, inputs: [v([70000], -10, 10), v([70000])], op: (o, [x, g]) => o.unaryGrad(u, x!, g!), tol: TOLERANCE.elementwise })
+  }
+  for (const axis of [0, 1, -1]) {
+    add({ group: 'softmax', name: `log-softmax [3,4,5] axis ${axis}`, inputs: [v([3, 4, 5], -5, 5)], op: (o, [a]) => o.logSoftmax(a!, axis), tol: TOLERANCE.elementwise, magnitudeBound: true })
+    for (const log of [false, true]) {
+      add({
+        group: 'grad',
+        name: `${log ? 'log-' : ''}softmax-grad [3,4,5] axis ${axis}`,
+        inputs: [v([3, 4, 5], -5, 5), v([3, 4, 5])],
+        op: (o, [a, g]) => through(() => log ? o.logSoftmax(a!, axis) : o.softmax(a!, axis), y => o.softmaxGrad(y, g!, axis, log)),
+        tol: TOLERANCE.reduction,
+        magnitudeBound: true
+      })
+    }
+  }
+  add({ group: 'grad', name: 'log-softmax-grad rows of 1000', inputs: [v([8, 1000], -10, 10), v([8, 1000])], op: (o, [a, g]) => through(() => o.logSoftmax(a!), y => o.softmaxGrad(y, g!, -1, true)), tol: TOLERANCE.reduction, magnitudeBound: true })
+  for (const [from, to] of [[[3, 1, 5], [2, 3, 4, 5]], [[5], [3, 5]], [[1], [4, 4]], [[4, 1], [4, 7]], [[2, 3], [2, 3]], [[1, 3, 1], [2, 3, 5]]] as const) {
+    add({ group: 'expand', name: `${JSON.stringify(from)} -> ${JSON.stringify(to)}`, inputs: [v([...from])], op: (o, [a]) => o.expand(a!, [...to]), tol: 0 })
+  }
+  for (const [p, seed] of [[0, 1], [0.3, 42], [0.5, 0xffffffff], [0.9, 7]] as const) {
+    add({ group: 'dropout', name: `p ${p} seed ${seed}`, inputs: [v([5, 2001])], op: (o, [a]) => o.dropout(a!, p, seed), tol: TOLERANCE.elementwise })
+  }
+  for (const q of convs) {
+    const dims = `[${q.n},${q.c},${q.h},${q.w}] * [${q.k},${q.c},${q.r},${q.s}] stride ${q.stride} pad ${q.pad}`
+    const oh = Math.floor((q.h + 2 * q.pad - q.r) / q.stride) + 1
+    const ow = Math.floor((q.w + 2 * q.pad - q.s) / q.stride) + 1
+    add({ group: 'grad', name: `conv2d-grad-input ${dims}`, inputs: [v([q.n, q.k, oh, ow]), v([q.k, q.c, q.r, q.s])], op: (o, [g, w]) => o.conv2dGradInput(g!, w!, [q.n, q.c, q.h, q.w], q.stride, q.pad), tol: TOLERANCE.product, magnitudeBound: true })
+    add({ group: 'grad', name: `conv2d-grad-weight ${dims}`, inputs: [v([q.n, q.c, q.h, q.w]), v([q.n, q.k, oh, ow])], op: (o, [x, g]) => o.conv2dGradWeight(x!, g!, [q.k, q.c, q.r, q.s], q.stride, q.pad), tol: TOLERANCE.product, magnitudeBound: true })
+  }
   for (const q of convs) {
     add({
       group: 'conv2d',
@@ -169,7 +214,15 @@ export function checkErrors (ops: TensorOps, other?: TensorOps): Array<{ name: s
     ['wrong element count', () => ops.fromFloat32([2, 2], new Float32Array(3)), 'invalid-argument', /needs 4 elements/],
     ['dtype', () => ops.fromBytes([2], 'f16', new Uint8Array(4)), 'dtype-mismatch', /f16/],
     ['too many elements', () => ops.fromFloat32([2 ** 16, 2 ** 16], new Float32Array(1)), 'out-of-memory', /limit/],
-    ['released', () => ops.unary('relu', gone), 'released', /released/]
+    ['released', () => ops.unary('relu', gone), 'released', /released/],
+    ['expand no broadcast', () => ops.expand(t([2, 3]), [4, 3, 2]), 'shape-mismatch', /does not broadcast/],
+    ['expand fewer dims', () => ops.expand(t([2, 3]), [3]), 'shape-mismatch', /more dimensions/],
+    ['relu-grad shapes', () => ops.unaryGrad('relu', t([2, 3]), t([3, 2])), 'shape-mismatch', /one shape/],
+    ['softmax-grad axis', () => ops.softmaxGrad(t([2, 3]), t([2, 3]), 2, false), 'invalid-argument', /axis 2/],
+    ['dropout p 1', () => ops.dropout(t([4]), 1, 0), 'invalid-argument', /\[0, 1\)/],
+    ['dropout seed', () => ops.dropout(t([4]), 0.5, -1), 'invalid-argument', /seed/],
+    ['conv2d-grad-input grad shape', () => ops.conv2dGradInput(t([1, 1, 2, 2]), t([1, 1, 3, 3]), [1, 1, 5, 5]), 'shape-mismatch', /output shape \[1, 1, 3, 3\]/],
+    ['conv2d-grad-weight channels', () => ops.conv2dGradWeight(t([1, 2, 5, 5]), t([1, 1, 3, 3]), [1, 3, 3, 3]), 'shape-mismatch', /channels/]
   ]
   if (other !== undefined) cases.push(['mixed backends', () => ops.binary('add', t([2]), other.fromFloat32([2], new Float32Array(2))), 'invalid-argument', /backend/])
   return cases.map(([name, fn, kind, text]) => {
@@ -220,6 +273,25 @@ export interface KnownAnswerCase {
 /** GELU by its tanh formula, 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))), not the exp form the kernels use. */
 const geluByTanh = (x: number): number => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)))
 
+/** gelu's derivative from the tanh form: 0.5(1 + tanh u) + 0.5x sech²(u) u', u = √(2/π)(x + 0.044715x³). */
+const geluGradByTanh = (x: number): number => {
+  const c = Math.sqrt(2 / Math.PI)
+  const u = c * (x + 0.044715 * x ** 3)
+  return 0.5 * (1 + Math.tanh(u)) + 0.5 * x * (1 - Math.tanh(u) ** 2) * c * (1 + 3 * 0.044715 * x * x)
+}
+
+/** The dropout mask's uniform number by 64-bit BigInt arithmetic (not the 32-bit Math.imul the reference uses). */
+const maskByBigInt = (seed: number, i: number): number => {
+  const M = 0xffffffffn
+  let h = (BigInt(seed) ^ ((BigInt(i) * 0x9E3779B9n) & M)) & M
+  h ^= h >> 16n
+  h = (h * 0x7feb352dn) & M
+  h ^= h >> 15n
+  h = (h * 0x846ca68bn) & M
+  h ^= h >> 16n
+  return Number(h >> 8n) / 2 ** 24
+}
+
 /** Every known-answer case, in a fixed order. */
 export function knownAnswerCases (): KnownAnswerCase[] {
   const t = (shape: number[], data: number[]): { shape: number[], data: number[] } => ({ shape, data })
@@ -259,6 +331,25 @@ export function knownAnswerCases (): KnownAnswerCase[] {
     { group: 'layout', name: 'reshape [2,3] -> [3,-1]', inputs: [m23], op: (o, [a]) => o.reshape(a!, [3, -1]), want: t([3, 2], [1, 2, 3, 4, 5, 6]), tol: 0 },
     { group: 'conv2d', name: '3x3 image, 2x2 kernel, bias 0.5', inputs: [x33, t([1, 1, 2, 2], [1, 2, 3, 4]), t([1], [0.5])], op: (o, [x, w, b]) => o.conv2d(x!, w!, b), want: t([1, 1, 2, 2], [37.5, 47.5, 67.5, 77.5]), tol: E },
     { group: 'conv2d', name: '3x3 image, 3x3 box kernel, stride 2, pad 1', inputs: [x33, t([1, 1, 3, 3], [1, 1, 1, 1, 1, 1, 1, 1, 1])], op: (o, [x, w]) => o.conv2d(x!, w!, undefined, 2, 1), want: t([1, 1, 2, 2], [12, 16, 24, 28]), tol: E },
+    { group: 'unary', name: 'log of 1, e, e²', inputs: [t([3], [1, Math.E, Math.E ** 2])], op: (o, [a]) => o.unary('log', a!), want: t([3], [0, 1, 2]), tol: E },
+    { group: 'unary', name: 'sqrt of 0, 4, 9, 2.25', inputs: [t([4], [0, 4, 9, 2.25])], op: (o, [a]) => o.unary('sqrt', a!), want: t([4], [0, 2, 3, 1.5]), tol: E },
+    // tanh(ln 3) = (9 - 1) / (9 + 1) = 0.8.
+    { group: 'unary', name: 'tanh of 0, ±ln 3', inputs: [t([3], [0, ln3, -ln3])], op: (o, [a]) => o.unary('tanh', a!), want: t([3], [0, 0.8, -0.8]), tol: E },
+    { group: 'grad', name: 'relu-grad passes the gradient where x > 0', inputs: [t([4], [-1, 0, 2, 0.5]), t([4], [5, 5, 5, -3])], op: (o, [x, g]) => o.unaryGrad('relu', x!, g!), want: t([4], [0, 0, 5, -3]), tol: 0 },
+    { group: 'grad', name: 'gelu-grad (from the tanh form; 0.5 at 0)', inputs: [t([gx.length], gx), t([gx.length], gx.map(() => 2))], op: (o, [x, g]) => o.unaryGrad('gelu', x!, g!), want: t([gx.length], gx.map(x => 2 * geluGradByTanh(x))), tol: E },
+    { group: 'softmax', name: 'log-softmax of 0, ln 2, ln 3 is ln 1/6, ln 2/6, ln 3/6', inputs: [t([3], [0, ln2, ln3])], op: (o, [a]) => o.logSoftmax(a!), want: t([3], [Math.log(1 / 6), Math.log(2 / 6), Math.log(3 / 6)]), tol: E },
+    // softmax y = (1/6, 2/6, 3/6), grad (1, 0, 0): y (g - y·g) = (5/36, -2/36, -3/36).
+    { group: 'grad', name: 'softmax-grad', inputs: [t([3], [1 / 6, 2 / 6, 3 / 6]), t([3], [1, 0, 0])], op: (o, [y, g]) => o.softmaxGrad(y!, g!, -1, false), want: t([3], [5 / 36, -2 / 36, -3 / 36]), tol: E },
+    // log-softmax y = ln(1/6, 2/6, 3/6), grad (1, 0, 0): g - softmax Σg = (5/6, -2/6, -3/6).
+    { group: 'grad', name: 'log-softmax-grad', inputs: [t([3], [Math.log(1 / 6), Math.log(2 / 6), Math.log(3 / 6)]), t([3], [1, 0, 0])], op: (o, [y, g]) => o.softmaxGrad(y!, g!, -1, true), want: t([3], [5 / 6, -2 / 6, -3 / 6]), tol: E },
+    { group: 'expand', name: '[2] to [3, 2]', inputs: [t([2], [1, 2])], op: (o, [a]) => o.expand(a!, [3, 2]), want: t([3, 2], [1, 2, 1, 2, 1, 2]), tol: 0 },
+    { group: 'expand', name: '[2, 1] to [2, 3]', inputs: [t([2, 1], [1, 2])], op: (o, [a]) => o.expand(a!, [2, 3]), want: t([2, 3], [1, 1, 1, 2, 2, 2]), tol: 0 },
+    // dropout p 0.5, seed 1: each element is 0 or 2x, as the mask formula says.
+    { group: 'dropout', name: 'p 0.5 seed 1 on 1..8', inputs: [t([8], [1, 2, 3, 4, 5, 6, 7, 8])], op: (o, [a]) => o.dropout(a!, 0.5, 1), want: t([8], [1, 2, 3, 4, 5, 6, 7, 8].map((x, i) => maskByBigInt(1, i) >= 0.5 ? 2 * x : 0)), tol: 0 },
+    // conv2d of a 3x3 image with a 2x2 kernel w, output gradient all ones: each input pixel
+    // gathers the kernel weights of the outputs it fed; dw gathers the 2x2 windows' sums.
+    { group: 'grad', name: 'conv2d-grad-input, 2x2 kernel, ones', inputs: [t([1, 1, 2, 2], [1, 1, 1, 1]), t([1, 1, 2, 2], [1, 2, 3, 4])], op: (o, [g, w]) => o.conv2dGradInput(g!, w!, [1, 1, 3, 3]), want: t([1, 1, 3, 3], [1, 3, 2, 4, 10, 6, 3, 7, 4]), tol: E },
+    { group: 'grad', name: 'conv2d-grad-weight, 3x3 image, ones', inputs: [x33, t([1, 1, 2, 2], [1, 1, 1, 1])], op: (o, [x, g]) => o.conv2dGradWeight(x!, g!, [1, 1, 2, 2]), want: t([1, 1, 2, 2], [12, 16, 24, 28]), tol: E },
     { group: 'conv2d', name: 'two channels into two filters', inputs: [t([1, 2, 2, 2], [1, 2, 3, 4, 10, 20, 30, 40]), t([2, 2, 1, 1], [1, 1, 2, -1])], op: (o, [x, w]) => o.conv2d(x!, w!, undefined), want: t([1, 2, 2, 2], [11, 22, 33, 44, -8, -16, -24, -32]), tol: E }
   ]
 }

@@ -11,10 +11,13 @@ export type BackendKind = 'js' | 'cpu' | 'cuda'
 export type GpuErrorKind = 'shape-mismatch' | 'dtype-mismatch' | 'invalid-argument' | 'released' | 'not-found' | 'out-of-memory' | 'backend'
 
 export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3 } as const
-export const UNARY_OPS = { relu: 0, gelu: 1, exp: 2 } as const
+export const UNARY_OPS = { relu: 0, gelu: 1, exp: 2, log: 3, sqrt: 4, tanh: 5 } as const
+/** The unary ops with a gradient kernel (unaryGrad); the others' gradients are compositions of other ops. */
+export const UNARY_GRAD_OPS = ['relu', 'gelu'] as const
 export const REDUCE_OPS = { sum: 0, mean: 1 } as const
 export type BinaryOp = keyof typeof BINARY_OPS
 export type UnaryOp = keyof typeof UNARY_OPS
+export type UnaryGradOp = typeof UNARY_GRAD_OPS[number]
 export type ReduceOp = keyof typeof REDUCE_OPS
 
 /**
@@ -41,6 +44,15 @@ export interface Kernels<B = unknown> {
   reduce: (op: number, a: B, c: B, outer: number, dim: number, inner: number) => void
   transpose: (a: B, c: B, batch: number, rows: number, cols: number) => void
   conv2d: (x: B, weight: B, bias: B | null, y: B, n: number, c: number, h: number, w: number, k: number, r: number, s: number, stride: number, pad: number, oh: number, ow: number) => void
+  // ---- what autograd needs (the backward passes, and ops losses and layers use) ----
+  unaryGrad: (op: number, x: B, g: B, c: B, n: number) => void
+  logSoftmax: (a: B, c: B, outer: number, dim: number, inner: number) => void
+  /** log 0: y is softmax's output; log 1: log-softmax's. */
+  softmaxGrad: (log: number, y: B, g: B, c: B, outer: number, dim: number, inner: number) => void
+  repeat: (a: B, c: B, outer: number, dim: number, inner: number) => void
+  conv2dGradInput: (g: B, weight: B, dx: B, n: number, c: number, h: number, w: number, k: number, r: number, s: number, stride: number, pad: number, oh: number, ow: number) => void
+  conv2dGradWeight: (x: B, g: B, dw: B, n: number, c: number, h: number, w: number, k: number, r: number, s: number, stride: number, pad: number, oh: number, ow: number) => void
+  dropout: (a: B, c: B, n: number, p: number, seed: number) => void
 }
 
 /** What a node can offer for `gpus`: the CUDA devices the addon found. */

@@ -31,6 +31,28 @@ function gemmOne (a: Float32Array, ao: number, b: Float32Array, bo: number, c: F
   }
 }
 
+/** The derivative of {@link geluRef}: with s = 1 / (1 + exp(-2z)), gelu = x s. */
+export function geluGradRef (x: number): number {
+  const s = 1 / (1 + Math.exp(-2 * SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
+  return s + x * s * (1 - s) * 2 * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+}
+
+/** The dropout mask's uniform number for element `i` (src/gpu/native/kernels.h): the same on every backend. */
+export function maskUniform (seed: number, i: number): number {
+  let h = (seed ^ Math.imul(i, 0x9E3779B9)) >>> 0
+  h ^= h >>> 16
+  h = Math.imul(h, 0x7feb352d) >>> 0
+  h ^= h >>> 15
+  h = Math.imul(h, 0x846ca68b) >>> 0
+  h ^= h >>> 16
+  return (h >>> 8) / 16777216
+}
+
+/** Columns of [outer, dim, inner]: `f(base)` for each, elements at base + d * inner. */
+function columns (outer: number, inner: number, dim: number, f: (base: number) => void): void {
+  for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) f(o * dim * inner + i)
+}
+
 export const jsKernels: Kernels<Float32Array> = {
   kind: 'js',
   description: 'js',
@@ -56,7 +78,9 @@ export const jsKernels: Kernels<Float32Array> = {
     for (let i = 0; i < n; i++) c[i] = a[i]! * f
   },
   unary (op, a, c, n) {
-    const f = op === UNARY_OPS.relu ? (x: number) => (x > 0 ? x : 0) : op === UNARY_OPS.gelu ? geluRef : Math.exp
+    const f = op === UNARY_OPS.relu
+      ? (x: number) => (x > 0 ? x : 0)
+      : op === UNARY_OPS.gelu ? geluRef : op === UNARY_OPS.exp ? Math.exp : op === UNARY_OPS.log ? Math.log : op === UNARY_OPS.sqrt ? Math.sqrt : Math.tanh
     for (let i = 0; i < n; i++) c[i] = f(a[i]!)
   },
   softmax (a, c, outer, dim, inner) {
@@ -108,5 +132,84 @@ export const jsKernels: Kernels<Float32Array> = {
         }
       }
     }
+  },
+  unaryGrad (op, x, g, c, n) {
+    if (op === UNARY_OPS.relu) for (let i = 0; i < n; i++) c[i] = x[i]! > 0 ? g[i]! : 0
+    else for (let i = 0; i < n; i++) c[i] = g[i]! * Math.fround(geluGradRef(x[i]!))
+  },
+  logSoftmax (a, c, outer, dim, inner) {
+    columns(outer, inner, dim, base => {
+      let max = -Infinity
+      for (let d = 0; d < dim; d++) max = Math.max(max, a[base + d * inner]!)
+      let total = 0
+      for (let d = 0; d < dim; d++) total += Math.exp(a[base + d * inner]! - max)
+      const lse = max + Math.log(total)
+      for (let d = 0; d < dim; d++) c[base + d * inner] = a[base + d * inner]! - lse
+    })
+  },
+  softmaxGrad (log, y, g, c, outer, dim, inner) {
+    columns(outer, inner, dim, base => {
+      let acc = 0
+      if (log !== 0) {
+        for (let d = 0; d < dim; d++) acc += g[base + d * inner]!
+        for (let d = 0; d < dim; d++) c[base + d * inner] = g[base + d * inner]! - Math.exp(y[base + d * inner]!) * acc
+      } else {
+        for (let d = 0; d < dim; d++) acc += g[base + d * inner]! * y[base + d * inner]!
+        for (let d = 0; d < dim; d++) c[base + d * inner] = y[base + d * inner]! * (g[base + d * inner]! - acc)
+      }
+    })
+  },
+  repeat (a, c, outer, dim, inner) {
+    for (let o = 0; o < outer; o++) for (let d = 0; d < dim; d++) c.set(a.subarray(o * inner, (o + 1) * inner), (o * dim + d) * inner)
+  },
+  conv2dGradInput (g, w, dx, n, c, h, wd, k, r, s, stride, pad, oh, ow) {
+    for (let img = 0; img < n; img++) {
+      for (let ch = 0; ch < c; ch++) {
+        for (let iy = 0; iy < h; iy++) {
+          for (let ix = 0; ix < wd; ix++) {
+            let acc = 0
+            for (let i = 0; i < r; i++) {
+              const ty = iy + pad - i
+              if (ty < 0 || ty % stride !== 0 || ty / stride >= oh) continue
+              for (let j = 0; j < s; j++) {
+                const tx = ix + pad - j
+                if (tx < 0 || tx % stride !== 0 || tx / stride >= ow) continue
+                for (let f = 0; f < k; f++) acc += g[((img * k + f) * oh + ty / stride) * ow + tx / stride]! * w[((f * c + ch) * r + i) * s + j]!
+              }
+            }
+            dx[((img * c + ch) * h + iy) * wd + ix] = acc
+          }
+        }
+      }
+    }
+  },
+  conv2dGradWeight (x, g, dw, n, c, h, wd, k, r, s, stride, pad, oh, ow) {
+    for (let f = 0; f < k; f++) {
+      for (let ch = 0; ch < c; ch++) {
+        for (let i = 0; i < r; i++) {
+          for (let j = 0; j < s; j++) {
+            let acc = 0
+            for (let img = 0; img < n; img++) {
+              for (let oy = 0; oy < oh; oy++) {
+                const iy = oy * stride - pad + i
+                if (iy < 0 || iy >= h) continue
+                for (let ox = 0; ox < ow; ox++) {
+                  const ix = ox * stride - pad + j
+                  if (ix < 0 || ix >= wd) continue
+                  acc += g[((img * k + f) * oh + oy) * ow + ox]! * x[((img * c + ch) * h + iy) * wd + ix]!
+                }
+              }
+            }
+            dw[((f * c + ch) * r + i) * s + j] = acc
+          }
+        }
+      }
+    }
+  },
+  dropout (a, c, n, p, seed) {
+    const pf = Math.fround(p)
+    const keep = Math.fround(1 / Math.fround(1 - pf))
+    for (let i = 0; i < n; i++) c[i] = maskUniform(seed, i) >= pf ? a[i]! * keep : 0
   }
+
 }

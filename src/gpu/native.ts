@@ -12,7 +12,12 @@ type NativeFn = (...args: unknown[]) => void
 interface NativeKernels {
   gemm: NativeFn, linear: NativeFn, binary: NativeFn, scale: NativeFn, unary: NativeFn
   softmax: NativeFn, reduce: NativeFn, transpose: NativeFn, conv2d: NativeFn
+  unaryGrad: NativeFn, logSoftmax: NativeFn, softmaxGrad: NativeFn, repeat: NativeFn
+  conv2dGradInput: NativeFn, conv2dGradWeight: NativeFn, dropout: NativeFn
 }
+
+/** The kernels an addon's kernel set carries (an addon built before some existed lacks them: see wrap). */
+const KERNEL_NAMES = ['gemm', 'linear', 'binary', 'scale', 'unary', 'softmax', 'reduce', 'transpose', 'conv2d', 'unaryGrad', 'logSoftmax', 'softmaxGrad', 'repeat', 'conv2dGradInput', 'conv2dGradWeight', 'dropout'] as const
 interface NativeAddon {
   cpu: NativeKernels & { gemmImpl: () => string }
   cuda?: NativeKernels & {
@@ -90,9 +95,13 @@ export function loadAddon (): { addon?: NativeAddon, error?: string } {
   return loaded
 }
 
-function wrap<B> (kind: 'cpu' | 'cuda', k: NativeKernels): Pick<Kernels<B>, 'gemm' | 'linear' | 'binary' | 'scale' | 'unary' | 'softmax' | 'reduce' | 'transpose' | 'conv2d'> {
+function wrap<B> (kind: 'cpu' | 'cuda', k: NativeKernels): Pick<Kernels<B>, typeof KERNEL_NAMES[number]> {
   const call = (name: keyof NativeKernels) => {
     const fn = k[name]
+    if (typeof fn !== 'function') {
+      // An addon built from older sources: rebuilding it (`npm rebuild`) brings the kernel.
+      return (): void => { throw fromNative(Object.assign(new Error(`the native addon has no ${name} kernel: it was built from older sources (run \`npm rebuild\`)`), { code: 'backend' }), `${kind} ${name}`) }
+    }
     return (...args: unknown[]): void => {
       try {
         fn(...args)
@@ -101,17 +110,7 @@ function wrap<B> (kind: 'cpu' | 'cuda', k: NativeKernels): Pick<Kernels<B>, 'gem
       }
     }
   }
-  return {
-    gemm: call('gemm'),
-    linear: call('linear'),
-    binary: call('binary'),
-    scale: call('scale'),
-    unary: call('unary'),
-    softmax: call('softmax'),
-    reduce: call('reduce'),
-    transpose: call('transpose'),
-    conv2d: call('conv2d')
-  }
+  return Object.fromEntries(KERNEL_NAMES.map(name => [name, call(name)])) as unknown as Pick<Kernels<B>, typeof KERNEL_NAMES[number]>
 }
 
 let cpu: Kernels<Float32Array> | undefined | null

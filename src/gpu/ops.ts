@@ -1,7 +1,7 @@
 // The tensor operations of the GPU bridge over any backend: shape and dtype checks with errors
 // that say what was wrong, output shapes, and the calls into the backend's kernels. Tensors are
 // immutable; every operation returns a new one. `reshape` shares its input's storage.
-import { BINARY_OPS, REDUCE_OPS, UNARY_OPS, type BinaryOp, type DType, type Kernels, type ReduceOp, type UnaryOp } from './interface.js'
+import { BINARY_OPS, REDUCE_OPS, UNARY_OPS, type BinaryOp, type DType, type Kernels, type ReduceOp, type UnaryGradOp, type UnaryOp } from './interface.js'
 import { GpuError } from './errors.js'
 
 /** The most elements one tensor may hold (a Float32Array's limit on 64-bit Node is higher; this keeps byte offsets exact). */
@@ -267,4 +267,111 @@ export class TensorOps<B = unknown> {
     const ow = Math.floor((w + 2 * padding - s) / stride) + 1
     return this.#produce([n, k, oh, ow], (y) => this.kernels.conv2d(xb, wb, bb, y, n, c, h, w, k, r, s, stride, padding, oh, ow), 'conv2d')
   }
+
+  /** The gradient of relu or gelu at `x`, given the loss's gradient `grad` with respect to its output. */
+  unaryGrad (op: UnaryGradOp, x: HostTensor<B>, grad: HostTensor<B>): HostTensor<B> {
+    const xb = this.#check(x, `${op}-grad x`)
+    const gb = this.#check(grad, `${op}-grad grad`)
+    if (!sameShape(x.shape, grad.shape)) throw new GpuError('shape-mismatch', `${op}-grad: x ${fmt(x.shape)} and grad ${fmt(grad.shape)} must have one shape`)
+    return this.#produce(x.shape, (c) => this.kernels.unaryGrad(UNARY_OPS[op], xb, gb, c, x.size), `${op}-grad`)
+  }
+
+  logSoftmax (a: HostTensor<B>, axis = -1): HostTensor<B> {
+    const ab = this.#check(a, 'log-softmax a')
+    if (a.shape.length === 0) throw new GpuError('invalid-argument', 'log-softmax: needs a tensor of rank >= 1, got a scalar')
+    const ax = axisOf(axis, a.shape.length, 'log-softmax')
+    return this.#produce(a.shape, (c) => this.kernels.logSoftmax(ab, c, prod(a.shape.slice(0, ax)), a.shape[ax]!, prod(a.shape.slice(ax + 1))), 'log-softmax')
+  }
+
+  /** The gradient with respect to softmax's input (log: log-softmax's), from its output `y` and `grad`. */
+  softmaxGrad (y: HostTensor<B>, grad: HostTensor<B>, axis: number, log: boolean): HostTensor<B> {
+    const yb = this.#check(y, 'softmax-grad y')
+    const gb = this.#check(grad, 'softmax-grad grad')
+    if (!sameShape(y.shape, grad.shape)) throw new GpuError('shape-mismatch', `softmax-grad: y ${fmt(y.shape)} and grad ${fmt(grad.shape)} must have one shape`)
+    if (y.shape.length === 0) throw new GpuError('invalid-argument', 'softmax-grad: needs a tensor of rank >= 1, got a scalar')
+    const ax = axisOf(axis, y.shape.length, 'softmax-grad')
+    return this.#produce(y.shape, (c) => this.kernels.softmaxGrad(log ? 1 : 0, yb, gb, c, prod(y.shape.slice(0, ax)), y.shape[ax]!, prod(y.shape.slice(ax + 1))), 'softmax-grad')
+  }
+
+  /** `a` repeated to `shape` by numpy's broadcasting rules (a's dimensions, right-aligned, are 1 or equal to shape's). */
+  expand (a: HostTensor<B>, shape: readonly number[]): HostTensor<B> {
+    let buf = this.#check(a, 'expand a')
+    elements(shape, 'expand')
+    if (a.shape.length > shape.length) throw new GpuError('shape-mismatch', `expand: ${fmt(a.shape)} has more dimensions than ${fmt(shape)}`)
+    const cur = [...Array<number>(shape.length - a.shape.length).fill(1), ...a.shape]
+    for (let i = 0; i < shape.length; i++) {
+      if (cur[i] !== shape[i] && cur[i] !== 1) throw new GpuError('shape-mismatch', `expand: ${fmt(a.shape)} does not broadcast to ${fmt(shape)} (each dimension, from the right, must be 1 or equal)`)
+    }
+    const axes = cur.map((d, i) => d === 1 && shape[i] !== 1 ? i : -1).filter(i => i >= 0)
+    if (axes.length === 0) return this.reshape(a, shape)
+    // One axis at a time; the intermediate buffers are this call's own.
+    let owned: B | undefined
+    try {
+      for (const [j, ax] of axes.entries()) {
+        const outer = prod(cur.slice(0, ax))
+        const inner = prod(cur.slice(ax + 1))
+        cur[ax] = shape[ax]!
+        const n = elements(cur, 'expand')
+        const next = this.kernels.alloc(n)
+        try {
+          this.kernels.repeat(buf, next, outer, shape[ax]!, inner)
+        } catch (err) {
+          this.kernels.free(next)
+          throw err
+        }
+        if (owned !== undefined) this.kernels.free(owned)
+        owned = next
+        buf = next
+        if (j === axes.length - 1) {
+          owned = undefined
+          return this.#adopt(shape, next)
+        }
+      }
+    } finally {
+      if (owned !== undefined) this.kernels.free(owned)
+    }
+    throw new Error('unreachable')
+  }
+
+  /** Elements zeroed with probability p (a mask fixed by `seed`), the others scaled by 1 / (1 - p). */
+  dropout (a: HostTensor<B>, p: number, seed: number): HostTensor<B> {
+    const ab = this.#check(a, 'dropout a')
+    if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new GpuError('invalid-argument', `dropout: p must be in [0, 1), got ${String(p)}`)
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new GpuError('invalid-argument', `dropout: seed must be an integer in [0, 2^32), got ${String(seed)}`)
+    return this.#produce(a.shape, (c) => this.kernels.dropout(ab, c, a.size, p, seed), 'dropout')
+  }
+
+  /** conv2d's gradient with respect to its input of `inputShape`, from `grad` (shaped as conv2d's output) and the weight. */
+  conv2dGradInput (grad: HostTensor<B>, weight: HostTensor<B>, inputShape: readonly number[], stride = 1, padding = 0): HostTensor<B> {
+    const gb = this.#check(grad, 'conv2d-grad-input grad')
+    const wb = this.#check(weight, 'conv2d-grad-input weight')
+    const d = this.#convDims('conv2d-grad-input', inputShape, weight.shape, grad.shape, stride, padding)
+    return this.#produce(inputShape, (dx) => this.kernels.conv2dGradInput(gb, wb, dx, ...d), 'conv2d-grad-input')
+  }
+
+  /** conv2d's gradient with respect to its weight of `weightShape`, from its input and `grad`. */
+  conv2dGradWeight (input: HostTensor<B>, grad: HostTensor<B>, weightShape: readonly number[], stride = 1, padding = 0): HostTensor<B> {
+    const xb = this.#check(input, 'conv2d-grad-weight input')
+    const gb = this.#check(grad, 'conv2d-grad-weight grad')
+    const d = this.#convDims('conv2d-grad-weight', input.shape, weightShape, grad.shape, stride, padding)
+    return this.#produce(weightShape, (dw) => this.kernels.conv2dGradWeight(xb, gb, dw, ...d), 'conv2d-grad-weight')
+  }
+
+  /** The dimensions of a conv2d gradient, checked: input, weight and output shapes must agree as conv2d's would. */
+  #convDims (what: string, inputShape: readonly number[], weightShape: readonly number[], gradShape: readonly number[], stride: number, padding: number): [number, number, number, number, number, number, number, number, number, number, number] {
+    if (inputShape.length !== 4 || weightShape.length !== 4) throw new GpuError('shape-mismatch', `${what}: input must be [n, c, h, w] and weight [k, c, r, s], got ${fmt(inputShape)} and ${fmt(weightShape)}`)
+    elements(inputShape, what)
+    elements(weightShape, what)
+    const [n, c, h, w] = inputShape as [number, number, number, number]
+    const [k, c2, r, s] = weightShape as [number, number, number, number]
+    if (c !== c2) throw new GpuError('shape-mismatch', `${what}: input has ${c} channels ${fmt(inputShape)}, weight expects ${c2} ${fmt(weightShape)}`)
+    if (!Number.isInteger(stride) || stride < 1) throw new GpuError('invalid-argument', `${what}: stride must be >= 1, got ${stride}`)
+    if (!Number.isInteger(padding) || padding < 0) throw new GpuError('invalid-argument', `${what}: padding must be >= 0, got ${padding}`)
+    if (h + 2 * padding < r || w + 2 * padding < s) throw new GpuError('shape-mismatch', `${what}: the ${r}x${s} kernel is larger than the padded ${h + 2 * padding}x${w + 2 * padding} input`)
+    const oh = Math.floor((h + 2 * padding - r) / stride) + 1
+    const ow = Math.floor((w + 2 * padding - s) / stride) + 1
+    if (!sameShape(gradShape, [n, k, oh, ow])) throw new GpuError('shape-mismatch', `${what}: grad must be conv2d's output shape ${fmt([n, k, oh, ow])}, got ${fmt(gradShape)}`)
+    return [n, c, h, w, k, r, s, stride, padding, oh, ow]
+  }
+
 }

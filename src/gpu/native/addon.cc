@@ -128,6 +128,9 @@ struct K<false> {
   static constexpr auto gemm = fk_gemm; static constexpr auto linear = fk_linear; static constexpr auto binary = fk_binary;
   static constexpr auto scale = fk_scale; static constexpr auto unary = fk_unary; static constexpr auto softmax = fk_softmax;
   static constexpr auto reduce = fk_reduce; static constexpr auto transpose = fk_transpose; static constexpr auto conv2d = fk_conv2d;
+  static constexpr auto unary_grad = fk_unary_grad; static constexpr auto log_softmax = fk_log_softmax; static constexpr auto softmax_grad = fk_softmax_grad;
+  static constexpr auto repeat = fk_repeat; static constexpr auto conv2d_grad_input = fk_conv2d_grad_input; static constexpr auto conv2d_grad_weight = fk_conv2d_grad_weight;
+  static constexpr auto dropout = fk_dropout;
 };
 #ifdef FABRIC_WITH_CUDA
 template <>
@@ -135,6 +138,9 @@ struct K<true> {
   static constexpr auto gemm = fkc_gemm; static constexpr auto linear = fkc_linear; static constexpr auto binary = fkc_binary;
   static constexpr auto scale = fkc_scale; static constexpr auto unary = fkc_unary; static constexpr auto softmax = fkc_softmax;
   static constexpr auto reduce = fkc_reduce; static constexpr auto transpose = fkc_transpose; static constexpr auto conv2d = fkc_conv2d;
+  static constexpr auto unary_grad = fkc_unary_grad; static constexpr auto log_softmax = fkc_log_softmax; static constexpr auto softmax_grad = fkc_softmax_grad;
+  static constexpr auto repeat = fkc_repeat; static constexpr auto conv2d_grad_input = fkc_conv2d_grad_input; static constexpr auto conv2d_grad_weight = fkc_conv2d_grad_weight;
+  static constexpr auto dropout = fkc_dropout;
 };
 #endif
 
@@ -292,6 +298,111 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
   });
 }
 
+// unaryGrad(op, x, g, c, n)
+template <bool C>
+napi_value UnaryGrad(napi_env env, napi_callback_info info) {
+  return guard(env, [&]() -> napi_value {
+    napi_value v[5];
+    args(env, info, v, "unaryGrad");
+    const int64_t op = int_arg(env, v[0], "op"), n = int_arg(env, v[4], "n");
+    const float* x = buffer_arg(env, v[1], C, n, "x");
+    const float* g = buffer_arg(env, v[2], C, n, "g");
+    float* c = buffer_arg(env, v[3], C, n, "c");
+    if (n > 0) result(K<C>::unary_grad(static_cast<int>(op), x, g, c, n), C);
+    return undefined(env);
+  });
+}
+
+// logSoftmax(a, c, outer, dim, inner)
+template <bool C>
+napi_value LogSoftmax(napi_env env, napi_callback_info info) {
+  return guard(env, [&]() -> napi_value {
+    napi_value v[5];
+    args(env, info, v, "logSoftmax");
+    const int64_t outer = int_arg(env, v[2], "outer"), dim = int_arg(env, v[3], "dim"), inner = int_arg(env, v[4], "inner");
+    const float* a = buffer_arg(env, v[0], C, outer * dim * inner, "a");
+    float* c = buffer_arg(env, v[1], C, outer * dim * inner, "c");
+    if (outer * dim * inner > 0) result(K<C>::log_softmax(a, c, outer, dim, inner), C);
+    return undefined(env);
+  });
+}
+
+// softmaxGrad(log, y, g, c, outer, dim, inner)
+template <bool C>
+napi_value SoftmaxGrad(napi_env env, napi_callback_info info) {
+  return guard(env, [&]() -> napi_value {
+    napi_value v[7];
+    args(env, info, v, "softmaxGrad");
+    const int64_t log = int_arg(env, v[0], "log"), outer = int_arg(env, v[4], "outer"), dim = int_arg(env, v[5], "dim"), inner = int_arg(env, v[6], "inner");
+    const float* y = buffer_arg(env, v[1], C, outer * dim * inner, "y");
+    const float* g = buffer_arg(env, v[2], C, outer * dim * inner, "g");
+    float* c = buffer_arg(env, v[3], C, outer * dim * inner, "c");
+    if (outer * dim * inner > 0) result(K<C>::softmax_grad(log != 0 ? 1 : 0, y, g, c, outer, dim, inner), C);
+    return undefined(env);
+  });
+}
+
+// repeat(a, c, outer, dim, inner)
+template <bool C>
+napi_value Repeat(napi_env env, napi_callback_info info) {
+  return guard(env, [&]() -> napi_value {
+    napi_value v[5];
+    args(env, info, v, "repeat");
+    const int64_t outer = int_arg(env, v[2], "outer"), dim = int_arg(env, v[3], "dim"), inner = int_arg(env, v[4], "inner");
+    const float* a = buffer_arg(env, v[0], C, outer * inner, "a");
+    float* c = buffer_arg(env, v[1], C, outer * dim * inner, "c");
+    if (outer * dim * inner > 0) result(K<C>::repeat(a, c, outer, dim, inner), C);
+    return undefined(env);
+  });
+}
+
+// conv2dGradInput(g, w, dx, n, c, h, w, k, r, s, stride, pad, oh, ow) and
+// conv2dGradWeight(x, g, dw, ...): the same dimensions as conv2d's.
+template <bool C, bool INPUT>
+napi_value Conv2dGrad(napi_env env, napi_callback_info info) {
+  return guard(env, [&]() -> napi_value {
+    napi_value v[14];
+    args(env, info, v, INPUT ? "conv2dGradInput" : "conv2dGradWeight");
+    int64_t d[11];
+    const char* names[11] = {"n", "c", "h", "w", "k", "r", "s", "stride", "pad", "oh", "ow"};
+    for (int i = 0; i < 11; i++) d[i] = int_arg(env, v[3 + i], names[i]);
+    const int64_t n = d[0], c = d[1], h = d[2], wd = d[3], k = d[4], r = d[5], s = d[6], stride = d[7], pad = d[8], oh = d[9], ow = d[10];
+    if (stride == 0) throw ThrowError{"invalid-argument", "native conv2d grad: stride must be >= 1"};
+    if (h + 2 * pad < r || wd + 2 * pad < s || oh != (h + 2 * pad - r) / stride + 1 || ow != (wd + 2 * pad - s) / stride + 1) {
+      throw ThrowError{"invalid-argument", "native conv2d grad: output size does not match the input, kernel, stride and padding"};
+    }
+    if (INPUT) {
+      const float* g = buffer_arg(env, v[0], C, n * k * oh * ow, "g");
+      const float* w = buffer_arg(env, v[1], C, k * c * r * s, "w");
+      float* dx = buffer_arg(env, v[2], C, n * c * h * wd, "dx");
+      if (n * c * h * wd > 0) result(K<C>::conv2d_grad_input(g, w, dx, n, c, h, wd, k, r, s, stride, pad, oh, ow), C);
+    } else {
+      const float* x = buffer_arg(env, v[0], C, n * c * h * wd, "x");
+      const float* g = buffer_arg(env, v[1], C, n * k * oh * ow, "g");
+      float* dw = buffer_arg(env, v[2], C, k * c * r * s, "dw");
+      if (k * c * r * s > 0) result(K<C>::conv2d_grad_weight(x, g, dw, n, c, h, wd, k, r, s, stride, pad, oh, ow), C);
+    }
+    return undefined(env);
+  });
+}
+
+// dropout(a, c, n, p, seed)
+template <bool C>
+napi_value Dropout(napi_env env, napi_callback_info info) {
+  return guard(env, [&]() -> napi_value {
+    napi_value v[5];
+    args(env, info, v, "dropout");
+    const int64_t n = int_arg(env, v[2], "n"), seed = int_arg(env, v[4], "seed");
+    const float p = float_arg(env, v[3], "p");
+    if (seed > 0xffffffffLL) throw ThrowError{"invalid-argument", "native dropout: seed must fit in 32 bits"};
+    if (!(p >= 0.0f && p < 1.0f)) throw ThrowError{"invalid-argument", "native dropout: p must be in [0, 1)"};
+    const float* a = buffer_arg(env, v[0], C, n, "a");
+    float* c = buffer_arg(env, v[1], C, n, "c");
+    if (n > 0) result(K<C>::dropout(a, c, n, p, static_cast<uint32_t>(seed)), C);
+    return undefined(env);
+  });
+}
+
 napi_value CpuGemmImpl(napi_env env, napi_callback_info) {
   napi_value s;
   napi_create_string_utf8(env, fk_gemm_impl(), NAPI_AUTO_LENGTH, &s);
@@ -411,6 +522,13 @@ napi_value kernel_set(napi_env env) {
   set_fn(env, obj, "reduce", Reduce<C>);
   set_fn(env, obj, "transpose", Transpose<C>);
   set_fn(env, obj, "conv2d", Conv2d<C>);
+  set_fn(env, obj, "unaryGrad", UnaryGrad<C>);
+  set_fn(env, obj, "logSoftmax", LogSoftmax<C>);
+  set_fn(env, obj, "softmaxGrad", SoftmaxGrad<C>);
+  set_fn(env, obj, "repeat", Repeat<C>);
+  set_fn(env, obj, "conv2dGradInput", Conv2dGrad<C, true>);
+  set_fn(env, obj, "conv2dGradWeight", Conv2dGrad<C, false>);
+  set_fn(env, obj, "dropout", Dropout<C>);
   return obj;
 }
 

@@ -86,6 +86,44 @@ inline float gelu(float x) {
   return x / (1.0f + std::exp(-2.0f * k * (x + 0.044715f * x * x * x)));
 }
 
+// The derivative of gelu above: with s = 1 / (1 + exp(-2z)), gelu = x s and
+// gelu' = s + x s (1 - s) dz/dx * 2, dz/dx = sqrt(2/pi) (1 + 3 * 0.044715 x^2). Evaluated in double.
+inline float gelu_grad(float xf) {
+  const double x = xf, k = 0.7978845608028654;
+  const double s = 1.0 / (1.0 + std::exp(-2.0 * k * (x + 0.044715 * x * x * x)));
+  return static_cast<float>(s + x * s * (1.0 - s) * 2.0 * k * (1.0 + 0.134145 * x * x));
+}
+
+// The dropout mask's uniform number for element i (kernels.h): a 32-bit integer mix of seed and i.
+inline float mask_uniform(uint32_t seed, int64_t i) {
+  uint32_t h = seed ^ (static_cast<uint32_t>(i) * 0x9E3779B9u);
+  h ^= h >> 16;
+  h *= 0x7feb352du;
+  h ^= h >> 15;
+  h *= 0x846ca68bu;
+  h ^= h >> 16;
+  return static_cast<float>(h >> 8) * (1.0f / 16777216.0f);
+}
+
+// im2col of one image: col[c*r*s, oh*ow] (zero outside the padded input).
+void im2col(const float* xi, float* col, int64_t c, int64_t h, int64_t wd, int64_t r, int64_t s, int64_t stride, int64_t pad, int64_t oh, int64_t ow) {
+  const int64_t pixels = oh * ow;
+  for (int64_t ch = 0; ch < c; ch++) {
+    for (int64_t i = 0; i < r; i++) {
+      for (int64_t j = 0; j < s; j++) {
+        float* dst = col + ((ch * r + i) * s + j) * pixels;
+        for (int64_t oy = 0; oy < oh; oy++) {
+          const int64_t iy = oy * stride - pad + i;
+          for (int64_t ox = 0; ox < ow; ox++) {
+            const int64_t ix = ox * stride - pad + j;
+            dst[oy * ow + ox] = (iy >= 0 && iy < h && ix >= 0 && ix < wd) ? xi[(ch * h + iy) * wd + ix] : 0.0f;
+          }
+        }
+      }
+    }
+  }
+}
+
 template <typename F>
 void map(const float* __restrict a, float* __restrict c, int64_t n, F f) {
   for (int64_t i = 0; i < n; i++) c[i] = f(a[i]);
@@ -171,6 +209,9 @@ int fk_unary(int op, const float* a, float* c, int64_t n) {
     case FK_RELU: map(a, c, n, [](float x) { return x > 0.0f ? x : 0.0f; }); return FK_OK;
     case FK_GELU: map(a, c, n, gelu); return FK_OK;
     case FK_EXP: map(a, c, n, [](float x) { return std::exp(x); }); return FK_OK;
+    case FK_LOG: map(a, c, n, [](float x) { return std::log(x); }); return FK_OK;
+    case FK_SQRT: map(a, c, n, [](float x) { return std::sqrt(x); }); return FK_OK;
+    case FK_TANH: map(a, c, n, [](float x) { return std::tanh(x); }); return FK_OK;
     default: return fail(FK_ERR_ARG, "unary: unknown op");
   }
 }
@@ -239,21 +280,7 @@ int fk_conv2d(const float* x, const float* w, const float* bias, float* y, int64
     const int64_t patch = c * r * s, pixels = oh * ow;
     std::vector<float> col(patch * pixels);
     for (int64_t img = 0; img < n; img++) {
-      const float* xi = x + img * c * h * wd;
-      for (int64_t ch = 0; ch < c; ch++) {
-        for (int64_t i = 0; i < r; i++) {
-          for (int64_t j = 0; j < s; j++) {
-            float* dst = col.data() + ((ch * r + i) * s + j) * pixels;
-            for (int64_t oy = 0; oy < oh; oy++) {
-              const int64_t iy = oy * stride - pad + i;
-              for (int64_t ox = 0; ox < ow; ox++) {
-                const int64_t ix = ox * stride - pad + j;
-                dst[oy * ow + ox] = (iy >= 0 && iy < h && ix >= 0 && ix < wd) ? xi[(ch * h + iy) * wd + ix] : 0.0f;
-              }
-            }
-          }
-        }
-      }
+      im2col(x + img * c * h * wd, col.data(), c, h, wd, r, s, stride, pad, oh, ow);
       float* yi = y + img * k * pixels;
       if (bias != nullptr) {
         for (int64_t q = 0; q < k; q++) std::fill(yi + q * pixels, yi + (q + 1) * pixels, bias[q]);
@@ -268,6 +295,110 @@ int fk_conv2d(const float* x, const float* w, const float* bias, float* y, int64
   } catch (const std::bad_alloc&) {
     return fail(FK_ERR_OOM, "conv2d: out of memory for the im2col buffer");
   }
+}
+
+int fk_unary_grad(int op, const float* x, const float* g, float* c, int64_t n) {
+  switch (op) {
+    case FK_RELU: for (int64_t i = 0; i < n; i++) c[i] = x[i] > 0.0f ? g[i] : 0.0f; return FK_OK;
+    case FK_GELU: for (int64_t i = 0; i < n; i++) c[i] = g[i] * gelu_grad(x[i]); return FK_OK;
+    default: return fail(FK_ERR_ARG, "unary_grad: only relu and gelu have a gradient kernel");
+  }
+}
+
+int fk_log_softmax(const float* a, float* c, int64_t outer, int64_t dim, int64_t inner) {
+  for (int64_t o = 0; o < outer; o++) {
+    for (int64_t i = 0; i < inner; i++) {
+      const float* src = a + o * dim * inner + i;
+      float* dst = c + o * dim * inner + i;
+      float mx = -INFINITY;
+      for (int64_t d = 0; d < dim; d++) mx = std::max(mx, src[d * inner]);
+      double total = 0.0;
+      for (int64_t d = 0; d < dim; d++) total += std::exp(static_cast<double>(src[d * inner]) - mx);
+      const double lse = mx + std::log(total);
+      for (int64_t d = 0; d < dim; d++) dst[d * inner] = static_cast<float>(src[d * inner] - lse);
+    }
+  }
+  return FK_OK;
+}
+
+int fk_softmax_grad(int log, const float* y, const float* g, float* c, int64_t outer, int64_t dim, int64_t inner) {
+  for (int64_t o = 0; o < outer; o++) {
+    for (int64_t i = 0; i < inner; i++) {
+      const int64_t base = o * dim * inner + i;
+      double acc = 0.0;
+      if (log != 0) {
+        for (int64_t d = 0; d < dim; d++) acc += g[base + d * inner];
+        for (int64_t d = 0; d < dim; d++) c[base + d * inner] = static_cast<float>(g[base + d * inner] - std::exp(static_cast<double>(y[base + d * inner])) * acc);
+      } else {
+        for (int64_t d = 0; d < dim; d++) acc += static_cast<double>(g[base + d * inner]) * y[base + d * inner];
+        for (int64_t d = 0; d < dim; d++) c[base + d * inner] = static_cast<float>(y[base + d * inner] * (g[base + d * inner] - acc));
+      }
+    }
+  }
+  return FK_OK;
+}
+
+int fk_repeat(const float* a, float* c, int64_t outer, int64_t dim, int64_t inner) {
+  for (int64_t o = 0; o < outer; o++) {
+    for (int64_t d = 0; d < dim; d++) std::memcpy(c + (o * dim + d) * inner, a + o * inner, inner * sizeof(float));
+  }
+  return FK_OK;
+}
+
+// Per image: dcol[c*r*s, oh*ow] = Wᵀ · G_img, then col2im adds each column back where it came from.
+int fk_conv2d_grad_input(const float* g, const float* w, float* dx, int64_t n, int64_t c, int64_t h, int64_t wd, int64_t k, int64_t r, int64_t s, int64_t stride, int64_t pad, int64_t oh, int64_t ow) {
+  try {
+    const int64_t patch = c * r * s, pixels = oh * ow;
+    std::fill(dx, dx + n * c * h * wd, 0.0f);
+    if (patch == 0 || pixels == 0 || k == 0) return FK_OK;
+    std::vector<float> dcol(patch * pixels);
+    for (int64_t img = 0; img < n; img++) {
+      one_gemm(w, g + img * k * pixels, dcol.data(), patch, pixels, k, true, false, 0.0f);
+      float* di = dx + img * c * h * wd;
+      for (int64_t ch = 0; ch < c; ch++) {
+        for (int64_t i = 0; i < r; i++) {
+          for (int64_t j = 0; j < s; j++) {
+            const float* src = dcol.data() + ((ch * r + i) * s + j) * pixels;
+            for (int64_t oy = 0; oy < oh; oy++) {
+              const int64_t iy = oy * stride - pad + i;
+              if (iy < 0 || iy >= h) continue;
+              for (int64_t ox = 0; ox < ow; ox++) {
+                const int64_t ix = ox * stride - pad + j;
+                if (ix >= 0 && ix < wd) di[(ch * h + iy) * wd + ix] += src[oy * ow + ox];
+              }
+            }
+          }
+        }
+      }
+    }
+    return FK_OK;
+  } catch (const std::bad_alloc&) {
+    return fail(FK_ERR_OOM, "conv2d_grad_input: out of memory for the column buffer");
+  }
+}
+
+// DW[k, c*r*s] = sum over images of G_img[k, oh*ow] · col_imgᵀ.
+int fk_conv2d_grad_weight(const float* x, const float* g, float* dw, int64_t n, int64_t c, int64_t h, int64_t wd, int64_t k, int64_t r, int64_t s, int64_t stride, int64_t pad, int64_t oh, int64_t ow) {
+  try {
+    const int64_t patch = c * r * s, pixels = oh * ow;
+    std::fill(dw, dw + k * patch, 0.0f);
+    if (patch == 0 || pixels == 0 || k == 0) return FK_OK;
+    std::vector<float> col(patch * pixels);
+    for (int64_t img = 0; img < n; img++) {
+      im2col(x + img * c * h * wd, col.data(), c, h, wd, r, s, stride, pad, oh, ow);
+      one_gemm(g + img * k * pixels, col.data(), dw, k, patch, pixels, false, true, img == 0 ? 0.0f : 1.0f);
+    }
+    return FK_OK;
+  } catch (const std::bad_alloc&) {
+    return fail(FK_ERR_OOM, "conv2d_grad_weight: out of memory for the im2col buffer");
+  }
+}
+
+int fk_dropout(const float* a, float* c, int64_t n, float p, uint32_t seed) {
+  if (!(p >= 0.0f && p < 1.0f)) return fail(FK_ERR_ARG, "dropout: p must be in [0, 1)");
+  const float keep = 1.0f / (1.0f - p);
+  for (int64_t i = 0; i < n; i++) c[i] = mask_uniform(seed, i) >= p ? a[i] * keep : 0.0f;
+  return FK_OK;
 }
 
 }  // extern "C"

@@ -253,10 +253,143 @@ __global__ void unary_kernel(int op, const float* __restrict__ a, float* __restr
       const double xd = x;
       const double z = 0.7978845608028654 * (xd + 0.044715 * xd * xd * xd);
       r = static_cast<float>(xd / (1.0 + exp(-2.0 * z)));
+    } else if (op == FK_EXP) {
+      r = expf(x);  // full-precision expf (max 2 ulp), not __expf
+    } else if (op == FK_LOG) {
+      r = logf(x);
+    } else if (op == FK_SQRT) {
+      r = sqrtf(x);
     } else {
-      r = expf(x);  // FK_EXP, full-precision expf (max 2 ulp), not __expf
+      r = static_cast<float>(tanh(double(x)));  // FK_TANH
     }
     c[i] = r;
+  }
+}
+
+// unary_grad: c[i] = g[i] * op'(x[i]) for relu and gelu (the derivative of the stable form, in
+// double: s + x s (1 - s) 2k (1 + 3*0.044715 x^2), s = 1 / (1 + exp(-2z))).
+__global__ void unary_grad_kernel(int op, const float* __restrict__ x, const float* __restrict__ g,
+                                  float* __restrict__ c, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    if (op == FK_RELU) {
+      c[i] = x[i] > 0.0f ? g[i] : 0.0f;
+    } else {
+      const double xd = x[i], k = 0.7978845608028654;
+      const double s = 1.0 / (1.0 + exp(-2.0 * k * (xd + 0.044715 * xd * xd * xd)));
+      c[i] = g[i] * static_cast<float>(s + xd * s * (1.0 - s) * 2.0 * k * (1.0 + 0.134145 * xd * xd));
+    }
+  }
+}
+
+// repeat: c[o, d, i] = a[o, i] over [outer, dim, inner].
+__global__ void repeat_kernel(const float* __restrict__ a, float* __restrict__ c, int64_t outer,
+                              int64_t dim, int64_t inner) {
+  const int64_t total = outer * dim * inner;
+  for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < total;
+       e += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t i = e % inner, o = e / (dim * inner);
+    c[e] = a[o * inner + i];
+  }
+}
+
+// The dropout mask's uniform number for element i (kernels.h), as the CPU backend computes it.
+__device__ float mask_uniform(uint32_t seed, int64_t i) {
+  uint32_t h = seed ^ (static_cast<uint32_t>(i) * 0x9E3779B9u);
+  h ^= h >> 16;
+  h *= 0x7feb352du;
+  h ^= h >> 15;
+  h *= 0x846ca68bu;
+  h ^= h >> 16;
+  return static_cast<float>(h >> 8) * (1.0f / 16777216.0f);
+}
+
+__global__ void dropout_kernel(const float* __restrict__ a, float* __restrict__ c, int64_t n,
+                               float p, float keep, uint32_t seed) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x)
+    c[i] = mask_uniform(seed, i) >= p ? a[i] * keep : 0.0f;
+}
+
+// softmax_grad / log_softmax, one thread per column (o, i) of [outer, dim, inner], sums in
+// double. Mode 0: log_softmax forward of a; 1: softmax grad (y, g); 2: log_softmax grad (y, g).
+__global__ void softmax_family_kernel(int mode, const float* __restrict__ y,
+                                      const float* __restrict__ g, float* __restrict__ c,
+                                      int64_t outer, int64_t dim, int64_t inner) {
+  const int64_t cols = outer * inner;
+  for (int64_t col = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; col < cols;
+       col += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t base = (col / inner) * dim * inner + col % inner;
+    if (mode == 0) {
+      float mx = -INFINITY;
+      for (int64_t d = 0; d < dim; d++) mx = fmaxf(mx, y[base + d * inner]);
+      double total = 0.0;
+      for (int64_t d = 0; d < dim; d++) total += exp(double(y[base + d * inner]) - mx);
+      const double lse = double(mx) + log(total);
+      for (int64_t d = 0; d < dim; d++) c[base + d * inner] = static_cast<float>(y[base + d * inner] - lse);
+    } else if (mode == 1) {
+      double acc = 0.0;
+      for (int64_t d = 0; d < dim; d++) acc += double(g[base + d * inner]) * y[base + d * inner];
+      for (int64_t d = 0; d < dim; d++)
+        c[base + d * inner] = static_cast<float>(y[base + d * inner] * (g[base + d * inner] - acc));
+    } else {
+      double acc = 0.0;
+      for (int64_t d = 0; d < dim; d++) acc += g[base + d * inner];
+      for (int64_t d = 0; d < dim; d++)
+        c[base + d * inner] = static_cast<float>(g[base + d * inner] - exp(double(y[base + d * inner])) * acc);
+    }
+  }
+}
+
+// conv2d_grad_input, one thread per dx[img][ci][iy][ix]: the sum over kk, ri, si of
+// g[img][kk][oy][ox] * w[kk][ci][ri][si] where oy*stride - pad + ri = iy (ox likewise), in double.
+__global__ void conv2d_grad_input_kernel(const float* __restrict__ g, const float* __restrict__ w,
+                                         float* __restrict__ dx, int64_t n, int64_t c, int64_t h,
+                                         int64_t wd, int64_t k, int64_t r, int64_t s,
+                                         int64_t stride, int64_t pad, int64_t oh, int64_t ow) {
+  const int64_t total = n * c * h * wd;
+  for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < total;
+       e += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t ix = e % wd, iy = (e / wd) % h, ci = (e / (wd * h)) % c, img = e / (wd * h * c);
+    double acc = 0.0;
+    for (int64_t ri = 0; ri < r; ++ri) {
+      const int64_t ty = iy + pad - ri;
+      if (ty < 0 || ty % stride != 0 || ty / stride >= oh) continue;
+      const int64_t oy = ty / stride;
+      for (int64_t si = 0; si < s; ++si) {
+        const int64_t tx = ix + pad - si;
+        if (tx < 0 || tx % stride != 0 || tx / stride >= ow) continue;
+        const int64_t ox = tx / stride;
+        for (int64_t kk = 0; kk < k; ++kk)
+          acc += double(g[((img * k + kk) * oh + oy) * ow + ox]) * w[((kk * c + ci) * r + ri) * s + si];
+      }
+    }
+    dx[e] = static_cast<float>(acc);
+  }
+}
+
+// conv2d_grad_weight, one thread per dw[kk][ci][ri][si]: the sum over images and output pixels of
+// g[img][kk][oy][ox] * x[img][ci][oy*stride - pad + ri][ox*stride - pad + si], in double.
+__global__ void conv2d_grad_weight_kernel(const float* __restrict__ x, const float* __restrict__ g,
+                                          float* __restrict__ dw, int64_t n, int64_t c, int64_t h,
+                                          int64_t wd, int64_t k, int64_t r, int64_t s,
+                                          int64_t stride, int64_t pad, int64_t oh, int64_t ow) {
+  const int64_t total = k * c * r * s;
+  for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < total;
+       e += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t si = e % s, ri = (e / s) % r, ci = (e / (s * r)) % c, kk = e / (s * r * c);
+    double acc = 0.0;
+    for (int64_t img = 0; img < n; ++img)
+      for (int64_t oy = 0; oy < oh; ++oy) {
+        const int64_t iy = oy * stride - pad + ri;
+        if (iy < 0 || iy >= h) continue;
+        for (int64_t ox = 0; ox < ow; ++ox) {
+          const int64_t ix = ox * stride - pad + si;
+          if (ix < 0 || ix >= wd) continue;
+          acc += double(g[((img * k + kk) * oh + oy) * ow + ox]) * x[((img * c + ci) * h + iy) * wd + ix];
+        }
+      }
+    dw[e] = static_cast<float>(acc);
   }
 }
 
@@ -700,7 +833,7 @@ int fkc_scale(const float* a, float* c, int64_t n, float f) {
 }
 
 int fkc_unary(int op, const float* a, float* c, int64_t n) {
-  if (op < FK_RELU || op > FK_EXP) return fail(FK_ERR_ARG, "fkc_unary: unknown op %d", op);
+  if (op < FK_RELU || op > FK_TANH) return fail(FK_ERR_ARG, "fkc_unary: unknown op %d", op);
   if (n < 0) return fail(FK_ERR_ARG, "fkc_unary: negative length");
   if (n == 0) return FK_OK;
   if (int rc = ready("fkc_unary")) return rc;
@@ -808,6 +941,96 @@ int fkc_conv2d(const float* x, const float* w, const float* bias, float* y, int6
       return rc;
   }
   return finish("fkc_conv2d");
+}
+
+int fkc_unary_grad(int op, const float* x, const float* gr, float* c, int64_t n) {
+  if (op != FK_RELU && op != FK_GELU)
+    return fail(FK_ERR_ARG, "fkc_unary_grad: only relu and gelu have a gradient kernel (op %d)", op);
+  if (n < 0) return fail(FK_ERR_ARG, "fkc_unary_grad: negative length");
+  if (n == 0) return FK_OK;
+  if (int rc = ready("fkc_unary_grad")) return rc;
+  std::lock_guard<std::mutex> lock(g.mu);
+  (void)cudaGetLastError();
+  unary_grad_kernel<<<grid_for(n), kThreads, 0, g.stream>>>(op, x, gr, c, n);
+  return finish("fkc_unary_grad");
+}
+
+static int softmax_family(const char* what, int mode, const float* y, const float* gr, float* c,
+                          int64_t outer, int64_t dim, int64_t inner) {
+  if (outer < 0 || dim < 0 || inner < 0) return fail(FK_ERR_ARG, "%s: negative dimension", what);
+  if (outer == 0 || dim == 0 || inner == 0) return FK_OK;
+  if (int rc = ready(what)) return rc;
+  std::lock_guard<std::mutex> lock(g.mu);
+  (void)cudaGetLastError();
+  softmax_family_kernel<<<grid_for(outer * inner), kThreads, 0, g.stream>>>(mode, y, gr, c, outer,
+                                                                            dim, inner);
+  return finish(what);
+}
+
+int fkc_log_softmax(const float* a, float* c, int64_t outer, int64_t dim, int64_t inner) {
+  return softmax_family("fkc_log_softmax", 0, a, nullptr, c, outer, dim, inner);
+}
+
+int fkc_softmax_grad(int log, const float* y, const float* gr, float* c, int64_t outer,
+                     int64_t dim, int64_t inner) {
+  return softmax_family("fkc_softmax_grad", log != 0 ? 2 : 1, y, gr, c, outer, dim, inner);
+}
+
+int fkc_repeat(const float* a, float* c, int64_t outer, int64_t dim, int64_t inner) {
+  if (outer < 0 || dim < 0 || inner < 0) return fail(FK_ERR_ARG, "fkc_repeat: negative dimension");
+  const int64_t total = outer * dim * inner;
+  if (total == 0) return FK_OK;
+  if (int rc = ready("fkc_repeat")) return rc;
+  std::lock_guard<std::mutex> lock(g.mu);
+  (void)cudaGetLastError();
+  repeat_kernel<<<grid_for(total), kThreads, 0, g.stream>>>(a, c, outer, dim, inner);
+  return finish("fkc_repeat");
+}
+
+static int conv_grad(const char* what, bool input, const float* p, const float* q, float* out,
+                     int64_t n, int64_t c, int64_t h, int64_t wd, int64_t k, int64_t r, int64_t s,
+                     int64_t stride, int64_t pad, int64_t oh, int64_t ow) {
+  if (n < 0 || c < 0 || h < 0 || wd < 0 || k < 0 || r < 0 || s < 0 || pad < 0 || oh < 0 || ow < 0)
+    return fail(FK_ERR_ARG, "%s: negative dimension", what);
+  if (stride <= 0) return fail(FK_ERR_ARG, "%s: stride = %lld", what, (long long)stride);
+  const int64_t total = input ? n * c * h * wd : k * c * r * s;
+  if (total == 0) return FK_OK;
+  if (int rc = ready(what)) return rc;
+  std::lock_guard<std::mutex> lock(g.mu);
+  (void)cudaGetLastError();
+  if (input)
+    conv2d_grad_input_kernel<<<grid_for(total), kThreads, 0, g.stream>>>(p, q, out, n, c, h, wd, k,
+                                                                        r, s, stride, pad, oh, ow);
+  else
+    conv2d_grad_weight_kernel<<<grid_for(total), kThreads, 0, g.stream>>>(p, q, out, n, c, h, wd,
+                                                                         k, r, s, stride, pad, oh,
+                                                                         ow);
+  return finish(what);
+}
+
+int fkc_conv2d_grad_input(const float* gr, const float* w, float* dx, int64_t n, int64_t c,
+                          int64_t h, int64_t wd, int64_t k, int64_t r, int64_t s, int64_t stride,
+                          int64_t pad, int64_t oh, int64_t ow) {
+  return conv_grad("fkc_conv2d_grad_input", true, gr, w, dx, n, c, h, wd, k, r, s, stride, pad, oh,
+                   ow);
+}
+
+int fkc_conv2d_grad_weight(const float* x, const float* gr, float* dw, int64_t n, int64_t c,
+                           int64_t h, int64_t wd, int64_t k, int64_t r, int64_t s, int64_t stride,
+                           int64_t pad, int64_t oh, int64_t ow) {
+  return conv_grad("fkc_conv2d_grad_weight", false, x, gr, dw, n, c, h, wd, k, r, s, stride, pad,
+                   oh, ow);
+}
+
+int fkc_dropout(const float* a, float* c, int64_t n, float p, uint32_t seed) {
+  if (!(p >= 0.0f && p < 1.0f)) return fail(FK_ERR_ARG, "fkc_dropout: p must be in [0, 1)");
+  if (n < 0) return fail(FK_ERR_ARG, "fkc_dropout: negative length");
+  if (n == 0) return FK_OK;
+  if (int rc = ready("fkc_dropout")) return rc;
+  std::lock_guard<std::mutex> lock(g.mu);
+  (void)cudaGetLastError();
+  dropout_kernel<<<grid_for(n), kThreads, 0, g.stream>>>(a, c, n, p, 1.0f / (1.0f - p), seed);
+  return finish("fkc_dropout");
 }
 
 }  // extern "C"

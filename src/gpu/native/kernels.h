@@ -17,7 +17,7 @@ extern "C" {
 
 enum fk_code { FK_OK = 0, FK_ERR_OOM = 1, FK_ERR_BACKEND = 2, FK_ERR_ARG = 3 };
 enum fk_binary_op { FK_ADD = 0, FK_SUB = 1, FK_MUL = 2, FK_DIV = 3 };
-enum fk_unary_op { FK_RELU = 0, FK_GELU = 1, FK_EXP = 2 };
+enum fk_unary_op { FK_RELU = 0, FK_GELU = 1, FK_EXP = 2, FK_LOG = 3, FK_SQRT = 4, FK_TANH = 5 };
 enum fk_reduce_op { FK_SUM = 0, FK_MEAN = 1 };
 
 // ---- the kernel set, written once per backend (prefix fk_ for CPU, fkc_ for CUDA) ----------
@@ -29,12 +29,25 @@ enum fk_reduce_op { FK_SUM = 0, FK_MEAN = 1 };
 // binary: C[i] = A[i] op B[i % bn] for i < n (bn divides n; bn == n is elementwise).
 // scale: C[i] = A[i] * f.
 // unary: relu max(x,0); gelu 0.5x(1+tanh z), z = sqrt(2/pi)(x+0.044715x^3), computed in the
-//   stable form x / (1 + exp(-2z)) (1 + tanh z cancels in f32 for negative x); exp.
+//   stable form x / (1 + exp(-2z)) (1 + tanh z cancels in f32 for negative x); exp; log; sqrt; tanh.
+// unary_grad: C[i] = G[i] * op'(X[i]), for relu (1 where x > 0, else 0) and gelu (the derivative
+//   of the form above: s + x s (1 - s) 2 sqrt(2/pi) (1 + 3 * 0.044715 x^2), s = 1 / (1 + exp(-2z))).
 // softmax: over the middle axis of [outer, dim, inner], max-subtracted.
+// log_softmax: over the middle axis: x - max - log(sum exp(x - max)).
+// softmax_grad: the gradient of a loss with respect to the input of softmax (log 0) or log_softmax
+//   (log 1), from that function's output Y and the loss's gradient G with respect to Y, over the
+//   middle axis: softmax C = Y (G - sum(G Y)); log_softmax C = G - exp(Y) sum(G).
+// repeat: A[outer, inner] -> C[outer, dim, inner], C[o,d,i] = A[o,i] (a broadcast along one axis).
 // reduce: [outer, dim, inner] -> [outer, inner], sum or mean over dim.
 // transpose: [batch, rows, cols] -> [batch, cols, rows].
 // conv2d: X[n,c,h,w] * W[k,c,r,s] (+ bias[k] or NULL) -> Y[n,k,oh,ow], stride, zero padding `pad`;
 //   oh = (h + 2pad - r)/stride + 1, ow likewise.
+// conv2d_grad_input: from G[n,k,oh,ow] (the gradient with respect to conv2d's output) and
+//   W[k,c,r,s]: DX[n,c,h,w], the gradient with respect to its input (same stride and padding).
+// conv2d_grad_weight: from X[n,c,h,w] and G[n,k,oh,ow]: DW[k,c,r,s].
+// dropout: C[i] = A[i] * (u >= p ? 1 / (1 - p) : 0) with u = (h >> 8) * 2^-24 and h the 32-bit
+//   mix (x ^= x >> 16; x *= 0x7feb352d; x ^= x >> 15; x *= 0x846ca68b; x ^= x >> 16) of
+//   seed ^ (i * 0x9E3779B9): the same mask on every backend for a seed; 0 <= p < 1.
 
 #define FK_KERNELS(P) \
   int P##gemm(const float* a, const float* b, float* c, int64_t batch, int64_t m, int64_t n, int64_t k, int trans_a, int trans_b, int64_t stride_a, int64_t stride_b); \
@@ -45,7 +58,14 @@ enum fk_reduce_op { FK_SUM = 0, FK_MEAN = 1 };
   int P##softmax(const float* a, float* c, int64_t outer, int64_t dim, int64_t inner); \
   int P##reduce(int op, const float* a, float* c, int64_t outer, int64_t dim, int64_t inner); \
   int P##transpose(const float* a, float* c, int64_t batch, int64_t rows, int64_t cols); \
-  int P##conv2d(const float* x, const float* w, const float* bias, float* y, int64_t n, int64_t c, int64_t h, int64_t wd, int64_t k, int64_t r, int64_t s, int64_t stride, int64_t pad, int64_t oh, int64_t ow);
+  int P##conv2d(const float* x, const float* w, const float* bias, float* y, int64_t n, int64_t c, int64_t h, int64_t wd, int64_t k, int64_t r, int64_t s, int64_t stride, int64_t pad, int64_t oh, int64_t ow); \
+  int P##unary_grad(int op, const float* x, const float* g, float* c, int64_t n); \
+  int P##log_softmax(const float* a, float* c, int64_t outer, int64_t dim, int64_t inner); \
+  int P##softmax_grad(int log, const float* y, const float* g, float* c, int64_t outer, int64_t dim, int64_t inner); \
+  int P##repeat(const float* a, float* c, int64_t outer, int64_t dim, int64_t inner); \
+  int P##conv2d_grad_input(const float* g, const float* w, float* dx, int64_t n, int64_t c, int64_t h, int64_t wd, int64_t k, int64_t r, int64_t s, int64_t stride, int64_t pad, int64_t oh, int64_t ow); \
+  int P##conv2d_grad_weight(const float* x, const float* g, float* dw, int64_t n, int64_t c, int64_t h, int64_t wd, int64_t k, int64_t r, int64_t s, int64_t stride, int64_t pad, int64_t oh, int64_t ow); \
+  int P##dropout(const float* a, float* c, int64_t n, float p, uint32_t seed);
 
 FK_KERNELS(fk_)
 const char* fk_last_error(void);

@@ -51,6 +51,40 @@ export function reshape(a: Tensor, shape: Int32Array): Tensor;
  * 2-D convolution: input [n, c, h, w], weight [k, c, r, s], bias [k]; zero padding.
  */
 export function conv2d(input: Tensor, weight: Tensor, bias: Tensor | undefined, stride: number, padding: number): Tensor;
+/**
+ * Natural logarithm, square root, hyperbolic tangent.
+ */
+export function log(a: Tensor): Tensor;
+export function sqrt(a: Tensor): Tensor;
+export function tanh(a: Tensor): Tensor;
+/**
+ * Log-softmax along `axis`: x - max - log(sum(exp(x - max))).
+ */
+export function logSoftmax(a: Tensor, axis: number): Tensor;
+/**
+ * `a` repeated to `shape` (numpy broadcasting: a's dimensions, aligned from the right, are 1 or equal).
+ */
+export function expand(a: Tensor, shape: Uint32Array): Tensor;
+/**
+ * Each element zeroed with probability p, the others scaled by 1/(1-p); the mask is fixed by
+ * `seed` (the same on every backend), so the same seed drops the same elements again.
+ */
+export function dropout(a: Tensor, p: number, seed: number): Tensor;
+/**
+ * Gradients for reverse-mode autograd: `grad` is a loss's gradient with respect to the op's
+ * output; each returns it with respect to the op's input `x`.
+ */
+export function reluGrad(x: Tensor, grad: Tensor): Tensor;
+export function geluGrad(x: Tensor, grad: Tensor): Tensor;
+/**
+ * From softmax's output `y` along `axis` (or log-softmax's, with `log`).
+ */
+export function softmaxGrad(y: Tensor, grad: Tensor, axis: number, log: boolean): Tensor;
+/**
+ * conv2d's gradients with respect to its input (of shape `input-shape`) and its weight.
+ */
+export function conv2dGradInput(grad: Tensor, weight: Tensor, inputShape: Uint32Array, stride: number, padding: number): Tensor;
+export function conv2dGradWeight(input: Tensor, grad: Tensor, weightShape: Uint32Array, stride: number, padding: number): Tensor;
 export type TaskError = import('./fabric-core-types.js').TaskError;
 /**
  * Element types. Operations compute in f32.
