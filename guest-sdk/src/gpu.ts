@@ -133,3 +133,30 @@ export function reshape (a: Tensor, shape: readonly number[]): Tensor {
 export function conv2d (input: Tensor, weight: Tensor, options: { bias?: Tensor, stride?: number, padding?: number } = {}): Tensor {
   return wrap(() => gpu.conv2d(input.handle, weight.handle, options.bias?.handle, options.stride ?? 1, options.padding ?? 0))
 }
+/** Natural logarithm (`ln`: `log` is the guest's logger). */
+export function ln (a: Tensor): Tensor { return wrap(() => gpu.log(a.handle)) }
+export function sqrt (a: Tensor): Tensor { return wrap(() => gpu.sqrt(a.handle)) }
+export function tanh (a: Tensor): Tensor { return wrap(() => gpu.tanh(a.handle)) }
+/** Log-softmax along `axis` (default: the last): x - max - log(sum(exp(x - max))). */
+export function logSoftmax (a: Tensor, axis = -1): Tensor { return wrap(() => gpu.logSoftmax(a.handle, axis)) }
+/** `a` repeated to `shape` by numpy's broadcasting rules (a's dimensions, from the right, are 1 or equal). */
+export function expand (a: Tensor, shape: readonly number[]): Tensor { return wrap(() => gpu.expand(a.handle, shapeArg(shape))) }
+/**
+ * Each element zeroed with probability `p`, the others scaled by 1 / (1 - p). The mask is fixed by
+ * `seed` (an integer below 2^32): the same seed drops the same elements (on every backend).
+ */
+export function dropout (a: Tensor, p: number, seed: number): Tensor { return wrap(() => gpu.dropout(a.handle, p, seed)) }
+/** relu's gradient at `x` from the gradient `grad` of its output. */
+export function reluGrad (x: Tensor, grad: Tensor): Tensor { return wrap(() => gpu.reluGrad(x.handle, grad.handle)) }
+/** gelu's gradient at `x` from the gradient `grad` of its output. */
+export function geluGrad (x: Tensor, grad: Tensor): Tensor { return wrap(() => gpu.geluGrad(x.handle, grad.handle)) }
+/** The gradient with respect to softmax's input from its output `y` along `axis` (`log`: log-softmax's). */
+export function softmaxGrad (y: Tensor, grad: Tensor, axis = -1, log = false): Tensor { return wrap(() => gpu.softmaxGrad(y.handle, grad.handle, axis, log)) }
+/** conv2d's gradient with respect to its input (of `inputShape`), from `grad` shaped as its output. */
+export function conv2dGradInput (grad: Tensor, weight: Tensor, inputShape: readonly number[], options: { stride?: number, padding?: number } = {}): Tensor {
+  return wrap(() => gpu.conv2dGradInput(grad.handle, weight.handle, shapeArg(inputShape), options.stride ?? 1, options.padding ?? 0))
+}
+/** conv2d's gradient with respect to its weight (of `weightShape`). */
+export function conv2dGradWeight (input: Tensor, grad: Tensor, weightShape: readonly number[], options: { stride?: number, padding?: number } = {}): Tensor {
+  return wrap(() => gpu.conv2dGradWeight(input.handle, grad.handle, shapeArg(weightShape), options.stride ?? 1, options.padding ?? 0))
+}

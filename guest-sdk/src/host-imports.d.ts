@@ -45,4 +45,15 @@ declare module 'fabric:core/gpu@0.1.0' {
   export function transpose (a: Tensor): Tensor
   export function reshape (a: Tensor, shape: Int32Array): Tensor
   export function conv2d (input: Tensor, weight: Tensor, bias: Tensor | undefined, stride: number, padding: number): Tensor
+  export function log (a: Tensor): Tensor
+  export function sqrt (a: Tensor): Tensor
+  export function tanh (a: Tensor): Tensor
+  export function logSoftmax (a: Tensor, axis: number): Tensor
+  export function expand (a: Tensor, shape: Uint32Array): Tensor
+  export function dropout (a: Tensor, p: number, seed: number): Tensor
+  export function reluGrad (x: Tensor, grad: Tensor): Tensor
+  export function geluGrad (x: Tensor, grad: Tensor): Tensor
+  export function softmaxGrad (y: Tensor, grad: Tensor, axis: number, log: boolean): Tensor
+  export function conv2dGradInput (grad: Tensor, weight: Tensor, inputShape: Uint32Array, stride: number, padding: number): Tensor
+  export function conv2dGradWeight (input: Tensor, grad: Tensor, weightShape: Uint32Array, stride: number, padding: number): Tensor
 }

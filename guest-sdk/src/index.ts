@@ -7,5 +7,6 @@ export { GuestError, type TaskErrorRecord } from './guest-error.js'
 export { ObjectRef } from '../../src/objects/object-ref.js'
 export { encode, decode, CodecError } from '../../src/objects/codec.js'
 export {
-  Tensor, tensor, fromObject, gpuBackend, matmul, linear, add, sub, mul, div, scale, relu, gelu, exp, softmax, sum, mean, transpose, reshape, conv2d
+  Tensor, tensor, fromObject, gpuBackend, matmul, linear, add, sub, mul, div, scale, relu, gelu, exp, softmax, sum, mean, transpose, reshape, conv2d,
+  ln, sqrt, tanh, logSoftmax, expand, dropout, reluGrad, geluGrad, softmaxGrad, conv2dGradInput, conv2dGradWeight
 } from './gpu.js'

@@ -3,7 +3,7 @@
 import path from 'node:path'
 import { build as esbuild, type Message, type Plugin } from 'esbuild'
 import { BuildError, type BuildDiagnostic } from './build-error.js'
-import { GUEST_IMPORTS, GUEST_INDEX, GUEST_RUNTIME, PACKAGE_NAME, SDK_ROOT, WIT_DIR } from './paths.js'
+import { GUEST_IMPORTS, GUEST_INDEX, GUEST_NN, GUEST_NN_IMPORTS, GUEST_RUNTIME, PACKAGE_NAME, SDK_ROOT, WIT_DIR } from './paths.js'
 
 /** The WIT world of guests that use tensors (the whole fabric:core world). */
 export const GUEST_WORLD = 'guest-world'
@@ -56,7 +56,7 @@ export async function bundleGuest (entry: string): Promise<string> {
       conditions: ['import', 'default'],
       external: ['fabric:core/*'],
       plugins: [pureGpuImport],
-      alias: Object.fromEntries(GUEST_IMPORTS.map(name => [name, GUEST_INDEX])),
+      alias: Object.fromEntries([...GUEST_IMPORTS.map(name => [name, GUEST_INDEX]), ...GUEST_NN_IMPORTS.map(name => [name, GUEST_NN])]),
       // The polyfill (and some packages) look for Node's `global`; QuickJS has `globalThis`.
       define: { global: 'globalThis' },
       legalComments: 'none',
@@ -67,7 +67,7 @@ export async function bundleGuest (entry: string): Promise<string> {
   } catch (err) {
     const errors = (err as { errors?: Message[] }).errors
     if (Array.isArray(errors) && errors.length > 0) {
-      throw new BuildError(`cannot bundle ${entry}: guests may import only '${PACKAGE_NAME}/guest', their own files and pure-JS packages (no Node built-ins: the sandbox has no filesystem or network)`, errors.map(toDiagnostic))
+      throw new BuildError(`cannot bundle ${entry}: guests may import only '${PACKAGE_NAME}/guest' (and '/guest/nn'), their own files and pure-JS packages (no Node built-ins: the sandbox has no filesystem or network)`, errors.map(toDiagnostic))
     }
     throw err
   }

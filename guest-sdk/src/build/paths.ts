@@ -24,3 +24,6 @@ export const GUEST_RUNTIME = path.join(SDK_ROOT, 'src', 'runtime.ts')
  * before the package was published under its own name (kept so older guests still build).
  */
 export const GUEST_IMPORTS = [...new Set([`${PACKAGE_NAME}/guest`, 'fabric/guest'])]
+/** The SDK's neural-network module (`<name>/guest/nn`), by the same names. */
+export const GUEST_NN = path.join(SDK_ROOT, 'src', 'nn', 'index.ts')
+export const GUEST_NN_IMPORTS = GUEST_IMPORTS.map(name => `${name}/nn`)
