@@ -57,3 +57,13 @@ declare module 'fabric:core/gpu@0.1.0' {
   export function conv2dGradInput (grad: Tensor, weight: Tensor, inputShape: Uint32Array, stride: number, padding: number): Tensor
   export function conv2dGradWeight (input: Tensor, grad: Tensor, weightShape: Uint32Array, stride: number, padding: number): Tensor
 }
+
+declare module 'fabric:core/collective@0.1.0' {
+  import type { Tensor } from 'fabric:core/gpu@0.1.0'
+  export type ReduceOp = 'sum' | 'mean' | 'max'
+  export interface GroupInfo { rank: number, size: number }
+  export function info (group: string): GroupInfo
+  export function allReduce (group: string, t: Tensor, op: ReduceOp): Tensor
+  export function broadcast (group: string, t: Tensor | undefined, root: number): Tensor
+  export function barrier (group: string): void
+}

@@ -10,3 +10,4 @@ export {
   Tensor, tensor, fromObject, gpuBackend, matmul, linear, add, sub, mul, div, scale, relu, gelu, exp, softmax, sum, mean, transpose, reshape, conv2d,
   ln, sqrt, tanh, logSoftmax, expand, dropout, reluGrad, geluGrad, softmaxGrad, conv2dGradInput, conv2dGradWeight
 } from './gpu.js'
+export { collective, DEFAULT_GROUP } from './collective.js'

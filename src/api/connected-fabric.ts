@@ -14,13 +14,14 @@ import { flatUuid } from '../objects/flat-id.js'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { createNetNode, fixedResources, PlacementSessions, readSwarmKey, type NetNode } from '../net/index.js'
+import { CollectiveSessions, createNetNode, fixedResources, PlacementSessions, readSwarmKey, type NetNode } from '../net/index.js'
+import { formGroup } from './collective-groups.js'
 import { connectedTransport, DriverPlacementGroups } from './placement-groups.js'
 import { decode, encode, findRefs, ObjectRef } from '../objects/index.js'
 import { TaskCancelledError } from '../exec/errors.js'
 import {
   ActorNotFoundError, FabricStoppedError, ForeignRefError, GetTimeoutError, RemoteActor, RemoteObject, RemoteObjects, RemoteRunner, addressOf,
-  attachActor, findNamedActor, formatActorAddress, InfeasibleTaskError, type Held, type Lineage
+  attachActor, findNamedActor, formatActorAddress, InfeasibleTaskError, parseActorAddress, type Held, type Lineage
 } from '../runtime/index.js'
 import { driverActorOptions, driverTaskOptions, PLACEMENT_OPTION_NAMES, type PlacementOption, type SchedulingOption } from '../runtime/options.js'
 import type { LabelSelector } from '../scheduler/index.js'
@@ -35,7 +36,7 @@ import type { Manifest } from '../component/interface.js'
 import type { ResultRef, StateKind, StateReply } from '../net/index.js'
 import { SubmitGate, type GateEntry } from '../runtime/index.js'
 import { vectorisedCalls } from './vectorised.js'
-import type { ActorHandle, ActorOptions, FabricDriver, GetActorOptions, GetOptions, NodeSummary, PlacementGroup, PlacementGroupOptions, RemoteActorClass, RemoteFunction, TaskOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
+import type { ActorHandle, ActorOptions, CollectiveGroup, CollectiveGroupOptions, FabricDriver, GetActorOptions, GetOptions, NodeSummary, PlacementGroup, PlacementGroupOptions, RemoteActorClass, RemoteFunction, TaskOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
 
 /** Options of {@link ConnectedFabric.connect}. */
 export interface ConnectInit {
@@ -113,6 +114,8 @@ export class ConnectedFabric implements FabricDriver {
 
   /** This job's placement groups, reserved over one placement session per node (its end releases them there). */
   private readonly groups: DriverPlacementGroups
+  /** Forms this job's collective groups on their members' nodes (opened on first use). */
+  private collectiveSessions: CollectiveSessions | undefined
 
   private constructor (private readonly net: NetNode, private readonly runner: RemoteRunner, private readonly objects: RemoteObjects, private readonly job: Job, private readonly tmpDir?: string) {
     const groups = new DriverPlacementGroups(connectedTransport(net, new PlacementSessions(net, job.key, peer => { groups.nodeLost(peer) })), false)
@@ -131,6 +134,22 @@ export class ConnectedFabric implements FabricDriver {
 
   async removePlacementGroup (group: PlacementGroup): Promise<void> {
     await this.groups.remove(group)
+  }
+
+  async collectiveGroup (actors: ReadonlyArray<{ actorId: string }>, options: CollectiveGroupOptions = {}): Promise<CollectiveGroup> {
+    this.assertRunning()
+    this.collectiveSessions ??= new CollectiveSessions(this.net)
+    const sessions = this.collectiveSessions
+    const job = this.job.key
+    return await formGroup(actors, options, {
+      locate: (actorId) => {
+        const at = parseActorAddress(actorId)
+        if (at.peer === undefined) throw new TypeError(`collectiveGroup: ${actorId} does not name an actor of a node (a handle of this driver has <id>@<PeerId>)`)
+        return { peer: at.peer, actor: at.actor }
+      },
+      join: async (peer, spec) => { await sessions.join(peer, spec, job) },
+      leave: async (peer, id) => { await sessions.leave(peer, id, job) }
+    })
   }
 
   get jobId (): string {

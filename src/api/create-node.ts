@@ -11,7 +11,7 @@ import { atLeastZero, resources as resourceBag } from '../scheduler/resources.js
 import { withoutGroupKeys } from '../scheduler/placement.js'
 
 import type { FabricPolicy, LocalPolicy } from '../scheduler/index.js'
-import type { BundleHost, BundleSessionOwner, Encrypter, FabricView, NetNode, NetNodeHooks, NodeInfo, ProtocolService, StateReply, StateRequest, StateRow } from '../net/index.js'
+import type { BundleHost, BundleSessionOwner, CollectiveHost, Encrypter, FabricView, NetNode, NetNodeHooks, NodeInfo, ProtocolService, StateReply, StateRequest, StateRow } from '../net/index.js'
 import type { BundleOwner, LocalNode, LogBookInit, LogFilter, LogLine, NodeInit, NodeLimits, NodeStats } from '../runtime/index.js'
 import { listenAddresses } from './listen-policy.js'
 
@@ -141,7 +141,7 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
   const total = ownTotal(init.resources ?? {})
   const listen = listenAddresses(init) // refused before anything starts
   const { LogBook } = await import('../runtime/index.js')
-  const { logService, placementService } = await import('../net/index.js')
+  const { logService, placementService, collectiveService, CollectiveSessions } = await import('../net/index.js')
   const { nodeLogAnswer, collectLogs } = await import('./log-service.js')
   // Named with the node's PeerId once libp2p has it (no guest runs before).
   const book = new LogBook({ dir: path.join(init.dataDir, 'logs'), ...init.logs })
@@ -205,7 +205,7 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
       actors: new RemoteActorHost(runtime, executor),
       // The state API: this node's rows, and unless asked for itself only, every node's in view.
       state: async (req) => await answerState(req, runtime, net!),
-      services: [logService(logAnswer), placementService(bundleHost(runtime)), ...(init.services ?? [])]
+      services: [logService(logAnswer), placementService(bundleHost(runtime)), collectiveService(collectiveHost(runtime)), ...(init.services ?? [])]
     }, init.hooks ?? {})
   } catch (err) {
     await runtime.stop()
@@ -222,6 +222,16 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
   // A peer gone for good owns nothing any more: its results kept here are dropped.
   node.view.on('dead', e => { executor.ownerGone(e.info.peer) })
   node.view.on('leave', e => { executor.ownerGone(e.info.peer) })
+  // Collective groups: chunks to members on other nodes over /fabric/collective/1; a member's node
+  // that goes fails its groups here.
+  const collectives = new CollectiveSessions(node)
+  runtime.setCollectiveTransport({
+    self: node.peerId,
+    send: async (peer, msg) => { await collectives.send(peer, msg) },
+    abort: async (peer, group, reason) => { await collectives.abort(peer, group, reason) }
+  })
+  node.view.on('dead', e => { runtime.peerLost(e.info.peer) })
+  node.view.on('leave', e => { runtime.peerLost(e.info.peer) })
 
   let metricsServer: Awaited<ReturnType<NonNullable<typeof metrics>['startMetricsServer']>> | undefined
   if (metrics !== undefined && registry !== undefined) {
@@ -381,5 +391,15 @@ function bundleHost (runtime: LocalNode): BundleHost {
     commit: (group, o) => { runtime.commitBundles(group, owner(o)) },
     release: (group, o) => { runtime.releaseBundles(group, owner(o)) },
     ended: (o) => { runtime.releaseSessionBundles(o.peer, o.session) }
+  }
+}
+
+/** What `/fabric/collective/1` asks of the node's runtime: its collective groups. */
+function collectiveHost (runtime: LocalNode): CollectiveHost {
+  return {
+    join: (group, job) => { runtime.joinGroup(group, job) },
+    leave: (group, job) => { runtime.leaveGroup(group, job) },
+    deliver: (from, chunk) => { runtime.deliverChunk(from, chunk) },
+    aborted: (from, group, reason) => { runtime.groupAborted(from, group, reason) }
   }
 }

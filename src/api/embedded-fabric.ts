@@ -16,9 +16,10 @@ import { LocalNode, type StreamReader } from '../runtime/local-node.js'
 import { driverActorOptions, driverTaskOptions, type PlacementOption, type SchedulingOption } from '../runtime/options.js'
 import { groupDemand, labelsMatch, type LabelSelector } from '../scheduler/index.js'
 import { DriverPlacementGroups, embeddedTransport } from './placement-groups.js'
+import { formGroup } from './collective-groups.js'
 import { checkNamespace, newJob, type Job } from '../runtime/job.js'
 import { vectorisedCalls } from './vectorised.js'
-import type { ActorHandle, ActorOptions, FabricDriver, GetActorOptions, GetOptions, NodeSummary, PlacementGroup, PlacementGroupOptions, RemoteActorClass, RemoteFunction, TaskOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
+import type { ActorHandle, ActorOptions, CollectiveGroup, CollectiveGroupOptions, FabricDriver, GetActorOptions, GetOptions, NodeSummary, PlacementGroup, PlacementGroupOptions, RemoteActorClass, RemoteFunction, TaskOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
 
 /** Byte strings larger than this are stored as they are (see EmbeddedFabric.put). */
 const LARGE_BYTES = 100 * 1024
@@ -80,6 +81,19 @@ export class EmbeddedFabric implements FabricDriver {
 
   async removePlacementGroup (group: PlacementGroup): Promise<void> {
     await this.groups.remove(group)
+  }
+
+  async collectiveGroup (actors: ReadonlyArray<{ actorId: string }>, options: CollectiveGroupOptions = {}): Promise<CollectiveGroup> {
+    const node = this.node
+    const job = this.job.key
+    return await formGroup(actors, options, {
+      locate: (actorId) => {
+        if (!node.isActorAlive(actorId)) throw new ActorNotFoundError(`collectiveGroup: no live actor ${actorId} in this fabric`)
+        return { peer: node.fabricId, actor: actorId }
+      },
+      join: async (_peer, spec) => { node.joinGroup(spec, job) },
+      leave: async (_peer, id) => { node.leaveGroup(id, job) }
+    })
   }
 
   addMetrics (collect: () => Promise<string>): () => void {

@@ -7,7 +7,7 @@ import { EMBEDDED_INIT_NAMES, EmbeddedFabric, checkInit, type EmbeddedInit } fro
 import type { GetActorOptions } from './interface.js'
 import type { NodeStats } from '../runtime/interface.js'
 import type { ObjectRef } from '../objects/index.js'
-import type { ActorHandle, FabricDriver, GetOptions, NodeSummary, PlacementGroup, PlacementGroupOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
+import type { ActorHandle, CollectiveGroup, CollectiveGroupOptions, FabricDriver, GetOptions, NodeSummary, PlacementGroup, PlacementGroupOptions, UntypedModule, ValuesOf, WaitOptions } from './interface.js'
 
 export type { GetOptions, WaitOptions, UntypedModule } from './interface.js'
 
@@ -108,6 +108,10 @@ export class Fabric implements FabricDriver {
 
   async removePlacementGroup (group: PlacementGroup): Promise<void> {
     await this.face.removePlacementGroup(group)
+  }
+
+  async collectiveGroup (actors: ReadonlyArray<{ actorId: string }>, options?: CollectiveGroupOptions): Promise<CollectiveGroup> {
+    return await this.face.collectiveGroup(actors, options)
   }
 
   addMetrics (collect: () => Promise<string>): () => void {

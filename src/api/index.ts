@@ -6,6 +6,6 @@ export { createNode, type CreateNodeInit, type FabricNode } from './create-node.
 export type {
   FabricDriver, GuestModule, RemoteFunction, RemoteActorClass, ActorHandle, TaskOptions, ActorOptions, RemoteArgs, RemoteResult,
   GetOptions, GetActorOptions, WaitOptions, UntypedModule, ValuesOf, NodeSummary, VectorisedFunction, VectorisedFilter,
-  PlacementGroup, PlacementGroupOptions, PlacementStrategy, BundleSpec
+  PlacementGroup, PlacementGroupOptions, PlacementStrategy, BundleSpec, CollectiveGroup, CollectiveGroupOptions
 } from './interface.js'
 export { FABRIC_STARTED_CHANNEL, type FabricStarted } from './started-channel.js'

@@ -49,6 +49,29 @@ export interface BundleSpec {
  */
 export type PlacementStrategy = 'PACK' | 'SPREAD' | 'STRICT_PACK' | 'STRICT_SPREAD'
 
+/**
+ * Actors that run collectives together (Ray's collective group): each member's guest calls
+ * `collective.allReduce(t, { group: name })` (and broadcast, barrier) with the others, in the same
+ * order; its rank is its place in the list the group was formed from.
+ */
+export interface CollectiveGroup {
+  /** This forming's id ('cg' and 24 hex digits). */
+  readonly id: string
+  /** What the members' guests name it by. */
+  readonly name: string
+  readonly size: number
+  /** Leave the group on every member's node: operations waiting in it fail. Idempotent. */
+  destroy (): Promise<void>
+}
+
+/** Options of {@link FabricDriver.collectiveGroup}. */
+export interface CollectiveGroupOptions {
+  /** @default 'default' */
+  name?: string
+  /** How long a member waits for another's data before the group fails (CollectiveError, kind timeout). @default 300000 */
+  timeoutMs?: number
+}
+
 /** Options of {@link FabricDriver.placementGroup}. */
 export interface PlacementGroupOptions {
   bundles: BundleSpec[]
@@ -352,6 +375,18 @@ export interface FabricDriver {
   placementGroup (options: PlacementGroupOptions): PlacementGroup
   /** Release a group's bundles (Ray's `remove_placement_group`): the actors in it are killed and its tasks ended. Idempotent. */
   removePlacementGroup (group: PlacementGroup): Promise<void>
+  /**
+   * Put actors this driver created in a collective group (their rank: their place in `actors`).
+   * Forming it again (the same name, the same actors) replaces the old group. The group fails for
+   * every member when one's node or actor dies, or a member does not send within `timeoutMs`.
+   *
+   * @throws TypeError for an empty list, a handle twice, or a handle this driver did not make;
+   *   PermissionDeniedError for another job's actor; ActorNotFoundError for a dead one
+   * @example
+   * const workers = await Promise.all([0, 1].map(async () => await m.Worker.create()))
+   * const group = await fabric.collectiveGroup(workers, { name: 'trainers' })
+   */
+  collectiveGroup (actors: ReadonlyArray<{ actorId: string }>, options?: CollectiveGroupOptions): Promise<CollectiveGroup>
   /** Stop: pending gets fail with FabricStoppedError; an embedded fabric ends its workers, a connected driver leaves (its actors end). Idempotent. */
   stop (): Promise<void>
 }

@@ -58,6 +58,16 @@ export const FABRIC_SIGNATURES: Readonly<Record<string, Readonly<Record<string, 
     'conv2d-grad-input': ['func(grad: borrow<tensor>, weight: borrow<tensor>, input-shape: list<u32>, stride: u32, padding: u32) -> result<own<tensor>, record { kind: string, message: string, retryable: bool }>'],
     'conv2d-grad-weight': ['func(input: borrow<tensor>, grad: borrow<tensor>, weight-shape: list<u32>, stride: u32, padding: u32) -> result<own<tensor>, record { kind: string, message: string, retryable: bool }>']
   },
+  collective: {
+    'group-info': ['type = record { rank: u32, size: u32 }'],
+    'task-error': ['type = record { kind: string, message: string, retryable: bool }'],
+    tensor: ['resource'],
+    'reduce-op': ['type = enum { sum, mean, max }'],
+    info: ['func(group: string) -> result<record { rank: u32, size: u32 }, record { kind: string, message: string, retryable: bool }>'],
+    'all-reduce': ['func(group: string, t: borrow<tensor>, op: enum { sum, mean, max }) -> result<own<tensor>, record { kind: string, message: string, retryable: bool }>'],
+    broadcast: ['func(group: string, t: option<borrow<tensor>>, root: u32) -> result<own<tensor>, record { kind: string, message: string, retryable: bool }>'],
+    barrier: ['func(group: string) -> result<_, record { kind: string, message: string, retryable: bool }>']
+  },
   log: {
     level: ['type = enum { trace, debug, info, warn, error }'],
     log: ['func(level: enum { trace, debug, info, warn, error }, message: string)']

@@ -5,6 +5,7 @@ import type * as Log from './host-types/interfaces/fabric-core-log.js'
 import type * as Objects from './host-types/interfaces/fabric-core-objects.js'
 import type * as Tasks from './host-types/interfaces/fabric-core-tasks.js'
 import type * as Gpu from './host-types/interfaces/fabric-core-gpu.js'
+import type * as Collective from './host-types/interfaces/fabric-core-collective.js'
 
 export type { Level as LogLevel } from './host-types/interfaces/fabric-core-log.js'
 export type { TaskError, Manifest as WitManifest, TaskInfo, ActorClass } from './host-types/interfaces/fabric-core-types.js'
@@ -29,6 +30,7 @@ export interface HostImplementation {
   objects: typeof Objects
   tasks: typeof Tasks
   gpu: typeof Gpu
+  collective: typeof Collective
 }
 
 /**
@@ -51,6 +53,8 @@ export function buildHostImports (impl: HostImplementation): HostImports {
     'fabric:core/tasks': impl.tasks,
     'fabric:core/gpu@0.1.0': impl.gpu,
     'fabric:core/gpu': impl.gpu,
+    'fabric:core/collective@0.1.0': impl.collective,
+    'fabric:core/collective': impl.collective,
     'fabric:core/types@0.1.0': types,
     'fabric:core/types': types
   }

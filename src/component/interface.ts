@@ -9,7 +9,7 @@ export const FABRIC_WIT_VERSION = '0.1.0'
 export const FABRIC_WORLD = 'guest-world'
 
 /** The interfaces a guest may import (anything else is refused at load). */
-export const ALLOWED_IMPORTS = ['types', 'log', 'objects', 'tasks', 'gpu'] as const
+export const ALLOWED_IMPORTS = ['types', 'log', 'objects', 'tasks', 'gpu', 'collective'] as const
 
 /** A manifest as the guest's `describe` returns it (checked by `parseManifest`). */
 export interface Manifest {

@@ -1,5 +1,8 @@
 // Contracts of the execution area: a pool of workers that runs component calls and actors.
 import type { CompiledComponent, Manifest } from '../component/interface.js'
+import type { CollectiveCall } from '../gpu/bridge.js'
+
+export type { CollectiveCall }
 
 /** The caller of a host import: which component, for context in logs and nested work. */
 export interface HostContext {
@@ -53,6 +56,12 @@ export interface HostServices {
   actors?: {
     call: (actorId: string, method: string, args: Uint8Array, options: Uint8Array, ctx: HostContext) => Promise<string>
   }
+  /**
+   * A guest's collective operation (the `fabric:core/collective` import: an actor in a group its
+   * driver formed): resolves to what the import returns — `{ rank, size }` for info, the result's
+   * `{ data, shape }` for all-reduce and broadcast, nothing for barrier.
+   */
+  collective?: (call: CollectiveCall, ctx: HostContext) => Promise<unknown>
   /** Guest log lines. @default lines at warn and error go to stderr */
   log?: (level: string, message: string, ctx: HostContext) => void
   /** Called when a worker blocks on a host call and when it resumes (the runtime frees the CPU slot). */

@@ -11,7 +11,7 @@ import { deserializeError } from '../errors/index.js'
 import {
   ActorDiedError, GuestOutOfMemoryError, PoolStoppedError, TaskCancelledError, TaskTimeoutError, WorkerCrashedError
 } from './errors.js'
-import type { ActorRef, CallOptions, CancelSignal, ExecPool, ExecPoolInit, HostContext, HostServices, InlineRun, PoolStats } from './interface.js'
+import type { ActorRef, CallOptions, CancelSignal, CollectiveCall, ExecPool, ExecPoolInit, HostContext, HostServices, InlineRun, PoolStats } from './interface.js'
 import { workerScript } from './worker-script.js'
 import { noteDigest } from './digests.js'
 import { DEFAULT_ADDON_PATH } from '../gpu/native.js'
@@ -617,7 +617,7 @@ class WorkerPool implements ExecPool {
     // A worker waiting for other work (a nested get) gives up its place: another worker may run
     // meanwhile, or a task waiting on its own children would deadlock a full pool. Unless the
     // host hands it the awaited task to run inline, which it decides as the call starts.
-    const waits = op === 'objects.get' || op === 'tasks.get' || op === 'tasks.wait'
+    const waits = op === 'objects.get' || op === 'tasks.get' || op === 'tasks.wait' || op === 'collective'
     if (waits && slot.kind === 'task') slot.blocked = true
     // An actor's worker waiting for other work runs its other actors' calls meanwhile (see lend).
     const depth = slot.lent.length
@@ -724,8 +724,9 @@ class WorkerPool implements ExecPool {
   }
 
   private async hostOp (op: HostOp, args: unknown[], ctx: HostContext): Promise<unknown> {
-    const { objects, tasks, actors } = this.host
+    const { objects, tasks, actors, collective } = this.host
     switch (op) {
+      case 'collective': return collective === undefined ? unsupported('collectives') : collective(args[0] as CollectiveCall, ctx)
       case 'actors.call': return actors === undefined ? unsupported('calling actors from guests') : actors.call(args[0] as string, args[1] as string, args[2] as Uint8Array, args[3] as Uint8Array, ctx)
       case 'objects.get': return objects === undefined ? unsupported('objects.get') : objects.get(args[0] as string, ctx)
       case 'objects.put': return objects === undefined ? unsupported('objects.put') : objects.put(args[0] as Uint8Array, ctx)

@@ -37,7 +37,7 @@ export type FromWorker =
   | { type: 'inline-done', tag: string, ok: false, error: SerializedError }
 
 /** Host imports that need the main thread; the worker blocks until the reply arrives. */
-export type HostOp = 'objects.get' | 'objects.put' | 'tasks.submit' | 'tasks.get' | 'tasks.wait' | 'actors.call'
+export type HostOp = 'objects.get' | 'objects.put' | 'tasks.submit' | 'tasks.get' | 'tasks.wait' | 'actors.call' | 'collective'
 
 /**
  * The answer to a blocking host call, or a task to run inline first: a guest waiting for a task

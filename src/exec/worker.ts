@@ -175,6 +175,7 @@ let lastErrorLog: string | undefined
 function hostImports (cid: string, gpu: GpuScope): HostImports {
   return buildHostImports({
     gpu: gpu.imports,
+    collective: gpu.collectiveImports,
     log: {
       log: (level, message) => {
         if (level === 'error') lastErrorLog = message
@@ -212,7 +213,10 @@ function cidOf (ref: ComponentPayload | string): string {
 function instantiate (cid: string): Live {
   const c = components.get(cid)!
   const memories: WebAssembly.Memory[] = []
-  const gpu = createGpuScope({ readObject: (id) => blockingHostCall('objects.get', c.payload.cid, [id]) as Uint8Array })
+  const gpu = createGpuScope({
+    readObject: (id) => blockingHostCall('objects.get', c.payload.cid, [id]) as Uint8Array,
+    collective: (call) => blockingHostCall('collective', c.payload.cid, [call])
+  })
   const root = c.instantiate(
     (name) => {
       const m = c.payload.modules[name]

@@ -3,6 +3,7 @@
 // failures turned into task-errors. A task's tensors are released when its call ends; an actor's
 // live as long as the actor; all of them when the instance goes.
 import type * as Gpu from '../component/host-types/interfaces/fabric-core-gpu.js'
+import type * as Collective from '../component/host-types/interfaces/fabric-core-collective.js'
 import { decode } from '../objects/codec.js'
 import { GpuError } from './errors.js'
 import type { Kernels } from './interface.js'
@@ -11,10 +12,23 @@ import { selectKernels, type BackendPreference } from './select.js'
 
 /** The `fabric:core/gpu` functions as the host implements them (typed from the WIT). */
 export type GpuImports = typeof Gpu
+export type CollectiveImports = typeof Collective
+
+/** A collective operation as the node runs it (see the runtime's collectives): the tensor's elements go to the host and back. */
+export type CollectiveCall =
+  | { op: 'info', group: string }
+  | { op: 'all-reduce', group: string, data: Float32Array, shape: number[], reduce: 'sum' | 'mean' | 'max' }
+  | { op: 'broadcast', group: string, data: Float32Array | undefined, shape: number[] | undefined, root: number }
+  | { op: 'barrier', group: string }
 
 export interface GpuScopeOptions {
   /** The bytes of an object (CBOR, as stored) by CID or ref id: `tensor.from-object` reads it. */
   readObject: (id: string) => Uint8Array
+  /**
+   * Run a collective on the node (a blocking host call): `info` answers { rank, size }; the tensor
+   * ops their result's elements (and shape); `barrier` nothing. Without it the collective import fails.
+   */
+  collective?: (call: CollectiveCall) => unknown
   /** Most bytes of tensor data the instance may hold at once. @default FABRIC_GPU_MAX_BYTES, else 4 GiB */
   maxBytes?: number
   preference?: BackendPreference
@@ -22,6 +36,8 @@ export interface GpuScopeOptions {
 
 export interface GpuScope {
   readonly imports: GpuImports
+  /** The `fabric:core/collective` functions: over this scope's tensors. */
+  readonly collectiveImports: CollectiveImports
   /** Before each call: whether it holds a GPU (picks the backend for the tensors it creates). */
   enter: (device: boolean) => void
   /** Release every tensor the instance holds (end of a task call, or the instance's end). */
@@ -179,8 +195,31 @@ export function createGpuScope (options: GpuScopeOptions): GpuScope {
       wrap(current().conv2dGradWeight(T(x, 'conv2d-grad-weight input'), T(g, 'conv2d-grad-weight grad'), shapeOf(shape), stride, padding)))
   }
 
+  const collect = (call: CollectiveCall): unknown => {
+    if (options.collective === undefined) throw new GpuError('invalid-argument', 'collectives are not available to this instance (only actors in a group a driver formed use them)')
+    return options.collective(call)
+  }
+  /** A result from the host (elements and shape) as a tensor of this scope. */
+  const fromHost = (out: unknown, what: string): Tensor => {
+    const { data, shape } = out as { data: Float32Array, shape: number[] }
+    return new Tensor(current().fromFloat32(shape, data, what))
+  }
+  const collectiveImports = {
+    info: guard((group: string) => collect({ op: 'info', group }) as { rank: number, size: number }),
+    allReduce: guard((group: string, t: unknown, op: 'sum' | 'mean' | 'max') => {
+      const ht = T(t, 'all-reduce tensor')
+      return fromHost(collect({ op: 'all-reduce', group, data: current().read(ht), shape: [...ht.shape], reduce: op }), 'all-reduce')
+    }),
+    broadcast: guard((group: string, t: unknown, root: number) => {
+      const ht = t === undefined ? undefined : T(t, 'broadcast tensor')
+      return fromHost(collect({ op: 'broadcast', group, data: ht === undefined ? undefined : current().read(ht), shape: ht === undefined ? undefined : [...ht.shape], root }), 'broadcast')
+    }),
+    barrier: guard((group: string) => { collect({ op: 'barrier', group }) })
+  }
+
   return {
     imports: imports as unknown as GpuImports,
+    collectiveImports: collectiveImports as unknown as CollectiveImports,
     enter (d: boolean) {
       if (d !== device) ops = undefined
       device = d

@@ -177,6 +177,7 @@ export class ActorTable {
     const died = new ActorDiedError(`actor '${a.cls}' (${a.id}) died: ${cause.message}`, { cause })
     for (const t of a.queue.splice(0)) this.n.tasks.finish(t, { error: died })
     a.onDeath?.(died)
+    this.n.collectives.actorDied(a.id)
     if (a.ref !== undefined) void this.n.pool.destroyActor(a.ref).catch(() => {})
     this.n.tasks.schedule()
   }

@@ -1,7 +1,8 @@
 // What a node serves its guests (the exec pool's host services): nested tasks (run inline in the
 // waiting guest's worker, queued first, or sent to another node), actor calls (here, or forwarded
 // to the actor's node), get/wait/put, stream items, logs, and CPUs lent while a guest is blocked.
-import { TaskCancelledError, type HostContext } from '../exec/index.js'
+import { TaskCancelledError, type CollectiveCall, type HostContext } from '../exec/index.js'
+import { CollectiveError } from './collectives.js'
 import { decode, findRefs, mayHoldRefs } from '../objects/index.js'
 import { STREAM_ITEM_HEAD } from '../objects/object-ref.js'
 import { shortfall } from '../scheduler/resources.js'
@@ -375,6 +376,13 @@ export class GuestServices {
     } catch (err) {
       throw this.hostFailure(err)
     }
+  }
+
+  /** A guest's collective operation: only an actor's calls, in the groups its driver put it in. */
+  async guestCollective (call: CollectiveCall, ctx: HostContext): Promise<unknown> {
+    const actor = this.taskOf(ctx)?.actor
+    if (actor === undefined) throw new CollectiveError('not-found', 'collectives are for actors in a group (fabric.collectiveGroup); a task is in none')
+    return await this.n.collectives.run(actor.id, call)
   }
 
   /** A guest blocked on nested work gives its CPUs back while it waits (as in Ray). */

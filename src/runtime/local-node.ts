@@ -17,6 +17,7 @@ import { TaskRunner } from './task-runner.js'
 import { ActorTable } from './actor-table.js'
 import { GuestServices } from './guest-services.js'
 import { Bundles, type BundleOwner, type BundleRequest } from './bundles.js'
+import { Collectives, type ChunkMessage, type CollectiveTransport, type GroupSpec } from './collectives.js'
 import { groupsOf } from '../scheduler/placement.js'
 import { TaskCancelledError } from '../exec/index.js'
 import { describe } from './node-records.js'
@@ -47,6 +48,15 @@ export class LocalNode {
     n.actorTable = new ActorTable(n)
     n.guests = new GuestServices(n)
     n.bundles = new Bundles(n, (group, why) => { endGroupWork(n, group, why) })
+    // Alone until a fabric's transport is set: every member of its groups is here.
+    n.collectives = new Collectives({
+      self: n.fabricId,
+      send: async (peer) => { throw new Error(`node ${peer} is not reachable from an embedded fabric`) },
+      abort: async () => {}
+    }, actor => {
+      const a = n.actors.get(actor)
+      return a === undefined || a.state === 'dead' ? null : a.job
+    })
     n.refs = new RefTable(n.fabricId, (e) => n.objects.onRefDeleted(e))
     n.store = createObjectStore(init.objectStore ?? {})
     const g = n.guests
@@ -72,7 +82,8 @@ export class LocalNode {
         },
         actors: {
           call: async (actorId, method, args, options, ctx) => g.guestCallActor(actorId, method, args, options, ctx)
-        }
+        },
+        collective: async (call, ctx) => await g.guestCollective(call, ctx)
       }
     })
   }
@@ -339,6 +350,42 @@ export class LocalNode {
   /** The bundles this node holds, for the state API. */
   bundleRows (): ReturnType<Bundles['rows']> {
     return this.n.bundles.rows()
+  }
+
+  // ---- collective groups (Collectives) -------------------------------------------------------
+
+  /** Reach the other nodes of collective groups through `transport` (a node in a fabric). */
+  setCollectiveTransport (transport: CollectiveTransport): void {
+    this.n.collectives.setTransport(transport)
+  }
+
+  /** Put this node's actors among `spec`'s members in the group (they must be `job`'s). */
+  joinGroup (spec: GroupSpec, job: string | undefined): void {
+    this.n.collectives.join(spec, job)
+  }
+
+  leaveGroup (id: string, job: string | undefined): void {
+    this.n.collectives.leave(id, job)
+  }
+
+  /** A collective's chunk from node `from`. */
+  deliverChunk (from: string, msg: ChunkMessage): void {
+    this.n.collectives.deliver(from, msg)
+  }
+
+  /** Node `from` says group `id` failed there. */
+  groupAborted (from: string, id: string, reason: string): void {
+    this.n.collectives.aborted(from, id, reason)
+  }
+
+  /** Node `peer` left or died (its groups' members here fail). */
+  peerLost (peer: string): void {
+    this.n.collectives.peerLost(peer)
+  }
+
+  /** The collective groups actor `actor` is in, by name. */
+  groupsOf (actor: string): string[] {
+    return this.n.collectives.groupsOf(actor)
   }
 
   // ---- guests' nested work (GuestServices) ----------------------------------------------------

@@ -20,6 +20,7 @@ import type { TaskRunner } from './task-runner.js'
 import type { ActorTable } from './actor-table.js'
 import type { GuestServices } from './guest-services.js'
 import type { Bundles } from './bundles.js'
+import type { Collectives } from './collectives.js'
 import { ObjectGrants } from './object-grants.js'
 import { TaskHistory } from './task-history.js'
 
@@ -69,6 +70,7 @@ export class NodeCore {
   actorTable!: ActorTable
   guests!: GuestServices
   bundles!: Bundles
+  collectives!: Collectives
 
   constructor (init: NodeInit) {
     this.workers = Math.max(1, Math.floor(init.workers ?? os.availableParallelism()))

@@ -28,7 +28,7 @@ async function run (c: CompiledComponent): Promise<Uint8Array> {
     log: { log: () => {} },
     objects: { get: () => new Uint8Array(), put: () => '' },
     tasks: { submit: () => '', get: () => new Uint8Array(), wait: (ids) => ids },
-    gpu: createGpuScope({ readObject: () => new Uint8Array() }).imports
+    ...(({ imports, collectiveImports }) => ({ gpu: imports, collective: collectiveImports }))(createGpuScope({ readObject: () => new Uint8Array() }))
   }))
   return guest.call('echo', Uint8Array.of(7, 8))
 }

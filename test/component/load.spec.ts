@@ -55,7 +55,7 @@ describe('loadComponent', function () {
       log: { log: (level, message) => { logs.push(`${level}: ${message}`) } },
       objects: { get: () => new Uint8Array(), put: () => '' },
       tasks: { submit: () => '', get: () => new Uint8Array(), wait: (ids) => ids },
-      gpu: createGpuScope({ readObject: () => new Uint8Array() }).imports
+      ...(({ imports, collectiveImports }) => ({ gpu: imports, collective: collectiveImports }))(createGpuScope({ readObject: () => new Uint8Array() }))
     })
     const { instantiate } = await import(first.jsUrl) as { instantiate: InstantiateComponent }
     const { guest } = instantiate((name) => first.modules[name], imports)

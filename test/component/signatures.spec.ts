@@ -31,7 +31,7 @@ describe('component signatures against the fabric WIT', function () {
     const table = await fabricSignatures()
     assert.deepEqual(FABRIC_SIGNATURES, table)
     assert.equal(await readFile(TABLE_PATH, 'utf8'), signaturesSource(table))
-    assert.deepEqual(Object.keys(table).sort(), ['gpu', 'guest', 'log', 'objects', 'tasks', 'types'])
+    assert.deepEqual(Object.keys(table).sort(), ['collective', 'gpu', 'guest', 'log', 'objects', 'tasks', 'types'])
   })
 
   it('accepts a component built from the WIT itself, and the QuickJS guest', async () => {

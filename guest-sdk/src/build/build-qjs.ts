@@ -12,7 +12,7 @@ export const PLAIN_GUEST_WORLD = 'plain-guest-world'
 
 /** The world a bundle needs: the gpu import stays in a bundle only where the guest uses it. */
 export function worldOf (bundle: string): string {
-  return bundle.includes('fabric:core/gpu') ? GUEST_WORLD : PLAIN_GUEST_WORLD
+  return bundle.includes('fabric:core/gpu') || bundle.includes('fabric:core/collective') ? GUEST_WORLD : PLAIN_GUEST_WORLD
 }
 
 // The gpu import is free of side effects: esbuild drops it from bundles that use no tensor
@@ -20,7 +20,7 @@ export function worldOf (bundle: string): string {
 const pureGpuImport: Plugin = {
   name: 'pure-gpu-import',
   setup (b) {
-    b.onResolve({ filter: /^fabric:core\/gpu@/ }, (args) => ({ path: args.path, external: true, sideEffects: false }))
+    b.onResolve({ filter: /^fabric:core\/(gpu|collective)@/ }, (args) => ({ path: args.path, external: true, sideEffects: false }))
   }
 }
 

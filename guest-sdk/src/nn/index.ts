@@ -18,5 +18,5 @@ export {
 } from './functional.js'
 export { Module, Linear, Conv2d, ReLU, GELU, Tanh, Sigmoid, Flatten, Dropout, Sequential, type LayerOptions } from './layers.js'
 export { crossEntropy, mse, oneHot, type LossOptions } from './losses.js'
-export { Optimizer, SGD, Adam, sgd, adam, clipGradNorm } from './optim.js'
+export { Optimizer, SGD, Adam, sgd, adam, clipGradNorm, allReduceGradients, broadcastParameters } from './optim.js'
 export { Random, random, manualSeed } from './random.js'

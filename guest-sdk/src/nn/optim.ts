@@ -2,6 +2,7 @@
 // them) with bridge ops, replacing each parameter's host tensor; `zeroGrad()` drops the gradients.
 import * as raw from '../gpu.js'
 import type { Tensor } from './autograd.js'
+import { collective } from '../collective.js'
 
 /** An optimiser over a fixed list of parameters. */
 export abstract class Optimizer {
@@ -163,4 +164,28 @@ export function clipGradNorm (params: readonly Tensor[], maxNorm: number): numbe
     }
   }
   return norm
+}
+
+/**
+ * Replace each parameter's gradient by its combination over a collective group (data-parallel
+ * training: `mean` averages the members' gradients). Tensors stay in the hosts.
+ */
+export function allReduceGradients (params: readonly Tensor[], options: { group?: string, op?: 'sum' | 'mean' } = {}): void {
+  for (const p of params) {
+    if (p.grad === undefined) continue
+    const next = collective.allReduce(p.grad, { ...(options.group === undefined ? {} : { group: options.group }), op: options.op ?? 'mean' })
+    p.grad.dispose()
+    p.grad = next
+  }
+}
+
+/** Make every member's parameters the root's (the start of data-parallel training). */
+export function broadcastParameters (params: readonly Tensor[], options: { group?: string, root?: number } = {}): void {
+  const root = options.root ?? 0
+  const me = collective.info(options.group).rank
+  for (const p of params) {
+    const next = collective.broadcast(me === root ? p.data : undefined, { root, ...(options.group === undefined ? {} : { group: options.group }) })
+    p.data.dispose()
+    p.data = next
+  }
 }
