@@ -11,3 +11,4 @@ export {
   ln, sqrt, tanh, logSoftmax, expand, dropout, reluGrad, geluGrad, softmaxGrad, conv2dGradInput, conv2dGradWeight
 } from './gpu.js'
 export { collective, DEFAULT_GROUP } from './collective.js'
+export { shardBatches, stackRows, type TrainContext, type TrainReport, type Shard } from './train.js'

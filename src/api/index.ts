@@ -9,3 +9,5 @@ export type {
   PlacementGroup, PlacementGroupOptions, PlacementStrategy, BundleSpec, CollectiveGroup, CollectiveGroupOptions
 } from './interface.js'
 export { FABRIC_STARTED_CHANNEL, type FabricStarted } from './started-channel.js'
+// The value codec drivers and libraries write objects with (what `put` stores and files of values hold).
+export { encode, decode, CodecError } from '../objects/codec.js'

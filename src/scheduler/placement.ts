@@ -117,6 +117,15 @@ export type BundlePlan = { ok: true, nodes: Map<number, string> } | { ok: false,
  * otherwise they wait for resources to be freed.
  */
 export function planBundles (nodes: readonly NodeEntry[], bundles: readonly Resources[], strategy: PlacementStrategy, todo: readonly number[], fixed: ReadonlyMap<number, string> = new Map()): BundlePlan {
+  const plan = planOnce(nodes, bundles, strategy, todo, fixed)
+  if (plan.ok || plan.never) return plan
+  // Not now: would it fit were every node empty? If not, no wait makes it fit.
+  const empty = nodes.map(n => ({ ...n, info: { ...n.info, resources: { total: n.info.resources.total, available: n.info.resources.total } } }))
+  const ever = planOnce(empty, bundles, strategy, todo, fixed)
+  return ever.ok ? plan : { ...ever, never: true }
+}
+
+function planOnce (nodes: readonly NodeEntry[], bundles: readonly Resources[], strategy: PlacementStrategy, todo: readonly number[], fixed: ReadonlyMap<number, string>): BundlePlan {
   const alive = nodes.filter(p => p.state === 'alive' && p.info.resources.total.cpus > 0)
   const free = new Map(alive.map(p => [p.info.peer, resources(p.info.resources.available)]))
   const total = new Map(alive.map(p => [p.info.peer, p.info.resources.total]))

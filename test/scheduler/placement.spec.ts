@@ -84,6 +84,13 @@ describe('placement: planning bundles by strategy', () => {
     assert.ok(!none.ok && none.never, JSON.stringify(none))
   })
 
+  it('says never when the bundles together exceed what the nodes have, even empty', () => {
+    const full = plan([node('a', 2, 0)], [1, 1], 'PACK')
+    assert.ok(!full.ok && !full.never, 'two bundles fit the node once it is free')
+    const never = plan([node('a', 2, 2)], [1, 1, 1], 'PACK')
+    assert.ok(!never.ok && never.never, JSON.stringify(never))
+  })
+
   it('plans against free resources as it goes: two bundles do not both take the last CPU', () => {
     const p = plan([node('a', 4, 1), node('b', 4, 1)], [1, 1], 'PACK')
     assert.deepEqual(nodesOf(p).sort(), ['a', 'b'])

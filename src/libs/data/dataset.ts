@@ -7,7 +7,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { FabricDriver, ObjectRef, RemoteFunction } from '../../api/interface.js'
-import type { BlockRef, ExecutionOptions, MapBatchesOptions, OperatorStats, Row } from './interface.js'
+import type { Block, BlockRef, ExecutionOptions, MapBatchesOptions, OperatorStats, Row } from './interface.js'
 import { aggregateStage, groupStage, shuffleStage, sortStage, type Agg } from './shuffle.js'
 import type { Kernels, Ops } from './ops-component.js'
 import { layoutField, recordCounts, recordRows, recordSortStage, sameLayout, type RecordLayout } from './records.js'
@@ -368,6 +368,36 @@ export class Dataset<T = unknown> {
       stage: async function * () { yield * blocks },
       ...(this.node.layout !== undefined ? { layout: this.node.layout } : {})
     })
+  }
+
+  /**
+   * Run the plan and cut its blocks into `n` shards of about equal rows (whole blocks, the largest
+   * first to the shard with the fewest rows): one per data-parallel worker, each with its blocks'
+   * refs (a worker reads them where it runs) and row count. Row datasets only.
+   *
+   * @throws TypeError for n below 1, or a dataset of fixed-width records (map it to rows first)
+   */
+  async shards (n: number): Promise<Array<{ blocks: Array<ObjectRef<Block<T>>>, rows: number }>> {
+    if (!Number.isSafeInteger(n) || n < 1) throw new TypeError(`shards: n must be a positive integer, got ${String(n)}`)
+    if (this.node.layout !== undefined) throw new TypeError('shards: a dataset of fixed-width records cannot be sharded as rows: map it to rows first')
+    const blocks: Array<{ ref: ObjectRef<Block<T>>, rows: number | Promise<number> }> = []
+    let ops: Ops | undefined
+    for await (const b of this.iterBlocks()) {
+      if (b.rows !== undefined) {
+        blocks.push({ ref: b.ref, rows: b.rows })
+      } else {
+        ops ??= await this.ctx.ops()
+        blocks.push({ ref: b.ref, rows: this.ctx.fabric.get(ops.count.remote(b.ref as never)) })
+      }
+    }
+    const counted = await Promise.all(blocks.map(async b => ({ ref: b.ref, rows: await b.rows })))
+    const shards = Array.from({ length: n }, () => ({ blocks: [] as Array<ObjectRef<Block<T>>>, rows: 0 }))
+    for (const b of counted.sort((x, y) => y.rows - x.rows)) {
+      const into = shards.reduce((best, s) => s.rows < best.rows ? s : best)
+      into.blocks.push(b.ref)
+      into.rows += b.rows
+    }
+    return shards
   }
 
   /** What the last execution did, per operator (sources first). */
