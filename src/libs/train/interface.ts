@@ -7,6 +7,8 @@ import type { Dataset } from '../data/index.js'
 export interface Report {
   /** The reporting worker's rank. */
   rank: number
+  /** The node the worker runs on (as `fabric.nodes()` names it). */
+  node: string
   /** Reports of this rank so far in this run (1 for the first). */
   index: number
   metrics: Record<string, unknown>

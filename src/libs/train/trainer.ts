@@ -140,7 +140,7 @@ export class DataParallelTrainer<C = unknown> {
           rank, size: n, group: groupName, config: this.opts.config, shards: shards.byWorker[rank], rowsPerWorker: shards.rowsPerWorker, attempt,
           ...(checkpoint === undefined ? {} : { checkpoint })
         }
-        return this.follow(method.remote(context) as AsyncIterable<ObjectRef>, rank, attempt, onReport)
+        return this.follow(method.remote(context) as AsyncIterable<ObjectRef>, rank, nodeOf(w.actorId, this.fabric), attempt, onReport)
       })
       // The first failure ends the attempt: the others are torn down with it.
       await new Promise<void>((resolve, reject) => {
@@ -155,7 +155,7 @@ export class DataParallelTrainer<C = unknown> {
   }
 
   /** Read one worker's reports as it yields them. */
-  private async follow (stream: AsyncIterable<ObjectRef>, rank: number, attempt: number, onReport: (r: Report) => void): Promise<void> {
+  private async follow (stream: AsyncIterable<ObjectRef>, rank: number, node: string, attempt: number, onReport: (r: Report) => void): Promise<void> {
     if (typeof (stream as { [Symbol.asyncIterator]?: unknown })?.[Symbol.asyncIterator] !== 'function') {
       throw new TypeError(`the training loop '${this.opts.loop}' must be a generator method (function *${this.opts.loop}(ctx) { ... yield { metrics } })`)
     }
@@ -169,7 +169,7 @@ export class DataParallelTrainer<C = unknown> {
         checkpoint = { ref: this.fabric.put(value.checkpoint), index }
         if (this.opts.storagePath !== undefined) checkpoint.path = await this.write(value.checkpoint, attempt, index)
       }
-      onReport({ rank, index, metrics, attempt, ...(checkpoint === undefined ? {} : { checkpoint }) })
+      onReport({ rank, node, index, metrics, attempt, ...(checkpoint === undefined ? {} : { checkpoint }) })
     }
   }
 
@@ -187,6 +187,12 @@ export class DataParallelTrainer<C = unknown> {
     this.fabric.free(c.ref)
     if (c.path !== undefined) await fs.rm(c.path, { force: true })
   }
+}
+
+/** The node of an actor: `<id>@<node>` across nodes; an embedded fabric's one node. */
+function nodeOf (actorId: string, fabric: FabricDriver): string {
+  const at = actorId.lastIndexOf('@')
+  return at >= 0 ? actorId.slice(at + 1) : fabric.nodes()[0]?.id ?? ''
 }
 
 /** The task-option form of a bundle (cpus, gpus, memoryMb, resources). */
