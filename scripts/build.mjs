@@ -60,12 +60,13 @@ try {
 // kernels, src/libs/data/kernels/records.ts, AssemblyScript), built once here so an installed
 // package needs no guest toolchain (src/libs/data/ops-component.ts looks beside itself first).
 // Without the toolchain the package still builds: the library then builds them on first use.
-for (const [name, source, lang] of [['ops', 'guest/ops.ts', 'ts'], ['kernels', 'kernels/records.ts', 'as']]) {
+// The rl library's guest (src/libs/rl/guest/rl.ts: CartPole, the PPO actors) likewise.
+for (const [lib, name, source, lang] of [['data', 'ops', 'guest/ops.ts', 'ts'], ['data', 'kernels', 'kernels/records.ts', 'as'], ['rl', 'rl', 'guest/rl.ts', 'ts']]) {
   try {
     const { buildComponent } = await import(new URL('../dist/guest-sdk/src/build/index.js', import.meta.url).href)
-    await buildComponent({ entry: path.join(root, 'src', 'libs', 'data', ...source.split('/')), out: path.join(dist, 'src', 'libs', 'data', `${name}.wasm`), lang })
+    await buildComponent({ entry: path.join(root, 'src', 'libs', lib, ...source.split('/')), out: path.join(dist, 'src', 'libs', lib, `${name}.wasm`), lang })
   } catch (err) {
-    console.error(`fabric build: the data library's ${name} component was not prebuilt (${err.message.split('\n')[0]}); it is built on first use where the guest toolchain is installed`)
+    console.error(`fabric build: the ${lib} library's ${name} component was not prebuilt (${err.message.split('\n')[0]}); it is built on first use where the guest toolchain is installed`)
   }
 }
 

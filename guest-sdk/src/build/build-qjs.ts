@@ -3,7 +3,7 @@
 import path from 'node:path'
 import { build as esbuild, type Message, type Plugin } from 'esbuild'
 import { BuildError, type BuildDiagnostic } from './build-error.js'
-import { GUEST_IMPORTS, GUEST_INDEX, GUEST_NN, GUEST_NN_IMPORTS, GUEST_RUNTIME, PACKAGE_NAME, SDK_ROOT, WIT_DIR } from './paths.js'
+import { GUEST_IMPORTS, GUEST_INDEX, GUEST_NN, GUEST_NN_IMPORTS, GUEST_RL, GUEST_RL_IMPORTS, GUEST_RUNTIME, PACKAGE_NAME, SDK_ROOT, WIT_DIR } from './paths.js'
 
 /** The WIT world of guests that use tensors (the whole fabric:core world). */
 export const GUEST_WORLD = 'guest-world'
@@ -56,7 +56,7 @@ export async function bundleGuest (entry: string): Promise<string> {
       conditions: ['import', 'default'],
       external: ['fabric:core/*'],
       plugins: [pureGpuImport],
-      alias: Object.fromEntries([...GUEST_IMPORTS.map(name => [name, GUEST_INDEX]), ...GUEST_NN_IMPORTS.map(name => [name, GUEST_NN])]),
+      alias: Object.fromEntries([...GUEST_IMPORTS.map(name => [name, GUEST_INDEX]), ...GUEST_NN_IMPORTS.map(name => [name, GUEST_NN]), ...GUEST_RL_IMPORTS.map(name => [name, GUEST_RL])]),
       // The polyfill (and some packages) look for Node's `global`; QuickJS has `globalThis`.
       define: { global: 'globalThis' },
       legalComments: 'none',

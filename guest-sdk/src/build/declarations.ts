@@ -5,7 +5,7 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import type TS from 'typescript'
 import { BuildError, type BuildDiagnostic } from './build-error.js'
-import { GUEST_IMPORTS, GUEST_INDEX, GUEST_NN, GUEST_NN_IMPORTS, PACKAGE_NAME, PACKAGE_ROOT, SDK_ROOT } from './paths.js'
+import { GUEST_IMPORTS, GUEST_INDEX, GUEST_NN, GUEST_NN_IMPORTS, GUEST_RL, GUEST_RL_IMPORTS, PACKAGE_NAME, PACKAGE_ROOT, SDK_ROOT } from './paths.js'
 
 /** Declaration files keyed by path relative to the types folder. */
 export type DeclarationFiles = Map<string, string>
@@ -30,7 +30,7 @@ const compilerOptions = (ts: typeof TS): TS.CompilerOptions => ({
   emitDeclarationOnly: true,
   skipLibCheck: true,
   types: [],
-  paths: Object.fromEntries([...GUEST_IMPORTS.map(name => [name, [GUEST_INDEX]]), ...GUEST_NN_IMPORTS.map(name => [name, [GUEST_NN]])])
+  paths: Object.fromEntries([...GUEST_IMPORTS.map(name => [name, [GUEST_INDEX]]), ...GUEST_NN_IMPORTS.map(name => [name, [GUEST_NN]]), ...GUEST_RL_IMPORTS.map(name => [name, [GUEST_RL]])])
 })
 
 function toDiagnostic (d: TS.Diagnostic): BuildDiagnostic {
@@ -58,7 +58,7 @@ function escape (s: string): string {
 
 // A guest may import the SDK under its legacy name ('fabric/guest'); the declarations name the
 // package as a driver's project installs it, or their types would not resolve there.
-const LEGACY_IMPORT = /(['"])fabric\/guest(\/nn)?\1/g
+const LEGACY_IMPORT = /(['"])fabric\/guest(\/nn|\/rl)?\1/g
 function canonicalGuestImports (text: string): string {
   return PACKAGE_NAME === 'fabric' ? text : text.replace(LEGACY_IMPORT, `$1${PACKAGE_NAME}/guest$2$1`)
 }

@@ -27,3 +27,6 @@ export const GUEST_IMPORTS = [...new Set([`${PACKAGE_NAME}/guest`, 'fabric/guest
 /** The SDK's neural-network module (`<name>/guest/nn`), by the same names. */
 export const GUEST_NN = path.join(SDK_ROOT, 'src', 'nn', 'index.ts')
 export const GUEST_NN_IMPORTS = GUEST_IMPORTS.map(name => `${name}/nn`)
+/** The SDK's reinforcement-learning module (`<name>/guest/rl`). */
+export const GUEST_RL = path.join(SDK_ROOT, 'src', 'rl', 'index.ts')
+export const GUEST_RL_IMPORTS = GUEST_IMPORTS.map(name => `${name}/rl`)
