@@ -24,7 +24,7 @@ export async function joinNode (dataDir: string, options: JoinOptions = {}): Pro
   const args = ['join', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dataDir, '--cpus', '1', '--heartbeat-ms', String(options.heartbeatMs ?? 1000), ...(options.bootstrap === undefined ? [] : ['--bootstrap', options.bootstrap])]
   const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } })
   let stderr = ''
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; if (process.env.BENCH_NODE_STDERR !== undefined) process.stderr.write(d) })
   return await new Promise((resolve, reject) => {
     let buf = ''
     let peer = ''

@@ -109,7 +109,8 @@ export function stackRows (rows: ReadonlyArray<Record<string, unknown>>, field: 
     } else {
       const a = v as ArrayLike<number> | undefined
       if (a === undefined || a.length !== width) throw new TypeError(`stackRows: row ${i}'s '${field}' has ${a?.length ?? 'no'} elements, row 0's ${width}`)
-      if (a instanceof Float32Array) out.set(a, i * width)
+      // A typed array converts natively (no per-element JS: QuickJS interprets loops).
+      if (ArrayBuffer.isView(a)) out.set(a as unknown as ArrayLike<number>, i * width)
       else for (let j = 0; j < width; j++) out[i * width + j] = a[j]!
     }
   }
