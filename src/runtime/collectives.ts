@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto'
 import { FabricError, PermissionDeniedError } from '../errors/index.js'
 import type { CollectiveCall } from '../exec/index.js'
+import type { WireChunk, WireGroup } from '../net/index.js'
 
 /** A collective that could not complete (kind as the guest's task-error sees it). */
 export class CollectiveError extends FabricError {
@@ -24,38 +25,20 @@ export class CollectiveError extends FabricError {
 }
 
 /** One member of a group: its rank, its actor's id on its node, and that node. */
-export interface GroupMember {
-  rank: number
-  actor: string
-  peer: string
-}
+export type GroupMember = WireGroup['members'][number]
 
-/** A group as its driver formed it. */
-export interface GroupSpec {
-  /** This forming's id (unique; a group formed again gets another). */
-  id: string
-  /** What members' guests name it by. */
-  name: string
-  members: GroupMember[]
-  /** How long a member waits for another's data. */
-  timeoutMs: number
-}
+/**
+ * A group as its driver formed it: `id` (this forming's), `name` (what members' guests name it
+ * by), `members`, and `timeoutMs` (how long a member waits for another's data).
+ */
+export type GroupSpec = WireGroup
 
-/** A piece of a collective's data between two members. */
-export interface ChunkMessage {
-  group: string
-  /** The operation's number in the group (every member counts the same calls). */
-  seq: number
-  /** Which exchange of the operation: 'rs3' (reduce-scatter step 3), 'ag0', 'bc'. */
-  step: string
-  from: number
-  to: number
-  /** Elements of the whole tensor the sender holds (members must agree). */
-  length: number
-  /** The tensor's shape (broadcast: the root's). */
-  shape?: number[]
-  data: Float32Array
-}
+/**
+ * A piece of a collective's data between two members: operation `seq` of the group, its exchange
+ * `step` ('rs3': reduce-scatter step 3, 'ag0', 'bc'), from and to ranks, the sender's tensor
+ * `length` (members must agree) and, for a broadcast, its `shape`.
+ */
+export type ChunkMessage = WireChunk
 
 /** How chunks reach members on other nodes, and who this node is. */
 export interface CollectiveTransport {

@@ -7,27 +7,12 @@
 import type { FabricDriver, ObjectRef } from '../../api/interface.js'
 import { rlComponentPath } from './component.js'
 import type { IterationStats, PpoCheckpoint, PpoOptions } from './interface.js'
+import type { PpoConfig } from '../../../guest-sdk/src/rl/ppo.js'
 
 const OPTION_NAMES = ['env', 'module', 'numRolloutWorkers', 'numEnvsPerWorker', 'rolloutLength', 'hidden', 'gamma', 'lambda', 'clip', 'lr', 'epochs', 'minibatchSize', 'valueCoef', 'entropyCoef', 'maxGradNorm', 'normalizeAdvantages', 'totalSteps', 'seed', 'workerCpus']
 
-/** The guest's PPO config (guest-sdk/src/rl/ppo.ts PpoConfig). */
-interface Config {
-  env: string
-  numEnvsPerWorker: number
-  rolloutLength: number
-  hidden: number
-  gamma: number
-  lambda: number
-  clip: number
-  lr: number
-  epochs: number
-  minibatchSize: number
-  valueCoef: number
-  entropyCoef: number
-  maxGradNorm: number
-  normalizeAdvantages: boolean
-  seed: number
-}
+/** The guest's PPO config: what the workers and the learner are created with. */
+type Config = PpoConfig
 
 interface Call<A extends unknown[], R> { remote: (...args: A) => ObjectRef<R> }
 interface Worker {
