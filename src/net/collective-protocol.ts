@@ -15,6 +15,7 @@
 import './polyfill.js'
 import type { Logger, Stream } from '@libp2p/interface'
 import { frameStream } from './frames.js'
+import { BULK_RECEIVE_BUFFER_BYTES } from './constants.js'
 import { MalformedMessageError, PeerUnreachableError } from './errors.js'
 import { decodeCborMap, encode, jobField } from './messages.js'
 import { deserializeError, serializeError, type SerializedError } from '../errors/index.js'
@@ -90,7 +91,8 @@ export function collectiveService (host: CollectiveHost): ProtocolService {
 }
 
 async function serve (stream: Stream, from: string, host: CollectiveHost, log: Logger): Promise<void> {
-  const lp = frameStream(stream, MAX_FRAME_BYTES, 4 * MAX_FRAME_BYTES)
+  // Chunks stream in while the node sums the last ones: the whole yamux window may arrive unread.
+  const lp = frameStream(stream, MAX_FRAME_BYTES, BULK_RECEIVE_BUFFER_BYTES)
   /** Chunks arriving in pieces, by key. */
   const assembling = new Map<string, { chunk: WireChunk, got: number }>()
   let assemblingElements = 0
@@ -179,8 +181,13 @@ class Session {
       if (this.failure !== undefined) throw this.failure
       for (const f of frames) await this.lp.write(encode(f))
     })
-    this.writes = done.catch(err => { this.fail(broke(this.peer, err)) })
-    await done
+    this.writes = done.catch(err => { this.fail(this.failure ?? broke(this.peer, err)) })
+    try {
+      await done
+    } catch (err) {
+      // A transport failure (libp2p may reject with a bare Event) is the session's end.
+      throw this.failure ?? broke(this.peer, err)
+    }
   }
 
   async request (frame: Record<string, unknown>): Promise<void> {
@@ -220,7 +227,7 @@ class Session {
 }
 
 function broke (peer: string, err: unknown): PeerUnreachableError {
-  return new PeerUnreachableError(`the collective session with ${peer} broke: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  return new PeerUnreachableError(`the collective session with ${peer} broke: ${err instanceof Error ? err.message : String((err as { type?: unknown })?.type ?? err)}`, { cause: err })
 }
 
 /** A node's (or driver's) sessions to other nodes over `/fabric/collective/1`, one per node. */

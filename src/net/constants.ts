@@ -169,3 +169,10 @@ export const MAX_LOGS_FRAME_BYTES = 1024 * 1024
 export const MAX_LOGS_TAIL = 10_000
 /** Logs streams open at once on a node (followers included, from all peers). */
 export const LOGS_MAX_INBOUND_STREAMS = 64
+
+/**
+ * Bytes a bulk receiver (an object puller, a collective's chunks) lets arrive ahead of its reads:
+ * yamux's largest stream window (16 MiB), and then some. Less, and a sender filling the window
+ * while the reader is busy overflows the frame reader, which resets the stream.
+ */
+export const BULK_RECEIVE_BUFFER_BYTES = 24 * 1024 * 1024

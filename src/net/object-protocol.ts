@@ -15,11 +15,11 @@ import { createHash } from 'node:crypto'
 import type { Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { MAX_OBJECT_HEADER_BYTES, MAX_OBJECT_REQUEST_BYTES, OBJECT_CHUNK_BYTES, OBJECT_IDLE_TIMEOUT_MS, OBJECT_MAX_INBOUND_STREAMS, OBJECT_PROTOCOL, PARALLEL_PULL_MIN_BYTES } from './constants.js'
+import { BULK_RECEIVE_BUFFER_BYTES, MAX_OBJECT_HEADER_BYTES, MAX_OBJECT_REQUEST_BYTES, OBJECT_CHUNK_BYTES, OBJECT_IDLE_TIMEOUT_MS, OBJECT_MAX_INBOUND_STREAMS, OBJECT_PROTOCOL, PARALLEL_PULL_MIN_BYTES } from './constants.js'
 import { MalformedMessageError, PeerUnreachableError, RemoteError } from './errors.js'
 
-/** Bytes a puller buffers ahead of its reads: yamux's largest stream window, and then some. */
-const OBJECT_RECEIVE_BUFFER_BYTES = 24 * 1024 * 1024
+/** Bytes a puller buffers ahead of its reads (see BULK_RECEIVE_BUFFER_BYTES). */
+const OBJECT_RECEIVE_BUFFER_BYTES = BULK_RECEIVE_BUFFER_BYTES
 import { frameStream, readRequest, refuse } from './frames.js'
 import { PullBuffer } from './pull-buffer.js'
 import { decodeCborMap, encode, jobField } from './messages.js'

@@ -238,7 +238,17 @@ export class Collectives {
     return { data: got.data.slice(), shape: got.shape ?? [got.data.length] }
   }
 
-  private async send (g: GroupState, msg: ChunkMessage): Promise<void> {
+  /**
+   * Send a chunk. Its failure is handled from the moment it starts: a caller that awaits a receive
+   * first must not leave a rejection unhandled (that ends the node's process).
+   */
+  private send (g: GroupState, msg: ChunkMessage): Promise<void> {
+    const sending = this.sendNow(g, msg)
+    sending.catch(() => {})
+    return sending
+  }
+
+  private async sendNow (g: GroupState, msg: ChunkMessage): Promise<void> {
     const to = g.spec.members[msg.to]!
     if (to.peer === this.transport.self) {
       this.put(g, { ...msg, data: msg.data.slice() })
@@ -247,7 +257,7 @@ export class Collectives {
     try {
       await this.transport.send(to.peer, msg)
     } catch (err) {
-      throw new CollectiveError('unavailable', `group '${g.spec.name}': cannot send to rank ${msg.to} on node ${to.peer}: ${(err as Error).message}`)
+      throw new CollectiveError('unavailable', `group '${g.spec.name}': cannot send to rank ${msg.to} on node ${to.peer}: ${err instanceof Error ? err.message : String((err as { type?: unknown })?.type ?? err)}`)
     }
   }
 
