@@ -4,6 +4,9 @@
 // arguments, so a block's whole chain is submitted without waiting), and the consumer keeps at
 // most `maxBlocksInFlight` blocks submitted ahead of what it has consumed. A block never visits the
 // driver unless the consumer asks for its rows.
+// Over 500 lines: the Dataset class is the library's one public type (Ray Data's Dataset), its
+// operators, consumers and writers each a short method over the shared plan; split by file they
+// would only forward to each other.
 import fs from 'node:fs'
 import path from 'node:path'
 import type { FabricDriver, ObjectRef, RemoteFunction } from '../../api/interface.js'
