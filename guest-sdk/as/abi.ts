@@ -264,7 +264,7 @@ export function dropActor(rep: u32): void {
 
 // The manifest never changes, so it is laid out once in memory that is never freed, and
 // `describe` needs no post-return. Layout: sdk (ptr, len), tasks (ptr, len), actors (ptr, len);
-// task-info is name (ptr, len) + streaming (12 bytes); actor-class is name + methods + streaming
+// task-info is name (ptr, len) + streaming + memo (12 bytes); actor-class is name + methods + streaming
 // (24 bytes). AssemblyScript has no generators: every task's streaming is false, every class's
 // streaming list empty.
 const MANIFEST = memory.data(24, 8)
@@ -278,6 +278,7 @@ export function describe(sdk: string, tasks: Array<string>, actors: Array<string
     const at = taskList + <usize>i * 12
     storeUtf8(tasks[i], at)
     store<u8>(at, 0, 8) // streaming: AssemblyScript tasks are never generators
+    store<u8>(at, 0, 9) // memo: not declared (drivers may still ask for it per call)
   }
   store<u32>(MANIFEST, <u32>taskList, 8)
   store<u32>(MANIFEST, <u32>tasks.length, 12)

@@ -1,6 +1,6 @@
 // The guest SDK: what user code compiled into a fabric component imports (`wasm-fabric/guest`).
 export { task, isTask } from './task.js'
-export { actor, type Task, type GuestRemoteFunction, type GuestRemoteArgs, type GuestRemoteResult, type GuestTaskOptions, TASK_BRAND } from './types.js'
+export { actor, type Task, type GuestRemoteFunction, type GuestRemoteArgs, type GuestRemoteResult, type GuestTaskOptions, type TaskDeclaration, TASK_BRAND } from './types.js'
 export { get, put, submit, wait, log } from './host.js'
 export { actorHandle, type ActorLike, type GuestActorHandle, type GuestActorMethod, type GuestActorCallOptions } from './actor-handle.js'
 export { GuestError, type TaskErrorRecord } from './guest-error.js'

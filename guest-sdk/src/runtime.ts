@@ -11,7 +11,7 @@ import { GuestError, fromTaskError, toTaskError, type TaskErrorRecord } from './
 /** The manifest record of the WIT. */
 export interface Manifest {
   sdk: string
-  tasks: Array<{ name: string, streaming: boolean }>
+  tasks: Array<{ name: string, streaming: boolean, memo: boolean }>
   actors: Array<{ name: string, methods: string[], streaming: string[] }>
 }
 
@@ -206,7 +206,7 @@ export interface GuestExports {
 export function makeGuest (user: Record<string, unknown>): GuestExports {
   // Tasks learn their export names here, for `.remote()` calls between them.
   nameTasks(Object.entries(user))
-  const tasks = new Map<string, { fn: AnyFn, streaming: boolean }>()
+  const tasks = new Map<string, { fn: AnyFn, streaming: boolean, memo: boolean }>()
   const classes = new Map<string, { cls: ActorClass, methods: Set<string>, streaming: Set<string> }>()
   for (const [name, value] of Object.entries(user)) {
     if (isTask(value)) {
@@ -214,7 +214,7 @@ export function makeGuest (user: Record<string, unknown>): GuestExports {
       if (name.startsWith(RESERVED_PREFIX)) {
         throw new Error(`task export '${name}': names starting '${RESERVED_PREFIX}' are reserved for the fabric's own calls (fabric:map:<task>, ...); export the task under another name`)
       }
-      tasks.set(name, { fn: value.fn as AnyFn, streaming: value.streaming })
+      tasks.set(name, { fn: value.fn as AnyFn, streaming: value.streaming, memo: value.memo })
     }
     else if (isActorClass(value)) {
       const { methods, streaming } = methodsOf(value)
@@ -223,7 +223,7 @@ export function makeGuest (user: Record<string, unknown>): GuestExports {
   }
   const manifest: Manifest = {
     sdk: SDK_NAME,
-    tasks: [...tasks].map(([name, t]) => ({ name, streaming: t.streaming })),
+    tasks: [...tasks].map(([name, t]) => ({ name, streaming: t.streaming, memo: t.memo })),
     actors: [...classes].map(([name, c]) => ({ name, methods: [...c.methods], streaming: [...c.streaming] }))
   }
 

@@ -2,7 +2,7 @@
 // calls from inside the guest (the name it is exported under is learnt when the entry is read).
 import { GuestError } from './guest-error.js'
 import { submit } from './host.js'
-import { TASK_BRAND, type GuestTaskOptions, type Task } from './types.js'
+import { TASK_BRAND, type GuestTaskOptions, type Task, type TaskDeclaration } from './types.js'
 
 const GeneratorFunction = Object.getPrototypeOf(function * () {}).constructor
 
@@ -50,11 +50,18 @@ function remoteFunction (t: object, options: GuestTaskOptions): Pick<Task<unknow
  * export const square = task((x: number) => x * x)
  * export const countTo = task(function * (n: number) { for (let i = 0; i < n; i++) yield i })
  * export const fib = task((n: number): number => n < 2 ? n : get(fib.remote(n - 1)) + get(fib.remote(n - 2)))
+ * export const parse = task((text: string) => JSON.parse(text), { memo: true }) // reused when called again
  */
-export function task<Args extends unknown[], R> (fn: (...args: Args) => R): Task<Args, R> {
+export function task<Args extends unknown[], R> (fn: (...args: Args) => R, declared: TaskDeclaration = {}): Task<Args, R> {
   if (typeof fn !== 'function') throw new TypeError('task() takes a function')
-  const t = { [TASK_BRAND]: true as const, fn, streaming: fn instanceof GeneratorFunction } as Task<Args, R>
-  Object.assign(t, remoteFunction(t, {}))
+  if (typeof declared !== 'object' || declared === null || Object.keys(declared).some(k => k !== 'memo') || (declared.memo !== undefined && typeof declared.memo !== 'boolean')) {
+    throw new TypeError('task(fn, declared): declared takes { memo?: boolean } only')
+  }
+  const streaming = fn instanceof GeneratorFunction
+  const memo = declared.memo === true
+  if (memo && streaming) throw new TypeError('task(fn, { memo: true }): a generator cannot be memoised (its items are objects of their own); leave memo out')
+  const t = { [TASK_BRAND]: true as const, fn, streaming, memo } as Task<Args, R>
+  Object.assign(t, remoteFunction(t, memo ? { memo } : {}))
   return Object.freeze(t)
 }
 

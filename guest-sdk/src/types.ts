@@ -33,6 +33,20 @@ export interface GuestTaskOptions {
   retryExceptions?: boolean | string[]
   /** Wall-clock limit of one attempt, in ms. */
   timeoutMs?: number
+  /**
+   * Reuse a result the fabric holds for the same call (this component, function and argument
+   * bytes) instead of running it. Inside a memoised task every nested task is memoised anyway.
+   */
+  memo?: boolean
+}
+
+/** What `task(fn, declared)` declares about a task for every caller (the driver too). */
+export interface TaskDeclaration {
+  /**
+   * The task is a pure function of its arguments: drivers and guests call it memoised unless they
+   * say `memo: false` (see GuestTaskOptions.memo). Not for generators.
+   */
+  memo?: boolean
 }
 
 /** A task as a guest calls it: `.remote(...)` submits a nested call and returns a ref at once. */
@@ -53,6 +67,8 @@ export interface Task<Args extends unknown[], R> extends GuestRemoteFunction<Arg
   readonly fn: (...args: Args) => R
   /** True when `fn` is a generator: each yielded value becomes its own object. */
   readonly streaming: boolean
+  /** Declared memoised: `task(fn, { memo: true })`. */
+  readonly memo: boolean
 }
 
 /**

@@ -272,7 +272,7 @@ export class ConnectedFabric implements FabricDriver {
     const cid = this.runner.addComponent(bytes)
     const manifest = await this.describe(cid)
     const m: Record<string, unknown> = {}
-    for (const t of manifest.tasks) m[t.name] = this.remoteFunction(cid, t.name, t.streaming, {}, manifest.sdk)
+    for (const t of manifest.tasks) m[t.name] = this.remoteFunction(cid, t.name, t.streaming, t.memo === true ? { memo: true } : {}, manifest.sdk)
     for (const a of manifest.actors) m[a.name] = this.remoteClass(cid, a.name, classInfo(a), {})
     return Object.freeze(m) as M
   }
@@ -389,7 +389,8 @@ export class ConnectedFabric implements FabricDriver {
         ...(scheduling === 'default' ? {} : { scheduling }),
         ...(labels === undefined ? {} : { labels }),
         ...(bundle === undefined ? {} : { bundle }),
-        ...(resolved.retryExceptions === false ? {} : { retryExceptions: resolved.retryExceptions })
+        ...(resolved.retryExceptions === false ? {} : { retryExceptions: resolved.retryExceptions }),
+        ...(resolved.memo === true ? { memo: true } : {})
       }
     }
   }

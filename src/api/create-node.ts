@@ -134,14 +134,14 @@ export interface FabricNode {
  */
 export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
   const { createNetNode } = await import('../net/index.js')
-  const { ActorForwarder, FabricOffload, LocalNode, RemoteActorHost, RemoteRunner, RemoteTaskExecutor, resolveNodeLimits } = await import('../runtime/index.js')
+  const { ActorForwarder, FabricMemo, FabricOffload, LocalNode, RemoteActorHost, RemoteRunner, RemoteTaskExecutor, resolveNodeLimits } = await import('../runtime/index.js')
   const metrics = init.metricsPort === undefined ? undefined : await import('../metrics/index.js')
   // Made before libp2p (which registers its metrics in it); labelled with the PeerId once known.
   const registry = metrics === undefined ? undefined : new (await import('prom-client')).Registry()
   const total = ownTotal(init.resources ?? {})
   const listen = listenAddresses(init) // refused before anything starts
   const { LogBook } = await import('../runtime/index.js')
-  const { logService, placementService, collectiveService, CollectiveSessions } = await import('../net/index.js')
+  const { logService, memoService, placementService, collectiveService, CollectiveSessions } = await import('../net/index.js')
   const { nodeLogAnswer, collectLogs } = await import('./log-service.js')
   // Named with the node's PeerId once libp2p has it (no guest runs before).
   const book = new LogBook({ dir: path.join(init.dataDir, 'logs'), ...init.logs })
@@ -165,6 +165,8 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
   const executor = new RemoteTaskExecutor(runtime, async (cid, holders, job) => await net!.pullObject(cid, holders, job === undefined ? {} : { job }), () => net?.view, limits)
   const labels = init.labels ?? {}
   const logAnswer = nodeLogAnswer(book, () => net!)
+  // Memoised results shared with the fabric: lookups answered from the node's index (gossip starts below).
+  let memo: InstanceType<typeof FabricMemo> | undefined
   try {
     net = await createNetNode({
       dataDir: init.dataDir,
@@ -205,7 +207,7 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
       actors: new RemoteActorHost(runtime, executor),
       // The state API: this node's rows, and unless asked for itself only, every node's in view.
       state: async (req) => await answerState(req, runtime, net!),
-      services: [logService(logAnswer), placementService(bundleHost(runtime)), collectiveService(collectiveHost(runtime)), ...(init.services ?? [])]
+      services: [logService(logAnswer), placementService(bundleHost(runtime)), collectiveService(collectiveHost(runtime)), memoService(names => memo?.held(names) ?? []), ...(init.services ?? [])]
     }, init.hooks ?? {})
   } catch (err) {
     await runtime.stop()
@@ -219,6 +221,9 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
   // Guests' calls to actors of other nodes (handles that travelled) go over sessions this keeps.
   const forwarder = new ActorForwarder(node)
   runtime.setActorForwarder(forwarder)
+  memo = new FabricMemo(node, runtime.memo)
+  runtime.setMemoRemote(memo)
+  memo.start()
   // A peer gone for good owns nothing any more: its results kept here are dropped.
   node.view.on('dead', e => { executor.ownerGone(e.info.peer) })
   node.view.on('leave', e => { executor.ownerGone(e.info.peer) })
@@ -253,6 +258,7 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
     try {
       metricsServer = await metrics.startMetricsServer(fabric, { port: init.metricsPort!, ...(init.metricsHost === undefined ? {} : { host: init.metricsHost }) })
     } catch (err) {
+      memo.stop()
       await forwarder.stop()
       await node.stop({ leave: true })
       await runtime.stop()
@@ -275,6 +281,7 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
       stopping ??= (async () => {
         try {
           await metricsServer?.stop()
+          memo!.stop()
           await forwarder.stop()
           await node.stop({ leave: true })
         } finally {

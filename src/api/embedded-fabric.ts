@@ -262,7 +262,7 @@ export class EmbeddedFabric implements FabricDriver {
 
   private moduleOf (component: CompiledComponent, manifest: Manifest): Record<string, unknown> {
     const m: Record<string, unknown> = {}
-    for (const t of manifest.tasks) m[t.name] = this.remoteFunction(component, t.name, t.streaming, {}, manifest.sdk)
+    for (const t of manifest.tasks) m[t.name] = this.remoteFunction(component, t.name, t.streaming, t.memo === true ? { memo: true } : {}, manifest.sdk)
     const classes = new Map(manifest.actors.map(a => [a.name, { methods: a.methods, streaming: new Set(a.streaming) }]))
     for (const [name, info] of classes) m[name] = this.remoteClass(component, name, info, {})
     this.classes.set(component.cid, classes)

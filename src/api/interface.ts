@@ -32,6 +32,13 @@ export interface TaskOptions extends GuestTaskOptions {
    * label selectors. Work still running when the group is removed is ended.
    */
   placementGroup?: { group: PlacementGroup, bundleIndex?: number }
+  /**
+   * Memoise the call (tasks only): when the fabric holds a result for the same component, function
+   * and argument bytes (from any job, on any node), the ref settles to it without running. The
+   * task's nested tasks are memoised too; it may not call actors. Refused with `gpus` and for
+   * generators. See docs/memo-and-durability.md. @default false
+   */
+  memo?: boolean
 }
 
 /** What one bundle of a placement group reserves (the same names as task options). */
@@ -111,7 +118,7 @@ export interface PlacementGroup {
 }
 
 /** Options of an actor: resources, identity and restart policy. */
-export interface ActorOptions extends Omit<TaskOptions, 'maxRetries' | 'retryExceptions'> {
+export interface ActorOptions extends Omit<TaskOptions, 'maxRetries' | 'retryExceptions' | 'memo'> {
   /** A name to find the actor by with `fabric.getActor(name)`: unique within its namespace while the actor lives. */
   name?: string
   /**

@@ -4,18 +4,22 @@
 // Every item of every fabric:core interface with its type as validate.ts renders it: what a guest
 // may import (a subset of each interface, each item exactly so) and must export (guest, exactly).
 // Each item lists the shape of the current WIT first, then earlier shapes this host still runs
-// (actor-class without streaming).
+// (task-info without memo; actor-class without streaming).
 
 /** Interface (unversioned) → item → rendered types accepted (the current one first). */
 export const FABRIC_SIGNATURES: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
   types: {
     'task-error': ['type = record { kind: string, message: string, retryable: bool }'],
-    'task-info': ['type = record { name: string, streaming: bool }'],
+    'task-info': [
+      'type = record { name: string, streaming: bool, memo: bool }',
+      'type = record { name: string, streaming: bool }'
+    ],
     'actor-class': [
       'type = record { name: string, methods: list<string>, streaming: list<string> }',
       'type = record { name: string, methods: list<string> }'
     ],
     manifest: [
+      'type = record { sdk: string, tasks: list<record { name: string, streaming: bool, memo: bool }>, actors: list<record { name: string, methods: list<string>, streaming: list<string> }> }',
       'type = record { sdk: string, tasks: list<record { name: string, streaming: bool }>, actors: list<record { name: string, methods: list<string>, streaming: list<string> }> }',
       'type = record { sdk: string, tasks: list<record { name: string, streaming: bool }>, actors: list<record { name: string, methods: list<string> }> }'
     ]
@@ -86,6 +90,7 @@ export const FABRIC_SIGNATURES: Readonly<Record<string, Readonly<Record<string, 
   guest: {
     'task-error': ['type = record { kind: string, message: string, retryable: bool }'],
     manifest: [
+      'type = record { sdk: string, tasks: list<record { name: string, streaming: bool, memo: bool }>, actors: list<record { name: string, methods: list<string>, streaming: list<string> }> }',
       'type = record { sdk: string, tasks: list<record { name: string, streaming: bool }>, actors: list<record { name: string, methods: list<string>, streaming: list<string> }> }',
       'type = record { sdk: string, tasks: list<record { name: string, streaming: bool }>, actors: list<record { name: string, methods: list<string> }> }'
     ],
@@ -93,6 +98,7 @@ export const FABRIC_SIGNATURES: Readonly<Record<string, Readonly<Record<string, 
     '[static]actor.create': ['func(class: string, args: list<u8>) -> result<own<actor>, record { kind: string, message: string, retryable: bool }>'],
     '[method]actor.invoke': ['func(self: borrow<actor>, method: string, args: list<u8>) -> result<list<u8>, record { kind: string, message: string, retryable: bool }>'],
     describe: [
+      'func() -> record { sdk: string, tasks: list<record { name: string, streaming: bool, memo: bool }>, actors: list<record { name: string, methods: list<string>, streaming: list<string> }> }',
       'func() -> record { sdk: string, tasks: list<record { name: string, streaming: bool }>, actors: list<record { name: string, methods: list<string>, streaming: list<string> }> }',
       'func() -> record { sdk: string, tasks: list<record { name: string, streaming: bool }>, actors: list<record { name: string, methods: list<string> }> }'
     ],

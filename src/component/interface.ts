@@ -14,7 +14,8 @@ export const ALLOWED_IMPORTS = ['types', 'log', 'objects', 'tasks', 'gpu', 'coll
 /** A manifest as the guest's `describe` returns it (checked by `parseManifest`). */
 export interface Manifest {
   sdk: string
-  tasks: Array<{ name: string, streaming: boolean }>
+  /** `memo`: the guest declared the task memoised (absent: not). */
+  tasks: Array<{ name: string, streaming: boolean, memo?: boolean }>
   /**
    * Actor classes: their methods, and which of those are generators (`streaming`: a driver's call
    * streams their values). Empty for components built before the field existed.

@@ -27,9 +27,11 @@ export function parseManifest (v: unknown, fail: ManifestFailure): Manifest {
     tasks: list(o.tasks, 'manifest.tasks', fail).map((t, i) => {
       const path = `manifest.tasks[${i}]`
       const r = record(t, path, fail)
-      onlyKeys(r, ['name', 'streaming'], path, fail)
+      onlyKeys(r, ['name', 'streaming', 'memo'], path, fail)
       if (typeof r.streaming !== 'boolean') fail(`${path}.streaming`, 'expected a boolean')
-      return { name: name(r.name, `${path}.name`, fail), streaming: r.streaming }
+      if (r.memo !== undefined && typeof r.memo !== 'boolean') fail(`${path}.memo`, 'expected a boolean')
+      if (r.memo === true && r.streaming) fail(`${path}.memo`, 'a generator task cannot be memoised')
+      return { name: name(r.name, `${path}.name`, fail), streaming: r.streaming, ...(r.memo === true ? { memo: true } : {}) }
     }),
     actors: list(o.actors, 'manifest.actors', fail).map((a, i) => {
       const path = `manifest.actors[${i}]`

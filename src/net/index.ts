@@ -21,6 +21,8 @@ export { TaskSessions, serveTaskStream, decodeTaskRequest, releaseRemoteObjects,
 export type { RemoteTaskRequest, TaskExecutor, RunRemoteTaskOptions } from './task-protocol.js'
 export { fixedResources } from './node-resources.js'
 export { collectiveService, CollectiveSessions, COLLECTIVE_PROTOCOL, PIECE_ELEMENTS, type CollectiveHost, type WireGroup, type WireChunk } from './collective-protocol.js'
+export { memoService, lookupMemo, MemoGossip, MEMO_PROTOCOL, MEMO_TOPIC, MAX_LOOKUP_NAMES, type MemoHost, type WireMemoEntry } from './memo-protocol.js'
+export { openTopic, MAX_TOPIC_MESSAGE_BYTES } from './topics.js'
 export { placementService, PlacementSessions, decodePlacementRequest, PLACEMENT_PROTOCOL, type BundleHost, type BundleSessionOwner, type WireBundle } from './placement-protocol.js'
 export { openActorSession, serveActorStream, decodeActorOpen, decodeActorRequest } from './actor-protocol.js'
 export { STATE_KINDS, decodeStateRequest, decodeStateReply, filterRows, type StateKind, type StateRequest, type StateReply, type StateRow } from './state-protocol.js'

@@ -303,7 +303,7 @@ export interface RemoteTask {
   /** CBOR array of arguments. */
   args: Uint8Array
   timeoutMs?: number
-  /** `{ cpus, gpus, memoryMb, resources, maxRetries, retryExceptions }` as in TaskOptions (the node validates them and retries there). */
+  /** `{ cpus, gpus, memoryMb, resources, maxRetries, retryExceptions, memo }` as in TaskOptions (the node validates them and retries there). */
   options?: Record<string, unknown>
   /** Arguments passed as objects held by nodes: `args[index]` is null and the node pulls the object from a holder. */
   refs?: RefArg[]
@@ -495,6 +495,25 @@ export interface ProtocolService {
   serve: (stream: Stream, from: string, log: Logger) => Promise<void>
 }
 
+/** What the owner of an extra gossip topic does with its messages (see NetNode.topic). */
+export interface TopicHandler {
+  /**
+   * Decode and check a message before it is delivered or forwarded; throw to refuse it (it goes no
+   * further than this node). Returns what {@link deliver} gets.
+   */
+  validate: (data: Uint8Array) => unknown
+  /** A message `validate` accepted, with its signed sender. */
+  deliver: (from: string, value: any) => void // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** An extra gossip topic this node takes part in. */
+export interface TopicHandle {
+  /** Publish to every member subscribed (best effort: fails silently with no peers). */
+  publish: (data: Uint8Array) => Promise<void>
+  /** Leave the topic. Idempotent. */
+  close: () => void
+}
+
 /** A fabric node's network side. */
 export interface NetNode {
   /** This node's PeerId (base58). */
@@ -545,6 +564,11 @@ export interface NetNode {
    * @throws PeerUnreachableError when the node cannot be reached or does not speak it
    */
   dialProtocol: (peer: string, protocol: string, options?: { signal?: AbortSignal }) => Promise<Stream>
+  /**
+   * Take part in gossip topic `fabric/<fabric name>/<name>` (members only, signed senders), beside
+   * the resources topic: what the protocols kept outside this layer's core gossip with.
+   */
+  topic: (name: string, handler: TopicHandler) => TopicHandle
   /** Idempotent. */
   start: () => Promise<void>
   /** Tell peers the node is leaving (unless `leave: false`), then stop; idempotent, leaves no timer or socket. */

@@ -27,12 +27,13 @@ import { STATE_MAX_INBOUND_STREAMS, STATE_PROTOCOL, ACTOR_MAX_INBOUND_STREAMS, A
 import { releaseRemoteObjects, serveTaskStream, TaskSessions } from './task-protocol.js'
 import { openActorSession, serveActorStream } from './actor-protocol.js'
 import { pullObject, serveObjectStream } from './object-protocol.js'
+import { openTopic } from './topics.js'
 import { MalformedMessageError, NetConfigError, PeerUnreachableError } from './errors.js'
 import { LivenessView } from './fabric-view.js'
 import { ResourceGossip } from './gossip.js'
 import { LivenessProbe } from './liveness.js'
 import { loadOrCreateIdentity } from './identity.js'
-import type { ActorOpen, ActorSession, GossipStats, NetNode, NetNodeInit, NodeInfo, ObjectTransferStats, PullObjectOptions, RemoteTask, StatusReply, TaskOutcome } from './interface.js'
+import type { ActorOpen, ActorSession, GossipStats, NetNode, NetNodeInit, NodeInfo, ObjectTransferStats, PullObjectOptions, RemoteTask, StatusReply, TaskOutcome, TopicHandle, TopicHandler } from './interface.js'
 import { decodeCbor, validateManifest, validateNodeInfo } from './messages.js'
 import { serveStatusStream } from './status-protocol.js'
 import type { Manifest } from '../component/interface.js'
@@ -274,6 +275,11 @@ class Libp2pNetNode implements NetNode {
     } catch (err) {
       throw new PeerUnreachableError(`cannot open ${protocol} to ${peer}: ${(err as Error).message}`, { cause: err })
     }
+  }
+
+  topic (name: string, handler: TopicHandler): TopicHandle {
+    if (!/^[a-z][a-z0-9-]{0,31}$/.test(name) || name === 'resources') throw new NetConfigError(`topic name must be 1-32 lowercase letters, digits or '-' (and not 'resources'), got ${JSON.stringify(name)}`)
+    return openTopic(this.libp2p.services.pubsub, `fabric/${this.fabricName}/${name}`, handler, this.libp2p.logger.forComponent(`fabric:net:${name}`))
   }
 
   async openActor (peer: string, open: ActorOpen, options: { signal?: AbortSignal } = {}): Promise<ActorSession> {

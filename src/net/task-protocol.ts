@@ -6,7 +6,7 @@
 //           job: the caller's job key (runtime/job.ts): the node pulls the task's objects and its
 //           component presenting it, and keeps the results for that job
 //           component: a CID; args: CBOR bytes; options: { cpus, gpus, memoryMb, resources,
-//           maxRetries, retryExceptions }; refs: [{ index, cid, size, holders }], arguments the
+//           maxRetries, retryExceptions, memo }; refs: [{ index, cid, size, holders }], arguments the
 //           node pulls by CID from the nodes holding them (args[index] is null)
 //           spilled?: times nodes already sent it back (a node spills back only below MAX_SPILLBACKS)
 //   server: { type: 'accepted', id }                                   at once, before running
@@ -49,7 +49,7 @@ export type RemoteTaskRequest = RemoteTask
 export type TaskExecutor = NonNullable<NetNodeInit['tasks']>
 
 /** Option names a run request may carry (their values are checked by the node's runtime). */
-const TASK_OPTION_KEYS = ['cpus', 'gpus', 'memoryMb', 'resources', 'maxRetries', 'retryExceptions']
+const TASK_OPTION_KEYS = ['cpus', 'gpus', 'memoryMb', 'resources', 'maxRetries', 'retryExceptions', 'memo']
 
 const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0

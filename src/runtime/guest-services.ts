@@ -44,7 +44,8 @@ export class GuestServices {
   private runInline (id: string, timeoutMs: number | undefined, ctx: HostContext): boolean {
     if (timeoutMs !== undefined || ctx.inline === undefined) return false
     const t = this.n.objects.producerOf(id)
-    if (t === undefined || t.kind !== 'task' || t.state !== 'queued' || t.stream !== undefined || t.options.timeoutMs !== undefined) return false
+    // A memoised task first looks for its result (TaskRunner.execute), which an inline run would skip.
+    if (t === undefined || t.kind !== 'task' || t.state !== 'queued' || t.stream !== undefined || t.options.timeoutMs !== undefined || t.options.memo === true) return false
     if (t.component.maxMemoryPages / 16 !== t.options.memoryLimitMb) return false
     if (!this.n.queue.has(t)) return false
     // Args are ready (the task is queued); a ref argument's bytes may have to come from the store.
@@ -274,7 +275,9 @@ export class GuestServices {
       if (!Array.isArray(values)) throw Object.assign(new Error('submit: args must be a CBOR array'), { kind: 'bad-argument' })
       const args = values.map(toArgSpec)
       this.assertGuestRefs(args.flatMap(a => a.kind === 'ref' ? [a.id] : a.refs), ctx, `nested task '${name}'`)
-      const options = nestedTaskOptions(decode(optionBytes), `nested task '${name}'`)
+      const given = nestedTaskOptions(decode(optionBytes), `nested task '${name}'`)
+      // Inside a memoised task everything it calls is memoised: its result depends on theirs.
+      const options = caller?.options.memo === true && given.memo !== true ? { ...given, memo: true as const } : given
       this.n.assertRunning()
       const job = caller?.job
       return this.handToGuest(this.offloadable(args, options, caller)
@@ -311,6 +314,9 @@ export class GuestServices {
   guestCallActor (actorId: string, method: string, args: Uint8Array, options: Uint8Array, ctx: HostContext): string {
     try {
       this.n.assertRunning()
+      if (this.taskOf(ctx)?.options.memo === true) {
+        throw Object.assign(new Error(`a memoised task may not call actor method '${method}': an actor's state changes between calls, so the task's result would not follow from its arguments (leave memo out of this task, or pass what it needs from the actor as an argument)`), { kind: 'not-deterministic' })
+      }
       return this.handToGuest(guestCallActor(this.actorCalls, actorId, method, args, options, this.taskOf(ctx)?.job, (ids, what) => this.assertGuestRefs(ids, ctx, what)), ctx)
     } catch (err) {
       throw this.hostFailure(err)

@@ -5,6 +5,7 @@ import type { ExecPoolInit } from '../exec/interface.js'
 import type { CompiledComponent } from '../component/interface.js'
 import type { ObjectStoreInit } from '../objects/interface.js'
 import type { Resources } from '../scheduler/resources.js'
+import type { MemoInit, MemoStats } from './memo.js'
 
 /** Options of a node (and of its worker pool: timeouts, heap and memory limits, actor and extra workers). */
 export interface NodeInit extends Pick<ExecPoolInit, 'defaultTimeoutMs' | 'workerHeapMb' | 'processMemoryLimitMb' | 'actorWorkers' | 'maxExtraWorkers'> {
@@ -33,6 +34,17 @@ export interface NodeInit extends Pick<ExecPoolInit, 'defaultTimeoutMs' | 'worke
   taskHistory?: number
   /** The node's labels, which work's `labelSelector` is matched against. @default {} */
   labels?: Record<string, string>
+  /** Bounds of the index of memoised results (see memo.ts). */
+  memo?: MemoInit
+}
+
+/** Finds the result of a memoised call on other nodes of a fabric. */
+export interface MemoRemote {
+  /**
+   * The result's bytes for call `name` (see memo.ts memoName), pulled from a node that holds it and
+   * verified against its CID; undefined when no node answers that it holds one.
+   */
+  find: (name: string, signal?: AbortSignal) => Promise<Uint8Array | undefined>
 }
 
 /** Where a guest's log line comes from. */
@@ -89,6 +101,11 @@ export interface ResolvedTaskOptions {
   timeoutMs?: number
   /** Memory cap of the task's instance, in MiB (at least the default 256). */
   memoryLimitMb: number
+  /**
+   * Reuse a result the fabric holds for the same call (component CID, function, argument bytes)
+   * instead of running it; the task's nested tasks are memoised too (see runtime/memo.ts). Absent: false.
+   */
+  memo?: true
 }
 
 /** Actor options after defaults and validation. */
@@ -131,6 +148,8 @@ export interface NodeStats {
   refs: number
   resources: { total: Resources, available: Resources }
   store: { objects: number, memoryBytes: number, diskBytes: number, spills: number, reloads: number }
+  /** Memoised calls: results held and hinted, hits here and from other nodes, runs, evictions. */
+  memo: MemoStats
 }
 
 /**

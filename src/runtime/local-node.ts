@@ -21,8 +21,9 @@ import { Collectives, type ChunkMessage, type CollectiveTransport, type GroupSpe
 import { groupsOf } from '../scheduler/placement.js'
 import { TaskCancelledError } from '../exec/index.js'
 import { describe } from './node-records.js'
+import { MemoIndex } from './memo.js'
 import type { StreamReader, TaskRecord } from './node-records.js'
-import type { ArgSpec, NestedOffload, NodeInit, NodeStats, ResolvedActorOptions, TaskObserver, TaskSubmission } from './interface.js'
+import type { ArgSpec, MemoRemote, NestedOffload, NodeInit, NodeStats, ResolvedActorOptions, TaskObserver, TaskSubmission } from './interface.js'
 
 export type { StreamReader } from './node-records.js'
 
@@ -59,6 +60,7 @@ export class LocalNode {
     })
     n.refs = new RefTable(n.fabricId, (e) => n.objects.onRefDeleted(e))
     n.store = createObjectStore(init.objectStore ?? {})
+    n.memo = new MemoIndex(n.store, init.memo)
     const g = n.guests
     n.pool = createExecPool({
       workers: n.workers,
@@ -123,6 +125,7 @@ export class LocalNode {
     const stopped = new FabricStoppedError()
     for (const t of [...n.refs.all()].map(e => e.producer as TaskRecord | undefined)) if (t !== undefined) n.tasks.finish(t, { error: stopped })
     for (const a of n.actors.values()) a.state = 'dead'
+    n.memo.clear()
     await n.pool.stop()
     await n.store.stop()
     n.refs.clear()
@@ -241,7 +244,18 @@ export class LocalNode {
 
   /** Whether a peer presenting `job` may pull `cid` from this node. */
   mayServe (cid: string, job: string | undefined): boolean {
-    return this.n.grants.allows(cid, job)
+    // A memoised result is anyone's who can name its call: it is what they would compute themselves.
+    return this.n.grants.allows(cid, job) || this.n.memo.holds(cid)
+  }
+
+  /** Results of memoised calls held here, and hints of others' (see memo.ts). */
+  get memo (): MemoIndex {
+    return this.n.memo
+  }
+
+  /** Where memoised calls this node has no result for are looked up (set once the node is in a fabric). */
+  setMemoRemote (remote: MemoRemote | undefined): void {
+    this.n.memoRemote = remote
   }
 
   async objectBytes (cid: string): Promise<Uint8Array | undefined> {
@@ -436,7 +450,8 @@ export class LocalNode {
       actors: [...n.actors.values()].filter(a => a.state !== 'dead').length,
       refs: n.refs.size,
       resources: { total: resources(n.total), available: resources(n.available) },
-      store: n.store.stats()
+      store: n.store.stats(),
+      memo: n.memo.stats()
     }
   }
 }

@@ -47,6 +47,7 @@ export class FabricOffload implements NestedOffload {
       maxRetries: options.maxRetries,
       demand: options.resources,
       retryExceptions: options.retryExceptions,
+      memo: options.memo === true,
       signal,
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       ...(job === undefined ? {} : { job })

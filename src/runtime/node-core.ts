@@ -13,7 +13,8 @@ import { createLocalPolicy, type LocalPolicy } from '../scheduler/index.js'
 import { gpuInventory, prepareNativeEnvironment } from '../gpu/index.js'
 import { FabricStoppedError } from './errors.js'
 import type { RefTable } from './ref-table.js'
-import type { NestedOffload, NodeInit, TaskObserver } from './interface.js'
+import type { MemoRemote, NestedOffload, NodeInit, TaskObserver } from './interface.js'
+import type { MemoIndex } from './memo.js'
 import type { ActorRecord, TaskRecord } from './node-records.js'
 import type { ObjectOwner } from './object-owner.js'
 import type { TaskRunner } from './task-runner.js'
@@ -71,6 +72,9 @@ export class NodeCore {
   guests!: GuestServices
   bundles!: Bundles
   collectives!: Collectives
+  memo!: MemoIndex
+  /** Finds memoised results other nodes hold (set by a node that has joined a fabric). */
+  memoRemote?: MemoRemote
 
   constructor (init: NodeInit) {
     this.workers = Math.max(1, Math.floor(init.workers ?? os.availableParallelism()))

@@ -32,19 +32,24 @@ export function resolveTaskOptions (o: Record<string, unknown>, what: string): R
   }
   const timeoutMs = o.timeoutMs === undefined ? undefined : num('timeoutMs', 0)
   const memoryMb = num('memoryMb', 0)
+  const memo = o.memo ?? false
+  if (typeof memo !== 'boolean') throw new TypeError(`${what}: option memo must be a boolean (true: a call whose component, function and argument bytes ran before returns that result without running), got ${String(memo)}`)
+  // CUDA's reductions (atomics, split-K gemm) may sum in another order each run: no result to reuse.
+  if (memo && num('gpus', 0) > 0) throw new TypeError(`${what}: option memo cannot be used with gpus: GPU kernels may reduce in a different order on each run, so the same call need not give the same bytes (leave memo out, or run the task on CPUs)`)
   return {
     resources: resources({ cpus: num('cpus', 1), gpus: num('gpus', 0), memoryMb, custom: custom as Record<string, number> }),
     maxRetries: Math.floor(num('maxRetries', 3)),
     retryExceptions: retry as boolean | string[],
     timeoutMs,
     // Memory held in a placement group's bundle raises the cap as the node's own does.
-    memoryLimitMb: Math.max(DEFAULT_MEMORY_LIMIT_MB, Math.ceil(memoryMb), Math.ceil(heldMemoryMb(custom as Record<string, number>)))
+    memoryLimitMb: Math.max(DEFAULT_MEMORY_LIMIT_MB, Math.ceil(memoryMb), Math.ceil(heldMemoryMb(custom as Record<string, number>))),
+    ...(memo ? { memo: true as const } : {})
   }
 }
 
 /** Defaults and checks for actor options. */
 export function resolveActorOptions (o: Record<string, unknown>, what: string): ResolvedActorOptions {
-  const base = resolveTaskOptions({ ...o, cpus: o.cpus ?? 0, maxRetries: 0 }, what)
+  const base = resolveTaskOptions({ ...o, cpus: o.cpus ?? 0, maxRetries: 0, memo: undefined, durable: undefined, checkpointEvery: undefined, snapshotReplicas: undefined }, what)
   const int = (k: string, d: number, min = 0): number => {
     const v = o[k]
     if (v === undefined) return d
@@ -73,7 +78,7 @@ export function resolveActorOptions (o: Record<string, unknown>, what: string): 
 export type SchedulingOption = 'default' | 'spread' | { nodeAffinity: string, soft?: boolean }
 
 /** Every task option a driver accepts (both faces; see api/interface.ts TaskOptions). */
-export const TASK_OPTION_NAMES: readonly string[] = ['cpus', 'gpus', 'memoryMb', 'resources', 'maxRetries', 'retryExceptions', 'timeoutMs', 'scheduling', 'labelSelector', 'softLabelSelector', 'placementGroup']
+export const TASK_OPTION_NAMES: readonly string[] = ['cpus', 'gpus', 'memoryMb', 'resources', 'maxRetries', 'retryExceptions', 'timeoutMs', 'scheduling', 'labelSelector', 'softLabelSelector', 'placementGroup', 'memo']
 /** Every actor option a driver accepts (both faces; see api/interface.ts ActorOptions). */
 export const ACTOR_OPTION_NAMES: readonly string[] = ['cpus', 'gpus', 'memoryMb', 'resources', 'timeoutMs', 'scheduling', 'labelSelector', 'softLabelSelector', 'placementGroup', 'name', 'namespace', 'lifetime', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency']
 /** Options that say where work runs: the placing side uses them, the node that runs the work never sees them. */

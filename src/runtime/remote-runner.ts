@@ -35,6 +35,8 @@ export interface RemoteSubmitOptions {
   labels?: LabelSelector
   /** Application errors the node retries (on the node, up to maxRetries), as in TaskOptions. @default false */
   retryExceptions?: boolean | string[]
+  /** Reuse a result the fabric holds for the same call (the node looks it up; see runtime/memo.ts). @default false */
+  memo?: boolean
   /**
    * A generator's items, in order. After a resubmission the items already given are skipped (the
    * generator is assumed deterministic, as Ray does).
@@ -149,7 +151,7 @@ export class RemoteRunner {
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       ...(options.job === undefined ? {} : { job: options.job }),
       // Failures on the node (a worker crash, a retried exception) are retried there; a lost node here.
-      options: { ...(options.demand === undefined ? {} : demandOptions(options.demand)), maxRetries, ...(options.retryExceptions === undefined ? {} : { retryExceptions: options.retryExceptions }) }
+      options: { ...(options.demand === undefined ? {} : demandOptions(options.demand)), maxRetries, ...(options.retryExceptions === undefined ? {} : { retryExceptions: options.retryExceptions }), ...(options.memo === true ? { memo: true } : {}) }
     }
     const failed = new Set<string>()
     const causes: Error[] = []

@@ -10,6 +10,7 @@ import { DependencyFailedError, InfeasibleTaskError, RetriesExhaustedError } fro
 import { NONE, type RefEntry, type StoredValue } from './ref-table.js'
 import { assembleArgs } from './call-args.js'
 import { TaskCancel } from './task-cancel.js'
+import { memoName } from './memo.js'
 import { assertReadable, keepReadable } from './guest-access.js'
 import { parseVectorisedName } from './vectorised-call.js'
 import { describe, SYSTEM_RETRYABLE, type ActorRecord, type StreamReader, type TaskRecord } from './node-records.js'
@@ -29,6 +30,7 @@ export class TaskRunner {
     this.checkFeasible(sub.options.resources, `task '${sub.name}'`)
     // A reserved name that is no vectorised call (`fabric:sort:x`) fails here, not in the guest.
     parseVectorisedName(sub.name)
+    if (sub.options.memo === true && sub.streaming) throw new TypeError(`task '${sub.name}' is a generator: option memo applies to tasks that return one value (leave memo out)`)
     const t = this.record('task', sub.component, sub.name, sub.args, sub.options, sub.streaming, sub.job, sub.after)
     t.result.holders++
     this.waitForArgs(t, urgent)
@@ -151,8 +153,20 @@ export class TaskRunner {
     try {
       const component = await this.n.withMemoryLimit(t.component, t.options.memoryLimitMb)
       const args = await this.buildArgs(t.args, describe(t))
+      const memo = t.options.memo === true ? memoName(t.component.cid, t.name, args) : undefined
+      if (memo !== undefined) {
+        const known = await this.memoised(memo)
+        if (known !== undefined) {
+          await this.succeed(t, known)
+          return
+        }
+        this.n.memo.counters.misses++
+      }
       const out = await this.n.pool.call(component, t.name, args, { timeoutMs: t.options.timeoutMs, signal: t.abort, tag: t.id, transferArgs: true, gpu: holdsGpus(t.options.resources) })
-      await this.succeed(t, out)
+      const digest = takeDigest(out)
+      // Kept before the result is settled: whoever learns of the result can find it by name here.
+      if (memo !== undefined && !mayHoldRefs(out)) await this.n.memo.remember(memo, out, digest)
+      await this.succeed(t, out, digest)
     } catch (err) {
       this.failAttempt(t, err as Error)
     } finally {
@@ -179,7 +193,31 @@ export class TaskRunner {
     return assembleArgs(args, values)
   }
 
-  async succeed (t: TaskRecord, out: Uint8Array): Promise<void> {
+  /** The result of memoised call `name`: held here, or pulled (verified) from a node that holds it. */
+  private async memoised (name: string): Promise<Uint8Array | undefined> {
+    const held = this.n.memo.get(name)
+    if (held !== undefined) {
+      const bytes = await this.n.memo.bytesOf(held)
+      if (bytes !== undefined) {
+        this.n.memo.counters.hits++
+        return bytes
+      }
+    }
+    if (this.n.memoRemote === undefined) return undefined
+    let bytes: Uint8Array | undefined
+    try {
+      bytes = await this.n.memoRemote.find(name)
+    } catch {
+      return undefined // no node could give it: the call runs
+    }
+    if (bytes === undefined) return undefined
+    this.n.memo.counters.remoteHits++
+    // Held here from now on: this node answers for it too.
+    await this.n.memo.remember(name, bytes)
+    return bytes
+  }
+
+  async succeed (t: TaskRecord, out: Uint8Array, digest = takeDigest(out)): Promise<void> {
     if (t.stream !== undefined) {
       const items = decode(out)
       const streamed = (items as { streamed?: unknown } | null)?.streamed
@@ -203,7 +241,7 @@ export class TaskRunner {
     // A guest returns only refs it may name: a guessed id would hand the caller another's object.
     for (const id of nested) assertReadable(this.n, t, id, `the result of ${describe(t)}`)
     // A worker hashed a large result already (exec/digests.ts): the main thread does not again.
-    this.finish(t, { value: await this.n.objects.storeValue(out, takeDigest(out)), nested })
+    this.finish(t, { value: await this.n.objects.storeValue(out, digest), nested })
   }
 
   failAttempt (t: TaskRecord, err: Error): void {

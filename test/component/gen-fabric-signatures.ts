@@ -16,9 +16,20 @@ export const TABLE_PATH = fileURLToPath(new URL('../../src/component/fabric-sign
 /**
  * Earlier shapes of the WIT that hosts of this version still run, each as an edit of the current
  * WIT: a component built against one is accepted item by item. Add one here when the WIT changes
- * compatibly (a host that still reads the old shape), with the change that made it.
+ * compatibly (a host that still reads the old shape), with the change that made it, newest first:
+ * each shape is the one before it with its edit applied (a component older than two changes has
+ * neither).
  */
 export const EARLIER_SHAPES: Array<{ change: string, edit: (wit: string) => string }> = [
+  {
+    // Tasks gained `memo` (issue 19): parseManifest reads a task without it as not memoised.
+    change: 'task-info without memo',
+    edit: (wit) => {
+      const old = wit.replace(/(record task-info \{[^}]*?streaming: bool,)[^}]*?(\n {2}\})/, '$1$2')
+      if (old === wit) throw new Error('EARLIER_SHAPES: task-info has no memo field to remove: update the edit')
+      return old
+    }
+  },
   {
     // Actor classes gained `streaming` (issue 12, item 2); parseManifest reads a class without it
     // as having no streaming methods.
@@ -35,7 +46,9 @@ export const EARLIER_SHAPES: Array<{ change: string, edit: (wit: string) => stri
 export async function fabricSignatures (wit?: string): Promise<Record<string, Record<string, string[]>>> {
   const source = wit ?? await readFile(WIT_PATH, 'utf8')
   const table: Record<string, Record<string, string[]>> = {}
-  for (const shape of [source, ...EARLIER_SHAPES.map((e) => e.edit(source))]) {
+  const shapes = [source]
+  for (const e of EARLIER_SHAPES) shapes.push(e.edit(shapes[shapes.length - 1]!))
+  for (const shape of shapes) {
     const reference = await componentNew(await componentEmbed({ dummy: true, witSource: shape, world: FABRIC_WORLD }))
     const { imports, exports } = inspectComponent(reference)
     const budget = new TypeBudget(1e6, 1e6)

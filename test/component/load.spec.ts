@@ -59,7 +59,7 @@ describe('loadComponent', function () {
     })
     const { instantiate } = await import(first.jsUrl) as { instantiate: InstantiateComponent }
     const { guest } = instantiate((name) => first.modules[name], imports)
-    assert.deepEqual(guest.describe(), { sdk: 'test', tasks: [{ name: 'echo', streaming: false }], actors: [{ name: 'Echo', methods: ['echo'], streaming: [] }] })
+    assert.deepEqual(guest.describe(), { sdk: 'test', tasks: [{ name: 'echo', streaming: false, memo: false }], actors: [{ name: 'Echo', methods: ['echo'], streaming: [] }] })
     assert.deepEqual(guest.call('echo', Uint8Array.of(1, 2, 3)), Uint8Array.of(1, 2, 3))
     const actor = guest.Actor.create('Echo', new Uint8Array())
     assert.deepEqual(actor.invoke('echo', Uint8Array.of(9)), Uint8Array.of(9))

@@ -99,7 +99,7 @@ describe('buildAssemblyScript', function () {
     assert.deepEqual(g.describe(), {
       sdk: 'fabric-as/0.1.0',
       tasks: ['sumSquares', 'scale', 'greet', 'bytesReversed', 'halve', 'negate', 'mean', 'range', 'shout',
-        'wide', 'nothing', 'noisy', 'checkedSqrt', 'explode'].map((name) => ({ name, streaming: false })),
+        'wide', 'nothing', 'noisy', 'checkedSqrt', 'explode'].map((name) => ({ name, streaming: false, memo: false })),
       actors: [{ name: 'Counter', methods: ['incr'], streaming: [] }]
     })
     console.log(`      (build: ${buildMs.toFixed(0)} ms, component ${component.byteLength} bytes)`)

@@ -33,6 +33,11 @@ export interface TaskInfo {
    * The task is a generator: it returns a CBOR array of yielded values.
    */
   streaming: boolean,
+  /**
+   * Declared memoised (`task(fn, declared)` with memo set): drivers call it memoised unless told
+   * otherwise. A component built before this field existed has none (no task memoised).
+   */
+  memo: boolean,
 }
 /**
  * What a component exports: tasks and actor classes.
