@@ -10,6 +10,7 @@ import { ComponentNotFoundError, InvalidComponentError } from './errors.js'
 import { checkComponentHeader, checkComponentWorld, validateComponentSync } from './validate.js'
 import { defaultCompiledCache, type CompiledCache } from './compiled-cache.js'
 import { readCacheEntry, resolveCacheDir, writeCacheEntry } from './transpile-cache.js'
+import { exposeGlobals } from './expose-globals.js'
 import { limitMemory, mbToPages } from './memory-limit.js'
 
 
@@ -92,7 +93,8 @@ async function compileComponent (
       modules[name] = known
       continue
     }
-    const capped = limitMemory(core, maxMemoryPages, name)
+    // Mutable globals exported too (unused by the glue): a durable actor's snapshot reads and restores them.
+    const capped = limitMemory(exposeGlobals(core, name), maxMemoryPages, name)
     try {
       modules[name] = new WebAssembly.Module(capped)
     } catch (err) {

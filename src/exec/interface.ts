@@ -1,4 +1,5 @@
 // Contracts of the execution area: a pool of workers that runs component calls and actors.
+import type { SnapshotDelta, SnapshotImage } from './snapshot.js'
 import type { CompiledComponent, Manifest } from '../component/interface.js'
 import type { CollectiveCall } from '../gpu/bridge.js'
 
@@ -139,6 +140,16 @@ export interface CallOptions {
    * import run on the CUDA backend where one answers, else on the CPU backend. @default false
    */
   gpu?: boolean
+  /**
+   * An actor call only: after it runs, what changed in the actor's instance (a durable actor's
+   * snapshot; see snapshot.ts) is handed here, before the call settles. The actor must be created
+   * `durable`.
+   */
+  snapshot?: (delta: SnapshotDelta) => void
+  /** An actor's creation only: snapshots will be asked of it. */
+  durable?: boolean
+  /** An actor's creation only: the state it resumes from, written over its constructed instance. */
+  restore?: SnapshotImage
 }
 
 /** A live actor in the pool: one instance pinned to one worker. */

@@ -14,6 +14,7 @@ import {
 import type { ActorRef, CallOptions, CancelSignal, CollectiveCall, ExecPool, ExecPoolInit, HostContext, HostServices, InlineRun, PoolStats } from './interface.js'
 import { workerScript } from './worker-script.js'
 import { noteDigest } from './digests.js'
+import type { SnapshotDelta } from './snapshot.js'
 import { DEFAULT_ADDON_PATH } from '../gpu/native.js'
 import type { ComponentPayload, FromWorker, HostOp, HostReply, ToWorker, WorkerInit } from './protocol.js'
 
@@ -33,6 +34,8 @@ interface Job {
   actorId?: string
   tag?: string
   transferArgs?: boolean
+  /** A durable actor's call: told what changed in its instance before it settles. */
+  onSnapshot?: (delta: SnapshotDelta) => void
 }
 
 interface Slot {
@@ -206,7 +209,7 @@ class WorkerPool implements ExecPool {
       slot.actors.add(actorId)
       try {
         await slot.ready
-        await this.submit({ type: 'actor-create', component, actorId, cls, args, gpu: options.gpu }, options, slot, actorId)
+        await this.submit({ type: 'actor-create', component, actorId, cls, args, gpu: options.gpu, durable: options.durable, restore: options.restore }, options, slot, actorId)
       } catch (err) {
         this.forgetActor(actorId)
         throw err
@@ -221,7 +224,7 @@ class WorkerPool implements ExecPool {
     const slot = this.actorHomes.get(actor.actorId)
     if (slot === undefined) throw new ActorDiedError(`actor ${actor.cls} (${actor.actorId}) is not alive: it was destroyed or its worker was replaced`)
     try {
-      return await this.submit({ type: 'actor-invoke', actorId: actor.actorId, method, args }, options, slot, actor.actorId) as Uint8Array
+      return await this.submit({ type: 'actor-invoke', actorId: actor.actorId, method, args, snapshot: options.snapshot !== undefined }, options, slot, actor.actorId) as Uint8Array
     } catch (err) {
       // A trap or timeout ends the actor's instance: later calls must say so.
       if ((err as Error).name === 'GuestTrapError' || (err as Error).name === 'GuestOutOfMemoryError' || (err as Error).name === 'TaskTimeoutError') this.forgetActor(actor.actorId)
@@ -264,7 +267,7 @@ class WorkerPool implements ExecPool {
     return new Promise((resolve, reject) => {
       this.outstanding++
       this.holdProcess()
-      const job: Job = { request, resolve, reject, timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs, signal: options.signal, slot, actorId, tag: options.tag, transferArgs: options.transferArgs }
+      const job: Job = { request, resolve, reject, timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs, signal: options.signal, slot, actorId, tag: options.tag, transferArgs: options.transferArgs, onSnapshot: options.snapshot }
       if (job.signal !== undefined) {
         if (job.signal.aborted) {
           this.settle(job, new TaskCancelledError())
@@ -574,6 +577,7 @@ class WorkerPool implements ExecPool {
         // A failed first call may mean the worker could not load the component: send it again next time.
         if (msg.type === 'failed' && slot.running.sentCid !== undefined) slot.loaded.delete(slot.running.sentCid)
         if (msg.type === 'done' && msg.digest !== undefined && msg.value instanceof Uint8Array) noteDigest(msg.value, msg.digest)
+        if (msg.snapshot !== undefined) slot.running.job.onSnapshot?.(msg.snapshot)
         this.finish(slot, msg.type === 'done' ? { value: msg.value } : deserializeError(msg.error))
         this.dispatch()
         return
@@ -692,7 +696,7 @@ class WorkerPool implements ExecPool {
       }, ms)
     }
     slot.lent.push(entry)
-    this.wake(slot, { ok: true, actorRun: { id: entry.id, actorId: request.actorId, method: request.method, args: request.args, tag: job.tag } })
+    this.wake(slot, { ok: true, actorRun: { id: entry.id, actorId: request.actorId, method: request.method, args: request.args, tag: job.tag, snapshot: request.snapshot } })
   }
 
   /** A lent call is done: settle it, then the guest below it waits again (or gets its held reply). */
@@ -702,6 +706,7 @@ class WorkerPool implements ExecPool {
     slot.lent.pop()
     if (top.timer !== undefined) clearTimeout(top.timer)
     slot.memoryBytes = msg.memoryBytes
+    if (msg.snapshot !== undefined) top.job.onSnapshot?.(msg.snapshot)
     this.settle(top.job, msg.type === 'done' ? { value: msg.value } : deserializeError(msg.error))
     const depth = slot.lent.length
     const held = slot.held.get(depth)
@@ -746,8 +751,8 @@ function toWorker (r: Request, id: number, ref: ComponentPayload | string | unde
   switch (r.type) {
     case 'call': return { type: 'call', id, component, name: r.name, args: r.args, gpu: r.gpu }
     case 'describe': return { type: 'describe', id, component }
-    case 'actor-create': return { type: 'actor-create', id, component, actorId: r.actorId, cls: r.cls, args: r.args, gpu: r.gpu }
-    case 'actor-invoke': return { type: 'actor-invoke', id, actorId: r.actorId, method: r.method, args: r.args }
+    case 'actor-create': return { type: 'actor-create', id, component, actorId: r.actorId, cls: r.cls, args: r.args, gpu: r.gpu, durable: r.durable, restore: r.restore }
+    case 'actor-invoke': return { type: 'actor-invoke', id, actorId: r.actorId, method: r.method, args: r.args, snapshot: r.snapshot }
     case 'actor-drop': return { type: 'actor-drop', id, actorId: r.actorId }
   }
 }

@@ -1,6 +1,7 @@
 // Messages between the pool (main thread) and its workers: `type`-tagged, structured-cloned.
 import type { MessagePort } from 'node:worker_threads'
 import type { SerializedError } from '../errors/index.js'
+import type { SnapshotDelta, SnapshotImage } from './snapshot.js'
 
 /** Everything a worker needs to instantiate a component; sent with the first call that needs it. */
 export interface ComponentPayload {
@@ -16,20 +17,22 @@ export type ToWorker =
   /** `gpu`: the call holds a GPU (its tensors go to the CUDA backend where there is one). */
   | { type: 'call', id: number, component: ComponentPayload | string, name: string, args: Uint8Array, gpu?: boolean }
   | { type: 'describe', id: number, component: ComponentPayload | string }
-  | { type: 'actor-create', id: number, component: ComponentPayload | string, actorId: string, cls: string, args: Uint8Array, gpu?: boolean }
-  | { type: 'actor-invoke', id: number, actorId: string, method: string, args: Uint8Array }
+  /** `durable`: snapshots may be asked after its calls; `restore`: the state to resume from (see snapshot.ts). */
+  | { type: 'actor-create', id: number, component: ComponentPayload | string, actorId: string, cls: string, args: Uint8Array, gpu?: boolean, durable?: boolean, restore?: SnapshotImage }
+  /** `snapshot`: send what changed in the actor's instance with the answer (see snapshot.ts). */
+  | { type: 'actor-invoke', id: number, actorId: string, method: string, args: Uint8Array, snapshot?: boolean }
   /**
    * Calls of one actor queued together, run in order, each answered on its own (`id` is the
    * first's): one message, and one wake-up of the worker, for a burst of calls.
    */
-  | { type: 'actor-batch', id: number, calls: Array<{ id: number, actorId: string, method: string, args: Uint8Array }> }
+  | { type: 'actor-batch', id: number, calls: Array<{ id: number, actorId: string, method: string, args: Uint8Array, snapshot?: boolean }> }
   | { type: 'actor-drop', id: number, actorId: string }
 
 export type FromWorker =
   | { type: 'ready' }
   /** `digest`: the SHA-256 of a large byte result (see digests.ts). */
-  | { type: 'done', id: number, value: unknown, memoryBytes: number, digest?: Uint8Array }
-  | { type: 'failed', id: number, error: SerializedError, memoryBytes: number }
+  | { type: 'done', id: number, value: unknown, memoryBytes: number, digest?: Uint8Array, snapshot?: SnapshotDelta }
+  | { type: 'failed', id: number, error: SerializedError, memoryBytes: number, snapshot?: SnapshotDelta }
   | { type: 'log', cid: string, level: string, message: string }
   /** `tag`: set when the host call comes from a task run inline (see InlineRun). */
   | { type: 'host', op: HostOp, cid: string, args: unknown[], tag?: string }
@@ -48,7 +51,7 @@ export type HostReply =
   | { ok: false, error: { kind: string, message: string, retryable: boolean } }
   | { ok: true, inline: { tag: string, key: string, name: string, args: Uint8Array } }
   /** A call of another actor of this worker, to run now while the waiting actor's get goes on (see the pool's lend). */
-  | { ok: true, actorRun: { id: number, actorId: string, method: string, args: Uint8Array, tag?: string } }
+  | { ok: true, actorRun: { id: number, actorId: string, method: string, args: Uint8Array, tag?: string, snapshot?: boolean } }
 
 /** Data given to each worker at spawn. */
 export interface WorkerInit {

@@ -6,6 +6,8 @@ import { serializeError, type SerializedError } from '../errors/index.js'
 import { DIGEST_MIN_BYTES, sha256Digest } from './digests.js'
 import { buildHostImports, type HostImports } from '../component/host-imports.js'
 import { createGpuScope, setAddonPath, type GpuScope } from '../gpu/index.js'
+import { exposedGlobals } from '../component/expose-globals.js'
+import { snapshotOf, SnapshotTracker, type SnapshotDelta } from './snapshot.js'
 
 interface GuestInterface {
   describe: () => unknown
@@ -30,6 +32,8 @@ interface Live {
   actorId?: string
   /** The tensors this instance holds through the gpu import. */
   gpu: GpuScope
+  /** The mutable globals of its core instances, in instantiation order (a durable actor's snapshot keeps them). */
+  globals: WebAssembly.Global[]
 }
 
 const port = parentPort!
@@ -40,7 +44,8 @@ if (init.gpuAddonPath !== undefined) setAddonPath(init.gpuAddonPath)
 
 const components = new Map<string, { payload: ComponentPayload, instantiate: Instantiate }>()
 const warm = new Map<string, Live>()
-const actors = new Map<string, { live: Live, actor: GuestActor }>()
+/** `tracker`: a durable actor's last snapshot, to send what changed since (see snapshot.ts). */
+const actors = new Map<string, { live: Live, actor: GuestActor, tracker?: SnapshotTracker }>()
 /** Every live instance (warm or holding actors): what counts against the memory budget. */
 const lives = new Set<Live>()
 /**
@@ -139,11 +144,12 @@ const ACTOR_TARGET = 'actor:'
  * Run a call of another actor of this worker while the waiting guest's get goes on (the pool lends
  * this thread: see its `lend`). The actor has an instance of its own, so nothing is re-entered.
  */
-function runActorCall (run: { id: number, actorId: string, method: string, args: Uint8Array, tag?: string }): void {
+function runActorCall (run: { id: number, actorId: string, method: string, args: Uint8Array, tag?: string, snapshot?: boolean }): void {
   inlineTags.push(run.tag ?? '')
   const saved = lastErrorLog
   lastErrorLog = undefined
   let outcome: { value: Uint8Array } | { error: SerializedError }
+  let kept = false
   const a = actors.get(run.actorId)
   try {
     if (a === undefined) throw Object.assign(new Error(`actor ${run.actorId} is not alive in this worker (its instance trapped or was dropped)`), { name: 'ActorDiedError' })
@@ -155,6 +161,7 @@ function runActorCall (run: { id: number, actorId: string, method: string, args:
     } else {
       const { error, discard } = describeFailure(err, a.live, a.live.cid)
       if (discard) dropInstance(a.live.cid, a.live)
+      else kept = true
       outcome = { error }
     }
   } finally {
@@ -164,7 +171,8 @@ function runActorCall (run: { id: number, actorId: string, method: string, args:
   }
   // Reset before telling the main thread: its next notify (the awaited reply) must not be missed.
   Atomics.store(signal, 0, 0)
-  if ('value' in outcome) reply(run.id, outcome.value)
+  if (a !== undefined && ('value' in outcome || kept)) answerActor(run.id, a, outcome, run.snapshot)
+  else if ('value' in outcome) reply(run.id, outcome.value)
   else fail(run.id, outcome.error)
 }
 
@@ -213,6 +221,7 @@ function cidOf (ref: ComponentPayload | string): string {
 function instantiate (cid: string): Live {
   const c = components.get(cid)!
   const memories: WebAssembly.Memory[] = []
+  const globals: WebAssembly.Global[] = []
   const gpu = createGpuScope({
     readObject: (id) => blockingHostCall('objects.get', c.payload.cid, [id]) as Uint8Array,
     collective: (call) => blockingHostCall('collective', c.payload.cid, [call])
@@ -227,12 +236,13 @@ function instantiate (cid: string): Live {
     (module, imports) => {
       const instance = new WebAssembly.Instance(module, imports)
       for (const e of Object.values(instance.exports)) if (e instanceof WebAssembly.Memory && !memories.includes(e)) memories.push(e)
+      for (const [, g] of exposedGlobals(instance.exports)) globals.push(g)
       return instance
     }
   )
   const guest = (root['fabric:core/guest@0.1.0'] ?? root.guest) as GuestInterface | undefined
   if (guest === undefined) throw new Error(`component ${cid} does not export fabric:core/guest`)
-  const live: Live = { cid, guest, memories, bytes: 0, lastUsed: ++clock, gpu }
+  const live: Live = { cid, guest, memories, bytes: 0, lastUsed: ++clock, gpu, globals }
   lives.add(live)
   measure(live)
   return live
@@ -312,16 +322,31 @@ function describeFailure (err: unknown, live: Live | undefined, cid: string): { 
   return { error: { ...s, name: s.name === 'Error' ? 'GuestTrapError' : s.name, message: `guest failed: ${s.message}` }, discard: true }
 }
 
-function reply (id: number, value: unknown): void {
+function reply (id: number, value: unknown, snapshot?: SnapshotDelta): void {
   const transfer = value instanceof Uint8Array && value.byteOffset === 0 && value.byteLength === value.buffer.byteLength && value.byteLength > 4096 && value.buffer instanceof ArrayBuffer
     ? [value.buffer]
     : undefined
   const digest = value instanceof Uint8Array && value.byteLength >= DIGEST_MIN_BYTES ? sha256Digest(value) : undefined
-  post({ type: 'done', id, value, memoryBytes: liveBytes, ...(digest !== undefined ? { digest } : {}) }, transfer)
+  post({ type: 'done', id, value, memoryBytes: liveBytes, ...(digest !== undefined ? { digest } : {}), ...(snapshot !== undefined ? { snapshot } : {}) }, transfer)
 }
 
-function fail (id: number, error: SerializedError): void {
-  post({ type: 'failed', id, error, memoryBytes: liveBytes })
+function fail (id: number, error: SerializedError, snapshot?: SnapshotDelta): void {
+  post({ type: 'failed', id, error, memoryBytes: liveBytes, ...(snapshot !== undefined ? { snapshot } : {}) })
+}
+
+/** Answer an actor's call: with the snapshot it asked for (a failure to take one fails the call). */
+function answerActor (id: number, a: { live: Live, tracker?: SnapshotTracker }, outcome: { value: Uint8Array } | { error: SerializedError }, snapshot: boolean | undefined): void {
+  let delta: SnapshotDelta | undefined
+  if (snapshot === true) {
+    try {
+      delta = snapshotOf(a.tracker, a.live.gpu.usage().handles)
+    } catch (err) {
+      fail(id, { ...serializeError(err), retryable: false })
+      return
+    }
+  }
+  if ('value' in outcome) reply(id, outcome.value, delta)
+  else fail(id, outcome.error, delta)
 }
 
 function runOnWarm (id: number, cid: string, fn: (live: Live) => unknown): void {
@@ -380,9 +405,13 @@ function handle (msg: ToWorker): void {
         live = instantiate(cid)
         live.gpu.enter(msg.gpu === true)
         const actor = live.guest.Actor.create(msg.cls, msg.args)
+        // A durable actor resumes from its snapshot: the constructor ran on a fresh instance as it
+        // first did, so the actor's handle matches the memory written over it now.
+        const tracker = msg.durable === true || msg.restore !== undefined ? new SnapshotTracker(live.memories, live.globals) : undefined
+        if (msg.restore !== undefined) tracker!.restore(msg.restore)
         measure(live)
         live.actorId = msg.actorId
-        actors.set(msg.actorId, { live, actor })
+        actors.set(msg.actorId, tracker === undefined ? { live, actor } : { live, actor, tracker })
         reply(msg.id, null)
       } catch (err) {
         if (live !== undefined) discard(live)
@@ -404,16 +433,21 @@ function handle (msg: ToWorker): void {
       } catch (err) {
         measure(a.live)
         const { error, discard } = describeFailure(err, a.live, a.live.cid)
-        if (discard) dropInstance(a.live.cid, a.live)
-        fail(msg.id, error)
+        if (discard) {
+          dropInstance(a.live.cid, a.live)
+          fail(msg.id, error)
+        } else {
+          // The method threw, but what it changed before is the actor's state now.
+          answerActor(msg.id, a, { error }, msg.snapshot)
+        }
         return
       }
       measure(a.live)
-      reply(msg.id, value)
+      answerActor(msg.id, a, { value }, msg.snapshot)
       return
     }
     case 'actor-batch': {
-      for (const c of msg.calls) safeHandle({ type: 'actor-invoke', id: c.id, actorId: c.actorId, method: c.method, args: c.args })
+      for (const c of msg.calls) safeHandle({ type: 'actor-invoke', id: c.id, actorId: c.actorId, method: c.method, args: c.args, snapshot: c.snapshot })
       return
     }
     case 'actor-drop': {
