@@ -134,14 +134,14 @@ export interface FabricNode {
  */
 export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
   const { createNetNode } = await import('../net/index.js')
-  const { ActorForwarder, FabricMemo, FabricOffload, LocalNode, RemoteActorHost, RemoteRunner, RemoteTaskExecutor, resolveNodeLimits } = await import('../runtime/index.js')
+  const { ActorForwarder, FabricMemo, FabricOffload, FabricSnapshots, LocalNode, RemoteActorHost, RemoteRunner, RemoteTaskExecutor, resolveNodeLimits } = await import('../runtime/index.js')
   const metrics = init.metricsPort === undefined ? undefined : await import('../metrics/index.js')
   // Made before libp2p (which registers its metrics in it); labelled with the PeerId once known.
   const registry = metrics === undefined ? undefined : new (await import('prom-client')).Registry()
   const total = ownTotal(init.resources ?? {})
   const listen = listenAddresses(init) // refused before anything starts
   const { LogBook } = await import('../runtime/index.js')
-  const { logService, memoService, placementService, collectiveService, CollectiveSessions } = await import('../net/index.js')
+  const { logService, memoService, placementService, collectiveService, snapshotService, CollectiveSessions } = await import('../net/index.js')
   const { nodeLogAnswer, collectLogs } = await import('./log-service.js')
   // Named with the node's PeerId once libp2p has it (no guest runs before).
   const book = new LogBook({ dir: path.join(init.dataDir, 'logs'), ...init.logs })
@@ -207,7 +207,7 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
       actors: new RemoteActorHost(runtime, executor),
       // The state API: this node's rows, and unless asked for itself only, every node's in view.
       state: async (req) => await answerState(req, runtime, net!),
-      services: [logService(logAnswer), placementService(bundleHost(runtime)), collectiveService(collectiveHost(runtime)), memoService(names => memo?.held(names) ?? []), ...(init.services ?? [])]
+      services: [logService(logAnswer), placementService(bundleHost(runtime)), collectiveService(collectiveHost(runtime)), memoService(names => memo?.held(names) ?? []), snapshotService(runtime.snapshotKeeper), ...(init.services ?? [])]
     }, init.hooks ?? {})
   } catch (err) {
     await runtime.stop()
@@ -222,11 +222,13 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
   const forwarder = new ActorForwarder(node)
   runtime.setActorForwarder(forwarder)
   memo = new FabricMemo(node, runtime.memo)
+  // Durable actors' snapshots: copied to other nodes, restored from them.
+  runtime.setSnapshotTransport(new FabricSnapshots(node))
   runtime.setMemoRemote(memo)
   memo.start()
   // A peer gone for good owns nothing any more: its results kept here are dropped.
-  node.view.on('dead', e => { executor.ownerGone(e.info.peer) })
-  node.view.on('leave', e => { executor.ownerGone(e.info.peer) })
+  node.view.on('dead', e => { executor.ownerGone(e.info.peer); runtime.snapshotKeeper.ownerGone(e.info.peer) })
+  node.view.on('leave', e => { executor.ownerGone(e.info.peer); runtime.snapshotKeeper.ownerGone(e.info.peer) })
   // Collective groups: chunks to members on other nodes over /fabric/collective/1; a member's node
   // that goes fails its groups here.
   const collectives = new CollectiveSessions(node)

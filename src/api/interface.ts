@@ -144,6 +144,18 @@ export interface ActorOptions extends Omit<TaskOptions, 'maxRetries' | 'retryExc
    * @default 1
    */
   maxConcurrency?: number
+  /**
+   * Keep the actor's state (its instance's memory and globals) as a content-addressed snapshot
+   * after each call: a restart (its worker crashed, its node died; within `maxRestarts`) resumes
+   * from the last snapshot instead of fresh state, and a call its owner sends again after a node was
+   * lost is answered, not run twice. Calls then go one at a time. See docs/memo-and-durability.md.
+   * @default false
+   */
+  durable?: boolean
+  /** Durable, with a snapshot after every this many calls (calls since the last are lost on a restart). */
+  checkpointEvery?: number
+  /** Other nodes each snapshot is copied to before the call is answered (a durable actor only). @default 1 */
+  snapshotReplicas?: number
 }
 
 /** An argument: the value itself or a ref to it (resolved before the call runs). */

@@ -88,7 +88,7 @@ export class PermissionDeniedError extends FabricError {
 }
 
 /** The quotas a node keeps per peer (see docs/limits.md), and the node-wide ceilings. */
-export type QuotaName = 'tasks-in-flight' | 'actors' | 'stored-bytes' | 'pulls' | 'node-actors' | 'task-time' | 'retries'
+export type QuotaName = 'tasks-in-flight' | 'actors' | 'stored-bytes' | 'pulls' | 'node-actors' | 'task-time' | 'retries' | 'snapshots'
 
 /**
  * Refused because the asking peer is at one of its quotas on the node (or the node at a ceiling):

@@ -5,7 +5,8 @@
 //           job: the caller's job key (see runtime/job.ts): objects it passes are pulled, and results kept, for that job
 //   server: { type: 'created', actor, cls?, methods?, streaming? }   or { type: 'error', error }   (then the stream ends)
 //           streaming: the methods (of `methods`) that are generators
-//   client: { type: 'call', id, method, args, timeoutMs?, nested?, retries?, stream? }   any number; run in the order sent
+//   client: { type: 'call', id, method, args, timeoutMs?, nested?, retries?, stream?, seq? }   any number; run in the order sent
+//           seq: a durable actor's call number from its owner: a call its state already includes is answered from it, not run again
 //           nested: refs inside the argument values and what they stand for, as in /fabric/task/1;
 //           retries: how often the node may run this call again after a crash (else maxTaskRetries);
 //           stream: true to call a generator method (its component's manifest lists it as streaming)
@@ -22,6 +23,8 @@
 //   server: { type: 'died', error }                              owner only: the actor died on the node by itself (crashed past its
 //           restarts, its placement group's bundle released), after the results of the calls made; the client ends the session
 //   server: { type: 'restarted', restarts }                      owner only: the node restarted the actor in place (a crash); restarts counts them
+//   server: { type: 'snapshot', cid, holders }                   owner only, a durable actor: the snapshot its last call made (its manifest and the
+//           nodes holding it), before that call's result; a restart elsewhere resumes from it (create option `restore`)
 //
 // The session that created an actor owns it: when that stream ends (the caller closed it, died, or
 // its connection broke) the node kills the actor, so an actor never outlives its owner unnoticed
@@ -44,9 +47,9 @@ import type { ActorCallResult, ActorHost, ActorOpen, ActorSession, NestedRef } f
 import { decodeNested, decodeResultRefs, replyBytes } from './task-protocol.js'
 
 /** Option names a create frame may carry (their values are checked by the node's runtime). */
-const ACTOR_OPTION_KEYS = ['cpus', 'gpus', 'memoryMb', 'resources', 'name', 'namespace', 'lifetime', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency', 'timeoutMs']
+const ACTOR_OPTION_KEYS = ['cpus', 'gpus', 'memoryMb', 'resources', 'name', 'namespace', 'lifetime', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency', 'timeoutMs', 'durable', 'checkpointEvery', 'snapshotReplicas', 'durableKey', 'restore']
 
-interface CallRequest { type: 'call', id: number, method: string, args: Uint8Array, timeoutMs?: number, nested?: NestedRef[], retries?: number, stream?: true }
+interface CallRequest { type: 'call', id: number, method: string, args: Uint8Array, timeoutMs?: number, nested?: NestedRef[], retries?: number, stream?: true, seq?: number }
 interface KillRequest { type: 'kill' }
 
 /** Most retries one call may ask for (the node runs it at most this many times more after crashes). */
@@ -58,6 +61,7 @@ export type ActorReply =
   | { type: 'result', id: number, ok: false, error: Error }
   | { type: 'error', error: Error }
   | { type: 'restarted', restarts: number }
+  | { type: 'snapshot', cid: string, holders: string[] }
   | { type: 'retrying', id: number }
   | { type: 'died', error: Error }
   | { type: 'item', id: number, value: Uint8Array, nested?: ActorCallResult['nested'] }
@@ -106,7 +110,8 @@ export function decodeActorRequest (bytes: Uint8Array): CallRequest | KillReques
     return { type: 'kill' }
   }
   if (o.type !== 'call') throw new MalformedMessageError("actor request must be { type: 'call', ... } or { type: 'kill' }")
-  onlyKeys(o, ['type', 'id', 'method', 'args', 'timeoutMs', 'nested', 'retries', 'stream'], "{ type: 'call', id, method, args, timeoutMs?, nested?, retries?, stream? }")
+  onlyKeys(o, ['type', 'id', 'method', 'args', 'timeoutMs', 'nested', 'retries', 'stream', 'seq'], "{ type: 'call', id, method, args, timeoutMs?, nested?, retries?, stream?, seq? }")
+  if (o.seq !== undefined && !isUint(o.seq)) throw new MalformedMessageError('actor call: seq must be a non-negative integer')
   if (o.stream !== undefined && o.stream !== true) throw new MalformedMessageError('actor call: stream must be true when present')
   if (o.retries !== undefined && (!isUint(o.retries) || o.retries > MAX_CALL_RETRIES)) throw new MalformedMessageError(`actor call: retries must be an integer from 0 to ${MAX_CALL_RETRIES}`)
   if (!isUint(o.id)) throw new MalformedMessageError('actor call: id must be a non-negative integer')
@@ -114,7 +119,7 @@ export function decodeActorRequest (bytes: Uint8Array): CallRequest | KillReques
   if (!(o.args instanceof Uint8Array)) throw new MalformedMessageError('actor call: args must be CBOR bytes')
   if (o.timeoutMs !== undefined && (!isUint(o.timeoutMs) || o.timeoutMs === 0)) throw new MalformedMessageError('actor call: timeoutMs must be a positive integer')
   const nested = o.nested === undefined ? undefined : decodeNested(o.nested, 'actor call')
-  return { type: 'call', id: o.id, method: o.method, args: o.args, ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }), ...(nested === undefined ? {} : { nested }), ...(o.retries === undefined ? {} : { retries: o.retries }), ...(o.stream === true ? { stream: true as const } : {}) }
+  return { type: 'call', id: o.id, method: o.method, args: o.args, ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }), ...(nested === undefined ? {} : { nested }), ...(o.retries === undefined ? {} : { retries: o.retries }), ...(o.stream === true ? { stream: true as const } : {}), ...(o.seq === undefined ? {} : { seq: o.seq }) }
 }
 
 /**
@@ -128,6 +133,12 @@ export function decodeActorReply (bytes: Uint8Array, restarts = 0): ActorReply {
     onlyKeys(o, ['type', 'restarts'], "{ type: 'restarted', restarts }")
     if (!isUint(o.restarts) || o.restarts <= restarts) throw new MalformedMessageError(`actor restarted: restarts must be an integer above ${restarts} (the count reported before)`)
     return { type: 'restarted', restarts: o.restarts }
+  }
+  if (o.type === 'snapshot') {
+    onlyKeys(o, ['type', 'cid', 'holders'], "{ type: 'snapshot', cid, holders }")
+    if (!isStr(o.cid, 128) || !Array.isArray(o.holders) || o.holders.length > 64 || !o.holders.every(h => isStr(h, 256))) throw new MalformedMessageError('actor snapshot must be { type: \'snapshot\', cid, holders } (up to 64 node ids)')
+    parseCid(o.cid)
+    return { type: 'snapshot', cid: o.cid, holders: o.holders as string[] }
   }
   if (o.type === 'died') {
     onlyKeys(o, ['type', 'error'], "{ type: 'died', error }")
@@ -187,6 +198,8 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
   try {
     // The owner hears of each restart in place; queued before the crashed call's result.
     if (owned && host.watchRestarts !== undefined) unwatch = host.watchRestarts(actor, restarts => { if (!killed) send({ type: 'restarted', restarts }) })
+    // A durable actor's owner hears where each snapshot is, before the result of the call it follows.
+    if (owned) host.watchSnapshots?.(actor, ref => { if (!killed) send({ type: 'snapshot', cid: ref.cid, holders: ref.holders }) })
     // The owner hears of the actor's death on the node, after the results of its calls (it then ends the session).
     const unwatchDeath = owned
       ? host.watchDeath?.(actor, cause => {
@@ -242,6 +255,7 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
           ...(job === undefined ? {} : { job }),
           ...(req.nested === undefined ? {} : { nested: req.nested }),
           ...(req.retries === undefined ? {} : { retries: req.retries }),
+          ...(req.seq === undefined ? {} : { seq: req.seq }),
           // Told before the call runs again after a crash (and so before its result).
           onRetry: () => { send({ type: 'retrying', id }) },
           ...(onItem === undefined ? {} : { onItem })
@@ -279,6 +293,7 @@ class ClientSession implements ActorSession {
   readonly ended: Promise<Error | undefined>
   private restartsReported = 0
   private readonly restartListeners: Array<(restarts: number) => void> = []
+  private readonly snapshotListeners: Array<(ref: { cid: string, holders: string[] }) => void> = []
   private readonly calls = new Map<number, { resolve: (v: ActorCallResult) => void, reject: (e: Error) => void, onRetry?: () => void, onItem?: (item: ActorCallResult) => void }>()
   private readonly slotWaiters: Array<() => void> = []
   private nextId = 0
@@ -303,16 +318,16 @@ class ClientSession implements ActorSession {
     return (await this.invoke(method, args, timeoutMs === undefined ? {} : { timeoutMs })).value
   }
 
-  async invoke (method: string, args: Uint8Array, options: { timeoutMs?: number, nested?: NestedRef[], retries?: number, onRetry?: () => void, onItem?: (item: ActorCallResult) => void } = {}): Promise<ActorCallResult> {
+  async invoke (method: string, args: Uint8Array, options: { timeoutMs?: number, nested?: NestedRef[], retries?: number, onRetry?: () => void, onItem?: (item: ActorCallResult) => void, seq?: number } = {}): Promise<ActorCallResult> {
     if (this.endedWith !== undefined) throw this.endedWith ?? new PeerUnreachableError(`the actor session with ${this.peer} is closed`)
-    const { timeoutMs, nested, retries, onRetry, onItem } = options
+    const { timeoutMs, nested, retries, onRetry, onItem, seq } = options
     const id = this.nextId++
     const result = new Promise<ActorCallResult>((resolve, reject) => { this.calls.set(id, { resolve, reject, ...(onRetry === undefined ? {} : { onRetry }), ...(onItem === undefined ? {} : { onItem }) }) })
     // In order: a call waits for a slot behind the calls made before it.
     this.writes = this.writes.then(async () => {
       while (this.calls.size > ACTOR_MAX_CALLS_IN_FLIGHT && this.endedWith === undefined) await new Promise<void>(resolve => this.slotWaiters.push(resolve))
       if (this.endedWith !== undefined) return
-      await this.lp.write(encode({ type: 'call', id, method, args, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(nested === undefined || nested.length === 0 ? {} : { nested }), ...(retries === undefined ? {} : { retries }), ...(onItem === undefined ? {} : { stream: true }) }))
+      await this.lp.write(encode({ type: 'call', id, method, args, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(nested === undefined || nested.length === 0 ? {} : { nested }), ...(retries === undefined ? {} : { retries }), ...(onItem === undefined ? {} : { stream: true }), ...(seq === undefined ? {} : { seq }) }))
     }).catch(err => { this.end(broke(this.peer, err)) })
     return await result
   }
@@ -323,6 +338,10 @@ class ClientSession implements ActorSession {
 
   onRestarted (listener: (restarts: number) => void): void {
     this.restartListeners.push(listener)
+  }
+
+  onSnapshot (listener: (ref: { cid: string, holders: string[] }) => void): void {
+    this.snapshotListeners.push(listener)
   }
 
   async kill (): Promise<void> {
@@ -360,6 +379,10 @@ class ClientSession implements ActorSession {
         if (o.type === 'restarted') {
           this.restartsReported = o.restarts
           for (const l of this.restartListeners) l(o.restarts)
+          continue
+        }
+        if (o.type === 'snapshot') {
+          for (const l of this.snapshotListeners) l({ cid: o.cid, holders: o.holders })
           continue
         }
         if (o.type === 'item') {

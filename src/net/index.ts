@@ -21,6 +21,7 @@ export { TaskSessions, serveTaskStream, decodeTaskRequest, releaseRemoteObjects,
 export type { RemoteTaskRequest, TaskExecutor, RunRemoteTaskOptions } from './task-protocol.js'
 export { fixedResources } from './node-resources.js'
 export { collectiveService, CollectiveSessions, COLLECTIVE_PROTOCOL, PIECE_ELEMENTS, type CollectiveHost, type WireGroup, type WireChunk } from './collective-protocol.js'
+export { snapshotService, holdSnapshot, dropSnapshots, SNAPSHOT_PROTOCOL, MAX_SNAPSHOT_FRAME_BYTES, MAX_HOLD_BYTES, type SnapshotKeeperHost } from './snapshot-protocol.js'
 export { memoService, lookupMemo, MemoGossip, MEMO_PROTOCOL, MEMO_TOPIC, MAX_LOOKUP_NAMES, type MemoHost, type WireMemoEntry } from './memo-protocol.js'
 export { openTopic, MAX_TOPIC_MESSAGE_BYTES } from './topics.js'
 export { placementService, PlacementSessions, decodePlacementRequest, PLACEMENT_PROTOCOL, type BundleHost, type BundleSessionOwner, type WireBundle } from './placement-protocol.js'

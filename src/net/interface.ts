@@ -412,7 +412,7 @@ export interface ActorHost {
    * manifest lists it as streaming): each value it yields goes to `onItem` in order, the next only
    * once the promise `onItem` returned settles, and the call resolves to the CBOR count of them.
    */
-  call: (actor: string, method: string, args: Uint8Array, timeoutMs: number | undefined, call?: { from: string, job?: string, nested?: NestedRef[], retries?: number, onRetry?: () => void, onItem?: (item: ActorCallResult) => Promise<void> }) => Promise<Uint8Array | ActorCallResult>
+  call: (actor: string, method: string, args: Uint8Array, timeoutMs: number | undefined, call?: { from: string, job?: string, nested?: NestedRef[], retries?: number, onRetry?: () => void, onItem?: (item: ActorCallResult) => Promise<void>, seq?: number }) => Promise<Uint8Array | ActorCallResult>
   kill: (actor: string) => void
   /**
    * Call `listener` with the actor's count of restarts in place (after a crash) each time the node
@@ -426,6 +426,8 @@ export interface ActorHost {
    * sends the owner's session a `died` frame, and the session ends.
    */
   watchDeath?: (actor: string, listener: (cause: Error) => void) => () => void
+  /** Call `listener` with each snapshot a durable actor's calls make (the session sends its owner a `snapshot` frame). */
+  watchSnapshots?: (actor: string, listener: (ref: { cid: string, holders: string[] }) => void) => void
 }
 
 /** An actor call's result: its CBOR value and the refs inside it (see {@link ResultRef}). */
@@ -456,11 +458,13 @@ export interface ActorSession {
    * method is a generator; each value it yields comes to `onItem`, in order, before the result
    * (the CBOR count of them). A crash retried in place does not send values again.
    */
-  invoke: (method: string, args: Uint8Array, options?: { timeoutMs?: number, nested?: NestedRef[], retries?: number, onRetry?: () => void, onItem?: (item: ActorCallResult) => void }) => Promise<ActorCallResult>
+  invoke: (method: string, args: Uint8Array, options?: { timeoutMs?: number, nested?: NestedRef[], retries?: number, onRetry?: () => void, onItem?: (item: ActorCallResult) => void, seq?: number }) => Promise<ActorCallResult>
   /** Restarts the node made in place since the actor was created there (as it reported them; owner only). */
   readonly restarts: number
   /** Call `listener` with the new count on each restart in place the node reports. */
   onRestarted: (listener: (restarts: number) => void) => void
+  /** A durable actor's owner: told where each snapshot is (see ActorHost.watchSnapshots). */
+  onSnapshot: (listener: (ref: { cid: string, holders: string[] }) => void) => void
   /** Kill the actor and end the session; calls not yet answered fail with ActorDiedError. */
   kill: () => Promise<void>
   /** End the session (an owned actor is killed by its node). */

@@ -16,7 +16,8 @@ export class InvalidCidError extends FabricError {
 }
 registerError('InvalidCidError', InvalidCidError)
 
-function toCid (digest: Uint8Array): string {
+/** The raw-codec CID of a SHA-256 digest (of bytes hashed already). */
+export function cidOfDigest (digest: Uint8Array): string {
   return CID.createV1(RAW_CODEC, Digest.create(SHA2_256, digest)).toString()
 }
 
@@ -29,7 +30,7 @@ function toCid (digest: Uint8Array): string {
  */
 export async function cidOfBytes (bytes: Uint8Array): Promise<string> {
   const digest = await webcrypto.subtle.digest('SHA-256', bytes)
-  return toCid(new Uint8Array(digest))
+  return cidOfDigest(new Uint8Array(digest))
 }
 
 /**
@@ -39,7 +40,7 @@ export async function cidOfBytes (bytes: Uint8Array): Promise<string> {
  * cidOfBytesSync(new Uint8Array([1, 2, 3]))
  */
 export function cidOfBytesSync (bytes: Uint8Array): string {
-  return toCid(createHash('sha256').update(bytes).digest())
+  return cidOfDigest(createHash('sha256').update(bytes).digest())
 }
 
 /**

@@ -4,4 +4,4 @@ export { ObjectNotFoundError, InvalidObjectError, ObjectStoreError, ObjectStoreS
 export type { ObjectStore, ObjectStoreInit, ObjectStoreStats } from './interface.js'
 export { encode, decode, findRefs, mapRefs, mayHoldRefs, CodecError } from './codec.js'
 export { ObjectRef, OBJECT_REF_TAG } from './object-ref.js'
-export { cidOfBytes, cidOfBytesSync, verifyCid, parseCid, InvalidCidError, RAW_CODEC, SHA2_256 } from './cid.js'
+export { cidOfBytes, cidOfBytesSync, cidOfDigest, verifyCid, parseCid, InvalidCidError, RAW_CODEC, SHA2_256 } from './cid.js'

@@ -8,9 +8,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { mkdir, mkdtemp, open, rename, rm, unlink, type FileHandle } from 'node:fs/promises'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
-import { CID } from 'multiformats/cid'
-import * as Digest from 'multiformats/hashes/digest'
-import { InvalidCidError, RAW_CODEC, SHA2_256, parseCid } from './cid.js'
+import { InvalidCidError, SHA2_256, cidOfDigest, parseCid } from './cid.js'
 import { InvalidObjectError, ObjectNotFoundError, ObjectStoreError, ObjectStoreStoppedError } from './errors.js'
 import type { ObjectStore, ObjectStoreInit, ObjectStoreStats } from './interface.js'
 
@@ -92,10 +90,6 @@ interface Entry {
   readers: number
   /** Set on deletion, so async work that lands later leaves the accounting alone. */
   deleted: boolean
-}
-
-function rawCidOf (digest: Uint8Array): string {
-  return CID.createV1(RAW_CODEC, Digest.create(SHA2_256, digest)).toString()
 }
 
 /** sha2-256 of `bytes` in one pass without copying them, yielding to the event loop between chunks. */
@@ -284,7 +278,7 @@ class TieredObjectStore implements ObjectStore {
     if (options.sha256 !== undefined && options.cid === undefined) {
       // Computed by trusted host code from these very bytes (a worker, for a call's result).
       if (options.sha256.byteLength !== 32) throw new TypeError(`put: a sha256 digest has 32 bytes, not ${options.sha256.byteLength}`)
-      cid = rawCidOf(options.sha256)
+      cid = cidOfDigest(options.sha256)
     } else if (options.cid !== undefined) {
       const expected = parseCid(options.cid)
       if (expected.multihash.code !== SHA2_256) {
@@ -292,10 +286,10 @@ class TieredObjectStore implements ObjectStore {
       }
       // Verified even when the CID is already held: a caller offering wrong bytes must hear so.
       const digest = await sha256(bytes)
-      if (!sameDigest(digest, expected.multihash.digest)) throw InvalidObjectError.mismatch(options.cid, rawCidOf(digest))
+      if (!sameDigest(digest, expected.multihash.digest)) throw InvalidObjectError.mismatch(options.cid, cidOfDigest(digest))
       cid = options.cid
     } else {
-      cid = rawCidOf(await sha256(bytes))
+      cid = cidOfDigest(await sha256(bytes))
     }
     this.assertRunning()
 
@@ -534,7 +528,7 @@ class TieredObjectStore implements ObjectStore {
         }
         const expected = parseCid(entry.cid).multihash.digest
         const actual = hash.digest()
-        if (!sameDigest(actual, expected)) throw new DamagedFile(`its bytes are ${rawCidOf(actual)}`)
+        if (!sameDigest(actual, expected)) throw new DamagedFile(`its bytes are ${cidOfDigest(actual)}`)
         return new Uint8Array(buf.buffer, buf.byteOffset, size)
       } finally {
         await fh.close()

@@ -11,6 +11,8 @@ import { seedReadable } from './guest-access.js'
 import { ACTOR_FATAL, describe, type ActorRecord, type TaskRecord } from './node-records.js'
 import type { NodeCore } from './node-core.js'
 import type { ArgSpec, ResolvedActorOptions, ResolvedTaskOptions } from './interface.js'
+import { DurableState, RESULT_KEPT_BYTES, RESULTS_KEPT, type SnapshotRef } from './durable.js'
+import type { SnapshotDelta } from '../exec/snapshot.js'
 
 /** The node's actors: create, call, restart, kill, find by name. */
 export class ActorTable {
@@ -20,7 +22,7 @@ export class ActorTable {
    * Create an actor; resolves with its id once its instance exists. `onRestart` is told the
    * actor's restart count each time a crash restarts it here (before the crashed call is answered).
    */
-  async createActor (component: CompiledComponent, cls: string, args: ArgSpec[], options: ResolvedActorOptions, hooks: { onRestart?: (restarts: number) => void, onDeath?: (cause: Error) => void, job?: string } = {}): Promise<string> {
+  async createActor (component: CompiledComponent, cls: string, args: ArgSpec[], options: ResolvedActorOptions, hooks: { onRestart?: (restarts: number) => void, onDeath?: (cause: Error) => void, onSnapshot?: (ref: SnapshotRef) => void, job?: string, owner?: string } = {}): Promise<string> {
     this.n.assertRunning()
     this.n.tasks.checkFeasible(options.resources, `actor '${cls}'`)
     const key = options.name === undefined ? undefined : nameKey(options.name, options.namespace)
@@ -34,6 +36,8 @@ export class ActorTable {
       component, cls, args, options, state: 'creating', queue: [], running: 0, restarts: 0, created: Promise.resolve(),
       ...(hooks.onRestart === undefined ? {} : { onRestart: hooks.onRestart }),
       ...(hooks.onDeath === undefined ? {} : { onDeath: hooks.onDeath }),
+      ...(hooks.onSnapshot === undefined ? {} : { onSnapshot: hooks.onSnapshot }),
+      ...(options.durable === undefined ? {} : { durable: new DurableState(options.durable, hooks.owner) }),
       job: hooks.job
     }
     if (!fits(options.resources, this.n.available)) {
@@ -56,7 +60,12 @@ export class ActorTable {
   private async startActor (a: ActorRecord): Promise<void> {
     const component = await this.n.withMemoryLimit(a.component, a.options.memoryLimitMb)
     const argBytes = await this.n.tasks.buildArgs(a.args, `actor '${a.cls}' constructor`)
-    a.ref = await this.n.pool.createActor(component, a.cls, argBytes, { timeoutMs: a.options.timeoutMs, gpu: holdsGpus(a.options.resources) })
+    // A durable actor resumes from its last snapshot: this node's (a restart in place), or the one
+    // its owner names (a restart here after its node was lost).
+    const s = a.durable
+    const from = s?.latest ?? s?.spec.restore
+    const restore = s === undefined || from === undefined ? undefined : await this.n.durables.image(s, from)
+    a.ref = await this.n.pool.createActor(component, a.cls, argBytes, { timeoutMs: a.options.timeoutMs, gpu: holdsGpus(a.options.resources), ...(s === undefined ? {} : { durable: true }), ...(restore === undefined ? {} : { restore }) })
     a.state = 'alive'
     this.pumpActor(a)
   }
@@ -76,7 +85,7 @@ export class ActorTable {
    * crash (the actor restarted in place). `streaming`: the method is a generator (its manifest says
    * so) whose values go into the call's stream as it yields them (read with `tasks.stream(id)`).
    */
-  callActor (actorId: string, method: string, args: ArgSpec[], options: { timeoutMs?: number, maxRetries?: number, onRetry?: () => void, streaming?: boolean, job?: string } = {}): string {
+  callActor (actorId: string, method: string, args: ArgSpec[], options: { timeoutMs?: number, maxRetries?: number, onRetry?: () => void, streaming?: boolean, job?: string, seq?: number } = {}): string {
     this.n.assertRunning()
     const a = this.n.actors.get(actorId)
     const opts: ResolvedTaskOptions = { resources: resources(), maxRetries: 0, retryExceptions: false, timeoutMs: options.timeoutMs ?? a?.options.timeoutMs, memoryLimitMb: DEFAULT_MEMORY_LIMIT_MB }
@@ -89,6 +98,7 @@ export class ActorTable {
     t.actor = a
     if (options.maxRetries !== undefined) t.callRetries = options.maxRetries
     if (options.onRetry !== undefined) t.onRetry = options.onRetry
+    if (options.seq !== undefined) t.seq = options.seq
     a.queue.push(t)
     this.n.tasks.waitForArgs(t, false)
     return t.result.id
@@ -103,7 +113,8 @@ export class ActorTable {
    */
   pumpActor (a: ActorRecord): void {
     if (a.state !== 'alive') return
-    const depth = a.options.maxRestarts === 0 ? PIPELINE_DEPTH : a.options.maxConcurrency
+    // A durable actor's calls go one at a time too: each snapshot follows one call.
+    const depth = a.options.maxRestarts === 0 && a.durable === undefined ? PIPELINE_DEPTH : a.options.maxConcurrency
     while (a.running < depth && a.queue.length > 0 && a.queue[0]!.state === 'queued') {
       const t = a.queue.shift()!
       a.running++
@@ -114,18 +125,13 @@ export class ActorTable {
   private async invoke (a: ActorRecord, t: TaskRecord): Promise<void> {
     this.n.tasks.begin(t)
     let failure: Error | undefined
+    const s = a.durable
     try {
-      const built = this.n.tasks.buildArgs(t.args, describe(t))
-      built.catch(() => {}) // observed below, maybe after the calls before it are sent
-      // Calls reach the pool in queue order: each is sent once its arguments are built and the
-      // call before it is sent (pool.invoke queues a call synchronously).
-      const sent = (a.sent ?? Promise.resolve()).then(async () => {
-        const args = await built
-        return { done: this.n.pool.invoke(a.ref!, t.name, args, { timeoutMs: t.options.timeoutMs, tag: t.id }) }
-      })
-      a.sent = sent.then(() => {}, () => {})
-      const out = await (await sent).done
-      await this.n.tasks.succeed(t, out)
+      // A call the state already includes (its owner sent it again after a restart): its kept result.
+      const known = s === undefined ? undefined : this.n.durables.answered(s, t.seq)
+      if (known === null) throw new ActorDiedError(`${describe(t)} ran before the actor restarted, but its result was not kept (over ${RESULT_KEPT_BYTES} bytes, or one of more than ${RESULTS_KEPT} calls answered since)`)
+      if (known !== undefined) await this.n.tasks.succeed(t, known)
+      else await this.run(a, t, s)
     } catch (err) {
       failure = err as Error
     } finally {
@@ -138,6 +144,37 @@ export class ActorTable {
       this.n.tasks.finish(t, { error: failure })
     }
     this.pumpActor(a)
+  }
+
+  /** Run call `t` on the actor's instance (a durable actor's state is kept before it settles). */
+  private async run (a: ActorRecord, t: TaskRecord, s: DurableState | undefined): Promise<void> {
+    let delta: SnapshotDelta | undefined
+    const built = this.n.tasks.buildArgs(t.args, describe(t))
+    built.catch(() => {}) // observed below, maybe after the calls before it are sent
+    const due = s !== undefined && ++s.since >= s.spec.every
+    // Calls reach the pool in queue order: each is sent once its arguments are built and the
+    // call before it is sent (pool.invoke queues a call synchronously).
+    const sent = (a.sent ?? Promise.resolve()).then(async () => {
+      const args = await built
+      return { done: this.n.pool.invoke(a.ref!, t.name, args, { timeoutMs: t.options.timeoutMs, tag: t.id, ...(due ? { snapshot: (d: SnapshotDelta) => { delta = d } } : {}) }) }
+    })
+    a.sent = sent.then(() => {}, () => {})
+    let out: Uint8Array
+    try {
+      out = await (await sent).done
+    } catch (err) {
+      // The method threw with its instance intact: what it changed is kept before it fails.
+      if (delta !== undefined) await this.snapshot(a, s!, delta, t.seq)
+      throw err
+    }
+    // The result goes out once the state that includes it is kept (here and on the replicas).
+    if (delta !== undefined) await this.snapshot(a, s!, delta, t.seq, out)
+    await this.n.tasks.succeed(t, out)
+  }
+
+  private async snapshot (a: ActorRecord, s: DurableState, delta: SnapshotDelta, seq: number | undefined, result?: Uint8Array): Promise<void> {
+    const ref = await this.n.durables.commit(s, delta, { ...(seq === undefined ? {} : { seq }), ...(result === undefined ? {} : { result }) })
+    a.onSnapshot?.(ref)
   }
 
   /** The actor's instance is gone: restart it (and retry the call) if its options allow. */
@@ -177,6 +214,7 @@ export class ActorTable {
     const died = new ActorDiedError(`actor '${a.cls}' (${a.id}) died: ${cause.message}`, { cause })
     for (const t of a.queue.splice(0)) this.n.tasks.finish(t, { error: died })
     a.onDeath?.(died)
+    if (a.durable !== undefined) this.n.durables.release(a.durable)
     this.n.collectives.actorDied(a.id)
     if (a.ref !== undefined) void this.n.pool.destroyActor(a.ref).catch(() => {})
     this.n.tasks.schedule()

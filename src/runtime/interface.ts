@@ -6,6 +6,7 @@ import type { CompiledComponent } from '../component/interface.js'
 import type { ObjectStoreInit } from '../objects/interface.js'
 import type { Resources } from '../scheduler/resources.js'
 import type { MemoInit, MemoStats } from './memo.js'
+import type { DurableSpec } from './durable.js'
 
 /** Options of a node (and of its worker pool: timeouts, heap and memory limits, actor and extra workers). */
 export interface NodeInit extends Pick<ExecPoolInit, 'defaultTimeoutMs' | 'workerHeapMb' | 'processMemoryLimitMb' | 'actorWorkers' | 'maxExtraWorkers'> {
@@ -121,6 +122,8 @@ export interface ResolvedActorOptions {
   maxConcurrency: number
   timeoutMs?: number
   memoryLimitMb: number
+  /** Snapshots of its state after calls; a restart resumes from the last (see durable.ts). */
+  durable?: DurableSpec
 }
 
 /** A task to submit: what to run and with what. */
@@ -150,6 +153,8 @@ export interface NodeStats {
   store: { objects: number, memoryBytes: number, diskBytes: number, spills: number, reloads: number }
   /** Memoised calls: results held and hinted, hits here and from other nodes, runs, evictions. */
   memo: MemoStats
+  /** Durable actors: snapshots taken, pages and bytes stored (changed pages and manifests), restores, copies to replicas that failed. */
+  durable: { snapshots: number, pagesStored: number, bytesStored: number, restores: number, replicaFailures: number }
 }
 
 /**

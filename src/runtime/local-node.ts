@@ -22,6 +22,8 @@ import { groupsOf } from '../scheduler/placement.js'
 import { TaskCancelledError } from '../exec/index.js'
 import { describe } from './node-records.js'
 import { MemoIndex } from './memo.js'
+import { Durables, type SnapshotRef, type SnapshotTransport } from './durable.js'
+import { SnapshotKeeper } from './snapshot-keeper.js'
 import type { StreamReader, TaskRecord } from './node-records.js'
 import type { ArgSpec, MemoRemote, NestedOffload, NodeInit, NodeStats, ResolvedActorOptions, TaskObserver, TaskSubmission } from './interface.js'
 
@@ -61,6 +63,8 @@ export class LocalNode {
     n.refs = new RefTable(n.fabricId, (e) => n.objects.onRefDeleted(e))
     n.store = createObjectStore(init.objectStore ?? {})
     n.memo = new MemoIndex(n.store, init.memo)
+    n.durables = new Durables(n)
+    n.keeper = new SnapshotKeeper(n)
     const g = n.guests
     n.pool = createExecPool({
       workers: n.workers,
@@ -245,12 +249,23 @@ export class LocalNode {
   /** Whether a peer presenting `job` may pull `cid` from this node. */
   mayServe (cid: string, job: string | undefined): boolean {
     // A memoised result is anyone's who can name its call: it is what they would compute themselves.
-    return this.n.grants.allows(cid, job) || this.n.memo.holds(cid)
+    // And so is a durable actor's snapshot to the node that restores it: named by content, only its holders know the CIDs.
+    return this.n.grants.allows(cid, job) || this.n.memo.holds(cid) || this.n.durables.holds(cid) || this.n.keeper.holds(cid)
   }
 
   /** Results of memoised calls held here, and hints of others' (see memo.ts). */
   get memo (): MemoIndex {
     return this.n.memo
+  }
+
+  /** Copies of other nodes' durable actors' snapshots kept here (the replica side of /fabric/snapshot/1). */
+  get snapshotKeeper (): SnapshotKeeper {
+    return this.n.keeper
+  }
+
+  /** Where durable actors' snapshots are copied to and restored from (set once the node is in a fabric). */
+  setSnapshotTransport (transport: SnapshotTransport | undefined): void {
+    this.n.durables.transport = transport
   }
 
   /** Where memoised calls this node has no result for are looked up (set once the node is in a fabric). */
@@ -292,7 +307,7 @@ export class LocalNode {
   // ---- actors (ActorTable) ------------------------------------------------------------------
 
   /** Create an actor; resolves with its id once its instance exists. */
-  async createActor (component: CompiledComponent, cls: string, args: ArgSpec[], options: ResolvedActorOptions, hooks: { onRestart?: (restarts: number) => void, onDeath?: (cause: Error) => void, job?: string } = {}): Promise<string> {
+  async createActor (component: CompiledComponent, cls: string, args: ArgSpec[], options: ResolvedActorOptions, hooks: { onRestart?: (restarts: number) => void, onDeath?: (cause: Error) => void, onSnapshot?: (ref: SnapshotRef) => void, job?: string, owner?: string } = {}): Promise<string> {
     return await this.n.actorTable.createActor(component, cls, args, options, hooks)
   }
 
@@ -324,7 +339,7 @@ export class LocalNode {
   }
 
   /** Call an actor's method; returns the result's ref id (held once for the caller). */
-  callActor (actorId: string, method: string, args: ArgSpec[], options: { timeoutMs?: number, maxRetries?: number, onRetry?: () => void, streaming?: boolean, job?: string } = {}): string {
+  callActor (actorId: string, method: string, args: ArgSpec[], options: { timeoutMs?: number, maxRetries?: number, onRetry?: () => void, streaming?: boolean, job?: string, seq?: number } = {}): string {
     return this.n.actorTable.callActor(actorId, method, args, options)
   }
 
@@ -451,7 +466,8 @@ export class LocalNode {
       refs: n.refs.size,
       resources: { total: resources(n.total), available: resources(n.available) },
       store: n.store.stats(),
-      memo: n.memo.stats()
+      memo: n.memo.stats(),
+      durable: { ...n.durables.counters }
     }
   }
 }

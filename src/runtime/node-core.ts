@@ -15,6 +15,8 @@ import { FabricStoppedError } from './errors.js'
 import type { RefTable } from './ref-table.js'
 import type { MemoRemote, NestedOffload, NodeInit, TaskObserver } from './interface.js'
 import type { MemoIndex } from './memo.js'
+import type { Durables } from './durable.js'
+import type { SnapshotKeeper } from './snapshot-keeper.js'
 import type { ActorRecord, TaskRecord } from './node-records.js'
 import type { ObjectOwner } from './object-owner.js'
 import type { TaskRunner } from './task-runner.js'
@@ -73,6 +75,8 @@ export class NodeCore {
   bundles!: Bundles
   collectives!: Collectives
   memo!: MemoIndex
+  durables!: Durables
+  keeper!: SnapshotKeeper
   /** Finds memoised results other nodes hold (set by a node that has joined a fabric). */
   memoRemote?: MemoRemote
 

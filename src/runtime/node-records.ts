@@ -1,5 +1,6 @@
 // The node's records of its work: a task (or actor call) from submission to its result, an actor,
 // and a streaming task's items; how they are named in errors.
+import type { DurableState, SnapshotRef } from './durable.js'
 import type { CompiledComponent } from '../component/index.js'
 import type { ActorRef } from '../exec/index.js'
 import type { Resources } from '../scheduler/resources.js'
@@ -54,6 +55,8 @@ export interface TaskRecord {
   /** An actor call's own limit on retries after crashes (instead of the actor's maxTaskRetries), and who hears of each. */
   callRetries?: number
   onRetry?: () => void
+  /** A durable actor's call: its owner's sequence number, so a call sent again after a restart is answered, not run twice. */
+  seq?: number
   /** The key of the job it is part of (see job.ts), when it came from one: its guest's nested work and the objects it sends out are that job's. */
   job: string | undefined
   /** Refs the running guest made or received (inside values it read): with its arguments' refs, all it may name (see guest-access.ts). */
@@ -87,6 +90,10 @@ export interface ActorRecord {
   job: string | undefined
   /** Refs its guest was given, made or received over its calls: it may keep any in its state (see guest-access.ts). */
   readable?: Set<string>
+  /** A durable actor's snapshots (see durable.ts). */
+  durable?: DurableState
+  /** Told of each snapshot a durable actor's calls make, before the result of the call it follows. */
+  onSnapshot?: (ref: SnapshotRef) => void
 }
 
 /** An opaque handle of a streaming task's results. */

@@ -1,7 +1,10 @@
 // Task and actor options: defaults and checks in one place, for the driver's `.options({...})`,
 // guests' nested submits and the requests nodes receive.
 import { resources } from '../scheduler/resources.js'
+import { randomUUID } from 'node:crypto'
 import { checkNamespace } from './job.js'
+import { parseCid } from '../objects/index.js'
+import type { DurableSpec } from './durable.js'
 import type { ResolvedActorOptions, ResolvedTaskOptions } from './interface.js'
 import type { LabelSelector } from '../scheduler/index.js'
 import { isGroupKey, parseGroupKey } from '../scheduler/placement.js'
@@ -61,6 +64,7 @@ export function resolveActorOptions (o: Record<string, unknown>, what: string): 
   const namespace = checkNamespace(o.namespace, what)
   if (o.lifetime !== undefined && o.lifetime !== 'detached') throw new TypeError(`${what}: option lifetime must be 'detached' (the actor outlives its job; leave it out for one that ends with the job), got ${JSON.stringify(o.lifetime)}`)
   if (o.lifetime === 'detached' && name === undefined) throw new TypeError(`${what}: a detached actor needs a name (it is found and killed by name within its namespace once its job has ended)`)
+  const durable = resolveDurable(o, what, int)
   return {
     resources: base.resources,
     name: name as string | undefined,
@@ -70,8 +74,36 @@ export function resolveActorOptions (o: Record<string, unknown>, what: string): 
     maxTaskRetries: int('maxTaskRetries', 0),
     maxConcurrency: int('maxConcurrency', 1, 1),
     timeoutMs: base.timeoutMs,
-    memoryLimitMb: base.memoryLimitMb
+    memoryLimitMb: base.memoryLimitMb,
+    ...(durable === undefined ? {} : { durable })
   }
+}
+
+/**
+ * `durable: true` (a snapshot after each call) or `checkpointEvery: N`, with `snapshotReplicas`;
+ * `durableKey` and `restore` come from the actor's owner over the wire only (the driver's options
+ * refuse them by name).
+ */
+function resolveDurable (o: Record<string, unknown>, what: string, int: (k: string, d: number, min?: number) => number): DurableSpec | undefined {
+  if (o.durable !== undefined && typeof o.durable !== 'boolean') throw new TypeError(`${what}: option durable must be a boolean (true: the actor's state is snapshotted after each call and a restart resumes from it), got ${String(o.durable)}`)
+  const every = o.checkpointEvery === undefined ? undefined : int('checkpointEvery', 1, 1)
+  if (o.durable === false && every !== undefined) throw new TypeError(`${what}: option checkpointEvery makes an actor durable: leave out durable: false`)
+  if (o.durable !== true && every === undefined) {
+    if (o.snapshotReplicas !== undefined) throw new TypeError(`${what}: option snapshotReplicas applies to durable actors: add durable: true or checkpointEvery`)
+    return undefined
+  }
+  const key = o.durableKey ?? randomUUID()
+  if (typeof key !== 'string' || !/^[0-9a-zA-Z-]{8,64}$/.test(key)) throw new TypeError(`${what}: durableKey must be 8-64 letters, digits or '-'`)
+  const spec: DurableSpec = { every: every ?? 1, replicas: int('snapshotReplicas', 1), key }
+  const r = o.restore as { cid?: unknown, holders?: unknown } | undefined
+  if (r !== undefined) {
+    if (typeof r !== 'object' || r === null || typeof r.cid !== 'string' || !Array.isArray(r.holders) || r.holders.length > 64 || !r.holders.every(h => typeof h === 'string' && h.length <= 256)) {
+      throw new TypeError(`${what}: restore must be { cid, holders } (a snapshot and the nodes holding it)`)
+    }
+    parseCid(r.cid)
+    spec.restore = { cid: r.cid, holders: r.holders as string[] }
+  }
+  return spec
 }
 
 /** Where a task or actor may run: Ray's strategies (the same shape as placement's `Scheduling`). */
@@ -80,7 +112,7 @@ export type SchedulingOption = 'default' | 'spread' | { nodeAffinity: string, so
 /** Every task option a driver accepts (both faces; see api/interface.ts TaskOptions). */
 export const TASK_OPTION_NAMES: readonly string[] = ['cpus', 'gpus', 'memoryMb', 'resources', 'maxRetries', 'retryExceptions', 'timeoutMs', 'scheduling', 'labelSelector', 'softLabelSelector', 'placementGroup', 'memo']
 /** Every actor option a driver accepts (both faces; see api/interface.ts ActorOptions). */
-export const ACTOR_OPTION_NAMES: readonly string[] = ['cpus', 'gpus', 'memoryMb', 'resources', 'timeoutMs', 'scheduling', 'labelSelector', 'softLabelSelector', 'placementGroup', 'name', 'namespace', 'lifetime', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency']
+export const ACTOR_OPTION_NAMES: readonly string[] = ['cpus', 'gpus', 'memoryMb', 'resources', 'timeoutMs', 'scheduling', 'labelSelector', 'softLabelSelector', 'placementGroup', 'name', 'namespace', 'lifetime', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency', 'durable', 'checkpointEvery', 'snapshotReplicas']
 /** Options that say where work runs: the placing side uses them, the node that runs the work never sees them. */
 export const PLACEMENT_OPTION_NAMES: readonly string[] = ['scheduling', 'labelSelector', 'softLabelSelector', 'placementGroup']
 

@@ -12,6 +12,7 @@ import type { RemoteTaskExecutor } from './remote-executor.js'
 import { wireArgs } from './local-refs.js'
 import { decode, encode, ObjectRef } from '../objects/index.js'
 import type { ArgSpec } from './interface.js'
+import type { SnapshotRef } from './durable.js'
 import { quotaError } from './node-limits.js'
 
 /** Hosts the actors peers create on this node (see {@link ActorHost}); reports their restarts in place to their owners. */
@@ -98,6 +99,8 @@ export class RemoteActorHost implements ActorHost {
           restarts.died = cause
           restarts.onDied?.(cause)
         },
+        onSnapshot: ref => { restarts.onSnapshot?.(ref) },
+        owner: from,
         ...(req.job === undefined ? {} : { job: req.job })
       })
     } catch (err) {
@@ -122,6 +125,11 @@ export class RemoteActorHost implements ActorHost {
     return () => { this.restarts.delete(actor) }
   }
 
+  watchSnapshots (actor: string, listener: (ref: SnapshotRef) => void): void {
+    const r = this.restarts.get(actor)
+    if (r !== undefined) r.onSnapshot = listener
+  }
+
   watchDeath (actor: string, listener: (cause: Error) => void): () => void {
     const r = this.restarts.get(actor)
     if (r === undefined) return () => {}
@@ -130,7 +138,7 @@ export class RemoteActorHost implements ActorHost {
     return () => { r.onDied = undefined }
   }
 
-  call (actor: string, method: string, args: Uint8Array, timeoutMs: number | undefined, call?: { from: string, job?: string, nested?: NestedRef[], retries?: number, onRetry?: () => void, onItem?: (item: ActorCallResult) => Promise<void> }): Promise<ActorCallResult> {
+  call (actor: string, method: string, args: Uint8Array, timeoutMs: number | undefined, call?: { from: string, job?: string, nested?: NestedRef[], retries?: number, onRetry?: () => void, onItem?: (item: ActorCallResult) => Promise<void>, seq?: number }): Promise<ActorCallResult> {
     const what = `actor method '${method}'`
     const onItem = call?.onItem
     if (onItem !== undefined && this.streamingMethods.get(actor)?.has(method) !== true) {
@@ -165,7 +173,8 @@ export class RemoteActorHost implements ActorHost {
         ...(call?.retries === undefined ? {} : { maxRetries: call.retries }),
         ...(call?.onRetry === undefined ? {} : { onRetry: call.onRetry }),
         ...(onItem === undefined ? {} : { streaming: true }),
-        ...(call?.job === undefined ? {} : { job: call.job })
+        ...(call?.job === undefined ? {} : { job: call.job }),
+        ...(call?.seq === undefined ? {} : { seq: call.seq })
       })
     } catch (err) {
       release()
@@ -242,4 +251,5 @@ interface Lifecycle {
   listener?: (restarts: number) => void
   died?: Error
   onDied?: (cause: Error) => void
+  onSnapshot?: (ref: SnapshotRef) => void
 }

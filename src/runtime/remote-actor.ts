@@ -5,6 +5,7 @@
 // place (a crash), and a new node is given only what is left. A named actor's name is checked
 // across the caller's view (see RemoteActor.claimName). A handle that travelled is attached to by
 // the actor's id (attachActor). A generator method's call streams its values as they come.
+import { randomUUID } from 'node:crypto'
 import { ActorDiedError } from '../exec/errors.js'
 import type { ActorCallResult, ActorSession, NestedRef, NetNode, PeerEntry } from '../net/index.js'
 import { ACTOR_NAME_PROBE_TIMEOUT_MS } from '../net/constants.js'
@@ -86,7 +87,16 @@ export class RemoteActor {
   /** `peer/actor` of the instances this actor had before (not rivals for its name). */
   private readonly former = new Set<string>()
 
-  private constructor (private readonly net: NetNode, private readonly runner: RemoteRunner, private readonly init: RemoteActorInit) {}
+  /** A durable actor's last snapshot, as its node reported it: a restart elsewhere resumes from it. */
+  private snapshot: { cid: string, holders: string[] } | undefined
+  /** A durable actor: its calls carry their seq (a call sent again after a restart is answered from the snapshot, not run twice). */
+  private readonly durable: boolean
+
+  private constructor (private readonly net: NetNode, private readonly runner: RemoteRunner, private readonly init: RemoteActorInit) {
+    this.durable = init.nodeOptions.durable === true || init.nodeOptions.checkpointEvery !== undefined
+    // One key names its snapshots across restarts (replicas keep the latest per key).
+    if (this.durable && init.nodeOptions.durableKey === undefined) init.nodeOptions = { ...init.nodeOptions, durableKey: randomUUID() }
+  }
 
   /**
    * Create the actor on the best node that accepts it. A named actor's name is checked across
@@ -189,7 +199,7 @@ export class RemoteActor {
     }
     let nodes: PeerEntry[]
     // One budget: the node may restart the actor in place only as often as is left of it.
-    let options = { ...init.nodeOptions, maxRestarts: Math.max(0, init.maxRestarts - this.restarts) }
+    let options: Record<string, unknown> = { ...init.nodeOptions, maxRestarts: Math.max(0, init.maxRestarts - this.restarts), ...(this.snapshot === undefined ? {} : { restore: this.snapshot }) }
     if (init.bundle !== undefined) {
       // In a placement group: where its bundle is, once placed (placed again after its node failed).
       for (;;) {
@@ -284,6 +294,7 @@ export class RemoteActor {
     }
     count(session.restarts)
     session.onRestarted(count)
+    session.onSnapshot(ref => { if (this.session === session) this.snapshot = ref })
     void session.ended.then(err => {
       if (this.session === session && this.dead === undefined) this.lost(session, err ?? new ActorDiedError(`node ${session.peer} ended the actor's session`))
     })
@@ -309,6 +320,7 @@ export class RemoteActor {
       ...(r.timeoutMs === undefined ? {} : { timeoutMs: r.timeoutMs }),
       ...(r.nested === undefined ? {} : { nested: r.nested }),
       ...(this.owner ? { retries: Math.max(0, this.init.maxTaskRetries - (r.attempts - 1)) } : {}),
+      ...(this.durable ? { seq: r.seq } : {}),
       onRetry: () => { if (r.sentOn === session) r.attempts++ },
       ...(onItem === undefined ? {} : { onItem })
     }).then(out => {

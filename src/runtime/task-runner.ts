@@ -67,7 +67,7 @@ export class TaskRunner {
       id: result.id, kind, component, name, args: args.length === 0 ? NO_ARGS : args, options, result, deps, pending: 0, state: 'new',
       attempts: 0, cancelled: false, guestRefs: NONE, lent: false, demand: options.resources, queueSeq: 0,
       abort: undefined, stream: streaming ? { items: [], taken: 0, yielded: 0, done: false, waiters: [] } : undefined,
-      actor: undefined, callRetries: undefined, onRetry: undefined, job, readable: undefined, submittedAt: Date.now(), startedAt: 0
+      actor: undefined, callRetries: undefined, onRetry: undefined, seq: undefined, job, readable: undefined, submittedAt: Date.now(), startedAt: 0
     }
     result.producer = t
     return t

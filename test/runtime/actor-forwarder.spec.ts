@@ -33,6 +33,7 @@ class FakeSession implements ActorSession {
   }
 
   onRestarted (): void {}
+  onSnapshot (): void {}
   async kill (): Promise<void> { this.closed = true }
   async close (): Promise<void> {
     this.closed = true

@@ -53,6 +53,7 @@ class FakeSession implements ActorSession {
   async kill (): Promise<void> { this.end(undefined) }
   async close (): Promise<void> { this.end(undefined) }
   onRestarted (listener: (n: number) => void): void { this.listeners.push(listener) }
+  onSnapshot (): void {}
   restarted (): void {
     this.restarts++
     for (const l of this.listeners) l(this.restarts)

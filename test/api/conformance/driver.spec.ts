@@ -182,7 +182,7 @@ for (const face of [embeddedFace(), connectedFace()] as Face[]) {
     describe('options (one check for both faces)', () => {
       it('refuses unknown options, listing the known ones', () => {
         assert.throws(() => m.add.options({ cpu: 1 } as never), (e: Error) => e.name === 'TypeError' && e.message === "task 'add': unknown option cpu (known: cpus, gpus, memoryMb, resources, maxRetries, retryExceptions, timeoutMs, scheduling, labelSelector, softLabelSelector, placementGroup, memo)")
-        assert.throws(() => m.Counter.options({ maxRetries: 1 } as never), /actor 'Counter': unknown option maxRetries \(known: cpus, gpus, memoryMb, resources, timeoutMs, scheduling, labelSelector, softLabelSelector, placementGroup, name, namespace, lifetime, maxRestarts, maxTaskRetries, maxConcurrency\)/)
+        assert.throws(() => m.Counter.options({ maxRetries: 1 } as never), /actor 'Counter': unknown option maxRetries \(known: cpus, gpus, memoryMb, resources, timeoutMs, scheduling, labelSelector, softLabelSelector, placementGroup, name, namespace, lifetime, maxRestarts, maxTaskRetries, maxConcurrency, durable, checkpointEvery, snapshotReplicas\)/)
         assert.throws(() => m.add.options({ cpus: -1 }), /option cpus must be a non-negative number, got -1/)
       })
 

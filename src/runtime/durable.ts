@@ -1,0 +1,313 @@
+// Durable actors: an actor's state kept as content-addressed snapshots, so that a restart (its
+// worker crashed, its node died) resumes from the last one instead of from fresh state.
+//
+// After a call (every call, or every `checkpointEvery`), the worker sends the 4 KiB pages of the
+// instance's memory that changed and its mutable globals (exec/snapshot.ts). Each page is an
+// object of the store named by its CID, so a page that did not change is stored once however many
+// snapshots name it. A snapshot's manifest (an object too) names the pages by digest: a full one
+// lists every page, a delta one the pages changed since its `base`; every COMPACT_AFTER snapshots a
+// full one starts the chain again and the pages no longer named are let go. The manifest also
+// keeps the sequence number of the last call it includes and the results of the last few, so that
+// a call the owner sends again after a restart (it never heard the answer) is answered, not run
+// twice. A snapshot is copied to `snapshotReplicas` other nodes (net/snapshot-protocol.ts) before
+// the call that made it is answered: it outlives the node that made it.
+import { createHash } from 'node:crypto'
+import { cidOfDigest, decode, encode } from '../objects/index.js'
+import { SNAPSHOT_PAGE_BYTES, type SnapshotDelta, type SnapshotImage } from '../exec/snapshot.js'
+import type { NodeCore } from './node-core.js'
+
+/** Deltas after a full manifest before the next full one. */
+export const COMPACT_AFTER = 32
+/** Results of the last calls a snapshot keeps (a call sent again after a restart is answered from them). */
+export const RESULTS_KEPT = 16
+/** Largest result a snapshot keeps; a larger one sent again after a restart fails, saying so. */
+export const RESULT_KEPT_BYTES = 64 * 1024
+
+/** Where a snapshot is: its manifest's CID and the nodes holding it. */
+export interface SnapshotRef {
+  cid: string
+  holders: string[]
+}
+
+/** How an actor is kept durable (ResolvedActorOptions.durable). */
+export interface DurableSpec {
+  /** A snapshot after every this many calls (1: after each). */
+  every: number
+  /** Other nodes each snapshot is copied to. */
+  replicas: number
+  /** Names the actor's snapshots across its restarts (replicas keep one snapshot per key). */
+  key: string
+  /** The snapshot to resume from (a restart on another node). */
+  restore?: SnapshotRef
+}
+
+/** A snapshot's manifest, as stored (CBOR). */
+export interface Manifest {
+  v: 1
+  page: number
+  /** Memory sizes in bytes. */
+  sizes: number[]
+  /** Full: every page's digest per memory (32 bytes each, in page order). */
+  digests?: Uint8Array[]
+  /** Delta: the manifest it changes, and the pages changed: [memory, page, digest]. */
+  base?: string
+  changed?: Array<[number, number, Uint8Array]>
+  depth: number
+  globals: unknown[]
+  /** The last call's sequence number the state includes (-1: none counted). */
+  applied: number
+  /** [seq, result bytes or null (too large to keep)] of the last calls. */
+  results: Array<[number, Uint8Array | null]>
+}
+
+/** What moves a snapshot to other nodes (set once the node is in a fabric). */
+export interface SnapshotTransport {
+  /** This node. */
+  readonly self: string
+  /** Up to `count` other nodes to hold snapshots of `key`, the same ones while they live. */
+  replicasFor: (key: string, count: number) => string[]
+  /** Have `peer` hold snapshot `manifest` of `key` (with the pages it lacks: all of them for a full one). */
+  hold: (peer: string, req: { key: string, owner?: string, manifest: Uint8Array, pages: Uint8Array[], full: boolean }) => Promise<void>
+  /** `peer` may let go of the snapshots of `key`. */
+  drop: (peer: string, key: string) => Promise<void>
+  /** Pull an object by CID (verified) from nodes that hold it. */
+  pull: (cid: string, holders: string[]) => Promise<Uint8Array>
+}
+
+/** One durable actor's snapshot state on its node. */
+export class DurableState {
+  /** Calls since the last snapshot. */
+  since = 0
+  applied = -1
+  results: Array<[number, Uint8Array | null]> = []
+  /** Each memory's page digests as of the last snapshot. */
+  view: Uint8Array[][] = []
+  sizes: number[] = []
+  latest: SnapshotRef | undefined
+  depth = 0
+  /** Objects this state keeps pinned in the store (pages and manifests of the current chain). */
+  readonly pinned = new Set<string>()
+  /** Per replica, the manifest it last took: a replica that missed one is sent a full snapshot. */
+  readonly acked = new Map<string, string>()
+  constructor (readonly spec: DurableSpec, readonly owner?: string) {}
+}
+
+const ZERO_DIGEST = createHash('sha256').update(new Uint8Array(SNAPSHOT_PAGE_BYTES)).digest()
+
+/** A node's durable actors' snapshots: commit after calls, images to restart from, replication. */
+export class Durables {
+  transport: SnapshotTransport | undefined
+  /** How many states pin each CID (served to peers that ask: see LocalNode.mayServe). */
+  private readonly held = new Map<string, number>()
+  readonly counters = { snapshots: 0, pagesStored: 0, bytesStored: 0, restores: 0, replicaFailures: 0 }
+
+  constructor (private readonly n: NodeCore) {}
+
+  holds (cid: string): boolean {
+    return this.held.has(cid)
+  }
+
+  /** The result of call `seq` when the state already includes it: bytes, null (too large to keep), or undefined (not yet run). */
+  answered (s: DurableState, seq: number | undefined): Uint8Array | null | undefined {
+    if (seq === undefined || seq > s.applied) return undefined
+    const r = s.results.find(([q]) => q === seq)
+    return r === undefined ? null : r[1]
+  }
+
+  /**
+   * Store what changed after a call (with its sequence number and result), as the actor's new
+   * snapshot, and copy it to the replicas. Resolves once it is held where it will be found.
+   */
+  async commit (s: DurableState, delta: SnapshotDelta, call: { seq?: number, result?: Uint8Array }): Promise<SnapshotRef> {
+    const store = this.n.store
+    const changedPages: Uint8Array[] = []
+    const changed: Array<[number, number, Uint8Array]> = []
+    for (const [m, mem] of delta.memories.entries()) {
+      const view = s.view[m] ??= []
+      const pages = mem.size / SNAPSHOT_PAGE_BYTES
+      while (view.length < pages) view.push(ZERO_DIGEST)
+      s.sizes[m] = mem.size
+      for (const p of mem.changed) {
+        view[p.index] = p.digest
+        changed.push([m, p.index, p.digest])
+        changedPages.push(p.bytes)
+        await this.pin(s, await store.put(p.bytes, { sha256: p.digest }))
+        this.counters.pagesStored++
+        this.counters.bytesStored += p.bytes.byteLength
+      }
+    }
+    if (call.seq !== undefined) {
+      s.applied = call.seq
+      s.results.push([call.seq, call.result !== undefined && call.result.byteLength <= RESULT_KEPT_BYTES ? call.result : null])
+      if (s.results.length > RESULTS_KEPT) s.results.shift()
+    }
+    const replicas = this.transport === undefined || s.spec.replicas === 0 ? [] : this.transport.replicasFor(s.spec.key, s.spec.replicas)
+    // A full manifest starts a chain: the first, every COMPACT_AFTER, and whenever a replica lacks the chain.
+    const full = s.latest === undefined || s.depth >= COMPACT_AFTER || replicas.some(r => s.acked.get(r) !== s.latest?.cid)
+    const manifest: Manifest = {
+      v: 1,
+      page: SNAPSHOT_PAGE_BYTES,
+      sizes: [...s.sizes],
+      ...(full ? { digests: s.view.map(v => concat(v)) } : { base: s.latest!.cid, changed }),
+      depth: full ? 0 : s.depth + 1,
+      globals: delta.globals,
+      applied: s.applied,
+      results: s.results
+    }
+    const bytes = encode(manifest)
+    const cid = await store.put(bytes)
+    await this.pin(s, cid)
+    this.counters.bytesStored += bytes.byteLength
+    this.counters.snapshots++
+    if (full) this.keepOnly(s, new Set([cid, ...s.view.flat().map(d => cidOfDigest(d))]))
+    s.depth = manifest.depth
+    const holders = [this.transport?.self ?? '']
+    if (replicas.length > 0) {
+      const pages = full ? await this.allPages(s) : changedPages
+      const done = await Promise.allSettled(replicas.map(async peer => {
+        await this.transport!.hold(peer, { key: s.spec.key, ...(s.owner === undefined ? {} : { owner: s.owner }), manifest: bytes, pages, full })
+        s.acked.set(peer, cid)
+        return peer
+      }))
+      for (const [i, d] of done.entries()) {
+        if (d.status === 'fulfilled') holders.push(d.value)
+        else {
+          this.counters.replicaFailures++
+          s.acked.delete(replicas[i]!)
+        }
+      }
+    }
+    s.latest = { cid, holders }
+    s.since = 0
+    return s.latest
+  }
+
+  /**
+   * The image of snapshot `from` (its manifest chain and pages read here, or pulled from its
+   * holders), and `s` set to continue from it. The pages are kept here from now on.
+   */
+  async image (s: DurableState, from: SnapshotRef): Promise<SnapshotImage> {
+    const chain: Manifest[] = []
+    const cids: string[] = []
+    for (let cid: string | undefined = from.cid; cid !== undefined;) {
+      const m = parseManifest(await this.fetch(cid, from.holders), cid)
+      chain.unshift(m)
+      cids.push(cid)
+      cid = m.base
+      if (chain.length > COMPACT_AFTER + 1) throw new Error(`snapshot ${from.cid} has a chain of more than ${COMPACT_AFTER + 1} manifests`)
+    }
+    const view: Uint8Array[][] = chain[0]!.digests!.map(d => split(d))
+    for (const m of chain.slice(1)) {
+      m.sizes.forEach((size, i) => { const v = view[i] ??= []; while (v.length < size / SNAPSHOT_PAGE_BYTES) v.push(ZERO_DIGEST) })
+      for (const [mem, index, digest] of m.changed!) view[mem]![index] = digest
+    }
+    const last = chain[chain.length - 1]!
+    for (const cid of cids) await this.pin(s, await this.n.store.put(await this.fetch(cid, from.holders)))
+    // Pages pulled a few at a time: a 3 MiB instance has ~800.
+    const distinct = new Map<string, Uint8Array>()
+    for (const d of view.flat()) if (!isZero(d)) distinct.set(cidOfDigest(d), d)
+    const bytesOf = new Map<string, Uint8Array>()
+    const queue = [...distinct.keys()]
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      for (let cid = queue.pop(); cid !== undefined; cid = queue.pop()) {
+        const bytes = await this.fetch(cid, from.holders)
+        await this.pin(s, await this.n.store.put(bytes, { sha256: distinct.get(cid)! }))
+        bytesOf.set(cid, bytes)
+      }
+    }))
+    s.view = view
+    s.sizes = [...last.sizes]
+    s.applied = last.applied
+    s.results = last.results
+    s.depth = last.depth
+    s.latest = { cid: from.cid, holders: [this.transport?.self ?? '', ...from.holders.filter(h => h !== this.transport?.self)] }
+    s.acked.clear()
+    this.counters.restores++
+    return {
+      memories: view.map((pages, i) => ({
+        size: last.sizes[i]!,
+        pages: pages.flatMap((d, index) => isZero(d) ? [] : [{ index, bytes: bytesOf.get(cidOfDigest(d))! }])
+      })),
+      globals: last.globals
+    }
+  }
+
+  /** The actor is gone for good: its snapshots go here and on its replicas. */
+  release (s: DurableState): void {
+    this.keepOnly(s, new Set())
+    for (const peer of s.acked.keys()) void this.transport?.drop(peer, s.spec.key).catch(() => {})
+    s.acked.clear()
+  }
+
+  private async fetch (cid: string, holders: string[]): Promise<Uint8Array> {
+    if (this.n.store.has(cid)) return await this.n.store.get(cid)
+    const others = holders.filter(h => h !== this.transport?.self && h !== '')
+    if (this.transport === undefined || others.length === 0) throw new Error(`snapshot object ${cid} is not on this node and no other node holds it`)
+    return await this.transport.pull(cid, others)
+  }
+
+  private async allPages (s: DurableState): Promise<Uint8Array[]> {
+    const seen = new Set<string>()
+    const out: Uint8Array[] = []
+    for (const d of s.view.flat()) {
+      const cid = cidOfDigest(d)
+      if (seen.has(cid)) continue
+      seen.add(cid)
+      out.push(isZero(d) ? new Uint8Array(SNAPSHOT_PAGE_BYTES) : await this.n.store.get(cid))
+    }
+    return out
+  }
+
+  /** One pin per state: a CID put again (an unchanged page) gives its extra pin back. */
+  private async pin (s: DurableState, cid: string): Promise<void> {
+    if (s.pinned.has(cid)) {
+      this.n.store.unpin(cid)
+      return
+    }
+    s.pinned.add(cid)
+    this.held.set(cid, (this.held.get(cid) ?? 0) + 1)
+  }
+
+  private keepOnly (s: DurableState, keep: Set<string>): void {
+    for (const cid of [...s.pinned]) {
+      if (keep.has(cid)) continue
+      s.pinned.delete(cid)
+      const n = (this.held.get(cid) ?? 1) - 1
+      if (n > 0) this.held.set(cid, n)
+      else this.held.delete(cid)
+      this.n.store.unpin(cid)
+    }
+  }
+}
+
+function isZero (digest: Uint8Array): boolean {
+  return Buffer.compare(digest, ZERO_DIGEST) === 0
+}
+
+function concat (digests: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(digests.length * 32)
+  digests.forEach((d, i) => out.set(d, i * 32))
+  return out
+}
+
+export function split (bytes: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = []
+  for (let at = 0; at < bytes.length; at += 32) out.push(bytes.subarray(at, at + 32))
+  return out
+}
+
+/** Check a manifest read from a store or a peer (its bytes matched its CID; its shape is checked here). */
+export function parseManifest (bytes: Uint8Array, cid: string): Manifest {
+  const m = decode(bytes) as Partial<Manifest> | null
+  const bad = (why: string): never => { throw new Error(`snapshot manifest ${cid} is malformed: ${why}`) }
+  if (m === null || typeof m !== 'object' || m.v !== 1) return bad('not a version 1 manifest')
+  if (m.page !== SNAPSHOT_PAGE_BYTES) return bad(`pages of ${String(m.page)} bytes, this node reads ${SNAPSHOT_PAGE_BYTES}`)
+  if (!Array.isArray(m.sizes) || !m.sizes.every(x => Number.isSafeInteger(x) && x % SNAPSHOT_PAGE_BYTES === 0)) return bad('sizes')
+  if (m.base === undefined) {
+    if (!Array.isArray(m.digests) || m.digests.length !== m.sizes.length || !m.digests.every((d, i) => d instanceof Uint8Array && d.length === m.sizes![i]! / SNAPSHOT_PAGE_BYTES * 32)) return bad('digests')
+  } else if (typeof m.base !== 'string' || !Array.isArray(m.changed) || !m.changed.every(c => Array.isArray(c) && c.length === 3 && Number.isSafeInteger(c[0]) && Number.isSafeInteger(c[1]) && c[2] instanceof Uint8Array && c[2].length === 32)) {
+    return bad('base and changed')
+  }
+  if (!Array.isArray(m.globals) || !Array.isArray(m.results) || !Number.isSafeInteger(m.applied) || !Number.isSafeInteger(m.depth)) return bad('globals, results, applied or depth')
+  return m as Manifest
+}

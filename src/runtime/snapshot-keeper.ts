@@ -1,0 +1,116 @@
+// Copies of other nodes' durable actors' snapshots (the replica side of net/snapshot-protocol.ts):
+// per actor key, the objects of its current chain, pinned in the store. A full snapshot starts a
+// chain and lets the older objects go; a node restoring the actor pulls them from here by CID. A
+// key's copies go when told (the actor ended), or when the actor's owner leaves the fabric.
+import { cidOfDigest } from '../objects/index.js'
+import { QuotaExceededError } from '../errors/index.js'
+import { parseManifest, split } from './durable.js'
+import type { NodeCore } from './node-core.js'
+
+/** Bytes of snapshots one peer may have kept here. */
+export const KEEPER_BYTES_PER_PEER = 1024 * 1024 * 1024
+
+interface Kept {
+  /** The node that sent the latest (it pays for them against its quota). */
+  from: string
+  owner: string | undefined
+  pinned: Map<string, number>
+  bytes: number
+}
+
+export class SnapshotKeeper {
+  private readonly kept = new Map<string, Kept>()
+  private readonly held = new Map<string, number>()
+  private readonly bytesOf = new Map<string, number>()
+
+  constructor (private readonly n: NodeCore) {}
+
+  holds (cid: string): boolean {
+    return this.held.has(cid)
+  }
+
+  /**
+   * Keep snapshot `manifest` of `key` with `pages`.
+   * @throws QuotaExceededError past KEEPER_BYTES_PER_PEER for the sender; Error for a delta of no
+   *   chain held here, or a full snapshot naming a page not sent
+   */
+  async hold (from: string, req: { key: string, owner?: string, manifest: Uint8Array, pages: Uint8Array[], full: boolean }): Promise<void> {
+    const store = this.n.store
+    /** CIDs put by this request, each holding the pin of its put until taken over. */
+    const put: string[] = []
+    try {
+      const manifestCid = await store.put(req.manifest)
+      put.push(manifestCid)
+      const m = parseManifest(req.manifest, manifestCid)
+      const k = this.kept.get(req.key) ?? { from, owner: req.owner, pinned: new Map<string, number>(), bytes: 0 }
+      if (!req.full && !k.pinned.has(m.base ?? '')) throw new Error(`snapshot ${manifestCid} of ${req.key} changes ${m.base ?? 'nothing'}, which this node does not hold: send a full snapshot`)
+      const incoming = req.pages.reduce((s, p) => s + p.byteLength, 0) + req.manifest.byteLength
+      const used = (this.bytesOf.get(from) ?? 0) - (k.from === from && req.full ? k.bytes : 0)
+      if (used + incoming > KEEPER_BYTES_PER_PEER) throw new QuotaExceededError(`quota 'snapshots' of limit ${KEEPER_BYTES_PER_PEER} bytes reached on this node for ${from}`, { quota: 'snapshots', limit: KEEPER_BYTES_PER_PEER })
+      for (const p of req.pages) put.push(await store.put(p))
+      const keep = req.full ? new Set([manifestCid, ...m.digests!.flatMap(d => split(d)).map(d => cidOfDigest(d))]) : undefined
+      // Every page a full manifest names must be here now (sent, or kept before).
+      if (keep !== undefined) for (const cid of keep) if (!store.has(cid)) throw new Error(`snapshot ${manifestCid} of ${req.key} names page ${cid}, which was not sent`)
+      for (const cid of put.splice(0)) this.take(k, cid)
+      // Named but held here for another reason: this key keeps a pin of its own.
+      if (keep !== undefined) for (const cid of keep) if (!k.pinned.has(cid)) { store.pin(cid); this.take(k, cid) }
+      if (keep !== undefined) for (const cid of [...k.pinned.keys()]) if (!keep.has(cid)) this.unpin(k, cid)
+      const before = this.kept.get(req.key)?.from
+      k.from = from
+      k.owner = req.owner ?? k.owner
+      this.kept.set(req.key, k)
+      if (before !== undefined && before !== from) this.recount(before)
+      this.recount(from)
+    } finally {
+      for (const cid of put) store.unpin(cid) // refused: nothing of it stays
+    }
+  }
+
+  drop (_from: string, key: string): void {
+    const k = this.kept.get(key)
+    if (k === undefined) return
+    for (const cid of [...k.pinned.keys()]) this.unpin(k, cid)
+    this.kept.delete(key)
+    this.recount(k.from)
+  }
+
+  /** Peer `peer` left the fabric: the snapshots of actors it owned go (their actors went with it). */
+  ownerGone (peer: string): void {
+    for (const [key, k] of [...this.kept]) if (k.owner === peer) this.drop(peer, key)
+  }
+
+  stats (): { keys: number, objects: number } {
+    return { keys: this.kept.size, objects: this.held.size }
+  }
+
+  /** `k` keeps `cid` with the pin its put took (or lets that pin go, keeping it already). */
+  private take (k: Kept, cid: string): void {
+    if (k.pinned.has(cid)) {
+      this.n.store.unpin(cid)
+      return
+    }
+    const size = this.n.store.size(cid) ?? 0
+    k.pinned.set(cid, size)
+    k.bytes += size
+    this.held.set(cid, (this.held.get(cid) ?? 0) + 1)
+  }
+
+  private unpin (k: Kept, cid: string): void {
+    const size = k.pinned.get(cid)
+    if (size === undefined) return
+    k.pinned.delete(cid)
+    k.bytes -= size
+    const n = (this.held.get(cid) ?? 1) - 1
+    if (n > 0) this.held.set(cid, n)
+    else this.held.delete(cid)
+    this.n.store.unpin(cid)
+  }
+
+  /** What `peer` has kept here: the last sender of a key pays for all of it. */
+  private recount (peer: string): void {
+    let sum = 0
+    for (const k of this.kept.values()) if (k.from === peer) sum += k.bytes
+    if (sum > 0) this.bytesOf.set(peer, sum)
+    else this.bytesOf.delete(peer)
+  }
+}
