@@ -14,7 +14,7 @@ import {
 import type { ActorRef, CallOptions, CancelSignal, CollectiveCall, ExecPool, ExecPoolInit, HostContext, HostServices, InlineRun, PoolStats } from './interface.js'
 import { workerScript } from './worker-script.js'
 import { noteDigest } from './digests.js'
-import type { SnapshotDelta } from './snapshot.js'
+import { unpackDelta, type SnapshotDelta } from './snapshot.js'
 import { DEFAULT_ADDON_PATH } from '../gpu/native.js'
 import type { ComponentPayload, FromWorker, HostOp, HostReply, ToWorker, WorkerInit } from './protocol.js'
 
@@ -577,7 +577,7 @@ class WorkerPool implements ExecPool {
         // A failed first call may mean the worker could not load the component: send it again next time.
         if (msg.type === 'failed' && slot.running.sentCid !== undefined) slot.loaded.delete(slot.running.sentCid)
         if (msg.type === 'done' && msg.digest !== undefined && msg.value instanceof Uint8Array) noteDigest(msg.value, msg.digest)
-        if (msg.snapshot !== undefined) slot.running.job.onSnapshot?.(msg.snapshot)
+        if (msg.snapshot !== undefined) slot.running.job.onSnapshot?.(unpackDelta(msg.snapshot))
         this.finish(slot, msg.type === 'done' ? { value: msg.value } : deserializeError(msg.error))
         this.dispatch()
         return
@@ -706,7 +706,7 @@ class WorkerPool implements ExecPool {
     slot.lent.pop()
     if (top.timer !== undefined) clearTimeout(top.timer)
     slot.memoryBytes = msg.memoryBytes
-    if (msg.snapshot !== undefined) top.job.onSnapshot?.(msg.snapshot)
+    if (msg.snapshot !== undefined) top.job.onSnapshot?.(unpackDelta(msg.snapshot))
     this.settle(top.job, msg.type === 'done' ? { value: msg.value } : deserializeError(msg.error))
     const depth = slot.lent.length
     const held = slot.held.get(depth)

@@ -1,7 +1,7 @@
 // Messages between the pool (main thread) and its workers: `type`-tagged, structured-cloned.
 import type { MessagePort } from 'node:worker_threads'
 import type { SerializedError } from '../errors/index.js'
-import type { SnapshotDelta, SnapshotImage } from './snapshot.js'
+import type { PackedDelta, SnapshotImage } from './snapshot.js'
 
 /** Everything a worker needs to instantiate a component; sent with the first call that needs it. */
 export interface ComponentPayload {
@@ -31,8 +31,8 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready' }
   /** `digest`: the SHA-256 of a large byte result (see digests.ts). */
-  | { type: 'done', id: number, value: unknown, memoryBytes: number, digest?: Uint8Array, snapshot?: SnapshotDelta }
-  | { type: 'failed', id: number, error: SerializedError, memoryBytes: number, snapshot?: SnapshotDelta }
+  | { type: 'done', id: number, value: unknown, memoryBytes: number, digest?: Uint8Array, snapshot?: PackedDelta }
+  | { type: 'failed', id: number, error: SerializedError, memoryBytes: number, snapshot?: PackedDelta }
   | { type: 'log', cid: string, level: string, message: string }
   /** `tag`: set when the host call comes from a task run inline (see InlineRun). */
   | { type: 'host', op: HostOp, cid: string, args: unknown[], tag?: string }

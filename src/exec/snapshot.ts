@@ -12,6 +12,35 @@ import { createHash } from 'node:crypto'
 /** Bytes per snapshot page: a QuickJS call that changes 4 KiB of its state dirties ~14 such pages (its stack, allocator, GC), 11 of 16 KiB. */
 export const SNAPSHOT_PAGE_BYTES = 4 * 1024
 
+/** Bytes compared at once before the pages in them are: a memory's sizes are multiples of 64 KiB. */
+const COMPARE_BLOCK_BYTES = 64 * 1024
+
+/** A delta as the worker sends it: per memory, the changed pages' indexes, bytes and digests, each in one buffer. */
+export interface PackedDelta {
+  memories: Array<{ size: number, indexes: Uint32Array, pages: Uint8Array, digests: Uint8Array }>
+  globals: unknown[]
+}
+
+/** The buffers of a packed delta (moved to the main thread, not copied). */
+export function deltaBuffers (d: PackedDelta): ArrayBuffer[] {
+  return d.memories.flatMap(m => [m.indexes.buffer as ArrayBuffer, m.pages.buffer as ArrayBuffer, m.digests.buffer as ArrayBuffer])
+}
+
+/** A packed delta as its pages (views of its buffers). */
+export function unpackDelta (d: PackedDelta): SnapshotDelta {
+  return {
+    memories: d.memories.map(m => ({
+      size: m.size,
+      changed: Array.from(m.indexes, (index, j) => ({
+        index,
+        bytes: m.pages.subarray(j * SNAPSHOT_PAGE_BYTES, (j + 1) * SNAPSHOT_PAGE_BYTES),
+        digest: m.digests.subarray(j * 32, (j + 1) * 32)
+      }))
+    })),
+    globals: d.globals
+  }
+}
+
 /** A page that changed: its index in its memory, bytes, SHA-256. */
 export interface ChangedPage {
   index: number
@@ -45,7 +74,7 @@ export class SnapshotTracker {
   constructor (private readonly memories: WebAssembly.Memory[], private readonly globals: WebAssembly.Global[]) {}
 
   /** The pages that changed since the last call (all pages the first time), and the globals. */
-  delta (): SnapshotDelta {
+  delta (): PackedDelta {
     // Globals first: one that cannot be kept fails the snapshot before any page is taken as sent.
     const globals = this.globals.map(globalValue)
     const memories = this.memories.map((m, i) => {
@@ -58,16 +87,31 @@ export class SnapshotTracker {
         shadow?.copy(grown)
         shadow = this.shadows[i] = grown
       }
-      const changed: ChangedPage[] = []
-      for (let off = 0; off < now.length; off += SNAPSHOT_PAGE_BYTES) {
-        const end = Math.min(now.length, off + SNAPSHOT_PAGE_BYTES)
+      // Blocks of 16 pages first: most of a memory is unchanged, and one compare covers a block.
+      const offsets: number[] = []
+      for (let block = 0; block < now.length; block += COMPARE_BLOCK_BYTES) {
+        const blockEnd = Math.min(now.length, block + COMPARE_BLOCK_BYTES)
         // The first snapshot sends every page: the image it starts must be whole.
-        if (!first && now.compare(shadow, off, end, off, end) === 0) continue
-        now.copy(shadow, off, off, end)
-        const bytes = new Uint8Array(now.subarray(off, end)) // a copy: the memory changes on
-        changed.push({ index: off / SNAPSHOT_PAGE_BYTES, bytes, digest: createHash('sha256').update(bytes).digest() })
+        if (!first && now.compare(shadow, block, blockEnd, block, blockEnd) === 0) continue
+        for (let off = block; off < blockEnd; off += SNAPSHOT_PAGE_BYTES) {
+          const end = Math.min(blockEnd, off + SNAPSHOT_PAGE_BYTES)
+          if (!first && now.compare(shadow, off, end, off, end) === 0) continue
+          now.copy(shadow, off, off, end)
+          offsets.push(off)
+        }
       }
-      return { size: now.length, changed }
+      // The changed pages and their digests copied into one buffer each: the memory changes on,
+      // and two buffers move to the main thread without a copy (see PackedDelta).
+      const pages = new Uint8Array(offsets.length * SNAPSHOT_PAGE_BYTES)
+      const digests = new Uint8Array(offsets.length * 32)
+      const indexes = new Uint32Array(offsets.length)
+      offsets.forEach((off, j) => {
+        const bytes = pages.subarray(j * SNAPSHOT_PAGE_BYTES, (j + 1) * SNAPSHOT_PAGE_BYTES)
+        bytes.set(shadow.subarray(off, off + SNAPSHOT_PAGE_BYTES))
+        digests.set(createHash('sha256').update(bytes).digest(), j * 32)
+        indexes[j] = off / SNAPSHOT_PAGE_BYTES
+      })
+      return { size: now.length, indexes, pages, digests }
     })
     return { memories, globals }
   }
@@ -100,7 +144,7 @@ export class SnapshotTracker {
  * @throws Error (SnapshotError) when the state cannot be kept: the actor was not created durable,
  *   or holds tensors (they live on the host, outside its memory), or a global holds a reference
  */
-export function snapshotOf (tracker: SnapshotTracker | undefined, heldTensors: number): SnapshotDelta {
+export function snapshotOf (tracker: SnapshotTracker | undefined, heldTensors: number): PackedDelta {
   if (tracker === undefined) throw Object.assign(new Error('a snapshot was asked of an actor not created durable'), { name: 'SnapshotError' })
   if (heldTensors > 0) {
     throw Object.assign(new Error(`a durable actor may not hold tensors between calls: it holds ${heldTensors}, which live on the host, outside the memory its snapshot keeps (drop them before the method returns, e.g. with nn.tidy, or leave durable out)`), { name: 'SnapshotError' })

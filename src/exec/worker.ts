@@ -7,7 +7,7 @@ import { DIGEST_MIN_BYTES, sha256Digest } from './digests.js'
 import { buildHostImports, type HostImports } from '../component/host-imports.js'
 import { createGpuScope, setAddonPath, type GpuScope } from '../gpu/index.js'
 import { exposedGlobals } from '../component/expose-globals.js'
-import { snapshotOf, SnapshotTracker, type SnapshotDelta } from './snapshot.js'
+import { deltaBuffers, snapshotOf, SnapshotTracker, type PackedDelta } from './snapshot.js'
 
 interface GuestInterface {
   describe: () => unknown
@@ -322,21 +322,22 @@ function describeFailure (err: unknown, live: Live | undefined, cid: string): { 
   return { error: { ...s, name: s.name === 'Error' ? 'GuestTrapError' : s.name, message: `guest failed: ${s.message}` }, discard: true }
 }
 
-function reply (id: number, value: unknown, snapshot?: SnapshotDelta): void {
+function reply (id: number, value: unknown, snapshot?: PackedDelta): void {
   const transfer = value instanceof Uint8Array && value.byteOffset === 0 && value.byteLength === value.buffer.byteLength && value.byteLength > 4096 && value.buffer instanceof ArrayBuffer
     ? [value.buffer]
     : undefined
   const digest = value instanceof Uint8Array && value.byteLength >= DIGEST_MIN_BYTES ? sha256Digest(value) : undefined
-  post({ type: 'done', id, value, memoryBytes: liveBytes, ...(digest !== undefined ? { digest } : {}), ...(snapshot !== undefined ? { snapshot } : {}) }, transfer)
+  const moved = snapshot === undefined ? transfer : [...(transfer ?? []), ...deltaBuffers(snapshot)]
+  post({ type: 'done', id, value, memoryBytes: liveBytes, ...(digest !== undefined ? { digest } : {}), ...(snapshot !== undefined ? { snapshot } : {}) }, moved)
 }
 
-function fail (id: number, error: SerializedError, snapshot?: SnapshotDelta): void {
-  post({ type: 'failed', id, error, memoryBytes: liveBytes, ...(snapshot !== undefined ? { snapshot } : {}) })
+function fail (id: number, error: SerializedError, snapshot?: PackedDelta): void {
+  post({ type: 'failed', id, error, memoryBytes: liveBytes, ...(snapshot !== undefined ? { snapshot } : {}) }, snapshot === undefined ? undefined : deltaBuffers(snapshot))
 }
 
 /** Answer an actor's call: with the snapshot it asked for (a failure to take one fails the call). */
 function answerActor (id: number, a: { live: Live, tracker?: SnapshotTracker }, outcome: { value: Uint8Array } | { error: SerializedError }, snapshot: boolean | undefined): void {
-  let delta: SnapshotDelta | undefined
+  let delta: PackedDelta | undefined
   if (snapshot === true) {
     try {
       delta = snapshotOf(a.tracker, a.live.gpu.usage().handles)

@@ -80,8 +80,9 @@ export class DurableState {
   since = 0
   applied = -1
   results: Array<[number, Uint8Array | null]> = []
-  /** Each memory's page digests as of the last snapshot. */
+  /** Each memory's page digests as of the last snapshot, and their CIDs. */
   view: Uint8Array[][] = []
+  cids: string[][] = []
   sizes: number[] = []
   latest: SnapshotRef | undefined
   depth = 0
@@ -93,6 +94,7 @@ export class DurableState {
 }
 
 const ZERO_DIGEST = createHash('sha256').update(new Uint8Array(SNAPSHOT_PAGE_BYTES)).digest()
+const ZERO_CID = cidOfDigest(ZERO_DIGEST)
 
 /** A node's durable actors' snapshots: commit after calls, images to restart from, replication. */
 export class Durables {
@@ -124,14 +126,18 @@ export class Durables {
     const changed: Array<[number, number, Uint8Array]> = []
     for (const [m, mem] of delta.memories.entries()) {
       const view = s.view[m] ??= []
+      const cids = s.cids[m] ??= []
       const pages = mem.size / SNAPSHOT_PAGE_BYTES
       while (view.length < pages) view.push(ZERO_DIGEST)
+      while (cids.length < pages) cids.push(ZERO_CID)
       s.sizes[m] = mem.size
       for (const p of mem.changed) {
         view[p.index] = p.digest
         changed.push([m, p.index, p.digest])
         changedPages.push(p.bytes)
-        await this.pin(s, await store.put(p.bytes, { sha256: p.digest }))
+        const cid = await store.put(p.bytes, { sha256: p.digest })
+        cids[p.index] = cid
+        this.pin(s, cid)
         this.counters.pagesStored++
         this.counters.bytesStored += p.bytes.byteLength
       }
@@ -156,10 +162,10 @@ export class Durables {
     }
     const bytes = encode(manifest)
     const cid = await store.put(bytes)
-    await this.pin(s, cid)
+    this.pin(s, cid)
     this.counters.bytesStored += bytes.byteLength
     this.counters.snapshots++
-    if (full) this.keepOnly(s, new Set([cid, ...s.view.flat().map(d => cidOfDigest(d))]))
+    if (full) this.keepOnly(s, new Set([cid, ...s.cids.flat()]))
     s.depth = manifest.depth
     const holders = [this.transport?.self ?? '']
     if (replicas.length > 0) {
@@ -202,7 +208,7 @@ export class Durables {
       for (const [mem, index, digest] of m.changed!) view[mem]![index] = digest
     }
     const last = chain[chain.length - 1]!
-    for (const cid of cids) await this.pin(s, await this.n.store.put(await this.fetch(cid, from.holders)))
+    for (const cid of cids) this.pin(s, await this.n.store.put(await this.fetch(cid, from.holders)))
     // Pages pulled a few at a time: a 3 MiB instance has ~800.
     const distinct = new Map<string, Uint8Array>()
     for (const d of view.flat()) if (!isZero(d)) distinct.set(cidOfDigest(d), d)
@@ -211,11 +217,12 @@ export class Durables {
     await Promise.all(Array.from({ length: 16 }, async () => {
       for (let cid = queue.pop(); cid !== undefined; cid = queue.pop()) {
         const bytes = await this.fetch(cid, from.holders)
-        await this.pin(s, await this.n.store.put(bytes, { sha256: distinct.get(cid)! }))
+        this.pin(s, await this.n.store.put(bytes, { sha256: distinct.get(cid)! }))
         bytesOf.set(cid, bytes)
       }
     }))
     s.view = view
+    s.cids = view.map(pages => pages.map(d => isZero(d) ? ZERO_CID : cidOfDigest(d)))
     s.sizes = [...last.sizes]
     s.applied = last.applied
     s.results = last.results
@@ -249,17 +256,16 @@ export class Durables {
   private async allPages (s: DurableState): Promise<Uint8Array[]> {
     const seen = new Set<string>()
     const out: Uint8Array[] = []
-    for (const d of s.view.flat()) {
-      const cid = cidOfDigest(d)
+    for (const cid of s.cids.flat()) {
       if (seen.has(cid)) continue
       seen.add(cid)
-      out.push(isZero(d) ? new Uint8Array(SNAPSHOT_PAGE_BYTES) : await this.n.store.get(cid))
+      out.push(cid === ZERO_CID ? new Uint8Array(SNAPSHOT_PAGE_BYTES) : await this.n.store.get(cid))
     }
     return out
   }
 
   /** One pin per state: a CID put again (an unchanged page) gives its extra pin back. */
-  private async pin (s: DurableState, cid: string): Promise<void> {
+  private pin (s: DurableState, cid: string): void {
     if (s.pinned.has(cid)) {
       this.n.store.unpin(cid)
       return

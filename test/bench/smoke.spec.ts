@@ -30,7 +30,7 @@ describe('bench suite (smoke, --quick)', function () {
     const json = files.find(f => f.endsWith('.json'))
     assert.ok(json !== undefined && files.some(f => f.endsWith('.md')), `report files: ${files.join(', ')}`)
     const report = JSON.parse(fs.readFileSync(path.join(out.dir, json), 'utf8')) as { benchmarks: Array<{ name: string, rows: unknown[], error?: unknown }> }
-    assert.deepEqual(report.benchmarks.map(b => b.name).sort(), ['component', 'data', 'gossip', 'gpu', 'isolation', 'metrics', 'net', 'ray', 'remote', 'rl', 'scale', 'serve', 'train', 'tune'])
+    assert.deepEqual(report.benchmarks.map(b => b.name).sort(), ['component', 'data', 'gossip', 'gpu', 'isolation', 'memo', 'metrics', 'net', 'ray', 'remote', 'rl', 'scale', 'serve', 'train', 'tune'])
     for (const b of report.benchmarks) {
       assert.equal(b.error, undefined, `${b.name} failed`)
       assert.ok(b.rows.length > 0)
