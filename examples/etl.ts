@@ -1,6 +1,7 @@
 // An ETL pipeline with the data library: CSV files of orders and customers (generated here, with
 // a fixed seed) are read, cleaned (filter), joined by customer (a groupBy over both, one row per
-// customer), aggregated per country, sorted, and written out as JSON lines, Parquet and CSV.
+// customer), aggregated per country, sorted, and written out as JSON lines, Parquet and CSV; then
+// run again over the same files, where every block task's result is reused (memo), none recomputed.
 //
 //   npx fabric run examples/etl.ts [out-dir]
 //   ETL_ORDERS=200000 npx fabric run examples/etl.ts                    (a bigger job)
@@ -51,20 +52,35 @@ const wasm = await cachedBuild(path.join(here, 'guests', 'etl.ts'), path.join(he
 const fabric = await Fabric.start()
 try {
   const m = await fabric.load<Etl>(wasm)
-  const d = data(fabric)
+  // Every block task memoised: a run over input the fabric has seen reuses each block's result.
+  const d = data(fabric, { memo: true })
+  const pipeline = async () => {
+    const orders = d.readCsv(path.join(input, 'orders', '*.csv')).filter(m.isValid).map(m.asOrder)
+    const customers = d.readCsv(path.join(input, 'customers.csv')).map(m.asCustomer)
+    // The join: both sides keyed by customer, one group per customer, one row out of each.
+    const joined = orders.union(customers).groupBy('customer').mapGroups(m.joinCustomer).filter(m.hasOrders)
+    const kept = await joined.materialize()
+    const perCountry = kept.groupBy('country').aggregate({ fn: 'count' }, { fn: 'sum', on: 'total' }, { fn: 'mean', on: 'total' }).sort('sum(total)', { descending: true })
+    return { joined, kept, perCountry }
+  }
   const started = Date.now()
-  const orders = d.readCsv(path.join(input, 'orders', '*.csv')).filter(m.isValid).map(m.asOrder)
-  const customers = d.readCsv(path.join(input, 'customers.csv')).map(m.asCustomer)
-  // The join: both sides keyed by customer, one group per customer, one row out of each.
-  const joined = orders.union(customers).groupBy('customer').mapGroups(m.joinCustomer).filter(m.hasOrders)
-  const kept = await joined.materialize()
-  const perCountry = kept.groupBy('country').aggregate({ fn: 'count' }, { fn: 'sum', on: 'total' }, { fn: 'mean', on: 'total' }).sort('sum(total)', { descending: true })
+  const { joined, kept, perCountry } = await pipeline()
   const files = await kept.sort('total', { descending: true }).writeJson(path.join(out, 'customers'))
   await kept.writeParquet(path.join(out, 'customers-parquet'))
   await perCountry.writeCsv(path.join(out, 'countries'))
+  const table = await perCountry.takeAll()
   console.log(`${ORDERS} orders of ${CUSTOMERS} customers in ${((Date.now() - started) / 1000).toFixed(1)} s; ${await kept.count()} customers with orders, in ${files.length} files under ${out}/customers`)
-  console.table(await perCountry.takeAll())
+  console.table(table)
   for (const s of joined.stats()) console.log(`  ${s.name}: ${s.tasks} tasks, ${s.blocks} blocks${s.rows === undefined ? '' : `, ${s.rows} rows`}, ${s.wallMs} ms`)
+
+  // The same pipeline again over the same files: every block's result is reused, none recomputed.
+  const before = fabric.embedded?.stats().memo
+  const again = Date.now()
+  const second = await pipeline()
+  const same = JSON.stringify(await second.perCountry.takeAll()) === JSON.stringify(table)
+  const after = fabric.embedded?.stats().memo
+  const reused = before === undefined || after === undefined ? '' : `: ${after.hits + after.remoteHits - before.hits - before.remoteHits} block tasks reused, ${after.misses - before.misses} run`
+  console.log(`re-run over the same input in ${((Date.now() - again) / 1000).toFixed(1)} s${reused}; ${same ? 'the same' : 'DIFFERENT'} result`)
 } finally {
   await fabric.stop()
 }

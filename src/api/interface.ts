@@ -35,8 +35,8 @@ export interface TaskOptions extends GuestTaskOptions {
   /**
    * Memoise the call (tasks only): when the fabric holds a result for the same component, function
    * and argument bytes (from any job, on any node), the ref settles to it without running. The
-   * task's nested tasks are memoised too; it may not call actors. Refused with `gpus` and for
-   * generators. See docs/memo-and-durability.md. @default false
+   * task's nested tasks are memoised too; it may not call actors. Refused with `gpus`. A
+   * generator's items are kept and yielded again in order. See docs/memo-and-durability.md. @default false
    */
   memo?: boolean
 }

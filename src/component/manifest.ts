@@ -30,7 +30,6 @@ export function parseManifest (v: unknown, fail: ManifestFailure): Manifest {
       onlyKeys(r, ['name', 'streaming', 'memo'], path, fail)
       if (typeof r.streaming !== 'boolean') fail(`${path}.streaming`, 'expected a boolean')
       if (r.memo !== undefined && typeof r.memo !== 'boolean') fail(`${path}.memo`, 'expected a boolean')
-      if (r.memo === true && r.streaming) fail(`${path}.memo`, 'a generator task cannot be memoised')
       return { name: name(r.name, `${path}.name`, fail), streaming: r.streaming, ...(r.memo === true ? { memo: true } : {}) }
     }),
     actors: list(o.actors, 'manifest.actors', fail).map((a, i) => {

@@ -147,6 +147,11 @@ export class GuestServices {
     // like any object (spillable; pending until stored); a small one is kept inline (a copy: the
     // message it came in is the worker's).
     const id = this.n.objects.put(bytes.byteLength <= INLINE_LIMIT ? bytes.slice() : bytes, nested)
+    // A memoised generator keeps its items' bytes: the memo's value is the list of them.
+    if (t.options.memo === true && t.stream.kept !== null) {
+      if (nested.length > 0) t.stream.kept = null
+      else (t.stream.kept ??= []).push(bytes.byteLength <= INLINE_LIMIT ? bytes.slice() : bytes)
+    }
     t.stream.items.push(id)
     for (const w of t.stream.waiters.splice(0)) w()
     return id

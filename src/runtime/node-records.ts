@@ -22,6 +22,8 @@ export interface Stream {
   done: boolean
   error?: Error
   waiters: Array<() => void>
+  /** A memoised generator's items as yielded (null once one held refs: such a stream is not kept). */
+  kept?: Uint8Array[] | null
 }
 
 export interface TaskRecord {

@@ -8,7 +8,7 @@ import { shortfall, type Resources } from '../scheduler/resources.js'
 import { holdsGpus, withoutCpus, withoutGroupKeys } from '../scheduler/placement.js'
 import { DependencyFailedError, InfeasibleTaskError, RetriesExhaustedError } from './errors.js'
 import { NONE, type RefEntry, type StoredValue } from './ref-table.js'
-import { assembleArgs } from './call-args.js'
+import { assembleArgs, cborHead, concat } from './call-args.js'
 import { TaskCancel } from './task-cancel.js'
 import { memoName } from './memo.js'
 import { assertReadable, keepReadable } from './guest-access.js'
@@ -30,7 +30,6 @@ export class TaskRunner {
     this.checkFeasible(sub.options.resources, `task '${sub.name}'`)
     // A reserved name that is no vectorised call (`fabric:sort:x`) fails here, not in the guest.
     parseVectorisedName(sub.name)
-    if (sub.options.memo === true && sub.streaming) throw new TypeError(`task '${sub.name}' is a generator: option memo applies to tasks that return one value (leave memo out)`)
     const t = this.record('task', sub.component, sub.name, sub.args, sub.options, sub.streaming, sub.job, sub.after)
     t.result.holders++
     this.waitForArgs(t, urgent)
@@ -165,7 +164,8 @@ export class TaskRunner {
       const out = await this.n.pool.call(component, t.name, args, { timeoutMs: t.options.timeoutMs, signal: t.abort, tag: t.id, transferArgs: true, gpu: holdsGpus(t.options.resources) })
       const digest = takeDigest(out)
       // Kept before the result is settled: whoever learns of the result can find it by name here.
-      if (memo !== undefined && !mayHoldRefs(out)) await this.n.memo.remember(memo, out, digest)
+      const kept = memo === undefined ? undefined : memoValue(t, out)
+      if (kept !== undefined) await this.n.memo.remember(memo!, kept, kept === out ? digest : undefined)
       await this.succeed(t, out, digest)
     } catch (err) {
       this.failAttempt(t, err as Error)
@@ -327,4 +327,18 @@ function matchesRetry (policy: boolean | string[], err: Error): boolean {
   if (policy === false) return false
   const kind = (err as { kind?: string }).kind
   return policy.includes(err.name) || (kind !== undefined && policy.includes(kind))
+}
+
+/**
+ * What a memoised call's result is kept as: its bytes; for a generator the CBOR array of its items
+ * (what a hit hands `succeed`, which yields them in order). Undefined when it holds refs (refs are
+ * names of this run's objects, not content).
+ */
+function memoValue (t: TaskRecord, out: Uint8Array): Uint8Array | undefined {
+  if (t.stream === undefined) return mayHoldRefs(out) ? undefined : out
+  // Items came back in one CBOR array (major type 4), or were streamed as yielded (kept then).
+  if ((out[0]! >> 5) === 4) return mayHoldRefs(out) ? undefined : out
+  const kept = t.stream.kept
+  if (kept === undefined || kept === null || kept.length !== t.stream.items.length) return kept === undefined && t.stream.items.length === 0 ? cborHead(4, 0) : undefined
+  return concat([cborHead(4, kept.length), ...kept])
 }

@@ -89,6 +89,18 @@ describe('api: memoised tasks (embedded)', function () {
     assert.equal(runs('ran outer'), 2)
   })
 
+  it('a memoised generator yields the same items again without running', async () => {
+    const items = async (): Promise<unknown[]> => {
+      const out: unknown[] = []
+      for await (const ref of m.countUp.options({ memo: true }).remote(5)) out.push(await fabric.get(ref))
+      return out
+    }
+    const first = await items()
+    assert.deepEqual(first.map(x => (x as { i: number }).i), [1, 2, 3, 4, 5])
+    assert.deepEqual(await items(), first)
+    assert.equal(runs('ran countUp 5'), 1)
+  })
+
   it('a failure is not kept: the next call runs again', async () => {
     const f = m.failing.options({ memo: true })
     await assert.rejects(fabric.get(f.remote(1)), /failing 1/)

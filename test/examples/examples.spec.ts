@@ -186,6 +186,10 @@ describe('examples (each run as `fabric run examples/x.ts`)', function () {
       match(run.stdout, new RegExp(`6000 orders of 300 customers in [\\d.]+ s; ${totals.size} customers with orders`))
       assert.ok(fs.readdirSync(path.join(out, 'customers-parquet')).length > 0)
       assert.ok(fs.readdirSync(path.join(out, 'countries')).length > 0)
+      // The second run over the same files: every block task's result reused (memo), none run.
+      const rerun = match(run.stdout, /re-run over the same input in [\d.]+ s: (\d+) block tasks reused, (\d+) run; the same result/)
+      assert.ok(Number(rerun[1]) > 20, rerun[0])
+      assert.equal(Number(rerun[2]), 0, rerun[0])
     } finally {
       fs.rmSync(out, { recursive: true, force: true })
     }

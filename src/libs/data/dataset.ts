@@ -13,6 +13,7 @@ import type { FabricDriver, ObjectRef, RemoteFunction } from '../../api/interfac
 import type { Block, BlockRef, ExecutionOptions, MapBatchesOptions, OperatorStats, Row } from './interface.js'
 import { aggregateStage, groupStage, shuffleStage, sortStage, type Agg } from './shuffle.js'
 import type { Kernels, Ops } from './ops-component.js'
+import { memoiseTask } from './memo.js'
 import { layoutField, recordCounts, recordRows, recordSortStage, sameLayout, type RecordLayout } from './records.js'
 
 /** A task applied to every item of a list in one call (the driver contract's vectorised calls). */
@@ -64,21 +65,26 @@ export class Dataset<T = unknown> {
   /** @internal made by the context's sources and by operators */
   constructor (private readonly ctx: DataContext, private readonly node: PlanNode) {}
 
+  /** A user's task as the execution calls it (memoised when the context says so). */
+  private task<F> (fn: F): F {
+    return this.ctx.execution.memo ? memoiseTask(fn) : fn
+  }
+
   /** Each row through `fn` (a task of a loaded TypeScript component), in one task per block. */
   map<A extends [unknown, ...unknown[]], R>(fn: RemoteFunction<A, R>, ...rest: Rest<A>): Dataset<Awaited<R>> {
-    const v = vectorised(fn, 'map')
+    const v = vectorised(this.task(fn), 'map')
     return this.rows().perBlock(`map(${nameOf(fn)})`, (b) => v.remote(b.ref, ...rest))
   }
 
   /** The rows for which `fn` returns true. */
   filter<A extends [unknown, ...unknown[]]>(fn: RemoteFunction<A, boolean>, ...rest: Rest<A>): Dataset<T> {
-    const v = vectorised(fn, 'filter')
+    const v = vectorised(this.task(fn), 'filter')
     return this.rows().perBlock(`filter(${nameOf(fn)})`, (b) => v.remote(b.ref, ...rest), false)
   }
 
   /** Each row to the rows `fn` returns for it (an array). */
   flatMap<A extends [unknown, ...unknown[]], R>(fn: RemoteFunction<A, R[]>, ...rest: Rest<A>): Dataset<R> {
-    const v = vectorised(fn, 'flatMap')
+    const v = vectorised(this.task(fn), 'flatMap')
     return this.rows().perBlock(`flatMap(${nameOf(fn)})`, (b) => v.remote(b.ref, ...rest), false)
   }
 
@@ -91,7 +97,7 @@ export class Dataset<T = unknown> {
     const { batchSize, format = 'rows' } = options
     if (format !== 'rows' && format !== 'columns') throw new TypeError(`mapBatches: format must be 'rows' or 'columns', got ${JSON.stringify(format)}`)
     if (batchSize !== undefined && (!Number.isSafeInteger(batchSize) || batchSize < 1)) throw new TypeError(`mapBatches: batchSize must be a positive integer, got ${String(batchSize)}`)
-    const call = fn as unknown as { remote: (batch: unknown) => ObjectRef<unknown> }
+    const call = this.task(fn) as unknown as { remote: (batch: unknown) => ObjectRef<unknown> }
     const name = `mapBatches(${nameOf(fn)})`
     return this.rows().chain(name, async function * (input, run, stats) {
       const one = (batch: ObjectRef<unknown>): ObjectRef<unknown[]> => {

@@ -6,6 +6,7 @@ import type { FabricDriver, ObjectRef } from '../../api/interface.js'
 import { Dataset, type DataContext } from './dataset.js'
 import type { ExecutionOptions, SourceOptions } from './interface.js'
 import { KERNELS, OPS, loadComponent, type Kernels, type Ops } from './ops-component.js'
+import { memoiseModule } from './memo.js'
 import { recordLayout, type RecordLayout } from './records.js'
 import { expandPaths, linePieces } from './files.js'
 import type { Row } from './interface.js'
@@ -67,11 +68,13 @@ const loaded = new WeakMap<FabricDriver, Map<string, Promise<unknown>>>()
 export function data (fabric: FabricDriver, execution: ExecutionOptions = {}): Data {
   const maxBlocksInFlight = execution.maxBlocksInFlight ?? 8
   if (!Number.isSafeInteger(maxBlocksInFlight) || maxBlocksInFlight < 1) throw new TypeError(`data: maxBlocksInFlight must be a positive integer, got ${String(maxBlocksInFlight)}`)
+  if (execution.memo !== undefined && typeof execution.memo !== 'boolean') throw new TypeError(`data: memo must be a boolean, got ${String(execution.memo)}`)
+  const memo = execution.memo === true
   const ctx: DataContext = {
     fabric,
-    ops: async () => await loadComponent<Ops>(fabric, OPS, loaded),
-    kernels: async () => await loadComponent<Kernels>(fabric, KERNELS, loaded),
-    execution: { maxBlocksInFlight }
+    ops: async () => memoiseModule(await loadComponent<Ops>(fabric, OPS, loaded), memo),
+    kernels: async () => memoiseModule(await loadComponent<Kernels>(fabric, KERNELS, loaded), memo),
+    execution: { maxBlocksInFlight, memo }
   }
   return {
     range: (n, options = {}) => {
@@ -217,3 +220,4 @@ function cuts (n: number, options: SourceOptions, what: string): Array<[number, 
   }
   return n === 0 ? [] : out
 }
+

@@ -36,6 +36,12 @@ export interface MapBatchesOptions {
 export interface ExecutionOptions {
   /** Blocks in flight at once (submitted, not yet consumed). @default 8 */
   maxBlocksInFlight?: number
+  /**
+   * Memoise every block task (the library's own and your functions'): a run over inputs the fabric
+   * has seen before reuses each block's result instead of running it, across jobs and nodes (see
+   * docs/memo-and-durability.md). @default false
+   */
+  memo?: boolean
 }
 
 /** One operator's work in an execution (`dataset.stats()`). */

@@ -125,6 +125,12 @@ export interface TunerInit {
   storagePath?: string
   /** Extra task or actor options for each trial (merged under resourcesPerTrial). */
   trialOptions?: TaskOptions & ActorOptions
+  /**
+   * Reuse trial results (function trainables only): a trial whose config the fabric ran before with
+   * the same trainable returns that result without running, across runs, jobs and nodes (a seeded
+   * search suggests the same configs again). See docs/memo-and-durability.md. @default false
+   */
+  memo?: boolean
 }
 
 /** Options of the TPE search (Bergstra et al. 2011). */

@@ -42,7 +42,7 @@ export interface Tuner {
   state: () => TuneState
 }
 
-const KNOWN = ['paramSpace', 'metric', 'mode', 'numSamples', 'searchAlg', 'tpe', 'scheduler', 'maxConcurrentTrials', 'resourcesPerTrial', 'stop', 'maxFailures', 'checkpointFrequency', 'seed', 'storagePath', 'trialOptions']
+const KNOWN = ['paramSpace', 'metric', 'mode', 'numSamples', 'searchAlg', 'tpe', 'scheduler', 'maxConcurrentTrials', 'resourcesPerTrial', 'stop', 'maxFailures', 'checkpointFrequency', 'seed', 'storagePath', 'trialOptions', 'memo']
 
 /** How long a trial waits for room for its actor before the refusal counts as a failure. */
 const ROOM_WAIT_MS = 60_000
@@ -139,6 +139,9 @@ class TuneRun implements Tuner {
     this.stopWhen = init.stop
     if (typeof trainable !== 'object' || trainable === null) throw new TypeError('tune.tuner: trainable must be a task or an actor class of a loaded component (m.train or m.Trainer)')
     this.isClass = typeof (trainable as ClassTrainable).create === 'function'
+    if (init.memo !== undefined && typeof init.memo !== 'boolean') throw new TypeError(`tune.tuner: memo must be a boolean, got ${String(init.memo)}`)
+    // A class trial is an actor: its results follow from its state as well as its config.
+    if (init.memo === true && this.isClass) throw new TypeError('tune.tuner: memo applies to function trainables (tasks): a class trainable is an actor, whose results depend on its state (leave memo out)')
     if (!this.isClass && typeof (trainable as { remote?: unknown }).remote !== 'function') throw new TypeError('tune.tuner: trainable must be a task (m.fn) or an actor class (m.Cls) of a loaded component')
     if (this.isClass && this.stopWhen === undefined && this.scheduler.name !== 'asha') {
       throw new TypeError('tune.tuner: a class trainable steps until told to stop: give stop: { trainingIteration: N } (or a metric threshold, or a function), or an asha scheduler with maxT')
@@ -275,7 +278,7 @@ class TuneRun implements Tuner {
 
   private options (): TaskOptions & ActorOptions {
     const r = this.init.resourcesPerTrial ?? {}
-    return { ...this.init.trialOptions, cpus: r.cpus ?? 1, ...(r.gpus === undefined ? {} : { gpus: r.gpus }), ...(r.memoryMb === undefined ? {} : { memoryMb: r.memoryMb }), ...(r.resources === undefined ? {} : { resources: r.resources }) }
+    return { ...this.init.trialOptions, ...(this.init.memo === true ? { memo: true } : {}), cpus: r.cpus ?? 1, ...(r.gpus === undefined ? {} : { gpus: r.gpus }), ...(r.memoryMb === undefined ? {} : { memoryMb: r.memoryMb }), ...(r.resources === undefined ? {} : { resources: r.resources }) }
   }
 
   private async runTrial (trial: Trial): Promise<void> {

@@ -32,6 +32,20 @@ describe('tune: tuning runs on an embedded fabric', function () {
     cache?.remove()
   })
 
+  it('memo: a second run with the same seed reuses every trial\'s result without running it', async () => {
+    const init = { paramSpace: { x: tune.uniform(-3, 3), y: tune.uniform(-3, 3) }, metric: 'loss', mode: 'min' as const, numSamples: 12, seed: 7, memo: true }
+    const before = fabric.embedded!.stats().memo
+    const first = await tune.tuner(fabric, m.quadratic, init).fit()
+    const between = fabric.embedded!.stats().memo
+    const second = await tune.tuner(fabric, m.quadratic, init).fit()
+    const after = fabric.embedded!.stats().memo
+    assert.equal(between.misses - before.misses, 12, 'the first run ran every trial')
+    assert.equal(after.misses - between.misses, 0, 'the second ran none')
+    assert.equal(after.hits - between.hits, 12)
+    assert.deepEqual(second.trials.map(t => t.last), first.trials.map(t => t.last))
+    assert.throws(() => tune.tuner(fabric, m.Curve, { metric: 'loss', mode: 'min', memo: true, stop: { trainingIteration: 2 } }), /memo applies to function trainables/)
+  })
+
   it('grid search over a task runs every grid point once and finds the minimum', async () => {
     const grid = await tune.tuner(fabric, m.quadratic, {
       paramSpace: { x: tune.grid([0, 1, 2]), y: tune.grid([-3, -2, -1]) }, metric: 'loss', mode: 'min'
