@@ -135,7 +135,11 @@ export class SnapshotTracker {
       for (const p of image.memories[i]!.pages) now.set(p.bytes, p.index * SNAPSHOT_PAGE_BYTES)
       this.shadows[i] = Buffer.from(now) // a copy
     }
-    for (const [i, g] of this.globals.entries()) g.value = image.globals[i]
+    // An i64 global's value may come back from CBOR as a number: the fresh instance's says which.
+    for (const [i, g] of this.globals.entries()) {
+      const v = image.globals[i]
+      g.value = typeof g.value === 'bigint' && typeof v === 'number' ? BigInt(v) : v
+    }
   }
 }
 

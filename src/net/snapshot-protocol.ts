@@ -15,6 +15,7 @@
 import './polyfill.js'
 import type { Logger, Stream } from '@libp2p/interface'
 import { frameStream, readRequest, refuse } from './frames.js'
+import { BULK_RECEIVE_BUFFER_BYTES } from './constants.js'
 import { MalformedMessageError, PeerUnreachableError, RemoteError } from './errors.js'
 import { decodeCborMap, encode } from './messages.js'
 import { deserializeError } from '../errors/index.js'
@@ -46,7 +47,9 @@ export function snapshotService (host: SnapshotKeeperHost): ProtocolService {
 }
 
 async function serve (stream: Stream, from: string, host: SnapshotKeeperHost, log: Logger): Promise<void> {
-  const lp = frameStream(stream, MAX_SNAPSHOT_FRAME_BYTES)
+  // Pages come in frames back to back: the reader buffers the muxer's whole window (a smaller
+  // buffer overflows while a frame is handled, and the stream is reset).
+  const lp = frameStream(stream, MAX_SNAPSHOT_FRAME_BYTES, BULK_RECEIVE_BUFFER_BYTES)
   const pages: Uint8Array[] = []
   let bytes = 0
   for (;;) {
