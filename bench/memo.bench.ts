@@ -5,13 +5,20 @@
 //   durable (target <= 2x), with the bytes each snapshot stores;
 // - restart from a snapshot: from a crashed call's failure to the restarted actor's next answer,
 //   against a plain actor's restart with fresh state.
+// And across 3 `fabric join` processes (one driver): a memo hit of a result another node holds
+// (looked up and pulled by CID) against running the task; a durable actor's call with its snapshot
+// copied to a replica node, against the same actor not durable; and the restart of a durable actor
+// on another node after its node is SIGKILLed (restored from the replica), against a plain actor's.
 //
 // `npx tsx bench/run.ts memo [--quick]` or `npx tsx bench/memo.bench.ts [--quick]`.
+import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cachedBuild } from '../guest-sdk/src/build/cached-build.js'
-import { Fabric, type GuestModule } from '../src/index.js'
+import { Fabric, type ConnectedFabric, type GuestModule } from '../src/index.js'
 import { summarize, table, writeResults, type Row } from './harness.js'
+import { joinNode, stopNode, type JoinedNode } from './join.js'
 
 type Guest = GuestModule<typeof import('./guests/memo-qjs.js')>
 
@@ -103,6 +110,83 @@ export async function run (): Promise<Row[]> {
     rows.push({ metric: 'restart from snapshot (1 MiB state), failure to next answer', unit: 'ms', value: summarize(restoreMs), baseline: summarize(freshMs), baselineName: 'a plain actor\'s fresh restart', note: 'the restart runs the constructor, then writes the snapshot\'s pages over the new instance' })
   } finally {
     await fabric.stop()
+  }
+  rows.push(...await acrossProcesses(wasm))
+  return rows
+}
+
+/** The same questions across 3 `fabric join` processes. */
+async function acrossProcesses (wasm: string): Promise<Row[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fabric-memo-bench-'))
+  const nodes: JoinedNode[] = []
+  let driver: ConnectedFabric | undefined
+  const rows: Row[] = []
+  try {
+    const join = async (i: number, bootstrap?: string): Promise<JoinedNode> => await joinNode(path.join(dir, `n${i}`), { heartbeatMs: 500, env: { FABRIC_CACHE: path.join(dir, `cache${i}`) }, ...(bootstrap === undefined ? {} : { bootstrap }) })
+    nodes.push(await join(0))
+    nodes.push(...await Promise.all([join(1, nodes[0]!.addr), join(2, nodes[0]!.addr)]))
+    driver = await Fabric.connect(nodes[0]!.addr)
+    const deadline = Date.now() + 30_000
+    while (driver.nodes().filter(n => n.state === 'alive').length < 3) {
+      if (Date.now() > deadline) throw new Error('the 3 nodes are not all in the driver\'s view')
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+    const m = await driver.load<Guest>(wasm)
+    // Every node compiles the component first: a restart elsewhere then times the restore, not a compile.
+    await Promise.all(nodes.map(async n => await driver!.get(m.digest.options({ scheduling: { nodeAffinity: n.peer } }).remote(new Uint8Array(1), 1))))
+    const on = (n: JoinedNode): { scheduling: { nodeAffinity: string } } => ({ scheduling: { nodeAffinity: n.peer } })
+    // An actor placed by a soft affinity: after its node dies it may restart on another.
+    const near = (n: JoinedNode): { scheduling: { nodeAffinity: string, soft: boolean } } => ({ scheduling: { nodeAffinity: n.peer, soft: true } })
+
+    // A result node 1 holds, asked for on node 2 at once (a lookup, then a pull by CID).
+    const N = quick ? 10 : 40
+    const ran: number[] = []
+    const hit: number[] = []
+    for (let i = 0; i < N; i++) {
+      const bytes = new Uint8Array(16 * 1024).map((_, j) => (i * 7 + j * 131) & 0xff)
+      let t0 = performance.now()
+      await driver.get(m.digest.options({ memo: true, ...on(nodes[1]!) }).remote(bytes, 2))
+      ran.push(ms(t0))
+      t0 = performance.now()
+      await driver.get(m.digest.options({ memo: true, ...on(nodes[2]!) }).remote(bytes, 2))
+      hit.push(ms(t0))
+    }
+    rows.push({ metric: 'memo hit of a result another node holds (3 processes)', unit: 'ms', value: summarize(hit), baseline: summarize(ran), baselineName: 'running it on a node (the miss)', target: '< running', met: median(hit) < median(ran), note: `${N} distinct calls: each run on node 1, then asked for on node 2 at once (a /fabric/memo/1 lookup, then the result pulled by CID)` })
+
+    // A durable actor's call on node 1, each snapshot copied to a replica before the answer.
+    const calls = quick ? 50 : 300
+    const durable = await m.State.options({ durable: true, maxRestarts: 1, maxTaskRetries: 3, ...near(nodes[1]!) }).create(1024, 4)
+    const plain = await m.State.options({ maxRestarts: 1, maxTaskRetries: 3, ...near(nodes[2]!) }).create(1024, 4)
+    for (let i = 0; i < 20; i++) { await driver.get(durable.step.remote()); await driver.get(plain.step.remote()) }
+    const withSnap: number[] = []
+    const without: number[] = []
+    for (let r = 0; r < (quick ? 2 : 5); r++) {
+      let t0 = performance.now()
+      for (let i = 0; i < calls / 5; i++) await driver.get(plain.step.remote())
+      without.push(ms(t0) / (calls / 5))
+      t0 = performance.now()
+      for (let i = 0; i < calls / 5; i++) await driver.get(durable.step.remote())
+      withSnap.push(ms(t0) / (calls / 5))
+    }
+    rows.push({ metric: 'durable actor call, snapshot copied to 1 replica (3 processes; 1 MiB state, 4 KiB changed)', unit: 'ms', value: summarize(withSnap), baseline: summarize(without), baselineName: 'the same actor, not durable', target: '<= 2x', met: median(withSnap) <= 2 * median(without), note: 'each call awaited before the next' })
+
+    // The durable actor's node is SIGKILLed: the owner re-creates it on another node from the replica.
+    const before = await driver.get(durable.value.remote()) as number
+    let t0 = performance.now()
+    nodes[1]!.proc.kill('SIGKILL')
+    const after = await driver.get(durable.value.remote()) as number
+    const restoreMs = ms(t0)
+    if (after !== before) throw new Error(`the durable actor came back at ${after}, not ${before}`)
+    t0 = performance.now()
+    nodes[2]!.proc.kill('SIGKILL')
+    const fresh = await driver.get(plain.value.remote()) as number
+    const freshMs = ms(t0)
+    if (fresh !== 0) throw new Error(`the plain actor came back at ${fresh}, not 0`)
+    rows.push({ metric: 'restart on another node after SIGKILL (durable, 1 MiB state): kill to next answer', unit: 'ms', value: summarize([restoreMs]), baseline: summarize([freshMs]), baselineName: 'a plain actor\'s fresh restart elsewhere', note: 'one sample each: the snapshot pulled from the replica by CID and written over a fresh instance; both include noticing the lost connection' })
+  } finally {
+    await driver?.stop()
+    await Promise.all(nodes.map(async n => { await stopNode(n) }))
+    fs.rmSync(dir, { recursive: true, force: true })
   }
   return rows
 }

@@ -8,21 +8,23 @@
 //
 //   { type: 'memo', entries: [[name, cid, size], ...] }
 //
-// Lookup, `/fabric/memo/1`: one request per stream, length-prefixed CBOR frames:
+// Lookup, `/fabric/memo/1`: one long-lived stream per pair of nodes (a session), answered in order,
+// length-prefixed CBOR frames:
 //
 //   client: { type: 'lookup', names }           names: up to MAX_LOOKUP_NAMES call names
-//   server: { type: 'found', entries: [[name, cid, size], ...] }   those held there
+//   server: { type: 'found', entries: [[name, cid, size, bytes?], ...] }   those held there; a small
+//           result's bytes in it (at most INLINE_RESULT_BYTES each, the frame within its limit)
 //       or: { type: 'error', error }
 //
-// Either way the asker then pulls the result by CID over `/fabric/object/1`, which verifies the
-// bytes against it: an entry names bytes, it never carries them.
+// Either way the asker then has the result by CID: a small one's bytes came with the answer, a
+// larger one is pulled over `/fabric/object/1`; the asker checks the bytes against the CID.
 import './polyfill.js'
 import type { Logger, Stream } from '@libp2p/interface'
 import { frameStream, readRequest, refuse } from './frames.js'
-import { MalformedMessageError, PeerUnreachableError, RemoteError } from './errors.js'
+import { MalformedMessageError } from './errors.js'
+import { OrderedSessions } from './ordered-sessions.js'
 import { decodeCborMap, encode } from './messages.js'
 import { parseCid } from '../objects/cid.js'
-import { deserializeError } from '../errors/index.js'
 import type { NetNode, ProtocolService, TopicHandle } from './interface.js'
 
 export const MEMO_PROTOCOL = '/fabric/memo/1'
@@ -37,6 +39,8 @@ export const MAX_GOSSIP_ENTRIES = 512
 const MAX_MEMO_FRAME_BYTES = 64 * 1024
 /** How long a node waits for a lookup's answer. */
 export const LOOKUP_TIMEOUT_MS = 2000
+/** A lookup session idle this long is closed by the node. */
+const LOOKUP_IDLE_TIMEOUT_MS = 5 * 60_000
 /** Lookup streams open at once on a node, from all peers. */
 const MEMO_MAX_INBOUND_STREAMS = 64
 
@@ -44,11 +48,16 @@ const NAME_RE = /^[A-Za-z0-9_-]{43}$/
 
 /** A call name and the result a node holds for it. */
 export type WireMemoEntry = [name: string, cid: string, size: number]
+/** A lookup's answer: an entry, with a small result's bytes (unverified: the asker checks them against the CID). */
+export type FoundMemoEntry = [name: string, cid: string, size: number, bytes?: Uint8Array]
+
+/** Largest result a lookup's answer carries (a larger one is pulled by CID). */
+export const INLINE_RESULT_BYTES = 16 * 1024
 
 /** What the protocol asks of the node's memo index. */
 export interface MemoHost {
-  /** The entries held here among `names`. */
-  held: (names: string[]) => WireMemoEntry[]
+  /** The entries held here among `names`, with a small result's bytes. */
+  held: (names: string[]) => Promise<FoundMemoEntry[]>
   /** Node `peer` says it holds these. */
   heard: (peer: string, entries: WireMemoEntry[]) => void
   /** Entries added here since the last call, oldest first. */
@@ -56,14 +65,15 @@ export interface MemoHost {
 }
 
 /** Check a list of entries (gossip or a lookup's answer). */
-export function decodeEntries (v: unknown, max: number, what: string): WireMemoEntry[] {
+export function decodeEntries (v: unknown, max: number, what: string, withBytes = false): FoundMemoEntry[] {
   if (!Array.isArray(v) || v.length > max) throw new MalformedMessageError(`${what}: entries must be a list of at most ${max}`)
   return v.map((e, i) => {
-    if (!Array.isArray(e) || e.length !== 3 || typeof e[0] !== 'string' || !NAME_RE.test(e[0]) || typeof e[1] !== 'string' || e[1].length > 128 || typeof e[2] !== 'number' || !Number.isSafeInteger(e[2]) || e[2] < 0) {
+    const bytes = withBytes && Array.isArray(e) && e.length === 4 && e[3] instanceof Uint8Array && e[3].length <= INLINE_RESULT_BYTES ? e[3] : undefined
+    if (!Array.isArray(e) || e.length !== (bytes === undefined ? 3 : 4) || typeof e[0] !== 'string' || !NAME_RE.test(e[0]) || typeof e[1] !== 'string' || e[1].length > 128 || typeof e[2] !== 'number' || !Number.isSafeInteger(e[2]) || e[2] < 0) {
       throw new MalformedMessageError(`${what}: entry ${i} must be [name (43 base64url chars), cid, size]`)
     }
     parseCid(e[1])
-    return [e[0], e[1], e[2]]
+    return bytes === undefined ? [e[0], e[1], e[2]] : [e[0], e[1], e[2], bytes]
   })
 }
 
@@ -86,43 +96,55 @@ export function memoService (held: MemoHost['held']): ProtocolService {
   }
 }
 
+/** A session: lookups answered in order until the asker closes it or it idles; a malformed one ends it. */
 async function serveLookup (stream: Stream, held: MemoHost['held'], log: Logger): Promise<void> {
   const lp = frameStream(stream, MAX_MEMO_FRAME_BYTES)
-  const frame = await readRequest(stream, lp, LOOKUP_TIMEOUT_MS, log)
-  if (frame === undefined) return
-  let names: string[]
-  try {
-    names = decodeLookup(frame.subarray())
-  } catch (err) {
-    await refuse(stream, lp, err, log)
-    return
+  for (let frame = await readRequest(stream, lp, LOOKUP_IDLE_TIMEOUT_MS, log); frame !== undefined; frame = await readRequest(stream, lp, LOOKUP_IDLE_TIMEOUT_MS, log)) {
+    let names: string[]
+    try {
+      names = decodeLookup(frame.subarray())
+    } catch (err) {
+      await refuse(stream, lp, err, log)
+      return
+    }
+    // Bytes ride along while the frame has room for them.
+    let room = MAX_MEMO_FRAME_BYTES - 1024 - names.length * 160
+    const entries = (await held(names)).map(e => {
+      if (e[3] === undefined) return e
+      room -= e[3].byteLength
+      return room >= 0 ? e : [e[0], e[1], e[2]]
+    })
+    await lp.write(encode({ type: 'found', entries }), { signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) })
   }
-  await lp.write(encode({ type: 'found', entries: held(names) }), { signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) })
-  await stream.close().catch(() => { stream.abort(new Error('closing')) })
 }
 
 /**
- * Ask node `peer` which of `names` it holds.
- * @throws PeerUnreachableError when it cannot be asked; RemoteError with its refusal
+ * Lookups of other nodes' memo indexes, over one session per node.
+ *
+ * @example
+ * const lookups = new MemoLookups(net)
+ * const held = await lookups.lookup(peer, [name])
  */
-export async function lookupMemo (net: Pick<NetNode, 'dialProtocol'>, peer: string, names: string[], signal = AbortSignal.timeout(LOOKUP_TIMEOUT_MS)): Promise<WireMemoEntry[]> {
-  const stream = await net.dialProtocol(peer, MEMO_PROTOCOL, { signal })
-  try {
-    const lp = frameStream(stream, MAX_MEMO_FRAME_BYTES)
-    await lp.write(encode({ type: 'lookup', names }), { signal })
-    let reply: Record<string, unknown>
-    try {
-      reply = decodeCborMap((await lp.read({ signal })).subarray(), 'memo reply')
-    } catch (err) {
-      if (err instanceof MalformedMessageError) throw err
-      throw new PeerUnreachableError(`memo lookup on ${peer} failed: ${(err as Error).message}`, { cause: err })
-    }
-    if (reply.type === 'error') throw new RemoteError(`memo lookup refused by ${peer}: ${deserializeError(reply.error as never).message}`)
+export class MemoLookups {
+  private readonly sessions: OrderedSessions
+
+  constructor (net: Pick<NetNode, 'dialProtocol'>) {
+    this.sessions = new OrderedSessions(net, MEMO_PROTOCOL, 'memo lookup', { maxFrameBytes: MAX_MEMO_FRAME_BYTES, timeoutMs: LOOKUP_TIMEOUT_MS })
+  }
+
+  /**
+   * Which of `names` node `peer` holds.
+   * @throws PeerUnreachableError when it cannot be asked (or answers late); RemoteError with its refusal
+   */
+  async lookup (peer: string, names: string[]): Promise<FoundMemoEntry[]> {
+    const reply = await this.sessions.request(peer, [encode({ type: 'lookup', names })])
     if (reply.type !== 'found') throw new MalformedMessageError("memo reply must be { type: 'found', entries } or { type: 'error', error }")
     const wanted = new Set(names)
-    return decodeEntries(reply.entries, names.length, 'memo reply').filter(e => wanted.has(e[0]))
-  } finally {
-    await stream.close().catch(() => { stream.abort(new Error('closing')) })
+    return decodeEntries(reply.entries, names.length, 'memo reply', true).filter(e => wanted.has(e[0]))
+  }
+
+  close (): void {
+    this.sessions.close()
   }
 }
 
@@ -141,7 +163,7 @@ export class MemoGossip {
       validate: (data) => {
         const o = decodeCborMap(data, 'memo gossip')
         if (o.type !== 'memo' || Object.keys(o).some(k => k !== 'type' && k !== 'entries')) throw new MalformedMessageError("memo gossip must be { type: 'memo', entries }")
-        return decodeEntries(o.entries, MAX_GOSSIP_ENTRIES, 'memo gossip')
+        return decodeEntries(o.entries, MAX_GOSSIP_ENTRIES, 'memo gossip') as WireMemoEntry[]
       },
       deliver: (from: string, entries: WireMemoEntry[]) => {
         this.counters.received++

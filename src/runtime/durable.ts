@@ -18,6 +18,8 @@ import type { NodeCore } from './node-core.js'
 
 /** Deltas after a full manifest before the next full one. */
 export const COMPACT_AFTER = 32
+/** Pages asked of a replica in one request (within its reply frame). */
+const MAX_PAGES_PER_GET = 900
 /** Results of the last calls a snapshot keeps (a call sent again after a restart is answered from them). */
 export const RESULTS_KEPT = 16
 /** Largest result a snapshot keeps; a larger one sent again after a restart fails, saying so. */
@@ -72,6 +74,8 @@ export interface SnapshotTransport {
   drop: (peer: string, key: string) => Promise<void>
   /** Pull an object by CID (verified) from nodes that hold it. */
   pull: (cid: string, holders: string[]) => Promise<Uint8Array>
+  /** Snapshot objects among `cids` that `holder` keeps, many per request (null for one it does not; not verified). */
+  getMany: (holder: string, cids: string[]) => Promise<Array<Uint8Array | null>>
 }
 
 /** One durable actor's snapshot state on its node. */
@@ -213,14 +217,9 @@ export class Durables {
     const distinct = new Map<string, Uint8Array>()
     for (const d of view.flat()) if (!isZero(d)) distinct.set(cidOfDigest(d), d)
     const bytesOf = new Map<string, Uint8Array>()
-    const queue = [...distinct.keys()]
-    await Promise.all(Array.from({ length: 16 }, async () => {
-      for (let cid = queue.pop(); cid !== undefined; cid = queue.pop()) {
-        const bytes = await this.fetch(cid, from.holders)
-        this.pin(s, await this.n.store.put(bytes, { sha256: distinct.get(cid)! }))
-        bytesOf.set(cid, bytes)
-      }
-    }))
+    for (const cid of distinct.keys()) if (this.n.store.has(cid)) bytesOf.set(cid, await this.n.store.get(cid))
+    await this.pullPages([...distinct].filter(([cid]) => !bytesOf.has(cid)), from.holders, bytesOf)
+    for (const [cid, d] of distinct) this.pin(s, await this.n.store.put(bytesOf.get(cid)!, { sha256: d }))
     s.view = view
     s.cids = view.map(pages => pages.map(d => isZero(d) ? ZERO_CID : cidOfDigest(d)))
     s.sizes = [...last.sizes]
@@ -251,6 +250,34 @@ export class Durables {
     const others = holders.filter(h => h !== this.transport?.self && h !== '')
     if (this.transport === undefined || others.length === 0) throw new Error(`snapshot object ${cid} is not on this node and no other node holds it`)
     return await this.transport.pull(cid, others)
+  }
+
+  /**
+   * Pages from the holders, many per request (a 3 MiB instance has ~800), each checked against its
+   * digest; a page no holder gives is pulled alone over the object protocol.
+   * @throws when a page cannot be had from any holder
+   */
+  private async pullPages (wanted: Array<[string, Uint8Array]>, holders: string[], into: Map<string, Uint8Array>): Promise<void> {
+    const others = holders.filter(h => h !== this.transport?.self && h !== '')
+    if (wanted.length === 0) return
+    if (this.transport === undefined || others.length === 0) throw new Error(`snapshot page ${wanted[0]![0]} is not on this node and no other node holds it`)
+    for (const holder of others) {
+      const left = wanted.filter(([cid]) => !into.has(cid))
+      for (let at = 0; at < left.length; at += MAX_PAGES_PER_GET) {
+        const batch = left.slice(at, at + MAX_PAGES_PER_GET)
+        let got: Array<Uint8Array | null>
+        try {
+          got = await this.transport.getMany(holder, batch.map(([cid]) => cid))
+        } catch {
+          break // this holder is gone: the next one
+        }
+        got.forEach((bytes, i) => {
+          // A holder may be hostile: only bytes that hash to the page's digest are taken.
+          if (bytes !== null && Buffer.compare(createHash('sha256').update(bytes).digest(), batch[i]![1]) === 0) into.set(batch[i]![0], bytes)
+        })
+      }
+    }
+    for (const [cid] of wanted) if (!into.has(cid)) into.set(cid, await this.transport.pull(cid, others))
   }
 
   private async allPages (s: DurableState): Promise<Uint8Array[]> {

@@ -2,7 +2,9 @@
 // answers to lookups), and the results it lacks found on theirs: a gossiped hint first, else a
 // lookup of every alive peer at once; the result is pulled by CID (verified) from a node that said
 // it holds it. See net/memo-protocol.ts for the wire, memo.ts for the index.
-import { lookupMemo, MemoGossip, type MemoHost, type NetNode, type WireMemoEntry } from '../net/index.js'
+import { createHash } from 'node:crypto'
+import { MemoGossip, MemoLookups, INLINE_RESULT_BYTES, type FoundMemoEntry, type MemoHost, type NetNode, type WireMemoEntry } from '../net/index.js'
+import { parseCid } from '../objects/index.js'
 import type { MemoIndex } from './memo.js'
 import type { MemoRemote } from './interface.js'
 
@@ -18,10 +20,12 @@ const MAX_ASKED = 64
  */
 export class FabricMemo implements MemoRemote, MemoHost {
   private readonly gossip: MemoGossip
+  private readonly lookups: MemoLookups
   readonly counters = { lookups: 0, lookupFailures: 0, pullFailures: 0 }
 
   constructor (private readonly net: NetNode, private readonly index: MemoIndex, gossipMs = 250) {
     this.gossip = new MemoGossip(net, this, gossipMs)
+    this.lookups = new MemoLookups(net)
   }
 
   start (): void {
@@ -30,13 +34,16 @@ export class FabricMemo implements MemoRemote, MemoHost {
 
   stop (): void {
     this.gossip.stop()
+    this.lookups.close()
   }
 
-  held = (names: string[]): WireMemoEntry[] => {
-    const out: WireMemoEntry[] = []
+  held = async (names: string[]): Promise<FoundMemoEntry[]> => {
+    const out: FoundMemoEntry[] = []
     for (const name of names) {
       const e = this.index.get(name)
-      if (e !== undefined) out.push([name, e.cid, e.size])
+      if (e === undefined) continue
+      const bytes = e.size <= INLINE_RESULT_BYTES ? await this.index.bytesOf(e) : undefined
+      out.push(bytes === undefined ? [name, e.cid, e.size] : [name, e.cid, e.size, bytes])
     }
     return out
   }
@@ -60,25 +67,31 @@ export class FabricMemo implements MemoRemote, MemoHost {
       if (bytes !== undefined) return bytes
       this.index.forgetHint(name, hint)
     }
-    const peers = this.net.view.peers().filter(p => p.state === 'alive' && p.info.peer !== this.net.peerId).map(p => p.info.peer).slice(0, MAX_ASKED)
+    // Nodes that run work hold results; drivers never do.
+    const peers = this.net.view.peers().filter(p => p.state === 'alive' && p.info.peer !== this.net.peerId && p.info.resources.total.cpus > 0).map(p => p.info.peer).slice(0, MAX_ASKED)
     if (peers.length === 0) return undefined
     this.counters.lookups++
-    const answers = await Promise.allSettled(peers.map(async peer => ({ peer, found: await lookupMemo(this.net, peer, [name]) })))
-    const holders: string[] = []
+    // The first node that holds it answers for all: the others' answers are not waited for.
     let cid: string | undefined
-    for (const a of answers) {
-      if (a.status === 'rejected') {
-        this.counters.lookupFailures++
-        continue
+    let bytes: Uint8Array | undefined
+    const holders: string[] = []
+    await new Promise<void>(resolve => {
+      let left = peers.length
+      for (const peer of peers) {
+        this.lookups.lookup(peer, [name]).then(found => {
+          const e = found[0]
+          if (e !== undefined && (cid === undefined || e[1] === cid)) {
+            cid ??= e[1]
+            // A small result came with the answer: taken only if it hashes to its CID.
+            if (bytes === undefined && e[3] !== undefined && matches(e[3], cid)) bytes = e[3]
+            holders.push(peer)
+            resolve()
+          }
+        }, () => { this.counters.lookupFailures++ }).finally(() => { if (--left === 0) resolve() })
       }
-      const e = a.value.found[0]
-      if (e === undefined) continue
-      // Two holders of different bytes for one call: the first answer's CID wins (both verified).
-      cid ??= e[1]
-      if (e[1] === cid) holders.push(a.value.peer)
-    }
+    })
     if (cid === undefined) return undefined
-    return await this.pull(cid, holders)
+    return bytes ?? await this.pull(cid, holders)
   }
 
   private alive (peer: string): boolean {
@@ -94,4 +107,9 @@ export class FabricMemo implements MemoRemote, MemoHost {
       return undefined
     }
   }
+}
+
+/** Whether `bytes` are the object `cid` names (its SHA-256). */
+function matches (bytes: Uint8Array, cid: string): boolean {
+  return Buffer.compare(createHash('sha256').update(bytes).digest(), parseCid(cid).multihash.digest) === 0
 }

@@ -74,6 +74,18 @@ export class SnapshotKeeper {
     this.recount(k.from)
   }
 
+  /** The bytes of the objects among `cids` this keeper holds (null for the others). */
+  async get (_from: string, cids: string[]): Promise<Array<Uint8Array | null>> {
+    return await Promise.all(cids.map(async cid => {
+      if (!this.held.has(cid)) return null
+      try {
+        return await this.n.store.get(cid)
+      } catch {
+        return null
+      }
+    }))
+  }
+
   /** Peer `peer` left the fabric: the snapshots of actors it owned go (their actors went with it). */
   ownerGone (peer: string): void {
     for (const [key, k] of [...this.kept]) if (k.owner === peer) this.drop(peer, key)

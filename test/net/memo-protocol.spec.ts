@@ -6,7 +6,7 @@ import path from 'node:path'
 import '../../src/net/polyfill.js'
 import { lpStream } from '@libp2p/utils'
 import * as cborg from 'cborg'
-import { createNetNode, lookupMemo, MEMO_PROTOCOL, MemoGossip, memoService, type NetNode, type WireMemoEntry } from '../../src/net/index.js'
+import { createNetNode, MEMO_PROTOCOL, MemoGossip, MemoLookups, memoService, type NetNode, type FoundMemoEntry, type WireMemoEntry } from '../../src/net/index.js'
 import { decodeEntries } from '../../src/net/memo-protocol.js'
 import { cidOfBytesSync } from '../../src/objects/index.js'
 import { nodeResources, rmDir, tmpDir, waitFor } from './helpers.js'
@@ -19,7 +19,8 @@ describe('net/memo-protocol', function () {
   let dir: string
   let holder: NetNode
   let asker: NetNode
-  const held = new Map<string, WireMemoEntry>([[name(1), [name(1), CID, 3]]])
+  let lookups: MemoLookups
+  const held = new Map<string, FoundMemoEntry>([[name(1), [name(1), CID, 3]], [name(5), [name(5), CID, 3, Uint8Array.of(1, 2, 3)]]])
 
   before(async () => {
     dir = tmpDir()
@@ -27,28 +28,32 @@ describe('net/memo-protocol', function () {
       dataDir: path.join(dir, 'h'),
       listen: ['/ip4/127.0.0.1/tcp/0'],
       resources: () => nodeResources(1),
-      services: [memoService(names => names.flatMap(n => held.has(n) ? [held.get(n)!] : []))]
+      services: [memoService(async names => names.flatMap(n => held.has(n) ? [held.get(n)!] : []))]
     })
     asker = await createNetNode({ dataDir: path.join(dir, 'a'), listen: ['/ip4/127.0.0.1/tcp/0'], resources: () => nodeResources(1), bootstrap: holder.multiaddrs() })
     await waitFor(() => asker.view.get(holder.peerId)?.state === 'alive', 'the nodes see each other', 20_000)
+    lookups = new MemoLookups(asker)
   })
 
   after(async () => {
+    lookups?.close()
     await asker?.stop({ leave: false })
     await holder?.stop({ leave: false })
     rmDir(dir)
   })
 
-  it('a lookup answers the names held there, and only those asked', async () => {
-    assert.deepEqual(await lookupMemo(asker, holder.peerId, [name(1), name(2)]), [[name(1), CID, 3]])
-    assert.deepEqual(await lookupMemo(asker, holder.peerId, [name(2)]), [])
+  it('a lookup answers the names held there, and only those asked; lookups sent at once share a session', async () => {
+    assert.deepEqual(await lookups.lookup(holder.peerId, [name(1), name(2)]), [[name(1), CID, 3]])
+    assert.deepEqual(await lookups.lookup(holder.peerId, [name(2)]), [])
+    const many = await Promise.all([1, 2, 1].map(async i => await lookups.lookup(holder.peerId, [name(i)])))
+    assert.deepEqual(many, [[[name(1), CID, 3]], [], [[name(1), CID, 3]]])
   })
 
   it('gossip brings a node\'s new entries to its peers, with the signed sender', async () => {
     const heard: Array<[string, WireMemoEntry[]]> = []
     let recent: WireMemoEntry[] = []
-    const sender = new MemoGossip(holder, { held: () => [], heard: () => {}, recent: () => recent.splice(0) }, 60_000)
-    const receiver = new MemoGossip(asker, { held: () => [], heard: (peer, entries) => { heard.push([peer, entries]) }, recent: () => [] }, 60_000)
+    const sender = new MemoGossip(holder, { held: async () => [], heard: () => {}, recent: () => recent.splice(0) }, 60_000)
+    const receiver = new MemoGossip(asker, { held: async () => [], heard: (peer, entries) => { heard.push([peer, entries]) }, recent: () => [] }, 60_000)
     sender.start()
     receiver.start()
     try {
@@ -64,6 +69,10 @@ describe('net/memo-protocol', function () {
       sender.stop()
       receiver.stop()
     }
+  })
+
+  it('a small result\'s bytes come with the answer', async () => {
+    assert.deepEqual(await lookups.lookup(holder.peerId, [name(5)]), [[name(5), CID, 3, Uint8Array.of(1, 2, 3)]])
   })
 
   it('refuses malformed lookups and entries, saying what is wrong, and keeps serving', async () => {
@@ -82,6 +91,6 @@ describe('net/memo-protocol', function () {
       await stream.close().catch(() => {})
     }
     // Still serving.
-    assert.deepEqual(await lookupMemo(asker, holder.peerId, [name(1)]), [[name(1), CID, 3]])
+    assert.deepEqual(await lookups.lookup(holder.peerId, [name(1)]), [[name(1), CID, 3]])
   })
 })

@@ -90,7 +90,8 @@ describe('runtime/durable: snapshots, chains and replicas', function () {
         await keeper.hold('home', req)
       },
       drop: async (_peer, key) => { keeper.drop('home', key) },
-      pull: async (cid) => await replicaCore.store.get(cid)
+      pull: async (cid) => await replicaCore.store.get(cid),
+      getMany: async (_holder, cids) => await keeper.get('elsewhere', cids)
     }
     const node = new Durables(home)
     node.transport = transport
