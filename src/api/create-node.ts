@@ -223,7 +223,8 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
   runtime.setActorForwarder(forwarder)
   memo = new FabricMemo(node, runtime.memo)
   // Durable actors' snapshots: copied to other nodes, restored from them.
-  runtime.setSnapshotTransport(new FabricSnapshots(node))
+  const snapshots = new FabricSnapshots(node)
+  runtime.setSnapshotTransport(snapshots)
   runtime.setMemoRemote(memo)
   memo.start()
   // A peer gone for good owns nothing any more: its results kept here are dropped.
@@ -284,6 +285,7 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
         try {
           await metricsServer?.stop()
           memo!.stop()
+          snapshots.close()
           await forwarder.stop()
           await node.stop({ leave: true })
         } finally {

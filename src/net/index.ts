@@ -22,7 +22,7 @@ export type { RemoteTaskRequest, TaskExecutor, RunRemoteTaskOptions } from './ta
 export { fixedResources } from './node-resources.js'
 export { collectiveService, CollectiveSessions, COLLECTIVE_PROTOCOL, PIECE_ELEMENTS, type CollectiveHost, type WireGroup, type WireChunk } from './collective-protocol.js'
 export { snapshotService, SnapshotSessions, SNAPSHOT_PROTOCOL, MAX_SNAPSHOT_FRAME_BYTES, MAX_HOLD_BYTES, type SnapshotKeeperHost } from './snapshot-protocol.js'
-export { memoService, MemoLookups, MemoGossip, MEMO_PROTOCOL, MEMO_TOPIC, MAX_LOOKUP_NAMES, type MemoHost, type WireMemoEntry, type FoundMemoEntry, INLINE_RESULT_BYTES } from './memo-protocol.js'
+export { memoService, MemoLookups, MemoGossip, MEMO_PROTOCOL, MEMO_TOPIC, MAX_LOOKUP_NAMES, type MemoHost, type FoundMemoEntry, INLINE_RESULT_BYTES } from './memo-protocol.js'
 export { openTopic, MAX_TOPIC_MESSAGE_BYTES } from './topics.js'
 export { placementService, PlacementSessions, decodePlacementRequest, PLACEMENT_PROTOCOL, type BundleHost, type BundleSessionOwner, type WireBundle } from './placement-protocol.js'
 export { openActorSession, serveActorStream, decodeActorOpen, decodeActorRequest } from './actor-protocol.js'

@@ -1,12 +1,13 @@
 // Sharing memoised results across a fabric (see runtime/memo.ts): gossip of recent entries plus a
 // lookup protocol for the rest.
 //
-// Gossip, topic `fabric/<name>/memo`: each node publishes the entries it added since its last
-// message, at most every `intervalMs` and at most MAX_GOSSIP_ENTRIES per message (a burst beyond
-// that is found by lookup instead). A receiver keeps them as hints (bounded, least recently used
-// evicted): the node holding the result is the message's signed sender.
+// Gossip, topic `fabric/<name>/memo`: each node publishes the names of the calls it added results
+// for since its last message, at most every `intervalMs` and at most MAX_GOSSIP_ENTRIES per message
+// (a burst beyond that is found by lookup instead). A receiver keeps them as hints (bounded, least
+// recently used evicted): the node holding the result is the message's signed sender, asked first.
+// Gossip names calls, never results: a result's CID is told only to a node that names its call.
 //
-//   { type: 'memo', entries: [[name, cid, size], ...] }
+//   { type: 'memo', names: [name, ...] }
 //
 // Lookup, `/fabric/memo/1`: one long-lived stream per pair of nodes (a session), answered in order,
 // length-prefixed CBOR frames:
@@ -47,7 +48,6 @@ const MEMO_MAX_INBOUND_STREAMS = 64
 const NAME_RE = /^[A-Za-z0-9_-]{43}$/
 
 /** A call name and the result a node holds for it. */
-export type WireMemoEntry = [name: string, cid: string, size: number]
 /** A lookup's answer: an entry, with a small result's bytes (unverified: the asker checks them against the CID). */
 export type FoundMemoEntry = [name: string, cid: string, size: number, bytes?: Uint8Array]
 
@@ -58,10 +58,10 @@ export const INLINE_RESULT_BYTES = 16 * 1024
 export interface MemoHost {
   /** The entries held here among `names`, with a small result's bytes. */
   held: (names: string[]) => Promise<FoundMemoEntry[]>
-  /** Node `peer` says it holds these. */
-  heard: (peer: string, entries: WireMemoEntry[]) => void
-  /** Entries added here since the last call, oldest first. */
-  recent: () => WireMemoEntry[]
+  /** Node `peer` says it holds results for these calls. */
+  heard: (peer: string, names: string[]) => void
+  /** Names of the calls added here since the last call, oldest first. */
+  recent: () => string[]
 }
 
 /** Check a list of entries (gossip or a lookup's answer). */
@@ -162,13 +162,15 @@ export class MemoGossip {
     this.topic = this.net.topic(MEMO_TOPIC, {
       validate: (data) => {
         const o = decodeCborMap(data, 'memo gossip')
-        if (o.type !== 'memo' || Object.keys(o).some(k => k !== 'type' && k !== 'entries')) throw new MalformedMessageError("memo gossip must be { type: 'memo', entries }")
-        return decodeEntries(o.entries, MAX_GOSSIP_ENTRIES, 'memo gossip') as WireMemoEntry[]
+        if (o.type !== 'memo' || Object.keys(o).some(k => k !== 'type' && k !== 'names')) throw new MalformedMessageError("memo gossip must be { type: 'memo', names }")
+        const names = o.names
+        if (!Array.isArray(names) || names.length > MAX_GOSSIP_ENTRIES || !names.every(n => typeof n === 'string' && NAME_RE.test(n))) throw new MalformedMessageError(`memo gossip: names must be up to ${MAX_GOSSIP_ENTRIES} call names`)
+        return names as string[]
       },
-      deliver: (from: string, entries: WireMemoEntry[]) => {
+      deliver: (from: string, names: string[]) => {
         this.counters.received++
-        this.counters.entries += entries.length
-        this.host.heard(from, entries)
+        this.counters.entries += names.length
+        this.host.heard(from, names)
       }
     })
     this.timer = setInterval(() => { void this.flush() }, this.intervalMs)
@@ -179,9 +181,8 @@ export class MemoGossip {
   async flush (): Promise<void> {
     const recent = this.host.recent()
     if (recent.length === 0 || this.topic === undefined) return
-    const entries = recent.slice(-MAX_GOSSIP_ENTRIES)
     this.counters.published++
-    await this.topic.publish(encode({ type: 'memo', entries }))
+    await this.topic.publish(encode({ type: 'memo', names: recent.slice(-MAX_GOSSIP_ENTRIES) }))
   }
 
   stop (): void {

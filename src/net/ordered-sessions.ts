@@ -14,7 +14,7 @@ interface Session {
   lp: ReturnType<typeof frameStream>
   stream: Stream
   /** Requests sent, answered in order. */
-  pending: Array<{ resolve: (reply: Record<string, unknown>) => void, reject: (e: Error) => void, timer: NodeJS.Timeout }>
+  pending: Array<{ resolve: (reply: Record<string, unknown>) => void, reject: (e: Error) => void, timer: NodeJS.Timeout | undefined }>
   writes: Promise<void>
 }
 
@@ -45,12 +45,16 @@ export class OrderedSessions {
    */
   async request (peer: string, frames: Uint8Array[]): Promise<Record<string, unknown>> {
     const session = await this.session(peer)
+    const entry: Session['pending'][number] = { resolve: () => {}, reject: () => {}, timer: undefined }
     const answered = new Promise<Record<string, unknown>>((resolve, reject) => {
-      const timer = setTimeout(() => { this.broke(peer, session, new Error(`no reply in ${this.init.timeoutMs} ms`)) }, this.init.timeoutMs)
-      session.pending.push({ resolve, reject, timer })
+      entry.resolve = resolve
+      entry.reject = reject
     })
+    session.pending.push(entry)
     session.writes = session.writes.then(async () => {
       for (const f of frames) await session.lp.write(f, { signal: AbortSignal.timeout(this.init.timeoutMs) })
+      // The reply's clock starts once the request is sent (not while it waits behind others).
+      if (session.pending.includes(entry)) entry.timer = setTimeout(() => { this.broke(peer, session, new Error(`no reply in ${this.init.timeoutMs} ms`)) }, this.init.timeoutMs)
     }).catch(err => { this.broke(peer, session, err) })
     return await answered
   }

@@ -23,7 +23,7 @@ import { BULK_RECEIVE_BUFFER_BYTES } from './constants.js'
 import { MalformedMessageError } from './errors.js'
 import { OrderedSessions } from './ordered-sessions.js'
 import { decodeCborMap, encode } from './messages.js'
-import { serializeError } from '../errors/index.js'
+import { QuotaExceededError, serializeError } from '../errors/index.js'
 import { parseCid } from '../objects/cid.js'
 import type { NetNode, ProtocolService } from './interface.js'
 
@@ -36,8 +36,10 @@ const SNAPSHOT_FRAME_TIMEOUT_MS = 30_000
 const SNAPSHOT_IDLE_TIMEOUT_MS = 5 * 60_000
 const SNAPSHOT_MAX_INBOUND_STREAMS = 64
 const KEY_RE = /^[0-9a-zA-Z-]{8,64}$/
-/** Most page bytes one request may send (a durable actor's memory is within its cap, 256 MiB by default). */
-export const MAX_HOLD_BYTES = 512 * 1024 * 1024
+/** Most page bytes a peer may have in flight to a node, over all its sessions (a durable actor's memory is within its cap, 256 MiB by default). */
+export const MAX_HOLD_BYTES = 256 * 1024 * 1024
+/** Most page bytes in flight to a node from all peers. */
+const MAX_BUFFERED_BYTES = 1024 * 1024 * 1024
 
 /** What the protocol asks of the node keeping copies (runtime/snapshot-keeper.ts). Each throws the refusal it answers with. */
 export interface SnapshotKeeperHost {
@@ -52,19 +54,41 @@ export const MAX_GET_CIDS = 900
 
 /** `/fabric/snapshot/1` as a node serves it. */
 export function snapshotService (host: SnapshotKeeperHost): ProtocolService {
+  // Page bytes received and not yet handed to the keeper, per peer and in all: bounded, so
+  // that no peer (or all of them together) can make a node buffer without end.
+  const budget: Budget = { perPeer: new Map(), total: 0 }
   return {
     protocol: SNAPSHOT_PROTOCOL,
     maxInboundStreams: SNAPSHOT_MAX_INBOUND_STREAMS,
-    serve: async (stream, from, log) => { await serve(stream, from, host, log) }
+    serve: async (stream, from, log) => { await serve(stream, from, host, log, budget) }
   }
 }
 
-async function serve (stream: Stream, from: string, host: SnapshotKeeperHost, log: Logger): Promise<void> {
+interface Budget { perPeer: Map<string, number>, total: number }
+
+async function serve (stream: Stream, from: string, host: SnapshotKeeperHost, log: Logger, budget: Budget): Promise<void> {
+  const mine = { bytes: 0 }
+  try {
+    await serveSession(stream, from, host, log, budget, mine)
+  } finally {
+    // What this session buffered and never handed over is given back.
+    give(budget, from, mine.bytes)
+  }
+}
+
+function give (budget: Budget, from: string, bytes: number): void {
+  if (bytes === 0) return
+  const left = (budget.perPeer.get(from) ?? 0) - bytes
+  if (left > 0) budget.perPeer.set(from, left)
+  else budget.perPeer.delete(from)
+  budget.total -= bytes
+}
+
+async function serveSession (stream: Stream, from: string, host: SnapshotKeeperHost, log: Logger, budget: Budget, mine: { bytes: number }): Promise<void> {
   // Pages come in frames back to back: the reader buffers the muxer's whole window (a smaller
   // buffer overflows while a frame is handled, and the stream is reset).
   const lp = frameStream(stream, MAX_SNAPSHOT_FRAME_BYTES, BULK_RECEIVE_BUFFER_BYTES)
   let pages: Uint8Array[] = []
-  let bytes = 0
   const answer = async (frame: Record<string, unknown>): Promise<void> => { await lp.write(encode(frame), { signal: AbortSignal.timeout(SNAPSHOT_FRAME_TIMEOUT_MS) }) }
   for (;;) {
     const frame = await readRequest(stream, lp, SNAPSHOT_IDLE_TIMEOUT_MS, log)
@@ -79,8 +103,7 @@ async function serve (stream: Stream, from: string, host: SnapshotKeeperHost, lo
       } else {
       if (o.type === 'pages') {
         if (Object.keys(o).length !== 2 || !Array.isArray(o.pages) || !o.pages.every(p => p instanceof Uint8Array)) throw new MalformedMessageError("snapshot pages must be { type: 'pages', pages: [bytes] }")
-        for (const p of o.pages as Uint8Array[]) bytes += p.byteLength
-        if (bytes > MAX_HOLD_BYTES) throw new MalformedMessageError(`snapshot pages: more than ${MAX_HOLD_BYTES} bytes in one request`)
+        charge(budget, from, mine, (o.pages as Uint8Array[]).reduce((s, p) => s + p.byteLength, 0))
         pages.push(...o.pages as Uint8Array[])
         continue
       }
@@ -90,6 +113,7 @@ async function serve (stream: Stream, from: string, host: SnapshotKeeperHost, lo
         // A small snapshot's pages come in the hold itself (one frame).
         if (o.pages !== undefined) {
           if (!Array.isArray(o.pages) || !o.pages.every(p => p instanceof Uint8Array)) throw new MalformedMessageError('snapshot hold: pages must be a list of bytes')
+          charge(budget, from, mine, (o.pages as Uint8Array[]).reduce((s, p) => s + p.byteLength, 0))
           pages.push(...o.pages as Uint8Array[])
         }
         request = { type: 'hold', key: o.key, ...(o.owner === undefined ? {} : { owner: o.owner as string }), manifest: o.manifest, full: o.full }
@@ -104,7 +128,6 @@ async function serve (stream: Stream, from: string, host: SnapshotKeeperHost, lo
     }
     const taken = pages
     pages = []
-    bytes = 0
     try {
       if (request.type === 'get') {
         await answer({ type: 'objects', objects: await host.get(from, request.cids) })
@@ -117,8 +140,25 @@ async function serve (stream: Stream, from: string, host: SnapshotKeeperHost, lo
       }
     } catch (err) {
       await answer({ type: 'error', error: serializeError(err) })
+    } finally {
+      give(budget, from, mine.bytes)
+      mine.bytes = 0
     }
   }
+}
+
+/**
+ * Count `bytes` of pages buffered for `from`.
+ * @throws QuotaExceededError past MAX_HOLD_BYTES for the peer or MAX_BUFFERED_BYTES in all (the session ends)
+ */
+function charge (budget: Budget, from: string, mine: { bytes: number }, bytes: number): void {
+  const peer = budget.perPeer.get(from) ?? 0
+  if (peer + bytes > MAX_HOLD_BYTES || budget.total + bytes > MAX_BUFFERED_BYTES) {
+    throw new QuotaExceededError(`quota 'snapshots' reached: ${peer > 0 ? `${peer} bytes of snapshot pages from this peer are in flight here` : 'snapshot pages in flight here'} (at most ${MAX_HOLD_BYTES} per peer, ${MAX_BUFFERED_BYTES} in all)`, { quota: 'snapshots', limit: MAX_HOLD_BYTES })
+  }
+  budget.perPeer.set(from, peer + bytes)
+  budget.total += bytes
+  mine.bytes += bytes
 }
 
 /**

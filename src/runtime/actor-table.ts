@@ -63,9 +63,17 @@ export class ActorTable {
     // A durable actor resumes from its last snapshot: this node's (a restart in place), or the one
     // its owner names (a restart here after its node was lost).
     const s = a.durable
+    // A restart in place resumes from the last snapshot taken: the ones being stored first.
+    if (s !== undefined) await this.n.durables.settled(s)
     const from = s?.latest ?? s?.spec.restore
     const restore = s === undefined || from === undefined ? undefined : await this.n.durables.image(s, from)
-    a.ref = await this.n.pool.createActor(component, a.cls, argBytes, { timeoutMs: a.options.timeoutMs, gpu: holdsGpus(a.options.resources), ...(s === undefined ? {} : { durable: true }), ...(restore === undefined ? {} : { restore }) })
+    const ref = await this.n.pool.createActor(component, a.cls, argBytes, { timeoutMs: a.options.timeoutMs, gpu: holdsGpus(a.options.resources), ...(s === undefined ? {} : { durable: true }), ...(restore === undefined ? {} : { restore }) })
+    // Killed while it was (re)started: the new instance goes at once.
+    if (a.state === 'dead') {
+      void this.n.pool.destroyActor(ref).catch(() => {})
+      return
+    }
+    a.ref = ref
     a.state = 'alive'
     this.pumpActor(a)
   }
@@ -129,7 +137,7 @@ export class ActorTable {
     try {
       // A call the state already includes (its owner sent it again after a restart): its kept result.
       const known = s === undefined ? undefined : this.n.durables.answered(s, t.seq)
-      if (known === null) throw new ActorDiedError(`${describe(t)} ran before the actor restarted, but its result was not kept (over ${RESULT_KEPT_BYTES} bytes, or one of more than ${RESULTS_KEPT} calls answered since)`)
+      if (known === null) throw new ActorDiedError(`${describe(t)} ran before the actor restarted, but its result was not kept (it failed, was over ${RESULT_KEPT_BYTES} bytes, or more than ${RESULTS_KEPT} calls ran since)`)
       if (known !== undefined) await this.n.tasks.succeed(t, known)
       else await this.run(a, t, s)
     } catch (err) {
@@ -149,9 +157,12 @@ export class ActorTable {
   /** Run call `t` on the actor's instance (a durable actor's state is kept before it settles). */
   private async run (a: ActorRecord, t: TaskRecord, s: DurableState | undefined): Promise<void> {
     let delta: SnapshotDelta | undefined
+    // A snapshot that could not be stored: the state goes back to the last one that was (a restart).
+    if (s?.lost !== undefined) throw new ActorDiedError(`durable actor '${a.cls}' restarts from its last stored snapshot: a later one could not be stored (${s.lost.message})`, { cause: s.lost })
     const built = this.n.tasks.buildArgs(t.args, describe(t))
     built.catch(() => {}) // observed below, maybe after the calls before it are sent
     const due = s !== undefined && ++s.since >= s.spec.every
+    if (due) s.since = 0
     // Calls reach the pool in queue order: each is sent once its arguments are built and the
     // call before it is sent (pool.invoke queues a call synchronously).
     const sent = (a.sent ?? Promise.resolve()).then(async () => {
@@ -173,8 +184,12 @@ export class ActorTable {
   }
 
   private async snapshot (a: ActorRecord, s: DurableState, delta: SnapshotDelta, seq: number | undefined, result?: Uint8Array): Promise<void> {
-    const ref = await this.n.durables.commit(s, delta, { ...(seq === undefined ? {} : { seq }), ...(result === undefined ? {} : { result }) })
-    a.onSnapshot?.(ref)
+    try {
+      await this.n.durables.commit(s, delta, { ...(seq === undefined ? {} : { seq }), ...(result === undefined ? {} : { result }) }, ref => { a.onSnapshot?.(ref) })
+    } catch (err) {
+      // The call ran but its state is not kept: restart from the last snapshot (the call runs again there).
+      throw new ActorDiedError(`durable actor '${a.cls}': the snapshot after its call could not be stored: ${(err as Error).message}`, { cause: err })
+    }
   }
 
   /** The actor's instance is gone: restart it (and retry the call) if its options allow. */

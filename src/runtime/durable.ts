@@ -18,6 +18,10 @@ import type { NodeCore } from './node-core.js'
 
 /** Deltas after a full manifest before the next full one. */
 export const COMPACT_AFTER = 32
+/** Memories an instance may have, and the most bytes of one (wasm32). */
+const MAX_MEMORIES = 16
+const MAX_MEMORY_BYTES = 2 ** 32
+const WASM_PAGE = 65536
 /** Pages asked of a replica in one request (within its reply frame). */
 const MAX_PAGES_PER_GET = 900
 /** Results of the last calls a snapshot keeps (a call sent again after a restart is answered from them). */
@@ -94,6 +98,13 @@ export class DurableState {
   readonly pinned = new Set<string>()
   /** Per replica, the manifest it last took: a replica that missed one is sent a full snapshot. */
   readonly acked = new Map<string, string>()
+  /** The snapshots taken but not stored yet, in order (see Durables.commit). */
+  pending: Promise<void> = Promise.resolve()
+  /** The actor is gone: snapshots stored after this are let go at once. */
+  released = false
+  /** A snapshot that could not be stored (the store failed): the state since is not kept. */
+  lost: Error | undefined
+
   constructor (readonly spec: DurableSpec, readonly owner?: string) {}
 }
 
@@ -121,10 +132,31 @@ export class Durables {
   }
 
   /**
-   * Store what changed after a call (with its sequence number and result), as the actor's new
-   * snapshot, and copy it to the replicas. Resolves once it is held where it will be found.
+   * Take what changed after a call (with its sequence number and result) as the actor's new
+   * snapshot; resolves once the call may be answered. With replicas, that is once they hold it
+   * (its node may die next). Without, the snapshot is stored after the answer, while the actor runs
+   * its next call: until then the delta is held here, and a restart in place waits for it
+   * (`settled`). Snapshots are stored one after another, in order; `onRef` is told of each.
    */
-  async commit (s: DurableState, delta: SnapshotDelta, call: { seq?: number, result?: Uint8Array }): Promise<SnapshotRef> {
+  async commit (s: DurableState, delta: SnapshotDelta, call: { seq?: number, result?: Uint8Array }, onRef?: (ref: SnapshotRef) => void): Promise<void> {
+    const stored = s.pending.then(async () => await this.persist(s, delta, call))
+    s.pending = stored.then(ref => { if (s.released) this.keepOnly(s, new Set()); else onRef?.(ref) }, (err: unknown) => {
+      // Not stored: the worker's copy has moved on, so later deltas would leave these pages out.
+      // The actor restarts from the last stored snapshot before its next call (ActorTable).
+      s.lost = err as Error
+      if (s.released) this.keepOnly(s, new Set())
+    })
+    const copied = this.transport !== undefined && s.spec.replicas > 0 && this.transport.replicasFor(s.spec.key, s.spec.replicas).length > 0
+    if (copied) await stored
+  }
+
+  /** Resolves once every snapshot taken of `s` is stored (a restart resumes from the last). */
+  async settled (s: DurableState): Promise<void> {
+    await s.pending
+  }
+
+  /** Store a snapshot and copy it to the replicas; resolves once it is held where it will be found. */
+  private async persist (s: DurableState, delta: SnapshotDelta, call: { seq?: number, result?: Uint8Array }): Promise<SnapshotRef> {
     const store = this.n.store
     const changedPages: Uint8Array[] = []
     const changed: Array<[number, number, Uint8Array]> = []
@@ -188,7 +220,6 @@ export class Durables {
       }
     }
     s.latest = { cid, holders }
-    s.since = 0
     return s.latest
   }
 
@@ -198,21 +229,23 @@ export class Durables {
    */
   async image (s: DurableState, from: SnapshotRef): Promise<SnapshotImage> {
     const chain: Manifest[] = []
-    const cids: string[] = []
+    const manifests = new Map<string, Uint8Array>()
     for (let cid: string | undefined = from.cid; cid !== undefined;) {
-      const m = parseManifest(await this.fetch(cid, from.holders), cid)
+      const bytes = await this.fetch(cid, from.holders)
+      const m = parseManifest(bytes, cid)
       chain.unshift(m)
-      cids.push(cid)
+      manifests.set(cid, bytes)
       cid = m.base
       if (chain.length > COMPACT_AFTER + 1) throw new Error(`snapshot ${from.cid} has a chain of more than ${COMPACT_AFTER + 1} manifests`)
     }
+    if (chain[0]!.base !== undefined || chain[0]!.digests === undefined) throw new Error(`snapshot ${from.cid} does not start from a full manifest`)
     const view: Uint8Array[][] = chain[0]!.digests!.map(d => split(d))
     for (const m of chain.slice(1)) {
       m.sizes.forEach((size, i) => { const v = view[i] ??= []; while (v.length < size / SNAPSHOT_PAGE_BYTES) v.push(ZERO_DIGEST) })
       for (const [mem, index, digest] of m.changed!) view[mem]![index] = digest
     }
     const last = chain[chain.length - 1]!
-    for (const cid of cids) this.pin(s, await this.n.store.put(await this.fetch(cid, from.holders)))
+    for (const bytes of manifests.values()) this.pin(s, await this.n.store.put(bytes))
     // Pages pulled a few at a time: a 3 MiB instance has ~800.
     const distinct = new Map<string, Uint8Array>()
     for (const d of view.flat()) if (!isZero(d)) distinct.set(cidOfDigest(d), d)
@@ -228,6 +261,9 @@ export class Durables {
     s.depth = last.depth
     s.latest = { cid: from.cid, holders: [this.transport?.self ?? '', ...from.holders.filter(h => h !== this.transport?.self)] }
     s.acked.clear()
+    s.lost = undefined
+    // Released while it was restored (the actor was killed): what it pinned goes too.
+    if (s.released) this.keepOnly(s, new Set())
     this.counters.restores++
     return {
       memories: view.map((pages, i) => ({
@@ -240,6 +276,7 @@ export class Durables {
 
   /** The actor is gone for good: its snapshots go here and on its replicas. */
   release (s: DurableState): void {
+    s.released = true
     this.keepOnly(s, new Set())
     for (const peer of s.acked.keys()) void this.transport?.drop(peer, s.spec.key).catch(() => {})
     s.acked.clear()
@@ -335,12 +372,17 @@ export function parseManifest (bytes: Uint8Array, cid: string): Manifest {
   const bad = (why: string): never => { throw new Error(`snapshot manifest ${cid} is malformed: ${why}`) }
   if (m === null || typeof m !== 'object' || m.v !== 1) return bad('not a version 1 manifest')
   if (m.page !== SNAPSHOT_PAGE_BYTES) return bad(`pages of ${String(m.page)} bytes, this node reads ${SNAPSHOT_PAGE_BYTES}`)
-  if (!Array.isArray(m.sizes) || !m.sizes.every(x => Number.isSafeInteger(x) && x % SNAPSHOT_PAGE_BYTES === 0)) return bad('sizes')
+  // Bounded by what an instance can have: a peer's manifest must not make this node loop or allocate without end.
+  if (!Array.isArray(m.sizes) || m.sizes.length === 0 || m.sizes.length > MAX_MEMORIES || !m.sizes.every(x => Number.isSafeInteger(x) && x >= 0 && x <= MAX_MEMORY_BYTES && x % WASM_PAGE === 0)) return bad(`sizes (1-${MAX_MEMORIES} memories, each a multiple of 64 KiB up to 4 GiB)`)
+  const pages = m.sizes.map(x => x / SNAPSHOT_PAGE_BYTES)
   if (m.base === undefined) {
-    if (!Array.isArray(m.digests) || m.digests.length !== m.sizes.length || !m.digests.every((d, i) => d instanceof Uint8Array && d.length === m.sizes![i]! / SNAPSHOT_PAGE_BYTES * 32)) return bad('digests')
-  } else if (typeof m.base !== 'string' || !Array.isArray(m.changed) || !m.changed.every(c => Array.isArray(c) && c.length === 3 && Number.isSafeInteger(c[0]) && Number.isSafeInteger(c[1]) && c[2] instanceof Uint8Array && c[2].length === 32)) {
+    if (!Array.isArray(m.digests) || m.digests.length !== m.sizes.length || !m.digests.every((d, i) => d instanceof Uint8Array && d.length === pages[i]! * 32)) return bad('digests')
+  } else if (typeof m.base !== 'string' || m.base.length > 128 || !Array.isArray(m.changed) || m.changed.length > pages.reduce((a, b) => a + b, 0) ||
+    !m.changed.every(c => Array.isArray(c) && c.length === 3 && Number.isSafeInteger(c[0]) && c[0] >= 0 && c[0] < pages.length && Number.isSafeInteger(c[1]) && c[1] >= 0 && c[1] < pages[c[0]]! && c[2] instanceof Uint8Array && c[2].length === 32)) {
     return bad('base and changed')
   }
-  if (!Array.isArray(m.globals) || !Array.isArray(m.results) || !Number.isSafeInteger(m.applied) || !Number.isSafeInteger(m.depth)) return bad('globals, results, applied or depth')
+  if (!Array.isArray(m.globals) || m.globals.length > 100_000 || !m.globals.every(g => typeof g === 'number' || typeof g === 'bigint' || g === null)) return bad('globals')
+  if (!Array.isArray(m.results) || m.results.length > RESULTS_KEPT || !m.results.every(r => Array.isArray(r) && r.length === 2 && Number.isSafeInteger(r[0]) && (r[1] === null || r[1] instanceof Uint8Array))) return bad('results')
+  if (!Number.isSafeInteger(m.applied) || !Number.isSafeInteger(m.depth) || m.depth! < 0 || m.depth! > COMPACT_AFTER) return bad('applied or depth')
   return m as Manifest
 }

@@ -111,6 +111,8 @@ export class GuestServices {
     const t = this.taskOf(ctx)
     try {
       assertReadable(this.n, t, id, 'get')
+      // Whether it times out depends on timing, not on the task's arguments.
+      if (timeoutMs !== undefined && t?.options.memo === true) throw notDeterministic('get with a timeout')
     } catch (err) {
       throw this.hostFailure(err)
     }
@@ -149,7 +151,9 @@ export class GuestServices {
     const id = this.n.objects.put(bytes.byteLength <= INLINE_LIMIT ? bytes.slice() : bytes, nested)
     // A memoised generator keeps its items' bytes: the memo's value is the list of them.
     if (t.options.memo === true && t.stream.kept !== null) {
-      if (nested.length > 0) t.stream.kept = null
+      t.stream.keptBytes = (t.stream.keptBytes ?? 0) + bytes.byteLength
+      // Not kept once it holds refs, or past what the memo index could keep anyway.
+      if (nested.length > 0 || t.stream.keptBytes > this.n.memo.maxBytes) t.stream.kept = null
       else (t.stream.kept ??= []).push(bytes.byteLength <= INLINE_LIMIT ? bytes.slice() : bytes)
     }
     t.stream.items.push(id)
@@ -319,9 +323,7 @@ export class GuestServices {
   guestCallActor (actorId: string, method: string, args: Uint8Array, options: Uint8Array, ctx: HostContext): string {
     try {
       this.n.assertRunning()
-      if (this.taskOf(ctx)?.options.memo === true) {
-        throw Object.assign(new Error(`a memoised task may not call actor method '${method}': an actor's state changes between calls, so the task's result would not follow from its arguments (leave memo out of this task, or pass what it needs from the actor as an argument)`), { kind: 'not-deterministic' })
-      }
+      if (this.taskOf(ctx)?.options.memo === true) throw notDeterministic(`call actor method '${method}'`, 'an actor\'s state changes between calls', 'pass what it needs from the actor as an argument')
       return this.handToGuest(guestCallActor(this.actorCalls, actorId, method, args, options, this.taskOf(ctx)?.job, (ids, what) => this.assertGuestRefs(ids, ctx, what)), ctx)
     } catch (err) {
       throw this.hostFailure(err)
@@ -378,6 +380,8 @@ export class GuestServices {
   async guestWait (ids: string[], numReturns: number, timeoutMs: number | undefined, ctx: HostContext): Promise<string[]> {
     try {
       this.assertGuestRefs(ids, ctx, 'wait')
+      // Which refs are ready first (or by a timeout) depends on timing, not on the task's arguments.
+      if ((timeoutMs !== undefined || numReturns < ids.length) && this.taskOf(ctx)?.options.memo === true) throw notDeterministic('wait for some of its refs, or with a timeout')
     } catch (err) {
       throw this.hostFailure(err)
     }
@@ -443,4 +447,9 @@ function kindOf (e: Error): string {
     case 'InfeasibleTaskError': return 'infeasible'
     default: return e.name
   }
+}
+
+/** A memoised task doing what would make its result depend on more than its arguments. */
+function notDeterministic (what: string, why = 'what it gives depends on timing', instead = 'wait for every ref, without a timeout'): Error {
+  return Object.assign(new Error(`a memoised task may not ${what}: ${why}, so the task's result would not follow from its arguments (leave memo out of this task, or ${instead})`), { kind: 'not-deterministic' })
 }

@@ -3,8 +3,8 @@
 // lookup of every alive peer at once; the result is pulled by CID (verified) from a node that said
 // it holds it. See net/memo-protocol.ts for the wire, memo.ts for the index.
 import { createHash } from 'node:crypto'
-import { MemoGossip, MemoLookups, INLINE_RESULT_BYTES, type FoundMemoEntry, type MemoHost, type NetNode, type WireMemoEntry } from '../net/index.js'
-import { parseCid } from '../objects/index.js'
+import { MemoGossip, MemoLookups, INLINE_RESULT_BYTES, type FoundMemoEntry, type MemoHost, type NetNode } from '../net/index.js'
+import { mayHoldRefs, parseCid } from '../objects/index.js'
 import type { MemoIndex } from './memo.js'
 import type { MemoRemote } from './interface.js'
 
@@ -48,12 +48,12 @@ export class FabricMemo implements MemoRemote, MemoHost {
     return out
   }
 
-  heard = (peer: string, entries: WireMemoEntry[]): void => {
+  heard = (peer: string, names: string[]): void => {
     if (peer === this.net.peerId) return
-    for (const [name, cid, size] of entries) this.index.hint(name, { cid, size, peer })
+    for (const name of names) this.index.hint(name, { peer })
   }
 
-  recent = (): WireMemoEntry[] => this.index.drainRecent().map(([name, e]) => [name, e.cid, e.size])
+  recent = (): string[] => this.index.drainRecent().map(([name]) => name)
 
   /** Publish this node's new entries now (tests; the gossip does it every interval). */
   async flush (): Promise<void> {
@@ -61,14 +61,20 @@ export class FabricMemo implements MemoRemote, MemoHost {
   }
 
   async find (name: string): Promise<Uint8Array | undefined> {
+    // The node gossip says holds it is asked first, alone.
     const hint = this.index.hintOf(name)
     if (hint !== undefined && this.alive(hint.peer)) {
-      const bytes = await this.pull(hint.cid, [hint.peer])
+      const bytes = await this.ask([hint.peer], name)
       if (bytes !== undefined) return bytes
       this.index.forgetHint(name, hint)
     }
     // Nodes that run work hold results; drivers never do.
-    const peers = this.net.view.peers().filter(p => p.state === 'alive' && p.info.peer !== this.net.peerId && p.info.resources.total.cpus > 0).map(p => p.info.peer).slice(0, MAX_ASKED)
+    const peers = this.net.view.peers().filter(p => p.state === 'alive' && p.info.peer !== this.net.peerId && p.info.resources.total.cpus > 0 && p.info.peer !== hint?.peer).map(p => p.info.peer).slice(0, MAX_ASKED)
+    return await this.ask(peers, name)
+  }
+
+  /** Ask `peers` at once; the result's bytes from the first that holds it (checked against its CID), or undefined. */
+  private async ask (peers: string[], name: string): Promise<Uint8Array | undefined> {
     if (peers.length === 0) return undefined
     this.counters.lookups++
     // The first node that holds it answers for all: the others' answers are not waited for.
@@ -91,7 +97,10 @@ export class FabricMemo implements MemoRemote, MemoHost {
       }
     })
     if (cid === undefined) return undefined
-    return bytes ?? await this.pull(cid, holders)
+    const got = bytes ?? await this.pull(cid, holders)
+    // A result holding refs names another node's objects, not content: never a memo's (a node that
+    // says otherwise is wrong or hostile). The call runs here instead.
+    return got === undefined || mayHoldRefs(got) ? undefined : got
   }
 
   private alive (peer: string): boolean {

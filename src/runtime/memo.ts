@@ -32,8 +32,8 @@ export interface MemoEntry {
   size: number
 }
 
-/** A result another node said it holds. */
-export interface MemoHint extends MemoEntry {
+/** A node that said it holds a result (its gossip names the call, not the result's CID). */
+export interface MemoHint {
   peer: string
 }
 
@@ -71,7 +71,8 @@ export class MemoIndex {
   private recent: Array<[string, MemoEntry]> = []
   private bytes = 0
   private readonly maxEntries: number
-  private readonly maxBytes: number
+  /** Bytes of results kept at most (a result over it is not kept). */
+  readonly maxBytes: number
   private readonly maxHints: number
   readonly counters = { hits: 0, remoteHits: 0, misses: 0, evictions: 0 }
 

@@ -24,6 +24,8 @@ export interface Stream {
   waiters: Array<() => void>
   /** A memoised generator's items as yielded (null once one held refs: such a stream is not kept). */
   kept?: Uint8Array[] | null
+  /** Bytes of the items yielded so far (a memoised generator's). */
+  keptBytes?: number
 }
 
 export interface TaskRecord {

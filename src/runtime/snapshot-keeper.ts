@@ -5,6 +5,7 @@
 import { cidOfDigest } from '../objects/index.js'
 import { QuotaExceededError } from '../errors/index.js'
 import { parseManifest, split } from './durable.js'
+import { SNAPSHOT_PAGE_BYTES } from '../exec/snapshot.js'
 import type { NodeCore } from './node-core.js'
 
 /** Bytes of snapshots one peer may have kept here. */
@@ -16,12 +17,17 @@ interface Kept {
   owner: string | undefined
   pinned: Map<string, number>
   bytes: number
+  /** The objects of the current chain, and of the chain before it (kept too: see `hold`). */
+  chain: Set<string>
+  previous: Set<string>
 }
 
 export class SnapshotKeeper {
   private readonly kept = new Map<string, Kept>()
   private readonly held = new Map<string, number>()
   private readonly bytesOf = new Map<string, number>()
+  /** Holds of one key run one after another (a resent hold may overlap the first). */
+  private readonly queues = new Map<string, Promise<void>>()
 
   constructor (private readonly n: NodeCore) {}
 
@@ -30,32 +36,54 @@ export class SnapshotKeeper {
   }
 
   /**
-   * Keep snapshot `manifest` of `key` with `pages`.
-   * @throws QuotaExceededError past KEEPER_BYTES_PER_PEER for the sender; Error for a delta of no
-   *   chain held here, or a full snapshot naming a page not sent
+   * Keep snapshot `manifest` of `key` with `pages` (4 KiB each). A full snapshot starts a chain:
+   * the chain it replaces is kept until the next full one, so an owner that missed the newest
+   * snapshot (its node died before it heard) can still restore from the one before.
+   * @throws QuotaExceededError past KEEPER_BYTES_PER_PEER for the sender; Error for a page of
+   *   another size, a delta of no chain held here, or a full snapshot naming a page neither sent
+   *   nor kept for this key
    */
   async hold (from: string, req: { key: string, owner?: string, manifest: Uint8Array, pages: Uint8Array[], full: boolean }): Promise<void> {
+    const run = (this.queues.get(req.key) ?? Promise.resolve()).then(async () => { await this.holdNow(from, req) })
+    const queued = run.catch(() => {})
+    this.queues.set(req.key, queued)
+    void queued.then(() => { if (this.queues.get(req.key) === queued) this.queues.delete(req.key) })
+    await run
+  }
+
+  private async holdNow (from: string, req: { key: string, owner?: string, manifest: Uint8Array, pages: Uint8Array[], full: boolean }): Promise<void> {
     const store = this.n.store
+    for (const p of req.pages) if (p.byteLength !== SNAPSHOT_PAGE_BYTES) throw new Error(`a snapshot page has ${p.byteLength} bytes, not ${SNAPSHOT_PAGE_BYTES}`)
     /** CIDs put by this request, each holding the pin of its put until taken over. */
     const put: string[] = []
     try {
       const manifestCid = await store.put(req.manifest)
       put.push(manifestCid)
       const m = parseManifest(req.manifest, manifestCid)
-      const k = this.kept.get(req.key) ?? { from, owner: req.owner, pinned: new Map<string, number>(), bytes: 0 }
-      if (!req.full && !k.pinned.has(m.base ?? '')) throw new Error(`snapshot ${manifestCid} of ${req.key} changes ${m.base ?? 'nothing'}, which this node does not hold: send a full snapshot`)
+      const known = this.kept.get(req.key)
+      if (known !== undefined && known.from !== from && known.owner !== undefined && req.owner !== known.owner) throw new Error(`snapshots of ${req.key} are kept for another owner`)
+      const k = known ?? { from, owner: req.owner, pinned: new Map<string, number>(), bytes: 0, chain: new Set<string>(), previous: new Set<string>() }
+      if (!req.full && !k.chain.has(m.base ?? '')) throw new Error(`snapshot ${manifestCid} of ${req.key} changes ${m.base ?? 'nothing'}, which this node does not hold: send a full snapshot`)
       const incoming = req.pages.reduce((s, p) => s + p.byteLength, 0) + req.manifest.byteLength
       const used = (this.bytesOf.get(from) ?? 0) - (k.from === from && req.full ? k.bytes : 0)
       if (used + incoming > KEEPER_BYTES_PER_PEER) throw new QuotaExceededError(`quota 'snapshots' of limit ${KEEPER_BYTES_PER_PEER} bytes reached on this node for ${from}`, { quota: 'snapshots', limit: KEEPER_BYTES_PER_PEER })
       for (const p of req.pages) put.push(await store.put(p))
-      const keep = req.full ? new Set([manifestCid, ...m.digests!.flatMap(d => split(d)).map(d => cidOfDigest(d))]) : undefined
-      // Every page a full manifest names must be here now (sent, or kept before).
-      if (keep !== undefined) for (const cid of keep) if (!store.has(cid)) throw new Error(`snapshot ${manifestCid} of ${req.key} names page ${cid}, which was not sent`)
+      const named = req.full ? new Set([manifestCid, ...m.digests!.flatMap(d => split(d)).map(d => cidOfDigest(d))]) : undefined
+      // Every page a full manifest names was sent now or is kept for this key already: a hold
+      // never pins (and so never serves) an object the sender did not have.
+      if (named !== undefined) for (const cid of named) if (!put.includes(cid) && !k.pinned.has(cid)) throw new Error(`snapshot ${manifestCid} of ${req.key} names page ${cid}, which was not sent`)
       for (const cid of put.splice(0)) this.take(k, cid)
-      // Named but held here for another reason: this key keeps a pin of its own.
-      if (keep !== undefined) for (const cid of keep) if (!k.pinned.has(cid)) { store.pin(cid); this.take(k, cid) }
-      if (keep !== undefined) for (const cid of [...k.pinned.keys()]) if (!keep.has(cid)) this.unpin(k, cid)
-      const before = this.kept.get(req.key)?.from
+      if (named !== undefined) {
+        // The chain replaced is kept until the next full snapshot; the one before it goes.
+        const keep = new Set([...named, ...k.chain])
+        for (const cid of [...k.pinned.keys()]) if (!keep.has(cid)) this.unpin(k, cid)
+        k.previous = k.chain
+        k.chain = named
+      } else {
+        k.chain.add(manifestCid)
+        for (const p of m.changed!) k.chain.add(cidOfDigest(p[2]))
+      }
+      const before = known?.from
       k.from = from
       k.owner = req.owner ?? k.owner
       this.kept.set(req.key, k)
@@ -66,29 +94,43 @@ export class SnapshotKeeper {
     }
   }
 
-  drop (_from: string, key: string): void {
+  /** The actor ended: its copies go (only its owner, or the node that sent them, may say so). */
+  drop (from: string, key: string): void {
     const k = this.kept.get(key)
     if (k === undefined) return
-    for (const cid of [...k.pinned.keys()]) this.unpin(k, cid)
-    this.kept.delete(key)
-    this.recount(k.from)
+    if (from !== k.from && from !== k.owner) throw new Error(`snapshots of ${key} were sent by another node: only it or the actor's owner may drop them`)
+    this.forget(key, k)
   }
 
-  /** The bytes of the objects among `cids` this keeper holds (null for the others). */
-  async get (_from: string, cids: string[]): Promise<Array<Uint8Array | null>> {
-    return await Promise.all(cids.map(async cid => {
-      if (!this.held.has(cid)) return null
+  /** The bytes of the objects among `cids` this keeper holds (null for the others, and past `maxBytes` in all). */
+  async get (_from: string, cids: string[], maxBytes = 3 * 1024 * 1024 + 512 * 1024): Promise<Array<Uint8Array | null>> {
+    const seen = new Set<string>()
+    let room = maxBytes
+    const out: Array<Uint8Array | null> = []
+    for (const cid of cids) {
+      if (!this.held.has(cid) || seen.has(cid)) { out.push(null); continue }
+      seen.add(cid)
+      const size = this.n.store.size(cid) ?? Infinity
+      if (size > room) { out.push(null); continue }
+      room -= size
       try {
-        return await this.n.store.get(cid)
+        out.push(await this.n.store.get(cid))
       } catch {
-        return null
+        out.push(null)
       }
-    }))
+    }
+    return out
   }
 
   /** Peer `peer` left the fabric: the snapshots of actors it owned go (their actors went with it). */
   ownerGone (peer: string): void {
-    for (const [key, k] of [...this.kept]) if (k.owner === peer) this.drop(peer, key)
+    for (const [key, k] of [...this.kept]) if (k.owner === peer) this.forget(key, k)
+  }
+
+  private forget (key: string, k: Kept): void {
+    for (const cid of [...k.pinned.keys()]) this.unpin(k, cid)
+    this.kept.delete(key)
+    this.recount(k.from)
   }
 
   stats (): { keys: number, objects: number } {

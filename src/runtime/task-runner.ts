@@ -165,7 +165,8 @@ export class TaskRunner {
       const digest = takeDigest(out)
       // Kept before the result is settled: whoever learns of the result can find it by name here.
       const kept = memo === undefined ? undefined : memoValue(t, out)
-      if (kept !== undefined) await this.n.memo.remember(memo!, kept, kept === out ? digest : undefined)
+      // Best effort: a store that cannot keep it (full) does not fail a call that ran.
+      if (kept !== undefined) await this.n.memo.remember(memo!, kept, kept === out ? digest : undefined).catch(() => {})
       await this.succeed(t, out, digest)
     } catch (err) {
       this.failAttempt(t, err as Error)
@@ -212,8 +213,8 @@ export class TaskRunner {
     }
     if (bytes === undefined) return undefined
     this.n.memo.counters.remoteHits++
-    // Held here from now on: this node answers for it too.
-    await this.n.memo.remember(name, bytes)
+    // Held here from now on: this node answers for it too (best effort).
+    await this.n.memo.remember(name, bytes).catch(() => {})
     return bytes
   }
 

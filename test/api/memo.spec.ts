@@ -113,6 +113,7 @@ describe('api: memoised tasks (embedded)', function () {
     assert.throws(() => m.square.options({ memo: 'yes' as unknown as boolean }), /option memo must be a boolean/)
     const counter = await m.Counter.create()
     await assert.rejects(fabric.get(m.readCounter.options({ memo: true }).remote(counter)), /memoised task may not call actor method 'value'/)
+    await assert.rejects(fabric.get(m.getWithTimeout.options({ memo: true }).remote(1)), /memoised task may not get with a timeout/)
     // Without memo the same task reads the actor.
     assert.equal(await fabric.get(m.readCounter.remote(counter)), 0)
   })

@@ -5,8 +5,8 @@
 // of a chain they do not hold, and let go of what a newer full snapshot no longer names.
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { createObjectStore, type ObjectStore } from '../../src/objects/index.js'
-import { COMPACT_AFTER, DurableState, Durables, type SnapshotTransport } from '../../src/runtime/durable.js'
+import { createObjectStore, encode, type ObjectStore } from '../../src/objects/index.js'
+import { COMPACT_AFTER, DurableState, Durables, type SnapshotRef, type SnapshotTransport } from '../../src/runtime/durable.js'
 import { SnapshotKeeper } from '../../src/runtime/snapshot-keeper.js'
 import { SNAPSHOT_PAGE_BYTES, type SnapshotDelta } from '../../src/exec/snapshot.js'
 import type { NodeCore } from '../../src/runtime/node-core.js'
@@ -27,6 +27,14 @@ class Model {
   }
 }
 
+/** Commit and wait until stored; the snapshot's ref. */
+async function commit (node: Durables, s: DurableState, delta: SnapshotDelta, call: { seq?: number, result?: Uint8Array }): Promise<SnapshotRef> {
+  let ref: SnapshotRef | undefined
+  await node.commit(s, delta, call, r => { ref = r })
+  await node.settled(s)
+  return ref!
+}
+
 describe('runtime/durable: snapshots, chains and replicas', function () {
   this.timeout(60_000)
   let stores: ObjectStore[]
@@ -45,7 +53,7 @@ describe('runtime/durable: snapshots, chains and replicas', function () {
     const model = new Model()
     const taken: Array<{ cid: string, pages: Uint8Array[], fill: number }> = []
     for (let call = 1; call <= 2 * COMPACT_AFTER + 5; call++) {
-      const ref = await node.commit(s, model.change([call % PAGES, (call * 7) % PAGES], call & 0xff), { seq: call, result: Uint8Array.of(call & 0xff) })
+      const ref = await commit(node, s, model.change([call % PAGES, (call * 7) % PAGES], call & 0xff), { seq: call, result: Uint8Array.of(call & 0xff) })
       taken.push({ cid: ref.cid, pages: model.pages.map(p => p.slice()), fill: call & 0xff })
       // Objects kept: at most the pages of the memory now and those changed along the chain, plus its manifests.
       assert.ok(s.pinned.size <= PAGES + 2 * (COMPACT_AFTER + 1) + COMPACT_AFTER + 1, `${s.pinned.size} objects kept after ${call} calls`)
@@ -97,13 +105,13 @@ describe('runtime/durable: snapshots, chains and replicas', function () {
     node.transport = transport
     const s = new DurableState({ every: 1, replicas: 1, key: 'actor-key-2' }, 'owner-peer')
     const model = new Model()
-    let ref = await node.commit(s, model.change([1], 1), {})
+    let ref = await commit(node, s, model.change([1], 1), {})
     assert.deepEqual(ref.holders, ['home', 'replica'])
-    ref = await node.commit(s, model.change([2], 2), {})
+    ref = await commit(node, s, model.change([2], 2), {})
     failNext = true
-    ref = await node.commit(s, model.change([3], 3), {})
+    ref = await commit(node, s, model.change([3], 3), {})
     assert.deepEqual(ref.holders, ['home'], 'a failed copy: held here only')
-    ref = await node.commit(s, model.change([4], 4), {})
+    ref = await commit(node, s, model.change([4], 4), {})
     assert.deepEqual(sent.map(x => x.full), [true, false, true], 'full, delta, then full again after the miss')
     assert.equal(sent[0]!.pages, 2, 'each distinct page once (15 zero pages are one)')
     assert.equal(sent[1]!.pages, 1)
@@ -120,5 +128,28 @@ describe('runtime/durable: snapshots, chains and replicas', function () {
     keeper.ownerGone('owner-peer')
     assert.deepEqual(keeper.stats(), { keys: 0, objects: 0 })
     assert.equal(replicaCore.store.stats().objects, 0)
+  })
+
+  it('a replica refuses what would let a peer pin or read objects it did not send, and drops only when the sender or owner says', async () => {
+    const core = { store: await store() } as unknown as NodeCore
+    const keeper = new SnapshotKeeper(core)
+    // An object on the replica for another reason (another job's), which the hold names but does not send.
+    const secret = page(9)
+    await core.store.put(secret)
+    const manifest = (pages: Uint8Array[]): Uint8Array => encode({ v: 1, page: SNAPSHOT_PAGE_BYTES, sizes: [PAGES * SNAPSHOT_PAGE_BYTES], digests: [Buffer.concat(Array.from({ length: PAGES }, (_, i) => digest(pages[i % pages.length]!)))], depth: 0, globals: [], applied: -1, results: [] })
+    await assert.rejects(keeper.hold('peer-a', { key: 'actor-key-4', manifest: manifest([secret]), pages: [], full: true }), /names page .* which was not sent/)
+    assert.equal(keeper.holds(await core.store.put(secret)), false)
+    await assert.rejects(keeper.hold('peer-a', { key: 'actor-key-4', manifest: manifest([page(1)]), pages: [new Uint8Array(100)], full: true }), /100 bytes, not 4096/)
+    await keeper.hold('peer-a', { key: 'actor-key-4', owner: 'owner-a', manifest: manifest([page(1)]), pages: [page(1)], full: true })
+    assert.throws(() => keeper.drop('stranger', 'actor-key-4'), /only it or the actor's owner may drop them/)
+    await assert.rejects(keeper.hold('peer-b', { key: 'actor-key-4', owner: 'owner-b', manifest: manifest([page(2)]), pages: [page(2)], full: true }), /kept for another owner/)
+    // The chain a full snapshot replaces stays until the next one.
+    const first = await core.store.put(manifest([page(1)]))
+    await keeper.hold('peer-a', { key: 'actor-key-4', owner: 'owner-a', manifest: manifest([page(2)]), pages: [page(2)], full: true })
+    assert.ok(keeper.holds(first), 'the chain before is still kept')
+    await keeper.hold('peer-a', { key: 'actor-key-4', owner: 'owner-a', manifest: manifest([page(3)]), pages: [page(3)], full: true })
+    assert.equal(keeper.holds(first), false, 'two full snapshots later it goes')
+    keeper.drop('owner-a', 'actor-key-4')
+    assert.deepEqual(keeper.stats(), { keys: 0, objects: 0 })
   })
 })

@@ -61,9 +61,9 @@ describe('runtime/memo', () => {
     await memo.remember('a', Uint8Array.of(1))
     assert.deepEqual(memo.drainRecent().map(([n]) => n), ['a'])
     assert.deepEqual(memo.drainRecent(), [])
-    memo.hint('a', { cid: 'c', size: 1, peer: 'p' })
+    memo.hint('a', { peer: 'p' })
     assert.equal(memo.hintOf('a'), undefined, 'held here: no hint needed')
-    for (const n of ['h1', 'h2', 'h3']) memo.hint(n, { cid: 'c', size: 1, peer: 'p' })
+    for (const n of ['h1', 'h2', 'h3']) memo.hint(n, { peer: 'p' })
     assert.equal(memo.hintOf('h1'), undefined)
     assert.equal(memo.stats().hints, 2)
     const h = memo.hintOf('h3')!
