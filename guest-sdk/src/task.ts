@@ -59,7 +59,6 @@ export function task<Args extends unknown[], R> (fn: (...args: Args) => R, decla
   }
   const streaming = fn instanceof GeneratorFunction
   const memo = declared.memo === true
-  if (memo && streaming) throw new TypeError('task(fn, { memo: true }): a generator cannot be memoised (its items are objects of their own); leave memo out')
   const t = { [TASK_BRAND]: true as const, fn, streaming, memo } as Task<Args, R>
   Object.assign(t, remoteFunction(t, memo ? { memo } : {}))
   return Object.freeze(t)

@@ -44,7 +44,7 @@ export interface GuestTaskOptions {
 export interface TaskDeclaration {
   /**
    * The task is a pure function of its arguments: drivers and guests call it memoised unless they
-   * say `memo: false` (see GuestTaskOptions.memo). Not for generators.
+   * say `memo: false` (see GuestTaskOptions.memo). A generator's items are kept as one list.
    */
   memo?: boolean
 }
