@@ -207,7 +207,7 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
       actors: new RemoteActorHost(runtime, executor),
       // The state API: this node's rows, and unless asked for itself only, every node's in view.
       state: async (req) => await answerState(req, runtime, net!),
-      services: [logService(logAnswer), placementService(bundleHost(runtime)), collectiveService(collectiveHost(runtime)), memoService(async names => await memo?.held(names) ?? []), snapshotService(runtime.snapshotKeeper), ...(init.services ?? [])]
+      services: [logService(logAnswer), placementService(bundleHost(runtime)), collectiveService(collectiveHost(runtime)), memoService(async (names, inlineBytes) => await memo?.held(names, inlineBytes) ?? []), snapshotService(runtime.snapshotKeeper), ...(init.services ?? [])]
     }, init.hooks ?? {})
   } catch (err) {
     await runtime.stop()

@@ -56,8 +56,8 @@ export const INLINE_RESULT_BYTES = 16 * 1024
 
 /** What the protocol asks of the node's memo index. */
 export interface MemoHost {
-  /** The entries held here among `names`, with a small result's bytes. */
-  held: (names: string[]) => Promise<FoundMemoEntry[]>
+  /** The entries held here among `names`, with small results' bytes up to `inlineBytes` in all (only those are read). */
+  held: (names: string[], inlineBytes: number) => Promise<FoundMemoEntry[]>
   /** Node `peer` says it holds results for these calls. */
   heard: (peer: string, names: string[]) => void
   /** Names of the calls added here since the last call, oldest first. */
@@ -107,13 +107,8 @@ async function serveLookup (stream: Stream, held: MemoHost['held'], log: Logger)
       await refuse(stream, lp, err, log)
       return
     }
-    // Bytes ride along while the frame has room for them.
-    let room = MAX_MEMO_FRAME_BYTES - 1024 - names.length * 160
-    const entries = (await held(names)).map(e => {
-      if (e[3] === undefined) return e
-      room -= e[3].byteLength
-      return room >= 0 ? e : [e[0], e[1], e[2]]
-    })
+    // Bytes ride along while the frame has room for them: the host reads no more than that.
+    const entries = await held(names, MAX_MEMO_FRAME_BYTES - 1024 - names.length * 160)
     await lp.write(encode({ type: 'found', entries }), { signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) })
   }
 }

@@ -139,15 +139,16 @@ export class Durables {
    * (`settled`). Snapshots are stored one after another, in order; `onRef` is told of each.
    */
   async commit (s: DurableState, delta: SnapshotDelta, call: { seq?: number, result?: Uint8Array }, onRef?: (ref: SnapshotRef) => void): Promise<void> {
-    const stored = s.pending.then(async () => await this.persist(s, delta, call))
+    // Chosen once per snapshot (a hash per peer in view): the same ones decide the wait and the copies.
+    const replicas = this.transport === undefined || s.spec.replicas === 0 ? [] : this.transport.replicasFor(s.spec.key, s.spec.replicas)
+    const stored = s.pending.then(async () => await this.persist(s, delta, call, replicas))
     s.pending = stored.then(ref => { if (s.released) this.keepOnly(s, new Set()); else onRef?.(ref) }, (err: unknown) => {
       // Not stored: the worker's copy has moved on, so later deltas would leave these pages out.
       // The actor restarts from the last stored snapshot before its next call (ActorTable).
       s.lost = err as Error
       if (s.released) this.keepOnly(s, new Set())
     })
-    const copied = this.transport !== undefined && s.spec.replicas > 0 && this.transport.replicasFor(s.spec.key, s.spec.replicas).length > 0
-    if (copied) await stored
+    if (replicas.length > 0) await stored
   }
 
   /** Resolves once every snapshot taken of `s` is stored (a restart resumes from the last). */
@@ -156,7 +157,7 @@ export class Durables {
   }
 
   /** Store a snapshot and copy it to the replicas; resolves once it is held where it will be found. */
-  private async persist (s: DurableState, delta: SnapshotDelta, call: { seq?: number, result?: Uint8Array }): Promise<SnapshotRef> {
+  private async persist (s: DurableState, delta: SnapshotDelta, call: { seq?: number, result?: Uint8Array }, replicas: string[]): Promise<SnapshotRef> {
     const store = this.n.store
     const changedPages: Uint8Array[] = []
     const changed: Array<[number, number, Uint8Array]> = []
@@ -183,7 +184,6 @@ export class Durables {
       s.results.push([call.seq, call.result !== undefined && call.result.byteLength <= RESULT_KEPT_BYTES ? call.result : null])
       if (s.results.length > RESULTS_KEPT) s.results.shift()
     }
-    const replicas = this.transport === undefined || s.spec.replicas === 0 ? [] : this.transport.replicasFor(s.spec.key, s.spec.replicas)
     // A full manifest starts a chain: the first, every COMPACT_AFTER, and whenever a replica lacks the chain.
     const full = s.latest === undefined || s.depth >= COMPACT_AFTER || replicas.some(r => s.acked.get(r) !== s.latest?.cid)
     const manifest: Manifest = {

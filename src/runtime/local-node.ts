@@ -2,6 +2,8 @@
 // they make. It wires its parts, each a file of one concern: the objects it owns (ObjectOwner),
 // its tasks (TaskRunner), its actors (ActorTable) and what it serves guests (GuestServices), over
 // the state they share (NodeCore). Placement decisions are the local policy's (scheduler/).
+// Over 500 lines: this is the node's one facade (the driver faces and the net side call only it);
+// each method is a line or two handing over to the part that does the work.
 import { InvalidComponentError, loadComponent, parseManifest, type CompiledComponent, type Manifest } from '../component/index.js'
 import { createExecPool, type PoolStats } from '../exec/index.js'
 import { createObjectStore } from '../objects/index.js'

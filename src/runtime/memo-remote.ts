@@ -37,12 +37,15 @@ export class FabricMemo implements MemoRemote, MemoHost {
     this.lookups.close()
   }
 
-  held = async (names: string[]): Promise<FoundMemoEntry[]> => {
+  held = async (names: string[], inlineBytes: number): Promise<FoundMemoEntry[]> => {
     const out: FoundMemoEntry[] = []
+    let room = inlineBytes
     for (const name of names) {
       const e = this.index.get(name)
       if (e === undefined) continue
-      const bytes = e.size <= INLINE_RESULT_BYTES ? await this.index.bytesOf(e) : undefined
+      const inline = e.size <= INLINE_RESULT_BYTES && e.size <= room
+      if (inline) room -= e.size
+      const bytes = inline ? await this.index.bytesOf(e) : undefined
       out.push(bytes === undefined ? [name, e.cid, e.size] : [name, e.cid, e.size, bytes])
     }
     return out

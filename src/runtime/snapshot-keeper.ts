@@ -87,8 +87,11 @@ export class SnapshotKeeper {
       k.from = from
       k.owner = req.owner ?? k.owner
       this.kept.set(req.key, k)
-      if (before !== undefined && before !== from) this.recount(before)
-      this.recount(from)
+      // The last sender of a key pays for all of it.
+      if (before !== undefined && before !== from) {
+        this.account(before, -k.bytes)
+        this.account(from, k.bytes)
+      }
     } finally {
       for (const cid of put) store.unpin(cid) // refused: nothing of it stays
     }
@@ -130,7 +133,6 @@ export class SnapshotKeeper {
   private forget (key: string, k: Kept): void {
     for (const cid of [...k.pinned.keys()]) this.unpin(k, cid)
     this.kept.delete(key)
-    this.recount(k.from)
   }
 
   stats (): { keys: number, objects: number } {
@@ -146,6 +148,7 @@ export class SnapshotKeeper {
     const size = this.n.store.size(cid) ?? 0
     k.pinned.set(cid, size)
     k.bytes += size
+    this.account(k.from, size)
     this.held.set(cid, (this.held.get(cid) ?? 0) + 1)
   }
 
@@ -154,16 +157,16 @@ export class SnapshotKeeper {
     if (size === undefined) return
     k.pinned.delete(cid)
     k.bytes -= size
+    this.account(k.from, -size)
     const n = (this.held.get(cid) ?? 1) - 1
     if (n > 0) this.held.set(cid, n)
     else this.held.delete(cid)
     this.n.store.unpin(cid)
   }
 
-  /** What `peer` has kept here: the last sender of a key pays for all of it. */
-  private recount (peer: string): void {
-    let sum = 0
-    for (const k of this.kept.values()) if (k.from === peer) sum += k.bytes
+  /** What `peer` has kept here changes by `bytes` (kept up to date, not summed per hold). */
+  private account (peer: string, bytes: number): void {
+    const sum = (this.bytesOf.get(peer) ?? 0) + bytes
     if (sum > 0) this.bytesOf.set(peer, sum)
     else this.bytesOf.delete(peer)
   }
