@@ -17,12 +17,14 @@ export interface JoinOptions {
   heartbeatMs?: number
   /** Extra environment (e.g. its own FABRIC_CACHE, as on a separate machine). */
   env?: Record<string, string>
+  /** Node flags for the process (e.g. `--cpu-prof`, which NODE_OPTIONS does not take). */
+  execArgv?: string[]
 }
 
 /** Start `fabric join` with its data in `dataDir`; resolves once it printed `ready` (60 s at most). */
 export async function joinNode (dataDir: string, options: JoinOptions = {}): Promise<JoinedNode> {
   const args = ['join', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dataDir, '--cpus', '1', '--heartbeat-ms', String(options.heartbeatMs ?? 1000), ...(options.bootstrap === undefined ? [] : ['--bootstrap', options.bootstrap])]
-  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } })
+  const proc = spawn(process.execPath, [...(options.execArgv ?? []), CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } })
   let stderr = ''
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; if (process.env.BENCH_NODE_STDERR !== undefined) process.stderr.write(d) })
   return await new Promise((resolve, reject) => {

@@ -647,12 +647,16 @@ export class ConnectedFabric implements FabricDriver {
       // Only refs still pending get a handler; done ones are known without one.
       await new Promise<void>(resolve => {
         let count = readyNow().length
-        const timer = options.timeoutMs === undefined ? undefined : setTimeout(resolve, options.timeoutMs)
+        const offs: Array<() => void> = []
+        const done = (): void => {
+          clearTimeout(timer)
+          for (const off of offs) off()
+          resolve()
+        }
+        const timer = options.timeoutMs === undefined ? undefined : setTimeout(done, options.timeoutMs)
         for (const r of refs) {
           if (this.objects.isSettled(r.id)) continue
-          void this.objects.heldOf(r).then(() => {}, () => {}).finally(() => {
-            if (++count >= numReturns) { clearTimeout(timer); resolve() }
-          })
+          offs.push(this.objects.onSettled(r.id, () => { if (++count >= numReturns) done() }))
         }
       })
     }

@@ -39,7 +39,7 @@ import type { LengthPrefixedStream } from '@libp2p/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { ACTOR_ITEM_BYTES_AHEAD, ACTOR_ITEMS_AHEAD, ACTOR_MAX_CALLS_IN_FLIGHT, ACTOR_MAX_INBOUND_STREAMS, ACTOR_OPEN_TIMEOUT_MS, ACTOR_PROTOCOL, MAX_ACTOR_REPLY_BYTES, MAX_ACTOR_REQUEST_BYTES } from './constants.js'
 import { MalformedMessageError, PeerUnreachableError } from './errors.js'
-import { frameStream, readRequest, refuse } from './frames.js'
+import { FrameWriter, frameStream, readRequest, refuse } from './frames.js'
 import { decodeCborMap, encode, jobField } from './messages.js'
 import { deserializeError, PermissionDeniedError, serializeError, type SerializedError } from '../errors/index.js'
 import { parseCid } from '../objects/cid.js'
@@ -187,11 +187,10 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
     await refuse(stream, lp, err, log)
     return
   }
-  // Replies go out one at a time; a result waits for the ones before it to be handed to the muxer.
-  let writes: Promise<void> = lp.write(encode({ type: 'created', actor, ...about })).catch(err => { log('actor session write failed - %e', err) })
-  const send = (frame: Record<string, unknown>): void => {
-    writes = writes.then(async () => { await lp.write(encode(frame)) }).catch(err => { log('actor session write failed - %e', err) })
-  }
+  // Replies go out in order, those of one turn of the event loop together.
+  const writer = new FrameWriter(stream, err => { log('actor session write failed - %e', err) })
+  const send = (frame: Record<string, unknown>): void => { writer.write(encode(frame)) }
+  send({ type: 'created', actor, ...about })
   const pending = new Set<Promise<void>>()
   let killed = false
   let unwatch: (() => void) | undefined
@@ -215,7 +214,7 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
         if (req.type === 'call' && pending.size >= ACTOR_MAX_CALLS_IN_FLIGHT) throw new MalformedMessageError(`more than ${ACTOR_MAX_CALLS_IN_FLIGHT} calls in flight on one actor session`)
         if (req.type === 'call' && killed) throw new MalformedMessageError('a call after kill')
       } catch (err) {
-        await writes
+        await writer.flushed()
         await refuse(stream, lp, err, log)
         return
       }
@@ -223,7 +222,7 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
         if (!mayKill) {
           // Not this session's to kill: the calls it made are answered, then it ends with the refusal.
           await Promise.all(pending)
-          await writes
+          await writer.flushed()
           await refuse(stream, lp, new PermissionDeniedError(`actor ${actor} was not created by this job: only its owner may kill it (a detached actor: a handle found by name in its namespace)`), log)
           return
         }
@@ -243,7 +242,7 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
           if (size > MAX_ACTOR_REPLY_BYTES - 1024) throw new MalformedMessageError(`a value ${method} yielded is ${size} bytes, over the ${MAX_ACTOR_REPLY_BYTES}-byte reply limit`)
           send({ type: 'item', id, value: item.value, ...(item.nested === undefined || item.nested.length === 0 ? {} : { nested: item.nested }) })
           if (++ahead >= ACTOR_ITEMS_AHEAD || (aheadBytes += size) >= ACTOR_ITEM_BYTES_AHEAD) {
-            await writes
+            await writer.flushed()
             ahead = 0
             aheadBytes = 0
           }
@@ -277,7 +276,7 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
     }
     // The caller closed its side: answer what is still running, then end.
     await Promise.all(pending)
-    await writes
+    await writer.flushed()
     await stream.close().catch(() => { stream.abort(new Error('closing')) })
   } finally {
     // However the session ended, an owned actor goes with it (a detached one outlives its job).
@@ -298,6 +297,9 @@ class ClientSession implements ActorSession {
   private readonly slotWaiters: Array<() => void> = []
   private nextId = 0
   private writes: Promise<void> = Promise.resolve()
+  /** Calls waiting in `writes` for a slot (later calls queue behind them). */
+  private held = 0
+  private readonly writer: FrameWriter
   private closing = false
   private endedWith?: Error | null
   private endResolve!: (e: Error | undefined) => void
@@ -311,6 +313,7 @@ class ClientSession implements ActorSession {
     if (about.methods !== undefined) this.methods = about.methods
     if (about.streaming !== undefined) this.streaming = about.streaming
     this.ended = new Promise(resolve => { this.endResolve = resolve })
+    this.writer = new FrameWriter(stream, err => { this.end(broke(this.peer, err)) })
     void this.readLoop()
   }
 
@@ -323,12 +326,21 @@ class ClientSession implements ActorSession {
     const { timeoutMs, nested, retries, onRetry, onItem, seq } = options
     const id = this.nextId++
     const result = new Promise<ActorCallResult>((resolve, reject) => { this.calls.set(id, { resolve, reject, ...(onRetry === undefined ? {} : { onRetry }), ...(onItem === undefined ? {} : { onItem }) }) })
-    // In order: a call waits for a slot behind the calls made before it.
-    this.writes = this.writes.then(async () => {
-      while (this.calls.size > ACTOR_MAX_CALLS_IN_FLIGHT && this.endedWith === undefined) await new Promise<void>(resolve => this.slotWaiters.push(resolve))
-      if (this.endedWith !== undefined) return
-      await this.lp.write(encode({ type: 'call', id, method, args, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(nested === undefined || nested.length === 0 ? {} : { nested }), ...(retries === undefined ? {} : { retries }), ...(onItem === undefined ? {} : { stream: true }), ...(seq === undefined ? {} : { seq }) }))
-    }).catch(err => { this.end(broke(this.peer, err)) })
+    const frame = encode({ type: 'call', id, method, args, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(nested === undefined || nested.length === 0 ? {} : { nested }), ...(retries === undefined ? {} : { retries }), ...(onItem === undefined ? {} : { stream: true }), ...(seq === undefined ? {} : { seq }) })
+    if (this.held === 0 && this.calls.size <= ACTOR_MAX_CALLS_IN_FLIGHT) {
+      this.writer.write(frame)
+    } else {
+      // In order: a call waits for a slot behind the calls made before it.
+      this.held++
+      this.writes = this.writes.then(async () => {
+        try {
+          while (this.calls.size > ACTOR_MAX_CALLS_IN_FLIGHT && this.endedWith === undefined) await new Promise<void>(resolve => this.slotWaiters.push(resolve))
+        } finally {
+          this.held--
+        }
+        if (this.endedWith === undefined) this.writer.write(frame)
+      }).catch(err => { this.end(broke(this.peer, err)) })
+    }
     return await result
   }
 
@@ -346,7 +358,7 @@ class ClientSession implements ActorSession {
 
   async kill (): Promise<void> {
     if (this.endedWith !== undefined || this.closing) return
-    this.writes = this.writes.then(async () => { await this.lp.write(encode({ type: 'kill' })) }).catch(() => {})
+    this.writes = this.writes.then(() => { this.writer.write(encode({ type: 'kill' })) }).catch(() => {})
     await this.close()
     // The node refuses a kill this session may not make (it was not the owner's).
     const refused = await this.ended
@@ -357,6 +369,7 @@ class ClientSession implements ActorSession {
     if (this.endedWith !== undefined || this.closing) return
     this.closing = true
     await this.writes
+    await this.writer.flushed()
     // Half-close: the node answers what is pending, then ends the stream (and kills an owned actor).
     await this.stream.close().catch(() => {})
     const timer = setTimeout(() => { this.stream.abort(new Error('actor session close timed out')) }, 10_000)

@@ -467,13 +467,23 @@ function listenError (err: unknown): unknown {
   return new NetConfigError(`cannot listen on ${details.join('; ') || 'the --listen addresses'}`, { cause: err })
 }
 
+/** Parsed peers, so a call to a known peer neither parses its PeerId nor encodes it back (bounded). */
+const targets = new Map<string, PeerId | Multiaddr>()
+const MAX_TARGETS = 4096
+
 /** A peer given as a PeerId or a multiaddr. */
 function target (peer: string): PeerId | Multiaddr {
+  const known = targets.get(peer)
+  if (known !== undefined) return known
+  let t: PeerId | Multiaddr
   try {
-    return peer.startsWith('/') ? multiaddr(peer) : peerIdFromString(peer)
+    t = peer.startsWith('/') ? multiaddr(peer) : peerIdFromString(peer)
   } catch (err) {
     throw new NetConfigError(`invalid peer '${peer}': a PeerId or a multiaddr`, { cause: err })
   }
+  if (targets.size >= MAX_TARGETS) targets.clear()
+  targets.set(peer, t)
+  return t
 }
 
 function parseAddrs (list: string[], what: string): Multiaddr[] {

@@ -36,7 +36,7 @@ import type { Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { MAX_NESTED_REFS, MAX_SPILLBACK_REASON_CHARS, MAX_SPILLBACKS, MAX_TASK_REPLY_BYTES, MAX_TASK_REQUEST_BYTES, TASK_MAX_INBOUND_STREAMS, TASK_MAX_IN_FLIGHT_PER_STREAM, TASK_OPEN_TIMEOUT_MS, TASK_PROTOCOL } from './constants.js'
 import { MalformedMessageError, PeerUnreachableError, SpilledBackError } from './errors.js'
-import { frameStream } from './frames.js'
+import { FrameWriter, frameStream } from './frames.js'
 import { decodeCborMap, encode, jobField } from './messages.js'
 import { deserializeError, serializeError, type SerializedError } from '../errors/index.js'
 import { parseCid } from '../objects/cid.js'
@@ -168,11 +168,9 @@ function decodeRefArgs (v: unknown): RefArg[] {
 export async function serveTaskStream (stream: Stream, from: PeerId, executor: TaskExecutor, log: Logger): Promise<void> {
   const lp = frameStream(stream, MAX_TASK_REQUEST_BYTES)
   const caller = from.toString()
-  // Replies go out one at a time, in the order they are ready.
-  let writes: Promise<void> = Promise.resolve()
-  const send = (frame: Record<string, unknown>): void => {
-    writes = writes.then(async () => { await lp.write(encode(frame)) }).catch(err => { log('task session write failed - %e', err) })
-  }
+  // Replies go out in the order they are ready, those of one turn of the event loop together.
+  const writer = new FrameWriter(stream, err => { log('task session write failed - %e', err) })
+  const send = (frame: Record<string, unknown>): void => { writer.write(encode(frame)) }
   const pending = new Set<Promise<void>>()
   /** Cancellers of the tasks running on this stream, by id. */
   const running = new Map<string, AbortController>()
@@ -186,7 +184,7 @@ export async function serveTaskStream (stream: Stream, from: PeerId, executor: T
       if (!first && (err as Error).name === 'UnexpectedEOFError' && stream.status === 'open') {
         // The caller closed its side: answer what is still running, then end.
         await Promise.all(pending)
-        await writes
+        await writer.flushed()
         await stream.close().catch(() => { stream.abort(new Error('closing')) })
         return
       }
@@ -197,7 +195,7 @@ export async function serveTaskStream (stream: Stream, from: PeerId, executor: T
       }
       log('refusing a task stream - %e', err)
       const error = (err as Error).name === 'TimeoutError' ? new MalformedMessageError('no task request in 30 s') : err
-      await writes
+      await writer.flushed()
       await lp.write(encode({ type: 'result', id: '', ok: false, error: serializeError(error) }), { signal: AbortSignal.timeout(1000) }).catch(() => {})
       stream.abort(err as Error)
       return
@@ -324,13 +322,14 @@ function replyError (o: Record<string, unknown>): Error {
 class TaskSession {
   readonly ended: Promise<void>
   private readonly pending = new Map<string, { resolve: (o: TaskOutcome) => void, reject: (e: Error) => void, onItem?: (item: TaskOutcome) => void }>()
-  private writes: Promise<void> = Promise.resolve()
+  private readonly writer: FrameWriter
   private nextId = 0
   private failure?: Error
   private endResolve!: () => void
 
   constructor (private readonly target: Target, private readonly stream: Stream, private readonly lp: ReturnType<typeof frameStream>) {
     this.ended = new Promise(resolve => { this.endResolve = resolve })
+    this.writer = new FrameWriter(stream, err => { this.fail(this.broke(err)) })
     void this.readLoop()
   }
 
@@ -343,15 +342,13 @@ class TaskSession {
     // Ids on the wire are this session's own: a task resubmitted to the same node never collides.
     const id = String(this.nextId++)
     const result = new Promise<TaskOutcome>((resolve, reject) => { this.pending.set(id, { resolve, reject, ...(onItem === undefined ? {} : { onItem }) }) })
-    this.writes = this.writes.then(async () => {
-      if (this.failure === undefined) await this.lp.write(encode({ ...req, id }))
-    }).catch(err => { this.fail(this.broke(err)) })
+    this.writer.write(encode({ ...req, id }))
     if (signal === undefined) return await result
     // An aborted wait stops waiting and asks the node to cancel the task (its result is dropped).
     const aborted = new Promise<never>((_resolve, reject) => {
       const onAbort = (): void => {
         if (this.pending.delete(id) && req.type === 'run') {
-          this.writes = this.writes.then(async () => { if (this.failure === undefined) await this.lp.write(encode({ type: 'cancel', id })) }).catch(() => {})
+          if (this.failure === undefined) this.writer.write(encode({ type: 'cancel', id }))
         }
         reject(signal.reason ?? new DOMException('aborted', 'AbortError'))
       }

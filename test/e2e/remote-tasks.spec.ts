@@ -111,6 +111,25 @@ describe('e2e: tasks across fabric join processes (/fabric/task/1)', function ()
       const refs = Array.from({ length: 50 }, (_, i) => m.add!.remote(i, i) as ObjectRef<number>)
       const { ready } = await fabric.wait(refs, { numReturns: 50 })
       assert.equal(ready.length, 50)
+      // wait in a loop (numReturns 1) hands back every ref once, in the order given among the ready.
+      let pending = Array.from({ length: 40 }, (_, i) => m.add!.remote(i, 1) as ObjectRef<number>)
+      const seen: ObjectRef[] = []
+      while (pending.length > 0) {
+        const r = await fabric.wait(pending, { numReturns: 1 })
+        assert.equal(r.ready.length, 1)
+        assert.equal(r.ready.length + r.pending.length, pending.length)
+        seen.push(...r.ready)
+        pending = r.pending
+      }
+      assert.equal(new Set(seen.map(r => r.id)).size, 40)
+      // A wait that times out returns what is ready so far: nothing of a task that spins.
+      const spinning = m.spin!.remote() as ObjectRef
+      const t0 = Date.now()
+      const timed = await fabric.wait([spinning, six as ObjectRef], { numReturns: 2, timeoutMs: 200 })
+      assert.ok(Date.now() - t0 < 5000, 'the wait returned at its timeout')
+      assert.deepEqual(timed.ready.map(r => r.id), [(six as ObjectRef).id])
+      assert.deepEqual(timed.pending.map(r => r.id), [spinning.id])
+      fabric.cancel(spinning)
       assert.deepEqual(await fabric.get(refs), refs.map((_, i) => 2 * i))
       await assert.rejects(fabric.get(m.failTyped!.remote('quota') as ObjectRef), (err: Error & { kind?: string }) => err.kind === 'quota')
       assert.throws(() => m.add!.options({ cpu: 1 } as never).remote(1, 2), /unknown option cpu/)
