@@ -647,17 +647,21 @@ export class ConnectedFabric implements FabricDriver {
       // Only refs still pending get a handler; done ones are known without one.
       await new Promise<void>(resolve => {
         let count = readyNow().length
-        const offs: Array<() => void> = []
+        // The pending ids, each with how many times refs names it.
+        const want = new Map<string, number>()
+        for (const r of refs) if (!this.objects.isSettled(r.id)) want.set(r.id, (want.get(r.id) ?? 0) + 1)
         const done = (): void => {
           clearTimeout(timer)
-          for (const off of offs) off()
+          off()
           resolve()
         }
         const timer = options.timeoutMs === undefined ? undefined : setTimeout(done, options.timeoutMs)
-        for (const r of refs) {
-          if (this.objects.isSettled(r.id)) continue
-          offs.push(this.objects.onSettled(r.id, () => { if (++count >= numReturns) done() }))
-        }
+        const off = this.objects.onSettled(id => {
+          const n = want.get(id)
+          if (n === undefined) return
+          want.delete(id)
+          if ((count += n) >= numReturns) done()
+        })
       })
     }
     // As the embedded fabric: at most numReturns ready, in the order given.

@@ -9,8 +9,7 @@
 //           maxRetries, retryExceptions, memo }; refs: [{ index, cid, size, holders }], arguments the
 //           node pulls by CID from the nodes holding them (args[index] is null)
 //           spilled?: times nodes already sent it back (a node spills back only below MAX_SPILLBACKS)
-//   server: { type: 'accepted', id }                                   at once, before running
-//       or: { type: 'spillback', id, to?, reason }                     not taken: place it again (on `to`, a
+//   server: { type: 'spillback', id, to?, reason }                     not taken: place it again (on `to`, a
 //           node with room as this node last heard); nothing runs here
 //   server: { type: 'result', id, ok: true, value }                    value: CBOR bytes (small results)
 //       or: { type: 'result', id, ok: true, object: { cid, size } }    a large result, kept by the node
@@ -222,7 +221,6 @@ export async function serveTaskStream (stream: Stream, from: PeerId, executor: T
         send({ type: 'spillback', id: req.id, reason: spill.reason.slice(0, MAX_SPILLBACK_REASON_CHARS), ...(spill.to === undefined ? {} : { to: spill.to }) })
         continue
       }
-      send({ type: 'accepted', id: req.id })
       const id = req.id
       const cancel = new AbortController()
       running.set(id, cancel)
@@ -368,6 +366,7 @@ class TaskSession {
     try {
       for (;;) {
         const o = decodeCborMap((await this.lp.read()).subarray(), 'task reply')
+        // Nodes before issue 18 acknowledged each request with { type: 'accepted', id }: nothing to do.
         if (o.type === 'accepted') continue
         if (o.type === 'spillback' && typeof o.id === 'string') {
           if ((o.to !== undefined && !isStr(o.to, 128)) || !isStr(o.reason, 1024)) throw new MalformedMessageError('task reply: spillback must be { type, id, reason, to? }')

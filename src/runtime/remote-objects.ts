@@ -45,8 +45,8 @@ export class RemoteObjects {
   private readonly held = new Map<string, Promise<Held>>()
   /** Refs whose task has finished, for wait without a promise per ref and call. */
   private readonly settled = new Set<string>()
-  /** Callbacks waiting for a ref to settle (see onSettled). */
-  private readonly watchers = new Map<string, Set<() => void>>()
+  /** Listeners told of each ref that settles (see onSettled). */
+  private readonly watchers = new Set<(id: string) => void>()
   /** What settled refs stand for (to find the CIDs other refs still use when one is released). */
   private readonly values = new Map<string, Held>()
   /** Large puts this driver serves by CID. */
@@ -185,28 +185,19 @@ export class RemoteObjects {
   }
 
   /**
-   * Call `fn` once when ref `id` settles (or is forgotten); the returned function unregisters it.
-   * A waiter over many refs registers one callback per pending ref and drops them all when it
-   * returns, instead of leaving a promise chain on each (wait() in a loop over a thousand refs).
+   * Call `fn` with the id of every ref that settles (or is forgotten) from now on; the returned
+   * function unregisters it. A waiter over many refs keeps one listener and a set of the ids it
+   * wants, instead of a callback on each (wait() in a loop over a thousand refs).
    */
-  onSettled (id: string, fn: () => void): () => void {
-    let set = this.watchers.get(id)
-    if (set === undefined) this.watchers.set(id, set = new Set())
-    set.add(fn)
-    return () => {
-      const s = this.watchers.get(id)
-      if (s === undefined) return
-      s.delete(fn)
-      if (s.size === 0) this.watchers.delete(id)
-    }
+  onSettled (fn: (id: string) => void): () => void {
+    this.watchers.add(fn)
+    return () => { this.watchers.delete(fn) }
   }
 
   private notify (id: string): void {
-    const set = this.watchers.get(id)
-    if (set === undefined) return
-    this.watchers.delete(id)
-    for (const fn of set) fn()
+    for (const fn of this.watchers) fn(id)
   }
+
 
   /** Whether the task behind ref `id` has finished (ready or failed). */
   isSettled (id: string): boolean {
