@@ -24,7 +24,7 @@ const wasm = await cachedBuild(path.join(here, 'guests', 'ray-qjs.ts'), path.joi
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fabric-prof-'))
 const nodes: JoinedNode[] = []
 const prof = process.env.PROFILE_NODES !== '0'
-const argv = (i: number): string[] => prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(out, `node${i}`)}`] : []
+const argv = (i: number): string[] => [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(out, `node${i}`)}`] : []), ...(process.env.NODE_ARGS ?? '').split(' ').filter(a => a !== '')]
 const env = (i: number): Record<string, string> => {
   const e: Record<string, string> = { FABRIC_CACHE: path.join(dir, `n${i}`, 'cache') }
   if (prof) {
@@ -46,6 +46,12 @@ try {
   const N = 1000
   const cpuOf = (pid: number): number => { const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); if (process.env.SPLIT !== undefined) console.log(`pid ${pid} utime ${Number(f[11]) * 10} stime ${Number(f[12]) * 10}`); return (Number(f[11]) + Number(f[12])) * 10 }
   const cpu0 = [process.cpuUsage(), ...nodes.map(n => cpuOf(n.proc.pid!))] as const
+  // Per thread of each node (the main thread's id is the pid; the others: workers, V8 and libuv helpers).
+  const threads = (pid: number): Map<string, number> => new Map(fs.readdirSync(`/proc/${pid}/task`).map(tid => {
+    const f = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return [tid, (Number(f[11]) + Number(f[12])) * 10]
+  }))
+  const threads0 = nodes.map(n => threads(n.proc.pid!))
   const t0 = performance.now()
   const h0 = process.hrtime.bigint() / 1000n
   for (let r = 0; r < rounds; r++) {
@@ -65,6 +71,11 @@ try {
   const du = process.cpuUsage(cpu0[0] as NodeJS.CpuUsage)
   const total = ops * rounds
   console.log(`cpu ms per 1k ops: driver ${((du.user + du.system) / 1000 / total * 1000).toFixed(0)}, nodes ${nodes.map((n, i) => ((cpuOf(n.proc.pid!) - (cpu0[i + 1] as number)) / total * 1000).toFixed(0)).join(' ')}`)
+  nodes.forEach((n, i) => {
+    const now = threads(n.proc.pid!)
+    const busy = [...now].map(([tid, ms]) => [tid === String(n.proc.pid) ? 'main' : tid, ms - (threads0[i]!.get(tid) ?? 0)] as const).filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1])
+    console.log(`node${i} threads (ms): ${busy.map(([t, ms]) => `${t} ${ms}`).join(', ')}`)
+  })
   await f.stop()
 } finally {
   await Promise.all(nodes.map(stopNode))
