@@ -2,7 +2,8 @@
 // model. The input is a program: an object size, a segment size, then writes (position, length).
 // Checks: a write inside the object lands exactly there and one outside is refused with a
 // RangeError before touching anything; toBytes() and parts() give the model's bytes; allocation is
-// exactly the segments written to (a holder that claims a size and sends nothing costs nothing).
+// exactly the segments written to (a holder that claims a size and sends nothing costs nothing;
+// the reserved buffer is only committed as written).
 import { PullBuffer } from '../src/net/pull-buffer.js'
 import { ByteReader, check, hex, typed } from './support/contract.js'
 

@@ -1,5 +1,6 @@
-// A pull's landing buffer: segments allocated as bytes arrive (a claimed size costs nothing until
-// bytes come), writes across segment edges, and the whole object back in order.
+// A pull's landing buffer: a claimed size costs nothing until bytes come (the reservation is only
+// committed as written; segments where it cannot be reserved), writes across segment edges, and the
+// whole object back in order, without a copy.
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { PullBuffer } from '../../src/net/pull-buffer.js'
@@ -24,6 +25,24 @@ describe('net/pull-buffer', () => {
     assert.ok(Buffer.from(b.toBytes()).equals(data))
     assert.ok(Buffer.concat([...b.parts()]).equals(data))
     assert.equal(b.allocated, data.byteLength)
+  })
+
+  it('the reserved buffer is the object (no copy); past what can be reserved, segments as bytes arrive', () => {
+    const data = randomBytes(5000)
+    const b = new PullBuffer(data.byteLength, 1024)
+    b.write(data, 0)
+    const out = b.toBytes()
+    assert.ok(Buffer.from(out).equals(data))
+    assert.equal(b.toBytes(), out, 'the same buffer each time')
+    const rss0 = process.memoryUsage().rss
+    const claimed = new PullBuffer(1024 ** 3)
+    claimed.write(new Uint8Array(10).fill(1), 0)
+    assert.equal(claimed.allocated, 4 * 1024 * 1024)
+    assert.ok(process.memoryUsage().rss - rss0 < 256 * 1024 * 1024, 'a claimed GiB is not resident')
+    // 4 GiB + 10 bytes: more than a typed array may hold here, so segments.
+    const huge = new PullBuffer(2 ** 32 + 10, 1 << 20)
+    huge.write(Uint8Array.of(1, 2, 3), 2 ** 32 + 5)
+    assert.equal(huge.allocated, 10)
   })
 
   it('a one-segment object comes back without a copy; an empty one is empty; writes past the end are refused', () => {
