@@ -52,6 +52,14 @@ try {
     return [tid, (Number(f[11]) + Number(f[12])) * 10]
   }))
   const threads0 = nodes.map(n => threads(n.proc.pid!))
+  // HEAP_SAMPLE=file: this driver's allocations during the rounds (V8's sampling heap profiler,
+  // collected objects included), written as a .heapprofile.
+  const inspector = process.env.HEAP_SAMPLE === undefined ? undefined : new (await import('node:inspector')).Session()
+  const post = async (method: string, params?: object): Promise<unknown> => await new Promise((resolve, reject) => { inspector!.post(method, params, (err, r) => { if (err !== null) reject(err); else resolve(r) }) })
+  if (inspector !== undefined) {
+    inspector.connect()
+    await post('HeapProfiler.startSampling', { samplingInterval: 8192, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
+  }
   const t0 = performance.now()
   const h0 = process.hrtime.bigint() / 1000n
   for (let r = 0; r < rounds; r++) {
@@ -65,6 +73,11 @@ try {
     } else throw new Error(`unknown shape ${shape}`)
   }
   const ms = performance.now() - t0
+  if (inspector !== undefined) {
+    const { profile } = await post('HeapProfiler.stopSampling') as { profile: unknown }
+    fs.writeFileSync(process.env.HEAP_SAMPLE!, JSON.stringify(profile))
+    inspector.disconnect()
+  }
   console.log(`window ${h0} ${process.hrtime.bigint() / 1000n}`)
   const ops = shape === 'tasks_sync' ? N / 2 : shape === 'wait' ? 1 : N
   console.log(`${shape}: ${(ops * rounds / (ms / 1000)).toFixed(1)}/s over ${rounds} rounds (${ms.toFixed(0)} ms)`)

@@ -40,7 +40,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { ACTOR_ITEM_BYTES_AHEAD, ACTOR_ITEMS_AHEAD, ACTOR_MAX_CALLS_IN_FLIGHT, ACTOR_MAX_INBOUND_STREAMS, ACTOR_OPEN_TIMEOUT_MS, ACTOR_PROTOCOL, MAX_ACTOR_REPLY_BYTES, MAX_ACTOR_REQUEST_BYTES } from './constants.js'
 import { MalformedMessageError, PeerUnreachableError } from './errors.js'
 import { FrameWriter, frameStream, readRequest, refuse } from './frames.js'
-import { decodeCborMap, encode, jobField } from './messages.js'
+import { decodeCborMap, encode, encodeFrame, jobField } from './messages.js'
 import { deserializeError, PermissionDeniedError, serializeError, type SerializedError } from '../errors/index.js'
 import { parseCid } from '../objects/cid.js'
 import type { ActorCallResult, ActorHost, ActorOpen, ActorSession, NestedRef } from './interface.js'
@@ -189,7 +189,7 @@ export async function serveActorStream (stream: Stream, from: PeerId, host: Acto
   }
   // Replies go out in order, those of one turn of the event loop together.
   const writer = new FrameWriter(stream, err => { log('actor session write failed - %e', err) })
-  const send = (frame: Record<string, unknown>): void => { writer.write(encode(frame)) }
+  const send = (frame: Record<string, unknown>): void => { writer.write(encodeFrame(frame)) }
   send({ type: 'created', actor, ...about })
   const pending = new Set<Promise<void>>()
   let killed = false
@@ -326,7 +326,7 @@ class ClientSession implements ActorSession {
     const { timeoutMs, nested, retries, onRetry, onItem, seq } = options
     const id = this.nextId++
     const result = new Promise<ActorCallResult>((resolve, reject) => { this.calls.set(id, { resolve, reject, ...(onRetry === undefined ? {} : { onRetry }), ...(onItem === undefined ? {} : { onItem }) }) })
-    const frame = encode({ type: 'call', id, method, args, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(nested === undefined || nested.length === 0 ? {} : { nested }), ...(retries === undefined ? {} : { retries }), ...(onItem === undefined ? {} : { stream: true }), ...(seq === undefined ? {} : { seq }) })
+    const frame = encodeFrame({ type: 'call', id, method, args, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(nested === undefined || nested.length === 0 ? {} : { nested }), ...(retries === undefined ? {} : { retries }), ...(onItem === undefined ? {} : { stream: true }), ...(seq === undefined ? {} : { seq }) })
     if (this.held === 0 && this.calls.size <= ACTOR_MAX_CALLS_IN_FLIGHT) {
       this.writer.write(frame)
     } else {

@@ -36,7 +36,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { MAX_NESTED_REFS, MAX_SPILLBACK_REASON_CHARS, MAX_SPILLBACKS, MAX_TASK_REPLY_BYTES, MAX_TASK_REQUEST_BYTES, TASK_MAX_INBOUND_STREAMS, TASK_MAX_IN_FLIGHT_PER_STREAM, TASK_OPEN_TIMEOUT_MS, TASK_PROTOCOL } from './constants.js'
 import { MalformedMessageError, PeerUnreachableError, SpilledBackError } from './errors.js'
 import { FrameWriter, frameStream } from './frames.js'
-import { decodeCborMap, encode, jobField } from './messages.js'
+import { decodeCborMap, encode, encodeFrame, jobField } from './messages.js'
 import { deserializeError, serializeError, type SerializedError } from '../errors/index.js'
 import { parseCid } from '../objects/cid.js'
 import type { NestedRef, NetNodeInit, RefArg, RemoteTask, ResultRef, Spillback, TaskOutcome } from './interface.js'
@@ -169,7 +169,7 @@ export async function serveTaskStream (stream: Stream, from: PeerId, executor: T
   const caller = from.toString()
   // Replies go out in the order they are ready, those of one turn of the event loop together.
   const writer = new FrameWriter(stream, err => { log('task session write failed - %e', err) })
-  const send = (frame: Record<string, unknown>): void => { writer.write(encode(frame)) }
+  const send = (frame: Record<string, unknown>): void => { writer.write(encodeFrame(frame)) }
   const pending = new Set<Promise<void>>()
   /** Cancellers of the tasks running on this stream, by id. */
   const running = new Map<string, AbortController>()
@@ -340,7 +340,7 @@ class TaskSession {
     // Ids on the wire are this session's own: a task resubmitted to the same node never collides.
     const id = String(this.nextId++)
     const result = new Promise<TaskOutcome>((resolve, reject) => { this.pending.set(id, { resolve, reject, ...(onItem === undefined ? {} : { onItem }) }) })
-    this.writer.write(encode({ ...req, id }))
+    this.writer.write(encodeFrame({ ...req, id }))
     if (signal === undefined) return await result
     // An aborted wait stops waiting and asks the node to cancel the task (its result is dropped).
     const aborted = new Promise<never>((_resolve, reject) => {

@@ -3,6 +3,7 @@ import * as cborg from 'cborg'
 import { MAX_GOSSIP_MESSAGE_BYTES, decodeGossip, decodeStatusReply, decodeStatusRequest, encode } from '../../src/net/index.js'
 import type { ResourcesMessage } from '../../src/net/index.js'
 import { nodeResources } from './helpers.js'
+import { encodeFrame } from '../../src/net/messages.js'
 
 const good: ResourcesMessage = {
   type: 'resources',
@@ -103,5 +104,17 @@ describe('net/messages', () => {
     assert.throws(() => decodeStatusReply(encode({ ...reply, peers: [{ info: self, state: 'zombie', lastHeardMsAgo: 1 }] })), /state/)
     assert.deepEqual(decodeStatusReply(encode({ type: 'error', error: { name: 'X', message: 'm', retryable: false } })),
       { type: 'error', error: { name: 'X', message: 'm', retryable: false } })
+  })
+
+  it('encodeFrame: frames decode as cborg\'s own encoding does (fast path and fallback), keys in insertion order on the fast path', () => {
+    const frames: object[] = [
+      { type: 'run', id: '7', component: 'bafkreico4voyja3i6jplcgfhpzmjy3262ou5wgxf5yvjfvikdyhnyp5pyu', name: 'noop', args: new Uint8Array([0x80]), options: { cpus: 1, gpus: 0, memoryMb: 0, resources: {}, maxRetries: 3 }, job: 'k' },
+      { type: 'result', id: '7', ok: true, value: new Uint8Array(70_000).fill(3), nested: [{ id: 'a', value: new Uint8Array([1]) }, { id: 'b', cid: 'bafy', size: 1 << 30 }] },
+      { type: 'result', id: '', ok: false, error: { name: 'TaskError', message: 'non-ASCII: päivää ✓', retryable: false, kind: 'quota' } },
+      { type: 'call', id: 3, method: 'add', args: new Uint8Array(0), timeoutMs: 1500, seq: 2 ** 40, ratio: 0.1, neg: -5 }
+    ]
+    for (const f of frames) assert.deepEqual(cborg.decode(encodeFrame(f)), cborg.decode(cborg.encode(f)))
+    // The fast path keeps the order the frame was built in (cborg would sort 'id' before 'type').
+    assert.deepEqual(Object.keys(cborg.decode(encodeFrame({ type: 'x', id: '1' })) as object), ['type', 'id'])
   })
 })

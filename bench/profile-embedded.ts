@@ -1,0 +1,37 @@
+// Profile of the embedded fabric under one benchmark shape (issue 18): run with
+//   node --cpu-prof --cpu-prof-dir=<dir> --import tsx bench/profile-embedded.ts <shape> [rounds]
+// shape: tasks_sync | tasks_async | actor_sync | actor_async. Prints the rate and the window (µs of
+// the monotonic clock the profile's timestamps use) the rounds ran in.
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { cachedBuild } from '../guest-sdk/src/build/cached-build.js'
+import { Fabric, type ObjectRef } from '../src/index.js'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const [shape = 'tasks_sync', roundsArg = '10'] = process.argv.slice(2)
+type AnyModule = Record<string, { remote: (...a: unknown[]) => ObjectRef, options: (o: object) => { create: () => Promise<{ noop: { remote: () => ObjectRef } }> } }>
+const wasm = await cachedBuild(path.join(here, 'guests', 'ray-qjs.ts'), path.join(here, '..', '.cache', 'bench'))
+const f = await Fabric.start({ workers: Number(process.env.WORKERS ?? 3), cacheDir: path.join(here, '..', '.cache', 'bench', 'transpiled'), log: () => {} })
+try {
+  const m = await f.load<AnyModule>(wasm)
+  const actor = await m.Sink!.options({}).create()
+  const N = 1000
+  const once = async (): Promise<void> => {
+    if (shape === 'tasks_sync') for (let i = 0; i < N; i++) await f.get(m.noop!.remote())
+    else if (shape === 'tasks_async') await f.get(Array.from({ length: N }, () => m.noop!.remote()))
+    else if (shape === 'actor_sync') for (let i = 0; i < N; i++) await f.get(actor.noop.remote())
+    else if (shape === 'actor_async') await f.get(Array.from({ length: N }, () => actor.noop.remote()))
+    else throw new Error(`unknown shape ${shape}`)
+  }
+  for (let i = 0; i < 3; i++) await once()
+  const h0 = process.hrtime.bigint() / 1000n
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  for (let r = 0; r < Number(roundsArg); r++) await once()
+  const ms = performance.now() - t0
+  const cpu = process.cpuUsage(cpu0)
+  console.log(`window ${h0} ${process.hrtime.bigint() / 1000n}`)
+  console.log(`${shape}: ${(N * Number(roundsArg) / (ms / 1000)).toFixed(0)}/s; process CPU ${((cpu.user + cpu.system) / 1000 / (N * Number(roundsArg)) * 1000).toFixed(0)} µs per op`)
+} finally {
+  await f.stop()
+}
