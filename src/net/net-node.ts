@@ -115,14 +115,16 @@ export async function createNetNode (init: NetNodeInit, hooks: NetNodeHooks = {}
     streamMuxers: [yamux({ maxMessageSize: YAMUX_MAX_MESSAGE_BYTES })],
     ...(init.swarmKey === undefined ? {} : { connectionProtector: preSharedKey({ psk: init.swarmKey }) }),
     ...(init.allow === undefined ? {} : { connectionGater: allowlistGater(init.allow) }),
-    // Ping every second (the default is 10 s). A ping waits behind bulk data on the connection (a
-    // 16 MiB yamux window of an object transfer), so on a busy machine it can take seconds, and a
-    // ping that times out aborts the connection: the adaptive timeout starts at its minimum, and a
-    // 500 ms minimum aborted healthy connections mid-transfer. A dead peer is noticed at once (its
-    // connection closes) and a hung one by the liveness probe (suspected ~1-2 s after its last
-    // heartbeat, connection kept: see liveness.ts); these pings close a hung connection within
-    // 5-10 s.
-    connectionMonitor: { pingInterval: 1000, pingTimeout: { minTimeout: 5000, maxTimeout: 10_000 } },
+    // The connection monitor pings each connection every 10 s (libp2p's default) and closes one
+    // whose ping goes unanswered for 5-10 s. It once pinged every second, but each ping is a new
+    // stream (open, protocol negotiation, close: ~1.3 ms of CPU on each side), and with a ping per
+    // peer per second an idle 12-node fabric on 2 cores spent 13.6% of a core per node on pings
+    // and gossip (7.9% without them; issue 18). A dead peer is noticed at once (its connection
+    // closes) and a hung one by the liveness probe (suspected ~1-2 s after its last heartbeat,
+    // connection kept: see liveness.ts); these pings close a hung connection within 15-20 s. A
+    // ping waits behind bulk data on the connection (a 16 MiB yamux window of an object
+    // transfer), so the timeout stays long: a 500 ms minimum aborted healthy connections mid-transfer.
+    connectionMonitor: { pingInterval: 10_000, pingTimeout: { minTimeout: 5000, maxTimeout: 10_000 } },
     peerDiscovery,
     ...(init.libp2pMetrics === undefined ? {} : { metrics: init.libp2pMetrics }),
     services: {
@@ -141,7 +143,17 @@ export async function createNetNode (init: NetNodeInit, hooks: NetNodeHooks = {}
         // No penalty for many peers on one IP address: fabric nodes share addresses (several
         // nodes on a host, containers behind one NAT). With the default (-5 per peer over 10,
         // squared) 16 nodes on one host graylisted each other and the fabric never converged.
-        scoreParams: { IPColocationFactorWeight: 0 }
+        scoreParams: { IPColocationFactorWeight: 0 },
+        // A small mesh. A node's own messages go straight to every peer it is connected to
+        // (floodPublish, gossipsub's default), so the mesh carries each one on to the rest, and
+        // every mesh link past the first few delivers a duplicate that each receiver decrypts,
+        // decodes and drops: with the default D = 6 that was a fifth of an idle node's CPU (12
+        // nodes on 2 cores: 8.0% of a core each, 6.4% with these). Dout < Dlo, Dout <= D / 2.
+        D: 3,
+        Dlo: 2,
+        Dhi: 5,
+        Dout: 1,
+        Dlazy: 3
       })
     }
   })
