@@ -2,7 +2,7 @@
 // /fabric/object/1 (TLS and noise) against a plain TCP socket sending the same bytes from the same
 // process, in the same run; and broadcasting one object from its origin to 3 receiver processes
 // (the first pulls from the origin, then the other two pull at once from both holders, in
-// parallel ranges) against the same receivers pulling it one by one from the origin.
+// parallel ranges, and the three one by one from the origin) against a single pull of it.
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
@@ -82,11 +82,16 @@ async function startReceiver (dataDir: string): Promise<Receiver> {
   }
 }
 
-/** Seconds to get one object from `origin` onto every receiver: one by one, or the first then the rest at once from both. */
-async function broadcast (origin: Holder, receivers: Receiver[], staged: boolean): Promise<number> {
+/**
+ * Seconds to get one object from `origin` onto every receiver: `single`, onto the first only (the
+ * broadcast's baseline: one pull); `one-by-one`; `staged`, the first then the rest at once from both.
+ */
+async function broadcast (origin: Holder, receivers: Receiver[], how: 'single' | 'one-by-one' | 'staged'): Promise<number> {
   await Promise.all(receivers.map(async r => await r.ask({ drop: true })))
   const t = performance.now()
-  if (!staged) {
+  if (how === 'single') {
+    await receivers[0]!.ask({ pull: origin.cid, holders: [origin.addrs[0]] })
+  } else if (how === 'one-by-one') {
     for (const r of receivers) await r.ask({ pull: origin.cid, holders: [origin.addrs[0]] })
   } else {
     const [first, ...rest] = receivers
@@ -129,8 +134,8 @@ export async function run (): Promise<Row[]> {
         value,
         baseline,
         baselineName: 'plain TCP socket, same bytes',
-        target: '>= 0.7x raw',
-        met: value.median >= 0.7 * baseline.median
+        target: '>= 0.8x raw',
+        met: value.median >= 0.8 * baseline.median
       })
     }
     // Broadcast: the origin (a TLS holder) and three receivers, each its own process.
@@ -140,22 +145,21 @@ export async function run (): Promise<Row[]> {
     try {
       const staged: number[] = []
       const oneByOne: number[] = []
+      const single: number[] = []
+      // Every receiver pulls once untimed first (a fresh process's first pull is also its warm-up).
+      await broadcast(origin, receivers, 'one-by-one')
       for (let i = 0; i < BROADCAST_ROUNDS; i++) {
-        staged.push(await broadcast(origin, receivers, true))
-        oneByOne.push(await broadcast(origin, receivers, false))
+        staged.push(await broadcast(origin, receivers, 'staged'))
+        oneByOne.push(await broadcast(origin, receivers, 'one-by-one'))
+        single.push(await broadcast(origin, receivers, 'single'))
       }
-      const value = summarize(staged)
-      const baseline = summarize(oneByOne)
-      rows.push({
-        metric: `broadcast ${BROADCAST_BYTES / 2 ** 20} MiB from one node to ${RECEIVERS} others (first pulls, then two pull from both holders at once)`,
-        unit: 's',
-        value,
-        baseline,
-        baselineName: `the ${RECEIVERS} pulling one by one from the origin`,
-        target: '< one by one',
-        met: value.median < baseline.median,
-        note: 'every pull verified against the CID; all processes on one 2-core machine, so concurrency cannot add CPU'
-      })
+      const baseline = summarize(single)
+      const what = `${BROADCAST_BYTES / 2 ** 20} MiB from one node to ${RECEIVERS} others`
+      const note = 'every pull verified against the CID; all processes on one 2-core machine, so concurrency cannot add CPU'
+      for (const [metric, samples] of [[`broadcast ${what} (first pulls, then two pull from both holders at once)`, staged], [`broadcast ${what}, one by one from the origin`, oneByOne]] as const) {
+        const value = summarize(samples)
+        rows.push({ metric, unit: 's', value, baseline, baselineName: 'one receiver pulling it once (a single pull)', target: '<= 1.3x one pull', met: value.median <= 1.3 * baseline.median, note })
+      }
     } finally {
       await Promise.all(receivers.map(async r => {
         const exited = new Promise(resolve => r.child.once('exit', resolve))
