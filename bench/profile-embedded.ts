@@ -1,6 +1,7 @@
 // Profile of the embedded fabric under one benchmark shape (issue 18): run with
 //   node --cpu-prof --cpu-prof-dir=<dir> --import tsx bench/profile-embedded.ts <shape> [rounds]
-// shape: tasks_sync | tasks_async | actor_sync | actor_async. Prints the rate and the window (µs of
+// shape: tasks_sync | tasks_async | actor_sync | actor_async. PRELOAD=n runs n one-item tasks first,
+// GC_FIRST (with --expose-gc) a full GC before the rounds. Prints the rate and the window (µs of
 // the monotonic clock the profile's timestamps use) the rounds ran in.
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -23,6 +24,18 @@ try {
     else if (shape === 'actor_async') await f.get(Array.from({ length: N }, () => actor.noop.remote()))
     else throw new Error(`unknown shape ${shape}`)
   }
+  // PRELOAD=n: first n one-item tasks, all submitted then got (the `ray` bench's vectorised rows
+  // run 100k of these before its actor names), to see what a big job leaves behind.
+  const preload = Number(process.env.PRELOAD ?? 0)
+  if (preload > 0) {
+    const refs = Array.from({ length: preload }, (_, i) => (m as unknown as Record<string, { remote: (x: unknown) => ObjectRef }>).echo!.remote({ id: i, v: i * 0.5 }))
+    await f.get(refs)
+  }
+  if (process.env.GC_FIRST !== undefined) {
+    // Give finalizers a turn, then a full GC: what is still slow after it is retained, not garbage.
+    for (let i = 0; i < 3; i++) { await new Promise(resolve => setTimeout(resolve, 50)); (globalThis as { gc?: () => void }).gc?.() }
+  }
+  const heap0 = process.memoryUsage().heapUsed
   for (let i = 0; i < 3; i++) await once()
   const h0 = process.hrtime.bigint() / 1000n
   const cpu0 = process.cpuUsage()
@@ -31,7 +44,7 @@ try {
   const ms = performance.now() - t0
   const cpu = process.cpuUsage(cpu0)
   console.log(`window ${h0} ${process.hrtime.bigint() / 1000n}`)
-  console.log(`${shape}: ${(N * Number(roundsArg) / (ms / 1000)).toFixed(0)}/s; process CPU ${((cpu.user + cpu.system) / 1000 / (N * Number(roundsArg)) * 1000).toFixed(0)} µs per op`)
+  console.log(`${shape}: ${(N * Number(roundsArg) / (ms / 1000)).toFixed(0)}/s; heap before the rounds ${(heap0 / 2 ** 20).toFixed(0)} MiB; process CPU ${((cpu.user + cpu.system) / 1000 / (N * Number(roundsArg)) * 1000).toFixed(0)} µs per op`)
 } finally {
   await f.stop()
 }
