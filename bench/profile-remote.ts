@@ -44,7 +44,7 @@ try {
   const actor = await m.Sink!.options({ scheduling: 'spread' }).create()
   await f.get(actor.noop.remote())
   const N = 1000
-  const cpuOf = (pid: number): number => { const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); if (process.env.SPLIT !== undefined) console.log(`pid ${pid} utime ${Number(f[11]) * 10} stime ${Number(f[12]) * 10}`); return (Number(f[11]) + Number(f[12])) * 10 }
+  const cpuOf = (pid: number): number => { const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) * 10 }
   const cpu0 = [process.cpuUsage(), ...nodes.map(n => cpuOf(n.proc.pid!))] as const
   // Per thread of each node (the main thread's id is the pid; the others: workers, V8 and libuv helpers).
   const threads = (pid: number): Map<string, number> => new Map(fs.readdirSync(`/proc/${pid}/task`).map(tid => {

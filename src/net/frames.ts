@@ -144,9 +144,12 @@ export class FrameWriter {
     }
   }
 
-  /** Resolves once every frame queued so far was handed to the stream (or the writer failed). */
+  /**
+   * Resolves once every frame queued so far was handed to the stream and the stream does not
+   * need draining (as an awaited write would), or the writer failed.
+   */
   async flushed (): Promise<void> {
-    if (this.queue.length === 0 || this.failed) return
+    if ((this.queue.length === 0 && !this.draining) || this.failed) return
     await new Promise<void>(resolve => { this.waiters.push(resolve) })
   }
 
@@ -163,14 +166,15 @@ export class FrameWriter {
           n += 2
         }
         const part = this.queue.splice(0, n)
-        // A large frame alone is not copied: its prefix goes first.
         let ok: boolean
-        // (send queues its bytes even when it asks for a drain).
         if (n === 2 && part[1]!.byteLength >= 65536) {
+          // A large frame alone is not copied: its prefix goes first (send queues its bytes even
+          // when it asks for a drain).
           const prefixOk = this.stream.send(part[0]!)
           ok = this.stream.send(part[1]!) && prefixOk
+        } else {
+          ok = this.stream.send(concat(part, bytes))
         }
-        else ok = this.stream.send(concat(part, bytes))
         if (!ok) {
           this.draining = true
           this.stream.onDrain().then(() => { this.draining = false; this.flush() }, err => { this.fail(err) })

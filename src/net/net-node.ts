@@ -12,6 +12,7 @@ import type { Libp2p, Logger, PeerDiscovery, PeerId, Stream } from '@libp2p/inte
 import { mdns } from '@libp2p/mdns'
 import { noise } from '@libp2p/noise'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { target } from './peer-target.js'
 import { ping } from '@libp2p/ping'
 import type { Ping } from '@libp2p/ping'
 import './xsalsa20-memory.js'
@@ -115,15 +116,11 @@ export async function createNetNode (init: NetNodeInit, hooks: NetNodeHooks = {}
     streamMuxers: [yamux({ maxMessageSize: YAMUX_MAX_MESSAGE_BYTES })],
     ...(init.swarmKey === undefined ? {} : { connectionProtector: preSharedKey({ psk: init.swarmKey }) }),
     ...(init.allow === undefined ? {} : { connectionGater: allowlistGater(init.allow) }),
-    // The connection monitor pings each connection every 10 s (libp2p's default) and closes one
-    // whose ping goes unanswered for 5-10 s. It once pinged every second, but each ping is a new
-    // stream (open, protocol negotiation, close: ~1.3 ms of CPU on each side), and with a ping per
-    // peer per second an idle 12-node fabric on 2 cores spent 13.6% of a core per node on pings
-    // and gossip (7.9% without them; issue 18). A dead peer is noticed at once (its connection
-    // closes) and a hung one by the liveness probe (suspected ~1-2 s after its last heartbeat,
-    // connection kept: see liveness.ts); these pings close a hung connection within 15-20 s. A
-    // ping waits behind bulk data on the connection (a 16 MiB yamux window of an object
-    // transfer), so the timeout stays long: a 500 ms minimum aborted healthy connections mid-transfer.
+    // Every 10 s (libp2p's default; it was 1 s): each ping is a stream to open, negotiate and close,
+    // and pings every second were over a third of an idle node's CPU (issue 18). A hung peer is
+    // suspected by the liveness probe (liveness.ts) long before these close its connection (15-20
+    // s). The timeout stays long: a ping waits behind bulk data, and a 500 ms minimum aborted
+    // healthy connections mid-transfer (protocols.md).
     connectionMonitor: { pingInterval: 10_000, pingTimeout: { minTimeout: 5000, maxTimeout: 10_000 } },
     peerDiscovery,
     ...(init.libp2pMetrics === undefined ? {} : { metrics: init.libp2pMetrics }),
@@ -144,16 +141,10 @@ export async function createNetNode (init: NetNodeInit, hooks: NetNodeHooks = {}
         // nodes on a host, containers behind one NAT). With the default (-5 per peer over 10,
         // squared) 16 nodes on one host graylisted each other and the fabric never converged.
         scoreParams: { IPColocationFactorWeight: 0 },
-        // A small mesh. A node's own messages go straight to every peer it is connected to
-        // (floodPublish, gossipsub's default), so the mesh carries each one on to the rest, and
-        // every mesh link past the first few delivers a duplicate that each receiver decrypts,
-        // decodes and drops: with the default D = 6 that was a fifth of an idle node's CPU (12
-        // nodes on 2 cores: 8.0% of a core each, 6.4% with these). Dout < Dlo, Dout <= D / 2.
-        D: 3,
-        Dlo: 2,
-        Dhi: 5,
-        Dout: 1,
-        Dlazy: 3
+        // A small mesh: a node's own messages already go to every peer it is connected to (flood
+        // publish), and each mesh link past the first few only delivers duplicates (D = 6 cost an
+        // idle node a fifth of its CPU; protocols.md). Dout < Dlo, Dout <= D / 2.
+        D: 3, Dlo: 2, Dhi: 5, Dout: 1, Dlazy: 3
       })
     }
   })
@@ -478,25 +469,6 @@ function listenError (err: unknown): unknown {
   if ((err as Error).name !== 'UnsupportedListenAddressesError') return err
   const details = (err as Error).message.split('\n').slice(1).map(l => l.trim()).filter(l => l !== '' && !l.startsWith('at '))
   return new NetConfigError(`cannot listen on ${details.join('; ') || 'the --listen addresses'}`, { cause: err })
-}
-
-/** Parsed peers, so a call to a known peer neither parses its PeerId nor encodes it back (bounded). */
-const targets = new Map<string, PeerId | Multiaddr>()
-const MAX_TARGETS = 4096
-
-/** A peer given as a PeerId or a multiaddr. */
-function target (peer: string): PeerId | Multiaddr {
-  const known = targets.get(peer)
-  if (known !== undefined) return known
-  let t: PeerId | Multiaddr
-  try {
-    t = peer.startsWith('/') ? multiaddr(peer) : peerIdFromString(peer)
-  } catch (err) {
-    throw new NetConfigError(`invalid peer '${peer}': a PeerId or a multiaddr`, { cause: err })
-  }
-  if (targets.size >= MAX_TARGETS) targets.clear()
-  targets.set(peer, t)
-  return t
 }
 
 function parseAddrs (list: string[], what: string): Multiaddr[] {
