@@ -19,7 +19,7 @@ async function joinNode (dataDir: string, o: { bootstrap?: string, env?: unknown
       buf += d
       for (const l of buf.split('\n')) {
         if (l.startsWith('peer ')) peer = l.slice(5)
-        if (l.startsWith('listening ') && buf.includes('ready')) resolve({ proc, peer, addr: l.slice(10), readyAt: Date.now() })
+        if (l.startsWith('listening ') && buf.includes('ready')) resolve({ proc, peer, addr: l.slice(10), readyAt: Date.now(), joined: new Map() })
       }
     })
   })

@@ -6,8 +6,12 @@ import { fileURLToPath } from 'node:url'
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'fabric.js')
 
-/** A running node: its process, PeerId, first multiaddr, and when (performance.now()) it printed `ready`. */
-export interface JoinedNode { proc: ChildProcess, peer: string, addr: string, readyAt: number }
+/**
+ * A running node: its process, PeerId, first multiaddr, when (performance.now()) it printed
+ * `ready`, and when it printed `joined <peer>` for each peer (its view's join events, read from
+ * its stdout: watching a view costs the node nothing, unlike polling its status).
+ */
+export interface JoinedNode { proc: ChildProcess, peer: string, addr: string, readyAt: number, joined: Map<string, number> }
 
 /** Options of {@link joinNode}. */
 export interface JoinOptions {
@@ -31,6 +35,7 @@ export async function joinNode (dataDir: string, options: JoinOptions = {}): Pro
     let buf = ''
     let peer = ''
     let addr = ''
+    const joined = new Map<string, number>()
     const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`fabric join was not ready in 60 s: ${stderr}`)) }, 60_000)
     proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`fabric join exited ${String(code)}: ${stderr}`)) })
     proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
@@ -40,10 +45,11 @@ export async function joinNode (dataDir: string, options: JoinOptions = {}): Pro
       for (const l of lines) {
         if (l.startsWith('peer ')) peer = l.slice(5)
         if (l.startsWith('listening ') && addr === '') addr = l.slice(10)
+        if (l.startsWith('joined ')) joined.set(l.slice(7).split(' ')[0]!, performance.now())
         if (l === 'ready') {
           clearTimeout(timer)
           proc.removeAllListeners('exit')
-          resolve({ proc, peer, addr, readyAt: performance.now() })
+          resolve({ proc, peer, addr, readyAt: performance.now(), joined })
         }
       }
     })

@@ -136,6 +136,51 @@ export const PROBE_TICK_MS = 100
 /** A probe ping is abandoned after this long (the connection monitor has closed a hung connection by then). */
 export const PROBE_PING_MAX_MS = 10_000
 
+/**
+ * Heartbeats scale with the fabric (gossip.ts): up to this many nodes a node beats every
+ * `--heartbeat-ms`; in a larger fabric of N nodes every N / GOSSIP_FULL_RATE_NODES times that, so
+ * the heartbeats a node hears per second stop growing with the fabric (each is a signature to
+ * verify and a few mesh forwards on every node): 16 per second with the 1 s default, whether the
+ * fabric has 16, 32 (a 2 s interval) or 250 nodes (~16 s).
+ */
+export const GOSSIP_FULL_RATE_NODES = 8
+
+/** Don't redial a gossiped peer more often than this. */
+export const GOSSIP_DIAL_GAP_MS = 5000
+
+/**
+ * Above this many connections (dials in flight included) the node stops dialling gossiped peers:
+ * gossipsub's mesh carries the rest, and work dials a peer when it needs it. 16: small fabrics are
+ * fully connected; in a 250-node fabric each connection's TLS handshake (~19 ms of CPU) and pings
+ * add up (protocols.md).
+ */
+export const GOSSIP_DIAL_MAX_CONNECTIONS = 16
+
+/** Gossiped peers dialled at once: a node hearing of 200 peers does not start 200 handshakes. */
+export const GOSSIP_DIALS_AT_ONCE = 4
+
+/**
+ * Inbound connections a node accepts per second from one IP address, and handshakes it runs at
+ * once (libp2p's defaults are 5 and 10). A joining node is dialled by every peer that hears of it
+ * (up to 64 each) within a second or two, and many nodes can share an address (several per host,
+ * containers behind one NAT): with the defaults a 100-node fabric on one host never converged
+ * (refused handshakes, retried 5 s later, refused again). A hostile address is still bounded; the
+ * swarm key and the allowlist are what keep strangers out.
+ */
+export const INBOUND_CONNECTIONS_PER_SECOND_PER_HOST = 64
+export const MAX_INBOUND_HANDSHAKES = 128
+
+/** The longest heartbeat interval a node uses or a peer may announce (a longer claim is refused). */
+export const MAX_HEARTBEAT_MS = 60_000
+
+/**
+ * A peer's liveness timeouts scale with the heartbeat interval it announces: suspected after
+ * max(--suspect-after-ms, this many intervals) of silence, dead after max(--dead-after-ms,
+ * DEAD_HEARTBEATS intervals). Unchanged for 1 s heartbeats (3 s, 10 s).
+ */
+export const SUSPECT_HEARTBEATS = 3
+export const DEAD_HEARTBEATS = 5
+
 /** A timer this late means the process itself was stalled: liveness is not judged on that tick. */
 export const LIVENESS_STALL_MS = 500
 

@@ -3,7 +3,7 @@
 // dead and removed).
 import { EventEmitter } from 'node:events'
 import type { FabricView, FabricViewEvents, FabricViewInit, NodeInfo, PeerEntry } from './interface.js'
-import { LIVENESS_STALL_MS } from './constants.js'
+import { DEAD_HEARTBEATS, LIVENESS_STALL_MS, SUSPECT_HEARTBEATS } from './constants.js'
 
 /** How long a left or dead peer's last seq is remembered, so late old heartbeats cannot resurrect it. */
 const TOMBSTONE_MS = 60_000
@@ -47,6 +47,11 @@ export class LivenessView implements FabricView {
 
   peers (): PeerEntry[] {
     return [...this.entries.values()]
+  }
+
+  /** How many peers the view holds (alive or suspected). */
+  get size (): number {
+    return this.entries.size
   }
 
   get (peerId: string): PeerEntry | undefined {
@@ -110,18 +115,25 @@ export class LivenessView implements FabricView {
     this.emit('leave', entry)
   }
 
-  /** Apply the liveness timeouts at the current time. */
+  /**
+   * Apply the liveness timeouts at the current time: the configured ones, longer for a peer that
+   * announces a longer heartbeat interval (a large fabric's: SUSPECT_HEARTBEATS and
+   * DEAD_HEARTBEATS of its intervals).
+   */
   check (): void {
     const now = this.now()
     for (const [peer, entry] of this.entries) {
       const silent = now - entry.lastHeardAt
-      if (silent >= this.deadAfterMs) {
+      const hb = entry.info.heartbeatMs ?? 0
+      const suspectAfterMs = Math.max(this.suspectAfterMs, SUSPECT_HEARTBEATS * hb)
+      const deadAfterMs = Math.max(this.deadAfterMs, DEAD_HEARTBEATS * hb)
+      if (silent >= deadAfterMs) {
         // Listeners always see suspect before dead, even when one check crosses both timeouts.
         this.suspect(peer, `no heartbeat for ${silent} ms`)
         this.entries.delete(peer)
         this.tombstones.set(peer, { seq: entry.info.seq, at: now })
         this.emit('dead', entry)
-      } else if (silent >= this.suspectAfterMs && entry.state === 'alive') {
+      } else if (silent >= suspectAfterMs && entry.state === 'alive') {
         this.suspect(peer, `no heartbeat for ${silent} ms`)
       }
     }

@@ -1,11 +1,12 @@
 // Resource and membership gossip: publishes this node's info on `fabric/<name>/resources` every
-// heartbeat and on change, validates what arrives (size, CBOR, shape, signed sender) and feeds the
+// heartbeat (an interval that grows with the fabric past GOSSIP_FULL_RATE_NODES) and on change, validates what arrives (size, CBOR, shape, signed sender) and feeds the
 // view. Malformed messages are refused (not delivered, not forwarded) and counted.
 import './polyfill.js'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { GossipSub, Message, SubscriptionChangeData } from '@libp2p/gossipsub'
 import type { Logger, PeerId } from '@libp2p/interface'
 import { decodeGossip, encode, isOversized } from './messages.js'
+import { GOSSIP_FULL_RATE_NODES, MAX_HEARTBEAT_MS } from './constants.js'
 import type { LivenessView } from './fabric-view.js'
 import type { GossipMessage, GossipStats, LeaveMessage, NodeInfo, ResourcesMessage } from './interface.js'
 
@@ -40,6 +41,7 @@ export class ResourceGossip {
   private heartbeat: NodeJS.Timeout | undefined
   private announceTimer: NodeJS.Timeout | undefined
   private lastPublishAt = 0
+  private lastPollAt = 0
   private lastBody = ''
   private running = false
   // Starts at boot time in ms: a restarted node's heartbeats supersede (and outlive the tombstone of) its old self.
@@ -49,6 +51,15 @@ export class ResourceGossip {
     this.c = components
     this.topic = init.topic
     this.heartbeatMs = init.heartbeatMs
+  }
+
+  /**
+   * The interval this node beats at now: `heartbeatMs`, or in a fabric of more than
+   * GOSSIP_FULL_RATE_NODES nodes proportionally longer (announced in every heartbeat, so peers
+   * scale their timeouts by it).
+   */
+  get intervalMs (): number {
+    return heartbeatInterval(this.heartbeatMs, this.c.view.size + 1)
   }
 
   /** The seq of the last message this node published. */
@@ -75,7 +86,8 @@ export class ResourceGossip {
   /** Publish the node's info soon (coalesced); the runtime calls this when its resources change. */
   announce (): void {
     if (!this.running || this.announceTimer !== undefined) return
-    const wait = Math.max(0, this.lastPublishAt + ANNOUNCE_MIN_GAP_MS - Date.now())
+    // Scaled like the heartbeat: in a large fabric a busy node's changes must not outnumber the heartbeats.
+    const wait = Math.max(0, this.lastPublishAt + ANNOUNCE_MIN_GAP_MS * (this.intervalMs / this.heartbeatMs) - Date.now())
     this.announceTimer = setTimeout(() => {
       this.announceTimer = undefined
       if (this.running) this.publishNow()
@@ -110,11 +122,16 @@ export class ResourceGossip {
   }
 
   // Publish on every heartbeat (peers' liveness depends on it) and as soon as the info changed.
+  // In a fabric large enough to stretch the heartbeat, changes the runtime did not announce are
+  // looked for as much less often (reading the info is most of an idle node's own gossip work).
   private tick (): void {
+    const now = Date.now()
+    const interval = this.intervalMs
+    const due = now - this.lastPublishAt >= interval - CHANGE_POLL_MS / 2
+    if (!due && now - this.lastPollAt < CHANGE_POLL_MS * (interval / this.heartbeatMs) - CHANGE_POLL_MS / 2) return
+    this.lastPollAt = now
     const body = this.selfOrSkip()
-    if (body !== undefined && (Date.now() - this.lastPublishAt >= this.heartbeatMs - CHANGE_POLL_MS / 2 || bodyKey(body) !== this.lastBody)) {
-      this.publishNow(body)
-    }
+    if (body !== undefined && (due || bodyKey(body) !== this.lastBody)) this.publishNow(body)
   }
 
   /**
@@ -135,7 +152,7 @@ export class ResourceGossip {
 
   private publishNow (body = this.selfOrSkip()): void {
     if (body === undefined) return
-    const msg: ResourcesMessage = { type: 'resources', ...body, seq: ++this.seq, ts: Date.now() }
+    const msg: ResourcesMessage = { type: 'resources', ...body, heartbeatMs: this.intervalMs, seq: ++this.seq, ts: Date.now() }
     this.lastPublishAt = Date.now()
     this.lastBody = bodyKey(body)
     this.c.pubsub.publish(this.topic, encode(msg)).then(() => {
@@ -191,6 +208,16 @@ export class ResourceGossip {
     const { type: _type, ...info } = msg
     if (this.c.view.heard(info)) this.c.onHeard?.(info)
   }
+}
+
+/**
+ * The heartbeat interval of a node configured with `baseMs` in a fabric of `nodes` (itself
+ * included): `baseMs` up to GOSSIP_FULL_RATE_NODES nodes, then growing in proportion, at most
+ * MAX_HEARTBEAT_MS (or `baseMs` if that is longer).
+ */
+export function heartbeatInterval (baseMs: number, nodes: number): number {
+  const scaled = Math.ceil(baseMs * nodes / GOSSIP_FULL_RATE_NODES)
+  return Math.max(baseMs, Math.min(MAX_HEARTBEAT_MS, scaled))
 }
 
 function bodyKey (body: Omit<NodeInfo, 'seq' | 'ts'>): string {

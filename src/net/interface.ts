@@ -48,6 +48,12 @@ export interface NodeInfo extends NodeResources {
   ts: number
   /** Multiaddrs the node can be dialled on (with its `/p2p/` suffix). */
   addrs: string[]
+  /**
+   * The sender's heartbeat interval now (ms): it grows with the fabric (GOSSIP_HEARTBEATS_PER_SECOND),
+   * and peers scale their liveness timeouts and probe by it. Absent: `--heartbeat-ms` of the peer
+   * is unknown and the receiver's own timeouts apply.
+   */
+  heartbeatMs?: number
 }
 
 /** Gossip message on `fabric/<name>/resources`: a heartbeat carrying the node's resources. */

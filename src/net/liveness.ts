@@ -18,7 +18,7 @@
 //   peer's next heartbeat makes it alive again. Death still takes the view's `deadAfterMs`.
 import type { Logger } from '@libp2p/interface'
 import type { PeerEntry } from './interface.js'
-import { PROBE_PING_MAX_MS, LIVENESS_STALL_MS, PROBE_TICK_MS } from './constants.js'
+import { PROBE_MARGIN_MS, PROBE_PING_MAX_MS, LIVENESS_STALL_MS, PROBE_TICK_MS } from './constants.js'
 
 export interface LivenessProbeComponents {
   /** The view: its peers, their last heartbeat, and where suspicion goes. */
@@ -36,7 +36,10 @@ export interface LivenessProbeComponents {
 }
 
 export interface LivenessProbeInit {
-  /** A connected, alive peer not heard from (heartbeat or ping reply) for this long is pinged. */
+  /**
+   * A connected, alive peer not heard from (heartbeat or ping reply) for this long is pinged (or
+   * for its announced heartbeat interval plus PROBE_MARGIN_MS, when that is longer).
+   */
   probeMs: number
   /** A peer whose ping has gone unanswered this long, with nothing else heard from it either, is suspected. */
   probeTimeoutMs: number
@@ -144,7 +147,8 @@ export class LivenessProbe {
       // Heard from since that ping went out: it no longer counts against the peer.
       if (p.sentAt !== undefined && p.sentAt < lastSign) p.sentAt = undefined
       const silent = now - lastSign
-      if (silent < this.probeMs) continue
+      // A peer of a large fabric beats less often (the interval it announces): ping it only once that is late.
+      if (silent < this.probeMs || silent < (entry.info.heartbeatMs ?? 0) + PROBE_MARGIN_MS) continue
       connected ??= new Set(this.c.connectedPeers())
       if (!connected.has(peer)) continue
       if (p.sentAt === undefined) {

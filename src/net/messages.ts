@@ -1,7 +1,7 @@
 // Wire messages of the net area: CBOR encoding and the one place where untrusted bytes are
 // validated into typed messages. Nothing from the network reaches other code without passing here.
 import * as cborg from 'cborg'
-import { LIMITS, MAX_GOSSIP_MESSAGE_BYTES } from './constants.js'
+import { LIMITS, MAX_GOSSIP_MESSAGE_BYTES, MAX_HEARTBEAT_MS } from './constants.js'
 import { MalformedMessageError } from './errors.js'
 import { fastEncode } from '../objects/codec-fast.js'
 import type { GossipMessage, LeaveMessage, NodeInfo, PeerState, Resources, ResourcesMessage, StatusReply } from './interface.js'
@@ -126,7 +126,7 @@ function labels (v: unknown, path: string): Record<string, string> {
   return out
 }
 
-const NODE_INFO_KEYS = ['peer', 'seq', 'ts', 'addrs', 'resources', 'queue', 'labels', 'gpuModel', 'store', 'work'] as const
+const NODE_INFO_KEYS = ['peer', 'seq', 'ts', 'addrs', 'resources', 'queue', 'labels', 'gpuModel', 'store', 'work', 'heartbeatMs'] as const
 
 /** Validate a node's info (the body of a resources message, or an entry of a status reply). */
 export function validateNodeInfo (v: unknown, path = 'info'): NodeInfo {
@@ -158,6 +158,11 @@ export function validateNodeInfo (v: unknown, path = 'info'): NodeInfo {
   const { total, available } = info.resources
   for (const k of ['cpus', 'gpus', 'memoryMb'] as const) {
     if (available[k] > total[k] * (1 + 1e-9) + 1e-9) fail(`${path}.resources.available.${k}`, `${available[k]} is more than the total ${total[k]}`)
+  }
+  if (o.heartbeatMs !== undefined) {
+    info.heartbeatMs = num(o.heartbeatMs, `${path}.heartbeatMs`, { integer: true })
+    // Bounded: a peer claiming hours between heartbeats would stay in every view long after it died.
+    if (info.heartbeatMs < 1 || info.heartbeatMs > MAX_HEARTBEAT_MS) fail(`${path}.heartbeatMs`, `expected 1 to ${MAX_HEARTBEAT_MS} ms`)
   }
   if (o.gpuModel !== undefined) info.gpuModel = str(o.gpuModel, `${path}.gpuModel`, LIMITS.gpuModelChars)
   if (o.work !== undefined) {

@@ -25,7 +25,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { BootstrapDialer } from './bootstrap-dialer.js'
-import { STATE_MAX_INBOUND_STREAMS, STATE_PROTOCOL, ACTOR_MAX_INBOUND_STREAMS, ACTOR_PROTOCOL, FABRIC_NAME_RE, LIMITS, OBJECT_MAX_INBOUND_STREAMS, OBJECT_PROTOCOL, PROBE_MARGIN_MS, PROBE_TIMEOUT_MS, STATUS_MAX_INBOUND_STREAMS, STATUS_PROTOCOL, TASK_MAX_INBOUND_STREAMS, TASK_PROTOCOL, resourcesTopic } from './constants.js'
+import { STATE_MAX_INBOUND_STREAMS, STATE_PROTOCOL, ACTOR_MAX_INBOUND_STREAMS, ACTOR_PROTOCOL, FABRIC_NAME_RE, GOSSIP_DIAL_GAP_MS, GOSSIP_DIAL_MAX_CONNECTIONS, GOSSIP_DIALS_AT_ONCE, INBOUND_CONNECTIONS_PER_SECOND_PER_HOST, LIMITS, MAX_HEARTBEAT_MS, MAX_INBOUND_HANDSHAKES, OBJECT_MAX_INBOUND_STREAMS, OBJECT_PROTOCOL, PROBE_MARGIN_MS, PROBE_TIMEOUT_MS, STATUS_MAX_INBOUND_STREAMS, STATUS_PROTOCOL, TASK_MAX_INBOUND_STREAMS, TASK_PROTOCOL, resourcesTopic } from './constants.js'
 import { releaseRemoteObjects, serveTaskStream, TaskSessions } from './task-protocol.js'
 import { openActorSession, serveActorStream } from './actor-protocol.js'
 import { pullObject, serveObjectStream } from './object-protocol.js'
@@ -58,12 +58,6 @@ export interface NetNodeHooks {
   onBootstrapConnected?: (addr: string, peer: string) => void
 }
 
-/** Don't redial a gossiped peer more often than this. */
-const GOSSIP_DIAL_GAP_MS = 5000
-
-/** Above this many connections the node stops dialling gossiped peers (gossipsub's mesh carries the rest). */
-const GOSSIP_DIAL_MAX_CONNECTIONS = 64
-
 /** Yamux data frames of up to 1 MiB (the default 64 KiB costs bulk transfers a frame header and an event per 64 KiB). */
 const YAMUX_MAX_MESSAGE_BYTES = 1024 * 1024
 
@@ -92,6 +86,7 @@ export async function createNetNode (init: NetNodeInit, hooks: NetNodeHooks = {}
   const listen = parseAddrs(init.listen ?? ['/ip4/127.0.0.1/tcp/7400'], 'listen')
   const bootstrapAddrs = parseAddrs(init.bootstrap ?? [], 'bootstrap')
   const heartbeatMs = positive(init.heartbeatMs ?? 1000, 'heartbeatMs')
+  if (heartbeatMs > MAX_HEARTBEAT_MS) throw new NetConfigError(`heartbeatMs must be at most ${MAX_HEARTBEAT_MS}, got ${heartbeatMs}`)
   const probeMs = init.probeMs === 0 ? 0 : positive(init.probeMs ?? heartbeatMs + PROBE_MARGIN_MS, 'probeMs')
   const probeTimeoutMs = positive(init.probeTimeoutMs ?? PROBE_TIMEOUT_MS, 'probeTimeoutMs')
   const encrypter = init.encrypter ?? 'tls'
@@ -122,6 +117,7 @@ export async function createNetNode (init: NetNodeInit, hooks: NetNodeHooks = {}
     // s). The timeout stays long: a ping waits behind bulk data, and a 500 ms minimum aborted
     // healthy connections mid-transfer (protocols.md).
     connectionMonitor: { pingInterval: 10_000, pingTimeout: { minTimeout: 5000, maxTimeout: 10_000 } },
+    connectionManager: { inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_SECOND_PER_HOST, maxIncomingPendingConnections: MAX_INBOUND_HANDSHAKES },
     peerDiscovery,
     ...(init.libp2pMetrics === undefined ? {} : { metrics: init.libp2pMetrics }),
     services: {
@@ -144,7 +140,10 @@ export async function createNetNode (init: NetNodeInit, hooks: NetNodeHooks = {}
         // A small mesh: a node's own messages already go to every peer it is connected to (flood
         // publish), and each mesh link past the first few only delivers duplicates (D = 6 cost an
         // idle node a fifth of its CPU; protocols.md). Dout < Dlo, Dout <= D / 2.
-        D: 3, Dlo: 2, Dhi: 5, Dout: 1, Dlazy: 3
+        D: 3, Dlo: 2, Dhi: 5, Dout: 1, Dlazy: 3,
+        // Copies of a message (flood publish + mesh) are dropped before their signature is verified
+        // again (that was half an idle node's gossip CPU at 32 nodes; protocols.md).
+        fastMsgIdFn: fastMessageId
       })
     }
   })
@@ -174,6 +173,7 @@ class Libp2pNetNode implements NetNode {
   private readonly dialer: BootstrapDialer
   private readonly log: Logger
   private readonly lastGossipDial = new Map<string, number>()
+  private gossipDials = 0
   private readonly taskSessions: TaskSessions
   private readonly transfers: ObjectTransferStats = { pulls: 0, pulledBytes: 0, pullFailures: 0, served: 0, servedBytes: 0 }
   private state: 'stopped' | 'starting' | 'started' | 'stopping' = 'stopped'
@@ -198,7 +198,8 @@ class Libp2pNetNode implements NetNode {
         view: this.view,
         // Connected peers only (the probe checks), so this uses the open connection and never dials.
         ping: async (peer, signal) => await ping.ping(peerIdFromString(peer), { signal }),
-        connectedPeers: () => libp2p.getPeers().map(p => p.toString()),
+        // From the connections' own PeerIds, whose strings are cached (getPeers() makes new ones to encode).
+        connectedPeers: () => libp2p.getConnections().map(c => c.remotePeer.toString()),
         log: libp2p.logger.forComponent('fabric:net:liveness')
       }, { probeMs: resolved.probeMs, probeTimeoutMs: resolved.probeTimeoutMs })
     }
@@ -220,7 +221,7 @@ class Libp2pNetNode implements NetNode {
   }
 
   self (): NodeInfo {
-    return { ...this.body(), seq: this.gossip.lastSeq, ts: Date.now() }
+    return { ...this.body(), heartbeatMs: this.gossip.intervalMs, seq: this.gossip.lastSeq, ts: Date.now() }
   }
 
   status (): StatusReply {
@@ -441,7 +442,12 @@ class Libp2pNetNode implements NetNode {
   }
 
   private dialGossiped (info: NodeInfo): void {
+    // Both sides of a pair may dial at once (two connections): a driver, or a node not dialling
+    // gossiped peers, would otherwise never be dialled by half the fabric.
     if (this.init.dialGossipedPeers === false || this.state !== 'started' || info.peer === this.peerId) return
+    const now = Date.now()
+    if (now - (this.lastGossipDial.get(info.peer) ?? 0) < GOSSIP_DIAL_GAP_MS) return
+    if (this.gossipDials >= GOSSIP_DIALS_AT_ONCE || this.libp2p.getConnections().length + this.gossipDials >= GOSSIP_DIAL_MAX_CONNECTIONS) return
     let id: PeerId
     try {
       id = peerIdFromString(info.peer)
@@ -449,19 +455,25 @@ class Libp2pNetNode implements NetNode {
       return
     }
     if (this.libp2p.getConnections(id).length > 0) return
-    if (this.libp2p.getConnections().length >= GOSSIP_DIAL_MAX_CONNECTIONS) return
-    const now = Date.now()
-    if (now - (this.lastGossipDial.get(info.peer) ?? 0) < GOSSIP_DIAL_GAP_MS) return
     this.lastGossipDial.set(info.peer, now)
     const addrs: Multiaddr[] = []
     for (const a of info.addrs) {
       try { addrs.push(multiaddr(a)) } catch { /* a peer's bad address is its problem; skip it */ }
     }
     if (addrs.length === 0) return
+    this.gossipDials++
     this.libp2p.peerStore.merge(id, { multiaddrs: addrs.map(a => a.decapsulateCode(421)) })
       .then(async () => await this.libp2p.dial(id, { signal: AbortSignal.timeout(5000) }))
       .catch(err => { this.log('dial of gossiped %p failed - %e', id, err) })
+      .finally(() => { this.gossipDials-- })
   }
+}
+
+/** A received message's from + seqno, without verifying it (gossipsub's duplicate check before validation). */
+function fastMessageId (msg: { from?: Uint8Array, seqno?: Uint8Array }): string {
+  if (msg.from === undefined || msg.seqno === undefined) return ''
+  return Buffer.from(msg.from.buffer, msg.from.byteOffset, msg.from.byteLength).toString('base64') +
+    Buffer.from(msg.seqno.buffer, msg.seqno.byteOffset, msg.seqno.byteLength).toString('hex')
 }
 
 // libp2p reports a busy port as a paragraph about fault tolerance; say which address and why in one line.

@@ -43,6 +43,26 @@ describe('net/fabric-view', () => {
     assert.deepEqual(events, ['join:A', 'suspect:A', 'dead:A'])
   })
 
+  it('a peer announcing a longer heartbeat interval (a large fabric) gets timeouts scaled to it; a short one keeps the configured ones', () => {
+    const { view, events, advance } = fakeView()
+    view.heard({ ...info('A', 1), heartbeatMs: 4000 })
+    view.heard({ ...info('B', 1), heartbeatMs: 500 })
+    advance(3000)
+    assert.deepEqual(events, ['join:A', 'join:B', 'suspect:B'])
+    advance(8999) // A: 3 intervals are 12 s
+    assert.equal(view.get('A')?.state, 'alive')
+    advance(1)
+    assert.equal(view.get('A')?.state, 'suspected')
+    assert.match(view.get('A')?.suspectReason ?? '', /no heartbeat for 12000 ms/)
+    assert.equal(view.get('B'), undefined) // dead after the configured 10 s
+    advance(7999) // A: 5 intervals are 20 s
+    assert.ok(view.get('A'))
+    advance(1)
+    assert.equal(view.get('A'), undefined)
+    assert.deepEqual(events, ['join:A', 'join:B', 'suspect:B', 'dead:B', 'suspect:A', 'dead:A'])
+    assert.equal(view.size, 0)
+  })
+
   it('heartbeats keep a peer alive and bring a suspected one back', () => {
     const { view, events, advance } = fakeView()
     view.heard(info('A', 1))

@@ -91,6 +91,16 @@ describe('net/liveness probe', () => {
     assert.deepEqual(h.events.map(e => e.split('@')[0]), ['join:A', 'suspect:A', 'alive:A'])
   })
 
+  it('a peer announcing a long heartbeat interval (a large fabric) is pinged only once that interval is late', async () => {
+    const h = harness()
+    h.connected.add('A')
+    h.view.heard({ ...info('A', 1), heartbeatMs: 4000 })
+    await h.step(4200)
+    assert.equal(h.pings.length, 0)
+    await h.step(100)
+    assert.deepEqual(h.pings.map(p => p.peer), ['A'])
+  })
+
   it('a peer whose heartbeats run late but which answers the ping stays alive', async () => {
     const h = harness()
     h.connected.add('A')

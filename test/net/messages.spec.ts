@@ -68,6 +68,11 @@ describe('net/messages', () => {
     refused(mutate(m => { m.extra = true }), /unexpected field 'extra'/)
     refused(mutate(m => { delete m.queue }), /message\.queue/)
     refused(encode({ type: 'leave' }), /message\.peer/)
+    // The announced heartbeat interval is bounded: a peer claiming hours would outlive its death in every view.
+    assert.equal(decodeGossip(mutate(m => { m.heartbeatMs = 2000 })).type === 'resources' && (decodeGossip(mutate(m => { m.heartbeatMs = 2000 })) as ResourcesMessage).heartbeatMs, 2000)
+    refused(mutate(m => { m.heartbeatMs = 0 }), /message\.heartbeatMs: expected 1 to 60000 ms/)
+    refused(mutate(m => { m.heartbeatMs = 3_600_000 }), /message\.heartbeatMs: expected 1 to 60000 ms/)
+    refused(mutate(m => { m.heartbeatMs = 1.5 }), /message\.heartbeatMs: expected a safe integer/)
   })
 
   it('refuses implausible capacity: more than any machine has, or more free than in all', () => {

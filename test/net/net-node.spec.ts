@@ -47,6 +47,9 @@ describe('net/net-node (in-process nodes on 127.0.0.1)', function () {
     assert.deepEqual(seen.info.labels, { zone: 'b' })
     assert.equal(seen.info.gpuModel, 'H100')
     assert.ok(seen.info.addrs.some(x => x.startsWith('/ip4/127.0.0.1/tcp/')))
+    // Its heartbeat interval is announced (the default: two nodes are far from the scaling size).
+    assert.equal(seen.info.heartbeatMs, 1000)
+    assert.equal(b.status().self.heartbeatMs, 1000)
     assert.ok(ms < 5000, `converged in ${ms} ms`)
     // A change is published without waiting for the runtime to announce it.
     own = nodeResources(4, { queue: 7 })
@@ -186,6 +189,7 @@ describe('net/net-node (in-process nodes on 127.0.0.1)', function () {
   })
 
   it('refuses invalid own resources and options at creation', async () => {
+    await assert.rejects(node('hb', { heartbeatMs: 120_000 }), /heartbeatMs must be at most 60000, got 120000/)
     await assert.rejects(createNetNode({ dataDir: path.join(dir, 'z'), listen: LOCAL, start: false, resources: () => nodeResources(-1) }),
       (err: Error) => err.name === 'NetConfigError' && /resources\.total\.cpus/.test(err.message))
     await assert.rejects(createNetNode({ dataDir: path.join(dir, 'z'), listen: ['not-an-addr'], resources: () => nodeResources(1) }), { name: 'NetConfigError' })

@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict'
+import { heartbeatInterval } from '../../src/net/gossip.js'
+import { GOSSIP_FULL_RATE_NODES, MAX_HEARTBEAT_MS } from '../../src/net/constants.js'
+
+describe('net/gossip heartbeat interval', () => {
+  it('stays at the configured interval up to GOSSIP_FULL_RATE_NODES nodes, then grows with the fabric', () => {
+    assert.equal(GOSSIP_FULL_RATE_NODES, 8)
+    for (const n of [1, 2, 4, 8]) assert.equal(heartbeatInterval(1000, n), 1000)
+    assert.equal(heartbeatInterval(1000, 16), 2000)
+    assert.equal(heartbeatInterval(1000, 32), 4000)
+    assert.equal(heartbeatInterval(1000, 250), 31_250)
+    // A short configured interval scales the same way (a test fabric of 100 ms beats stays fast while small).
+    assert.equal(heartbeatInterval(100, 4), 100)
+    assert.equal(heartbeatInterval(100, 64), 800)
+  })
+
+  it('so the heartbeats each node hears per second stop growing with the fabric', () => {
+    const heardPerSecond = (n: number): number => (n - 1) * 1000 / heartbeatInterval(1000, n)
+    assert.equal(heardPerSecond(8), 7)
+    for (const n of [16, 32, 64, 250, 480]) assert.ok(heardPerSecond(n) <= GOSSIP_FULL_RATE_NODES, `${n} nodes: ${heardPerSecond(n)}/s`)
+  })
+
+  it('is bounded by MAX_HEARTBEAT_MS, unless configured longer', () => {
+    assert.equal(heartbeatInterval(1000, 100_000), MAX_HEARTBEAT_MS)
+    assert.equal(heartbeatInterval(MAX_HEARTBEAT_MS, 3), MAX_HEARTBEAT_MS)
+  })
+})
