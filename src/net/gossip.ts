@@ -1,6 +1,7 @@
 // Resource and membership gossip: publishes this node's info on `fabric/<name>/resources` every
-// heartbeat (an interval that grows with the fabric past GOSSIP_FULL_RATE_NODES) and on change, validates what arrives (size, CBOR, shape, signed sender) and feeds the
-// view. Malformed messages are refused (not delivered, not forwarded) and counted.
+// heartbeat (an interval that grows with the fabric past GOSSIP_FULL_RATE_NODES) and on change,
+// validates what arrives (size, CBOR, shape, signed sender) and feeds the view. Malformed messages
+// are refused (not delivered, not forwarded) and counted.
 import './polyfill.js'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { GossipSub, Message, SubscriptionChangeData } from '@libp2p/gossipsub'
