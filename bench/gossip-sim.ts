@@ -61,7 +61,8 @@ async function stopProc (p: SimProc): Promise<void> {
   clearTimeout(t)
 }
 
-function usage (pid: number): { cpuTicks: number, written: number } {
+/** A process's CPU time (ticks of USER_HZ) and bytes written so far, from /proc. */
+export function processUsage (pid: number): { cpuTicks: number, written: number } {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
   const io = fs.readFileSync(`/proc/${pid}/io`, 'utf8')
   return { cpuTicks: Number(stat[11]) + Number(stat[12]), written: Number(/wchar: (\d+)/.exec(io)![1]) }
@@ -82,7 +83,7 @@ const CONVERGE_TIMEOUT_MS = 180_000
 const JOIN_TIMEOUT_MS = 30_000
 
 /** Clock ticks per second of /proc/<pid>/stat's times (Linux's USER_HZ). */
-const USER_HZ = 100
+export const USER_HZ = 100
 
 const pick = <T>(xs: T[], n: number): T[] => [...xs].sort(() => Math.random() - 0.5).slice(0, n)
 
@@ -120,10 +121,10 @@ export async function simulate (procs: number, perProc: number, rounds: number):
     const hb = heartbeatInterval(1000, total)
     await new Promise(resolve => setTimeout(resolve, Math.max(10_000, 2 * hb)))
     const windowMs = Math.max(10_000, 2 * hb)
-    const before = running.map(p => usage(p.proc.pid!))
+    const before = running.map(p => processUsage(p.proc.pid!))
     const t0 = performance.now()
     await new Promise(resolve => setTimeout(resolve, windowMs))
-    const after = running.map(p => usage(p.proc.pid!))
+    const after = running.map(p => processUsage(p.proc.pid!))
     const seconds = (performance.now() - t0) / 1000
     const bytesPerNode = after.map((a, i) => (a.written - before[i]!.written) / seconds / perProc)
     const cpuPerNode = after.map((a, i) => (a.cpuTicks - before[i]!.cpuTicks) / USER_HZ / seconds / perProc * 100)

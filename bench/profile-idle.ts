@@ -9,19 +9,11 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { joinNode, stopNode, type JoinedNode } from './join.js'
+import { processUsage, USER_HZ } from './gossip-sim.js'
 
 const n = Number(process.argv[2] ?? 32)
 if (!(n >= 2)) throw new Error('usage: profile-idle.ts [nodes >= 2]')
 const profileDir = process.env.PROFILE_FIRST
-/** Clock ticks per second of /proc/<pid>/stat's times (Linux's USER_HZ). */
-const USER_HZ = 100
-
-function usage (pid: number): { cpuTicks: number, written: number } {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  const io = fs.readFileSync(`/proc/${pid}/io`, 'utf8')
-  return { cpuTicks: Number(stat[11]) + Number(stat[12]), written: Number(/wchar: (\d+)/.exec(io)![1]) }
-}
-
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fabric-profile-idle-'))
 const nodes: JoinedNode[] = []
 try {
@@ -32,10 +24,10 @@ try {
   }
   console.log(`${n} nodes started; 20 s at rest, then 10 s measured`)
   await new Promise(resolve => setTimeout(resolve, 20_000))
-  const before = nodes.map(x => usage(x.proc.pid!))
+  const before = nodes.map(x => processUsage(x.proc.pid!))
   const t0 = performance.now()
   await new Promise(resolve => setTimeout(resolve, 10_000))
-  const after = nodes.map(x => usage(x.proc.pid!))
+  const after = nodes.map(x => processUsage(x.proc.pid!))
   const seconds = (performance.now() - t0) / 1000
   const cpu = after.map((a, i) => (a.cpuTicks - before[i]!.cpuTicks) / USER_HZ / seconds * 100).sort((a, b) => a - b)
   const written = after.map((a, i) => (a.written - before[i]!.written) / seconds).sort((a, b) => a - b)
