@@ -140,8 +140,8 @@ export const PROBE_PING_MAX_MS = 10_000
  * Heartbeats scale with the fabric (gossip.ts): up to this many nodes a node beats every
  * `--heartbeat-ms`; in a larger fabric of N nodes every N / GOSSIP_FULL_RATE_NODES times that, so
  * the heartbeats a node hears per second stop growing with the fabric (each is a signature to
- * verify and a few mesh forwards on every node): 16 per second with the 1 s default, whether the
- * fabric has 16, 32 (a 2 s interval) or 250 nodes (~16 s).
+ * verify and a few mesh forwards on every node): ~8 per second with the 1 s default, whether the
+ * fabric has 8, 32 (a 4 s interval) or 250 nodes (~31 s).
  */
 export const GOSSIP_FULL_RATE_NODES = 8
 

@@ -49,7 +49,7 @@ export interface NodeInfo extends NodeResources {
   /** Multiaddrs the node can be dialled on (with its `/p2p/` suffix). */
   addrs: string[]
   /**
-   * The sender's heartbeat interval now (ms): it grows with the fabric (GOSSIP_HEARTBEATS_PER_SECOND),
+   * The sender's heartbeat interval now (ms): it grows with the fabric (GOSSIP_FULL_RATE_NODES),
    * and peers scale their liveness timeouts and probe by it. Absent: `--heartbeat-ms` of the peer
    * is unknown and the receiver's own timeouts apply.
    */
