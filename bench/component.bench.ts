@@ -48,10 +48,30 @@ export async function run (): Promise<Row[]> {
     cold.call.push(results[1]!.firstCallMs)
   }
   const coldFirst = summarize(cold.first)
-  rows.push({ metric: 'cold start, QuickJS, cached (load + instantiate + first call)', unit: 'ms', value: coldFirst, target: '<= 20 ms', met: coldFirst.median <= 20, note: `load ${summarize(cold.load).median.toFixed(1)} ms + first call ${summarize(cold.call).median.toFixed(1)} ms` })
+  rows.push({ metric: 'cold start, QuickJS, cached, bare pool (load + instantiate + first call)', unit: 'ms', value: coldFirst, target: '<= 20 ms', met: coldFirst.median <= 20, note: `load ${summarize(cold.load).median.toFixed(1)} ms + first call ${summarize(cold.call).median.toFixed(1)} ms; no prewarm (createExecPool alone)` })
   const coldShared = summarize(cold.shared)
   rows.push({ metric: 'cold start, another QuickJS component (engine compiled)', unit: 'ms', value: coldShared, target: '<= 20 ms', met: coldShared.median <= 20 })
   rows.push({ metric: 'cold start, AssemblyScript, cached', unit: 'ms', value: summarize(cold.as) })
+
+  // What a node does at start (`fabric join --prewarm`, NodeInit.prewarm): ready the pool for the
+  // most recently used component of the disk cache (the second QuickJS guest above, used last),
+  // then the first QuickJS component's cold start. The engine is the other's: only it is warm.
+  const otherCid = (await loadComponent(otherQjs, { cacheDir })).cid
+  const warmed = { prewarm: [] as number[], first: [] as number[], load: [] as number[], call: [] as number[], itself: [] as number[] }
+  for (let i = 0; i < (quick ? 3 : 9); i++) {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(here, 'cold-start-child.ts'), '--prewarm', '1', cacheDir, qjsPath, otherQjs], { encoding: 'utf8' })
+    const r = JSON.parse(out.trim().split('\n').pop()!) as { prewarmMs: number, prewarmed: string[], results: Array<{ loadMs: number, firstCallMs: number }> }
+    if (r.prewarmed.length !== 1 || r.prewarmed[0] !== otherCid) throw new Error(`the child prewarmed ${r.prewarmed.join(', ')}, not the second QuickJS component ${otherCid}`)
+    warmed.prewarm.push(r.prewarmMs)
+    warmed.first.push(r.results[0]!.loadMs + r.results[0]!.firstCallMs)
+    warmed.load.push(r.results[0]!.loadMs)
+    warmed.call.push(r.results[0]!.firstCallMs)
+    warmed.itself.push(r.results[1]!.loadMs + r.results[1]!.firstCallMs)
+  }
+  const warmFirst = summarize(warmed.first)
+  rows.push({ metric: 'cold start, QuickJS, cached, node prewarmed at start (another component)', unit: 'ms', value: warmFirst, target: '<= 20 ms', met: warmFirst.median <= 20, note: `load ${summarize(warmed.load).median.toFixed(1)} ms + first call ${summarize(warmed.call).median.toFixed(1)} ms` })
+  rows.push({ metric: 'cold start, the prewarmed QuickJS component itself', unit: 'ms', value: summarize(warmed.itself) })
+  rows.push({ metric: 'prewarm at node start, 1 component, 1 worker (background)', unit: 'ms', value: summarize(warmed.prewarm) })
 
   // Warm round trips.
   const pool: ExecPool = createExecPool({ workers: 2, cacheDir })
@@ -63,7 +83,7 @@ export async function run (): Promise<Row[]> {
     const base16 = summarize(await roundTrip(args => js.call('echo', args), 16, 2000))
     for (const [name, c] of [['QuickJS', qjs], ['AssemblyScript', as]] as const) {
       const v = summarize(await roundTrip(call(c), 16, 2000))
-      rows.push({ metric: `warm round trip 16 B, ${name}`, unit: 'µs', value: v, baseline: base16, baselineName: 'plain JS pool', target: '<= 50 µs, <= 1.5x', met: v.median <= 50 && v.median <= 1.5 * base16.median })
+      rows.push({ metric: `warm round trip 16 B, ${name}`, unit: 'µs', value: v, baseline: base16, baselineName: 'plain JS pool', target: '<= 1.2x', met: v.median <= 1.2 * base16.median })
     }
     const base1m = summarize(await roundTrip(args => js.call('echo', args), 1 << 20, 20))
     for (const [name, c] of [['QuickJS', qjs], ['AssemblyScript', as]] as const) {

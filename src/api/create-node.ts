@@ -48,6 +48,11 @@ export interface CreateNodeInit {
   labels?: Record<string, string>
   /** The GPU model advertised with `resources.gpus`. */
   gpuModel?: string
+  /**
+   * At start, ready the workers for this many of the most recently used components of the cache,
+   * in the background (see NodeInit.prewarm; `fabric join --prewarm`, which defaults to 2). @default 0
+   */
+  prewarm?: number
   /** Heartbeat and liveness timing (see NetNodeInit). */
   heartbeatMs?: number
   suspectAfterMs?: number
@@ -154,6 +159,7 @@ export async function createNode (init: CreateNodeInit): Promise<FabricNode> {
       userLog?.(level, message, source)
     },
     ...(init.taskHistory === undefined ? {} : { taskHistory: init.taskHistory }),
+    ...(init.prewarm === undefined ? {} : { prewarm: init.prewarm }),
     labels: init.labels ?? {},
     ...(init.cacheDir === undefined ? {} : { cacheDir: init.cacheDir }),
     ...(init.localPolicy === undefined ? {} : { localPolicy: init.localPolicy })

@@ -39,6 +39,7 @@ interface JoinOptions {
   maxJobs?: string
   jobPermissions: boolean
   taskHistory?: string
+  prewarm?: string
   logMaxMb?: string
   logFiles?: string
   dashboardPort?: string
@@ -111,6 +112,7 @@ export function registerJoin (program: Command): void {
     .option('--probe-timeout-ms <ms>', 'a pinged node that does not answer this long is suspected', '750')
     .option('--limit <name=N,...>', `what peers get at most (repeatable): task-time (ms; the timeout of a task that sets none, the ceiling of one that does), retries, node-actors; per peer: tasks-in-flight, actors, stored-bytes, pulls (defaults: ${Object.entries(LIMIT_NAMES).map(([k, v]) => `${k}=${DEFAULT_NODE_LIMITS[v]}`).join(', ')})`, collect)
     .option('--task-history <n>', 'finished tasks kept for `fabric list tasks` (0: none)', '10000')
+    .option('--prewarm <n>', 'at start, ready the workers for the n most recently used components of the cache in the background, so a first task of any QuickJS component finds the engine compiled (0: none)', '2')
     .option('--log-max-mb <mb>', 'rotate the guest log file (<data-dir>/logs/guest.log) past this many MiB', '16')
     .option('--log-files <n>', 'rotated guest log files kept besides the current one', '4')
     .option('--metrics-port <port>', 'serve Prometheus metrics on http://127.0.0.1:PORT/metrics (0: a free port; the bound URL is printed as `metrics URL`)')
@@ -132,6 +134,7 @@ export function registerJoin (program: Command): void {
       let timing: { heartbeatMs?: number, suspectAfterMs?: number, deadAfterMs?: number, probeMs?: number, probeTimeoutMs?: number }
       let metricsPort: number | undefined
       let retention: { taskHistory?: number, logs: { maxFileBytes?: number, maxFiles?: number } } = { logs: {} }
+      let prewarm: number | undefined
       let dashboardPort: number | undefined
       if (opts.encrypter !== 'tls' && opts.encrypter !== 'noise') return fail(`unknown --encrypter '${opts.encrypter}': use tls or noise`)
       const encrypter: 'tls' | 'noise' = opts.encrypter
@@ -149,6 +152,7 @@ export function registerJoin (program: Command): void {
         const logMb = int(opts.logMaxMb, '--log-max-mb', 1)
         const logFiles = int(opts.logFiles, '--log-files', 0)
         const taskHistory = int(opts.taskHistory, '--task-history', 0)
+        prewarm = int(opts.prewarm, '--prewarm', 0)
         retention = {
           ...(taskHistory === undefined ? {} : { taskHistory }),
           logs: { ...(logMb === undefined ? {} : { maxFileBytes: logMb * 2 ** 20 }), ...(logFiles === undefined ? {} : { maxFiles: logFiles }) }
@@ -200,6 +204,7 @@ export function registerJoin (program: Command): void {
           services: [jobs],
           limits,
           ...retention,
+          ...(prewarm === undefined ? {} : { prewarm }),
           ...timing,
           resources: own.resources.total,
           labels: own.labels,

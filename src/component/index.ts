@@ -1,5 +1,5 @@
 // Public surface of the component area: load, validate and compile fabric components.
-export { loadComponent, DEFAULT_MEMORY_LIMIT_MB } from './load.js'
+export { loadComponent, loadRecentComponents, DEFAULT_MEMORY_LIMIT_MB, type CachedComponent } from './load.js'
 export { validateComponent, validateComponentSync, checkComponentHeader, checkComponentWorld, checkComponentSignatures } from './validate.js'
 export { inspectComponent, type InspectLimits, type ComponentInspection } from './inspect.js'
 export * from './constants.js'

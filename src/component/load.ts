@@ -9,7 +9,7 @@ import type { CompiledComponent, LoadComponentInit } from './interface.js'
 import { ComponentNotFoundError, InvalidComponentError } from './errors.js'
 import { checkComponentHeader, checkComponentWorld, validateComponentSync } from './validate.js'
 import { defaultCompiledCache, type CompiledCache } from './compiled-cache.js'
-import { readCacheEntry, resolveCacheDir, writeCacheEntry } from './transpile-cache.js'
+import { readCacheEntry, recentCacheEntries, resolveCacheDir, writeCacheEntry, type CacheEntry } from './transpile-cache.js'
 import { exposeGlobals } from './expose-globals.js'
 import { limitMemory, mbToPages } from './memory-limit.js'
 
@@ -70,8 +70,7 @@ async function compileComponent (
 ): Promise<CompiledComponent> {
   // Core modules are shared by content (every QuickJS guest carries the same 1.3 MB engine), so a
   // module the cache holds compiled is not even read from disk.
-  const moduleKey = (sha: string): string => `${sha}:${maxMemoryPages}`
-  let entry = readCacheEntry(cacheDir, cid, sha => cache.hasModule(moduleKey(sha)))
+  let entry = readCacheEntry(cacheDir, cid, sha => cache.hasModule(moduleKey(sha, maxMemoryPages)))
   if (entry === undefined) {
     const world = validateComponentSync(bytes, { maxBytes: init.maxComponentBytes })
     entry = await writeCacheEntry(cacheDir, cid, bytes, world, { transpiler: init.transpiler, maxDiskBytes: init.diskCacheBytes })
@@ -79,15 +78,20 @@ async function compileComponent (
     // The rules may be stricter than when the entry was written.
     checkComponentWorld(entry.meta.world)
   }
+  return { cid, size: bytes.length, ...compileEntry(entry, cid, maxMemoryPages, cache, held) }
+}
+
+/** Compile the core modules of a cache entry (those the cache holds compiled are taken from it). */
+function compileEntry (entry: CacheEntry, cid: string, maxMemoryPages: number, cache: CompiledCache, held: string[]): Omit<CompiledComponent, 'cid' | 'size'> {
   const modules: Record<string, WebAssembly.Module> = {}
   for (const [name, sha] of Object.entries(entry.sharedModules)) {
     // Synchronous since readCacheEntry: nothing can have evicted it in between.
-    const known = cache.module(moduleKey(sha), held)
+    const known = cache.module(moduleKey(sha, maxMemoryPages), held)
     if (known === undefined) throw new Error(`core module ${name} of ${cid} was neither read nor compiled`)
     modules[name] = known
   }
   for (const [name, core] of Object.entries(entry.coreModules)) {
-    const key = moduleKey(entry.meta.files[name]?.sha256 ?? `${cid}/${name}`)
+    const key = moduleKey(entry.meta.files[name]?.sha256 ?? `${cid}/${name}`, maxMemoryPages)
     const known = cache.module(key, held)
     if (known !== undefined) {
       modules[name] = known
@@ -106,5 +110,47 @@ async function compileComponent (
     }
     cache.addModule(key, modules[name], core.length, held)
   }
-  return { cid, size: bytes.length, world: entry.meta.world, jsUrl: entry.jsUrl, modules, maxMemoryPages }
+  return { world: entry.meta.world, jsUrl: entry.jsUrl, modules, maxMemoryPages }
+}
+
+/** A compiled core module's key in the compiled cache: its content and the memory cap applied. */
+function moduleKey (sha256: string, maxMemoryPages: number): string {
+  return `${sha256}:${maxMemoryPages}`
+}
+
+/** A component compiled from the disk cache alone (its own bytes are not read: it has no `size`). */
+export type CachedComponent = Omit<CompiledComponent, 'size'>
+
+/**
+ * Compile the `count` most recently used components of the disk cache, for a pool to run once
+ * before any work asks for them (`ExecPool.prewarm`): the QuickJS engine module every QuickJS
+ * guest shares is compiled, and its code warmed, before the first task of any QuickJS component.
+ * Entries that are missing, damaged or no longer allowed are skipped. The modules stay in the
+ * compiled cache (counted against its bounds like any entry), so a later `loadComponent` of any
+ * component sharing them compiles only its own.
+ */
+export async function loadRecentComponents (count: number, init: LoadComponentInit = {}): Promise<CachedComponent[]> {
+  const maxMemoryPages = mbToPages(init.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB)
+  const cacheDir = resolveCacheDir(init.cacheDir)
+  const cache = init.cache ?? defaultCompiledCache()
+  const out: CachedComponent[] = []
+  // Oldest first: each read marks its entry used, so the disk cache's order stays as it was.
+  for (const cid of (await recentCacheEntries(cacheDir, count)).reverse()) {
+    const key = `prewarm:${cid}:${maxMemoryPages}:${cacheDir}`
+    let pending = cache.get(key) as Promise<CachedComponent> | undefined
+    if (pending === undefined) {
+      const held: string[] = []
+      pending = (async () => {
+        const entry = readCacheEntry(cacheDir, cid, sha => cache.hasModule(moduleKey(sha, maxMemoryPages)))
+        if (entry === undefined) throw new Error(`no usable cache entry for ${cid}`)
+        checkComponentWorld(entry.meta.world)
+        return { cid, ...compileEntry(entry, cid, maxMemoryPages, cache, held) }
+      })()
+      cache.set(key, pending as Promise<CompiledComponent>, held)
+    }
+    try {
+      out.push(await pending)
+    } catch { /* skipped: see above */ }
+  }
+  return out.reverse()
 }

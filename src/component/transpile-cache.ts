@@ -181,6 +181,22 @@ export function readCacheEntry (cacheDir: string, cid: string, known: (sha256: s
   return { dir, meta, jsUrl, coreModules, sharedModules }
 }
 
+/**
+ * CIDs of the `count` most recently used entries of the disk cache (by the mtime each read sets),
+ * most recent first; none when the cache is empty or missing.
+ */
+export async function recentCacheEntries (cacheDir: string, count: number): Promise<string[]> {
+  if (count <= 0) return []
+  const root = join(cacheDir, 'components')
+  const found: Array<{ cid: string, used: number }> = []
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    if (name.startsWith('.')) continue
+    const st = await stat(join(root, name)).catch(() => undefined)
+    if (st?.isDirectory() === true) found.push({ cid: name, used: st.mtimeMs })
+  }
+  return found.sort((a, b) => b.used - a.used).slice(0, count).map(e => e.cid)
+}
+
 /** Mark a cache file or entry used now (its mtime orders eviction). */
 function touch (path: string): void {
   try {

@@ -179,6 +179,15 @@ export interface ExecPool {
   start: () => Promise<void>
   stop: () => Promise<void>
   describe: (component: CompiledComponent) => Promise<Manifest>
+  /**
+   * Ready every task worker for these components before work asks for them: each worker imports
+   * the component's glue, instantiates it, runs its `describe` and drops the instance. What stays
+   * is shared by every component built the same way: the glue module, and the code V8 compiles
+   * lazily on first run (the QuickJS engine's), so a first call of another QuickJS component skips
+   * both. Failures are skipped (a prewarm is only an optimisation); resolves when all are done.
+   * Work submitted meanwhile waits for a worker's prewarm to finish (~10 ms each).
+   */
+  prewarm: (components: ReadonlyArray<Omit<CompiledComponent, 'size'>>) => Promise<void>
   call: (component: CompiledComponent, name: string, args: Uint8Array, options?: CallOptions) => Promise<Uint8Array>
   createActor: (component: CompiledComponent, cls: string, args: Uint8Array, options?: CallOptions) => Promise<ActorRef>
   invoke: (actor: ActorRef, method: string, args: Uint8Array, options?: CallOptions) => Promise<Uint8Array>

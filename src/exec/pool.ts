@@ -92,6 +92,9 @@ const DEFAULT_ACTOR_WORKER_HEAP_MB = 2048
 const MAX_BATCH_CALLS = 32
 const MAX_BATCH_BYTES = 1 << 20
 
+/** A prewarm that runs longer than this is stopped (its worker replaced): a guest's describe is quick. */
+const PREWARM_TIMEOUT_MS = 30_000
+
 const unsupported = (what: string): Promise<never> =>
   Promise.reject(Object.assign(new Error(`${what} is not available on this host`), { kind: 'unsupported' }))
 
@@ -190,6 +193,19 @@ class WorkerPool implements ExecPool {
 
   async describe (component: CompiledComponent): Promise<Manifest> {
     return await this.submit({ type: 'describe', component }, {}) as Manifest
+  }
+
+  async prewarm (components: ReadonlyArray<Omit<CompiledComponent, 'size'>>): Promise<void> {
+    this.assertRunning()
+    const runs: Array<Promise<unknown>> = []
+    for (const slot of this.slots) {
+      if (slot.retiring) continue
+      for (const c of components) {
+        const component = { ...c, size: 0 } satisfies CompiledComponent
+        runs.push(this.submit({ type: 'prewarm', component }, { timeoutMs: PREWARM_TIMEOUT_MS }, slot))
+      }
+    }
+    await Promise.allSettled(runs)
   }
 
   async call (component: CompiledComponent, name: string, args: Uint8Array, options: CallOptions = {}): Promise<Uint8Array> {
@@ -365,9 +381,13 @@ class WorkerPool implements ExecPool {
     this.trimmer.unref()
   }
 
-  /** Hand queued work to idle workers: pinned (actor) work first, then the shared queue. */
+  /** Hand queued work to idle workers: pinned (actor, prewarm) work first, then the shared queue. */
   private dispatch (): void {
     if (this.state !== 'running') return
+    for (const slot of this.slots) {
+      if (slot.retiring || slot.running !== undefined || slot.pinned.length === 0) continue
+      this.run(slot, slot.pinned.shift()!)
+    }
     for (const slot of this.actorWorkers) {
       if (slot.retiring) continue
       if (slot.running !== undefined) {
@@ -751,6 +771,7 @@ function toWorker (r: Request, id: number, ref: ComponentPayload | string | unde
   switch (r.type) {
     case 'call': return { type: 'call', id, component, name: r.name, args: r.args, gpu: r.gpu }
     case 'describe': return { type: 'describe', id, component }
+    case 'prewarm': return { type: 'prewarm', id, component }
     case 'actor-create': return { type: 'actor-create', id, component, actorId: r.actorId, cls: r.cls, args: r.args, gpu: r.gpu, durable: r.durable, restore: r.restore }
     case 'actor-invoke': return { type: 'actor-invoke', id, actorId: r.actorId, method: r.method, args: r.args, snapshot: r.snapshot }
     case 'actor-drop': return { type: 'actor-drop', id, actorId: r.actorId }

@@ -17,6 +17,8 @@ export type ToWorker =
   /** `gpu`: the call holds a GPU (its tensors go to the CUDA backend where there is one). */
   | { type: 'call', id: number, component: ComponentPayload | string, name: string, args: Uint8Array, gpu?: boolean }
   | { type: 'describe', id: number, component: ComponentPayload | string }
+  /** Instantiate the component, run `describe` once and drop the instance (see ExecPool.prewarm). */
+  | { type: 'prewarm', id: number, component: ComponentPayload | string }
   /** `durable`: snapshots may be asked after its calls; `restore`: the state to resume from (see snapshot.ts). */
   | { type: 'actor-create', id: number, component: ComponentPayload | string, actorId: string, cls: string, args: Uint8Array, gpu?: boolean, durable?: boolean, restore?: SnapshotImage }
   /** `snapshot`: send what changed in the actor's instance with the answer (see snapshot.ts). */

@@ -396,6 +396,25 @@ function handle (msg: ToWorker): void {
       runOnWarm(msg.id, cid, live => live.guest.describe())
       return
     }
+    case 'prewarm': {
+      const cid = cidOf(msg.component)
+      // What stays is the glue module and V8's lazily compiled code, shared with every component
+      // built the same way; the instance goes before the answer (which reports the worker's memory).
+      let live: Live | undefined
+      try {
+        enforceBudget()
+        live = instantiate(cid)
+        live.guest.describe()
+      } catch (err) {
+        const { error } = describeFailure(err, live, cid)
+        if (live !== undefined) discard(live)
+        fail(msg.id, error)
+        return
+      }
+      discard(live)
+      reply(msg.id, null)
+      return
+    }
     case 'actor-create': {
       const cid = cidOf(msg.component)
       // Each actor owns an instance of its own: its state must not share a heap with tasks.

@@ -4,7 +4,7 @@
 // the state they share (NodeCore). Placement decisions are the local policy's (scheduler/).
 // Over 500 lines: this is the node's one facade (the driver faces and the net side call only it);
 // each method is a line or two handing over to the part that does the work.
-import { InvalidComponentError, loadComponent, parseManifest, type CompiledComponent, type Manifest } from '../component/index.js'
+import { InvalidComponentError, loadComponent, loadRecentComponents, parseManifest, type CompiledComponent, type Manifest } from '../component/index.js'
 import { createExecPool, type PoolStats } from '../exec/index.js'
 import { createObjectStore } from '../objects/index.js'
 import { resources, type Resources } from '../scheduler/resources.js'
@@ -45,7 +45,11 @@ export type { StreamReader } from './node-records.js'
 export class LocalNode {
   private readonly n: NodeCore
 
+  private readonly prewarmCount: number
+
   constructor (init: NodeInit = {}) {
+    this.prewarmCount = init.prewarm ?? 0
+    if (!Number.isInteger(this.prewarmCount) || this.prewarmCount < 0) throw new RangeError(`node option prewarm must be an integer >= 0, got ${String(init.prewarm)}`)
     const n = new NodeCore(init)
     this.n = n
     n.objects = new ObjectOwner(n)
@@ -121,6 +125,24 @@ export class LocalNode {
     if (n.state !== 'new') return
     n.state = 'running'
     await Promise.all([n.store.start(), n.pool.start()])
+    if (this.prewarmCount > 0) this.prewarmed = this.prewarm(this.prewarmCount)
+  }
+
+  /**
+   * The background prewarm started by `start()` (see NodeInit.prewarm): resolves when it is done,
+   * with the CIDs it readied; never rejects (a prewarm that fails only leaves work cold).
+   */
+  prewarmed: Promise<string[]> = Promise.resolve([])
+
+  private async prewarm (count: number): Promise<string[]> {
+    try {
+      const recent = await loadRecentComponents(count, { cacheDir: this.n.cacheDir })
+      if (this.n.state !== 'running') return []
+      await this.n.pool.prewarm(recent)
+      return recent.map(c => c.cid)
+    } catch {
+      return []
+    }
   }
 
   /** Stop: unfinished work fails with FabricStoppedError, workers and spill files go. Idempotent. */

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import { createGpuScope } from '../../src/gpu/index.js'
 import { execFile } from 'node:child_process'
-import { readFile, rm, writeFile } from 'node:fs/promises'
+import { readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import {
-  ComponentNotFoundError, InvalidComponentError, buildHostImports, cidOfBytesSync, loadComponent, verifyCid,
+  ComponentNotFoundError, InvalidComponentError, buildHostImports, cidOfBytesSync, createCompiledCache, loadComponent, loadRecentComponents, verifyCid,
   type CacheMeta, type CompiledComponent, type InstantiateComponent
 } from '../../src/component/index.js'
 import { readCacheEntry } from '../../src/component/transpile-cache.js'
@@ -147,5 +147,59 @@ describe('loadComponent', function () {
     await assert.rejects(loadComponent(other, { cacheDir }), (err: unknown) => err instanceof InvalidComponentError && err.reason === 'wrong-world')
     assert.equal(readCacheEntry(cacheDir, cidOfBytesSync(other)), undefined)
     await assert.rejects(loadComponent(new Uint8Array(), { cacheDir }), (err: unknown) => err instanceof InvalidComponentError && err.reason === 'empty')
+  })
+})
+
+describe('loadRecentComponents', function () {
+  this.timeout(120_000)
+  let cacheDir: string
+  let cleanup: () => Promise<void>
+  let guest: CompiledComponent
+  let kitchen: CompiledComponent
+
+  before(async () => {
+    ({ dir: cacheDir, cleanup } = await tempDir())
+    guest = await loadComponent(await guestComponent(), { cacheDir })
+    // A second use later than the first: the order below is by use, not by when an entry was written.
+    await new Promise(resolve => setTimeout(resolve, 20))
+    kitchen = await loadComponent(await fixtureComponent('guests/ts/kitchen.ts'), { cacheDir })
+  })
+  after(async () => await cleanup())
+
+  const mtime = async (cid: string): Promise<number> => (await stat(join(cacheDir, 'components', cid))).mtimeMs
+
+  it('compiles the most recently used entries from the disk cache alone, most recent first, keeping their order', async () => {
+    const cache = createCompiledCache()
+    const before = [await mtime(guest.cid), await mtime(kitchen.cid)]
+    assert.ok(before[1]! > before[0]!)
+    const recent = await loadRecentComponents(5, { cacheDir, cache })
+    assert.deepEqual(recent.map(c => c.cid), [kitchen.cid, guest.cid])
+    assert.equal(recent[0]!.jsUrl, kitchen.jsUrl)
+    assert.deepEqual(Object.keys(recent[0]!.modules).sort(), Object.keys(kitchen.modules).sort())
+    assert.ok(await mtime(kitchen.cid) > await mtime(guest.cid), 'the most recent entry stays the most recent')
+    assert.deepEqual((await loadRecentComponents(1, { cacheDir, cache })).map(c => c.cid), [kitchen.cid])
+    assert.deepEqual(await loadRecentComponents(0, { cacheDir, cache }), [])
+  })
+
+  it('leaves its modules compiled for a later load of any component sharing them', async () => {
+    const cache = createCompiledCache()
+    const [warm] = await loadRecentComponents(1, { cacheDir, cache })
+    const again = await loadComponent(await fixtureComponent('guests/ts/kitchen.ts'), { cacheDir, cache })
+    for (const name of Object.keys(again.modules)) assert.equal(again.modules[name], warm!.modules[name], `${name} was compiled again`)
+    const other = await loadComponent(await guestComponent(), { cacheDir, cache })
+    assert.ok(Object.keys(other.modules).some(name => other.modules[name] === warm!.modules[name]), 'the shared engine was compiled again')
+  })
+
+  it('skips damaged entries and finds nothing in an empty or missing cache', async () => {
+    const cache = createCompiledCache()
+    const file = join(cacheDir, 'components', kitchen.cid, 'component.core.wasm')
+    const original = await readFile(file)
+    await writeFile(file, Buffer.from('damaged'))
+    try {
+      assert.deepEqual((await loadRecentComponents(2, { cacheDir, cache })).map(c => c.cid), [guest.cid])
+    } finally {
+      await writeFile(file, original)
+    }
+    assert.deepEqual(await loadRecentComponents(3, { cacheDir: join(cacheDir, 'nowhere'), cache }), [])
   })
 })

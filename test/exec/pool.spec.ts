@@ -213,6 +213,25 @@ describe('exec/pool (QuickJS guest)', function () {
     }
   })
 
+  it('prewarm readies every worker and keeps no instance; a failing prewarm is skipped', async () => {
+    const p = createExecPool({ workers: 2, cacheDir: cache.dir })
+    await p.start()
+    try {
+      const loaded = (): boolean[] => (p as unknown as { slots: Array<{ loaded: Set<string> }> }).slots.map(s => [...s.loaded].some(k => k.startsWith(kitchen.cid)))
+      assert.deepEqual(loaded(), [false, false])
+      const missing = { ...kitchen, cid: 'bafkreimissingglue', jsUrl: new URL('file:///nonexistent/fabric-glue.mjs').href }
+      await p.prewarm([kitchen, missing])
+      assert.deepEqual(loaded(), [true, true], 'each worker imported the component')
+      assert.equal(p.stats().memoryBytes, 0, 'the prewarm instances were dropped')
+      assert.equal(p.stats().respawns, 0)
+      assert.equal(decode(await p.call(kitchen, 'add', encode([2, 3]))), 5)
+      assert.ok(p.stats().memoryBytes > 0, 'a call keeps its warm instance')
+    } finally {
+      await p.stop()
+    }
+    await assert.rejects(p.prewarm([kitchen]), { name: 'PoolStoppedError' })
+  })
+
   it('refuses work after stop, and stop is idempotent', async () => {
     const p = createExecPool({ workers: 1, cacheDir: cache.dir })
     await p.start()
