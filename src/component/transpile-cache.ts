@@ -32,8 +32,9 @@ import { patchGlue } from './glue-patch.js'
  * Bumped whenever the entry layout or what is stored changes, so old entries are rebuilt rather
  * than misread. 2: the glue's JSPI probes are rewritten (see glue-patch.ts). 3: entries are written
  * only after validation walked every core module and name (inspect.ts): older ones are revalidated.
+ * 4: the glue's debug-log calls are guarded (glue-patch.ts).
  */
-export const CACHE_FORMAT = 3
+export const CACHE_FORMAT = 4
 const TRANSPILER = '@bytecodealliance/jco-transpile'
 const JS_FILE = 'component.mjs'
 const META_FILE = 'meta.json'

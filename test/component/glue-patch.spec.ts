@@ -55,6 +55,30 @@ describe('component glue patch', () => {
     assert.deepEqual(run(dec(patchGlue(enc(other))), undefined), { a: 'sync-g', b: undefined })
   })
 
+  it('builds the arguments of jco\'s debug-log calls only when JCO_DEBUG was set at import', () => {
+    const code = `
+      const _debugLog = (...args) => { logged.push(args) }
+      function call (x) {
+        _debugLog('[call] enter', { built: built++ })
+        switch (x) {
+          default:
+          _debugLog('[call] default', { built: built++ })
+        }
+        return x + 1
+      }
+      const r = call(1)`
+    const glue = (source: string, env: Record<string, string>): { r: number, built: number, logged: unknown[][] } =>
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval
+      new Function('globalThis', `const logged = []; let built = 0; ${source}; return { r, built, logged }`)({ process: { env } }) as { r: number, built: number, logged: unknown[][] }
+    const patched = dec(patchGlue(enc(code)))
+    assert.equal(patched.match(/__fabricJcoDebug && _debugLog\(/g)?.length, 2)
+    assert.deepEqual(glue(patched, {}), { r: 2, built: 0, logged: [] })
+    assert.deepEqual(glue(patched, { JCO_DEBUG: '1' }), glue(code, {}))
+    assert.equal(glue(code, {}).built, 2)
+    // Twice in a row: the same result (no state kept between calls).
+    assert.equal(dec(patchGlue(enc(code))), patched)
+  })
+
   it('leaves glue without probes byte for byte as it was', () => {
     const js = enc('export function instantiate () { return 1 }')
     assert.equal(patchGlue(js), js)
@@ -71,6 +95,7 @@ describe('component glue patch', () => {
       const [body] = glue.split('// Added by fabric')
       assert.match(body!, /__fabricPromisingOr\(/)
       assert.doesNotMatch(body!, /WebAssembly\.promising\(/)
+      assert.doesNotMatch(body!, /^[ \t]*_debugLog\(/m)
     } finally {
       await cleanup()
     }
