@@ -17,7 +17,7 @@ import { joinNode, stopNode, type JoinedNode } from './join.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const quick = process.argv.includes('--quick')
-const ROUNDS = quick ? 2 : 7
+const ROUNDS = quick ? 2 : 11
 const WARMUP = quick ? 1 : 2
 const NODES = 3
 /** Ray's multi_client_tasks_async and n_n_actor_calls_async run 4 clients; here 2 drivers (each a libp2p node) x 2 async loops. */
@@ -33,6 +33,31 @@ const FAN = quick ? 6 : 12
 const FAN_WORK = 250_000
 const cacheRoot = path.join(here, '..', '.cache', 'bench')
 const RAY = 'Ray 2.22, m5.16xlarge'
+
+/**
+ * Every process JIT-compiles its hot paths and each node tiers QuickJS's interpreter up to
+ * optimised code in its first seconds of work (on this 2-core machine, 4 processes compete for the
+ * compilers too): tasks_async runs at ~2-4k/s in its first 5,000 tasks and ~9-10k/s from ~30,000 on.
+ * The names are timed after this much mixed work on each fabric, as a long-running fabric would
+ * be (Ray's microbenchmark also warms each name up before timing it); the first batches on fresh
+ * nodes are their own row.
+ */
+const WARM_MS = quick ? 1000 : 8000
+/** Tasks timed on fresh nodes, as the cold row (in batches of BATCH). */
+const COLD_TASKS = quick ? 400 : 3000
+
+/** Mixed work on `drivers` (batches, awaited tasks, actor calls) for at least `ms`. */
+async function warmUp (drivers: Driver[], ms: number): Promise<void> {
+  const actors = await Promise.all(drivers.map(async (d, i) => await d.sink(i)))
+  const t0 = performance.now()
+  while (performance.now() - t0 < ms) {
+    await Promise.all(drivers.map(async (d, i) => {
+      await d.get(Array.from({ length: BATCH }, () => d.noop()))
+      for (let j = 0; j < 50; j++) await d.get(d.noop())
+      await d.get(Array.from({ length: 200 }, () => actors[i]!.noop.remote()))
+    }))
+  }
+}
 
 /** A node with its own component cache, as on a separate machine (each compiles what it pulls). */
 async function join (dir: string, bootstrap?: string): Promise<JoinedNode> {
@@ -120,11 +145,28 @@ export async function run (): Promise<Row[]> {
     }))
     // Every node compiles the component once before anything is timed.
     await Promise.all(remote.map(async d => await d.get(Array.from({ length: 50 }, () => d.noop()))))
+    await embedded[0]!.get(Array.from({ length: 50 }, () => embedded[0]!.noop()))
 
     const rows: Row[] = []
     const push = (metric: string, f: Stats, b: Stats, ray: number | undefined, note: string, unit = 'ops/s'): void => {
       rows.push({ metric, unit, value: f, baseline: b, baselineName: `embedded fabric, ${NODES} workers`, ...(ray === undefined ? {} : { reference: { value: ray, unit, source: RAY } }), note })
     }
+    {
+      // The first tasks on fresh processes, each batch timed (no warm-up): what a short job sees.
+      const cold = async (d: Driver): Promise<Stats> => {
+        const out: number[] = []
+        for (let done = 0; done < COLD_TASKS; done += BATCH) {
+          const t = performance.now()
+          await d.get(Array.from({ length: BATCH }, () => d.noop()))
+          out.push(BATCH / ((performance.now() - t) / 1000))
+        }
+        return summarize(out)
+      }
+      push('single_client_tasks_async, first tasks on fresh processes (3 processes)', await cold(remote[0]!), await cold(embedded[0]!), undefined,
+        `the first ${COLD_TASKS} no-op tasks after start, in batches of ${BATCH}, before any warm-up: the rows below are timed after ${WARM_MS / 1000} s of mixed work on each fabric`)
+    }
+    await warmUp(remote, WARM_MS)
+    await warmUp(embedded, WARM_MS)
     // One driver: Ray's single-client names, the same work on both fabrics.
     const single = async (metric: string, fn: (d: Driver) => Promise<unknown>, ops: number, ray: number | undefined, note: string, unit = 'ops/s'): Promise<void> => {
       push(`${metric} (3 processes)`, await rate(async () => await fn(remote[0]!), ops), await rate(async () => await fn(embedded[0]!), ops), ray, note, unit)
