@@ -4,6 +4,7 @@
 //   npx tsx bench/profile-remote.ts <shape> <outDir> [rounds]
 //   shape: tasks_async | tasks_sync | actor_sync | actor_async | wait
 //   driver: node --cpu-prof --cpu-prof-dir=<outDir>/driver --import tsx bench/profile-remote.ts ...
+//   WARM_ROUNDS=n: n untimed rounds of 1,000 no-op tasks first (the steady state, as remote.bench.ts)
 //
 // Nodes get --cpu-prof (their main thread) and FABRIC_WORKER_PROF_DIR (their workers).
 import fs from 'node:fs'
@@ -44,6 +45,8 @@ try {
   const actor = await m.Sink!.options({ scheduling: 'spread' }).create()
   await f.get(actor.noop.remote())
   const N = 1000
+  // WARM_ROUNDS=n: n rounds of the shape first, untimed (JIT and QuickJS tier-up: see remote.bench.ts).
+  for (let r = 0; r < Number(process.env.WARM_ROUNDS ?? 0); r++) await f.get(Array.from({ length: N }, () => m.noop!.remote()))
   const cpuOf = (pid: number): number => { const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) * 10 }
   const cpu0 = [process.cpuUsage(), ...nodes.map(n => cpuOf(n.proc.pid!))] as const
   // Per thread of each node (the main thread's id is the pid; the others: workers, V8 and libuv helpers).

@@ -229,7 +229,7 @@ function observe (fabric: ConnectedFabric, attempts: Attempt[], rebuilds: Array<
     throw new Error('chaos: the connected driver\'s internals moved (net.runTask, objects.rebuild): update observe() in scripts/chaos.ts')
   }
   const runTask = net.runTask.bind(net)
-  net.runTask = async (peer: string, task: RemoteTask, options?: { signal?: AbortSignal, onItem?: (item: TaskOutcome) => void }) => {
+  net.runTask = async (peer: string, task: RemoteTask, options?: Parameters<NetNode['runTask']>[2]) => {
     const a: Attempt = { id: task.id, name: task.name, peer, start: Date.now() }
     attempts.push(a)
     try {

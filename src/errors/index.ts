@@ -108,3 +108,4 @@ export class QuotaExceededError extends FabricError {
 
 registerError('PermissionDeniedError', PermissionDeniedError)
 registerError('QuotaExceededError', QuotaExceededError)
+export { Cancel, abortSignalOf, type Abortable } from './cancel.js'

@@ -3,7 +3,7 @@
 // area's contracts stay in this one file, each protocol's messages beside the NetNode calls that use them.
 import type { Resources } from '../scheduler/resources.js'
 import type { Manifest } from '../component/interface.js'
-import type { SerializedError } from '../errors/index.js'
+import type { Abortable, SerializedError } from '../errors/index.js'
 import type { Libp2pInit } from 'libp2p'
 import type { Logger, Stream } from '@libp2p/interface'
 import type { StateReply, StateRequest } from './state-protocol.js'
@@ -271,7 +271,7 @@ export interface NetNodeInit {
    */
   tasks?: {
     /** Run a task; a generator's items go to `onItem` as they come, then it resolves (to its item count). */
-    run: (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void, signal?: AbortSignal) => Promise<TaskOutcome>
+    run: (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void, signal?: Abortable) => Promise<TaskOutcome>
     /** The manifest of a component (pulled from `from`, presenting `job`, when the node lacks it). */
     describe: (component: string, from: string, job?: string) => Promise<Manifest>
     /**
@@ -549,9 +549,9 @@ export interface NetNode {
    * result, or the CID of a large result the node keeps. Fails with PeerUnreachableError (retryable) when the node or the stream goes, with the
    * task's own error when it fails there.
    */
-  runTask: (peer: string, task: RemoteTask, options?: { signal?: AbortSignal, onItem?: (item: TaskOutcome) => void }) => Promise<TaskOutcome>
+  runTask: (peer: string, task: RemoteTask, options?: { signal?: Abortable, onItem?: (item: TaskOutcome) => void }) => Promise<TaskOutcome>
   /** The manifest of component `cid`, from node `peer` (which pulls the component from this node when it lacks it). */
-  describeComponent: (peer: string, cid: string, options?: { signal?: AbortSignal, job?: string }) => Promise<Manifest>
+  describeComponent: (peer: string, cid: string, options?: { signal?: Abortable, job?: string }) => Promise<Manifest>
   /**
    * Ask node `peer` to drop objects this node owns there (best effort): `counts[i]` of the times
    * it reported keeping `cids[i]` (1 each without counts; a CID listed twice counts twice).

@@ -42,7 +42,7 @@ import type { Manifest } from '../component/interface.js'
 import { allowlistGater } from './allowlist.js'
 import { requestState, serveStateStream, type StateReply, type StateRequest } from './state-protocol.js'
 import { frameStream, refuse } from './frames.js'
-import { QuotaExceededError } from '../errors/index.js'
+import { QuotaExceededError, type Abortable } from '../errors/index.js'
 
 /** The libp2p services every fabric node runs. */
 // A type alias, not an interface: libp2p's ServiceMap needs an index signature.
@@ -255,11 +255,11 @@ class Libp2pNetNode implements NetNode {
     }
   }
 
-  async runTask (peer: string, task: RemoteTask, options: { signal?: AbortSignal, onItem?: (item: TaskOutcome) => void } = {}): Promise<TaskOutcome> {
+  async runTask (peer: string, task: RemoteTask, options: { signal?: Abortable, onItem?: (item: TaskOutcome) => void } = {}): Promise<TaskOutcome> {
     return await this.taskSessions.run(target(peer), task.job !== undefined || this.init.job === undefined ? task : { ...task, job: this.init.job }, options)
   }
 
-  async describeComponent (peer: string, cid: string, options: { signal?: AbortSignal, job?: string } = {}): Promise<Manifest> {
+  async describeComponent (peer: string, cid: string, options: { signal?: Abortable, job?: string } = {}): Promise<Manifest> {
     const job = options.job ?? this.init.job
     const outcome = await this.taskSessions.describe(target(peer), cid, job === undefined ? options : { ...options, job })
     if (!('value' in outcome)) throw new MalformedMessageError('describe reply without a manifest')

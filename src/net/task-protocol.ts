@@ -37,7 +37,7 @@ import { MAX_NESTED_REFS, MAX_SPILLBACK_REASON_CHARS, MAX_SPILLBACKS, MAX_TASK_R
 import { MalformedMessageError, PeerUnreachableError, SpilledBackError } from './errors.js'
 import { FrameWriter, frameStream } from './frames.js'
 import { decodeCborMap, encode, encodeFrame, jobField } from './messages.js'
-import { deserializeError, serializeError, type SerializedError } from '../errors/index.js'
+import { Cancel, abortSignalOf, deserializeError, serializeError, type Abortable, type SerializedError } from '../errors/index.js'
 import { parseCid } from '../objects/cid.js'
 import type { NestedRef, NetNodeInit, RefArg, RemoteTask, ResultRef, Spillback, TaskOutcome } from './interface.js'
 
@@ -172,7 +172,7 @@ export async function serveTaskStream (stream: Stream, from: PeerId, executor: T
   const send = (frame: Record<string, unknown>): void => { writer.write(encodeFrame(frame)) }
   const pending = new Set<Promise<void>>()
   /** Cancellers of the tasks running on this stream, by id. */
-  const running = new Map<string, AbortController>()
+  const running = new Map<string, Cancel>()
   for (let first = true; ; first = false) {
     let req: RemoteTaskRequest | ReleaseRequest | DescribeRequest | CancelRequest
     try {
@@ -222,10 +222,10 @@ export async function serveTaskStream (stream: Stream, from: PeerId, executor: T
         continue
       }
       const id = req.id
-      const cancel = new AbortController()
+      const cancel = new Cancel()
       running.set(id, cancel)
       // A generator's items go out as they come, before its result.
-      done = runOne(executor, req, caller, item => { send({ type: 'item', id, ...item }) }, cancel.signal).then(send).finally(() => running.delete(id))
+      done = runOne(executor, req, caller, item => { send({ type: 'item', id, ...item }) }, cancel).then(send).finally(() => running.delete(id))
     }
     const settled: Promise<void> = done.finally(() => pending.delete(settled))
     pending.add(settled)
@@ -243,7 +243,7 @@ function admit (executor: TaskExecutor, req: RemoteTaskRequest, caller: string, 
 }
 
 /** Run one request and make its result frame. */
-async function runOne (executor: TaskExecutor, req: RemoteTaskRequest, caller: string, onItem: (item: TaskOutcome) => void, signal: AbortSignal): Promise<Record<string, unknown>> {
+async function runOne (executor: TaskExecutor, req: RemoteTaskRequest, caller: string, onItem: (item: TaskOutcome) => void, signal: Abortable): Promise<Record<string, unknown>> {
   try {
     const outcome = await executor.run(req, caller, onItem, signal)
     const copies = outcome.copies === undefined || outcome.copies.length === 0 ? {} : { copies: outcome.copies }
@@ -261,7 +261,7 @@ async function runOne (executor: TaskExecutor, req: RemoteTaskRequest, caller: s
 
 /** Options of {@link TaskSessions.run}. */
 export interface RunRemoteTaskOptions {
-  signal?: AbortSignal
+  signal?: Abortable
   /** Items of a generator task, in order, as they arrive (before the result). */
   onItem?: (item: TaskOutcome) => void
 }
@@ -335,7 +335,7 @@ class TaskSession {
     return this.failure === undefined
   }
 
-  async run (req: RemoteTaskRequest | DescribeRequest, signal?: AbortSignal, onItem?: (item: TaskOutcome) => void): Promise<TaskOutcome> {
+  async run (req: RemoteTaskRequest | DescribeRequest, signal?: Abortable, onItem?: (item: TaskOutcome) => void): Promise<TaskOutcome> {
     if (this.failure !== undefined) throw this.failure
     // Ids on the wire are this session's own: a task resubmitted to the same node never collides.
     const id = String(this.nextId++)
@@ -343,18 +343,20 @@ class TaskSession {
     this.writer.write(encodeFrame({ ...req, id }))
     if (signal === undefined) return await result
     // An aborted wait stops waiting and asks the node to cancel the task (its result is dropped).
-    const aborted = new Promise<never>((_resolve, reject) => {
-      const onAbort = (): void => {
-        if (this.pending.delete(id) && req.type === 'run') {
-          if (this.failure === undefined) this.writer.write(encode({ type: 'cancel', id }))
-        }
-        reject(signal.reason ?? new DOMException('aborted', 'AbortError'))
-      }
-      if (signal.aborted) onAbort()
-      signal.addEventListener('abort', onAbort, { once: true })
-      void result.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => {})
-    })
-    return await Promise.race([result, aborted])
+    const onAbort = (): void => {
+      const waiter = this.pending.get(id)
+      if (waiter === undefined) return
+      this.pending.delete(id)
+      if (req.type === 'run' && this.failure === undefined) this.writer.write(encode({ type: 'cancel', id }))
+      waiter.reject((signal.reason ?? new DOMException('aborted', 'AbortError')) as Error)
+    }
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
+    try {
+      return await result
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+    }
   }
 
   close (): void {
@@ -445,7 +447,7 @@ export class TaskSessions {
     return await session.run({ type: 'describe', id: '0', component: cid, ...(options.job === undefined ? {} : { job: options.job }) }, options.signal)
   }
 
-  private async session (target: Target, signal?: AbortSignal): Promise<TaskSession> {
+  private async session (target: Target, signal?: Abortable): Promise<TaskSession> {
     const key = target.toString()
     const existing = this.sessions.get(key)
     if (existing !== undefined) {
@@ -462,10 +464,10 @@ export class TaskSessions {
     return await opening
   }
 
-  private async open (target: Target, signal?: AbortSignal): Promise<TaskSession> {
+  private async open (target: Target, signal?: Abortable): Promise<TaskSession> {
     let stream: Stream
     try {
-      stream = await this.libp2p.dialProtocol(target, TASK_PROTOCOL, { signal: signal ?? AbortSignal.timeout(TASK_OPEN_TIMEOUT_MS), maxOutboundStreams: TASK_MAX_INBOUND_STREAMS })
+      stream = await this.libp2p.dialProtocol(target, TASK_PROTOCOL, { signal: abortSignalOf(signal, TASK_OPEN_TIMEOUT_MS), maxOutboundStreams: TASK_MAX_INBOUND_STREAMS })
     } catch (err) {
       throw new PeerUnreachableError(`cannot open ${TASK_PROTOCOL} to ${target.toString()}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
     }
@@ -485,7 +487,7 @@ export class TaskSessions {
  * @throws PeerUnreachableError when the node cannot be reached
  */
 export async function releaseRemoteObjects (libp2p: Libp2p, target: PeerId | Multiaddr, cids: string[], options: RunRemoteTaskOptions & { counts?: number[] } = {}): Promise<number> {
-  const signal = options.signal ?? AbortSignal.timeout(5000)
+  const signal = abortSignalOf(options.signal, 5000)
   let stream: Stream
   try {
     stream = await libp2p.dialProtocol(target, TASK_PROTOCOL, { signal, maxOutboundStreams: TASK_MAX_INBOUND_STREAMS })

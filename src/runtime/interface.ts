@@ -7,6 +7,7 @@ import type { ObjectStoreInit } from '../objects/interface.js'
 import type { Resources } from '../scheduler/resources.js'
 import type { MemoInit, MemoStats } from './memo.js'
 import type { DurableSpec } from './durable.js'
+import type { Abortable } from '../errors/index.js'
 
 /** Options of a node (and of its worker pool: timeouts, heap and memory limits, actor and extra workers). */
 export interface NodeInit extends Pick<ExecPoolInit, 'defaultTimeoutMs' | 'workerHeapMb' | 'processMemoryLimitMb' | 'actorWorkers' | 'maxExtraWorkers'> {
@@ -177,5 +178,5 @@ export interface BundleLocator {
    *
    * @throws PlacementGroupRemovedError once the group is removed; the abort's reason when `signal` aborts
    */
-  locate: (exclude: ReadonlySet<string>, signal?: AbortSignal) => Promise<{ peer: string, demand: Resources }>
+  locate: (exclude: ReadonlySet<string>, signal?: Abortable) => Promise<{ peer: string, demand: Resources }>
 }

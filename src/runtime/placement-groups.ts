@@ -6,6 +6,7 @@
 // has nothing held while it waits. A group whose node dies (or whose session with it ends: the node
 // releases what was reserved on it) places the lost bundles again; the work in them waits for that
 // (see `locate`). A removed group's nodes end the work in it.
+import type { Abortable } from '../errors/index.js'
 import { randomBytes } from 'node:crypto'
 import { InfeasibleTaskError } from '../scheduler/errors.js'
 import { fits, resources, type Resources } from '../scheduler/resources.js'
@@ -50,7 +51,7 @@ export class GroupRecord {
   constructor (readonly id: string, readonly bundles: readonly Resources[], readonly strategy: PlacementStrategy, readonly name?: string) {}
 
   /** Resolves once placed (now, when it is); rejects when removed or never placeable. */
-  async whenReady (signal?: AbortSignal): Promise<void> {
+  async whenReady (signal?: Abortable): Promise<void> {
     if (this.failure !== undefined) throw this.failure
     if (this.state === 'created') return
     if (signal === undefined) return await this.ready.promise

@@ -4,7 +4,7 @@
 // results travel by value (CBOR); large results stay here and travel by CID to whoever needs them.
 import type { CompiledComponent, Manifest } from '../component/index.js'
 import { TaskError } from '../exec/errors.js'
-import { serializeError } from '../errors/index.js'
+import { serializeError, type Abortable } from '../errors/index.js'
 import { MAX_NESTED_REFS, MAX_TASK_REPLY_BYTES, type FabricView, type NestedRef, type RemoteTask, type ResultRef, type Spillback, type TaskOutcome } from '../net/index.js'
 import { decode, encode, findRefs, mayHoldRefs, ObjectLostError } from '../objects/index.js'
 import { localRefs, wireArgs } from './local-refs.js'
@@ -138,7 +138,7 @@ export class RemoteTaskExecutor {
   }
 
   /** Run a task; a generator's items go to `onItem` in order (large ones kept here by CID). */
-  async run (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void = () => {}, signal?: AbortSignal): Promise<TaskOutcome> {
+  async run (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void = () => {}, signal?: Abortable): Promise<TaskOutcome> {
     this.inFlight.take(from, `task '${req.name}'`)
     this.active++
     try {
@@ -159,7 +159,7 @@ export class RemoteTaskExecutor {
     return timeoutMs ?? this.limits.maxTaskMs
   }
 
-  private async runTaken (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void, signal?: AbortSignal): Promise<TaskOutcome> {
+  private async runTaken (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void, signal?: Abortable): Promise<TaskOutcome> {
     this.pin(req.component)
     try {
       return await this.runLoaded(req, from, onItem, signal)
@@ -168,7 +168,7 @@ export class RemoteTaskExecutor {
     }
   }
 
-  private async runLoaded (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void, signal?: AbortSignal): Promise<TaskOutcome> {
+  private async runLoaded (req: RemoteTask, from: string, onItem: (item: TaskOutcome) => void, signal?: Abortable): Promise<TaskOutcome> {
     const { component, manifest } = await this.load(req.component, from, req.job)
     // A task of the manifest, or a vectorised call of one (`fabric:map:parse`) its SDK runs.
     const task = checkCallName(req.name, manifest, req.component)

@@ -1,6 +1,7 @@
 // A caller's tasks across nodes (RemoteRunner): placed on the fabric's nodes by the fabric policy
 // from the caller's view, sent over /fabric/task/1 (sent back and placed again on spillback), and
 // resubmitted elsewhere when their node dies.
+import type { Abortable } from '../errors/index.js'
 import { flatUuid } from '../objects/flat-id.js'
 import { MAX_SPILLBACKS, type NestedRef, type NetNode, type PeerEntry, type RefArg, type RemoteTask, type ResultRef, type TaskOutcome } from '../net/index.js'
 import { cidOfBytesSync } from '../objects/cid.js'
@@ -43,7 +44,7 @@ export interface RemoteSubmitOptions {
    */
   onItem?: (item: TaskOutcome, peer: string) => void
   /** Aborting it cancels the task (on its node too); the submit rejects with the abort's reason. */
-  signal?: AbortSignal
+  signal?: Abortable
   /** The placement group bundle it runs in: it goes where the bundle is, asking for the bundle's resources (not with scheduling or labels). */
   bundle?: BundleLocator
 }

@@ -3,12 +3,13 @@
 // and ~10 KB of garbage that outlives scavenges), while only RemoteRunner.MAX_IN_FLIGHT_PER_NODE
 // per node can be on the wire anyway. Tasks past the bound wait here as one small record each, in
 // submission order, and start as others end; cancelling a waiting one drops it.
+import { Cancel, type Abortable } from '../errors/index.js'
 
 /** A submitted call: waiting for room, running, or done. */
 export class GateEntry<A, T> {
   state: 'waiting' | 'running' | 'done' = 'waiting'
-  /** Made when the call starts: only running calls have one. */
-  controller: AbortController | undefined = undefined
+  /** Made when the call starts: only running calls have one (see errors/cancel.ts for why not an AbortController). */
+  controller: Cancel | undefined = undefined
 
   constructor (readonly arg: A, readonly resolve: (value: T) => void, readonly reject: (err: Error) => void) {}
 }
@@ -23,7 +24,7 @@ export class SubmitGate<A, T> {
    * @param start runs one call (`signal` aborts it)
    * @param capacity how many may run at once now (read at each start: it follows the fabric's size)
    */
-  constructor (private readonly start: (arg: A, signal: AbortSignal) => Promise<T>, private readonly capacity: () => number) {}
+  constructor (private readonly start: (arg: A, signal: Abortable) => Promise<T>, private readonly capacity: () => number) {}
 
   /** Calls started and not yet ended, and calls waiting for room. */
   get stats (): { running: number, waiting: number } {
@@ -53,11 +54,11 @@ export class SubmitGate<A, T> {
 
   private launch (entry: GateEntry<A, T>): void {
     entry.state = 'running'
-    entry.controller = new AbortController()
+    entry.controller = new Cancel()
     this.running++
     let out: Promise<T>
     try {
-      out = this.start(entry.arg, entry.controller.signal)
+      out = this.start(entry.arg, entry.controller)
     } catch (err) {
       out = Promise.reject(err)
     }

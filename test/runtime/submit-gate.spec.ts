@@ -2,8 +2,9 @@
 // without starting it and aborts a running one, and the bound follows the capacity it is given.
 import assert from 'node:assert/strict'
 import { SubmitGate } from '../../src/runtime/submit-gate.js'
+import type { Abortable } from '../../src/errors/index.js'
 
-interface Started { arg: number, signal: AbortSignal, finish: (v: number) => void, fail: (e: Error) => void }
+interface Started { arg: number, signal: Abortable, finish: (v: number) => void, fail: (e: Error) => void }
 
 function harness (capacity: () => number): { gate: SubmitGate<number, number>, started: Started[] } {
   const started: Started[] = []
