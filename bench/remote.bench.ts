@@ -43,6 +43,15 @@ const RAY = 'Ray 2.22, m5.16xlarge'
  * nodes are their own row.
  */
 const WARM_MS = quick ? 1000 : 8000
+/** Issue 18's floors for the remote names (each also at >= 0.5x the embedded fabric of the same run). */
+const GOALS: Record<string, number> = {
+  single_client_tasks_sync: 1500,
+  single_client_tasks_async: 8194,
+  multi_client_tasks_async: 10_000,
+  n_n_actor_calls_async: 15_000,
+  single_client_wait_1k_refs: 4.67,
+  '1_1_actor_calls_sync': 2097
+}
 /** Tasks timed on fresh nodes, as the cold row (in batches of BATCH). */
 const COLD_TASKS = quick ? 400 : 3000
 
@@ -149,7 +158,10 @@ export async function run (): Promise<Row[]> {
 
     const rows: Row[] = []
     const push = (metric: string, f: Stats, b: Stats, ray: number | undefined, note: string, unit = 'ops/s'): void => {
-      rows.push({ metric, unit, value: f, baseline: b, baselineName: `embedded fabric, ${NODES} workers`, ...(ray === undefined ? {} : { reference: { value: ray, unit, source: RAY } }), note })
+      // Issue 18's targets: at least the figure below and at least half the embedded fabric's rate.
+      const goal = GOALS[metric.replace(' (3 processes)', '')]
+      const target = goal === undefined ? {} : { target: `>= ${goal.toLocaleString('en-US')}/s, >= 0.5x`, met: f.median >= goal && f.median >= 0.5 * b.median }
+      rows.push({ metric, unit, value: f, baseline: b, baselineName: `embedded fabric, ${NODES} workers`, ...(ray === undefined ? {} : { reference: { value: ray, unit, source: RAY } }), ...target, note })
     }
     {
       // The first tasks on fresh processes, each batch timed (no warm-up): what a short job sees.

@@ -25,7 +25,7 @@ export class Cancel implements Abortable {
   }
 
   /** Listeners are called once either way (`once` is implied). */
-  addEventListener (_type: 'abort', listener: () => void): void {
+  addEventListener (_type: 'abort', listener: () => void, _options?: { once?: boolean }): void {
     if (this.aborted) return
     if (this.listeners === undefined) this.listeners = [listener]
     else this.listeners.push(listener)
