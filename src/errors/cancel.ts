@@ -49,10 +49,11 @@ export class Cancel implements Abortable {
 
 /**
  * A real AbortSignal for APIs that need one (libp2p's dials): `signal` itself when it is one, else
- * one that aborts with it; `AbortSignal.timeout(timeoutMs)` when there is none.
+ * one that aborts with it; when there is none, `AbortSignal.timeout(timeoutMs)`, or a signal that
+ * never aborts without `timeoutMs`.
  */
-export function abortSignalOf (signal: Abortable | undefined, timeoutMs: number): AbortSignal {
-  if (signal === undefined) return AbortSignal.timeout(timeoutMs)
+export function abortSignalOf (signal: Abortable | undefined, timeoutMs?: number): AbortSignal {
+  if (signal === undefined) return timeoutMs === undefined ? new AbortController().signal : AbortSignal.timeout(timeoutMs)
   if (signal instanceof AbortSignal) return signal
   const c = new AbortController()
   if (signal.aborted) c.abort(signal.reason)

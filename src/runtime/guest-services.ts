@@ -1,6 +1,7 @@
 // What a node serves its guests (the exec pool's host services): nested tasks (run inline in the
 // waiting guest's worker, queued first, or sent to another node), actor calls (here, or forwarded
 // to the actor's node), get/wait/put, stream items, logs, and CPUs lent while a guest is blocked.
+import { Cancel } from '../errors/index.js'
 import { TaskCancelledError, type CollectiveCall, type HostContext } from '../exec/index.js'
 import { CollectiveError } from './collectives.js'
 import { decode, findRefs, mayHoldRefs } from '../objects/index.js'
@@ -209,7 +210,7 @@ export class GuestServices {
     e.holders++
     const deps = args.flatMap(a => a.kind === 'ref' ? [a.id] : [])
     for (const id of deps) this.n.refs.hold(id)
-    const abort = new AbortController()
+    const abort = new Cancel()
     this.n.offloaded.set(e.id, abort)
     this.n.offloadedCount++
     const what = `nested task '${name}' (${e.id})`
@@ -229,10 +230,10 @@ export class GuestServices {
             throw new DependencyFailedError(`${what} did not run: its argument ObjectRef(${a.id}) failed: ${(err as Error).message}`, { cause: err })
           }
         }))
-        const out = await this.n.offload!.run({ component: cid, name, args: wire, options, ...(job === undefined ? {} : { job }) }, abort.signal)
+        const out = await this.n.offload!.run({ component: cid, name, args: wire, options, ...(job === undefined ? {} : { job }) }, abort)
         outcome = await this.adoptResult(out, made)
       } catch (err) {
-        outcome = { error: abort.signal.aborted ? new TaskCancelledError(`${what} was cancelled`) : err as Error }
+        outcome = { error: abort.aborted ? new TaskCancelledError(`${what} was cancelled`) : err as Error }
       }
       this.n.offloaded.delete(e.id)
       if ('error' in outcome) this.n.counts.failed++

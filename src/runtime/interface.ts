@@ -91,7 +91,7 @@ export interface NestedOffload {
    * result's CBOR bytes and, when it holds refs, the CBOR value of each (by the other node's ids;
    * refs inside those values listed too). Node failures are retried elsewhere up to `options.maxRetries`.
    */
-  run: (task: { component: string, name: string, args: OffloadArg[], options: ResolvedTaskOptions, job?: string }, signal: AbortSignal) => Promise<{ value: Uint8Array, nested: OffloadedRef[] }>
+  run: (task: { component: string, name: string, args: OffloadArg[], options: ResolvedTaskOptions, job?: string }, signal: Abortable) => Promise<{ value: Uint8Array, nested: OffloadedRef[] }>
 }
 
 /**

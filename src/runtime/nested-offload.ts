@@ -5,7 +5,7 @@
 import type { NetNode, RefArg } from '../net/index.js'
 import { decode, encode } from '../objects/index.js'
 import { hasRoom, type Resources } from '../scheduler/index.js'
-import { deserializeError } from '../errors/index.js'
+import { abortSignalOf, deserializeError, type Abortable } from '../errors/index.js'
 import type { NestedOffload, OffloadArg, OffloadedRef, ResolvedTaskOptions } from './interface.js'
 import type { RemoteRunner } from './remote-runner.js'
 
@@ -29,7 +29,7 @@ export class FabricOffload implements NestedOffload {
     return hasRoom(this.net.view.peers(), demand, anyFree)
   }
 
-  async run (task: { component: string, name: string, args: OffloadArg[], options: ResolvedTaskOptions, job?: string }, signal: AbortSignal): Promise<{ value: Uint8Array, nested: OffloadedRef[] }> {
+  async run (task: { component: string, name: string, args: OffloadArg[], options: ResolvedTaskOptions, job?: string }, signal: Abortable): Promise<{ value: Uint8Array, nested: OffloadedRef[] }> {
     const { component, name, args, options, job } = task
     if (this.runner.componentBytes(component) === undefined) {
       const bytes = this.componentBytes(component)
@@ -58,11 +58,13 @@ export class FabricOffload implements NestedOffload {
       // take them over, then let them go there.
       const kept = [...r.copies, ...(r.object === undefined ? [] : [r.object.cid]), ...(r.nested ?? []).flatMap(n => 'cid' in n ? [n.cid] : [])]
       try {
-        if (r.object !== undefined) return { value: await this.net.pullObject(r.object.cid, [r.peer], { signal }), nested: [] }
+        // Pulls take a real AbortSignal (made only here: most results come inline).
+        const pulls = { signal: abortSignalOf(signal) }
+        if (r.object !== undefined) return { value: await this.net.pullObject(r.object.cid, [r.peer], pulls), nested: [] }
         const nested = await Promise.all((r.nested ?? []).map(async (n): Promise<OffloadedRef> => {
           if ('value' in n) return n
           if ('error' in n) return { id: n.id, error: deserializeError(n.error) }
-          return { id: n.id, value: await this.net.pullObject(n.cid, [r.peer], { signal }) }
+          return { id: n.id, value: await this.net.pullObject(n.cid, [r.peer], pulls) }
         }))
         return { value: encode(r.value), nested }
       } catch (err) {

@@ -1,6 +1,7 @@
 // What the parts of a node share: its resources and policy, worker pool, object store and ref
 // table, task queue, actor table, components, counters, and the parts themselves (objects, tasks,
 // actors, guest services), which LocalNode wires together.
+import type { Cancel } from '../errors/index.js'
 import os from 'node:os'
 import { randomUUID } from 'node:crypto'
 import { loadComponent, type CompiledComponent } from '../component/index.js'
@@ -58,7 +59,7 @@ export class NodeCore {
   scheduling = false
   /** Where guests' nested tasks go when this node is half busy (a node in a fabric), and those running there. */
   offload?: NestedOffload
-  readonly offloaded = new Map<string, AbortController>()
+  readonly offloaded = new Map<string, Cancel>()
   offloadedCount = 0
   /** The last finished tasks, for the state API (see task-history.ts). */
   readonly history: TaskHistory
