@@ -28,7 +28,7 @@ const LARGE_BYTES = 100 * 1024
  * Options of an embedded fabric: the node's workers, resources and object store, and its worker
  * pool's limits.
  */
-export interface EmbeddedInit extends Pick<NodeInit, 'workers' | 'resources' | 'objectStore' | 'cacheDir' | 'log' | 'labels' | 'localPolicy' | 'taskHistory'>, Pick<ExecPoolInit, 'defaultTimeoutMs' | 'workerHeapMb' | 'processMemoryLimitMb' | 'actorWorkers' | 'maxExtraWorkers'> {
+export interface EmbeddedInit extends Pick<NodeInit, 'workers' | 'resources' | 'objectStore' | 'cacheDir' | 'log' | 'labels' | 'localPolicy' | 'taskHistory' | 'prewarm'>, Pick<ExecPoolInit, 'defaultTimeoutMs' | 'workerHeapMb' | 'processMemoryLimitMb' | 'actorWorkers' | 'maxExtraWorkers'> {
   /** Where this job's named actors live (also when the fabric is connected). @default a fresh namespace per job */
   namespace?: string
   /** Serve Prometheus metrics of the node on `http://metricsHost:metricsPort/metrics` (0: a free port; see `metricsUrl`). @default no endpoint */
@@ -37,7 +37,7 @@ export interface EmbeddedInit extends Pick<NodeInit, 'workers' | 'resources' | '
   metricsHost?: string
 }
 
-const INIT_NAMES = ['workers', 'resources', 'objectStore', 'cacheDir', 'log', 'labels', 'localPolicy', 'taskHistory', 'defaultTimeoutMs', 'workerHeapMb', 'processMemoryLimitMb', 'actorWorkers', 'maxExtraWorkers', 'namespace', 'metricsPort', 'metricsHost'] as const satisfies ReadonlyArray<keyof EmbeddedInit>
+const INIT_NAMES = ['workers', 'resources', 'objectStore', 'cacheDir', 'log', 'labels', 'localPolicy', 'taskHistory', 'prewarm', 'defaultTimeoutMs', 'workerHeapMb', 'processMemoryLimitMb', 'actorWorkers', 'maxExtraWorkers', 'namespace', 'metricsPort', 'metricsHost'] as const satisfies ReadonlyArray<keyof EmbeddedInit>
 // Fails to compile when EmbeddedInit gains an option the list (and so the unknown-option check) lacks.
 const everyInitName: Exclude<keyof EmbeddedInit, typeof INIT_NAMES[number]> extends never ? true : never = true
 
@@ -465,8 +465,10 @@ export function checkInit (init: EmbeddedInit): void {
     const v = init[k]
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)) throw new TypeError(`Fabric.start: option ${k} must be a positive number, got ${String(v)}`)
   }
-  const extra = init.maxExtraWorkers
-  if (extra !== undefined && (typeof extra !== 'number' || !Number.isInteger(extra) || extra < 0)) throw new TypeError(`Fabric.start: option maxExtraWorkers must be an integer >= 0, got ${String(extra)}`)
+  for (const k of ['maxExtraWorkers', 'prewarm'] as const) {
+    const v = init[k]
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) throw new TypeError(`Fabric.start: option ${k} must be an integer >= 0, got ${String(v)}`)
+  }
   checkNamespace(init.namespace, 'Fabric.start')
   const port = init.metricsPort
   if (port !== undefined && (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)) throw new TypeError(`Fabric.start: option metricsPort must be an integer 0-65535, got ${String(port)}`)

@@ -3,6 +3,8 @@
 // it does not pass a limit on yet, the test says so and is skipped (the limit is still refused
 // when it is not a valid number, and unknown options are refused).
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import { cidOfBytesSync } from '../../src/component/index.js'
 import { Fabric, type GuestModule } from '../../src/index.js'
 import { fixtureComponent, tempDir } from '../helpers/fixtures.js'
 import { poolOf } from './embedded-pool.js'
@@ -70,6 +72,16 @@ describe('api/Fabric.start: worker pool limits of an embedded fabric', function 
     })
   })
 
+  it('prewarm: the node readies its workers for the most recently used component of its cache', async function () {
+    await withFabric({}, async fabric => { await fabric.load<Kitchen>(kitchen) }) // fills the cache
+    await withFabric({ prewarm: 1 }, async fabric => {
+      const node = (fabric.embedded as unknown as { node: { prewarmed: Promise<string[]> } }).node
+      assert.deepEqual(await node.prewarmed, [cidOfBytesSync(fs.readFileSync(kitchen))])
+      const m = await fabric.load<Kitchen>(kitchen)
+      assert.equal(await fabric.get(m.add.remote(2, 3)), 5)
+    })
+  })
+
   it('starts an embedded fabric for address \'local\' even with FABRIC_ADDRESS set, and when FABRIC_ADDRESS is empty', async () => {
     const before = process.env.FABRIC_ADDRESS
     try {
@@ -98,6 +110,7 @@ describe('api/Fabric.start: worker pool limits of an embedded fabric', function 
     await assert.rejects(Fabric.start({ address: 'local', worker: 2 } as never), /Fabric.start: unknown option worker \(known: address, connect, workers, /)
     await assert.rejects(Fabric.start({ address: 'local', defaultTimeoutMs: -1 }), /option defaultTimeoutMs must be a positive number, got -1/)
     await assert.rejects(Fabric.start({ address: 'local', maxExtraWorkers: 1.5 }), /option maxExtraWorkers must be an integer >= 0/)
+    await assert.rejects(Fabric.start({ address: 'local', prewarm: -1 }), /option prewarm must be an integer >= 0, got -1/)
     await assert.rejects(Fabric.start({ address: '' }), /option address must be a node's multiaddr \(or several\), or 'local'/)
     // Checked also when an address applies (before connecting), so a bad driver fails alike everywhere.
     await assert.rejects(Fabric.start({ address: '/ip4/127.0.0.1/tcp/1', workers: 0 }), /option workers must be a positive number, got 0/)
