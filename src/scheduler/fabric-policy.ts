@@ -35,36 +35,50 @@ function describeSelector (s: LabelSelector): string {
  *   no node has the hard labels, or the hard node affinity names a node that is not in the view or cannot hold it
  */
 export function rankNodes<N extends NodeEntry> (view: readonly N[], req: PlacementRequest, load: (peer: string) => number, placed: (peer: string) => number = () => 0): N[] {
-  const workers = view.filter(p => p.info.resources.total.cpus > 0)
   const hardLabels = req.labels !== undefined && req.labels.soft !== true ? req.labels : undefined
-  const labelled = hardLabels === undefined ? workers : workers.filter(p => labelsMatch(p.info.labels, hardLabels.match))
-  if (hardLabels !== undefined && labelled.length === 0 && workers.length > 0) {
+  // One pass for the usual case (a driver ranks the view for every task it places): the nodes
+  // offering CPUs, with the hard labels, whose totals hold the demand, not excluded. The lists an
+  // error names are rebuilt from the view only when one is thrown.
+  const candidates: N[] = []
+  let workers = 0
+  for (const p of view) {
+    if (p.info.resources.total.cpus <= 0) continue
+    workers++
+    if (hardLabels !== undefined && !labelsMatch(p.info.labels, hardLabels.match)) continue
+    if (!fits(req.demand, p.info.resources.total)) continue
+    if (req.exclude?.has(p.info.peer) === true) continue
+    candidates.push(p)
+  }
+  const labelled = (): N[] => view.filter(p => p.info.resources.total.cpus > 0 && (hardLabels === undefined || labelsMatch(p.info.labels, hardLabels.match)))
+  const feasible = (): N[] => labelled().filter(p => fits(req.demand, p.info.resources.total))
+  if (hardLabels !== undefined && workers > 0 && labelled().length === 0) {
     throw new InfeasibleTaskError(`no node in this caller's view has the labels ${req.what} needs (${describeSelector(hardLabels)}); use softLabelSelector to prefer them and run elsewhere when none has room`)
   }
-  const feasible = labelled.filter(p => fits(req.demand, p.info.resources.total))
-  const candidates = feasible.filter(p => req.exclude?.has(p.info.peer) !== true)
   const affinity = typeof req.scheduling === 'object' ? req.scheduling : undefined
   if (affinity !== undefined && affinity.soft !== true) {
     const node = candidates.find(p => p.info.peer === affinity.nodeAffinity)
     if (node !== undefined) return [node]
-    const known = labelled.find(p => p.info.peer === affinity.nodeAffinity)
+    const known = labelled().find(p => p.info.peer === affinity.nodeAffinity)
     throw new InfeasibleTaskError(known === undefined
       ? `${req.what} must run on node ${affinity.nodeAffinity} (nodeAffinity), which is not in this caller's view of the fabric${hardLabels === undefined ? '' : ' with the labels it needs'}`
-      : feasible.includes(known)
+      : fits(req.demand, known.info.resources.total)
         ? `${req.what} must run on node ${affinity.nodeAffinity} (nodeAffinity), which already failed it`
         : `${req.what} must run on node ${affinity.nodeAffinity} (nodeAffinity), which lacks ${shortfall(req.demand, known.info.resources.total).join(', ')}`)
   }
   if (candidates.length === 0) {
-    if (workers.length === 0) throw new InfeasibleTaskError(`no node offering CPUs is in this caller's view of the fabric (${req.what})`)
-    if (feasible.length === 0) {
-      const lacks = labelled.slice(0, 4).map(p => `${p.info.peer.slice(-8)}: ${shortfall(req.demand, p.info.resources.total).join(', ')}`)
-      throw new InfeasibleTaskError(`no node can run ${req.what}: ${lacks.join('; ')}${labelled.length > 4 ? `; and ${labelled.length - 4} more` : ''}`)
+    if (workers === 0) throw new InfeasibleTaskError(`no node offering CPUs is in this caller's view of the fabric (${req.what})`)
+    const able = feasible()
+    if (able.length === 0) {
+      const all = labelled()
+      const lacks = all.slice(0, 4).map(p => `${p.info.peer.slice(-8)}: ${shortfall(req.demand, p.info.resources.total).join(', ')}`)
+      throw new InfeasibleTaskError(`no node can run ${req.what}: ${lacks.join('; ')}${all.length > 4 ? `; and ${all.length - 4} more` : ''}`)
     }
-    throw new InfeasibleTaskError(`no node is left to run ${req.what}: all ${feasible.length} that could have failed it`)
+    throw new InfeasibleTaskError(`no node is left to run ${req.what}: all ${able.length} that could have failed it`)
   }
   // Suspected nodes (late heartbeats from a busy node are not a death) only when no alive one is left.
-  const alive = candidates.filter(p => p.state === 'alive')
-  const nodes = alive.length > 0 ? alive : candidates
+  let alive = 0
+  for (const p of candidates) if (p.state === 'alive') alive++
+  const nodes = alive === 0 || alive === candidates.length ? candidates : candidates.filter(p => p.state === 'alive')
   const room = (p: N): number => fits(req.demand, p.info.resources.available) ? 0 : 1
   const spread = req.scheduling === 'spread'
   // The caller's own work in flight per CPU first: gossiped availability is up to a heartbeat old,

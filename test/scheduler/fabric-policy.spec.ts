@@ -40,6 +40,24 @@ describe('scheduler/fabric-policy (rankNodes)', () => {
     assert.throws(() => rankNodes(v, { demand: resources({ cpus: 2 }), scheduling: { nodeAffinity: 'b' }, what: 't' }, () => 0), /lacks cpus: needs 2, has 1/)
     assert.equal(rankNodes(v, { demand: cpu, scheduling: { nodeAffinity: 'b', soft: true }, what: 't' }, p => p === 'b' ? 50 : 0)[0]!.info.peer, 'b')
     assert.equal(rankNodes(v, { demand: cpu, scheduling: { nodeAffinity: 'zz', soft: true }, what: 't' }, () => 0).length, 2)
+    // A pinned node that holds the demand but already failed the work.
+    assert.throws(() => rankNodes(v, { demand: cpu, scheduling: { nodeAffinity: 'b' }, what: 't', exclude: new Set(['b']) }, () => 0), /node b \(nodeAffinity\), which already failed it/)
+    // The view is never changed by ranking it.
+    assert.deepEqual(names(v), ['a', 'b'])
+  })
+
+  it('hard labels: only matching nodes; none matching says which labels; with labels no node can hold the demand, what each lacks', () => {
+    const zoned = (peer: string, zone: string, total: Partial<Resources>): PeerEntry => ({ ...entry(peer, total), info: { ...entry(peer, total).info, labels: { zone } } })
+    const v = view([zoned('a', 'eu', { cpus: 1 }), zoned('b', 'us', { cpus: 4 }), zoned('c', 'eu', { cpus: 2 })])
+    const eu = { match: { zone: 'eu' } }
+    assert.deepEqual(names(rankNodes(v, { demand: cpu, labels: eu, what: 't' }, () => 0)).sort(), ['a', 'c'])
+    assert.throws(() => rankNodes(v, { demand: cpu, labels: { match: { zone: 'ap' } }, what: "task 'x'" }, () => 0),
+      (err: Error) => err.name === 'InfeasibleTaskError' && /no node in this caller's view has the labels task 'x' needs \(zone=ap\)/.test(err.message))
+    assert.throws(() => rankNodes(v, { demand: resources({ cpus: 3 }), labels: eu, what: "task 'x'" }, () => 0),
+      (err: Error) => /no node can run task 'x': a: cpus: needs 3, has 1; c: cpus: needs 3, has 2$/.test(err.message))
+    assert.throws(() => rankNodes(v, { demand: cpu, labels: eu, scheduling: { nodeAffinity: 'b' }, what: 't' }, () => 0), /node b \(nodeAffinity\), which is not in this caller's view of the fabric with the labels it needs/)
+    // Soft labels only prefer.
+    assert.equal(rankNodes(v, { demand: cpu, labels: { match: { zone: 'us' }, soft: true }, what: 't' }, () => 0)[0]!.info.peer, 'b')
   })
 
   it('alive nodes first; suspected ones only when no alive one is left', () => {
