@@ -150,8 +150,10 @@ export class TaskRunner {
     this.begin(t)
     t.abort = new TaskCancel()
     try {
-      const component = await this.n.withMemoryLimit(t.component, t.options.memoryLimitMb)
-      const args = await this.buildArgs(t.args, describe(t))
+      // The usual task (the component's own memory cap, no ref among its arguments) goes to the
+      // pool without waiting on anything: each await here was a promise and a turn per task.
+      const component = t.component.maxMemoryPages / 16 === t.options.memoryLimitMb ? t.component : await this.n.withMemoryLimit(t.component, t.options.memoryLimitMb)
+      const args = hasRefArgs(t.args) ? await this.buildArgs(t.args, describe(t)) : assembleArgs(t.args, NO_REF_VALUES)
       const memo = t.options.memo === true ? memoName(t.component.cid, t.name, args) : undefined
       if (memo !== undefined) {
         const known = await this.memoised(memo)
@@ -342,4 +344,11 @@ function memoValue (t: TaskRecord, out: Uint8Array): Uint8Array | undefined {
   const kept = t.stream.kept
   if (kept === undefined || kept === null || kept.length !== t.stream.items.length) return kept === undefined && t.stream.items.length === 0 ? cborHead(4, 0) : undefined
   return concat([cborHead(4, kept.length), ...kept])
+}
+
+const NO_REF_VALUES: Map<string, Uint8Array> = new Map()
+
+function hasRefArgs (args: ArgSpec[]): boolean {
+  for (const a of args) if (a.kind === 'ref') return true
+  return false
 }
