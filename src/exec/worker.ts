@@ -1,5 +1,7 @@
 // A pool worker: instantiates components from posted core modules, keeps one warm instance per
 // component, runs calls and actor methods, and serves host imports by blocking on the main thread.
+// Over 500 lines: the message loop, the instances' lifecycle (budget, warm, nested, actors) and the
+// host bridge share this thread's module state; split apart, each part would need all of it.
 import { parentPort, workerData, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 import type { ComponentPayload, FromWorker, HostOp, HostReply, ToWorker, WorkerInit } from './protocol.js'
 import { serializeError, type SerializedError } from '../errors/index.js'
