@@ -13,6 +13,7 @@ import { addressOf } from '../runtime/actor-address.js'
 import { withHandleForms } from './handle-forms.js'
 import type { ArgSpec, NodeInit, NodeStats, TaskSubmission } from '../runtime/interface.js'
 import { LocalNode, type StreamReader } from '../runtime/local-node.js'
+import { MAX_PREWARM } from '../runtime/node-limits.js'
 import { driverActorOptions, driverTaskOptions, type PlacementOption, type SchedulingOption } from '../runtime/options.js'
 import { groupDemand, labelsMatch, type LabelSelector } from '../scheduler/index.js'
 import { DriverPlacementGroups, embeddedTransport } from './placement-groups.js'
@@ -465,10 +466,10 @@ export function checkInit (init: EmbeddedInit): void {
     const v = init[k]
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)) throw new TypeError(`Fabric.start: option ${k} must be a positive number, got ${String(v)}`)
   }
-  for (const k of ['maxExtraWorkers', 'prewarm'] as const) {
-    const v = init[k]
-    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) throw new TypeError(`Fabric.start: option ${k} must be an integer >= 0, got ${String(v)}`)
-  }
+  const extra = init.maxExtraWorkers
+  if (extra !== undefined && (typeof extra !== 'number' || !Number.isInteger(extra) || extra < 0)) throw new TypeError(`Fabric.start: option maxExtraWorkers must be an integer >= 0, got ${String(extra)}`)
+  const prewarm = init.prewarm
+  if (prewarm !== undefined && (typeof prewarm !== 'number' || !Number.isInteger(prewarm) || prewarm < 0 || prewarm > MAX_PREWARM)) throw new TypeError(`Fabric.start: option prewarm must be an integer 0-${MAX_PREWARM}, got ${String(prewarm)}`)
   checkNamespace(init.namespace, 'Fabric.start')
   const port = init.metricsPort
   if (port !== undefined && (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)) throw new TypeError(`Fabric.start: option metricsPort must be an integer 0-65535, got ${String(port)}`)

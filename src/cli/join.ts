@@ -8,7 +8,7 @@ import type { NodeResources, PeerEntry } from '../net/index.js'
 import type { FabricNode } from '../api/create-node.js'
 import type { DashboardServer } from '../dashboard/index.js'
 import { gpuInventory } from '../gpu/index.js'
-import { DEFAULT_NODE_LIMITS, type NodeLimits } from '../runtime/node-limits.js'
+import { DEFAULT_NODE_LIMITS, MAX_PREWARM, type NodeLimits } from '../runtime/node-limits.js'
 
 interface JoinOptions {
   bootstrap?: string[]
@@ -153,6 +153,7 @@ export function registerJoin (program: Command): void {
         const logFiles = int(opts.logFiles, '--log-files', 0)
         const taskHistory = int(opts.taskHistory, '--task-history', 0)
         prewarm = int(opts.prewarm, '--prewarm', 0)
+        if (prewarm !== undefined && prewarm > MAX_PREWARM) throw new Error(`--prewarm needs an integer 0-${MAX_PREWARM}, got '${opts.prewarm}'`)
         retention = {
           ...(taskHistory === undefined ? {} : { taskHistory }),
           logs: { ...(logMb === undefined ? {} : { maxFileBytes: logMb * 2 ** 20 }), ...(logFiles === undefined ? {} : { maxFiles: logFiles }) }

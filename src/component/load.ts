@@ -9,7 +9,7 @@ import type { CompiledComponent, LoadComponentInit } from './interface.js'
 import { ComponentNotFoundError, InvalidComponentError } from './errors.js'
 import { checkComponentHeader, checkComponentWorld, validateComponentSync } from './validate.js'
 import { defaultCompiledCache, type CompiledCache } from './compiled-cache.js'
-import { readCacheEntry, recentCacheEntries, resolveCacheDir, writeCacheEntry, type CacheEntry } from './transpile-cache.js'
+import { readCacheEntry, recentCacheEntries, resolveCacheDir, restoreUse, writeCacheEntry, type CacheEntry } from './transpile-cache.js'
 import { exposeGlobals } from './expose-globals.js'
 import { limitMemory, mbToPages } from './memory-limit.js'
 
@@ -134,8 +134,10 @@ export async function loadRecentComponents (count: number, init: LoadComponentIn
   const cacheDir = resolveCacheDir(init.cacheDir)
   const cache = init.cache ?? defaultCompiledCache()
   const out: CachedComponent[] = []
-  // Oldest first: each read marks its entry used, so the disk cache's order stays as it was.
-  for (const cid of (await recentCacheEntries(cacheDir, count)).reverse()) {
+  // Newest first, past unusable ones (after a transpiler upgrade the newest may be stale), looking
+  // at a bounded number; each entry read gets its last use back: a prewarm is not a use.
+  for (const { cid, used } of await recentCacheEntries(cacheDir, count + PREWARM_EXTRA_ENTRIES)) {
+    if (out.length >= count) break
     const key = `prewarm:${cid}:${maxMemoryPages}:${cacheDir}`
     let pending = cache.get(key) as Promise<CachedComponent> | undefined
     if (pending === undefined) {
@@ -150,7 +152,12 @@ export async function loadRecentComponents (count: number, init: LoadComponentIn
     }
     try {
       out.push(await pending)
-    } catch { /* skipped: see above */ }
+    } catch { /* skipped: see above */ } finally {
+      restoreUse(cacheDir, cid, used)
+    }
   }
-  return out.reverse()
+  return out
 }
+
+/** Entries looked at past the ones asked for, when the newest are unusable. */
+const PREWARM_EXTRA_ENTRIES = 16

@@ -183,10 +183,10 @@ export function readCacheEntry (cacheDir: string, cid: string, known: (sha256: s
 }
 
 /**
- * CIDs of the `count` most recently used entries of the disk cache (by the mtime each read sets),
- * most recent first; none when the cache is empty or missing.
+ * The `count` most recently used entries of the disk cache (by the mtime each read sets, `used`),
+ * most recent first; none when the cache is empty or missing. Whether each is usable is not checked.
  */
-export async function recentCacheEntries (cacheDir: string, count: number): Promise<string[]> {
+export async function recentCacheEntries (cacheDir: string, count: number): Promise<Array<{ cid: string, used: number }>> {
   if (count <= 0) return []
   const root = join(cacheDir, 'components')
   const found: Array<{ cid: string, used: number }> = []
@@ -195,7 +195,14 @@ export async function recentCacheEntries (cacheDir: string, count: number): Prom
     const st = await stat(join(root, name)).catch(() => undefined)
     if (st?.isDirectory() === true) found.push({ cid: name, used: st.mtimeMs })
   }
-  return found.sort((a, b) => b.used - a.used).slice(0, count).map(e => e.cid)
+  return found.sort((a, b) => b.used - a.used).slice(0, count)
+}
+
+/** Set an entry's last use back to `used` (ms since the epoch): a read that was not a use. */
+export function restoreUse (cacheDir: string, cid: string, used: number): void {
+  try {
+    utimesSync(entryDir(cacheDir, cid), new Date(), new Date(used))
+  } catch { /* removed meanwhile: nothing to restore */ }
 }
 
 /** Mark a cache file or entry used now (its mtime orders eviction). */

@@ -24,11 +24,11 @@ export class Cancel implements Abortable {
     if (this.aborted) throw this.reason
   }
 
-  /** Listeners are called once either way (`once` is implied). */
+  /** Listeners are called once either way (`once` is implied); one added twice is called once. */
   addEventListener (_type: 'abort', listener: () => void, _options?: { once?: boolean }): void {
     if (this.aborted) return
     if (this.listeners === undefined) this.listeners = [listener]
-    else this.listeners.push(listener)
+    else if (!this.listeners.includes(listener)) this.listeners.push(listener)
   }
 
   removeEventListener (_type: 'abort', listener: () => void): void {
@@ -43,7 +43,14 @@ export class Cancel implements Abortable {
     this.reason = reason ?? new DOMException('This operation was aborted', 'AbortError')
     const listeners = this.listeners
     this.listeners = undefined
-    for (const l of listeners ?? []) l()
+    for (const l of listeners ?? []) {
+      try {
+        l()
+      } catch (err) {
+        // As an AbortSignal's listener that throws: the others still run, the error is uncaught.
+        process.nextTick(() => { throw err })
+      }
+    }
   }
 }
 

@@ -184,10 +184,11 @@ export interface ExecPool {
    * the component's glue, instantiates it, runs its `describe` and drops the instance. What stays
    * is shared by every component built the same way: the glue module, and the code V8 compiles
    * lazily on first run (the QuickJS engine's), so a first call of another QuickJS component skips
-   * both. Failures are skipped (a prewarm is only an optimisation); resolves when all are done.
-   * Work submitted meanwhile waits for a worker's prewarm to finish (~10 ms each).
+   * both. Idle workers only (a busy one is warmed by its work). Failures are skipped (a prewarm is
+   * only an optimisation); resolves, when all are done, to the CIDs of the components at least one
+   * worker readied. Work submitted meanwhile waits for a worker's prewarm to finish (~10 ms each).
    */
-  prewarm: (components: ReadonlyArray<Omit<CompiledComponent, 'size'>>) => Promise<void>
+  prewarm: (components: ReadonlyArray<Omit<CompiledComponent, 'size'>>) => Promise<string[]>
   call: (component: CompiledComponent, name: string, args: Uint8Array, options?: CallOptions) => Promise<Uint8Array>
   createActor: (component: CompiledComponent, cls: string, args: Uint8Array, options?: CallOptions) => Promise<ActorRef>
   invoke: (actor: ActorRef, method: string, args: Uint8Array, options?: CallOptions) => Promise<Uint8Array>

@@ -195,17 +195,20 @@ class WorkerPool implements ExecPool {
     return await this.submit({ type: 'describe', component }, {}) as Manifest
   }
 
-  async prewarm (components: ReadonlyArray<Omit<CompiledComponent, 'size'>>): Promise<void> {
+  async prewarm (components: ReadonlyArray<Omit<CompiledComponent, 'size'>>): Promise<string[]> {
     this.assertRunning()
-    const runs: Array<Promise<unknown>> = []
+    const runs: Array<Promise<string>> = []
+    // Idle workers only: a busy one would make the prewarm wait behind real work (which warms it anyway).
     for (const slot of this.slots) {
-      if (slot.retiring) continue
+      if (slot.retiring || slot.running !== undefined || slot.blocked) continue
       for (const c of components) {
         const component = { ...c, size: 0 } satisfies CompiledComponent
-        runs.push(this.submit({ type: 'prewarm', component }, { timeoutMs: PREWARM_TIMEOUT_MS }, slot))
+        runs.push(this.submit({ type: 'prewarm', component }, { timeoutMs: PREWARM_TIMEOUT_MS }, slot).then(() => c.cid))
       }
     }
-    await Promise.allSettled(runs)
+    const readied = new Set<string>()
+    for (const r of await Promise.allSettled(runs)) if (r.status === 'fulfilled') readied.add(r.value)
+    return components.map(c => c.cid).filter(cid => readied.has(cid))
   }
 
   async call (component: CompiledComponent, name: string, args: Uint8Array, options: CallOptions = {}): Promise<Uint8Array> {
@@ -366,7 +369,7 @@ class WorkerPool implements ExecPool {
       let excess = this.slots.filter(s => !s.retiring).length - (this.size + blocked)
       for (const s of [...this.slots].reverse()) {
         if (excess <= 0) break
-        if (s.running !== undefined || s.retiring || s.starting || s.actors.size > 0 || performance.now() - s.idleSince < 1000) continue
+        if (s.running !== undefined || s.retiring || s.starting || s.actors.size > 0 || s.pinned.length > 0 || performance.now() - s.idleSince < 1000) continue
         s.retiring = true
         s.hostPort.close()
         void s.worker.terminate()

@@ -403,6 +403,7 @@ function handle (msg: ToWorker): void {
       // What stays is the glue module and V8's lazily compiled code, shared with every component
       // built the same way; the instance goes before the answer (which reports the worker's memory).
       let live: Live | undefined
+      lastErrorLog = undefined
       try {
         enforceBudget()
         live = instantiate(cid)

@@ -380,7 +380,8 @@ class TaskSession {
         }
         if (o.type === 'item' && typeof o.id === 'string') {
           const call = this.pending.get(o.id)
-          if (call?.onItem === undefined) throw new MalformedMessageError(`a stream item for request ${o.id}, which does not stream`)
+          if (call === undefined) continue // its caller stopped waiting (items may still be on the way)
+          if (call.onItem === undefined) throw new MalformedMessageError(`a stream item for request ${o.id}, which does not stream`)
           call.onItem(outcomeOf({ ...o, ok: true }))
           continue
         }

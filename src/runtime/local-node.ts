@@ -10,6 +10,7 @@ import { createObjectStore } from '../objects/index.js'
 import { resources, type Resources } from '../scheduler/resources.js'
 import type { LocalPolicy } from '../scheduler/index.js'
 import { ActorNotFoundError, FabricStoppedError } from './errors.js'
+import { MAX_PREWARM } from './node-limits.js'
 import type { ActorForwarder } from './actor-forwarder.js'
 import { inlineBytes, isInline, RefTable } from './ref-table.js'
 import { NodeCore } from './node-core.js'
@@ -49,7 +50,7 @@ export class LocalNode {
 
   constructor (init: NodeInit = {}) {
     this.prewarmCount = init.prewarm ?? 0
-    if (!Number.isInteger(this.prewarmCount) || this.prewarmCount < 0) throw new RangeError(`node option prewarm must be an integer >= 0, got ${String(init.prewarm)}`)
+    if (!Number.isInteger(this.prewarmCount) || this.prewarmCount < 0 || this.prewarmCount > MAX_PREWARM) throw new RangeError(`node option prewarm must be an integer 0-${MAX_PREWARM}, got ${String(init.prewarm)}`)
     const n = new NodeCore(init)
     this.n = n
     n.objects = new ObjectOwner(n)
@@ -138,8 +139,7 @@ export class LocalNode {
     try {
       const recent = await loadRecentComponents(count, { cacheDir: this.n.cacheDir })
       if (this.n.state !== 'running') return []
-      await this.n.pool.prewarm(recent)
-      return recent.map(c => c.cid)
+      return await this.n.pool.prewarm(recent)
     } catch {
       return []
     }

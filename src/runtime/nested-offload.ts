@@ -58,13 +58,14 @@ export class FabricOffload implements NestedOffload {
       // take them over, then let them go there.
       const kept = [...r.copies, ...(r.object === undefined ? [] : [r.object.cid]), ...(r.nested ?? []).flatMap(n => 'cid' in n ? [n.cid] : [])]
       try {
-        // Pulls take a real AbortSignal (made only here: most results come inline).
-        const pulls = { signal: abortSignalOf(signal) }
-        if (r.object !== undefined) return { value: await this.net.pullObject(r.object.cid, [r.peer], pulls), nested: [] }
+        // Pulls take a real AbortSignal, made only for a pull (most results come inline).
+        let pullSignal: AbortSignal | undefined
+        const pulls = (): { signal: AbortSignal } => ({ signal: pullSignal ??= abortSignalOf(signal) })
+        if (r.object !== undefined) return { value: await this.net.pullObject(r.object.cid, [r.peer], pulls()), nested: [] }
         const nested = await Promise.all((r.nested ?? []).map(async (n): Promise<OffloadedRef> => {
           if ('value' in n) return n
           if ('error' in n) return { id: n.id, error: deserializeError(n.error) }
-          return { id: n.id, value: await this.net.pullObject(n.cid, [r.peer], pulls) }
+          return { id: n.id, value: await this.net.pullObject(n.cid, [r.peer], pulls()) }
         }))
         return { value: encode(r.value), nested }
       } catch (err) {

@@ -79,3 +79,6 @@ export class PeerCounter {
     return this.counts.get(peer) ?? 0
   }
 }
+
+/** Most components a node prewarms at start (NodeInit.prewarm: each holds every task worker ~10 ms before any work). */
+export const MAX_PREWARM = 8

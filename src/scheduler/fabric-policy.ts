@@ -51,7 +51,8 @@ export function rankNodes<N extends NodeEntry> (view: readonly N[], req: Placeme
   }
   const labelled = (): N[] => view.filter(p => p.info.resources.total.cpus > 0 && (hardLabels === undefined || labelsMatch(p.info.labels, hardLabels.match)))
   const feasible = (): N[] => labelled().filter(p => fits(req.demand, p.info.resources.total))
-  if (hardLabels !== undefined && workers > 0 && labelled().length === 0) {
+  // (Candidates have the labels: the view is searched only when there are none.)
+  if (hardLabels !== undefined && candidates.length === 0 && workers > 0 && labelled().length === 0) {
     throw new InfeasibleTaskError(`no node in this caller's view has the labels ${req.what} needs (${describeSelector(hardLabels)}); use softLabelSelector to prefer them and run elsewhere when none has room`)
   }
   const affinity = typeof req.scheduling === 'object' ? req.scheduling : undefined

@@ -110,7 +110,7 @@ describe('api/Fabric.start: worker pool limits of an embedded fabric', function 
     await assert.rejects(Fabric.start({ address: 'local', worker: 2 } as never), /Fabric.start: unknown option worker \(known: address, connect, workers, /)
     await assert.rejects(Fabric.start({ address: 'local', defaultTimeoutMs: -1 }), /option defaultTimeoutMs must be a positive number, got -1/)
     await assert.rejects(Fabric.start({ address: 'local', maxExtraWorkers: 1.5 }), /option maxExtraWorkers must be an integer >= 0/)
-    await assert.rejects(Fabric.start({ address: 'local', prewarm: -1 }), /option prewarm must be an integer >= 0, got -1/)
+    await assert.rejects(Fabric.start({ address: 'local', prewarm: -1 }), /option prewarm must be an integer 0-8, got -1/)
     await assert.rejects(Fabric.start({ address: '' }), /option address must be a node's multiaddr \(or several\), or 'local'/)
     // Checked also when an address applies (before connecting), so a bad driver fails alike everywhere.
     await assert.rejects(Fabric.start({ address: '/ip4/127.0.0.1/tcp/1', workers: 0 }), /option workers must be a positive number, got 0/)

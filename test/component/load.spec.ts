@@ -177,6 +177,8 @@ describe('loadRecentComponents', function () {
     assert.equal(recent[0]!.jsUrl, kitchen.jsUrl)
     assert.deepEqual(Object.keys(recent[0]!.modules).sort(), Object.keys(kitchen.modules).sort())
     assert.ok(await mtime(kitchen.cid) > await mtime(guest.cid), 'the most recent entry stays the most recent')
+    // A prewarm is not a use: each entry keeps its last use (to the millisecond utimes keeps).
+    assert.ok(Math.abs(await mtime(guest.cid) - before[0]!) < 1 && Math.abs(await mtime(kitchen.cid) - before[1]!) < 1)
     assert.deepEqual((await loadRecentComponents(1, { cacheDir, cache })).map(c => c.cid), [kitchen.cid])
     assert.deepEqual(await loadRecentComponents(0, { cacheDir, cache }), [])
   })
@@ -197,6 +199,8 @@ describe('loadRecentComponents', function () {
     await writeFile(file, Buffer.from('damaged'))
     try {
       assert.deepEqual((await loadRecentComponents(2, { cacheDir, cache })).map(c => c.cid), [guest.cid])
+      // The newest is unusable: the next one is taken in its place.
+      assert.deepEqual((await loadRecentComponents(1, { cacheDir, cache: createCompiledCache() })).map(c => c.cid), [guest.cid])
     } finally {
       await writeFile(file, original)
     }

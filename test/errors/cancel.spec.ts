@@ -25,6 +25,27 @@ describe('errors/cancel', () => {
     assert.throws(() => c.throwIfAborted(), /stop/)
   })
 
+  it('a listener added twice runs once; one that throws does not stop the others, and its error is uncaught as with AbortSignal', async () => {
+    const c = new Cancel()
+    const calls: string[] = []
+    const twice = (): void => { calls.push('twice') }
+    c.addEventListener('abort', twice)
+    c.addEventListener('abort', twice)
+    c.addEventListener('abort', () => { throw new Error('listener broke') })
+    c.addEventListener('abort', () => { calls.push('after') })
+    const uncaught = new Promise<Error>(resolve => {
+      const listeners = process.listeners('uncaughtException')
+      process.removeAllListeners('uncaughtException')
+      process.once('uncaughtException', (err) => {
+        for (const l of listeners) process.on('uncaughtException', l)
+        resolve(err)
+      })
+    })
+    c.abort()
+    assert.deepEqual(calls, ['twice', 'after'])
+    assert.equal((await uncaught).message, 'listener broke')
+  })
+
   it('aborts with an AbortError when given no reason, as AbortController does', () => {
     const c = new Cancel()
     c.abort()

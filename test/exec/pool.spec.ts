@@ -220,7 +220,7 @@ describe('exec/pool (QuickJS guest)', function () {
       const loaded = (): boolean[] => (p as unknown as { slots: Array<{ loaded: Set<string> }> }).slots.map(s => [...s.loaded].some(k => k.startsWith(kitchen.cid)))
       assert.deepEqual(loaded(), [false, false])
       const missing = { ...kitchen, cid: 'bafkreimissingglue', jsUrl: new URL('file:///nonexistent/fabric-glue.mjs').href }
-      await p.prewarm([kitchen, missing])
+      assert.deepEqual(await p.prewarm([kitchen, missing]), [kitchen.cid], 'only what a worker readied')
       assert.deepEqual(loaded(), [true, true], 'each worker imported the component')
       assert.equal(p.stats().memoryBytes, 0, 'the prewarm instances were dropped')
       assert.equal(p.stats().respawns, 0)

@@ -2,6 +2,7 @@
 // learns who asked, and a stock libp2p client sending malformed or oversized frames gets an error
 // result while the node keeps serving. (Real components on real runtimes: test/e2e/remote-tasks.)
 import assert from 'node:assert/strict'
+import { Cancel } from '../../src/errors/index.js'
 import path from 'node:path'
 import '../../src/net/polyfill.js'
 import type { Libp2p } from '@libp2p/interface'
@@ -104,6 +105,19 @@ describe('net/task-protocol', function () {
     const manifest = await caller.describeComponent(worker.multiaddrs()[0]!, CID)
     assert.deepEqual(manifest.tasks.map(t => t.name), ['add', 'count'])
     await assert.rejects(caller.describeComponent(worker.multiaddrs()[0]!, cidOfBytesSync(new Uint8Array([9]))), (err: Error & { kind?: string }) => err.kind === 'not-found')
+  })
+
+  it('a streaming task its caller stopped waiting for: the items still on the way are dropped, the session goes on', async () => {
+    const stop = new Cancel()
+    let items = 0
+    // This executor does not stop on cancel: 20 items come over ~100 ms for a request nobody waits for.
+    const counting = caller.runTask(worker.multiaddrs()[0]!, task('count', [20]), { signal: stop, onItem: () => { if (++items === 1) stop.abort(new Error('enough')) } })
+    const other = caller.runTask(worker.multiaddrs()[0]!, task('slow', []))
+    await assert.rejects(counting, /enough/)
+    assert.equal(cborg.decode(value(await other)), 'done')
+    await new Promise(resolve => setTimeout(resolve, 150))
+    assert.equal(cborg.decode(value(await caller.runTask(worker.multiaddrs()[0]!, task('add', [1, 2])))), 3)
+    assert.equal(items, 1)
   })
 
   it('spillback: a full node sends the task back naming a node with room; at the limit it takes it', async () => {
