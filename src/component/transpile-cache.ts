@@ -201,7 +201,9 @@ export async function recentCacheEntries (cacheDir: string, count: number): Prom
 /** Set an entry's last use back to `used` (ms since the epoch): a read that was not a use. */
 export function restoreUse (cacheDir: string, cid: string, used: number): void {
   try {
-    utimesSync(entryDir(cacheDir, cid), new Date(), new Date(used))
+    // In seconds as numbers: a Date keeps whole milliseconds, and the restored time came back up to
+    // ~1 ms off the one read (stat gives fractions of a millisecond).
+    utimesSync(entryDir(cacheDir, cid), Date.now() / 1000, used / 1000)
   } catch { /* removed meanwhile: nothing to restore */ }
 }
 

@@ -41,7 +41,7 @@ export interface NodeInit extends Pick<ExecPoolInit, 'defaultTimeoutMs' | 'worke
   /**
    * At start, ready the workers for this many of the most recently used components of the disk
    * cache, in the background (`ExecPool.prewarm`): the first task of any QuickJS component then
-   * finds the engine they share compiled and warm (~9 ms to a first result instead of ~29).
+   * finds the engine they share compiled and warm (~12-16 ms to a first result instead of ~37-47 in docs/benchmarks.md).
    * `fabric join` sets 2; at most 8 (MAX_PREWARM). @default 0
    */
   prewarm?: number
