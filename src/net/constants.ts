@@ -130,10 +130,24 @@ export const PROBE_MARGIN_MS = 250
 /** How long a probe ping may go unanswered (with nothing else heard from the peer) before it is suspected. */
 export const PROBE_TIMEOUT_MS = 750
 
+/**
+ * libp2p's connection monitor pings every connection every CONNECTION_PING_INTERVAL_MS and aborts
+ * one whose ping goes unanswered for CONNECTION_PING_TIMEOUT_MS (adaptive: at least the minimum,
+ * more after slow replies). Only a link that is broken while its peer lives on (a half-open TCP
+ * connection, a one-way cut) needs it: a peer that stops altogether is declared dead by the view
+ * (the heartbeat timeouts, which skip judging while this process itself stalls), and its
+ * connections are closed then. The timeout used to be 5-10 s: on a saturated host (100 nodes on
+ * 2 cores, or a node whose main thread starves) pings waited longer, healthy connections were
+ * aborted, and the TLS handshakes of the redials (~19 ms of CPU each) loaded the host further:
+ * the 100-node simulation never settled (900 aborts per process a minute).
+ */
+export const CONNECTION_PING_INTERVAL_MS = 10_000
+export const CONNECTION_PING_TIMEOUT_MS = { min: 30_000, max: 60_000 }
+
 /** How often the probe looks at the peers. */
 export const PROBE_TICK_MS = 100
 
-/** A probe ping is abandoned after this long (the connection monitor has closed a hung connection by then). */
+/** A probe ping is abandoned after this long (the peer is dead by the view's default timeout by then, and its connections closed). */
 export const PROBE_PING_MAX_MS = 10_000
 
 /**

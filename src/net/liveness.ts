@@ -1,8 +1,9 @@
 // The liveness probe: notices a hung peer (SIGSTOP, a wedged event loop) in ~1-2 s without closing
 // its connection. A crashed peer is noticed at once (its connection closes) and a silent one by the
 // view's heartbeat timeouts (3 s / 10 s), but a hung peer keeps its TCP connection open, and
-// libp2p's connection monitor may only abort a connection after 5-10 s without a ping reply: a
-// shorter abort timeout killed healthy connections whose pings waited behind bulk object data.
+// libp2p's connection monitor only aborts a connection after 30-60 s without a ping reply
+// (CONNECTION_PING_TIMEOUT_MS: shorter timeouts killed healthy connections whose pings waited
+// behind bulk object data or a saturated host); the node closes it when the view declares it dead.
 //
 // Why pings on demand, and not a shorter heartbeat timeout or a ping every interval:
 // - Heartbeats are free evidence of life (every peer publishes one each --heartbeat-ms), so a peer
@@ -173,7 +174,7 @@ export class LivenessProbe {
     p.lastSendAt = this.now()
     this.counters.pings++
     // A reply however late is evidence of life; the bound only keeps a ping to a hung peer from
-    // holding a stream for ever (the connection monitor closes such a connection before it).
+    // holding a stream for ever (the view declares such a peer dead, and closes its connections, before it).
     const signal = abort === undefined ? AbortSignal.timeout(PROBE_PING_MAX_MS) : AbortSignal.any([abort.signal, AbortSignal.timeout(PROBE_PING_MAX_MS)])
     this.c.ping(peer, signal).then(() => {
       p.inFlight = false

@@ -25,7 +25,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { BootstrapDialer } from './bootstrap-dialer.js'
-import { STATE_MAX_INBOUND_STREAMS, STATE_PROTOCOL, ACTOR_MAX_INBOUND_STREAMS, ACTOR_PROTOCOL, FABRIC_NAME_RE, GOSSIP_DIAL_GAP_MS, GOSSIP_DIAL_MAX_CONNECTIONS, GOSSIP_DIALS_AT_ONCE, INBOUND_CONNECTIONS_PER_SECOND_PER_HOST, LIMITS, MAX_HEARTBEAT_MS, MAX_INBOUND_HANDSHAKES, OBJECT_MAX_INBOUND_STREAMS, OBJECT_PROTOCOL, PROBE_MARGIN_MS, PROBE_TIMEOUT_MS, STATUS_MAX_INBOUND_STREAMS, STATUS_PROTOCOL, TASK_MAX_INBOUND_STREAMS, TASK_PROTOCOL, resourcesTopic } from './constants.js'
+import { CONNECTION_PING_INTERVAL_MS, CONNECTION_PING_TIMEOUT_MS, STATE_MAX_INBOUND_STREAMS, STATE_PROTOCOL, ACTOR_MAX_INBOUND_STREAMS, ACTOR_PROTOCOL, FABRIC_NAME_RE, GOSSIP_DIAL_GAP_MS, GOSSIP_DIAL_MAX_CONNECTIONS, GOSSIP_DIALS_AT_ONCE, INBOUND_CONNECTIONS_PER_SECOND_PER_HOST, LIMITS, MAX_HEARTBEAT_MS, MAX_INBOUND_HANDSHAKES, OBJECT_MAX_INBOUND_STREAMS, OBJECT_PROTOCOL, PROBE_MARGIN_MS, PROBE_TIMEOUT_MS, STATUS_MAX_INBOUND_STREAMS, STATUS_PROTOCOL, TASK_MAX_INBOUND_STREAMS, TASK_PROTOCOL, resourcesTopic } from './constants.js'
 import { releaseRemoteObjects, serveTaskStream, TaskSessions } from './task-protocol.js'
 import { openActorSession, serveActorStream } from './actor-protocol.js'
 import { pullObject, serveObjectStream } from './object-protocol.js'
@@ -116,7 +116,7 @@ export async function createNetNode (init: NetNodeInit, hooks: NetNodeHooks = {}
     // suspected by the liveness probe (liveness.ts) long before these close its connection (15-20
     // s). The timeout stays long: a ping waits behind bulk data, and a 500 ms minimum aborted
     // healthy connections mid-transfer (protocols.md).
-    connectionMonitor: { pingInterval: 10_000, pingTimeout: { minTimeout: 5000, maxTimeout: 10_000 } },
+    connectionMonitor: { pingInterval: CONNECTION_PING_INTERVAL_MS, pingTimeout: { minTimeout: CONNECTION_PING_TIMEOUT_MS.min, maxTimeout: CONNECTION_PING_TIMEOUT_MS.max } },
     connectionManager: { inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_SECOND_PER_HOST, maxIncomingPendingConnections: MAX_INBOUND_HANDSHAKES },
     peerDiscovery,
     ...(init.libp2pMetrics === undefined ? {} : { metrics: init.libp2pMetrics }),
@@ -185,6 +185,7 @@ class Libp2pNetNode implements NetNode {
     this.log = libp2p.logger.forComponent('fabric:net')
     this.taskSessions = new TaskSessions(libp2p)
     this.view = new LivenessView({ suspectAfterMs: init.suspectAfterMs, deadAfterMs: init.deadAfterMs })
+    this.view.on('dead', e => { this.closeConnections(e.info.peer, `declared dead (${e.suspectReason ?? 'silent'})`) })
     this.gossip = new ResourceGossip({
       pubsub: libp2p.services.pubsub,
       view: this.view,
@@ -427,6 +428,24 @@ class Libp2pNetNode implements NetNode {
       throw err
     }
     return body
+  }
+
+  // A peer the view declared dead (silent past the dead timeout: hung, or cut off) loses its
+  // connections now rather than when the connection monitor's lenient timeout ends them: the
+  // sessions and streams on them fail, and their work is retried elsewhere. If it was only slow,
+  // its next heartbeat (relayed by others) brings it back and it is dialled again.
+  private closeConnections (peer: string, why: string): void {
+    if (this.state !== 'started') return
+    let id: PeerId
+    try {
+      id = peerIdFromString(peer)
+    } catch {
+      return
+    }
+    for (const conn of this.libp2p.getConnections(id)) {
+      this.log('closing a connection to %s: %s', peer, why)
+      conn.abort(new PeerUnreachableError(`peer ${peer} was ${why}`))
+    }
   }
 
   // A closed connection is the fastest failure signal (ms after a SIGKILL): suspect at once, and let

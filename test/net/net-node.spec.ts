@@ -98,6 +98,21 @@ describe('net/net-node (in-process nodes on 127.0.0.1)', function () {
     assert.deepEqual(events, ['suspect:connection closed', 'dead'])
   })
 
+  it('a peer declared dead (silent, its connection still open) has its connections closed', async () => {
+    const a = await node('a', { suspectAfterMs: 500, deadAfterMs: 1200, probeMs: 0 })
+    const b = await node('b', { bootstrap: [a.multiaddrs()[0]!] })
+    await waitFor(() => a.view.get(b.peerId) !== undefined, 'a sees b')
+    const lib = (a as unknown as { libp2p: Libp2p }).libp2p
+    const events: string[] = []
+    a.view.on('dead', () => { events.push('dead') })
+    lib.addEventListener('peer:disconnect', e => { if (e.detail.toString() === b.peerId) events.push('disconnect') })
+    // b stops gossiping but keeps running: its connection to a stays open and answers pings.
+    await (b as unknown as { gossip: { stop: (o: { leave: boolean }) => Promise<void> } }).gossip.stop({ leave: false })
+    await waitFor(() => events.includes('disconnect'), 'the connection closed', 6000)
+    // The connection is closed from within the view's dead event (whose listeners run after the node's).
+    assert.deepEqual([...events].sort(), ['dead', 'disconnect'])
+  })
+
   it('three nodes bootstrapped to the first all connect directly (gossiped peers are dialled)', async () => {
     const a = await node('a')
     const b = await node('b', { bootstrap: [a.multiaddrs()[0]!] })
