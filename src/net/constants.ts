@@ -147,6 +147,9 @@ export const CONNECTION_PING_TIMEOUT_MS = { min: 30_000, max: 60_000 }
 /** How often the probe looks at the peers. */
 export const PROBE_TICK_MS = 100
 
+/** Peers the probe looks at every tick; a larger view is looked at every ceil(peers / this) ticks. */
+export const PROBE_FULL_RATE_PEERS = 16
+
 /** A probe ping is abandoned after this long (the peer is dead by the view's default timeout by then, and its connections closed). */
 export const PROBE_PING_MAX_MS = 10_000
 
@@ -163,7 +166,7 @@ export const GOSSIP_FULL_RATE_NODES = 8
 export const GOSSIP_DIAL_GAP_MS = 5000
 
 /**
- * Above this many connections (dials in flight included) the node stops dialling gossiped peers:
+ * Above this many connected peers (dials in flight included) the node stops dialling gossiped peers:
  * gossipsub's mesh carries the rest, and work dials a peer when it needs it. 16: small fabrics are
  * fully connected; in a 250-node fabric each connection's TLS handshake (~19 ms of CPU) and pings
  * add up (protocols.md).

@@ -44,6 +44,8 @@ export class ResourceGossip {
   private lastPublishAt = 0
   private lastPollAt = 0
   private lastBody = ''
+  /** Messages the topic validator accepted, decoded, until they are delivered (weak: a message never delivered is collected). */
+  private readonly validated = new WeakMap<Message, GossipMessage>()
   private running = false
   // Starts at boot time in ms: a restarted node's heartbeats supersede (and outlive the tombstone of) its old self.
   private seq = Date.now()
@@ -167,7 +169,9 @@ export class ResourceGossip {
   // Runs before delivery and forwarding: a refused message goes no further than this node.
   private readonly validate = (_from: PeerId, message: Message): TopicValidatorResult => {
     const result = this.check(message)
-    return result === undefined ? TopicValidatorResult.Reject : TopicValidatorResult.Accept
+    if (result === undefined) return TopicValidatorResult.Reject
+    this.validated.set(message, result)
+    return TopicValidatorResult.Accept
   }
 
   private check (message: Message): GossipMessage | undefined {
@@ -198,8 +202,10 @@ export class ResourceGossip {
   private readonly onMessage = (evt: CustomEvent<Message>): void => {
     const message = evt.detail
     if (message.topic !== this.topic) return
-    // Validated already by the topic validator; decoding again is cheap at one message a second per peer.
-    const msg = this.check(message)
+    // Decoded by the topic validator already (gossipsub delivers the object it validated); checked
+    // again only if not.
+    const msg = this.validated.get(message) ?? this.check(message)
+    this.validated.delete(message)
     if (msg === undefined) return
     this.counters.received++
     if (msg.type === 'leave') {

@@ -178,6 +178,11 @@ class Libp2pNetNode implements NetNode {
   private readonly transfers: ObjectTransferStats = { pulls: 0, pulledBytes: 0, pullFailures: 0, served: 0, servedBytes: 0 }
   private state: 'stopped' | 'starting' | 'started' | 'stopping' = 'stopped'
   private transition: Promise<void> = Promise.resolve()
+  /**
+   * The peers with an open connection, kept from libp2p's connect and disconnect events: asked on
+   * every heartbeat heard, where getConnections() built an array of every connection each time.
+   */
+  private readonly connected = new Set<string>()
 
   constructor (readonly libp2p: Libp2p<FabricServices>, private readonly init: NetNodeInit, hooks: NetNodeHooks, resolved: Resolved) {
     this.peerId = libp2p.peerId.toString()
@@ -200,7 +205,7 @@ class Libp2pNetNode implements NetNode {
         // Connected peers only (the probe checks), so this uses the open connection and never dials.
         ping: async (peer, signal) => await ping.ping(peerIdFromString(peer), { signal }),
         // From the connections' own PeerIds, whose strings are cached (getPeers() makes new ones to encode).
-        connectedPeers: () => libp2p.getConnections().map(c => c.remotePeer.toString()),
+        connectedPeers: () => this.connected,
         log: libp2p.logger.forComponent('fabric:net:liveness')
       }, { probeMs: resolved.probeMs, probeTimeoutMs: resolved.probeTimeoutMs })
     }
@@ -360,14 +365,17 @@ class Libp2pNetNode implements NetNode {
           })
         }, { maxInboundStreams: service.maxInboundStreams ?? 32 })
       }
+      this.libp2p.addEventListener('peer:connect', this.onConnect)
       this.libp2p.addEventListener('peer:disconnect', this.onDisconnect)
       this.libp2p.addEventListener('peer:discovery', this.onDiscovery)
       try {
         await this.libp2p.start()
       } catch (err) {
         // Leave nothing half-started behind: the caller may retry with other options.
+        this.libp2p.removeEventListener('peer:connect', this.onConnect)
         this.libp2p.removeEventListener('peer:disconnect', this.onDisconnect)
         this.libp2p.removeEventListener('peer:discovery', this.onDiscovery)
+        this.connected.clear()
         try { await this.libp2p.stop() } catch { /* the start error is the one to report */ }
         this.state = 'stopped'
         throw listenError(err)
@@ -394,8 +402,10 @@ class Libp2pNetNode implements NetNode {
       if (leave && this.libp2p.getConnections().length > 0) await new Promise(resolve => setTimeout(resolve, LEAVE_FLUSH_MS))
       this.probe?.stop()
       this.view.stop()
+      this.libp2p.removeEventListener('peer:connect', this.onConnect)
       this.libp2p.removeEventListener('peer:disconnect', this.onDisconnect)
       this.libp2p.removeEventListener('peer:discovery', this.onDiscovery)
+      this.connected.clear()
       await this.libp2p.unhandle(STATUS_PROTOCOL).catch(() => {})
       await this.libp2p.unhandle(OBJECT_PROTOCOL).catch(() => {})
       if (this.init.tasks !== undefined) await this.libp2p.unhandle(TASK_PROTOCOL).catch(() => {})
@@ -451,7 +461,13 @@ class Libp2pNetNode implements NetNode {
   // A closed connection is the fastest failure signal (ms after a SIGKILL): suspect at once, and let
   // heartbeats relayed by other peers bring the peer back if it is only this link that broke.
   private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
-    this.view.suspect(evt.detail.toString(), 'connection closed')
+    const peer = evt.detail.toString()
+    this.connected.delete(peer)
+    this.view.suspect(peer, 'connection closed')
+  }
+
+  private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
+    this.connected.add(evt.detail.toString())
   }
 
   // Discovery (mDNS, bootstrap) only fills the peer store: dial what it finds.
@@ -464,9 +480,11 @@ class Libp2pNetNode implements NetNode {
     // Both sides of a pair may dial at once (two connections): a driver, or a node not dialling
     // gossiped peers, would otherwise never be dialled by half the fabric.
     if (this.init.dialGossipedPeers === false || this.state !== 'started' || info.peer === this.peerId) return
+    // Cheapest first: this runs for every heartbeat heard, and almost always stops here.
+    if (this.connected.has(info.peer)) return
     const now = Date.now()
     if (now - (this.lastGossipDial.get(info.peer) ?? 0) < GOSSIP_DIAL_GAP_MS) return
-    if (this.gossipDials >= GOSSIP_DIALS_AT_ONCE || this.libp2p.getConnections().length + this.gossipDials >= GOSSIP_DIAL_MAX_CONNECTIONS) return
+    if (this.gossipDials >= GOSSIP_DIALS_AT_ONCE || this.connected.size + this.gossipDials >= GOSSIP_DIAL_MAX_CONNECTIONS) return
     let id: PeerId
     try {
       id = peerIdFromString(info.peer)

@@ -101,6 +101,30 @@ describe('net/liveness probe', () => {
     assert.deepEqual(h.pings.map(p => p.peer), ['A'])
   })
 
+  it('a large view is looked at every ceil(peers / 16) ticks; a hung peer in it is still pinged and suspected', async () => {
+    const h = harness()
+    // 40 peers beating every second (the view's size sets the step: every 3 ticks).
+    const others = Array.from({ length: 39 }, (_, i) => `P${i}`)
+    for (const p of others) h.heartbeat(p)
+    h.connected.add('A')
+    h.heartbeat('A')
+    const last = h.clock()
+    let scans = 0
+    const peers = h.view.peers.bind(h.view)
+    h.view.peers = () => { scans++; return peers() }
+    let t = 0
+    await h.step(3000, () => { if ((t += 100) % 1000 === 0) for (const p of others) h.heartbeat(p) })
+    assert.equal(scans, 10, '30 ticks, one scan in 3')
+    assert.equal(h.pings.length, 1)
+    const at = h.pings[0]!.at - last
+    assert.ok(at >= 1300 && at <= 1500, `pinged ${at} ms after its last heartbeat`)
+    const suspected = h.events.find(e => e.startsWith('suspect:A@'))
+    assert.ok(suspected !== undefined, h.events.join(' '))
+    const after = Number(suspected.split('@')[1]) - last
+    assert.ok(after >= 1300 + 750 && after <= 1500 + 750 + 300, `suspected ${after} ms after its last heartbeat`)
+    assert.ok(others.every(p => h.view.get(p)?.state === 'alive'))
+  })
+
   it('a peer whose heartbeats run late but which answers the ping stays alive', async () => {
     const h = harness()
     h.connected.add('A')
