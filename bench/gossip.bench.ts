@@ -19,7 +19,8 @@ const SIZES = process.env.GOSSIP_SIZES !== undefined ? process.env.GOSSIP_SIZES.
 const ROUNDS = quick ? 2 : 4
 const HEARTBEAT_MS = 1000
 // The simulation of many lightweight nodes (gossip-sim.ts): GOSSIP_SIM=<processes>x<nodes each>, 0
-// to skip. 100 by default: the issue's 250 (10x25) saturates 2 cores (docs/benchmarks.md).
+// to skip. 100 by default: the issue's 250 (10x25) converges on 2 cores since issue 18's fourth
+// session, but its rollout alone takes ~10 minutes (docs/benchmarks.md).
 const SIM = (process.env.GOSSIP_SIM ?? (quick ? '2x4' : '4x25')).split('x').map(Number)
 
 export async function run (): Promise<Row[]> {

@@ -139,9 +139,11 @@ export const PROBE_TIMEOUT_MS = 750
  * connections are closed then. The timeout used to be 5-10 s: on a saturated host (100 nodes on
  * 2 cores, or a node whose main thread starves) pings waited longer, healthy connections were
  * aborted, and the TLS handshakes of the redials (~19 ms of CPU each) loaded the host further:
- * the 100-node simulation never settled (900 aborts per process a minute).
+ * the 100-node simulation never settled (900 aborts per process a minute). A ping every 30 s (it
+ * was 10): with that timeout a faster ping finds nothing sooner, and each is a stream opened,
+ * negotiated and closed by both ends of every connection.
  */
-export const CONNECTION_PING_INTERVAL_MS = 10_000
+export const CONNECTION_PING_INTERVAL_MS = 30_000
 export const CONNECTION_PING_TIMEOUT_MS = { min: 30_000, max: 60_000 }
 
 /** How often the probe looks at the peers. */
@@ -158,9 +160,17 @@ export const PROBE_PING_MAX_MS = 10_000
  * `--heartbeat-ms`; in a larger fabric of N nodes every N / GOSSIP_FULL_RATE_NODES times that, so
  * the heartbeats a node hears per second stop growing with the fabric (each is a signature to
  * verify and a few mesh forwards on every node): ~8 per second with the 1 s default, whether the
- * fabric has 8, 32 (a 4 s interval) or 250 nodes (~31 s).
+ * fabric has 8, 32 (a 4 s interval) or 64 nodes (8 s); fewer past GOSSIP_LARGE_FABRIC_NODES.
  */
 export const GOSSIP_FULL_RATE_NODES = 8
+
+/**
+ * Past this many nodes the heartbeat interval grows twice as fast (continuing from its value
+ * here, 8 intervals), so each node hears fewer heartbeats, towards 4 a second: 17 s at 100 nodes,
+ * 54.5 s at 250 (5.8 and 4.6 heard a second). At 8 a second a 250-node simulation on 2 cores
+ * cost 0.74% of a core per idle node and never converged; at ~4, 0.50% (benchmarks.md).
+ */
+export const GOSSIP_LARGE_FABRIC_NODES = 64
 
 /** Don't redial a gossiped peer more often than this. */
 export const GOSSIP_DIAL_GAP_MS = 5000

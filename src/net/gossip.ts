@@ -7,7 +7,7 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { GossipSub, Message, SubscriptionChangeData } from '@libp2p/gossipsub'
 import type { Logger, PeerId } from '@libp2p/interface'
 import { decodeGossip, encode, isOversized } from './messages.js'
-import { GOSSIP_FULL_RATE_NODES, MAX_HEARTBEAT_MS } from './constants.js'
+import { GOSSIP_FULL_RATE_NODES, GOSSIP_LARGE_FABRIC_NODES, MAX_HEARTBEAT_MS } from './constants.js'
 import type { LivenessView } from './fabric-view.js'
 import type { GossipMessage, GossipStats, LeaveMessage, NodeInfo, ResourcesMessage } from './interface.js'
 
@@ -219,11 +219,14 @@ export class ResourceGossip {
 
 /**
  * The heartbeat interval of a node configured with `baseMs` in a fabric of `nodes` (itself
- * included): `baseMs` up to GOSSIP_FULL_RATE_NODES nodes, then growing in proportion, at most
- * MAX_HEARTBEAT_MS (or `baseMs` if that is longer).
+ * included): `baseMs` up to GOSSIP_FULL_RATE_NODES nodes, then growing in proportion, twice as
+ * fast past GOSSIP_LARGE_FABRIC_NODES (continuously), at most MAX_HEARTBEAT_MS (or `baseMs` if
+ * that is longer).
  */
 export function heartbeatInterval (baseMs: number, nodes: number): number {
-  const scaled = Math.ceil(baseMs * nodes / GOSSIP_FULL_RATE_NODES)
+  const full = nodes / GOSSIP_FULL_RATE_NODES
+  const large = (nodes - GOSSIP_LARGE_FABRIC_NODES / 2) / (GOSSIP_FULL_RATE_NODES / 2)
+  const scaled = Math.ceil(baseMs * Math.max(full, large))
   return Math.max(baseMs, Math.min(MAX_HEARTBEAT_MS, scaled))
 }
 
