@@ -2,6 +2,10 @@
 // gossipsub, bootstrap with retries, opt-in mDNS, pnet for private fabrics), the resources gossip,
 // the liveness view and probe, and the `/fabric/status/1` protocol. Options are resolved here, in
 // one place.
+//
+// Over 500 lines: it is the one place where libp2p is configured and every protocol's handler,
+// the view, the probe, the gossip and the connection events are wired to one node (the protocols
+// themselves live in their own files); split, each part would need the whole node again.
 import './polyfill.js'
 import { bootstrap } from '@libp2p/bootstrap'
 import { gossipsub } from '@libp2p/gossipsub'
