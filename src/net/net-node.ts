@@ -115,11 +115,11 @@ export async function createNetNode (init: NetNodeInit, hooks: NetNodeHooks = {}
     streamMuxers: [yamux({ maxMessageSize: YAMUX_MAX_MESSAGE_BYTES })],
     ...(init.swarmKey === undefined ? {} : { connectionProtector: preSharedKey({ psk: init.swarmKey }) }),
     ...(init.allow === undefined ? {} : { connectionGater: allowlistGater(init.allow) }),
-    // Every 10 s (libp2p's default; it was 1 s): each ping is a stream to open, negotiate and close,
-    // and pings every second were over a third of an idle node's CPU (issue 18). A hung peer is
-    // suspected by the liveness probe (liveness.ts) long before these close its connection (15-20
-    // s). The timeout stays long: a ping waits behind bulk data, and a 500 ms minimum aborted
-    // healthy connections mid-transfer (protocols.md).
+    // Every 30 s, giving up after 30-60 s (CONNECTION_PING_*; it was every 1 s, then 10 s with a
+    // 5-10 s timeout): each ping is a stream to open, negotiate and close, and a short timeout
+    // aborted healthy connections whose pings waited behind bulk data or a saturated host. A hung
+    // peer is suspected by the liveness probe (liveness.ts) and its connections closed when the
+    // view declares it dead (closeConnections), long before these give up (protocols.md).
     connectionMonitor: { pingInterval: CONNECTION_PING_INTERVAL_MS, pingTimeout: { minTimeout: CONNECTION_PING_TIMEOUT_MS.min, maxTimeout: CONNECTION_PING_TIMEOUT_MS.max } },
     connectionManager: { inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_SECOND_PER_HOST, maxIncomingPendingConnections: MAX_INBOUND_HANDSHAKES },
     peerDiscovery,
