@@ -167,8 +167,9 @@ export const GOSSIP_FULL_RATE_NODES = 8
 /**
  * Past this many nodes the heartbeat interval grows twice as fast (continuing from its value
  * here, 8 intervals), so each node hears fewer heartbeats, towards 4 a second: 17 s at 100 nodes,
- * 54.5 s at 250 (5.8 and 4.6 heard a second). At 8 a second a 250-node simulation on 2 cores
- * cost 0.74% of a core per idle node and never converged; at ~4, 0.50% (benchmarks.md).
+ * 54.5 s at 250 (5.8 and 4.6 heard a second). At 8 a second 100 simulated nodes on 2 cores
+ * cost 0.74% of a core each at rest (250 would need 185% of the 2 cores), at 5.8 0.67%, at 4
+ * 0.50%; 250 now converge at 0.63% each (benchmarks.md).
  */
 export const GOSSIP_LARGE_FABRIC_NODES = 64
 
