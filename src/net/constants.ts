@@ -139,7 +139,7 @@ export const PROBE_TIMEOUT_MS = 750
  * connections are closed then. The timeout used to be 5-10 s: on a saturated host (100 nodes on
  * 2 cores, or a node whose main thread starves) pings waited longer, healthy connections were
  * aborted, and the TLS handshakes of the redials (~19 ms of CPU each) loaded the host further:
- * the 100-node simulation never settled (900 aborts per process a minute). A ping every 30 s (it
+ * the 100-node simulation never settled (~900 aborts per process in a 3-minute run). A ping every 30 s (it
  * was 10): with that timeout a faster ping finds nothing sooner, and each is a stream opened,
  * negotiated and closed by both ends of every connection.
  */
