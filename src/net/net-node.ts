@@ -456,6 +456,7 @@ class Libp2pNetNode implements NetNode {
     } catch {
       return
     }
+    // Aborted, not hung up: a graceful close (libp2p.hangUp) waits on a peer that may never answer.
     for (const conn of this.libp2p.getConnections(id)) {
       this.log('closing a connection to %s: %s', peer, why)
       conn.abort(new PeerUnreachableError(`peer ${peer} was ${why}`))
