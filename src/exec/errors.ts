@@ -59,6 +59,15 @@ export class TaskCancelledError extends FabricError {
   constructor (message = 'the call was cancelled', init: Init = {}) { super(message, { retryable: false, ...init }) }
 }
 
-for (const cls of [TaskTimeoutError, GuestTrapError, GuestOutOfMemoryError, TaskError, WorkerCrashedError, ActorDiedError, PoolStoppedError, TaskCancelledError]) {
+/**
+ * A call sent ahead to a busy worker was taken back before it started (see ExecPool.callAhead):
+ * nothing of it ran; the caller queues it again.
+ */
+export class CallNotStartedError extends FabricError {
+  override name = 'CallNotStartedError'
+  constructor (message = 'the call sent ahead was taken back before it started', init: Init = {}) { super(message, { retryable: true, ...init }) }
+}
+
+for (const cls of [TaskTimeoutError, GuestTrapError, GuestOutOfMemoryError, TaskError, WorkerCrashedError, ActorDiedError, PoolStoppedError, TaskCancelledError, CallNotStartedError]) {
   registerError(new cls().name, cls)
 }

@@ -2,4 +2,4 @@
 export { createExecPool } from './pool.js'
 export { takeDigest } from './digests.js'
 export * from './errors.js'
-export type { ExecPool, ExecPoolInit, CallOptions, CancelSignal, ActorRef, PoolStats, HostServices, HostContext, HostFailure, CollectiveCall } from './interface.js'
+export type { ExecPool, ExecPoolInit, CallOptions, AheadOptions, CancelSignal, ActorRef, PoolStats, HostServices, HostContext, HostFailure, CollectiveCall } from './interface.js'

@@ -9,9 +9,9 @@ import { guestWorkerEnv } from './worker-env.js'
 import type { CompiledComponent, Manifest } from '../component/interface.js'
 import { deserializeError } from '../errors/index.js'
 import {
-  ActorDiedError, GuestOutOfMemoryError, PoolStoppedError, TaskCancelledError, TaskTimeoutError, WorkerCrashedError
+  ActorDiedError, CallNotStartedError, GuestOutOfMemoryError, PoolStoppedError, TaskCancelledError, TaskTimeoutError, WorkerCrashedError
 } from './errors.js'
-import type { ActorRef, CallOptions, CancelSignal, CollectiveCall, ExecPool, ExecPoolInit, HostContext, HostServices, InlineRun, PoolStats } from './interface.js'
+import type { ActorRef, AheadOptions, CallOptions, CancelSignal, CollectiveCall, ExecPool, ExecPoolInit, HostContext, HostServices, InlineRun, PoolStats } from './interface.js'
 import { workerScript } from './worker-script.js'
 import { noteDigest } from './digests.js'
 import { unpackDelta, type SnapshotDelta } from './snapshot.js'
@@ -36,6 +36,11 @@ interface Job {
   transferArgs?: boolean
   /** A durable actor's call: told what changed in its instance before it settles. */
   onSnapshot?: (delta: SnapshotDelta) => void
+  /** See CallOptions.handoff. */
+  handoff?: string
+  /** A call sent ahead: told when it starts, or when it is taken back (see ExecPool.callAhead). */
+  started?: (after: string | undefined) => void
+  returned?: () => void
 }
 
 interface Slot {
@@ -54,6 +59,14 @@ interface Slot {
    * calls), in order; each becomes the running one when the one before it is answered.
    */
   batch: Array<{ job: Job, id: number }>
+  /**
+   * Task workers: a call sent ahead (ExecPool.callAhead), to start when the running one ends;
+   * `token` is what the worker claims in its cell of the signal; `cancelled`: its signal fired after it started
+   * in the worker, before the pool heard the call ahead of it end.
+   */
+  ahead?: { job: Job, id: number, token: number, cancelled: boolean }
+  /** Calls sent ahead to this worker so far (their tokens' source). */
+  aheadSeq: number
   memoryBytes: number
   /** Set when the pool replaces this worker on purpose (timeout, cancel, stop). */
   retiring: boolean
@@ -131,6 +144,8 @@ class WorkerPool implements ExecPool {
   private workersRefd = false
   private unrefScheduled = false
   private respawns = 0
+  private sentAhead = 0
+  private takenBack = 0
   private state: 'new' | 'running' | 'stopped' = 'new'
 
   constructor (init: ExecPoolInit = {}) {
@@ -165,6 +180,7 @@ class WorkerPool implements ExecPool {
       for (const job of slot.pinned.splice(0)) this.settle(job, err)
       if (slot.running !== undefined) this.finish(slot, err)
       for (const b of slot.batch.splice(0)) this.settle(b.job, err)
+      this.dropAhead(slot, err)
       this.settleLent(slot, err)
       for (const w of slot.inline.values()) w.reject(err)
       slot.inline.clear()
@@ -184,9 +200,11 @@ class WorkerPool implements ExecPool {
       workers: this.slots.length,
       actorWorkers: this.actorWorkers.length,
       busy: this.slots.filter(s => s.running !== undefined).length,
-      queued: this.queue.length + [...this.slots, ...this.actorWorkers].reduce((n, s) => n + s.pinned.length + s.batch.length, 0),
+      queued: this.queue.length + [...this.slots, ...this.actorWorkers].reduce((n, s) => n + s.pinned.length + s.batch.length + (s.ahead === undefined ? 0 : 1), 0),
       actors: this.actorHomes.size,
       respawns: this.respawns,
+      sentAhead: this.sentAhead,
+      takenBack: this.takenBack,
       memoryBytes: [...this.slots, ...this.actorWorkers].reduce((n, s) => n + s.memoryBytes, 0)
     }
   }
@@ -286,7 +304,7 @@ class WorkerPool implements ExecPool {
     return new Promise((resolve, reject) => {
       this.outstanding++
       this.holdProcess()
-      const job: Job = { request, resolve, reject, timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs, signal: options.signal, slot, actorId, tag: options.tag, transferArgs: options.transferArgs, onSnapshot: options.snapshot }
+      const job: Job = { request, resolve, reject, timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs, signal: options.signal, slot, actorId, tag: options.tag, transferArgs: options.transferArgs, onSnapshot: options.snapshot, handoff: options.handoff }
       if (job.signal !== undefined) {
         if (job.signal.aborted) {
           this.settle(job, new TaskCancelledError())
@@ -308,6 +326,13 @@ class WorkerPool implements ExecPool {
     if (at >= 0) {
       queue.splice(at, 1)
       this.settle(job, err)
+      return
+    }
+    const behind = this.slots.find(s => s.ahead?.job === job)
+    if (behind !== undefined) {
+      // Started in the worker already: stopped (the worker replaced) once the pool hears the call
+      // ahead of it end, which must not fail with it.
+      if (!this.takeBack(behind, err)) behind.ahead!.cancelled = true
       return
     }
     const slot = [...this.slots, ...this.actorWorkers].find(s => s.running?.job === job || s.lent.some(l => l.job === job))
@@ -419,6 +444,84 @@ class WorkerPool implements ExecPool {
       }
       this.run(slot, this.queue.shift()!)
     }
+    // A task worker with nothing to do while calls wait behind busy ones: those go back to their
+    // caller, to run here (a long call ahead of them would hold them for its whole run).
+    let idle = false
+    let waiting = false
+    for (const s of this.slots) {
+      if (s.retiring || s.starting) continue
+      if (s.running === undefined) idle = true
+      else if (s.ahead !== undefined) waiting = true
+    }
+    if (idle && waiting) for (const s of this.slots) this.takeBack(s, new CallNotStartedError('a worker fell idle: the call sent ahead goes back to run there'))
+  }
+
+  aheadRoom (): string | undefined {
+    if (this.state !== 'running' || this.queue.length > 0) return undefined
+    let key: string | undefined
+    for (const s of this.slots) {
+      if (s.retiring || s.starting) continue
+      const running = s.running
+      if (running === undefined) return undefined
+      if (key === undefined && s.ahead === undefined && !s.blocked && s.inline.size === 0 && running.job.handoff !== undefined) key = running.job.handoff
+    }
+    return key
+  }
+
+  callAhead (component: CompiledComponent, name: string, args: Uint8Array, options: AheadOptions): Promise<Uint8Array> | undefined {
+    if (this.aheadRoom() === undefined) return undefined
+    const key = componentKey(component)
+    const slot = this.slots.find(s => !s.retiring && !s.starting && s.running?.job.handoff === options.handoff && s.ahead === undefined && !s.blocked && s.inline.size === 0 && s.loaded.has(key))
+    if (slot === undefined || options.signal?.aborted === true) return undefined
+    const cell = freeAheadCell(slot.signal)
+    if (cell === undefined) return undefined
+    return new Promise<unknown>((resolve, reject) => {
+      this.outstanding++
+      this.holdProcess()
+      const request: Request = { type: 'call', component, name, args, gpu: options.gpu }
+      const job: Job = { request, resolve, reject, timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs, signal: options.signal, tag: options.tag, transferArgs: options.transferArgs, handoff: options.handoff, started: options.started, returned: options.returned }
+      if (job.signal !== undefined) {
+        job.onAbort = () => this.cancel(job)
+        job.signal.addEventListener('abort', job.onAbort, { once: true })
+      }
+      const id = this.nextId++
+      let seq = slot.aheadSeq + 1
+      if (aheadCell(aheadToken(seq)) !== cell) seq++
+      slot.aheadSeq = seq
+      const token = aheadToken(seq)
+      slot.ahead = { job, id, token, cancelled: false }
+      this.sentAhead++
+      Atomics.store(slot.signal, aheadCell(token), token)
+      const msg = toWorker(request, id, key) as Extract<ToWorker, { type: 'call' }>
+      msg.ahead = token
+      const transfer = job.transferArgs === true && args.byteLength >= 65536 && args.byteOffset === 0 &&
+        args.byteLength === args.buffer.byteLength && args.buffer instanceof ArrayBuffer
+      slot.worker.postMessage(msg, transfer ? [args.buffer as ArrayBuffer] : undefined)
+    }) as Promise<Uint8Array>
+  }
+
+  /**
+   * Take back the call sent ahead to `slot`, failing it with `err`: true when it had not started
+   * (or there was none), false when the worker has claimed it.
+   */
+  private takeBack (slot: Slot, err: Error): boolean {
+    const a = slot.ahead
+    if (a === undefined) return true
+    if (Atomics.compareExchange(slot.signal, aheadCell(a.token), a.token, 0) !== a.token) return false
+    slot.ahead = undefined
+    this.takenBack++
+    if (err instanceof CallNotStartedError) a.job.returned?.()
+    this.settle(a.job, err)
+    return true
+  }
+
+  /** The worker goes: its call sent ahead fails, as not started if it had not. */
+  private dropAhead (slot: Slot, reason: Error): void {
+    const a = slot.ahead
+    if (a === undefined) return
+    if (this.takeBack(slot, new CallNotStartedError(`its worker was replaced before it started: ${reason.message}`, { cause: reason }))) return
+    slot.ahead = undefined
+    this.settle(a.job, reason instanceof PoolStoppedError ? reason : new WorkerCrashedError(`the worker was replaced as the call sent ahead to it started: ${reason.message}`, { cause: reason }))
   }
 
   private run (slot: Slot, job: Job): void {
@@ -489,7 +592,16 @@ class WorkerPool implements ExecPool {
       slot.running = { job: next.job, id: next.id }
       this.armTimeout(slot, slot.running)
     }
+    // The call sent ahead runs now (the worker claims it next), unless the pool took it back.
+    const ahead = slot.retiring ? undefined : slot.ahead
+    if (ahead !== undefined) {
+      slot.ahead = undefined
+      slot.running = { job: ahead.job, id: ahead.id }
+      this.armTimeout(slot, slot.running)
+      ahead.job.started?.(running.job.tag)
+    }
     this.settle(running.job, outcome)
+    if (ahead?.cancelled === true) this.replace(slot, new TaskCancelledError())
   }
 
   private settle (job: Job, outcome: Error | { value: unknown }): void {
@@ -507,6 +619,7 @@ class WorkerPool implements ExecPool {
     if (slot.retiring) return
     slot.retiring = true
     this.finish(slot, reason)
+    this.dropAhead(slot, reason)
     this.settleLent(slot, reason)
     this.killActors(slot, reason)
     // Tasks run inline there did nothing wrong: they may run again elsewhere.
@@ -534,7 +647,7 @@ class WorkerPool implements ExecPool {
   }
 
   private spawn (kind: Slot['kind'], index: number): Slot {
-    const signal = new SharedArrayBuffer(4)
+    const signal = new SharedArrayBuffer(12)
     const channel = new MessageChannel()
     const init: WorkerInit = { signal, hostPort: channel.port2, memoryBudgetBytes: this.budgetBytes, gpuAddonPath: DEFAULT_ADDON_PATH }
     const worker = new Worker(this.script!, {
@@ -556,7 +669,7 @@ class WorkerPool implements ExecPool {
     ready.catch(() => {})
     const slot: Slot = {
       kind,
-      index, worker, ready, signal: new Int32Array(signal), hostPort: channel.port1, loaded: new Set(), actors: new Set(), pinned: [], batch: [], memoryBytes: 0, retiring: false, blocked: false, starting: true, idleSince: performance.now(), inline: new Map(),
+      index, worker, ready, signal: new Int32Array(signal), hostPort: channel.port1, loaded: new Set(), actors: new Set(), pinned: [], batch: [], aheadSeq: 0, memoryBytes: 0, retiring: false, blocked: false, starting: true, idleSince: performance.now(), inline: new Map(),
       lent: [], waiting: [], held: new Map()
     }
     worker.on('message', (msg: FromWorker) => this.onMessage(slot, msg, markReady))
@@ -645,7 +758,11 @@ class WorkerPool implements ExecPool {
     // meanwhile, or a task waiting on its own children would deadlock a full pool. Unless the
     // host hands it the awaited task to run inline, which it decides as the call starts.
     const waits = op === 'objects.get' || op === 'tasks.get' || op === 'tasks.wait' || op === 'collective'
-    if (waits && slot.kind === 'task') slot.blocked = true
+    if (waits && slot.kind === 'task') {
+      slot.blocked = true
+      // What waits behind it might be what it waits for.
+      if (slot.ahead !== undefined) this.takeBack(slot, new CallNotStartedError('the call ahead of it blocked in a host call'))
+    }
     // An actor's worker waiting for other work runs its other actors' calls meanwhile (see lend).
     const depth = slot.lent.length
     if (waits && slot.kind === 'actor') {
@@ -779,6 +896,32 @@ function toWorker (r: Request, id: number, ref: ComponentPayload | string | unde
     case 'actor-invoke': return { type: 'actor-invoke', id, actorId: r.actorId, method: r.method, args: r.args, snapshot: r.snapshot }
     case 'actor-drop': return { type: 'actor-drop', id, actorId: r.actorId }
   }
+}
+
+/**
+ * The token of a worker's `seq`th call sent ahead: positive and larger than every one before it
+ * (until it wraps, past a billion), so a stale message never finds its own token in a cell again.
+ */
+function aheadToken (seq: number): number {
+  return (seq % 0x3ffffffe) + 1
+}
+
+/** The cell a token goes in: odd ones in [2], even ones in [1] (see WorkerInit.signal). */
+function aheadCell (token: number): number {
+  return 1 + (token & 1)
+}
+
+/**
+ * A cell no call waits in (0: taken back or none; negative: claimed). A positive cell holds a call
+ * the worker has yet to claim: the one sent ahead, or one the pool already counts as running
+ * (it heard the call before it end; the worker has not reached it yet). There is at most one of
+ * those when the pool sends another ahead, so one cell is always free; a cell is never reused
+ * while its call may still be claimed.
+ */
+function freeAheadCell (signal: Int32Array): number | undefined {
+  if (Atomics.load(signal, 1) <= 0) return 1
+  if (Atomics.load(signal, 2) <= 0) return 2
+  return undefined
 }
 
 function componentKey (c: CompiledComponent): string {

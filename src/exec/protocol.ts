@@ -15,7 +15,11 @@ export interface ComponentPayload {
 
 export type ToWorker =
   /** `gpu`: the call holds a GPU (its tensors go to the CUDA backend where there is one). */
-  | { type: 'call', id: number, component: ComponentPayload | string, name: string, args: Uint8Array, gpu?: boolean }
+  /**
+   * `ahead`: sent to a busy worker (ExecPool.callAhead); it runs only if the worker claims this
+   * token in its cell of the signal before the pool takes it back (see WorkerInit.signal).
+   */
+  | { type: 'call', id: number, component: ComponentPayload | string, name: string, args: Uint8Array, gpu?: boolean, ahead?: number }
   | { type: 'describe', id: number, component: ComponentPayload | string }
   /** Instantiate the component, run `describe` once and drop the instance (see ExecPool.prewarm). */
   | { type: 'prewarm', id: number, component: ComponentPayload | string }
@@ -57,7 +61,14 @@ export type HostReply =
 
 /** Data given to each worker at spawn. */
 export interface WorkerInit {
-  /** Int32 flag the worker waits on while the main thread serves a host call. */
+  /**
+   * Three Int32 cells. [0]: the flag the worker waits on while the main thread serves a host call.
+   * [1], [2]: the tokens of calls sent ahead to it, odd ones in [2], even ones in [1] (0: none); the
+   * worker claims one by negating it, the pool takes it back by zeroing it, each with a
+   * compare-and-swap, so exactly one of them wins. Two cells: the pool may send the next call
+   * ahead before the worker has claimed the one before it (it hears that call's predecessor end
+   * first), and puts it in the cell that one's token is not in.
+   */
   signal: SharedArrayBuffer
   /** Port the replies to host calls arrive on (read synchronously with receiveMessageOnPort). */
   hostPort: MessagePort

@@ -379,6 +379,8 @@ function dropInstance (cid: string, live: Live): void {
 function handle (msg: ToWorker): void {
   switch (msg.type) {
     case 'call': {
+      // Sent ahead and taken back meanwhile (ExecPool.callAhead): the pool has answered it already.
+      if (msg.ahead !== undefined && Atomics.compareExchange(signal, 1 + (msg.ahead & 1), msg.ahead, -msg.ahead) !== msg.ahead) return
       const cid = cidOf(msg.component)
       runOnWarm(msg.id, cid, live => {
         // A task's tensors last as long as its call: the warm instance serves the next task clean.

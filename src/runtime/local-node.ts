@@ -482,7 +482,7 @@ export class LocalNode {
 
   stats (): NodeStats {
     const n = this.n
-    let queued = n.queue.length
+    let queued = n.queue.length + n.counts.ahead
     for (const a of n.actors.values()) for (const t of a.queue) if (t.state === 'queued') queued++
     return {
       tasks: { waiting: n.counts.waiting, queued, running: n.running.size, finished: n.counts.finished, failed: n.counts.failed, cancelled: n.counts.cancelled },

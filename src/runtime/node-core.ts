@@ -51,7 +51,7 @@ export class NodeCore {
   readonly names = new Map<string, string>()
   readonly components = new Map<string, LoadedComponent>()
   /** `cancelled` counts tasks also counted in `failed` (their error is TaskCancelledError). */
-  readonly counts = { waiting: 0, finished: 0, failed: 0, cancelled: 0 }
+  readonly counts = { waiting: 0, ahead: 0, finished: 0, failed: 0, cancelled: 0 }
   /** Told of every task and actor call that ends (metrics: the latency histogram); set only when someone listens. */
   taskObserver?: TaskObserver
   state: 'new' | 'running' | 'stopped' = 'new'

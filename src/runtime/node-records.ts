@@ -42,8 +42,12 @@ export interface TaskRecord {
   /** Refs the task waits for. */
   deps: readonly string[]
   pending: number
-  /** `new`: recorded, not yet counted anywhere (a call to a dead actor ends from here). */
-  state: 'new' | 'waiting' | 'queued' | 'running' | 'done'
+  /**
+   * `new`: recorded, not yet counted anywhere (a call to a dead actor ends from here). `ahead`: out
+   * of the queue, sent to a worker busy with a task of its shape, to start when that one ends
+   * (TaskRunner.sendAhead); it holds nothing until then.
+   */
+  state: 'new' | 'waiting' | 'queued' | 'ahead' | 'running' | 'done'
   attempts: number
   abort?: TaskCancel
   cancelled: boolean
@@ -51,6 +55,10 @@ export interface TaskRecord {
   guestRefs: readonly string[]
   /** CPUs handed back while the guest is blocked on nested work. */
   lent: boolean
+  /** Its resources went on to the task sent ahead behind it on its worker: not given back when it ends. */
+  handedOff: boolean
+  /** Submitted by a running guest (nested work): never sent ahead (see TaskRunner.sendAhead). */
+  nested: boolean
   actor?: ActorRecord
   /** What the task holds while it runs (its options' resources; the queue orders by it). */
   demand: Resources

@@ -140,10 +140,12 @@ export function liveRow (n: NodeCore, t: TaskRecord): TaskRow {
   } else if (t.state === 'queued' && t.actor !== undefined) {
     row.state = 'queued'
     row.reason = `behind ${Math.max(0, t.actor.queue.indexOf(t))} earlier call(s) of actor ${t.actor.id}`
-  } else if (t.state === 'queued') {
+  } else if (t.state === 'queued' || t.state === 'ahead') {
     const missing = shortfall(t.options.resources, n.available)
     row.state = missing.length === 0 ? 'queued' : 'waiting-for-resources'
     row.reason = missing.length === 0 ? 'next to run' : `needs ${missing.join('; ')} free on this node`
+    // Sent ahead (TaskRunner.sendAhead): it takes the resources of the task it waits behind.
+    if (t.state === 'ahead') row.reason += '; sent ahead to a busy worker, it starts there when the task running there ends'
   } else {
     const pending = t.deps.filter(id => n.refs.get(id)?.state === 'pending')
     row.state = 'waiting-for-args'

@@ -3,6 +3,7 @@
 // the tasks that depend on them).
 import type { CompiledComponent } from '../component/index.js'
 import { TaskCancelledError, takeDigest } from '../exec/index.js'
+import { shapeKey } from '../scheduler/task-queue.js'
 import { decode, encode, findRefs, mayHoldRefs } from '../objects/index.js'
 import { shortfall, type Resources } from '../scheduler/resources.js'
 import { holdsGpus, withoutCpus, withoutGroupKeys } from '../scheduler/placement.js'
@@ -31,6 +32,7 @@ export class TaskRunner {
     // A reserved name that is no vectorised call (`fabric:sort:x`) fails here, not in the guest.
     parseVectorisedName(sub.name)
     const t = this.record('task', sub.component, sub.name, sub.args, sub.options, sub.streaming, sub.job, sub.after)
+    t.nested = urgent
     t.result.holders++
     this.waitForArgs(t, urgent)
     return t.result.id
@@ -64,7 +66,7 @@ export class TaskRunner {
     // Every field is set here (none added later): a million queued tasks share one shape.
     const t: TaskRecord = {
       id: result.id, kind, component, name, args: args.length === 0 ? NO_ARGS : args, options, result, deps, pending: 0, state: 'new',
-      attempts: 0, cancelled: false, guestRefs: NONE, lent: false, demand: options.resources, queueSeq: 0,
+      attempts: 0, cancelled: false, guestRefs: NONE, lent: false, handedOff: false, nested: false, demand: options.resources, queueSeq: 0,
       abort: undefined, stream: streaming ? { items: [], taken: 0, yielded: 0, done: false, waiters: [] } : undefined,
       actor: undefined, callRetries: undefined, onRetry: undefined, seq: undefined, job, readable: undefined, submittedAt: Date.now(), startedAt: 0
     }
@@ -121,24 +123,105 @@ export class TaskRunner {
     this.schedule()
   }
 
-  /** Start every queued task whose resources are free. */
+  /** Start every queued task whose resources are free; send the next ones ahead to busy workers. */
   schedule (): void {
-    if (this.n.scheduling || this.n.state !== 'running') return
-    // The common case of a long queue: every CPU busy and every queued task needs one.
-    if (this.n.available.cpus < 1e-9 && this.n.queue.cpuFreeCount === 0) return
+    if (this.n.scheduling || this.n.state !== 'running' || this.n.queue.length === 0) return
     this.n.scheduling = true
     try {
-      for (let t = this.n.queue.take(this.n.available); t !== undefined; t = this.n.queue.take(this.n.available)) {
-        this.n.take(t.options.resources)
-        void this.execute(t)
+      // The common case of a long queue: every CPU busy and every queued task needs one.
+      if (this.n.available.cpus >= 1e-9 || this.n.queue.cpuFreeCount > 0) {
+        for (let t = this.n.queue.take(this.n.available); t !== undefined; t = this.n.queue.take(this.n.available)) {
+          this.n.take(t.options.resources)
+          void this.execute(t)
+        }
       }
+      this.sendAhead()
     } finally {
       this.n.scheduling = false
     }
   }
 
+  /**
+   * Every worker busy: the next task of the shape a worker runs goes to it ahead of time, to start
+   * there on that task's resources the moment it ends (ExecPool.callAhead). The worker goes from
+   * one to the next without sleeping until the main thread has heard of the first and sent the
+   * second: on 2 cores those two wake-ups cost more than a no-op task itself.
+   */
+  private sendAhead (): void {
+    for (;;) {
+      const key = this.n.pool.aheadRoom()
+      if (key === undefined) return
+      const t = this.n.queue.first(key)
+      // A running guest's own submissions are what it is likely to wait for next: they stay
+      // queued, where its get finds them and runs them inline on its thread.
+      if (t === undefined || t.nested || handoffKey(t) !== key) return
+      const abort = new TaskCancel()
+      let started = false
+      const call = this.n.pool.callAhead(t.component, t.name, assembleArgs(t.args, NO_REF_VALUES), {
+        timeoutMs: t.options.timeoutMs,
+        signal: abort,
+        tag: t.id,
+        transferArgs: true,
+        handoff: key,
+        started: (after) => {
+          started = true
+          this.handOver(t, after)
+        },
+        // Queued again at once: a guest about to wait for it finds it there (and may run it inline).
+        returned: () => this.requeueAhead(t)
+      })
+      if (call === undefined) return
+      this.n.queue.remove(t)
+      t.state = 'ahead'
+      this.n.counts.ahead++
+      t.abort = abort
+      void this.runAhead(t, call, () => started)
+    }
+  }
+
+  /** A task sent ahead starts on the resources of the task it waited behind (tagged `after`), handed over. */
+  private handOver (t: TaskRecord, after: string | undefined): void {
+    const before = after === undefined ? undefined : this.n.running.get(after)
+    if (before !== undefined && !before.lent && !before.handedOff) before.handedOff = true
+    else this.n.take(t.options.resources)
+    this.begin(t)
+  }
+
+  private async runAhead (t: TaskRecord, call: Promise<Uint8Array>, started: () => boolean): Promise<void> {
+    try {
+      await this.succeed(t, await call)
+    } catch (err) {
+      if (!started()) {
+        // Taken back before it started (queued again already), cancelled, or cut with its worker
+        // as it started; or it ended meanwhile (the node stopped).
+        if (t.state === 'ahead') {
+          t.abort = undefined
+          this.n.counts.ahead--
+          t.state = 'queued'
+          if (t.cancelled) this.finish(t, { error: new TaskCancelledError(`${describe(t)} was cancelled before it ran`) })
+          else this.failAttempt(t, err as Error)
+        }
+        this.schedule()
+        return
+      }
+      this.failAttempt(t, err as Error)
+    } finally {
+      if (started()) this.ended(t)
+    }
+  }
+
+  /** A task sent ahead was taken back before it started: first in the queue again, as it was. */
+  private requeueAhead (t: TaskRecord): void {
+    if (t.state !== 'ahead') return
+    t.abort = undefined
+    this.n.counts.ahead--
+    t.state = 'queued'
+    this.n.queue.push(t, true)
+  }
+
   /** Start an attempt of `t`: it is running from now on. */
   begin (t: TaskRecord): void {
+    if (t.state === 'ahead') this.n.counts.ahead--
     t.state = 'running'
     t.attempts++
     t.startedAt = Date.now()
@@ -163,7 +246,7 @@ export class TaskRunner {
         }
         this.n.memo.counters.misses++
       }
-      const out = await this.n.pool.call(component, t.name, args, { timeoutMs: t.options.timeoutMs, signal: t.abort, tag: t.id, transferArgs: true, gpu: holdsGpus(t.options.resources) })
+      const out = await this.n.pool.call(component, t.name, args, { timeoutMs: t.options.timeoutMs, signal: t.abort, tag: t.id, transferArgs: true, gpu: holdsGpus(t.options.resources), handoff: handoffKey(t) })
       const digest = takeDigest(out)
       // Kept before the result is settled: whoever learns of the result can find it by name here.
       const kept = memo === undefined ? undefined : memoValue(t, out)
@@ -173,15 +256,21 @@ export class TaskRunner {
     } catch (err) {
       this.failAttempt(t, err as Error)
     } finally {
-      // A finished record is in old space and dies at the next full GC only: what it points to
-      // would be promoted by every scavenge until then.
-      t.abort = undefined
-      this.n.running.delete(t.id)
-      // CPUs lent out while the guest was blocked are back already.
-      this.n.giveBack(t.lent ? withoutCpus(t.options.resources) : t.options.resources)
-      t.lent = false
-      this.schedule()
+      this.ended(t)
     }
+  }
+
+  /** An attempt of `t` is over: what it held goes back (or went on already), the queue moves. */
+  private ended (t: TaskRecord): void {
+    // A finished record is in old space and dies at the next full GC only: what it points to
+    // would be promoted by every scavenge until then.
+    t.abort = undefined
+    this.n.running.delete(t.id)
+    // CPUs lent out while the guest was blocked are back already; handed off, nothing is left.
+    if (t.handedOff) t.handedOff = false
+    else this.n.giveBack(t.lent ? withoutCpus(t.options.resources) : t.options.resources)
+    t.lent = false
+    this.schedule()
   }
 
   /** The call's CBOR argument array: each argument's own bytes, refs replaced by their values. */
@@ -271,6 +360,7 @@ export class TaskRunner {
   finish (t: TaskRecord, outcome: { value: StoredValue, nested: string[] } | { error: Error }): void {
     if (t.state === 'done') return
     if (t.state === 'waiting') this.n.counts.waiting--
+    if (t.state === 'ahead') this.n.counts.ahead--
     if (t.state === 'queued') this.n.queue.remove(t)
     // An actor's call that ends before it ran (cancelled, or an argument failed while it waited)
     // leaves the actor's queue, and the calls behind it may go now: left at the head, it held
@@ -315,7 +405,7 @@ export class TaskRunner {
     const t = this.n.objects.producerOf(id)
     if (t === undefined || t.state === 'done') return false
     t.cancelled = true
-    if (t.state === 'running') {
+    if (t.state === 'running' || t.state === 'ahead') {
       if (t.actor !== undefined) return false // an actor's call cannot be interrupted without killing the actor
       t.abort?.abort()
       return true
@@ -347,6 +437,20 @@ function memoValue (t: TaskRecord, out: Uint8Array): Uint8Array | undefined {
 }
 
 const NO_REF_VALUES: Map<string, Uint8Array> = new Map()
+
+/**
+ * The key under which `t` hands its resources to a task sent ahead behind it (the shape of what
+ * it holds), or undefined when it cannot go ahead or be followed: only plain tasks that go to the
+ * pool as they are (no ref arguments to fetch, no memo to look up, the component's own memory
+ * cap), holding CPUs and nothing else.
+ */
+function handoffKey (t: TaskRecord): string | undefined {
+  const d = t.demand
+  if (t.kind !== 'task' || t.actor !== undefined || t.stream !== undefined || t.options.memo === true || d.cpus <= 0 || d.gpus > 0) return undefined
+  for (const _ in d.custom) return undefined
+  if (t.component.maxMemoryPages / 16 !== t.options.memoryLimitMb || hasRefArgs(t.args)) return undefined
+  return shapeKey(d)
+}
 
 function hasRefArgs (args: ArgSpec[]): boolean {
   for (const a of args) if (a.kind === 'ref') return true

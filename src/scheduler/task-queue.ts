@@ -145,6 +145,12 @@ export class TaskQueue<T extends Queueable> {
     return t
   }
 
+  /** The first queued task of the shape keyed `key` (see {@link shapeKey}), left in the queue. */
+  first (key: string): T | undefined {
+    const shape = this.shapes.get(key)
+    return shape === undefined || this.headSeq(shape) === undefined ? undefined : shape.deque.peekTask()
+  }
+
   /** The seq of the shape's first live pair (stale pairs, of tasks that moved or left, are dropped on the way). */
   private headSeq (shape: Shape<T>): number | undefined {
     for (;;) {

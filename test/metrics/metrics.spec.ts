@@ -110,7 +110,7 @@ describe('metrics: the /metrics endpoint', function () {
   it('a server over a registry: loopback by default; loopback hosts recognised', async () => {
     const registry = nodeRegistry({
       stats: () => ({ tasks: { waiting: 0, queued: 0, running: 0, finished: 3, failed: 2, cancelled: 1 }, actors: 0, refs: 0, resources: { total: { cpus: 1, gpus: 0, memoryMb: 1, custom: {} }, available: { cpus: 1, gpus: 0, memoryMb: 1, custom: {} } }, store: { objects: 0, memoryBytes: 0, diskBytes: 0, spills: 0, reloads: 0 }, memo: { entries: 0, bytes: 0, hints: 0, hits: 0, remoteHits: 0, misses: 0, evictions: 0 }, durable: { snapshots: 0, pagesStored: 0, bytesStored: 0, restores: 0, replicaFailures: 0 } }),
-      pool: () => ({ workers: 1, actorWorkers: 0, busy: 0, queued: 0, actors: 0, respawns: 0, memoryBytes: 0 }),
+      pool: () => ({ workers: 1, actorWorkers: 0, busy: 0, queued: 0, actors: 0, respawns: 0, sentAhead: 0, takenBack: 0, memoryBytes: 0 }),
       transfers: () => ({ pulls: 4, pulledBytes: 400, pullFailures: 0, served: 5, servedBytes: 500 }),
       peers: () => ({ alive: 2, suspected: 1 })
     }, 'n1')
