@@ -1,7 +1,7 @@
 // The worker pool: a fixed set of worker threads running component calls, with warm instances,
 // actors pinned to workers, per-call timeouts (terminate + respawn) and memory limits.
-// Over 500 lines: one class whose parts (dispatch, host calls, inline runs, lending) share the
-// slots' state; split, each part would reach into the others' fields.
+// Over 500 lines: one class whose parts (dispatch, calls sent ahead, host calls, inline runs,
+// lending) share the slots' state; split, each part would reach into the others' fields.
 import os from 'node:os'
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads'
 import { randomUUID } from 'node:crypto'

@@ -1,6 +1,7 @@
 // A node's tasks from submission to result: argument refs resolved, queued by the local policy
-// until their resources are free, run on the worker pool, retried, and settled (failures reach
-// the tasks that depend on them).
+// until their resources are free (or sent ahead to a busy worker, to start there on the resources
+// of the task before them), run on the worker pool, retried, and settled (failures reach the
+// tasks that depend on them).
 import type { CompiledComponent } from '../component/index.js'
 import { TaskCancelledError, takeDigest } from '../exec/index.js'
 import { shapeKey } from '../scheduler/task-queue.js'

@@ -12,6 +12,13 @@ import type { ActorHandle, BundleSpec, FabricDriver, ObjectRef, PlacementGroup }
 import { TrainingFailedError } from './errors.js'
 import type { Checkpoint, DataParallelOptions, Report, TrainResult } from './interface.js'
 
+/**
+ * After a worker fails, how long the others' loops may take to end once the gang is torn down:
+ * what they yielded before (rank 0's checkpoint of the epoch the failed worker also finished) is
+ * read and kept in that time.
+ */
+const DRAIN_MS = 5000
+
 const OPTION_NAMES = ['numWorkers', 'resourcesPerWorker', 'placementStrategy', 'config', 'datasets', 'loop', 'maxFailures', 'storagePath', 'keepCheckpoints', 'onReport', 'placementTimeoutMs', 'name', 'resumeFrom']
 
 /** An actor class of a loaded component, as the trainer needs it. */
@@ -124,6 +131,15 @@ export class DataParallelTrainer<C = unknown> {
     const pg: PlacementGroup = this.fabric.placementGroup({ bundles: Array.from({ length: n }, () => bundle), strategy: this.opts.placementStrategy, name: `${this.opts.name}-${attempt}` })
     const workers: Array<ActorHandle<Record<string, unknown>>> = []
     let group: { destroy: () => Promise<void> } | undefined
+    let torn: Promise<void> | undefined
+    const tearDown = async (): Promise<void> => {
+      torn ??= (async () => {
+        await group?.destroy().catch(() => {})
+        await Promise.all(workers.map(async w => { await this.fabric.kill(w).catch(() => {}) }))
+        await this.fabric.removePlacementGroup(pg).catch(() => {})
+      })()
+      await torn
+    }
     try {
       await pg.ready({ timeoutMs: this.opts.placementTimeoutMs })
       const actorOptions = { ...resourcesOf(bundle), placementGroup: { group: pg, bundleIndex: 0 } }
@@ -142,15 +158,23 @@ export class DataParallelTrainer<C = unknown> {
         }
         return this.follow(method.remote(context) as AsyncIterable<ObjectRef>, rank, nodeOf(w.actorId, this.fabric), attempt, onReport)
       })
-      // The first failure ends the attempt: the others are torn down with it.
-      await new Promise<void>((resolve, reject) => {
+      // The first failure ends the attempt: the others are torn down with it. What they reported
+      // before it is still read (their streams end once their actors are gone): rank 0's
+      // checkpoint of the last epoch the failed worker finished too is where the next attempt starts.
+      let failure: { cause: unknown } | undefined
+      await new Promise<void>((resolve) => {
         let left = loops.length
-        for (const l of loops) l.then(() => { if (--left === 0) resolve() }, reject)
+        for (const l of loops) l.then(() => { if (--left === 0) resolve() }, (cause: unknown) => { failure ??= { cause }; resolve() })
       })
+      if (failure !== undefined) {
+        await tearDown()
+        let timer: NodeJS.Timeout | undefined
+        await Promise.race([Promise.allSettled(loops), new Promise(resolve => { timer = setTimeout(resolve, DRAIN_MS) })])
+        clearTimeout(timer)
+        throw failure.cause
+      }
     } finally {
-      await group?.destroy().catch(() => {})
-      await Promise.all(workers.map(async w => { await this.fabric.kill(w).catch(() => {}) }))
-      await this.fabric.removePlacementGroup(pg).catch(() => {})
+      await tearDown()
     }
   }
 
