@@ -152,7 +152,9 @@ export class TaskRunner {
     for (;;) {
       const key = this.n.pool.aheadRoom()
       if (key === undefined) return
-      const t = this.n.queue.first(key)
+      // The task a free CPU of that shape would start (a smaller one queued earlier goes first,
+      // and waits for a CPU given back, not handed over).
+      const t = this.n.queue.nextWithin(key)
       // A running guest's own submissions are what it is likely to wait for next: they stay
       // queued, where its get finds them and runs them inline on its thread.
       if (t === undefined || t.nested || handoffKey(t) !== key) return

@@ -125,6 +125,25 @@ export class TaskQueue<T extends Queueable> {
 
   /** The first queued task whose demand fits in `available`, taken out of the queue; undefined when none fits. */
   take (available: Resources): T | undefined {
+    const best = this.firstFitting(available)
+    if (best === undefined) return undefined
+    const t = best.deque.peekTask()!
+    best.deque.drop()
+    this.remove(t)
+    return t
+  }
+
+  /**
+   * The task {@link take} would hand out if the resources of shape `key` (see {@link shapeKey})
+   * were free, left in the queue: of that shape, or of a smaller one queued before it.
+   */
+  nextWithin (key: string): T | undefined {
+    const shape = this.shapes.get(key)
+    return shape === undefined ? undefined : this.firstFitting(shape.demand)?.deque.peekTask()
+  }
+
+  /** The shape whose first live task is first in order among those that fit in `available`. */
+  private firstFitting (available: Resources): Shape<T> | undefined {
     let best: Shape<T> | undefined
     let bestSeq = 0
     for (const [key, shape] of this.shapes) {
@@ -138,17 +157,7 @@ export class TaskQueue<T extends Queueable> {
         bestSeq = seq
       }
     }
-    if (best === undefined) return undefined
-    const t = best.deque.peekTask()!
-    best.deque.drop()
-    this.remove(t)
-    return t
-  }
-
-  /** The first queued task of the shape keyed `key` (see {@link shapeKey}), left in the queue. */
-  first (key: string): T | undefined {
-    const shape = this.shapes.get(key)
-    return shape === undefined || this.headSeq(shape) === undefined ? undefined : shape.deque.peekTask()
+    return best
   }
 
   /** The seq of the shape's first live pair (stale pairs, of tasks that moved or left, are dropped on the way). */

@@ -85,6 +85,22 @@ describe('scheduler/TaskQueue', () => {
     assert.ok(ms < 2000, `took ${ms} ms`)
   })
 
+  it('names the task a free shape would start, leaving it queued: of that shape, or a smaller one queued before it', () => {
+    const q = new TaskQueue<T>()
+    const one = shapeKey(resources({ cpus: 1 }))
+    assert.equal(q.nextWithin(one), undefined)
+    q.push(task('big', { cpus: 2 }))
+    q.push(task('a'))
+    q.push(task('half', { cpus: 0.5 }))
+    assert.equal(q.nextWithin(one)?.name, 'a', 'a bigger shape queued first does not count')
+    assert.equal(q.length, 3)
+    q.push(task('half-first', { cpus: 0.5 }), true)
+    assert.equal(q.nextWithin(one)?.name, 'half-first', 'a smaller shape queued before it comes first')
+    assert.equal(q.nextWithin(shapeKey(resources({ cpus: 3 }))), undefined, 'no queued task of that shape')
+    assert.deepEqual(drain(q, resources({ cpus: 1 })), ['half-first', 'a', 'half'])
+    assert.equal(q.nextWithin(one), undefined)
+  })
+
   it('names shapes by what they ask for, custom resources in any order alike', () => {
     assert.equal(shapeKey(resources({ cpus: 1, custom: { a: 1, b: 2 } })), shapeKey(resources({ cpus: 1, custom: { b: 2, a: 1 } })))
     assert.notEqual(shapeKey(resources({ cpus: 1 })), shapeKey(resources({ cpus: 2 })))
