@@ -17,9 +17,13 @@
 //   heartbeat timeout would do.
 // - Suspected is not dead: placement only prefers alive nodes, the connection stays open, and the
 //   peer's next heartbeat makes it alive again. Death still takes the view's `deadAfterMs`.
+// - A suspected peer heard again (`heardAgain`) has its connection checked: pinged, and closed
+//   when no reply comes within CONNECTION_CHECK_TIMEOUT_MS (`stale`). After a cut the old
+//   connection may be dead while the peer lives (it closed its end, or TCP's retransmission has
+//   backed off for seconds), and the sessions on it would wait for the next retransmit.
 import type { Logger } from '@libp2p/interface'
 import type { PeerEntry } from './interface.js'
-import { PROBE_FULL_RATE_PEERS, PROBE_MARGIN_MS, PROBE_PING_MAX_MS, LIVENESS_STALL_MS, PROBE_TICK_MS } from './constants.js'
+import { CONNECTION_CHECK_TIMEOUT_MS, PROBE_FULL_RATE_PEERS, PROBE_MARGIN_MS, PROBE_PING_MAX_MS, LIVENESS_STALL_MS, PROBE_TICK_MS } from './constants.js'
 
 export interface LivenessProbeComponents {
   /** The view: its peers, their last heartbeat, and where suspicion goes. */
@@ -33,6 +37,8 @@ export interface LivenessProbeComponents {
   ping: (peerId: string, signal: AbortSignal) => Promise<unknown>
   /** The peers this node has an open connection to (only those are pinged). */
   connectedPeers: () => Iterable<string>
+  /** The connection to a peer heard again carries no ping reply: close it (its sessions fail and are retried). */
+  stale?: (peerId: string, reason: string) => void
   log?: Logger
   /** The clock (ms), the view's; tests pass a fake one. @default Date.now */
   now?: () => number
@@ -48,6 +54,8 @@ export interface LivenessProbeInit {
   probeTimeoutMs: number
   /** How often peers are looked at. @default PROBE_TICK_MS */
   tickMs?: number
+  /** How long a peer heard again has for a ping reply before its connection is closed. @default CONNECTION_CHECK_TIMEOUT_MS */
+  checkTimeoutMs?: number
 }
 
 /** Counters of the probe (for tests and debugging). */
@@ -58,6 +66,8 @@ export interface LivenessProbeStats {
   suspected: number
   /** Ticks skipped because this process itself had stalled. */
   stalls: number
+  /** Connections of peers heard again closed for want of a ping reply. */
+  stale: number
 }
 
 interface PeerProbe {
@@ -67,6 +77,8 @@ interface PeerProbe {
   inFlight: boolean
   lastSendAt: number
   lastReplyAt: number
+  /** When the peer was heard again after a suspicion: its connection owes a ping reply since then. */
+  checkFrom?: number
 }
 
 export class LivenessProbe {
@@ -74,9 +86,10 @@ export class LivenessProbe {
   private readonly probeMs: number
   private readonly probeTimeoutMs: number
   private readonly tickMs: number
+  private readonly checkTimeoutMs: number
   private readonly now: () => number
   private readonly probes = new Map<string, PeerProbe>()
-  private readonly counters: LivenessProbeStats = { pings: 0, replies: 0, failures: 0, suspected: 0, stalls: 0 }
+  private readonly counters: LivenessProbeStats = { pings: 0, replies: 0, failures: 0, suspected: 0, stalls: 0, stale: 0 }
   private timer: NodeJS.Timeout | undefined
   private abort: AbortController | undefined
   private lastTickAt: number | undefined
@@ -88,6 +101,7 @@ export class LivenessProbe {
     this.probeMs = init.probeMs
     this.probeTimeoutMs = init.probeTimeoutMs
     this.tickMs = init.tickMs ?? PROBE_TICK_MS
+    this.checkTimeoutMs = init.checkTimeoutMs ?? CONNECTION_CHECK_TIMEOUT_MS
     this.now = components.now ?? Date.now
     if (!(this.probeMs > 0) || !(this.probeTimeoutMs > 0) || !(this.tickMs > 0)) {
       throw new RangeError(`liveness probe: need probeMs (${this.probeMs}), probeTimeoutMs (${this.probeTimeoutMs}) and tickMs (${this.tickMs}) > 0`)
@@ -115,6 +129,19 @@ export class LivenessProbe {
     this.abort?.abort()
     this.abort = undefined
     this.probes.clear()
+  }
+
+  /**
+   * The view made a suspected peer alive again (a heartbeat, often relayed by others): check the
+   * connection this node holds to it on the next ticks (a ping, a reply within `checkTimeoutMs`).
+   */
+  heardAgain (peerId: string): void {
+    let p = this.probes.get(peerId)
+    if (p === undefined) {
+      p = { sentAt: undefined, inFlight: false, lastSendAt: 0, lastReplyAt: 0 }
+      this.probes.set(peerId, p)
+    }
+    p.checkFrom = this.now()
   }
 
   /**
@@ -152,16 +179,17 @@ export class LivenessProbe {
         p = { sentAt: undefined, inFlight: false, lastSendAt: 0, lastReplyAt: 0 }
         this.probes.set(peer, p)
       }
+      if (p.checkFrom !== undefined) {
+        connected ??= this.connectedSet()
+        this.check(peer, p, now, connected)
+      }
       const lastSign = Math.max(entry.lastHeardAt, p.lastReplyAt)
       // Heard from since that ping went out: it no longer counts against the peer.
       if (p.sentAt !== undefined && p.sentAt < lastSign) p.sentAt = undefined
       const silent = now - lastSign
       // A peer of a large fabric beats less often (the interval it announces): ping it only once that is late.
       if (silent < this.probeMs || silent < (entry.info.heartbeatMs ?? 0) + PROBE_MARGIN_MS) continue
-      if (connected === undefined) {
-        const peers = this.c.connectedPeers()
-        connected = peers instanceof Set ? peers : new Set(peers)
-      }
+      connected ??= this.connectedSet()
       if (!connected.has(peer)) continue
       if (p.sentAt === undefined) {
         // A ping still in flight from before the peer was last heard from counts as sent now.
@@ -177,6 +205,27 @@ export class LivenessProbe {
       }
     }
     for (const peer of this.probes.keys()) if (!seen.has(peer)) this.probes.delete(peer)
+  }
+
+  private connectedSet (): Set<string> {
+    const peers = this.c.connectedPeers()
+    return peers instanceof Set ? peers : new Set(peers)
+  }
+
+  /** A peer heard again: its connection answers a ping in time, or is closed. */
+  private check (peer: string, p: PeerProbe, now: number, connected: Set<string>): void {
+    const since = p.checkFrom!
+    // Answered (this ping or one sent before, however late), or no connection left to check.
+    if (p.lastReplyAt >= since || !connected.has(peer)) {
+      p.checkFrom = undefined
+    } else if (now - since >= this.checkTimeoutMs) {
+      p.checkFrom = undefined
+      this.counters.stale++
+      this.c.stale?.(peer, `heard again after a suspicion, but its connection carried no ping reply in ${now - since} ms`)
+    } else if (!p.inFlight && now - p.lastSendAt >= this.tickMs) {
+      // A ping still in flight from before counts: its reply, if the connection works, comes first.
+      this.send(peer, p)
+    }
   }
 
   private send (peer: string, p: PeerProbe): void {

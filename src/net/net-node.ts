@@ -210,8 +210,11 @@ class Libp2pNetNode implements NetNode {
         ping: async (peer, signal) => await ping.ping(peerIdFromString(peer), { signal }),
         // From the connections' own PeerIds, whose strings are cached (getPeers() makes new ones to encode).
         connectedPeers: () => this.connected,
+        stale: (peer, why) => { this.closeConnections(peer, why) },
         log: libp2p.logger.forComponent('fabric:net:liveness')
       }, { probeMs: resolved.probeMs, probeTimeoutMs: resolved.probeTimeoutMs })
+      const probe = this.probe
+      this.view.on('alive', e => { probe.heardAgain(e.info.peer) })
     }
     this.dialer = new BootstrapDialer(libp2p, {
       addrs: resolved.bootstrapAddrs,
@@ -447,7 +450,9 @@ class Libp2pNetNode implements NetNode {
   // A peer the view declared dead (silent past the dead timeout: hung, or cut off) loses its
   // connections now rather than when the connection monitor's lenient timeout ends them: the
   // sessions and streams on them fail, and their work is retried elsewhere. If it was only slow,
-  // its next heartbeat (relayed by others) brings it back and it is dialled again.
+  // its next heartbeat (relayed by others) brings it back and it is dialled again. The probe closes
+  // them too when a peer heard again after a suspicion does not answer a ping on them (`stale`:
+  // after a cut the old connection can stay silent for seconds past the heal).
   private closeConnections (peer: string, why: string): void {
     if (this.state !== 'started') return
     let id: PeerId

@@ -23,15 +23,19 @@ function harness (init: { probeMs?: number, probeTimeoutMs?: number, autoReply?:
   const pings: Ping[] = []
   const connected = new Set<string>()
   const autoReply = new Set<string>()
+  const stale: string[] = []
   const probe = new LivenessProbe({
     view,
     now: () => now,
     connectedPeers: () => connected,
+    stale: (peer, reason) => { stale.push(`${peer}@${now}: ${reason}`) },
     ping: async (peer, signal) => await new Promise<void>((resolve, reject) => {
       pings.push({ peer, at: now, signal, resolve, reject })
       if (autoReply.has(peer)) resolve()
     })
   }, { probeMs: init.probeMs ?? 1250, probeTimeoutMs: init.probeTimeoutMs ?? 750, tickMs: 100 })
+  // As the net node wires it: a suspected peer heard again has its connection checked.
+  view.on('alive', (entry) => { probe.heardAgain(entry.info.peer) })
   const seqs = new Map<string, number>()
   const heartbeat = (peer: string): void => {
     const seq = (seqs.get(peer) ?? 0) + 1
@@ -49,7 +53,7 @@ function harness (init: { probeMs?: number, probeTimeoutMs?: number, autoReply?:
       await new Promise(resolve => setImmediate(resolve))
     }
   }
-  return { view, probe, events, pings, connected, autoReply, heartbeat, step, clock: () => now, jump: (ms: number) => { now += ms } }
+  return { view, probe, events, pings, connected, autoReply, stale, heartbeat, step, clock: () => now, jump: (ms: number) => { now += ms } }
 }
 
 describe('net/liveness probe', () => {
@@ -89,6 +93,68 @@ describe('net/liveness probe', () => {
     h.heartbeat('A')
     assert.equal(h.view.get('A')?.state, 'alive')
     assert.deepEqual(h.events.map(e => e.split('@')[0]), ['join:A', 'suspect:A', 'alive:A'])
+  })
+
+  it('a suspected peer heard again whose connection answers no ping (a cut, healed) has it closed after the check timeout', async () => {
+    const h = harness()
+    h.connected.add('A')
+    h.heartbeat('A')
+    await h.step(2100)
+    assert.equal(h.view.get('A')?.state, 'suspected')
+    assert.equal(h.pings.length, 1)
+    // The cut heals: its heartbeats arrive again (relayed by others), but the old connection carries
+    // nothing. The ping stuck in flight since the cut is the check's ping; no second one is sent.
+    let t = 0
+    const beat = (): void => { if ((t += 100) % 1000 === 0) h.heartbeat('A') }
+    h.heartbeat('A')
+    const heard = h.clock()
+    assert.equal(h.view.get('A')?.state, 'alive')
+    await h.step(1900, beat)
+    assert.deepEqual(h.stale, [])
+    assert.equal(h.pings.length, 1)
+    await h.step(100, beat)
+    assert.equal(h.stale.length, 1, h.stale.join('\n'))
+    assert.match(h.stale[0]!, new RegExp(`^A@${heard + 2000}: heard again after a suspicion, but its connection carried no ping reply in 2000 ms`))
+    assert.equal(h.probe.stats().stale, 1)
+    // Closed once; the peer stays alive (its heartbeats go on) and is not suspected for it.
+    h.connected.delete('A')
+    h.pings[0]!.reject(new Error('connection aborted'))
+    await h.step(5000, beat)
+    assert.equal(h.stale.length, 1)
+    assert.equal(h.view.get('A')?.state, 'alive')
+  })
+
+  it('a peer heard again whose connection answers the check keeps it; one without a connection is not pinged', async () => {
+    const h = harness()
+    h.connected.add('A')
+    h.heartbeat('A')
+    await h.step(2100)
+    assert.equal(h.view.get('A')?.state, 'suspected')
+    // Heard again (a heartbeat a second from now on), and the ping stuck since the suspicion is
+    // answered (the connection came back).
+    let t = 0
+    const beat = (): void => { if ((t += 100) % 1000 === 0) h.heartbeat('A') }
+    h.heartbeat('A')
+    await h.step(500, beat)
+    h.pings[0]!.resolve()
+    await h.step(3000, beat)
+    assert.deepEqual(h.stale, [])
+    assert.equal(h.pings.length, 1)
+    // A fresh ping, answered at once, also passes the check.
+    h.autoReply.add('A')
+    h.view.suspect('A', 'test')
+    h.heartbeat('A')
+    await h.step(3000, beat)
+    assert.deepEqual(h.stale, [])
+    assert.equal(h.pings.length, 2)
+    // No connection (it closed, which suspected the peer): nothing to check, no ping, no close.
+    h.connected.delete('A')
+    h.view.suspect('A', 'its last connection closed')
+    h.heartbeat('A')
+    await h.step(3000, beat)
+    assert.deepEqual(h.stale, [])
+    assert.equal(h.pings.length, 2)
+    assert.equal(h.probe.stats().stale, 0)
   })
 
   it('a peer announcing a long heartbeat interval (a large fabric) is pinged only once that interval is late', async () => {
