@@ -73,7 +73,7 @@ function countCloses (node: NetNode): void {
     const conn = evt.detail
     const abort = conn.abort.bind(conn)
     const close = conn.close.bind(conn)
-    conn.abort = (err: Error) => { const k = `abort ${err?.name}: ${String(err?.message).slice(0, 40)}`; closes[k] = (closes[k] ?? 0) + 1; abort(err) }
+    conn.abort = (err: Error) => { const k = `abort ${err?.name}: ${String(err?.message).replace(/^peer \S+ was /, '').slice(0, 40)}`; closes[k] = (closes[k] ?? 0) + 1; abort(err) }
     conn.close = async (o?: unknown) => { closes.close = (closes.close ?? 0) + 1; await close(o) }
   })
   l.addEventListener('connection:close', () => { closes.ended = (closes.ended ?? 0) + 1 })

@@ -13,6 +13,8 @@ export interface BootstrapDialerInit {
   onRetry?: (addr: Multiaddr, err: Error, attempt: number) => void
   /** Called when an address connects (again). */
   onConnected?: (addr: Multiaddr, peer: PeerId) => void
+  /** Per-attempt dial timeout. @default DIAL_TIMEOUT_MS */
+  dialTimeoutMs?: number
 }
 
 /** How often a connected bootstrap address is checked. */
@@ -57,8 +59,9 @@ export class BootstrapDialer {
         continue
       }
       attempt++
+      const started = Date.now()
       try {
-        const conn = await this.libp2p.dial(addr, { signal: AbortSignal.any([signal, AbortSignal.timeout(DIAL_TIMEOUT_MS)]) })
+        const conn = await this.libp2p.dial(addr, { signal: AbortSignal.any([signal, AbortSignal.timeout(this.init.dialTimeoutMs ?? DIAL_TIMEOUT_MS)]) })
         peer = conn.remotePeer
         if (p2p !== undefined && p2p !== peer.toString()) this.log('bootstrap %a answered as %p', addr, peer)
         this.log('connected to bootstrap %a', addr)
@@ -69,8 +72,11 @@ export class BootstrapDialer {
         if (signal.aborted) return
         this.log('bootstrap dial %a failed (attempt %d) - %e', addr, attempt, err)
         this.init.onRetry?.(addr, err as Error, attempt)
-        // Jitter, so nodes started together do not retry in lockstep.
-        await sleep(delay * (0.75 + Math.random() * 0.5), signal)
+        // Jitter, so nodes started together do not retry in lockstep. The attempt's own time counts
+        // as waiting: a dial that stalled until its timeout (dropped SYNs: a partition, a host
+        // gone) is tried again at once, so a cut that heals is redialled within ~the timeout, not
+        // the timeout plus the backoff (up to ~11 s; docs/chaos.md).
+        await sleep(delay * (0.75 + Math.random() * 0.5) - (Date.now() - started), signal)
         delay = Math.min(delay * 2, this.init.maxMs)
       }
     }
@@ -78,7 +84,7 @@ export class BootstrapDialer {
 }
 
 async function sleep (ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return
+  if (signal.aborted || ms <= 0) return
   await new Promise<void>(resolve => {
     const t = setTimeout(done, ms)
     function done (): void {

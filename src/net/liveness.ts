@@ -17,13 +17,18 @@
 //   heartbeat timeout would do.
 // - Suspected is not dead: placement only prefers alive nodes, the connection stays open, and the
 //   peer's next heartbeat makes it alive again. Death still takes the view's `deadAfterMs`.
-// - A suspected peer heard again (`heardAgain`) has its connection checked: pinged, and closed
-//   when no reply comes within CONNECTION_CHECK_TIMEOUT_MS (`stale`). After a cut the old
+// - A peer heard again after a suspicion of CONNECTION_CHECK_SUSPECTED_MS or longer (`suspected`,
+//   `heardAgain`) has each of its connections checked: pinged over that connection, and closed
+//   when within CONNECTION_CHECK_TIMEOUT_MS neither the reply nor any other byte came in on it.
+//   After a cut the peer may have closed its end, or TCP's retransmission has backed off for
+//   seconds, and the sessions on the old connection would wait for the next retransmit (while a
+//   fresh connection the peer dialled meanwhile works). On a saturated host pings take seconds but
+//   bytes keep arriving, so a slow connection is not taken for a dead one. After a cut the old
 //   connection may be dead while the peer lives (it closed its end, or TCP's retransmission has
 //   backed off for seconds), and the sessions on it would wait for the next retransmit.
 import type { Logger } from '@libp2p/interface'
 import type { PeerEntry } from './interface.js'
-import { CONNECTION_CHECK_TIMEOUT_MS, PROBE_FULL_RATE_PEERS, PROBE_MARGIN_MS, PROBE_PING_MAX_MS, LIVENESS_STALL_MS, PROBE_TICK_MS } from './constants.js'
+import { CONNECTION_CHECK_SUSPECTED_MS, CONNECTION_CHECK_TIMEOUT_MS, PROBE_FULL_RATE_PEERS, PROBE_MARGIN_MS, PROBE_PING_MAX_MS, LIVENESS_STALL_MS, PROBE_TICK_MS } from './constants.js'
 
 export interface LivenessProbeComponents {
   /** The view: its peers, their last heartbeat, and where suspicion goes. */
@@ -37,11 +42,21 @@ export interface LivenessProbeComponents {
   ping: (peerId: string, signal: AbortSignal) => Promise<unknown>
   /** The peers this node has an open connection to (only those are pinged). */
   connectedPeers: () => Iterable<string>
-  /** The connection to a peer heard again carries no ping reply: close it (its sessions fail and are retried). */
-  stale?: (peerId: string, reason: string) => void
+  /** This node's connections to a peer, for the check of a peer heard again (none: no check). */
+  connections?: (peerId: string) => ProbedConnection[]
   log?: Logger
   /** The clock (ms), the view's; tests pass a fake one. @default Date.now */
   now?: () => number
+}
+
+/** One connection to a peer, as the check of a peer heard again sees it. */
+export interface ProbedConnection {
+  /** Bytes read from it so far (any counter that grows with them), or undefined where that cannot be told: then it is never closed. */
+  bytesIn: () => number | undefined
+  /** Ping the peer over this connection, not another one to the same peer; resolves on the reply. */
+  ping: (signal: AbortSignal) => Promise<unknown>
+  /** Close it: the sessions and streams on it fail, and are retried. */
+  close: (reason: string) => void
 }
 
 export interface LivenessProbeInit {
@@ -56,6 +71,8 @@ export interface LivenessProbeInit {
   tickMs?: number
   /** How long a peer heard again has for a ping reply before its connection is closed. @default CONNECTION_CHECK_TIMEOUT_MS */
   checkTimeoutMs?: number
+  /** Only a peer suspected this long before it was heard again is checked. @default CONNECTION_CHECK_SUSPECTED_MS */
+  checkSuspectedMs?: number
 }
 
 /** Counters of the probe (for tests and debugging). */
@@ -77,8 +94,10 @@ interface PeerProbe {
   inFlight: boolean
   lastSendAt: number
   lastReplyAt: number
-  /** When the peer was heard again after a suspicion: its connection owes a ping reply since then. */
-  checkFrom?: number
+  /** When the peer was last suspected (cleared when it is heard again). */
+  suspectedAt?: number
+  /** The check of a peer heard again after a suspicion: since when, and its connections then. */
+  check?: { from: number, conns: Array<{ conn: ProbedConnection, bytes: number | undefined, answered: boolean }> }
 }
 
 export class LivenessProbe {
@@ -87,6 +106,7 @@ export class LivenessProbe {
   private readonly probeTimeoutMs: number
   private readonly tickMs: number
   private readonly checkTimeoutMs: number
+  private readonly checkSuspectedMs: number
   private readonly now: () => number
   private readonly probes = new Map<string, PeerProbe>()
   private readonly counters: LivenessProbeStats = { pings: 0, replies: 0, failures: 0, suspected: 0, stalls: 0, stale: 0 }
@@ -102,6 +122,7 @@ export class LivenessProbe {
     this.probeTimeoutMs = init.probeTimeoutMs
     this.tickMs = init.tickMs ?? PROBE_TICK_MS
     this.checkTimeoutMs = init.checkTimeoutMs ?? CONNECTION_CHECK_TIMEOUT_MS
+    this.checkSuspectedMs = init.checkSuspectedMs ?? CONNECTION_CHECK_SUSPECTED_MS
     this.now = components.now ?? Date.now
     if (!(this.probeMs > 0) || !(this.probeTimeoutMs > 0) || !(this.tickMs > 0)) {
       throw new RangeError(`liveness probe: need probeMs (${this.probeMs}), probeTimeoutMs (${this.probeTimeoutMs}) and tickMs (${this.tickMs}) > 0`)
@@ -131,17 +152,41 @@ export class LivenessProbe {
     this.probes.clear()
   }
 
+  /** The view suspected a peer (for any reason): when, for `heardAgain`. */
+  suspected (peerId: string): void {
+    this.probe(peerId).suspectedAt ??= this.now()
+  }
+
   /**
-   * The view made a suspected peer alive again (a heartbeat, often relayed by others): check the
-   * connection this node holds to it on the next ticks (a ping, a reply within `checkTimeoutMs`).
+   * The view made a suspected peer alive again (a heartbeat, often relayed by others): if it was
+   * suspected for `checkSuspectedMs` or longer, check the connection this node holds to it on the
+   * next ticks (a ping, a reply within `checkTimeoutMs`).
    */
   heardAgain (peerId: string): void {
-    let p = this.probes.get(peerId)
+    const p = this.probe(peerId)
+    const now = this.now()
+    const long = p.suspectedAt !== undefined && now - p.suspectedAt >= this.checkSuspectedMs
+    p.suspectedAt = undefined
+    if (!long || p.check !== undefined) return
+    const conns = this.c.connections?.(peerId) ?? []
+    if (conns.length === 0) return
+    const check = { from: now, conns: conns.map(conn => ({ conn, bytes: conn.bytesIn(), answered: false })) }
+    p.check = check
+    // A reply after the verdict is not needed, so the pings end soon after it.
+    const limit = AbortSignal.timeout(this.checkTimeoutMs + PROBE_MARGIN_MS)
+    const signal = this.abort === undefined ? limit : AbortSignal.any([this.abort.signal, limit])
+    for (const c of check.conns) {
+      c.conn.ping(signal).then(() => { c.answered = true }, (err: unknown) => { this.c.log?.('check ping of %s failed - %e', peerId, err) })
+    }
+  }
+
+  private probe (peer: string): PeerProbe {
+    let p = this.probes.get(peer)
     if (p === undefined) {
       p = { sentAt: undefined, inFlight: false, lastSendAt: 0, lastReplyAt: 0 }
-      this.probes.set(peerId, p)
+      this.probes.set(peer, p)
     }
-    p.checkFrom = this.now()
+    return p
   }
 
   /**
@@ -172,17 +217,11 @@ export class LivenessProbe {
     for (const entry of this.c.view.peers()) {
       const peer = entry.info.peer
       seen.add(peer)
+      const checked = this.probes.get(peer)
+      if (checked?.check !== undefined && now - checked.check.from >= this.checkTimeoutMs) this.judge(checked, now)
       // Suspected peers are left to their heartbeats (which make them alive again) and the timeouts.
       if (entry.state !== 'alive') continue
-      let p = this.probes.get(peer)
-      if (p === undefined) {
-        p = { sentAt: undefined, inFlight: false, lastSendAt: 0, lastReplyAt: 0 }
-        this.probes.set(peer, p)
-      }
-      if (p.checkFrom !== undefined) {
-        connected ??= this.connectedSet()
-        this.check(peer, p, now, connected)
-      }
+      const p = checked ?? this.probe(peer)
       const lastSign = Math.max(entry.lastHeardAt, p.lastReplyAt)
       // Heard from since that ping went out: it no longer counts against the peer.
       if (p.sentAt !== undefined && p.sentAt < lastSign) p.sentAt = undefined
@@ -212,19 +251,17 @@ export class LivenessProbe {
     return peers instanceof Set ? peers : new Set(peers)
   }
 
-  /** A peer heard again: its connection answers a ping in time, or is closed. */
-  private check (peer: string, p: PeerProbe, now: number, connected: Set<string>): void {
-    const since = p.checkFrom!
-    // Answered (this ping or one sent before, however late), or no connection left to check.
-    if (p.lastReplyAt >= since || !connected.has(peer)) {
-      p.checkFrom = undefined
-    } else if (now - since >= this.checkTimeoutMs) {
-      p.checkFrom = undefined
+  /** The check's verdict: a connection that answered its ping, or read any byte, stays; the others are closed. */
+  private judge (p: PeerProbe, now: number): void {
+    const check = p.check!
+    p.check = undefined
+    for (const c of check.conns) {
+      if (c.answered) continue
+      const bytes = c.conn.bytesIn()
+      // Slow, not dead: bytes came in (a host too busy to answer pings in time), or no telling.
+      if (bytes === undefined || c.bytes === undefined || bytes !== c.bytes) continue
       this.counters.stale++
-      this.c.stale?.(peer, `heard again after a suspicion, but its connection carried no ping reply in ${now - since} ms`)
-    } else if (!p.inFlight && now - p.lastSendAt >= this.tickMs) {
-      // A ping still in flight from before counts: its reply, if the connection works, comes first.
-      this.send(peer, p)
+      c.conn.close(`heard again after a suspicion, but its connection carried nothing in ${now - check.from} ms, not even a ping reply`)
     }
   }
 

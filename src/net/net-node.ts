@@ -38,6 +38,8 @@ import { MalformedMessageError, NetConfigError, PeerUnreachableError } from './e
 import { LivenessView } from './fabric-view.js'
 import { ResourceGossip } from './gossip.js'
 import { LivenessProbe } from './liveness.js'
+import type { ProbedConnection } from './liveness.js'
+import { probedConnection } from './connection-check.js'
 import { loadOrCreateIdentity } from './identity.js'
 import type { ActorOpen, ActorSession, GossipStats, NetNode, NetNodeInit, NodeInfo, ObjectTransferStats, PullObjectOptions, RemoteTask, StatusReply, TaskOutcome, TopicHandle, TopicHandler } from './interface.js'
 import { decodeCbor, validateManifest, validateNodeInfo } from './messages.js'
@@ -210,10 +212,11 @@ class Libp2pNetNode implements NetNode {
         ping: async (peer, signal) => await ping.ping(peerIdFromString(peer), { signal }),
         // From the connections' own PeerIds, whose strings are cached (getPeers() makes new ones to encode).
         connectedPeers: () => this.connected,
-        stale: (peer, why) => { this.closeConnections(peer, why) },
+        connections: peer => this.probedConnections(peer),
         log: libp2p.logger.forComponent('fabric:net:liveness')
       }, { probeMs: resolved.probeMs, probeTimeoutMs: resolved.probeTimeoutMs })
       const probe = this.probe
+      this.view.on('suspect', e => { probe.suspected(e.info.peer) })
       this.view.on('alive', e => { probe.heardAgain(e.info.peer) })
     }
     this.dialer = new BootstrapDialer(libp2p, {
@@ -450,9 +453,8 @@ class Libp2pNetNode implements NetNode {
   // A peer the view declared dead (silent past the dead timeout: hung, or cut off) loses its
   // connections now rather than when the connection monitor's lenient timeout ends them: the
   // sessions and streams on them fail, and their work is retried elsewhere. If it was only slow,
-  // its next heartbeat (relayed by others) brings it back and it is dialled again. The probe closes
-  // them too when a peer heard again after a suspicion does not answer a ping on them (`stale`:
-  // after a cut the old connection can stay silent for seconds past the heal).
+  // its next heartbeat (relayed by others) brings it back and it is dialled again. (The probe closes
+  // a connection too, when a peer heard again after a suspicion sends nothing on it: liveness.ts.)
   private closeConnections (peer: string, why: string): void {
     if (this.state !== 'started') return
     let id: PeerId
@@ -466,6 +468,20 @@ class Libp2pNetNode implements NetNode {
       this.log('closing a connection to %s: %s', peer, why)
       conn.abort(new PeerUnreachableError(`peer ${peer} was ${why}`))
     }
+  }
+
+  // The connections to `peer` as the probe's check of a peer heard again sees them (connection-check.ts).
+  private probedConnections (peer: string): ProbedConnection[] {
+    let id: PeerId
+    try {
+      id = peerIdFromString(peer)
+    } catch {
+      return []
+    }
+    return this.libp2p.getConnections(id).map(conn => {
+      const probed = probedConnection(conn, peer)
+      return { ...probed, close: (why: string) => { this.log('closing a connection to %s: %s', peer, why); probed.close(why) } }
+    })
   }
 
   // A closed connection is the fastest failure signal (ms after a SIGKILL): suspect at once, and let

@@ -9,9 +9,11 @@ import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
 import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { createLibp2p } from 'libp2p'
 import { createNetNode, encode, newSwarmKey, resourcesTopic } from '../../src/net/index.js'
 import type { NetNode, NetNodeInit, NodeResources } from '../../src/net/index.js'
+import { bytesRead, pingOver, probedConnection } from '../../src/net/connection-check.js'
 import { nodeResources, rmDir, tmpDir, waitFor } from './helpers.js'
 
 const LOCAL = ['/ip4/127.0.0.1/tcp/0']
@@ -111,6 +113,26 @@ describe('net/net-node (in-process nodes on 127.0.0.1)', function () {
     await waitFor(() => events.includes('disconnect'), 'the connection closed', 6000)
     // The connection is closed from within the view's dead event (whose listeners run after the node's).
     assert.deepEqual([...events].sort(), ['dead', 'disconnect'])
+  })
+
+  it('the check of a connection heard again: bytes are read from the TCP socket under libp2p, and a ping goes over that very connection', async () => {
+    const a = await node('a')
+    const b = await node('b', { bootstrap: [a.multiaddrs()[0]!] })
+    await waitFor(() => a.view.get(b.peerId) !== undefined, 'a sees b')
+    const lib = (a as unknown as { libp2p: Libp2p }).libp2p
+    const [conn] = lib.getConnections(peerIdFromString(b.peerId))
+    assert.ok(conn !== undefined)
+    // Reaches into libp2p's connection (maConn.socket): a libp2p that moves it turns the check off,
+    // and this says so.
+    const first = bytesRead(conn)
+    assert.ok(typeof first === 'number' && first > 0, `bytes read from b: ${String(first)}`)
+    await pingOver(conn, AbortSignal.timeout(5000))
+    const after = bytesRead(conn)!
+    assert.ok(after >= first + 32, `the reply was read: ${first} -> ${after}`)
+    // Through the probe's view of it: closing aborts this connection only, naming why.
+    probedConnection(conn, b.peerId).close('tested')
+    assert.equal(conn.status, 'aborted')
+    assert.ok(!lib.getConnections(peerIdFromString(b.peerId)).includes(conn), 'the connection is gone')
   })
 
   it('three nodes bootstrapped to the first all connect directly (gossiped peers are dialled)', async () => {

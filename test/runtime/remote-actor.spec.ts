@@ -12,6 +12,7 @@ import { ActorNotFoundError } from '../../src/runtime/errors.js'
 import { RemoteActor, type RemoteActorInit } from '../../src/runtime/remote-actor.js'
 import type { RemoteRunner } from '../../src/runtime/remote-runner.js'
 import { resources } from '../../src/scheduler/resources.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
 
@@ -149,7 +150,7 @@ describe('runtime/remote-actor', function () {
     f.sessions[0]!.restarted()
     assert.equal(actor.restartCount, 2)
     f.sessions[0]!.break()
-    await sleep(20)
+    await waitFor(() => f.creates.length === 2 || actor.isDead, 'the restart after A was lost')
     // The node loss is the third restart: the new node may restart it in place no more.
     assert.deepEqual(f.creates.map(c => [c.peer, c.options.maxRestarts]), [['A', 3], ['B', 0]])
     assert.equal(actor.restartCount, 3)
@@ -165,10 +166,10 @@ describe('runtime/remote-actor', function () {
     const f = new FakeFabric(['A', 'B'])
     const actor = await RemoteActor.create(f.net(), f.runner(), init({ maxRestarts: 5 }))
     f.sessions[0]!.break()
-    await sleep(20)
+    await waitFor(() => actor.peer === 'B' || actor.isDead, 'the actor on B')
     assert.equal(actor.peer, 'B')
     f.sessions[1]!.break()
-    await sleep(20)
+    await waitFor(() => actor.peer === 'A' || actor.isDead, 'the actor back on A (or dead)')
     assert.equal(actor.peer, 'A', 'before the fix: no candidate left, the actor died with 3 restarts left')
     assert.equal(new TextDecoder().decode(await actor.call('ping', new Uint8Array())), 'ping')
     assert.equal(actor.restartCount, 2)
@@ -205,7 +206,7 @@ describe('runtime/remote-actor', function () {
     f.sessions[0]!.hanging[0]!.onRetry!()
     f.sessions[0]!.restarted()
     f.sessions[0]!.break()
-    await sleep(20)
+    await waitFor(() => f.sessions[1]?.hanging[0] !== undefined, 'the call sent again on B')
     // Sent again on B: 2 runs so far, so B may not run it again.
     assert.equal(f.sessions[1]!.hanging[0]!.retries, 0)
     f.sessions[1]!.break()
@@ -231,7 +232,7 @@ describe('runtime/remote-actor', function () {
     const actor = await RemoteActor.create(f.net(), f.runner(), init({ maxRestarts: 2 }))
     f.sessions[0]!.restarted()
     f.sessions[0]!.break()
-    await sleep(20)
+    await waitFor(() => f.creates.length === 2 || actor.isDead, 'the restart after A was lost')
     assert.deepEqual(f.creates.map(c => [c.peer, c.options.maxRestarts]), [['A', 2], ['B', 0]])
     assert.equal(actor.restartCount, 2)
     f.sessions[1]!.break()
