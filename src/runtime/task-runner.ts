@@ -197,10 +197,7 @@ export class TaskRunner {
       if (!started()) {
         // Taken back before it started (queued again already), cancelled, or cut with its worker
         // as it started; or it ended meanwhile (the node stopped).
-        if (t.state === 'ahead') {
-          t.abort = undefined
-          this.n.counts.ahead--
-          t.state = 'queued'
+        if (this.leaveAhead(t)) {
           if (t.cancelled) this.finish(t, { error: new TaskCancelledError(`${describe(t)} was cancelled before it ran`) })
           else this.failAttempt(t, err as Error)
         }
@@ -215,11 +212,16 @@ export class TaskRunner {
 
   /** A task sent ahead was taken back before it started: first in the queue again, as it was. */
   private requeueAhead (t: TaskRecord): void {
-    if (t.state !== 'ahead') return
+    if (this.leaveAhead(t)) this.n.queue.push(t, true)
+  }
+
+  /** A task still sent ahead (not started, not requeued yet) is queued again as far as its record goes; false if it was not. */
+  private leaveAhead (t: TaskRecord): boolean {
+    if (t.state !== 'ahead') return false
     t.abort = undefined
     this.n.counts.ahead--
     t.state = 'queued'
-    this.n.queue.push(t, true)
+    return true
   }
 
   /** Start an attempt of `t`: it is running from now on. */
