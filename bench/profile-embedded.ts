@@ -1,7 +1,7 @@
 // Profile of the embedded fabric under one benchmark shape (issue 18): run with
 //   node --cpu-prof --cpu-prof-dir=<dir> --import tsx bench/profile-embedded.ts <shape> [rounds]
 // shape: tasks_sync | tasks_async | actor_sync | actor_async. PRELOAD=n runs n one-item tasks first,
-// GC_FIRST (with --expose-gc) a full GC before the rounds. Prints the rate and the window (µs of
+// GC_FIRST (with --expose-gc) a full GC before the rounds, SETTLE_MS=n a wait of n ms before them. Prints the rate and the window (µs of
 // the monotonic clock the profile's timestamps use) the rounds ran in.
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -35,8 +35,13 @@ try {
     // Give finalizers a turn, then a full GC: what is still slow after it is retained, not garbage.
     for (let i = 0; i < 3; i++) { await new Promise(resolve => setTimeout(resolve, 50)); (globalThis as { gc?: () => void }).gc?.() }
   }
+  // SETTLE_MS=n: only wait n ms before the rounds (what is left of the preload's garbage is the GC's
+  // to do meanwhile, without a forced collection).
+  if (process.env.SETTLE_MS !== undefined) await new Promise(resolve => setTimeout(resolve, Number(process.env.SETTLE_MS)))
   const heap0 = process.memoryUsage().heapUsed
   for (let i = 0; i < 3; i++) await once()
+  // A marker between the warm-up and the rounds (for --trace-gc output).
+  if (process.env.MARK_ROUNDS !== undefined) console.log('--- rounds')
   const h0 = process.hrtime.bigint() / 1000n
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
