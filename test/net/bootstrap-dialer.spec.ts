@@ -29,36 +29,34 @@ function fakeLibp2p (fail: number, how: 'stall' | 'refuse') {
   return { libp2p, starts, connected: () => connected }
 }
 
+/** Run a dialer against a fake libp2p whose first 3 dials fail `how`; the ms between attempt starts. */
+async function attemptGaps (how: 'stall' | 'refuse', timing: { initialMs: number, maxMs: number, dialTimeoutMs: number }): Promise<number[]> {
+  const f = fakeLibp2p(3, how)
+  const d = new BootstrapDialer(f.libp2p, { addrs: [multiaddr('/ip4/127.0.0.1/tcp/1')], ...timing }, noLog as never)
+  d.start()
+  try {
+    await waitFor(f.connected, 'connected on the fourth attempt', 5000, 5)
+    return f.starts.slice(1).map((t, i) => t - f.starts[i]!)
+  } finally {
+    await d.stop()
+  }
+}
+
 describe('net/bootstrap dialer', function () {
   this.timeout(10_000)
 
   it('a dial that stalled until its timeout is tried again without the backoff on top (a healed cut is redialled within ~the timeout)', async () => {
-    const f = fakeLibp2p(3, 'stall')
-    const d = new BootstrapDialer(f.libp2p, { addrs: [multiaddr('/ip4/127.0.0.1/tcp/1')], initialMs: 300, maxMs: 300, dialTimeoutMs: 400 }, noLog as never)
-    d.start()
-    try {
-      await waitFor(f.connected, 'connected on the fourth attempt', 5000, 5)
-      const gaps = f.starts.slice(1).map((t, i) => t - f.starts[i]!)
-      // Each stalled attempt took its 400 ms; the 225-375 ms backoff is spent within it, not after
-      // (before: 400 + 225..375 ms between attempts; 200 ms of slack for a loaded machine).
-      for (const g of gaps) assert.ok(g >= 380 && g < 600, `attempts ${gaps.join(', ')} ms apart`)
-    } finally {
-      await d.stop()
-    }
+    const gaps = await attemptGaps('stall', { initialMs: 300, maxMs: 300, dialTimeoutMs: 400 })
+    // Each stalled attempt took its 400 ms; the 225-375 ms backoff is spent within it, not after
+    // (before: 400 + 225..375 ms between attempts; 200 ms of slack for a loaded machine).
+    assert.equal(gaps.length, 3)
+    for (const g of gaps) assert.ok(g >= 380 && g < 600, `attempts ${gaps.join(', ')} ms apart`)
   })
 
   it('a dial refused at once still backs off (jittered, doubling to maxMs)', async () => {
-    const f = fakeLibp2p(3, 'refuse')
-    const d = new BootstrapDialer(f.libp2p, { addrs: [multiaddr('/ip4/127.0.0.1/tcp/1')], initialMs: 100, maxMs: 400, dialTimeoutMs: 1000 }, noLog as never)
-    d.start()
-    try {
-      await waitFor(f.connected, 'connected on the fourth attempt', 5000, 5)
-      const gaps = f.starts.slice(1).map((t, i) => t - f.starts[i]!)
-      // 100, 200, 400 ms, each x 0.75-1.25.
-      assert.equal(gaps.length, 3)
-      ;[100, 200, 400].forEach((d, i) => { assert.ok(gaps[i]! >= d * 0.75 - 5 && gaps[i]! < d * 1.25 + 250, `attempts ${gaps.join(', ')} ms apart`) })
-    } finally {
-      await d.stop()
-    }
+    const gaps = await attemptGaps('refuse', { initialMs: 100, maxMs: 400, dialTimeoutMs: 1000 })
+    // 100, 200, 400 ms, each x 0.75-1.25.
+    assert.equal(gaps.length, 3)
+    ;[100, 200, 400].forEach((d, i) => { assert.ok(gaps[i]! >= d * 0.75 - 5 && gaps[i]! < d * 1.25 + 250, `attempts ${gaps.join(', ')} ms apart`) })
   })
 })
