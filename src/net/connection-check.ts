@@ -14,6 +14,7 @@ const PING_LENGTH = 32
 export function probedConnection (conn: Connection, peer: string): ProbedConnection {
   return {
     bytesIn: () => bytesRead(conn),
+    open: () => conn.status === 'open',
     ping: async (signal) => { await pingOver(conn, signal) },
     // Aborted, not closed: a graceful close waits on a peer that may never answer.
     close: (reason) => { conn.abort(new PeerUnreachableError(`peer ${peer} was ${reason}`)) }

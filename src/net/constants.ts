@@ -148,12 +148,12 @@ export const CONNECTION_PING_TIMEOUT_MS = { min: 30_000, max: 60_000 }
 
 /**
  * A peer heard again after it was suspected (its heartbeat relayed by others) while this node still
- * holds a connection to it: that connection is pinged, and closed when neither the reply nor any
- * other byte comes in on it within this long. After a cut (a partition, iptables DROP) the peer may have closed its end, or TCP's
- * retransmission has backed off: the old connection would carry nothing until the next retransmit
- * (seconds after the heal: 12.6 s after the cut for a 7.5 s one) and the sessions on it would wait
- * for it. Closed, they fail now and are retried (a fresh connection is dialled when needed). Only on
- * that transition, so a saturated host whose pings are merely slow is not checked all the time.
+ * holds connections to it: each is pinged over itself, and aborted when neither the reply nor any
+ * other byte comes in on it within this long. After a cut (a partition, iptables DROP) the peer may
+ * have closed its end, or TCP's retransmission has backed off: the old connection would carry
+ * nothing until the next retransmit (12.6 s after the cut for a 7.5 s one), and the sessions on it
+ * would wait for it. Aborted, they fail now and are retried. A saturated host's connection that is
+ * slow to answer still reads bytes, and stays.
  */
 export const CONNECTION_CHECK_TIMEOUT_MS = 2000
 

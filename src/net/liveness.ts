@@ -23,9 +23,7 @@
 //   After a cut the peer may have closed its end, or TCP's retransmission has backed off for
 //   seconds, and the sessions on the old connection would wait for the next retransmit (while a
 //   fresh connection the peer dialled meanwhile works). On a saturated host pings take seconds but
-//   bytes keep arriving, so a slow connection is not taken for a dead one. After a cut the old
-//   connection may be dead while the peer lives (it closed its end, or TCP's retransmission has
-//   backed off for seconds), and the sessions on it would wait for the next retransmit.
+//   bytes keep arriving, so a slow connection is not taken for a dead one.
 import type { Logger } from '@libp2p/interface'
 import type { PeerEntry } from './interface.js'
 import { CONNECTION_CHECK_SUSPECTED_MS, CONNECTION_CHECK_TIMEOUT_MS, PROBE_FULL_RATE_PEERS, PROBE_MARGIN_MS, PROBE_PING_MAX_MS, LIVENESS_STALL_MS, PROBE_TICK_MS } from './constants.js'
@@ -55,6 +53,8 @@ export interface ProbedConnection {
   bytesIn: () => number | undefined
   /** Ping the peer over this connection, not another one to the same peer; resolves on the reply. */
   ping: (signal: AbortSignal) => Promise<unknown>
+  /** Whether it is still open (one that closed meanwhile is not judged). */
+  open: () => boolean
   /** Close it: the sessions and streams on it fail, and are retried. */
   close: (reason: string) => void
 }
@@ -83,7 +83,7 @@ export interface LivenessProbeStats {
   suspected: number
   /** Ticks skipped because this process itself had stalled. */
   stalls: number
-  /** Connections of peers heard again closed for want of a ping reply. */
+  /** Connections of peers heard again closed because they carried nothing (no ping reply, no byte) in the check. */
   stale: number
 }
 
@@ -159,8 +159,8 @@ export class LivenessProbe {
 
   /**
    * The view made a suspected peer alive again (a heartbeat, often relayed by others): if it was
-   * suspected for `checkSuspectedMs` or longer, check the connection this node holds to it on the
-   * next ticks (a ping, a reply within `checkTimeoutMs`).
+   * suspected for `checkSuspectedMs` or longer, check each connection this node holds to it (a
+   * ping over it now; the verdict on the first tick `checkTimeoutMs` later).
    */
   heardAgain (peerId: string): void {
     const p = this.probe(peerId)
@@ -256,7 +256,7 @@ export class LivenessProbe {
     const check = p.check!
     p.check = undefined
     for (const c of check.conns) {
-      if (c.answered) continue
+      if (c.answered || !c.conn.open()) continue
       const bytes = c.conn.bytesIn()
       // Slow, not dead: bytes came in (a host too busy to answer pings in time), or no telling.
       if (bytes === undefined || c.bytes === undefined || bytes !== c.bytes) continue

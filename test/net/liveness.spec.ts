@@ -35,6 +35,7 @@ function harness (init: { probeMs?: number, probeTimeoutMs?: number, autoReply?:
     connectedPeers: () => connected,
     connections: (peer) => (connections.get(peer) ?? []).filter(c => !c.closed).map(c => ({
       bytesIn: () => c.bytes,
+      open: () => !c.closed,
       ping: async () => { c.pings++; if (!c.reply) await new Promise(() => {}) },
       close: (reason) => { c.closed = true; closed.push(`${peer}#${c.n}@${now}: ${reason}`) }
     })),
@@ -175,11 +176,19 @@ describe('net/liveness probe', () => {
     assert.equal(conn.pings, 3)
     assert.deepEqual(h.closed, [])
     assert.equal(h.probe.stats().stale, 0)
+    // A connection that closed during the check (its peer hung up) is not judged.
+    conn.bytes = 0
+    await suspectFor(3000)
+    conn.closed = true
+    await h.step(3000, beat)
+    assert.equal(conn.pings, 4)
+    assert.deepEqual(h.closed, [])
+    assert.equal(h.probe.stats().stale, 0)
     // No connection left: nothing to check.
     h.connections.delete('A')
     await suspectFor(3000)
     await h.step(3000, beat)
-    assert.equal(conn.pings, 3)
+    assert.equal(conn.pings, 4)
     assert.deepEqual(h.closed, [])
   })
 
