@@ -5,6 +5,7 @@
 //   shape: tasks_async | tasks_sync | actor_sync | actor_async | wait
 //   driver: node --cpu-prof --cpu-prof-dir=<outDir>/driver --import tsx bench/profile-remote.ts ...
 //   WARM_ROUNDS=n: n untimed rounds of 1,000 no-op tasks first (the steady state, as remote.bench.ts)
+// Prints each process's CPU per 1k ops, each node's threads' CPU and its main thread's context switches.
 //
 // Nodes get --cpu-prof (their main thread) and FABRIC_WORKER_PROF_DIR (their workers).
 import fs from 'node:fs'
@@ -55,6 +56,14 @@ try {
     return [tid, (Number(f[11]) + Number(f[12])) * 10]
   }))
   const threads0 = nodes.map(n => threads(n.proc.pid!))
+  // Context switches of each node's main thread (voluntary: it waited; nonvoluntary: preempted,
+  // e.g. by a worker it woke on the same core).
+  const switches = (pid: number): [number, number] => {
+    const st = fs.readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8')
+    const n = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(st)?.[1] ?? NaN)
+    return [n('voluntary_ctxt_switches'), n('nonvoluntary_ctxt_switches')]
+  }
+  const switches0 = nodes.map(n => switches(n.proc.pid!))
   // HEAP_SAMPLE=file: this driver's allocations during the rounds (V8's sampling heap profiler,
   // collected objects included), written as a .heapprofile.
   const inspector = process.env.HEAP_SAMPLE === undefined ? undefined : new (await import('node:inspector')).Session()
@@ -91,6 +100,8 @@ try {
     const now = threads(n.proc.pid!)
     const busy = [...now].map(([tid, ms]) => [tid === String(n.proc.pid) ? 'main' : tid, ms - (threads0[i]!.get(tid) ?? 0)] as const).filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1])
     console.log(`node${i} threads (ms): ${busy.map(([t, ms]) => `${t} ${ms}`).join(', ')}`)
+    const [v, nv] = switches(n.proc.pid!)
+    console.log(`node${i} main thread context switches: ${v - switches0[i]![0]} voluntary, ${nv - switches0[i]![1]} nonvoluntary`)
   })
   await f.stop()
 } finally {
