@@ -457,20 +457,12 @@ class Libp2pNetNode implements NetNode {
   // a connection too, when a peer heard again after a suspicion sends nothing on it: liveness.ts.)
   private closeConnections (peer: string, why: string): void {
     if (this.state !== 'started') return
-    let id: PeerId
-    try {
-      id = peerIdFromString(peer)
-    } catch {
-      return
-    }
     // Aborted, not hung up: a graceful close (libp2p.hangUp) waits on a peer that may never answer.
-    for (const conn of this.libp2p.getConnections(id)) {
-      this.log('closing a connection to %s: %s', peer, why)
-      conn.abort(new PeerUnreachableError(`peer ${peer} was ${why}`))
-    }
+    for (const conn of this.probedConnections(peer)) conn.close(why)
   }
 
-  // The connections to `peer` as the probe's check of a peer heard again sees them (connection-check.ts).
+  // The connections to `peer` as the probe's check of a peer heard again sees them
+  // (connection-check.ts); closing one aborts it, logged.
   private probedConnections (peer: string): ProbedConnection[] {
     let id: PeerId
     try {
