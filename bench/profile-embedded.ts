@@ -1,12 +1,14 @@
 // Profile of the embedded fabric under one benchmark shape (issue 18): run with
 //   node --cpu-prof --cpu-prof-dir=<dir> --import tsx bench/profile-embedded.ts <shape> [rounds]
 // shape: tasks_sync | tasks_async | actor_sync | actor_async. PRELOAD=n runs n one-item tasks first,
-// GC_FIRST (with --expose-gc) a full GC before the rounds, SETTLE_MS=n a wait of n ms before them. Prints the rate and the window (µs of
+// GC_FIRST (with --expose-gc) a full GC before the rounds, SETTLE_MS=n a wait of n ms before them,
+// HEAP_SAMPLE=file what the rounds allocate. Prints the rate and the window (µs of
 // the monotonic clock the profile's timestamps use) the rounds ran in.
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cachedBuild } from '../guest-sdk/src/build/cached-build.js'
 import { Fabric, type ObjectRef } from '../src/index.js'
+import { startHeapSample } from './heap-sample.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const [shape = 'tasks_sync', roundsArg = '10'] = process.argv.slice(2)
@@ -42,12 +44,15 @@ try {
   for (let i = 0; i < 3; i++) await once()
   // A marker between the warm-up and the rounds (for --trace-gc output).
   if (process.env.MARK_ROUNDS !== undefined) console.log('--- rounds')
+  // HEAP_SAMPLE=file: what the rounds allocate (bench/heap-sample.ts).
+  const heap = await startHeapSample()
   const h0 = process.hrtime.bigint() / 1000n
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   for (let r = 0; r < Number(roundsArg); r++) await once()
   const ms = performance.now() - t0
   const cpu = process.cpuUsage(cpu0)
+  await heap.stop()
   console.log(`window ${h0} ${process.hrtime.bigint() / 1000n}`)
   console.log(`${shape}: ${(N * Number(roundsArg) / (ms / 1000)).toFixed(0)}/s; heap before the rounds ${(heap0 / 2 ** 20).toFixed(0)} MiB; process CPU ${((cpu.user + cpu.system) / 1000 / (N * Number(roundsArg)) * 1000).toFixed(0)} µs per op`)
 } finally {

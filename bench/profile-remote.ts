@@ -6,6 +6,7 @@
 //   driver: node --cpu-prof --cpu-prof-dir=<outDir>/driver --import tsx bench/profile-remote.ts ...
 //   WARM_ROUNDS=n: n untimed rounds of 1,000 no-op tasks first (the steady state, as remote.bench.ts)
 // Prints each process's CPU per 1k ops, each node's threads' CPU and its main thread's context switches.
+// HEAP_SAMPLE=file: the driver's allocations during the rounds; NODE_HEAP_SAMPLE=dir: each node's.
 //
 // Nodes get --cpu-prof (their main thread) and FABRIC_WORKER_PROF_DIR (their workers).
 import fs from 'node:fs'
@@ -14,6 +15,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cachedBuild } from '../guest-sdk/src/build/cached-build.js'
 import { Fabric, type ObjectRef } from '../src/index.js'
+import { startHeapSample } from './heap-sample.js'
 import { joinNode, stopNode, type JoinedNode } from './join.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -26,7 +28,11 @@ const wasm = await cachedBuild(path.join(here, 'guests', 'ray-qjs.ts'), path.joi
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fabric-prof-'))
 const nodes: JoinedNode[] = []
 const prof = process.env.PROFILE_NODES !== '0'
-const argv = (i: number): string[] => [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(out, `node${i}`)}`] : []), ...(process.env.NODE_ARGS ?? '').split(' ').filter(a => a !== '')]
+const argv = (i: number): string[] => [
+  ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(out, `node${i}`)}`] : []),
+  ...(process.env.NODE_HEAP_SAMPLE === undefined ? [] : ['--import', path.join(here, 'heap-sample-preload.mjs')]),
+  ...(process.env.NODE_ARGS ?? '').split(' ').filter(a => a !== '')
+]
 const env = (i: number): Record<string, string> => {
   const e: Record<string, string> = { FABRIC_CACHE: path.join(dir, `n${i}`, 'cache') }
   if (prof) {
@@ -64,14 +70,15 @@ try {
     return [n('voluntary_ctxt_switches'), n('nonvoluntary_ctxt_switches')]
   }
   const switches0 = nodes.map(n => switches(n.proc.pid!))
-  // HEAP_SAMPLE=file: this driver's allocations during the rounds (V8's sampling heap profiler,
-  // collected objects included), written as a .heapprofile.
-  const inspector = process.env.HEAP_SAMPLE === undefined ? undefined : new (await import('node:inspector')).Session()
-  const post = async (method: string, params?: object): Promise<unknown> => await new Promise((resolve, reject) => { inspector!.post(method, params, (err, r) => { if (err !== null) reject(err); else resolve(r) }) })
-  if (inspector !== undefined) {
-    inspector.connect()
-    await post('HeapProfiler.startSampling', { samplingInterval: 8192, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
+  // HEAP_SAMPLE=file: this driver's allocations during the rounds (bench/heap-sample.ts).
+  const heap = await startHeapSample()
+  // NODE_HEAP_SAMPLE=dir: each node's allocations during the rounds too (bench/heap-sample-preload.mjs).
+  const signalNodes = async (): Promise<void> => {
+    if (process.env.NODE_HEAP_SAMPLE === undefined) return
+    for (const n of nodes) n.proc.kill('SIGUSR2')
+    await new Promise(resolve => setTimeout(resolve, 200))
   }
+  await signalNodes()
   const t0 = performance.now()
   const h0 = process.hrtime.bigint() / 1000n
   for (let r = 0; r < rounds; r++) {
@@ -85,11 +92,8 @@ try {
     } else throw new Error(`unknown shape ${shape}`)
   }
   const ms = performance.now() - t0
-  if (inspector !== undefined) {
-    const { profile } = await post('HeapProfiler.stopSampling') as { profile: unknown }
-    fs.writeFileSync(process.env.HEAP_SAMPLE!, JSON.stringify(profile))
-    inspector.disconnect()
-  }
+  await heap.stop()
+  await signalNodes()
   console.log(`window ${h0} ${process.hrtime.bigint() / 1000n}`)
   const ops = shape === 'tasks_sync' ? N / 2 : shape === 'wait' ? 1 : N
   console.log(`${shape}: ${(ops * rounds / (ms / 1000)).toFixed(1)}/s over ${rounds} rounds (${ms.toFixed(0)} ms)`)

@@ -95,7 +95,7 @@ export class ConnectedFabric implements FabricDriver {
   private readonly gate = new SubmitGate<Lineage, Held>((lineage, signal) => {
     lineage.options.signal = signal
     return this.objects.run(lineage)
-  }, () => this.gateCapacity())
+  }, () => this.gateCapacity(), entry => { if (entry.key !== undefined) this.cancels.delete(entry.key) })
   private capacity = { value: 0, at: -Infinity }
   /** Live handles by actorId (several ids may name one actor: one was made before it moved). */
   private readonly actors = new Map<string, ActorEntry>()
@@ -339,9 +339,9 @@ export class ConnectedFabric implements FabricDriver {
   private submitTask (cid: string, name: string, args: unknown[], plan: TaskPlan): ObjectRef {
     const { result, entry } = this.gate.submit(this.lineage(cid, name, args, plan))
     const ref = this.hold(result)
+    // Forgotten as the gate ends it (see the gate's `ended`).
+    entry.key = ref.id
     this.cancels.set(ref.id, entry)
-    const id = ref.id
-    result.then(() => this.cancels.delete(id), () => this.cancels.delete(id))
     return ref
   }
 
@@ -378,21 +378,15 @@ export class ConnectedFabric implements FabricDriver {
     const args = this.travel(given)
     this.checkArgs(args, `${name}.remote`)
     const bundle = placement === undefined ? undefined : this.groups.resolve(placement, resolved.resources, `task '${name}'`).locator
-    return {
-      component: cid,
-      name,
-      args,
-      options: {
-        maxRetries: resolved.maxRetries,
-        demand: resolved.resources,
-        ...(resolved.timeoutMs === undefined ? {} : { timeoutMs: resolved.timeoutMs }),
-        ...(scheduling === 'default' ? {} : { scheduling }),
-        ...(labels === undefined ? {} : { labels }),
-        ...(bundle === undefined ? {} : { bundle }),
-        ...(resolved.retryExceptions === false ? {} : { retryExceptions: resolved.retryExceptions }),
-        ...(resolved.memo === true ? { memo: true } : {})
-      }
-    }
+    // Field by field (one per task, kept while its ref lives for lineage): no spread's temporaries.
+    const options: Lineage['options'] = { maxRetries: resolved.maxRetries, demand: resolved.resources }
+    if (resolved.timeoutMs !== undefined) options.timeoutMs = resolved.timeoutMs
+    if (scheduling !== 'default') options.scheduling = scheduling
+    if (labels !== undefined) options.labels = labels
+    if (bundle !== undefined) options.bundle = bundle
+    if (resolved.retryExceptions !== false) options.retryExceptions = resolved.retryExceptions
+    if (resolved.memo === true) options.memo = true
+    return { component: cid, name, args, options }
   }
 
   private async createActor (cid: string, cls: string, info: ClassInfo, given: unknown[], { resolved, scheduling, labels, placement }: { resolved: ResolvedActorOptions, scheduling: SchedulingOption, labels?: LabelSelector, placement?: PlacementOption }, options: ActorOptions): Promise<Record<string, unknown>> {

@@ -32,6 +32,8 @@ export class LivenessView implements FabricView {
   private lastTimerAt: number | undefined
   private stalls = 0
   private skippedLast = false
+  /** peerList()'s array, until the peers change. */
+  private list: readonly PeerEntry[] | undefined
 
   constructor (init: FabricViewInit = {}) {
     this.suspectAfterMs = init.suspectAfterMs ?? 3000
@@ -47,6 +49,15 @@ export class LivenessView implements FabricView {
 
   peers (): PeerEntry[] {
     return [...this.entries.values()]
+  }
+
+  /**
+   * The same peers as {@link peers}, as one array kept until a peer joins or goes (a driver ranks
+   * the view for every task it places): read it, never change it.
+   */
+  peerList (): readonly PeerEntry[] {
+    this.list ??= Object.freeze([...this.entries.values()])
+    return this.list
   }
 
   /** How many peers the view holds (alive or suspected). */
@@ -81,6 +92,7 @@ export class LivenessView implements FabricView {
     if (prev === undefined) {
       const entry: PeerEntry = { info, state: 'alive', lastHeardAt: now }
       this.entries.set(info.peer, entry)
+      this.list = undefined
       this.emit('join', entry)
       return true
     }
@@ -112,6 +124,7 @@ export class LivenessView implements FabricView {
     this.tombstones.set(peerId, { seq: lastSeq, at: this.now() })
     if (entry === undefined) return
     this.entries.delete(peerId)
+    this.list = undefined
     this.emit('leave', entry)
   }
 
@@ -131,6 +144,7 @@ export class LivenessView implements FabricView {
         // Listeners always see suspect before dead, even when one check crosses both timeouts.
         this.suspect(peer, `no heartbeat for ${silent} ms`)
         this.entries.delete(peer)
+        this.list = undefined
         this.tombstones.set(peer, { seq: entry.info.seq, at: now })
         this.emit('dead', entry)
       } else if (silent >= suspectAfterMs && entry.state === 'alive') {

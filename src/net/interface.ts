@@ -105,6 +105,8 @@ export interface FabricViewEvents {
 export interface FabricView {
   /** Every known peer (alive or suspected), excluding this node. */
   peers: () => PeerEntry[]
+  /** The same peers in one shared array, rebuilt only when a peer joins or goes: read it, never change it (hot paths). */
+  peerList: () => readonly PeerEntry[]
   /** One peer, or undefined when unknown (never heard of, dead or left). */
   get: (peerId: string) => PeerEntry | undefined
   on: <E extends keyof FabricViewEvents>(event: E, listener: FabricViewEvents[E]) => void
@@ -301,7 +303,10 @@ export interface NetNodeInit {
 /** A task sent to another node over `/fabric/task/1`. */
 export interface RemoteTask {
   type: 'run'
-  /** The caller's id for the task. */
+  /**
+   * The request's id on the wire: each task session numbers its own requests and sets it as it
+   * sends (a task resubmitted to the same node never collides), so callers leave it ''.
+   */
   id: string
   /** The component's CID; the node pulls the component from the caller when it lacks it. */
   component: string

@@ -316,10 +316,25 @@ function replyError (o: Record<string, unknown>): Error {
   return deserializeError(e)
 }
 
+/** A request of a session waiting for its result. */
+interface PendingCall {
+  resolve: (o: TaskOutcome) => void
+  reject: (e: Error) => void
+  onItem: ((item: TaskOutcome) => void) | undefined
+  signal: Abortable | undefined
+  /** Its listener on `signal` while it waits. */
+  onAbort: (() => void) | undefined
+}
+
+/** Why an aborted call failed: the signal's reason, or an AbortError. */
+function abortReason (signal: Abortable): Error {
+  return (signal.reason ?? new DOMException('aborted', 'AbortError')) as Error
+}
+
 /** One long-lived task stream to one node: requests in order, results by id. */
 class TaskSession {
   readonly ended: Promise<void>
-  private readonly pending = new Map<string, { resolve: (o: TaskOutcome) => void, reject: (e: Error) => void, onItem?: (item: TaskOutcome) => void }>()
+  private readonly pending = new Map<string, PendingCall>()
   private readonly writer: FrameWriter
   private nextId = 0
   private failure?: Error
@@ -335,28 +350,37 @@ class TaskSession {
     return this.failure === undefined
   }
 
-  async run (req: RemoteTaskRequest | DescribeRequest, signal?: Abortable, onItem?: (item: TaskOutcome) => void): Promise<TaskOutcome> {
-    if (this.failure !== undefined) throw this.failure
+  run (req: RemoteTaskRequest | DescribeRequest, signal?: Abortable, onItem?: (item: TaskOutcome) => void): Promise<TaskOutcome> {
+    if (this.failure !== undefined) return Promise.reject(this.failure)
+    // Aborted already: never sent.
+    if (signal?.aborted === true) return Promise.reject(abortReason(signal))
     // Ids on the wire are this session's own: a task resubmitted to the same node never collides.
     const id = String(this.nextId++)
-    const result = new Promise<TaskOutcome>((resolve, reject) => { this.pending.set(id, { resolve, reject, ...(onItem === undefined ? {} : { onItem }) }) })
+    let call!: PendingCall
+    // No async frame, no await per task: the call settles from the read loop (or the abort below).
+    const result = new Promise<TaskOutcome>((resolve, reject) => { call = { resolve, reject, onItem, signal, onAbort: undefined } })
+    this.pending.set(id, call)
     this.writer.write(encodeFrame({ ...req, id }))
-    if (signal === undefined) return await result
-    // An aborted wait stops waiting and asks the node to cancel the task (its result is dropped).
-    const onAbort = (): void => {
-      const waiter = this.pending.get(id)
-      if (waiter === undefined) return
-      this.pending.delete(id)
-      if (req.type === 'run' && this.failure === undefined) this.writer.write(encode({ type: 'cancel', id }))
-      waiter.reject((signal.reason ?? new DOMException('aborted', 'AbortError')) as Error)
+    if (signal !== undefined) {
+      // An aborted wait stops waiting and asks the node to cancel the task (its result is dropped).
+      call.onAbort = () => {
+        if (this.pending.get(id) !== call) return
+        this.pending.delete(id)
+        if (req.type === 'run' && this.failure === undefined) this.writer.write(encode({ type: 'cancel', id }))
+        call.reject(abortReason(signal))
+      }
+      signal.addEventListener('abort', call.onAbort, { once: true })
     }
-    if (signal.aborted) onAbort()
-    else signal.addEventListener('abort', onAbort, { once: true })
-    try {
-      return await result
-    } finally {
-      signal.removeEventListener('abort', onAbort)
-    }
+    return result
+  }
+
+  /** Take call `id` out of the pending ones (its abort listener off): undefined when none waits. */
+  private take (id: string): PendingCall | undefined {
+    const call = this.pending.get(id)
+    if (call === undefined) return undefined
+    this.pending.delete(id)
+    if (call.onAbort !== undefined) call.signal!.removeEventListener('abort', call.onAbort)
+    return call
   }
 
   close (): void {
@@ -372,9 +396,8 @@ class TaskSession {
         if (o.type === 'accepted') continue
         if (o.type === 'spillback' && typeof o.id === 'string') {
           if ((o.to !== undefined && !isStr(o.to, 128)) || !isStr(o.reason, 1024)) throw new MalformedMessageError('task reply: spillback must be { type, id, reason, to? }')
-          const call = this.pending.get(o.id)
+          const call = this.take(o.id)
           if (call === undefined) continue
-          this.pending.delete(o.id)
           call.reject(new SpilledBackError(`${this.target.toString()} sent the task back: ${o.reason}`, o.to === undefined ? {} : { to: o.to }))
           continue
         }
@@ -390,9 +413,8 @@ class TaskSession {
           // The node refused the session (a bad frame): it carries the reason.
           throw replyError(o)
         }
-        const call = this.pending.get(o.id)
+        const call = this.take(o.id)
         if (call === undefined) continue // its caller stopped waiting
-        this.pending.delete(o.id)
         try {
           call.resolve(outcomeOf(o))
         } catch (err) {
@@ -415,8 +437,7 @@ class TaskSession {
   private fail (err: Error): void {
     if (this.failure !== undefined) return
     this.failure = err
-    for (const p of this.pending.values()) p.reject(err)
-    this.pending.clear()
+    for (const id of [...this.pending.keys()]) this.take(id)!.reject(err)
     this.endResolve()
   }
 }
@@ -428,6 +449,8 @@ class TaskSession {
  */
 export class TaskSessions {
   private readonly sessions = new Map<string, Promise<TaskSession>>()
+  /** The sessions open now, by target: a task goes straight to its node's (no promise awaited per task). */
+  private readonly live = new Map<string, TaskSession>()
 
   constructor (private readonly libp2p: Libp2p) {}
 
@@ -438,7 +461,8 @@ export class TaskSessions {
    * @throws the task's own error (deserialized: TaskError with `kind`, GuestTrapError, ...) when it fails there
    */
   async run (target: Target, req: RemoteTaskRequest, options: RunRemoteTaskOptions = {}): Promise<TaskOutcome> {
-    const session = await this.session(target, options.signal)
+    const open = this.live.get(target.toString())
+    const session = open?.alive === true ? open : await this.session(target, options.signal)
     return await session.run(req, options.signal, options.onItem)
   }
 
@@ -460,7 +484,13 @@ export class TaskSessions {
     if (opening === undefined) {
       opening = this.open(target, signal)
       this.sessions.set(key, opening)
-      opening.then(s => { void s.ended.then(() => { if (this.sessions.get(key) === opening) this.sessions.delete(key) }) }, () => { if (this.sessions.get(key) === opening) this.sessions.delete(key) })
+      opening.then(s => {
+        this.live.set(key, s)
+        void s.ended.then(() => {
+          if (this.sessions.get(key) === opening) this.sessions.delete(key)
+          if (this.live.get(key) === s) this.live.delete(key)
+        })
+      }, () => { if (this.sessions.get(key) === opening) this.sessions.delete(key) })
     }
     return await opening
   }
@@ -479,6 +509,7 @@ export class TaskSessions {
   close (): void {
     for (const p of this.sessions.values()) void p.then(s => s.close(), () => {})
     this.sessions.clear()
+    this.live.clear()
   }
 }
 

@@ -7,7 +7,7 @@
 // stands for is kept while the program holds an ObjectRef for it: when the garbage collector takes
 // the last one (a value holding it, a pending call taking it and a result's lineage hold theirs),
 // it is released here and on the nodes that keep copies, as `free` does.
-import { flatUuid } from '../objects/flat-id.js'
+import { randomId } from '../objects/flat-id.js'
 import { MAX_RELEASE_CIDS, type NestedRef, type NetNode, type RefArg, type ResultRef } from '../net/index.js'
 import { cidOfBytes } from '../objects/cid.js'
 import { decode, encode, findRefs, mapRefs, ObjectLostError, ObjectRef } from '../objects/index.js'
@@ -23,6 +23,10 @@ export interface Lineage {
   args: unknown[]
   options: RemoteSubmitOptions
 }
+
+/** The ref arguments and nested refs of a call without refs (shared: never changed). */
+const NO_REF_ARGS: RefArg[] = Object.freeze([]) as unknown as RefArg[]
+const NO_NESTED: NestedRef[] = Object.freeze([]) as unknown as NestedRef[]
 
 /** A large object held by nodes (or, for a large put, by this driver). */
 export class RemoteObject {
@@ -256,7 +260,8 @@ export class RemoteObjects {
   /** Run a task on the fabric; its result is a value, or a node-held object with this lineage. */
   async run (lineage: Lineage): Promise<Held> {
     for (let rebuilds = 0; ; rebuilds++) {
-      const { values, refs, nested } = await this.args(lineage)
+      // Arguments without a ref among them (the usual call) travel as they are, without a wait.
+      const { values, refs, nested } = findRefs(lineage.args).length === 0 ? { values: lineage.args, refs: NO_REF_ARGS, nested: NO_NESTED } : await this.args(lineage)
       try {
         const r = await this.runner.submit(lineage.component, lineage.name, values, lineage.options, refs, nested)
         // The node keeps what it pulled: another holder of those arguments.
@@ -448,5 +453,5 @@ function refsOf (lineage: Lineage): ObjectRef[] {
 
 /** A new driver ref id. */
 function newId (): string {
-  return flatUuid('d-')
+  return randomId('d-')
 }

@@ -2,13 +2,12 @@
 // from the caller's view, sent over /fabric/task/1 (sent back and placed again on spillback), and
 // resubmitted elsewhere when their node dies.
 import type { Abortable } from '../errors/index.js'
-import { flatUuid } from '../objects/flat-id.js'
 import { MAX_SPILLBACKS, type NestedRef, type NetNode, type PeerEntry, type RefArg, type RemoteTask, type ResultRef, type TaskOutcome } from '../net/index.js'
 import { cidOfBytesSync } from '../objects/cid.js'
 import { decode, encode } from '../objects/index.js'
 import { RetriesExhaustedError } from './errors.js'
 import type { BundleLocator } from './interface.js'
-import { defaultFabricPolicy, type FabricPolicy, type LabelSelector, type Resources, type Scheduling } from '../scheduler/index.js'
+import { defaultFabricPolicy, type FabricPolicy, type LabelSelector, type PlacementRequest, type Resources, type Scheduling } from '../scheduler/index.js'
 
 /** What a remote task gave: its value, or the CID of a large result kept by `peer`; and the node that ran it. */
 export type RemoteResult = ({ value: unknown, object?: undefined } | { object: { cid: string, size: number }, value?: undefined }) & {
@@ -48,6 +47,25 @@ export interface RemoteSubmitOptions {
   /** The placement group bundle it runs in: it goes where the bundle is, asking for the bundle's resources (not with scheduling or labels). */
   bundle?: BundleLocator
 }
+
+/** The node's options of a task (failures there, a worker crash or a retried exception, are retried there; a lost node here). */
+function taskOptions (options: RemoteSubmitOptions, maxRetries: number): Record<string, unknown> {
+  const o: Record<string, unknown> = options.demand === undefined ? {} : demandOptions(options.demand)
+  o.maxRetries = maxRetries
+  if (options.retryExceptions !== undefined) o.retryExceptions = options.retryExceptions
+  if (options.memo === true) o.memo = true
+  return o
+}
+
+/** Bytes of a task's object arguments each node holds already (placement prefers those nodes). */
+function bytesPerHolder (refs: RefArg[]): (peer: string) => number {
+  const local = new Map<string, number>()
+  for (const r of refs) for (const h of r.holders) local.set(h, (local.get(h) ?? 0) + r.size)
+  return peer => local.get(peer) ?? 0
+}
+
+/** runTask's options for a task that neither streams nor can be cancelled. */
+const NO_RUN_OPTIONS = Object.freeze({})
 
 const DEFAULT_DEMAND: Resources = Object.freeze({ cpus: 1, gpus: 0, memoryMb: 0, custom: Object.freeze({}) as Record<string, number> })
 
@@ -98,13 +116,16 @@ export class RemoteRunner {
 
   /** Nodes for work with this demand, best first (the fabric policy's rank); actors placed count as load. */
   rank (what: string, demand: Resources, scheduling: Scheduling | undefined, exclude: ReadonlySet<string>, localBytes?: (peer: string) => number, labels?: LabelSelector): PeerEntry[] {
-    return this.policy.rank(this.net.view.peers(), {
-      demand, scheduling, exclude, what,
-      ...(labels === undefined ? {} : { labels }),
-      ...(localBytes === undefined ? {} : { localBytes }),
-      ...(this.lastPeer === undefined ? {} : { warm: this.lastPeer })
-    }, p => (this.inFlight.get(p) ?? 0) + (this.actors.get(p) ?? 0), p => this.placed.get(p) ?? 0)
+    const req: PlacementRequest = { demand, scheduling, exclude, what }
+    if (labels !== undefined) req.labels = labels
+    if (localBytes !== undefined) req.localBytes = localBytes
+    if (this.lastPeer !== undefined) req.warm = this.lastPeer
+    return this.policy.rank(this.net.view.peerList(), req, this.loadOf, this.placedOn)
   }
+
+  /** This caller's work on node `peer`: tasks in flight and actors placed (the rank's load). */
+  private readonly loadOf = (peer: string): number => (this.inFlight.get(peer) ?? 0) + (this.actors.get(peer) ?? 0)
+  private readonly placedOn = (peer: string): number => this.placed.get(peer) ?? 0
 
   /** Count an actor placed on (+1) or gone from (-1) node `peer`. */
   actorPlaced (peer: string, delta: 1 | -1): void {
@@ -116,7 +137,7 @@ export class RemoteRunner {
    * Where the next task goes (the fabric policy's rank): the node a spillback named when it is
    * alive, not excluded and may run it; nodes that spilled the task back come last.
    */
-  private place (name: string, options: RemoteSubmitOptions, exclude: Set<string>, causes: Error[], localBytes: (peer: string) => number, spill?: { from: Set<string>, to?: string }): PeerEntry {
+  private place (name: string, options: RemoteSubmitOptions, exclude: Set<string>, causes: Error[], localBytes: ((peer: string) => number) | undefined, spill?: { from: Set<string>, to?: string }): PeerEntry {
     if (spill !== undefined) {
       const to = spill.to === undefined ? undefined : this.net.view.get(spill.to)
       if (to !== undefined && to.state === 'alive' && !exclude.has(to.info.peer) && typeof options.scheduling !== 'object' &&
@@ -145,22 +166,18 @@ export class RemoteRunner {
     if (!this.components.has(cid)) throw new TypeError(`component ${cid} was not added to this runner (addComponent)`)
     const maxRetries = options.maxRetries ?? 3
     const slots = refs.length === 0 ? args : args.map((a, i) => refs.some(r => r.index === i) ? null : a)
-    const task: RemoteTask = {
-      type: 'run', id: flatUuid(), component: cid, name, args: encode(slots),
-      ...(refs.length === 0 ? {} : { refs }),
-      ...(nested.length === 0 ? {} : { nested }),
-      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-      ...(options.job === undefined ? {} : { job: options.job }),
-      // Failures on the node (a worker crash, a retried exception) are retried there; a lost node here.
-      options: { ...(options.demand === undefined ? {} : demandOptions(options.demand)), maxRetries, ...(options.retryExceptions === undefined ? {} : { retryExceptions: options.retryExceptions }), ...(options.memo === true ? { memo: true } : {}) }
-    }
+    // Built field by field, not from spreads: the driver makes one per task, and each spread of an
+    // optional field was one more object to collect.
+    const task: RemoteTask = { type: 'run', id: '', component: cid, name, args: encode(slots), options: taskOptions(options, maxRetries) }
+    if (refs.length > 0) task.refs = refs
+    if (nested.length > 0) task.nested = nested
+    if (options.timeoutMs !== undefined) task.timeoutMs = options.timeoutMs
+    if (options.job !== undefined) task.job = options.job
     const failed = new Set<string>()
     const causes: Error[] = []
     /** Failures per node still in the view: a busy node (compiling a component, a deep queue) can miss a deadline without being gone. */
-    const stalls = new Map<string, number>()
-    const local = new Map<string, number>()
-    for (const r of refs) for (const h of r.holders) local.set(h, (local.get(h) ?? 0) + r.size)
-    const localBytes = (peer: string): number => local.get(peer) ?? 0
+    let stalls: Map<string, number> | undefined
+    const localBytes = refs.length === 0 ? undefined : bytesPerHolder(refs)
     /** Stream items given to the caller so far (over all attempts). */
     let delivered = 0
     /** Nodes that sent the task back, and where the last one suggested. A hard node affinity is never spilled. */
@@ -195,11 +212,13 @@ export class RemoteRunner {
               options.onItem!(item, peer)
             }
         options.signal?.throwIfAborted()
-        const outcome = await this.net.runTask(peer, spilled === 0 ? request : { ...request, spilled }, { ...(onItem === undefined ? {} : { onItem }), ...(options.signal === undefined ? {} : { signal: options.signal }) })
+        const outcome = await this.net.runTask(peer, spilled === 0 ? request : { ...request, spilled }, onItem === undefined && options.signal === undefined ? NO_RUN_OPTIONS : { onItem, signal: options.signal })
         this.lastPeer = peer
         const copies = outcome.copies ?? []
         if ('object' in outcome) return { object: outcome.object, peer, copies }
-        return { value: decode(outcome.value), peer, copies, ...(outcome.nested === undefined ? {} : { nested: outcome.nested }) }
+        const result: RemoteResult = { value: decode(outcome.value), peer, copies }
+        if (outcome.nested !== undefined) result.nested = outcome.nested
+        return result
       } catch (err) {
         if ((err as Error).name === 'SpilledBackError' && spilled < MAX_SPILLBACKS) {
           // Full, or it cannot run it: place it again (not a retry), where the node suggested.
@@ -222,6 +241,7 @@ export class RemoteRunner {
         // A node still in the view (alive, or suspected: a busy node's heartbeats can run late) is
         // tried again after a moment, without spending a retry, a few times; a node gone from the
         // view (dead, left) or failing again and again is given up.
+        stalls ??= new Map()
         const stalled = (stalls.get(peer) ?? 0) + 1
         stalls.set(peer, stalled)
         if (this.net.view.get(peer) !== undefined && stalled <= MAX_STALLS_PER_NODE) {

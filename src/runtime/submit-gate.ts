@@ -10,6 +10,8 @@ export class GateEntry<A, T> {
   state: 'waiting' | 'running' | 'done' = 'waiting'
   /** Made when the call starts: only running calls have one (see errors/cancel.ts for why not an AbortController). */
   controller: Cancel | undefined = undefined
+  /** The caller's name for it (the gate's `ended` callback gets the entry back). */
+  key: string | undefined = undefined
 
   constructor (readonly arg: A, readonly resolve: (value: T) => void, readonly reject: (err: Error) => void) {}
 }
@@ -23,8 +25,9 @@ export class SubmitGate<A, T> {
   /**
    * @param start runs one call (`signal` aborts it)
    * @param capacity how many may run at once now (read at each start: it follows the fabric's size)
+   * @param ended told of each entry as it is done (ended, or cancelled while waiting), before its result settles
    */
-  constructor (private readonly start: (arg: A, signal: Abortable) => Promise<T>, private readonly capacity: () => number) {}
+  constructor (private readonly start: (arg: A, signal: Abortable) => Promise<T>, private readonly capacity: () => number, private readonly ended?: (entry: GateEntry<A, T>) => void) {}
 
   /** Calls started and not yet ended, and calls waiting for room. */
   get stats (): { running: number, waiting: number } {
@@ -45,6 +48,7 @@ export class SubmitGate<A, T> {
     if (entry.state === 'done') return false
     if (entry.state === 'waiting') {
       entry.state = 'done' // skipped when its turn comes
+      this.ended?.(entry)
       entry.reject(reason)
       return true
     }
@@ -72,6 +76,7 @@ export class SubmitGate<A, T> {
     this.running--
     entry.state = 'done'
     entry.controller = undefined
+    this.ended?.(entry)
     if (err !== undefined) entry.reject(err)
     else entry.resolve(value as T)
     while (this.running < Math.max(1, this.capacity())) {

@@ -6,6 +6,8 @@ import { InfeasibleTaskError } from './errors.js'
 import type { FabricPolicy, LabelSelector, NodeEntry, PlacementRequest } from './interface.js'
 import { fits, shortfall, type Resources } from './resources.js'
 
+const NONE_PLACED = (): number => 0
+
 /** A node with this much of the caller's work in flight per CPU is too busy to be chosen for locality alone. */
 export const LOCALITY_MAX_LOAD_PER_CPU = 2
 
@@ -34,7 +36,7 @@ function describeSelector (s: LabelSelector): string {
  * @throws InfeasibleTaskError when no node in the view can ever hold the demand (with what is missing),
  *   no node has the hard labels, or the hard node affinity names a node that is not in the view or cannot hold it
  */
-export function rankNodes<N extends NodeEntry> (view: readonly N[], req: PlacementRequest, load: (peer: string) => number, placed: (peer: string) => number = () => 0): N[] {
+export function rankNodes<N extends NodeEntry> (view: readonly N[], req: PlacementRequest, load: (peer: string) => number, placed: (peer: string) => number = NONE_PLACED): N[] {
   const hardLabels = req.labels !== undefined && req.labels.soft !== true ? req.labels : undefined
   // One pass for the usual case (a driver ranks the view for every task it places): the nodes
   // offering CPUs, with the hard labels, whose totals hold the demand, not excluded. The lists an
@@ -49,17 +51,15 @@ export function rankNodes<N extends NodeEntry> (view: readonly N[], req: Placeme
     if (req.exclude?.has(p.info.peer) === true) continue
     candidates.push(p)
   }
-  const labelled = (): N[] => view.filter(p => p.info.resources.total.cpus > 0 && (hardLabels === undefined || labelsMatch(p.info.labels, hardLabels.match)))
-  const feasible = (): N[] => labelled().filter(p => fits(req.demand, p.info.resources.total))
   // (Candidates have the labels: the view is searched only when there are none.)
-  if (hardLabels !== undefined && candidates.length === 0 && workers > 0 && labelled().length === 0) {
+  if (hardLabels !== undefined && candidates.length === 0 && workers > 0 && labelled(view, hardLabels).length === 0) {
     throw new InfeasibleTaskError(`no node in this caller's view has the labels ${req.what} needs (${describeSelector(hardLabels)}); use softLabelSelector to prefer them and run elsewhere when none has room`)
   }
   const affinity = typeof req.scheduling === 'object' ? req.scheduling : undefined
   if (affinity !== undefined && affinity.soft !== true) {
     const node = candidates.find(p => p.info.peer === affinity.nodeAffinity)
     if (node !== undefined) return [node]
-    const known = labelled().find(p => p.info.peer === affinity.nodeAffinity)
+    const known = labelled(view, hardLabels).find(p => p.info.peer === affinity.nodeAffinity)
     throw new InfeasibleTaskError(known === undefined
       ? `${req.what} must run on node ${affinity.nodeAffinity} (nodeAffinity), which is not in this caller's view of the fabric${hardLabels === undefined ? '' : ' with the labels it needs'}`
       : fits(req.demand, known.info.resources.total)
@@ -68,9 +68,9 @@ export function rankNodes<N extends NodeEntry> (view: readonly N[], req: Placeme
   }
   if (candidates.length === 0) {
     if (workers === 0) throw new InfeasibleTaskError(`no node offering CPUs is in this caller's view of the fabric (${req.what})`)
-    const able = feasible()
+    const all = labelled(view, hardLabels)
+    const able = all.filter(p => fits(req.demand, p.info.resources.total))
     if (able.length === 0) {
-      const all = labelled()
       const lacks = all.slice(0, 4).map(p => `${p.info.peer.slice(-8)}: ${shortfall(req.demand, p.info.resources.total).join(', ')}`)
       throw new InfeasibleTaskError(`no node can run ${req.what}: ${lacks.join('; ')}${all.length > 4 ? `; and ${all.length - 4} more` : ''}`)
     }
@@ -80,28 +80,78 @@ export function rankNodes<N extends NodeEntry> (view: readonly N[], req: Placeme
   let alive = 0
   for (const p of candidates) if (p.state === 'alive') alive++
   const nodes = alive === 0 || alive === candidates.length ? candidates : candidates.filter(p => p.state === 'alive')
-  const room = (p: N): number => fits(req.demand, p.info.resources.available) ? 0 : 1
-  const spread = req.scheduling === 'spread'
-  // The caller's own work in flight per CPU first: gossiped availability is up to a heartbeat old,
-  // while this caller knows exactly what it sent since.
-  const perCpu = (p: N): number => load(p.info.peer) / Math.max(1, p.info.resources.total.cpus)
-  const local = req.localBytes ?? (() => 0)
-  const busy = (p: N): number => perCpu(p) >= LOCALITY_MAX_LOAD_PER_CPU ? 1 : 0
-  const soft = req.labels?.soft === true ? req.labels.match : undefined
-  // Soft labels: matching nodes with room first; a matching node that is full does not beat one with room.
-  const unmatched = (p: N): number => soft === undefined || (labelsMatch(p.info.labels, soft) && room(p) === 0) ? 0 : 1
-  const ranked = nodes.sort((a, b) =>
-    unmatched(a) - unmatched(b) ||
-    (spread ? 0 : busy(a) - busy(b) || local(b.info.peer) - local(a.info.peer)) ||
-    perCpu(a) - perCpu(b) ||
-    room(a) - room(b) ||
-    (spread ? placed(a.info.peer) - placed(b.info.peer) : (b.info.peer === req.warm ? 1 : 0) - (a.info.peer === req.warm ? 1 : 0)) ||
-    b.info.resources.available.cpus - a.info.resources.available.cpus)
-  if (affinity !== undefined) {
-    const i = ranked.findIndex(p => p.info.peer === affinity.nodeAffinity)
-    if (i > 0) ranked.unshift(...ranked.splice(i, 1))
+  if (nodes.length > 1) {
+    // One comparator over one context (a driver ranks for every task: no helper closures per call).
+    const order: Order = { req, load, placed, spread: req.scheduling === 'spread', soft: req.labels?.soft === true ? req.labels.match : undefined }
+    if (nodes.length <= SMALL_VIEW) insertionSort(nodes, order)
+    else nodes.sort((a, b) => compare(a, b, order))
   }
-  return ranked
+  if (affinity !== undefined) {
+    const i = nodes.findIndex(p => p.info.peer === affinity.nodeAffinity)
+    if (i > 0) nodes.unshift(...nodes.splice(i, 1))
+  }
+  return nodes
+}
+
+/** Views up to this size are sorted in place without Array.prototype.sort's work arrays (a few hundred bytes per call). */
+const SMALL_VIEW = 16
+
+/** Stable, as Array.prototype.sort. */
+function insertionSort<N extends NodeEntry> (nodes: N[], order: Order): void {
+  for (let i = 1; i < nodes.length; i++) {
+    const x = nodes[i]!
+    let j = i - 1
+    while (j >= 0 && compare(nodes[j]!, x, order) > 0) {
+      nodes[j + 1] = nodes[j]!
+      j--
+    }
+    nodes[j + 1] = x
+  }
+}
+
+/** The nodes offering CPUs that have the hard labels (all of them without): what an error names. */
+function labelled<N extends NodeEntry> (view: readonly N[], hardLabels: LabelSelector | undefined): N[] {
+  return view.filter(p => p.info.resources.total.cpus > 0 && (hardLabels === undefined || labelsMatch(p.info.labels, hardLabels.match)))
+}
+
+/** What {@link compare} ranks by: the request, the caller's load and placements. */
+interface Order {
+  req: PlacementRequest
+  load: (peer: string) => number
+  placed: (peer: string) => number
+  spread: boolean
+  soft: Record<string, string> | undefined
+}
+
+/** rankNodes' order: negative when `a` goes before `b`. */
+function compare (a: NodeEntry, b: NodeEntry, o: Order): number {
+  const { req } = o
+  return unmatched(a, o) - unmatched(b, o) ||
+    (o.spread ? 0 : busy(a, o) - busy(b, o) || (req.localBytes === undefined ? 0 : req.localBytes(b.info.peer) - req.localBytes(a.info.peer))) ||
+    perCpu(a, o) - perCpu(b, o) ||
+    room(a, req) - room(b, req) ||
+    (o.spread ? o.placed(a.info.peer) - o.placed(b.info.peer) : (b.info.peer === req.warm ? 1 : 0) - (a.info.peer === req.warm ? 1 : 0)) ||
+    b.info.resources.available.cpus - a.info.resources.available.cpus
+}
+
+/** 0 when the node has room now for the demand (as last gossiped), else 1. */
+function room (p: NodeEntry, req: PlacementRequest): number {
+  return fits(req.demand, p.info.resources.available) ? 0 : 1
+}
+
+/** The caller's own work in flight per CPU first: gossiped availability is up to a heartbeat old, while this caller knows exactly what it sent since. */
+function perCpu (p: NodeEntry, o: Order): number {
+  return o.load(p.info.peer) / Math.max(1, p.info.resources.total.cpus)
+}
+
+/** 1 when the node is too busy to be chosen for locality alone. */
+function busy (p: NodeEntry, o: Order): number {
+  return perCpu(p, o) >= LOCALITY_MAX_LOAD_PER_CPU ? 1 : 0
+}
+
+/** Soft labels: matching nodes with room first; a matching node that is full does not beat one with room. */
+function unmatched (p: NodeEntry, o: Order): number {
+  return o.soft === undefined || (labelsMatch(p.info.labels, o.soft) && room(p, o.req) === 0) ? 0 : 1
 }
 
 /** Whether `node` may run the work at all: its totals hold the demand and it has the hard labels (a spillback target is checked so). */

@@ -1,17 +1,17 @@
 // A driver's bound on calls started at once: the rest wait in order, cancel drops a waiting call
 // without starting it and aborts a running one, and the bound follows the capacity it is given.
 import assert from 'node:assert/strict'
-import { SubmitGate } from '../../src/runtime/submit-gate.js'
+import { SubmitGate, type GateEntry } from '../../src/runtime/submit-gate.js'
 import type { Abortable } from '../../src/errors/index.js'
 
 interface Started { arg: number, signal: Abortable, finish: (v: number) => void, fail: (e: Error) => void }
 
-function harness (capacity: () => number): { gate: SubmitGate<number, number>, started: Started[] } {
+function harness (capacity: () => number, ended?: (entry: GateEntry<number, number>) => void): { gate: SubmitGate<number, number>, started: Started[] } {
   const started: Started[] = []
   const gate = new SubmitGate<number, number>((arg, signal) => new Promise<number>((resolve, reject) => {
     started.push({ arg, signal, finish: resolve, fail: reject })
     signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true })
-  }), capacity)
+  }), capacity, ended)
   return { gate, started }
 }
 
@@ -80,5 +80,28 @@ describe('runtime/submit-gate', () => {
     const values = await Promise.all(results)
     assert.deepEqual(started.map(s => s.arg), values)
     assert.equal(values[9_999], 9_999)
+  })
+  it('tells `ended` of each entry once, before its result settles: ended, failed, aborted, or cancelled while waiting', async () => {
+    const done: string[] = []
+    const { gate, started } = harness(() => 2, e => { done.push(e.key!) })
+    const submit = (key: string): { entry: GateEntry<number, number>, sawEnded: Promise<boolean> } => {
+      const { result, entry } = gate.submit(key.charCodeAt(0))
+      entry.key = key
+      // Whether `ended` had been told when this result settled.
+      const seen = (): boolean => done.includes(key)
+      return { entry, sawEnded: result.then(seen, seen) }
+    }
+    const [a, b, c, w] = ['a', 'b', 'c', 'w'].map(submit)
+    assert.equal(gate.cancel(w!.entry, new Error('not wanted')), true) // waiting: never starts
+    assert.deepEqual(done, ['w'])
+    started[0]!.finish(1)
+    started[1]!.fail(new Error('boom'))
+    await tick()
+    assert.deepEqual(started.map(s => String.fromCharCode(s.arg)), ['a', 'b', 'c'])
+    assert.equal(gate.cancel(c!.entry, new Error('stop')), true) // running: aborted
+    assert.deepEqual(await Promise.all([a, b, c, w].map(x => x!.sawEnded)), [true, true, true, true])
+    assert.deepEqual(done.sort(), ['a', 'b', 'c', 'w'])
+    assert.equal(gate.cancel(a!.entry, new Error('late')), false)
+    assert.deepEqual(gate.stats, { running: 0, waiting: 0 })
   })
 })

@@ -125,4 +125,13 @@ describe('scheduler/fabric-policy (mayRun: the node a spillback names)', () => {
     assert.equal(mayRun(n, cpu, { match: { zone: 'us' } }), false)
     assert.equal(mayRun(n, cpu, { match: { zone: 'us' }, soft: true }), true)
   })
+  it('orders a small view (sorted in place) and a large one (Array.prototype.sort) alike: load per CPU, then free CPUs, ties in view order', () => {
+    for (const n of [3, 12, 16, 17, 40]) {
+      // Loads repeat every 5 nodes and free CPUs every 3, so both keys and plain ties occur.
+      const es = Array.from({ length: n }, (_, i) => entry(`n${String(i).padStart(2, '0')}`, { cpus: 4 }, { available: { cpus: i % 3 } }))
+      const load = (p: string): number => Number(p.slice(1)) % 5
+      const expected = [...es].sort((a, b) => load(a.info.peer) - load(b.info.peer) || b.info.resources.available.cpus - a.info.resources.available.cpus)
+      assert.deepEqual(names(rankNodes(view(es), { demand: cpu, what: 't' }, load)), names(expected), `a view of ${n}`)
+    }
+  })
 })
