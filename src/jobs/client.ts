@@ -2,9 +2,9 @@
 // client (net's status client) that submits a working directory and reads jobs' status and output.
 import fs from 'node:fs'
 import type { Stream } from '@libp2p/interface'
-import type { LengthPrefixedStream } from '@libp2p/utils'
 import { createStatusClient, type StatusClient } from '../net/status-client.js'
 import { frameStream } from '../net/frames.js'
+import type { FrameStream } from '../net/frame-reader.js'
 import { encode } from '../net/messages.js'
 import { PeerUnreachableError } from '../net/errors.js'
 import { JOBS_PROTOCOL, MAX_JOBS_DATA_BYTES, MAX_JOBS_REPLY_BYTES, MAX_JOBS_REQUEST_BYTES } from './constants.js'
@@ -46,7 +46,7 @@ export async function createJobsClient (init: { swarmKey?: Uint8Array, timeoutMs
 class Client implements JobsClient {
   constructor (private readonly net: StatusClient, private readonly timeoutMs: number) {}
 
-  private async open (addr: string, req: JobsRequest): Promise<{ stream: Stream, lp: LengthPrefixedStream<Stream> }> {
+  private async open (addr: string, req: JobsRequest): Promise<{ stream: Stream, lp: FrameStream }> {
     const stream = await this.net.dial(addr, JOBS_PROTOCOL, { signal: AbortSignal.timeout(this.timeoutMs) })
     const lp = frameStream(stream, MAX_JOBS_REPLY_BYTES)
     const bytes = encode(req)
@@ -59,7 +59,7 @@ class Client implements JobsClient {
   }
 
   /** The next reply; `wait`: no time limit (output streams send keepalives). */
-  private async next (lp: LengthPrefixedStream<Stream>, wait = false): Promise<JobsReply> {
+  private async next (lp: FrameStream, wait = false): Promise<JobsReply> {
     let frame
     try {
       frame = await lp.read(wait ? {} : { signal: AbortSignal.timeout(this.timeoutMs) })
@@ -122,7 +122,7 @@ class Client implements JobsClient {
     }
   }
 
-  private async output (lp: LengthPrefixedStream<Stream>, onOutput?: (fd: 1 | 2, data: Uint8Array) => void): Promise<JobInfo> {
+  private async output (lp: FrameStream, onOutput?: (fd: 1 | 2, data: Uint8Array) => void): Promise<JobInfo> {
     for (;;) {
       const r = await this.next(lp, true)
       if (r.type === 'out') {

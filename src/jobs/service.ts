@@ -10,8 +10,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { logger } from '@libp2p/logger'
 import type { Logger, Stream } from '@libp2p/interface'
-import type { LengthPrefixedStream } from '@libp2p/utils'
 import { frameStream, readRequest, refuse } from '../net/frames.js'
+import type { FrameStream } from '../net/frame-reader.js'
 import { encode } from '../net/messages.js'
 import { cidOfBytes } from '../objects/cid.js'
 import { DEFAULT_JOB_LIMITS, JOBS_IDLE_TIMEOUT_MS, JOBS_PROTOCOL, MAX_JOBS_REPLY_BYTES, MAX_JOBS_REQUEST_BYTES, MAX_LISTED_JOBS, OUTPUT_CHUNK_BYTES } from './constants.js'
@@ -120,7 +120,7 @@ class NodeJobService implements JobService {
 
   // ---- submit ------------------------------------------------------------------------------
 
-  private async submit (stream: Stream, lp: LengthPrefixedStream<Stream>, req: Extract<JobsRequest, { type: 'submit' }>, from: string): Promise<void> {
+  private async submit (stream: Stream, lp: FrameStream, req: Extract<JobsRequest, { type: 'submit' }>, from: string): Promise<void> {
     if (this.init.accept !== true) throw new JobRefusedError('this node does not accept jobs: start it with `fabric join --accept-jobs` (a job\'s driver runs with the node\'s privileges, unsandboxed)')
     if (this.address === undefined || this.stopping !== undefined) throw new JobRefusedError('this node is not ready for jobs (starting or stopping): try again')
     if (this.running.size >= this.limits.maxRunning) throw new JobRefusedError(`this node runs ${this.running.size} jobs already, its most (fabric join --max-jobs): wait for one to end or stop one (fabric jobs stop ID)`)
@@ -170,7 +170,7 @@ class NodeJobService implements JobService {
   }
 
   /** Read one needed file's bytes (data frames, in order) into the working directory; returns the bytes. */
-  private async receive (lp: LengthPrefixedStream<Stream>, file: { path: string, size: number, cid?: string }, filesDir: string): Promise<number> {
+  private async receive (lp: FrameStream, file: { path: string, size: number, cid?: string }, filesDir: string): Promise<number> {
     const dest = path.join(filesDir, file.path)
     fs.mkdirSync(path.dirname(dest), { recursive: true })
     const parts: Uint8Array[] = []
@@ -301,7 +301,7 @@ class NodeJobService implements JobService {
 
   // ---- logs --------------------------------------------------------------------------------
 
-  private async follow (stream: Stream, lp: LengthPrefixedStream<Stream>, id: string, follow: boolean): Promise<void> {
+  private async follow (stream: Stream, lp: FrameStream, id: string, follow: boolean): Promise<void> {
     const sender = new FrameSender(stream, lp, this.log, this.limits.maxOutputBytes + PENDING_OUTPUT_SLACK_BYTES)
     // Read and subscribe in one turn: output is appended synchronously, so nothing falls between.
     const kept = this.store.readOutput(id)
@@ -319,7 +319,7 @@ class NodeJobService implements JobService {
   }
 
   /** Send one reply; `last`: then close the stream. */
-  private async reply (stream: Stream, lp: LengthPrefixedStream<Stream>, reply: JobsReply, last: boolean): Promise<void> {
+  private async reply (stream: Stream, lp: FrameStream, reply: JobsReply, last: boolean): Promise<void> {
     await lp.write(encode(reply), { signal: AbortSignal.timeout(10_000) })
     if (last) await stream.close().catch(() => { stream.abort(new Error('closing')) })
   }
@@ -337,7 +337,7 @@ class FrameSender {
   private readonly keepalive: NodeJS.Timeout
   private last = Date.now()
 
-  constructor (private readonly stream: Stream, private readonly lp: LengthPrefixedStream<Stream>, private readonly log: Logger, private readonly maxPending: number) {
+  constructor (private readonly stream: Stream, private readonly lp: FrameStream, private readonly log: Logger, private readonly maxPending: number) {
     this.gone = new Promise(resolve => { stream.addEventListener('close', () => { this.dead = true; resolve() }, { once: true }) })
     this.keepalive = setInterval(() => {
       if (Date.now() - this.last >= KEEPALIVE_MS) this.send({ type: 'out', fd: 1, data: new Uint8Array(0) })

@@ -35,7 +35,7 @@
 // restart budget (see RemoteActor).
 import './polyfill.js'
 import type { Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
-import type { LengthPrefixedStream } from '@libp2p/utils'
+import type { FrameStream } from './frame-reader.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { ACTOR_ITEM_BYTES_AHEAD, ACTOR_ITEMS_AHEAD, ACTOR_MAX_CALLS_IN_FLIGHT, ACTOR_MAX_INBOUND_STREAMS, ACTOR_OPEN_TIMEOUT_MS, ACTOR_PROTOCOL, MAX_ACTOR_REPLY_BYTES, MAX_ACTOR_REQUEST_BYTES } from './constants.js'
 import { MalformedMessageError, PeerUnreachableError } from './errors.js'
@@ -308,7 +308,7 @@ class ClientSession implements ActorSession {
   readonly methods?: string[]
   readonly streaming?: string[]
 
-  constructor (readonly actor: string, readonly peer: string, private readonly stream: Stream, private readonly lp: LengthPrefixedStream<Stream>, about: { cls?: string, methods?: string[], streaming?: string[] } = {}) {
+  constructor (readonly actor: string, readonly peer: string, private readonly stream: Stream, private readonly lp: FrameStream, about: { cls?: string, methods?: string[], streaming?: string[] } = {}) {
     if (about.cls !== undefined) this.cls = about.cls
     if (about.methods !== undefined) this.methods = about.methods
     if (about.streaming !== undefined) this.streaming = about.streaming

@@ -1,11 +1,11 @@
 // Length-prefixed frames (unsigned varint length, then the bytes) over a libp2p stream, with a
-// size limit enforced from the prefix alone, before any of the frame is read.
+// size limit enforced from the prefix alone, before any of the frame is read (frame-reader.ts),
+// served requests and refusals, and frames written together (FrameWriter).
 import './polyfill.js'
-import { lpStream } from '@libp2p/utils'
-import type { LengthPrefixedStream } from '@libp2p/utils'
 import type { Logger, Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { MalformedMessageError } from './errors.js'
+import { FrameReader, varintBytes, type FrameStream } from './frame-reader.js'
 import { encode } from './messages.js'
 import { serializeError } from '../errors/index.js'
 
@@ -17,37 +17,8 @@ const BUFFER_SLACK_BYTES = 64 * 1024
  * length prefix with more bytes than such a length needs, fails the read. `maxBufferSize`: what may
  * arrive ahead of the reader (a bulk receiver must allow the muxer's whole window).
  */
-export function frameStream (stream: Stream, maxDataLength: number, maxBufferSize = maxDataLength + BUFFER_SLACK_BYTES): LengthPrefixedStream<Stream> {
-  const maxPrefixBytes = varintLength(maxDataLength)
-  return lpStream(stream, {
-    maxDataLength,
-    maxLengthLength: maxPrefixBytes,
-    maxBufferSize,
-    lengthDecoder: boundedVarint(maxPrefixBytes)
-  })
-}
-
-function varintLength (n: number): number {
-  let bytes = 1
-  while (n >= 0x80) { n = Math.floor(n / 128); bytes++ }
-  return bytes
-}
-
-// lpStream keeps reading while the decoder throws RangeError (prefix incomplete), so a stock
-// decoder would wait forever on endless continuation bytes: fail as soon as the prefix is too long.
-function boundedVarint (maxBytes: number): (data: Uint8ArrayList) => number {
-  return (data) => {
-    let value = 0
-    let scale = 1
-    for (let i = 0; i < data.byteLength; i++) {
-      const b = data.get(i)
-      value += (b & 0x7f) * scale
-      if ((b & 0x80) === 0) return value
-      scale *= 128
-      if (i + 1 >= maxBytes) throw new MalformedMessageError(`frame length prefix longer than ${maxBytes} bytes`)
-    }
-    throw new RangeError('incomplete length prefix')
-  }
+export function frameStream (stream: Stream, maxDataLength: number, maxBufferSize = maxDataLength + BUFFER_SLACK_BYTES): FrameStream {
+  return new FrameReader(stream, maxDataLength, maxBufferSize)
 }
 
 /** How long the server waits to hand a refusal to a misbehaving client before resetting the stream. */
@@ -62,7 +33,7 @@ const REFUSE_LINGER_MS = 250
  * a stream may idle as long as it lives), or sent a frame that is too large or has a bad prefix
  * (refused with an error frame).
  */
-export async function readRequest (stream: Stream, lp: LengthPrefixedStream<Stream>, idleTimeoutMs: number | undefined, log: Logger): Promise<Uint8ArrayList | undefined> {
+export async function readRequest (stream: Stream, lp: FrameStream, idleTimeoutMs: number | undefined, log: Logger): Promise<Uint8ArrayList | undefined> {
   try {
     return await lp.read(idleTimeoutMs === undefined ? {} : { signal: AbortSignal.timeout(idleTimeoutMs) })
   } catch (err) {
@@ -87,7 +58,7 @@ export async function readRequest (stream: Stream, lp: LengthPrefixedStream<Stre
  * its framing can no longer be trusted. A client that does not close its side within a moment gets
  * a reset, so refused streams never pile up against the per-connection stream limit.
  */
-export async function refuse (stream: Stream, lp: LengthPrefixedStream<Stream>, err: unknown, log: Logger): Promise<void> {
+export async function refuse (stream: Stream, lp: FrameStream, err: unknown, log: Logger): Promise<void> {
   log('refusing a stream - %e', err)
   if (stream.status === 'open' && stream.writeStatus === 'writable') {
     try {
@@ -201,15 +172,6 @@ export class FrameWriter {
     this.waiters = []
     for (const resolve of w) resolve()
   }
-}
-
-function varintBytes (n: number): Uint8Array {
-  const out = new Uint8Array(varintLength(n))
-  for (let i = 0; i < out.length; i++) {
-    out[i] = (n % 128) | (i < out.length - 1 ? 0x80 : 0)
-    n = Math.floor(n / 128)
-  }
-  return out
 }
 
 function concat (parts: Uint8Array[], total: number): Uint8Array {

@@ -3,7 +3,7 @@
 import * as cborg from 'cborg'
 import { LIMITS, MAX_GOSSIP_MESSAGE_BYTES, MAX_HEARTBEAT_MS } from './constants.js'
 import { MalformedMessageError } from './errors.js'
-import { fastEncode } from '../objects/codec-fast.js'
+import { FALLBACK, fastDecode, fastEncode } from '../objects/codec-fast.js'
 import type { GossipMessage, LeaveMessage, NodeInfo, PeerState, Resources, ResourcesMessage, StatusReply } from './interface.js'
 import type { SerializedError } from '../errors/index.js'
 import type { Manifest } from '../component/interface.js'
@@ -16,7 +16,7 @@ export interface StatusRequest { type: 'status' }
 export interface ErrorReply { type: 'error', error: SerializedError }
 
 // Strict decoding: no undefined, NaN, Infinity, indefinite lengths or duplicate keys; tags are refused by cborg.
-const DECODE_OPTIONS: cborg.DecodeOptions = {
+export const DECODE_OPTIONS: cborg.DecodeOptions = {
   allowUndefined: false,
   allowIndefinite: false,
   allowInfinity: false,
@@ -44,6 +44,11 @@ export function encodeFrame (message: object): Uint8Array {
 
 /** Decode CBOR bytes; anything cborg refuses (or a stack overflow on deep nesting) is a MalformedMessageError. */
 export function decodeCbor (bytes: Uint8Array): unknown {
+  // The usual frame (ASCII keys and strings, numbers, byte strings) is read directly: cborg builds
+  // a token per value and each string from an array of its characters, most of what a node
+  // allocated per task it served. Whatever the direct reader does not take, cborg reads (or refuses).
+  const fast = fastDecode(bytes, true)
+  if (fast !== FALLBACK) return fast
   try {
     return cborg.decode(bytes, DECODE_OPTIONS)
   } catch (err) {

@@ -13,7 +13,7 @@
 import './polyfill.js'
 import { createHash } from 'node:crypto'
 import type { Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
-import type { LengthPrefixedStream } from '@libp2p/utils'
+import type { FrameStream } from './frame-reader.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { BULK_RECEIVE_BUFFER_BYTES, MAX_OBJECT_HEADER_BYTES, MAX_OBJECT_REQUEST_BYTES, OBJECT_CHUNK_BYTES, OBJECT_IDLE_TIMEOUT_MS, OBJECT_MAX_INBOUND_STREAMS, OBJECT_PROTOCOL, PARALLEL_PULL_MIN_BYTES } from './constants.js'
 import { MalformedMessageError, PeerUnreachableError, RemoteError } from './errors.js'
@@ -119,13 +119,13 @@ type Target = PeerId | Multiaddr
 
 /** A connection to one holder: a stream on which ranges are requested one after another. */
 class HolderStream {
-  private lp?: LengthPrefixedStream<Stream>
+  private lp?: FrameStream
   private stream?: Stream
   /** One request at a time on the stream: a reply's frames must not interleave with another's. */
   private turn: Promise<unknown> = Promise.resolve()
   constructor (private readonly libp2p: Libp2p, readonly target: Target, private readonly maxBytes: number, private readonly job: string | undefined) {}
 
-  private async open (signal: AbortSignal): Promise<LengthPrefixedStream<Stream>> {
+  private async open (signal: AbortSignal): Promise<FrameStream> {
     if (this.lp !== undefined) return this.lp
     try {
       this.stream = await this.libp2p.dialProtocol(this.target, OBJECT_PROTOCOL, { signal, maxOutboundStreams: OBJECT_MAX_INBOUND_STREAMS })

@@ -49,6 +49,15 @@ export type TaskExecutor = NonNullable<NetNodeInit['tasks']>
 
 /** Option names a run request may carry (their values are checked by the node's runtime). */
 const TASK_OPTION_KEYS = ['cpus', 'gpus', 'memoryMb', 'resources', 'maxRetries', 'retryExceptions', 'memo']
+const TASK_OPTION_KEY_SET: ReadonlySet<string> = new Set(TASK_OPTION_KEYS)
+/** The keys a run request may have. */
+const RUN_KEYS: ReadonlySet<string> = new Set(['type', 'id', 'component', 'name', 'args', 'timeoutMs', 'options', 'refs', 'nested', 'spilled', 'job'])
+
+/** Whether every own key of `o` is one of `keys` (without an array of its keys). */
+function onlyKeys (o: object, keys: ReadonlySet<string>): boolean {
+  for (const k in o) if (!keys.has(k)) return false
+  return true
+}
 
 const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
@@ -95,7 +104,7 @@ export function decodeTaskRequest (bytes: Uint8Array): RemoteTaskRequest | Relea
     for (const c of o.cids as string[]) parseCid(c)
     return { type: 'release', cids: o.cids as string[], ...(o.counts === undefined ? {} : { counts: o.counts as number[] }) }
   }
-  if (o.type !== 'run' || Object.keys(o).some(k => !['type', 'id', 'component', 'name', 'args', 'timeoutMs', 'options', 'refs', 'nested', 'spilled', 'job'].includes(k))) {
+  if (o.type !== 'run' || !onlyKeys(o, RUN_KEYS)) {
     throw new MalformedMessageError("task request must be { type: 'run', id, component, name, args, timeoutMs?, options?, refs?, nested?, spilled?, job? }, { type: 'describe', id, component, job? }, { type: 'cancel', id } or { type: 'release', cids }")
   }
   if (!isStr(o.id, 128)) throw new MalformedMessageError('task request: id must be a string of 1-128 chars')
@@ -108,20 +117,20 @@ export function decodeTaskRequest (bytes: Uint8Array): RemoteTaskRequest | Relea
   const options = o.options
   if (options !== undefined) {
     if (typeof options !== 'object' || options === null || Array.isArray(options) || options instanceof Uint8Array) throw new MalformedMessageError('task request: options must be a map')
-    const unknown = Object.keys(options).filter(k => !TASK_OPTION_KEYS.includes(k))
+    const unknown = onlyKeys(options, TASK_OPTION_KEY_SET) ? [] : Object.keys(options).filter(k => !TASK_OPTION_KEYS.includes(k))
     if (unknown.length > 0) throw new MalformedMessageError(`task request: unknown option ${unknown.join(', ')} (known: ${TASK_OPTION_KEYS.join(', ')})`)
   }
   const refs = o.refs === undefined ? undefined : decodeRefArgs(o.refs)
   const nested = o.nested === undefined ? undefined : decodeNested(o.nested)
-  return {
-    type: 'run', id: o.id, component: o.component, name: o.name, args: o.args,
-    ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
-    ...(options === undefined ? {} : { options: options as Record<string, unknown> }),
-    ...(refs === undefined ? {} : { refs }),
-    ...(nested === undefined ? {} : { nested }),
-    ...(o.spilled === undefined ? {} : { spilled: o.spilled }),
-    ...job
-  }
+  // Field by field: a node decodes one per task it serves.
+  const req: RemoteTaskRequest = { type: 'run', id: o.id, component: o.component, name: o.name, args: o.args }
+  if (o.timeoutMs !== undefined) req.timeoutMs = o.timeoutMs
+  if (options !== undefined) req.options = options as Record<string, unknown>
+  if (refs !== undefined) req.refs = refs
+  if (nested !== undefined) req.nested = nested
+  if (o.spilled !== undefined) req.spilled = o.spilled
+  if (job.job !== undefined) req.job = job.job
+  return req
 }
 
 /** Validate the `nested` list of a request (`what` names it in errors: "task request"). */

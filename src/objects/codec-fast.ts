@@ -9,8 +9,8 @@
 const MAX_DEPTH = 16
 
 class Writer {
-  buf = new Uint8Array(256)
   pos = 0
+  constructor (public buf: Uint8Array) {}
 
   reserve (n: number): void {
     if (this.pos + n <= this.buf.length) return
@@ -170,36 +170,64 @@ function putFloat (w: Writer, v: number): boolean {
   return true
 }
 
+/** fastEncode's buffer while what it writes fits (a larger value grows into buffers of its own). */
+const SCRATCH = new Uint8Array(4096)
+let scratchBusy = false
+
 /** The CBOR of `value` if it is made only of fast-path types, else `undefined`. */
 export function fastEncode (value: unknown): Uint8Array | undefined {
-  const w = new Writer()
-  if (!put(w, value, 0)) return undefined
-  // A buffer that is (nearly) full is returned as a view: no second copy of large values.
-  return w.pos > (1 << 20) && w.buf.length - w.pos <= 4096 ? w.buf.subarray(0, w.pos) : w.buf.slice(0, w.pos)
+  // Written into one scratch buffer (a frame or a small value: the usual case), then copied out;
+  // a getter that encodes while this runs gets a buffer of its own.
+  const shared = !scratchBusy
+  const w = new Writer(shared ? SCRATCH : new Uint8Array(256))
+  let ok: boolean
+  scratchBusy = true
+  try {
+    ok = put(w, value, 0)
+  } finally {
+    if (shared) scratchBusy = false
+  }
+  if (!ok) return undefined
+  // A buffer of its own that is (nearly) full is returned as a view: no second copy of large values.
+  return w.buf !== SCRATCH && w.pos > (1 << 20) && w.buf.length - w.pos <= 4096 ? w.buf.subarray(0, w.pos) : w.buf.slice(0, w.pos)
 }
+
 
 const FALLBACK = Symbol('fallback')
 
 class Reader {
   pos = 0
-  constructor (readonly buf: Uint8Array) {}
+  /**
+   * @param strict as cborg's strict wire options (net/messages.ts): integers and lengths in their
+   *   shortest form, no undefined, NaN or infinities; what breaks them is cborg's to refuse
+   */
+  /** A Node Buffer: text is read by its native latin1 decoder, without a view per string. */
+  readonly nodeBuffer: boolean
+  constructor (readonly buf: Uint8Array, readonly strict: boolean) {
+    this.nodeBuffer = typeof Buffer === 'function' && Buffer.isBuffer(buf)
+  }
 
   /** The argument of a head; FALLBACK beyond 2^53 (cborg gives bigints there) and for indefinite lengths. */
   arg (info: number): number | typeof FALLBACK {
     const b = this.buf
     if (info < 24) return info
-    if (info === 24) return this.pos < b.length ? b[this.pos++]! : FALLBACK
+    let n: number
+    if (info === 24) {
+      if (this.pos >= b.length) return FALLBACK
+      n = b[this.pos++]!
+      return this.strict && n < 24 ? FALLBACK : n
+    }
     if (info === 25) {
       if (this.pos + 2 > b.length) return FALLBACK
-      const n = (b[this.pos]! << 8) | b[this.pos + 1]!
+      n = (b[this.pos]! << 8) | b[this.pos + 1]!
       this.pos += 2
-      return n
+      return this.strict && n < 0x100 ? FALLBACK : n
     }
     if (info === 26) {
       if (this.pos + 4 > b.length) return FALLBACK
-      const n = ((b[this.pos]! << 24) >>> 0) + ((b[this.pos + 1]! << 16) | (b[this.pos + 2]! << 8) | b[this.pos + 3]!)
+      n = ((b[this.pos]! << 24) >>> 0) + ((b[this.pos + 1]! << 16) | (b[this.pos + 2]! << 8) | b[this.pos + 3]!)
       this.pos += 4
-      return n
+      return this.strict && n < 0x10000 ? FALLBACK : n
     }
     if (info === 27) {
       if (this.pos + 8 > b.length) return FALLBACK
@@ -207,7 +235,7 @@ class Reader {
       const lo = ((b[this.pos + 4]! << 24) >>> 0) + ((b[this.pos + 5]! << 16) | (b[this.pos + 6]! << 8) | b[this.pos + 7]!)
       if (hi >= 0x200000) return FALLBACK
       this.pos += 8
-      return hi * 0x100000000 + lo
+      return this.strict && hi === 0 ? FALLBACK : hi * 0x100000000 + lo
     }
     return FALLBACK
   }
@@ -229,12 +257,21 @@ function take (r: Reader, depth: number): unknown {
     case 3: {
       const n = r.arg(info)
       if (n === FALLBACK || r.pos + n > r.buf.length) return FALLBACK
-      const data = r.buf.subarray(r.pos, r.pos + n)
+      const b = r.buf
+      const start = r.pos
       r.pos += n
       // A copy into a plain Uint8Array: a Buffer's slice() is a view, so a value decoded from a
-      // Buffer (a file, a socket) would alias it and be a Buffer, unlike cborg's answer.
-      if (major === 2) return new Uint8Array(data)
-      for (let i = 0; i < n; i++) if (data[i]! > 0x7f) return FALLBACK
+      // Buffer (a file, a socket) would alias it and be a Buffer, unlike cborg's answer. Short
+      // ones byte by byte (a view of a Buffer costs more than the copy).
+      if (major === 2) {
+        if (n > 64) return new Uint8Array(b.subarray(start, start + n))
+        const out = new Uint8Array(n)
+        for (let i = 0; i < n; i++) out[i] = b[start + i]!
+        return out
+      }
+      for (let i = start; i < start + n; i++) if (b[i]! > 0x7f) return FALLBACK
+      if (r.nodeBuffer) return (b as Buffer).toString('latin1', start, start + n)
+      const data = b.subarray(start, start + n)
       // One native call per string (a character at a time is a concatenation each in QuickJS);
       // long strings in pieces, under the engines' argument limits.
       if (n <= 4096) return String.fromCharCode.apply(null, data as unknown as number[])
@@ -272,7 +309,7 @@ function take (r: Reader, depth: number): unknown {
       if (info === 20) return false
       if (info === 21) return true
       if (info === 22) return null
-      if (info === 23) return undefined
+      if (info === 23) return r.strict ? FALLBACK : undefined
       if (info === 25) {
         if (r.pos + 2 > r.buf.length) return FALLBACK
         const half = (r.buf[r.pos]! << 8) | r.buf[r.pos + 1]!
@@ -288,7 +325,8 @@ function take (r: Reader, depth: number): unknown {
         if (r.pos + size > r.buf.length) return FALLBACK
         for (let i = 0; i < size; i++) scratch.setUint8(i, r.buf[r.pos + i]!)
         r.pos += size
-        return size === 4 ? scratch.getFloat32(0) : scratch.getFloat64(0)
+        const value = size === 4 ? scratch.getFloat32(0) : scratch.getFloat64(0)
+        return r.strict && !Number.isFinite(value) ? FALLBACK : value
       }
       return FALLBACK
     default:
@@ -296,9 +334,13 @@ function take (r: Reader, depth: number): unknown {
   }
 }
 
-/** The decoded value if `bytes` hold only fast-path types (and nothing after them), else FALLBACK. */
-export function fastDecode (bytes: Uint8Array): unknown {
-  const r = new Reader(bytes)
+/**
+ * The decoded value if `bytes` hold only fast-path types (and nothing after them), else FALLBACK.
+ * `strict`: FALLBACK, too, for whatever cborg's strict wire options refuse (net/messages.ts): where
+ * this returns a value, cborg with those options returns an equal one.
+ */
+export function fastDecode (bytes: Uint8Array, strict = false): unknown {
+  const r = new Reader(bytes, strict)
   const v = take(r, 0)
   return r.pos === bytes.length ? v : FALLBACK
 }

@@ -184,7 +184,9 @@ export class RemoteTaskExecutor {
       if (options.maxRetries > this.limits.maxRetries) throw quotaError('retries', this.limits.maxRetries, `${what} asks for ${options.maxRetries} retries`)
       // Work in a placement group's bundle: the bundle must be here, and the sender its owner.
       if (groupsOf(options.resources).length > 0) this.node.checkBundles(options.resources, { peer: from, ...(req.job === undefined ? {} : { job: req.job }) }, what)
-      id = this.node.submit({ component, name: req.name, args, options, streaming: task.streaming, ...(req.job === undefined ? {} : { job: req.job }) })
+      const sub: Parameters<LocalNode['submit']>[0] = { component, name: req.name, args, options, streaming: task.streaming }
+      if (req.job !== undefined) sub.job = req.job
+      id = this.node.submit(sub)
       // The caller cancelled: queued work is dropped, running work stopped (the result says so).
       if (signal?.aborted === true) onCancel()
       signal?.addEventListener('abort', onCancel, { once: true })
@@ -225,18 +227,24 @@ export class RemoteTaskExecutor {
     let keep = false
     try {
       const where = await this.node.location(id)
-      const extra = copies.length === 0 ? {} : { copies }
-      const asValue = async (value: Uint8Array): Promise<TaskOutcome> => {
-        const nested = await this.resultRefs(value, from, `task '${name}'`, undefined, job)
-        return { value, ...extra, ...(nested.length === 0 ? {} : { nested }) }
+      // Built field by field: one per task served (the usual one inline, without refs or copies).
+      let out: TaskOutcome
+      const inline = 'inline' in where ? where.inline : await this.inlineBytes(id, where)
+      if (inline !== undefined) {
+        out = { value: inline }
+        if (mayHoldRefs(inline)) {
+          const nested = await this.resultRefs(inline, from, `task '${name}'`, undefined, job)
+          if (nested.length > 0) out.nested = nested
+        }
+      } else {
+        // A large result stays here, held for its owner, and travels by CID.
+        const stored = where as { cid: string, size: number }
+        this.keep(from, stored.cid, id, job, stored.size)
+        keep = true
+        out = { object: stored }
       }
-      const inline = await this.inlineBytes(id, where)
-      if (inline !== undefined) return await asValue(inline)
-      // A large result stays here, held for its owner, and travels by CID.
-      const stored = where as { cid: string, size: number }
-      this.keep(from, stored.cid, id, job, stored.size)
-      keep = true
-      return { object: stored, ...extra }
+      if (copies.length > 0) out.copies = copies
+      return out
     } finally {
       if (!keep) this.node.release(id)
     }

@@ -3,6 +3,7 @@ import { encode, decode, findRefs, mayHoldRefs, CodecError, MAX_BIGNUM_BYTES } f
 import { ObjectRef, OBJECT_REF_TAG } from '../../src/objects/object-ref.js'
 import { fastEncode, fastDecode, FALLBACK } from '../../src/objects/codec-fast.js'
 import { encode as cborgEncode, decode as cborgDecode } from 'cborg'
+import { DECODE_OPTIONS } from '../../src/net/messages.js'
 
 /** Floats at the edges of half, single and double precision (and ordinary ones). */
 const FLOATS = [0.5, 1.5, -2.25, 0.1, 1 / 3, 6.103515625e-5, 6.1e-5, 65504.5, 1e-7, 3.4028234663852886e38, 3.5e38, 1e300, -1e-300, 2 ** 60, -(2 ** 53) - 2, 2 ** 53 + 2, Math.fround(0.1), 1.0009765625, 1.00048828125, 0.000061035156, 2.5e-5]
@@ -90,6 +91,61 @@ describe('objects/codec', () => {
       assert.ok(Buffer.from(fast).equals(encode(v)))
       assert.deepEqual(fastDecode(fast), cborgDecode(fast, { useUndefined: true } as Parameters<typeof cborgDecode>[1]))
     }
+  })
+
+  it('strict fast path (wire frames): equal to cborg with the strict wire options wherever it answers, FALLBACK wherever they refuse', () => {
+    let seed = 777
+    const next = (): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 }
+    const strictly = (bytes: Uint8Array): { value: unknown } | undefined => {
+      try {
+        return { value: cborgDecode(bytes, DECODE_OPTIONS) }
+      } catch {
+        return undefined
+      }
+    }
+    let answered = 0
+    let refused = 0
+    const check = (bytes: Uint8Array, what: string): void => {
+      const fast = fastDecode(bytes, true)
+      const cborg = strictly(bytes)
+      if (cborg === undefined) {
+        assert.equal(fast, FALLBACK, `${what}: cborg refuses ${Buffer.from(bytes).toString('hex').slice(0, 80)}, the fast path read it`)
+        refused++
+      } else if (fast !== FALLBACK) {
+        assert.deepEqual(fast, cborg.value, what)
+        answered++
+      }
+    }
+    // Non-minimal heads (an argument in more bytes than it needs), undefined, NaN and the infinities.
+    for (const hex of ['1817', '190017', '1a00000017', '1b0000000000000017', '3817', '5800', '7801' + '61', '9800', 'b800', 'f7', 'f97e00', 'f97c00', 'fa7f800000', 'fb7ff0000000000000', 'a1617818', 'a1617819ffff']) {
+      check(Buffer.from(hex, 'hex'), hex)
+    }
+    for (let i = 0; i < 3000; i++) {
+      const v = randomValue(next)
+      const bytes = cborgEncode(v, { mapSorter: undefined })
+      check(bytes, `sample ${i}`)
+      // The same bytes with one byte changed, and cut short.
+      const flipped = bytes.slice()
+      if (flipped.length > 0) flipped[Math.floor(next() * flipped.length)] = Math.floor(next() * 256)
+      check(flipped, `sample ${i} with a byte changed`)
+      check(bytes.subarray(0, Math.floor(next() * bytes.length)), `sample ${i} cut short`)
+    }
+    assert.ok(answered > 2000 && refused > 500, `answered ${answered}, refused ${refused}: the samples must exercise both`)
+  })
+
+  it('fast path: values past its scratch buffer, and a getter that encodes while it writes', () => {
+    for (const n of [4000, 4096, 10_000, 2 * 2 ** 20]) {
+      const v = { id: n, data: new Uint8Array(n).fill(7), tail: 'x' }
+      assert.deepEqual(cborgDecode(fastEncode(v)!), v, `${n} bytes`)
+    }
+    let inner: Uint8Array | undefined
+    const v = { get x () { inner = fastEncode({ a: 1, b: 'inner' }); return 'y'.repeat(10) }, z: 2 }
+    const outer = fastEncode(v)!
+    assert.deepEqual(cborgDecode(outer), { x: 'yyyyyyyyyy', z: 2 })
+    assert.deepEqual(cborgDecode(inner!), { a: 1, b: 'inner' })
+    // Results are copies: the next encode does not change them.
+    fastEncode({ z: 'zzzzzzzzzzzzzzzzzzzz' })
+    assert.deepEqual(cborgDecode(outer), { x: 'yyyyyyyyyy', z: 2 })
   })
 
   it('fast path hands everything else to cborg', () => {
