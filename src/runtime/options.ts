@@ -18,15 +18,11 @@ export const DEFAULT_MEMORY_LIMIT_MB = 256
  * @throws {TypeError} naming the bad option
  */
 export function resolveTaskOptions (o: Record<string, unknown>, what: string): ResolvedTaskOptions {
-  const num = (k: string, d: number): number => {
-    const v = o[k]
-    if (v === undefined) return d
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new TypeError(`${what}: option ${k} must be a non-negative number, got ${String(v)}`)
-    return v
-  }
-  const custom = o.resources ?? {}
+  const num = (k: string, d: number): number => nonNegative(o, k, d, what)
+  const custom = o.resources ?? NO_CUSTOM
   if (typeof custom !== 'object' || custom === null || Array.isArray(custom)) throw new TypeError(`${what}: option resources must be an object like { ssd: 1 }`)
-  for (const [k, v] of Object.entries(custom)) {
+  for (const k in custom) {
+    const v = (custom as Record<string, unknown>)[k]
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new TypeError(`${what}: resource '${k}' must be a non-negative number, got ${String(v)}`)
   }
   const retry = o.retryExceptions ?? false
@@ -48,6 +44,17 @@ export function resolveTaskOptions (o: Record<string, unknown>, what: string): R
     memoryLimitMb: Math.max(DEFAULT_MEMORY_LIMIT_MB, Math.ceil(memoryMb), Math.ceil(heldMemoryMb(custom as Record<string, number>))),
     ...(memo ? { memo: true as const } : {})
   }
+}
+
+/** Custom resources of a task that names none (never changed). */
+const NO_CUSTOM: Record<string, number> = Object.freeze({}) as Record<string, number>
+
+/** Option `k` of `o`: a non-negative number, `d` when absent. */
+function nonNegative (o: Record<string, unknown>, k: string, d: number, what: string): number {
+  const v = o[k]
+  if (v === undefined) return d
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new TypeError(`${what}: option ${k} must be a non-negative number, got ${String(v)}`)
+  return v
 }
 
 /** Defaults and checks for actor options. */

@@ -178,8 +178,9 @@ export class RemoteTaskExecutor {
     const onCancel = (): void => { if (id !== undefined) this.node.cancel(id) }
     let id: string | undefined
     try {
-      const args = await this.args(req, from, copies, locals)
       const what = `task '${req.name}'`
+      // Arguments without objects or nested refs (the usual call) need nothing fetched: no wait.
+      const args = req.nested === undefined && req.refs === undefined ? wireArgs(req.args, what) : await this.args(req, from, copies, locals)
       const options = resolveTaskOptions({ maxRetries: 0, ...req.options, timeoutMs: this.timeoutWithin(req.timeoutMs, what) }, what)
       if (options.maxRetries > this.limits.maxRetries) throw quotaError('retries', this.limits.maxRetries, `${what} asks for ${options.maxRetries} retries`)
       // Work in a placement group's bundle: the bundle must be here, and the sender its owner.

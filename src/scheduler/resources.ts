@@ -17,7 +17,8 @@ export function resources (r: Partial<Resources> = {}): Resources {
 /** Whether `demand` fits in `available`. */
 export function fits (demand: Resources, available: Resources): boolean {
   if (demand.cpus > available.cpus + 1e-9 || demand.gpus > available.gpus + 1e-9 || demand.memoryMb > available.memoryMb + 1e-9) return false
-  for (const [k, v] of Object.entries(demand.custom)) if (v > (available.custom[k] ?? 0) + 1e-9) return false
+  // (for-in: no array of entries per check; placement checks every node for every task)
+  for (const k in demand.custom) if (demand.custom[k]! > (available.custom[k] ?? 0) + 1e-9) return false
   return true
 }
 
