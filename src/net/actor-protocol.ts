@@ -32,7 +32,8 @@
 // A session attached (by name, or by the actor's id on the node) does not own the actor. Frames are validated and size-limited; a
 // bad frame ends the session with an error frame. The owner is told of every restart the node
 // makes in place, before the crashed call's result, so it can count them against the actor's one
-// restart budget (see RemoteActor).
+// restart budget (see RemoteActor). Over 500 lines: the message schema, its validation, the
+// serving side and the client's session share the frame types and stay in step.
 import './polyfill.js'
 import type { Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { FrameStream } from './frame-reader.js'
