@@ -97,9 +97,14 @@ export class FrameReader implements FrameStream {
     let onAbort: (() => void) | undefined
     try {
       await new Promise<void>((resolve, reject) => {
-        this.waiters.push({ resolve, reject })
+        const waiter: Waiter = { resolve, reject }
+        this.waiters.push(waiter)
         if (signal !== undefined) {
-          onAbort = () => { reject(signal.reason ?? new DOMException('aborted', 'AbortError')) }
+          // An abandoned wait leaves no waiter behind (a reader may time out again and again).
+          onAbort = () => {
+            this.waiters = this.waiters.filter(w => w !== waiter)
+            reject(signal.reason ?? new DOMException('aborted', 'AbortError'))
+          }
           signal.addEventListener('abort', onAbort, { once: true })
         }
       })
@@ -144,7 +149,8 @@ export class FrameReader implements FrameStream {
   }
 }
 
-export function varintLength (n: number): number {
+/** Bytes of `n` as an unsigned varint. */
+function varintLength (n: number): number {
   let bytes = 1
   while (n >= 0x80) { n = Math.floor(n / 128); bytes++ }
   return bytes

@@ -197,12 +197,12 @@ const FALLBACK = Symbol('fallback')
 
 class Reader {
   pos = 0
+  /** A Node Buffer: text is read by its native latin1 decoder, without a view per string. */
+  readonly nodeBuffer: boolean
   /**
    * @param strict as cborg's strict wire options (net/messages.ts): integers and lengths in their
    *   shortest form, no undefined, NaN or infinities; what breaks them is cborg's to refuse
    */
-  /** A Node Buffer: text is read by its native latin1 decoder, without a view per string. */
-  readonly nodeBuffer: boolean
   constructor (readonly buf: Uint8Array, readonly strict: boolean) {
     this.nodeBuffer = typeof Buffer === 'function' && Buffer.isBuffer(buf)
   }

@@ -18,7 +18,6 @@ export const DEFAULT_MEMORY_LIMIT_MB = 256
  * @throws {TypeError} naming the bad option
  */
 export function resolveTaskOptions (o: Record<string, unknown>, what: string): ResolvedTaskOptions {
-  const num = (k: string, d: number): number => nonNegative(o, k, d, what)
   const custom = o.resources ?? NO_CUSTOM
   if (typeof custom !== 'object' || custom === null || Array.isArray(custom)) throw new TypeError(`${what}: option resources must be an object like { ssd: 1 }`)
   for (const k in custom) {
@@ -29,15 +28,15 @@ export function resolveTaskOptions (o: Record<string, unknown>, what: string): R
   if (typeof retry !== 'boolean' && !(Array.isArray(retry) && retry.every(x => typeof x === 'string'))) {
     throw new TypeError(`${what}: option retryExceptions must be a boolean or a list of error names/kinds`)
   }
-  const timeoutMs = o.timeoutMs === undefined ? undefined : num('timeoutMs', 0)
-  const memoryMb = num('memoryMb', 0)
+  const timeoutMs = o.timeoutMs === undefined ? undefined : nonNegative(o, 'timeoutMs', what, 0)
+  const memoryMb = nonNegative(o, 'memoryMb', what, 0)
   const memo = o.memo ?? false
   if (typeof memo !== 'boolean') throw new TypeError(`${what}: option memo must be a boolean (true: a call whose component, function and argument bytes ran before returns that result without running), got ${String(memo)}`)
   // CUDA's reductions (atomics, split-K gemm) may sum in another order each run: no result to reuse.
-  if (memo && num('gpus', 0) > 0) throw new TypeError(`${what}: option memo cannot be used with gpus: GPU kernels may reduce in a different order on each run, so the same call need not give the same bytes (leave memo out, or run the task on CPUs)`)
+  if (memo && nonNegative(o, 'gpus', what, 0) > 0) throw new TypeError(`${what}: option memo cannot be used with gpus: GPU kernels may reduce in a different order on each run, so the same call need not give the same bytes (leave memo out, or run the task on CPUs)`)
   return {
-    resources: resources({ cpus: num('cpus', 1), gpus: num('gpus', 0), memoryMb, custom: custom as Record<string, number> }),
-    maxRetries: Math.floor(num('maxRetries', 3)),
+    resources: resources({ cpus: nonNegative(o, 'cpus', what, 1), gpus: nonNegative(o, 'gpus', what, 0), memoryMb, custom: custom as Record<string, number> }),
+    maxRetries: Math.floor(nonNegative(o, 'maxRetries', what, 3)),
     retryExceptions: retry as boolean | string[],
     timeoutMs,
     // Memory held in a placement group's bundle raises the cap as the node's own does.
@@ -50,7 +49,7 @@ export function resolveTaskOptions (o: Record<string, unknown>, what: string): R
 const NO_CUSTOM: Record<string, number> = Object.freeze({}) as Record<string, number>
 
 /** Option `k` of `o`: a non-negative number, `d` when absent. */
-function nonNegative (o: Record<string, unknown>, k: string, d: number, what: string): number {
+function nonNegative (o: Record<string, unknown>, k: string, what: string, d: number): number {
   const v = o[k]
   if (v === undefined) return d
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new TypeError(`${what}: option ${k} must be a non-negative number, got ${String(v)}`)
